@@ -1,0 +1,4 @@
+export * from './store.js';
+export * from './errors.js';
+export * from './ml.js';
+export * from './api.js';

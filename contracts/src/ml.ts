@@ -1,0 +1,152 @@
+/**
+ * ml-service request/response shapes. backend proxies /api/v1/similar and /api/v1/predict to these
+ * unchanged in meaning, and the frontend renders them.
+ */
+import { z } from 'zod';
+import { entityCodeSchema, isoDateSchema } from './store.js';
+
+export const MIN_QUERY_LENGTH = 8;
+export const MAX_QUERY_LENGTH = 500;
+
+export const queryByCodeSchema = z
+  .object({ code: entityCodeSchema, start: isoDateSchema, end: isoDateSchema })
+  .refine((q) => q.start <= q.end, { message: 'start must not be after end', path: ['start'] });
+
+export const queryBySeriesSchema = z.object({
+  series: z
+    .array(z.number().refine(Number.isFinite, 'series values must be finite numbers'))
+    .min(MIN_QUERY_LENGTH, `series needs at least ${MIN_QUERY_LENGTH} values`)
+    .max(MAX_QUERY_LENGTH, `series allows at most ${MAX_QUERY_LENGTH} values`),
+});
+
+export const similarQuerySchema = z.union([queryByCodeSchema, queryBySeriesSchema]);
+export type SimilarQuery = z.infer<typeof similarQuerySchema>;
+
+export const metricSchema = z.enum(['zned', 'dtw']);
+export const normalizeSchema = z.enum(['z', 'mean']);
+export const modeSchema = z.enum(['history', 'now']);
+
+export const filtersSchema = z
+  .object({
+    codes: z.array(entityCodeSchema).max(5000).optional(),
+    market: z.string().min(1).max(32).optional(),
+    from: isoDateSchema.optional(),
+    to: isoDateSchema.optional(),
+  })
+  .strict();
+
+export const similarRequestSchema = z
+  .object({
+    query: similarQuerySchema,
+    topK: z.number().int().min(1).max(100).default(10),
+    horizon: z.number().int().min(1).max(250).default(20),
+    metric: metricSchema.default('zned'),
+    normalize: normalizeSchema.default('z'),
+    mode: modeSchema.default('history'),
+    /** Sakoe-Chiba band as a fraction of L (DTW only). */
+    band: z.number().min(0).max(1).optional(),
+    filters: filtersSchema.optional(),
+  })
+  .strict();
+export type SimilarRequest = z.infer<typeof similarRequestSchema>;
+export type SimilarRequestInput = z.input<typeof similarRequestSchema>;
+
+export const matchSchema = z.object({
+  code: z.string(),
+  start: isoDateSchema,
+  end: isoDateSchema,
+  distance: z.number(),
+  /** close[end + horizon] / close[end] - 1; null in mode "now". */
+  forwardReturn: z.number().nullable(),
+  /** close[end + i] / close[end] for i = 1..horizon; empty in mode "now". */
+  forwardPath: z.array(z.number()),
+  /** The window's closes, so clients can overlay it on the query without another request. */
+  window: z.array(z.number()).optional(),
+});
+export type Match = z.infer<typeof matchSchema>;
+
+export const quantilesSchema = z.object({
+  p10: z.number(),
+  p25: z.number(),
+  p50: z.number(),
+  p75: z.number(),
+  p90: z.number(),
+});
+
+export const forecastSchema = z.object({
+  n: z.number().int().nonnegative(),
+  horizon: z.number().int(),
+  mean: z.number().nullable(),
+  median: z.number().nullable(),
+  quantiles: quantilesSchema.nullable(),
+  /** fan[i] = quantiles of the relative close i+1 rows after the end (1 + return). */
+  fan: z.array(quantilesSchema),
+  pUp: z.number().nullable(),
+  /** pUp after calibration on held-out history, when a calibrator is loaded. */
+  pUpCalibrated: z.number().nullable().optional(),
+  baseRateUp: z.number().nullable(),
+});
+export type Forecast = z.infer<typeof forecastSchema>;
+
+export const similarResponseSchema = z.object({
+  query: z.object({
+    code: z.string().nullable(),
+    start: isoDateSchema.nullable(),
+    end: isoDateSchema.nullable(),
+    length: z.number().int(),
+    series: z.array(z.number()),
+  }),
+  metric: metricSchema,
+  normalize: normalizeSchema,
+  mode: modeSchema,
+  horizon: z.number().int(),
+  matches: z.array(matchSchema),
+  forecast: forecastSchema.nullable(),
+  candidates: z.number().int(),
+  dataVersion: z.string(),
+  tookMs: z.number(),
+});
+export type SimilarResponse = z.infer<typeof similarResponseSchema>;
+
+export const modelIdSchema = z.enum(['analogue', 'baseline', 'brainjs']);
+
+export const predictRequestSchema = z
+  .object({
+    query: similarQuerySchema,
+    horizon: z.number().int().min(1).max(250).default(20),
+    model: modelIdSchema.default('analogue'),
+  })
+  .strict();
+export type PredictRequest = z.infer<typeof predictRequestSchema>;
+
+export const predictResponseSchema = z.object({
+  model: modelIdSchema,
+  modelVersion: z.string(),
+  horizon: z.number().int(),
+  forecast: forecastSchema,
+  dataVersion: z.string(),
+  tookMs: z.number(),
+});
+export type PredictResponse = z.infer<typeof predictResponseSchema>;
+
+export const mlHealthSchema = z.object({
+  status: z.enum(['loading', 'ready', 'error']),
+  dataVersion: z.string().nullable(),
+  entities: z.number().int(),
+  points: z.number().int(),
+  loadedAt: z.string().nullable(),
+  lastReloadError: z.string().nullable(),
+  models: z.array(z.object({ id: z.string(), version: z.string() })),
+});
+export type MlHealth = z.infer<typeof mlHealthSchema>;
+
+export const entitySummarySchema = z.object({
+  code: z.string(),
+  name: z.string(),
+  market: z.string(),
+  currency: z.string(),
+  firstDate: isoDateSchema,
+  lastDate: isoDateSchema,
+  rows: z.number().int(),
+});
+export type EntitySummary = z.infer<typeof entitySummarySchema>;

@@ -1,0 +1,113 @@
+/**
+ * The per-stock store: the contract between the scraper/importer (writer) and ml-service and the data
+ * image (readers). Documented for humans in scraper/README.md; this file is the source of truth.
+ *
+ * DATA_DIR/
+ *   catalog.sqlite            one row per entity + the data version
+ *   entities/<CODE>.sqlite    one file per stock
+ *   runs/<id>.json            scraper run reports
+ */
+import { z } from 'zod';
+
+export const STORE_SCHEMA_VERSION = 1;
+
+/** Codes become file names, so the pattern also keeps them safe as paths (no '/', no leading '.'). */
+export const ENTITY_CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
+
+export const entityCodeSchema = z
+  .string()
+  .regex(ENTITY_CODE_PATTERN, 'code must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$ (letters, digits, ".", "_", "-"; 1-32 chars)');
+
+export const isoDateSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'date must be YYYY-MM-DD')
+  .refine((s) => {
+    const d = new Date(`${s}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+  }, 'not a real calendar date');
+
+export const priceRowSchema = z.object({
+  date: isoDateSchema,
+  open: z.number(),
+  high: z.number(),
+  low: z.number(),
+  close: z.number(),
+  volume: z.number().int(),
+});
+export type PriceRow = z.infer<typeof priceRowSchema>;
+
+export const entityMetaSchema = z.object({
+  code: entityCodeSchema,
+  name: z.string(),
+  market: z.string(),
+  currency: z.string(),
+});
+export type EntityMeta = z.infer<typeof entityMetaSchema>;
+
+export const catalogEntrySchema = entityMetaSchema.extend({
+  first_date: isoDateSchema,
+  last_date: isoDateSchema,
+  row_count: z.number().int().nonnegative(),
+  updated_at: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type CatalogEntry = z.infer<typeof catalogEntrySchema>;
+
+/**
+ * Entity file DDL. `prices` holds split- and dividend-ADJUSTED prices (what similarity search reads);
+ * `raw_prices` keeps the prices as the source published them and `adjustments` the corporate actions, so
+ * the adjusted history can be rebuilt whenever a new split or dividend is detected.
+ */
+export const ENTITY_DDL = `
+CREATE TABLE IF NOT EXISTS prices (
+  date TEXT PRIMARY KEY, open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL,
+  close REAL NOT NULL, volume INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS raw_prices (
+  date TEXT PRIMARY KEY, open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL,
+  close REAL NOT NULL, volume INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS adjustments (
+  ex_date TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('split', 'dividend')),
+  factor REAL NOT NULL CHECK (factor > 0),
+  detected_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+/** Keys of the entity `meta` table. */
+export const ENTITY_META_KEYS = ['schema_version', 'code', 'name', 'market', 'currency', 'updated_at'] as const;
+
+export const CATALOG_DDL = `
+CREATE TABLE IF NOT EXISTS entities (
+  code TEXT PRIMARY KEY, name TEXT NOT NULL, market TEXT NOT NULL, currency TEXT NOT NULL,
+  first_date TEXT NOT NULL, last_date TEXT NOT NULL, row_count INTEGER NOT NULL,
+  updated_at TEXT NOT NULL, sha256 TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+/** catalog meta keys: schema_version, data_version (changes whenever any entity file changes). */
+export const CATALOG_DATA_VERSION_KEY = 'data_version';
+
+export const CATALOG_FILE = 'catalog.sqlite';
+export const ENTITIES_DIR = 'entities';
+export const RUNS_DIR = 'runs';
+
+export function entityFileName(code: string): string {
+  return `${entityCodeSchema.parse(code)}.sqlite`;
+}
+
+export const runReportSchema = z.object({
+  id: z.string(),
+  source: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  durationMs: z.number(),
+  ok: z.array(z.string()),
+  failed: z.array(z.object({ code: z.string(), reason: z.string() })),
+  skipped: z.array(z.object({ code: z.string(), reason: z.string() })),
+  rowsAdded: z.number().int(),
+  rowsRejected: z.array(z.object({ code: z.string(), date: z.string().optional(), reason: z.string() })),
+  success: z.boolean(),
+});
+export type RunReport = z.infer<typeof runReportSchema>;
