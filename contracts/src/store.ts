@@ -16,7 +16,10 @@ export const ENTITY_CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
 
 export const entityCodeSchema = z
   .string()
-  .regex(ENTITY_CODE_PATTERN, 'code must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$ (letters, digits, ".", "_", "-"; 1-32 chars)');
+  .regex(
+    ENTITY_CODE_PATTERN,
+    'code must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$ (letters, digits, ".", "_", "-"; 1-32 chars)',
+  );
 
 export const isoDateSchema = z
   .string()
@@ -76,7 +79,14 @@ CREATE TABLE IF NOT EXISTS adjustments (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
 /** Keys of the entity `meta` table. */
-export const ENTITY_META_KEYS = ['schema_version', 'code', 'name', 'market', 'currency', 'updated_at'] as const;
+export const ENTITY_META_KEYS = [
+  'schema_version',
+  'code',
+  'name',
+  'market',
+  'currency',
+  'updated_at',
+] as const;
 
 export const CATALOG_DDL = `
 CREATE TABLE IF NOT EXISTS entities (
@@ -86,7 +96,18 @@ CREATE TABLE IF NOT EXISTS entities (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `;
-/** catalog meta keys: schema_version, data_version (changes whenever any entity file changes). */
+/**
+ * Writer-private crash-recovery table of the catalog: a row is written (and committed) before an entity
+ * file is renamed into place and removed together with the catalog update after it, so a writer killed
+ * in between finds the entities whose catalog row may be stale. Readers ignore it.
+ */
+export const CATALOG_PUBLISH_LOG_DDL = `
+CREATE TABLE IF NOT EXISTS publish_log (code TEXT PRIMARY KEY, sha256 TEXT NOT NULL, started_at TEXT NOT NULL) WITHOUT ROWID;
+`;
+/**
+ * catalog meta keys: schema_version, data_version (sha256 over the sorted "code<TAB>sha256<LF>" lines of
+ * `entities`, so it changes whenever any entity file changes), data_updated_at (ISO time of that change).
+ */
 export const CATALOG_DATA_VERSION_KEY = 'data_version';
 
 export const CATALOG_FILE = 'catalog.sqlite';

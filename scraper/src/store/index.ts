@@ -1,0 +1,28 @@
+/** Public API of the per-stock store (`@resemble/scraper/store`). Layout and DDL: contracts/src/store.ts. */
+export {
+  Store,
+  StoreError,
+  assertEntityCode,
+  catalogPath,
+  dataVersion,
+  entityPath,
+  listCatalog,
+  openStore,
+  readEntity,
+  upsertEntityRows,
+  type ReconcileResult,
+  type WriteMeta,
+  type WriteOptions,
+  type WriteResult,
+} from './store.js';
+export { computeAdjusted, rebuildAdjusted, type Adjustment } from './adjust.js';
+export { EMPTY_DATA_VERSION } from './catalog.js';
+export {
+  checkRow,
+  isIsoDate,
+  latestAllowedDate,
+  validateRows,
+  type RejectReason,
+  type RejectedRow,
+  type RowInput,
+} from './validate.js';

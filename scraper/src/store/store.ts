@@ -1,0 +1,435 @@
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import {
+  CATALOG_FILE,
+  ENTITIES_DIR,
+  ENTITY_CODE_PATTERN,
+  entityMetaSchema,
+  type CatalogEntry,
+  type EntityMeta,
+  type PriceRow,
+} from '@resemble/contracts';
+import { checkAdjustment, type Adjustment } from './adjust.js';
+import {
+  clearIntent,
+  commitEntry,
+  getEntry,
+  listEntries,
+  logPublishIntent,
+  openCatalog,
+  pendingPublishes,
+  readDataVersion,
+} from './catalog.js';
+import {
+  buildEntityFile,
+  openEntityReadonly,
+  publishFile,
+  readEntityContent,
+  sha256File,
+  summarizeEntityFile,
+  tempPathFor,
+  TEMP_FILE_PATTERN,
+  type EntityContent,
+} from './entity-file.js';
+import { validateRows, type RejectedRow, type RowInput } from './validate.js';
+
+export class StoreError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'invalid_code' | 'invalid_meta' | 'invalid_adjustment' | 'unknown_entity' | 'readonly',
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+/** Refuses anything that is not a safe entity code with a message naming the rule. */
+export function assertEntityCode(code: string): void {
+  if (typeof code !== 'string' || !ENTITY_CODE_PATTERN.test(code)) {
+    throw new StoreError(
+      `invalid entity code ${JSON.stringify(code)}: codes must match ${ENTITY_CODE_PATTERN.source} (letters, digits, ".", "_", "-"; 1-32 chars, not starting with a symbol)`,
+      'invalid_code',
+    );
+  }
+}
+
+export function entityPath(dataDir: string, code: string): string {
+  assertEntityCode(code);
+  return join(dataDir, ENTITIES_DIR, `${code}.sqlite`);
+}
+
+export function catalogPath(dataDir: string): string {
+  return join(dataDir, CATALOG_FILE);
+}
+
+/** Meta for a write: fields left out keep the stored value (or a default for a new entity). */
+export interface WriteMeta {
+  code: string;
+  name?: string;
+  market?: string;
+  currency?: string;
+}
+
+export interface WriteOptions {
+  /** merge (default): upsert rows by date, keep the others. replace: the rows become the whole history. */
+  mode?: 'merge' | 'replace';
+  /** Corporate actions to add (or overwrite, by ex-date); `prices` is rebuilt from raw × factors. */
+  adjustments?: Adjustment[];
+  /** Clock for validation and timestamps (tests). */
+  now?: Date;
+}
+
+export interface WriteResult {
+  code: string;
+  /** True when a new file was published (and the data version changed). */
+  changed: boolean;
+  rowsAdded: number;
+  rowsUpdated: number;
+  rowsRemoved: number;
+  rowsUnchanged: number;
+  rejected: RejectedRow[];
+  rowCount: number;
+  sha256: string | null;
+}
+
+export interface ReconcileResult {
+  tempFilesRemoved: number;
+  entriesRepaired: string[];
+  entriesRemoved: string[];
+}
+
+const DEFAULT_MARKET = 'UNKNOWN';
+const DEFAULT_CURRENCY = 'UNKNOWN';
+
+function sameRow(a: RowInput, b: RowInput): boolean {
+  return (
+    a.open === b.open && a.high === b.high && a.low === b.low && a.close === b.close && a.volume === b.volume
+  );
+}
+
+function isPidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The per-stock store under one DATA_DIR. One writer process per DATA_DIR at a time (import and scrape
+ * are one-shot jobs); any number of readers, which open files read-only.
+ */
+export class Store {
+  readonly dataDir: string;
+  readonly entitiesDir: string;
+  private readonly catalog: Database.Database;
+  private readonly readonly: boolean;
+
+  constructor(dataDir: string, opts: { readonly?: boolean } = {}) {
+    this.dataDir = dataDir;
+    this.entitiesDir = join(dataDir, ENTITIES_DIR);
+    this.readonly = opts.readonly ?? false;
+    if (this.readonly) {
+      this.catalog = openCatalog(catalogPath(dataDir), true);
+    } else {
+      mkdirSync(this.entitiesDir, { recursive: true });
+      this.catalog = openCatalog(catalogPath(dataDir));
+      this.reconcile();
+    }
+  }
+
+  close(): void {
+    this.catalog.close();
+  }
+
+  private assertWritable(): void {
+    if (this.readonly) throw new StoreError('store was opened read-only', 'readonly');
+  }
+
+  listCatalog(): CatalogEntry[] {
+    return listEntries(this.catalog);
+  }
+
+  getCatalogEntry(code: string): CatalogEntry | undefined {
+    return getEntry(this.catalog, code);
+  }
+
+  dataVersion(): string {
+    return readDataVersion(this.catalog);
+  }
+
+  /** Adjusted (default) or raw rows of one entity, optionally limited to [from, to]. */
+  readEntity(code: string, opts: { from?: string; to?: string; raw?: boolean } = {}): PriceRow[] {
+    return readEntity(this.dataDir, code, opts);
+  }
+
+  readAdjustments(code: string): Adjustment[] {
+    const path = entityPath(this.dataDir, code);
+    if (!existsSync(path)) throw new StoreError(`unknown entity ${code}`, 'unknown_entity');
+    return readEntityContent(path).adjustments;
+  }
+
+  /**
+   * Validates rows, and publishes a new entity file only when the stored content would change:
+   * rebuilt from scratch in a temp file beside the old one, fsynced, renamed, then the catalog row and
+   * data version are updated in one transaction.
+   */
+  writeEntity(meta: WriteMeta, rows: readonly RowInput[], opts: WriteOptions = {}): WriteResult {
+    this.assertWritable();
+    assertEntityCode(meta.code);
+    const now = opts.now ?? new Date();
+    const mode = opts.mode ?? 'merge';
+    for (const a of opts.adjustments ?? []) {
+      const bad = checkAdjustment(a);
+      if (bad) throw new StoreError(`${meta.code}: ${bad}`, 'invalid_adjustment');
+    }
+    const { good, rejected } = validateRows(rows, now);
+    const path = entityPath(this.dataDir, meta.code);
+    const old = existsSync(path) ? readEntityContent(path) : null;
+
+    const newMeta = {
+      code: meta.code,
+      name: meta.name ?? old?.meta.name ?? meta.code,
+      market: meta.market ?? old?.meta.market ?? DEFAULT_MARKET,
+      currency: meta.currency ?? old?.meta.currency ?? DEFAULT_CURRENCY,
+    };
+    const metaCheck = entityMetaSchema.safeParse(newMeta);
+    if (!metaCheck.success) {
+      throw new StoreError(
+        `${meta.code}: invalid meta: ${metaCheck.error.issues.map((i) => i.message).join('; ')}`,
+        'invalid_meta',
+      );
+    }
+
+    let rowsAdded = 0;
+    let rowsUpdated = 0;
+    let rowsRemoved = 0;
+    let rowsUnchanged = 0;
+    let raw: RowInput[];
+    if (!old) {
+      raw = good;
+      rowsAdded = good.length;
+    } else {
+      const byDate = new Map(old.raw.map((r) => [r.date, r]));
+      for (const r of good) {
+        const prev = byDate.get(r.date);
+        if (!prev) rowsAdded++;
+        else if (sameRow(prev, r)) rowsUnchanged++;
+        else rowsUpdated++;
+      }
+      if (mode === 'replace') {
+        rowsRemoved = old.raw.length - rowsUnchanged - rowsUpdated;
+        raw = good;
+      } else if (rowsAdded + rowsUpdated === 0) {
+        raw = old.raw;
+      } else {
+        for (const r of good) byDate.set(r.date, r);
+        raw = [...byDate.values()].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+      }
+    }
+
+    const adjustments = mergeAdjustments(old?.adjustments ?? [], opts.adjustments ?? []);
+    const adjustmentsChanged =
+      !old ||
+      adjustments.length !== old.adjustments.length ||
+      adjustments.some(
+        (a, i) =>
+          a.exDate !== old.adjustments[i].exDate ||
+          a.kind !== old.adjustments[i].kind ||
+          a.factor !== old.adjustments[i].factor,
+      );
+    const metaChanged =
+      !old ||
+      old.meta.name !== newMeta.name ||
+      old.meta.market !== newMeta.market ||
+      old.meta.currency !== newMeta.currency;
+    const rowsChanged = rowsAdded + rowsUpdated + rowsRemoved > 0;
+    const entry = this.getCatalogEntry(meta.code);
+    const result = (changed: boolean, sha: string | null): WriteResult => ({
+      code: meta.code,
+      changed,
+      rowsAdded: changed ? rowsAdded : 0,
+      rowsUpdated: changed ? rowsUpdated : 0,
+      rowsRemoved: changed ? rowsRemoved : 0,
+      rowsUnchanged,
+      rejected,
+      rowCount: changed ? raw.length : (old?.raw.length ?? 0),
+      sha256: sha,
+    });
+
+    // An entity never has zero rows: a batch with nothing valid (or a replace with nothing) is refused.
+    if (raw.length === 0) return result(false, entry?.sha256 ?? null);
+    if (old && !rowsChanged && !adjustmentsChanged && !metaChanged && entry)
+      return result(false, entry.sha256);
+
+    const stamp = now.toISOString();
+    const content: EntityContent = {
+      meta: { ...newMeta, updated_at: stamp, schema_version: 1 },
+      raw,
+      adjustments,
+    };
+    const tmp = tempPathFor(path);
+    try {
+      buildEntityFile(tmp, content);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw err;
+    }
+    const sha = sha256File(tmp);
+    logPublishIntent(this.catalog, meta.code, sha, stamp);
+    publishFile(tmp, path);
+    commitEntry(
+      this.catalog,
+      meta.code,
+      {
+        ...newMeta,
+        first_date: raw[0].date,
+        last_date: raw[raw.length - 1].date,
+        row_count: raw.length,
+        updated_at: stamp,
+        sha256: sha,
+      },
+      stamp,
+    );
+    return result(true, sha);
+  }
+
+  /**
+   * Brings the catalog in line with the files after a crash: removes temp files of dead writers,
+   * rebuilds the catalog row of every entity with a pending publish, adds files the catalog lacks and
+   * drops rows whose file is gone. `full` also re-hashes every file (slow on big stores).
+   */
+  reconcile(opts: { full?: boolean } = {}): ReconcileResult {
+    this.assertWritable();
+    const res: ReconcileResult = { tempFilesRemoved: 0, entriesRepaired: [], entriesRemoved: [] };
+    const files = new Set<string>();
+    for (const name of readdirSync(this.entitiesDir)) {
+      const tmp = TEMP_FILE_PATTERN.exec(name);
+      if (tmp) {
+        if (!isPidAlive(Number(tmp[2]))) {
+          rmSync(join(this.entitiesDir, name), { force: true });
+          res.tempFilesRemoved++;
+        }
+        continue;
+      }
+      if (name.endsWith('.sqlite')) files.add(name.slice(0, -'.sqlite'.length));
+    }
+    const entries = new Map(this.listCatalog().map((e) => [e.code, e]));
+    const suspects = new Set(pendingPublishes(this.catalog).map((p) => p.code));
+    for (const code of files) if (!entries.has(code)) suspects.add(code);
+    for (const code of entries.keys()) if (!files.has(code)) suspects.add(code);
+    if (opts.full) for (const code of files) suspects.add(code);
+
+    for (const code of [...suspects].sort()) {
+      if (!ENTITY_CODE_PATTERN.test(code)) continue;
+      const path = join(this.entitiesDir, `${code}.sqlite`);
+      const stamp = new Date().toISOString();
+      const current = entries.get(code);
+      if (!files.has(code)) {
+        commitEntry(this.catalog, code, null, stamp);
+        if (current) res.entriesRemoved.push(code);
+        continue;
+      }
+      const sha = sha256File(path);
+      if (current && current.sha256 === sha) {
+        clearIntent(this.catalog, code);
+        continue;
+      }
+      const s = summarizeEntityFile(path);
+      if (s.rowCount === 0 || !s.firstDate || !s.lastDate) {
+        commitEntry(this.catalog, code, null, stamp);
+        continue;
+      }
+      commitEntry(
+        this.catalog,
+        code,
+        {
+          code,
+          name: s.meta.name ?? code,
+          market: s.meta.market ?? DEFAULT_MARKET,
+          currency: s.meta.currency ?? DEFAULT_CURRENCY,
+          first_date: s.firstDate,
+          last_date: s.lastDate,
+          row_count: s.rowCount,
+          updated_at: s.meta.updated_at ?? stamp,
+          sha256: sha,
+        },
+        stamp,
+      );
+      res.entriesRepaired.push(code);
+    }
+    return res;
+  }
+}
+
+function mergeAdjustments(old: readonly Adjustment[], added: readonly Adjustment[]): Adjustment[] {
+  const byDate = new Map(old.map((a) => [a.exDate, a]));
+  for (const a of added) byDate.set(a.exDate, { exDate: a.exDate, kind: a.kind, factor: a.factor });
+  return [...byDate.values()].sort((a, b) => (a.exDate < b.exDate ? -1 : 1));
+}
+
+export function openStore(dataDir: string, opts: { readonly?: boolean } = {}): Store {
+  return new Store(dataDir, opts);
+}
+
+/** Reads one entity file read-only; adjusted `prices` by default, `raw_prices` with raw: true. */
+export function readEntity(
+  dataDir: string,
+  code: string,
+  opts: { from?: string; to?: string; raw?: boolean } = {},
+): PriceRow[] {
+  const path = entityPath(dataDir, code);
+  if (!existsSync(path)) throw new StoreError(`unknown entity ${code}`, 'unknown_entity');
+  const db = openEntityReadonly(path);
+  try {
+    const table = opts.raw ? 'raw_prices' : 'prices';
+    return db
+      .prepare(
+        `SELECT date, open, high, low, close, volume FROM ${table} WHERE date >= ? AND date <= ? ORDER BY date`,
+      )
+      .all(opts.from ?? '0000-00-00', opts.to ?? '9999-99-99') as PriceRow[];
+  } finally {
+    db.close();
+  }
+}
+
+/** Catalog rows of a DATA_DIR, opened read-only; an absent catalog is an empty store. */
+export function listCatalog(dataDir: string): CatalogEntry[] {
+  if (!existsSync(catalogPath(dataDir))) return [];
+  const db = openCatalog(catalogPath(dataDir), true);
+  try {
+    return listEntries(db);
+  } finally {
+    db.close();
+  }
+}
+
+export function dataVersion(dataDir: string): string | null {
+  if (!existsSync(catalogPath(dataDir))) return null;
+  const db = openCatalog(catalogPath(dataDir), true);
+  try {
+    return readDataVersion(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** One-shot write: opens the store, writes one entity, closes. */
+export function upsertEntityRows(
+  dataDir: string,
+  meta: WriteMeta,
+  rows: readonly RowInput[],
+  opts: WriteOptions = {},
+): WriteResult {
+  const store = openStore(dataDir);
+  try {
+    return store.writeEntity(meta, rows, opts);
+  } finally {
+    store.close();
+  }
+}
+
+export type { EntityMeta };
