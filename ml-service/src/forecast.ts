@@ -1,0 +1,61 @@
+/**
+ * The analogue forecast: what happened after the matches, summarised, beside the base rate of all
+ * candidate windows so users can see an edge or its absence.
+ */
+import type { Forecast } from '@resemble/contracts';
+
+export interface ForwardOutcome {
+  forwardReturn: number;
+  /** close[end + i] / close[end] for i = 1..horizon. */
+  forwardPath: number[];
+}
+
+/** Quantile by linear interpolation between closest ranks (R type 7, numpy's default) on sorted values. */
+export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
+  const n = sorted.length;
+  if (n === 0) throw new RangeError('quantile of an empty sample');
+  const h = (n - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, n - 1);
+  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
+}
+
+function quantiles(values: number[]) {
+  const s = Float64Array.from(values).sort();
+  return {
+    p10: quantileSorted(s, 0.1),
+    p25: quantileSorted(s, 0.25),
+    p50: quantileSorted(s, 0.5),
+    p75: quantileSorted(s, 0.75),
+    p90: quantileSorted(s, 0.9),
+  };
+}
+
+/**
+ * @param baseRateUp share of ALL candidate windows with a positive forward return (null when there were
+ *   none, or in mode "now").
+ */
+export function forecastFromOutcomes(
+  outcomes: ForwardOutcome[],
+  horizon: number,
+  baseRateUp: number | null,
+): Forecast {
+  const n = outcomes.length;
+  if (n === 0) {
+    return { n: 0, horizon, mean: null, median: null, quantiles: null, fan: [], pUp: null, baseRateUp };
+  }
+  const returns = outcomes.map((o) => o.forwardReturn);
+  const q = quantiles(returns);
+  const fan = [];
+  for (let i = 0; i < horizon; i++) fan.push(quantiles(outcomes.map((o) => o.forwardPath[i]!)));
+  return {
+    n,
+    horizon,
+    mean: returns.reduce((a, b) => a + b, 0) / n,
+    median: q.p50,
+    quantiles: q,
+    fan,
+    pUp: returns.filter((r) => r > 0).length / n,
+    baseRateUp,
+  };
+}

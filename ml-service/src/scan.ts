@@ -1,0 +1,108 @@
+/**
+ * One shard of a search: scans its entities of the plan with the metric's kernel, turns each entity's
+ * surviving windows into final greedy picks, and counts candidates and up-moves for the base rate.
+ * Runs on the main thread (tests, small data) or inside a search worker.
+ */
+import type { MarketArrays } from './market-data.js';
+import { makeEdScanner } from './ed-kernel.js';
+import { makeDtwScanner } from './dtw-kernel.js';
+import { forEachFlatWindow, type Plan } from './search-plan.js';
+import { greedyPicks, TauBoard, TopK, type Pick } from './top-picks.js';
+import type { Normalization } from './window-distance.js';
+
+export interface ScanSpec {
+  metric: 'zned' | 'dtw';
+  normalize: Normalization;
+  /** The normalised query. */
+  qn: Float64Array;
+  topK: number;
+  horizon: number;
+  mode: 'history' | 'now';
+  /** Sakoe-Chiba band half-width in rows (DTW). */
+  band: number;
+}
+
+export interface ScanResult {
+  /** Best picks of this shard, d2 = squared distance, sorted. */
+  picks: { entity: number; start: number; d2: number }[];
+  candidates: number;
+  /** Candidate windows with close[end + horizon] > close[end] (history mode). */
+  ups: number;
+  /** Windows whose distance was computed directly (the rest were pruned by lower bounds). */
+  exact: number;
+}
+
+export function scanShard(
+  data: MarketArrays,
+  spec: ScanSpec,
+  plan: Plan,
+  board: TauBoard,
+  shard: number,
+  shards: number,
+): ScanResult {
+  const L = spec.qn.length;
+  const h = spec.horizon;
+  const scanRange =
+    spec.metric === 'dtw'
+      ? makeDtwScanner(data, { qn: spec.qn, band: spec.band })
+      : makeEdScanner(data, { qn: spec.qn, normalize: spec.normalize });
+  const top = new TopK(spec.topK);
+  const closes = data.closes;
+  let candidates = 0;
+  let ups = 0;
+  let exact = 0;
+  let ordinal = -1;
+  let lastEntity = -1;
+  const starts: number[] = [];
+  const dists: number[] = [];
+  const keep = (t: number, d2: number) => {
+    starts.push(t);
+    dists.push(d2);
+  };
+  let i = 0;
+  while (i < plan.length) {
+    const e = plan[i]!;
+    let j = i;
+    while (j < plan.length && plan[j] === e) j += 3;
+    if (e !== lastEntity) {
+      ordinal++;
+      lastEntity = e;
+    }
+    if (ordinal % shards !== shard) {
+      i = j;
+      continue;
+    }
+    starts.length = 0;
+    dists.length = 0;
+    const tau2 = Math.min(top.threshold(), board.others());
+    for (let k = i; k < j; k += 3) {
+      const lo = plan[k + 1]!;
+      const hi = plan[k + 2]!;
+      candidates += hi - lo;
+      let flats = 0;
+      let flatUps = 0;
+      forEachFlatWindow(data, e, lo, hi, L, (t) => {
+        flats++;
+        if (spec.mode === 'history' && closes[t + L - 1 + h]! > closes[t + L - 1]!) flatUps++;
+      });
+      candidates -= flats;
+      if (spec.mode === 'history') {
+        let u = 0;
+        for (let r = lo + L - 1, end = hi + L - 1; r < end; r++) if (closes[r + h]! > closes[r]!) u++;
+        ups += u - flatUps;
+      }
+      exact += scanRange(e, lo, hi, tau2, keep);
+    }
+    // Only picks within the threshold are final: a dropped farther window could block a farther pick.
+    const limit = Math.min(tau2, top.threshold(), board.others());
+    for (const p of greedyPicks(e, starts, dists, L, spec.topK, limit)) top.add(p);
+    board.publish(top.threshold());
+    i = j;
+  }
+  return {
+    picks: top.items.map((p: Pick) => ({ entity: p.entity, start: p.start, d2: p.distance })),
+    candidates,
+    ups,
+    exact,
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * POST /v1/similar: resolve the query, build the candidate plan, scan (in-process or on the worker pool),
+ * then turn the best picks into matches with their forward paths and the analogue forecast.
+ */
+import type { Match, SimilarRequest, SimilarRequestInput, SimilarResponse } from '@resemble/contracts';
+import { similarRequestSchema } from '@resemble/contracts';
+import { badRequest, notFound } from './errors.js';
+import { forecastFromOutcomes } from './forecast.js';
+import { dayToIso, isoToDay, lowerBound, type MarketData } from './market-data.js';
+import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
+import { buildPlan, type Plan } from './search-plan.js';
+import { TauBoard } from './top-picks.js';
+import { normalizeWindow } from './window-distance.js';
+
+export interface SearchOptions {
+  /** Only windows whose forward period ends strictly before this date (walk-forward backtests). */
+  forwardEndBefore?: string;
+  /** Windows of `code` overlapping [from, to] are excluded. */
+  excludeRanges?: { code: string; from: string; to: string }[];
+}
+
+export interface ResolvedQuery {
+  code: string | null;
+  entity: number | null;
+  start: string | null;
+  end: string | null;
+  startRow: number | null;
+  endRow: number | null;
+  series: Float64Array;
+}
+
+export const DEFAULT_DTW_BAND = 0.1;
+
+/** Runs the shards of one search; the worker pool and the in-process path both implement it. */
+export type ShardRunner = (spec: ScanSpec, plan: Plan) => Promise<ScanResult[]>;
+
+export function resolveQuery(data: MarketData, query: SimilarRequest['query']): ResolvedQuery {
+  if ('series' in query) {
+    return {
+      code: null,
+      entity: null,
+      start: null,
+      end: null,
+      startRow: null,
+      endRow: null,
+      series: Float64Array.from(query.series),
+    };
+  }
+  const e = data.codeIndex.get(query.code);
+  if (e === undefined) throw notFound(`unknown code ${query.code}`);
+  const a = data.offsets[e]!;
+  const b = data.offsets[e + 1]!;
+  const first = lowerBound(data.days, a, b, isoToDay(query.start));
+  const last = lowerBound(data.days, a, b, isoToDay(query.end) + 1) - 1;
+  const length = last - first + 1;
+  if (length < 8 || length > 500) {
+    throw badRequest(
+      `the query ${query.code} ${query.start}..${query.end} has ${Math.max(0, length)} trading days; it needs 8 to 500`,
+      { length: Math.max(0, length) },
+    );
+  }
+  return {
+    code: query.code,
+    entity: e,
+    start: dayToIso(data.days[first]!),
+    end: dayToIso(data.days[last]!),
+    startRow: first,
+    endRow: last,
+    series: data.closes.slice(first, last + 1),
+  };
+}
+
+function entityIndex(data: MarketData, code: string): number {
+  const e = data.codeIndex.get(code);
+  if (e === undefined) throw notFound(`unknown code ${code}`);
+  return e;
+}
+
+interface Prepared {
+  req: SimilarRequest;
+  q: ResolvedQuery;
+  spec: ScanSpec;
+  plan: Plan;
+}
+
+function prepare(data: MarketData, input: SimilarRequestInput | SimilarRequest, opts: SearchOptions): Prepared {
+  const parsed = similarRequestSchema.safeParse(input);
+  if (!parsed.success) throw badRequest('invalid similar request', parsed.error.issues);
+  const req = parsed.data;
+  const q = resolveQuery(data, req.query);
+  const L = q.series.length;
+  const normalize = req.metric === 'dtw' ? 'z' : req.normalize;
+  const qn = new Float64Array(L);
+  if (!normalizeWindow(q.series, 0, L, normalize, qn)) {
+    throw badRequest(
+      normalize === 'z' || q.series.every((v) => v === q.series[0])
+        ? 'the query has zero variance (all values equal), so it cannot be z-normalised'
+        : 'the query has mean 0, so it cannot be mean-normalised',
+    );
+  }
+  let entities: number[] = data.codes.map((_, i) => i);
+  const f = req.filters;
+  if (f?.codes) entities = [...new Set(f.codes.map((c) => entityIndex(data, c)))].sort((x, y) => x - y);
+  if (f?.market) entities = entities.filter((e) => data.markets[e] === f.market);
+  const exclude = new Map<number, [number, number][]>();
+  const addExclusion = (e: number, from: number, to: number) => {
+    const list = exclude.get(e) ?? [];
+    list.push([from, to]);
+    exclude.set(e, list);
+  };
+  if (q.entity !== null) addExclusion(q.entity, isoToDay(q.start!), isoToDay(q.end!));
+  for (const x of opts.excludeRanges ?? []) addExclusion(entityIndex(data, x.code), isoToDay(x.from), isoToDay(x.to));
+  const plan = buildPlan(data, {
+    L,
+    horizon: req.horizon,
+    mode: req.mode,
+    entities,
+    fromDay: f?.from !== undefined ? isoToDay(f.from) : undefined,
+    toDay: f?.to !== undefined ? isoToDay(f.to) : undefined,
+    forwardEndBeforeDay: opts.forwardEndBefore !== undefined ? isoToDay(opts.forwardEndBefore) : undefined,
+    exclude,
+  });
+  const band = Math.floor((req.band ?? DEFAULT_DTW_BAND) * L);
+  const spec: ScanSpec = {
+    metric: req.metric,
+    normalize,
+    qn,
+    topK: req.topK,
+    horizon: req.horizon,
+    mode: req.mode,
+    band,
+  };
+  return { req, q, spec, plan };
+}
+
+function assemble(data: MarketData, p: Prepared, results: ScanResult[], started: number): SimilarResponse {
+  const { req, q } = p;
+  const L = q.series.length;
+  const h = req.horizon;
+  const all = results.flatMap((r) => r.picks);
+  all.sort((a, b) => a.d2 - b.d2 || a.entity - b.entity || a.start - b.start);
+  const picks = all.slice(0, req.topK);
+  const candidates = results.reduce((s, r) => s + r.candidates, 0);
+  const ups = results.reduce((s, r) => s + r.ups, 0);
+  const closes = data.closes;
+  const matches: Match[] = picks.map((pk) => {
+    const end = pk.start + L - 1;
+    const base = closes[end]!;
+    const history = req.mode === 'history';
+    const forwardPath: number[] = [];
+    if (history) for (let i = 1; i <= h; i++) forwardPath.push(closes[end + i]! / base);
+    return {
+      code: data.codes[pk.entity]!,
+      start: dayToIso(data.days[pk.start]!),
+      end: dayToIso(data.days[end]!),
+      distance: Math.sqrt(pk.d2),
+      forwardReturn: history ? closes[end + h]! / base - 1 : null,
+      forwardPath,
+      window: Array.from(closes.subarray(pk.start, end + 1)),
+    };
+  });
+  const forecast =
+    req.mode === 'history'
+      ? forecastFromOutcomes(
+          matches.map((m) => ({ forwardReturn: m.forwardReturn!, forwardPath: m.forwardPath })),
+          h,
+          candidates > 0 ? ups / candidates : null,
+        )
+      : null;
+  return {
+    query: { code: q.code, start: q.start, end: q.end, length: L, series: Array.from(q.series) },
+    metric: req.metric,
+    normalize: p.spec.normalize,
+    mode: req.mode,
+    horizon: h,
+    matches,
+    forecast,
+    candidates,
+    dataVersion: data.dataVersion,
+    tookMs: performance.now() - started,
+  };
+}
+
+/** In-process, single-threaded search (tests, backtests). Throws AppError on invalid input. */
+export function findSimilar(
+  data: MarketData,
+  input: SimilarRequestInput | SimilarRequest,
+  opts: SearchOptions = {},
+): SimilarResponse {
+  const started = performance.now();
+  const p = prepare(data, input, opts);
+  const result = scanShard(data, p.spec, p.plan, new TauBoard(null, 0, 1), 0, 1);
+  return assemble(data, p, [result], started);
+}
+
+/** The same search with its shards run by `run` (the worker pool in the service). */
+export async function findSimilarWith(
+  data: MarketData,
+  input: SimilarRequestInput | SimilarRequest,
+  run: ShardRunner,
+  opts: SearchOptions = {},
+): Promise<SimilarResponse & { exact: number }> {
+  const started = performance.now();
+  const p = prepare(data, input, opts);
+  const results = await run(p.spec, p.plan);
+  return { ...assemble(data, p, results, started), exact: results.reduce((s, r) => s + r.exact, 0) };
+}
