@@ -1,0 +1,37 @@
+import { parse } from 'csv-parse/sync';
+import type { PoliteClient } from '../polite-client.js';
+import { NonRetryableError } from '../errors.js';
+import { sourceUrl, type CsvSourceConfig } from '../source-config.js';
+import { columnIndexes, onOrAfter, toRow } from './cells.js';
+import type { SourceAdapter } from './source-adapter.js';
+
+/** A per-stock CSV endpoint, fetched without a browser. */
+export class CsvHttpAdapter implements SourceAdapter {
+  constructor(
+    private readonly source: CsvSourceConfig,
+    private readonly client: PoliteClient,
+  ) {}
+
+  async fetchRows(code: string, from: string) {
+    const url = sourceUrl(this.source.baseUrl, this.source.url, { code, from });
+    const text = await this.client.fetchText(url, code);
+    let records: string[][];
+    try {
+      records = parse(text, {
+        delimiter: this.source.delimiter,
+        skip_empty_lines: true,
+        relax_column_count: true,
+        bom: true,
+        trim: true,
+      });
+    } catch (err) {
+      throw new NonRetryableError(`unreadable CSV from ${url}: ${(err as Error).message}`);
+    }
+    if (records.length === 0) throw new NonRetryableError(`empty CSV from ${url} (not even a header)`);
+    const idx = columnIndexes(records[0], this.source.columns, `CSV ${url}`);
+    const rows = records.slice(1).map((cells) => toRow(cells, idx));
+    return { rows: onOrAfter(rows, from), pages: 1 };
+  }
+
+  async close() {}
+}
