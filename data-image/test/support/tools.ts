@@ -1,0 +1,37 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+/** Runs a Debian tool (skopeo, umoci, busybox) and returns stdout; a failure fails the test with stderr. */
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+}
+
+export function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+export interface SkopeoInspect {
+  Digest: string;
+  Labels: Record<string, string>;
+  Architecture: string;
+  Os: string;
+  Layers: string[];
+}
+
+export function skopeoInspect(ref: string): SkopeoInspect {
+  return JSON.parse(run('skopeo', ['inspect', ref])) as SkopeoInspect;
+}
+
+export interface SkopeoConfig {
+  config: { Cmd: string[]; Volumes: Record<string, object>; Env: string[] };
+  rootfs: { diff_ids: string[] };
+}
+
+export function skopeoConfig(ref: string): SkopeoConfig {
+  return JSON.parse(run('skopeo', ['inspect', '--config', ref])) as SkopeoConfig;
+}
