@@ -32,3 +32,47 @@ export const meResponseSchema = z.object({
   }),
 });
 export type MeResponse = z.infer<typeof meResponseSchema>;
+
+export const changePasswordSchema = z.object({ currentPassword: z.string().min(1).max(256), newPassword: passwordSchema }).strict();
+export const forgotPasswordSchema = z.object({ email: emailSchema }).strict();
+export const resetPasswordSchema = z.object({ token: z.string().min(10).max(200), newPassword: passwordSchema }).strict();
+export const verifyEmailSchema = z.object({ token: z.string().min(10).max(200) }).strict();
+export const deleteAccountSchema = z.object({ password: z.string().min(1).max(256) }).strict();
+/** Answer of endpoints that only acknowledge (forgot, verify/resend, logout ...). */
+export const okResponseSchema = z.object({ ok: z.literal(true), message: z.string().optional() });
+
+export const healthResponseSchema = z.object({ status: z.literal('ok'), ml: z.enum(['up', 'down']), dataVersion: z.string().nullable() });
+
+export const planSchema = z.object({
+  id: planIdSchema,
+  name: z.string(),
+  priceJpy: z.number().int(),
+  interval: z.enum(['month']).nullable(),
+  features: z.object({
+    dtw: z.boolean(),
+    brainjs: z.boolean(),
+    backtests: z.boolean(),
+    patterns: z.boolean(),
+    csvExport: z.boolean(),
+    apiTokens: z.boolean(),
+  }),
+  limits: z.object({
+    searchesPerDay: z.number().int().nullable(),
+    maxTopK: z.number().int(),
+    metrics: z.array(z.enum(['zned', 'dtw'])),
+    models: z.array(z.enum(['analogue', 'baseline', 'brainjs'])),
+    ratePerMinute: z.number().int(),
+  }),
+});
+export const plansResponseSchema = z.object({
+  plans: z.array(planSchema),
+  testMode: z.boolean(),
+  providers: z.array(z.enum(['sandbox', 'stripe', 'amazonpay'])),
+});
+export type PlansResponse = z.infer<typeof plansResponseSchema>;
+
+export const entitiesQuerySchema = z.object({ q: z.string().trim().max(64).default(''), limit: z.coerce.number().int().min(1).max(100).default(20) });
+export const pricesQuerySchema = z.object({
+  from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'from must be YYYY-MM-DD').optional(),
+  to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'to must be YYYY-MM-DD').optional(),
+});

@@ -2,3 +2,4 @@ export * from './store.js';
 export * from './errors.js';
 export * from './ml.js';
 export * from './api.js';
+export * from './api-billing.js';

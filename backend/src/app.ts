@@ -1,0 +1,194 @@
+/** Builds the app and its services; server.ts listens. Tests call createApp with their own config. */
+import express, { type Express } from 'express';
+import cookieParser from 'cookie-parser';
+import helmet from 'helmet';
+import { rateLimit } from 'express-rate-limit';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from 'pino';
+import type Stripe from 'stripe';
+import { healthResponseSchema, type PlansResponse } from '@resemble/contracts';
+import type { Config } from './config.js';
+import type { AppContext } from './context.js';
+import { openDb } from './db/db.js';
+import { createLogger } from './platform/logger.js';
+import { AppError, errorHandler, notFoundHandler } from './platform/errors.js';
+import { requestId } from './platform/request-id.js';
+import { PasswordHasher } from './auth/password.js';
+import { SessionService } from './auth/sessions.js';
+import { authenticate, csrfProtect } from './auth/auth.middleware.js';
+import { authRoutes, meRoutes } from './auth/auth.routes.js';
+import { Mailer } from './mail/mailer.js';
+import { buildPlans } from './plans/plans.js';
+import { UsageService } from './plans/usage.service.js';
+import { MlClient } from './search/ml.client.js';
+import { searchRoutes } from './search/search.routes.js';
+import { BillingService, type BillingProviders } from './billing/billing.service.js';
+import { SandboxProvider } from './billing/sandbox.provider.js';
+import { StripeProvider } from './billing/stripe.provider.js';
+import { AmazonPayProvider, type AmazonPayOptions } from './billing/amazonpay.provider.js';
+import { billingRoutes, webhookRoutes } from './billing/billing.routes.js';
+import { tokensRoutes } from './tokens/tokens.routes.js';
+import { EventHub } from './jobs/event-hub.js';
+import { JobQueue } from './jobs/job-queue.js';
+import { registerJobHandlers } from './jobs/job-handlers.js';
+import { jobsRoutes } from './jobs/jobs.routes.js';
+import { patternsRoutes } from './patterns/patterns.routes.js';
+import { adminRoutes } from './admin/admin.routes.js';
+import { buildOpenApi, docsPage } from './openapi/openapi.js';
+
+export interface AppOverrides {
+  logger?: Logger;
+  now?: () => number;
+  /** Keep sent mail in memory (tests read reset/verify links from it). */
+  keepMail?: boolean;
+  stripeClient?: Stripe;
+  amazonPay?: Partial<AmazonPayOptions>;
+}
+
+export interface BuiltApp {
+  app: Express;
+  ctx: AppContext;
+  close(): Promise<void>;
+}
+
+export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
+  const log = o.logger ?? createLogger(config.LOG_LEVEL);
+  const now = o.now ?? Date.now;
+  const db = openDb(config.APP_DB);
+  const plans = buildPlans(config);
+  const ml = new MlClient({ baseUrl: config.ML_URL, token: config.ML_TOKEN, timeoutMs: config.ML_TIMEOUT_MS, logger: log });
+
+  const providers: BillingProviders = {};
+  if (config.stripeEnabled) {
+    providers.stripe = new StripeProvider(
+      db,
+      { secretKey: config.STRIPE_SECRET_KEY!, webhookSecret: config.STRIPE_WEBHOOK_SECRET!, pricePro: config.STRIPE_PRICE_PRO!, publicUrl: config.PUBLIC_URL, client: o.stripeClient },
+      log.child({ module: 'stripe' }),
+      now,
+    );
+  }
+  if (config.amazonPayEnabled) {
+    providers.amazonpay = new AmazonPayProvider(
+      db,
+      plans,
+      {
+        publicKeyId: config.AMAZON_PAY_PUBLIC_KEY_ID!,
+        privateKey: config.AMAZON_PAY_PRIVATE_KEY!,
+        merchantId: config.AMAZON_PAY_MERCHANT_ID!,
+        storeId: config.AMAZON_PAY_STORE_ID!,
+        sandbox: config.AMAZON_PAY_SANDBOX === 'true',
+        publicUrl: config.PUBLIC_URL,
+        ...o.amazonPay,
+      },
+      log.child({ module: 'amazonpay' }),
+      now,
+    );
+  }
+  if (!providers.stripe && !providers.amazonpay) providers.sandbox = new SandboxProvider(db, plans, now);
+
+  const events = new EventHub();
+  const ctx: AppContext = {
+    config,
+    db,
+    log,
+    ml,
+    plans,
+    hasher: new PasswordHasher(config.SCRYPT_LOG_N, config.HASH_CONCURRENCY),
+    sessions: new SessionService(db, config.jwtSecret, now),
+    usage: new UsageService(db, now),
+    mailer: new Mailer(config.SMTP_URL, config.MAIL_FROM, log.child({ module: 'mail' }), o.keepMail),
+    billing: new BillingService(db, providers, now),
+    jobs: new JobQueue(db, events, log.child({ module: 'jobs' }), now),
+    events,
+    now,
+  };
+  registerJobHandlers(ctx);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.set('query parser', 'simple');
+  app.use(
+    pinoHttp({
+      logger: log,
+      genReqId: (req, res) => {
+        const id = requestId(req);
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+    }),
+  );
+  // The API only ever answers JSON, so nothing may load from it or frame it.
+  app.use(
+    helmet({
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
+      crossOriginResourcePolicy: { policy: 'same-origin' },
+    }),
+  );
+  app.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit: config.RATE_LIMIT_IP_PER_MIN,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      skip: (req) => req.path.startsWith('/api/v1/webhooks/'),
+      handler: (_req, _res, next) => next(new AppError(429, 'rate_limited', 'too many requests from this address; slow down for a minute')),
+    }),
+  );
+
+  const v1 = express.Router();
+  // Webhooks come first: they need the raw bytes that the provider signed, not parsed JSON.
+  v1.use('/webhooks', webhookRoutes(ctx));
+  v1.use(express.json({ limit: '100kb' }));
+  v1.use(cookieParser());
+  v1.use(authenticate(ctx));
+  v1.use(csrfProtect);
+
+  const openapi = buildOpenApi();
+  v1.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  v1.get('/docs', (_req, res) => {
+    res.setHeader('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    res.type('html').send(docsPage(openapi));
+  });
+  v1.get('/health', async (req, res) => {
+    let mlUp = false;
+    let dataVersion: string | null = null;
+    try {
+      const h = await ml.health(String(req.id));
+      mlUp = h.status === 'ready';
+      dataVersion = h.dataVersion;
+    } catch {
+      mlUp = false;
+    }
+    res.json(healthResponseSchema.parse({ status: 'ok', ml: mlUp ? 'up' : 'down', dataVersion }));
+  });
+  v1.get('/plans', (_req, res) => {
+    const body: PlansResponse = { plans: Object.values(plans), testMode: ctx.billing.testMode, providers: ctx.billing.providerIds };
+    res.json(body);
+  });
+  v1.use('/auth', authRoutes(ctx));
+  v1.use('/me', meRoutes(ctx));
+  v1.use('/billing', billingRoutes(ctx));
+  v1.use('/tokens', tokensRoutes(ctx));
+  v1.use('/admin', adminRoutes(ctx));
+  v1.use(searchRoutes(ctx));
+  v1.use(jobsRoutes(ctx));
+  v1.use(patternsRoutes(ctx));
+
+  app.use('/api/v1', v1);
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+
+  return {
+    app,
+    ctx,
+    async close() {
+      events.closeAll();
+      await ctx.jobs.stop();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import type { RequestHandler } from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import type { AppContext, Scope } from '../context.js';
+import { AppError, unauthenticated } from '../platform/errors.js';
+import { planOf } from '../plans/entitlements.js';
+import type { Feature } from '../plans/plans.js';
+import { sha256 } from './sessions.js';
+
+export const API_TOKEN_PREFIX = 'rsm_';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Resolves who is calling (Bearer API token or access cookie) without rejecting; requireAuth decides. */
+export function authenticate(ctx: AppContext): RequestHandler {
+  const lookup = ctx.db.prepare(
+    `SELECT t.id, t.user_id, t.scopes, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id
+     WHERE t.token_hash = ? AND t.revoked_at IS NULL`,
+  );
+  const touch = ctx.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?');
+  return async (req, _res, next) => {
+    const header = req.headers.authorization;
+    if (header?.startsWith('Bearer ')) {
+      const token = header.slice(7).trim();
+      const row = token.startsWith(API_TOKEN_PREFIX) ? (lookup.get(sha256(token)) as { id: string; user_id: string; scopes: string; role: 'user' | 'admin' } | undefined) : undefined;
+      if (!row) throw unauthenticated('the API token is invalid or revoked');
+      // Tokens are a paid feature: a lapsed subscription silences them without deleting them.
+      if (!planOf(ctx.db, ctx.plans, row.user_id, ctx.now()).plan.features.apiTokens) {
+        throw new AppError(403, 'plan_required', 'API tokens need an active Pro subscription', { upgradeUrl: '/pricing' });
+      }
+      touch.run(new Date(ctx.now()).toISOString(), row.id);
+      req.auth = { userId: row.user_id, role: row.role, via: 'token', scopes: JSON.parse(row.scopes) as Scope[] };
+      return next();
+    }
+    const cookie = req.cookies?.access_token as string | undefined;
+    if (cookie) {
+      const claims = await ctx.sessions.verifyAccess(cookie);
+      if (claims) req.auth = { userId: claims.userId, role: claims.role, via: 'cookie', sessionId: claims.sessionId };
+    }
+    next();
+  };
+}
+
+/**
+ * Double-submit CSRF check for cookie-authenticated writes. Bearer callers are exempt: a browser never
+ * attaches an Authorization header on its own, so a forged cross-site request cannot carry one.
+ */
+export const csrfProtect: RequestHandler = (req, _res, next) => {
+  if (SAFE_METHODS.has(req.method) || req.auth?.via === 'token') return next();
+  const hasSessionCookie = Boolean(req.cookies?.access_token || req.cookies?.refresh_token);
+  if (!hasSessionCookie) return next();
+  const cookie = String(req.cookies?.csrf_token ?? '');
+  const header = String(req.headers['x-csrf-token'] ?? '');
+  if (!cookie || cookie.length !== header.length || !timingSafeEqual(Buffer.from(cookie), Buffer.from(header))) {
+    throw new AppError(403, 'csrf_failed', 'missing or wrong x-csrf-token header (it must equal the csrf_token cookie)');
+  }
+  next();
+};
+
+/** Rejects anonymous callers; with a scope, API tokens need it; without one, the route is session-only. */
+export function requireAuth(opts: { scope?: Scope; role?: 'admin' } = {}): RequestHandler {
+  return (req, _res, next) => {
+    const auth = req.auth;
+    if (!auth) throw unauthenticated();
+    if (auth.via === 'token' && (!opts.scope || !auth.scopes?.includes(opts.scope))) {
+      throw new AppError(403, 'insufficient_scope', opts.scope ? `this API token lacks the "${opts.scope}" scope` : 'this route needs a signed-in session, not an API token');
+    }
+    if (opts.role && auth.role !== opts.role) throw new AppError(403, 'forbidden', 'administrators only');
+    next();
+  };
+}
+
+export function requireFeature(ctx: AppContext, feature: Feature): RequestHandler {
+  return (req, _res, next) => {
+    const { plan } = planOf(ctx.db, ctx.plans, req.auth!.userId, ctx.now());
+    if (!plan.features[feature]) throw new AppError(403, 'plan_required', `this feature needs the Pro plan`, { feature, upgradeUrl: '/pricing' });
+    next();
+  };
+}

@@ -1,0 +1,141 @@
+import { Router, type CookieOptions, type Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import {
+  changePasswordSchema,
+  credentialsSchema,
+  deleteAccountSchema,
+  forgotPasswordSchema,
+  resetPasswordSchema,
+  verifyEmailSchema,
+} from '@resemble/contracts';
+import type { AppContext } from '../context.js';
+import { AppError, unauthenticated } from '../platform/errors.js';
+import { parse } from '../platform/validate.js';
+import { requireAuth } from './auth.middleware.js';
+import * as auth from './auth.service.js';
+import { ACCESS_TTL_S, randomToken, REFRESH_TTL_S, type IssuedSession } from './sessions.js';
+
+const ACK = { ok: true } as const;
+
+export function authRoutes(ctx: AppContext): Router {
+  const r = Router();
+  const base: CookieOptions = { httpOnly: true, sameSite: 'lax', secure: ctx.config.cookieSecure };
+  const setSession = (res: Response, s: IssuedSession) => {
+    res.cookie('access_token', s.accessToken, { ...base, path: '/', maxAge: ACCESS_TTL_S * 1000 });
+    res.cookie('refresh_token', s.refreshToken, { ...base, path: '/api/v1/auth', maxAge: REFRESH_TTL_S * 1000 });
+    // Readable by the page on purpose: the double-submit CSRF token.
+    res.cookie('csrf_token', randomToken(18), { ...base, httpOnly: false, path: '/', maxAge: REFRESH_TTL_S * 1000 });
+  };
+  const clearSession = (res: Response) => {
+    res.clearCookie('access_token', { ...base, path: '/' });
+    res.clearCookie('refresh_token', { ...base, path: '/api/v1/auth' });
+    res.clearCookie('csrf_token', { ...base, httpOnly: false, path: '/' });
+  };
+
+  const windowMs = ctx.config.LOGIN_WINDOW_MIN * 60_000;
+  const tooMany = (what: string) => new AppError(429, 'too_many_attempts', `too many ${what}; try again later`);
+  const perIp = rateLimit({
+    windowMs,
+    limit: ctx.config.LOGIN_MAX_PER_IP,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(tooMany('attempts from this address')),
+  });
+  // Keyed by the (normalised) email so spreading a guessing attack over many IPs does not help.
+  const perAccount = rateLimit({
+    windowMs,
+    limit: ctx.config.LOGIN_MAX_PER_ACCOUNT,
+    standardHeaders: false,
+    legacyHeaders: false,
+    keyGenerator: (req) => `acct:${String((req.body as { email?: unknown } | undefined)?.email ?? '').trim().toLowerCase()}`,
+    skipSuccessfulRequests: true,
+    handler: (_req, _res, next) => next(tooMany('login attempts for this account')),
+  });
+
+  r.post('/register', perIp, async (req, res) => {
+    const body = parse(credentialsSchema, req.body, 'body');
+    const { user, session } = await auth.register(ctx, body.email, body.password);
+    setSession(res, session);
+    res.status(201).json(auth.me(ctx, user.id));
+  });
+
+  r.post('/login', perIp, perAccount, async (req, res) => {
+    const body = parse(credentialsSchema, req.body, 'body');
+    const { user, session } = await auth.login(ctx, body.email, body.password);
+    setSession(res, session);
+    res.json(auth.me(ctx, user.id));
+  });
+
+  r.post('/refresh', async (req, res) => {
+    const token = req.cookies?.refresh_token as string | undefined;
+    if (!token) throw unauthenticated('no refresh token; log in again');
+    const result = await ctx.sessions.refresh(token, (id) => auth.findUser(ctx, id)?.role);
+    if (!result.ok) {
+      clearSession(res);
+      if (result.reason === 'reused') req.log.warn({ reason: 'refresh_reused' }, 'refresh token reuse: family revoked');
+      throw unauthenticated(result.reason === 'reused' ? 'this session was revoked; log in again' : 'session expired; log in again');
+    }
+    setSession(res, result.session);
+    res.json(auth.me(ctx, result.userId));
+  });
+
+  r.post('/logout', (req, res) => {
+    const token = req.cookies?.refresh_token as string | undefined;
+    const family = token ? ctx.sessions.familyOf(token) : undefined;
+    if (family) ctx.sessions.revokeFamily(family);
+    if (req.auth?.sessionId) ctx.sessions.revokeFamily(req.auth.sessionId);
+    clearSession(res);
+    res.json(ACK);
+  });
+
+  r.post('/password', requireAuth(), async (req, res) => {
+    const body = parse(changePasswordSchema, req.body, 'body');
+    const session = await auth.changePassword(ctx, req.auth!.userId, body.currentPassword, body.newPassword);
+    setSession(res, session);
+    res.json({ ok: true, message: 'password changed; other sessions were signed out' });
+  });
+
+  r.post('/forgot', perIp, async (req, res) => {
+    const body = parse(forgotPasswordSchema, req.body, 'body');
+    await auth.forgotPassword(ctx, body.email);
+    res.status(202).json({ ok: true, message: 'if an account exists for this address, a reset link is on its way' });
+  });
+
+  r.post('/reset', perIp, async (req, res) => {
+    const body = parse(resetPasswordSchema, req.body, 'body');
+    await auth.resetPassword(ctx, body.token, body.newPassword);
+    clearSession(res);
+    res.json({ ok: true, message: 'password reset; log in with the new password' });
+  });
+
+  r.post('/verify', async (req, res) => {
+    const body = parse(verifyEmailSchema, req.body, 'body');
+    auth.verifyEmail(ctx, body.token);
+    res.json(ACK);
+  });
+
+  r.post('/verify/resend', requireAuth(), async (req, res) => {
+    const user = auth.findUser(ctx, req.auth!.userId);
+    if (user) await auth.sendVerification(ctx, user);
+    res.status(202).json(ACK);
+  });
+
+  return r;
+}
+
+export function meRoutes(ctx: AppContext): Router {
+  const r = Router();
+  r.get('/', requireAuth(), (req, res) => {
+    res.json(auth.me(ctx, req.auth!.userId));
+  });
+  r.delete('/', requireAuth(), async (req, res) => {
+    const body = parse(deleteAccountSchema, req.body, 'body');
+    await auth.deleteAccount(ctx, req.auth!.userId, body.password);
+    const base: CookieOptions = { httpOnly: true, sameSite: 'lax', secure: ctx.config.cookieSecure };
+    res.clearCookie('access_token', { ...base, path: '/' });
+    res.clearCookie('refresh_token', { ...base, path: '/api/v1/auth' });
+    res.clearCookie('csrf_token', { ...base, httpOnly: false, path: '/' });
+    res.json({ ok: true, message: 'account and data deleted' });
+  });
+  return r;
+}

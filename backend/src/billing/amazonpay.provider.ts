@@ -1,0 +1,303 @@
+/**
+ * Amazon Pay Checkout v2 (region jp) with a recurring charge permission:
+ *   signed button payload → buyer pays on Amazon → returns with a checkout session id → complete → the
+ *   charge permission is stored; each month renewDue() creates one Charge per (subscription, period,
+ *   attempt) with an idempotency key derived from exactly that, so a re-run cannot charge twice.
+ *   SoftDeclined is retried on the next run (up to MAX_SOFT_RETRIES), HardDeclined sends the user to fix
+ *   payment. IPNs are SNS-verified and treated as hints: the object is re-fetched before anything changes.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { WebStoreClient, type AmazonPayConfig } from '@amazonpay/amazon-pay-api-sdk-nodejs';
+import type { PlanId } from '@resemble/contracts';
+import type { Logger } from 'pino';
+import type { Db } from '../db/db.js';
+import { AppError } from '../platform/errors.js';
+import type { Plan } from '../plans/plans.js';
+import type { SubscriptionRow } from '../plans/entitlements.js';
+import type { CheckoutUser, PaymentProvider } from './billing.provider.js';
+import { SnsVerifier, type SnsVerifierOptions } from './sns-verify.js';
+import { addMonths, claimEvent, recordPayment, upsertSubscription } from './subscriptions.repo.js';
+
+export const MAX_SOFT_RETRIES = 3;
+
+export interface AmazonPayOptions {
+  publicKeyId: string;
+  /** PEM text, or a path to a PEM file. */
+  privateKey: string;
+  merchantId: string;
+  storeId: string;
+  sandbox: boolean;
+  publicUrl: string;
+  /** host:port of a local stand-in (tests only: the SDK then disables TLS verification process-wide). */
+  overrideServiceUrl?: string;
+  sns?: SnsVerifierOptions;
+}
+
+type Data = Record<string, unknown>;
+interface ChargeData {
+  chargeId?: string;
+  statusDetails?: { state?: string; reasonCode?: string | null };
+}
+
+const idempotencyHeader = (key: string) => ({ 'x-amz-pay-idempotency-key': createHash('sha256').update(key).digest('hex').slice(0, 32) });
+
+export class AmazonPayProvider implements PaymentProvider {
+  readonly id = 'amazonpay' as const;
+  private readonly client: WebStoreClient;
+  private readonly sns: SnsVerifier;
+
+  constructor(
+    private readonly db: Db,
+    private readonly plans: Record<PlanId, Plan>,
+    private readonly opts: AmazonPayOptions,
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {
+    const config: AmazonPayConfig = { publicKeyId: opts.publicKeyId, privateKey: loadKey(opts.privateKey), region: 'jp', sandbox: opts.sandbox };
+    if (opts.overrideServiceUrl) config.overrideServiceUrl = opts.overrideServiceUrl;
+    this.client = new WebStoreClient(config);
+    this.sns = new SnsVerifier({ now, ...opts.sns });
+  }
+
+  async checkout(user: CheckoutUser, _plan: Exclude<PlanId, 'free'>) {
+    // The frontend page renders the Amazon Pay button from GET /billing/amazonpay/button.
+    return { sessionId: user.id, redirectUrl: '/billing/amazonpay' };
+  }
+
+  /** The payload is signed server-side so the amount and return URL cannot be altered in the browser. */
+  buttonConfig(userId: string) {
+    const reference = randomUUID();
+    this.db
+      .prepare("INSERT INTO checkout_sessions (id, user_id, provider, plan, status, created_at) VALUES (?, ?, 'amazonpay', 'pro', 'open', ?)")
+      .run(reference, userId, this.iso());
+    const amount = { amount: String(this.plans.pro.priceJpy), currencyCode: 'JPY' };
+    const payload = JSON.stringify({
+      webCheckoutDetails: { checkoutResultReturnUrl: `${this.opts.publicUrl}/billing/amazonpay/return` },
+      storeId: this.opts.storeId,
+      chargePermissionType: 'Recurring',
+      recurringMetadata: { frequency: { unit: 'Month', value: '1' }, amount },
+      paymentDetails: { paymentIntent: 'AuthorizeWithCapture', chargeAmount: amount, presentmentCurrency: 'JPY' },
+      merchantMetadata: { merchantReferenceId: reference, merchantStoreName: 'Resemble', noteToBuyer: 'Resemble Pro (monthly)', customInformation: userId },
+    });
+    return {
+      merchantId: this.opts.merchantId,
+      publicKeyId: this.opts.publicKeyId,
+      ledgerCurrency: 'JPY' as const,
+      checkoutLanguage: 'ja_JP',
+      productType: 'PayOnly' as const,
+      placement: 'Checkout' as const,
+      sandbox: this.opts.sandbox,
+      payload,
+      signature: this.client.generateButtonSignature(payload),
+    };
+  }
+
+  /** Called when the buyer comes back with amazonCheckoutSessionId. Ownership is checked on Amazon's copy. */
+  async complete(userId: string, checkoutSessionId: string): Promise<'success' | 'declined'> {
+    const session = (await this.call(() => this.client.getCheckoutSession(checkoutSessionId))).data as Data;
+    const meta = (session.merchantMetadata ?? {}) as { merchantReferenceId?: string; customInformation?: string };
+    const pending = this.db.prepare("SELECT * FROM checkout_sessions WHERE id = ? AND provider = 'amazonpay'").get(meta.merchantReferenceId ?? '') as
+      | { user_id: string; status: string }
+      | undefined;
+    if (!pending || pending.user_id !== userId || meta.customInformation !== userId) throw new AppError(404, 'not_found', 'no such checkout session');
+    if (pending.status !== 'open') throw new AppError(409, 'session_closed', `this checkout session is already ${pending.status}`);
+    const amount = { amount: String(this.plans.pro.priceJpy), currencyCode: 'JPY' };
+    let done: Data;
+    try {
+      done = (await this.call(() => this.client.completeCheckoutSession(checkoutSessionId, { chargeAmount: amount }))).data as Data;
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'payment_declined') {
+        this.db.transaction(() => {
+          recordPayment(this.db, { userId, provider: 'amazonpay', amountJpy: this.plans.pro.priceJpy, status: 'failed', idempotencyKey: `amazonpay:checkout:${checkoutSessionId}`, failureReason: String(err.details ?? 'declined') }, this.iso());
+          this.db.prepare("UPDATE checkout_sessions SET status = 'declined' WHERE id = ?").run(meta.merchantReferenceId);
+        })();
+        return 'declined';
+      }
+      throw err;
+    }
+    const chargePermissionId = String(done.chargePermissionId ?? '');
+    if (!chargePermissionId) throw new AppError(502, 'provider_error', 'Amazon Pay did not return a charge permission');
+    // Re-fetch: the permission must really be chargeable before we grant anything.
+    const permission = (await this.call(() => this.client.getChargePermission(chargePermissionId))).data as { statusDetails?: { state?: string } };
+    if (permission.statusDetails?.state !== 'Chargeable') throw new AppError(402, 'payment_declined', 'Amazon Pay did not approve the recurring payment');
+    const nowIso = this.iso();
+    this.db.transaction(() => {
+      recordPayment(this.db, { userId, provider: 'amazonpay', amountJpy: this.plans.pro.priceJpy, status: 'succeeded', period: nowIso.slice(0, 7), idempotencyKey: `amazonpay:checkout:${checkoutSessionId}`, providerRef: String(done.chargeId ?? '') || null }, nowIso);
+      upsertSubscription(this.db, { userId, plan: 'pro', provider: 'amazonpay', status: 'active', customerId: null, providerSubscriptionId: chargePermissionId, periodStart: nowIso, periodEnd: addMonths(nowIso, 1), cancelAtPeriodEnd: false }, nowIso);
+      this.db.prepare("UPDATE checkout_sessions SET status = 'completed', provider_ref = ? WHERE id = ?").run(checkoutSessionId, meta.merchantReferenceId);
+    })();
+    return 'success';
+  }
+
+  async renewDue(): Promise<number> {
+    const due = this.db
+      .prepare("SELECT * FROM subscriptions WHERE provider = 'amazonpay' AND status = 'active' AND current_period_end <= ?")
+      .all(this.iso()) as SubscriptionRow[];
+    let renewed = 0;
+    for (const sub of due) {
+      if (sub.cancel_at_period_end) {
+        this.db.prepare("UPDATE subscriptions SET status = 'canceled', updated_at = ? WHERE id = ?").run(this.iso(), sub.id);
+        continue;
+      }
+      try {
+        if ((await this.renewOne(sub)) === 'renewed') renewed++;
+      } catch (err) {
+        this.log.error({ subscription: sub.id, err: err instanceof Error ? err.message : String(err) }, 'amazon pay renewal failed; will retry next run');
+      }
+    }
+    return renewed;
+  }
+
+  async renewOne(sub: SubscriptionRow): Promise<'renewed' | 'soft_declined' | 'hard_declined'> {
+    const periodStart = sub.current_period_end;
+    const prefix = `amazonpay:${sub.id}:${periodStart}:`;
+    const softFails = (this.db.prepare("SELECT COUNT(*) AS n FROM payments WHERE idempotency_key LIKE ? AND failure_reason = 'SoftDeclined'").get(`${prefix}%`) as { n: number }).n;
+    const key = `${prefix}${softFails}`;
+    const amount = this.plans[sub.plan].priceJpy;
+    recordPayment(this.db, { userId: sub.user_id, provider: 'amazonpay', amountJpy: amount, status: 'pending', period: periodStart.slice(0, 7), idempotencyKey: key }, this.iso());
+    const existing = this.db.prepare('SELECT status FROM payments WHERE idempotency_key = ?').get(key) as { status: string };
+    if (existing.status === 'succeeded') {
+      this.extend(sub.id, periodStart);
+      return 'renewed';
+    }
+    let charge: ChargeData;
+    try {
+      // Same key → Amazon returns the charge it already made instead of making another.
+      charge = (
+        await this.call(() =>
+          this.client.createCharge(
+            { chargePermissionId: sub.provider_subscription_id, chargeAmount: { amount: String(amount), currencyCode: 'JPY' }, captureNow: true, canHandlePendingAuthorization: false },
+            idempotencyHeader(key),
+          ),
+        )
+      ).data as ChargeData;
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'payment_declined')) throw err;
+      charge = { statusDetails: { state: 'Declined', reasonCode: String(err.details ?? 'HardDeclined') } };
+    }
+    return this.applyCharge(sub, key, periodStart, charge, softFails);
+  }
+
+  private applyCharge(sub: SubscriptionRow, key: string, periodStart: string, charge: ChargeData, softFails: number): 'renewed' | 'soft_declined' | 'hard_declined' {
+    const state = charge.statusDetails?.state;
+    const reason = charge.statusDetails?.reasonCode ?? null;
+    const nowIso = this.iso();
+    return this.db.transaction(() => {
+      if (state === 'Captured' || state === 'Authorized' || state === 'CaptureInitiated') {
+        this.db.prepare("UPDATE payments SET status = 'succeeded', provider_ref = ? WHERE idempotency_key = ?").run(charge.chargeId ?? null, key);
+        this.extend(sub.id, periodStart);
+        return 'renewed' as const;
+      }
+      const soft = reason === 'SoftDeclined' && softFails + 1 < MAX_SOFT_RETRIES;
+      this.db.prepare("UPDATE payments SET status = 'failed', provider_ref = ?, failure_reason = ? WHERE idempotency_key = ?").run(charge.chargeId ?? null, soft ? 'SoftDeclined' : (reason ?? 'HardDeclined'), key);
+      if (soft) return 'soft_declined' as const;
+      this.db.prepare("UPDATE subscriptions SET status = 'past_due', updated_at = ? WHERE id = ?").run(nowIso, sub.id);
+      this.db
+        .prepare("INSERT INTO notifications (id, user_id, kind, payload, created_at) VALUES (?, ?, 'payment_failed', ?, ?)")
+        .run(randomUUID(), sub.user_id, JSON.stringify({ provider: 'amazonpay', reason: reason ?? 'HardDeclined', fixUrl: '/account/billing' }), nowIso);
+      return 'hard_declined' as const;
+    })();
+  }
+
+  private extend(subId: string, periodStart: string): void {
+    // Only moves forward from the period that was charged, so a repeat cannot add a second month.
+    this.db
+      .prepare("UPDATE subscriptions SET status = 'active', current_period_start = ?, current_period_end = ?, updated_at = ? WHERE id = ? AND current_period_end = ?")
+      .run(periodStart, addMonths(periodStart, 1), this.iso(), subId, periodStart);
+  }
+
+  async cancel(sub: SubscriptionRow): Promise<void> {
+    await this.close(sub, 'Cancelled by subscriber');
+    this.db.prepare('UPDATE subscriptions SET cancel_at_period_end = 1, updated_at = ? WHERE id = ?').run(this.iso(), sub.id);
+  }
+
+  async terminate(sub: SubscriptionRow): Promise<void> {
+    await this.close(sub, 'Account deleted');
+    this.db.prepare("UPDATE subscriptions SET status = 'canceled', updated_at = ? WHERE id = ?").run(this.iso(), sub.id);
+  }
+
+  private async close(sub: SubscriptionRow, reason: string): Promise<void> {
+    if (!sub.provider_subscription_id) return;
+    await this.call(() => this.client.closeChargePermission(sub.provider_subscription_id!, { closureReason: reason, cancelPendingCharges: false }));
+  }
+
+  /** IPN: verify the SNS signature, then re-fetch the named object and apply Amazon's current state. */
+  async handleIpn(body: string): Promise<'applied' | 'duplicate' | 'ignored'> {
+    let msg;
+    try {
+      msg = await this.sns.verify(body);
+    } catch (err) {
+      this.log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'IPN rejected');
+      throw new AppError(400, 'invalid_signature', 'IPN signature verification failed');
+    }
+    if (msg.Type !== 'Notification') {
+      this.log.info({ type: msg.Type, topic: msg.TopicArn }, 'SNS control message received; confirm the subscription in the SNS console');
+      return 'ignored';
+    }
+    if (this.db.prepare("SELECT 1 FROM webhook_events WHERE provider = 'amazonpay' AND event_id = ?").get(msg.MessageId)) return 'duplicate';
+    let hint: { ObjectType?: string; ObjectId?: string; ChargePermissionId?: string };
+    try {
+      hint = JSON.parse(msg.Message) as typeof hint;
+    } catch {
+      return 'ignored';
+    }
+    if (hint.ObjectType === 'CHARGE' && hint.ObjectId) {
+      const charge = (await this.call(() => this.client.getCharge(hint.ObjectId!))).data as ChargeData & { chargePermissionId?: string };
+      return this.db.transaction(() => {
+        if (!claimEvent(this.db, 'amazonpay', msg.MessageId, 'CHARGE', this.iso())) return 'duplicate' as const;
+        const pay = this.db.prepare("SELECT idempotency_key, status FROM payments WHERE provider = 'amazonpay' AND provider_ref = ?").get(charge.chargeId ?? '') as
+          | { idempotency_key: string; status: string }
+          | undefined;
+        if (!pay || pay.status !== 'pending') return 'applied' as const;
+        const sub = this.db.prepare("SELECT * FROM subscriptions WHERE provider = 'amazonpay' AND provider_subscription_id = ?").get(charge.chargePermissionId ?? '') as SubscriptionRow | undefined;
+        const state = charge.statusDetails?.state;
+        if (state === 'Captured' && sub) {
+          this.db.prepare("UPDATE payments SET status = 'succeeded' WHERE idempotency_key = ?").run(pay.idempotency_key);
+          const periodStart = pay.idempotency_key.split(':').slice(2, -1).join(':');
+          this.extend(sub.id, periodStart);
+        } else if (state === 'Declined') {
+          this.db.prepare("UPDATE payments SET status = 'failed', failure_reason = ? WHERE idempotency_key = ?").run(charge.statusDetails?.reasonCode ?? 'Declined', pay.idempotency_key);
+        }
+        return 'applied' as const;
+      })();
+    }
+    if ((hint.ObjectType === 'CHARGE_PERMISSION' || hint.ChargePermissionId) && (hint.ObjectId || hint.ChargePermissionId)) {
+      const id = hint.ObjectType === 'CHARGE_PERMISSION' ? hint.ObjectId! : hint.ChargePermissionId!;
+      const permission = (await this.call(() => this.client.getChargePermission(id))).data as { statusDetails?: { state?: string } };
+      return this.db.transaction(() => {
+        if (!claimEvent(this.db, 'amazonpay', msg.MessageId, 'CHARGE_PERMISSION', this.iso())) return 'duplicate' as const;
+        const state = permission.statusDetails?.state;
+        // Closed by the buyer on Amazon's side: no more charges, access runs to the end of the paid period.
+        if (state === 'Closed') this.db.prepare("UPDATE subscriptions SET cancel_at_period_end = 1, updated_at = ? WHERE provider = 'amazonpay' AND provider_subscription_id = ?").run(this.iso(), id);
+        if (state === 'NonChargeable') this.db.prepare("UPDATE subscriptions SET status = 'past_due', updated_at = ? WHERE provider = 'amazonpay' AND provider_subscription_id = ? AND status = 'active'").run(this.iso(), id);
+        return 'applied' as const;
+      })();
+    }
+    return 'ignored';
+  }
+
+  /** Maps SDK failures: declines become payment_declined (reason in details), anything else a 502. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const res = (err as { response?: { status?: number; data?: { reasonCode?: string; message?: string } } }).response ?? (err as { status?: number; data?: { reasonCode?: string } });
+      const reason = res?.data?.reasonCode;
+      if (reason && /Declined|PaymentMethodNotAllowed|CheckoutSessionCanceled|InvalidChargePermissionStatus/.test(reason)) {
+        throw new AppError(402, 'payment_declined', 'Amazon Pay declined the payment', reason === 'SoftDeclined' ? 'SoftDeclined' : reason === 'HardDeclined' ? 'HardDeclined' : reason);
+      }
+      this.log.error({ status: res?.status, reasonCode: reason }, 'amazon pay call failed');
+      throw new AppError(502, 'provider_error', 'Amazon Pay is not answering as expected; please try again later');
+    }
+  }
+
+  private iso(): string {
+    return new Date(this.now()).toISOString();
+  }
+}
+
+function loadKey(key: string): string {
+  if (key.includes('BEGIN')) return key;
+  return readFileSync(key, 'utf8');
+}

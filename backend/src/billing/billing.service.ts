@@ -1,0 +1,102 @@
+/** Billing use cases over whichever providers are configured. Sandbox is on only when no real keys are. */
+import type { BillingProvider, PlanId, SubscriptionResponse } from '@resemble/contracts';
+import type { Db } from '../db/db.js';
+import { AppError } from '../platform/errors.js';
+import { isEntitled, subscriptionOf } from '../plans/entitlements.js';
+import type { PaymentProvider } from './billing.provider.js';
+import type { SandboxProvider } from './sandbox.provider.js';
+import type { StripeProvider } from './stripe.provider.js';
+import type { AmazonPayProvider } from './amazonpay.provider.js';
+
+export interface BillingProviders {
+  sandbox?: SandboxProvider;
+  stripe?: StripeProvider;
+  amazonpay?: AmazonPayProvider;
+}
+
+export class BillingService {
+  constructor(
+    private readonly db: Db,
+    readonly providers: BillingProviders,
+    private readonly now: () => number,
+  ) {}
+
+  get testMode(): boolean {
+    return Boolean(this.providers.sandbox) && !this.providers.stripe && !this.providers.amazonpay;
+  }
+
+  get providerIds(): BillingProvider[] {
+    return (['sandbox', 'stripe', 'amazonpay'] as const).filter((p) => this.providers[p]);
+  }
+
+  provider(id: BillingProvider): PaymentProvider {
+    const p = this.providers[id];
+    if (!p) throw new AppError(400, 'provider_unavailable', `payment provider "${id}" is not enabled here`, { enabled: this.providerIds });
+    return p;
+  }
+
+  sandbox(): SandboxProvider {
+    if (!this.providers.sandbox) throw new AppError(404, 'not_found', 'test-mode billing is not enabled');
+    return this.providers.sandbox;
+  }
+
+  stripe(): StripeProvider {
+    if (!this.providers.stripe) throw new AppError(404, 'not_found', 'Stripe is not enabled');
+    return this.providers.stripe;
+  }
+
+  amazonPay(): AmazonPayProvider {
+    if (!this.providers.amazonpay) throw new AppError(404, 'not_found', 'Amazon Pay is not enabled');
+    return this.providers.amazonpay;
+  }
+
+  async checkout(user: { id: string; email: string }, plan: Exclude<PlanId, 'free'>, providerId: BillingProvider) {
+    const provider = this.provider(providerId);
+    const sub = subscriptionOf(this.db, user.id);
+    if (sub && isEntitled(sub, this.now()) && sub.status === 'active' && !sub.cancel_at_period_end) {
+      throw new AppError(409, 'already_subscribed', 'you already have an active subscription', { provider: sub.provider });
+    }
+    const r = await provider.checkout(user, plan);
+    return { provider: providerId, redirectUrl: r.redirectUrl, sessionId: r.sessionId, testMode: this.testMode };
+  }
+
+  async cancel(userId: string): Promise<void> {
+    const sub = subscriptionOf(this.db, userId);
+    if (!sub || !isEntitled(sub, this.now())) throw new AppError(409, 'no_subscription', 'there is no active subscription to cancel');
+    await this.provider(sub.provider).cancel(sub);
+  }
+
+  async cancelForDeletion(userId: string): Promise<void> {
+    const sub = subscriptionOf(this.db, userId);
+    if (sub && sub.status !== 'canceled' && this.providers[sub.provider]) await this.providers[sub.provider]!.terminate(sub);
+  }
+
+  async renewDue(): Promise<number> {
+    let n = 0;
+    for (const p of Object.values(this.providers) as PaymentProvider[]) if (p.renewDue) n += await p.renewDue();
+    return n;
+  }
+
+  view(userId: string): SubscriptionResponse {
+    const sub = subscriptionOf(this.db, userId);
+    const entitled = isEntitled(sub, this.now());
+    const payments = this.db
+      .prepare('SELECT id, provider, amount_jpy, status, period, created_at, failure_reason FROM payments WHERE user_id = ? ORDER BY created_at DESC LIMIT 50')
+      .all(userId) as { id: string; provider: BillingProvider; amount_jpy: number; status: 'succeeded' | 'failed' | 'pending'; period: string | null; created_at: string; failure_reason: string | null }[];
+    return {
+      plan: entitled ? sub!.plan : 'free',
+      testMode: this.testMode,
+      subscription: sub
+        ? {
+            plan: sub.plan,
+            provider: sub.provider,
+            status: sub.status,
+            currentPeriodEnd: sub.current_period_end,
+            cancelAtPeriodEnd: sub.cancel_at_period_end === 1,
+            needsPaymentFix: sub.status === 'past_due',
+          }
+        : null,
+      payments: payments.map((p) => ({ id: p.id, provider: p.provider, amountJpy: p.amount_jpy, status: p.status, period: p.period, createdAt: p.created_at, failureReason: p.failure_reason })),
+    };
+  }
+}

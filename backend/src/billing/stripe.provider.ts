@@ -1,0 +1,183 @@
+/**
+ * Stripe: Checkout in subscription mode, the Customer Portal and signed webhooks. A webhook is only a
+ * hint: the subscription is always re-fetched, so duplicated, replayed or out-of-order events converge
+ * on Stripe's current state, and the event id is claimed in the same transaction as the change.
+ */
+import Stripe from 'stripe';
+import type { PlanId } from '@resemble/contracts';
+import type { Logger } from 'pino';
+import type { Db } from '../db/db.js';
+import { AppError } from '../platform/errors.js';
+import { subscriptionOf, type SubscriptionRow } from '../plans/entitlements.js';
+import type { CheckoutUser, PaymentProvider } from './billing.provider.js';
+import { claimEvent, recordPayment, upsertSubscription } from './subscriptions.repo.js';
+
+export interface StripeOptions {
+  secretKey: string;
+  webhookSecret: string;
+  pricePro: string;
+  publicUrl: string;
+  /** Tests point the real SDK at a local stand-in. */
+  client?: Stripe;
+}
+
+const HANDLED = new Set([
+  'checkout.session.completed',
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.deleted',
+  'invoice.paid',
+  'invoice.payment_failed',
+]);
+
+export class StripeProvider implements PaymentProvider {
+  readonly id = 'stripe' as const;
+  readonly stripe: Stripe;
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: StripeOptions,
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {
+    this.stripe = opts.client ?? new Stripe(opts.secretKey, { maxNetworkRetries: 2, timeout: 15_000, telemetry: false });
+  }
+
+  async checkout(user: CheckoutUser, plan: Exclude<PlanId, 'free'>) {
+    const existing = subscriptionOf(this.db, user.id);
+    const customer = existing?.provider === 'stripe' ? existing.provider_customer_id : null;
+    const session = await this.stripe.checkout.sessions.create({
+      mode: 'subscription',
+      line_items: [{ price: this.opts.pricePro, quantity: 1 }],
+      client_reference_id: user.id,
+      ...(customer ? { customer } : { customer_email: user.email }),
+      subscription_data: { metadata: { userId: user.id, plan } },
+      metadata: { userId: user.id, plan },
+      success_url: `${this.opts.publicUrl}/account?checkout=success`,
+      cancel_url: `${this.opts.publicUrl}/pricing?checkout=cancelled`,
+    });
+    if (!session.url) throw new AppError(502, 'provider_error', 'Stripe did not return a checkout URL');
+    return { sessionId: session.id, redirectUrl: session.url };
+  }
+
+  async portal(sub: SubscriptionRow | undefined): Promise<string> {
+    if (!sub || sub.provider !== 'stripe' || !sub.provider_customer_id) throw new AppError(409, 'no_subscription', 'no Stripe subscription to manage');
+    const s = await this.stripe.billingPortal.sessions.create({ customer: sub.provider_customer_id, return_url: `${this.opts.publicUrl}/account` });
+    return s.url;
+  }
+
+  async cancel(sub: SubscriptionRow): Promise<void> {
+    if (!sub.provider_subscription_id) return;
+    const updated = await this.stripe.subscriptions.update(sub.provider_subscription_id, { cancel_at_period_end: true });
+    this.db.transaction(() => this.applySubscription(updated, sub.user_id))();
+  }
+
+  async terminate(sub: SubscriptionRow): Promise<void> {
+    if (!sub.provider_subscription_id) return;
+    await this.stripe.subscriptions.cancel(sub.provider_subscription_id);
+  }
+
+  /** Verifies and applies one webhook delivery. Returns what happened, for the log and the tests. */
+  async handleWebhook(rawBody: Buffer, signature: string | undefined): Promise<'applied' | 'duplicate' | 'ignored'> {
+    let event: Stripe.Event;
+    try {
+      event = this.stripe.webhooks.constructEvent(rawBody, signature ?? '', this.opts.webhookSecret);
+    } catch {
+      throw new AppError(400, 'invalid_signature', 'webhook signature verification failed');
+    }
+    if (!HANDLED.has(event.type)) return 'ignored';
+    const seen = this.db.prepare("SELECT 1 FROM webhook_events WHERE provider = 'stripe' AND event_id = ?").get(event.id);
+    if (seen) return 'duplicate';
+
+    const obj = event.data.object as unknown as Record<string, unknown>;
+    const subscriptionId = subscriptionIdOf(event.type, obj);
+    // Re-fetch: the event body may be older than Stripe's present state.
+    const current = subscriptionId ? await this.stripe.subscriptions.retrieve(subscriptionId) : null;
+    const nowIso = new Date(this.now()).toISOString();
+    return this.db.transaction(() => {
+      if (!claimEvent(this.db, 'stripe', event.id, event.type, nowIso)) return 'duplicate' as const;
+      const hintedUser = event.type === 'checkout.session.completed' ? (obj.client_reference_id as string | null) : null;
+      const userId = current ? this.applySubscription(current, hintedUser) : null;
+      if (event.type === 'invoice.paid' || event.type === 'invoice.payment_failed') {
+        const paid = event.type === 'invoice.paid';
+        recordPayment(
+          this.db,
+          {
+            userId: userId ?? this.userByCustomer(String(obj.customer ?? '')),
+            provider: 'stripe',
+            amountJpy: Number(paid ? obj.amount_paid : obj.amount_due) || 0,
+            status: paid ? 'succeeded' : 'failed',
+            period: typeof obj.period_start === 'number' ? new Date(obj.period_start * 1000).toISOString().slice(0, 7) : null,
+            idempotencyKey: `stripe:${String(obj.id)}:${paid ? 'paid' : `failed:${event.id}`}`,
+            providerRef: String(obj.id),
+            failureReason: paid ? null : 'payment_failed',
+          },
+          nowIso,
+        );
+      }
+      return 'applied' as const;
+    })();
+  }
+
+  /** Maps Stripe's subscription onto our row; returns the user it belongs to (or null if unknown). */
+  private applySubscription(s: Stripe.Subscription, hintedUserId: string | null): string | null {
+    const metaUser = typeof s.metadata?.userId === 'string' ? s.metadata.userId : null;
+    const customerId = typeof s.customer === 'string' ? s.customer : s.customer.id;
+    const userId = metaUser ?? hintedUserId ?? this.userByCustomer(customerId);
+    if (!userId || !this.db.prepare('SELECT 1 FROM users WHERE id = ?').get(userId)) {
+      this.log.warn({ subscription: s.id }, 'stripe subscription for an unknown user ignored');
+      return null;
+    }
+    const item = s.items?.data?.[0] as { current_period_start?: number; current_period_end?: number } | undefined;
+    const start = item?.current_period_start ?? s.start_date;
+    const end = item?.current_period_end ?? s.start_date;
+    // Pro is the only paid plan; the metadata is ours, set at checkout.
+    const plan: Exclude<PlanId, 'free'> = 'pro';
+    upsertSubscription(
+      this.db,
+      {
+        userId,
+        plan,
+        provider: 'stripe',
+        status: mapStatus(s.status),
+        customerId,
+        providerSubscriptionId: s.id,
+        periodStart: new Date(start * 1000).toISOString(),
+        periodEnd: new Date(end * 1000).toISOString(),
+        cancelAtPeriodEnd: Boolean(s.cancel_at_period_end),
+      },
+      new Date(this.now()).toISOString(),
+    );
+    return userId;
+  }
+
+  private userByCustomer(customerId: string): string | null {
+    const row = this.db.prepare("SELECT user_id FROM subscriptions WHERE provider = 'stripe' AND provider_customer_id = ?").get(customerId) as { user_id: string } | undefined;
+    return row?.user_id ?? null;
+  }
+}
+
+function subscriptionIdOf(type: string, obj: Record<string, unknown>): string | null {
+  const ref = (v: unknown) => (typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String((v as { id: unknown }).id) : null);
+  if (type.startsWith('customer.subscription.')) return ref(obj.id);
+  if (type === 'checkout.session.completed') return ref(obj.subscription);
+  // Invoices moved the subscription under parent.subscription_details in newer API versions.
+  const parent = obj.parent as { subscription_details?: { subscription?: unknown } } | undefined;
+  return ref(parent?.subscription_details?.subscription) ?? ref(obj.subscription);
+}
+
+function mapStatus(status: Stripe.Subscription.Status): SubscriptionRow['status'] {
+  switch (status) {
+    case 'active':
+    case 'trialing':
+      return 'active';
+    case 'past_due':
+    case 'unpaid':
+      return 'past_due';
+    case 'incomplete':
+    case 'paused':
+      return 'incomplete';
+    default:
+      return 'canceled';
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The one place that reads the environment. A bad env stops start-up with every bad key listed, so an
+ * operator fixes them all in one go instead of one per restart.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+
+const repoRoot = resolve(import.meta.dirname, '../..');
+
+const intFrom = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: z.coerce.number().int().min(0).default(1),
+  ML_URL: z.url().default('http://127.0.0.1:8001'),
+  ML_TOKEN: optionalString,
+  ML_TIMEOUT_MS: intFrom(10_000, 100),
+  APP_DB: z.string().min(1).default(resolve(repoRoot, 'data/app.sqlite')),
+  DATA_DIR: z.string().min(1).default(resolve(repoRoot, 'data')),
+  PUBLIC_URL: z.url().default('http://127.0.0.1:3000'),
+  JWT_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, 'JWT_SECRET must be at least 32 characters'),
+  SCRYPT_LOG_N: intFrom(15, 10),
+  HASH_CONCURRENCY: intFrom(2, 1),
+  SMTP_URL: optionalString,
+  MAIL_FROM: z.string().default('Resemble <no-reply@resemble.local>'),
+  FREE_SEARCHES_PER_DAY: intFrom(5, 0),
+  PRO_PRICE_JPY: intFrom(1480, 1),
+  RATE_LIMIT_IP_PER_MIN: intFrom(600, 1),
+  RATE_LIMIT_USER_PER_MIN: intFrom(120, 1),
+  LOGIN_MAX_PER_ACCOUNT: intFrom(10, 1),
+  LOGIN_MAX_PER_IP: intFrom(50, 1),
+  LOGIN_WINDOW_MIN: intFrom(15, 1),
+  STRIPE_SECRET_KEY: optionalString,
+  STRIPE_WEBHOOK_SECRET: optionalString,
+  STRIPE_PRICE_PRO: optionalString,
+  AMAZON_PAY_PUBLIC_KEY_ID: optionalString,
+  AMAZON_PAY_PRIVATE_KEY: optionalString,
+  AMAZON_PAY_MERCHANT_ID: optionalString,
+  AMAZON_PAY_STORE_ID: optionalString,
+  AMAZON_PAY_SANDBOX: z.enum(['true', 'false']).default('true'),
+  ALERT_POLL_SECONDS: intFrom(300, 1),
+  RENEWAL_CRON: z.string().default('17 * * * *'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config extends Env {
+  jwtSecret: Uint8Array;
+  cookieSecure: boolean;
+  stripeEnabled: boolean;
+  amazonPayEnabled: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly issues: string[]) {
+    super(`invalid environment:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+  }
+}
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  const issues: string[] = [];
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) issues.push(`${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(issues);
+  }
+  const env = parsed.data;
+  if (env.NODE_ENV === 'production' && !env.JWT_SECRET) issues.push('JWT_SECRET: required when NODE_ENV=production');
+  if (env.STRIPE_SECRET_KEY && (!env.STRIPE_WEBHOOK_SECRET || !env.STRIPE_PRICE_PRO)) {
+    issues.push('STRIPE_WEBHOOK_SECRET, STRIPE_PRICE_PRO: required when STRIPE_SECRET_KEY is set');
+  }
+  const amazonKeys = [env.AMAZON_PAY_PUBLIC_KEY_ID, env.AMAZON_PAY_PRIVATE_KEY, env.AMAZON_PAY_MERCHANT_ID, env.AMAZON_PAY_STORE_ID];
+  if (amazonKeys.some(Boolean) && !amazonKeys.every(Boolean)) {
+    issues.push('AMAZON_PAY_PUBLIC_KEY_ID, AMAZON_PAY_PRIVATE_KEY, AMAZON_PAY_MERCHANT_ID, AMAZON_PAY_STORE_ID: set all or none');
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return {
+    ...env,
+    jwtSecret: new TextEncoder().encode(env.JWT_SECRET ?? devJwtSecret(env.APP_DB)),
+    cookieSecure: env.NODE_ENV !== 'development',
+    stripeEnabled: Boolean(env.STRIPE_SECRET_KEY),
+    amazonPayEnabled: Boolean(env.AMAZON_PAY_PUBLIC_KEY_ID),
+  };
+}
+
+/** Outside production a secret is generated once and kept beside the database, so sessions survive restarts. */
+function devJwtSecret(appDb: string): string {
+  const file = appDb === ':memory:' ? undefined : resolve(dirname(appDb), '.jwt-secret');
+  if (file && existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(48).toString('base64url');
+  if (file) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, secret, { mode: 0o600 });
+  }
+  return secret;
+}

@@ -1,0 +1,46 @@
+import type { Logger } from 'pino';
+import type { PlanId } from '@resemble/contracts';
+import type { Config } from './config.js';
+import type { Db } from './db/db.js';
+import type { PasswordHasher } from './auth/password.js';
+import type { SessionService } from './auth/sessions.js';
+import type { Mailer } from './mail/mailer.js';
+import type { Plan } from './plans/plans.js';
+import type { UsageService } from './plans/usage.service.js';
+import type { MlClient } from './search/ml.client.js';
+import type { BillingService } from './billing/billing.service.js';
+import type { JobQueue } from './jobs/job-queue.js';
+import type { EventHub } from './jobs/event-hub.js';
+
+/** Everything a route or service needs, built once in app.ts; tests build it with their own config. */
+export interface AppContext {
+  config: Config;
+  db: Db;
+  log: Logger;
+  ml: MlClient;
+  plans: Record<PlanId, Plan>;
+  hasher: PasswordHasher;
+  sessions: SessionService;
+  usage: UsageService;
+  mailer: Mailer;
+  billing: BillingService;
+  jobs: JobQueue;
+  events: EventHub;
+  now: () => number;
+}
+
+export type Scope = 'search' | 'patterns' | 'jobs';
+
+export interface AuthInfo {
+  userId: string;
+  role: 'user' | 'admin';
+  via: 'cookie' | 'token';
+  sessionId?: string;
+  scopes?: Scope[];
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    auth?: AuthInfo;
+  }
+}

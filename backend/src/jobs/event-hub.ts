@@ -1,0 +1,33 @@
+/** Per-user fan-out of server-sent events (job progress, job done, alert fired). In-process by design. */
+import type { Response } from 'express';
+
+export interface UserEvent {
+  type: 'job.progress' | 'job.done' | 'alert.fired';
+  data: unknown;
+}
+
+export class EventHub {
+  private readonly streams = new Map<string, Set<Response>>();
+
+  subscribe(userId: string, res: Response): () => void {
+    let set = this.streams.get(userId);
+    if (!set) this.streams.set(userId, (set = new Set()));
+    set.add(res);
+    return () => {
+      set.delete(res);
+      if (set.size === 0) this.streams.delete(userId);
+    };
+  }
+
+  publish(userId: string, event: UserEvent): void {
+    const set = this.streams.get(userId);
+    if (!set) return;
+    const frame = `event: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`;
+    for (const res of set) res.write(frame);
+  }
+
+  closeAll(): void {
+    for (const set of this.streams.values()) for (const res of set) res.end();
+    this.streams.clear();
+  }
+}

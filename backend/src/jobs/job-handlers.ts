@@ -1,0 +1,55 @@
+/** What each job kind does. Both only read through ml-service, so a failed job leaves nothing half-written. */
+import { backtestParamsSchema, similarRequestSchema, similarResponseSchema } from '@resemble/contracts';
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { similarToCsv } from '../search/csv.js';
+import { planOf } from '../plans/entitlements.js';
+import { assertSimilarAllowed } from '../search/search.service.js';
+
+const pricesSchema = z.object({ code: z.string(), rows: z.array(z.object({ date: z.string(), close: z.number() })) });
+
+export function registerJobHandlers(ctx: AppContext): void {
+  /**
+   * Walk-forward backtest on one stock: at evenly spaced past dates, search with matches restricted to
+   * data before that date (filters.to), then compare the forecast's direction with what really happened.
+   */
+  ctx.jobs.register('backtest', async (raw, { userId, progress }) => {
+    const p = backtestParamsSchema.parse(raw);
+    const prices = pricesSchema.parse(await ctx.ml.prices(p.code, undefined, undefined));
+    const closes = prices.rows;
+    const first = p.windowLength * 2;
+    const last = closes.length - p.horizon - 1;
+    if (last - first < p.samples) throw new Error(`not enough history in ${p.code} for ${p.samples} samples`);
+    const step = Math.floor((last - first) / p.samples);
+    let hits = 0;
+    let evaluated = 0;
+    let absErr = 0;
+    const samples: { end: string; predictedUp: number | null; actualReturn: number }[] = [];
+    for (let i = 0; i < p.samples; i++) {
+      const endIdx = first + i * step;
+      const start = closes[endIdx - p.windowLength + 1].date;
+      const end = closes[endIdx].date;
+      const req = similarRequestSchema.parse({ query: { code: p.code, start, end }, topK: p.topK, horizon: p.horizon, filters: { to: end } });
+      assertSimilarAllowed(planOf(ctx.db, ctx.plans, userId, ctx.now()).plan, req);
+      const res = similarResponseSchema.parse(await ctx.ml.similar(req));
+      const actual = closes[endIdx + p.horizon].close / closes[endIdx].close - 1;
+      const pUp = res.forecast?.pUp ?? null;
+      if (pUp !== null) {
+        evaluated++;
+        if (pUp > 0.5 === actual > 0) hits++;
+        if (res.forecast?.median !== null && res.forecast?.median !== undefined) absErr += Math.abs(res.forecast.median - actual);
+      }
+      samples.push({ end, predictedUp: pUp, actualReturn: actual });
+      progress((i + 1) / p.samples);
+    }
+    return { code: p.code, samples, evaluated, hitRate: evaluated ? hits / evaluated : null, meanAbsError: evaluated ? absErr / evaluated : null };
+  });
+
+  ctx.jobs.register('export', async (raw, { userId, progress }) => {
+    const req = similarRequestSchema.parse(raw);
+    assertSimilarAllowed(planOf(ctx.db, ctx.plans, userId, ctx.now()).plan, req);
+    const result = await ctx.ml.similar(req);
+    progress(1);
+    return { filename: 'resemble-similar.csv', contentType: 'text/csv', csv: similarToCsv(result) };
+  });
+}

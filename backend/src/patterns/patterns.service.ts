@@ -1,0 +1,98 @@
+/** Saved patterns, notifications, and the scan that turns a fresh data version into alerts. */
+import { randomUUID } from 'node:crypto';
+import { similarRequestSchema, similarResponseSchema, type SimilarRequest } from '@resemble/contracts';
+import type { AppContext } from '../context.js';
+import { findUser } from '../auth/auth.service.js';
+import { AppError, notFound } from '../platform/errors.js';
+import { planOf } from '../plans/entitlements.js';
+import { assertSimilarAllowed } from '../search/search.service.js';
+
+const MAX_PATTERNS = 50;
+
+interface PatternRow {
+  id: string;
+  user_id: string;
+  name: string;
+  request: string;
+  threshold: number;
+  last_scanned_version: string | null;
+  created_at: string;
+}
+
+export const patternView = (p: PatternRow) => ({
+  id: p.id,
+  name: p.name,
+  request: JSON.parse(p.request) as unknown,
+  threshold: p.threshold,
+  lastScannedVersion: p.last_scanned_version,
+  createdAt: p.created_at,
+});
+
+export function createPattern(ctx: AppContext, userId: string, input: { name: string; request: SimilarRequest; threshold: number }) {
+  assertSimilarAllowed(planOf(ctx.db, ctx.plans, userId, ctx.now()).plan, input.request);
+  const count = (ctx.db.prepare('SELECT COUNT(*) AS n FROM patterns WHERE user_id = ?').get(userId) as { n: number }).n;
+  if (count >= MAX_PATTERNS) throw new AppError(409, 'too_many_patterns', `at most ${MAX_PATTERNS} saved patterns per account`);
+  const row: PatternRow = { id: randomUUID(), user_id: userId, name: input.name, request: JSON.stringify(input.request), threshold: input.threshold, last_scanned_version: null, created_at: new Date(ctx.now()).toISOString() };
+  ctx.db.prepare('INSERT INTO patterns (id, user_id, name, request, threshold, last_scanned_version, created_at) VALUES (@id, @user_id, @name, @request, @threshold, @last_scanned_version, @created_at)').run(row);
+  return patternView(row);
+}
+
+export function listPatterns(ctx: AppContext, userId: string) {
+  return (ctx.db.prepare('SELECT * FROM patterns WHERE user_id = ? ORDER BY created_at DESC').all(userId) as PatternRow[]).map(patternView);
+}
+
+export function deletePattern(ctx: AppContext, userId: string, id: string): void {
+  if (ctx.db.prepare('DELETE FROM patterns WHERE id = ? AND user_id = ?').run(id, userId).changes === 0) throw notFound('no such pattern');
+}
+
+export function listNotifications(ctx: AppContext, userId: string) {
+  const rows = ctx.db.prepare('SELECT * FROM notifications WHERE user_id = ? ORDER BY created_at DESC LIMIT 100').all(userId) as {
+    id: string;
+    kind: string;
+    payload: string;
+    created_at: string;
+    read_at: string | null;
+  }[];
+  const unread = (ctx.db.prepare('SELECT COUNT(*) AS n FROM notifications WHERE user_id = ? AND read_at IS NULL').get(userId) as { n: number }).n;
+  return { notifications: rows.map((n) => ({ id: n.id, kind: n.kind, payload: JSON.parse(n.payload) as unknown, createdAt: n.created_at, readAt: n.read_at })), unread };
+}
+
+export function markRead(ctx: AppContext, userId: string, id: string): void {
+  const r = ctx.db.prepare('UPDATE notifications SET read_at = COALESCE(read_at, ?) WHERE id = ? AND user_id = ?').run(new Date(ctx.now()).toISOString(), id, userId);
+  if (r.changes === 0) throw notFound('no such notification');
+}
+
+/**
+ * For every pattern not yet scanned at `dataVersion`, search the latest data (mode "now"); when the best
+ * match is within the owner's threshold, notify. Marking the version scanned makes re-runs harmless.
+ */
+export async function scanPatterns(ctx: AppContext, dataVersion: string): Promise<{ scanned: number; fired: number }> {
+  const due = ctx.db.prepare('SELECT * FROM patterns WHERE last_scanned_version IS NULL OR last_scanned_version != ?').all(dataVersion) as PatternRow[];
+  let fired = 0;
+  for (const p of due) {
+    const { plan } = planOf(ctx.db, ctx.plans, p.user_id, ctx.now());
+    if (plan.features.patterns) {
+      try {
+        const req = similarRequestSchema.parse({ ...(JSON.parse(p.request) as object), mode: 'now' });
+        const res = similarResponseSchema.parse(await ctx.ml.similar(req));
+        const best = res.matches[0];
+        if (best && best.distance <= p.threshold) {
+          const payload = { patternId: p.id, patternName: p.name, match: { code: best.code, start: best.start, end: best.end, distance: best.distance }, dataVersion };
+          const id = randomUUID();
+          ctx.db.prepare("INSERT INTO notifications (id, user_id, kind, payload, created_at) VALUES (?, ?, 'alert', ?, ?)").run(id, p.user_id, JSON.stringify(payload), new Date(ctx.now()).toISOString());
+          ctx.events.publish(p.user_id, { type: 'alert.fired', data: { id, ...payload } });
+          const user = findUser(ctx, p.user_id);
+          if (user && ctx.config.SMTP_URL) {
+            await ctx.mailer.send({ to: user.email, subject: `Resemble alert: ${p.name}`, text: `${best.code} ${best.start}..${best.end} now resembles your pattern "${p.name}" (distance ${best.distance.toFixed(3)}).` });
+          }
+          fired++;
+        }
+      } catch (err) {
+        ctx.log.warn({ pattern: p.id, err: err instanceof Error ? err.message : String(err) }, 'pattern scan failed; will retry next version');
+        continue;
+      }
+    }
+    ctx.db.prepare('UPDATE patterns SET last_scanned_version = ? WHERE id = ?').run(dataVersion, p.id);
+  }
+  return { scanned: due.length, fired };
+}

@@ -1,0 +1,33 @@
+/** What a user may do now, computed only from the subscriptions table (never from a client redirect). */
+import type { PlanId } from '@resemble/contracts';
+import type { Db } from '../db/db.js';
+import type { Plan } from './plans.js';
+
+export interface SubscriptionRow {
+  id: string;
+  user_id: string;
+  plan: PlanId;
+  provider: 'sandbox' | 'stripe' | 'amazonpay';
+  status: 'active' | 'past_due' | 'canceled' | 'incomplete';
+  provider_customer_id: string | null;
+  provider_subscription_id: string | null;
+  current_period_start: string;
+  current_period_end: string;
+  cancel_at_period_end: number;
+  provider_updated_at: number;
+}
+
+export function subscriptionOf(db: Db, userId: string): SubscriptionRow | undefined {
+  return db.prepare('SELECT * FROM subscriptions WHERE user_id = ?').get(userId) as SubscriptionRow | undefined;
+}
+
+/** Paid access runs to the end of the paid period; past_due keeps it while the provider retries. */
+export function isEntitled(sub: SubscriptionRow | undefined, now: number): boolean {
+  if (!sub) return false;
+  return (sub.status === 'active' || sub.status === 'past_due') && Date.parse(sub.current_period_end) > now;
+}
+
+export function planOf(db: Db, plans: Record<PlanId, Plan>, userId: string, now: number): { plan: Plan; sub: SubscriptionRow | undefined } {
+  const sub = subscriptionOf(db, userId);
+  return { plan: isEntitled(sub, now) ? plans[sub!.plan] : plans.free, sub };
+}

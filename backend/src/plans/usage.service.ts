@@ -1,0 +1,46 @@
+/** Daily search quota (UTC day). The check and the increment are one statement pair in one transaction. */
+import type { Db } from '../db/db.js';
+import { AppError } from '../platform/errors.js';
+
+export const utcDay = (now: number) => new Date(now).toISOString().slice(0, 10);
+export const nextUtcMidnight = (now: number) => {
+  const d = new Date(now);
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1)).toISOString();
+};
+
+export class UsageService {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  searchesToday(userId: string): number {
+    const row = this.db.prepare('SELECT searches FROM usage WHERE user_id = ? AND day = ?').get(userId, utcDay(this.now())) as { searches: number } | undefined;
+    return row?.searches ?? 0;
+  }
+
+  /** Takes one search from today's quota or throws 429; null quota means unlimited (still counted). */
+  consume(userId: string, quota: number | null): string {
+    const day = utcDay(this.now());
+    this.db.transaction(() => {
+      const used = this.searchesToday(userId);
+      if (quota !== null && used >= quota) {
+        throw new AppError(429, 'quota_exceeded', `the free plan allows ${quota} searches a day; upgrade to Pro for more`, {
+          resetsAt: nextUtcMidnight(this.now()),
+          upgradeUrl: '/pricing',
+          quota,
+          used,
+        });
+      }
+      this.db
+        .prepare('INSERT INTO usage (user_id, day, searches) VALUES (?, ?, 1) ON CONFLICT(user_id, day) DO UPDATE SET searches = searches + 1')
+        .run(userId, day);
+    })();
+    return day;
+  }
+
+  /** Gives a search back when the upstream failed, so an outage does not eat the user's quota. */
+  refund(userId: string, day: string): void {
+    this.db.prepare('UPDATE usage SET searches = MAX(searches - 1, 0) WHERE user_id = ? AND day = ?').run(userId, day);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The only way backend reaches ml-service: token on every call, request id forwarded, timeouts,
+ * retries for idempotent reads, and a circuit breaker so a dead ml-service costs nothing but a 503.
+ */
+import axios, { AxiosError, type AxiosInstance } from 'axios';
+import { Agent } from 'node:http';
+import {
+  entitySummarySchema,
+  mlHealthSchema,
+  type EntitySummary,
+  type MlHealth,
+  type PredictRequest,
+  type SimilarRequest,
+} from '@resemble/contracts';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { AppError } from '../platform/errors.js';
+import { CircuitBreaker, CircuitOpenError } from './circuit-breaker.js';
+
+export interface MlClientOptions {
+  baseUrl: string;
+  token?: string;
+  timeoutMs: number;
+  retries?: number;
+  logger: Logger;
+}
+
+const entitiesResponseSchema = z.object({ entities: z.array(entitySummarySchema) });
+
+export class MlClient {
+  private readonly http: AxiosInstance;
+  private readonly breaker = new CircuitBreaker(5, 5_000);
+  private readonly retries: number;
+  private readonly log: Logger;
+
+  constructor(opts: MlClientOptions) {
+    this.http = axios.create({
+      baseURL: opts.baseUrl,
+      timeout: opts.timeoutMs,
+      headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
+      httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }),
+      // Statuses are mapped by hand below; axios must not throw on them before we look.
+      validateStatus: () => true,
+    });
+    this.retries = opts.retries ?? 2;
+    this.log = opts.logger.child({ module: 'ml.client' });
+  }
+
+  get circuitState(): string {
+    return this.breaker.state;
+  }
+
+  async health(requestId?: string): Promise<MlHealth> {
+    return mlHealthSchema.parse(await this.call('GET', '/health', undefined, requestId, { acceptUnavailable: true }));
+  }
+
+  similar(body: SimilarRequest, requestId?: string): Promise<unknown> {
+    return this.call('POST', '/v1/similar', body, requestId);
+  }
+
+  predict(body: PredictRequest, requestId?: string): Promise<unknown> {
+    return this.call('POST', '/v1/predict', body, requestId);
+  }
+
+  async entities(q: string, limit: number, requestId?: string): Promise<{ entities: EntitySummary[] }> {
+    return entitiesResponseSchema.parse(await this.call('GET', '/v1/entities', undefined, requestId, { params: { q, limit } }));
+  }
+
+  prices(code: string, from: string | undefined, to: string | undefined, requestId?: string): Promise<unknown> {
+    return this.call('GET', `/v1/entities/${encodeURIComponent(code)}/prices`, undefined, requestId, { params: { from, to } });
+  }
+
+  /** similar and predict are pure reads, so every call here is safe to retry. */
+  private async call(
+    method: 'GET' | 'POST',
+    url: string,
+    data: unknown,
+    requestId: string | undefined,
+    opts: { params?: Record<string, unknown>; acceptUnavailable?: boolean } = {},
+  ): Promise<unknown> {
+    const attempt = async () => {
+      const res = await this.http.request({ method, url, data, params: opts.params, headers: requestId ? { 'x-request-id': requestId } : {} });
+      if (res.status >= 500 && !(opts.acceptUnavailable && res.status === 503)) {
+        throw new MlUnavailable(`ml-service answered ${res.status}`);
+      }
+      return res;
+    };
+    let res;
+    try {
+      res = await this.breaker.fire(() => this.withRetries(attempt), (e) => e instanceof MlUnavailable);
+    } catch (err) {
+      if (err instanceof CircuitOpenError || err instanceof MlUnavailable) {
+        this.log.warn({ url, reason: err.message }, 'ml-service unavailable');
+        throw new AppError(503, 'ml_unavailable', 'the search service is temporarily unavailable; please try again shortly');
+      }
+      throw err;
+    }
+    if (res.status >= 400) throw passThrough(res.status, res.data);
+    return res.data;
+  }
+
+  private async withRetries<T>(fn: () => Promise<T>): Promise<T> {
+    for (let i = 0; ; i++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const mapped = err instanceof AxiosError ? new MlUnavailable(err.code ?? err.message) : err;
+        if (!(mapped instanceof MlUnavailable) || i >= this.retries) throw mapped;
+        await new Promise((r) => setTimeout(r, 50 * 2 ** i));
+      }
+    }
+  }
+}
+
+class MlUnavailable extends Error {}
+
+/** ml-service's 4xx answers are about the caller's request, so they go back with their code and message. */
+function passThrough(status: number, body: unknown): AppError {
+  const e = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
+  if (status === 401 || status === 403) {
+    // A token mismatch between backend and ml-service is our misconfiguration, not the user's.
+    return new AppError(503, 'ml_unavailable', 'the search service rejected backend credentials');
+  }
+  return new AppError(
+    status,
+    typeof e?.code === 'string' ? e.code : 'invalid_request',
+    typeof e?.message === 'string' ? e.message : 'the search service rejected the request',
+    e?.details,
+  );
+}

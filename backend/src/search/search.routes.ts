@@ -1,0 +1,53 @@
+import { Router, type RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { entitiesQuerySchema, entityCodeSchema, predictRequestSchema, pricesQuerySchema, similarRequestSchema } from '@resemble/contracts';
+import type { AppContext } from '../context.js';
+import { requireAuth, requireFeature } from '../auth/auth.middleware.js';
+import { AppError } from '../platform/errors.js';
+import { parse } from '../platform/validate.js';
+import { similarToCsv } from './csv.js';
+import * as search from './search.service.js';
+
+export function searchRoutes(ctx: AppContext): Router {
+  const r = Router();
+  const auth = requireAuth({ scope: 'search' });
+  // Fair use for everyone, keyed by user: Pro is unlimited per day, not per second.
+  const perUser: RequestHandler = rateLimit({
+    windowMs: 60_000,
+    limit: ctx.config.RATE_LIMIT_USER_PER_MIN,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    keyGenerator: (req) => `user:${req.auth!.userId}`,
+    handler: (_req, _res, next) => next(new AppError(429, 'rate_limited', 'too many requests; slow down for a minute')),
+  });
+  const rid = (req: { id: unknown }) => String(req.id);
+
+  r.get('/entities', auth, perUser, async (req, res) => {
+    const q = parse(entitiesQuerySchema, req.query, 'query');
+    res.json(await ctx.ml.entities(q.q, q.limit, rid(req)));
+  });
+
+  r.get('/entities/:code/prices', auth, perUser, async (req, res) => {
+    const code = parse(entityCodeSchema, req.params.code, 'code');
+    const q = parse(pricesQuerySchema, req.query, 'query');
+    res.json(await ctx.ml.prices(code, q.from, q.to, rid(req)));
+  });
+
+  r.post('/similar', auth, perUser, async (req, res) => {
+    const body = parse(similarRequestSchema, req.body, 'body');
+    res.json(await search.similar(ctx, req.auth!.userId, body, rid(req)));
+  });
+
+  r.post('/predict', auth, perUser, async (req, res) => {
+    const body = parse(predictRequestSchema, req.body, 'body');
+    res.json(await search.predict(ctx, req.auth!.userId, body, rid(req)));
+  });
+
+  r.post('/export/similar.csv', auth, requireFeature(ctx, 'csvExport'), perUser, async (req, res) => {
+    const body = parse(similarRequestSchema, req.body, 'body');
+    const csv = similarToCsv(await search.similar(ctx, req.auth!.userId, body, rid(req)));
+    res.type('text/csv').attachment('resemble-similar.csv').send(csv);
+  });
+
+  return r;
+}

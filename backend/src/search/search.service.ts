@@ -1,0 +1,32 @@
+/** Plan checks, quota and the ml-service call for one search; the response is ml-service's own. */
+import { type PredictRequest, type SimilarRequest } from '@resemble/contracts';
+import type { AppContext } from '../context.js';
+import { AppError } from '../platform/errors.js';
+import { planOf } from '../plans/entitlements.js';
+import type { Plan } from '../plans/plans.js';
+
+const planLimit = (message: string, details: Record<string, unknown>) =>
+  new AppError(403, 'plan_limit', message, { ...details, upgradeUrl: '/pricing' });
+
+export function assertSimilarAllowed(plan: Plan, req: SimilarRequest): void {
+  if (req.topK > plan.limits.maxTopK) throw planLimit(`the ${plan.name} plan allows topK up to ${plan.limits.maxTopK}`, { field: 'topK', max: plan.limits.maxTopK });
+  if (!plan.limits.metrics.includes(req.metric)) throw planLimit(`the ${plan.name} plan does not include the ${req.metric} metric`, { field: 'metric', allowed: plan.limits.metrics });
+}
+
+export async function similar(ctx: AppContext, userId: string, req: SimilarRequest, requestId: string): Promise<unknown> {
+  const { plan } = planOf(ctx.db, ctx.plans, userId, ctx.now());
+  assertSimilarAllowed(plan, req);
+  const day = ctx.usage.consume(userId, plan.limits.searchesPerDay);
+  try {
+    return await ctx.ml.similar(req, requestId);
+  } catch (err) {
+    if (err instanceof AppError && (err.status >= 500 || err.status === 400 || err.status === 404)) ctx.usage.refund(userId, day);
+    throw err;
+  }
+}
+
+export async function predict(ctx: AppContext, userId: string, req: PredictRequest, requestId: string): Promise<unknown> {
+  const { plan } = planOf(ctx.db, ctx.plans, userId, ctx.now());
+  if (!plan.limits.models.includes(req.model)) throw planLimit(`the ${plan.name} plan does not include the ${req.model} model`, { field: 'model', allowed: plan.limits.models });
+  return ctx.ml.predict(req, requestId);
+}

@@ -1,0 +1,64 @@
+/** Listens, runs the renewal job and the alert poller, and shuts down gracefully on SIGTERM/SIGINT. */
+import { Cron } from 'croner';
+import { createServer } from 'node:http';
+import { ConfigError, loadConfig } from './config.js';
+import { createApp } from './app.js';
+import { createLogger } from './platform/logger.js';
+import { AlertScanner } from './patterns/alert-scanner.js';
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`backend: ${err.message}`);
+    process.exit(1);
+  }
+  throw err;
+}
+
+const log = createLogger(config.LOG_LEVEL);
+const { app, ctx, close } = createApp(config, { logger: log });
+const server = createServer(app);
+// Longer than any proxy's idle timeout, so keep-alive sockets are closed by the client side first.
+server.keepAliveTimeout = 65_000;
+const scanner = new AlertScanner(ctx);
+const renewal = new Cron(config.RENEWAL_CRON, { protect: true, unref: true }, async () => {
+  try {
+    const n = await ctx.billing.renewDue();
+    log.info({ renewed: n }, 'renewal run done');
+  } catch (err) {
+    log.error({ err }, 'renewal run failed');
+  }
+});
+
+server.listen(config.PORT, config.HOST, () => {
+  const a = server.address();
+  log.info({ address: typeof a === 'object' && a ? `${a.address}:${a.port}` : a, testMode: ctx.billing.testMode, providers: ctx.billing.providerIds }, 'backend listening');
+  scanner.start();
+  void scanner.tick();
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down');
+  const force = setTimeout(() => process.exit(1), 10_000);
+  force.unref();
+  renewal.stop();
+  scanner.stop();
+  ctx.events.closeAll();
+  server.close();
+  server.closeIdleConnections();
+  await close();
+  log.info('bye');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
+process.on('uncaughtException', (err) => {
+  log.fatal({ err }, 'uncaught exception');
+  void shutdown('uncaughtException');
+});

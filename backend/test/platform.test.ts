@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { createLogger } from '../src/platform/logger.js';
+import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
+import { registered, startApp, type TestApp } from './support/harness.js';
+
+describe('platform', () => {
+  let ml: MlStandIn;
+  let app: TestApp;
+  beforeAll(async () => {
+    ml = await startMlStandIn({ token: 'ml-secret' });
+    app = await startApp({ ML_URL: ml.url, ML_TOKEN: 'ml-secret' });
+  });
+  afterAll(async () => {
+    await app.close();
+    await ml.close();
+  });
+
+  it('reports health with ml up, then down without falling over', async () => {
+    const c = app.client();
+    expect((await c.get('/api/v1/health')).body).toMatchObject({ status: 'ok', ml: 'up', dataVersion: 'v1' });
+    ml.setDown(true);
+    try {
+      const r = await c.get('/api/v1/health');
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ status: 'ok', ml: 'down' });
+    } finally {
+      ml.setDown(false);
+    }
+  });
+
+  it('echoes a caller request id and forwards it with the ml token', async () => {
+    const c = await registered(app);
+    const r = await c.get('/api/v1/entities?q=A', { 'x-request-id': 'trace-abc-123' });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-request-id')).toBe('trace-abc-123');
+    const seen = ml.requests.filter((q) => q.path === '/v1/entities').at(-1)!;
+    expect(seen.requestId).toBe('trace-abc-123');
+    expect(seen.auth).toBe('Bearer ml-secret');
+  });
+
+  it('makes up a request id when the caller sends none or an unsafe one', async () => {
+    const c = app.client();
+    const a = await c.get('/api/v1/plans');
+    expect(a.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const b = await c.get('/api/v1/plans', { 'x-request-id': 'bad id with spaces <script>' });
+    expect(b.headers.get('x-request-id')).not.toContain('script');
+  });
+
+  it('sets a strict CSP on API answers and no x-powered-by', async () => {
+    const r = await app.client().get('/api/v1/plans');
+    expect(r.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(r.headers.get('x-powered-by')).toBeNull();
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('answers unknown routes, bad JSON and oversized bodies with the error shape', async () => {
+    const c = app.client();
+    const nf = await c.get('/api/v1/nope');
+    expect(nf.status).toBe(404);
+    expect(nf.body.error.code).toBe('not_found');
+    const bad = await c.post('/api/v1/auth/login', '{"email":', { 'content-type': 'application/json' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: 'invalid_request', message: 'request body is not valid JSON' });
+    const big = await c.post('/api/v1/auth/login', { email: 'a@b.co', password: 'x'.repeat(200_000) });
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe('payload_too_large');
+  });
+
+  it('names every invalid field of a body', async () => {
+    const r = await app.client().post('/api/v1/auth/register', { email: 'not-an-email', password: 'short', extra: 1 });
+    expect(r.status).toBe(400);
+    const paths = (r.body.error.details as { path: string }[]).map((d) => d.path);
+    expect(paths).toEqual(expect.arrayContaining(['email', 'password']));
+  });
+
+  it('lists every bad env key at once', () => {
+    let err: unknown;
+    try {
+      loadConfig({ PORT: 'abc', ML_URL: 'not a url', NODE_ENV: 'staging' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as Error).message;
+    expect(msg).toContain('PORT');
+    expect(msg).toContain('ML_URL');
+    expect(msg).toContain('NODE_ENV');
+  });
+
+  it('requires JWT_SECRET in production and complete provider key sets', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', APP_DB: ':memory:' })).toThrow(/JWT_SECRET/);
+    expect(() => loadConfig({ APP_DB: ':memory:', STRIPE_SECRET_KEY: 'sk_test_x' })).toThrow(/STRIPE_WEBHOOK_SECRET/);
+    expect(() => loadConfig({ APP_DB: ':memory:', AMAZON_PAY_MERCHANT_ID: 'M' })).toThrow(/AMAZON_PAY_PUBLIC_KEY_ID/);
+  });
+
+  it('redacts passwords, tokens, cookies and authorization in logs', () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) });
+    const log = createLogger('info', sink);
+    log.info({ password: 'hunter2hunter2', body: { newPassword: 'p4ssw0rd!!', token: 'tok' }, req: { headers: { authorization: 'Bearer rsm_x', cookie: 'access_token=abc' } } }, 'x');
+    const out = lines.join('');
+    for (const secret of ['hunter2hunter2', 'p4ssw0rd!!', 'rsm_x', 'access_token=abc', '"tok"']) expect(out).not.toContain(secret);
+    expect(out).toContain('[redacted]');
+  });
+});

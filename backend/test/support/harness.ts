@@ -1,0 +1,107 @@
+/** Starts the real app on 127.0.0.1:0 with a temp database, and an HTTP client with a cookie jar. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { loadConfig } from '../../src/config.js';
+import { createApp, type AppOverrides } from '../../src/app.js';
+import { createLogger } from '../../src/platform/logger.js';
+import type { AppContext } from '../../src/context.js';
+
+export interface TestApp {
+  url: string;
+  ctx: AppContext;
+  dir: string;
+  client(): Client;
+  close(): Promise<void>;
+}
+
+export async function startApp(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<TestApp> {
+  const dir = mkdtempSync(join(tmpdir(), 'resemble-backend-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    APP_DB: join(dir, 'app.sqlite'),
+    DATA_DIR: join(dir, 'data'),
+    JWT_SECRET: 'x'.repeat(40),
+    SCRYPT_LOG_N: '12',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const built = createApp(config, { logger: createLogger(config.LOG_LEVEL), keepMail: true, ...overrides });
+  const server: Server = await new Promise((ok) => {
+    const s = built.app.listen(0, '127.0.0.1', () => ok(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    ctx: built.ctx,
+    dir,
+    client: () => new Client(url),
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((ok) => server.close(() => ok()));
+      await built.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Res<T = any> {
+  status: number;
+  body: T;
+  text: string;
+  headers: Headers;
+}
+
+/** Behaves like the browser: keeps cookies, sends x-csrf-token from the csrf_token cookie on writes. */
+export class Client {
+  readonly cookies = new Map<string, string>();
+  csrf = true;
+  bearer?: string;
+  constructor(readonly base: string) {}
+
+  get(path: string, headers: Record<string, string> = {}) {
+    return this.req('GET', path, undefined, headers);
+  }
+  post(path: string, body?: unknown, headers: Record<string, string> = {}) {
+    return this.req('POST', path, body, headers);
+  }
+  del(path: string, body?: unknown, headers: Record<string, string> = {}) {
+    return this.req('DELETE', path, body, headers);
+  }
+
+  async req(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<Res> {
+    const headers: Record<string, string> = { ...extra };
+    if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    if (this.csrf && method !== 'GET' && this.cookies.get('csrf_token')) headers['x-csrf-token'] = this.cookies.get('csrf_token')!;
+    if (this.bearer) headers.authorization = `Bearer ${this.bearer}`;
+    if (body !== undefined && typeof body !== 'string') headers['content-type'] = 'application/json';
+    const res = await fetch(this.base + path, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const i = pair.indexOf('=');
+      const name = pair.slice(0, i);
+      const value = pair.slice(i + 1);
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(c)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+    return { status: res.status, body: parsed, text, headers: res.headers };
+  }
+}
+
+export const PASSWORD = 'correct horse battery staple';
+
+export async function registered(app: TestApp, email = `user${Math.random().toString(36).slice(2)}@example.com`): Promise<Client> {
+  const c = app.client();
+  const r = await c.post('/api/v1/auth/register', { email, password: PASSWORD });
+  if (r.status !== 201) throw new Error(`register failed: ${r.status} ${r.text}`);
+  return c;
+}
