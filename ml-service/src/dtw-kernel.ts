@@ -104,7 +104,13 @@ export function makeDtwScanner(data: MarketArrays, q: DtwQuery) {
   const cur = new Float64Array(L);
   const closes = data.closes;
 
-  return function scanRange(_e: number, lo: number, hi: number, tau2: number, keep: (t: number, d2: number) => void) {
+  return function scanRange(
+    _e: number,
+    lo: number,
+    hi: number,
+    tau2: number,
+    keep: (t: number, d2: number) => void,
+  ) {
     const limit = tau2 * SLACK;
     let exact = 0;
     for (let t = lo; t < hi; t++) {

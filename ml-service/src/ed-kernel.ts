@@ -81,7 +81,13 @@ export function makeEdScanner(data: MarketArrays, q: EdQuery) {
     return acc;
   }
 
-  return function scanRange(e: number, lo: number, hi: number, tau2: number, keep: (t: number, d2: number) => void) {
+  return function scanRange(
+    e: number,
+    lo: number,
+    hi: number,
+    tau2: number,
+    keep: (t: number, d2: number) => void,
+  ) {
     const n = offsets[e + 1]! - offsets[e]!;
     const M = spread[e]!;
     const c = center[e]!;

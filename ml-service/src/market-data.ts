@@ -76,8 +76,7 @@ export function readDataVersion(dataDir: string): string {
   const db = new Database(join(dataDir, CATALOG_FILE), { readonly: true, fileMustExist: true });
   try {
     const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(CATALOG_DATA_VERSION_KEY) as
-      | { value: string }
-      | undefined;
+      { value: string } | undefined;
     if (!row) throw new MarketDataError(`catalog has no ${CATALOG_DATA_VERSION_KEY}`);
     return row.value;
   } finally {
@@ -97,8 +96,7 @@ export function loadMarketData(dataDir: string): MarketData {
   let dataVersion: string;
   try {
     const v = catalog.prepare('SELECT value FROM meta WHERE key = ?').get(CATALOG_DATA_VERSION_KEY) as
-      | { value: string }
-      | undefined;
+      { value: string } | undefined;
     if (!v) throw new MarketDataError(`catalog has no ${CATALOG_DATA_VERSION_KEY}`);
     dataVersion = v.value;
     rows = catalog
@@ -107,21 +105,25 @@ export function loadMarketData(dataDir: string): MarketData {
   } finally {
     catalog.close();
   }
-  // The catalog's row_count sizes the arrays up front; the files are the truth and are checked against it.
+  // The catalog's row_count sizes the arrays up front; every file is checked against it.
   const declared = rows.reduce((s, r) => s + r.row_count, 0);
-  let capacity = declared;
-  let closes = sharedF64(capacity);
-  let days = sharedI32(capacity);
+  const closes = sharedF64(declared);
+  const days = sharedI32(declared);
   const offsets = sharedI32(rows.length + 1);
   const codes: string[] = [];
   let at = 0;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
     if (!ENTITY_CODE_PATTERN.test(r.code)) throw new MarketDataError(`catalog has an invalid code ${r.code}`);
-    const db = new Database(join(dataDir, ENTITIES_DIR, entityFileName(r.code)), {
-      readonly: true,
-      fileMustExist: true,
-    });
+    let db: Database.Database;
+    try {
+      db = new Database(join(dataDir, ENTITIES_DIR, entityFileName(r.code)), {
+        readonly: true,
+        fileMustExist: true,
+      });
+    } catch (err) {
+      throw new MarketDataError(`cannot open the file of ${r.code}: ${(err as Error).message}`);
+    }
     let data: [number, number][];
     try {
       // julianday runs in SQLite's C code; parsing 20 M date strings in JS would dominate the load.
@@ -134,14 +136,9 @@ export function loadMarketData(dataDir: string): MarketData {
     } finally {
       db.close();
     }
-    if (at + data.length > capacity) {
-      capacity = Math.max(capacity * 2, at + data.length);
-      const c2 = sharedF64(capacity);
-      c2.set(closes.subarray(0, at));
-      const d2 = sharedI32(capacity);
-      d2.set(days.subarray(0, at));
-      closes = c2;
-      days = d2;
+    if (data.length !== r.row_count) {
+      // A file that disagrees with its catalog entry is mid-update or damaged: refuse the whole snapshot.
+      throw new MarketDataError(`${r.code} has ${data.length} rows but the catalog says ${r.row_count}`);
     }
     offsets[i] = at;
     for (let k = 0; k < data.length; k++) {
@@ -158,15 +155,6 @@ export function loadMarketData(dataDir: string): MarketData {
     codes.push(r.code);
   }
   offsets[rows.length] = at;
-  if (at < capacity) {
-    // Keep exact-size shared arrays so workers and length checks see only real rows.
-    const c2 = sharedF64(at);
-    c2.set(closes.subarray(0, at));
-    const d2 = sharedI32(at);
-    d2.set(days.subarray(0, at));
-    closes = c2;
-    days = d2;
-  }
   const arrays = buildDerived(offsets, closes, days);
   return {
     ...arrays,
@@ -213,7 +201,8 @@ export function buildDerived(offsets: Int32Array, closes: Float64Array, days: In
       sum2[base + r - a + 1] = s2;
       const av = Math.abs(v);
       if (av > m) m = av;
-      if (r > a && days[r]! <= days[r - 1]!) throw new MarketDataError(`entity #${e} dates are not increasing`);
+      if (r > a && days[r]! <= days[r - 1]!)
+        throw new MarketDataError(`entity #${e} dates are not increasing`);
     }
     center[e] = c;
     spread[e] = m;

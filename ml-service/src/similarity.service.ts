@@ -83,7 +83,11 @@ interface Prepared {
   plan: Plan;
 }
 
-function prepare(data: MarketData, input: SimilarRequestInput | SimilarRequest, opts: SearchOptions): Prepared {
+function prepare(
+  data: MarketData,
+  input: SimilarRequestInput | SimilarRequest,
+  opts: SearchOptions,
+): Prepared {
   const parsed = similarRequestSchema.safeParse(input);
   if (!parsed.success) throw badRequest('invalid similar request', parsed.error.issues);
   const req = parsed.data;
@@ -109,7 +113,8 @@ function prepare(data: MarketData, input: SimilarRequestInput | SimilarRequest, 
     exclude.set(e, list);
   };
   if (q.entity !== null) addExclusion(q.entity, isoToDay(q.start!), isoToDay(q.end!));
-  for (const x of opts.excludeRanges ?? []) addExclusion(entityIndex(data, x.code), isoToDay(x.from), isoToDay(x.to));
+  for (const x of opts.excludeRanges ?? [])
+    addExclusion(entityIndex(data, x.code), isoToDay(x.from), isoToDay(x.to));
   const plan = buildPlan(data, {
     L,
     horizon: req.horizon,

@@ -1,0 +1,25 @@
+/** Builds the Express app (server.ts listens; tests start it on port 0). */
+import express from 'express';
+import { pinoHttp } from 'pino-http';
+import type { AppContext } from './context.js';
+import { bearerAuth, errorHandler, httpMetrics, notFoundRoute, requestId } from './middleware.js';
+import { entitiesRoutes } from './routes/entities.routes.js';
+import { predictRoutes } from './routes/predict.routes.js';
+import { similarRoutes } from './routes/similar.routes.js';
+import { systemRoutes } from './routes/system.routes.js';
+
+export function createApp(ctx: AppContext): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(pinoHttp({ logger: ctx.log, genReqId: requestId, quietReqLogger: true }));
+  app.use(httpMetrics(ctx.metrics));
+  app.use(bearerAuth(ctx.config.ML_TOKEN));
+  app.use(express.json({ limit: '256kb' }));
+  app.use(systemRoutes(ctx));
+  app.use(similarRoutes(ctx));
+  app.use(predictRoutes(ctx));
+  app.use(entitiesRoutes(ctx));
+  app.use(notFoundRoute);
+  app.use(errorHandler(ctx.log));
+  return app;
+}

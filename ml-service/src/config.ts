@@ -1,0 +1,36 @@
+/** The service's environment, parsed once at start-up; every bad key is reported together. */
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const repoRoot = resolve(import.meta.dirname, '../..');
+
+const envSchema = z.object({
+  ML_HOST: z.string().min(1).default('127.0.0.1'),
+  ML_PORT: z.coerce.number().int().min(0).max(65535).default(8001),
+  /** When set, every request needs `Authorization: Bearer <ML_TOKEN>` (backend is the only client). */
+  ML_TOKEN: z.string().min(1).optional(),
+  DATA_DIR: z.string().min(1).default(resolve(repoRoot, 'data')),
+  MODELS_DIR: z.string().min(1).default(resolve(repoRoot, 'ml-service/models')),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** How often the catalog's data_version is checked for a reload (0 = never; SIGHUP still works). */
+  ML_RELOAD_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
+  /** Search worker threads (0 = search on the main thread). */
+  ML_SEARCH_WORKERS: z.coerce.number().int().min(0).max(64).default(2),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
+  }
+  return {
+    ...parsed.data,
+    DATA_DIR: resolve(parsed.data.DATA_DIR),
+    MODELS_DIR: resolve(parsed.data.MODELS_DIR),
+  };
+}

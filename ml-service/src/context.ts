@@ -1,0 +1,16 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { MarketState } from './market-state.js';
+import type { Metrics } from './metrics.js';
+import type { PredictorRegistry } from './predictors/registry.js';
+import type { SearchPool } from './search-pool.js';
+
+/** Everything a request handler may use; built by server.ts (or a test) and passed to createApp. */
+export interface AppContext {
+  config: Pick<Config, 'ML_TOKEN'>;
+  log: Logger;
+  metrics: Metrics;
+  state: MarketState;
+  pool: SearchPool;
+  registry: PredictorRegistry;
+}

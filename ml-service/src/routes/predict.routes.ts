@@ -1,0 +1,24 @@
+import { Router } from 'express';
+import { predictRequestSchema, type PredictResponse } from '@resemble/contracts';
+import type { AppContext } from '../context.js';
+import { parseOr400, readyData } from './validate.js';
+
+export function predictRoutes(ctx: AppContext): Router {
+  const r = Router();
+  r.post('/v1/predict', (req, res) => {
+    const started = performance.now();
+    const body = parseOr400(predictRequestSchema, req.body, 'predict request');
+    const data = readyData(ctx.state);
+    const p = ctx.registry.predict(body.model, body.query, body.horizon);
+    const out: PredictResponse = {
+      model: p.model,
+      modelVersion: p.modelVersion,
+      horizon: p.horizon,
+      forecast: p.forecast,
+      dataVersion: data.dataVersion,
+      tookMs: performance.now() - started,
+    };
+    res.json(out);
+  });
+  return r;
+}

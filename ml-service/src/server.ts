@@ -1,0 +1,59 @@
+/** Starts ml-service: listens at once (health says "loading"), loads the store, then polls for new data. */
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { MarketState } from './market-state.js';
+import { createMetrics } from './metrics.js';
+import { createPredictorRegistry } from './predictors/registry.js';
+import { SearchPool } from './search-pool.js';
+
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  throw err;
+}
+const log = createLogger(config.LOG_LEVEL);
+const metrics = createMetrics();
+const state = new MarketState(config.DATA_DIR, log, metrics);
+const pool = new SearchPool(config.ML_SEARCH_WORKERS);
+const registry = createPredictorRegistry({
+  getData: () => {
+    if (!state.data) throw new Error('market data is not loaded');
+    return state.data;
+  },
+  modelsDir: config.MODELS_DIR,
+  watch: true,
+  logger: log.child({ module: 'predictors' }),
+});
+const app = createApp({ config, log, metrics, state, pool, registry });
+const server = app.listen(config.ML_PORT, config.ML_HOST, () => {
+  const { address, port } = server.address() as AddressInfo;
+  log.info({ address, port, dataDir: config.DATA_DIR, workers: pool.size }, 'ml-service listening');
+});
+
+void state.reload('start').then(() => state.startPolling(config.ML_RELOAD_INTERVAL_MS));
+process.on('SIGHUP', () => {
+  registry.reload();
+  void state.reload('SIGHUP');
+});
+process.on('unhandledRejection', (reason) => log.error({ err: reason }, 'unhandled rejection'));
+process.on('uncaughtException', (err) => log.fatal({ err }, 'uncaught exception'));
+
+let stopping = false;
+const shutdown = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down');
+  server.close();
+  server.closeAllConnections();
+  registry.close();
+  void Promise.all([pool.close(), state.close()]).finally(() => process.exit(0));
+};
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));

@@ -1,0 +1,202 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SimilarResponse } from '@resemble/contracts';
+import { loadMarketData, type MarketData } from '../src/market-data.js';
+import { findSimilar, type SearchOptions } from '../src/similarity.service.js';
+import { naiveSimilar, type NaiveEntity, type NaiveRequest } from './naive-similarity.js';
+import {
+  businessDays,
+  randomWalk,
+  readRealFixture,
+  rng,
+  writeStore,
+  type FixtureEntity,
+} from './support/write-store.js';
+
+function expectSame(fast: SimilarResponse, slow: ReturnType<typeof naiveSimilar>) {
+  expect(fast.matches.map((m) => `${m.code}@${m.start}`)).toEqual(
+    slow.matches.map((m) => `${m.code}@${m.start}`),
+  );
+  fast.matches.forEach((m, i) => {
+    const s = slow.matches[i]!;
+    expect(m.end).toBe(s.end);
+    expect(Math.abs(m.distance - s.distance)).toBeLessThanOrEqual(
+      1e-9 * Math.max(1e-300, Math.abs(s.distance)),
+    );
+    expect(m.forwardReturn).toBe(s.forwardReturn);
+    expect(m.forwardPath).toEqual(s.forwardPath);
+  });
+  expect(fast.candidates).toBe(slow.candidates);
+  if (fast.mode === 'history') {
+    expect(fast.forecast!.baseRateUp).toBe(slow.candidates > 0 ? slow.ups / slow.candidates : null);
+  }
+}
+
+function full(req: Partial<NaiveRequest> & Pick<NaiveRequest, 'query'>): NaiveRequest {
+  return { topK: 10, horizon: 20, metric: 'zned', normalize: 'z', mode: 'history', ...req };
+}
+
+/** Seeded random walks of varied lengths, with flat stretches and an exact copy (distance ties). */
+function syntheticMarket(seed: number): FixtureEntity[] {
+  const random = rng(seed);
+  const out: FixtureEntity[] = [];
+  const codes = ['AAA', 'BBB', 'CCC', 'DDD', 'EEE', 'FFF', 'GGG', 'HHH', 'III', 'JJJ'];
+  codes.forEach((code, i) => {
+    const n = 700 + Math.floor(random() * 500);
+    const closes = randomWalk(random, n);
+    if (i === 2) closes.fill(closes[100]!, 100, 140); // a halted stretch: flat windows must be skipped
+    if (i === 3) closes.fill(closes[0]!, 0, 620); // long enough to hold flat windows of length 500
+    out.push({ code, market: i % 3 === 0 ? 'JP' : 'US', dates: businessDays('2010-01-04', n), closes });
+  });
+  // ZZZ repeats a stretch of AAA: identical windows tie exactly and must be ordered by code.
+  const a = out[0]!;
+  out.push({
+    code: 'ZZZ',
+    market: 'US',
+    dates: businessDays('2012-01-02', 400),
+    closes: Float64Array.from(a.closes as Float64Array).slice(100, 500),
+  });
+  return out;
+}
+
+describe('fast similarity search equals the brute-force twin', () => {
+  let dir: string;
+  let data: MarketData;
+  let entities: NaiveEntity[];
+  let real: MarketData;
+  let realEntities: NaiveEntity[];
+  let realDir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ml-sim-'));
+    const fx = syntheticMarket(42);
+    writeStore(dir, fx, 'syn-1');
+    data = loadMarketData(dir);
+    entities = fx.map((e) => ({ ...e, closes: Array.from(e.closes) }));
+    realDir = mkdtempSync(join(tmpdir(), 'ml-real-'));
+    const rf = readRealFixture(join(import.meta.dirname, '..', 'fixtures', 'sp500-10-closes.csv'));
+    writeStore(realDir, rf, 'real-1');
+    real = loadMarketData(realDir);
+    realEntities = rf;
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(realDir, { recursive: true, force: true });
+  });
+
+  const check = (req: NaiveRequest, opts: SearchOptions = {}, which: 'syn' | 'real' = 'syn') => {
+    const d = which === 'syn' ? data : real;
+    const ents = which === 'syn' ? entities : realEntities;
+    const fast = findSimilar(d, req, opts);
+    const slow = naiveSimilar(ents, req, opts);
+    expectSame(fast, slow);
+    return { fast, slow };
+  };
+
+  it.each([
+    [8, 1],
+    [8, 100],
+    [60, 30],
+    [500, 1],
+    [500, 100],
+  ])('query by code, L=%i, topK=%i', (L, topK) => {
+    const e = entities[1]!;
+    const { fast } = check(
+      full({ query: { code: e.code, start: e.dates[50]!, end: e.dates[50 + L - 1]! }, topK }),
+    );
+    expect(fast.query.length).toBe(L);
+    expect(fast.matches.length).toBeGreaterThan(0);
+  });
+
+  it('query at the very end of a series, and exact ties broken by code', () => {
+    const e = entities[0]!;
+    const n = e.dates.length;
+    check(full({ query: { code: e.code, start: e.dates[n - 30]!, end: e.dates[n - 1]! }, topK: 50 }));
+    // A query inside the copied stretch has an exact twin in ZZZ (distance 0 ties with itself elsewhere).
+    const { fast } = check(
+      full({ query: { code: 'BBB', start: e.dates[10]!, end: e.dates[49]! }, topK: 100 }),
+    );
+    const zeroish = fast.matches.filter((m) => m.code === 'AAA' || m.code === 'ZZZ');
+    expect(zeroish.length).toBeGreaterThan(0);
+  });
+
+  it('query by series on flat-containing data, both normalisations, mode now', () => {
+    const random = rng(7);
+    const series = Array.from(randomWalk(random, 40));
+    check(full({ query: { series }, topK: 100 }));
+    check(full({ query: { series }, topK: 100, normalize: 'mean' }));
+    check(full({ query: { series }, topK: 5, mode: 'now' }));
+    check(full({ query: { series }, topK: 5, mode: 'now', normalize: 'mean' }));
+    const flat = entities[2]!;
+    check(full({ query: { code: flat.code, start: flat.dates[90]!, end: flat.dates[130]! }, topK: 30 }));
+  });
+
+  it('filters: codes, market, from/to, and walk-forward options', () => {
+    const e = entities[4]!;
+    const query = { code: e.code, start: e.dates[300]!, end: e.dates[359]! };
+    check(full({ query, topK: 20, filters: { codes: ['AAA', 'CCC', 'EEE'] } }));
+    check(full({ query, topK: 20, filters: { market: 'JP' } }));
+    check(full({ query, topK: 20, filters: { from: '2010-06-01', to: '2012-03-30' } }));
+    check(full({ query, topK: 20, horizon: 5 }), {
+      forwardEndBefore: '2011-06-01',
+      excludeRanges: [{ code: 'BBB', from: '2010-03-01', to: '2010-12-31' }],
+    });
+  });
+
+  it('real prices: several queries and lengths', () => {
+    for (const [i, L, topK] of [
+      [0, 8, 100],
+      [3, 60, 30],
+      [7, 250, 10],
+      [9, 500, 100],
+    ] as const) {
+      const e = realEntities[i]!;
+      check(
+        full({ query: { code: e.code, start: e.dates[200]!, end: e.dates[200 + L - 1]! }, topK }),
+        {},
+        'real',
+      );
+    }
+    const e = realEntities[5]!;
+    check(
+      full({
+        query: { code: e.code, start: e.dates[700]!, end: e.dates[759]! },
+        normalize: 'mean',
+        topK: 30,
+      }),
+      {},
+      'real',
+    );
+  });
+
+  it('DTW equals exhaustive banded DTW on small data', () => {
+    const small = entities.slice(0, 4).map((x) => ({
+      ...x,
+      closes: Float64Array.from(x.closes).slice(0, 300),
+      dates: x.dates.slice(0, 300),
+    }));
+    const sdir = mkdtempSync(join(tmpdir(), 'ml-dtw-'));
+    try {
+      writeStore(sdir, small, 'dtw-1');
+      const sdata = loadMarketData(sdir);
+      for (const [L, band, topK] of [
+        [16, undefined, 10],
+        [30, 0.2, 30],
+        [12, 0, 5],
+      ] as const) {
+        const q = small[1]!;
+        const req = full({
+          query: { code: q.code, start: q.dates[40]!, end: q.dates[40 + L - 1]! },
+          metric: 'dtw',
+          topK,
+          band,
+        });
+        expectSame(findSimilar(sdata, req), naiveSimilar(small, req));
+      }
+    } finally {
+      rmSync(sdir, { recursive: true, force: true });
+    }
+  });
+});
