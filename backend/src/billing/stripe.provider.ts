@@ -46,7 +46,7 @@ export class StripeProvider implements PaymentProvider {
   async checkout(user: CheckoutUser, plan: Exclude<PlanId, 'free'>) {
     const existing = subscriptionOf(this.db, user.id);
     const customer = existing?.provider === 'stripe' ? existing.provider_customer_id : null;
-    const session = await this.stripe.checkout.sessions.create({
+    const session = await this.call(() => this.stripe.checkout.sessions.create({
       mode: 'subscription',
       line_items: [{ price: this.opts.pricePro, quantity: 1 }],
       client_reference_id: user.id,
@@ -55,26 +55,29 @@ export class StripeProvider implements PaymentProvider {
       metadata: { userId: user.id, plan },
       success_url: `${this.opts.publicUrl}/account?checkout=success`,
       cancel_url: `${this.opts.publicUrl}/pricing?checkout=cancelled`,
-    });
+    }));
     if (!session.url) throw new AppError(502, 'provider_error', 'Stripe did not return a checkout URL');
     return { sessionId: session.id, redirectUrl: session.url };
   }
 
   async portal(sub: SubscriptionRow | undefined): Promise<string> {
     if (!sub || sub.provider !== 'stripe' || !sub.provider_customer_id) throw new AppError(409, 'no_subscription', 'no Stripe subscription to manage');
-    const s = await this.stripe.billingPortal.sessions.create({ customer: sub.provider_customer_id, return_url: `${this.opts.publicUrl}/account` });
+    const customer = sub.provider_customer_id;
+    const s = await this.call(() => this.stripe.billingPortal.sessions.create({ customer, return_url: `${this.opts.publicUrl}/account` }));
     return s.url;
   }
 
   async cancel(sub: SubscriptionRow): Promise<void> {
     if (!sub.provider_subscription_id) return;
-    const updated = await this.stripe.subscriptions.update(sub.provider_subscription_id, { cancel_at_period_end: true });
+    const id = sub.provider_subscription_id;
+    const updated = await this.call(() => this.stripe.subscriptions.update(id, { cancel_at_period_end: true }));
     this.db.transaction(() => this.applySubscription(updated, sub.user_id))();
   }
 
   async terminate(sub: SubscriptionRow): Promise<void> {
     if (!sub.provider_subscription_id) return;
-    await this.stripe.subscriptions.cancel(sub.provider_subscription_id);
+    const id = sub.provider_subscription_id;
+    await this.call(() => this.stripe.subscriptions.cancel(id));
   }
 
   /** Verifies and applies one webhook delivery. Returns what happened, for the log and the tests. */
@@ -92,7 +95,7 @@ export class StripeProvider implements PaymentProvider {
     const obj = event.data.object as unknown as Record<string, unknown>;
     const subscriptionId = subscriptionIdOf(event.type, obj);
     // Re-fetch: the event body may be older than Stripe's present state.
-    const current = subscriptionId ? await this.stripe.subscriptions.retrieve(subscriptionId) : null;
+    const current = subscriptionId ? await this.call(() => this.stripe.subscriptions.retrieve(subscriptionId)) : null;
     const nowIso = new Date(this.now()).toISOString();
     return this.db.transaction(() => {
       if (!claimEvent(this.db, 'stripe', event.id, event.type, nowIso)) return 'duplicate' as const;
@@ -117,6 +120,16 @@ export class StripeProvider implements PaymentProvider {
       }
       return 'applied' as const;
     })();
+  }
+
+  /** Any Stripe failure is the provider's, not the caller's: 502, and for webhooks Stripe retries later. */
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'stripe call failed');
+      throw new AppError(502, 'provider_error', 'Stripe is not answering as expected; please try again later');
+    }
   }
 
   /** Maps Stripe's subscription onto our row; returns the user it belongs to (or null if unknown). */

@@ -59,6 +59,7 @@ export class Client {
   readonly cookies = new Map<string, string>();
   csrf = true;
   bearer?: string;
+  email?: string;
   constructor(readonly base: string) {}
 
   get(path: string, headers: Record<string, string> = {}) {
@@ -103,5 +104,12 @@ export async function registered(app: TestApp, email = `user${Math.random().toSt
   const c = app.client();
   const r = await c.post('/api/v1/auth/register', { email, password: PASSWORD });
   if (r.status !== 201) throw new Error(`register failed: ${r.status} ${r.text}`);
+  c.email = email;
   return c;
+}
+
+/** Signs in again, e.g. after a test moved the clock past the session lifetimes. */
+export async function relogin(c: Client): Promise<void> {
+  const r = await c.post('/api/v1/auth/login', { email: c.email, password: PASSWORD });
+  if (r.status !== 200) throw new Error(`login failed: ${r.status} ${r.text}`);
 }
