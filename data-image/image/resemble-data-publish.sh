@@ -26,7 +26,8 @@ mkdir -p "$DEST/versions"
 if [ ! -d "$DEST/versions/$version" ]; then
   tmp="$DEST/versions/.tmp-$version-$$"
   rm -rf "$tmp"
-  cp -a "$SRC" "$tmp"
+  # -R, not -a: the script runs as nobody and cannot (and need not) keep the image's root ownership.
+  cp -R "$SRC" "$tmp"
   sync
   mv "$tmp" "$DEST/versions/$version"
 fi

@@ -11,6 +11,9 @@ import { writeTar, type LayerEntry } from './tar-layer.js';
 export const PUBLISH_SCRIPT = resolve(import.meta.dirname, '../image/resemble-data-publish.sh');
 export const PUBLISH_SCRIPT_IN_IMAGE = 'usr/local/bin/resemble-data-publish';
 export const LABEL_PREFIX = 'io.resemble.data';
+/** The publish script runs as nobody; it owns the volume mount point so a fresh named volume is writable. */
+export const RUN_AS = { uid: 65534, gid: 65534 };
+export const VOLUME_MOUNT = 'srv/market/';
 
 export interface BuildOptions {
   dataDir: string;
@@ -178,6 +181,8 @@ export async function buildDataImage(opts: BuildOptions): Promise<BuildResult> {
       { type: 'directory', name: 'usr/local/' },
       { type: 'directory', name: 'usr/local/bin/' },
       { type: 'file', name: PUBLISH_SCRIPT_IN_IMAGE, mode: 0o755, source: { path: PUBLISH_SCRIPT } },
+      { type: 'directory', name: 'srv/' },
+      { type: 'directory', name: VOLUME_MOUNT, uid: RUN_AS.uid, gid: RUN_AS.gid },
     ]);
     const tools: ImageLayer = {
       ...toolsBlob,
@@ -209,6 +214,7 @@ export async function buildDataImage(opts: BuildOptions): Promise<BuildResult> {
       config: {
         Env: base.env,
         Cmd: [`/${PUBLISH_SCRIPT_IN_IMAGE}`],
+        User: `${RUN_AS.uid}:${RUN_AS.gid}`,
         WorkingDir: '/',
         Volumes: { '/data': {} },
         Labels: labels,

@@ -12,7 +12,7 @@ import tar from 'tar-stream';
 export const FIXED_MTIME = new Date(0);
 
 export type LayerEntry =
-  | { type: 'directory'; name: string; mode?: number }
+  | { type: 'directory'; name: string; mode?: number; uid?: number; gid?: number }
   | { type: 'file'; name: string; mode?: number; source: { path: string } | { content: Buffer } }
   | { type: 'symlink'; name: string; target: string };
 
@@ -40,7 +40,15 @@ type PackHeader = Parameters<tar.Pack['entry']>[0];
 
 function header(entry: LayerEntry): PackHeader {
   const common = { name: entry.name, mtime: FIXED_MTIME, uid: 0, gid: 0, uname: '', gname: '' };
-  if (entry.type === 'directory') return { ...common, type: 'directory', mode: entry.mode ?? 0o755 };
+  if (entry.type === 'directory') {
+    return {
+      ...common,
+      type: 'directory',
+      mode: entry.mode ?? 0o755,
+      uid: entry.uid ?? 0,
+      gid: entry.gid ?? 0,
+    };
+  }
   if (entry.type === 'symlink') return { ...common, type: 'symlink', mode: 0o777, linkname: entry.target };
   const size = 'path' in entry.source ? statSync(entry.source.path).size : entry.source.content.length;
   return { ...common, type: 'file', mode: entry.mode ?? 0o644, size };

@@ -43,6 +43,7 @@ describe('data image builder', () => {
     const config = skopeoConfig(`oci:${first.layout}:test`);
     expect(Object.keys(config.config.Volumes)).toEqual(['/data']);
     expect(config.config.Cmd).toEqual(['/usr/local/bin/resemble-data-publish']);
+    expect(config.config.User).toBe('65534:65534');
   });
 
   it('writes one archive that skopeo reads both as docker-archive (docker load) and as OCI archive', () => {

@@ -28,7 +28,7 @@ export function skopeoInspect(ref: string): SkopeoInspect {
 }
 
 export interface SkopeoConfig {
-  config: { Cmd: string[]; Volumes: Record<string, object>; Env: string[] };
+  config: { Cmd: string[]; User?: string; Volumes: Record<string, object>; Env: string[] };
   rootfs: { diff_ids: string[] };
 }
 
