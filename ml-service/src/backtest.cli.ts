@@ -12,7 +12,7 @@ import { loadMarketData, MarketDataError } from './market-data.js';
 import { writeFileAtomic } from './predictors/atomic-write.js';
 import { CALIBRATOR_KIND, calibratorFileName, type CalibratorFile } from './predictors/calibrator.js';
 import { seriesSource } from './predictors/market-series.js';
-import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, REPO_ROOT } from './predictors/paths.js';
+import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, REPO_ROOT, resolveCliPath } from './predictors/paths.js';
 import { createPredictorRegistry, MODEL_IDS, type ModelId } from './predictors/registry.js';
 import { createProgressBar } from './backtest/progress.js';
 import { renderReportHtml } from './backtest/report-html.js';
@@ -162,14 +162,14 @@ async function main(): Promise<number> {
     return 0;
   }
   const started = Date.now();
-  const out = resolve(args.out);
-  const calibratorsDir = resolve(args.calibrators ?? join(out, 'calibrators'));
-  process.stderr.write(`loading ${resolve(args.data)} ...\n`);
-  const data = loadMarketData(resolve(args.data));
+  const out = resolveCliPath(args.out);
+  const calibratorsDir = args.calibrators ? resolveCliPath(args.calibrators) : join(out, 'calibrators');
+  process.stderr.write(`loading ${resolveCliPath(args.data)} ...\n`);
+  const data = loadMarketData(resolveCliPath(args.data));
   const source = seriesSource(data);
   const registry = createPredictorRegistry({
     getData: () => data,
-    modelsDir: resolve(args['models-dir']),
+    modelsDir: resolveCliPath(args['models-dir']),
     watch: false,
   });
   for (const info of registry.list()) {

@@ -4,7 +4,7 @@
  * atomically into MODELS_DIR, where a running service picks it up without a restart.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { loadMarketData, MarketDataError } from './market-data.js';
@@ -12,7 +12,7 @@ import { writeFileAtomic } from './predictors/atomic-write.js';
 import { buildDataset } from './predictors/brainjs-dataset.js';
 import { assembleModel, type TrainOptions } from './predictors/brainjs-train.js';
 import { seriesSource } from './predictors/market-series.js';
-import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR } from './predictors/paths.js';
+import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, resolveCliPath } from './predictors/paths.js';
 import { trainInWorker } from './predictors/train-in-worker.js';
 import { createProgressBar } from './backtest/progress.js';
 
@@ -89,9 +89,9 @@ async function main(): Promise<number> {
     return 0;
   }
   const started = Date.now();
-  const dataDir = resolve(args.data);
-  const modelsDir = process.env.MODELS_DIR ?? DEFAULT_MODELS_DIR;
-  const out = resolve(args.out ?? join(modelsDir, `brainjs-h${args.horizon}.json`));
+  const dataDir = resolveCliPath(args.data);
+  const modelsDir = process.env.MODELS_DIR ? resolveCliPath(process.env.MODELS_DIR) : DEFAULT_MODELS_DIR;
+  const out = args.out ? resolveCliPath(args.out) : join(modelsDir, `brainjs-h${args.horizon}.json`);
   process.stderr.write(`loading ${dataDir} ...\n`);
   const data = loadMarketData(dataDir);
   const source = seriesSource(data);
