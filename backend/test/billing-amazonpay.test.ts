@@ -1,0 +1,199 @@
+import { createHash, createVerify, constants } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
+import { merchantKeys, startAmazonPayStandIn, startSnsSigner, type AmazonPayStandIn } from './support/amazonpay-stand-in.js';
+import { registered, relogin, startApp, type Client, type TestApp } from './support/harness.js';
+
+describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
+  let ml: MlStandIn;
+  let stand: AmazonPayStandIn;
+  let sns: Awaited<ReturnType<typeof startSnsSigner>>;
+  let app: TestApp;
+  let keys: ReturnType<typeof merchantKeys>;
+  let now = Date.now();
+  let seq = 0;
+
+  beforeAll(async () => {
+    ml = await startMlStandIn();
+    stand = await startAmazonPayStandIn();
+    sns = await startSnsSigner();
+    keys = merchantKeys();
+    app = await startApp(
+      {
+        ML_URL: ml.url,
+        AMAZON_PAY_PUBLIC_KEY_ID: 'SANDBOX-AETESTKEY',
+        AMAZON_PAY_PRIVATE_KEY: keys.privateKey,
+        AMAZON_PAY_MERCHANT_ID: 'A2MERCHANT',
+        AMAZON_PAY_STORE_ID: 'amzn1.application-oa2-client.test',
+      },
+      { now: () => now, amazonPay: { overrideServiceUrl: stand.host, sns: { certUrlPattern: /^http:\/\/127\.0\.0\.1:\d+\/[^?#]+\.pem$/ } } },
+    );
+  });
+  afterAll(async () => {
+    await app.close();
+    await sns.close();
+    await stand.close();
+    await ml.close();
+  });
+
+  /** What the browser does: render the signed button, pay on Amazon, come back with the session id. */
+  async function payWithAmazon(c: Client, opts: { decline?: boolean } = {}) {
+    const button = await c.get('/api/v1/billing/amazonpay/button');
+    expect(button.status).toBe(200);
+    const payload = JSON.parse(button.body.payload);
+    const id = `amzn-cs-${++seq}`;
+    stand.sessions.set(id, { merchantReferenceId: payload.merchantMetadata.merchantReferenceId, customInformation: payload.merchantMetadata.customInformation, decline: opts.decline });
+    return { id, button, done: await c.post('/api/v1/billing/amazonpay/complete', { checkoutSessionId: id }) };
+  }
+  const subOf = (c: Client) => c.get('/api/v1/billing/subscription').then((r) => r.body);
+  const ipn = async (message: object, over: Record<string, string> = {}) => {
+    const signed = sns.sign({ Type: 'Notification', MessageId: `msg-${++seq}`, TopicArn: 'arn:aws:sns:ap-northeast-1:000000000000:AmazonPay', Message: JSON.stringify(message), Timestamp: new Date(now).toISOString(), ...over });
+    const res = await fetch(`${app.url}/api/v1/webhooks/amazonpay`, { method: 'POST', headers: { 'content-type': 'text/plain; charset=UTF-8' }, body: JSON.stringify(signed) });
+    return { status: res.status, body: (await res.json()) as any, signed };
+  };
+
+  it('serves a server-signed button payload (jp, JPY, recurring monthly)', async () => {
+    const c = await registered(app);
+    const r = await c.get('/api/v1/billing/amazonpay/button');
+    expect(r.body).toMatchObject({ merchantId: 'A2MERCHANT', publicKeyId: 'SANDBOX-AETESTKEY', ledgerCurrency: 'JPY', productType: 'PayOnly' });
+    const payload = JSON.parse(r.body.payload);
+    expect(payload).toMatchObject({ chargePermissionType: 'Recurring', recurringMetadata: { frequency: { unit: 'Month', value: '1' }, amount: { amount: '1480', currencyCode: 'JPY' } } });
+    const toSign = `AMZN-PAY-RSASSA-PSS\n${createHash('sha256').update(r.body.payload).digest('hex')}`;
+    const ok = createVerify('RSA-SHA256').update(toSign).verify({ key: keys.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 20 }, r.body.signature, 'base64');
+    expect(ok).toBe(true);
+  });
+
+  it('create → return → complete grants Pro with the charge permission stored, requests signed', async () => {
+    const c = await registered(app);
+    const { done } = await payWithAmazon(c);
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ outcome: 'success', plan: 'pro', subscription: { provider: 'amazonpay', status: 'active' } });
+    expect(stand.authHeaders.at(-1)).toMatch(/^AMZN-PAY-RSASSA-PSS PublicKeyId=SANDBOX-AETESTKEY, SignedHeaders=.*Signature=/);
+    const row = app.ctx.db.prepare("SELECT provider_subscription_id FROM subscriptions WHERE provider = 'amazonpay' ORDER BY created_at DESC").get() as { provider_subscription_id: string };
+    expect(stand.permissions.get(row.provider_subscription_id)?.state).toBe('Chargeable');
+  });
+
+  it("cannot complete another user's checkout session", async () => {
+    const owner = await registered(app);
+    const thief = await registered(app);
+    const button = await owner.get('/api/v1/billing/amazonpay/button');
+    const payload = JSON.parse(button.body.payload);
+    stand.sessions.set('amzn-stolen', { merchantReferenceId: payload.merchantMetadata.merchantReferenceId, customInformation: payload.merchantMetadata.customInformation });
+    const r = await thief.post('/api/v1/billing/amazonpay/complete', { checkoutSessionId: 'amzn-stolen' });
+    expect(r.status).toBe(404);
+    expect((await thief.get('/api/v1/me')).body.plan).toBe('free');
+  });
+
+  it('a declined checkout grants nothing', async () => {
+    const c = await registered(app);
+    const { done } = await payWithAmazon(c, { decline: true });
+    expect(done.body).toMatchObject({ outcome: 'declined', plan: 'free' });
+    expect(done.body.payments[0]).toMatchObject({ status: 'failed', provider: 'amazonpay' });
+  });
+
+  it('renews once per period; re-runs and a lost write cannot double-charge', async () => {
+    const c = await registered(app);
+    const { done } = await payWithAmazon(c);
+    const end1 = done.body.subscription.currentPeriodEnd as string;
+    const calls = stand.chargeCalls;
+    now = Date.parse(end1) + 1000;
+    try {
+      expect(await app.ctx.billing.renewDue()).toBeGreaterThanOrEqual(1);
+      // Other tests' subscriptions fall due too; what matters is that re-runs add no charge.
+      const afterFirst = stand.chargeCalls;
+      expect(afterFirst).toBeGreaterThan(calls);
+      await app.ctx.billing.renewDue();
+      expect(stand.chargeCalls).toBe(afterFirst);
+      const userId = (await (await relogin(c), c.get('/api/v1/me'))).body.id;
+      // Simulate a crash after Amazon charged but before our write: same (subscription, period) key again.
+      app.ctx.db.prepare("UPDATE payments SET status = 'pending' WHERE user_id = ? AND period = ? AND status = 'succeeded' AND idempotency_key LIKE 'amazonpay:%:%:%'").run(userId, end1.slice(0, 7));
+      app.ctx.db.prepare('UPDATE subscriptions SET current_period_end = ? WHERE user_id = ?').run(end1, userId);
+      await app.ctx.billing.renewDue();
+      expect(stand.chargeCalls).toBe(afterFirst);
+      const view = await subOf(c);
+      expect(view.plan).toBe('pro');
+      expect(Date.parse(view.subscription.currentPeriodEnd)).toBeGreaterThan(Date.parse(end1));
+      expect(view.payments.filter((p: { status: string }) => p.status === 'succeeded')).toHaveLength(2);
+    } finally {
+      now = Date.now();
+    }
+  });
+
+  it('retries a SoftDeclined renewal and succeeds on the next run', async () => {
+    const c = await registered(app);
+    const { done } = await payWithAmazon(c);
+    now = Date.parse(done.body.subscription.currentPeriodEnd) + 1000;
+    try {
+      stand.nextCharges.push('SoftDeclined');
+      await app.ctx.billing.renewDue();
+      await relogin(c);
+      let view = await subOf(c);
+      expect(view.subscription.status).toBe('active');
+      expect(view.payments[0]).toMatchObject({ status: 'failed', failureReason: 'SoftDeclined' });
+      await app.ctx.billing.renewDue();
+      view = await subOf(c);
+      expect(view.plan).toBe('pro');
+      expect(view.payments.filter((p: { status: string }) => p.status === 'succeeded')).toHaveLength(2);
+    } finally {
+      now = Date.now();
+    }
+  });
+
+  it('HardDeclined sends the user to fix payment', async () => {
+    const c = await registered(app);
+    const { done } = await payWithAmazon(c);
+    now = Date.parse(done.body.subscription.currentPeriodEnd) + 1000;
+    try {
+      stand.nextCharges.push('HardDeclined');
+      await app.ctx.billing.renewDue();
+      await relogin(c);
+      const view = await subOf(c);
+      expect(view).toMatchObject({ plan: 'free', subscription: { status: 'past_due', needsPaymentFix: true } });
+      const notes = (await c.get('/api/v1/notifications')).body;
+      expect(notes.notifications[0]).toMatchObject({ kind: 'payment_failed', payload: { reason: 'HardDeclined' } });
+    } finally {
+      now = Date.now();
+    }
+  });
+
+  it('cancel closes the charge permission and keeps Pro to the period end', async () => {
+    const c = await registered(app);
+    await payWithAmazon(c);
+    const userId = (await c.get('/api/v1/me')).body.id;
+    const r = await c.post('/api/v1/billing/cancel');
+    expect(r.body).toMatchObject({ plan: 'pro', subscription: { cancelAtPeriodEnd: true } });
+    const cp = (app.ctx.db.prepare('SELECT provider_subscription_id AS id FROM subscriptions WHERE user_id = ?').get(userId) as { id: string }).id;
+    expect(stand.permissions.get(cp)?.state).toBe('Closed');
+  });
+
+  it('IPN: verified, treated as a hint, applied once; forged, stale and off-host messages refused', async () => {
+    const c = await registered(app);
+    await payWithAmazon(c);
+    const userId = (await c.get('/api/v1/me')).body.id;
+    const cp = (app.ctx.db.prepare('SELECT provider_subscription_id AS id FROM subscriptions WHERE user_id = ?').get(userId) as { id: string }).id;
+    const hint = { ObjectType: 'CHARGE_PERMISSION', ObjectId: cp, NotificationType: 'STATE_CHANGE' };
+
+    // A genuine IPN claiming a change Amazon does not confirm changes nothing.
+    expect((await ipn(hint)).body.result).toBe('applied');
+    expect((await subOf(c)).subscription.cancelAtPeriodEnd).toBe(false);
+
+    // Forged: body altered after signing.
+    const good = sns.sign({ Type: 'Notification', MessageId: 'forge-1', TopicArn: 'arn:x', Message: JSON.stringify(hint), Timestamp: new Date(now).toISOString() });
+    const forged = { ...good, Message: JSON.stringify({ ...hint, ObjectId: 'S03-other' }) };
+    const f = await fetch(`${app.url}/api/v1/webhooks/amazonpay`, { method: 'POST', body: JSON.stringify(forged) });
+    expect(f.status).toBe(400);
+    // Stale (replayed long after) and certificate from a host that is not SNS.
+    expect((await ipn(hint, { Timestamp: new Date(now - 2 * 3600_000).toISOString() })).status).toBe(400);
+    const offHost = { ...good, SigningCertURL: 'https://evil.example.com/cert.pem' };
+    expect((await fetch(`${app.url}/api/v1/webhooks/amazonpay`, { method: 'POST', body: JSON.stringify(offHost) })).status).toBe(400);
+
+    // The buyer closes the permission on Amazon's side: the re-fetch confirms it.
+    stand.permissions.get(cp)!.state = 'Closed';
+    const first = await ipn(hint);
+    expect(first.body.result).toBe('applied');
+    expect((await subOf(c)).subscription.cancelAtPeriodEnd).toBe(true);
+    // Duplicate delivery of the same SNS message.
+    const dup = await fetch(`${app.url}/api/v1/webhooks/amazonpay`, { method: 'POST', body: JSON.stringify(first.signed) });
+    expect(((await dup.json()) as { result: string }).result).toBe('duplicate');
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * A local HTTPS stand-in for the Amazon Pay v2 API (self-signed cert made here with openssl) and an
+ * SNS-style signer for IPNs (throwaway signing cert served over loopback).
+ */
+import express from 'express';
+import { execFileSync } from 'node:child_process';
+import { createSign, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttps } from 'node:https';
+import { createServer as createHttp, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { canonical, type SnsMessage } from '../../src/billing/sns-verify.js';
+
+export function selfSigned(cn: string): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'resemble-cert-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', `/CN=${cn}`, '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function merchantKeys(): { privateKey: string; publicKey: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  return { privateKey, publicKey };
+}
+
+type ChargeOutcome = 'Captured' | 'SoftDeclined' | 'HardDeclined';
+
+export interface AmazonPayStandIn {
+  host: string;
+  sessions: Map<string, { merchantReferenceId: string; customInformation: string; decline?: boolean }>;
+  permissions: Map<string, { state: string }>;
+  charges: Map<string, { chargeId: string; chargePermissionId: string; state: string; reasonCode: string | null }>;
+  /** Outcomes handed out to new charges in order; Captured when empty. */
+  nextCharges: ChargeOutcome[];
+  chargeCalls: number;
+  authHeaders: string[];
+  close(): Promise<void>;
+}
+
+export async function startAmazonPayStandIn(): Promise<AmazonPayStandIn> {
+  const tls = selfSigned('127.0.0.1');
+  const state: AmazonPayStandIn = {
+    host: '',
+    sessions: new Map(),
+    permissions: new Map(),
+    charges: new Map(),
+    nextCharges: [],
+    chargeCalls: 0,
+    authHeaders: [],
+    close: async () => {},
+  };
+  const byKey = new Map<string, string>();
+  let n = 0;
+  const app = express();
+  app.use(express.json());
+  app.use((req, _res, next) => {
+    state.authHeaders.push(String(req.headers.authorization ?? ''));
+    next();
+  });
+  const err = (res: express.Response, status: number, reasonCode: string) => res.status(status).json({ reasonCode, message: reasonCode });
+  app.get('/v2/checkoutSessions/:id', (req, res) => {
+    const s = state.sessions.get(req.params.id);
+    if (!s) return err(res, 404, 'ResourceNotFound');
+    res.json({ checkoutSessionId: req.params.id, statusDetails: { state: 'Open' }, merchantMetadata: { merchantReferenceId: s.merchantReferenceId, customInformation: s.customInformation } });
+  });
+  app.post('/v2/checkoutSessions/:id/complete', (req, res) => {
+    const s = state.sessions.get(req.params.id);
+    if (!s) return err(res, 404, 'ResourceNotFound');
+    if (s.decline) return err(res, 400, 'CheckoutSessionCanceled');
+    const cp = `S03-${++n}`;
+    state.permissions.set(cp, { state: 'Chargeable' });
+    const chargeId = `${cp}-C01`;
+    state.charges.set(chargeId, { chargeId, chargePermissionId: cp, state: 'Captured', reasonCode: null });
+    res.json({ checkoutSessionId: req.params.id, chargePermissionId: cp, chargeId, statusDetails: { state: 'Completed' } });
+  });
+  app.get('/v2/chargePermissions/:id', (req, res) => {
+    const p = state.permissions.get(req.params.id);
+    if (!p) return err(res, 404, 'ResourceNotFound');
+    res.json({ chargePermissionId: req.params.id, statusDetails: { state: p.state } });
+  });
+  app.delete('/v2/chargePermissions/:id/close', (req, res) => {
+    const p = state.permissions.get(req.params.id);
+    if (!p) return err(res, 404, 'ResourceNotFound');
+    p.state = 'Closed';
+    res.json({ chargePermissionId: req.params.id, statusDetails: { state: 'Closed' } });
+  });
+  app.post('/v2/charges', (req, res) => {
+    const key = String(req.headers['x-amz-pay-idempotency-key'] ?? '');
+    if (!key) return err(res, 400, 'MissingHeaderValue');
+    const seen = byKey.get(key);
+    if (seen) {
+      // Amazon answers a repeated idempotency key with the charge it already made.
+      const c = state.charges.get(seen)!;
+      return res.status(201).json({ chargeId: c.chargeId, chargePermissionId: c.chargePermissionId, statusDetails: { state: c.state, reasonCode: c.reasonCode } });
+    }
+    state.chargeCalls++;
+    const cp = String(req.body.chargePermissionId);
+    if (state.permissions.get(cp)?.state !== 'Chargeable') return err(res, 422, 'InvalidChargePermissionStatus');
+    const outcome = state.nextCharges.shift() ?? 'Captured';
+    const chargeId = `${cp}-C${++n}`;
+    const charge = { chargeId, chargePermissionId: cp, state: outcome === 'Captured' ? 'Captured' : 'Declined', reasonCode: outcome === 'Captured' ? null : outcome };
+    state.charges.set(chargeId, charge);
+    byKey.set(key, chargeId);
+    res.status(201).json({ chargeId, chargePermissionId: cp, statusDetails: { state: charge.state, reasonCode: charge.reasonCode } });
+  });
+  app.get('/v2/charges/:id', (req, res) => {
+    const c = state.charges.get(req.params.id);
+    if (!c) return err(res, 404, 'ResourceNotFound');
+    res.json({ chargeId: c.chargeId, chargePermissionId: c.chargePermissionId, statusDetails: { state: c.state, reasonCode: c.reasonCode } });
+  });
+  const server = createHttps({ key: tls.key, cert: tls.cert }, app);
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
+  state.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.close = () => new Promise((ok) => { server.closeAllConnections(); server.close(() => ok()); });
+  return state;
+}
+
+/** Signs SNS messages with a throwaway certificate served at certUrl over loopback. */
+export async function startSnsSigner(): Promise<{ certUrl: string; sign(m: Omit<SnsMessage, 'Signature' | 'SigningCertURL' | 'SignatureVersion'>): SnsMessage; close(): Promise<void> }> {
+  const { key, cert } = selfSigned('sns.ap-northeast-1.amazonaws.com');
+  const server: Server = createHttp((req, res) => {
+    if (req.url === '/SimpleNotificationService-test.pem') res.end(cert);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
+  const certUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/SimpleNotificationService-test.pem`;
+  return {
+    certUrl,
+    sign(m) {
+      const full = { ...m, SignatureVersion: '2', SigningCertURL: certUrl, Signature: '' } as SnsMessage;
+      full.Signature = createSign('RSA-SHA256').update(canonical(full)).sign(key, 'base64');
+      return full;
+    },
+    close: () => new Promise((ok) => server.close(() => ok())),
+  };
+}
