@@ -30,7 +30,11 @@ export function createProgress(opts: {
     );
     bar.start(opts.total, 0, { detail: '' });
     return {
-      update: (done, payload) => bar.update(done, { detail: '', ...payload }),
+      update(done, payload) {
+        // Totals of streamed spreadsheets are unknown up front: grow the bar instead of overflowing it.
+        if (done > bar.getTotal()) bar.setTotal(done);
+        bar.update(done, { detail: '', ...payload });
+      },
       stop: () => bar.stop(),
     };
   }

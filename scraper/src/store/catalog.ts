@@ -77,11 +77,18 @@ function bumpDataVersion(db: Database.Database, now: string): void {
   upsert.run('data_updated_at', now);
 }
 
-/** Records the intent to publish before the rename, so a crash right after it is repaired on next open. */
-export function logPublishIntent(db: Database.Database, code: string, sha256: string, now: string): void {
-  db.prepare(
+/** Records intents to publish before the renames, so a crash right after them is repaired on next open. */
+export function logPublishIntents(
+  db: Database.Database,
+  items: { code: string; sha256: string }[],
+  now: string,
+): void {
+  const insert = db.prepare(
     'INSERT INTO publish_log (code, sha256, started_at) VALUES (?, ?, ?) ON CONFLICT (code) DO UPDATE SET sha256 = excluded.sha256, started_at = excluded.started_at',
-  ).run(code, sha256, now);
+  );
+  db.transaction(() => {
+    for (const it of items) insert.run(it.code, it.sha256, now);
+  })();
 }
 
 export function pendingPublishes(db: Database.Database): { code: string; sha256: string }[] {
@@ -91,28 +98,41 @@ export function pendingPublishes(db: Database.Database): { code: string; sha256:
   }[];
 }
 
-/** Writes (or removes, with entry = null) a catalog row, clears the intent, bumps the data version. */
+/**
+ * Writes (or removes, with entry = null) catalog rows, clears their intents and bumps the data
+ * version, all in one transaction.
+ */
+export function commitEntries(
+  db: Database.Database,
+  items: { code: string; entry: CatalogEntry | null }[],
+  now: string,
+): void {
+  const upsert = db.prepare(
+    `INSERT INTO entities (code, name, market, currency, first_date, last_date, row_count, updated_at, sha256)
+     VALUES (@code, @name, @market, @currency, @first_date, @last_date, @row_count, @updated_at, @sha256)
+     ON CONFLICT (code) DO UPDATE SET name = excluded.name, market = excluded.market, currency = excluded.currency,
+       first_date = excluded.first_date, last_date = excluded.last_date, row_count = excluded.row_count,
+       updated_at = excluded.updated_at, sha256 = excluded.sha256`,
+  );
+  const remove = db.prepare('DELETE FROM entities WHERE code = ?');
+  const clear = db.prepare('DELETE FROM publish_log WHERE code = ?');
+  db.transaction(() => {
+    for (const { code, entry } of items) {
+      if (entry) upsert.run(entry);
+      else remove.run(code);
+      clear.run(code);
+    }
+    bumpDataVersion(db, now);
+  })();
+}
+
 export function commitEntry(
   db: Database.Database,
   code: string,
   entry: CatalogEntry | null,
   now: string,
 ): void {
-  db.transaction(() => {
-    if (entry) {
-      db.prepare(
-        `INSERT INTO entities (code, name, market, currency, first_date, last_date, row_count, updated_at, sha256)
-         VALUES (@code, @name, @market, @currency, @first_date, @last_date, @row_count, @updated_at, @sha256)
-         ON CONFLICT (code) DO UPDATE SET name = excluded.name, market = excluded.market, currency = excluded.currency,
-           first_date = excluded.first_date, last_date = excluded.last_date, row_count = excluded.row_count,
-           updated_at = excluded.updated_at, sha256 = excluded.sha256`,
-      ).run(entry);
-    } else {
-      db.prepare('DELETE FROM entities WHERE code = ?').run(code);
-    }
-    db.prepare('DELETE FROM publish_log WHERE code = ?').run(code);
-    bumpDataVersion(db, now);
-  })();
+  commitEntries(db, [{ code, entry }], now);
 }
 
 export function clearIntent(db: Database.Database, code: string): void {

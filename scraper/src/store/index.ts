@@ -1,6 +1,7 @@
 /** Public API of the per-stock store (`@resemble/scraper/store`). Layout and DDL: contracts/src/store.ts. */
 export {
   Store,
+  WriteBatch,
   StoreError,
   assertEntityCode,
   catalogPath,

@@ -1,0 +1,73 @@
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { ensureDemoData, formatSummary, ImportError, importFile } from './import/index.js';
+import { StoreError } from './store/index.js';
+
+const USAGE = `usage: npm run import -- <file> [--market M] [--currency C] [--data DIR] [--json]
+       npm run import -- --demo-if-empty [--data DIR]
+  <file>   CSV, CSV.gz or XLSX with columns ticker,date,open,high,low,close,volume
+           (or 銘柄コード,日付,始値,高値,安値,終値,出来高); header names are case-insensitive
+  --data   store directory (default: $DATA_DIR or <repo>/data)
+  --json   print the summary as JSON on stdout`;
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      allowPositionals: true,
+      options: {
+        market: { type: 'string' },
+        currency: { type: 'string' },
+        data: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'demo-if-empty': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = args;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL, 'import');
+  const dataDir = resolve(values.data ?? config.DATA_DIR);
+
+  if (values['demo-if-empty']) {
+    const summary = await ensureDemoData(dataDir, { logger });
+    if (!summary) process.stdout.write(`store ${dataDir} already has data: nothing to do\n`);
+    else process.stdout.write(`${values.json ? JSON.stringify(summary) : formatSummary(summary)}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    process.stderr.write(`expected exactly one file to import\n${USAGE}\n`);
+    return 2;
+  }
+  const summary = await importFile(resolve(positionals[0]), {
+    dataDir,
+    market: values.market,
+    currency: values.currency,
+    logger,
+  });
+  process.stdout.write(`${values.json ? JSON.stringify(summary) : formatSummary(summary)}\n`);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const known = err instanceof ImportError || err instanceof StoreError;
+    process.stderr.write(
+      `import failed: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`,
+    );
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,70 @@
+/**
+ * Cell → value conversion. Anything that cannot be converted becomes NaN or is passed through as
+ * text, so the store's validator rejects the row with a reason instead of the import failing.
+ */
+
+/** A number from a CSV field or spreadsheet cell; '' and junk become NaN ("1,234.5" is accepted). */
+export function toNumber(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') {
+    if (v === '') return Number.NaN;
+    const n = +v;
+    if (!Number.isNaN(n)) return n;
+    const t = v.trim().replace(/,/g, '');
+    return t === '' ? Number.NaN : +t;
+  }
+  if (v && typeof v === 'object') {
+    const o = v as { result?: unknown; text?: unknown };
+    if ('result' in o) return toNumber(o.result);
+    if ('text' in o) return toNumber(o.text);
+  }
+  return Number.NaN;
+}
+
+function pad2(s: string): string {
+  return s.length === 1 ? `0${s}` : s;
+}
+
+/** Excel's 1900 date system: serial 25569 is 1970-01-01 (the 1900 leap-year bug sits before 1900-03-01). */
+export function excelSerialToIso(serial: number): string {
+  return new Date(Math.round((serial - 25569) * 86400_000)).toISOString().slice(0, 10);
+}
+
+/**
+ * YYYY-MM-DD stays as is (checked later); YYYY/MM/DD and YYYY/M/D are padded; spreadsheet date cells
+ * (Date objects, whose UTC fields carry the calendar date) and date serial numbers are converted.
+ */
+export function toIsoDate(v: unknown): string {
+  if (typeof v === 'string') {
+    if (v.length === 10 && v.charCodeAt(4) === 45) return v;
+    const s = v.trim();
+    const m = /^(\d{4})[/-](\d{1,2})[/-](\d{1,2})$/.exec(s);
+    if (m) return `${m[1]}-${pad2(m[2])}-${pad2(m[3])}`;
+    return s;
+  }
+  if (v instanceof Date)
+    return Number.isNaN(v.getTime()) ? 'invalid Date cell' : v.toISOString().slice(0, 10);
+  if (typeof v === 'number' && v > 0 && v < 2958466) return excelSerialToIso(v);
+  if (v && typeof v === 'object') {
+    const o = v as { result?: unknown; text?: unknown };
+    if ('result' in o) return toIsoDate(o.result);
+    if ('text' in o) return toIsoDate(o.text);
+  }
+  return String(v ?? '');
+}
+
+export function toText(v: unknown): string {
+  if (typeof v === 'string') return v.trim();
+  if (typeof v === 'number') return String(v);
+  if (v && typeof v === 'object') {
+    const o = v as { result?: unknown; text?: unknown; richText?: { text: string }[] };
+    if (Array.isArray(o.richText))
+      return o.richText
+        .map((t) => t.text)
+        .join('')
+        .trim();
+    if ('result' in o) return toText(o.result);
+    if ('text' in o) return toText(o.text);
+  }
+  return v == null ? '' : String(v).trim();
+}
