@@ -81,13 +81,31 @@ export function makeEdScanner(data: MarketArrays, q: EdQuery) {
     return acc;
   }
 
-  return function scanRange(
+  // Query sums for the dot-product estimate of the z-normalised distance (stage 3).
+  let sq = 0;
+  let sq2 = 0;
+  for (let i = 0; i < L; i++) {
+    sq += qn[i]!;
+    sq2 += qn[i]! * qn[i]!;
+  }
+  const [b1, b2, b3] = [p4.bounds[1]!, p4.bounds[2]!, p4.bounds[3]!];
+  const [l0, l1, l2, l3] = [p4.lens[0]!, p4.lens[1]!, p4.lens[2]!, p4.lens[3]!];
+  const [il0, il1, il2, il3] = [p4.invLens[0]!, p4.invLens[1]!, p4.invLens[2]!, p4.invLens[3]!];
+  const [Q0, Q1, Q2, Q3] = [p4.means[0]!, p4.means[1]!, p4.means[2]!, p4.means[3]!];
+  const fourSegments = p4.lens.length === 4;
+
+  /**
+   * z-normalisation: stage 1 LB_PAA at 4 segments (inlined: it runs for every window), stage 2 at 16,
+   * stage 3 the distance from one dot product, d^2 = sum q^2 + L - 2 sum q (x - mu) / sigma, each with a
+   * proven rounding slack, and stage 4 the direct computation for the few that remain.
+   */
+  function scanZ(
     e: number,
     lo: number,
     hi: number,
     tau2: number,
     keep: (t: number, d2: number) => void,
-  ) {
+  ): number {
     const n = offsets[e + 1]! - offsets[e]!;
     const M = spread[e]!;
     const c = center[e]!;
@@ -95,56 +113,93 @@ export function makeEdScanner(data: MarketArrays, q: EdQuery) {
     const eP = 2 * n * n * U * M + U;
     const eP2 = 2 * n * n * U * M * M + U;
     const eMu = eP * invL;
-    const A4 = eP / p4.minLen + eMu;
-    const A16 = eP / p16.minLen + eMu;
+    const A4 = sqrtL * (eP / p4.minLen + eMu);
+    const A16 = sqrtL * (eP / p16.minLen + eMu);
     const eVar = eP2 * invL + 2 * M * eMu + eMu * eMu + 4 * U * M * M;
-    const eMuAbs = eMu + U * (Math.abs(c) + M) * 2;
+    const B = 2 * L * eVar; // sqrt(L) * (2 sqrt(L) eVar): the sigma-error term of the slack, times ib^2
+    const varFloor = 4 * eVar;
+    const dotErr = 2 * L * L * U * M;
+    const d2Margin = 1e-9 * (sq2 + L);
     let exact = 0;
     const tau = Math.sqrt(tau2);
-    const finite = Number.isFinite(tau2);
+    const finite = tau2 !== Infinity;
     for (let t = lo; t < hi; t++) {
       if (finite) {
         const base = t + e; // prefix index of row t inside entity e (each entity has a leading zero)
-        const s0 = sum1[base]!;
-        const muc = (sum1[base + L]! - s0) * invL;
-        let ib: number;
-        let slack: number;
-        if (normalize === 'z') {
-          const v = (sum2[base + L]! - sum2[base]!) * invL - muc * muc;
-          if (v > 4 * eVar) {
-            ib = 1 / Math.sqrt(v);
-            // |W_j| <= sqrt(L) for z-normalised values; see the module comment for the error terms.
-            const dW4 = A4 * ib + 2 * sqrtL * eVar * ib * ib;
-            slack = sqrtL * dW4;
-            const b4 = lb2(p4, base, muc, ib);
-            const lim4 = tau + slack;
-            if (b4 > lim4 * lim4 * (1 + 1e-9)) continue;
-            const b16 = lb2(p16, base, muc, ib);
-            const lim16 = tau + sqrtL * (A16 * ib + 2 * sqrtL * eVar * ib * ib);
-            if (b16 > lim16 * lim16 * (1 + 1e-9)) continue;
+        const p0 = sum1[base]!;
+        const pL = sum1[base + L]!;
+        const muc = (pL - p0) * invL;
+        const v = (sum2[base + L]! - sum2[base]!) * invL - muc * muc;
+        if (v > varFloor) {
+          const ib = 1 / Math.sqrt(v);
+          const ib2 = ib * ib;
+          let lim = tau + A4 * ib + B * ib2;
+          if (fourSegments) {
+            const s1 = sum1[base + b1]!;
+            const s2 = sum1[base + b2]!;
+            const s3 = sum1[base + b3]!;
+            const d0 = Q0 - ((s1 - p0) * il0 - muc) * ib;
+            const d1 = Q1 - ((s2 - s1) * il1 - muc) * ib;
+            const d2 = Q2 - ((s3 - s2) * il2 - muc) * ib;
+            const d3 = Q3 - ((pL - s3) * il3 - muc) * ib;
+            if (l0 * d0 * d0 + l1 * d1 * d1 + l2 * d2 * d2 + l3 * d3 * d3 > lim * lim * (1 + 1e-9)) continue;
           }
-        } else {
-          const mu = muc + c;
-          const am = Math.abs(mu);
-          if (am > 4 * eMuAbs) {
-            ib = 1 / mu;
-            const aib = 1 / am;
-            const dW = (A4 + 2 * M * aib * eMuAbs * 2) * aib;
-            slack = sqrtL * dW;
-            const b4 = lb2(p4, base, muc, ib);
-            const lim4 = tau + slack;
-            if (b4 > lim4 * lim4 * (1 + 1e-9)) continue;
-            const dW16 = (A16 + 2 * M * aib * eMuAbs * 2) * aib;
-            const lim16 = tau + sqrtL * dW16;
-            const b16 = lb2(p16, base, muc, ib);
-            if (b16 > lim16 * lim16 * (1 + 1e-9)) continue;
-          }
+          lim = tau + A16 * ib + B * ib2;
+          if (lb2(p16, base, muc, ib) > lim * lim * (1 + 1e-9)) continue;
+          let dot = 0;
+          for (let i = 0; i < L; i++) dot += qn[i]! * (closes[t + i]! - c);
+          const est = sq2 + L - 2 * (dot - muc * sq) * ib;
+          const slackD2 = 3 * L * eVar * ib2 * 2 + dotErr * ib + d2Margin;
+          if (est > tau2 + slackD2) continue;
         }
       }
       exact++;
-      const d2 = windowDistance2(closes, t, qn, normalize, tau2, scratch);
+      const d2 = windowDistance2(closes, t, qn, 'z', tau2, scratch);
       if (d2 !== Infinity) keep(t, d2);
     }
     return exact;
-  };
+  }
+
+  function scanMean(
+    e: number,
+    lo: number,
+    hi: number,
+    tau2: number,
+    keep: (t: number, d2: number) => void,
+  ): number {
+    const n = offsets[e + 1]! - offsets[e]!;
+    const M = spread[e]!;
+    const c = center[e]!;
+    const eP = 2 * n * n * U * M + U;
+    const eMu = eP * invL;
+    const A4 = eP / p4.minLen + eMu;
+    const A16 = eP / p16.minLen + eMu;
+    const eMuAbs = eMu + U * (Math.abs(c) + M) * 2;
+    let exact = 0;
+    const tau = Math.sqrt(tau2);
+    const finite = tau2 !== Infinity;
+    for (let t = lo; t < hi; t++) {
+      if (finite) {
+        const base = t + e;
+        const muc = (sum1[base + L]! - sum1[base]!) * invL;
+        const mu = muc + c;
+        const am = Math.abs(mu);
+        if (am > 4 * eMuAbs) {
+          // W_j = m_j / mu - 1 = (m_j - mu) / mu; |W_j| <= 2M / |mu| bounds the error from mu's rounding.
+          const ib = 1 / mu;
+          const aib = 1 / am;
+          const lim4 = tau + sqrtL * (A4 + 4 * M * aib * eMuAbs) * aib;
+          if (lb2(p4, base, muc, ib) > lim4 * lim4 * (1 + 1e-9)) continue;
+          const lim16 = tau + sqrtL * (A16 + 4 * M * aib * eMuAbs) * aib;
+          if (lb2(p16, base, muc, ib) > lim16 * lim16 * (1 + 1e-9)) continue;
+        }
+      }
+      exact++;
+      const d2 = windowDistance2(closes, t, qn, 'mean', tau2, scratch);
+      if (d2 !== Infinity) keep(t, d2);
+    }
+    return exact;
+  }
+
+  return normalize === 'z' ? scanZ : scanMean;
 }

@@ -20,6 +20,8 @@ export interface ScanSpec {
   mode: 'history' | 'now';
   /** Sakoe-Chiba band half-width in rows (DTW). */
   band: number;
+  /** Prefix up-move counts for `horizon` (see up-counts.ts); null in mode "now". */
+  upCounts: Int32Array | null;
 }
 
 export interface ScanResult {
@@ -86,11 +88,7 @@ export function scanShard(
         if (spec.mode === 'history' && closes[t + L - 1 + h]! > closes[t + L - 1]!) flatUps++;
       });
       candidates -= flats;
-      if (spec.mode === 'history') {
-        let u = 0;
-        for (let r = lo + L - 1, end = hi + L - 1; r < end; r++) if (closes[r + h]! > closes[r]!) u++;
-        ups += u - flatUps;
-      }
+      if (spec.upCounts) ups += spec.upCounts[hi + L - 1 + e]! - spec.upCounts[lo + L - 1 + e]! - flatUps;
       exact += scanRange(e, lo, hi, tau2, keep);
     }
     // Only picks within the threshold are final: a dropped farther window could block a farther pick.

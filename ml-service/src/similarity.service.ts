@@ -10,6 +10,7 @@ import { dayToIso, isoToDay, lowerBound, type MarketData } from './market-data.j
 import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
 import { buildPlan, type Plan } from './search-plan.js';
 import { TauBoard } from './top-picks.js';
+import { upCounts } from './up-counts.js';
 import { normalizeWindow } from './window-distance.js';
 
 export interface SearchOptions {
@@ -134,6 +135,7 @@ function prepare(
     horizon: req.horizon,
     mode: req.mode,
     band,
+    upCounts: req.mode === 'history' ? upCounts(data, req.horizon) : null,
   };
   return { req, q, spec, plan };
 }

@@ -1,0 +1,163 @@
+/**
+ * `npm run bench -w ml-service`: load time, RSS and search latency on a seeded synthetic market of
+ * 4,000 random-walk stocks x 5,000 days (override with BENCH_ENTITIES, BENCH_DAYS, BENCH_QUERIES).
+ * Prints figures; asserts nothing. Timings on a shared 2-core machine are noisy.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus } from 'node:os';
+import { pino } from 'pino';
+import type { SimilarRequestInput } from '@resemble/contracts';
+import { createApp } from '../src/app.js';
+import { loadMarketData, dayToIso, type MarketData } from '../src/market-data.js';
+import { MarketState } from '../src/market-state.js';
+import { createMetrics } from '../src/metrics.js';
+import { createPredictorRegistry } from '../src/predictors/registry.js';
+import { SearchPool } from '../src/search-pool.js';
+import { findSimilar, findSimilarWith } from '../src/similarity.service.js';
+import { rng } from '../test/support/write-store.js';
+import { syntheticMarketDir } from './synthetic-market.js';
+
+const SEED = 20261122;
+const ENTITIES = Number(process.env.BENCH_ENTITIES ?? 4000);
+const DAYS = Number(process.env.BENCH_DAYS ?? 5000);
+const QUERIES = Number(process.env.BENCH_QUERIES ?? 20);
+const WORKERS = Number(process.env.ML_SEARCH_WORKERS ?? 2);
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+}
+
+function summary(label: string, ms: number[], extra = ''): void {
+  console.log(
+    `  ${label.padEnd(44)} p50 ${pct(ms, 0.5).toFixed(1).padStart(7)} ms   p95 ${pct(ms, 0.95).toFixed(1).padStart(7)} ms   (n=${ms.length})${extra}`,
+  );
+}
+
+function queries(data: MarketData, L: number, n: number, seed: number): SimilarRequestInput[] {
+  const random = rng(seed);
+  return Array.from({ length: n }, () => {
+    const e = Math.floor(random() * data.entities);
+    const a = data.offsets[e]!;
+    const len = data.offsets[e + 1]! - a;
+    const s = a + Math.floor(random() * (len - L));
+    return {
+      query: { code: data.codes[e]!, start: dayToIso(data.days[s]!), end: dayToIso(data.days[s + L - 1]!) },
+      topK: 30,
+      horizon: 20,
+    };
+  });
+}
+
+async function main() {
+  console.log(
+    `ml-service bench: ${ENTITIES} entities x ${DAYS} days, ${cpus().length} CPUs, ${WORKERS} search workers`,
+  );
+  let t = performance.now();
+  const dir = syntheticMarketDir(SEED, ENTITIES, DAYS);
+  console.log(`store: ${dir} (ready in ${((performance.now() - t) / 1000).toFixed(1)} s)`);
+
+  const rss0 = process.memoryUsage().rss;
+  t = performance.now();
+  const data = loadMarketData(dir);
+  const loadMs = performance.now() - t;
+  const mem = process.memoryUsage();
+  console.log(`load: ${(loadMs / 1000).toFixed(2)} s for ${data.points.toLocaleString('en')} points`);
+  console.log(
+    `memory after load: RSS ${mib(mem.rss)} (process before load ${mib(rss0)}), shared arrays ${mib(mem.arrayBuffers)}`,
+  );
+
+  const pool = new SearchPool(WORKERS);
+  const run = pool.runner(data);
+  console.log('in-process (worker pool):');
+  for (const L of [60, 120]) {
+    const qs = queries(data, L, QUERIES + 2, L);
+    const ms: number[] = [];
+    let exact = 0;
+    let candidates = 0;
+    for (const [i, q] of qs.entries()) {
+      const t0 = performance.now();
+      const r = await findSimilarWith(data, q, run);
+      if (i >= 2) {
+        ms.push(performance.now() - t0);
+        exact += r.exact;
+        candidates += r.candidates;
+      }
+    }
+    summary(
+      `zned L=${L} topK=30 h=20`,
+      ms,
+      `  exact distances ${((100 * exact) / candidates).toFixed(3)} % of ${(candidates / QUERIES / 1e6).toFixed(1)} M candidates`,
+    );
+  }
+  {
+    const qs = queries(data, 60, Math.min(QUERIES, 5), 7);
+    const ms: number[] = [];
+    for (const q of qs) {
+      const t0 = performance.now();
+      findSimilar(data, q);
+      ms.push(performance.now() - t0);
+    }
+    summary('zned L=60, single thread (no workers)', ms);
+  }
+  {
+    const qs = queries(data, 60, 5, 61).map((q) => ({ ...q, normalize: 'mean' as const }));
+    const ms: number[] = [];
+    for (const q of qs) {
+      const t0 = performance.now();
+      await findSimilarWith(data, q, run);
+      ms.push(performance.now() - t0);
+    }
+    summary('normalize=mean L=60', ms);
+  }
+  {
+    const nDtw = Number(process.env.BENCH_DTW_QUERIES ?? 3);
+    const qs = queries(data, 60, nDtw, 62).map((q) => ({ ...q, metric: 'dtw' as const }));
+    const ms: number[] = [];
+    for (const q of qs) {
+      const t0 = performance.now();
+      await findSimilarWith(data, q, run);
+      ms.push(performance.now() - t0);
+    }
+    summary('dtw L=60 band 10%', ms);
+  }
+
+  // Over HTTP: the real app on a loopback port, data already loaded.
+  const log = pino({ level: 'silent' });
+  const metrics = createMetrics();
+  const state = new MarketState(dir, log, metrics);
+  state.data = data;
+  state.status = 'ready';
+  const registry = createPredictorRegistry({ getData: () => data, modelsDir: dir, watch: false });
+  const app = createApp({ config: { ML_TOKEN: undefined }, log, metrics, state, pool, registry });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/similar`;
+  console.log('over HTTP:');
+  for (const L of [60, 120]) {
+    const ms: number[] = [];
+    for (const [i, q] of queries(data, L, QUERIES + 2, L + 1000).entries()) {
+      const t0 = performance.now();
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(q),
+      });
+      await res.json();
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      if (i >= 2) ms.push(performance.now() - t0);
+    }
+    summary(`POST /v1/similar zned L=${L} topK=30 h=20`, ms);
+  }
+  console.log(`RSS at end: ${mib(process.memoryUsage().rss)}`);
+  server.closeAllConnections();
+  server.close();
+  registry.close();
+  await pool.close();
+}
+
+await main();
