@@ -25,6 +25,8 @@ export interface TestSiteOptions {
   /** Extra robots.txt Disallow paths for every user agent. */
   robotsDisallow?: string[];
   port?: number;
+  /** Called for every request before it is answered (tests use it to break things mid-run). */
+  onRequest?: (path: string) => void;
 }
 
 export interface Hit {
@@ -162,6 +164,7 @@ export async function startTestSite(opts: TestSiteOptions = {}): Promise<TestSit
   function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname;
+    opts.onRequest?.(path);
     if (path === '/robots.txt') {
       const dis = ['/private/', ...(opts.robotsDisallow ?? [])].map((p) => `Disallow: ${p}`).join('\n');
       return send(res, path, 200, 'text/plain', `User-agent: *\n${dis}\n`);

@@ -46,8 +46,12 @@ export function loadCheckpoint(
   }
 }
 
+/**
+ * Not fsynced: the checkpoint only saves re-fetching. Losing it (or an older copy surviving a power
+ * cut) is harmless because every stock's data is committed on its own and re-runs are incremental.
+ */
 export function saveCheckpoint(dataDir: string, cp: Checkpoint): void {
-  writeFileAtomic(checkpointPath(dataDir, cp.source), JSON.stringify(cp));
+  writeFileAtomic(checkpointPath(dataDir, cp.source), JSON.stringify(cp), { durable: false });
 }
 
 export function clearCheckpoint(dataDir: string, source: string): void {

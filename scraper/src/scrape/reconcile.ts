@@ -16,7 +16,7 @@ const FACTOR_AGREEMENT = 0.005;
 const SAME_TOLERANCE = 1e-9;
 
 export interface Plan {
-  /** Rows to upsert into raw_prices. */
+  /** Rows to upsert into raw_prices: new dates and corrected ones. */
   rows: RowInput[];
   adjustments: Adjustment[];
   /** Dates whose stored raw values the source changed without a common factor (plain corrections). */
@@ -134,7 +134,17 @@ export function planUpdate(
     }
     // Scattered or inconsistent changes are corrections: the source's new values replace ours.
     const corrected = mismatchIdx.map((i) => overlap[i].fetched.date);
-    return { rows: [...fetched], adjustments: detectSplitJumps(prev, fetched, isNew), corrected };
+    const changed = new Set(corrected);
+    return {
+      rows: fetched.filter((r) => isNew(r.date) || changed.has(r.date)),
+      adjustments: detectSplitJumps(prev, fetched, isNew),
+      corrected,
+    };
   }
-  return { rows: [...fetched], adjustments: detectSplitJumps(prev, fetched, isNew), corrected: [] };
+  // Rows the store already holds unchanged are left out, so a day with nothing new writes nothing.
+  return {
+    rows: fetched.filter((r) => isNew(r.date)),
+    adjustments: detectSplitJumps(prev, fetched, isNew),
+    corrected: [],
+  };
 }

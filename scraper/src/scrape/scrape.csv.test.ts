@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runReportSchema } from '@resemble/contracts';
@@ -224,5 +224,65 @@ describe('incremental runs and splits (csv-http)', () => {
     expect(again.report.rowsAdded).toBe(0);
     expect(store().dataVersion()).toBe(version);
     expect(store().readAdjustments('KO')).toHaveLength(1);
+  });
+});
+
+describe('storage failure (csv-http)', () => {
+  it('stops the run with a CriticalError when the store cannot be written', async () => {
+    const dataDir = tmp();
+    let broken = false;
+    // On the first price request the entities folder turns into a file: nothing can be published.
+    const site = await startTestSite({
+      onRequest: (path) => {
+        if (broken || !path.startsWith('/csv/')) return;
+        broken = true;
+        renameSync(join(dataDir, 'entities'), join(dataDir, 'entities.gone'));
+        writeFileSync(join(dataDir, 'entities'), 'not a directory');
+      },
+    });
+    try {
+      const cap = captureLogger();
+      const res = await runScrape({
+        dataDir,
+        source: csvSource(site.url, { concurrency: 1 }),
+        userAgent: USER_AGENT,
+        codes: site.codes,
+        log: cap.log,
+      });
+      expect(res.stoppedBy).toMatch(/cannot write AAPL to the store/);
+      expect(res.report.success).toBe(false);
+      expect(res.report.ok).toEqual([]);
+      expect(res.report.failed).toEqual([
+        { code: 'AAPL', reason: expect.stringMatching(/cannot write AAPL/) },
+      ]);
+      expect(res.report.skipped.map((s) => s.code)).toEqual(site.codes.filter((c) => c !== 'AAPL').sort());
+      expect(res.report.skipped.every((s) => /not attempted: run stopped/.test(s.reason))).toBe(true);
+      // Only the first stock was fetched: the run stopped instead of fetching what it could not store.
+      expect(site.hits.filter((h) => h.path.startsWith('/csv/'))).toHaveLength(1);
+      expect(cap.lines.filter((l) => l.msg === 'critical error: stopping the run')).toHaveLength(1);
+    } finally {
+      await site.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses codes that are not valid entity codes before fetching anything', async () => {
+    const dataDir = tmp();
+    const site = await startTestSite();
+    try {
+      await expect(
+        runScrape({
+          dataDir,
+          source: csvSource(site.url),
+          userAgent: USER_AGENT,
+          codes: ['../x'],
+          log: captureLogger().log,
+        }),
+      ).rejects.toThrow(/invalid entity code/);
+      expect(site.hits).toEqual([]);
+    } finally {
+      await site.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

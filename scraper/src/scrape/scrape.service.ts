@@ -4,7 +4,7 @@ import { RUNS_DIR, runReportSchema, type RunReport } from '@resemble/contracts';
 import type pino from 'pino';
 import type { Browser } from 'puppeteer';
 import { createProgress } from '../progress.js';
-import { openStore, StoreError, validateRows, type Store } from '../store/index.js';
+import { assertEntityCode, openStore, StoreError, validateRows, type Store } from '../store/index.js';
 import { CsvHttpAdapter } from './adapters/csv-http.adapter.js';
 import { HtmlTableAdapter } from './adapters/html-table.adapter.js';
 import type { SourceAdapter } from './adapters/source-adapter.js';
@@ -41,6 +41,9 @@ export interface ScrapeResult {
   stoppedBy?: string;
 }
 
+const BATCH_MAX_STOCKS = 32;
+const BATCH_MAX_MS = 500;
+
 function minusDays(date: string, days: number): string {
   const d = new Date(`${date}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() - days);
@@ -67,8 +70,8 @@ function isEntityStoreError(err: unknown): boolean {
 
 /**
  * One scrape run: every stock is fetched from its last stored date (minus overlap), validated,
- * reconciled with the stored raw history, and published atomically on its own, so a run killed at any
- * moment loses at most the stocks in flight. Ends with a run report in DATA_DIR/runs/<id>.json.
+ * reconciled with the stored raw history, and published atomically (in small batches), so a run killed
+ * at any moment loses at most the stocks not yet committed. Ends with a report in DATA_DIR/runs/<id>.json.
  */
 export async function runScrape(opts: ScrapeOptions): Promise<ScrapeResult> {
   const { source, log, dataDir } = opts;
@@ -81,6 +84,12 @@ export async function runScrape(opts: ScrapeOptions): Promise<ScrapeResult> {
     throw new CriticalError(`cannot open the store in ${dataDir}: ${(err as Error).message}`);
   }
   const codes = [...new Set(opts.codes ?? store.listCatalog().map((e) => e.code))].sort();
+  try {
+    codes.forEach(assertEntityCode);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
   if (codes.length === 0) {
     store.close();
     throw new Error(
@@ -125,11 +134,38 @@ export async function runScrape(opts: ScrapeOptions): Promise<ScrapeResult> {
   });
   let pages = 0;
   let stoppedBy: string | undefined;
-  const persist = () => {
+  const stop = (reason: string) => {
+    if (!stoppedBy) runLog.error({ reason }, 'critical error: stopping the run');
+    stoppedBy ??= reason;
+  };
+
+  // Stocks are published in small batches: one catalog transaction per batch instead of per stock
+  // (that fsync-heavy commit dominates otherwise). A stock counts as done only once its batch is
+  // committed, so a kill between staging and commit just means it is fetched again on resume.
+  const batch = store.batch();
+  let pending: { code: string; rowsAdded: number; rejected: Checkpoint['rowsRejected'] }[] = [];
+  let lastCommit = Date.now();
+  const flush = () => {
+    const done = pending;
+    pending = [];
+    lastCommit = Date.now();
+    try {
+      batch.commit();
+    } catch (err) {
+      const reason = `cannot write to the store: ${(err as Error).message}`;
+      for (const p of done) cp.failed.push({ code: p.code, reason });
+      stop(reason);
+      return;
+    }
+    for (const p of done) {
+      cp.ok.push(p.code);
+      cp.rowsAdded += p.rowsAdded;
+      cp.rowsRejected.push(...p.rejected);
+    }
     try {
       saveCheckpoint(dataDir, cp);
     } catch (err) {
-      throw new CriticalError(`cannot write the run checkpoint: ${(err as Error).message}`);
+      stop(`cannot write the run checkpoint: ${(err as Error).message}`);
     }
   };
 
@@ -143,10 +179,9 @@ export async function runScrape(opts: ScrapeOptions): Promise<ScrapeResult> {
     let prev: ReturnType<Store['readEntity']>[number] | undefined;
     try {
       if (entry) {
-        stored = store.readEntity(code, { from, raw: true });
-        prev = store
-          .readEntity(code, { from: minusDays(from, 31), to: minusDays(from, 1), raw: true })
-          .at(-1);
+        const recent = store.readEntity(code, { from: minusDays(from, 31), raw: true });
+        stored = recent.filter((r) => r.date >= from);
+        prev = recent.filter((r) => r.date < from).at(-1);
       }
     } catch (err) {
       throw new CriticalError(`cannot read ${code} from the store: ${(err as Error).message}`);
@@ -156,7 +191,7 @@ export async function runScrape(opts: ScrapeOptions): Promise<ScrapeResult> {
     if (plan.rows.length > 0 || plan.adjustments.length > 0) {
       try {
         const meta = entry ? { code } : { code, market: source.market, currency: source.currency };
-        const res = store.writeEntity(meta, plan.rows, { adjustments: plan.adjustments, now: now() });
+        const res = batch.add(meta, plan.rows, { adjustments: plan.adjustments, now: now() });
         rowsAdded = res.rowsAdded;
         rejected.push(...res.rejected);
       } catch (err) {
@@ -164,18 +199,21 @@ export async function runScrape(opts: ScrapeOptions): Promise<ScrapeResult> {
         throw new CriticalError(`cannot write ${code} to the store: ${(err as Error).message}`);
       }
     }
-    if (plan.adjustments.length > 0)
+    if (plan.adjustments.length > 0) {
       runLog.info(
         { code, adjustments: plan.adjustments },
         'corporate action detected; adjusted history rebuilt',
       );
+    }
     if (plan.corrected.length > 0)
       runLog.info({ code, dates: plan.corrected }, 'source corrected past prices');
-    cp.ok.push(code);
-    cp.rowsAdded += rowsAdded;
-    for (const r of rejected)
-      cp.rowsRejected.push({ code, date: r.date, reason: `${r.reason}: ${r.detail}` });
     if (rejected.length > 0) runLog.warn({ code, rejected: rejected.length }, 'rows rejected');
+    pending.push({
+      code,
+      rowsAdded,
+      rejected: rejected.map((r) => ({ code, date: r.date, reason: `${r.reason}: ${r.detail}` })),
+    });
+    if (batch.size >= BATCH_MAX_STOCKS || Date.now() - lastCommit >= BATCH_MAX_MS) flush();
   }
 
   let finished = codes.length - queue.length;
@@ -189,9 +227,8 @@ export async function runScrape(opts: ScrapeOptions): Promise<ScrapeResult> {
       } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));
         if (e instanceof CriticalError) {
-          stoppedBy ??= e.message;
           cp.failed.push({ code, reason: e.message });
-          runLog.error({ code, reason: e.message }, 'critical error: stopping the run');
+          stop(e.message);
           return;
         }
         if (e instanceof RobotsDisallowedError) {
@@ -205,12 +242,6 @@ export async function runScrape(opts: ScrapeOptions): Promise<ScrapeResult> {
       }
       finished++;
       progress.update(finished, { detail: code });
-      try {
-        persist();
-      } catch (err) {
-        stoppedBy ??= (err as Error).message;
-        return;
-      }
     }
   }
 
@@ -218,7 +249,13 @@ export async function runScrape(opts: ScrapeOptions): Promise<ScrapeResult> {
     await Promise.all(
       Array.from({ length: Math.min(source.limits.concurrency, Math.max(queue.length, 1)) }, worker),
     );
+    flush();
   } finally {
+    if (pending.length > 0) {
+      // Only reached when a worker threw past its own handler; nothing staged may be published blind.
+      batch.abort();
+      for (const p of pending) queue.push(p.code);
+    }
     progress.stop();
     await adapter
       .close()

@@ -4,13 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer';
 
+/** Debian's chromium (scripts/setup.sh installs it); puppeteer's own download cannot work offline. */
+const CHROMIUM = '/usr/bin/chromium';
 const profiles = new WeakMap<Browser, string>();
 
 /** Debian's chromium with the project's flags and a throwaway profile; close it with closeBrowser(). */
 export async function launchBrowser(): Promise<Browser> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'resemble-scrape-chrome-'));
   const browser = await puppeteer.launch({
-    executablePath: process.env.PUPPETEER_EXECUTABLE_PATH ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     headless: true,
     args: [
       '--headless',

@@ -34,7 +34,7 @@ export function normalizeDate(cell: string): string {
 
 /** "1,234.5" → 1234.5; blanks and dashes (no trade) → NaN, which validation rejects with a reason. */
 export function parseNumber(cell: string): number {
-  const s = cell.replace(/[,\s]/g, '');
+  const s = /[,\s]/.test(cell) ? cell.replace(/[,\s]/g, '') : cell;
   if (s === '' || s === '-' || s === '—') return NaN;
   return Number(s);
 }

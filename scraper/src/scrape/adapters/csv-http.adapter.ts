@@ -5,6 +5,24 @@ import { sourceUrl, type CsvSourceConfig } from '../source-config.js';
 import { columnIndexes, onOrAfter, toRow } from './cells.js';
 import type { SourceAdapter } from './source-adapter.js';
 
+/**
+ * Price CSVs are almost always unquoted numbers; splitting those directly is several times faster
+ * than the full parser, which still handles anything with quotes.
+ */
+function splitPlain(text: string, delimiter: string): string[][] {
+  const out: string[][] = [];
+  for (const line of text.replace(/^\uFEFF/, '').split(/\r?\n/)) {
+    if (line.trim() === '') continue;
+    out.push(line.split(delimiter).map((c) => c.trim()));
+  }
+  return out;
+}
+
+export function parseCsvRecords(text: string, delimiter: string): string[][] {
+  if (!text.includes('"')) return splitPlain(text, delimiter);
+  return parse(text, { delimiter, skip_empty_lines: true, relax_column_count: true, bom: true, trim: true });
+}
+
 /** A per-stock CSV endpoint, fetched without a browser. */
 export class CsvHttpAdapter implements SourceAdapter {
   constructor(
@@ -17,13 +35,7 @@ export class CsvHttpAdapter implements SourceAdapter {
     const text = await this.client.fetchText(url, code);
     let records: string[][];
     try {
-      records = parse(text, {
-        delimiter: this.source.delimiter,
-        skip_empty_lines: true,
-        relax_column_count: true,
-        bom: true,
-        trim: true,
-      });
+      records = parseCsvRecords(text, this.source.delimiter);
     } catch (err) {
       throw new NonRetryableError(`unreadable CSV from ${url}: ${(err as Error).message}`);
     }
