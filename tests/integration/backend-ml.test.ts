@@ -37,9 +37,9 @@ describe('backend with the real ml-service', () => {
   const query = { query: { code: 'AAPL', start: '2016-01-04', end: '2016-03-01' }, topK: 5, horizon: 20 };
 
   it('reports ml-service up with its data version', async () => {
-    const h = await (await fetch(`${stack.backendUrl}/api/v1/health`)).json();
+    const h = (await (await fetch(`${stack.backendUrl}/api/v1/health`)).json()) as { dataVersion: string };
     expect(h).toMatchObject({ status: 'ok', ml: 'up' });
-    const direct = await (await fetch(`${stack.mlUrl}/health`, { headers: { authorization: `Bearer ${stack.mlToken}` } })).json();
+    const direct = (await (await fetch(`${stack.mlUrl}/health`, { headers: { authorization: `Bearer ${stack.mlToken}` } })).json()) as { dataVersion: string };
     expect(h.dataVersion).toBe(direct.dataVersion);
   });
 
@@ -57,9 +57,9 @@ describe('backend with the real ml-service', () => {
     expect(viaBackend.headers.get('x-request-id')).toBe('int-trace-1');
     const parsed = similarResponseSchema.parse(viaBackend.body);
     expect(parsed.matches).toHaveLength(5);
-    const direct = await (
+    const direct = (await (
       await fetch(`${stack.mlUrl}/v1/similar`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.mlToken}` }, body: JSON.stringify(query) })
-    ).json();
+    ).json()) as { tookMs: number };
     const strip = (r: { tookMs?: number }) => ({ ...r, tookMs: 0 });
     expect(strip(viaBackend.body)).toEqual(strip(direct));
   });
