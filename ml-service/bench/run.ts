@@ -9,8 +9,8 @@ import { cpus } from 'node:os';
 import { pino } from 'pino';
 import type { SimilarRequestInput } from '@resemble/contracts';
 import { createApp } from '../src/app.js';
-import { loadMarketData, dayToIso, type MarketData } from '../src/market-data.js';
-import { MarketState } from '../src/market-state.js';
+import { dayToIso, type MarketData } from '../src/market-data.js';
+import { MarketState, loadInWorkers } from '../src/market-state.js';
 import { createMetrics } from '../src/metrics.js';
 import { createPredictorRegistry } from '../src/predictors/registry.js';
 import { SearchPool } from '../src/search-pool.js';
@@ -62,10 +62,10 @@ async function main() {
 
   const rss0 = process.memoryUsage().rss;
   t = performance.now();
-  const data = loadMarketData(dir);
+  const data = await loadInWorkers(2)(dir);
   const loadMs = performance.now() - t;
   const mem = process.memoryUsage();
-  console.log(`load: ${(loadMs / 1000).toFixed(2)} s for ${data.points.toLocaleString('en')} points`);
+  console.log(`load (2 loader threads, the service's loader): ${(loadMs / 1000).toFixed(2)} s for ${data.points.toLocaleString('en')} points`);
   console.log(
     `memory after load: RSS ${mib(mem.rss)} (process before load ${mib(rss0)}), shared arrays ${mib(mem.arrayBuffers)}`,
   );

@@ -63,7 +63,7 @@ function sharedI32(n: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4));
 }
 
-interface CatalogRow {
+export interface CatalogRow {
   code: string;
   name: string;
   market: string;
@@ -84,82 +84,174 @@ export function readDataVersion(dataDir: string): string {
   }
 }
 
-/**
- * Loads the whole store. Throws MarketDataError when the store is unusable (missing catalog, missing
- * entity file, unsorted or non-finite closes), so a reload can keep serving the previous data.
- */
-export function loadMarketData(dataDir: string): MarketData {
+export interface Catalog {
+  dataVersion: string;
+  rows: CatalogRow[];
+}
+
+export function readCatalog(dataDir: string): Catalog {
   const catalogPath = join(dataDir, CATALOG_FILE);
   if (!existsSync(catalogPath)) throw new MarketDataError(`no catalog at ${catalogPath}`);
   const catalog = new Database(catalogPath, { readonly: true, fileMustExist: true });
-  let rows: CatalogRow[];
-  let dataVersion: string;
   try {
     const v = catalog.prepare('SELECT value FROM meta WHERE key = ?').get(CATALOG_DATA_VERSION_KEY) as
       { value: string } | undefined;
     if (!v) throw new MarketDataError(`catalog has no ${CATALOG_DATA_VERSION_KEY}`);
-    dataVersion = v.value;
-    rows = catalog
+    const rows = catalog
       .prepare('SELECT code, name, market, currency, row_count FROM entities ORDER BY code')
       .all() as CatalogRow[];
+    for (const r of rows) {
+      if (!ENTITY_CODE_PATTERN.test(r.code))
+        throw new MarketDataError(`catalog has an invalid code ${r.code}`);
+      if (!Number.isInteger(r.row_count) || r.row_count < 0) {
+        throw new MarketDataError(`catalog has an invalid row_count for ${r.code}`);
+      }
+    }
+    return { dataVersion: v.value, rows };
   } finally {
     catalog.close();
   }
-  // The catalog's row_count sizes the arrays up front; every file is checked against it.
-  const declared = rows.reduce((s, r) => s + r.row_count, 0);
-  const closes = sharedF64(declared);
-  const days = sharedI32(declared);
-  const offsets = sharedI32(rows.length + 1);
-  const codes: string[] = [];
-  let at = 0;
-  for (let i = 0; i < rows.length; i++) {
-    const r = rows[i]!;
-    if (!ENTITY_CODE_PATTERN.test(r.code)) throw new MarketDataError(`catalog has an invalid code ${r.code}`);
+}
+
+/** Shared arrays sized from the catalog's row counts (every file is checked against them when filled). */
+export function allocate(rows: CatalogRow[]): MarketArrays {
+  const n = rows.length;
+  const offsets = sharedI32(n + 1);
+  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + rows[i]!.row_count;
+  const points = offsets[n]!;
+  return {
+    offsets,
+    closes: sharedF64(points),
+    days: sharedI32(points),
+    sum1: sharedF64(points + n),
+    sum2: sharedF64(points + n),
+    center: sharedF64(n),
+    spread: sharedF64(n),
+    flatRuns: sharedI32(0),
+    flatOffsets: sharedI32(n + 1),
+  };
+}
+
+/**
+ * Reads entities [from, to) from their files into the shared arrays and builds their prefix sums. Safe to
+ * run in several threads on disjoint ranges. Returns, per entity of the range, its flat runs (start,
+ * endExclusive pairs), which finishFlatRuns assembles.
+ */
+export function fillEntities(
+  dataDir: string,
+  codes: string[],
+  arrays: MarketArrays,
+  from: number,
+  to: number,
+): number[][] {
+  const { offsets, closes, days } = arrays;
+  const runs: number[][] = [];
+  for (let e = from; e < to; e++) {
+    const code = codes[e]!;
     let db: Database.Database;
     try {
-      db = new Database(join(dataDir, ENTITIES_DIR, entityFileName(r.code)), {
+      db = new Database(join(dataDir, ENTITIES_DIR, entityFileName(code)), {
         readonly: true,
         fileMustExist: true,
       });
     } catch (err) {
-      throw new MarketDataError(`cannot open the file of ${r.code}: ${(err as Error).message}`);
+      throw new MarketDataError(`cannot open the file of ${code}: ${(err as Error).message}`);
     }
-    let data: [number, number][];
+    let closeCol: unknown[];
+    let dayCol: unknown[];
     try {
-      // julianday runs in SQLite's C code; parsing 20 M date strings in JS would dominate the load.
-      data = db
-        .prepare('SELECT CAST(julianday(date) - 2440587.5 AS INTEGER), close FROM prices ORDER BY date')
-        .raw()
-        .all() as [number, number][];
+      // Two plucked columns avoid a JS array per row; julianday runs in SQLite's C code, because parsing
+      // 20 M date strings in JS would dominate the load.
+      closeCol = db.prepare('SELECT close FROM prices ORDER BY date').pluck().all();
+      dayCol = db
+        .prepare('SELECT CAST(julianday(date) - 2440587.5 AS INTEGER) FROM prices ORDER BY date')
+        .pluck()
+        .all();
     } catch (err) {
-      throw new MarketDataError(`cannot read ${r.code}: ${(err as Error).message}`);
+      throw new MarketDataError(`cannot read ${code}: ${(err as Error).message}`);
     } finally {
       db.close();
     }
-    if (data.length !== r.row_count) {
+    const a = offsets[e]!;
+    const b = offsets[e + 1]!;
+    if (closeCol.length !== b - a) {
       // A file that disagrees with its catalog entry is mid-update or damaged: refuse the whole snapshot.
-      throw new MarketDataError(`${r.code} has ${data.length} rows but the catalog says ${r.row_count}`);
+      throw new MarketDataError(`${code} has ${closeCol.length} rows but the catalog says ${b - a}`);
     }
-    offsets[i] = at;
-    for (let k = 0; k < data.length; k++) {
-      const row = data[k]!;
-      const c = row[1];
+    for (let k = 0; k < closeCol.length; k++) {
+      const c = closeCol[k];
+      const d = dayCol[k];
       if (typeof c !== 'number' || !Number.isFinite(c)) {
-        throw new MarketDataError(`${r.code} has a non-finite close at row ${k}`);
+        throw new MarketDataError(`${code} has a non-finite close at row ${k}`);
       }
-      if (row[0] === null) throw new MarketDataError(`${r.code} has an invalid date at row ${k}`);
-      days[at + k] = row[0];
-      closes[at + k] = c;
+      if (typeof d !== 'number') throw new MarketDataError(`${code} has an invalid date at row ${k}`);
+      if (k > 0 && d <= days[a + k - 1]!)
+        throw new MarketDataError(`${code} dates are not increasing at row ${k}`);
+      days[a + k] = d;
+      closes[a + k] = c;
     }
-    at += data.length;
-    codes.push(r.code);
+    runs.push(deriveEntity(arrays, e));
   }
-  offsets[rows.length] = at;
-  const arrays = buildDerived(offsets, closes, days);
+  return runs;
+}
+
+/** Prefix sums (restarting per entity, centred on the entity mean) and flat runs of one entity. */
+function deriveEntity(arrays: MarketArrays, e: number): number[] {
+  const { offsets, closes, sum1, sum2, center, spread } = arrays;
+  const a = offsets[e]!;
+  const b = offsets[e + 1]!;
+  let c = 0;
+  for (let r = a; r < b; r++) c += closes[r]!;
+  c = b > a ? c / (b - a) : 0;
+  let s1 = 0;
+  let s2 = 0;
+  let m = 0;
+  const base = a + e;
+  sum1[base] = 0;
+  sum2[base] = 0;
+  for (let r = a; r < b; r++) {
+    const v = closes[r]! - c;
+    s1 += v;
+    s2 += v * v;
+    sum1[base + r - a + 1] = s1;
+    sum2[base + r - a + 1] = s2;
+    const av = Math.abs(v);
+    if (av > m) m = av;
+  }
+  center[e] = c;
+  spread[e] = m;
+  const runs: number[] = [];
+  let r = a;
+  while (r < b) {
+    let q = r + 1;
+    while (q < b && closes[q] === closes[r]) q++;
+    if (q - r >= 2) runs.push(r, q);
+    r = q;
+  }
+  return runs;
+}
+
+export function finishFlatRuns(arrays: MarketArrays, perEntity: number[][]): MarketArrays {
+  const n = perEntity.length;
+  const total = perEntity.reduce((s, r) => s + r.length, 0);
+  const flatRuns = sharedI32(total);
+  let at = 0;
+  for (let e = 0; e < n; e++) {
+    arrays.flatOffsets[e] = at / 2;
+    flatRuns.set(perEntity[e]!, at);
+    at += perEntity[e]!.length;
+  }
+  arrays.flatOffsets[n] = at / 2;
+  return { ...arrays, flatRuns };
+}
+
+export function assemble(dataDir: string, catalog: Catalog, arrays: MarketArrays): MarketData {
+  const { rows } = catalog;
+  const codes = rows.map((r) => r.code);
   return {
     ...arrays,
     dataDir,
-    dataVersion,
+    dataVersion: catalog.dataVersion,
     loadedAt: new Date().toISOString(),
     codes,
     names: rows.map((r) => r.name),
@@ -167,58 +259,40 @@ export function loadMarketData(dataDir: string): MarketData {
     currencies: rows.map((r) => r.currency),
     codeIndex: new Map(codes.map((c, i) => [c, i])),
     entities: codes.length,
-    points: at,
+    points: arrays.offsets[codes.length]!,
   };
 }
 
-/** Builds prefix sums and flat runs; exported so tests and the bench can build markets in memory. */
+/**
+ * Loads the whole store on this thread. Throws MarketDataError when the store is unusable (missing
+ * catalog or entity file, row counts disagreeing with the catalog, non-finite closes, unsorted dates), so
+ * a reload can keep serving the previous data. The service uses the multi-threaded loader (load.worker.ts).
+ */
+export function loadMarketData(dataDir: string): MarketData {
+  const catalog = readCatalog(dataDir);
+  const arrays = allocate(catalog.rows);
+  const codes = catalog.rows.map((r) => r.code);
+  const runs = fillEntities(dataDir, codes, arrays, 0, codes.length);
+  return assemble(dataDir, catalog, finishFlatRuns(arrays, runs));
+}
+
+/** Builds a market from arrays in memory (tests and benches that need no files). */
 export function buildDerived(offsets: Int32Array, closes: Float64Array, days: Int32Array): MarketArrays {
   const n = offsets.length - 1;
-  const points = offsets[n]!;
-  const sum1 = sharedF64(points + n);
-  const sum2 = sharedF64(points + n);
-  const center = sharedF64(n);
-  const spread = sharedF64(n);
-  const runs: number[] = [];
-  const flatOffsets = sharedI32(n + 1);
-  for (let e = 0; e < n; e++) {
-    const a = offsets[e]!;
-    const b = offsets[e + 1]!;
-    let c = 0;
-    for (let r = a; r < b; r++) c += closes[r]!;
-    c = b > a ? c / (b - a) : 0;
-    let s1 = 0;
-    let s2 = 0;
-    let m = 0;
-    const base = a + e;
-    sum1[base] = 0;
-    sum2[base] = 0;
-    for (let r = a; r < b; r++) {
-      const v = closes[r]! - c;
-      s1 += v;
-      s2 += v * v;
-      sum1[base + r - a + 1] = s1;
-      sum2[base + r - a + 1] = s2;
-      const av = Math.abs(v);
-      if (av > m) m = av;
-      if (r > a && days[r]! <= days[r - 1]!)
-        throw new MarketDataError(`entity #${e} dates are not increasing`);
-    }
-    center[e] = c;
-    spread[e] = m;
-    flatOffsets[e] = runs.length / 2;
-    let r = a;
-    while (r < b) {
-      let q = r + 1;
-      while (q < b && closes[q] === closes[r]) q++;
-      if (q - r >= 2) runs.push(r, q);
-      r = q;
-    }
-  }
-  flatOffsets[n] = runs.length / 2;
-  const flatRuns = sharedI32(runs.length);
-  flatRuns.set(runs);
-  return { offsets, closes, days, sum1, sum2, center, spread, flatRuns, flatOffsets };
+  const arrays: MarketArrays = {
+    offsets,
+    closes,
+    days,
+    sum1: sharedF64(offsets[n]! + n),
+    sum2: sharedF64(offsets[n]! + n),
+    center: sharedF64(n),
+    spread: sharedF64(n),
+    flatRuns: sharedI32(0),
+    flatOffsets: sharedI32(n + 1),
+  };
+  const runs: number[][] = [];
+  for (let e = 0; e < n; e++) runs.push(deriveEntity(arrays, e));
+  return finishFlatRuns(arrays, runs);
 }
 
 /** Rows of entity e with from <= day <= to, as [first, lastExclusive]. */

@@ -4,31 +4,67 @@
  * Invalid new data leaves the old data serving and is reported in /health as lastReloadError.
  */
 import type { Logger } from 'pino';
-import { loadMarketData, readDataVersion, type MarketData } from './market-data.js';
+import {
+  allocate,
+  assemble,
+  finishFlatRuns,
+  loadMarketData,
+  readCatalog,
+  readDataVersion,
+  type MarketData,
+} from './market-data.js';
+import type { LoadTask } from './load.worker.js';
 import type { Metrics } from './metrics.js';
 import { startTsWorker } from './ts-worker.js';
 
 export type LoadFn = (dataDir: string) => Promise<MarketData>;
 
-/** Loads in a worker thread; the arrays come back as SharedArrayBuffers (no copy). */
-export const loadInWorker: LoadFn = (dataDir) =>
-  new Promise((resolve, reject) => {
-    const worker = startTsWorker(new URL('./load.worker.ts', import.meta.url), { workerData: { dataDir } });
-    let settled = false;
-    worker.once('message', (m: { ok: true; data: MarketData } | { ok: false; message: string }) => {
-      settled = true;
-      if (m.ok) resolve(m.data);
-      else reject(new Error(m.message));
-      void worker.terminate();
-    });
-    worker.once('error', (err) => {
-      if (!settled) reject(err);
-      settled = true;
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`loader exited with code ${code}`));
-    });
-  });
+/**
+ * Loads with worker threads, each filling a contiguous slice of entities (balanced by rows) straight into
+ * the shared arrays, so the main thread keeps answering requests and both cores read files.
+ */
+export function loadInWorkers(threads = 2): LoadFn {
+  return async (dataDir) => {
+    const catalog = readCatalog(dataDir);
+    const arrays = allocate(catalog.rows);
+    const codes = catalog.rows.map((r) => r.code);
+    const total = arrays.offsets[codes.length]!;
+    const slices: [number, number][] = [];
+    let from = 0;
+    for (let k = 1; k <= threads; k++) {
+      let to = from;
+      while (to < codes.length && (k === threads || arrays.offsets[to]! < (total * k) / threads)) to++;
+      slices.push([from, to]);
+      from = to;
+    }
+    const parts = await Promise.all(
+      slices.map(
+        ([a, b]) =>
+          new Promise<number[][]>((resolve, reject) => {
+            const task: LoadTask = { dataDir, codes, arrays, from: a, to: b };
+            const worker = startTsWorker(new URL('./load.worker.ts', import.meta.url), { workerData: task });
+            let settled = false;
+            worker.once('message', (m: { ok: true; runs: number[][] } | { ok: false; message: string }) => {
+              settled = true;
+              if (m.ok) resolve(m.runs);
+              else reject(new Error(m.message));
+              void worker.terminate();
+            });
+            worker.once('error', (err) => {
+              if (!settled) reject(err);
+              settled = true;
+            });
+            worker.once('exit', (code) => {
+              if (!settled) reject(new Error(`loader exited with code ${code}`));
+            });
+          }),
+      ),
+    );
+    return assemble(dataDir, catalog, finishFlatRuns(arrays, parts.flat()));
+  };
+}
+
+export const loadInWorker: LoadFn = loadInWorkers(2);
 
 export const loadInProcess: LoadFn = (dataDir) => Promise.resolve().then(() => loadMarketData(dataDir));
 
