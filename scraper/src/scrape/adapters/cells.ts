@@ -28,12 +28,16 @@ export function columnIndexes(
 
 /** "2017/01/04", "2017.1.4", "2017-01-04" → "2017-01-04"; anything else is returned as is (and rejected later). */
 export function normalizeDate(cell: string): string {
+  if (cell.length === 10 && cell[4] === '-' && cell[7] === '-') return cell;
   const m = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$/.exec(cell.trim());
   return m ? `${m[1]}-${m[2].padStart(2, '0')}-${m[3].padStart(2, '0')}` : cell.trim();
 }
 
 /** "1,234.5" → 1234.5; blanks and dashes (no trade) → NaN, which validation rejects with a reason. */
 export function parseNumber(cell: string): number {
+  // Fast path for plain numbers (Number('') is 0, so blanks must take the slow path).
+  const n = Number(cell);
+  if (!Number.isNaN(n) && cell.trim() !== '') return n;
   const s = /[,\s]/.test(cell) ? cell.replace(/[,\s]/g, '') : cell;
   if (s === '' || s === '-' || s === '—') return NaN;
   return Number(s);

@@ -11,9 +11,12 @@ import type { SourceAdapter } from './source-adapter.js';
  */
 function splitPlain(text: string, delimiter: string): string[][] {
   const out: string[][] = [];
-  for (const line of text.replace(/^\uFEFF/, '').split(/\r?\n/)) {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  for (let line of body.split('\n')) {
+    if (line.endsWith('\r')) line = line.slice(0, -1);
     if (line.trim() === '') continue;
-    out.push(line.split(delimiter).map((c) => c.trim()));
+    const cells = line.split(delimiter);
+    out.push(line.includes(' ') ? cells.map((c) => c.trim()) : cells);
   }
   return out;
 }
