@@ -1,0 +1,123 @@
+/**
+ * npm run bench -w backend
+ * /api/v1/similar through backend + the real ml-service on the bundled demo data (505 S&P 500 stocks),
+ * 50 connections for BENCH_SECONDS (default 30), every request a different random stock and window so
+ * no cache can answer it; then the same query repeated; then login throughput (hashing is bounded by
+ * HASH_CONCURRENCY). Targets: >= 300 req/s, p99 <= 250 ms, 0 errors. Prints the figures.
+ */
+import autocannon from 'autocannon';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { importFixture, startStack } from '../../tests/support/stack.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const demo = resolve(import.meta.dirname, '../../scraper/demo/sandp500-5yr/prices.csv.gz');
+
+interface Session {
+  cookie: string;
+  csrf: string;
+}
+
+async function call(base: string, path: string, body: unknown, s?: Session) {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (s) Object.assign(headers, { cookie: s.cookie, 'x-csrf-token': s.csrf });
+  const res = await fetch(base + path, { method: body === undefined ? 'GET' : 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { res, body: (await res.json()) as any };
+}
+
+function sessionFrom(res: Response, prev?: Session): Session {
+  const jar = new Map<string, string>((prev?.cookie ?? '').split('; ').filter(Boolean).map((p) => p.split('=') as [string, string]));
+  for (const c of res.headers.getSetCookie()) {
+    const [pair] = c.split(';');
+    const i = pair.indexOf('=');
+    jar.set(pair.slice(0, i), pair.slice(i + 1));
+  }
+  return { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), csrf: jar.get('csrf_token') ?? '' };
+}
+
+function report(name: string, r: autocannon.Result): void {
+  const errors = r.errors + r.timeouts + r.non2xx;
+  console.log(
+    `${name.padEnd(34)} ${r.requests.average.toFixed(1).padStart(8)} req/s   p50 ${String(r.latency.p50).padStart(5)} ms   p99 ${String(r.latency.p99).padStart(5)} ms   ` +
+      `requests ${r.requests.total}   errors ${errors} (non2xx ${r.non2xx}, timeouts ${r.timeouts})`,
+  );
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'resemble-bench-'));
+  const dataDir = join(work, 'data');
+  console.log(`importing demo data (${demo}) ...`);
+  await importFixture(dataDir, demo);
+  const stack = await startStack({
+    dataDir,
+    env: { RATE_LIMIT_IP_PER_MIN: '10000000', RATE_LIMIT_USER_PER_MIN: '10000000', LOGIN_MAX_PER_IP: '10000000', LOGIN_MAX_PER_ACCOUNT: '10000000', LOG_LEVEL: 'warn' },
+  });
+  try {
+    const base = stack.backendUrl;
+    const creds = { email: 'bench@example.com', password: 'load test long secret 42' };
+    const reg = await call(base, '/api/v1/auth/register', creds);
+    if (reg.res.status !== 201) throw new Error(`register: ${reg.res.status} ${JSON.stringify(reg.body)}`);
+    const s = sessionFrom(reg.res);
+    const co = await call(base, '/api/v1/billing/checkout', { plan: 'pro', provider: 'sandbox' }, s);
+    const session = new URL(co.body.redirectUrl, 'http://x').searchParams.get('session');
+    const paid = await call(base, '/api/v1/billing/sandbox/complete', { session, outcome: 'success' }, s);
+    if (paid.body.plan !== 'pro') throw new Error(`upgrade: ${JSON.stringify(paid.body)}`);
+
+    // Stocks with the full 2013-2018 history, and the trading calendar from one of them.
+    const listed = await call(base, '/api/v1/entities?q=&limit=100', undefined, s);
+    if (!listed.res.ok) throw new Error(`entities: ${listed.res.status} ${JSON.stringify(listed.body)}`);
+    const ents = listed.body.entities as { code: string; firstDate: string; lastDate: string }[];
+    const codes = ents.filter((e) => e.firstDate <= '2013-02-11' && e.lastDate >= '2018-02-01').map((e) => e.code);
+    const dates = ((await call(base, `/api/v1/entities/${codes[0]}/prices`, undefined, s)).body.rows as { date: string }[]).map((r) => r.date);
+    console.log(`stack up: ${ents.length} entities listed, ${codes.length} with full history, ${dates.length} trading days; ${CONNECTIONS} connections x ${SECONDS}s`);
+    let seed = 42;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const randomBody = () => {
+      const L = 20 + Math.floor(rand() * 100);
+      const start = Math.floor(rand() * (dates.length - L - 1));
+      return JSON.stringify({ query: { code: codes[Math.floor(rand() * codes.length)], start: dates[start], end: dates[start + L - 1] }, topK: 10, horizon: 20 });
+    };
+    const headers = { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf };
+    const run = (opts: autocannon.Options) => autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts });
+
+    // Access tokens live 15 minutes; the whole bench is well inside that.
+    const random = await run({
+      url: `${base}/api/v1/similar`,
+      requests: [{ method: 'POST', headers, setupRequest: (req) => ({ ...req, body: randomBody() }) }],
+    });
+    // The same kind of load straight at ml-service, to separate backend's own overhead.
+    seed = 42;
+    const direct = await run({
+      url: `${stack.mlUrl}/v1/similar`,
+      requests: [{ method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.mlToken}` }, setupRequest: (req) => ({ ...req, body: randomBody() }) }],
+    });
+    const fixed = randomBody();
+    const repeated = await run({ url: `${base}/api/v1/similar`, method: 'POST', headers, body: fixed, duration: Math.min(SECONDS, 15) });
+    const login = await run({
+      url: `${base}/api/v1/auth/login`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(creds),
+      connections: 20,
+      duration: Math.min(SECONDS, 15),
+    });
+
+    console.log('\nfigures (2-core machine shared with other work: treat as noisy)');
+    report('similar, random stock+window', random);
+    report('ml-service direct, random (no backend)', direct);
+    report('similar, one repeated query', repeated);
+    report('login (scrypt N=2^15, bounded)', login);
+    const ok = random.requests.average >= 300 && random.latency.p99 <= 250 && random.errors + random.non2xx + random.timeouts === 0;
+    console.log(`\ntarget (>= 300 req/s, p99 <= 250 ms, 0 errors) on random queries: ${ok ? 'met' : 'NOT met'}`);
+  } finally {
+    await stack.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
