@@ -11,7 +11,17 @@ import { systemRoutes } from './routes/system.routes.js';
 export function createApp(ctx: AppContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(pinoHttp({ logger: ctx.log, genReqId: requestId, quietReqLogger: true }));
+  app.use(
+    pinoHttp({
+      logger: ctx.log,
+      genReqId: requestId,
+      quietReqLogger: true,
+      // Health probes arrive every few hundred ms from supervisors; logging them would drown the rest.
+      autoLogging: { ignore: (req) => req.url === '/health' },
+      customLogLevel: (_req, res, err) =>
+        res.statusCode >= 500 || err ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+    }),
+  );
   app.use(httpMetrics(ctx.metrics));
   app.use(bearerAuth(ctx.config.ML_TOKEN));
   app.use(express.json({ limit: '256kb' }));

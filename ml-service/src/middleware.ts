@@ -1,4 +1,5 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { AppError } from './errors.js';
@@ -7,10 +8,7 @@ import type { Metrics } from './metrics.js';
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** Honours a well-formed incoming x-request-id (backend forwards its own) and echoes it. */
-export function requestId(
-  req: { headers: Record<string, unknown> },
-  res: { setHeader(k: string, v: string): unknown },
-): string {
+export function requestId(req: IncomingMessage, res: ServerResponse): string {
   const incoming = req.headers['x-request-id'];
   const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
   res.setHeader('x-request-id', id);

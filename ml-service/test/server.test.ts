@@ -1,0 +1,110 @@
+/**
+ * The real process: config errors, start-up on a free port, SIGHUP reload, clean SIGTERM. Started as
+ * `node --import tsx` like `npm run start` (the tsx CLI would not relay SIGHUP to its child).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mlHealthSchema } from '@resemble/contracts';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { businessDays, randomWalk, rng, writeStore } from './support/write-store.js';
+
+const root = resolve(import.meta.dirname, '../..');
+
+function run(env: Record<string, string>): { child: ChildProcess; out: string[] } {
+  const out: string[] = [];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'ml-service/src/server.ts'], {
+    cwd: root,
+    env: { ...process.env, ...env },
+  });
+  child.stdout!.on('data', (b: Buffer) => out.push(b.toString()));
+  child.stderr!.on('data', (b: Buffer) => out.push(b.toString()));
+  return { child, out };
+}
+
+async function until<T>(
+  what: string,
+  f: () => Promise<T | undefined> | T | undefined,
+  ms = 60_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = await f();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('config', () => {
+  it('lists every bad key at once', () => {
+    expect(() => loadConfig({ ML_PORT: 'x', LOG_LEVEL: 'loud', ML_SEARCH_WORKERS: '-1' })).toThrow(
+      ConfigError,
+    );
+    try {
+      loadConfig({ ML_PORT: 'x', LOG_LEVEL: 'loud', ML_SEARCH_WORKERS: '-1' });
+    } catch (err) {
+      const msg = (err as Error).message;
+      for (const key of ['ML_PORT', 'LOG_LEVEL', 'ML_SEARCH_WORKERS']) expect(msg).toContain(key);
+    }
+    expect(loadConfig({}).ML_PORT).toBe(8001);
+    expect(loadConfig({}).DATA_DIR).toBe(join(root, 'data'));
+  });
+});
+
+describe('server process', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ml-srv-'));
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exits with the reasons on a bad environment', async () => {
+    const { child, out } = run({ ML_PORT: 'not-a-port', DATA_DIR: dir });
+    children.push(child);
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect(code).toBe(2);
+    expect(out.join('')).toContain('ML_PORT');
+  });
+
+  it('starts, reloads on SIGHUP, stops on SIGTERM', async () => {
+    const random = rng(5);
+    const mk = (n: number) =>
+      ['AB', 'CD', 'EF'].map((code) => ({
+        code,
+        dates: businessDays('2020-01-01', n),
+        closes: randomWalk(random, n),
+      }));
+    writeStore(dir, mk(300), 'first');
+    const { child, out } = run({
+      ML_PORT: '0',
+      DATA_DIR: dir,
+      MODELS_DIR: join(dir, 'models'),
+      ML_RELOAD_INTERVAL_MS: '0',
+      ML_SEARCH_WORKERS: '1',
+      LOG_LEVEL: 'info',
+    });
+    children.push(child);
+    const port = await until('the listening log line', () => {
+      const m = /"port":(\d+)/.exec(out.join(''));
+      return m ? Number(m[1]) : undefined;
+    });
+    const health = async () =>
+      mlHealthSchema.parse(await (await fetch(`http://127.0.0.1:${port}/health`)).json());
+    await until('ready', async () => ((await health()).status === 'ready' ? true : undefined));
+    expect((await health()).dataVersion).toBe('first');
+    writeStore(dir, mk(320), 'second');
+    child.kill('SIGHUP');
+    const h = await until('the reload: ' + out.join(''), async () => {
+      const x = await health();
+      return x.dataVersion === 'second' ? x : undefined;
+    });
+    expect(h.points).toBe(3 * 320);
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.on('exit', r));
+    expect(code, out.join('')).toBe(0);
+  }, 120_000);
+});
