@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lintDockerfile, parseDockerfile } from './support/dockerfile-rules.js';
+import { existsSync } from 'node:fs';
+import {
+  contextCopySources,
+  isIgnored,
+  lintDockerfile,
+  parseDockerfile,
+} from './support/dockerfile-rules.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const read = (p: string) => readFileSync(resolve(repo, p), 'utf8');
@@ -45,6 +51,44 @@ describe('service Dockerfiles', () => {
     const pins = SERVICES.map((s) => /ARG NODE_IMAGE=(\S+)/.exec(read(`${s}/Dockerfile`))?.[1]);
     expect(new Set(pins).size).toBe(1);
     expect(pins[0]).toMatch(/^node:20-bookworm-slim@sha256:[0-9a-f]{64}$/);
+  });
+});
+
+describe('.dockerignore (the build context of the service images)', () => {
+  const ignore = read('.dockerignore');
+  it('keeps secrets, data, git and installed modules out of every image', () => {
+    for (const p of [
+      '.env',
+      '.env.production',
+      '.git/config',
+      'data/app.sqlite',
+      'data/.jwt-secret',
+      'node_modules/x',
+      'backend/node_modules/x',
+      'frontend/.output/server/index.mjs',
+      'ml-service/test/http.test.ts',
+      'scraper/demo/sandp500-5yr/prices.csv.gz',
+    ]) {
+      expect(isIgnored(p, ignore), p).toBe(true);
+    }
+    expect(isIgnored('.env.example', ignore)).toBe(false);
+  });
+
+  it.each(SERVICES)('lets through every file %s/Dockerfile copies, and each exists', (name) => {
+    for (const src of contextCopySources(read(`${name}/Dockerfile`))) {
+      const path = src.replace(/\/$/, '');
+      expect(existsSync(resolve(repo, path)), `${src} exists`).toBe(true);
+      expect(isIgnored(path, ignore), `${src} is not ignored`).toBe(false);
+    }
+  });
+
+  it('the matcher handles negation and globs (so the checks above can fail)', () => {
+    const rules = 'tests/*\n!tests/package.json\n**/bench\n*.log';
+    expect(isIgnored('tests/e2e/a.ts', rules)).toBe(true);
+    expect(isIgnored('tests/package.json', rules)).toBe(false);
+    expect(isIgnored('backend/bench/run.ts', rules)).toBe(true);
+    expect(isIgnored('a.log', rules)).toBe(true);
+    expect(isIgnored('backend/src/a.ts', rules)).toBe(false);
   });
 });
 

@@ -109,3 +109,43 @@ export function lintDockerfile(text: string, opts: RuleOptions): string[] {
     problems.push('the final stage has no CMD/ENTRYPOINT');
   return problems;
 }
+
+/**
+ * Whether a context path is excluded by .dockerignore lines, for the pattern forms this repository
+ * uses: `name`, `dir/name`, `dir/*`, `**` prefixes, `*.ext` globs and `!` re-inclusions (last match wins).
+ */
+export function isIgnored(path: string, ignoreText: string): boolean {
+  const rules = ignoreText
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const toRegex = (pattern: string) => {
+    const body = pattern
+      .split('**/')
+      .map((part) =>
+        part
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '[^/]*')
+          .replace(/\?/g, '[^/]'),
+      )
+      .join('(?:.*/)?');
+    return new RegExp(`^${body}(?:/.*)?$`);
+  };
+  let ignored = false;
+  for (const rule of rules) {
+    const negated = rule.startsWith('!');
+    const pattern = (negated ? rule.slice(1) : rule).replace(/^\//, '').replace(/\/$/, '');
+    if (toRegex(pattern).test(path)) ignored = !negated;
+  }
+  return ignored;
+}
+
+/** Sources of COPY instructions that read the build context (not `--from` another stage). */
+export function contextCopySources(text: string): string[] {
+  return parseDockerfile(text)
+    .filter((i) => i.keyword === 'COPY' && !/--from=/.test(i.args))
+    .flatMap((i) => {
+      const parts = i.args.split(/\s+/).filter((p) => !p.startsWith('--'));
+      return parts.slice(0, -1);
+    });
+}
