@@ -1,6 +1,41 @@
-// Minimal config; the frontend issue grows it.
+// Public pages render on the server (fast first paint, indexable); everything behind login is a
+// client-side app, so /app/** never needs the session cookie during SSR.
+const spaRoutes = ['/app/**', '/en/app/**', '/billing/**', '/en/billing/**'];
+
 export default defineNuxtConfig({
   compatibilityDate: '2025-07-15',
   telemetry: false,
   devtools: { enabled: false },
+  modules: ['@nuxtjs/i18n'],
+  css: ['~/assets/css/main.css'],
+  // Components are named by file (PriceChart), not by folder + file (ChartPriceChart).
+  components: [{ path: '~/components', pathPrefix: false }],
+  app: {
+    head: {
+      htmlAttrs: { lang: 'ja' },
+      meta: [
+        { name: 'viewport', content: 'width=device-width, initial-scale=1' },
+        { name: 'color-scheme', content: 'light' },
+      ],
+      link: [{ rel: 'icon', type: 'image/svg+xml', href: '/favicon.svg' }],
+    },
+  },
+  runtimeConfig: {
+    // Server-only: where the Nitro proxy forwards /api/**. Env: NUXT_BACKEND_URL.
+    backendUrl: 'http://127.0.0.1:8080',
+    // Absolute links for hreflang/canonical tags. Env: NUXT_PUBLIC_I18N_BASE_URL.
+    public: { i18n: { baseUrl: 'http://127.0.0.1:3000' } },
+  },
+  routeRules: Object.fromEntries(spaRoutes.map((r) => [r, { ssr: false }])),
+  i18n: {
+    defaultLocale: 'ja',
+    strategy: 'prefix_except_default',
+    detectBrowserLanguage: false,
+    locales: [
+      { code: 'ja', language: 'ja-JP', name: '日本語', file: 'ja.json' },
+      { code: 'en', language: 'en-US', name: 'English', file: 'en.json' },
+    ],
+  },
+  vite: { build: { target: 'es2022' } },
+  nitro: { compressPublicAssets: { gzip: true, brotli: false } },
 });

@@ -1,0 +1,28 @@
+import type { MeResponse } from '@resemble/contracts';
+import { ApiError } from '~/utils/api-client';
+
+/** The logged-in user (null when logged out, undefined before the first check). */
+export function useAuthSession() {
+  const me = useState<MeResponse | null | undefined>('me', () => undefined);
+  const api = useApi();
+
+  async function load(): Promise<MeResponse | null> {
+    try {
+      me.value = await api.get<MeResponse>('/me');
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 401 || e.status === 403)) me.value = null;
+      else throw e;
+    }
+    return me.value ?? null;
+  }
+
+  async function logout() {
+    try {
+      await api.post('/auth/logout');
+    } finally {
+      me.value = null;
+    }
+  }
+
+  return { me, load, logout };
+}

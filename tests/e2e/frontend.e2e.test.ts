@@ -1,0 +1,208 @@
+/**
+ * The subscriber's whole journey in headless Debian Chromium against the real stack (ml-service,
+ * backend, built frontend on loopback): sign up, search a demo stock, drag-select, read matches and
+ * the fan chart, hit the free quota, upgrade through the sandbox, search again, log out — in
+ * Japanese — then the key pages in English. Every step leaves a screenshot in artifacts/e2e/.
+ * E2E_FRONTEND_URL runs the same flow against an already running stack instead.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import puppeteer, { type Browser, type Page } from 'puppeteer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../..');
+const shots = join(root, 'artifacts', 'e2e');
+const ja = JSON.parse(readFileSync(join(root, 'frontend/i18n/locales/ja.json'), 'utf8'));
+const en = JSON.parse(readFileSync(join(root, 'frontend/i18n/locales/en.json'), 'utf8'));
+
+let browser: Browser;
+let page: Page;
+let base = '';
+let stop: (() => Promise<void>) | undefined;
+let profileDir = '';
+const consoleErrors: string[] = [];
+const email = `e2e-${Date.now()}@example.com`;
+const password = 'correct horse battery';
+
+async function shot(name: string) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+const byText = (tag: string, text: string) => page.locator(`${tag}::-p-text(${JSON.stringify(text).slice(1, -1)})`);
+
+async function waitForText(text: string, timeout = 30_000) {
+  await page.waitForFunction((t) => document.body.innerText.includes(t), { timeout }, text);
+}
+
+async function fillForm(fields: Record<string, string>) {
+  for (const [name, value] of Object.entries(fields)) {
+    await page.locator(`input[name="${name}"]`).fill(value);
+  }
+}
+
+/** Drag across the middle of the chart, as a person selecting a stretch would. */
+async function dragOnChart(fromFrac: number, toFrac: number) {
+  const host = await page.waitForSelector('.host canvas', { visible: true });
+  const box = (await (await host!.evaluateHandle((c) => c.closest('.host')!)).asElement()!.boundingBox())!;
+  const y = box.y + box.height * 0.45;
+  await page.mouse.move(box.x + box.width * fromFrac, y);
+  await page.mouse.down();
+  for (let i = 1; i <= 8; i++) await page.mouse.move(box.x + box.width * (fromFrac + ((toFrac - fromFrac) * i) / 8), y);
+  await page.mouse.up();
+}
+
+async function runSearch(t: typeof ja) {
+  await byText('button', t.app.run).click();
+  await page.waitForFunction(() => !document.querySelector('.run .spinner'), { timeout: 60_000 });
+}
+
+// Until backend exists in the tree there is no stack to drive; with E2E_FRONTEND_URL it always runs.
+const runnable = Boolean(process.env.E2E_FRONTEND_URL) || existsSync(join(root, 'backend/src/server.ts'));
+
+describe.runIf(runnable)('frontend end to end', () => {
+  beforeAll(async () => {
+    mkdirSync(shots, { recursive: true });
+    if (process.env.E2E_FRONTEND_URL) base = process.env.E2E_FRONTEND_URL;
+    else {
+      const { startStack } = await import('../support/stack.js');
+      const stack = await startStack({ withFrontend: true });
+      base = stack.frontendUrl!;
+      stop = stack.stop;
+    }
+    profileDir = mkdtempSync(join(tmpdir(), 'resemble-e2e-chrome-'));
+    browser = await puppeteer.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profileDir}`],
+    });
+    page = await browser.newPage();
+    await page.setViewport({ width: 1280, height: 900 });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await stop?.();
+    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  });
+
+  it('lands in Japanese with a plain not-investment-advice statement', async () => {
+    const res = await page.goto(`${base}/`, { waitUntil: 'networkidle0' });
+    expect(res?.status()).toBe(200);
+    expect(res?.headers()['content-security-policy']).toContain("object-src 'none'");
+    expect(await page.$eval('html', (h) => h.lang)).toBe('ja-JP');
+    await waitForText(ja.legal.notAdviceTitle);
+    await shot('01-ja-landing');
+  });
+
+  it('signs up and lands on a real demo chart', async () => {
+    await page.goto(`${base}/signup`, { waitUntil: 'networkidle0' });
+    await byText('button', ja.auth.signupButton).click();
+    await waitForText(ja.form.errors.required);
+    await shot('02-ja-signup-validation');
+    await fillForm({ email, password, confirm: password });
+    await page.locator('input[name="terms"]').click();
+    await byText('button', ja.auth.signupButton).click();
+    await page.waitForFunction(() => location.pathname === '/app', { timeout: 30_000 });
+    await page.waitForSelector('.host canvas', { visible: true, timeout: 30_000 });
+    await shot('03-ja-app-chart');
+  });
+
+  it('searches a demo stock with the autocomplete', async () => {
+    await page.locator('input[role="combobox"]').fill('MSF');
+    await page.waitForSelector('[role="option"]', { visible: true });
+    await page.keyboard.press('Enter');
+    await waitForText('MSFT');
+    await page.waitForSelector('.host canvas', { visible: true });
+    expect(await page.$eval('.entity .code', (e) => e.textContent)).toBe('MSFT');
+    await page.locator('input[role="combobox"]').fill('AAPL');
+    await page.waitForSelector('[role="option"]', { visible: true });
+    await shot('04-ja-autocomplete');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('.entity .code')?.textContent === 'AAPL');
+  });
+
+  it('drag-selects a window and shows matches and the fan chart', async () => {
+    const before = await page.$eval('.sel', (e) => e.textContent);
+    await dragOnChart(0.45, 0.7);
+    const after = await page.$eval('.sel', (e) => e.textContent);
+    expect(after).not.toBe(before);
+    expect(after).toContain(ja.app.selected);
+    await shot('05-ja-drag-selected');
+    await runSearch(ja);
+    await page.waitForSelector('.matches figure svg', { timeout: 60_000 });
+    await page.waitForSelector('.fan svg path');
+    expect((await page.$$('.matches figure')).length).toBeGreaterThan(0);
+    expect(await page.$eval('.summary', (e) => e.textContent)).toContain(ja.results.baseRate);
+    await shot('06-ja-results');
+  });
+
+  it('hits the free quota with a clear message', async () => {
+    await page.locator(`button[aria-pressed]::-p-text(${ja.app.days.replace('{n}', '30')})`).click();
+    for (let i = 0; i < 6 && !(await page.$('.quota')); i++) await runSearch(ja);
+    await page.waitForSelector('.quota', { timeout: 30_000 });
+    expect(await page.$eval('.quota', (e) => e.textContent)).toContain(ja.errors.quota_exceeded);
+    await shot('07-ja-quota');
+  });
+
+  it('upgrades through the sandbox checkout and searches again', async () => {
+    await page.locator('.quota a').click();
+    await page.waitForFunction(() => location.pathname === '/app/account');
+    await waitForText('TEST MODE');
+    await shot('08-ja-account-free');
+    await byText('button', ja.billing.payWithSandbox).click();
+    await page.waitForFunction(() => location.pathname === '/billing/sandbox', { timeout: 30_000 });
+    await waitForText(ja.billing.sandboxTitle);
+    await shot('09-ja-sandbox-checkout');
+    await byText('button', ja.billing.pay).click();
+    await waitForText(ja.billing.success);
+    await shot('10-ja-sandbox-paid');
+    await byText('a', ja.billing.startSearching).click();
+    await page.waitForSelector('.host canvas', { visible: true, timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('.header-plan, .badge.pro') !== null, { timeout: 15_000 });
+    await dragOnChart(0.3, 0.55);
+    await runSearch(ja);
+    await page.waitForSelector('.matches figure svg', { timeout: 60_000 });
+    expect(await page.$('.quota')).toBeNull();
+    await shot('11-ja-pro-results');
+  });
+
+  it('logs out', async () => {
+    await byText('a', ja.nav.logout).click();
+    await waitForText(ja.auth.loggedOut);
+    await shot('12-ja-logged-out');
+    await page.goto(`${base}/app`, { waitUntil: 'load' });
+    await page.waitForFunction(() => location.pathname === '/login');
+  });
+
+  it('shows the key pages in English', async () => {
+    await page.goto(`${base}/en`, { waitUntil: 'networkidle0' });
+    expect(await page.$eval('html', (h) => h.lang)).toBe('en-US');
+    await waitForText(en.legal.notAdviceTitle);
+    await shot('13-en-landing');
+    await page.goto(`${base}/en/pricing`, { waitUntil: 'networkidle0' });
+    await waitForText(en.pricing.title);
+    await waitForText('JPY');
+    await shot('14-en-pricing');
+    await page.goto(`${base}/en/login`, { waitUntil: 'networkidle0' });
+    await fillForm({ email, password });
+    await byText('button', en.auth.loginButton).click();
+    await page.waitForFunction(() => location.pathname === '/en/app', { timeout: 30_000 });
+    await page.waitForSelector('.host canvas', { visible: true, timeout: 30_000 });
+    await dragOnChart(0.5, 0.8);
+    await runSearch(en);
+    await page.waitForSelector('.matches figure svg', { timeout: 60_000 });
+    await waitForText(en.results.forecastTitle);
+    await shot('15-en-results');
+    await page.goto(`${base}/en/app/account`, { waitUntil: 'load' });
+    await waitForText(en.account.title);
+    await shot('16-en-account-pro');
+  });
+
+  it('raised no browser errors (CSP, hydration, scripts)', () => {
+    expect(consoleErrors.filter((e) => !/Failed to load resource: the server responded with a status of 4(01|29)/.test(e))).toEqual([]);
+  });
+});
