@@ -208,15 +208,32 @@ async function main(): Promise<number> {
   mkdirSync(out, { recursive: true });
   mkdirSync(calibratorsDir, { recursive: true });
   const calibratorFiles: string[] = [];
+  const calibratorNotes: string[] = [];
   for (const s of summaries) {
     const file = calibratorFile(s, args.horizon, data.dataVersion, createdAt);
-    if (!file) continue;
+    if (!file) {
+      calibratorNotes.push(`${s.model}: too few records before the split to fit a calibrator`);
+      continue;
+    }
+    // A calibrator that does not improve the held-out Brier score would only add noise: keep it out of
+    // the service and say so.
+    const test = file.metrics.test!;
+    if (test.brierBefore === null || test.brierAfter === null || test.brierAfter >= test.brierBefore) {
+      calibratorNotes.push(
+        `${s.model}: not written — isotonic recalibration did not improve the held-out Brier score (${test.brierBefore?.toFixed(4)} → ${test.brierAfter?.toFixed(4)})`,
+      );
+      continue;
+    }
+    calibratorNotes.push(
+      `${s.model}: written — held-out Brier ${test.brierBefore.toFixed(4)} → ${test.brierAfter.toFixed(4)}, ECE ${test.eceBefore?.toFixed(3)} → ${test.eceAfter?.toFixed(3)}`,
+    );
     const path = join(calibratorsDir, calibratorFileName(s.model, args.horizon));
     writeFileAtomic(path, `${JSON.stringify(file, null, 1)}\n`);
     calibratorFiles.push(path.startsWith(REPO_ROOT) ? path.slice(REPO_ROOT.length + 1) : path);
   }
   const seconds = (Date.now() - started) / 1000;
-  const command = `npm run backtest -w ml-service -- ${process.argv.slice(2).join(' ')}`;
+  const quote = (a: string) => (/^[\w./:=,@+-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`);
+  const command = `npm run backtest -w ml-service -- ${process.argv.slice(2).map(quote).join(' ')}`;
   const settings = {
     from: dates[0]!,
     to: dates[dates.length - 1]!,
@@ -239,6 +256,7 @@ async function main(): Promise<number> {
     seconds,
     skipped: result.skipped,
     calibratorFiles,
+    calibratorNotes,
     summaries,
   };
   writeFileAtomic(join(out, 'report.json'), `${JSON.stringify(report, null, 1)}\n`);

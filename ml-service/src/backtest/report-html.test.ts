@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../predictors/random.js';
-import { renderReportHtml } from './report-html.js';
+import { renderReportHtml, verdict } from './report-html.js';
+import { escapeXml } from './svg.js';
 import { summarizeModel } from './score.js';
 import type { PredictionRecord } from './walk-forward.js';
 
@@ -26,6 +27,18 @@ function records(seed: number): PredictionRecord[] {
   });
 }
 
+describe('verdict', () => {
+  const base = summarizeModel('analogue', records(2), null);
+  const withSkill = (brierSkill: number) => ({ ...base, all: { ...base.all, brierSkill } });
+  it('says whether the predictor beat, matched or lost to the base rate', () => {
+    expect(verdict(withSkill(0.02))).toMatch(/beat the base rate/);
+    expect(verdict(withSkill(0.001))).toMatch(/no edge/);
+    expect(verdict(withSkill(-0.04))).toMatch(
+      /worse than always forecasting the base rate \(Brier skill -4\.00 %\)/,
+    );
+  });
+});
+
 describe('renderReportHtml', () => {
   const summary = summarizeModel('analogue', records(1), '2006-01-01');
   const html = renderReportHtml({
@@ -41,6 +54,7 @@ describe('renderReportHtml', () => {
     summaries: [summary],
     skipped: { brainjs: { model_unavailable: 400 } },
     calibratorFiles: ['docs/backtest/calibrators/calibrator-analogue-h20.json'],
+    calibratorNotes: ['analogue: written'],
   });
 
   it('is self-contained: inline SVG plots, no scripts or external resources', () => {
@@ -53,6 +67,7 @@ describe('renderReportHtml', () => {
     expect(html).toContain('Backtest &lt;draft&gt;');
     expect(html).toContain(summary.all.brier!.toFixed(4));
     expect(html).toContain('model_unavailable × 400');
+    expect(html).toContain(escapeXml(verdict(summary)));
     expect(html).toContain(`${(summary.all.coverage80! * 100).toFixed(1)} %`);
   });
 });

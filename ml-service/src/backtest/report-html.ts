@@ -18,6 +18,25 @@ export interface ReportInput {
   summaries: ModelSummary[];
   skipped: Record<string, Record<string, number>>;
   calibratorFiles: string[];
+  calibratorNotes: string[];
+}
+
+/** One plain sentence per predictor: did it beat always forecasting the base rate? */
+export function verdict(s: ModelSummary): string {
+  const skill = s.all.brierSkill;
+  if (skill === null || s.all.n === 0) return `${s.model}: no scored predictions.`;
+  const pctSkill = `${(skill * 100).toFixed(2)} %`;
+  const cover =
+    s.all.coverage80 === null
+      ? ''
+      : ` Its p10–p90 band held ${pct(s.all.coverage80)} of outcomes (nominal 80 %).`;
+  const judged =
+    skill > 0.005
+      ? `beat the base rate (Brier skill ${pctSkill}).`
+      : skill > -0.005
+        ? `did no better than always forecasting the base rate (Brier skill ${pctSkill}): no edge.`
+        : `was worse than always forecasting the base rate (Brier skill ${pctSkill}).`;
+  return `${s.model} ${judged} Sign hit rate ${pct(s.all.hitRate)} against an up-share of ${pct(s.all.upRate)}.${cover}`;
 }
 
 const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(1)} %`);
@@ -122,12 +141,14 @@ always forecasting the market-wide share of up windows known at that date; <b>Br
 predictor beat it. ECE is the count-weighted gap between forecast and observed frequency over ten equal-width
 bins. Coverage is the share of outcomes inside the forecast's p10–p90 band (nominal 80 %).</p>
 <h2>Headline</h2>
+<ul>${input.summaries.map((s) => `<li>${escapeXml(verdict(s))}</li>`).join('')}</ul>
 <table>${SCORE_HEAD}<th>p10–p90 coverage</th></tr>${headline}</table>
 ${
   firstCal
     ? `<h2>Calibration (isotonic, fit ${escapeXml(firstCal.fit.from)}..${escapeXml(firstCal.fit.to)}, judged ${escapeXml(firstCal.test.from)}..${escapeXml(firstCal.test.to)})</h2>
 <p>The calibrator is fitted only on evaluation dates (and outcomes) before the split and scored only after it.</p>
 <table>${SCORE_HEAD}</tr>${calibrationRows}</table>
+<ul>${input.calibratorNotes.map((n) => `<li>${escapeXml(n)}</li>`).join('')}</ul>
 <p>Calibrator files written: ${input.calibratorFiles.map((f) => `<code>${escapeXml(f)}</code>`).join(', ') || 'none'}</p>`
     : '<p>No calibration split was requested or too few fit records.</p>'
 }
