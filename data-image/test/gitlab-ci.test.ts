@@ -70,6 +70,16 @@ describe('.gitlab-ci.yml', () => {
     expect(r.stderr + r.stdout).toMatch(/broken/);
   });
 
+  it('never puts a job-level `when` beside `rules` (GitLab rejects it; gitlab-ci-local does not)', () => {
+    const offenders = Object.entries(ci as Record<string, unknown>)
+      .filter(
+        ([, job]) =>
+          typeof job === 'object' && job !== null && 'when' in job && ('rules' in job || 'extends' in job),
+      )
+      .map(([name]) => name);
+    expect(offenders).toEqual([]);
+  });
+
   it('has the stages test → build → publish → deploy', () => {
     expect(ci.stages).toEqual(['test', 'build', 'publish', 'deploy']);
   });
