@@ -29,7 +29,8 @@ esac
 previous="$(current_tag)"
 echo "data image: $previous -> $target"
 set_tag "$target"
-if ! docker compose pull data; then
+# ROLL_SKIP_PULL=1: the image was loaded locally (deploy/daily-on-host.sh), not pushed to a registry.
+if [ "${ROLL_SKIP_PULL:-0}" != 1 ] && ! docker compose pull data; then
   set_tag "$previous"; echo "pull failed; DATA_TAG left at $previous" >&2; exit 1
 fi
 
