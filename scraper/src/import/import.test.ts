@@ -72,6 +72,25 @@ describe('importing real prices', () => {
     for (const [ticker, rows] of expected) expect(readEntity(dir, ticker)).toEqual(rows);
   });
 
+  it('gives the same result when the CSV is parsed on a worker thread (the path for big files)', async () => {
+    const inline = newDir();
+    const parallel = newDir();
+    const a = await importFile(SUBSET, { ...opts(inline), parallel: false });
+    const b = await importFile(SUBSET, { ...opts(parallel), parallel: true });
+    expect({ ...b, durationMs: 0, file: '' }).toEqual({ ...a, durationMs: 0, file: '' });
+    for (const e of listCatalog(inline))
+      expect(readEntity(parallel, e.code)).toEqual(readEntity(inline, e.code));
+    const bad = await importFile(BAD, { ...opts(parallel), parallel: true });
+    const badInline = await importFile(BAD, { ...opts(inline), parallel: false });
+    expect(bad.rejectedByReason).toEqual(badInline.rejectedByReason);
+    expect(bad.rejectedSamples).toEqual(badInline.rejectedSamples);
+    const missing = join(parallel, 'cols.csv');
+    writeFileSync(missing, 'ticker,date\nA,2024-01-01\n');
+    await expect(importFile(missing, { ...opts(parallel), parallel: true })).rejects.toThrow(
+      /missing required column\(s\) open/,
+    );
+  });
+
   it('re-importing the same file (or its plain CSV) is a no-op: same data version, same files', async () => {
     const dir = newDir();
     const first = await importFile(SUBSET, { ...opts(dir), market: 'US', currency: 'USD' });

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import type pino from 'pino';
 import { ENTITY_CODE_PATTERN } from '@resemble/contracts';
 import { openStore, type Store } from '../store/index.js';
-import type { RejectReason, RowInput } from '../store/index.js';
+import type { RejectReason } from '../store/index.js';
 import { createProgress, type Progress } from '../progress.js';
 import { describeColumns, mapColumns, type ColumnIndex } from './columns.js';
 import {
@@ -14,7 +14,9 @@ import {
   type FileKind,
   type RecordBatch,
 } from './sources.js';
-import { toIsoDate, toNumber, toText } from './values.js';
+import { parseDate, parseNumber, toText } from './values.js';
+import { TickerGrouper } from './grouper.js';
+import { parallelCsvBatches } from './parallel.js';
 
 export type ImportRejectReason = RejectReason | 'invalid_code';
 
@@ -25,6 +27,8 @@ export interface ImportOptions {
   logger: pino.Logger;
   /** Show a progress bar / progress logs (default true). */
   progress?: boolean;
+  /** Parse CSV on a worker thread; default: for files of 4 MiB or more. */
+  parallel?: boolean;
   /** Progress as a bar even when stderr is not a TTY (tests). */
   tty?: boolean;
   now?: Date;
@@ -49,29 +53,11 @@ export interface ImportSummary {
 }
 
 const MAX_SAMPLES = 50;
-/** Above this many buffered rows of an ungrouped file, flush every entity to bound memory. */
-const UNGROUPED_FLUSH_ROWS = 1_000_000;
-
 /** Entities are published in batches: a catalog commit costs several fsyncs, a batch shares them. */
 const BATCH_ENTITIES = 100;
 const BATCH_ROWS = 500_000;
-
-/** Compact per-ticker record of the dates already imported from this file (for cross-chunk duplicates). */
-function dayKey(iso: string): number {
-  // Char-code arithmetic on the already validated YYYY-MM-DD: the key only has to be unique per date.
-  let k = 0;
-  for (let i = 0; i < 10; i++) if (i !== 4 && i !== 7) k = k * 10 + (iso.charCodeAt(i) - 48);
-  return k;
-}
-
-/** Hot path for plain numeric text; everything else goes through toNumber. */
-function num(v: unknown): number {
-  if (typeof v === 'string' && v !== '') {
-    const n = +v;
-    if (n === n) return n;
-  }
-  return toNumber(v);
-}
+/** Files from this size on are parsed on a worker thread (its start-up costs more than small files take). */
+const PARALLEL_MIN_BYTES = 4 << 20;
 
 /**
  * Imports one CSV / CSV.gz / XLSX file into the store. Rows are grouped by ticker and each ticker is
@@ -141,138 +127,124 @@ async function runImport(
   };
 
   const batch = store.batch();
-  let index: ColumnIndex | null = null;
-  let lastLineLogged = false;
   let stagedRows = 0;
-  const seenDates = new Map<string, Int32Array>();
   const names = new Map<string, string>();
-  let grouped = true;
-  let currentTicker = '';
-  let currentRows: RowInput[] = [];
-  const buffered = new Map<string, RowInput[]>();
-  let bufferedCount = 0;
-
-  const flush = (ticker: string, rows: RowInput[]): void => {
-    if (rows.length === 0) return;
-    const previous = seenDates.get(ticker);
-    let toWrite = rows;
-    if (previous) {
-      // The ticker appeared earlier in this file: a date written then is a duplicate now.
-      const earlier = new Set(previous);
-      toWrite = [];
-      for (const r of rows) {
-        if (earlier.has(dayKey(r.date)))
-          reject(ticker, r.date, 'duplicate_date', `date ${r.date} appears more than once`);
-        else toWrite.push(r);
+  const entities = new Set<string>();
+  const grouper = new TickerGrouper(
+    (ticker, rows) => {
+      const res = batch.add(
+        { code: ticker, market: opts.market, currency: opts.currency, name: names.get(ticker) },
+        rows,
+        { mode: 'merge', now: opts.now },
+      );
+      for (const r of res.rejected) reject(ticker, r.date, r.reason, r.detail);
+      if (res.rowCount > 0) entities.add(ticker);
+      if (res.changed) summary.entitiesChanged++;
+      summary.rowsAdded += res.rowsAdded;
+      summary.rowsUpdated += res.rowsUpdated;
+      summary.rowsUnchanged += res.rowsUnchanged;
+      stagedRows += res.changed ? res.rowCount : 0;
+      if (batch.size >= BATCH_ENTITIES || stagedRows >= BATCH_ROWS) {
+        batch.commit();
+        stagedRows = 0;
       }
+      return res;
+    },
+    (ticker, date) => reject(ticker, date, 'duplicate_date', `date ${date} appears more than once`),
+    (ticker) => log.info({ ticker }, 'file is not grouped by ticker; buffering rows per ticker'),
+  );
+  /** Checks a ticker once per run of rows; false means the run's rows are rejected. */
+  let lastTicker: string | null = null;
+  let lastTickerOk = false;
+  const useTicker = (ticker: string, name: string): boolean => {
+    if (ticker === lastTicker) return lastTickerOk;
+    lastTicker = ticker;
+    lastTickerOk = ENTITY_CODE_PATTERN.test(ticker);
+    if (lastTickerOk) {
+      grouper.switchTo(ticker);
+      if (name !== '' && !names.has(ticker)) names.set(ticker, name);
     }
-    const res = batch.add(
-      { code: ticker, market: opts.market, currency: opts.currency, name: names.get(ticker) },
-      toWrite,
-      { mode: 'merge', now: opts.now },
+    return lastTickerOk;
+  };
+  const rejectCode = (ticker: string, date: string): void =>
+    reject(
+      ticker,
+      date,
+      'invalid_code',
+      `invalid ticker ${JSON.stringify(ticker)}: must match ${ENTITY_CODE_PATTERN.source}`,
     );
-    stagedRows += res.changed ? res.rowCount : 0;
-    if (batch.size >= BATCH_ENTITIES || stagedRows >= BATCH_ROWS) {
-      batch.commit();
-      stagedRows = 0;
-    }
-    for (const r of res.rejected) reject(ticker, r.date, r.reason, r.detail);
-    const goodDates = toWrite.length - res.rejected.length;
-    if (goodDates > 0 || previous) {
-      const keys = new Int32Array((previous?.length ?? 0) + toWrite.length);
-      let k = 0;
-      if (previous) for (const d of previous) keys[k++] = d;
-      for (const r of toWrite) keys[k++] = dayKey(r.date);
-      seenDates.set(ticker, keys.subarray(0, k));
-      if (!previous) summary.entities++;
-    }
-    if (res.changed) summary.entitiesChanged++;
-    summary.rowsAdded += res.rowsAdded;
-    summary.rowsUpdated += res.rowsUpdated;
-    summary.rowsUnchanged += res.rowsUnchanged;
-  };
-  const flushBuffered = (): void => {
-    for (const [t, rows] of buffered) flush(t, rows);
-    buffered.clear();
-    bufferedCount = 0;
-  };
 
   try {
-    const batches: AsyncGenerator<RecordBatch> =
-      kind === 'xlsx' ? xlsxBatches(path, onUnits) : csvBatches(path, kind === 'csv.gz', onUnits);
-    for await (const records of batches) {
-      let start = 0;
-      if (!index) {
-        const mapped = mapColumns(records[0]);
-        if ('missing' in mapped) {
-          throw new ImportError(
-            `${path}: missing required column(s) ${mapped.missing.join(', ')} in the header row; expected columns ${describeColumns()} (case-insensitive)`,
-          );
-        }
-        index = mapped.index;
-        start = 1;
-      }
-      const { ticker: ti, date: di, open: oi, high: hi, low: li, close: ci, volume: vi, name: ni } = index;
-      for (let i = start; i < records.length; i++) {
-        const rec = records[i];
-        summary.rowsRead++;
-        const rawTicker = rec[ti];
-        const ticker = typeof rawTicker === 'string' ? rawTicker : toText(rawTicker);
-        if (ticker !== currentTicker) {
-          if (!ENTITY_CODE_PATTERN.test(ticker)) {
-            reject(
-              ticker,
-              toIsoDate(rec[di]),
-              'invalid_code',
-              `invalid ticker ${JSON.stringify(ticker)}: must match ${ENTITY_CODE_PATTERN.source}`,
-            );
+    if (kind !== 'xlsx' && (opts.parallel ?? size >= PARALLEL_MIN_BYTES)) {
+      for await (const b of parallelCsvBatches(path, kind === 'csv.gz', onUnits)) {
+        let row = 0;
+        for (let s = 0; s < b.tickers.length; s++) {
+          const ticker = b.tickers[s];
+          const end = row + b.counts[s];
+          summary.rowsRead += b.counts[s];
+          if (!useTicker(ticker, b.names[s])) {
+            for (; row < end; row++) rejectCode(ticker, b.dates[row]);
             continue;
           }
-          if (grouped) {
-            flush(currentTicker, currentRows);
-            if (seenDates.has(ticker)) {
-              grouped = false;
-              if (!lastLineLogged)
-                log.info({ ticker }, 'file is not grouped by ticker; buffering rows per ticker');
-              lastLineLogged = true;
-            }
-            currentRows = [];
+          const nums = b.nums;
+          for (; row < end; row++) {
+            const o = row * 5;
+            grouper.push({
+              date: b.dates[row],
+              open: nums[o],
+              high: nums[o + 1],
+              low: nums[o + 2],
+              close: nums[o + 3],
+              volume: nums[o + 4],
+            });
           }
-          currentTicker = ticker;
-          if (!grouped) {
-            let rows = buffered.get(ticker);
-            if (!rows) buffered.set(ticker, (rows = []));
-            currentRows = rows;
-          }
-          if (ni >= 0 && !names.has(ticker)) {
-            const name = toText(rec[ni]);
-            if (name !== '') names.set(ticker, name);
-          }
-        }
-        const d = rec[di];
-        currentRows.push({
-          date: typeof d === 'string' && d.length === 10 && d.charCodeAt(4) === 45 ? d : toIsoDate(d),
-          open: num(rec[oi]),
-          high: num(rec[hi]),
-          low: num(rec[li]),
-          close: num(rec[ci]),
-          volume: num(rec[vi]),
-        });
-        if (!grouped && ++bufferedCount >= UNGROUPED_FLUSH_ROWS) {
-          flushBuffered();
-          currentRows = [];
-          buffered.set(currentTicker, currentRows);
         }
       }
+    } else {
+      let index: ColumnIndex | null = null;
+      const batches: AsyncGenerator<RecordBatch> =
+        kind === 'xlsx' ? xlsxBatches(path, onUnits) : csvBatches(path, kind === 'csv.gz', onUnits);
+      for await (const records of batches) {
+        let start = 0;
+        if (!index) {
+          const mapped = mapColumns(records[0]);
+          if ('missing' in mapped) {
+            throw new ImportError(
+              `${path}: missing required column(s) ${mapped.missing.join(', ')} in the header row; expected columns ${describeColumns()} (case-insensitive)`,
+            );
+          }
+          index = mapped.index;
+          start = 1;
+        }
+        const { ticker: ti, date: di, open: oi, high: hi, low: li, close: ci, volume: vi, name: ni } = index;
+        for (let i = start; i < records.length; i++) {
+          const rec = records[i];
+          summary.rowsRead++;
+          const rawTicker = rec[ti];
+          const ticker = typeof rawTicker === 'string' ? rawTicker : toText(rawTicker);
+          if (!useTicker(ticker, ni >= 0 ? toText(rec[ni]) : '')) {
+            rejectCode(ticker, parseDate(rec[di]));
+            continue;
+          }
+          grouper.push({
+            date: parseDate(rec[di]),
+            open: parseNumber(rec[oi]),
+            high: parseNumber(rec[hi]),
+            low: parseNumber(rec[li]),
+            close: parseNumber(rec[ci]),
+            volume: parseNumber(rec[vi]),
+          });
+        }
+      }
+      if (!index) throw new ImportError(`${path}: no header row found (the file has no records)`);
     }
-    if (!index) throw new ImportError(`${path}: no header row found (the file has no records)`);
-    if (grouped) flush(currentTicker, currentRows);
-    else flushBuffered();
+    grouper.finish();
     batch.commit();
   } finally {
     // Staged but uncommitted temp files of a failed import are dropped; committed batches stay.
     batch.abort();
   }
+  summary.entities = entities.size;
   progress?.update(Math.ceil(doneUnits), { entities: summary.entities, rows: summary.rowsRead });
   progress?.stop();
 

@@ -68,3 +68,17 @@ export function toText(v: unknown): string {
   }
   return v == null ? '' : String(v).trim();
 }
+
+/** Hot path for CSV text: plain numbers directly, anything else through toNumber. */
+export function parseNumber(v: unknown): number {
+  if (typeof v === 'string' && v !== '') {
+    const n = +v;
+    if (n === n) return n;
+  }
+  return toNumber(v);
+}
+
+/** Hot path for CSV text: ISO dates as they are, anything else through toIsoDate. */
+export function parseDate(v: unknown): string {
+  return typeof v === 'string' && v.length === 10 && v.charCodeAt(4) === 45 ? v : toIsoDate(v);
+}
