@@ -1,9 +1,8 @@
 /**
- * npm run scrape -- [--source NAME] [--codes A,B] [--since YYYY-MM-DD] [--data DIR] [--sources FILE]
- *                   [--schedule "<cron>"] [--timezone Asia/Tokyo]
- * One-shot by default (exit 0 = every stock succeeded, 1 = some failed, 2 = bad usage or a critical
- * error); with --schedule it stays up and runs on the cron schedule.
+ * The daily scraper's command line. One-shot by default (exit 0 = every stock succeeded, 1 = some
+ * failed, 2 = bad usage or a critical error); with --schedule it stays up and runs on the cron schedule.
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Cron } from 'croner';
 import { entityCodeSchema, isoDateSchema } from '@resemble/contracts';
@@ -15,11 +14,18 @@ import { DEFAULT_SOURCES_FILE, loadSources, pickSource } from './scrape/source-c
 export const DEFAULT_SCHEDULE = '30 16 * * 1-5';
 export const DEFAULT_TIMEZONE = 'Asia/Tokyo';
 
+const USAGE = `usage: npm run scrape -- [--source NAME] [--codes A,B] [--since YYYY-MM-DD] [--data DIR]
+                          [--sources FILE] [--schedule "<cron>"] [--timezone TZ]
+  --source    a source name from the sources file (default: its defaultSource)
+  --codes     stocks to scrape (default: every code in the catalog)
+  --since     fetch from this date instead of (last stored date - overlap)
+  --data      store directory (default: $DATA_DIR or <repo>/data)
+  --sources   sources file (default: scraper/sources.config.json)
+  --schedule  keep running and scrape on this cron schedule (default "${DEFAULT_SCHEDULE}" when only
+              --timezone is given); --timezone defaults to ${DEFAULT_TIMEZONE}`;
+
 function usage(message: string): never {
-  console.error(`scrape: ${message}`);
-  console.error(
-    'usage: npm run scrape -- [--source NAME] [--codes A,B] [--since YYYY-MM-DD] [--data DIR] [--sources FILE] [--schedule "<cron>"] [--timezone TZ]',
-  );
+  process.stderr.write(`scrape: ${message}\n${USAGE}\n`);
   process.exit(2);
 }
 
@@ -33,6 +39,7 @@ function parseCli() {
       sources: { type: 'string' },
       schedule: { type: 'string' },
       timezone: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   }).values;
@@ -44,65 +51,64 @@ try {
 } catch (err) {
   usage((err as Error).message);
 }
+if (args.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 
-let config;
-let sources;
-let source;
+let setup;
 try {
-  config = loadConfig();
-  sources = loadSources(args.sources ?? DEFAULT_SOURCES_FILE);
-  source = pickSource(sources, args.source);
+  const config = loadConfig();
+  const sources = loadSources(args.sources ? resolve(args.sources) : DEFAULT_SOURCES_FILE);
+  setup = { config, sources, source: pickSource(sources, args.source) };
 } catch (err) {
   usage((err as Error).message);
 }
+const { config, sources, source } = setup;
 const codes = args.codes
   ?.split(',')
   .map((c) => c.trim())
   .filter(Boolean);
 const badCodes = (codes ?? []).filter((c) => !entityCodeSchema.safeParse(c).success);
-if (badCodes.length > 0)
+if (badCodes.length > 0) {
   usage(
     `invalid code(s) ${badCodes.map((c) => JSON.stringify(c)).join(', ')}: codes must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$`,
   );
+}
 if (codes && codes.length === 0) usage('--codes is empty');
-if (args.since !== undefined && !isoDateSchema.safeParse(args.since).success)
+if (args.since !== undefined && !isoDateSchema.safeParse(args.since).success) {
   usage(`--since must be a real date YYYY-MM-DD, got "${args.since}"`);
+}
 
 const log = createLogger(config.LOG_LEVEL, 'scrape');
-const dataDir = args.data ?? config.DATA_DIR;
+const dataDir = resolve(args.data ?? config.DATA_DIR);
 const controller = new AbortController();
 
 async function once(): Promise<number> {
   try {
     const { report, reportPath, stoppedBy } = await runScrape({
       dataDir,
-      source: source!,
-      userAgent: sources!.userAgent,
+      source,
+      userAgent: sources.userAgent,
       codes,
       since: args.since,
       log,
       signal: controller.signal,
     });
-    console.log(
-      JSON.stringify({
-        report: reportPath,
-        ok: report.ok.length,
-        failed: report.failed.length,
-        skipped: report.skipped.length,
-        rowsAdded: report.rowsAdded,
-        success: report.success,
-      }),
+    process.stdout.write(
+      `${JSON.stringify({ report: reportPath, ok: report.ok.length, failed: report.failed.length, skipped: report.skipped.length, rowsAdded: report.rowsAdded, success: report.success })}\n`,
     );
     if (stoppedBy && stoppedBy !== 'interrupted') return 2;
     return report.success ? 0 : 1;
   } catch (err) {
     log.error({ reason: (err as Error).message }, 'run failed');
-    console.error(`scrape: ${(err as Error).message}`);
+    process.stderr.write(`scrape: ${(err as Error).message}\n`);
     return 2;
   }
 }
 
 if (args.schedule === undefined && args.timezone === undefined) {
+  // SIGTERM/SIGINT: stop taking stocks, commit what is done, keep the checkpoint for the next start.
   process.once('SIGTERM', () => controller.abort());
   process.once('SIGINT', () => controller.abort());
   process.exitCode = await once();
@@ -112,8 +118,8 @@ if (args.schedule === undefined && args.timezone === undefined) {
   try {
     // protect: a run still going when the next tick comes is not started twice.
     job = new Cron(args.schedule ?? DEFAULT_SCHEDULE, { timezone, protect: true }, async () => {
-      const code = await once();
-      log.info({ exitCode: code, next: job.nextRun()?.toISOString() }, 'scheduled run done');
+      const exitCode = await once();
+      log.info({ exitCode, next: job.nextRun()?.toISOString() }, 'scheduled run done');
     });
   } catch (err) {
     usage(`invalid --schedule/--timezone: ${(err as Error).message}`);

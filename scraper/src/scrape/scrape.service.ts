@@ -263,7 +263,8 @@ export async function runScrape(opts: ScrapeOptions): Promise<ScrapeResult> {
     await client.close();
     store.close();
   }
-  if (!stoppedBy && opts.signal?.aborted) stoppedBy = 'interrupted';
+  // An abort that came after the last stock was taken changes nothing: the run is complete.
+  if (!stoppedBy && opts.signal?.aborted && queue.length > 0) stoppedBy = 'interrupted';
   for (const code of queue) cp.skipped.push({ code, reason: `not attempted: run stopped (${stoppedBy})` });
 
   const report: RunReport = runReportSchema.parse({
