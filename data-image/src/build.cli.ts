@@ -20,7 +20,10 @@ const argsSchema = z.object({
   tag: z.string().optional(),
   repository: z
     .string()
-    .regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, '--repository must be a lowercase image name')
+    .regex(
+      /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/,
+      'must be a lowercase image name (host[:port]/path)',
+    )
     .optional(),
   shards: z.coerce.number().int().min(1).max(256).optional(),
   base: z.string().optional(),
