@@ -286,3 +286,29 @@ describe('storage failure (csv-http)', () => {
     }
   });
 });
+
+describe('politeness (csv-http)', () => {
+  it('spaces requests to one host by minTimeMs, whatever the stock concurrency', async () => {
+    const dataDir = tmp();
+    const site = await startTestSite({ asOf: '2013-03-31' });
+    try {
+      const source = csvSource(site.url, { concurrency: 4, perHostConcurrency: 1, minTimeMs: 120 });
+      const res = await runScrape({
+        dataDir,
+        source,
+        userAgent: USER_AGENT,
+        codes: site.codes,
+        log: captureLogger().log,
+      });
+      expect(res.report.success).toBe(true);
+      const at = site.hits.filter((h) => h.path.startsWith('/csv/')).map((h) => h.at);
+      expect(at).toHaveLength(site.codes.length);
+      // Arrival times carry network jitter, so check the overall pace: unthrottled, 8 requests with
+      // 4 in flight would arrive within a few tens of ms.
+      expect(at.at(-1)! - at[0]).toBeGreaterThanOrEqual((at.length - 1) * 120 * 0.8);
+    } finally {
+      await site.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
