@@ -1,6 +1,7 @@
 /**
- * Live updates for the logged-in user over SSE: job progress feeds the jobs list, and a toast
- * appears when a job finishes or an alert fires. EventSource reconnects by itself.
+ * Live updates for the logged-in user over SSE (backend's event-hub: `job.progress`, `job.done`,
+ * `alert.fired`): job progress feeds the jobs list, and a toast appears when a job finishes or an
+ * alert fires. EventSource reconnects by itself.
  */
 export interface JobEvent {
   id: string;
@@ -31,34 +32,34 @@ export function useEvents() {
   const localePath = useLocalePath();
 
   function onJob(type: string, data: Record<string, unknown>) {
-    const job = (data.job as JobEvent | undefined) ?? (data as unknown as JobEvent);
-    if (!job?.id) return;
-    jobs.value = { ...jobs.value, [job.id]: { ...jobs.value[job.id], ...job } };
-    const status = job.status ?? (type.endsWith('done') ? 'done' : type.endsWith('failed') ? 'failed' : undefined);
-    if (status === 'done' || status === 'succeeded' || status === 'completed')
+    const job = data as unknown as JobEvent;
+    if (typeof job.id !== 'string') return;
+    jobs.value = { ...jobs.value, [job.id]: { ...jobs.value[job.id], ...job, status: job.status ?? (type === 'job.progress' ? 'running' : undefined) } };
+    if (type !== 'job.done') return;
+    const status = job.status;
+    if (status === 'succeeded')
       push({ kind: 'success', text: t('toast.jobDone', { kind: t(`jobs.kinds.${job.kind ?? 'backtest'}`) }), link: { to: localePath('/app/jobs'), label: t('toast.view') } });
     else if (status === 'failed') push({ kind: 'error', text: t('toast.jobFailed', { kind: t(`jobs.kinds.${job.kind ?? 'backtest'}`) }) });
   }
 
   function onAlert(data: Record<string, unknown>) {
     alerts.value++;
-    const n = (data.notification as Record<string, unknown> | undefined) ?? data;
-    const title = typeof n.title === 'string' ? n.title : typeof n.message === 'string' ? n.message : t('toast.alertGeneric');
-    push({ kind: 'info', text: t('toast.alert', { title }), link: { to: localePath('/app/patterns'), label: t('toast.view') } }, 10_000);
+    const name = typeof data.patternName === 'string' ? data.patternName : t('toast.alertGeneric');
+    const match = data.match as { code?: string } | undefined;
+    push({ kind: 'info', text: t('toast.alert', { title: match?.code ? `${name} → ${match.code}` : name }), link: { to: localePath('/app/patterns'), label: t('toast.view') } }, 10_000);
   }
 
   function dispatch(type: string, raw: string) {
     const data = parse(raw);
     if (!data) return;
-    const kind = typeof data.type === 'string' && type === 'message' ? data.type : type;
-    if (kind.startsWith('job')) onJob(kind, data);
-    else if (kind.startsWith('alert') || kind.startsWith('notification')) onAlert(data);
+    if (type.startsWith('job')) onJob(type, data);
+    else onAlert(data);
   }
 
   function connect() {
     if (!import.meta.client || source) return;
     source = new EventSource('/api/v1/events', { withCredentials: true });
-    const names = ['message', 'job', 'job.progress', 'job.done', 'job.failed', 'job.updated', 'alert', 'alert.fired', 'notification'];
+    const names = ['job.progress', 'job.done', 'alert.fired'];
     for (const name of names) source.addEventListener(name, (ev) => dispatch(name, (ev as MessageEvent<string>).data));
   }
 
