@@ -80,7 +80,12 @@ async function main(): Promise<void> {
       return JSON.stringify({ query: { code: codes[Math.floor(rand() * codes.length)], start: dates[start], end: dates[start + L - 1] }, topK: 10, horizon: 20 });
     };
     const headers = { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf };
-    const run = (opts: autocannon.Options) => autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts });
+    // A pause between phases lets requests still queued in ml-service drain, so phases do not overlap.
+    const run = async (opts: autocannon.Options) => {
+      const r = await autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts });
+      await new Promise((ok) => setTimeout(ok, 10_000));
+      return r;
+    };
 
     // Access tokens live 15 minutes; the whole bench is well inside that.
     const random = await run({

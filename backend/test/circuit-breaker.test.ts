@@ -7,7 +7,7 @@ describe('CircuitBreaker', () => {
   const always = () => true;
 
   it('opens after the threshold of consecutive failures and fails fast while open', async () => {
-    let t = 0;
+    const t = 0;
     const b = new CircuitBreaker(3, 1000, () => t);
     for (let i = 0; i < 3; i++) await expect(b.fire(fail, always)).rejects.toThrow('down');
     expect(b.state).toBe('open');
