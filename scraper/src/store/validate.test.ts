@@ -100,4 +100,22 @@ describe('validateRows', () => {
     expect(good).toEqual(twin);
     expect(good.length).toBeGreaterThan(10);
   });
+
+  it('rejects duplicates like a naive first-wins twin, for sorted and shuffled input (seeded)', () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const rnd = seededRandom(seed);
+      const dates = Array.from({ length: 400 }, () =>
+        new Date(Date.UTC(2020, 0, 1 + Math.floor(rnd() * 300))).toISOString().slice(0, 10),
+      );
+      if (seed % 2 === 0) dates.sort();
+      const rows = dates.map((date, i) => ({ date, ...ok, volume: i }));
+      const seen = new Set<string>();
+      const twinGood = rows.filter((r) => (seen.has(r.date) ? false : (seen.add(r.date), true)));
+      twinGood.sort((a, b) => (a.date < b.date ? -1 : 1));
+      const { good, rejected } = validateRows(rows, NOW);
+      expect(good).toEqual(twinGood);
+      expect(rejected).toHaveLength(rows.length - twinGood.length);
+      expect(new Set(rejected.map((r) => r.reason))).toEqual(new Set(['duplicate_date']));
+    }
+  });
 });
