@@ -24,6 +24,8 @@ export interface TestSiteOptions {
   faults?: Record<string, Fault>;
   /** Extra robots.txt Disallow paths for every user agent. */
   robotsDisallow?: string[];
+  /** robots.txt Crawl-delay in seconds. */
+  crawlDelayS?: number;
   port?: number;
   /** Called for every request before it is answered (tests use it to break things mid-run). */
   onRequest?: (path: string) => void;
@@ -167,7 +169,8 @@ export async function startTestSite(opts: TestSiteOptions = {}): Promise<TestSit
     opts.onRequest?.(path);
     if (path === '/robots.txt') {
       const dis = ['/private/', ...(opts.robotsDisallow ?? [])].map((p) => `Disallow: ${p}`).join('\n');
-      return send(res, path, 200, 'text/plain', `User-agent: *\n${dis}\n`);
+      const delay = opts.crawlDelayS === undefined ? '' : `Crawl-delay: ${opts.crawlDelayS}\n`;
+      return send(res, path, 200, 'text/plain', `User-agent: *\n${dis}\n${delay}`);
     }
     let m = /^\/csv\/([^/]+)\.csv$/.exec(path);
     if (m) {

@@ -311,4 +311,26 @@ describe('politeness (csv-http)', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('slows down further when robots.txt asks for a Crawl-delay', async () => {
+    const dataDir = tmp();
+    const site = await startTestSite({ asOf: '2013-03-31', crawlDelayS: 0.2 });
+    try {
+      const source = csvSource(site.url, { concurrency: 4, perHostConcurrency: 4, minTimeMs: 0 });
+      const res = await runScrape({
+        dataDir,
+        source,
+        userAgent: USER_AGENT,
+        codes: site.codes.slice(0, 5),
+        log: captureLogger().log,
+      });
+      expect(res.report.success).toBe(true);
+      const at = site.hits.filter((h) => h.path.startsWith('/csv/')).map((h) => h.at);
+      expect(at).toHaveLength(5);
+      expect(at.at(-1)! - at[0]).toBeGreaterThanOrEqual(4 * 200 * 0.8);
+    } finally {
+      await site.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
