@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -185,15 +186,17 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     const env = { ...process.env, APP_DB: join(app.dir, 'app.sqlite'), SCRYPT_LOG_N: '12', NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40) };
     const cli = resolve(import.meta.dirname, '../src/cli/create-admin.ts');
     const tsx = resolve(import.meta.dirname, '../../node_modules/.bin/tsx');
-    const out = execFileSync(tsx, [cli, '--email', 'ops@example.com', '--password', 'operator long secret'], { env, encoding: 'utf8' });
-    expect(out).toMatch(/created admin ops@example.com/);
-    let bad: { status: number | null; stderr: string } = { status: 0, stderr: '' };
+    // Async on purpose: a blocking child would freeze the in-process server under test.
+    const run = promisify(execFile);
+    const { stdout } = await run(tsx, [cli, '--email', 'ops@example.com', '--password', 'operator long secret'], { env });
+    expect(stdout).toMatch(/created admin ops@example.com/);
+    let bad: { code: number | null; stderr: string } = { code: 0, stderr: '' };
     try {
-      execFileSync(tsx, [cli, '--email', 'nope'], { env, encoding: 'utf8', stdio: 'pipe' });
+      await run(tsx, [cli, '--email', 'nope'], { env });
     } catch (e) {
-      bad = e as { status: number; stderr: string };
+      bad = e as { code: number; stderr: string };
     }
-    expect(bad.status).toBe(2);
+    expect(bad.code).toBe(2);
     expect(String(bad.stderr)).toMatch(/usage/);
     const admin = app.client();
     expect((await admin.post('/api/v1/auth/login', { email: 'ops@example.com', password: 'operator long secret' })).status).toBe(200);

@@ -47,13 +47,17 @@ export async function register(ctx: AppContext, email: string, password: string)
   }
   const hash = await ctx.hasher.hash(password);
   const user: UserRow = { id: randomUUID(), email, password_hash: hash, email_verified: 0, role: 'user', created_at: new Date(ctx.now()).toISOString() };
+  let verifyToken: string;
   try {
-    ctx.db.prepare('INSERT INTO users (id, email, password_hash, email_verified, role, created_at) VALUES (@id, @email, @password_hash, @email_verified, @role, @created_at)').run(user);
+    verifyToken = ctx.db.transaction(() => {
+      ctx.db.prepare('INSERT INTO users (id, email, password_hash, email_verified, role, created_at) VALUES (@id, @email, @password_hash, @email_verified, @role, @created_at)').run(user);
+      return createOneTimeToken(ctx, user.id, 'verify', VERIFY_TTL_MS);
+    })();
   } catch (err) {
     if (String(err).includes('UNIQUE')) throw new AppError(400, 'registration_failed', 'could not create an account with these details; if you already have one, log in or reset your password');
     throw err;
   }
-  await sendVerification(ctx, user);
+  await mailVerification(ctx, user.email, verifyToken);
   return { user, session: await ctx.sessions.issue(user.id, user.role) };
 }
 
@@ -73,8 +77,10 @@ export async function changePassword(ctx: AppContext, userId: string, current: s
   if (!(await ctx.hasher.verify(current, user.password_hash))) throw new AppError(400, 'invalid_credentials', 'current password is incorrect');
   assertStrong(next, user.email);
   const hash = await ctx.hasher.hash(next);
-  ctx.db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(hash, userId);
-  ctx.sessions.revokeAllForUser(userId);
+  ctx.db.transaction(() => {
+    ctx.db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(hash, userId);
+    ctx.sessions.revokeAllForUser(userId);
+  })();
   return ctx.sessions.issue(userId, user.role);
 }
 
@@ -87,24 +93,34 @@ export async function forgotPassword(ctx: AppContext, email: string): Promise<vo
 }
 
 export async function resetPassword(ctx: AppContext, token: string, newPassword: string): Promise<void> {
-  const userId = useOneTimeToken(ctx, token, 'reset');
+  // Check first, hash, then consume the token in the same transaction as the change: a failure in
+  // between leaves the link usable, and two concurrent uses cannot both succeed.
+  const userId = peekOneTimeToken(ctx, token, 'reset');
   const user = findUser(ctx, userId)!;
   assertStrong(newPassword, user.email);
   const hash = await ctx.hasher.hash(newPassword);
-  ctx.db.prepare('UPDATE users SET password_hash = ?, email_verified = 1 WHERE id = ?').run(hash, userId);
-  ctx.sessions.revokeAllForUser(userId);
+  ctx.db.transaction(() => {
+    useOneTimeToken(ctx, token, 'reset');
+    ctx.db.prepare('UPDATE users SET password_hash = ?, email_verified = 1 WHERE id = ?').run(hash, userId);
+    ctx.sessions.revokeAllForUser(userId);
+  })();
 }
 
 export function verifyEmail(ctx: AppContext, token: string): void {
-  const userId = useOneTimeToken(ctx, token, 'verify');
-  ctx.db.prepare('UPDATE users SET email_verified = 1 WHERE id = ?').run(userId);
+  ctx.db.transaction(() => {
+    const userId = useOneTimeToken(ctx, token, 'verify');
+    ctx.db.prepare('UPDATE users SET email_verified = 1 WHERE id = ?').run(userId);
+  })();
 }
 
 export async function sendVerification(ctx: AppContext, user: UserRow): Promise<void> {
   if (user.email_verified) return;
-  const token = createOneTimeToken(ctx, user.id, 'verify', VERIFY_TTL_MS);
+  await mailVerification(ctx, user.email, createOneTimeToken(ctx, user.id, 'verify', VERIFY_TTL_MS));
+}
+
+async function mailVerification(ctx: AppContext, email: string, token: string): Promise<void> {
   const link = `${ctx.config.PUBLIC_URL}/verify-email?token=${token}`;
-  await ctx.mailer.send({ to: user.email, subject: 'Resemble: confirm your email', text: `Confirm your email address: ${link}`, link });
+  await ctx.mailer.send({ to: email, subject: 'Resemble: confirm your email', text: `Confirm your email address: ${link}`, link });
 }
 
 export async function deleteAccount(ctx: AppContext, userId: string, password: string): Promise<void> {
@@ -112,10 +128,12 @@ export async function deleteAccount(ctx: AppContext, userId: string, password: s
   if (!user) throw new AppError(401, 'unauthenticated', 'authentication required');
   if (!(await ctx.hasher.verify(password, user.password_hash))) throw new AppError(400, 'invalid_credentials', 'password is incorrect');
   await ctx.billing.cancelForDeletion(userId);
-  ctx.sessions.revokeAllForUser(userId);
   // ON DELETE CASCADE removes sessions, tokens, usage, subscription, jobs, patterns and notifications;
   // payments keep their amounts for the accounts but lose the link to the person.
-  ctx.db.prepare('DELETE FROM users WHERE id = ?').run(userId);
+  ctx.db.transaction(() => {
+    ctx.sessions.revokeAllForUser(userId);
+    ctx.db.prepare('DELETE FROM users WHERE id = ?').run(userId);
+  })();
 }
 
 export function me(ctx: AppContext, userId: string): MeResponse {
@@ -146,15 +164,19 @@ function createOneTimeToken(ctx: AppContext, userId: string, kind: 'reset' | 've
   return token;
 }
 
+function peekOneTimeToken(ctx: AppContext, token: string, kind: 'reset' | 'verify'): string {
+  const row = ctx.db.prepare('SELECT user_id, expires_at, used_at FROM one_time_tokens WHERE token_hash = ? AND kind = ?').get(sha256(token), kind) as
+    | { user_id: string; expires_at: number; used_at: number | null }
+    | undefined;
+  if (!row || row.used_at !== null || row.expires_at < ctx.now()) {
+    throw new AppError(400, 'invalid_token', 'this link is invalid, already used or expired; request a new one');
+  }
+  return row.user_id;
+}
+
+/** Marks the token used; callers run it inside the transaction of the change it authorises. */
 function useOneTimeToken(ctx: AppContext, token: string, kind: 'reset' | 'verify'): string {
-  return ctx.db.transaction(() => {
-    const row = ctx.db.prepare('SELECT user_id, expires_at, used_at FROM one_time_tokens WHERE token_hash = ? AND kind = ?').get(sha256(token), kind) as
-      | { user_id: string; expires_at: number; used_at: number | null }
-      | undefined;
-    if (!row || row.used_at !== null || row.expires_at < ctx.now()) {
-      throw new AppError(400, 'invalid_token', 'this link is invalid, already used or expired; request a new one');
-    }
-    ctx.db.prepare('UPDATE one_time_tokens SET used_at = ? WHERE token_hash = ?').run(ctx.now(), sha256(token));
-    return row.user_id;
-  })();
+  const userId = peekOneTimeToken(ctx, token, kind);
+  ctx.db.prepare('UPDATE one_time_tokens SET used_at = ? WHERE token_hash = ?').run(ctx.now(), sha256(token));
+  return userId;
 }

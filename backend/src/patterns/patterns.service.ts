@@ -79,7 +79,11 @@ export async function scanPatterns(ctx: AppContext, dataVersion: string): Promis
         if (best && best.distance <= p.threshold) {
           const payload = { patternId: p.id, patternName: p.name, match: { code: best.code, start: best.start, end: best.end, distance: best.distance }, dataVersion };
           const id = randomUUID();
-          ctx.db.prepare("INSERT INTO notifications (id, user_id, kind, payload, created_at) VALUES (?, ?, 'alert', ?, ?)").run(id, p.user_id, JSON.stringify(payload), new Date(ctx.now()).toISOString());
+          // Notification and "scanned at this version" together: a crash cannot alert twice or never.
+          ctx.db.transaction(() => {
+            ctx.db.prepare("INSERT INTO notifications (id, user_id, kind, payload, created_at) VALUES (?, ?, 'alert', ?, ?)").run(id, p.user_id, JSON.stringify(payload), new Date(ctx.now()).toISOString());
+            ctx.db.prepare('UPDATE patterns SET last_scanned_version = ? WHERE id = ?').run(dataVersion, p.id);
+          })();
           ctx.events.publish(p.user_id, { type: 'alert.fired', data: { id, ...payload } });
           const user = findUser(ctx, p.user_id);
           if (user && ctx.config.SMTP_URL) {
