@@ -17,5 +17,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ScraperConfig 
     const keys = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid scraper environment: ${keys}`);
   }
-  return { ...parsed.data, DATA_DIR: resolve(parsed.data.DATA_DIR) };
+  // A relative DATA_DIR means relative to where the command was typed: npm's INIT_CWD, because
+  // `npm run -w scraper` itself runs in scraper/.
+  return { ...parsed.data, DATA_DIR: resolve(env.INIT_CWD ?? process.cwd(), parsed.data.DATA_DIR) };
 }

@@ -37,7 +37,9 @@ async function main(): Promise<number> {
   }
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'import');
-  const dataDir = resolve(values.data ?? config.DATA_DIR);
+  // `npm run import` runs in scraper/; npm's INIT_CWD is where the user typed the command.
+  const cwd = process.env.INIT_CWD ?? process.cwd();
+  const dataDir = resolve(cwd, values.data ?? config.DATA_DIR);
 
   if (values['demo-if-empty']) {
     const summary = await ensureDemoData(dataDir, { logger });
@@ -49,7 +51,7 @@ async function main(): Promise<number> {
     process.stderr.write(`expected exactly one file to import\n${USAGE}\n`);
     return 2;
   }
-  const summary = await importFile(resolve(positionals[0]), {
+  const summary = await importFile(resolve(cwd, positionals[0]), {
     dataDir,
     market: values.market,
     currency: values.currency,
