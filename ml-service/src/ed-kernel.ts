@@ -122,36 +122,56 @@ export function makeEdScanner(data: MarketArrays, q: EdQuery) {
     const d2Margin = 1e-9 * (sq2 + L);
     let exact = 0;
     const tau = Math.sqrt(tau2);
-    const finite = tau2 !== Infinity;
+    if (tau2 === Infinity) {
+      // No threshold yet (the first entity of a shard): every window is computed directly.
+      for (let t = lo; t < hi; t++) {
+        exact++;
+        const d2 = windowDistance2(closes, t, qn, 'z', tau2, scratch);
+        if (d2 !== Infinity) keep(t, d2);
+      }
+      return exact;
+    }
+    // Above vFast the slack terms A*ib + B*ib^2 are below slackMax, so one per-entity limit serves every
+    // window and the hot loop computes no slack at all.
+    const slackMax = 1e-7 * (1 + tau);
+    const vFast = Math.max(varFloor, ((2 * A16) / slackMax) ** 2, (2 * B) / slackMax);
+    const limFast = (tau + slackMax) * (tau + slackMax) * (1 + 1e-9);
     for (let t = lo; t < hi; t++) {
-      if (finite) {
-        const base = t + e; // prefix index of row t inside entity e (each entity has a leading zero)
-        const p0 = sum1[base]!;
-        const pL = sum1[base + L]!;
-        const muc = (pL - p0) * invL;
-        const v = (sum2[base + L]! - sum2[base]!) * invL - muc * muc;
-        if (v > varFloor) {
-          const ib = 1 / Math.sqrt(v);
+      const base = t + e; // prefix index of row t inside entity e (each entity has a leading zero)
+      const p0 = sum1[base]!;
+      const pL = sum1[base + L]!;
+      const muc = (pL - p0) * invL;
+      const v = (sum2[base + L]! - sum2[base]!) * invL - muc * muc;
+      if (v > varFloor) {
+        const ib = 1 / Math.sqrt(v);
+        let lim4: number;
+        let lim16: number;
+        if (v > vFast) {
+          lim4 = limFast;
+          lim16 = limFast;
+        } else {
           const ib2 = ib * ib;
-          let lim = tau + A4 * ib + B * ib2;
-          if (fourSegments) {
-            const s1 = sum1[base + b1]!;
-            const s2 = sum1[base + b2]!;
-            const s3 = sum1[base + b3]!;
-            const d0 = Q0 - ((s1 - p0) * il0 - muc) * ib;
-            const d1 = Q1 - ((s2 - s1) * il1 - muc) * ib;
-            const d2 = Q2 - ((s3 - s2) * il2 - muc) * ib;
-            const d3 = Q3 - ((pL - s3) * il3 - muc) * ib;
-            if (l0 * d0 * d0 + l1 * d1 * d1 + l2 * d2 * d2 + l3 * d3 * d3 > lim * lim * (1 + 1e-9)) continue;
-          }
-          lim = tau + A16 * ib + B * ib2;
-          if (lb2(p16, base, muc, ib) > lim * lim * (1 + 1e-9)) continue;
-          let dot = 0;
-          for (let i = 0; i < L; i++) dot += qn[i]! * (closes[t + i]! - c);
-          const est = sq2 + L - 2 * (dot - muc * sq) * ib;
-          const slackD2 = 3 * L * eVar * ib2 * 2 + dotErr * ib + d2Margin;
-          if (est > tau2 + slackD2) continue;
+          const a = tau + A4 * ib + B * ib2;
+          const b = tau + A16 * ib + B * ib2;
+          lim4 = a * a * (1 + 1e-9);
+          lim16 = b * b * (1 + 1e-9);
         }
+        if (fourSegments) {
+          const s1 = sum1[base + b1]!;
+          const s2 = sum1[base + b2]!;
+          const s3 = sum1[base + b3]!;
+          const d0 = Q0 - ((s1 - p0) * il0 - muc) * ib;
+          const d1 = Q1 - ((s2 - s1) * il1 - muc) * ib;
+          const d2 = Q2 - ((s3 - s2) * il2 - muc) * ib;
+          const d3 = Q3 - ((pL - s3) * il3 - muc) * ib;
+          if (l0 * d0 * d0 + l1 * d1 * d1 + l2 * d2 * d2 + l3 * d3 * d3 > lim4) continue;
+        }
+        if (lb2(p16, base, muc, ib) > lim16) continue;
+        let dot = 0;
+        for (let i = 0; i < L; i++) dot += qn[i]! * (closes[t + i]! - c);
+        const est = sq2 + L - 2 * (dot - muc * sq) * ib;
+        const slackD2 = 6 * L * eVar * ib * ib + dotErr * ib + d2Margin;
+        if (est > tau2 + slackD2) continue;
       }
       exact++;
       const d2 = windowDistance2(closes, t, qn, 'z', tau2, scratch);
