@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureLogger, csvSource, USER_AGENT } from '../../test-site/harness.js';
 import { startTestSite, type TestSite } from '../../test-site/site.js';
-import { checkpointPath } from './checkpoint.js';
+import { checkpointPath, checkpointSchema } from './checkpoint.js';
 import { runScrape } from './scrape.service.js';
 
 const CLI = resolve(import.meta.dirname, '../scrape.cli.ts');
@@ -145,9 +145,21 @@ describe('crash safety: SIGKILL the scraper at random moments', () => {
     // The kills really landed mid-run: some stocks already new, others still old.
     expect(mixed).toBeGreaterThan(0);
 
+    // Resume: the run picks up the killed run's checkpoint and fetches only the stocks it had not done.
+    const cpFile = checkpointPath(dataDir, 'fixture-csv');
+    const checkpoint = existsSync(cpFile)
+      ? checkpointSchema.parse(JSON.parse(readFileSync(cpFile, 'utf8')))
+      : null;
+    const hitsBefore = site.hits.length;
     const final = await runCli(['--sources', sourcesFile], env);
     expect(final.code, final.stderr).toBe(0);
-    expect(JSON.parse(final.stdout.trim().split('\n').at(-1)!)).toMatchObject({ success: true, failed: 0 });
+    const summary = JSON.parse(final.stdout.trim().split('\n').at(-1)!) as { report: string };
+    expect(summary).toMatchObject({ success: true, failed: 0, ok: STOCKS });
+    if (checkpoint) {
+      expect(summary.report).toBe(join(dataDir, 'runs', `${checkpoint.id}.json`));
+      const fetched = site.hits.slice(hitsBefore).filter((h) => h.path.startsWith('/csv/'));
+      expect(fetched).toHaveLength(STOCKS - checkpoint.ok.length);
+    }
     expect(checkEveryFile()).toEqual({ old: 0, new: STOCKS });
     expect(existsSync(checkpointPath(dataDir, 'fixture-csv'))).toBe(false);
     expect(readdirSync(join(dataDir, 'entities')).filter((n) => n.endsWith('.tmp'))).toEqual([]);
