@@ -18,6 +18,7 @@ export {
 } from './store.js';
 export { computeAdjusted, rebuildAdjusted, type Adjustment } from './adjust.js';
 export { EMPTY_DATA_VERSION } from './catalog.js';
+export { WriterLockedError, WRITER_LOCK_FILE } from './writer-lock.js';
 export {
   checkRow,
   isIsoDate,

@@ -35,6 +35,7 @@ import {
   type EntityBuild,
 } from './entity-file.js';
 import { dateOf, diffRows, type StoredOrNew } from './diff.js';
+import { acquireWriterLock, isPidAlive } from './writer-lock.js';
 import { validateRows, type RejectedRow, type RowInput } from './validate.js';
 
 export class StoreError extends Error {
@@ -105,16 +106,6 @@ export interface ReconcileResult {
 const DEFAULT_MARKET = 'UNKNOWN';
 const DEFAULT_CURRENCY = 'UNKNOWN';
 
-function isPidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * The per-stock store under one DATA_DIR. One writer process per DATA_DIR at a time (import and scrape
  * are one-shot jobs); any number of readers, which open files read-only.
@@ -124,6 +115,7 @@ export class Store {
   readonly entitiesDir: string;
   private readonly catalog: Database.Database;
   private readonly readonly: boolean;
+  private readonly releaseLock: () => void = () => {};
 
   constructor(dataDir: string, opts: { readonly?: boolean } = {}) {
     this.dataDir = dataDir;
@@ -133,13 +125,20 @@ export class Store {
       this.catalog = openCatalog(catalogPath(dataDir), true);
     } else {
       mkdirSync(this.entitiesDir, { recursive: true });
-      this.catalog = openCatalog(catalogPath(dataDir));
-      this.reconcile();
+      this.releaseLock = acquireWriterLock(dataDir);
+      try {
+        this.catalog = openCatalog(catalogPath(dataDir));
+        this.reconcile();
+      } catch (err) {
+        this.releaseLock();
+        throw err;
+      }
     }
   }
 
   close(): void {
     this.catalog.close();
+    this.releaseLock();
   }
 
   private assertWritable(): void {
