@@ -7,7 +7,8 @@ import { writeFileAtomic } from './atomic-file.js';
 /**
  * The state of an unfinished run, rewritten after every stock. A run started again with the same
  * source and stock list picks it up: stocks already done keep their outcome and are not fetched again.
- * Stored as a dotfile in runs/ so readers of run reports (`runs/*.json`) never mistake it for one.
+ * Stored as a dotfile without `.json` in runs/, so readers of run reports (`runs/*.json`, the data
+ * image's store check) never mistake it for one.
  */
 export const checkpointSchema = z.object({
   id: z.string(),
@@ -24,7 +25,7 @@ export const checkpointSchema = z.object({
 export type Checkpoint = z.infer<typeof checkpointSchema>;
 
 export function checkpointPath(dataDir: string, source: string): string {
-  return join(dataDir, RUNS_DIR, `.${source}.checkpoint.json`);
+  return join(dataDir, RUNS_DIR, `.${source}.checkpoint`);
 }
 
 /** The unfinished run for this source and stock list, if there is one (a corrupt file is ignored). */

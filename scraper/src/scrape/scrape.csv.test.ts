@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureLogger, csvSource, USER_AGENT } from '../../test-site/harness.js';
 import { startTestSite, type TestSite } from '../../test-site/site.js';
 import { openStore } from '../store/index.js';
+import { checkpointPath } from './checkpoint.js';
 import { runScrape, type ScrapeResult } from './scrape.service.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'resemble-scrape-test-'));
@@ -328,6 +329,54 @@ describe('politeness (csv-http)', () => {
       const at = site.hits.filter((h) => h.path.startsWith('/csv/')).map((h) => h.at);
       expect(at).toHaveLength(5);
       expect(at.at(-1)! - at[0]).toBeGreaterThanOrEqual(4 * 200 * 0.8);
+    } finally {
+      await site.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('interruption and resume (csv-http)', () => {
+  it('an aborted run commits what it did, keeps its checkpoint, and the next run resumes it', async () => {
+    const dataDir = tmp();
+    const controller = new AbortController();
+    // SIGTERM in the CLI aborts this signal; here the first price request does.
+    const site = await startTestSite({ onRequest: (path) => path.startsWith('/csv/') && controller.abort() });
+    try {
+      const source = csvSource(site.url, { concurrency: 1 });
+      const first = await runScrape({
+        dataDir,
+        source,
+        userAgent: USER_AGENT,
+        codes: site.codes,
+        log: captureLogger().log,
+        signal: controller.signal,
+      });
+      expect(first.stoppedBy).toBe('interrupted');
+      expect(first.report.success).toBe(false);
+      expect(first.report.ok).toEqual(['AAPL']);
+      expect(first.report.skipped).toHaveLength(site.codes.length - 1);
+      expect(existsSync(checkpointPath(dataDir, 'fixture-csv'))).toBe(true);
+
+      const before = site.hits.length;
+      const second = await runScrape({
+        dataDir,
+        source,
+        userAgent: USER_AGENT,
+        codes: site.codes,
+        log: captureLogger().log,
+      });
+      expect(second.report.id).toBe(first.report.id);
+      expect(second.report.success).toBe(true);
+      expect([...second.report.ok].sort()).toEqual([...site.codes].sort());
+      const fetched = site.hits
+        .slice(before)
+        .filter((h) => h.path.startsWith('/csv/'))
+        .map((h) => h.path);
+      expect(fetched).not.toContain('/csv/AAPL.csv');
+      expect(fetched).toHaveLength(site.codes.length - 1);
+      expect(existsSync(checkpointPath(dataDir, 'fixture-csv'))).toBe(false);
+      expect(second.reportPath).toBe(first.reportPath);
     } finally {
       await site.close();
       rmSync(dataDir, { recursive: true, force: true });
