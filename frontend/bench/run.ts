@@ -1,0 +1,138 @@
+/**
+ * Frontend budget: builds the app, starts the real stack (ml-service, backend, built frontend on
+ * loopback, 30 demo tickers), then in Debian Chromium measures
+ *  - first-load JS of the app page: every script the page loads on a cold cache, gzip-9 sizes summed,
+ *    against the 200 KB budget;
+ *  - load timings (navigation timing + first contentful paint) of the landing and app pages.
+ * Prints figures; exits 1 when the JS budget is exceeded. `--no-build` reuses frontend/.output.
+ * Timings are from a shared 2-core machine: treat them as indicative.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import puppeteer, { type Browser, type Page } from 'puppeteer';
+import { startStack } from '../../tests/support/stack.js';
+
+const BUDGET_KB = 200;
+const RUNS = 3;
+const root = resolve(import.meta.dirname, '..');
+
+interface Timing {
+  ttfb: number;
+  domContentLoaded: number;
+  load: number;
+  fcp: number | null;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+};
+
+async function scriptBytes(page: Page, url: string, ready: string) {
+  const scripts = new Map<string, Promise<Buffer | null>>();
+  const onResponse = (res: import('puppeteer').HTTPResponse) => {
+    const type = res.request().resourceType();
+    const isJs = type === 'script' || /\.m?js(\?|$)/.test(res.url());
+    if (isJs && res.ok() && !scripts.has(res.url())) scripts.set(res.url(), res.buffer().catch(() => null));
+  };
+  page.on('response', onResponse);
+  await page.setCacheEnabled(false);
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForSelector(ready, { timeout: 60_000 });
+  await new Promise((r) => setTimeout(r, 1000));
+  page.off('response', onResponse);
+  let raw = 0;
+  let gz = 0;
+  const rows: { file: string; gzipKb: number }[] = [];
+  for (const [u, p] of scripts) {
+    const body = await p;
+    if (!body) continue;
+    raw += body.length;
+    const g = gzipSync(body, { level: 9 }).length;
+    gz += g;
+    rows.push({ file: new URL(u).pathname, gzipKb: g / 1024 });
+  }
+  return { count: rows.length, rawKb: raw / 1024, gzipKb: gz / 1024, rows: rows.sort((a, b) => b.gzipKb - a.gzipKb) };
+}
+
+async function timing(browser: Browser, url: string, ready: string, cookies: import('puppeteer').Cookie[]): Promise<Timing> {
+  const ctx = await browser.createBrowserContext();
+  const page = await ctx.newPage();
+  if (cookies.length) await page.setCookie(...cookies);
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForSelector(ready, { timeout: 60_000 });
+  const t = await page.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+    const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+    return { ttfb: nav.responseStart, domContentLoaded: nav.domContentLoadedEventEnd, load: nav.loadEventEnd, fcp: fcp ? fcp.startTime : null };
+  });
+  await ctx.close();
+  return t;
+}
+
+async function main() {
+  if (!process.argv.includes('--no-build')) {
+    console.log('building frontend…');
+    const t0 = Date.now();
+    execFileSync('npx', ['nuxt', 'build'], { cwd: root, stdio: 'ignore', env: { ...process.env, NUXT_TELEMETRY_DISABLED: '1' } });
+    console.log(`build: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  console.log('starting stack (ml-service, backend, frontend)…');
+  const stack = await startStack({ withFrontend: true });
+  const profile = mkdtempSync(join(tmpdir(), 'resemble-bench-chrome-'));
+  const browser = await puppeteer.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`],
+  });
+  let overBudget = false;
+  try {
+    const base = stack.frontendUrl!;
+    // A first-time visitor: fresh context, no session (a logged-in header prefetches the app chunks).
+    const visitor = await browser.createBrowserContext();
+    const landingJs = await scriptBytes(await visitor.newPage(), `${base}/`, 'h1');
+    await visitor.close();
+    const page = await browser.newPage();
+    await page.goto(`${base}/`, { waitUntil: 'load' });
+    const status = await page.evaluate(async () => {
+      const r = await fetch('/api/v1/auth/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `bench-${Date.now()}@example.com`, password: 'bench password 123' }) });
+      return r.status;
+    });
+    if (status !== 201) throw new Error(`could not register the bench user (HTTP ${status})`);
+    const cookies = await browser.cookies();
+
+    const appJs = await scriptBytes(page, `${base}/app`, '.host canvas');
+    console.log('\nfirst-load JS (cold cache, gzip -9 of each script the page loads)');
+    console.log(`  app page (/app):   ${appJs.count} files, ${appJs.rawKb.toFixed(1)} KB raw, ${appJs.gzipKb.toFixed(1)} KB gzip  (budget ${BUDGET_KB} KB) ${appJs.gzipKb <= BUDGET_KB ? 'OK' : 'OVER BUDGET'}`);
+    console.log(`  landing page (/), new visitor:  ${landingJs.count} files, ${landingJs.rawKb.toFixed(1)} KB raw, ${landingJs.gzipKb.toFixed(1)} KB gzip`);
+    console.log('  largest app-page scripts:');
+    for (const r of appJs.rows.slice(0, 5)) console.log(`    ${r.gzipKb.toFixed(1).padStart(6)} KB  ${r.file}`);
+    overBudget = appJs.gzipKb > BUDGET_KB;
+
+    console.log(`\nload timings, median of ${RUNS} cold loads (ms; shared 2-core machine, indicative)`);
+    for (const [name, url, ready] of [
+      ['landing /', `${base}/`, 'h1'],
+      ['landing /en', `${base}/en`, 'h1'],
+      ['app /app', `${base}/app`, '.host canvas'],
+    ] as const) {
+      const runs: Timing[] = [];
+      for (let i = 0; i < RUNS; i++) runs.push(await timing(browser, url, ready, name.startsWith('app') ? cookies : []));
+      const fcps = runs.map((r) => r.fcp).filter((x): x is number => x !== null);
+      console.log(
+        `  ${name.padEnd(12)} TTFB ${median(runs.map((r) => r.ttfb)).toFixed(0).padStart(5)}  DOMContentLoaded ${median(runs.map((r) => r.domContentLoaded)).toFixed(0).padStart(5)}  load ${median(runs.map((r) => r.load)).toFixed(0).padStart(5)}  FCP ${fcps.length ? median(fcps).toFixed(0).padStart(5) : '  n/a'}`,
+      );
+    }
+  } finally {
+    await browser.close();
+    await stack.stop();
+    rmSync(profile, { recursive: true, force: true });
+  }
+  if (overBudget) process.exitCode = 1;
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
