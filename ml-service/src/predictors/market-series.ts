@@ -11,6 +11,16 @@ const cache = new WeakMap<MarketData, SeriesSource>();
 export function seriesSource(data: MarketData): SeriesSource {
   const hit = cache.get(data);
   if (hit) return hit;
+  // Stocks share trading days: format each distinct day once (toISOString is the slow part).
+  const isoOfDay = new Map<number, string>();
+  const iso = (day: number) => {
+    let text = isoOfDay.get(day);
+    if (text === undefined) {
+      text = dayToIso(day);
+      isoOfDay.set(day, text);
+    }
+    return text;
+  };
   const entities: EntitySeries[] = data.codes.map((code, e) => {
     const a = data.offsets[e]!;
     const b = data.offsets[e + 1]!;
@@ -21,7 +31,7 @@ export function seriesSource(data: MarketData): SeriesSource {
       get dates(): string[] {
         if (!dates) {
           dates = new Array<string>(b - a);
-          for (let r = a; r < b; r++) dates[r - a] = dayToIso(data.days[r]!);
+          for (let r = a; r < b; r++) dates[r - a] = iso(data.days[r]!);
         }
         return dates;
       },
