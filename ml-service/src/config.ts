@@ -1,4 +1,5 @@
 /** The service's environment, parsed once at start-up; every bad key is reported together. */
+import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -14,6 +15,11 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How often the catalog's data_version is checked for a reload (0 = never; SIGHUP still works). */
   ML_RELOAD_INTERVAL_MS: z.coerce.number().int().min(0).default(30_000),
+  /**
+   * Where the binary snapshot of the loaded market is kept for fast restarts (derived data, safe to
+   * delete); "off" disables it.
+   */
+  ML_CACHE_DIR: z.string().min(1).default(resolve(tmpdir(), 'resemble-ml-cache')),
   /** Search worker threads (0 = search on the main thread). */
   ML_SEARCH_WORKERS: z.coerce.number().int().min(0).max(64).default(2),
 });
@@ -28,9 +34,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid environment:\n${lines.join('\n')}`);
   }
+  const c = parsed.data;
   return {
-    ...parsed.data,
-    DATA_DIR: resolve(parsed.data.DATA_DIR),
-    MODELS_DIR: resolve(parsed.data.MODELS_DIR),
+    ...c,
+    DATA_DIR: resolve(c.DATA_DIR),
+    MODELS_DIR: resolve(c.MODELS_DIR),
+    ML_CACHE_DIR: c.ML_CACHE_DIR === 'off' ? 'off' : resolve(c.ML_CACHE_DIR),
   };
 }

@@ -195,6 +195,13 @@ export function fillEntities(
   return runs;
 }
 
+/** Derived arrays for entities [from, to) whose closes are already in place (e.g. read from a snapshot). */
+export function deriveSlice(arrays: MarketArrays, from: number, to: number): number[][] {
+  const runs: number[][] = [];
+  for (let e = from; e < to; e++) runs.push(deriveEntity(arrays, e));
+  return runs;
+}
+
 /** Prefix sums (restarting per entity, centred on the entity mean) and flat runs of one entity. */
 function deriveEntity(arrays: MarketArrays, e: number): number[] {
   const { offsets, closes, sum1, sum2, center, spread } = arrays;

@@ -14,6 +14,8 @@ import {
   type MarketData,
 } from './market-data.js';
 import type { LoadTask } from './load.worker.js';
+import { cacheFile, cacheKey, cacheUsable, writeCache } from './market-cache.js';
+import { mkdir } from 'node:fs/promises';
 import type { Metrics } from './metrics.js';
 import { startTsWorker } from './ts-worker.js';
 
@@ -23,10 +25,14 @@ export type LoadFn = (dataDir: string) => Promise<MarketData>;
  * Loads with worker threads, each filling a contiguous slice of entities (balanced by rows) straight into
  * the shared arrays, so the main thread keeps answering requests and both cores read files.
  */
-export function loadInWorkers(threads = 2): LoadFn {
+export function loadInWorkers(threads = 2, cacheDir: string | null = null, log?: Logger): LoadFn {
   return async (dataDir) => {
     const catalog = readCatalog(dataDir);
     const arrays = allocate(catalog.rows);
+    const key = cacheDir ? cacheKey(dataDir, catalog) : null;
+    const points = arrays.offsets[catalog.rows.length]!;
+    const cache =
+      cacheDir && key && cacheUsable(cacheFile(cacheDir, key), points) ? cacheFile(cacheDir, key) : null;
     const codes = catalog.rows.map((r) => r.code);
     const total = arrays.offsets[codes.length]!;
     const slices: [number, number][] = [];
@@ -37,31 +43,52 @@ export function loadInWorkers(threads = 2): LoadFn {
       slices.push([from, to]);
       from = to;
     }
-    const parts = await Promise.all(
-      slices.map(
-        ([a, b]) =>
-          new Promise<number[][]>((resolve, reject) => {
-            const task: LoadTask = { dataDir, codes, arrays, from: a, to: b };
-            const worker = startTsWorker(new URL('./load.worker.ts', import.meta.url), { workerData: task });
-            let settled = false;
-            worker.once('message', (m: { ok: true; runs: number[][] } | { ok: false; message: string }) => {
-              settled = true;
-              if (m.ok) resolve(m.runs);
-              else reject(new Error(m.message));
-              void worker.terminate();
-            });
-            worker.once('error', (err) => {
-              if (!settled) reject(err);
-              settled = true;
-            });
-            worker.once('exit', (code) => {
-              if (!settled) reject(new Error(`loader exited with code ${code}`));
-            });
-          }),
-      ),
-    );
-    return assemble(dataDir, catalog, finishFlatRuns(arrays, parts.flat()));
+    const fill = (snapshot: string | null) =>
+      Promise.all(
+        slices.map(([a, b]) => runLoadWorker({ dataDir, codes, arrays, from: a, to: b, cache: snapshot })),
+      );
+    let parts: number[][][];
+    try {
+      parts = await fill(cache);
+    } catch (err) {
+      if (!cache) throw err;
+      // The snapshot vanished or broke under us (another instance replaced it): read the store instead.
+      log?.warn({ err }, 'market snapshot unreadable; reading the store');
+      parts = await fill(null);
+    }
+    const data = assemble(dataDir, catalog, finishFlatRuns(arrays, parts.flat()));
+    if (cacheDir && key && !cache) {
+      // Best effort: a failed snapshot only means the next start reads the store again.
+      try {
+        await mkdir(cacheDir, { recursive: true });
+        await writeCache(cacheDir, key, data);
+      } catch (err) {
+        log?.warn({ err, cacheDir }, 'could not write the market snapshot');
+      }
+    }
+    log?.info({ fromSnapshot: cache !== null }, 'market data read');
+    return data;
   };
+}
+
+function runLoadWorker(task: LoadTask): Promise<number[][]> {
+  return new Promise((resolve, reject) => {
+    const worker = startTsWorker(new URL('./load.worker.ts', import.meta.url), { workerData: task });
+    let settled = false;
+    worker.once('message', (m: { ok: true; runs: number[][] } | { ok: false; message: string }) => {
+      settled = true;
+      if (m.ok) resolve(m.runs);
+      else reject(new Error(m.message));
+      void worker.terminate();
+    });
+    worker.once('error', (err) => {
+      if (!settled) reject(err);
+      settled = true;
+    });
+    worker.once('exit', (code) => {
+      if (!settled) reject(new Error(`loader exited with code ${code}`));
+    });
+  });
 }
 
 export const loadInWorker: LoadFn = loadInWorkers(2);

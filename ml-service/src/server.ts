@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { MarketState } from './market-state.js';
+import { MarketState, loadInWorkers } from './market-state.js';
 import { createMetrics } from './metrics.js';
 import { createPredictorRegistry } from './predictors/registry.js';
 import { SearchPool } from './search-pool.js';
@@ -20,7 +20,8 @@ try {
 }
 const log = createLogger(config.LOG_LEVEL);
 const metrics = createMetrics();
-const state = new MarketState(config.DATA_DIR, log, metrics);
+const cacheDir = config.ML_CACHE_DIR === 'off' ? null : config.ML_CACHE_DIR;
+const state = new MarketState(config.DATA_DIR, log, metrics, loadInWorkers(2, cacheDir, log));
 const pool = new SearchPool(config.ML_SEARCH_WORKERS);
 const registry = createPredictorRegistry({
   getData: () => {

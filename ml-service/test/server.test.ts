@@ -84,6 +84,7 @@ describe('server process', () => {
       DATA_DIR: dir,
       MODELS_DIR: join(dir, 'models'),
       ML_RELOAD_INTERVAL_MS: '0',
+      ML_CACHE_DIR: join(dir, 'cache'),
       ML_SEARCH_WORKERS: '1',
       LOG_LEVEL: 'info',
     });
