@@ -24,6 +24,8 @@ export interface TestSiteOptions {
   faults?: Record<string, Fault>;
   /** Extra robots.txt Disallow paths for every user agent. */
   robotsDisallow?: string[];
+  /** robots.txt answers 500 this many times before it recovers (Infinity: never). */
+  robotsErrors?: number;
   /** robots.txt Crawl-delay in seconds. */
   crawlDelayS?: number;
   port?: number;
@@ -134,6 +136,7 @@ export async function startTestSite(opts: TestSiteOptions = {}): Promise<TestSit
   let asOf = opts.asOf ?? '9999-12-31';
   const hits: Hit[] = [];
   const failuresServed = new Map<string, number>();
+  let robotsErrorsServed = 0;
 
   function published(code: string): SiteRow[] | undefined {
     const base = prices.get(code);
@@ -168,6 +171,10 @@ export async function startTestSite(opts: TestSiteOptions = {}): Promise<TestSit
     const path = url.pathname;
     opts.onRequest?.(path);
     if (path === '/robots.txt') {
+      if ((opts.robotsErrors ?? 0) > robotsErrorsServed) {
+        robotsErrorsServed++;
+        return send(res, path, 500, 'text/plain', 'robots unavailable');
+      }
       const dis = ['/private/', ...(opts.robotsDisallow ?? [])].map((p) => `Disallow: ${p}`).join('\n');
       const delay = opts.crawlDelayS === undefined ? '' : `Crawl-delay: ${opts.crawlDelayS}\n`;
       return send(res, path, 200, 'text/plain', `User-agent: *\n${dis}\n${delay}`);

@@ -1,6 +1,6 @@
 import Bottleneck from 'bottleneck';
 import type pino from 'pino';
-import { errorForStatus, RobotsDisallowedError } from './errors.js';
+import { errorForStatus, HttpRetryableError, parseRetryAfter, RobotsDisallowedError } from './errors.js';
 import { withRetries } from './retry.js';
 import { RobotsGuard } from './robots.js';
 import type { Limits } from './source-config.js';
@@ -17,13 +17,29 @@ export class PoliteClient {
   constructor(
     private readonly opts: { userAgent: string; limits: Limits; respectRobots: boolean; log: pino.Logger },
   ) {
-    this.robots = new RobotsGuard(opts.userAgent, async (url) => {
-      const res = await fetch(url, {
-        headers: { 'user-agent': opts.userAgent },
-        signal: AbortSignal.timeout(opts.limits.timeoutMs),
-      });
-      return { status: res.status, body: await res.text() };
-    });
+    // A flaky robots.txt would otherwise close the whole host for the run, so it gets the same retries.
+    this.robots = new RobotsGuard(opts.userAgent, (url) =>
+      withRetries(
+        async () => {
+          const res = await fetch(url, {
+            headers: { 'user-agent': opts.userAgent },
+            signal: AbortSignal.timeout(opts.limits.timeoutMs),
+          });
+          const body = await res.text();
+          if (res.status >= 500 || res.status === 429) {
+            throw new HttpRetryableError(res.status, url, parseRetryAfter(res.headers.get('retry-after')));
+          }
+          return { status: res.status, body };
+        },
+        {
+          retries: opts.limits.retries,
+          baseDelayMs: opts.limits.backoffBaseMs,
+          maxDelayMs: opts.limits.backoffMaxMs,
+        },
+        ({ attempt, delayMs, error }) =>
+          opts.log.warn({ url, attempt, delayMs: Math.round(delayMs), reason: error.message }, 'retrying'),
+      ),
+    );
   }
 
   private limiterFor(url: string): Promise<Bottleneck> {

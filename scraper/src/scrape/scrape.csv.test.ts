@@ -313,6 +313,36 @@ describe('politeness (csv-http)', () => {
     }
   });
 
+  it('retries a failing robots.txt, and fails the host stocks when it never comes back', async () => {
+    for (const robotsErrors of [2, Infinity]) {
+      const dataDir = tmp();
+      const site = await startTestSite({ asOf: '2013-03-31', robotsErrors });
+      try {
+        const res = await runScrape({
+          dataDir,
+          source: csvSource(site.url, { retries: 3 }),
+          userAgent: USER_AGENT,
+          codes: ['F', 'KO'],
+          log: captureLogger().log,
+        });
+        const robotsHits = site.hits.filter((h) => h.path === '/robots.txt');
+        if (robotsErrors === 2) {
+          expect(res.report.success).toBe(true);
+          expect(robotsHits.map((h) => h.status)).toEqual([500, 500, 200]);
+        } else {
+          expect(res.report.ok).toEqual([]);
+          expect(res.report.failed.map((f) => f.code)).toEqual(['F', 'KO']);
+          for (const f of res.report.failed) expect(f.reason).toMatch(/robots\.txt unreachable .*HTTP 500/);
+          expect(robotsHits).toHaveLength(4);
+          expect(site.hits.some((h) => h.path.startsWith('/csv/'))).toBe(false);
+        }
+      } finally {
+        await site.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }
+  });
+
   it('slows down further when robots.txt asks for a Crawl-delay', async () => {
     const dataDir = tmp();
     const site = await startTestSite({ asOf: '2013-03-31', crawlDelayS: 0.2 });
