@@ -160,6 +160,7 @@ describe('frontend end to end', () => {
     await byText('button', ja.billing.payWithSandbox).click();
     await page.waitForFunction(() => location.pathname === '/billing/sandbox', { timeout: 30_000 });
     await waitForText(ja.billing.sandboxTitle);
+    await page.waitForFunction(() => /[¥￥]/.test(document.querySelector('.line .price')?.textContent ?? ''));
     await shot('09-ja-sandbox-checkout');
     await byText('button', ja.billing.pay).click();
     await waitForText(ja.billing.success);
@@ -174,10 +175,26 @@ describe('frontend end to end', () => {
     await shot('11-ja-pro-results');
   });
 
+  it('saves a pattern and runs a backtest with live progress and a toast (Pro)', async () => {
+    await byText('button', ja.app.savePattern).click();
+    await waitForText(ja.app.patternSaved);
+    await byText('a', ja.nav.patterns).click();
+    await page.waitForSelector('table.data tbody tr', { timeout: 30_000 });
+    expect(await page.$eval('table.data tbody', (e) => e.textContent)).toContain('AAPL');
+    await shot('12-ja-patterns');
+    await byText('a', ja.nav.jobs).click();
+    await page.waitForFunction(() => location.pathname === '/app/jobs');
+    await byText('button', ja.jobs.start).click();
+    // The toast comes from the SSE stream (job.done), not from polling.
+    await waitForText(ja.toast.jobDone.replace('{kind}', ja.jobs.kinds.backtest), 90_000);
+    await page.waitForFunction((done) => document.querySelector('table.data tbody')?.textContent?.includes(done), { timeout: 30_000 }, ja.jobs.statuses.succeeded);
+    await shot('13-ja-jobs-done');
+  }, 150_000);
+
   it('logs out', async () => {
     await byText('a', ja.nav.logout).click();
     await waitForText(ja.auth.loggedOut);
-    await shot('12-ja-logged-out');
+    await shot('14-ja-logged-out');
     await page.goto(`${base}/app`, { waitUntil: 'load' });
     await page.waitForFunction(() => location.pathname === '/login');
   });
@@ -186,11 +203,11 @@ describe('frontend end to end', () => {
     await page.goto(`${base}/en`, { waitUntil: 'networkidle0' });
     expect(await page.$eval('html', (h) => h.lang)).toBe('en-US');
     await waitForText(en.legal.notAdviceTitle);
-    await shot('13-en-landing');
+    await shot('15-en-landing');
     await page.goto(`${base}/en/pricing`, { waitUntil: 'networkidle0' });
     await waitForText(en.pricing.title);
     await waitForText('JPY');
-    await shot('14-en-pricing');
+    await shot('16-en-pricing');
     await page.goto(`${base}/en/login`, { waitUntil: 'networkidle0' });
     await fillForm({ email, password });
     await byText('button', en.auth.loginButton).click();
@@ -200,10 +217,12 @@ describe('frontend end to end', () => {
     await runSearch(en);
     await page.waitForSelector('.matches figure svg', { timeout: 60_000 });
     await waitForText(en.results.forecastTitle);
-    await shot('15-en-results');
+    await shot('17-en-results');
     await page.goto(`${base}/en/app/account`, { waitUntil: 'load' });
     await waitForText(en.account.title);
-    await shot('16-en-account-pro');
+    await waitForText(en.billing.statuses.active);
+    await waitForText(en.account.payments);
+    await shot('18-en-account-pro');
   });
 
   it('raised no browser errors (CSP, hydration, scripts)', () => {
