@@ -4,21 +4,16 @@
  * code, windows of the query's own stock within ± horizon rows of the query are excluded too: their
  * forward periods overlap the query itself, so they would be the query in disguise.
  */
-import type { Forecast, SimilarQuery } from '@resemble/contracts';
+import type { Forecast, SimilarQuery, SimilarRequest, SimilarResponse } from '@resemble/contracts';
 import type { MarketData } from '../market-data.js';
-import { findSimilar } from '../similarity.service.js';
+import { findSimilar, findSimilarWith, type ShardRunner } from '../similarity.service.js';
 import { seriesSource } from './market-series.js';
 import { resolveQuery } from './query.js';
 
 export const ANALOGUE_TOP_K = 30;
 export const ANALOGUE_VERSION = `zned-k${ANALOGUE_TOP_K}-1`;
 
-export function analogueForecast(
-  data: MarketData,
-  query: SimilarQuery,
-  horizon: number,
-  options: { forwardEndBefore?: string } = {},
-): Forecast {
+function analogueSearch(data: MarketData, query: SimilarQuery, horizon: number, forwardEndBefore?: string) {
   const resolved = resolveQuery(seriesSource(data), query);
   const excludeRanges =
     resolved.kind === 'code'
@@ -30,11 +25,41 @@ export function analogueForecast(
           },
         ]
       : [];
-  const result = findSimilar(
-    data,
-    { query, topK: ANALOGUE_TOP_K, horizon, metric: 'zned', normalize: 'z', mode: 'history' },
-    { forwardEndBefore: options.forwardEndBefore, excludeRanges },
-  );
+  const request: SimilarRequest = {
+    query,
+    topK: ANALOGUE_TOP_K,
+    horizon,
+    metric: 'zned',
+    normalize: 'z',
+    mode: 'history',
+  };
+  return { request, options: { forwardEndBefore, excludeRanges } };
+}
+
+function forecastOf(result: SimilarResponse): Forecast {
   if (!result.forecast) throw new Error('analogue search returned no forecast in history mode');
   return result.forecast;
+}
+
+/** In-process search: backtests and tests. */
+export function analogueForecast(
+  data: MarketData,
+  query: SimilarQuery,
+  horizon: number,
+  options: { forwardEndBefore?: string } = {},
+): Forecast {
+  const { request, options: searchOptions } = analogueSearch(data, query, horizon, options.forwardEndBefore);
+  return forecastOf(findSimilar(data, request, searchOptions));
+}
+
+/** The same search with its shards on the service's worker pool, so a request never blocks the event loop. */
+export async function analogueForecastWith(
+  data: MarketData,
+  query: SimilarQuery,
+  horizon: number,
+  run: ShardRunner,
+  options: { forwardEndBefore?: string } = {},
+): Promise<Forecast> {
+  const { request, options: searchOptions } = analogueSearch(data, query, horizon, options.forwardEndBefore);
+  return forecastOf(await findSimilarWith(data, request, run, searchOptions));
 }

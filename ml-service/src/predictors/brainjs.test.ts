@@ -19,6 +19,7 @@ import { seriesSource } from './market-series.js';
 import { createPredictorRegistry, type PredictorRegistry } from './registry.js';
 import { marketFromEntities, randomWalkEntities } from './synthetic-market.js';
 import { trainInWorker } from './train-in-worker.js';
+import { SearchPool } from '../search-pool.js';
 
 const entities = randomWalkEntities(5, 4, 300);
 const data = marketFromEntities(entities);
@@ -261,5 +262,20 @@ describe('registry', () => {
     expect(registry.predict('baseline', query, HORIZON + 1).forecast.pUpCalibrated).toBeUndefined();
     expect(registry.predict('analogue', query, HORIZON).forecast.pUpCalibrated).toBeUndefined();
     expect(registry.list().find((x) => x.id === 'baseline')!.calibratedHorizons).toEqual([HORIZON]);
+  });
+
+  it('predictAsync on the search worker pool answers exactly what predict answers', async () => {
+    const pool = new SearchPool(1);
+    try {
+      for (const model of ['analogue', 'baseline'] as const) {
+        const sync = registry.predict(model, query, HORIZON, { forwardEndBefore: e.dates[250] });
+        const viaPool = await registry.predictAsync(model, query, HORIZON, pool.runner(data), {
+          forwardEndBefore: e.dates[250],
+        });
+        expect(viaPool).toEqual(sync);
+      }
+    } finally {
+      await pool.close();
+    }
   });
 });

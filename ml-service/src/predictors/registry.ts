@@ -9,7 +9,8 @@ import { existsSync, readdirSync, readFileSync, watch, type FSWatcher } from 'no
 import { join } from 'node:path';
 import type { Forecast, SimilarQuery } from '@resemble/contracts';
 import type { MarketData } from '../market-data.js';
-import { ANALOGUE_VERSION, analogueForecast } from './analogue.predictor.js';
+import type { ShardRunner } from '../similarity.service.js';
+import { ANALOGUE_VERSION, analogueForecast, analogueForecastWith } from './analogue.predictor.js';
 import { BASELINE_VERSION, baselineForecast } from './baseline.predictor.js';
 import { BRAINJS_MODEL_KIND, brainjsModelFileSchema } from './brainjs-model.js';
 import { brainjsForecast, loadBrainjsModel, type LoadedBrainjsModel } from './brainjs.predictor.js';
@@ -53,6 +54,17 @@ export interface RegistryLogger {
 export interface PredictorRegistry {
   list(): PredictorInfo[];
   predict(model: ModelId, query: SimilarQuery, horizon: number, options?: PredictOptions): Prediction;
+  /**
+   * The same answer, with the analogue search's shards run by `run` (the service's worker pool) so the
+   * event loop stays free; the other predictors are cheap and run inline.
+   */
+  predictAsync(
+    model: ModelId,
+    query: SimilarQuery,
+    horizon: number,
+    run: ShardRunner,
+    options?: PredictOptions,
+  ): Promise<Prediction>;
   /** Re-reads MODELS_DIR now (the watcher calls this; tests and SIGHUP handlers may too). */
   reload(): void;
   /** Problems met on the last reload (invalid files), for /health and logs. */
@@ -175,6 +187,44 @@ export function createPredictorRegistry(ctx: {
       (c) => c.predictor === id && c.predictorVersion === version && c.horizon === horizon,
     );
 
+  /** Validation, data and the cheap predictors; the analogue search is delegated to `analogue`. */
+  const compute = (
+    model: ModelId,
+    query: SimilarQuery,
+    horizon: number,
+    options: PredictOptions,
+    analogue: (data: MarketData) => Forecast | null,
+  ): { forecast: Forecast | null; version: string } => {
+    if (!MODEL_IDS.includes(model))
+      throw new PredictorError(404, 'unknown_model', `unknown model ${String(model)}`);
+    const current = state;
+    if (model === 'brainjs' && !current.brainjs)
+      throw new PredictorError(409, 'model_unavailable', current.brainjsReason);
+    const data = ctx.getData();
+    const source = seriesSource(data);
+    const resolved = resolveQuery(source, query);
+    const cutoff = { forwardEndBefore: options.forwardEndBefore };
+    if (model === 'analogue') return { forecast: analogue(data), version: ANALOGUE_VERSION };
+    if (model === 'baseline')
+      return { forecast: baselineForecast(source, resolved, horizon, cutoff), version: BASELINE_VERSION };
+    return {
+      forecast: brainjsForecast(current.brainjs!, resolved, horizon, cutoff),
+      version: current.brainjs!.file.version,
+    };
+  };
+
+  const finish = (
+    model: ModelId,
+    horizon: number,
+    options: PredictOptions,
+    { forecast, version }: { forecast: Forecast | null; version: string },
+  ): Prediction => {
+    let out = forecast!;
+    const calibrator = options.raw ? undefined : calibratorFor(model, version, horizon);
+    if (calibrator && out.pUp !== null) out = { ...out, pUpCalibrated: calibratePUp(calibrator, out.pUp) };
+    return { model, modelVersion: version, horizon, forecast: out };
+  };
+
   return {
     list: () =>
       MODEL_IDS.map((id) => {
@@ -191,31 +241,21 @@ export function createPredictorRegistry(ctx: {
         };
       }),
     predict(model, query, horizon, options = {}) {
-      if (!MODEL_IDS.includes(model))
-        throw new PredictorError(404, 'unknown_model', `unknown model ${String(model)}`);
-      const current = state;
-      if (model === 'brainjs' && !current.brainjs)
-        throw new PredictorError(409, 'model_unavailable', current.brainjsReason);
-      const data = ctx.getData();
-      const source = seriesSource(data);
-      const resolved = resolveQuery(source, query);
-      const cutoff = { forwardEndBefore: options.forwardEndBefore };
-      let forecast: Forecast;
-      let version: string;
-      if (model === 'analogue') {
-        forecast = analogueForecast(data, query, horizon, cutoff);
-        version = ANALOGUE_VERSION;
-      } else if (model === 'baseline') {
-        forecast = baselineForecast(source, resolved, horizon, cutoff);
-        version = BASELINE_VERSION;
-      } else {
-        forecast = brainjsForecast(current.brainjs!, resolved, horizon, cutoff);
-        version = current.brainjs!.file.version;
-      }
-      const calibrator = options.raw ? undefined : calibratorFor(model, version, horizon);
-      if (calibrator && forecast.pUp !== null)
-        forecast = { ...forecast, pUpCalibrated: calibratePUp(calibrator, forecast.pUp) };
-      return { model, modelVersion: version, horizon, forecast };
+      return finish(
+        model,
+        horizon,
+        options,
+        compute(model, query, horizon, options, (data) => analogueForecast(data, query, horizon, options)),
+      );
+    },
+    async predictAsync(model, query, horizon, run, options = {}) {
+      let pending: Promise<Forecast> | null = null;
+      const partial = compute(model, query, horizon, options, (data) => {
+        pending = analogueForecastWith(data, query, horizon, run, options);
+        return null;
+      });
+      const forecast = pending ? await pending : partial.forecast;
+      return finish(model, horizon, options, { ...partial, forecast: forecast! });
     },
     reload,
     problems: () => [...state.problems],
