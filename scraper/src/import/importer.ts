@@ -144,15 +144,17 @@ async function runImport(
       summary.rowsUpdated += res.rowsUpdated;
       summary.rowsUnchanged += res.rowsUnchanged;
       stagedRows += res.changed ? res.rowCount : 0;
-      if (batch.size >= BATCH_ENTITIES || stagedRows >= BATCH_ROWS) {
-        batch.commit();
-        stagedRows = 0;
-      }
       return res;
     },
     (ticker, date) => reject(ticker, date, 'duplicate_date', `date ${date} appears more than once`),
     (ticker) => log.info({ ticker }, 'file is not grouped by ticker; buffering rows per ticker'),
   );
+  const commitIfFull = async (): Promise<void> => {
+    if (batch.size >= BATCH_ENTITIES || stagedRows >= BATCH_ROWS) {
+      await batch.commitAsync();
+      stagedRows = 0;
+    }
+  };
   /** Checks a ticker once per run of rows; false means the run's rows are rejected. */
   let lastTicker: string | null = null;
   let lastTickerOk = false;
@@ -199,6 +201,7 @@ async function runImport(
             });
           }
         }
+        await commitIfFull();
       }
     } else {
       let index: ColumnIndex | null = null;
@@ -235,11 +238,12 @@ async function runImport(
             volume: parseNumber(rec[vi]),
           });
         }
+        await commitIfFull();
       }
       if (!index) throw new ImportError(`${path}: no header row found (the file has no records)`);
     }
     grouper.finish();
-    batch.commit();
+    await batch.commitAsync();
   } finally {
     // Staged but uncommitted temp files of a failed import are dropped; committed batches stay.
     batch.abort();
