@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Without a Docker engine, checks what a service Dockerfile's npm steps produce: in a temp directory it
+# runs the same lockfile installs (`npm install --omit=dev -w <ws>` for the runtime tree, a full
+# `--include-workspace-root` install to take tsx + esbuild from), copies in what the runtime stage copies,
+# and starts the service from that tree alone. Native better-sqlite3 is taken from this checkout's build
+# (same Node ABI) instead of compiling it again.
+#   data-image/scripts/image-tree-check.sh ml-service|backend|scraper
+set -euo pipefail
+ws="${1:?usage: $0 ml-service|backend|scraper}"
+repo="$(cd "$(dirname "$0")/../.." && pwd)"
+work="$(mktemp -d)"
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+skeleton() {
+  mkdir -p "$1"
+  cp "$repo/package.json" "$repo/package-lock.json" "$repo/.npmrc" "$1/"
+  for w in contracts scraper ml-service backend frontend data-image tests; do
+    mkdir -p "$1/$w" && cp "$repo/$w/package.json" "$1/$w/"
+  done
+}
+skeleton "$work/deps"
+skeleton "$work/tsx"
+export PUPPETEER_SKIP_DOWNLOAD=1
+(cd "$work/deps" && npm install --omit=dev -w "@resemble/$ws" --ignore-scripts --no-audit --no-fund --loglevel=error)
+(cd "$work/tsx" && npm install -w "@resemble/$ws" --include-workspace-root --ignore-scripts --no-audit --no-fund --loglevel=error)
+
+rt="$work/deps"
+cp -a "$work/tsx/node_modules/tsx" "$work/tsx/node_modules/esbuild" "$work/tsx/node_modules/@esbuild" "$rt/node_modules/"
+cp -a "$repo/node_modules/better-sqlite3/build" "$rt/node_modules/better-sqlite3/"
+cp "$repo/tsconfig.base.json" "$repo/.puppeteerrc.cjs" "$rt/"
+cp -a "$repo/contracts/tsconfig.json" "$repo/contracts/src" "$rt/contracts/"
+# The runtime stage copies the whole workspace minus what .dockerignore drops.
+(cd "$repo" && tar cf - --exclude=node_modules --exclude=test --exclude=bench --exclude=fixtures \
+  --exclude=demo --exclude=test-site --exclude='*.test.ts' --exclude=vitest.config.ts "$ws") | tar xf - -C "$rt"
+[ ! -e "$rt/node_modules/tsx/dist/cli.mjs" ] && { echo "tsx missing from the runtime tree" >&2; exit 1; }
+echo "runtime tree: $(ls "$rt/node_modules" | wc -l) top-level packages"
+
+data="$work/data"
+mkdir -p "$data"
+port=$(( 20000 + RANDOM % 20000 ))
+cd "$rt"
+case "$ws" in
+  ml-service)
+    printf "import { makeStore, codesFor } from '%s';\nmakeStore('%s', codesFor(12), 80);\n" \
+      "$repo/data-image/test/support/store-fixture.ts" "$data" > "$work/seed.mts"
+    (cd "$repo" && npx tsx "$work/seed.mts")
+    ML_HOST=127.0.0.1 ML_PORT=$port DATA_DIR="$data" ML_SEARCH_WORKERS=0 NODE_ENV=production \
+      node node_modules/tsx/dist/cli.mjs ml-service/src/server.ts > "$work/log" 2>&1 &
+    pid=$!; url="http://127.0.0.1:$port/health" ;;
+  backend)
+    NODE_ENV=production HOST=127.0.0.1 PORT=$port APP_DB="$data/app.sqlite" DATA_DIR="$data" \
+      JWT_SECRET=image-tree-check-secret-0123456789abcdef ML_URL=http://127.0.0.1:9 \
+      node node_modules/tsx/dist/cli.mjs backend/src/server.ts > "$work/log" 2>&1 &
+    pid=$!; url="http://127.0.0.1:$port/api/v1/health" ;;
+  scraper)
+    # A one-shot CLI: loading every module and answering bad usage with exit 2 proves the tree.
+    set +e; DATA_DIR="$data" node node_modules/tsx/dist/cli.mjs scraper/src/scrape.cli.ts --since nope > "$work/log" 2>&1
+    code=$?; set -e
+    [ "$code" = 2 ] && grep -q 'usage: npm run scrape' "$work/log" && { echo "scraper: OK (modules load, usage exit 2)"; exit 0; }
+    cat "$work/log" >&2; exit 1 ;;
+  *) echo "unknown workspace $ws" >&2; exit 2 ;;
+esac
+for _ in $(seq 1 120); do
+  if node -e "fetch('$url').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"; then
+    echo "$ws: OK, $url answered 200 from the runtime tree"; exit 0
+  fi
+  sleep 1
+done
+cat "$work/log" >&2; echo "$ws: no healthy answer from $url" >&2; exit 1
