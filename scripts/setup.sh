@@ -3,7 +3,7 @@
 # delivery tests use) and the npm workspace install. Fast when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(chromium fonts-noto-cjk sqlite3 skopeo umoci busybox-static nginx openssl)
+pkgs=(chromium fonts-noto-cjk sqlite3 skopeo umoci busybox-static nginx openssl git)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
