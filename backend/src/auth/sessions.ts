@@ -3,7 +3,7 @@
  * the JWT, so revoking a family (logout, password change, reuse detected) also kills its live access
  * tokens through the revocation list.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, webcrypto } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Db } from '../db/db.js';
 
@@ -31,11 +31,15 @@ export class SessionService {
   /** session id → expiry (ms). Mirrors revoked_sessions so the hot path never touches SQLite. */
   private readonly revoked = new Map<string, number>();
 
+  /** Imported once: handing jose raw bytes would re-import the HMAC key on every request. */
+  private readonly key: Promise<webcrypto.CryptoKey>;
+
   constructor(
     private readonly db: Db,
-    private readonly secret: Uint8Array,
+    secret: Uint8Array,
     private readonly now: () => number = Date.now,
   ) {
+    this.key = webcrypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
     this.db.prepare('DELETE FROM revoked_sessions WHERE expires_at < ?').run(this.now());
     for (const r of this.db.prepare('SELECT session_id, expires_at FROM revoked_sessions').all() as { session_id: string; expires_at: number }[]) {
       this.revoked.set(r.session_id, r.expires_at);
@@ -53,7 +57,7 @@ export class SessionService {
 
   async verifyAccess(token: string): Promise<AccessClaims | null> {
     try {
-      const { payload } = await jwtVerify(token, this.secret, { algorithms: ['HS256'], currentDate: new Date(this.now()) });
+      const { payload } = await jwtVerify(token, await this.key, { algorithms: ['HS256'], currentDate: new Date(this.now()) });
       const sessionId = String(payload.sid);
       if (this.isRevoked(sessionId)) return null;
       return { userId: String(payload.sub), role: payload.role === 'admin' ? 'admin' : 'user', sessionId };
@@ -125,7 +129,7 @@ export class SessionService {
     this.revoked.set(familyId, until);
   }
 
-  private signAccess(c: AccessClaims): Promise<string> {
+  private async signAccess(c: AccessClaims): Promise<string> {
     const iat = Math.floor(this.now() / 1000);
     return new SignJWT({ role: c.role, sid: c.sessionId })
       .setProtectedHeader({ alg: 'HS256' })
@@ -133,6 +137,6 @@ export class SessionService {
       .setIssuedAt(iat)
       .setExpirationTime(iat + ACCESS_TTL_S)
       .setJti(randomUUID())
-      .sign(this.secret);
+      .sign(await this.key);
   }
 }

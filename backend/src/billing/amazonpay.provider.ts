@@ -61,8 +61,8 @@ export class AmazonPayProvider implements PaymentProvider {
   }
 
   async checkout(user: CheckoutUser, _plan: Exclude<PlanId, 'free'>) {
-    // The frontend page renders the Amazon Pay button from GET /billing/amazonpay/button.
-    return { sessionId: user.id, redirectUrl: '/billing/amazonpay' };
+    // The account page renders the Amazon Pay button from GET /billing/amazonpay/button.
+    return { sessionId: user.id, redirectUrl: '/app/account?provider=amazonpay' };
   }
 
   /** The payload is signed server-side so the amount and return URL cannot be altered in the browser. */

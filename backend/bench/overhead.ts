@@ -1,0 +1,71 @@
+/**
+ * backend's own ceiling: a second backend process in front of an ml-service stand-in that answers a
+ * canned (real) response instantly, so what is measured is auth, CSRF, plan check, quota write, proxying.
+ */
+import autocannon from 'autocannon';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { freePort, startProcess, stopProcess, tsxBin, waitForHealthy } from '../../scripts/processes.js';
+import { proSession } from './http.js';
+
+/** utime + stime in ms of a process and its descendants (tsx runs the server in a child node). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  let ms = (Number(fields[11]) + Number(fields[12])) * 10;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const kids = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+    for (const kid of kids ? kids.split(' ') : []) ms += cpuMs(Number(kid));
+  }
+  return ms;
+}
+
+/**
+ * Besides throughput, reports backend CPU time per request: on a shared, overloaded machine that is
+ * the figure that does not depend on how much CPU the other processes left us.
+ */
+export async function backendOverhead(
+  canned: unknown,
+  body: () => string,
+  seconds: number,
+  connections: number,
+  env: Record<string, string>,
+): Promise<{ result: autocannon.Result; cpuMsPerRequest: number }> {
+  const cannedText = JSON.stringify(canned);
+  const health = JSON.stringify({ status: 'ready', dataVersion: 'canned', entities: 1, points: 1, loadedAt: null, lastReloadError: null, models: [] });
+  const ml = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      res.end(req.url === '/health' ? health : cannedText);
+    });
+  });
+  await new Promise<void>((ok) => ml.listen(0, '127.0.0.1', () => ok()));
+  const dir = mkdtempSync(join(tmpdir(), 'resemble-overhead-'));
+  const port = await freePort();
+  const backend = startProcess('backend (overhead)', tsxBin, ['backend/src/server.ts'], {
+    ...env,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    ML_URL: `http://127.0.0.1:${(ml.address() as AddressInfo).port}`,
+    APP_DB: join(dir, 'app.sqlite'),
+    DATA_DIR: join(dir, 'data'),
+  });
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    await waitForHealthy(backend, `${base}/api/v1/health`);
+    const s = await proSession(base, 'overhead@example.com');
+    const headers = { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf };
+    const before = cpuMs(backend.child.pid!);
+    const result = await autocannon({ url: `${base}/api/v1/similar`, connections, duration: seconds, requests: [{ method: 'POST', headers, setupRequest: (req) => ({ ...req, body: body() }) }] });
+    const cpuMsPerRequest = (cpuMs(backend.child.pid!) - before) / Math.max(1, result.requests.total);
+    return { result, cpuMsPerRequest };
+  } finally {
+    await stopProcess(backend);
+    await new Promise<void>((ok) => ml.close(() => ok()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
