@@ -1,3 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig({ test: { name: 'data-image', include: ['src/**/*.test.ts', 'test/**/*.test.ts', '*.test.ts', 'e2e/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 120_000 } });
+export default defineConfig({
+  test: {
+    name: 'data-image',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', '*.test.ts', 'e2e/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});

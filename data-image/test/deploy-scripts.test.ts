@@ -6,10 +6,13 @@ import { describe, expect, it } from 'vitest';
 const repo = resolve(import.meta.dirname, '../..');
 
 describe('deploy scripts', () => {
-  it.each(['deploy/roll-data.sh', 'deploy/roll-app.sh', 'deploy/daily-on-host.sh'])('%s parses with bash -n', (path) => {
-    const r = spawnSync('bash', ['-n', resolve(repo, path)], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-  });
+  it.each(['deploy/roll-data.sh', 'deploy/roll-app.sh', 'deploy/daily-on-host.sh'])(
+    '%s parses with bash -n',
+    (path) => {
+      const r = spawnSync('bash', ['-n', resolve(repo, path)], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+    },
+  );
 
   it('the publish script parses with busybox sh -n (the shell of the data image)', () => {
     const r = spawnSync(
