@@ -6,14 +6,8 @@ import { openStore, type Store } from '../store/index.js';
 import type { RejectReason } from '../store/index.js';
 import { createProgress, type Progress } from '../progress.js';
 import { describeColumns, mapColumns, type ColumnIndex } from './columns.js';
-import {
-  csvBatches,
-  detectKind,
-  ImportError,
-  xlsxBatches,
-  type FileKind,
-  type RecordBatch,
-} from './sources.js';
+import { csvBatches, detectKind, ImportError, type FileKind, type RecordBatch } from './sources.js';
+import { xlsxBatches } from './xlsx-source.js';
 import { parseDate, parseNumber, toText } from './values.js';
 import { TickerGrouper } from './grouper.js';
 import { parallelCsvBatches } from './parallel.js';
