@@ -84,6 +84,29 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     expect((await thief.get('/api/v1/me')).body.plan).toBe('free');
   });
 
+  it('an unknown checkout session is a 404; an unreachable Amazon Pay a 502', async () => {
+    const c = await registered(app);
+    const unknown = await c.post('/api/v1/billing/amazonpay/complete', { checkoutSessionId: 'amzn-never-made' });
+    expect(unknown.status).toBe(404);
+    expect((await c.post('/api/v1/billing/amazonpay/complete', {})).status).toBe(400);
+    const { id } = await (async () => {
+      const button = await c.get('/api/v1/billing/amazonpay/button');
+      const payload = JSON.parse(button.body.payload);
+      const sid = `amzn-cs-${++seq}`;
+      stand.sessions.set(sid, { merchantReferenceId: payload.merchantMetadata.merchantReferenceId, customInformation: payload.merchantMetadata.customInformation });
+      return { id: sid };
+    })();
+    stand.down = true;
+    try {
+      const r = await c.post('/api/v1/billing/amazonpay/complete', { checkoutSessionId: id });
+      expect(r.status).toBe(502);
+      expect(r.body.error.code).toBe('provider_error');
+      expect((await c.get('/api/v1/me')).body.plan).toBe('free');
+    } finally {
+      stand.down = false;
+    }
+  });
+
   it('a declined checkout grants nothing', async () => {
     const c = await registered(app);
     const { done } = await payWithAmazon(c, { decline: true });

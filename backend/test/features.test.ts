@@ -92,6 +92,17 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     expect((await c.del('/api/v1/tokens/not-a-uuid')).status).toBe(400);
   });
 
+  it('caps active API tokens per account', async () => {
+    const c = await registered(app);
+    await upgrade(c);
+    for (let i = 0; i < 20; i++) expect((await c.post('/api/v1/tokens', { name: `t${i}` })).status).toBe(201);
+    const r = await c.post('/api/v1/tokens', { name: 'one too many' });
+    expect(r.status).toBe(409);
+    expect(r.body.error.code).toBe('too_many_tokens');
+    expect((await c.post('/api/v1/tokens', { name: '' })).status).toBe(400);
+    expect((await c.post('/api/v1/tokens', { name: 'x', scopes: ['admin'] })).status).toBe(400);
+  });
+
   it('API tokens stop working when the subscription lapses', async () => {
     const c = await registered(app);
     await upgrade(c);

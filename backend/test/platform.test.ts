@@ -40,6 +40,18 @@ describe('platform', () => {
     expect(seen.auth).toBe('Bearer ml-secret');
   });
 
+  it('treats an ml-service token mismatch as our outage (503), not the user\'s error', async () => {
+    const wrong = await startApp({ ML_URL: ml.url, ML_TOKEN: 'not-the-token' });
+    try {
+      const c = await registered(wrong);
+      const r = await c.get('/api/v1/entities?q=A');
+      expect(r.status).toBe(503);
+      expect(r.body.error.code).toBe('ml_unavailable');
+    } finally {
+      await wrong.close();
+    }
+  });
+
   it('makes up a request id when the caller sends none or an unsafe one', async () => {
     const c = app.client();
     const a = await c.get('/api/v1/plans');

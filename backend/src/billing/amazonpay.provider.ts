@@ -284,6 +284,7 @@ export class AmazonPayProvider implements PaymentProvider {
     } catch (err) {
       const res = (err as { response?: { status?: number; data?: { reasonCode?: string; message?: string } } }).response ?? (err as { status?: number; data?: { reasonCode?: string } });
       const reason = res?.data?.reasonCode;
+      if (reason === 'ResourceNotFound') throw new AppError(404, 'not_found', 'Amazon Pay does not know this checkout session');
       if (reason && /Declined|PaymentMethodNotAllowed|CheckoutSessionCanceled|InvalidChargePermissionStatus/.test(reason)) {
         throw new AppError(402, 'payment_declined', 'Amazon Pay declined the payment', reason === 'SoftDeclined' ? 'SoftDeclined' : reason === 'HardDeclined' ? 'HardDeclined' : reason);
       }

@@ -39,6 +39,8 @@ export interface AmazonPayStandIn {
   nextCharges: ChargeOutcome[];
   chargeCalls: number;
   authHeaders: string[];
+  /** When true every call answers 503, as during an Amazon Pay outage. */
+  down: boolean;
   close(): Promise<void>;
 }
 
@@ -52,14 +54,16 @@ export async function startAmazonPayStandIn(): Promise<AmazonPayStandIn> {
     nextCharges: [],
     chargeCalls: 0,
     authHeaders: [],
+    down: false,
     close: async () => {},
   };
   const byKey = new Map<string, string>();
   let n = 0;
   const app = express();
   app.use(express.json());
-  app.use((req, _res, next) => {
+  app.use((req, res, next) => {
     state.authHeaders.push(String(req.headers.authorization ?? ''));
+    if (state.down) return res.status(503).json({ reasonCode: 'ServiceUnavailable', message: 'down' });
     next();
   });
   const err = (res: express.Response, status: number, reasonCode: string) => res.status(status).json({ reasonCode, message: reasonCode });
