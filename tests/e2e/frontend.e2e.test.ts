@@ -9,7 +9,7 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -22,6 +22,7 @@ let browser: Browser;
 let page: Page;
 let base = '';
 let stop: (() => Promise<void>) | undefined;
+let appDb: string | undefined;
 let profileDir = '';
 const consoleErrors: string[] = [];
 const email = `e2e-${Date.now()}@example.com`;
@@ -68,6 +69,7 @@ describe('frontend end to end', () => {
       const stack = await startStack({ withFrontend: true });
       base = stack.frontendUrl!;
       stop = stack.stop;
+      appDb = join(dirname(stack.dataDir), 'app.sqlite');
     }
     profileDir = mkdtempSync(join(tmpdir(), 'resemble-e2e-chrome-'));
     browser = await puppeteer.launch({
@@ -218,6 +220,21 @@ describe('frontend end to end', () => {
     await page.waitForSelector('.matches figure svg', { timeout: 60_000 });
     await waitForText(en.results.forecastTitle);
     await shot('17-en-results');
+    if (appDb) {
+      // Operator pages: promote this user with backend's CLI, then log in again for a fresh role.
+      const { runToEnd, tsxBin } = await import('../../scripts/processes.js');
+      await runToEnd(tsxBin, ['backend/src/cli/create-admin.ts', '--email', email], { APP_DB: appDb, LOG_LEVEL: 'warn' });
+      await page.goto(`${base}/en/logout`, { waitUntil: 'load' });
+      await waitForText(en.auth.loggedOut);
+      await page.goto(`${base}/en/login`, { waitUntil: 'networkidle0' });
+      await fillForm({ email, password });
+      await byText('button', en.auth.loginButton).click();
+      await page.waitForFunction(() => location.pathname === '/en/app', { timeout: 30_000 });
+      await byText('a', en.nav.admin).click();
+      await page.waitForSelector('.stats .stat', { timeout: 30_000 });
+      expect(await page.$eval('main', (e) => e.textContent)).toContain(en.admin.tables.revenueByMonth);
+      await shot('19-en-admin');
+    }
     await page.goto(`${base}/en/app/account`, { waitUntil: 'load' });
     await waitForText(en.account.title);
     await waitForText(en.billing.statuses.active);
