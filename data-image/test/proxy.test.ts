@@ -1,0 +1,196 @@
+/**
+ * The proxy config doing its job with the real nginx (Debian's): the template is rendered as the nginx
+ * image would, with the upstream names pointed at two local stand-ins and the ports moved to free
+ * loopback ones. Checks the redirect, HSTS (once), the routing split and unbuffered server-sent events.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const template = readFileSync(
+  resolve(import.meta.dirname, '../../deploy/nginx/templates/default.conf.template'),
+  'utf8',
+);
+let dir: string;
+let nginx: ChildProcess | undefined;
+const servers: http.Server[] = [];
+let httpPort = 0;
+let httpsPort = 0;
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** A stand-in upstream that echoes what reached it; /api/v1/events streams two events 300 ms apart. */
+async function standIn(name: string): Promise<number> {
+  const server = http.createServer((req, res) => {
+    if (req.url === '/api/v1/events') {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.write('data: first\n\n');
+      setTimeout(() => res.end('data: second\n\n'), 300);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'strict-transport-security': 'max-age=1' });
+    res.end(JSON.stringify({ name, url: req.url, headers: req.headers }));
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as net.AddressInfo).port;
+}
+
+interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  firstChunkMs: number;
+  totalMs: number;
+}
+function get(url: string): Promise<Reply> {
+  const started = Date.now();
+  const client = url.startsWith('https') ? https : http;
+  return new Promise((res, rej) => {
+    const req = client.get(url, { rejectUnauthorized: false, headers: { host: 'resemble.test' } }, (r) => {
+      let body = '';
+      let firstChunkMs = -1;
+      r.on('data', (c: Buffer) => {
+        if (firstChunkMs < 0) firstChunkMs = Date.now() - started;
+        body += c.toString();
+      });
+      r.on('end', () =>
+        res({
+          status: r.statusCode ?? 0,
+          headers: r.headers,
+          body,
+          firstChunkMs,
+          totalMs: Date.now() - started,
+        }),
+      );
+    });
+    req.on('error', rej);
+  });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'proxy-'));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=resemble.test',
+      '-keyout',
+      join(dir, 'privkey.pem'),
+      '-out',
+      join(dir, 'fullchain.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+  const backend = await standIn('backend');
+  const frontend = await standIn('frontend');
+  httpPort = await freePort();
+  httpsPort = await freePort();
+  const rendered = template
+    .replaceAll('${SERVER_NAME}', 'resemble.test')
+    .replaceAll('/etc/nginx/certs/', `${dir}/`)
+    .replace('listen 80 default_server;', `listen 127.0.0.1:${httpPort} default_server;`)
+    .replace(
+      'listen 443 ssl http2 default_server;',
+      `listen 127.0.0.1:${httpsPort} ssl http2 default_server;`,
+    )
+    .replace('http://backend:8080', `http://127.0.0.1:${backend}`)
+    .replace('http://frontend:3000', `http://127.0.0.1:${frontend}`);
+  writeFileSync(join(dir, 'default.conf'), rendered);
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+    .map((t) => `  ${t}_temp_path ${dir}/${t};`)
+    .join('\n');
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `pid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\nevents {}\nhttp {\n  access_log off;\n${temp}\n  include ${dir}/default.conf;\n}\n`,
+  );
+  nginx = spawn(
+    'nginx',
+    [
+      '-p',
+      dir,
+      '-e',
+      join(dir, 'error.log'),
+      '-c',
+      join(dir, 'nginx.conf'),
+      '-g',
+      'daemon off; master_process off;',
+    ],
+    { stdio: 'ignore' },
+  );
+  for (let i = 0; i < 100; i++) {
+    if (
+      await get(`http://127.0.0.1:${httpPort}/healthz`).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nginx did not start: ${readFileSync(join(dir, 'error.log'), 'utf8')}`);
+});
+
+afterAll(async () => {
+  if (nginx && nginx.exitCode === null) {
+    const exited = new Promise((r) => nginx!.once('exit', r));
+    nginx.kill('SIGTERM');
+    await exited;
+  }
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the nginx proxy', () => {
+  it('redirects plain HTTP to HTTPS, except health and ACME challenges', async () => {
+    const r = await get(`http://127.0.0.1:${httpPort}/app/search?code=AAPL`);
+    expect(r.status).toBe(301);
+    expect(r.headers.location).toBe('https://resemble.test/app/search?code=AAPL');
+    expect((await get(`http://127.0.0.1:${httpPort}/healthz`)).body).toBe('ok\n');
+    expect((await get(`http://127.0.0.1:${httpPort}/.well-known/acme-challenge/x`)).status).toBe(404);
+  });
+
+  it('sends /api/ to backend and the rest to frontend, with forwarding headers and one HSTS header', async () => {
+    const api = await get(`https://127.0.0.1:${httpsPort}/api/v1/health`);
+    expect(api.status).toBe(200);
+    const seen = JSON.parse(api.body) as { name: string; url: string; headers: Record<string, string> };
+    expect(seen.name).toBe('backend');
+    expect(seen.url).toBe('/api/v1/health');
+    expect(seen.headers['x-forwarded-proto']).toBe('https');
+    expect(seen.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
+    expect(api.headers['strict-transport-security']).toBe('max-age=63072000; includeSubDomains');
+    const page = JSON.parse((await get(`https://127.0.0.1:${httpsPort}/en/pricing`)).body) as {
+      name: string;
+      url: string;
+    };
+    expect(page).toMatchObject({ name: 'frontend', url: '/en/pricing' });
+  });
+
+  it('streams server-sent events without buffering', async () => {
+    const r = await get(`https://127.0.0.1:${httpsPort}/api/v1/events`);
+    expect(r.body).toBe('data: first\n\ndata: second\n\n');
+    // The first event arrives before the upstream finished (300 ms later), not all at the end.
+    expect(r.totalMs - r.firstChunkMs).toBeGreaterThan(150);
+  });
+});
