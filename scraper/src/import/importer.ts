@@ -117,7 +117,7 @@ async function runImport(
   }
   const onUnits = (n: number): void => {
     doneUnits += kind === 'xlsx' ? n : n / 1024;
-    progress?.update(Math.floor(doneUnits), { entities: summary.entities, rows: summary.rowsRead });
+    progress?.update(Math.floor(doneUnits), { detail: `${summary.rowsRead} rows` });
   };
 
   const batch = store.batch();
@@ -243,7 +243,9 @@ async function runImport(
     batch.abort();
   }
   summary.entities = entities.size;
-  progress?.update(Math.ceil(doneUnits), { entities: summary.entities, rows: summary.rowsRead });
+  progress?.update(Math.ceil(doneUnits), {
+    detail: `${summary.rowsRead} rows, ${summary.entities} entities`,
+  });
   progress?.stop();
 
   summary.dataVersionAfter = store.dataVersion();

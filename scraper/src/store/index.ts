@@ -1,21 +1,16 @@
 /** Public API of the per-stock store (`@resemble/scraper/store`). Layout and DDL: contracts/src/store.ts. */
 export {
   Store,
-  WriteBatch,
-  StoreError,
-  assertEntityCode,
-  catalogPath,
-  dataVersion,
-  entityPath,
-  listCatalog,
   openStore,
-  readEntity,
   upsertEntityRows,
   type ReconcileResult,
   type WriteMeta,
   type WriteOptions,
   type WriteResult,
 } from './store.js';
+export { WriteBatch } from './write-batch.js';
+export { StoreError, assertEntityCode, catalogPath, entityPath } from './paths.js';
+export { dataVersion, listCatalog, readEntity } from './read.js';
 export { computeAdjusted, rebuildAdjusted, type Adjustment } from './adjust.js';
 export { EMPTY_DATA_VERSION } from './catalog.js';
 export { WriterLockedError, WRITER_LOCK_FILE } from './writer-lock.js';

@@ -1,9 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import {
-  CATALOG_FILE,
   ENTITIES_DIR,
   ENTITY_CODE_PATTERN,
   entityMetaSchema,
@@ -26,7 +24,6 @@ import {
 import {
   buildEntityFile,
   fsyncPath,
-  openEntityReadonly,
   publishFiles,
   readEntityContent,
   sha256File,
@@ -37,36 +34,10 @@ import {
 } from './entity-file.js';
 import { dateOf, diffRows, type StoredOrNew } from './diff.js';
 import { acquireWriterLock, isPidAlive } from './writer-lock.js';
+import { catalogPath, entityPath, assertEntityCode, StoreError } from './paths.js';
+import { readEntity } from './read.js';
+import { WriteBatch, type Staged } from './write-batch.js';
 import { validateRows, type RejectedRow, type RowInput } from './validate.js';
-
-export class StoreError extends Error {
-  constructor(
-    message: string,
-    readonly code: 'invalid_code' | 'invalid_meta' | 'invalid_adjustment' | 'unknown_entity' | 'readonly',
-  ) {
-    super(message);
-    this.name = 'StoreError';
-  }
-}
-
-/** Refuses anything that is not a safe entity code with a message naming the rule. */
-export function assertEntityCode(code: string): void {
-  if (typeof code !== 'string' || !ENTITY_CODE_PATTERN.test(code)) {
-    throw new StoreError(
-      `invalid entity code ${JSON.stringify(code)}: codes must match ${ENTITY_CODE_PATTERN.source} (letters, digits, ".", "_", "-"; 1-32 chars, not starting with a symbol)`,
-      'invalid_code',
-    );
-  }
-}
-
-export function entityPath(dataDir: string, code: string): string {
-  assertEntityCode(code);
-  return join(dataDir, ENTITIES_DIR, `${code}.sqlite`);
-}
-
-export function catalogPath(dataDir: string): string {
-  return join(dataDir, CATALOG_FILE);
-}
 
 /** Meta for a write: fields left out keep the stored value (or a default for a new entity). */
 export interface WriteMeta {
@@ -380,75 +351,6 @@ export class Store {
   }
 }
 
-interface Staged {
-  code: string;
-  tmp: string;
-  path: string;
-  entry: CatalogEntry;
-}
-
-/**
- * Collects staged entity files and publishes them together on commit(). The same code twice in one
- * batch first publishes what is staged, so the second write sees the first.
- */
-export class WriteBatch {
-  private staged: Staged[] = [];
-  constructor(private readonly store: Store) {}
-
-  get size(): number {
-    return this.staged.length;
-  }
-
-  add(meta: WriteMeta, rows: readonly RowInput[], opts: WriteOptions = {}): WriteResult {
-    if (this.staged.some((s) => s.code === meta.code)) this.commit();
-    const { result, staged } = this.store.stageEntity(meta, rows, opts);
-    if (staged) this.staged.push(staged);
-    return result;
-  }
-
-  commit(): void {
-    const staged = this.staged;
-    this.staged = [];
-    try {
-      this.store.publishStaged(staged);
-    } catch (err) {
-      for (const s of staged) rmSync(s.tmp, { force: true });
-      throw err;
-    }
-  }
-
-  /**
-   * commit() with the temp files fsynced concurrently on libuv's thread pool: the device can then
-   * flush many files at once instead of one fsync round trip after another.
-   */
-  async commitAsync(): Promise<void> {
-    const staged = this.staged;
-    this.staged = [];
-    try {
-      await Promise.all(staged.map((s) => fsyncFileAsync(s.tmp)));
-      this.store.publishStaged(staged, { synced: true });
-    } catch (err) {
-      for (const s of staged) rmSync(s.tmp, { force: true });
-      throw err;
-    }
-  }
-
-  /** Drops staged files that were not committed (safe to call after commit). */
-  abort(): void {
-    for (const s of this.staged) rmSync(s.tmp, { force: true });
-    this.staged = [];
-  }
-}
-
-async function fsyncFileAsync(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 function mergeAdjustments(old: readonly Adjustment[], added: readonly Adjustment[]): Adjustment[] {
   const byDate = new Map(old.map((a) => [a.exDate, a]));
   for (const a of added) byDate.set(a.exDate, { exDate: a.exDate, kind: a.kind, factor: a.factor });
@@ -457,48 +359,6 @@ function mergeAdjustments(old: readonly Adjustment[], added: readonly Adjustment
 
 export function openStore(dataDir: string, opts: { readonly?: boolean } = {}): Store {
   return new Store(dataDir, opts);
-}
-
-/** Reads one entity file read-only; adjusted `prices` by default, `raw_prices` with raw: true. */
-export function readEntity(
-  dataDir: string,
-  code: string,
-  opts: { from?: string; to?: string; raw?: boolean } = {},
-): PriceRow[] {
-  const path = entityPath(dataDir, code);
-  if (!existsSync(path)) throw new StoreError(`unknown entity ${code}`, 'unknown_entity');
-  const db = openEntityReadonly(path);
-  try {
-    const table = opts.raw ? 'raw_prices' : 'prices';
-    return db
-      .prepare(
-        `SELECT date, open, high, low, close, volume FROM ${table} WHERE date >= ? AND date <= ? ORDER BY date`,
-      )
-      .all(opts.from ?? '0000-00-00', opts.to ?? '9999-99-99') as PriceRow[];
-  } finally {
-    db.close();
-  }
-}
-
-/** Catalog rows of a DATA_DIR, opened read-only; an absent catalog is an empty store. */
-export function listCatalog(dataDir: string): CatalogEntry[] {
-  if (!existsSync(catalogPath(dataDir))) return [];
-  const db = openCatalog(catalogPath(dataDir), true);
-  try {
-    return listEntries(db);
-  } finally {
-    db.close();
-  }
-}
-
-export function dataVersion(dataDir: string): string | null {
-  if (!existsSync(catalogPath(dataDir))) return null;
-  const db = openCatalog(catalogPath(dataDir), true);
-  try {
-    return readDataVersion(db);
-  } finally {
-    db.close();
-  }
 }
 
 /** One-shot write: opens the store, writes one entity, closes. */
