@@ -1,5 +1,6 @@
 /** What a user may do now, computed only from the subscriptions table (never from a client redirect). */
 import type { PlanId } from '@resemble/contracts';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/db.js';
 import type { Plan } from './plans.js';
 
@@ -17,8 +18,13 @@ export interface SubscriptionRow {
   provider_updated_at: number;
 }
 
+// Prepared once per database: this runs on every search and compiling SQL each time showed in profiles.
+const bySubscriber = new WeakMap<Db, Statement<[string], SubscriptionRow>>();
+
 export function subscriptionOf(db: Db, userId: string): SubscriptionRow | undefined {
-  return db.prepare('SELECT * FROM subscriptions WHERE user_id = ?').get(userId) as SubscriptionRow | undefined;
+  let stmt = bySubscriber.get(db);
+  if (!stmt) bySubscriber.set(db, (stmt = db.prepare<[string], SubscriptionRow>('SELECT * FROM subscriptions WHERE user_id = ?')));
+  return stmt.get(userId);
 }
 
 /** Paid access runs to the end of the paid period; past_due keeps it while the provider retries. */

@@ -9,34 +9,42 @@ export const nextUtcMidnight = (now: number) => {
 };
 
 export class UsageService {
+  private readonly read;
+  private readonly bump;
+  // Built once: better-sqlite3 transaction wrappers are cheap to call but not free to create per request.
+  private readonly consumeTx;
+
   constructor(
     private readonly db: Db,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.read = db.prepare<[string, string], { searches: number }>('SELECT searches FROM usage WHERE user_id = ? AND day = ?');
+    this.bump = db.prepare('INSERT INTO usage (user_id, day, searches) VALUES (?, ?, 1) ON CONFLICT(user_id, day) DO UPDATE SET searches = searches + 1');
+    this.consumeTx = db.transaction((userId: string, quota: number | null, day: string) => this.consumeTxImpl(userId, quota, day));
+  }
 
   searchesToday(userId: string): number {
-    const row = this.db.prepare('SELECT searches FROM usage WHERE user_id = ? AND day = ?').get(userId, utcDay(this.now())) as { searches: number } | undefined;
-    return row?.searches ?? 0;
+    return this.read.get(userId, utcDay(this.now()))?.searches ?? 0;
   }
 
   /** Takes one search from today's quota or throws 429; null quota means unlimited (still counted). */
   consume(userId: string, quota: number | null): string {
     const day = utcDay(this.now());
-    this.db.transaction(() => {
-      const used = this.searchesToday(userId);
-      if (quota !== null && used >= quota) {
-        throw new AppError(429, 'quota_exceeded', `the free plan allows ${quota} searches a day; upgrade to Pro for more`, {
-          resetsAt: nextUtcMidnight(this.now()),
-          upgradeUrl: '/pricing',
-          quota,
-          used,
-        });
-      }
-      this.db
-        .prepare('INSERT INTO usage (user_id, day, searches) VALUES (?, ?, 1) ON CONFLICT(user_id, day) DO UPDATE SET searches = searches + 1')
-        .run(userId, day);
-    })();
+    this.consumeTx(userId, quota, day);
     return day;
+  }
+
+  private consumeTxImpl(userId: string, quota: number | null, day: string): void {
+    const used = this.read.get(userId, day)?.searches ?? 0;
+    if (quota !== null && used >= quota) {
+      throw new AppError(429, 'quota_exceeded', `the free plan allows ${quota} searches a day; upgrade to Pro for more`, {
+        resetsAt: nextUtcMidnight(this.now()),
+        upgradeUrl: '/pricing',
+        quota,
+        used,
+      });
+    }
+    this.bump.run(userId, day);
   }
 
   /** Gives a search back when the upstream failed, so an outage does not eat the user's quota. */

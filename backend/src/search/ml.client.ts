@@ -62,6 +62,18 @@ export class MlClient {
     return this.call('POST', '/v1/predict', body, requestId);
   }
 
+  /**
+   * The proxy routes pass ml-service's JSON through as text: parsing and re-serialising a response that
+   * must reach the client unchanged would only cost CPU on the hottest path.
+   */
+  similarText(body: SimilarRequest, requestId?: string): Promise<string> {
+    return this.call('POST', '/v1/similar', body, requestId, { raw: true }) as Promise<string>;
+  }
+
+  predictText(body: PredictRequest, requestId?: string): Promise<string> {
+    return this.call('POST', '/v1/predict', body, requestId, { raw: true }) as Promise<string>;
+  }
+
   async entities(q: string, limit: number, requestId?: string): Promise<{ entities: EntitySummary[] }> {
     return entitiesResponseSchema.parse(await this.call('GET', '/v1/entities', undefined, requestId, { params: { q, limit } }));
   }
@@ -76,10 +88,17 @@ export class MlClient {
     url: string,
     data: unknown,
     requestId: string | undefined,
-    opts: { params?: Record<string, unknown>; acceptUnavailable?: boolean } = {},
+    opts: { params?: Record<string, unknown>; acceptUnavailable?: boolean; raw?: boolean } = {},
   ): Promise<unknown> {
     const attempt = async () => {
-      const res = await this.http.request({ method, url, data, params: opts.params, headers: requestId ? { 'x-request-id': requestId } : {} });
+      const res = await this.http.request({
+        method,
+        url,
+        data,
+        params: opts.params,
+        headers: requestId ? { 'x-request-id': requestId } : {},
+        ...(opts.raw ? { responseType: 'text' as const, transformResponse: [(d: unknown) => d] } : {}),
+      });
       if (res.status >= 500 && !(opts.acceptUnavailable && res.status === 503)) {
         throw new MlUnavailable(`ml-service answered ${res.status}`);
       }
@@ -95,7 +114,7 @@ export class MlClient {
       }
       throw err;
     }
-    if (res.status >= 400) throw passThrough(res.status, res.data);
+    if (res.status >= 400) throw passThrough(res.status, opts.raw ? parseOrUndefined(res.data) : res.data);
     return res.data;
   }
 
@@ -113,6 +132,14 @@ export class MlClient {
 }
 
 class MlUnavailable extends Error {}
+
+function parseOrUndefined(text: unknown): unknown {
+  try {
+    return JSON.parse(String(text));
+  } catch {
+    return undefined;
+  }
+}
 
 /** ml-service's 4xx answers are about the caller's request, so they go back with their code and message. */
 function passThrough(status: number, body: unknown): AppError {

@@ -35,17 +35,17 @@ export function searchRoutes(ctx: AppContext): Router {
 
   r.post('/similar', auth, perUser, async (req, res) => {
     const body = parse(similarRequestSchema, req.body, 'body');
-    res.json(await search.similar(ctx, req.auth!.userId, body, rid(req)));
+    res.type('application/json').send(await search.similar(ctx, req.auth!.userId, body, rid(req)));
   });
 
   r.post('/predict', auth, perUser, async (req, res) => {
     const body = parse(predictRequestSchema, req.body, 'body');
-    res.json(await search.predict(ctx, req.auth!.userId, body, rid(req)));
+    res.type('application/json').send(await search.predict(ctx, req.auth!.userId, body, rid(req)));
   });
 
   r.post('/export/similar.csv', auth, requireFeature(ctx, 'csvExport'), perUser, async (req, res) => {
     const body = parse(similarRequestSchema, req.body, 'body');
-    const csv = similarToCsv(await search.similar(ctx, req.auth!.userId, body, rid(req)));
+    const csv = similarToCsv(JSON.parse(await search.similar(ctx, req.auth!.userId, body, rid(req))));
     res.type('text/csv').attachment('resemble-similar.csv').send(csv);
   });
 
