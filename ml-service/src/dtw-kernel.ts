@@ -3,6 +3,8 @@
  * (Rakthanmanon et al., "Searching and mining trillions of time series subsequences under DTW", KDD
  * 2012): LB_Kim (first and last points), LB_Keogh of the window against the query's envelope, LB_Keogh of
  * the query against the window's envelope, then DTW abandoned early with the cumulative LB_Keogh bound.
+ * LB_Kim and LB_Keogh run first on the fly from prefix-sum statistics (stage A), so most windows are
+ * rejected without being normalised.
  *
  * Distances are sqrt of the sum of squared point differences along the best path in the band.
  */
@@ -11,6 +13,7 @@ import { normalizeWindow } from './window-distance.js';
 
 // Bounds are compared with a hair of slack so rounding in a bound never rejects a window it should not.
 const SLACK = 1 + 1e-9;
+const U = 2.3e-16; // a little above the unit roundoff 2^-52
 
 export interface DtwQuery {
   qn: Float64Array;
@@ -102,24 +105,57 @@ export function makeDtwScanner(data: MarketArrays, q: DtwQuery) {
   const cb = new Float64Array(L + 1);
   const prev = new Float64Array(L);
   const cur = new Float64Array(L);
-  const closes = data.closes;
+  const { closes, sum1, sum2, offsets, center, spread } = data;
+  const invL = 1 / L;
+  const sqrtL = Math.sqrt(L);
 
   return function scanRange(
-    _e: number,
+    e: number,
     lo: number,
     hi: number,
     tau2: number,
     keep: (t: number, d2: number) => void,
   ) {
     const limit = tau2 * SLACK;
+    // Stage A bounds each window from its prefix-sum mean and std without normalising it; rounding in
+    // those sums is covered by a proven per-window slack (as in ed-kernel.ts), so only exact bounds prune.
+    const n = offsets[e + 1]! - offsets[e]!;
+    const M = spread[e]!;
+    const c = center[e]!;
+    const eP = 2 * n * n * U * M + U;
+    const eP2 = 2 * n * n * U * M * M + U;
+    const eMu = eP * invL + 2 * U * (Math.abs(c) + M);
+    const eVar = eP2 * invL + 2 * M * eMu + eMu * eMu + 4 * U * M * M;
+    const varFloor = 4 * eVar;
+    const tau = Math.sqrt(tau2) * SLACK;
+    const finite = tau2 !== Infinity;
     let exact = 0;
     for (let t = lo; t < hi; t++) {
+      if (finite) {
+        const base = t + e;
+        const muc = (sum1[base + L]! - sum1[base]!) * invL;
+        const v = (sum2[base + L]! - sum2[base]!) * invL - muc * muc;
+        if (v > varFloor) {
+          const ib = 1 / Math.sqrt(v);
+          // |w'_j - w_j| <= dW for every j: mean error, plus |x - mu| <= 2M times sigma's relative error.
+          const dW = (eMu + 2.4 * M * eVar * ib * ib) * ib;
+          const lim = tau + sqrtL * dW;
+          const lim2 = lim * lim;
+          let d = qn[0]! - (closes[t]! - c - muc) * ib;
+          let kim = d * d;
+          d = qn[L - 1]! - (closes[t + L - 1]! - c - muc) * ib;
+          kim += d * d;
+          if (kim > lim2) continue;
+          let keogh = 0;
+          for (let j = 0; j < L && keogh <= lim2; j++) {
+            const x = (closes[t + j]! - c - muc) * ib;
+            const o = x > qU[j]! ? x - qU[j]! : x < qL[j]! ? qL[j]! - x : 0;
+            keogh += o * o;
+          }
+          if (keogh > lim2) continue;
+        }
+      }
       if (!normalizeWindow(closes, t, L, 'z', w)) continue;
-      let d = qn[0]! - w[0]!;
-      let kim = d * d;
-      d = qn[L - 1]! - w[L - 1]!;
-      kim += d * d;
-      if (kim > limit) continue;
       let keogh = 0;
       for (let j = 0; j < L && keogh <= limit; j++) {
         const v = w[j]!;

@@ -198,5 +198,12 @@ describe('fast similarity search equals the brute-force twin', () => {
     } finally {
       rmSync(sdir, { recursive: true, force: true });
     }
+    // Real prices: the prefix-sum stage of the DTW cascade on realistic magnitudes.
+    const e = realEntities[6]!;
+    check(
+      full({ query: { code: e.code, start: e.dates[400]!, end: e.dates[423]! }, metric: 'dtw', topK: 15 }),
+      {},
+      'real',
+    );
   });
 });
