@@ -43,6 +43,48 @@ export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
+/**
+ * Extra (writer-private) meta key: a digest of the raw rows, so a write of exactly the stored rows
+ * (re-importing a file) is recognised from the meta table alone, without reading every row.
+ */
+export const RAW_DIGEST_KEY = 'raw_digest';
+
+/** sha256 over the dates and the float64 bytes of (open, high, low, close, volume) of every row. */
+export function rawDigest(rows: readonly (RowInput | RowTuple)[]): string {
+  const nums = new Float64Array(rows.length * 5);
+  const dates: string[] = new Array(rows.length);
+  for (let i = 0, o = 0; i < rows.length; i++, o += 5) {
+    const r = rows[i];
+    if (Array.isArray(r)) {
+      dates[i] = r[0];
+      nums[o] = r[1];
+      nums[o + 1] = r[2];
+      nums[o + 2] = r[3];
+      nums[o + 3] = r[4];
+      nums[o + 4] = r[5];
+    } else {
+      dates[i] = r.date;
+      nums[o] = r.open;
+      nums[o + 1] = r.high;
+      nums[o + 2] = r.low;
+      nums[o + 3] = r.close;
+      nums[o + 4] = r.volume;
+    }
+  }
+  return createHash('sha256').update(dates.join(',')).update(new Uint8Array(nums.buffer)).digest('hex');
+}
+
+/** The `meta` table of an entity file (cheap: no price rows are read). */
+export function readEntityMetaTable(path: string): Record<string, string> {
+  const db = openEntityReadonly(path);
+  try {
+    const rows = db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[];
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  } finally {
+    db.close();
+  }
+}
+
 /** Rows per multi-row INSERT: binding one statement per 100 rows halves the per-row overhead. */
 const ROWS_PER_INSERT = 100;
 
@@ -109,6 +151,7 @@ export function buildEntityFile(tmpPath: string, content: EntityBuild): void {
         updated_at: m.updated_at,
       };
       for (const key of ENTITY_META_KEYS) insertMeta.run(key, values[key]);
+      insertMeta.run(RAW_DIGEST_KEY, rawDigest(content.raw));
       insertRows(db, insertRaw, content.raw);
       for (const a of content.adjustments) insertAdj.run(a.exDate, a.kind, a.factor, m.updated_at);
       rebuildAdjusted(db);

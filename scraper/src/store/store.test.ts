@@ -92,6 +92,31 @@ describe('store writes', () => {
     store.close();
   });
 
+  it('recognises a write of exactly the stored rows from the digest, and nothing less exact', () => {
+    const dir = newDir();
+    const store = openStore(dir);
+    const rows = makeRows(50, 12);
+    store.writeEntity({ code: 'DIG' }, rows);
+    const same = store.writeEntity({ code: 'DIG' }, [...rows].reverse(), { mode: 'replace' });
+    expect(same).toMatchObject({ changed: false, rowsUnchanged: 50, rowCount: 50 });
+    const tiny = rows.map((r) => ({ ...r }));
+    tiny[7].close = tiny[7].close + Number.EPSILON * tiny[7].close; // one ulp or so
+    expect(tiny[7].close).not.toBe(rows[7].close);
+    expect(store.writeEntity({ code: 'DIG' }, tiny)).toMatchObject({
+      changed: true,
+      rowsUpdated: 1,
+      rowsUnchanged: 49,
+    });
+    expect(readEntity(dir, 'DIG')[7].close).toBe(tiny[7].close);
+    // A file without the digest (older writer) takes the row-by-row path to the same answer.
+    const db = new Database(entityPath(dir, 'DIG'));
+    db.prepare("DELETE FROM meta WHERE key = 'raw_digest'").run();
+    db.close();
+    store.reconcile({ full: true });
+    expect(store.writeEntity({ code: 'DIG' }, tiny)).toMatchObject({ changed: false, rowsUnchanged: 50 });
+    store.close();
+  });
+
   it('merges by date by default and replaces the whole history in replace mode', () => {
     const dir = newDir();
     const store = openStore(dir);

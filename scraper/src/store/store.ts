@@ -25,7 +25,10 @@ import {
   buildEntityFile,
   fsyncPath,
   publishFiles,
+  rawDigest,
+  RAW_DIGEST_KEY,
   readEntityContent,
+  readEntityMetaTable,
   sha256File,
   summarizeEntityFile,
   tempPathFor,
@@ -181,7 +184,12 @@ export class Store {
     }
     const { good, rejected } = validateRows(rows, now);
     const path = entityPath(this.dataDir, meta.code);
-    const old = existsSync(path) ? readEntityContent(path) : null;
+    const exists = existsSync(path);
+    if (exists && good.length > 0 && !opts.adjustments?.length) {
+      const unchanged = this.unchangedByDigest(path, meta, good);
+      if (unchanged) return { result: { ...unchanged, rowsUnchanged: good.length, rejected }, staged: null };
+    }
+    const old = exists ? readEntityContent(path) : null;
 
     const newMeta = {
       code: meta.code,
@@ -262,6 +270,32 @@ export class Store {
       sha256: sha,
     };
     return { result: result(true, sha), staged: { code: meta.code, tmp, path, entry: catalogEntry } };
+  }
+
+  /**
+   * Fast no-op check: when the valid rows are exactly the stored raw rows (same digest) and the meta
+   * would not change, the write changes nothing in either mode, and no row has to be read.
+   */
+  private unchangedByDigest(path: string, meta: WriteMeta, good: readonly RowInput[]): WriteResult | null {
+    const stored = readEntityMetaTable(path);
+    if (!stored[RAW_DIGEST_KEY]) return null;
+    if (meta.name !== undefined && meta.name !== stored.name) return null;
+    if (meta.market !== undefined && meta.market !== stored.market) return null;
+    if (meta.currency !== undefined && meta.currency !== stored.currency) return null;
+    const entry = this.getCatalogEntry(meta.code);
+    if (!entry || entry.row_count !== good.length) return null;
+    if (rawDigest(good) !== stored[RAW_DIGEST_KEY]) return null;
+    return {
+      code: meta.code,
+      changed: false,
+      rowsAdded: 0,
+      rowsUpdated: 0,
+      rowsRemoved: 0,
+      rowsUnchanged: good.length,
+      rejected: [],
+      rowCount: entry.row_count,
+      sha256: entry.sha256,
+    };
   }
 
   /** @internal */
