@@ -63,11 +63,14 @@ export async function runImportBench(file = DEFAULT_FILE): Promise<{ rowsPerSeco
           `~${Math.round(first.rowsRead / bound).toLocaleString('en-US')} rows/s expected on an idle machine (estimate)`,
       );
     }
+    const cpuAgain0 = process.cpuUsage();
     const again = await importFile(file, { dataDir, market: 'US', currency: 'USD', logger, progress: false });
+    const cpuAgain = process.cpuUsage(cpuAgain0);
     console.log(
       `re-import (no-op) in ${(again.durationMs / 1000).toFixed(2)} s: ` +
         `${Math.round(again.rowsRead / (again.durationMs / 1000)).toLocaleString('en-US')} rows/s; ` +
-        `entities changed ${again.entitiesChanged}, data version unchanged: ${again.dataVersionAfter === first.dataVersionAfter}`,
+        `entities changed ${again.entitiesChanged}, data version unchanged: ${again.dataVersionAfter === first.dataVersionAfter}; ` +
+        `process CPU ${((cpuAgain.user + cpuAgain.system) / 1e6).toFixed(2)} s`,
     );
     return { rowsPerSecond };
   } finally {
