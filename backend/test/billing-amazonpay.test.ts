@@ -162,6 +162,37 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     }
   });
 
+  it('a charge still settling stays pending; the IPN (re-fetched) completes the renewal once', async () => {
+    const c = await registered(app);
+    const { done } = await payWithAmazon(c);
+    const end1 = done.body.subscription.currentPeriodEnd as string;
+    now = Date.parse(end1) + 1000;
+    try {
+      stand.nextCharges.push('Pending');
+      await app.ctx.billing.renewDue();
+      await relogin(c);
+      let view = await subOf(c);
+      expect(view.subscription.currentPeriodEnd).toBe(end1);
+      expect(view.payments[0].status).toBe('pending');
+      const userId = (await c.get('/api/v1/me')).body.id;
+      const chargeId = (app.ctx.db.prepare("SELECT provider_ref FROM payments WHERE user_id = ? AND status = 'pending'").get(userId) as { provider_ref: string }).provider_ref;
+      // Before Amazon settles, an IPN changes nothing; afterwards it completes the period exactly once.
+      expect((await ipn({ ObjectType: 'CHARGE', ObjectId: chargeId, NotificationType: 'STATE_CHANGE' })).body.result).toBe('applied');
+      expect((await subOf(c)).payments[0].status).toBe('pending');
+      stand.charges.get(chargeId)!.state = 'Captured';
+      expect((await ipn({ ObjectType: 'CHARGE', ObjectId: chargeId, NotificationType: 'STATE_CHANGE' })).body.result).toBe('applied');
+      await ipn({ ObjectType: 'CHARGE', ObjectId: chargeId, NotificationType: 'STATE_CHANGE' });
+      view = await subOf(c);
+      expect(view.payments[0].status).toBe('succeeded');
+      expect(view.subscription.currentPeriodEnd > end1).toBe(true);
+      const end2 = view.subscription.currentPeriodEnd;
+      await app.ctx.billing.renewDue();
+      expect((await subOf(c)).subscription.currentPeriodEnd).toBe(end2);
+    } finally {
+      now = Date.now();
+    }
+  });
+
   it('HardDeclined sends the user to fix payment', async () => {
     const c = await registered(app);
     const { done } = await payWithAmazon(c);

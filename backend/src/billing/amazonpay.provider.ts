@@ -149,7 +149,7 @@ export class AmazonPayProvider implements PaymentProvider {
     return renewed;
   }
 
-  async renewOne(sub: SubscriptionRow): Promise<'renewed' | 'soft_declined' | 'hard_declined'> {
+  async renewOne(sub: SubscriptionRow): Promise<'renewed' | 'pending' | 'soft_declined' | 'hard_declined'> {
     const periodStart = sub.current_period_end;
     const prefix = `amazonpay:${sub.id}:${periodStart}:`;
     const softFails = (this.db.prepare("SELECT COUNT(*) AS n FROM payments WHERE idempotency_key LIKE ? AND failure_reason = 'SoftDeclined'").get(`${prefix}%`) as { n: number }).n;
@@ -179,15 +179,20 @@ export class AmazonPayProvider implements PaymentProvider {
     return this.applyCharge(sub, key, periodStart, charge, softFails);
   }
 
-  private applyCharge(sub: SubscriptionRow, key: string, periodStart: string, charge: ChargeData, softFails: number): 'renewed' | 'soft_declined' | 'hard_declined' {
+  private applyCharge(sub: SubscriptionRow, key: string, periodStart: string, charge: ChargeData, softFails: number): 'renewed' | 'pending' | 'soft_declined' | 'hard_declined' {
     const state = charge.statusDetails?.state;
     const reason = charge.statusDetails?.reasonCode ?? null;
     const nowIso = this.iso();
     return this.db.transaction(() => {
-      if (state === 'Captured' || state === 'Authorized' || state === 'CaptureInitiated') {
+      if (state === 'Captured' || state === 'Authorized') {
         this.db.prepare("UPDATE payments SET status = 'succeeded', provider_ref = ? WHERE idempotency_key = ?").run(charge.chargeId ?? null, key);
         this.extend(sub.id, periodStart);
         return 'renewed' as const;
+      }
+      if (state === 'CaptureInitiated' || state === 'AuthorizationInitiated') {
+        // Amazon settles later and says so by IPN (re-fetched there); a re-run reuses the same key meanwhile.
+        this.db.prepare('UPDATE payments SET provider_ref = ? WHERE idempotency_key = ?').run(charge.chargeId ?? null, key);
+        return 'pending' as const;
       }
       const soft = reason === 'SoftDeclined' && softFails + 1 < MAX_SOFT_RETRIES;
       this.db.prepare("UPDATE payments SET status = 'failed', provider_ref = ?, failure_reason = ? WHERE idempotency_key = ?").run(charge.chargeId ?? null, soft ? 'SoftDeclined' : (reason ?? 'HardDeclined'), key);

@@ -16,7 +16,7 @@ import { canonical, type SnsMessage } from '../../src/billing/sns-verify.js';
 export function selfSigned(cn: string): { key: string; cert: string } {
   const dir = mkdtempSync(join(tmpdir(), 'resemble-cert-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', `/CN=${cn}`, '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '400', '-subj', `/CN=${cn}`, '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
     return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -28,7 +28,7 @@ export function merchantKeys(): { privateKey: string; publicKey: string } {
   return { privateKey, publicKey };
 }
 
-type ChargeOutcome = 'Captured' | 'SoftDeclined' | 'HardDeclined';
+type ChargeOutcome = 'Captured' | 'Pending' | 'SoftDeclined' | 'HardDeclined';
 
 export interface AmazonPayStandIn {
   host: string;
@@ -107,7 +107,8 @@ export async function startAmazonPayStandIn(): Promise<AmazonPayStandIn> {
     if (state.permissions.get(cp)?.state !== 'Chargeable') return err(res, 422, 'InvalidChargePermissionStatus');
     const outcome = state.nextCharges.shift() ?? 'Captured';
     const chargeId = `${cp}-C${++n}`;
-    const charge = { chargeId, chargePermissionId: cp, state: outcome === 'Captured' ? 'Captured' : 'Declined', reasonCode: outcome === 'Captured' ? null : outcome };
+    const chargeState = outcome === 'Captured' ? 'Captured' : outcome === 'Pending' ? 'CaptureInitiated' : 'Declined';
+    const charge = { chargeId, chargePermissionId: cp, state: chargeState, reasonCode: chargeState === 'Declined' ? outcome : null };
     state.charges.set(chargeId, charge);
     byKey.set(key, chargeId);
     res.status(201).json({ chargeId, chargePermissionId: cp, statusDetails: { state: charge.state, reasonCode: charge.reasonCode } });
