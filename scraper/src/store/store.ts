@@ -168,7 +168,7 @@ export class Store {
     return new WriteBatch(this);
   }
 
-  /** @internal Validates, diffs against the stored file and, when something changed, builds + fsyncs a temp file. */
+  /** @internal Validates, diffs against the stored file and, when something changed, builds and hashes a temp file (fsynced at commit). */
   stageEntity(
     meta: WriteMeta,
     rows: readonly RowInput[],
