@@ -2,7 +2,7 @@ import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
 import { startStripeStandIn, stripeSubscription, type StripeStandIn } from './support/stripe-stand-in.js';
-import { registered, startApp, type Client, type TestApp } from './support/harness.js';
+import { PASSWORD, registered, startApp, type Client, type TestApp } from './support/harness.js';
 
 const SECRET = 'whsec_test_secret_for_resemble';
 const day = 86400;
@@ -139,6 +139,14 @@ describe('Stripe billing (real SDK against a local stand-in)', () => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ plan: 'pro', subscription: { cancelAtPeriodEnd: true } });
     expect(stand.subscriptions.get('sub_cancel')!.cancel_at_period_end).toBe(true);
+  });
+
+  it('deleting the account cancels the Stripe subscription', async () => {
+    const c = await registered(app);
+    await subscribed(c, 'sub_delete');
+    const r = await c.del('/api/v1/me', { password: PASSWORD });
+    expect(r.status).toBe(200);
+    expect(stand.subscriptions.get('sub_delete')!.status).toBe('canceled');
   });
 
   it('answers 502 when Stripe cannot be reached for a re-fetch, and a retry applies it', async () => {
