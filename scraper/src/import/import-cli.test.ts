@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listCatalog } from '../store/index.js';
@@ -51,6 +51,17 @@ describe('the import CLI', () => {
         join(d, 'y.csv')
       ),
       /missing required column\(s\) date, open, high, low, close, volume/,
+    ],
+    [
+      'a truncated gzip file',
+      (d: string) => (
+        writeFileSync(
+          join(d, 't.csv.gz'),
+          readFileSync(join(FIXTURES, 'sp500-subset.csv.gz')).subarray(0, 30000),
+        ),
+        join(d, 't.csv.gz')
+      ),
+      /cannot read .*unexpected end of file/,
     ],
     [
       'a zip that is not a workbook',
