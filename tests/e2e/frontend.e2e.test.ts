@@ -210,7 +210,15 @@ describe('frontend end to end', () => {
     await waitForText(en.pricing.title);
     await waitForText('JPY');
     await shot('16-en-pricing');
+    await page.goto(`${base}/en/forgot`, { waitUntil: 'networkidle0' });
+    await fillForm({ email });
+    await byText('button', en.auth.forgotButton).click();
+    await waitForText(en.auth.forgotSent);
     await page.goto(`${base}/en/login`, { waitUntil: 'networkidle0' });
+    await fillForm({ email, password: 'wrong password 123' });
+    await byText('button', en.auth.loginButton).click();
+    await page.waitForSelector('.alert.error', { timeout: 30_000 });
+    await shot('17-en-login-error');
     await fillForm({ email, password });
     await byText('button', en.auth.loginButton).click();
     await page.waitForFunction(() => location.pathname === '/en/app', { timeout: 30_000 });
@@ -219,7 +227,7 @@ describe('frontend end to end', () => {
     await runSearch(en);
     await page.waitForSelector('.matches figure svg', { timeout: 60_000 });
     await waitForText(en.results.forecastTitle);
-    await shot('17-en-results');
+    await shot('18-en-results');
     if (appDb) {
       // Operator pages: promote this user with backend's CLI, then log in again for a fresh role.
       const { runToEnd, tsxBin } = await import('../../scripts/processes.js');
@@ -239,7 +247,11 @@ describe('frontend end to end', () => {
     await waitForText(en.account.title);
     await waitForText(en.billing.statuses.active);
     await waitForText(en.account.payments);
-    await shot('18-en-account-pro');
+    await shot('20-en-account-pro');
+    const newPassword = 'another horse battery';
+    await fillForm({ currentPassword: password, newPassword, confirmNew: newPassword });
+    await byText('button', en.account.changePassword).click();
+    await waitForText(en.account.passwordChanged);
   });
 
   it('raised no browser errors (CSP, hydration, scripts)', () => {
