@@ -4,9 +4,11 @@
 # `--include-workspace-root` install to take tsx + esbuild from), copies in what the runtime stage copies,
 # and starts the service from that tree alone. Native better-sqlite3 is taken from this checkout's build
 # (same Node ABI) instead of compiling it again.
-#   data-image/scripts/image-tree-check.sh ml-service|backend|scraper
+# For the frontend it replays the build stage (sources first, full install, nuxt build) and serves the
+# copied .output alone.
+#   data-image/scripts/image-tree-check.sh ml-service|backend|scraper|frontend
 set -euo pipefail
-ws="${1:?usage: $0 ml-service|backend|scraper}"
+ws="${1:?usage: $0 ml-service|backend|scraper|frontend}"
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
 pid=""
@@ -20,9 +22,32 @@ skeleton() {
     mkdir -p "$1/$w" && cp "$repo/$w/package.json" "$1/$w/"
   done
 }
+export PUPPETEER_SKIP_DOWNLOAD=1 NUXT_TELEMETRY_DISABLED=1
+
+if [ "$ws" = frontend ]; then
+  skeleton "$work/build"
+  cp "$repo/tsconfig.base.json" "$work/build/"
+  (cd "$repo" && tar cf - --exclude=node_modules --exclude=.nuxt --exclude=.output --exclude=test \
+    --exclude=bench --exclude='*.test.ts' --exclude=vitest.config.ts contracts frontend) | tar xf - -C "$work/build"
+  (cd "$work/build" && npm install -w @resemble/frontend --include-workspace-root --no-audit --no-fund --loglevel=error)
+  (cd "$work/build" && npm run build -w @resemble/frontend >/dev/null)
+  mkdir -p "$work/rt" && cp -a "$work/build/frontend/.output" "$work/rt/"
+  rm -rf "$work/build"   # the runtime stage has nothing but .output
+  port=$(( 20000 + RANDOM % 20000 ))
+  (cd "$work/rt" && NODE_ENV=production NITRO_HOST=127.0.0.1 NITRO_PORT=$port NUXT_BACKEND_URL=http://127.0.0.1:9 \
+    exec node .output/server/index.mjs > "$work/log" 2>&1) &
+  pid=$!; url="http://127.0.0.1:$port/"
+  for _ in $(seq 1 60); do
+    if node -e "fetch('$url').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"; then
+      echo "frontend: OK, $url answered 200 from .output alone"; exit 0
+    fi
+    sleep 1
+  done
+  cat "$work/log" >&2; echo "frontend: no answer from $url" >&2; exit 1
+fi
+
 skeleton "$work/deps"
 skeleton "$work/tsx"
-export PUPPETEER_SKIP_DOWNLOAD=1
 (cd "$work/deps" && npm install --omit=dev -w "@resemble/$ws" --ignore-scripts --no-audit --no-fund --loglevel=error)
 (cd "$work/tsx" && npm install -w "@resemble/$ws" --include-workspace-root --ignore-scripts --no-audit --no-fund --loglevel=error)
 
