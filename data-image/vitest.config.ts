@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     name: 'data-image',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts', '*.test.ts', 'e2e/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    testTimeout: 120_000,
+    hookTimeout: 240_000,
   },
 });

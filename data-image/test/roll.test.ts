@@ -149,5 +149,5 @@ describe('rolling a data image into a running ml-service', () => {
     expect(requests).toBeGreaterThan(10);
     expect(failures).toBe(0);
     expect(readFileSync(join(volume, 'history'), 'utf8').trim().split('\n')).toHaveLength(2);
-  });
+  }, 240_000);
 });
