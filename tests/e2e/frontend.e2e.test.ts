@@ -137,6 +137,9 @@ describe('frontend end to end', () => {
     const chartWidth = await page.$eval('.host', (e) => e.getBoundingClientRect().width);
     expect(bandWidth / chartWidth).toBeGreaterThan(0.15);
     expect(bandWidth / chartWidth).toBeLessThan(0.35);
+    // Free plan: DTW and brain.js are visible but disabled with a Pro hint.
+    expect(await page.$eval('select[name="metric"] option[value="dtw"]', (o) => (o as HTMLOptionElement).disabled)).toBe(true);
+    expect(await page.$eval('select[name="model"] option[value="brainjs"]', (o) => (o as HTMLOptionElement).disabled)).toBe(true);
     await shot('05-ja-drag-selected');
     await runSearch(ja);
     await page.waitForSelector('.matches figure svg', { timeout: 60_000 });
@@ -171,9 +174,13 @@ describe('frontend end to end', () => {
     await page.waitForSelector('.host canvas', { visible: true, timeout: 30_000 });
     await page.waitForFunction(() => document.querySelector('.header-plan, .badge.pro') !== null, { timeout: 15_000 });
     await dragOnChart(0.3, 0.55);
+    // Pro unlocks DTW and more matches; the free plan showed them disabled.
+    expect(await page.$eval('select[name="metric"] option[value="dtw"]', (o) => (o as HTMLOptionElement).disabled)).toBe(false);
+    await page.select('select[name="metric"]', 'dtw');
     await runSearch(ja);
     await page.waitForSelector('.matches figure svg', { timeout: 60_000 });
     expect(await page.$('.quota')).toBeNull();
+    expect((await page.$$('.matches figure')).length).toBe(20);
     await shot('11-ja-pro-results');
   });
 
