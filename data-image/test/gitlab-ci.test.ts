@@ -147,7 +147,9 @@ describe('.gitlab-ci.yml', () => {
       /skopeo copy .*"oci:out\/data\.oci:\$DATA_TAG" "docker:\/\/\$DATA_IMAGE:\$DATA_TAG"/,
     );
     expect(ci['data-roll'].script!.flat().join('\n')).toMatch(/roll-data\.sh \$DATA_TAG/);
-    expect(ci['data-retention'].script!.flat().join('\n')).toMatch(/npm run prune -w data-image -- .*--keep .*--protect "latest,\$DATA_TAG"/);
+    expect(ci['data-retention'].script!.flat().join('\n')).toMatch(
+      /npm run prune -w data-image -- .*--keep .*--protect "latest,\$DATA_TAG"/,
+    );
     // DATA_TAG is data-build's dotenv: every job using it must need data-build.
     for (const job of ['data-publish', 'data-roll', 'data-retention']) {
       expect((ci[job] as { needs?: string[] }).needs, job).toContain('data-build');
