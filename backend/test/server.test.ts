@@ -34,11 +34,11 @@ describe('server.ts', () => {
         address = /"address":"([\d.]+:\d+)"/.exec(p.output())?.[1] ?? '';
         await new Promise((r) => setTimeout(r, 100));
       }
-      expect(address).not.toBe('');
+      expect(address, p.output()).not.toBe('');
       const health = await (await fetch(`http://${address}/api/v1/health`)).json();
       expect(health).toMatchObject({ status: 'ok', ml: 'down' });
       p.child.kill('SIGTERM');
-      expect(await p.exited).toBe(0);
+      expect(await p.exited, p.output()).toBe(0);
       expect(p.output()).toMatch(/"msg":"bye"/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
