@@ -10,7 +10,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Only nginx's binary is needed (tests check the proxy config with it): keep Debian from starting a
+  # system nginx on port 80 while installing, then put the policy back as it was.
+  policy=/usr/sbin/policy-rc.d
+  made_policy=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod +x "$policy" && made_policy=1
+  fi
+  status=0
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null || status=$?
+  [ -n "$made_policy" ] && $SUDO rm -f "$policy"
+  [ "$status" -eq 0 ] || { echo "setup: apt-get install failed ($status)" >&2; exit "$status"; }
 fi
 export NUXT_TELEMETRY_DISABLED=1 PUPPETEER_SKIP_DOWNLOAD=1
 stamp=node_modules/.resemble-installed
