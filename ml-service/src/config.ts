@@ -20,6 +20,8 @@ const envSchema = z.object({
    * delete); "off" disables it.
    */
   ML_CACHE_DIR: z.string().min(1).default(resolve(tmpdir(), 'resemble-ml-cache')),
+  /** A search running longer is stopped and answered 504 (0 = no limit; only with search workers). */
+  ML_SEARCH_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
   /** Search worker threads (0 = search on the main thread). */
   ML_SEARCH_WORKERS: z.coerce.number().int().min(0).max(64).default(2),
 });

@@ -3,6 +3,7 @@
  * shares memory instead of copying; workers exchange pruning thresholds through a shared TauBoard.
  */
 import type { Worker } from 'node:worker_threads';
+import { AppError } from './errors.js';
 import type { MarketArrays } from './market-data.js';
 import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
 import type { SearchReply, SearchTask } from './search.worker.js';
@@ -13,6 +14,8 @@ import { startTsWorker } from './ts-worker.js';
 
 interface Slot {
   worker: Worker;
+  /** Resolves once the worker has loaded its code (tsx compiles it first: seconds on a busy machine). */
+  ready: Promise<void>;
   pending: Map<number, { resolve: (r: ScanResult) => void; reject: (e: Error) => void }>;
 }
 
@@ -21,16 +24,23 @@ export class SearchPool {
   private nextId = 1;
   private closed = false;
 
-  constructor(readonly size: number) {
+  /**
+   * @param timeoutMs a search still running after this long is stopped (its workers are replaced) and
+   *   answered with 504, so one huge DTW scan cannot hold the pool for everyone; 0 = no limit.
+   */
+  constructor(
+    readonly size: number,
+    readonly timeoutMs = 0,
+  ) {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
 
   private spawn(): Slot {
-    const slot: Slot = {
-      worker: startTsWorker(new URL('./search.worker.ts', import.meta.url)),
-      pending: new Map(),
-    };
+    const worker = startTsWorker(new URL('./search.worker.ts', import.meta.url));
+    let markReady = () => {};
+    const slot: Slot = { worker, ready: new Promise((r) => (markReady = r)), pending: new Map() };
     slot.worker.on('message', (m: SearchReply) => {
+      if ('ready' in m) return markReady();
       const p = slot.pending.get(m.id);
       if (!p) return;
       slot.pending.delete(m.id);
@@ -38,6 +48,7 @@ export class SearchPool {
       else p.reject(new Error(`search worker failed: ${m.message}`));
     });
     const fail = (err: Error) => {
+      markReady();
       for (const p of slot.pending.values()) p.reject(err);
       slot.pending.clear();
       if (this.closed) return;
@@ -71,18 +82,62 @@ export class SearchPool {
         flatRuns,
         flatOffsets,
       };
-      return Promise.all(
-        this.slots.map(
-          (slot, shard) =>
-            new Promise<ScanResult>((resolve, reject) => {
-              const id = this.nextId++;
-              slot.pending.set(id, { resolve, reject });
-              const task: SearchTask = { id, arrays: shared, spec, plan, tau, shard, shards: this.size };
-              slot.worker.postMessage(task);
-            }),
-        ),
+      const used = [...this.slots];
+      // The time limit starts once the workers are up, so a freshly respawned pool is not timed out.
+      return Promise.all(used.map((slot) => slot.ready)).then(() =>
+        this.dispatch(used, shared, spec, plan, tau),
       );
     };
+  }
+
+  private dispatch(
+    used: Slot[],
+    shared: MarketArrays,
+    spec: ScanSpec,
+    plan: Plan,
+    tau: SharedArrayBuffer,
+  ): Promise<ScanResult[]> {
+    const all = Promise.all(
+      used.map(
+        (slot, shard) =>
+          new Promise<ScanResult>((resolve, reject) => {
+            if (!this.slots.includes(slot)) {
+              reject(
+                new AppError(503, 'search_restarting', 'a search worker was restarting; retry the request'),
+              );
+              return;
+            }
+            const id = this.nextId++;
+            slot.pending.set(id, { resolve, reject });
+            const task: SearchTask = { id, arrays: shared, spec, plan, tau, shard, shards: used.length };
+            slot.worker.postMessage(task);
+          }),
+      ),
+    );
+    if (!this.timeoutMs) return all;
+    return new Promise<ScanResult[]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new AppError(
+            504,
+            'search_timeout',
+            `the search took longer than ${this.timeoutMs} ms and was stopped`,
+          ),
+        );
+        // Searches queued behind it on these workers fail too; the exit handler respawns the workers.
+        for (const slot of used) void slot.worker.terminate();
+      }, this.timeoutMs);
+      all.then(
+        (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
   }
 
   async close(): Promise<void> {

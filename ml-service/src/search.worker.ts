@@ -16,7 +16,7 @@ export interface SearchTask {
 }
 
 export type SearchReply =
-  { id: number; ok: true; result: ScanResult } | { id: number; ok: false; message: string };
+  { ready: true } | { id: number; ok: true; result: ScanResult } | { id: number; ok: false; message: string };
 
 parentPort!.on('message', (task: SearchTask) => {
   let reply: SearchReply;
@@ -32,3 +32,4 @@ parentPort!.on('message', (task: SearchTask) => {
   }
   parentPort!.postMessage(reply);
 });
+parentPort!.postMessage({ ready: true });

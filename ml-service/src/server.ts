@@ -22,7 +22,7 @@ const log = createLogger(config.LOG_LEVEL);
 const metrics = createMetrics();
 const cacheDir = config.ML_CACHE_DIR === 'off' ? null : config.ML_CACHE_DIR;
 const state = new MarketState(config.DATA_DIR, log, metrics, loadInWorkers(2, cacheDir, log));
-const pool = new SearchPool(config.ML_SEARCH_WORKERS);
+const pool = new SearchPool(config.ML_SEARCH_WORKERS, config.ML_SEARCH_TIMEOUT_MS);
 const registry = createPredictorRegistry({
   getData: () => {
     if (!state.data) throw new Error('market data is not loaded');

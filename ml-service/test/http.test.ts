@@ -48,13 +48,13 @@ interface Running {
 
 async function start(
   dataDir: string,
-  opts: { load?: boolean; token?: string; workers?: number } = {},
+  opts: { load?: boolean; token?: string; workers?: number; timeoutMs?: number } = {},
 ): Promise<Running> {
   const log = pino({ level: 'silent' });
   const metrics = createMetrics();
   const state = new MarketState(dataDir, log, metrics, loadInWorker);
   if (opts.load !== false) await state.reload('test');
-  const pool = new SearchPool(opts.workers ?? 2);
+  const pool = new SearchPool(opts.workers ?? 2, opts.timeoutMs ?? 0);
   const modelsDir = mkdtempSync(join(tmpdir(), 'ml-models-'));
   const registry = createPredictorRegistry({
     getData: () => state.data!,
@@ -294,6 +294,39 @@ describe('ml-service HTTP', () => {
     h = mlHealthSchema.parse(await (await get('/health')).json());
     expect(h.dataVersion).toBe('v2');
     expect(h.lastReloadError).toMatch(/S001 has 950 rows but the catalog says 951/);
+  });
+
+  it('stops a search that runs too long with 504 and keeps serving', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'ml-http-slow-'));
+    writeStore(own, market(8, 6, 3000), 'slow');
+    const slow = await start(own, { workers: 2, timeoutMs: 2000 });
+    const post = (body: unknown) =>
+      fetch(`${slow.url}/v1/similar`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    try {
+      // Full-band DTW of L = 500 over ~15,000 windows: billions of cell updates, far beyond 2 s.
+      const res = await post({
+        query: { series: Array.from(randomWalk(rng(12), 200)) },
+        metric: 'dtw',
+        band: 1,
+        topK: 100,
+      });
+      expect(res.status).toBe(504);
+      expect(errorBodySchema.parse(await res.json()).error.code).toBe('search_timeout');
+      // The stopped workers are replaced: a small search succeeds again once they are up.
+      let status = 0;
+      for (let i = 0; i < 40 && status !== 200; i++) {
+        status = (await post({ query: { series: [1, 2, 3, 2, 4, 5, 4, 6] }, mode: 'now' })).status;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(status).toBe(200);
+    } finally {
+      await slow.close();
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 
   it('answers 503 while loading, and health says loading', async () => {
