@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
-import { startApp, type TestApp } from './support/harness.js';
+import { AlertScanner } from '../src/patterns/alert-scanner.js';
+import { registered, startApp, type TestApp } from './support/harness.js';
 
 /** Just enough SMTP (RFC 5321 happy path) to receive what nodemailer sends. */
 async function startSmtp(): Promise<{ port: number; messages: string[]; close(): Promise<void> }> {
@@ -67,5 +68,21 @@ describe('mail', () => {
     expect(all).toMatch(/To: mail@example\.com/);
     expect(all).toMatch(/https:\/\/resemble\.example\/verify-email\?token=/);
     expect(all).toMatch(/https:\/\/resemble\.example\/reset-password\?token=/);
+  });
+
+  it('emails an alert when a saved pattern matches after a data refresh', async () => {
+    const c = await registered(app, 'alerts@example.com');
+    const co = await c.post('/api/v1/billing/checkout', { plan: 'pro', provider: 'sandbox' });
+    await c.post('/api/v1/billing/sandbox/complete', { session: new URL(co.body.redirectUrl, 'http://x').searchParams.get('session'), outcome: 'success' });
+    const query = { query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' }, topK: 5, horizon: 10 };
+    expect((await c.post('/api/v1/patterns', { name: 'my breakout', request: query, threshold: 1000 })).status).toBe(201);
+    const before = smtp.messages.length;
+    ml.setDataVersion('v-mail');
+    expect((await new AlertScanner(app.ctx).tick())?.fired).toBe(1);
+    const deadline = Date.now() + 5000;
+    while (smtp.messages.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const mail = smtp.messages.slice(before).join('\n');
+    expect(mail).toMatch(/To: alerts@example\.com/);
+    expect(mail).toMatch(/Resemble alert: my breakout/);
   });
 });

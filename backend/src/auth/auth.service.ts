@@ -42,7 +42,7 @@ export async function register(ctx: AppContext, email: string, password: string)
     // Signing up again with the right password is just a login; anything else gets the same generic
     // refusal whether or not the address is known, and the owner hears about the attempt.
     if (await ctx.hasher.verify(password, existing.password_hash)) return { user: existing, session: await ctx.sessions.issue(existing.id, existing.role) };
-    await ctx.mailer.send({ to: email, subject: 'Resemble: sign-up attempt', text: 'Someone tried to create a Resemble account with this address. If it was you, log in or reset your password.' });
+    void ctx.mailer.send({ to: email, subject: 'Resemble: sign-up attempt', text: 'Someone tried to create a Resemble account with this address. If it was you, log in or reset your password.' });
     throw new AppError(400, 'registration_failed', 'could not create an account with these details; if you already have one, log in or reset your password');
   }
   const hash = await ctx.hasher.hash(password);
@@ -89,7 +89,8 @@ export async function forgotPassword(ctx: AppContext, email: string): Promise<vo
   if (!user) return;
   const token = createOneTimeToken(ctx, user.id, 'reset', RESET_TTL_MS);
   const link = `${ctx.config.PUBLIC_URL}/reset-password?token=${token}`;
-  await ctx.mailer.send({ to: user.email, subject: 'Resemble: reset your password', text: `Reset your password within an hour: ${link}`, link });
+  // Not awaited: waiting on SMTP only for known addresses would reveal them by response time.
+  void ctx.mailer.send({ to: user.email, subject: 'Resemble: reset your password', text: `Reset your password within an hour: ${link}`, link });
 }
 
 export async function resetPassword(ctx: AppContext, token: string, newPassword: string): Promise<void> {
