@@ -116,6 +116,15 @@ describe('accounts and sessions', () => {
     expect((await c.post('/api/v1/auth/logout')).status).toBe(200);
   });
 
+  it('lets a browser with stale session cookies but no CSRF header log in again', async () => {
+    const c = await registered(app, 'stale@example.com');
+    c.cookies.delete('csrf_token');
+    c.csrf = false;
+    expect((await c.post('/api/v1/auth/logout')).status).toBe(403);
+    const r = await c.post('/api/v1/auth/login', { email: 'stale@example.com', password: PASSWORD });
+    expect(r.status).toBe(200);
+  });
+
   it('changes the password and signs out other sessions', async () => {
     const a = await registered(app, 'change@example.com');
     const b = app.client();

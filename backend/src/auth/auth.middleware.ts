@@ -8,6 +8,8 @@ import { sha256 } from './sessions.js';
 
 export const API_TOKEN_PREFIX = 'rsm_';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Authorised by what the body carries (password, emailed token), not by cookies, so CSRF cannot ride on them. */
+const CREDENTIAL_ROUTES = new Set(['/auth/login', '/auth/register', '/auth/forgot', '/auth/reset', '/auth/verify']);
 
 /** Resolves who is calling (Bearer API token or access cookie) without rejecting; requireAuth decides. */
 export function authenticate(ctx: AppContext): RequestHandler {
@@ -44,7 +46,7 @@ export function authenticate(ctx: AppContext): RequestHandler {
  * attaches an Authorization header on its own, so a forged cross-site request cannot carry one.
  */
 export const csrfProtect: RequestHandler = (req, _res, next) => {
-  if (SAFE_METHODS.has(req.method) || req.auth?.via === 'token') return next();
+  if (SAFE_METHODS.has(req.method) || req.auth?.via === 'token' || CREDENTIAL_ROUTES.has(req.path)) return next();
   const hasSessionCookie = Boolean(req.cookies?.access_token || req.cookies?.refresh_token);
   if (!hasSessionCookie) return next();
   const cookie = String(req.cookies?.csrf_token ?? '');
