@@ -2,12 +2,31 @@ import { randomUUID } from 'node:crypto';
 
 // The browser only ever talks to this origin; /api/** is forwarded verbatim to backend so cookies,
 // CSRF and SSE work without CORS. Hop-by-hop headers are left to h3's proxy.
-export default defineEventHandler((event) => {
+export default defineEventHandler(async (event) => {
   const { backendUrl } = useRuntimeConfig(event);
   const requestId = getRequestHeader(event, 'x-request-id') || randomUUID();
   const target = new URL(event.path, backendUrl).toString();
-  return proxyRequest(event, target, {
-    headers: { 'x-request-id': requestId, 'x-forwarded-host': getRequestHost(event) },
-    fetchOptions: { redirect: 'manual' },
-  });
+  // Backend trusts one proxy hop (TRUST_PROXY=1) and takes the right-most X-Forwarded-For entry as the
+  // client, so per-IP rate limits see real visitors rather than this server's loopback address.
+  const peer = event.node.req.socket.remoteAddress ?? '';
+  const prior = getRequestHeader(event, 'x-forwarded-for');
+  try {
+    return await proxyRequest(event, target, {
+      headers: {
+        'x-request-id': requestId,
+        'x-forwarded-for': prior ? `${prior}, ${peer}` : peer,
+        'x-forwarded-host': getRequestHost(event),
+        'x-forwarded-proto': getRequestProtocol(event),
+      },
+      fetchOptions: { redirect: 'manual' },
+    });
+  } catch (err) {
+    // Backend down: answer in the API's own error shape so the UI shows its usual message.
+    if (isError(err) && err.statusCode === 502) {
+      setResponseStatus(event, 502);
+      setResponseHeader(event, 'x-request-id', requestId);
+      return { error: { code: 'backend_unavailable', message: 'The service is temporarily unavailable.' } };
+    }
+    throw err;
+  }
 });
