@@ -111,6 +111,8 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
   app.use(
     pinoHttp({
       logger: log,
+      // Lines logged during a request carry just its reqId; the completion line has the (redacted) request.
+      quietReqLogger: true,
       genReqId: (req, res) => {
         const id = requestId(req);
         res.setHeader('x-request-id', id);
