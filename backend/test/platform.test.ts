@@ -107,6 +107,21 @@ describe('platform', () => {
     expect(() => loadConfig({ APP_DB: ':memory:', AMAZON_PAY_MERCHANT_ID: 'M' })).toThrow(/AMAZON_PAY_PUBLIC_KEY_ID/);
   });
 
+  it('puts the request id on every log line of a request and keeps secrets out', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) });
+    const logged = await startApp({ ML_URL: ml.url, ML_TOKEN: 'ml-secret', LOG_LEVEL: 'info' }, { logger: createLogger('info', sink) });
+    try {
+      const c = logged.client();
+      await c.post('/api/v1/auth/login', { email: 'who@example.com', password: 'my very secret password' }, { 'x-request-id': 'log-trace-42' });
+      const mine = lines.map((l) => JSON.parse(l)).filter((l) => l.reqId === 'log-trace-42' || l.req?.id === 'log-trace-42');
+      expect(mine.length).toBeGreaterThanOrEqual(2);
+      expect(lines.join('')).not.toContain('my very secret password');
+    } finally {
+      await logged.close();
+    }
+  });
+
   it('redacts passwords, tokens, cookies and authorization in logs', () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) });
