@@ -124,6 +124,10 @@ describe('frontend end to end', () => {
     await shot('04-ja-autocomplete');
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.querySelector('.entity .code')?.textContent === 'AAPL');
+    // Keyboard alternative to dragging: type a length (and keep the end date).
+    await page.locator('input.len').fill('40');
+    await page.keyboard.press('Tab');
+    await waitForText(ja.app.bars.replace('{n}', '40'));
   });
 
   it('drag-selects a window and shows matches and the fan chart', async () => {
