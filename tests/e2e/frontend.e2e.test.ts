@@ -263,6 +263,12 @@ describe('frontend end to end', () => {
     await fillForm({ currentPassword: password, newPassword, confirmNew: newPassword });
     await byText('button', en.account.changePassword).click();
     await waitForText(en.account.passwordChanged);
+    // Cancelling keeps Pro until the period ends; the confirm() dialog is accepted like a user would.
+    page.once('dialog', (d) => void d.accept());
+    await byText('button', en.account.cancelPlan).click();
+    await waitForText(en.account.cancelled);
+    await waitForText(en.account.endsOn);
+    await shot('21-en-account-cancelled');
   });
 
   it('raised no browser errors (CSP, hydration, scripts)', () => {
