@@ -62,7 +62,7 @@ async function main(): Promise<void> {
 
   step('starting ml-service (loads the market data into memory)');
   const ml = start(
-    startProcess('ml-service', tsxBin, ['ml-service/src/server.ts'], {
+    startProcess('ml-service', process.execPath, ['--import', 'tsx', 'ml-service/src/server.ts'], {
       ML_HOST: '127.0.0.1',
       ML_PORT: env.ML_PORT,
       DATA_DIR: env.DATA_DIR,
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   );
   step('starting backend');
   const backend = start(
-    startProcess('backend', tsxBin, ['backend/src/server.ts'], {
+    startProcess('backend', process.execPath, ['--import', 'tsx', 'backend/src/server.ts'], {
       HOST: '127.0.0.1',
       PORT: env.BACKEND_PORT,
       ML_URL: mlUrl,

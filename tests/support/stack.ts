@@ -56,7 +56,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
   try {
     const mlPort = await freePort();
-    const ml = startProcess('ml-service', tsxBin, ['ml-service/src/server.ts'], {
+    const ml = startProcess('ml-service', process.execPath, ['--import', 'tsx', 'ml-service/src/server.ts'], {
       ML_HOST: '127.0.0.1',
       ML_PORT: String(mlPort),
       ML_TOKEN: mlToken,
@@ -69,7 +69,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const backendPort = await freePort();
     const frontendPort = opts.withFrontend ? await freePort() : 0;
     const publicUrl = opts.withFrontend ? `http://127.0.0.1:${frontendPort}` : `http://127.0.0.1:${backendPort}`;
-    const backend = startProcess('backend', tsxBin, ['backend/src/server.ts'], {
+    const backend = startProcess('backend', process.execPath, ['--import', 'tsx', 'backend/src/server.ts'], {
       HOST: '127.0.0.1',
       PORT: String(backendPort),
       ML_URL: mlUrl,
