@@ -4,7 +4,8 @@
  * The subscriber's whole journey in headless Debian Chromium against the real stack (ml-service,
  * backend, built frontend on loopback): sign up, search a demo stock, drag-select, read matches and
  * the fan chart, hit the free quota, upgrade through the sandbox, search again, log out — in
- * Japanese — then the key pages in English. Every step leaves a screenshot in artifacts/e2e/.
+ * Japanese — then the key pages in English, an API token used and revoked, and account deletion.
+ * Every step leaves a screenshot in artifacts/e2e/.
  * E2E_FRONTEND_URL runs the same flow against an already running stack instead.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -269,6 +270,38 @@ describe('frontend end to end', () => {
     await waitForText(en.account.cancelled);
     await waitForText(en.account.endsOn);
     await shot('21-en-account-cancelled');
+  });
+
+  it('creates an API token that works as a Bearer token, revokes it, then deletes the account', async () => {
+    const newPassword = 'another horse battery';
+    await page.goto(`${base}/en/app/account`, { waitUntil: 'load' });
+    await waitForText(en.tokens.title);
+    await page.locator(`input[placeholder="${en.tokens.name}"]`).fill('e2e script');
+    await byText('button', en.tokens.create).click();
+    const token = (await (await page.waitForSelector('.alert.success.token code'))!.evaluate((c) => c.textContent ?? '')).trim();
+    expect(token.length).toBeGreaterThan(20);
+    await shot('22-en-api-token');
+    // The token is what a script would use: same origin, no cookies, no CSRF header.
+    // Tokens carry scopes (search, patterns, jobs): account routes need a signed-in session instead.
+    const asScript = (path = '/entities?q=AA') => fetch(`${base}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const ok = await asScript();
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { entities: { code: string }[] }).entities.map((e) => e.code)).toContain('AAPL');
+    expect((await asScript('/me')).status).toBe(403);
+    await byText('button', en.tokens.revoke).click();
+    await page.waitForFunction(() => !document.querySelector('table.data button.link'), { timeout: 30_000 });
+    expect((await asScript()).status).toBe(401);
+
+    await page.locator('input[name="deletePassword"]').fill(newPassword);
+    page.once('dialog', (d) => void d.accept());
+    await byText('button', en.account.deleteButton).click();
+    await page.waitForFunction(() => location.pathname === '/en' || location.pathname === '/en/', { timeout: 30_000 });
+    // The account is gone: its password no longer logs in.
+    await page.goto(`${base}/en/login`, { waitUntil: 'networkidle0' });
+    await fillForm({ email, password: newPassword });
+    await byText('button', en.auth.loginButton).click();
+    await page.waitForSelector('.alert.error', { timeout: 30_000 });
+    await shot('23-en-deleted-login-refused');
   });
 
   it('raised no browser errors (CSP, hydration, scripts)', () => {
