@@ -83,10 +83,13 @@ export async function* csvBatches(
       }
       rest = text.slice(lastNl + 1);
       const batch: unknown[][] = [];
-      const lines = text.slice(0, lastNl).split('\n');
+      const body = text.slice(0, lastNl);
+      // One scan per chunk instead of one per line: chunks without any quote skip the per-line check.
+      const quoted = pendingQuoted !== '' || body.includes('"');
+      const lines = body.split('\n');
       for (let line of lines) {
         if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-        if (pendingQuoted !== '' || line.includes('"')) {
+        if (quoted && (pendingQuoted !== '' || line.includes('"'))) {
           pendingQuoted = pendingQuoted === '' ? line : `${pendingQuoted}\n${line}`;
           if (countQuotes(pendingQuoted) % 2 === 0) {
             batch.push(

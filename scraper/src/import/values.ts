@@ -69,9 +69,45 @@ export function toText(v: unknown): string {
   return v == null ? '' : String(v).trim();
 }
 
+/** Exact powers of ten: every one up to 1e22 is representable as a double. */
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/**
+ * Plain decimals ("-12.345", at most 15 digits) by char-code arithmetic, NaN for anything else.
+ * Same result as `+v`: the digits form an exact integer below 2^53 and 10^k is exact, so one IEEE
+ * division is correctly rounded, like strtod (Clinger's fast path). `+v` was the parser thread's
+ * second-biggest cost.
+ */
+function parsePlainDecimal(v: string): number {
+  const len = v.length;
+  let i = 0;
+  const neg = v.charCodeAt(0) === 45;
+  if (neg) i = 1;
+  let m = 0;
+  let digits = 0;
+  let frac = -1;
+  for (; i < len; i++) {
+    const d = v.charCodeAt(i) - 48;
+    if (d >>> 0 <= 9) {
+      m = m * 10 + d;
+      digits++;
+    } else if (d === -2 && frac === -1) {
+      // '.' (46): digits from here on are fractional.
+      frac = digits;
+    } else {
+      return Number.NaN;
+    }
+  }
+  if (digits === 0 || digits > 15 || frac === 0 || frac === digits) return Number.NaN;
+  const k = frac === -1 ? 0 : digits - frac;
+  return neg ? -m / POW10[k] : m / POW10[k];
+}
+
 /** Hot path for CSV text: plain numbers directly, anything else through toNumber. */
 export function parseNumber(v: unknown): number {
   if (typeof v === 'string' && v !== '') {
+    const p = parsePlainDecimal(v);
+    if (p === p) return p;
     const n = +v;
     if (n === n) return n;
   }
