@@ -41,11 +41,20 @@ export function detectKind(path: string): FileKind {
  * quotes are unbalanced, for fields with embedded newlines). UTF-8 (with or without BOM) or Shift_JIS,
  * as Japanese Excel saves CSV.
  */
-export async function* csvBatches(
+export function csvBatches(path: string, gz: boolean, onBytes: (n: number) => void): AsyncGenerator<RecordBatch> {
+  return csvLineBatches(path, gz, onBytes, false) as AsyncGenerator<RecordBatch>;
+}
+
+/**
+ * Like csvBatches, but with `unsplit` a plain line (no quote) comes as the string itself, so a caller
+ * that scans fields in place does not allocate a string per field; quoted records are still arrays.
+ */
+export async function* csvLineBatches(
   path: string,
   gz: boolean,
   onBytes: (n: number) => void,
-): AsyncGenerator<RecordBatch> {
+  unsplit: boolean,
+): AsyncGenerator<(unknown[] | string)[]> {
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
   file.on('data', (c) => onBytes(c.length));
   const input: Readable = gz ? file.pipe(createGunzip({ chunkSize: 1 << 20 })) : file;
@@ -82,7 +91,7 @@ export async function* csvBatches(
         continue;
       }
       rest = text.slice(lastNl + 1);
-      const batch: unknown[][] = [];
+      const batch: (unknown[] | string)[] = [];
       const body = text.slice(0, lastNl);
       // One scan per chunk instead of one per line: chunks without any quote skip the per-line check.
       const quoted = pendingQuoted !== '' || body.includes('"');
@@ -100,7 +109,7 @@ export async function* csvBatches(
           continue;
         }
         if (line === '') continue;
-        batch.push(line.split(delimiter));
+        batch.push(unsplit && delimiter === ',' ? line : line.split(delimiter));
       }
       if (batch.length > 0) yield batch;
     }

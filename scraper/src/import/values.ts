@@ -73,16 +73,17 @@ export function toText(v: unknown): string {
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 /**
- * Plain decimals ("-12.345", at most 15 digits) by char-code arithmetic, NaN for anything else.
+ * Plain decimals ("-12.345", at most 15 digits) in v[start, end) by char-code arithmetic, NaN for
+ * anything else.
  * Same result as `+v`: the digits form an exact integer below 2^53 and 10^k is exact, so one IEEE
  * division is correctly rounded, like strtod (Clinger's fast path). `+v` was the parser thread's
  * second-biggest cost.
  */
-function parsePlainDecimal(v: string): number {
-  const len = v.length;
-  let i = 0;
-  const neg = v.charCodeAt(0) === 45;
-  if (neg) i = 1;
+export function parsePlainDecimal(v: string, start = 0, end = v.length): number {
+  const len = end;
+  let i = start;
+  const neg = i < len && v.charCodeAt(i) === 45;
+  if (neg) i++;
   let m = 0;
   let digits = 0;
   let frac = -1;
