@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './ml.js';
 export * from './api.js';
 export * from './api-billing.js';
+export * from './seeded-random.js';

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../src/logger.js';
+import { mulberry32 } from '@resemble/contracts';
 
 export const SCRAPER_DIR = resolve(import.meta.dirname, '..');
 export const FIXTURES = join(SCRAPER_DIR, 'fixtures/import');
@@ -14,17 +15,8 @@ export function tempDir(prefix = 'resemble-store-'): { dir: string; cleanup: () 
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Deterministic pseudo-random numbers (mulberry32) for seeded property tests. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (mulberry32, shared from contracts) so fixtures are reproducible from a seed. */
+export const seededRandom = mulberry32;
 
 /** Valid OHLCV rows on consecutive calendar days from `start`. */
 export function makeRows(n: number, seed = 1, start = '2020-01-01') {

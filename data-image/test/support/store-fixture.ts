@@ -2,19 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { CATALOG_DDL, ENTITY_DDL, STORE_SCHEMA_VERSION, type RunReport } from '@resemble/contracts';
+import { CATALOG_DDL, ENTITY_DDL, mulberry32, STORE_SCHEMA_VERSION, type RunReport } from '@resemble/contracts';
 
-/** Small deterministic PRNG (mulberry32) so fixtures are the same on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (mulberry32, shared from contracts) so fixtures are reproducible from a seed. */
+export const rng = mulberry32;
 
 function tradingDays(start: string, n: number): string[] {
   const out: string[] = [];

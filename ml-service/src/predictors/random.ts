@@ -1,14 +1,4 @@
-/** mulberry32: a tiny seeded PRNG so sampling in training and backtests is reproducible from a seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '@resemble/contracts';
 
 /** Fisher-Yates shuffle in place with the given generator. */
 export function shuffleInPlace<T>(items: T[], random: () => number): T[] {

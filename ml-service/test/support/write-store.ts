@@ -109,17 +109,8 @@ export function businessDays(start: string, n: number): string[] {
   return out;
 }
 
-/** Deterministic PRNG (mulberry32) so fixtures and the bench are reproducible from a seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (mulberry32, shared from contracts) so fixtures are reproducible from a seed. */
+export { mulberry32 as rng } from '@resemble/contracts';
 
 /** A geometric random walk of n closes starting near 100. */
 export function randomWalk(random: () => number, n: number, vol = 0.02): Float64Array {
