@@ -1,16 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import type { PriceRow } from '@resemble/contracts';
 
 /** One trading day as the fixture site publishes it. */
-export interface SiteRow {
-  date: string;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-}
+export type SiteRow = PriceRow;
 
 export const FIXTURE_PRICES = resolve(import.meta.dirname, '../fixtures/scrape/prices.csv.gz');
 

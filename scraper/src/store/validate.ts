@@ -2,16 +2,10 @@
  * Row validation for the store. Mirrors contracts' priceRowSchema/isoDateSchema with plain code because
  * it runs once per row on imports of millions of rows, where zod would dominate the profile.
  */
+import type { PriceRow } from '@resemble/contracts';
 
 /** A row as callers hand it to the store, before validation. Numbers may be NaN (unparseable cells). */
-export interface RowInput {
-  date: string;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-}
+export type RowInput = PriceRow;
 
 export type RejectReason =
   | 'invalid_date'
