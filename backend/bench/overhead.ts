@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readdirSync, readFileSync } from 'node:fs';
-import { freePort, startProcess, stopProcess, tsxBin, waitForHealthy } from '../../scripts/processes.js';
+import { freePort, startProcess, stopProcess, waitForHealthy } from '../../scripts/processes.js';
 import { proSession } from './http.js';
 
-/** utime + stime in ms of a process and its descendants (tsx runs the server in a child node). */
+/** utime + stime in ms of a process and its descendants (in case a loader runs the server in a child). */
 function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   let ms = (Number(fields[11]) + Number(fields[12])) * 10;
@@ -46,7 +46,10 @@ export async function backendOverhead(
   await new Promise<void>((ok) => ml.listen(0, '127.0.0.1', () => ok()));
   const dir = mkdtempSync(join(tmpdir(), 'resemble-overhead-'));
   const port = await freePort();
-  const backend = startProcess('backend (overhead)', tsxBin, ['backend/src/server.ts'], {
+  // Started like scripts/start.ts does; BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+  // go to this backend's node only, which is how its profile is taken.
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const backend = startProcess('backend (overhead)', process.execPath, [...flags, '--import', 'tsx', 'backend/src/server.ts'], {
     ...env,
     HOST: '127.0.0.1',
     PORT: String(port),

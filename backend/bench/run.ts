@@ -4,6 +4,9 @@
  * 50 connections for BENCH_SECONDS (default 30), every request a different random stock and window so
  * no cache can answer it; then the same query repeated; then login throughput (hashing is bounded by
  * HASH_CONCURRENCY). Targets: >= 300 req/s, p99 <= 250 ms, 0 errors. Prints the figures.
+ *
+ * BENCH_SCENARIO=overhead runs only "backend alone (instant ml stand-in)" against a synthetic answer of
+ * the same shape and size, without the demo import or ml-service: a quick loop while tuning backend.
  */
 import autocannon from 'autocannon';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,9 +15,11 @@ import { join, resolve } from 'node:path';
 import { importFixture, startStack } from '../../tests/support/stack.js';
 import { call, proSession } from './http.js';
 import { backendOverhead } from './overhead.js';
+import { syntheticCalendar, syntheticSimilar } from './synthetic.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const SCENARIO = process.env.BENCH_SCENARIO ?? 'all';
 const demo = resolve(import.meta.dirname, '../../scraper/demo/sandp500-5yr/prices.csv.gz');
 
 function report(name: string, r: autocannon.Result): void {
@@ -25,12 +30,39 @@ function report(name: string, r: autocannon.Result): void {
   );
 }
 
+const benchEnv = { RATE_LIMIT_IP_PER_MIN: '10000000', RATE_LIMIT_USER_PER_MIN: '10000000', LOGIN_MAX_PER_IP: '10000000', LOGIN_MAX_PER_ACCOUNT: '10000000', LOG_LEVEL: 'warn' };
+
+/** Random /similar bodies over the given stocks and calendar, seeded so every scenario sends the same sequence. */
+function bodies(codes: string[], dates: string[]) {
+  let seed = 42;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const next = () => {
+    const L = 20 + Math.floor(rand() * 100);
+    const start = Math.floor(rand() * (dates.length - L - 1));
+    return JSON.stringify({ query: { code: codes[Math.floor(rand() * codes.length)], start: dates[start], end: dates[start + L - 1] }, topK: 10, horizon: 20 });
+  };
+  return { next, reset: () => (seed = 42) };
+}
+
+function reportOverhead(overhead: Awaited<ReturnType<typeof backendOverhead>>): void {
+  report('backend alone (instant ml stand-in)', overhead.result);
+  console.log(`backend CPU per /similar request (auth, quota write, proxy, JSON): ${overhead.cpuMsPerRequest.toFixed(2)} ms -> ~${Math.round(1000 / overhead.cpuMsPerRequest)} req/s per free core`);
+}
+
+async function overheadOnly(): Promise<void> {
+  const { codes, dates } = syntheticCalendar();
+  console.log(`backend alone against a synthetic ml answer; ${CONNECTIONS} connections x ${SECONDS}s`);
+  reportOverhead(await backendOverhead(syntheticSimilar(dates, codes), bodies(codes, dates).next, SECONDS, CONNECTIONS, benchEnv));
+}
+
 async function main(): Promise<void> {
+  if (SCENARIO === 'overhead') return overheadOnly();
+  if (SCENARIO !== 'all') throw new Error(`BENCH_SCENARIO must be "all" or "overhead", not "${SCENARIO}"`);
   const work = mkdtempSync(join(tmpdir(), 'resemble-bench-'));
   const dataDir = join(work, 'data');
   console.log(`importing demo data (${demo}) ...`);
   await importFixture(dataDir, demo);
-  const env = { RATE_LIMIT_IP_PER_MIN: '10000000', RATE_LIMIT_USER_PER_MIN: '10000000', LOGIN_MAX_PER_IP: '10000000', LOGIN_MAX_PER_ACCOUNT: '10000000', LOG_LEVEL: 'warn' };
+  const env = benchEnv;
   const stack = await startStack({ dataDir, env });
   let stopped = false;
   try {
@@ -44,13 +76,8 @@ async function main(): Promise<void> {
     const codes = ents.filter((e) => e.firstDate <= '2013-02-11' && e.lastDate >= '2018-02-01').map((e) => e.code);
     const dates = ((await call(base, `/api/v1/entities/${codes[0]}/prices`, undefined, s)).body.rows as { date: string }[]).map((r) => r.date);
     console.log(`stack up: ${ents.length} entities listed, ${codes.length} with full history, ${dates.length} trading days; ${CONNECTIONS} connections x ${SECONDS}s`);
-    let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const randomBody = () => {
-      const L = 20 + Math.floor(rand() * 100);
-      const start = Math.floor(rand() * (dates.length - L - 1));
-      return JSON.stringify({ query: { code: codes[Math.floor(rand() * codes.length)], start: dates[start], end: dates[start + L - 1] }, topK: 10, horizon: 20 });
-    };
+    const gen = bodies(codes, dates);
+    const randomBody = gen.next;
     const headers = { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf };
     // A pause between phases lets requests still queued in ml-service drain, so phases do not overlap.
     const run = async (opts: autocannon.Options) => {
@@ -65,7 +92,7 @@ async function main(): Promise<void> {
       requests: [{ method: 'POST', headers, setupRequest: (req) => ({ ...req, body: randomBody() }) }],
     });
     // The same kind of load straight at ml-service, to separate backend's own overhead.
-    seed = 42;
+    gen.reset();
     const direct = await run({
       url: `${stack.mlUrl}/v1/similar`,
       requests: [{ method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.mlToken}` }, setupRequest: (req) => ({ ...req, body: randomBody() }) }],
@@ -91,8 +118,7 @@ async function main(): Promise<void> {
     report('ml-service direct, random (no backend)', direct);
     report('similar, one repeated query', repeated);
     report('login (scrypt N=2^15, bounded)', login);
-    report('backend alone (instant ml stand-in)', overhead.result);
-    console.log(`backend CPU per /similar request (auth, quota write, proxy, JSON): ${overhead.cpuMsPerRequest.toFixed(2)} ms -> ~${Math.round(1000 / overhead.cpuMsPerRequest)} req/s per free core`);
+    reportOverhead(overhead);
     const ok = random.requests.average >= 300 && random.latency.p99 <= 250 && random.errors + random.non2xx + random.timeouts === 0;
     console.log(`\ntarget (>= 300 req/s, p99 <= 250 ms, 0 errors) on random queries: ${ok ? 'met' : 'NOT met'}`);
   } finally {
