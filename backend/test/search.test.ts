@@ -30,6 +30,8 @@ describe('search proxy, plans and quota', () => {
     const direct = await fetch(`${ml.url}/v1/similar`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...similar(), metric: 'zned', normalize: 'z', mode: 'history' }) });
     expect(r.body).toEqual(await direct.json());
     expect(r.body.matches).toHaveLength(5);
+    expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(Number(r.headers.get('content-length'))).toBe(Buffer.byteLength(r.text));
   });
 
   it('proxies entities, prices and predict; passes 404 from ml-service through', async () => {

@@ -2,8 +2,6 @@
  * The only way backend reaches ml-service: token on every call, request id forwarded, timeouts,
  * retries for idempotent reads, and a circuit breaker so a dead ml-service costs nothing but a 503.
  */
-import axios, { AxiosError, type AxiosInstance } from 'axios';
-import { Agent } from 'node:http';
 import {
   entitySummarySchema,
   mlHealthSchema,
@@ -16,6 +14,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AppError } from '../platform/errors.js';
 import { CircuitBreaker, CircuitOpenError } from './circuit-breaker.js';
+import { KeepAliveHttp, TransportError, type HttpReply } from './ml.http.js';
 
 export interface MlClientOptions {
   baseUrl: string;
@@ -28,20 +27,13 @@ export interface MlClientOptions {
 const entitiesResponseSchema = z.object({ entities: z.array(entitySummarySchema) });
 
 export class MlClient {
-  private readonly http: AxiosInstance;
+  private readonly http: KeepAliveHttp;
   private readonly breaker = new CircuitBreaker(5, 5_000);
   private readonly retries: number;
   private readonly log: Logger;
 
   constructor(opts: MlClientOptions) {
-    this.http = axios.create({
-      baseURL: opts.baseUrl,
-      timeout: opts.timeoutMs,
-      headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
-      httpAgent: new Agent({ keepAlive: true, maxSockets: 64 }),
-      // Statuses are mapped by hand below; axios must not throw on them before we look.
-      validateStatus: () => true,
-    });
+    this.http = new KeepAliveHttp(opts.baseUrl, opts.timeoutMs, opts.token ? { authorization: `Bearer ${opts.token}` } : {});
     this.retries = opts.retries ?? 2;
     this.log = opts.logger.child({ module: 'ml.client' });
   }
@@ -63,15 +55,15 @@ export class MlClient {
   }
 
   /**
-   * The proxy routes pass ml-service's JSON through as text: parsing and re-serialising a response that
-   * must reach the client unchanged would only cost CPU on the hottest path.
+   * The proxy routes pass ml-service's JSON bytes through: decoding, parsing and re-serialising a
+   * response that must reach the client unchanged would only cost CPU on the hottest path.
    */
-  similarText(body: SimilarRequest, requestId?: string): Promise<string> {
-    return this.call('POST', '/v1/similar', body, requestId, { raw: true }) as Promise<string>;
+  similarBytes(body: SimilarRequest, requestId?: string): Promise<Buffer> {
+    return this.call('POST', '/v1/similar', body, requestId, { raw: true }) as Promise<Buffer>;
   }
 
-  predictText(body: PredictRequest, requestId?: string): Promise<string> {
-    return this.call('POST', '/v1/predict', body, requestId, { raw: true }) as Promise<string>;
+  predictBytes(body: PredictRequest, requestId?: string): Promise<Buffer> {
+    return this.call('POST', '/v1/predict', body, requestId, { raw: true }) as Promise<Buffer>;
   }
 
   async entities(q: string, limit: number, requestId?: string): Promise<{ entities: EntitySummary[] }> {
@@ -91,20 +83,13 @@ export class MlClient {
     opts: { params?: Record<string, unknown>; acceptUnavailable?: boolean; raw?: boolean } = {},
   ): Promise<unknown> {
     const attempt = async () => {
-      const res = await this.http.request({
-        method,
-        url,
-        data,
-        params: opts.params,
-        headers: requestId ? { 'x-request-id': requestId } : {},
-        ...(opts.raw ? { responseType: 'text' as const, transformResponse: [(d: unknown) => d] } : {}),
-      });
+      const res = await this.http.request(method, url, { json: data, params: opts.params, headers: requestId ? { 'x-request-id': requestId } : undefined });
       if (res.status >= 500 && !(opts.acceptUnavailable && res.status === 503)) {
         throw new MlUnavailable(`ml-service answered ${res.status}`);
       }
       return res;
     };
-    let res;
+    let res: HttpReply;
     try {
       res = await this.breaker.fire(() => this.withRetries(attempt), (e) => e instanceof MlUnavailable);
     } catch (err) {
@@ -114,8 +99,8 @@ export class MlClient {
       }
       throw err;
     }
-    if (res.status >= 400) throw passThrough(res.status, opts.raw ? parseOrUndefined(res.data) : res.data);
-    return res.data;
+    if (res.status >= 400) throw passThrough(res.status, parseOrUndefined(res.body));
+    return opts.raw ? res.body : parseOrText(res.body);
   }
 
   private async withRetries<T>(fn: () => Promise<T>): Promise<T> {
@@ -123,7 +108,7 @@ export class MlClient {
       try {
         return await fn();
       } catch (err) {
-        const mapped = err instanceof AxiosError ? new MlUnavailable(err.code ?? err.message) : err;
+        const mapped = err instanceof TransportError ? new MlUnavailable(err.code) : err;
         if (!(mapped instanceof MlUnavailable) || i >= this.retries) throw mapped;
         await new Promise((r) => setTimeout(r, 50 * 2 ** i));
       }
@@ -133,11 +118,21 @@ export class MlClient {
 
 class MlUnavailable extends Error {}
 
-function parseOrUndefined(text: unknown): unknown {
+function parseOrUndefined(body: Buffer): unknown {
   try {
-    return JSON.parse(String(text));
+    return JSON.parse(body.toString());
   } catch {
     return undefined;
+  }
+}
+
+/** As axios did by default: JSON when it parses, otherwise the text itself. */
+function parseOrText(body: Buffer): unknown {
+  const text = body.toString();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }
 

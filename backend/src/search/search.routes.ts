@@ -1,4 +1,4 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { entitiesQuerySchema, entityCodeSchema, predictRequestSchema, pricesQuerySchema, similarRequestSchema } from '@resemble/contracts';
 import type { AppContext } from '../context.js';
@@ -7,6 +7,16 @@ import { AppError } from '../platform/errors.js';
 import { parse } from '../platform/validate.js';
 import { similarToCsv } from './csv.js';
 import * as search from './search.service.js';
+
+/**
+ * ml-service's JSON bytes as they came, with the headers res.send gives a JSON string (type, length)
+ * except ETag: hashing every answer costs CPU, and no client can revalidate a POST answer with it.
+ */
+function sendJsonBytes(res: Response, body: Buffer): void {
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-length', body.length);
+  res.end(body);
+}
 
 export function searchRoutes(ctx: AppContext): Router {
   const r = Router();
@@ -35,17 +45,17 @@ export function searchRoutes(ctx: AppContext): Router {
 
   r.post('/similar', auth, perUser, async (req, res) => {
     const body = parse(similarRequestSchema, req.body, 'body');
-    res.type('application/json').send(await search.similar(ctx, req.auth!.userId, body, rid(req)));
+    sendJsonBytes(res, await search.similar(ctx, req.auth!.userId, body, rid(req)));
   });
 
   r.post('/predict', auth, perUser, async (req, res) => {
     const body = parse(predictRequestSchema, req.body, 'body');
-    res.type('application/json').send(await search.predict(ctx, req.auth!.userId, body, rid(req)));
+    sendJsonBytes(res, await search.predict(ctx, req.auth!.userId, body, rid(req)));
   });
 
   r.post('/export/similar.csv', auth, requireFeature(ctx, 'csvExport'), perUser, async (req, res) => {
     const body = parse(similarRequestSchema, req.body, 'body');
-    const csv = similarToCsv(JSON.parse(await search.similar(ctx, req.auth!.userId, body, rid(req))));
+    const csv = similarToCsv(JSON.parse((await search.similar(ctx, req.auth!.userId, body, rid(req))).toString()));
     res.type('text/csv').attachment('resemble-similar.csv').send(csv);
   });
 

@@ -13,21 +13,21 @@ export function assertSimilarAllowed(plan: Plan, req: SimilarRequest): void {
   if (!plan.limits.metrics.includes(req.metric)) throw planLimit(`the ${plan.name} plan does not include the ${req.metric} metric`, { field: 'metric', allowed: plan.limits.metrics });
 }
 
-/** Returns ml-service's JSON text untouched (see MlClient.similarText). */
-export async function similar(ctx: AppContext, userId: string, req: SimilarRequest, requestId: string): Promise<string> {
+/** Returns ml-service's JSON bytes untouched (see MlClient.similarBytes). */
+export async function similar(ctx: AppContext, userId: string, req: SimilarRequest, requestId: string): Promise<Buffer> {
   const { plan } = planOf(ctx.db, ctx.plans, userId, ctx.now());
   assertSimilarAllowed(plan, req);
   const day = ctx.usage.consume(userId, plan.limits.searchesPerDay);
   try {
-    return await ctx.ml.similarText(req, requestId);
+    return await ctx.ml.similarBytes(req, requestId);
   } catch (err) {
     if (err instanceof AppError && (err.status >= 500 || err.status === 400 || err.status === 404)) ctx.usage.refund(userId, day);
     throw err;
   }
 }
 
-export async function predict(ctx: AppContext, userId: string, req: PredictRequest, requestId: string): Promise<string> {
+export async function predict(ctx: AppContext, userId: string, req: PredictRequest, requestId: string): Promise<Buffer> {
   const { plan } = planOf(ctx.db, ctx.plans, userId, ctx.now());
   if (!plan.limits.models.includes(req.model)) throw planLimit(`the ${plan.name} plan does not include the ${req.model} model`, { field: 'model', allowed: plan.limits.models });
-  return ctx.ml.predictText(req, requestId);
+  return ctx.ml.predictBytes(req, requestId);
 }
