@@ -3,7 +3,6 @@ import express, { type Express } from 'express';
 import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
 import { rateLimit } from 'express-rate-limit';
-import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import { healthResponseSchema, type PlansResponse } from '@resemble/contracts';
@@ -12,7 +11,7 @@ import type { AppContext } from './context.js';
 import { openDb } from './db/db.js';
 import { createLogger } from './platform/logger.js';
 import { AppError, errorHandler, notFoundHandler } from './platform/errors.js';
-import { requestId } from './platform/request-id.js';
+import { requestLogger } from './platform/request-log.js';
 import { PasswordHasher } from './auth/password.js';
 import { SessionService } from './auth/sessions.js';
 import { authenticate, csrfProtect } from './auth/auth.middleware.js';
@@ -108,19 +107,8 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY);
   app.set('query parser', 'simple');
-  app.use(
-    pinoHttp({
-      logger: log,
-      // Lines logged during a request carry just its reqId; the completion line has the (redacted) request.
-      quietReqLogger: true,
-      genReqId: (req, res) => {
-        const id = requestId(req);
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
-    }),
-  );
+  // Lines logged during a request carry just its reqId; the completion line has the (redacted) request.
+  app.use(requestLogger(app, log));
   // The API only ever answers JSON, so nothing may load from it or frame it.
   app.use(
     helmet({
