@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../src/db/db.js';
-import { REFRESH_TTL_S, SessionService } from '../src/auth/sessions.js';
+import { ACCESS_TTL_S, REFRESH_TTL_S, SessionService } from '../src/auth/sessions.js';
+import { AccessCache } from '../src/auth/access-cache.js';
 
 const secret = new TextEncoder().encode('s'.repeat(40));
 
@@ -55,5 +56,61 @@ describe('SessionService', () => {
     if (!r1.ok) throw new Error('unreachable');
     expect(await svc.refresh(r1.session.refreshToken, () => 'user')).toEqual({ ok: false, reason: 'unknown' });
     expect(await svc.verifyAccess(r1.session.accessToken)).toBeNull();
+  });
+
+  it('a token verified before still stops at once when its session is revoked, and at its expiry second', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'resemble-sessions-'));
+    let now = Date.UTC(2026, 0, 1, 12, 0, 0, 500);
+    const svc = new SessionService(open(), secret, () => now);
+    const a = await svc.issue('u1', 'user');
+    const b = await svc.issue('u1', 'admin');
+    for (let i = 0; i < 3; i++) expect(await svc.verifyAccess(a.accessToken)).toEqual({ userId: 'u1', role: 'user', sessionId: a.sessionId });
+    expect(await svc.verifyAccess(b.accessToken)).toMatchObject({ role: 'admin' });
+    svc.revokeFamily(a.sessionId);
+    expect(await svc.verifyAccess(a.accessToken)).toBeNull();
+    svc.revokeAllForUser('u1');
+    expect(await svc.verifyAccess(b.accessToken)).toBeNull();
+
+    const c = await svc.issue('u1', 'user');
+    expect(await svc.verifyAccess(c.accessToken)).not.toBeNull();
+    // exp = iat + TTL in whole seconds; jose refuses from that second on, and so does the cache.
+    const expMs = (Math.floor(now / 1000) + ACCESS_TTL_S) * 1000;
+    now = expMs - 1;
+    expect(await svc.verifyAccess(c.accessToken)).not.toBeNull();
+    now = expMs;
+    expect(await svc.verifyAccess(c.accessToken)).toBeNull();
+    now = expMs - 1;
+    expect(await svc.verifyAccess(c.accessToken)).not.toBeNull();
+  });
+
+  it('a tampered copy of a verified token is refused', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'resemble-sessions-'));
+    const svc = new SessionService(open(), secret);
+    const s = await svc.issue('u1', 'user');
+    expect(await svc.verifyAccess(s.accessToken)).not.toBeNull();
+    const [h, p, sig] = s.accessToken.split('.');
+    const forged = JSON.parse(Buffer.from(p, 'base64url').toString());
+    forged.role = 'admin';
+    expect(await svc.verifyAccess([h, Buffer.from(JSON.stringify(forged)).toString('base64url'), sig].join('.'))).toBeNull();
+    expect(await svc.verifyAccess(`${s.accessToken}x`)).toBeNull();
+  });
+});
+
+describe('AccessCache', () => {
+  const claims = (n: number) => ({ userId: `u${n}`, role: 'user' as const, sessionId: `s${n}` });
+
+  it('stays within its bound: expired entries go first, then the oldest', () => {
+    const cache = new AccessCache(3);
+    cache.set('t1', claims(1), 100, 0);
+    cache.set('t2', claims(2), 200, 0);
+    cache.set('t3', claims(3), 300, 0);
+    cache.set('t4', claims(4), 400, 150_000);
+    expect(cache.size).toBe(3);
+    expect(cache.get('t1', 150_000)).toBeUndefined();
+    expect(cache.get('t2', 150_000)).toEqual(claims(2));
+    cache.set('t5', claims(5), 500, 150_000);
+    expect(cache.size).toBe(3);
+    expect(cache.get('t2', 150_000)).toBeUndefined();
+    expect(cache.get('t5', 150_000)).toEqual(claims(5));
   });
 });

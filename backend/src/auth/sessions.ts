@@ -6,6 +6,7 @@
 import { createHash, randomBytes, randomUUID, webcrypto } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Db } from '../db/db.js';
+import { AccessCache } from './access-cache.js';
 
 export const ACCESS_TTL_S = 15 * 60;
 export const REFRESH_TTL_S = 30 * 24 * 3600;
@@ -30,6 +31,9 @@ export const randomToken = (bytes = 32) => randomBytes(bytes).toString('base64ur
 export class SessionService {
   /** session id → expiry (ms). Mirrors revoked_sessions so the hot path never touches SQLite. */
   private readonly revoked = new Map<string, number>();
+
+  /** Tokens already verified: every request of a session carries the same one for up to 15 minutes. */
+  private readonly verified = new AccessCache();
 
   /** Imported once: handing jose raw bytes would re-import the HMAC key on every request. */
   private readonly key: Promise<webcrypto.CryptoKey>;
@@ -56,14 +60,20 @@ export class SessionService {
   }
 
   async verifyAccess(token: string): Promise<AccessClaims | null> {
-    try {
-      const { payload } = await jwtVerify(token, await this.key, { algorithms: ['HS256'], currentDate: new Date(this.now()) });
-      const sessionId = String(payload.sid);
-      if (this.isRevoked(sessionId)) return null;
-      return { userId: String(payload.sub), role: payload.role === 'admin' ? 'admin' : 'user', sessionId };
-    } catch {
-      return null;
+    const now = this.now();
+    let claims = this.verified.get(token, now);
+    if (!claims) {
+      try {
+        const { payload } = await jwtVerify(token, await this.key, { algorithms: ['HS256'], currentDate: new Date(now) });
+        claims = { userId: String(payload.sub), role: payload.role === 'admin' ? 'admin' : 'user', sessionId: String(payload.sid) };
+        // Ours always carry exp and never nbf; anything else is simply verified again next time.
+        if (typeof payload.exp === 'number' && payload.nbf === undefined) this.verified.set(token, claims, payload.exp, now);
+      } catch {
+        return null;
+      }
     }
+    // Checked on every request, cached token or not, so revocation takes effect immediately.
+    return this.isRevoked(claims.sessionId) ? null : claims;
   }
 
   async refresh(refreshToken: string, roleOf: (userId: string) => AccessClaims['role'] | undefined): Promise<RefreshResult> {
