@@ -2,7 +2,6 @@
 import express, { type Express } from 'express';
 import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
-import { rateLimit } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import { healthResponseSchema, type PlansResponse } from '@resemble/contracts';
@@ -12,6 +11,7 @@ import { openDb } from './db/db.js';
 import { createLogger } from './platform/logger.js';
 import { AppError, errorHandler, notFoundHandler } from './platform/errors.js';
 import { requestLogger } from './platform/request-log.js';
+import { windowLimit } from './platform/rate-limit.js';
 import { PasswordHasher } from './auth/password.js';
 import { SessionService } from './auth/sessions.js';
 import { authenticate, csrfProtect } from './auth/auth.middleware.js';
@@ -117,13 +117,11 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
     }),
   );
   app.use(
-    rateLimit({
+    windowLimit({
       windowMs: 60_000,
       limit: config.RATE_LIMIT_IP_PER_MIN,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
       skip: (req) => req.path.startsWith('/api/v1/webhooks/'),
-      handler: (_req, _res, next) => next(new AppError(429, 'rate_limited', 'too many requests from this address; slow down for a minute')),
+      tooMany: () => new AppError(429, 'rate_limited', 'too many requests from this address; slow down for a minute'),
     }),
   );
 

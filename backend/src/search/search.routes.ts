@@ -1,10 +1,10 @@
 import { Router, type RequestHandler, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import { entitiesQuerySchema, entityCodeSchema, predictRequestSchema, pricesQuerySchema, similarRequestSchema } from '@resemble/contracts';
 import type { AppContext } from '../context.js';
 import { requireAuth, requireFeature } from '../auth/auth.middleware.js';
 import { AppError } from '../platform/errors.js';
 import { parse } from '../platform/validate.js';
+import { windowLimit } from '../platform/rate-limit.js';
 import { similarToCsv } from './csv.js';
 import * as search from './search.service.js';
 
@@ -22,13 +22,11 @@ export function searchRoutes(ctx: AppContext): Router {
   const r = Router();
   const auth = requireAuth({ scope: 'search' });
   // Fair use for everyone, keyed by user: Pro is unlimited per day, not per second.
-  const perUser: RequestHandler = rateLimit({
+  const perUser: RequestHandler = windowLimit({
     windowMs: 60_000,
     limit: ctx.config.RATE_LIMIT_USER_PER_MIN,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    keyGenerator: (req) => `user:${req.auth!.userId}`,
-    handler: (_req, _res, next) => next(new AppError(429, 'rate_limited', 'too many requests; slow down for a minute')),
+    key: (req) => `user:${req.auth!.userId}`,
+    tooMany: () => new AppError(429, 'rate_limited', 'too many requests; slow down for a minute'),
   });
   const rid = (req: { id: unknown }) => String(req.id);
 
