@@ -70,6 +70,14 @@ describe('search proxy, plans and quota', () => {
     expect((await c.get('/api/v1/me')).body.usage).toMatchObject({ searchesToday: 5, quota: 5 });
   });
 
+  it('keeps the daily quota exact under concurrent searches', async () => {
+    const c = await registered(app);
+    const statuses = (await Promise.all(Array.from({ length: 12 }, () => c.post('/api/v1/similar', similar())))).map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(7);
+    expect((await c.get('/api/v1/me')).body.usage).toMatchObject({ searchesToday: 5, quota: 5 });
+  });
+
   it('enforces free plan limits with 403 plan_limit', async () => {
     const c = await registered(app);
     const topK = await c.post('/api/v1/similar', similar({ topK: 6 }));

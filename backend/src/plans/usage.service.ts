@@ -20,21 +20,26 @@ export class UsageService {
   ) {
     this.read = db.prepare<[string, string], { searches: number }>('SELECT searches FROM usage WHERE user_id = ? AND day = ?');
     this.bump = db.prepare('INSERT INTO usage (user_id, day, searches) VALUES (?, ?, 1) ON CONFLICT(user_id, day) DO UPDATE SET searches = searches + 1');
-    this.consumeTx = db.transaction((userId: string, quota: number | null, day: string) => this.consumeTxImpl(userId, quota, day));
+    this.consumeTx = db.transaction((userId: string, quota: number | null | (() => number | null), day: string) => this.consumeTxImpl(userId, quota, day));
   }
 
   searchesToday(userId: string): number {
     return this.read.get(userId, utcDay(this.now()))?.searches ?? 0;
   }
 
-  /** Takes one search from today's quota or throws 429; null quota means unlimited (still counted). */
-  consume(userId: string, quota: number | null): string {
+  /**
+   * Takes one search from today's quota or throws 429; null quota means unlimited (still counted).
+   * A function quota runs inside the same transaction, so a caller's plan lookup and checks share one
+   * SQLite transaction with the count: on every search that saves a lock round of its own.
+   */
+  consume(userId: string, quota: number | null | (() => number | null)): string {
     const day = utcDay(this.now());
     this.consumeTx(userId, quota, day);
     return day;
   }
 
-  private consumeTxImpl(userId: string, quota: number | null, day: string): void {
+  private consumeTxImpl(userId: string, quotaOf: number | null | (() => number | null), day: string): void {
+    const quota = typeof quotaOf === 'function' ? quotaOf() : quotaOf;
     const used = this.read.get(userId, day)?.searches ?? 0;
     if (quota !== null && used >= quota) {
       throw new AppError(429, 'quota_exceeded', `the free plan allows ${quota} searches a day; upgrade to Pro for more`, {

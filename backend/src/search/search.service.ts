@@ -15,9 +15,12 @@ export function assertSimilarAllowed(plan: Plan, req: SimilarRequest): void {
 
 /** Returns ml-service's JSON bytes untouched (see MlClient.similarBytes). */
 export async function similar(ctx: AppContext, userId: string, req: SimilarRequest, requestId: string): Promise<Buffer> {
-  const { plan } = planOf(ctx.db, ctx.plans, userId, ctx.now());
-  assertSimilarAllowed(plan, req);
-  const day = ctx.usage.consume(userId, plan.limits.searchesPerDay);
+  // Plan read, plan checks and the quota take in one transaction (see UsageService.consume).
+  const day = ctx.usage.consume(userId, () => {
+    const { plan } = planOf(ctx.db, ctx.plans, userId, ctx.now());
+    assertSimilarAllowed(plan, req);
+    return plan.limits.searchesPerDay;
+  });
   try {
     return await ctx.ml.similarBytes(req, requestId);
   } catch (err) {
