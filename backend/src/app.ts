@@ -132,6 +132,9 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
   v1.use(cookieParser());
   v1.use(authenticate(ctx));
   v1.use(csrfProtect);
+  // Searches first: they are most of the traffic, and no other route shares their paths, so they need
+  // not be matched against every route listed before them.
+  v1.use(searchRoutes(ctx));
 
   const openapi = buildOpenApi();
   v1.get('/openapi.json', (_req, res) => {
@@ -162,7 +165,6 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
   v1.use('/billing', billingRoutes(ctx));
   v1.use('/tokens', tokensRoutes(ctx));
   v1.use('/admin', adminRoutes(ctx));
-  v1.use(searchRoutes(ctx));
   v1.use(jobsRoutes(ctx));
   v1.use(patternsRoutes(ctx));
 

@@ -1,10 +1,10 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { timingSafeEqual } from 'node:crypto';
 import type { AppContext, Scope } from '../context.js';
 import { AppError, unauthenticated } from '../platform/errors.js';
 import { planOf } from '../plans/entitlements.js';
 import type { Feature } from '../plans/plans.js';
-import { sha256 } from './sessions.js';
+import { sha256, type AccessClaims } from './sessions.js';
 
 export const API_TOKEN_PREFIX = 'rsm_';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -18,7 +18,12 @@ export function authenticate(ctx: AppContext): RequestHandler {
      WHERE t.token_hash = ? AND t.revoked_at IS NULL`,
   );
   const touch = ctx.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?');
-  return async (req, _res, next) => {
+  const signIn = (req: Request, claims: AccessClaims | null) => {
+    if (claims) req.auth = { userId: claims.userId, role: claims.role, via: 'cookie', sessionId: claims.sessionId };
+  };
+  // Not async: a session's requests after its first are answered from the verified-token memo without
+  // a promise, and only a token seen for the first time waits for the HMAC check.
+  return (req, _res, next) => {
     const header = req.headers.authorization;
     if (header?.startsWith('Bearer ')) {
       const token = header.slice(7).trim();
@@ -33,11 +38,16 @@ export function authenticate(ctx: AppContext): RequestHandler {
       return next();
     }
     const cookie = req.cookies?.access_token as string | undefined;
-    if (cookie) {
-      const claims = await ctx.sessions.verifyAccess(cookie);
-      if (claims) req.auth = { userId: claims.userId, role: claims.role, via: 'cookie', sessionId: claims.sessionId };
+    if (!cookie) return next();
+    const known = ctx.sessions.knownAccess(cookie);
+    if (known !== undefined) {
+      signIn(req, known);
+      return next();
     }
-    next();
+    return ctx.sessions.verifyAccess(cookie).then((claims) => {
+      signIn(req, claims);
+      next();
+    });
   };
 }
 

@@ -60,19 +60,29 @@ export class SessionService {
   }
 
   async verifyAccess(token: string): Promise<AccessClaims | null> {
+    const known = this.knownAccess(token);
+    if (known !== undefined) return known;
     const now = this.now();
-    let claims = this.verified.get(token, now);
-    if (!claims) {
-      try {
-        const { payload } = await jwtVerify(token, await this.key, { algorithms: ['HS256'], currentDate: new Date(now) });
-        claims = { userId: String(payload.sub), role: payload.role === 'admin' ? 'admin' : 'user', sessionId: String(payload.sid) };
-        // Ours always carry exp and never nbf; anything else is simply verified again next time.
-        if (typeof payload.exp === 'number' && payload.nbf === undefined) this.verified.set(token, claims, payload.exp, now);
-      } catch {
-        return null;
-      }
+    let claims: AccessClaims;
+    try {
+      const { payload } = await jwtVerify(token, await this.key, { algorithms: ['HS256'], currentDate: new Date(now) });
+      claims = { userId: String(payload.sub), role: payload.role === 'admin' ? 'admin' : 'user', sessionId: String(payload.sid) };
+      // Ours always carry exp and never nbf; anything else is simply verified again next time.
+      if (typeof payload.exp === 'number' && payload.nbf === undefined) this.verified.set(token, claims, payload.exp, now);
+    } catch {
+      return null;
     }
-    // Checked on every request, cached token or not, so revocation takes effect immediately.
+    return this.isRevoked(claims.sessionId) ? null : claims;
+  }
+
+  /**
+   * The answer verifyAccess would give, without waiting, for a token verified before and not expired;
+   * undefined when the token still has to be verified. Revocation is checked here on every call, so a
+   * revoked session stops at once.
+   */
+  knownAccess(token: string): AccessClaims | null | undefined {
+    const claims = this.verified.get(token, this.now());
+    if (!claims) return undefined;
     return this.isRevoked(claims.sessionId) ? null : claims;
   }
 
