@@ -14,12 +14,30 @@
 import type { MarketArrays } from './market-data.js';
 import type { Normalization } from './window-distance.js';
 import { windowDistance2 } from './window-distance.js';
+import { prefilterFor, type Prefilter } from './ed-prefilter.js';
 
 const U = 2.3e-16; // a little above the unit roundoff 2^-52
+
+/**
+ * The reported distances are computed directly in floating point (window-distance.ts), which is itself
+ * off from the exact distance by up to REF_K * L^1.5 * U * A / sigma for closes of magnitude A and a
+ * window's std sigma (the mean's rounding, divided by sigma). The bounds are exact-arithmetic bounds, so
+ * they prune only beyond tau + EPS_REF, and only windows whose sigma makes that error smaller than
+ * EPS_REF: otherwise a price far above its moves (1e6 moving by 0.01) could see its own copy pruned.
+ */
+const EPS_REF = 1e-7;
+const REF_K = 4;
+
+/** Smallest sigma^2 for which the direct computation's error is within EPS_REF (entity with max |close| A). */
+function refVarMin(L: number, A: number): number {
+  return ((REF_K * L ** 1.5 * U * A) / EPS_REF) ** 2;
+}
 
 export interface EdQuery {
   qn: Float64Array;
   normalize: Normalization;
+  /** false forces the TypeScript kernel (tests compare both paths). */
+  wasm?: boolean;
 }
 
 /** Precomputed PAA of the normalised query at one resolution. */
@@ -117,11 +135,12 @@ export function makeEdScanner(data: MarketArrays, q: EdQuery) {
     const A16 = sqrtL * (eP / p16.minLen + eMu);
     const eVar = eP2 * invL + 2 * M * eMu + eMu * eMu + 4 * U * M * M;
     const B = 2 * L * eVar; // sqrt(L) * (2 sqrt(L) eVar): the sigma-error term of the slack, times ib^2
-    const varFloor = 4 * eVar;
+    const varFloor0 = 4 * eVar;
     const dotErr = 2 * L * L * U * M;
     const d2Margin = 1e-9 * (sq2 + L);
     let exact = 0;
-    const tau = Math.sqrt(tau2);
+    const tau = Math.sqrt(tau2) + EPS_REF;
+    const vMin = Math.max(varFloor0, refVarMin(L, Math.abs(c) + M));
     if (tau2 === Infinity) {
       // No threshold yet (the first entity of a shard): every window is computed directly.
       for (let t = lo; t < hi; t++) {
@@ -134,7 +153,7 @@ export function makeEdScanner(data: MarketArrays, q: EdQuery) {
     // Above vFast the slack terms A*ib + B*ib^2 are below slackMax, so one per-entity limit serves every
     // window and the hot loop computes no slack at all.
     const slackMax = 1e-7 * (1 + tau);
-    const vFast = Math.max(varFloor, ((2 * A16) / slackMax) ** 2, (2 * B) / slackMax);
+    const vFast = Math.max(vMin, ((2 * A16) / slackMax) ** 2, (2 * B) / slackMax);
     const limFast = (tau + slackMax) * (tau + slackMax) * (1 + 1e-9);
     for (let t = lo; t < hi; t++) {
       const base = t + e; // prefix index of row t inside entity e (each entity has a leading zero)
@@ -142,7 +161,7 @@ export function makeEdScanner(data: MarketArrays, q: EdQuery) {
       const pL = sum1[base + L]!;
       const muc = (pL - p0) * invL;
       const v = (sum2[base + L]! - sum2[base]!) * invL - muc * muc;
-      if (v > varFloor) {
+      if (v > vMin) {
         const ib = 1 / Math.sqrt(v);
         let lim4: number;
         let lim16: number;
@@ -171,7 +190,7 @@ export function makeEdScanner(data: MarketArrays, q: EdQuery) {
         for (let i = 0; i < L; i++) dot += qn[i]! * (closes[t + i]! - c);
         const est = sq2 + L - 2 * (dot - muc * sq) * ib;
         const slackD2 = 6 * L * eVar * ib * ib + dotErr * ib + d2Margin;
-        if (est > tau2 + slackD2) continue;
+        if (est > tau * tau + slackD2) continue;
       }
       exact++;
       const d2 = windowDistance2(closes, t, qn, 'z', tau2, scratch);
@@ -221,5 +240,140 @@ export function makeEdScanner(data: MarketArrays, q: EdQuery) {
     return exact;
   }
 
-  return normalize === 'z' ? scanZ : scanMean;
+  if (normalize !== 'z') return scanMean;
+  const pf = q.wasm === false ? null : prefilterFor(data.wasm);
+  return pf ? makeWasmScanZ(data, qn, pf, scanZ) : scanZ;
+}
+
+/** Sum of |Q_j| over segments, sum l_j Q_j (~0: the query is centred) and sum l_j Q_j^2 of a PAA. */
+function paaSums(p: Paa): { abs: number; delta: number; energy: number; maxLen: number } {
+  let abs = 0;
+  let sum = 0;
+  let energy = 0;
+  let maxLen = 0;
+  for (let j = 0; j < p.means.length; j++) {
+    abs += Math.abs(p.means[j]!);
+    sum += p.lens[j]! * p.means[j]!;
+    energy += p.lens[j]! * p.means[j]! ** 2;
+    maxLen = Math.max(maxLen, p.lens[j]!);
+  }
+  return { abs, delta: sum, energy, maxLen };
+}
+
+type RangeScan = (e: number, lo: number, hi: number, tau2: number, keep: (t: number, d2: number) => void) => number;
+
+/**
+ * The z-normalised scan with the WASM pre-filter (wasm/zscan.ts). Stage 1 bounds two windows at a time
+ * at 8 segments, without sigma: with P and Cw the window's PAA inner product and energy in raw units,
+ * maximising the residual bound (<q, w> <= <Pq, Pw> + |q - Pq| |w - Pw|, |w|^2 = L) over the unknown
+ * sigma gives d^2 >= |q|^2 + L - 2 sqrt(L (max(P, 0)^2 / Cw + Rq^2)). Stage 2 bounds stage 1's survivors
+ * at up to 16 segments with their sigma. Only what both leave gets the exact distance here.
+ *
+ * Both stages add rounding-error bounds against pruning, so no window within the threshold is ever
+ * dropped. Per entity of n rows whose centred closes are at most M in magnitude, U above the unit
+ * roundoff: a compensated prefix sum is its exact value rounded once, so a difference of two is off by at
+ * most eP = 6 U n M (eP2 = 6 U n M^2 for the squares); every further bound follows by first-order
+ * propagation (|g_j| <= l_j M, |mu| <= M, |sw| <= L M), doubled where products of bounds meet.
+ */
+function makeWasmScanZ(data: MarketArrays, qn: Float64Array, pf: Prefilter, fallback: RangeScan): RangeScan {
+  const L = qn.length;
+  const { closes, offsets, spread } = data;
+  const p0 = paa(qn, 4);
+  const p1 = paa(qn, 8);
+  const m2 = Math.min(16, L);
+  const p2 = paa(qn, m2);
+  const s0 = paaSums(p0);
+  const s1 = paaSums(p1);
+  const s2 = paaSums(p2);
+  let q2 = 0;
+  for (let i = 0; i < L; i++) q2 += qn[i]! * qn[i]!;
+  const scratch = new Float64Array(L);
+  // The query's parameters are written into the thread's slot whenever another scanner used it last.
+  const P = new Float64Array(pf.params.length);
+  const bounds = (byte: number, b: Int32Array) => new Int32Array(P.buffer, byte, b.length).set(b);
+  P[0] = 1 / L;
+  P.set(p1.means, 8);
+  P.set(p1.invLens, 16);
+  P[24] = q2 + L;
+  P[25] = Math.sqrt(Math.max(0, q2 - s2.energy) + 1e-12 * L) * (1 + 1e-12);
+  P[30] = L;
+  P[31] = 2e-6 + 1e-12;
+  P.set(p2.means, 32);
+  P.set(p2.invLens, 48);
+  P.set(p0.means, 64);
+  P.set(p0.invLens, 68);
+  bounds(768, p2.bounds);
+  bounds(848, p1.bounds);
+  bounds(896, p0.bounds);
+  const owner = {};
+  // Upper bounds of the squared residual norms |q - Pq|^2 at 4 and 8 segments.
+  const rqSq = (s: ReturnType<typeof paaSums>) => Math.max(0, q2 - s.energy) * (1 + 1e-12) + 1e-12 * L;
+  const rq0Sq = rqSq(s0);
+  const rq1Sq = rqSq(s1);
+  const errP = (s: ReturnType<typeof paaSums>, m: number, M: number, eP: number, eMu: number) =>
+    // The kernel leaves out mu * sum_j l_j Q_j (zero but for rounding): |mu| <= M + eMu.
+    s.abs * (eP + 2 * (m + 2) * U * s.maxLen * M) + Math.abs(s.delta) * (M + 2 * eMu + 2 * U * M);
+  const errC = (p: Paa, s: ReturnType<typeof paaSums>, M: number, eP: number, eMu: number) => {
+    const m = p.lens.length;
+    const eG = (m * (2 * s.maxLen * M * eP + eP * eP)) / p.minLen + (m + 1) * U * L * s.maxLen * M * M;
+    return 2 * eG + 2 * L * M * eMu + 2 * M * eP + 8 * U * L * M * M;
+  };
+  const sumAt = data.sum1.byteOffset;
+  const sqAt = data.sum2.byteOffset;
+  const out = pf.out;
+
+  return function scanZWasm(e, lo, hi, tau2, keep) {
+    // No threshold yet (the first entity of a shard): the TypeScript kernel computes every window.
+    if (tau2 === Infinity) return fallback(e, lo, hi, tau2, keep);
+    const a = offsets[e]!;
+    const n = offsets[e + 1]! - a;
+    const M = spread[e]!;
+    const eP = 6 * U * n * M + U;
+    const eP2 = 6 * U * n * M * M + U;
+    const eMu = eP / L + 2 * U * M;
+    const eV = eP2 + eP * M + L * M * eMu + 4 * U * L * M * M;
+    const tauRef = Math.sqrt(tau2) + EPS_REF;
+    const lim = tauRef * tauRef * (1 + 1e-9) + 1e-9 * L;
+    const vRef = refVarMin(L, Math.abs(data.center[e]!) + M);
+    if (pf.owner !== owner) {
+      pf.params.set(P);
+      pf.owner = owner;
+    }
+    const Ps = pf.params;
+    // Stage 1 prunes iff sqrt(L (a+^2 + Rq^2)) < kappa = (|q|^2 + L - lim) / 2, i.e. P^2 < C Cw.
+    const kappa = (q2 + L - lim) / 2;
+    const k2 = kappa > 0 ? ((kappa * kappa) / L) * (1 - 1e-12) : -Infinity;
+    const c0 = k2 - rq0Sq;
+    const c1 = k2 - rq1Sq;
+    Ps[1] = c1;
+    Ps[2] = errC(p1, s1, M, eP, eMu);
+    Ps[3] = errP(s1, 8, M, eP, eMu);
+    Ps[4] = c0;
+    Ps[5] = errC(p0, s0, M, eP, eMu);
+    Ps[6] = errP(s0, 4, M, eP, eMu);
+    Ps[26] = lim;
+    Ps[27] = errP(s2, m2, M, eP, eMu);
+    Ps[28] = errC(p2, s2, M, eP, eMu);
+    // Above this Lv, sigma^2's relative error is at most 1e-6, so one relative bound (P[31]) serves all.
+    Ps[29] = Math.max(1e6 * eV, L * vRef) + Number.MIN_VALUE;
+    // Cw <= L sigma^2, so Cw above L vRef implies sigma^2 above vRef.
+    Ps[7] = L * vRef;
+    const base = 8 * (a + e); // byte offset of the entity's prefix index 0
+    let first: number;
+    if (c0 > 0) {
+      first = pf.scanZ(pf.paramsAt, sumAt + base, lo - a, hi - a, pf.outAt);
+    } else {
+      // A threshold this loose lets the 4-segment bound prune nothing.
+      first = hi - lo;
+      for (let k = 0; k < first; k++) out[k] = lo - a + k;
+    }
+    if (c1 > 0) first = pf.stage1b(pf.paramsAt, sumAt + base, first, pf.outAt);
+    const count = pf.stage2(pf.paramsAt, sumAt + base, sqAt + base, first, L, m2, pf.outAt);
+    for (let k = 0; k < count; k++) {
+      const t = a + out[k]!;
+      const d2 = windowDistance2(closes, t, qn, 'z', tau2, scratch);
+      if (d2 !== Infinity) keep(t, d2);
+    }
+    return count;
+  };
 }

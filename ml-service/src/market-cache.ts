@@ -48,8 +48,12 @@ export function readCacheSlice(path: string, arrays: MarketArrays, from: number,
   const b = arrays.offsets[to]!;
   const fd = openSync(path, 'r');
   try {
-    readFully(fd, new Uint8Array(arrays.closes.buffer, a * 8, (b - a) * 8), a * 8);
-    readFully(fd, new Uint8Array(arrays.days.buffer, b > a ? a * 4 : 0, (b - a) * 4), points * 8 + a * 4);
+    readFully(fd, new Uint8Array(arrays.closes.buffer, arrays.closes.byteOffset + a * 8, (b - a) * 8), a * 8);
+    readFully(
+      fd,
+      new Uint8Array(arrays.days.buffer, arrays.days.byteOffset + (b > a ? a * 4 : 0), (b - a) * 4),
+      points * 8 + a * 4,
+    );
   } finally {
     closeSync(fd);
   }
@@ -74,8 +78,8 @@ export async function writeCache(cacheDir: string, key: string, arrays: MarketAr
   const tmp = `${path}.${process.pid}.tmp`;
   const fh = await open(tmp, 'w');
   try {
-    await fh.writeFile(new Uint8Array(arrays.closes.buffer, 0, points * 8));
-    await fh.writeFile(new Uint8Array(arrays.days.buffer, 0, points * 4));
+    await fh.writeFile(new Uint8Array(arrays.closes.buffer, arrays.closes.byteOffset, points * 8));
+    await fh.writeFile(new Uint8Array(arrays.days.buffer, arrays.days.byteOffset, points * 4));
     await fh.sync();
   } finally {
     await fh.close();

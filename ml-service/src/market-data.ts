@@ -16,6 +16,7 @@ import {
   entityFileName,
 } from '@resemble/contracts';
 import { dayToIso, isoToDay } from './dates.js';
+import { allocateBuffers, type MarketWasm } from './market-memory.js';
 
 export interface MarketArrays {
   /** offsets[i] = first row of entity i; offsets[entities] = points. */
@@ -39,6 +40,8 @@ export interface MarketArrays {
    */
   flatRuns: Int32Array;
   flatOffsets: Int32Array;
+  /** The shared WebAssembly.Memory holding closes, sum1 and sum2 (null: plain buffers, no WASM path). */
+  wasm: MarketWasm | null;
 }
 
 export interface MarketData extends MarketArrays {
@@ -119,12 +122,11 @@ export function allocate(rows: CatalogRow[]): MarketArrays {
   const offsets = sharedI32(n + 1);
   for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + rows[i]!.row_count;
   const points = offsets[n]!;
+  const maxRows = rows.reduce((m, r) => Math.max(m, r.row_count), 0);
   return {
     offsets,
-    closes: sharedF64(points),
+    ...allocateBuffers(points, n, maxRows),
     days: sharedI32(points),
-    sum1: sharedF64(points + n),
-    sum2: sharedF64(points + n),
     center: sharedF64(n),
     spread: sharedF64(n),
     flatRuns: sharedI32(0),
@@ -202,7 +204,12 @@ export function deriveSlice(arrays: MarketArrays, from: number, to: number): num
   return runs;
 }
 
-/** Prefix sums (restarting per entity, centred on the entity mean) and flat runs of one entity. */
+/**
+ * Prefix sums (restarting per entity, centred on the entity mean) and flat runs of one entity. The sums
+ * are compensated (Neumaier), so each stored prefix is the exact sum rounded once: a difference of two
+ * prefixes is then off by a few ulps of the prefixes, not by n ulps, which keeps the pruning slack of the
+ * kernels small (ed-kernel.ts).
+ */
 function deriveEntity(arrays: MarketArrays, e: number): number[] {
   const { offsets, closes, sum1, sum2, center, spread } = arrays;
   const a = offsets[e]!;
@@ -211,17 +218,24 @@ function deriveEntity(arrays: MarketArrays, e: number): number[] {
   for (let r = a; r < b; r++) c += closes[r]!;
   c = b > a ? c / (b - a) : 0;
   let s1 = 0;
+  let c1 = 0;
   let s2 = 0;
+  let c2 = 0;
   let m = 0;
   const base = a + e;
   sum1[base] = 0;
   sum2[base] = 0;
   for (let r = a; r < b; r++) {
     const v = closes[r]! - c;
-    s1 += v;
-    s2 += v * v;
-    sum1[base + r - a + 1] = s1;
-    sum2[base + r - a + 1] = s2;
+    const vv = v * v;
+    let t = s1 + v;
+    c1 += Math.abs(s1) >= Math.abs(v) ? s1 - t + v : v - t + s1;
+    s1 = t;
+    t = s2 + vv;
+    c2 += Math.abs(s2) >= vv ? s2 - t + vv : vv - t + s2;
+    s2 = t;
+    sum1[base + r - a + 1] = s1 + c1;
+    sum2[base + r - a + 1] = s2 + c2;
     const av = Math.abs(v);
     if (av > m) m = av;
   }
@@ -286,12 +300,14 @@ export function loadMarketData(dataDir: string): MarketData {
 /** Builds a market from arrays in memory (tests and benches that need no files). */
 export function buildDerived(offsets: Int32Array, closes: Float64Array, days: Int32Array): MarketArrays {
   const n = offsets.length - 1;
+  let maxRows = 0;
+  for (let e = 0; e < n; e++) maxRows = Math.max(maxRows, offsets[e + 1]! - offsets[e]!);
+  const buffers = allocateBuffers(offsets[n]!, n, maxRows);
+  buffers.closes.set(closes.subarray(0, offsets[n]!));
   const arrays: MarketArrays = {
     offsets,
-    closes,
+    ...buffers,
     days,
-    sum1: sharedF64(offsets[n]! + n),
-    sum2: sharedF64(offsets[n]! + n),
     center: sharedF64(n),
     spread: sharedF64(n),
     flatRuns: sharedI32(0),

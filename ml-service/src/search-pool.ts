@@ -70,7 +70,7 @@ export class SearchPool {
         return Promise.resolve([scanShard(arrays, spec, plan, new TauBoard(null, 0, 1), 0, 1)]);
       }
       const tau = TauBoard.createBuffer(this.size);
-      const { offsets, closes, days, sum1, sum2, center, spread, flatRuns, flatOffsets } = arrays;
+      const { offsets, closes, days, sum1, sum2, center, spread, flatRuns, flatOffsets, wasm } = arrays;
       const shared: MarketArrays = {
         offsets,
         closes,
@@ -81,6 +81,7 @@ export class SearchPool {
         spread,
         flatRuns,
         flatOffsets,
+        wasm,
       };
       const used = [...this.slots];
       // The time limit starts once the workers are up, so a freshly respawned pool is not timed out.

@@ -1,0 +1,77 @@
+/**
+ * The WASM SIMD pre-filter of the z-normalised ED search (wasm/zscan.ts): per thread, one instance bound
+ * to the market's shared memory and one claimed slot of that memory for its parameters and output.
+ *
+ * A thread keeps its instance for the two most recent memories it has seen (the serving data and, during a
+ * reload, the next); older ones are dropped and their slots released, so a reload frees the old data.
+ */
+import { readFileSync } from 'node:fs';
+import { ID_AT, ID_WORDS, LOCKS, PARAM_BYTES, SLOTS, type MarketWasm } from './market-memory.js';
+
+type ScanZ = (p: number, s1: number, tLo: number, tHi: number, out: number) => number;
+type Stage1b = (p: number, s1: number, count: number, out: number) => number;
+type Stage2 = (p: number, s1: number, s2: number, count: number, L: number, m2: number, out: number) => number;
+
+export interface Prefilter {
+  scanZ: ScanZ;
+  stage1b: Stage1b;
+  stage2: Stage2;
+  paramsAt: number;
+  params: Float64Array;
+  outAt: number;
+  out: Int32Array;
+  /** The scanner whose query parameters the slot holds. */
+  owner: object | null;
+}
+
+let zscanModule: WebAssembly.Module | null = null;
+
+function compiled(): WebAssembly.Module {
+  zscanModule ??= new WebAssembly.Module(readFileSync(new URL('../wasm/zscan.wasm', import.meta.url)));
+  return zscanModule;
+}
+
+const bound: { id: string; memory: WebAssembly.Memory; slot: number; pf: Prefilter | null }[] = [];
+
+/** The random id allocateBuffers stamped into the memory: threads receive new wrapper objects per message. */
+function memoryId(memory: WebAssembly.Memory): string {
+  return Array.from(new Int32Array(memory.buffer, ID_AT, ID_WORDS)).join('.');
+}
+
+/** This thread's pre-filter for the given market memory, or null (no WASM memory or no free slot). */
+export function prefilterFor(wasm: MarketWasm | null): Prefilter | null {
+  if (!wasm) return null;
+  const id = memoryId(wasm.memory);
+  const hit = bound.find((b) => b.id === id);
+  if (hit) return hit.pf;
+  const locks = new Int32Array(wasm.memory.buffer, LOCKS, SLOTS);
+  let slot = -1;
+  for (let i = 0; i < SLOTS; i++) {
+    if (Atomics.compareExchange(locks, i, 0, 1) === 0) {
+      slot = i;
+      break;
+    }
+  }
+  let pf: Prefilter | null = null;
+  if (slot >= 0) {
+    const instance = new WebAssembly.Instance(compiled(), { env: { memory: wasm.memory } });
+    const at = wasm.slotBase + slot * wasm.slotBytes;
+    const buf = wasm.memory.buffer;
+    pf = {
+      scanZ: instance.exports.scanZ as ScanZ,
+      stage1b: instance.exports.stage1b as Stage1b,
+      stage2: instance.exports.stage2 as Stage2,
+      paramsAt: at,
+      params: new Float64Array(buf, at, PARAM_BYTES / 8),
+      outAt: at + PARAM_BYTES,
+      out: new Int32Array(buf, at + PARAM_BYTES, (wasm.slotBytes - PARAM_BYTES) / 4),
+      owner: null,
+    };
+  }
+  bound.unshift({ id, memory: wasm.memory, slot, pf });
+  while (bound.length > 2) {
+    const old = bound.pop()!;
+    if (old.slot >= 0) Atomics.store(new Int32Array(old.memory.buffer, LOCKS, SLOTS), old.slot, 0);
+  }
+  return pf;
+}

@@ -1,0 +1,118 @@
+/**
+ * The WASM pre-filter may only prune: for a fixed threshold, the windows a scanner keeps must be exactly
+ * those whose directly computed distance is within it, whatever the price level, scale or flatness.
+ * Checked against a full scan of every window, for the WASM path and the TypeScript path alike.
+ */
+import { describe, expect, it } from 'vitest';
+import { makeEdScanner } from '../src/ed-kernel.js';
+import { prefilterFor } from '../src/ed-prefilter.js';
+import { businessDates, marketFromEntities, randomWalkEntities } from '../src/predictors/synthetic-market.js';
+import { windowDistance2, normalizeWindow } from '../src/window-distance.js';
+import type { MarketData } from '../src/market-data.js';
+import { rng } from './support/write-store.js';
+
+function walk(random: () => number, n: number, level: number, step: number, trend = 0): number[] {
+  let v = level;
+  return Array.from({ length: n }, () => {
+    v += (random() + random() + random() - 1.5) * step + trend;
+    return v;
+  });
+}
+
+/** Entities chosen to stress the rounding-error bounds: huge levels with tiny moves, tiny scales, trends. */
+function hardMarket(seed: number): MarketData {
+  const random = rng(seed);
+  const series: [string, number[]][] = [
+    ['A100', walk(random, 900, 100, 1)],
+    ['B1E6', walk(random, 900, 1e6, 0.01)], // level / move = 1e8: centring cancels most digits
+    ['C1EM3', walk(random, 700, 1e-3, 1e-5)],
+    ['D0TRND', walk(random, 800, 10, 0.05, 0.5)], // a strong trend: the window mean drifts far from the centre
+    ['E0FLAT', [...walk(random, 300, 50, 1), ...Array(200).fill(42.5), ...walk(random, 300, 42.5, 0.5)]],
+    ['F0SHRT', walk(random, 30, 20, 1)],
+    ['H1E8', walk(random, 600, 1e8, 0.001)], // level / move = 1e11: the direct computation's own error shows
+    ['G0COPY', []], // filled below with a copy of A100's stretch (exact ties)
+  ];
+  series[7]![1] = series[0]![1].slice(100, 400);
+  return marketFromEntities(
+    series.map(([code, closes]) => ({ code, closes, dates: businessDates('2001-01-01', closes.length) })),
+  );
+}
+
+interface Window {
+  t: number;
+  d2: number;
+}
+
+function allDistances(data: MarketData, qn: Float64Array): Window[] {
+  const L = qn.length;
+  const scratch = new Float64Array(L);
+  const out: Window[] = [];
+  for (let e = 0; e < data.entities; e++) {
+    for (let t = data.offsets[e]!; t + L <= data.offsets[e + 1]!; t++) {
+      const d2 = windowDistance2(data.closes, t, qn, 'z', Infinity, scratch);
+      if (d2 !== Infinity) out.push({ t, d2 });
+    }
+  }
+  return out.sort((a, b) => a.d2 - b.d2 || a.t - b.t);
+}
+
+function kept(data: MarketData, qn: Float64Array, tau2: number, wasm: boolean): { windows: Window[]; exact: number } {
+  const scan = makeEdScanner(data, { qn, normalize: 'z', wasm });
+  const windows: Window[] = [];
+  let exact = 0;
+  for (let e = 0; e < data.entities; e++) {
+    const hi = data.offsets[e + 1]! - qn.length + 1;
+    if (hi <= data.offsets[e]!) continue;
+    exact += scan(e, data.offsets[e]!, hi, tau2, (t, d2) => windows.push({ t, d2 }));
+  }
+  return { windows: windows.sort((a, b) => a.d2 - b.d2 || a.t - b.t), exact };
+}
+
+describe('the WASM pre-filter of the zned search', () => {
+  const data = hardMarket(7);
+
+  it('runs on a market held in a shared WebAssembly memory', () => {
+    expect(data.wasm).not.toBeNull();
+    expect(prefilterFor(data.wasm)).not.toBeNull();
+  });
+
+  const random = rng(99);
+  const cases: { label: string; entity: number; L: number }[] = [];
+  for (const L of [8, 9, 17, 60, 61, 120, 250]) {
+    for (const entity of [0, 1, 2, 3, 4, 7]) cases.push({ label: `${data.codes[entity]} L=${L}`, entity, L });
+  }
+
+  it.each(cases)('keeps exactly the windows within the threshold: $label', ({ entity, L }) => {
+    const a = data.offsets[entity]!;
+    const n = data.offsets[entity + 1]! - a;
+    let qn = new Float64Array(L);
+    // A window of the entity itself (it matches itself at distance 0), or random values if it is flat.
+    const start = a + Math.floor(random() * (n - L));
+    if (!normalizeWindow(data.closes, start, L, 'z', qn)) {
+      qn = new Float64Array(L);
+      normalizeWindow(Array.from({ length: L }, () => random()), 0, L, 'z', qn);
+    }
+    const all = allDistances(data, qn);
+    for (const rank of [1, 30, 400]) {
+      const tau2 = all[Math.min(rank, all.length) - 1]!.d2;
+      const expected = all.filter((w) => w.d2 <= tau2);
+      for (const wasm of [true, false]) {
+        const got = kept(data, qn, tau2, wasm);
+        expect(got.windows, `rank ${rank} wasm ${wasm}`).toEqual(expected);
+      }
+    }
+  });
+
+  it('prunes most windows of ordinary random walks', () => {
+    const walks = marketFromEntities(randomWalkEntities(5, 20, 1500));
+    const L = 60;
+    const qn = new Float64Array(L);
+    normalizeWindow(walks.closes, walks.offsets[3]! + 500, L, 'z', qn);
+    const all = allDistances(walks, qn);
+    const tau2 = all[30]!.d2;
+    const got = kept(walks, qn, tau2, true);
+    expect(got.windows).toEqual(all.filter((w) => w.d2 <= tau2));
+    // Every window would otherwise be computed directly; the bounds must leave well under a fifth.
+    expect(got.exact).toBeLessThan(all.length / 5);
+  });
+});

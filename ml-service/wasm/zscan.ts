@@ -1,0 +1,246 @@
+// AssemblyScript source of the z-normalised ED pre-filter (compiled by `npm run build:wasm -w ml-service`
+// to zscan.wasm, which is committed; a test checks that the two agree).
+//
+// It only ever PRUNES: a start row is dropped when a lower bound of its distance to the query, made
+// conservative by the rounding-error bounds the caller passes in, exceeds the caller's limit. Every
+// window it keeps gets the exact two-pass distance in TypeScript (window-distance.ts), so what a search
+// reports never depends on this file's arithmetic.
+//
+// Notation (see ed-kernel.ts for the derivation and the error bounds): per window of L rows starting at
+// t, with the entity's prefix sums S1 (of close - centre) and S2 (of its square), and segments j < m over
+// rows b_j .. b_(j+1)-1 (b_0 = 0, b_m = L) of lengths l_j:
+//   g_j = S1[t+b_(j+1)] - S1[t+b_j],  sw = S1[t+L] - S1[t],  mu = sw / L,  Lv = S2[t+L] - S2[t] - sw mu,
+//   P   = sum_j Q_j g_j  (= sum_j l_j Q_j (g_j / l_j - mu), as sum_j l_j Q_j = 0 but for rounding),
+//   Cw  = sum_j g_j^2 / l_j - mu sw  (= sum_j l_j (g_j / l_j - mu)^2).
+// With sigma^2 = Lv / L, the z-normalised window's segment means are W_j = (g_j / l_j - mu) / sigma, and
+//   <Pq, Pw> = P / sigma,  |Pw|^2 = Cw / sigma^2,  |w - Pw|^2 = L - Cw / sigma^2.
+
+// Parameter block (f64 slots; bounds as i32 at byte offsets), written by the caller per query and entity.
+const P_INV_L: i32 = 0;
+const P1_C: i32 = 1; // stage 1b (8 segments) prunes when P <= 0 or P^2 < C Cw; C <= 0: never called
+const P1_EPS_C: i32 = 2; // error bounds of Cw and P at stage 1b's segments
+const P1_EPS_P: i32 = 3;
+const P0_C: i32 = 4; // the same three for stage 1a (4 segments)
+const P0_EPS_C: i32 = 5;
+const P0_EPS_P: i32 = 6;
+const P_CW_MIN: i32 = 7; // stage 1 never prunes a window with Cw below this (see ed-kernel.ts: EPS_REF)
+const P1_Q: i32 = 8; // 8 slots: stage-1b query segment means
+const P1_INV_LEN: i32 = 16; // 8 slots: 1 / l_j
+const P2_Q2_PLUS_L: i32 = 24; // |q|^2 + L
+const P2_RQ: i32 = 25; // upper bound of the query's residual norm at stage 2's segments
+const P2_LIM: i32 = 26; // prune when the conservative LB^2 exceeds this
+const P2_EPS_P: i32 = 27;
+const P2_EPS_C: i32 = 28;
+const P2_LV_MIN: i32 = 29; // stage 2 keeps windows with Lv <= this (P2_REL would not bound sigma's error)
+const P2_L: i32 = 30;
+const P2_REL: i32 = 31; // relative error bound of sigma^2 for windows above P2_LV_MIN
+const P2_Q: i32 = 32; // m2 (<= 16) slots
+const P2_INV_LEN: i32 = 48; // m2 slots
+const P0_Q: i32 = 64; // 4 slots: stage-1a query segment means
+const P0_INV_LEN: i32 = 68; // 4 slots
+const P2_BOUNDS_BYTE: i32 = 768; // m2 + 1 i32 segment bounds of stage 2
+const P1_BOUNDS_BYTE: i32 = 848; // 9 i32 segment bounds of stage 1b
+const P0_BOUNDS_BYTE: i32 = 896; // 5 i32 segment bounds of stage 1a
+
+@inline
+function par(p: usize, i: i32): f64 {
+  return load<f64>(p + (<usize>i << 3));
+}
+
+@inline
+function boundAt(p: usize, at: i32, j: i32): usize {
+  return <usize>load<i32>(p + <usize>at + (<usize>j << 2)) << 3;
+}
+
+/**
+ * Stage 1a, two windows per step: the PAA bound at 4 segments with the residual energy, maximised over the
+ * window's unknown sigma, so it needs neither S2 nor a square root. With a = P / sqrt(Cw), the bound
+ *   <q, w> <= P u + Rq sqrt(L - Cw u^2)  (u = 1 / sigma)  is at most  sqrt(L) sqrt(max(a, 0)^2 + Rq^2),
+ * so d^2 >= |q|^2 + L - 2 sqrt(L (a+^2 + Rq^2)) > lim  <=>  P <= 0 or P^2 < C Cw,  with the caller's C.
+ * Scans local start rows [tLo, tHi) of one entity whose prefix sums start at byte address s1, writes
+ * the start rows it cannot prune to `out` (i32) and returns how many there are.
+ */
+export function scanZ(p: usize, s1: usize, tLo: i32, tHi: i32, out: usize): i32 {
+  const c = f64x2.splat(par(p, P0_C));
+  const epsC = f64x2.splat(par(p, P0_EPS_C));
+  const epsP = f64x2.splat(par(p, P0_EPS_P));
+  const cwMin = f64x2.splat(par(p, P_CW_MIN));
+  const invL = f64x2.splat(par(p, P_INV_L));
+  const q0 = f64x2.splat(par(p, P0_Q));
+  const q1 = f64x2.splat(par(p, P0_Q + 1));
+  const q2 = f64x2.splat(par(p, P0_Q + 2));
+  const q3 = f64x2.splat(par(p, P0_Q + 3));
+  const i0 = f64x2.splat(par(p, P0_INV_LEN));
+  const i1 = f64x2.splat(par(p, P0_INV_LEN + 1));
+  const i2 = f64x2.splat(par(p, P0_INV_LEN + 2));
+  const i3 = f64x2.splat(par(p, P0_INV_LEN + 3));
+  const o1 = boundAt(p, P0_BOUNDS_BYTE, 1);
+  const o2 = boundAt(p, P0_BOUNDS_BYTE, 2);
+  const o3 = boundAt(p, P0_BOUNDS_BYTE, 3);
+  const oL = boundAt(p, P0_BOUNDS_BYTE, 4);
+  const zero = f64x2.splat(0.0);
+  let n: i32 = 0;
+  let t = tLo;
+  for (; t + 1 < tHi; t += 2) {
+    const a = s1 + (<usize>t << 3);
+    const x0 = v128.load(a);
+    const x1 = v128.load(a + o1);
+    const x2 = v128.load(a + o2);
+    const x3 = v128.load(a + o3);
+    const xL = v128.load(a + oL);
+    const g0 = f64x2.sub(x1, x0);
+    const g1 = f64x2.sub(x2, x1);
+    const g2 = f64x2.sub(x3, x2);
+    const g3 = f64x2.sub(xL, x3);
+    const pq = f64x2.add(f64x2.add(f64x2.mul(q0, g0), f64x2.mul(q1, g1)), f64x2.add(f64x2.mul(q2, g2), f64x2.mul(q3, g3)));
+    const gg = f64x2.add(
+      f64x2.add(f64x2.mul(f64x2.mul(g0, g0), i0), f64x2.mul(f64x2.mul(g1, g1), i1)),
+      f64x2.add(f64x2.mul(f64x2.mul(g2, g2), i2), f64x2.mul(f64x2.mul(g3, g3), i3)),
+    );
+    const sw = f64x2.sub(xL, x0);
+    const cwLo = f64x2.sub(f64x2.sub(gg, f64x2.mul(f64x2.mul(sw, sw), invL)), epsC);
+    const pHi = f64x2.add(pq, epsP);
+    const prune = v128.and(
+      f64x2.gt(cwLo, cwMin),
+      v128.or(f64x2.le(pHi, zero), f64x2.lt(f64x2.mul(pHi, pHi), f64x2.mul(c, cwLo))),
+    );
+    const mask = i64x2.bitmask(prune);
+    // Most pairs are pruned whole: skip the compaction for them.
+    if (mask != 3) {
+      store<i32>(out + (<usize>n << 2), t);
+      n += (mask & 1) ^ 1;
+      store<i32>(out + (<usize>n << 2), t + 1);
+      n += ((mask >> 1) & 1) ^ 1;
+    }
+  }
+  if (t < tHi) {
+    store<i32>(out + (<usize>n << 2), t);
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Stage 1b on stage 1a's survivors out[0..count), two at a time: the same sigma-free bound at 8 segments.
+ * Compacts `out`; returns the survivors.
+ */
+export function stage1b(p: usize, s1: usize, count: i32, out: usize): i32 {
+  const c = f64x2.splat(par(p, P1_C));
+  const epsC = f64x2.splat(par(p, P1_EPS_C));
+  const epsP = f64x2.splat(par(p, P1_EPS_P));
+  const cwMin = f64x2.splat(par(p, P_CW_MIN));
+  const invL = f64x2.splat(par(p, P_INV_L));
+  const zero = f64x2.splat(0.0);
+  const qBase = p + (<usize>P1_Q << 3);
+  const invBase = p + (<usize>P1_INV_LEN << 3);
+  let n: i32 = 0;
+  for (let k: i32 = 0; k < count; k += 2) {
+    const ta = load<i32>(out + (<usize>k << 2));
+    const tb = k + 1 < count ? load<i32>(out + (<usize>(k + 1) << 2)) : ta;
+    const aa = s1 + (<usize>ta << 3);
+    const ab = s1 + (<usize>tb << 3);
+    const x0 = v128.load64_lane(ab, v128.load64_zero(aa), 1);
+    let prev = x0;
+    let pq = zero;
+    let gg = zero;
+    for (let j: i32 = 1; j <= 8; j++) {
+      const off = boundAt(p, P1_BOUNDS_BYTE, j);
+      const next = v128.load64_lane(ab + off, v128.load64_zero(aa + off), 1);
+      const g = f64x2.sub(next, prev);
+      prev = next;
+      const jo = <usize>(j - 1) << 3;
+      pq = f64x2.add(pq, f64x2.mul(v128.load64_splat(qBase + jo), g));
+      gg = f64x2.add(gg, f64x2.mul(f64x2.mul(g, g), v128.load64_splat(invBase + jo)));
+    }
+    const sw = f64x2.sub(prev, x0);
+    const cwLo = f64x2.sub(f64x2.sub(gg, f64x2.mul(f64x2.mul(sw, sw), invL)), epsC);
+    const pHi = f64x2.add(pq, epsP);
+    const prune = v128.and(
+      f64x2.gt(cwLo, cwMin),
+      v128.or(f64x2.le(pHi, zero), f64x2.lt(f64x2.mul(pHi, pHi), f64x2.mul(c, cwLo))),
+    );
+    const mask = i64x2.bitmask(prune);
+    store<i32>(out + (<usize>n << 2), ta);
+    n += (mask & 1) ^ 1;
+    if (k + 1 < count) {
+      store<i32>(out + (<usize>n << 2), tb);
+      n += ((mask >> 1) & 1) ^ 1;
+    }
+  }
+  return n;
+}
+
+/**
+ * Stage 2 on stage 1's survivors out[0..count), two at a time: LB at m2 segments plus the residual energy,
+ *   d^2 >= |q|^2 + L - 2 (P / sigma + Rq sqrt(L - Cw / sigma^2)),
+ * each term pushed to its conservative side by its error bound (windows with Lv <= P2_LV_MIN, where the
+ * fixed relative error P2_REL of sigma would not hold, are kept). Compacts `out`; returns the survivors.
+ */
+export function stage2(p: usize, s1: usize, s2: usize, count: i32, L: i32, m2: i32, out: usize): i32 {
+  const invL = f64x2.splat(par(p, P_INV_L));
+  const q2PlusL = f64x2.splat(par(p, P2_Q2_PLUS_L));
+  const rq2 = f64x2.splat(2.0 * par(p, P2_RQ));
+  const lim = f64x2.splat(par(p, P2_LIM));
+  const epsP = f64x2.splat(par(p, P2_EPS_P));
+  const epsC = f64x2.splat(par(p, P2_EPS_C));
+  const lf = f64x2.splat(par(p, P2_L));
+  const lvMin = f64x2.splat(par(p, P2_LV_MIN));
+  const relUp = f64x2.splat(1.0 + par(p, P2_REL));
+  const relDown = f64x2.splat(1.0 - par(p, P2_REL));
+  const one = f64x2.splat(1.0);
+  const two = f64x2.splat(2.0);
+  const zero = f64x2.splat(0.0);
+  const qBase = p + (<usize>P2_Q << 3);
+  const invBase = p + (<usize>P2_INV_LEN << 3);
+  const bBase = p + <usize>P2_BOUNDS_BYTE;
+  const oL: usize = <usize>L << 3;
+  // An odd count gets a duplicate last lane; it is written once.
+  let n: i32 = 0;
+  for (let k: i32 = 0; k < count; k += 2) {
+    const ta = load<i32>(out + (<usize>k << 2));
+    const tb = k + 1 < count ? load<i32>(out + (<usize>(k + 1) << 2)) : ta;
+    const aa = s1 + (<usize>ta << 3);
+    const ab = s1 + (<usize>tb << 3);
+    const x0 = v128.load64_lane(ab, v128.load64_zero(aa), 1);
+    const xL = v128.load64_lane(ab + oL, v128.load64_zero(aa + oL), 1);
+    const ya = s2 + (<usize>ta << 3);
+    const yb = s2 + (<usize>tb << 3);
+    const y0 = v128.load64_lane(yb, v128.load64_zero(ya), 1);
+    const yL = v128.load64_lane(yb + oL, v128.load64_zero(ya + oL), 1);
+    const sw = f64x2.sub(xL, x0);
+    const swmu = f64x2.mul(sw, f64x2.mul(sw, invL));
+    const lv = f64x2.sub(f64x2.sub(yL, y0), swmu);
+    let prev = x0;
+    let pq = zero;
+    let gg = zero;
+    for (let j: i32 = 0; j < m2; j++) {
+      const jo = <usize>j;
+      const off = <usize>load<i32>(bBase + ((jo + 1) << 2)) << 3;
+      const next = v128.load64_lane(ab + off, v128.load64_zero(aa + off), 1);
+      const g = f64x2.sub(next, prev);
+      prev = next;
+      pq = f64x2.add(pq, f64x2.mul(v128.load64_splat(qBase + (jo << 3)), g));
+      gg = f64x2.add(gg, f64x2.mul(f64x2.mul(g, g), v128.load64_splat(invBase + (jo << 3))));
+    }
+    const s2v = f64x2.mul(lv, invL);
+    const u = f64x2.div(one, f64x2.sqrt(s2v)); // 1 / sigma
+    // Upper bound of P / sigma: scale the bound of P by u, away from zero by the relative error.
+    const pr = f64x2.add(pq, epsP);
+    const pu = f64x2.mul(pr, u);
+    const pHi = f64x2.mul(pu, v128.bitselect(relUp, relDown, f64x2.gt(pu, zero)));
+    // Lower bound of Cw / sigma^2, then the residual's upper bound sqrt(L - that).
+    const cz = f64x2.mul(f64x2.sub(f64x2.sub(gg, swmu), epsC), f64x2.mul(u, u));
+    const czLo = f64x2.mul(cz, v128.bitselect(relDown, relUp, f64x2.gt(cz, zero)));
+    const res = f64x2.max(f64x2.sub(lf, czLo), zero);
+    const lb2 = f64x2.sub(f64x2.sub(q2PlusL, f64x2.mul(two, pHi)), f64x2.mul(rq2, f64x2.sqrt(res)));
+    const prune = v128.and(f64x2.gt(lb2, lim), f64x2.gt(lv, lvMin));
+    const mask = i64x2.bitmask(prune);
+    store<i32>(out + (<usize>n << 2), ta);
+    n += (mask & 1) ^ 1;
+    if (k + 1 < count) {
+      store<i32>(out + (<usize>n << 2), tb);
+      n += ((mask >> 1) & 1) ^ 1;
+    }
+  }
+  return n;
+}
