@@ -49,7 +49,9 @@ export async function backendOverhead(
   // Started like scripts/start.ts does; BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
   // go to this backend's node only, which is how its profile is taken.
   const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const backend = startProcess('backend (overhead)', process.execPath, [...flags, '--import', 'tsx', 'backend/src/server.ts'], {
+  // BENCH_BACKEND_ENTRY: another checkout's server.ts, to compare two versions under the same load.
+  const entry = process.env.BENCH_BACKEND_ENTRY ?? 'backend/src/server.ts';
+  const backend = startProcess('backend (overhead)', process.execPath, [...flags, '--import', 'tsx', entry], {
     ...env,
     HOST: '127.0.0.1',
     PORT: String(port),
