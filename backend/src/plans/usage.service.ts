@@ -1,4 +1,7 @@
-/** Daily search quota (UTC day). The check and the increment are one statement pair in one transaction. */
+/**
+ * Daily search quota (UTC day). The increment returns the new count and a count past the quota throws
+ * inside the transaction, which rolls the increment back: exact, in one statement per search.
+ */
 import type { Db } from '../db/db.js';
 import { AppError } from '../platform/errors.js';
 
@@ -11,15 +14,19 @@ export const nextUtcMidnight = (now: number) => {
 export class UsageService {
   private readonly read;
   private readonly bump;
+  private readonly refundStmt;
   // Built once: better-sqlite3 transaction wrappers are cheap to call but not free to create per request.
   private readonly consumeTx;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly now: () => number = Date.now,
   ) {
     this.read = db.prepare<[string, string], { searches: number }>('SELECT searches FROM usage WHERE user_id = ? AND day = ?');
-    this.bump = db.prepare('INSERT INTO usage (user_id, day, searches) VALUES (?, ?, 1) ON CONFLICT(user_id, day) DO UPDATE SET searches = searches + 1');
+    this.bump = db.prepare<[string, string], { searches: number }>(
+      'INSERT INTO usage (user_id, day, searches) VALUES (?, ?, 1) ON CONFLICT(user_id, day) DO UPDATE SET searches = searches + 1 RETURNING searches',
+    );
+    this.refundStmt = db.prepare('UPDATE usage SET searches = MAX(searches - 1, 0) WHERE user_id = ? AND day = ?');
     this.consumeTx = db.transaction((userId: string, quota: number | null | (() => number | null), day: string) => this.consumeTxImpl(userId, quota, day));
   }
 
@@ -40,8 +47,9 @@ export class UsageService {
 
   private consumeTxImpl(userId: string, quotaOf: number | null | (() => number | null), day: string): void {
     const quota = typeof quotaOf === 'function' ? quotaOf() : quotaOf;
-    const used = this.read.get(userId, day)?.searches ?? 0;
+    const used = this.bump.get(userId, day)!.searches - 1;
     if (quota !== null && used >= quota) {
+      // Thrown inside consumeTx: the increment above is rolled back with it.
       throw new AppError(429, 'quota_exceeded', `the free plan allows ${quota} searches a day; upgrade to Pro for more`, {
         resetsAt: nextUtcMidnight(this.now()),
         upgradeUrl: '/pricing',
@@ -49,11 +57,10 @@ export class UsageService {
         used,
       });
     }
-    this.bump.run(userId, day);
   }
 
   /** Gives a search back when the upstream failed, so an outage does not eat the user's quota. */
   refund(userId: string, day: string): void {
-    this.db.prepare('UPDATE usage SET searches = MAX(searches - 1, 0) WHERE user_id = ? AND day = ?').run(userId, day);
+    this.refundStmt.run(userId, day);
   }
 }
