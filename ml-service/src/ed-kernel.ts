@@ -260,7 +260,13 @@ function paaSums(p: Paa): { abs: number; delta: number; energy: number; maxLen: 
   return { abs, delta: sum, energy, maxLen };
 }
 
-type RangeScan = (e: number, lo: number, hi: number, tau2: number, keep: (t: number, d2: number) => void) => number;
+type RangeScan = (
+  e: number,
+  lo: number,
+  hi: number,
+  tau2: number,
+  keep: (t: number, d2: number) => void,
+) => number;
 
 /**
  * The z-normalised scan with the WASM pre-filter (wasm/zscan.ts). Stage 1 bounds two windows at a time

@@ -10,7 +10,15 @@ import { ID_AT, ID_WORDS, LOCKS, PARAM_BYTES, SLOTS, type MarketWasm } from './m
 
 type ScanZ = (p: number, s1: number, tLo: number, tHi: number, out: number) => number;
 type Stage1b = (p: number, s1: number, count: number, out: number) => number;
-type Stage2 = (p: number, s1: number, s2: number, count: number, L: number, m2: number, out: number) => number;
+type Stage2 = (
+  p: number,
+  s1: number,
+  s2: number,
+  count: number,
+  L: number,
+  m2: number,
+  out: number,
+) => number;
 
 export interface Prefilter {
   scanZ: ScanZ;

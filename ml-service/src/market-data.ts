@@ -15,7 +15,7 @@ import {
   ENTITY_CODE_PATTERN,
   entityFileName,
 } from '@resemble/contracts';
-import { dayToIso, isoToDay } from './dates.js';
+import { dayToIso, isoToDay, parseIsoDay } from './dates.js';
 import { allocateBuffers, type MarketWasm } from './market-memory.js';
 
 export interface MarketArrays {
@@ -162,13 +162,10 @@ export function fillEntities(
     let closeCol: unknown[];
     let dayCol: unknown[];
     try {
-      // Two plucked columns avoid a JS array per row; julianday runs in SQLite's C code, because parsing
-      // 20 M date strings in JS would dominate the load.
+      // Two plucked columns avoid a JS array per row; the date strings are parsed here without
+      // allocating (parseIsoDay), which is cheaper than asking SQLite for julianday().
       closeCol = db.prepare('SELECT close FROM prices ORDER BY date').pluck().all();
-      dayCol = db
-        .prepare('SELECT CAST(julianday(date) - 2440587.5 AS INTEGER) FROM prices ORDER BY date')
-        .pluck()
-        .all();
+      dayCol = db.prepare('SELECT date FROM prices ORDER BY date').pluck().all();
     } catch (err) {
       throw new MarketDataError(`cannot read ${code}: ${(err as Error).message}`);
     } finally {
@@ -182,11 +179,12 @@ export function fillEntities(
     }
     for (let k = 0; k < closeCol.length; k++) {
       const c = closeCol[k];
-      const d = dayCol[k];
+      const ds = dayCol[k];
+      const d = typeof ds === 'string' ? parseIsoDay(ds) : NaN;
       if (typeof c !== 'number' || !Number.isFinite(c)) {
         throw new MarketDataError(`${code} has a non-finite close at row ${k}`);
       }
-      if (typeof d !== 'number') throw new MarketDataError(`${code} has an invalid date at row ${k}`);
+      if (Number.isNaN(d)) throw new MarketDataError(`${code} has an invalid date at row ${k}`);
       if (k > 0 && d <= days[a + k - 1]!)
         throw new MarketDataError(`${code} dates are not increasing at row ${k}`);
       days[a + k] = d;

@@ -56,7 +56,12 @@ function allDistances(data: MarketData, qn: Float64Array): Window[] {
   return out.sort((a, b) => a.d2 - b.d2 || a.t - b.t);
 }
 
-function kept(data: MarketData, qn: Float64Array, tau2: number, wasm: boolean): { windows: Window[]; exact: number } {
+function kept(
+  data: MarketData,
+  qn: Float64Array,
+  tau2: number,
+  wasm: boolean,
+): { windows: Window[]; exact: number } {
   const scan = makeEdScanner(data, { qn, normalize: 'z', wasm });
   const windows: Window[] = [];
   let exact = 0;
@@ -90,7 +95,13 @@ describe('the WASM pre-filter of the zned search', () => {
     const start = a + Math.floor(random() * (n - L));
     if (!normalizeWindow(data.closes, start, L, 'z', qn)) {
       qn = new Float64Array(L);
-      normalizeWindow(Array.from({ length: L }, () => random()), 0, L, 'z', qn);
+      normalizeWindow(
+        Array.from({ length: L }, () => random()),
+        0,
+        L,
+        'z',
+        qn,
+      );
     }
     const all = allDistances(data, qn);
     for (const rank of [1, 30, 400]) {
