@@ -8,7 +8,7 @@ import { makeEdScanner } from './ed-kernel.js';
 import { makeDtwScanner } from './dtw-kernel.js';
 import { forEachFlatWindow, type Plan } from './search-plan.js';
 import { greedyPicks, TauBoard, TopK, type Pick } from './top-picks.js';
-import type { Normalization } from './window-distance.js';
+import { windowDistance2, type Normalization } from './window-distance.js';
 
 export interface ScanSpec {
   metric: 'zned' | 'dtw';
@@ -61,6 +61,7 @@ export function scanShard(
     starts.push(t);
     dists.push(d2);
   };
+  const seed = seedThreshold(data, spec, plan, shard, shards);
   let i = 0;
   while (i < plan.length) {
     const e = plan[i]!;
@@ -76,7 +77,7 @@ export function scanShard(
     }
     starts.length = 0;
     dists.length = 0;
-    const tau2 = Math.min(top.threshold(), board.others());
+    const tau2 = Math.min(top.threshold(), board.others(), seed);
     for (let k = i; k < j; k += 3) {
       const lo = plan[k + 1]!;
       const hi = plan[k + 2]!;
@@ -92,7 +93,7 @@ export function scanShard(
       exact += scanRange(e, lo, hi, tau2, keep);
     }
     // Only picks within the threshold are final: a dropped farther window could block a farther pick.
-    const limit = Math.min(tau2, top.threshold(), board.others());
+    const limit = Math.min(tau2, top.threshold(), board.others(), seed);
     for (const p of greedyPicks(e, starts, dists, L, spec.topK, limit)) top.add(p);
     board.publish(top.threshold());
     i = j;
@@ -103,4 +104,53 @@ export function scanShard(
     ups,
     exact,
   };
+}
+
+/**
+ * A first pruning threshold before any entity is scanned: the (2K)-th smallest exact distance among a
+ * sample of candidate windows that pairwise do not overlap (a few per entity, at least L rows apart).
+ * It bounds the final K-th pick: greedy takes, in ascending order, every sampled window not blocked by an
+ * earlier pick of its entity, and one pick (L rows) overlaps at most two of them, so at least K picks have
+ * distance <= that (2K)-th. Without it the first entity of a shard would be computed directly in full.
+ * Returns Infinity when the sample is too small (or for DTW, whose exact distances cost too much).
+ */
+function seedThreshold(
+  data: MarketArrays,
+  spec: ScanSpec,
+  plan: Plan,
+  shard: number,
+  shards: number,
+): number {
+  if (spec.metric !== 'zned') return Infinity;
+  const L = spec.qn.length;
+  const need = 2 * spec.topK;
+  const scratch = new Float64Array(L);
+  const d2s: number[] = [];
+  // About 8K samples in all, at least one per entity, at most 8.
+  let entities = 0;
+  for (let k = 0; k < plan.length; k += 3) if (k === 0 || plan[k - 3] !== plan[k]) entities++;
+  const perEntity = Math.min(8, Math.max(1, Math.ceil((8 * spec.topK * shards) / Math.max(1, entities))));
+  let ordinal = -1;
+  let lastEntity = -1;
+  for (let k = 0; k < plan.length; k += 3) {
+    const e = plan[k]!;
+    if (e !== lastEntity) {
+      ordinal++;
+      lastEntity = e;
+    }
+    if (ordinal % shards !== shard) continue;
+    const lo = plan[k + 1]!;
+    const hi = plan[k + 2]!;
+    // Windows of one interval at least L apart never overlap; intervals of an entity are disjoint and
+    // ordered, but two intervals' windows could overlap, so only the first interval of an entity is used.
+    if (k >= 3 && plan[k - 3] === e) continue;
+    const stride = Math.max(L, Math.ceil((hi - lo) / perEntity));
+    for (let t = lo; t < hi; t += stride) {
+      const d2 = windowDistance2(data.closes, t, spec.qn, spec.normalize, Infinity, scratch);
+      if (d2 !== Infinity) d2s.push(d2);
+    }
+  }
+  if (d2s.length < need) return Infinity;
+  d2s.sort((a, b) => a - b);
+  return d2s[need - 1]!;
 }

@@ -54,7 +54,8 @@ async function start(
   const metrics = createMetrics();
   const state = new MarketState(dataDir, log, metrics, loadInWorker);
   if (opts.load !== false) await state.reload('test');
-  const pool = new SearchPool(opts.workers ?? 2, opts.timeoutMs ?? 0);
+  // Every search is split across the workers here (splitAbove 0), so the shard path stays covered.
+  const pool = new SearchPool(opts.workers ?? 2, opts.timeoutMs ?? 0, 0);
   const modelsDir = mkdtempSync(join(tmpdir(), 'ml-models-'));
   const registry = createPredictorRegistry({
     getData: () => state.data!,
