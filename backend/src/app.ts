@@ -12,6 +12,7 @@ import { createLogger } from './platform/logger.js';
 import { AppError, errorHandler, notFoundHandler } from './platform/errors.js';
 import { requestLogger } from './platform/request-log.js';
 import { windowLimit } from './platform/rate-limit.js';
+import { jsonBody } from './platform/json-body.js';
 import { PasswordHasher } from './auth/password.js';
 import { SessionService } from './auth/sessions.js';
 import { authenticate, csrfProtect } from './auth/auth.middleware.js';
@@ -128,7 +129,7 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
   const v1 = express.Router();
   // Webhooks come first: they need the raw bytes that the provider signed, not parsed JSON.
   v1.use('/webhooks', webhookRoutes(ctx));
-  v1.use(express.json({ limit: '100kb' }));
+  v1.use(jsonBody(100 * 1024));
   v1.use(cookieParser());
   v1.use(authenticate(ctx));
   v1.use(csrfProtect);
