@@ -21,12 +21,16 @@ import { startTsWorker } from './ts-worker.js';
 
 export type LoadFn = (dataDir: string) => Promise<MarketData>;
 
+/** A loader that writes its snapshot in the background; flush() resolves once the last write is done. */
+export type SnapshotLoadFn = LoadFn & { flush(): Promise<void> };
+
 /**
  * Loads with worker threads, each filling a contiguous slice of entities (balanced by rows) straight into
  * the shared arrays, so the main thread keeps answering requests and both cores read files.
  */
-export function loadInWorkers(threads = 2, cacheDir: string | null = null, log?: Logger): LoadFn {
-  return async (dataDir) => {
+export function loadInWorkers(threads = 2, cacheDir: string | null = null, log?: Logger): SnapshotLoadFn {
+  let writing: Promise<void> = Promise.resolve();
+  const load: LoadFn = async (dataDir) => {
     const catalog = readCatalog(dataDir);
     const arrays = allocate(catalog.rows);
     const key = cacheDir ? cacheKey(dataDir, catalog) : null;
@@ -58,17 +62,18 @@ export function loadInWorkers(threads = 2, cacheDir: string | null = null, log?:
     }
     const data = assemble(dataDir, catalog, finishFlatRuns(arrays, parts.flat()));
     if (cacheDir && key && !cache) {
-      // Best effort: a failed snapshot only means the next start reads the store again.
-      try {
-        await mkdir(cacheDir, { recursive: true });
-        await writeCache(cacheDir, key, data);
-      } catch (err) {
-        log?.warn({ err, cacheDir }, 'could not write the market snapshot');
-      }
+      // In the background and best effort: the data serves now, and a failed snapshot only means the next
+      // start reads the store again.
+      const dir = cacheDir;
+      writing = writing
+        .then(() => mkdir(dir, { recursive: true }))
+        .then(() => writeCache(dir, key, data))
+        .catch((err: unknown) => log?.warn({ err, cacheDir: dir }, 'could not write the market snapshot'));
     }
     log?.info({ fromSnapshot: cache !== null }, 'market data read');
     return data;
   };
+  return Object.assign(load, { flush: () => writing });
 }
 
 function runLoadWorker(task: LoadTask): Promise<number[][]> {

@@ -47,6 +47,7 @@ describe('market snapshot', () => {
     const load = loadInWorkers(2, cacheDir);
     const cold = await load(dir);
     same(cold, loadMarketData(dir));
+    await load.flush();
     const key1 = cacheKey(dir, readCatalog(dir));
     expect(existsSync(cacheFile(cacheDir, key1))).toBe(true);
     const warm = await load(dir);
@@ -57,6 +58,7 @@ describe('market snapshot', () => {
     expect(key2).not.toBe(key1);
     const next = await load(dir);
     same(next, loadMarketData(dir));
+    await load.flush();
     expect(readdirSync(cacheDir)).toEqual([`market-${key2}.bin`]);
   });
 
@@ -65,6 +67,7 @@ describe('market snapshot', () => {
     const key = cacheKey(dir, readCatalog(dir));
     const load = loadInWorkers(2, cacheDir);
     await load(dir);
+    await load.flush();
     // Right size, wrong content would be trusted, so the key (sizes + mtimes + version) is what guards it;
     // a truncated file must not be used.
     writeFileSync(cacheFile(cacheDir, key), Buffer.alloc(10));
