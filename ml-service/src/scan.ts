@@ -77,7 +77,7 @@ export function scanShard(
     }
     starts.length = 0;
     dists.length = 0;
-    const tau2 = Math.min(top.threshold(), board.others(), seed);
+    const tau2 = Math.min(board.bound(top.items, spec.topK), seed);
     for (let k = i; k < j; k += 3) {
       const lo = plan[k + 1]!;
       const hi = plan[k + 2]!;
@@ -93,9 +93,8 @@ export function scanShard(
       exact += scanRange(e, lo, hi, tau2, keep);
     }
     // Only picks within the threshold are final: a dropped farther window could block a farther pick.
-    const limit = Math.min(tau2, top.threshold(), board.others(), seed);
-    for (const p of greedyPicks(e, starts, dists, L, spec.topK, limit)) top.add(p);
-    board.publish(top.threshold());
+    for (const p of greedyPicks(e, starts, dists, L, spec.topK, tau2)) top.add(p);
+    board.publish(top.items);
     i = j;
   }
   return {

@@ -69,43 +69,84 @@ export class TopK {
 }
 
 /**
- * Thresholds shared between search workers through a SharedArrayBuffer: each worker publishes the K-th
- * best of its own final picks (a valid bound for everyone), rounded UP to a fixed-point int so Atomics
- * work and the published value never understates the bound.
+ * Picks shared between search workers through a SharedArrayBuffer, so each prunes with the K-th best of
+ * ALL workers' final picks so far (they come from disjoint entities, so together they are final picks
+ * too), not just its own. Each worker publishes its best K distances, rounded UP to fixed-point ints so
+ * Atomics work and a published value never understates a pick, under a sequence lock: a reader that sees
+ * the sequence odd or changed while copying ignores that worker this time (which only loosens the bound).
  */
 export class TauBoard {
   static readonly SCALE = 65536;
-  static readonly NONE = 0x7fffffff;
+  static readonly MAX_K = 100;
+  /** Ints per worker: sequence, count, then MAX_K values. */
+  static readonly STRIDE = 2 + TauBoard.MAX_K;
   readonly slots: Int32Array;
+  private readonly cache: { seq: number; values: number[] }[];
   constructor(
     buffer: SharedArrayBuffer | null,
     readonly self: number,
-    workers: number,
+    readonly workers: number,
   ) {
-    this.slots = buffer ? new Int32Array(buffer) : new Int32Array(workers);
-    if (!buffer) this.slots.fill(TauBoard.NONE);
+    this.slots = buffer ? new Int32Array(buffer) : new Int32Array(workers * TauBoard.STRIDE);
+    this.cache = Array.from({ length: workers }, () => ({ seq: -1, values: [] }));
   }
 
   static createBuffer(workers: number): SharedArrayBuffer {
-    const buf = new SharedArrayBuffer(workers * 4);
-    new Int32Array(buf).fill(TauBoard.NONE);
-    return buf;
+    return new SharedArrayBuffer(workers * TauBoard.STRIDE * 4);
   }
 
-  publish(tau: number): void {
-    const v = tau * TauBoard.SCALE;
-    const q = Number.isFinite(v) && v < TauBoard.NONE - 1 ? Math.ceil(v) + 1 : TauBoard.NONE;
-    Atomics.store(this.slots, this.self, q);
-  }
-
-  /** The smallest bound published by another worker. */
-  others(): number {
-    let best = TauBoard.NONE;
-    for (let i = 0; i < this.slots.length; i++) {
-      if (i === this.self) continue;
-      const v = Atomics.load(this.slots, i);
-      if (v < best) best = v;
+  /** Publishes this worker's best picks (sorted ascending; at most MAX_K are kept). */
+  publish(items: readonly Pick[]): void {
+    const base = this.self * TauBoard.STRIDE;
+    const count = Math.min(items.length, TauBoard.MAX_K);
+    const slots = this.slots;
+    Atomics.add(slots, base, 1); // odd: writing
+    for (let i = 0; i < count; i++) {
+      const v = items[i]!.distance * TauBoard.SCALE;
+      // Values too large for an int are not published (a shorter list only loosens others' bounds).
+      if (!(v < 0x7ffffff0)) {
+        Atomics.store(slots, base + 1, i);
+        Atomics.add(slots, base, 1);
+        return;
+      }
+      Atomics.store(slots, base + 2 + i, Math.ceil(v) + 1);
     }
-    return best === TauBoard.NONE ? Infinity : best / TauBoard.SCALE;
+    Atomics.store(slots, base + 1, count);
+    Atomics.add(slots, base, 1); // even: done
+  }
+
+  private othersValues(w: number): number[] {
+    const base = w * TauBoard.STRIDE;
+    const slots = this.slots;
+    const cached = this.cache[w]!;
+    const seq = Atomics.load(slots, base);
+    if (seq === cached.seq) return cached.values;
+    if (seq % 2 === 1) return [];
+    const count = Atomics.load(slots, base + 1);
+    const values: number[] = [];
+    for (let i = 0; i < count; i++) values.push(Atomics.load(slots, base + 2 + i) / TauBoard.SCALE);
+    if (Atomics.load(slots, base) !== seq) return [];
+    cached.seq = seq;
+    cached.values = values;
+    return values;
+  }
+
+  /** The k-th smallest distance among this worker's picks (`own`, sorted) and everyone else's; or Infinity. */
+  bound(own: readonly Pick[], k: number): number {
+    let merged: number[] = own.map((p) => p.distance);
+    for (let w = 0; w < this.workers; w++) {
+      if (w === this.self) continue;
+      const theirs = this.othersValues(w);
+      if (theirs.length === 0) continue;
+      const next: number[] = [];
+      let i = 0;
+      let j = 0;
+      while (next.length < k && (i < merged.length || j < theirs.length)) {
+        if (j >= theirs.length || (i < merged.length && merged[i]! <= theirs[j]!)) next.push(merged[i++]!);
+        else next.push(theirs[j++]!);
+      }
+      merged = next;
+    }
+    return merged.length >= k ? merged[k - 1]! : Infinity;
   }
 }
