@@ -47,6 +47,7 @@ function bodies(codes: string[], dates: string[]) {
 function reportOverhead(overhead: Awaited<ReturnType<typeof backendOverhead>>): void {
   report('backend alone (instant ml stand-in)', overhead.result);
   console.log(`backend CPU per /similar request (auth, quota write, proxy, JSON): ${overhead.cpuMsPerRequest.toFixed(2)} ms -> ~${Math.round(1000 / overhead.cpuMsPerRequest)} req/s per free core`);
+  console.log(`autocannon + ml stand-in CPU per request (the bench's own share): ${overhead.benchCpuMsPerRequest.toFixed(2)} ms`);
 }
 
 async function overheadOnly(): Promise<void> {
