@@ -158,34 +158,79 @@ export function stage1b(p: usize, s1: usize, count: i32, out: usize): i32 {
   const epsP = f64x2.splat(par(p, P1_EPS_P));
   const cwMin = f64x2.splat(par(p, P_CW_MIN));
   const invL = f64x2.splat(par(p, P_INV_L));
-  const zero = f64x2.splat(0.0);
-  const qBase = p + (<usize>P1_Q << 3);
-  const invBase = p + (<usize>P1_INV_LEN << 3);
+  const qb = p + (<usize>P1_Q << 3);
+  const ib = p + (<usize>P1_INV_LEN << 3);
+  const o1 = boundAt(p, P1_BOUNDS_BYTE, 1);
+  const o2 = boundAt(p, P1_BOUNDS_BYTE, 2);
+  const o3 = boundAt(p, P1_BOUNDS_BYTE, 3);
+  const o4 = boundAt(p, P1_BOUNDS_BYTE, 4);
+  const o5 = boundAt(p, P1_BOUNDS_BYTE, 5);
+  const o6 = boundAt(p, P1_BOUNDS_BYTE, 6);
+  const o7 = boundAt(p, P1_BOUNDS_BYTE, 7);
+  const oL = boundAt(p, P1_BOUNDS_BYTE, 8);
   let n: i32 = 0;
   for (let k: i32 = 0; k < count; k += 2) {
     const ta = load<i32>(out + (<usize>k << 2));
     const tb = k + 1 < count ? load<i32>(out + (<usize>(k + 1) << 2)) : ta;
     const aa = s1 + (<usize>ta << 3);
     const ab = s1 + (<usize>tb << 3);
-    const x0 = v128.load64_lane(ab, v128.load64_zero(aa), 1);
-    let prev = x0;
-    let pq = zero;
-    let gg = zero;
-    for (let j: i32 = 1; j <= 8; j++) {
-      const off = boundAt(p, P1_BOUNDS_BYTE, j);
-      const next = v128.load64_lane(ab + off, v128.load64_zero(aa + off), 1);
-      const g = f64x2.sub(next, prev);
-      prev = next;
-      const jo = <usize>(j - 1) << 3;
-      pq = f64x2.add(pq, f64x2.mul(v128.load64_splat(qBase + jo), g));
-      gg = f64x2.add(gg, f64x2.mul(f64x2.mul(g, g), v128.load64_splat(invBase + jo)));
+    let x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128, xL: v128;
+    if (tb == ta + 1) {
+      // Survivors come in runs: two consecutive windows load as one vector.
+      x0 = v128.load(aa);
+      x1 = v128.load(aa + o1);
+      x2 = v128.load(aa + o2);
+      x3 = v128.load(aa + o3);
+      x4 = v128.load(aa + o4);
+      x5 = v128.load(aa + o5);
+      x6 = v128.load(aa + o6);
+      x7 = v128.load(aa + o7);
+      xL = v128.load(aa + oL);
+    } else {
+      x0 = v128.load64_lane(ab, v128.load64_zero(aa), 1);
+      x1 = v128.load64_lane(ab + o1, v128.load64_zero(aa + o1), 1);
+      x2 = v128.load64_lane(ab + o2, v128.load64_zero(aa + o2), 1);
+      x3 = v128.load64_lane(ab + o3, v128.load64_zero(aa + o3), 1);
+      x4 = v128.load64_lane(ab + o4, v128.load64_zero(aa + o4), 1);
+      x5 = v128.load64_lane(ab + o5, v128.load64_zero(aa + o5), 1);
+      x6 = v128.load64_lane(ab + o6, v128.load64_zero(aa + o6), 1);
+      x7 = v128.load64_lane(ab + o7, v128.load64_zero(aa + o7), 1);
+      xL = v128.load64_lane(ab + oL, v128.load64_zero(aa + oL), 1);
     }
-    const sw = f64x2.sub(prev, x0);
+    const g0 = f64x2.sub(x1, x0);
+    const g1 = f64x2.sub(x2, x1);
+    const g2 = f64x2.sub(x3, x2);
+    const g3 = f64x2.sub(x4, x3);
+    const g4 = f64x2.sub(x5, x4);
+    const g5 = f64x2.sub(x6, x5);
+    const g6 = f64x2.sub(x7, x6);
+    const g7 = f64x2.sub(xL, x7);
+    const pq = f64x2.add(
+      f64x2.add(
+        f64x2.add(f64x2.mul(v128.load64_splat(qb), g0), f64x2.mul(v128.load64_splat(qb, 8), g1)),
+        f64x2.add(f64x2.mul(v128.load64_splat(qb, 16), g2), f64x2.mul(v128.load64_splat(qb, 24), g3)),
+      ),
+      f64x2.add(
+        f64x2.add(f64x2.mul(v128.load64_splat(qb, 32), g4), f64x2.mul(v128.load64_splat(qb, 40), g5)),
+        f64x2.add(f64x2.mul(v128.load64_splat(qb, 48), g6), f64x2.mul(v128.load64_splat(qb, 56), g7)),
+      ),
+    );
+    const gg = f64x2.add(
+      f64x2.add(
+        f64x2.add(f64x2.mul(f64x2.mul(g0, g0), v128.load64_splat(ib)), f64x2.mul(f64x2.mul(g1, g1), v128.load64_splat(ib, 8))),
+        f64x2.add(f64x2.mul(f64x2.mul(g2, g2), v128.load64_splat(ib, 16)), f64x2.mul(f64x2.mul(g3, g3), v128.load64_splat(ib, 24))),
+      ),
+      f64x2.add(
+        f64x2.add(f64x2.mul(f64x2.mul(g4, g4), v128.load64_splat(ib, 32)), f64x2.mul(f64x2.mul(g5, g5), v128.load64_splat(ib, 40))),
+        f64x2.add(f64x2.mul(f64x2.mul(g6, g6), v128.load64_splat(ib, 48)), f64x2.mul(f64x2.mul(g7, g7), v128.load64_splat(ib, 56))),
+      ),
+    );
+    const sw = f64x2.sub(xL, x0);
     const cwLo = f64x2.sub(f64x2.sub(gg, f64x2.mul(f64x2.mul(sw, sw), invL)), epsC);
     const pHi = f64x2.add(pq, epsP);
     const prune = v128.and(
       f64x2.gt(cwLo, cwMin),
-      v128.or(f64x2.le(pHi, zero), f64x2.lt(f64x2.mul(pHi, pHi), f64x2.mul(c, cwLo))),
+      v128.or(f64x2.le(pHi, f64x2.splat(0.0)), f64x2.lt(f64x2.mul(pHi, pHi), f64x2.mul(c, cwLo))),
     );
     const mask = i64x2.bitmask(prune);
     store<i32>(out + (<usize>n << 2), ta);
@@ -229,12 +274,13 @@ export function stage2(p: usize, s1: usize, s2: usize, count: i32, L: i32, m2: i
     const tb = k + 1 < count ? load<i32>(out + (<usize>(k + 1) << 2)) : ta;
     const aa = s1 + (<usize>ta << 3);
     const ab = s1 + (<usize>tb << 3);
-    const x0 = v128.load64_lane(ab, v128.load64_zero(aa), 1);
-    const xL = v128.load64_lane(ab + oL, v128.load64_zero(aa + oL), 1);
+    const adj = tb == ta + 1; // two consecutive windows load as one vector
+    const x0 = adj ? v128.load(aa) : v128.load64_lane(ab, v128.load64_zero(aa), 1);
+    const xL = adj ? v128.load(aa + oL) : v128.load64_lane(ab + oL, v128.load64_zero(aa + oL), 1);
     const ya = s2 + (<usize>ta << 3);
     const yb = s2 + (<usize>tb << 3);
-    const y0 = v128.load64_lane(yb, v128.load64_zero(ya), 1);
-    const yL = v128.load64_lane(yb + oL, v128.load64_zero(ya + oL), 1);
+    const y0 = adj ? v128.load(ya) : v128.load64_lane(yb, v128.load64_zero(ya), 1);
+    const yL = adj ? v128.load(ya + oL) : v128.load64_lane(yb + oL, v128.load64_zero(ya + oL), 1);
     const sw = f64x2.sub(xL, x0);
     const swmu = f64x2.mul(sw, f64x2.mul(sw, invL));
     const lv = f64x2.sub(f64x2.sub(yL, y0), swmu);
@@ -244,7 +290,7 @@ export function stage2(p: usize, s1: usize, s2: usize, count: i32, L: i32, m2: i
     for (let j: i32 = 0; j < m2; j++) {
       const jo = <usize>j;
       const off = <usize>load<i32>(bBase + ((jo + 1) << 2)) << 3;
-      const next = v128.load64_lane(ab + off, v128.load64_zero(aa + off), 1);
+      const next = adj ? v128.load(aa + off) : v128.load64_lane(ab + off, v128.load64_zero(aa + off), 1);
       const g = f64x2.sub(next, prev);
       prev = next;
       pq = f64x2.add(pq, f64x2.mul(v128.load64_splat(qBase + (jo << 3)), g));
