@@ -311,6 +311,14 @@ function makeWasmScanZ(data: MarketArrays, qn: Float64Array, pf: Prefilter, fall
   bounds(768, p2.bounds);
   bounds(848, p1.bounds);
   bounds(896, p0.bounds);
+  let qSum = 0;
+  let qAbs = 0;
+  for (let i = 0; i < L; i++) {
+    qSum += qn[i]!;
+    qAbs += Math.abs(qn[i]!);
+  }
+  P[72] = qSum;
+  new Float64Array(P.buffer, P.byteOffset + 1024, L).set(qn);
   const owner = {};
   // Upper bounds of the squared residual norms |q - Pq|^2 at 4 and 8 segments.
   const rqSq = (s: ReturnType<typeof paaSums>) => Math.max(0, q2 - s.energy) * (1 + 1e-12) + 1e-12 * L;
@@ -326,6 +334,7 @@ function makeWasmScanZ(data: MarketArrays, qn: Float64Array, pf: Prefilter, fall
   };
   const sumAt = data.sum1.byteOffset;
   const sqAt = data.sum2.byteOffset;
+  const closesAt = data.closes.byteOffset;
   const out = pf.out;
 
   return function scanZWasm(e, lo, hi, tau2, keep) {
@@ -374,7 +383,14 @@ function makeWasmScanZ(data: MarketArrays, qn: Float64Array, pf: Prefilter, fall
       for (let k = 0; k < first; k++) out[k] = lo - a + k;
     }
     if (c1 > 0) first = pf.stage1b(pf.paramsAt, sumAt + base, first, pf.outAt);
-    const count = pf.stage2(pf.paramsAt, sumAt + base, sqAt + base, first, L, m2, pf.outAt);
+    const second = pf.stage2(pf.paramsAt, sumAt + base, sqAt + base, first, L, m2, pf.outAt);
+    // Stage 3: |sum q_i close_i| <= qAbs A, rounded L times, and as much again for mu sum q_i (sum q_i
+    // itself is off by L U qAbs); mu from the prefix sums is off by eMu.
+    const A = Math.abs(data.center[e]!) + M;
+    Ps[73] = 4 * L * U * qAbs * A + U;
+    Ps[74] = data.center[e]!;
+    Ps[75] = eMu + 2 * U * A;
+    const count = pf.stage3(pf.paramsAt, closesAt + 8 * a, sumAt + base, sqAt + base, second, L, pf.outAt);
     for (let k = 0; k < count; k++) {
       const t = a + out[k]!;
       const d2 = windowDistance2(closes, t, qn, 'z', tau2, scratch);

@@ -10,6 +10,15 @@ import { ID_AT, ID_WORDS, LOCKS, PARAM_BYTES, SLOTS, type MarketWasm } from './m
 
 type ScanZ = (p: number, s1: number, tLo: number, tHi: number, out: number) => number;
 type Stage1b = (p: number, s1: number, count: number, out: number) => number;
+type Stage3 = (
+  p: number,
+  closes: number,
+  s1: number,
+  s2: number,
+  count: number,
+  L: number,
+  out: number,
+) => number;
 type Stage2 = (
   p: number,
   s1: number,
@@ -24,6 +33,7 @@ export interface Prefilter {
   scanZ: ScanZ;
   stage1b: Stage1b;
   stage2: Stage2;
+  stage3: Stage3;
   paramsAt: number;
   params: Float64Array;
   outAt: number;
@@ -69,6 +79,7 @@ export function prefilterFor(wasm: MarketWasm | null): Prefilter | null {
       scanZ: instance.exports.scanZ as ScanZ,
       stage1b: instance.exports.stage1b as Stage1b,
       stage2: instance.exports.stage2 as Stage2,
+      stage3: instance.exports.stage3 as Stage3,
       paramsAt: at,
       params: new Float64Array(buf, at, PARAM_BYTES / 8),
       outAt: at + PARAM_BYTES,

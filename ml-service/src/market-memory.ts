@@ -16,8 +16,8 @@ export const ID_WORDS = 4;
 /** Byte offset of the slot claim words (one Int32 per slot). */
 export const LOCKS = 1024;
 export const SLOTS = 64;
-/** Bytes of each slot's parameter block (f64 slots, see wasm/zscan.ts). */
-export const PARAM_BYTES = 1024;
+/** Bytes of each slot's parameter block (f64 slots and the query, see wasm/zscan.ts). */
+export const PARAM_BYTES = 8192;
 const MAX_PAGES = 65536;
 
 export interface MarketWasm {

@@ -36,6 +36,11 @@ const P2_L: i32 = 30;
 const P2_REL: i32 = 31; // relative error bound of sigma^2 for windows above P2_LV_MIN
 const P2_Q: i32 = 32; // m2 (<= 16) slots
 const P2_INV_LEN: i32 = 48; // m2 slots
+const P3_QSUM: i32 = 72; // stage 3: sum of the query's values (0 but for rounding)
+const P3_DOT_ERR: i32 = 73; // stage 3: error bound of the dot product, in raw units
+const P3_CENTER: i32 = 74; // stage 3: the entity's centre (prefix sums are of close - centre)
+const P3_EPS_MU: i32 = 75; // stage 3: error bound of the window mean from the prefix sums
+const P3_Q_BYTE: i32 = 1024; // stage 3: the normalised query, L f64
 const P0_Q: i32 = 64; // 4 slots: stage-1a query segment means
 const P0_INV_LEN: i32 = 68; // 4 slots
 const P2_BOUNDS_BYTE: i32 = 768; // m2 + 1 i32 segment bounds of stage 2
@@ -314,6 +319,59 @@ export function stage2(p: usize, s1: usize, s2: usize, count: i32, L: i32, m2: i
     if (k + 1 < count) {
       store<i32>(out + (<usize>n << 2), tb);
       n += ((mask >> 1) & 1) ^ 1;
+    }
+  }
+  return n;
+}
+
+/**
+ * Stage 3 on stage 2's survivors: the distance from one dot product with the query,
+ *   d^2 = |q|^2 + L - 2 (sum_i q_i close_(t+i) - mu sum_i q_i) / sigma,
+ * with mu and sigma from the prefix sums, pushed down by its error bounds (the dot product's, mu's, and
+ * sigma's relative error, valid above P2_LV_MIN). Only the windows it cannot prune get the two-pass
+ * computation in TypeScript. `closes` is the byte address of the entity's first close. Compacts `out`.
+ */
+export function stage3(p: usize, closes: usize, s1: usize, s2: usize, count: i32, L: i32, out: usize): i32 {
+  const invL = par(p, P_INV_L);
+  const q2PlusL = par(p, P2_Q2_PLUS_L);
+  const lim = par(p, P2_LIM);
+  const lvMin = par(p, P2_LV_MIN);
+  const rel = par(p, P2_REL);
+  const qSum = par(p, P3_QSUM);
+  const dotErr = par(p, P3_DOT_ERR);
+  const center = par(p, P3_CENTER);
+  const epsMu = par(p, P3_EPS_MU);
+  const qp = p + <usize>P3_Q_BYTE;
+  const oL: usize = <usize>L << 3;
+  const pairs = L >> 1;
+  let n: i32 = 0;
+  for (let k: i32 = 0; k < count; k++) {
+    const t = load<i32>(out + (<usize>k << 2));
+    const a = s1 + (<usize>t << 3);
+    const b = s2 + (<usize>t << 3);
+    const sw = load<f64>(a + oL) - load<f64>(a);
+    const muc = sw * invL;
+    const lv = load<f64>(b + oL) - load<f64>(b) - sw * muc;
+    let keep = true;
+    if (lv > lvMin) {
+      const x = closes + (<usize>t << 3);
+      let acc = f64x2.splat(0.0);
+      for (let i: i32 = 0; i < pairs; i++) {
+        const o = <usize>i << 4;
+        acc = f64x2.add(acc, f64x2.mul(v128.load(qp + o), v128.load(x + o)));
+      }
+      let dot = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+      if (L & 1) dot += load<f64>(qp + (<usize>(L - 1) << 3)) * load<f64>(x + (<usize>(L - 1) << 3));
+      const dc = dot - (muc + center) * qSum;
+      const u = 1.0 / Math.sqrt(lv * invL);
+      // Upper bound of (sum_i q_i (close_i - mu)) / sigma.
+      const num = dc + dotErr + Math.abs(qSum) * epsMu;
+      const hi = num * u * (num > 0.0 ? 1.0 + rel : 1.0 - rel);
+      keep = !(q2PlusL - 2.0 * hi > lim);
+    }
+    if (keep) {
+      store<i32>(out + (<usize>n << 2), t);
+      n++;
     }
   }
   return n;
