@@ -307,7 +307,7 @@ function makeWasmScanZ(data: MarketArrays, qn: Float64Array, pf: Prefilter, fall
   P.set(p2.means, 32);
   P.set(p2.invLens, 48);
   P.set(p0.means, 64);
-  P.set(p0.invLens, 68);
+  P[68] = 1 / s0.maxLen; // stage 1a bounds sum_j g_j^2 / l_j below by (sum_j g_j^2) / max_j l_j
   bounds(768, p2.bounds);
   bounds(848, p1.bounds);
   bounds(896, p0.bounds);

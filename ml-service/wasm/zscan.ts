@@ -75,10 +75,9 @@ export function scanZ(p: usize, s1: usize, tLo: i32, tHi: i32, out: usize): i32 
   const q1 = f64x2.splat(par(p, P0_Q + 1));
   const q2 = f64x2.splat(par(p, P0_Q + 2));
   const q3 = f64x2.splat(par(p, P0_Q + 3));
-  const i0 = f64x2.splat(par(p, P0_INV_LEN));
-  const i1 = f64x2.splat(par(p, P0_INV_LEN + 1));
-  const i2 = f64x2.splat(par(p, P0_INV_LEN + 2));
-  const i3 = f64x2.splat(par(p, P0_INV_LEN + 3));
+  // 1 / (longest segment): sum_j g_j^2 / l_j >= (sum_j g_j^2) / max_j l_j, a lower bound of Cw that
+  // costs one multiply (the segments differ by one row at most).
+  const iMax = f64x2.splat(par(p, P0_INV_LEN));
   const o1 = boundAt(p, P0_BOUNDS_BYTE, 1);
   const o2 = boundAt(p, P0_BOUNDS_BYTE, 2);
   const o3 = boundAt(p, P0_BOUNDS_BYTE, 3);
@@ -88,8 +87,8 @@ export function scanZ(p: usize, s1: usize, tLo: i32, tHi: i32, out: usize): i32 
   // Four windows per step (two pairs), so the loop's own overhead is paid half as often.
   for (; t + 3 < tHi; t += 4) {
     const a = s1 + (<usize>t << 3);
-    const m0 = prunePair(a, o1, o2, o3, oL, q0, q1, q2, q3, i0, i1, i2, i3, invL, c, epsC, epsP, cwMin);
-    const m1 = prunePair(a + 16, o1, o2, o3, oL, q0, q1, q2, q3, i0, i1, i2, i3, invL, c, epsC, epsP, cwMin);
+    const m0 = prunePair(a, o1, o2, o3, oL, q0, q1, q2, q3, iMax, invL, c, epsC, epsP, cwMin);
+    const m1 = prunePair(a + 16, o1, o2, o3, oL, q0, q1, q2, q3, iMax, invL, c, epsC, epsP, cwMin);
     const mask = m0 | (m1 << 2);
     // Most steps are pruned whole: skip the compaction for them.
     if (mask != 15) {
@@ -118,10 +117,7 @@ function prunePair(
   q1: v128,
   q2: v128,
   q3: v128,
-  i0: v128,
-  i1: v128,
-  i2: v128,
-  i3: v128,
+  iMax: v128,
   invL: v128,
   c: v128,
   epsC: v128,
@@ -138,17 +134,15 @@ function prunePair(
   const g2 = f64x2.sub(x3, x2);
   const g3 = f64x2.sub(xL, x3);
   const pq = f64x2.add(f64x2.add(f64x2.mul(q0, g0), f64x2.mul(q1, g1)), f64x2.add(f64x2.mul(q2, g2), f64x2.mul(q3, g3)));
-  const gg = f64x2.add(
-    f64x2.add(f64x2.mul(f64x2.mul(g0, g0), i0), f64x2.mul(f64x2.mul(g1, g1), i1)),
-    f64x2.add(f64x2.mul(f64x2.mul(g2, g2), i2), f64x2.mul(f64x2.mul(g3, g3), i3)),
+  const gg = f64x2.mul(
+    f64x2.add(f64x2.add(f64x2.mul(g0, g0), f64x2.mul(g1, g1)), f64x2.add(f64x2.mul(g2, g2), f64x2.mul(g3, g3))),
+    iMax,
   );
   const sw = f64x2.sub(xL, x0);
   const cwLo = f64x2.sub(f64x2.sub(gg, f64x2.mul(f64x2.mul(sw, sw), invL)), epsC);
   const pHi = f64x2.add(pq, epsP);
-  const prune = v128.and(
-    f64x2.gt(cwLo, cwMin),
-    v128.or(f64x2.le(pHi, f64x2.splat(0.0)), f64x2.lt(f64x2.mul(pHi, pHi), f64x2.mul(c, cwLo))),
-  );
+  // P <= 0 or P^2 < C Cw  <=>  P |P| < C Cw  (Cw > cwMin >= 0).
+  const prune = v128.and(f64x2.gt(cwLo, cwMin), f64x2.lt(f64x2.mul(pHi, f64x2.abs(pHi)), f64x2.mul(c, cwLo)));
   return i64x2.bitmask(prune);
 }
 
