@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { dayToIso, isoToDay, parseIsoDay } from '../src/dates.js';
+
+describe('parseIsoDay (the loader’s allocation-free date parser)', () => {
+  it('agrees with Date.parse on every day from 1899 to 2101', () => {
+    for (let day = isoToDay('1899-01-01'); day <= isoToDay('2101-12-31'); day++) {
+      const iso = dayToIso(day);
+      if (parseIsoDay(iso) !== day) expect(parseIsoDay(iso), iso).toBe(day);
+    }
+  });
+
+  it.each([
+    '2023-02-29',
+    '2024-02-30',
+    '2023-13-01',
+    '2023-00-10',
+    '2023-04-31',
+    '2023-1-01',
+    '2023/01/01',
+    '20a3-01-01',
+    '2023-01-0x',
+    '',
+    '2023-01-011',
+  ])('refuses %j', (s) => {
+    expect(parseIsoDay(s)).toBeNaN();
+  });
+
+  it('accepts leap days that exist', () => {
+    expect(parseIsoDay('2024-02-29')).toBe(isoToDay('2024-02-29'));
+    expect(parseIsoDay('2000-02-29')).toBe(isoToDay('2000-02-29'));
+    expect(parseIsoDay('1900-02-29')).toBeNaN();
+  });
+});
