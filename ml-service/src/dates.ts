@@ -14,10 +14,15 @@ export function dayToIso(day: number): string {
  * days-from-civil (H. Hinnant's algorithm). Returns NaN for anything that is not a valid calendar date.
  */
 export function parseIsoDay(s: string): number {
-  if (s.length !== 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return NaN;
-  const y0 = digits(s, 0, 4);
-  const m = digits(s, 5, 2);
-  const day = digits(s, 8, 2);
+  return s.length === 10 ? parseIsoDayAt(s, 0) : NaN;
+}
+
+/** parseIsoDay of the 10 characters of s from `at` (the loader reads a store's dates as one string). */
+export function parseIsoDayAt(s: string, at: number): number {
+  if (s.charCodeAt(at + 4) !== 45 || s.charCodeAt(at + 7) !== 45) return NaN;
+  const y0 = digits(s, at, 4);
+  const m = digits(s, at + 5, 2);
+  const day = digits(s, at + 8, 2);
   if (!(m >= 1 && m <= 12 && day >= 1)) return NaN; // NaN from a non-digit fails here too
   const leap = (y0 % 4 === 0 && y0 % 100 !== 0) || y0 % 400 === 0;
   if (day > (m === 2 ? (leap ? 29 : 28) : MONTH_DAYS[m - 1]!)) return NaN;
