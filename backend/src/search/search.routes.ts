@@ -18,7 +18,13 @@ function sendJsonBytes(res: Response, body: Buffer): void {
   res.end(body);
 }
 
-export function searchRoutes(ctx: AppContext): Router {
+export interface SearchRoutes {
+  router: Router;
+  /** The handler chains of the two proxy routes, for the fast dispatch in app.ts (platform/fast-path.ts). */
+  chains: { similar: RequestHandler[]; predict: RequestHandler[] };
+}
+
+export function searchRoutes(ctx: AppContext): SearchRoutes {
   const r = Router();
   const auth = requireAuth({ scope: 'search' });
   // Fair use for everyone, keyed by user: Pro is unlimited per day, not per second.
@@ -41,15 +47,25 @@ export function searchRoutes(ctx: AppContext): Router {
     res.json(await ctx.ml.prices(code, q.from, q.to, rid(req)));
   });
 
-  r.post('/similar', auth, perUser, async (req, res) => {
-    const body = parse(similarRequestSchema, req.body, 'body');
-    sendJsonBytes(res, await search.similar(ctx, req.auth!.userId, body, rid(req)));
-  });
+  const similar: RequestHandler[] = [
+    auth,
+    perUser,
+    async (req, res) => {
+      const body = parse(similarRequestSchema, req.body, 'body');
+      sendJsonBytes(res, await search.similar(ctx, req.auth!.userId, body, rid(req)));
+    },
+  ];
+  r.post('/similar', ...similar);
 
-  r.post('/predict', auth, perUser, async (req, res) => {
-    const body = parse(predictRequestSchema, req.body, 'body');
-    sendJsonBytes(res, await search.predict(ctx, req.auth!.userId, body, rid(req)));
-  });
+  const predict: RequestHandler[] = [
+    auth,
+    perUser,
+    async (req, res) => {
+      const body = parse(predictRequestSchema, req.body, 'body');
+      sendJsonBytes(res, await search.predict(ctx, req.auth!.userId, body, rid(req)));
+    },
+  ];
+  r.post('/predict', ...predict);
 
   r.post('/export/similar.csv', auth, requireFeature(ctx, 'csvExport'), perUser, async (req, res) => {
     const body = parse(similarRequestSchema, req.body, 'body');
@@ -57,5 +73,5 @@ export function searchRoutes(ctx: AppContext): Router {
     res.type('text/csv').attachment('resemble-similar.csv').send(csv);
   });
 
-  return r;
+  return { router: r, chains: { similar, predict } };
 }
