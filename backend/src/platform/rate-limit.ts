@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
+import type { ServerResponse } from 'node:http';
 import { ipKeyGenerator } from 'express-rate-limit';
 
 interface Client {
@@ -76,6 +77,12 @@ function policyName(limit: number, windowMs: number): string {
   return `${limit}-in-${duration}`;
 }
 
+/** What Express's res.append does for a string value, without its res.get/res.set indirections. */
+function append(res: ServerResponse, name: string, value: string): void {
+  const prev = res.getHeader(name);
+  res.setHeader(name, prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [String(prev), value]);
+}
+
 export interface WindowLimitOptions {
   windowMs: number;
   limit: number;
@@ -98,8 +105,8 @@ export function windowLimit(o: WindowLimitOptions): RequestHandler & { counter: 
     const client = counter.hit(key(req));
     const resetSeconds = Math.max(0, Math.ceil((client.resetAt - now()) / 1e3));
     if (!res.headersSent) {
-      res.append('RateLimit', `"${name}"; r=${Math.max(o.limit - client.hits, 0)}; t=${resetSeconds}`);
-      res.append('RateLimit-Policy', `${policy}${client.pk}:`);
+      append(res, 'RateLimit', `"${name}"; r=${Math.max(o.limit - client.hits, 0)}; t=${resetSeconds}`);
+      append(res, 'RateLimit-Policy', `${policy}${client.pk}:`);
     }
     if (client.hits > o.limit) {
       if (!res.headersSent) res.setHeader('Retry-After', String(resetSeconds));
