@@ -28,9 +28,24 @@ export function subscriptionOf(db: Db, userId: string): SubscriptionRow | undefi
 }
 
 /** Paid access runs to the end of the paid period; past_due keeps it while the provider retries. */
-export function isEntitled(sub: SubscriptionRow | undefined, now: number): boolean {
+export function isEntitled(sub: Pick<SubscriptionRow, 'status' | 'current_period_end'> | undefined, now: number): boolean {
   if (!sub) return false;
   return (sub.status === 'active' || sub.status === 'past_due') && Date.parse(sub.current_period_end) > now;
+}
+
+// The three columns a plan check needs, as an array: every search runs this, and SELECT * built a
+// 13-key object per call.
+const planColumns = new WeakMap<Db, Statement<[string], [PlanId, SubscriptionRow['status'], string]>>();
+
+/** The plan a user may use now: planOf(...).plan without reading the whole subscription row. */
+export function currentPlan(db: Db, plans: Record<PlanId, Plan>, userId: string, now: number): Plan {
+  let stmt = planColumns.get(db);
+  if (!stmt) {
+    stmt = db.prepare<[string], [PlanId, SubscriptionRow['status'], string]>('SELECT plan, status, current_period_end FROM subscriptions WHERE user_id = ?').raw(true);
+    planColumns.set(db, stmt);
+  }
+  const row = stmt.get(userId);
+  return row && isEntitled({ status: row[1], current_period_end: row[2] }, now) ? plans[row[0]] : plans.free;
 }
 
 export function planOf(db: Db, plans: Record<PlanId, Plan>, userId: string, now: number): { plan: Plan; sub: SubscriptionRow | undefined } {

@@ -23,9 +23,9 @@ export class UsageService {
     private readonly now: () => number = Date.now,
   ) {
     this.read = db.prepare<[string, string], { searches: number }>('SELECT searches FROM usage WHERE user_id = ? AND day = ?');
-    this.bump = db.prepare<[string, string], { searches: number }>(
-      'INSERT INTO usage (user_id, day, searches) VALUES (?, ?, 1) ON CONFLICT(user_id, day) DO UPDATE SET searches = searches + 1 RETURNING searches',
-    );
+    this.bump = db
+      .prepare<[string, string], number>('INSERT INTO usage (user_id, day, searches) VALUES (?, ?, 1) ON CONFLICT(user_id, day) DO UPDATE SET searches = searches + 1 RETURNING searches')
+      .pluck();
     this.refundStmt = db.prepare('UPDATE usage SET searches = MAX(searches - 1, 0) WHERE user_id = ? AND day = ?');
     this.consumeTx = db.transaction((userId: string, quota: number | null | (() => number | null), day: string) => this.consumeTxImpl(userId, quota, day));
   }
@@ -47,7 +47,7 @@ export class UsageService {
 
   private consumeTxImpl(userId: string, quotaOf: number | null | (() => number | null), day: string): void {
     const quota = typeof quotaOf === 'function' ? quotaOf() : quotaOf;
-    const used = this.bump.get(userId, day)!.searches - 1;
+    const used = this.bump.get(userId, day)! - 1;
     if (quota !== null && used >= quota) {
       // Thrown inside consumeTx: the increment above is rolled back with it.
       throw new AppError(429, 'quota_exceeded', `the free plan allows ${quota} searches a day; upgrade to Pro for more`, {

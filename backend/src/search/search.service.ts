@@ -2,7 +2,7 @@
 import { type PredictRequest, type SimilarRequest } from '@resemble/contracts';
 import type { AppContext } from '../context.js';
 import { AppError } from '../platform/errors.js';
-import { planOf } from '../plans/entitlements.js';
+import { currentPlan } from '../plans/entitlements.js';
 import type { Plan } from '../plans/plans.js';
 
 const planLimit = (message: string, details: Record<string, unknown>) =>
@@ -17,7 +17,7 @@ export function assertSimilarAllowed(plan: Plan, req: SimilarRequest): void {
 export async function similar(ctx: AppContext, userId: string, req: SimilarRequest, requestId: string): Promise<Buffer> {
   // Plan read, plan checks and the quota take in one transaction (see UsageService.consume).
   const day = ctx.usage.consume(userId, () => {
-    const { plan } = planOf(ctx.db, ctx.plans, userId, ctx.now());
+    const plan = currentPlan(ctx.db, ctx.plans, userId, ctx.now());
     assertSimilarAllowed(plan, req);
     return plan.limits.searchesPerDay;
   });
@@ -30,7 +30,7 @@ export async function similar(ctx: AppContext, userId: string, req: SimilarReque
 }
 
 export async function predict(ctx: AppContext, userId: string, req: PredictRequest, requestId: string): Promise<Buffer> {
-  const { plan } = planOf(ctx.db, ctx.plans, userId, ctx.now());
+  const plan = currentPlan(ctx.db, ctx.plans, userId, ctx.now());
   if (!plan.limits.models.includes(req.model)) throw planLimit(`the ${plan.name} plan does not include the ${req.model} model`, { field: 'model', allowed: plan.limits.models });
   return ctx.ml.predictBytes(req, requestId);
 }
