@@ -286,14 +286,26 @@ export function stage2(p: usize, s1: usize, s2: usize, count: i32, L: i32, m2: i
     let prev = x0;
     let pq = zero;
     let gg = zero;
-    for (let j: i32 = 0; j < m2; j++) {
-      const jo = <usize>j;
-      const off = <usize>load<i32>(bBase + ((jo + 1) << 2)) << 3;
-      const next = adj ? v128.load(aa + off) : v128.load64_lane(ab + off, v128.load64_zero(aa + off), 1);
-      const g = f64x2.sub(next, prev);
-      prev = next;
-      pq = f64x2.add(pq, f64x2.mul(v128.load64_splat(qBase + (jo << 3)), g));
-      gg = f64x2.add(gg, f64x2.mul(f64x2.mul(g, g), v128.load64_splat(invBase + (jo << 3))));
+    // Two copies of the segment loop, so the adjacency test is not repeated per segment.
+    if (adj) {
+      for (let j: i32 = 0; j < m2; j++) {
+        const jo = <usize>j;
+        const next = v128.load(aa + (<usize>load<i32>(bBase + ((jo + 1) << 2)) << 3));
+        const g = f64x2.sub(next, prev);
+        prev = next;
+        pq = f64x2.add(pq, f64x2.mul(v128.load64_splat(qBase + (jo << 3)), g));
+        gg = f64x2.add(gg, f64x2.mul(f64x2.mul(g, g), v128.load64_splat(invBase + (jo << 3))));
+      }
+    } else {
+      for (let j: i32 = 0; j < m2; j++) {
+        const jo = <usize>j;
+        const off = <usize>load<i32>(bBase + ((jo + 1) << 2)) << 3;
+        const next = v128.load64_lane(ab + off, v128.load64_zero(aa + off), 1);
+        const g = f64x2.sub(next, prev);
+        prev = next;
+        pq = f64x2.add(pq, f64x2.mul(v128.load64_splat(qBase + (jo << 3)), g));
+        gg = f64x2.add(gg, f64x2.mul(f64x2.mul(g, g), v128.load64_splat(invBase + (jo << 3))));
+      }
     }
     const s2v = f64x2.mul(lv, invL);
     const u = f64x2.div(one, f64x2.sqrt(s2v)); // 1 / sigma
