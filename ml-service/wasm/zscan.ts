@@ -52,6 +52,18 @@ function par(p: usize, i: i32): f64 {
   return load<f64>(p + (<usize>i << 3));
 }
 
+/** Appends the unpruned of the pair (ta, tb) to out[n..] (tb only if `both`); returns the new count. */
+@inline
+function keepPair(out: usize, n: i32, ta: i32, tb: i32, mask: i32, both: bool): i32 {
+  store<i32>(out + (<usize>n << 2), ta);
+  n += (mask & 1) ^ 1;
+  if (both) {
+    store<i32>(out + (<usize>n << 2), tb);
+    n += ((mask >> 1) & 1) ^ 1;
+  }
+  return n;
+}
+
 @inline
 function boundAt(p: usize, at: i32, j: i32): usize {
   return <usize>load<i32>(p + <usize>at + (<usize>j << 2)) << 3;
@@ -231,13 +243,7 @@ export function stage1b(p: usize, s1: usize, count: i32, out: usize): i32 {
       f64x2.gt(cwLo, cwMin),
       v128.or(f64x2.le(pHi, f64x2.splat(0.0)), f64x2.lt(f64x2.mul(pHi, pHi), f64x2.mul(c, cwLo))),
     );
-    const mask = i64x2.bitmask(prune);
-    store<i32>(out + (<usize>n << 2), ta);
-    n += (mask & 1) ^ 1;
-    if (k + 1 < count) {
-      store<i32>(out + (<usize>n << 2), tb);
-      n += ((mask >> 1) & 1) ^ 1;
-    }
+    n = keepPair(out, n, ta, tb, i64x2.bitmask(prune), k + 1 < count);
   }
   return n;
 }
@@ -319,13 +325,7 @@ export function stage2(p: usize, s1: usize, s2: usize, count: i32, L: i32, m2: i
     const res = f64x2.max(f64x2.sub(lf, czLo), zero);
     const lb2 = f64x2.sub(f64x2.sub(q2PlusL, f64x2.mul(two, pHi)), f64x2.mul(rq2, f64x2.sqrt(res)));
     const prune = v128.and(f64x2.gt(lb2, lim), f64x2.gt(lv, lvMin));
-    const mask = i64x2.bitmask(prune);
-    store<i32>(out + (<usize>n << 2), ta);
-    n += (mask & 1) ^ 1;
-    if (k + 1 < count) {
-      store<i32>(out + (<usize>n << 2), tb);
-      n += ((mask >> 1) & 1) ^ 1;
-    }
+    n = keepPair(out, n, ta, tb, i64x2.bitmask(prune), k + 1 < count);
   }
   return n;
 }
