@@ -83,10 +83,7 @@ export function scanZ(p: usize, s1: usize, tLo: i32, tHi: i32, out: usize): i32 
   const epsP = f64x2.splat(par(p, P0_EPS_P));
   const cwMin = f64x2.splat(par(p, P_CW_MIN));
   const invL = f64x2.splat(par(p, P_INV_L));
-  const q0 = f64x2.splat(par(p, P0_Q));
-  const q1 = f64x2.splat(par(p, P0_Q + 1));
-  const q2 = f64x2.splat(par(p, P0_Q + 2));
-  const q3 = f64x2.splat(par(p, P0_Q + 3));
+  const qb = p + (<usize>P0_Q << 3); // the query's segment means, read as memory operands (registers are few)
   // 1 / (longest segment): sum_j g_j^2 / l_j >= (sum_j g_j^2) / max_j l_j, a lower bound of Cw that
   // costs one multiply (the segments differ by one row at most).
   const iMax = f64x2.splat(par(p, P0_INV_LEN));
@@ -99,8 +96,8 @@ export function scanZ(p: usize, s1: usize, tLo: i32, tHi: i32, out: usize): i32 
   // Four windows per step (two pairs), so the loop's own overhead is paid half as often.
   for (; t + 3 < tHi; t += 4) {
     const a = s1 + (<usize>t << 3);
-    const m0 = prunePair(a, o1, o2, o3, oL, q0, q1, q2, q3, iMax, invL, c, epsC, epsP, cwMin);
-    const m1 = prunePair(a + 16, o1, o2, o3, oL, q0, q1, q2, q3, iMax, invL, c, epsC, epsP, cwMin);
+    const m0 = prunePair(a, o1, o2, o3, oL, qb, iMax, invL, c, epsC, epsP, cwMin);
+    const m1 = prunePair(a + 16, o1, o2, o3, oL, qb, iMax, invL, c, epsC, epsP, cwMin);
     const mask = m0 | (m1 << 2);
     // Most steps are pruned whole: skip the compaction for them.
     if (mask != 15) {
@@ -125,10 +122,7 @@ function prunePair(
   o2: usize,
   o3: usize,
   oL: usize,
-  q0: v128,
-  q1: v128,
-  q2: v128,
-  q3: v128,
+  qb: usize,
   iMax: v128,
   invL: v128,
   c: v128,
@@ -145,7 +139,10 @@ function prunePair(
   const g1 = f64x2.sub(x2, x1);
   const g2 = f64x2.sub(x3, x2);
   const g3 = f64x2.sub(xL, x3);
-  const pq = f64x2.add(f64x2.add(f64x2.mul(q0, g0), f64x2.mul(q1, g1)), f64x2.add(f64x2.mul(q2, g2), f64x2.mul(q3, g3)));
+  const pq = f64x2.add(
+    f64x2.add(f64x2.mul(v128.load64_splat(qb), g0), f64x2.mul(v128.load64_splat(qb, 8), g1)),
+    f64x2.add(f64x2.mul(v128.load64_splat(qb, 16), g2), f64x2.mul(v128.load64_splat(qb, 24), g3)),
+  );
   const gg = f64x2.mul(
     f64x2.add(f64x2.add(f64x2.mul(g0, g0), f64x2.mul(g1, g1)), f64x2.add(f64x2.mul(g2, g2), f64x2.mul(g3, g3))),
     iMax,
