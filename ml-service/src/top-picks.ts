@@ -133,20 +133,32 @@ export class TauBoard {
 
   /** The k-th smallest distance among this worker's picks (`own`, sorted) and everyone else's; or Infinity. */
   bound(own: readonly Pick[], k: number): number {
-    let merged: number[] = own.map((p) => p.distance);
+    const lists: number[][] = [];
     for (let w = 0; w < this.workers; w++) {
       if (w === this.self) continue;
       const theirs = this.othersValues(w);
-      if (theirs.length === 0) continue;
-      const next: number[] = [];
-      let i = 0;
-      let j = 0;
-      while (next.length < k && (i < merged.length || j < theirs.length)) {
-        if (j >= theirs.length || (i < merged.length && merged[i]! <= theirs[j]!)) next.push(merged[i++]!);
-        else next.push(theirs[j++]!);
-      }
-      merged = next;
+      if (theirs.length > 0) lists.push(theirs);
     }
-    return merged.length >= k ? merged[k - 1]! : Infinity;
+    if (lists.length === 0) return own.length >= k ? own[k - 1]!.distance : Infinity;
+    // A k-step merge of the sorted lists, without building the merged list (this runs once per entity).
+    const at = new Array<number>(lists.length).fill(0);
+    let i = 0;
+    let last = Infinity;
+    for (let taken = 0; taken < k; taken++) {
+      let best = i < own.length ? own[i]!.distance : Infinity;
+      let from = -1;
+      for (let l = 0; l < lists.length; l++) {
+        const v = at[l]! < lists[l]!.length ? lists[l]![at[l]!]! : Infinity;
+        if (v < best) {
+          best = v;
+          from = l;
+        }
+      }
+      if (best === Infinity) return Infinity;
+      if (from < 0) i++;
+      else at[from]!++;
+      last = best;
+    }
+    return last;
   }
 }
