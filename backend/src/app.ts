@@ -14,7 +14,8 @@ import { requestLogger } from './platform/request-log.js';
 import { windowLimit } from './platform/rate-limit.js';
 import { jsonBody } from './platform/json-body.js';
 import { fastPath } from './platform/fast-path.js';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
+import { serverClasses } from './platform/server-classes.js';
 import { PasswordHasher } from './auth/password.js';
 import { SessionService } from './auth/sessions.js';
 import { authenticate, csrfProtect } from './auth/auth.middleware.js';
@@ -51,6 +52,8 @@ export interface BuiltApp {
   app: Express;
   /** What the HTTP server calls: the ml proxy routes through fastPath, everything else through app. */
   handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** For http.createServer: requests and responses built with this app's prototypes (server-classes.ts). */
+  serverOptions: ServerOptions;
   ctx: AppContext;
   close(): Promise<void>;
 }
@@ -188,6 +191,7 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
     handler: (req, res) => {
       if (!fast(req, res)) app(req, res);
     },
+    serverOptions: serverClasses(app),
     ctx,
     async close() {
       events.closeAll();

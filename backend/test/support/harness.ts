@@ -34,7 +34,7 @@ export async function startApp(env: Record<string, string> = {}, overrides: AppO
   const built = createApp(config, { logger: createLogger(config.LOG_LEVEL), keepMail: true, ...overrides });
   // Served as server.ts serves it: the ml proxy routes through the fast dispatch, the rest through Express.
   const server: Server = await new Promise((ok) => {
-    const s = createServer(built.handler).listen(0, '127.0.0.1', () => ok(s));
+    const s = createServer(built.serverOptions, built.handler).listen(0, '127.0.0.1', () => ok(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
