@@ -15,9 +15,10 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
 
   beforeAll(async () => {
     ml = await startMlStandIn();
-    stand = await startAmazonPayStandIn();
-    sns = await startSnsSigner();
     keys = merchantKeys();
+    // The stand-in verifies every request's RSASSA-PSS signature against the merchant's public key.
+    stand = await startAmazonPayStandIn({ publicKey: keys.publicKey });
+    sns = await startSnsSigner();
     app = await startApp(
       {
         ML_URL: ml.url,
@@ -249,5 +250,34 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     // Duplicate delivery of the same SNS message.
     const dup = await fetch(`${app.url}/api/v1/webhooks/amazonpay`, { method: 'POST', body: JSON.stringify(first.signed) });
     expect(((await dup.json()) as { result: string }).result).toBe('duplicate');
+  });
+  it('every request the SDK made verified against the merchant key', () => {
+    expect(stand.authHeaders.length).toBeGreaterThan(5);
+    expect(stand.badSignatures).toBe(0);
+  });
+
+  it('a request signed with another key is refused by Amazon and grants nothing', async () => {
+    const other = merchantKeys();
+    const wrong = await startApp(
+      {
+        ML_URL: ml.url,
+        AMAZON_PAY_PUBLIC_KEY_ID: 'SANDBOX-AETESTKEY',
+        AMAZON_PAY_PRIVATE_KEY: other.privateKey,
+        AMAZON_PAY_MERCHANT_ID: 'A2MERCHANT',
+        AMAZON_PAY_STORE_ID: 'amzn1.application-oa2-client.test',
+      },
+      { now: () => now, amazonPay: { overrideServiceUrl: stand.host, sns: { certUrlPattern: /^http:\/\/127\.0\.0\.1:\d+\/[^?#]+\.pem$/ } } },
+    );
+    try {
+      const c = await registered(wrong);
+      const before = stand.badSignatures;
+      const { done } = await payWithAmazon(c);
+      expect(done.status).toBeGreaterThanOrEqual(400);
+      expect(done.body.error).toBeDefined();
+      expect(stand.badSignatures).toBeGreaterThan(before);
+      expect((await c.get('/api/v1/me')).body.plan).toBe('free');
+    } finally {
+      await wrong.close();
+    }
   });
 });

@@ -4,7 +4,7 @@
  */
 import express from 'express';
 import { execFileSync } from 'node:child_process';
-import { createSign, generateKeyPairSync } from 'node:crypto';
+import { constants, createHash, createSign, createVerify, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttps } from 'node:https';
 import { createServer as createHttp, type Server } from 'node:http';
@@ -41,10 +41,35 @@ export interface AmazonPayStandIn {
   authHeaders: string[];
   /** When true every call answers 503, as during an Amazon Pay outage. */
   down: boolean;
+  /** Requests refused because their signature did not verify against the merchant's public key. */
+  badSignatures: number;
   close(): Promise<void>;
 }
 
-export async function startAmazonPayStandIn(): Promise<AmazonPayStandIn> {
+/**
+ * Checks a request's `authorization` header the way Amazon Pay does: the SDK's canonical request (method,
+ * path, query, the signed headers in its order, SHA-256 of the body), hashed under the algorithm name,
+ * RSASSA-PSS with SHA-256 (salt 20 for AMZN-PAY-RSASSA-PSS, 32 for -V2) against the merchant's public key.
+ */
+function signatureValid(req: express.Request, rawBody: string, publicKey: string): boolean {
+  const m = /^(AMZN-PAY-RSASSA-PSS(?:-V2)?) PublicKeyId=[^,]+, SignedHeaders=([^,]+), Signature=(\S+)$/.exec(
+    String(req.headers.authorization ?? ''),
+  );
+  if (!m) return false;
+  const [, algorithm, signedHeaders, signature] = m as unknown as [string, string, string, string];
+  const names = signedHeaders.split(';');
+  const query = new URL(req.originalUrl, 'https://x').searchParams;
+  const canonicalQuery = [...query.keys()].sort().map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(query.get(k)!)}`).join('&');
+  let canonical = `${req.method}\n${req.path}\n${canonicalQuery}\n`;
+  for (const name of names) canonical += `${name.toLowerCase()}:${String(req.headers[name.toLowerCase()] ?? '')}\n`;
+  canonical += `\n${signedHeaders}\n${createHash('sha256').update(rawBody).digest('hex')}`;
+  const toSign = `${algorithm}\n${createHash('sha256').update(canonical).digest('hex')}`;
+  const saltLength = algorithm.endsWith('-V2') ? 32 : 20;
+  return createVerify('RSA-SHA256').update(toSign).verify({ key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength }, signature, 'base64');
+}
+
+/** @param opts.publicKey the merchant's public key: when given, every request's signature must verify. */
+export async function startAmazonPayStandIn(opts: { publicKey?: string } = {}): Promise<AmazonPayStandIn> {
   const tls = selfSigned('127.0.0.1');
   const state: AmazonPayStandIn = {
     host: '',
@@ -55,15 +80,21 @@ export async function startAmazonPayStandIn(): Promise<AmazonPayStandIn> {
     chargeCalls: 0,
     authHeaders: [],
     down: false,
+    badSignatures: 0,
     close: async () => {},
   };
   const byKey = new Map<string, string>();
   let n = 0;
   const app = express();
-  app.use(express.json());
+  app.use(express.json({ verify: (req, _res, buf) => ((req as unknown as { rawBody: string }).rawBody = buf.toString('utf8')) }));
   app.use((req, res, next) => {
     state.authHeaders.push(String(req.headers.authorization ?? ''));
     if (state.down) return res.status(503).json({ reasonCode: 'ServiceUnavailable', message: 'down' });
+    const rawBody = (req as unknown as { rawBody?: string }).rawBody ?? '';
+    if (opts.publicKey && !signatureValid(req, rawBody, opts.publicKey)) {
+      state.badSignatures++;
+      return res.status(401).json({ reasonCode: 'InvalidRequestSignature', message: 'the request signature does not verify' });
+    }
     next();
   });
   const err = (res: express.Response, status: number, reasonCode: string) => res.status(status).json({ reasonCode, message: reasonCode });
