@@ -2,8 +2,9 @@
  * The WASM SIMD pre-filter of the z-normalised ED search (wasm/zscan.ts): per thread, one instance bound
  * to the market's shared memory and one claimed slot of that memory for its parameters and output.
  *
- * A thread keeps its instance for the two most recent memories it has seen (the serving data and, during a
- * reload, the next); older ones are dropped and their slots released, so a reload frees the old data.
+ * A thread keeps its instance only for the memory it used last: an instance holds its memory, so keeping
+ * one for the data a reload replaced would keep that whole market in RAM. (A search still queued on the
+ * old data after the swap just instantiates again.)
  */
 import { readFileSync } from 'node:fs';
 import { ID_AT, ID_WORDS, LOCKS, PARAM_BYTES, SLOTS, type MarketWasm } from './market-memory.js';
@@ -88,7 +89,7 @@ export function prefilterFor(wasm: MarketWasm | null): Prefilter | null {
     };
   }
   bound.unshift({ id, memory: wasm.memory, slot, pf });
-  while (bound.length > 2) {
+  while (bound.length > 1) {
     const old = bound.pop()!;
     if (old.slot >= 0) Atomics.store(new Int32Array(old.memory.buffer, LOCKS, SLOTS), old.slot, 0);
   }
