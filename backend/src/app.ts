@@ -1,7 +1,9 @@
 /** Builds the app and its services; server.ts listens. Tests call createApp with their own config. */
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express } from 'express';
 import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
+import { rateLimit } from 'express-rate-limit';
+import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import type Stripe from 'stripe';
 import { healthResponseSchema, type PlansResponse } from '@resemble/contracts';
@@ -10,12 +12,7 @@ import type { AppContext } from './context.js';
 import { openDb } from './db/db.js';
 import { createLogger } from './platform/logger.js';
 import { AppError, errorHandler, notFoundHandler } from './platform/errors.js';
-import { requestLogger } from './platform/request-log.js';
-import { windowLimit } from './platform/rate-limit.js';
-import { jsonBody } from './platform/json-body.js';
-import { fastPath } from './platform/fast-path.js';
-import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
-import { serverClasses } from './platform/server-classes.js';
+import { requestId } from './platform/request-id.js';
 import { PasswordHasher } from './auth/password.js';
 import { SessionService } from './auth/sessions.js';
 import { authenticate, csrfProtect } from './auth/auth.middleware.js';
@@ -50,10 +47,6 @@ export interface AppOverrides {
 
 export interface BuiltApp {
   app: Express;
-  /** What the HTTP server calls: the ml proxy routes through fastPath, everything else through app. */
-  handler: (req: IncomingMessage, res: ServerResponse) => void;
-  /** For http.createServer: requests and responses built with this app's prototypes (server-classes.ts). */
-  serverOptions: ServerOptions;
   ctx: AppContext;
   close(): Promise<void>;
 }
@@ -115,33 +108,47 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY);
   app.set('query parser', 'simple');
-  // Every request passes these; they are also the first stage of the fast dispatch below.
-  const appStage: RequestHandler[] = [
-    // Lines logged during a request carry just its reqId; the completion line has the (redacted) request.
-    requestLogger(app, log),
-    // The API only ever answers JSON, so nothing may load from it or frame it.
+  app.use(
+    pinoHttp({
+      logger: log,
+      // Lines logged during a request carry just its reqId; the completion line has the (redacted) request.
+      quietReqLogger: true,
+      genReqId: (req, res) => {
+        const id = requestId(req);
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+    }),
+  );
+  // The API only ever answers JSON, so nothing may load from it or frame it.
+  app.use(
     helmet({
       contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
       crossOriginResourcePolicy: { policy: 'same-origin' },
     }),
-    windowLimit({
+  );
+  app.use(
+    rateLimit({
       windowMs: 60_000,
       limit: config.RATE_LIMIT_IP_PER_MIN,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
       skip: (req) => req.path.startsWith('/api/v1/webhooks/'),
-      tooMany: () => new AppError(429, 'rate_limited', 'too many requests from this address; slow down for a minute'),
+      handler: (_req, _res, next) => next(new AppError(429, 'rate_limited', 'too many requests from this address; slow down for a minute')),
     }),
-  ];
-  app.use(appStage);
+  );
 
   const v1 = express.Router();
   // Webhooks come first: they need the raw bytes that the provider signed, not parsed JSON.
   v1.use('/webhooks', webhookRoutes(ctx));
-  const v1Stage: RequestHandler[] = [jsonBody(100 * 1024), cookieParser(), authenticate(ctx), csrfProtect];
-  v1.use(v1Stage);
+  v1.use(express.json({ limit: '100kb' }));
+  v1.use(cookieParser());
+  v1.use(authenticate(ctx));
+  v1.use(csrfProtect);
   // Searches first: they are most of the traffic, and no other route shares their paths, so they need
   // not be matched against every route listed before them.
-  const search = searchRoutes(ctx);
-  v1.use(search.router);
+  v1.use(searchRoutes(ctx));
 
   const openapi = buildOpenApi();
   v1.get('/openapi.json', (_req, res) => {
@@ -179,19 +186,8 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
   app.use(notFoundHandler);
   app.use(errorHandler);
 
-  // The same handlers in the same order as the Express routes above (webhooks never match these paths).
-  const proxy = (url: string, chain: RequestHandler[]) => [
-    { baseUrl: '', url: `/api/v1${url}`, handlers: appStage },
-    { baseUrl: '/api/v1', url, handlers: [...v1Stage, ...chain] },
-  ];
-  const fast = fastPath(app, { 'POST /api/v1/similar': proxy('/similar', search.chains.similar), 'POST /api/v1/predict': proxy('/predict', search.chains.predict) }, errorHandler, notFoundHandler);
-
   return {
     app,
-    handler: (req, res) => {
-      if (!fast(req, res)) app(req, res);
-    },
-    serverOptions: serverClasses(app),
     ctx,
     async close() {
       events.closeAll();

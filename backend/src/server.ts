@@ -18,8 +18,8 @@ try {
 }
 
 const log = createLogger(config.LOG_LEVEL);
-const { handler, serverOptions, ctx, close } = createApp(config, { logger: log });
-const server = createServer(serverOptions, handler);
+const { app, ctx, close } = createApp(config, { logger: log });
+const server = createServer(app);
 // Longer than any proxy's idle timeout, so keep-alive sockets are closed by the client side first.
 server.keepAliveTimeout = 65_000;
 const scanner = new AlertScanner(ctx);

@@ -1,10 +1,10 @@
 import { Router, type RequestHandler, type Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
 import { entitiesQuerySchema, entityCodeSchema, predictRequestSchema, pricesQuerySchema, similarRequestSchema } from '@resemble/contracts';
 import type { AppContext } from '../context.js';
 import { requireAuth, requireFeature } from '../auth/auth.middleware.js';
 import { AppError } from '../platform/errors.js';
 import { parse } from '../platform/validate.js';
-import { windowLimit } from '../platform/rate-limit.js';
 import { similarToCsv } from './csv.js';
 import * as search from './search.service.js';
 
@@ -18,21 +18,17 @@ function sendJsonBytes(res: Response, body: Buffer): void {
   res.end(body);
 }
 
-export interface SearchRoutes {
-  router: Router;
-  /** The handler chains of the two proxy routes, for the fast dispatch in app.ts (platform/fast-path.ts). */
-  chains: { similar: RequestHandler[]; predict: RequestHandler[] };
-}
-
-export function searchRoutes(ctx: AppContext): SearchRoutes {
+export function searchRoutes(ctx: AppContext): Router {
   const r = Router();
   const auth = requireAuth({ scope: 'search' });
   // Fair use for everyone, keyed by user: Pro is unlimited per day, not per second.
-  const perUser: RequestHandler = windowLimit({
+  const perUser: RequestHandler = rateLimit({
     windowMs: 60_000,
     limit: ctx.config.RATE_LIMIT_USER_PER_MIN,
-    key: (req) => `user:${req.auth!.userId}`,
-    tooMany: () => new AppError(429, 'rate_limited', 'too many requests; slow down for a minute'),
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    keyGenerator: (req) => `user:${req.auth!.userId}`,
+    handler: (_req, _res, next) => next(new AppError(429, 'rate_limited', 'too many requests; slow down for a minute')),
   });
   const rid = (req: { id: unknown }) => String(req.id);
 
@@ -47,25 +43,15 @@ export function searchRoutes(ctx: AppContext): SearchRoutes {
     res.json(await ctx.ml.prices(code, q.from, q.to, rid(req)));
   });
 
-  const similar: RequestHandler[] = [
-    auth,
-    perUser,
-    async (req, res) => {
-      const body = parse(similarRequestSchema, req.body, 'body');
-      sendJsonBytes(res, await search.similar(ctx, req.auth!.userId, body, rid(req)));
-    },
-  ];
-  r.post('/similar', ...similar);
+  r.post('/similar', auth, perUser, async (req, res) => {
+    const body = parse(similarRequestSchema, req.body, 'body');
+    sendJsonBytes(res, await search.similar(ctx, req.auth!.userId, body, rid(req)));
+  });
 
-  const predict: RequestHandler[] = [
-    auth,
-    perUser,
-    async (req, res) => {
-      const body = parse(predictRequestSchema, req.body, 'body');
-      sendJsonBytes(res, await search.predict(ctx, req.auth!.userId, body, rid(req)));
-    },
-  ];
-  r.post('/predict', ...predict);
+  r.post('/predict', auth, perUser, async (req, res) => {
+    const body = parse(predictRequestSchema, req.body, 'body');
+    sendJsonBytes(res, await search.predict(ctx, req.auth!.userId, body, rid(req)));
+  });
 
   r.post('/export/similar.csv', auth, requireFeature(ctx, 'csvExport'), perUser, async (req, res) => {
     const body = parse(similarRequestSchema, req.body, 'body');
@@ -73,5 +59,5 @@ export function searchRoutes(ctx: AppContext): SearchRoutes {
     res.type('text/csv').attachment('resemble-similar.csv').send(csv);
   });
 
-  return { router: r, chains: { similar, predict } };
+  return r;
 }

@@ -3,17 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { loadConfig } from '../../src/config.js';
 import { createApp, type AppOverrides } from '../../src/app.js';
-import type { Express } from 'express';
 import { createLogger } from '../../src/platform/logger.js';
 import type { AppContext } from '../../src/context.js';
 
 export interface TestApp {
   url: string;
-  /** The Express app alone, without server.ts's fast dispatch of the proxy routes. */
-  expressApp: Express;
   ctx: AppContext;
   dir: string;
   client(): Client;
@@ -32,14 +29,12 @@ export async function startApp(env: Record<string, string> = {}, overrides: AppO
     ...env,
   });
   const built = createApp(config, { logger: createLogger(config.LOG_LEVEL), keepMail: true, ...overrides });
-  // Served as server.ts serves it: the ml proxy routes through the fast dispatch, the rest through Express.
   const server: Server = await new Promise((ok) => {
-    const s = createServer(built.serverOptions, built.handler).listen(0, '127.0.0.1', () => ok(s));
+    const s = built.app.listen(0, '127.0.0.1', () => ok(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
-    expressApp: built.app,
     ctx: built.ctx,
     dir,
     client: () => new Client(url),
@@ -61,20 +56,11 @@ export interface Res<T = any> {
 
 /** Behaves like the browser: keeps cookies, sends x-csrf-token from the csrf_token cookie on writes. */
 export class Client {
+  readonly cookies = new Map<string, string>();
   csrf = true;
   bearer?: string;
   email?: string;
-  constructor(
-    readonly base: string,
-    readonly cookies = new Map<string, string>(),
-  ) {}
-
-  /** The same browser (cookies and settings shared) talking to another server. */
-  at(base: string): Client {
-    const c = new Client(base, this.cookies);
-    Object.assign(c, { csrf: this.csrf, bearer: this.bearer, email: this.email });
-    return c;
-  }
+  constructor(readonly base: string) {}
 
   get(path: string, headers: Record<string, string> = {}) {
     return this.req('GET', path, undefined, headers);
