@@ -13,6 +13,8 @@ import { openDb } from './db/db.js';
 import { createLogger } from './platform/logger.js';
 import { AppError, errorHandler, notFoundHandler } from './platform/errors.js';
 import { requestId } from './platform/request-id.js';
+import type { ServerOptions } from 'node:http';
+import { serverClasses } from './platform/server-classes.js';
 import { PasswordHasher } from './auth/password.js';
 import { SessionService } from './auth/sessions.js';
 import { authenticate, csrfProtect } from './auth/auth.middleware.js';
@@ -47,6 +49,8 @@ export interface AppOverrides {
 
 export interface BuiltApp {
   app: Express;
+  /** For http.createServer: requests and responses built with this app's prototypes (server-classes.ts). */
+  serverOptions: ServerOptions;
   ctx: AppContext;
   close(): Promise<void>;
 }
@@ -188,6 +192,7 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
 
   return {
     app,
+    serverOptions: serverClasses(app),
     ctx,
     async close() {
       events.closeAll();

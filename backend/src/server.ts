@@ -18,8 +18,8 @@ try {
 }
 
 const log = createLogger(config.LOG_LEVEL);
-const { app, ctx, close } = createApp(config, { logger: log });
-const server = createServer(app);
+const { app, serverOptions, ctx, close } = createApp(config, { logger: log });
+const server = createServer(serverOptions, app);
 // Longer than any proxy's idle timeout, so keep-alive sockets are closed by the client side first.
 server.keepAliveTimeout = 65_000;
 const scanner = new AlertScanner(ctx);

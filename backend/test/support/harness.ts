@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { loadConfig } from '../../src/config.js';
 import { createApp, type AppOverrides } from '../../src/app.js';
 import { createLogger } from '../../src/platform/logger.js';
@@ -30,7 +30,7 @@ export async function startApp(env: Record<string, string> = {}, overrides: AppO
   });
   const built = createApp(config, { logger: createLogger(config.LOG_LEVEL), keepMail: true, ...overrides });
   const server: Server = await new Promise((ok) => {
-    const s = built.app.listen(0, '127.0.0.1', () => ok(s));
+    const s = createServer(built.serverOptions, built.app).listen(0, '127.0.0.1', () => ok(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
