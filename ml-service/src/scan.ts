@@ -107,10 +107,10 @@ export function scanShard(
 
 /**
  * A first pruning threshold before any entity is scanned: the (2K)-th smallest exact distance among a
- * sample of candidate windows that pairwise do not overlap (a few per entity, at least L rows apart).
- * It bounds the final K-th pick: greedy takes, in ascending order, every sampled window not blocked by an
- * earlier pick of its entity, and one pick (L rows) overlaps at most two of them, so at least K picks have
- * distance <= that (2K)-th. Without it the first entity of a shard would be computed directly in full.
+ * sample of candidate windows that pairwise do not overlap (a few per entity, at least L rows apart), or
+ * the K-th when there is one per entity. It bounds the final K-th pick: greedy takes, in ascending order,
+ * every sampled window not blocked by an earlier pick of its entity, and one pick (L rows) overlaps at
+ * most two of them (one, if its entity has one), so at least K picks have distance <= that value. Without it the first entity of a shard would be computed directly in full.
  * Returns Infinity when the sample is too small (or for DTW, whose exact distances cost too much).
  */
 function seedThreshold(
@@ -122,13 +122,15 @@ function seedThreshold(
 ): number {
   if (spec.metric !== 'zned') return Infinity;
   const L = spec.qn.length;
-  const need = 2 * spec.topK;
   const scratch = new Float64Array(L);
   const d2s: number[] = [];
   // About 8K samples in all, at least one per entity, at most 8.
   let entities = 0;
   for (let k = 0; k < plan.length; k += 3) if (k === 0 || plan[k - 3] !== plan[k]) entities++;
   const perEntity = Math.min(8, Math.max(1, Math.ceil((8 * spec.topK * shards) / Math.max(1, entities))));
+  // With one sample per entity, a pick can block only its own entity's sample, so K samples within D
+  // already bound the K-th pick; with several, one pick may block two of them, so 2K are needed.
+  const need = perEntity === 1 ? spec.topK : 2 * spec.topK;
   let ordinal = -1;
   let lastEntity = -1;
   for (let k = 0; k < plan.length; k += 3) {
