@@ -176,20 +176,33 @@ export function fillEntities(
   return runs;
 }
 
-/** Closes and days of one entity file; false (nothing trusted) if anything looks off. */
+/**
+ * Closes and days of one entity file in one table scan: the dates concatenated into one string and the
+ * closes as one JSON array (SQLite writes doubles with 17 significant digits, so they round-trip
+ * exactly), both in the same scan order. Returns false, having trusted nothing, if anything looks off;
+ * the row-by-row read then decides and names the problem.
+ */
 function readFast(db: Database.Database, arrays: MarketArrays, a: number, b: number): boolean {
   const { closes, days } = arrays;
-  const closeCol = db.prepare('SELECT close FROM prices ORDER BY date').pluck().all();
-  const dates = db.prepare("SELECT group_concat(date, '') FROM prices").pluck().get();
-  if (closeCol.length !== b - a || (b > a && (typeof dates !== 'string' || dates.length !== 10 * (b - a)))) {
+  const row = db.prepare("SELECT group_concat(date, ''), json_group_array(close) FROM prices").raw().get() as
+    [unknown, unknown] | undefined;
+  const n = b - a;
+  if (!row || n === 0) return n === 0;
+  const [dates, json] = row;
+  if (typeof dates !== 'string' || dates.length !== 10 * n || typeof json !== 'string') return false;
+  let closeCol: unknown;
+  try {
+    closeCol = JSON.parse(json);
+  } catch {
     return false;
   }
-  for (let k = 0; k < closeCol.length; k++) {
-    const c = closeCol[k];
-    const d = parseIsoDayAt(dates as string, 10 * k);
-    if (typeof c !== 'number' || !Number.isFinite(c) || Number.isNaN(d) || (k > 0 && d <= days[a + k - 1]!)) {
-      return false;
-    }
+  if (!Array.isArray(closeCol) || closeCol.length !== n) return false;
+  let prevDay = -Infinity;
+  for (let k = 0; k < n; k++) {
+    const c: unknown = closeCol[k];
+    const d = parseIsoDayAt(dates, 10 * k);
+    if (typeof c !== 'number' || !Number.isFinite(c) || !(d > prevDay)) return false;
+    prevDay = d;
     days[a + k] = d;
     closes[a + k] = c;
   }
