@@ -48,6 +48,29 @@ describe('loading the store', () => {
     });
   });
 
+  it('reads closes that need all 17 digits exactly', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ml-load-'));
+    dirs.push(dir);
+    const tricky = [
+      1 / 3,
+      0.1 + 0.2,
+      Math.PI * 1e5,
+      1e-7 / 3,
+      123456.78901234567,
+      2 ** 53 + 2,
+      5e-324,
+      1.2345678901234567e300,
+      0.5,
+      7,
+    ];
+    const closes = Array.from(
+      { length: 60 },
+      (_, i) => tricky[i % tricky.length]! * (1 + i * Number.EPSILON),
+    );
+    writeStore(dir, [{ code: 'PREC', dates: businessDays('2020-01-06', closes.length), closes }], 'p1');
+    expect(Array.from(loadMarketData(dir).closes)).toEqual(closes);
+  });
+
   it.each([
     [
       'an impossible date',
