@@ -14,7 +14,7 @@
 import type { MarketArrays } from './market-data.js';
 import type { Normalization } from './window-distance.js';
 import { windowDistance2 } from './window-distance.js';
-import { prefilterFor, type Prefilter } from './ed-prefilter.js';
+import { prefilterFor, SLOT as S, type Prefilter } from './ed-prefilter.js';
 
 const U = 2.3e-16; // a little above the unit roundoff 2^-52
 
@@ -297,28 +297,28 @@ function makeWasmScanZ(data: MarketArrays, qn: Float64Array, pf: Prefilter, fall
   // The query's parameters are written into the thread's slot whenever another scanner used it last.
   const P = new Float64Array(pf.params.length);
   const bounds = (byte: number, b: Int32Array) => new Int32Array(P.buffer, byte, b.length).set(b);
-  P[0] = 1 / L;
-  P.set(p1.means, 8);
-  P.set(p1.invLens, 16);
-  P[24] = q2 + L;
-  P[25] = Math.sqrt(Math.max(0, q2 - s2.energy) + 1e-12 * L) * (1 + 1e-12);
-  P[30] = L;
-  P[31] = 2e-6 + 1e-12;
-  P.set(p2.means, 32);
-  P.set(p2.invLens, 48);
-  P.set(p0.means, 64);
-  P[68] = 1 / s0.maxLen; // stage 1a bounds sum_j g_j^2 / l_j below by (sum_j g_j^2) / max_j l_j
-  bounds(768, p2.bounds);
-  bounds(848, p1.bounds);
-  bounds(896, p0.bounds);
+  P[S.P_INV_L] = 1 / L;
+  P.set(p1.means, S.P1_Q);
+  P.set(p1.invLens, S.P1_INV_LEN);
+  P[S.P2_Q2_PLUS_L] = q2 + L;
+  P[S.P2_RQ] = Math.sqrt(Math.max(0, q2 - s2.energy) + 1e-12 * L) * (1 + 1e-12);
+  P[S.P2_L] = L;
+  P[S.P2_REL] = 2e-6 + 1e-12;
+  P.set(p2.means, S.P2_Q);
+  P.set(p2.invLens, S.P2_INV_LEN);
+  P.set(p0.means, S.P0_Q);
+  P[S.P0_INV_LEN] = 1 / s0.maxLen; // stage 1a bounds sum_j g_j^2 / l_j below by (sum_j g_j^2) / max_j l_j
+  bounds(S.P2_BOUNDS_BYTE, p2.bounds);
+  bounds(S.P1_BOUNDS_BYTE, p1.bounds);
+  bounds(S.P0_BOUNDS_BYTE, p0.bounds);
   let qSum = 0;
   let qAbs = 0;
   for (let i = 0; i < L; i++) {
     qSum += qn[i]!;
     qAbs += Math.abs(qn[i]!);
   }
-  P[72] = qSum;
-  new Float64Array(P.buffer, P.byteOffset + 1024, L).set(qn);
+  P[S.P3_QSUM] = qSum;
+  new Float64Array(P.buffer, P.byteOffset + S.P3_Q_BYTE, L).set(qn);
   const owner = {};
   // Upper bounds of the squared residual norms |q - Pq|^2 at 4 and 8 segments.
   const rqSq = (s: ReturnType<typeof paaSums>) => Math.max(0, q2 - s.energy) * (1 + 1e-12) + 1e-12 * L;
@@ -338,7 +338,7 @@ function makeWasmScanZ(data: MarketArrays, qn: Float64Array, pf: Prefilter, fall
   const out = pf.out;
 
   return function scanZWasm(e, lo, hi, tau2, keep) {
-    // No threshold yet (the first entity of a shard): the TypeScript kernel computes every window.
+    // No threshold at all (the seed sample was too small): the TypeScript kernel computes every window.
     if (tau2 === Infinity) return fallback(e, lo, hi, tau2, keep);
     const a = offsets[e]!;
     const n = offsets[e + 1]! - a;
@@ -360,19 +360,19 @@ function makeWasmScanZ(data: MarketArrays, qn: Float64Array, pf: Prefilter, fall
     const k2 = kappa > 0 ? ((kappa * kappa) / L) * (1 - 1e-12) : -Infinity;
     const c0 = k2 - rq0Sq;
     const c1 = k2 - rq1Sq;
-    Ps[1] = c1;
-    Ps[2] = errC(p1, s1, M, eP, eMu);
-    Ps[3] = errP(s1, 8, M, eP, eMu);
-    Ps[4] = c0;
-    Ps[5] = errC(p0, s0, M, eP, eMu);
-    Ps[6] = errP(s0, 4, M, eP, eMu);
-    Ps[26] = lim;
-    Ps[27] = errP(s2, m2, M, eP, eMu);
-    Ps[28] = errC(p2, s2, M, eP, eMu);
-    // Above this Lv, sigma^2's relative error is at most 1e-6, so one relative bound (P[31]) serves all.
-    Ps[29] = Math.max(1e6 * eV, L * vRef) + Number.MIN_VALUE;
+    Ps[S.P1_C] = c1;
+    Ps[S.P1_EPS_C] = errC(p1, s1, M, eP, eMu);
+    Ps[S.P1_EPS_P] = errP(s1, 8, M, eP, eMu);
+    Ps[S.P0_C] = c0;
+    Ps[S.P0_EPS_C] = errC(p0, s0, M, eP, eMu);
+    Ps[S.P0_EPS_P] = errP(s0, 4, M, eP, eMu);
+    Ps[S.P2_LIM] = lim;
+    Ps[S.P2_EPS_P] = errP(s2, m2, M, eP, eMu);
+    Ps[S.P2_EPS_C] = errC(p2, s2, M, eP, eMu);
+    // Above this Lv, sigma^2's relative error is at most 1e-6, so one relative bound (P2_REL) serves all.
+    Ps[S.P2_LV_MIN] = Math.max(1e6 * eV, L * vRef) + Number.MIN_VALUE;
     // Cw <= L sigma^2, so Cw above L vRef implies sigma^2 above vRef.
-    Ps[7] = L * vRef;
+    Ps[S.P_CW_MIN] = L * vRef;
     const base = 8 * (a + e); // byte offset of the entity's prefix index 0
     let first: number;
     if (c0 > 0) {
@@ -387,9 +387,9 @@ function makeWasmScanZ(data: MarketArrays, qn: Float64Array, pf: Prefilter, fall
     // Stage 3: |sum q_i close_i| <= qAbs A, rounded L times, and as much again for mu sum q_i (sum q_i
     // itself is off by L U qAbs); mu from the prefix sums is off by eMu.
     const A = Math.abs(data.center[e]!) + M;
-    Ps[73] = 4 * L * U * qAbs * A + U;
-    Ps[74] = data.center[e]!;
-    Ps[75] = eMu + 2 * U * A;
+    Ps[S.P3_DOT_ERR] = 4 * L * U * qAbs * A + U;
+    Ps[S.P3_CENTER] = data.center[e]!;
+    Ps[S.P3_EPS_MU] = eMu + 2 * U * A;
     const count = pf.stage3(pf.paramsAt, closesAt + 8 * a, sumAt + base, sqAt + base, second, L, pf.outAt);
     for (let k = 0; k < count; k++) {
       const t = a + out[k]!;

@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { makeEdScanner } from '../src/ed-kernel.js';
-import { prefilterFor } from '../src/ed-prefilter.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { prefilterFor, SLOT } from '../src/ed-prefilter.js';
 import { businessDates, marketFromEntities, randomWalkEntities } from '../src/predictors/synthetic-market.js';
 import { windowDistance2, normalizeWindow } from '../src/window-distance.js';
 import type { MarketData } from '../src/market-data.js';
@@ -75,6 +77,14 @@ function kept(
 
 describe('the WASM pre-filter of the zned search', () => {
   const data = hardMarket(7);
+
+  it('writes its parameters where wasm/zscan.ts reads them', () => {
+    const src = readFileSync(join(import.meta.dirname, '..', 'wasm', 'zscan.ts'), 'utf8');
+    const declared = Object.fromEntries(
+      [...src.matchAll(/^const (P\w+): i32 = (\d+);/gm)].map((m) => [m[1]!, Number(m[2])]),
+    );
+    expect(SLOT).toEqual(declared);
+  });
 
   it('runs on a market held in a shared WebAssembly memory', () => {
     expect(data.wasm).not.toBeNull();
