@@ -7,6 +7,7 @@
  * old data after the swap just instantiates again.)
  */
 import { readFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
 import { ID_AT, ID_WORDS, LOCKS, PARAM_BYTES, SLOTS, type MarketWasm } from './market-memory.js';
 
 /**
@@ -103,7 +104,9 @@ export function prefilterFor(wasm: MarketWasm | null): Prefilter | null {
   const locks = new Int32Array(wasm.memory.buffer, LOCKS, SLOTS);
   let slot = -1;
   for (let i = 0; i < SLOTS; i++) {
-    if (Atomics.compareExchange(locks, i, 0, 1) === 0) {
+    // A claim holds the claiming thread's id + 1 (the main thread is 0), so the search pool can release
+    // the slot of a worker that died or was stopped (releaseSlotsOf).
+    if (Atomics.compareExchange(locks, i, 0, threadId + 1) === 0) {
       slot = i;
       break;
     }
@@ -128,7 +131,18 @@ export function prefilterFor(wasm: MarketWasm | null): Prefilter | null {
   bound.unshift({ id, memory: wasm.memory, slot, pf });
   while (bound.length > 1) {
     const old = bound.pop()!;
-    if (old.slot >= 0) Atomics.store(new Int32Array(old.memory.buffer, LOCKS, SLOTS), old.slot, 0);
+    if (old.slot >= 0)
+      Atomics.compareExchange(new Int32Array(old.memory.buffer, LOCKS, SLOTS), old.slot, threadId + 1, 0);
   }
   return pf;
+}
+
+/** Frees the slots a (dead) thread claimed in this market's memory; returns how many. */
+export function releaseSlotsOf(wasm: MarketWasm | null, thread: number): number {
+  if (!wasm) return 0;
+  const locks = new Int32Array(wasm.memory.buffer, LOCKS, SLOTS);
+  let freed = 0;
+  for (let i = 0; i < SLOTS; i++)
+    if (Atomics.compareExchange(locks, i, thread + 1, 0) === thread + 1) freed++;
+  return freed;
 }

@@ -4,6 +4,8 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { AppError } from './errors.js';
+import { releaseSlotsOf } from './ed-prefilter.js';
+import type { MarketWasm } from './market-memory.js';
 import type { MarketArrays } from './market-data.js';
 import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
 import type { SearchReply, SearchTask } from './search.worker.js';
@@ -26,6 +28,8 @@ export class SearchPool {
   private slots: Slot[] = [];
   private nextId = 1;
   private turn = 0;
+  /** The market memory of the latest search, whose slots a dead worker must give back. */
+  private lastWasm: MarketWasm | null = null;
   private closed = false;
 
   /**
@@ -63,7 +67,10 @@ export class SearchPool {
       if (i >= 0) this.slots[i] = this.spawn();
     };
     slot.worker.on('error', fail);
+    const thread = worker.threadId;
     slot.worker.on('exit', (code) => {
+      // Its WASM slot in the serving market goes back to the pool of slots (32 per market).
+      releaseSlotsOf(this.lastWasm, thread);
       if (!this.closed) fail(new Error(`search worker exited with code ${code}`));
     });
     return slot;
@@ -75,6 +82,7 @@ export class SearchPool {
       if (this.size === 0) {
         return Promise.resolve([scanShard(arrays, spec, plan, new TauBoard(null, 0, 1), 0, 1)]);
       }
+      this.lastWasm = arrays.wasm;
       const tau = TauBoard.createBuffer(this.size);
       const { offsets, closes, days, sum1, sum2, center, spread, flatRuns, flatOffsets, wasm } = arrays;
       const shared: MarketArrays = {

@@ -8,6 +8,10 @@ import { makeEdScanner } from '../src/ed-kernel.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { prefilterFor, SLOT } from '../src/ed-prefilter.js';
+import { LOCKS, SLOTS } from '../src/market-memory.js';
+import { SearchPool } from '../src/search-pool.js';
+import { findSimilarWith } from '../src/similarity.service.js';
+import { dayToIso } from '../src/market-data.js';
 import { businessDates, marketFromEntities, randomWalkEntities } from '../src/predictors/synthetic-market.js';
 import { windowDistance2, normalizeWindow } from '../src/window-distance.js';
 import type { MarketData } from '../src/market-data.js';
@@ -135,5 +139,23 @@ describe('the WASM pre-filter of the zned search', () => {
     expect(got.windows).toEqual(all.filter((w) => w.d2 <= tau2));
     // Every window would otherwise be computed directly; the bounds must leave well under a fifth.
     expect(got.exact).toBeLessThan(all.length / 5);
+  });
+
+  it('gives the WASM slots of stopped search workers back', async () => {
+    const market = marketFromEntities(randomWalkEntities(9, 6, 400));
+    const claimed = () =>
+      Array.from(new Int32Array(market.wasm!.memory.buffer, LOCKS, SLOTS)).filter((v) => v !== 0).length;
+    const pool = new SearchPool(2, 0, 0);
+    const a = market.offsets[1]!;
+    const query = {
+      code: market.codes[1]!,
+      start: dayToIso(market.days[a + 10]!),
+      end: dayToIso(market.days[a + 69]!),
+    };
+    await findSimilarWith(market, { query, topK: 5 }, pool.runner(market));
+    expect(claimed()).toBe(2); // one per worker
+    await pool.close();
+    await new Promise((ok) => setTimeout(ok, 50));
+    expect(claimed()).toBe(0);
   });
 });
