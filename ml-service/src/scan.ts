@@ -10,6 +10,9 @@ import { forEachFlatWindow, type Plan } from './search-plan.js';
 import { greedyPicks, TauBoard, TopK, type Pick } from './top-picks.js';
 import { windowDistance2, type Normalization } from './window-distance.js';
 
+/** Entities per chunk handed to a worker. */
+const CHUNK = 8;
+
 export interface ScanSpec {
   metric: 'zned' | 'dtw';
   normalize: Normalization;
@@ -53,8 +56,6 @@ export function scanShard(
   let candidates = 0;
   let ups = 0;
   let exact = 0;
-  let ordinal = -1;
-  let lastEntity = -1;
   const starts: number[] = [];
   const dists: number[] = [];
   const keep = (t: number, d2: number) => {
@@ -62,40 +63,40 @@ export function scanShard(
     dists.push(d2);
   };
   const seed = seedThreshold(data, spec, plan, shard, shards);
-  let i = 0;
-  while (i < plan.length) {
-    const e = plan[i]!;
-    let j = i;
-    while (j < plan.length && plan[j] === e) j += 3;
-    if (e !== lastEntity) {
-      ordinal++;
-      lastEntity = e;
+  // Entities are handed out in chunks from a counter shared by the workers, so one that drew cheaper
+  // entities takes more of them instead of waiting for the other at the end.
+  const entityStarts: number[] = [];
+  for (let k = 0; k < plan.length; k += 3) if (k === 0 || plan[k - 3] !== plan[k]) entityStarts.push(k);
+  entityStarts.push(plan.length);
+  const entities = entityStarts.length - 1;
+  for (;;) {
+    const first = board.nextChunk() * CHUNK;
+    if (first >= entities) break;
+    for (let o = first; o < Math.min(first + CHUNK, entities); o++) {
+      const i = entityStarts[o]!;
+      const j = entityStarts[o + 1]!;
+      const e = plan[i]!;
+      starts.length = 0;
+      dists.length = 0;
+      const tau2 = Math.min(board.bound(top.items, spec.topK), seed);
+      for (let k = i; k < j; k += 3) {
+        const lo = plan[k + 1]!;
+        const hi = plan[k + 2]!;
+        candidates += hi - lo;
+        let flats = 0;
+        let flatUps = 0;
+        forEachFlatWindow(data, e, lo, hi, L, (t) => {
+          flats++;
+          if (spec.mode === 'history' && closes[t + L - 1 + h]! > closes[t + L - 1]!) flatUps++;
+        });
+        candidates -= flats;
+        if (spec.upCounts) ups += spec.upCounts[hi + L - 1 + e]! - spec.upCounts[lo + L - 1 + e]! - flatUps;
+        exact += scanRange(e, lo, hi, tau2, keep);
+      }
+      // Only picks within the threshold are final: a dropped farther window could block a farther pick.
+      for (const p of greedyPicks(e, starts, dists, L, spec.topK, tau2)) top.add(p);
+      board.publish(top.items);
     }
-    if (ordinal % shards !== shard) {
-      i = j;
-      continue;
-    }
-    starts.length = 0;
-    dists.length = 0;
-    const tau2 = Math.min(board.bound(top.items, spec.topK), seed);
-    for (let k = i; k < j; k += 3) {
-      const lo = plan[k + 1]!;
-      const hi = plan[k + 2]!;
-      candidates += hi - lo;
-      let flats = 0;
-      let flatUps = 0;
-      forEachFlatWindow(data, e, lo, hi, L, (t) => {
-        flats++;
-        if (spec.mode === 'history' && closes[t + L - 1 + h]! > closes[t + L - 1]!) flatUps++;
-      });
-      candidates -= flats;
-      if (spec.upCounts) ups += spec.upCounts[hi + L - 1 + e]! - spec.upCounts[lo + L - 1 + e]! - flatUps;
-      exact += scanRange(e, lo, hi, tau2, keep);
-    }
-    // Only picks within the threshold are final: a dropped farther window could block a farther pick.
-    for (const p of greedyPicks(e, starts, dists, L, spec.topK, tau2)) top.add(p);
-    board.publish(top.items);
-    i = j;
   }
   return {
     picks: top.items.map((p: Pick) => ({ entity: p.entity, start: p.start, d2: p.distance })),

@@ -82,17 +82,25 @@ export class TauBoard {
   static readonly STRIDE = 2 + TauBoard.MAX_K;
   readonly slots: Int32Array;
   private readonly cache: { seq: number; values: number[] }[];
+  /** Index of the shared chunk counter (after every worker's picks). */
+  private readonly counter: number;
   constructor(
     buffer: SharedArrayBuffer | null,
     readonly self: number,
     readonly workers: number,
   ) {
-    this.slots = buffer ? new Int32Array(buffer) : new Int32Array(workers * TauBoard.STRIDE);
+    this.slots = buffer ? new Int32Array(buffer) : new Int32Array(workers * TauBoard.STRIDE + 1);
     this.cache = Array.from({ length: workers }, () => ({ seq: -1, values: [] }));
+    this.counter = this.slots.length - 1;
   }
 
   static createBuffer(workers: number): SharedArrayBuffer {
-    return new SharedArrayBuffer(workers * TauBoard.STRIDE * 4);
+    return new SharedArrayBuffer((workers * TauBoard.STRIDE + 1) * 4);
+  }
+
+  /** The next chunk of work of this search, shared by all its workers (0, 1, 2, ...). */
+  nextChunk(): number {
+    return Atomics.add(this.slots, this.counter, 1);
   }
 
   /** Publishes this worker's best picks (sorted ascending; at most MAX_K are kept). */
