@@ -125,6 +125,8 @@ describe('frontend end to end', () => {
     await shot('04-ja-autocomplete');
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.querySelector('.entity .code')?.textContent === 'AAPL');
+    // The new stock's prices land after its name and reset the selection to the preset: type only after.
+    await page.waitForSelector('.chart-card[aria-busy="false"] .host canvas', { visible: true });
     // Keyboard alternative to dragging: type a length (and keep the end date).
     await page.locator('input.len').fill('40');
     await page.keyboard.press('Tab');
