@@ -8,18 +8,11 @@
  *   runs/<id>.json            scraper run reports
  */
 import { z } from 'zod';
+import { ENTITY_CODE_MESSAGE, ENTITY_CODE_PATTERN } from './store-layout.js';
 
-export const STORE_SCHEMA_VERSION = 1;
+export * from './store-layout.js';
 
-/** Codes become file names, so the pattern also keeps them safe as paths (no '/', no leading '.'). */
-export const ENTITY_CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
-
-export const entityCodeSchema = z
-  .string()
-  .regex(
-    ENTITY_CODE_PATTERN,
-    'code must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$ (letters, digits, ".", "_", "-"; 1-32 chars)',
-  );
+export const entityCodeSchema = z.string().regex(ENTITY_CODE_PATTERN, ENTITY_CODE_MESSAGE);
 
 export const isoDateSchema = z
   .string()
@@ -104,19 +97,12 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITH
 export const CATALOG_PUBLISH_LOG_DDL = `
 CREATE TABLE IF NOT EXISTS publish_log (code TEXT PRIMARY KEY, sha256 TEXT NOT NULL, started_at TEXT NOT NULL) WITHOUT ROWID;
 `;
+
 /**
  * catalog meta keys: schema_version, data_version (sha256 over the sorted "code<TAB>sha256<LF>" lines of
  * `entities`, so it changes whenever any entity file changes), data_updated_at (ISO time of that change).
+ * The key and file names are in store-layout.ts.
  */
-export const CATALOG_DATA_VERSION_KEY = 'data_version';
-
-export const CATALOG_FILE = 'catalog.sqlite';
-export const ENTITIES_DIR = 'entities';
-export const RUNS_DIR = 'runs';
-
-export function entityFileName(code: string): string {
-  return `${entityCodeSchema.parse(code)}.sqlite`;
-}
 
 export const runReportSchema = z.object({
   id: z.string(),

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ENTITIES_DIR, entityFileName } from '@resemble/contracts';
+import { ENTITIES_DIR, entityFileName } from '@resemble/contracts/store-layout';
 import type { Catalog, MarketArrays } from './market-data.js';
 
 const PREFIX = 'market-';

@@ -14,7 +14,7 @@ import {
   ENTITIES_DIR,
   ENTITY_CODE_PATTERN,
   entityFileName,
-} from '@resemble/contracts';
+} from '@resemble/contracts/store-layout';
 import { dayToIso, isoToDay, parseIsoDay, parseIsoDayAt } from './dates.js';
 import { allocateBuffers, type MarketWasm } from './market-memory.js';
 
