@@ -1,10 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Ajv2019 from 'ajv/dist/2019.js';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
+import { writeSelfSignedCert } from './support/tools.js';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -153,25 +154,7 @@ describe('proxy configuration (deploy/nginx)', () => {
   it('passes `nginx -t` (Debian nginx) once rendered like the nginx image does', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nginx-t-'));
     dirs.push(dir);
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=resemble.test',
-        '-keyout',
-        join(dir, 'privkey.pem'),
-        '-out',
-        join(dir, 'fullchain.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
+    writeSelfSignedCert(dir);
     const rendered = template
       .replaceAll('${SERVER_NAME}', 'resemble.test')
       .replaceAll('/etc/nginx/certs/', `${dir}/`);

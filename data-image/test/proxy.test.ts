@@ -3,13 +3,14 @@
  * image would, with the upstream names pointed at two local stand-ins and the ports moved to free
  * loopback ones. Checks the redirect, HSTS (once), the routing split and unbuffered server-sent events.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { writeSelfSignedCert } from './support/tools.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const template = readFileSync(
@@ -84,25 +85,7 @@ function get(url: string): Promise<Reply> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'proxy-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=resemble.test',
-      '-keyout',
-      join(dir, 'privkey.pem'),
-      '-out',
-      join(dir, 'fullchain.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
+  writeSelfSignedCert(dir);
   const backend = await standIn('backend');
   const frontend = await standIn('frontend');
   httpPort = await freePort();

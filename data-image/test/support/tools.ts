@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Runs a Debian tool (skopeo, umoci, busybox) and returns stdout; a failure fails the test with stderr. */
 export function run(
@@ -34,4 +35,23 @@ export interface SkopeoConfig {
 
 export function skopeoConfig(ref: string): SkopeoConfig {
   return JSON.parse(run('skopeo', ['inspect', '--config', ref])) as SkopeoConfig;
+}
+
+/** A throwaway self-signed certificate for CN=resemble.test, as the proxy expects: privkey.pem and fullchain.pem in dir. */
+export function writeSelfSignedCert(dir: string): void {
+  run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=resemble.test',
+    '-keyout',
+    join(dir, 'privkey.pem'),
+    '-out',
+    join(dir, 'fullchain.pem'),
+  ]);
 }
