@@ -15,6 +15,18 @@ pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
+# Polls url until it answers 2xx (then exits 0) or `tries` seconds pass (then prints the log, exits 1).
+wait_ok() {
+  local url=$1 tries=$2 what=$3 from=$4
+  for _ in $(seq 1 "$tries"); do
+    if node -e "fetch('$url').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"; then
+      echo "$what: OK, $url answered 200 from $from"; exit 0
+    fi
+    sleep 1
+  done
+  cat "$work/log" >&2; echo "$what: no healthy answer from $url" >&2; exit 1
+}
+
 skeleton() {
   mkdir -p "$1"
   cp "$repo/package.json" "$repo/package-lock.json" "$repo/.npmrc" "$1/"
@@ -37,13 +49,7 @@ if [ "$ws" = frontend ]; then
   (cd "$work/rt" && NODE_ENV=production NITRO_HOST=127.0.0.1 NITRO_PORT=$port NUXT_BACKEND_URL=http://127.0.0.1:9 \
     exec node .output/server/index.mjs > "$work/log" 2>&1) &
   pid=$!; url="http://127.0.0.1:$port/"
-  for _ in $(seq 1 60); do
-    if node -e "fetch('$url').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"; then
-      echo "frontend: OK, $url answered 200 from .output alone"; exit 0
-    fi
-    sleep 1
-  done
-  cat "$work/log" >&2; echo "frontend: no answer from $url" >&2; exit 1
+  wait_ok "$url" 60 "frontend" ".output alone"
 fi
 
 skeleton "$work/deps"
@@ -87,10 +93,4 @@ case "$ws" in
     cat "$work/log" >&2; exit 1 ;;
   *) echo "unknown workspace $ws" >&2; exit 2 ;;
 esac
-for _ in $(seq 1 120); do
-  if node -e "fetch('$url').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"; then
-    echo "$ws: OK, $url answered 200 from the runtime tree"; exit 0
-  fi
-  sleep 1
-done
-cat "$work/log" >&2; echo "$ws: no healthy answer from $url" >&2; exit 1
+wait_ok "$url" 120 "$ws" "the runtime tree"
