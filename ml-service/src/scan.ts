@@ -62,13 +62,14 @@ export function scanShard(
     starts.push(t);
     dists.push(d2);
   };
-  const seed = seedThreshold(data, spec, plan, shard, shards);
-  // Entities are handed out in chunks from a counter shared by the workers, so one that drew cheaper
-  // entities takes more of them instead of waiting for the other at the end.
+  // Plan index of each entity's first interval, and the end.
   const entityStarts: number[] = [];
   for (let k = 0; k < plan.length; k += 3) if (k === 0 || plan[k - 3] !== plan[k]) entityStarts.push(k);
   entityStarts.push(plan.length);
   const entities = entityStarts.length - 1;
+  const seed = seedThreshold(data, spec, plan, entityStarts, shard, shards);
+  // Entities are handed out in chunks from a counter shared by the workers, so one that drew cheaper
+  // entities takes more of them instead of waiting for the other at the end.
   for (;;) {
     const first = board.nextChunk() * CHUNK;
     if (first >= entities) break;
@@ -118,6 +119,7 @@ function seedThreshold(
   data: MarketArrays,
   spec: ScanSpec,
   plan: Plan,
+  entityStarts: readonly number[],
   shard: number,
   shards: number,
 ): number {
@@ -125,27 +127,18 @@ function seedThreshold(
   const L = spec.qn.length;
   const scratch = new Float64Array(L);
   const d2s: number[] = [];
+  const entities = entityStarts.length - 1;
   // About 8K samples in all, at least one per entity, at most 8.
-  let entities = 0;
-  for (let k = 0; k < plan.length; k += 3) if (k === 0 || plan[k - 3] !== plan[k]) entities++;
   const perEntity = Math.min(8, Math.max(1, Math.ceil((8 * spec.topK * shards) / Math.max(1, entities))));
   // With one sample per entity, a pick can block only its own entity's sample, so K samples within D
   // already bound the K-th pick; with several, one pick may block two of them, so 2K are needed.
   const need = perEntity === 1 ? spec.topK : 2 * spec.topK;
-  let ordinal = -1;
-  let lastEntity = -1;
-  for (let k = 0; k < plan.length; k += 3) {
-    const e = plan[k]!;
-    if (e !== lastEntity) {
-      ordinal++;
-      lastEntity = e;
-    }
-    if (ordinal % shards !== shard) continue;
+  for (let o = shard; o < entities; o += shards) {
+    // Windows of one interval at least L apart never overlap; intervals of an entity are disjoint and
+    // ordered, but two intervals' windows could overlap, so only the entity's first interval is used.
+    const k = entityStarts[o]!;
     const lo = plan[k + 1]!;
     const hi = plan[k + 2]!;
-    // Windows of one interval at least L apart never overlap; intervals of an entity are disjoint and
-    // ordered, but two intervals' windows could overlap, so only the first interval of an entity is used.
-    if (k >= 3 && plan[k - 3] === e) continue;
     const stride = Math.max(L, Math.ceil((hi - lo) / perEntity));
     for (let t = lo; t < hi; t += stride) {
       const d2 = windowDistance2(data.closes, t, spec.qn, spec.normalize, Infinity, scratch);
