@@ -1,8 +1,8 @@
 const MS_PER_DAY = 86_400_000;
 
-/** 'YYYY-MM-DD' → days since 1970-01-01 (UTC). */
+/** 'YYYY-MM-DD' → days since 1970-01-01 (UTC); NaN if it is not a real calendar date. */
 export function isoToDay(iso: string): number {
-  return Math.round(Date.parse(`${iso}T00:00:00Z`) / MS_PER_DAY);
+  return parseIsoDay(iso);
 }
 
 export function dayToIso(day: number): string {
