@@ -15,6 +15,7 @@ import type { MarketArrays } from './market-data.js';
 import type { Normalization } from './window-distance.js';
 import { windowDistance2 } from './window-distance.js';
 import { prefilterFor, SLOT as S, type Prefilter } from './ed-prefilter.js';
+import { nativeZscan, type NativeZscan } from './ed-native.js';
 
 const U = 2.3e-16; // a little above the unit roundoff 2^-52
 
@@ -36,8 +37,11 @@ function refVarMin(L: number, A: number): number {
 export interface EdQuery {
   qn: Float64Array;
   normalize: Normalization;
-  /** false forces the TypeScript kernel (tests compare both paths). */
-  wasm?: boolean;
+  /**
+   * The pre-filter: by default the native AVX2 one where it was built, else WASM, else none (TypeScript
+   * bounds only). Tests force each to compare them.
+   */
+  kernel?: 'native' | 'wasm' | 'ts';
 }
 
 /** Precomputed PAA of the normalised query at one resolution. */
@@ -241,8 +245,10 @@ export function makeEdScanner(data: MarketArrays, q: EdQuery) {
   }
 
   if (normalize !== 'z') return scanMean;
-  const pf = q.wasm === false ? null : prefilterFor(data.wasm);
-  return pf ? makeWasmScanZ(data, qn, pf, scanZ) : scanZ;
+  const pf = q.kernel === 'ts' ? null : prefilterFor(data.wasm);
+  const native = q.kernel === 'ts' || q.kernel === 'wasm' ? null : nativeZscan();
+  if (q.kernel === 'native' && !native) throw new Error('the native zscan kernel is not available');
+  return pf ? makeWasmScanZ(data, qn, pf, native, scanZ) : scanZ;
 }
 
 /** Sum of |Q_j| over segments, sum l_j Q_j (~0: the query is centred) and sum l_j Q_j^2 of a PAA. */
@@ -281,7 +287,13 @@ type RangeScan = (
  * most eP = 6 U n M (eP2 = 6 U n M^2 for the squares); every further bound follows by first-order
  * propagation (|g_j| <= l_j M, |mu| <= M, |sw| <= L M), doubled where products of bounds meet.
  */
-function makeWasmScanZ(data: MarketArrays, qn: Float64Array, pf: Prefilter, fallback: RangeScan): RangeScan {
+function makeWasmScanZ(
+  data: MarketArrays,
+  qn: Float64Array,
+  pf: Prefilter,
+  native: NativeZscan | null,
+  fallback: RangeScan,
+): RangeScan {
   const L = qn.length;
   const { closes, offsets, spread } = data;
   const p0 = paa(qn, 4);
@@ -336,6 +348,7 @@ function makeWasmScanZ(data: MarketArrays, qn: Float64Array, pf: Prefilter, fall
   const sqAt = data.sum2.byteOffset;
   const closesAt = data.closes.byteOffset;
   const out = pf.out;
+  const memory = native ? new Uint8Array(data.wasm!.memory.buffer) : null;
 
   return function scanZWasm(e, lo, hi, tau2, keep) {
     // No threshold at all (the seed sample was too small): the TypeScript kernel computes every window.
@@ -374,23 +387,29 @@ function makeWasmScanZ(data: MarketArrays, qn: Float64Array, pf: Prefilter, fall
     // Cw <= L sigma^2, so Cw above L vRef implies sigma^2 above vRef.
     Ps[S.P_CW_MIN] = L * vRef;
     const base = 8 * (a + e); // byte offset of the entity's prefix index 0
-    let first: number;
-    if (c0 > 0) {
-      first = pf.scanZ(pf.paramsAt, sumAt + base, lo - a, hi - a, pf.outAt);
-    } else {
-      // A threshold this loose lets the 4-segment bound prune nothing.
-      first = hi - lo;
-      for (let k = 0; k < first; k++) out[k] = lo - a + k;
-    }
-    if (c1 > 0) first = pf.stage1b(pf.paramsAt, sumAt + base, first, pf.outAt);
-    const second = pf.stage2(pf.paramsAt, sumAt + base, sqAt + base, first, L, m2, pf.outAt);
     // Stage 3: |sum q_i close_i| <= qAbs A, rounded L times, and as much again for mu sum q_i (sum q_i
     // itself is off by L U qAbs); mu from the prefix sums is off by eMu.
     const A = Math.abs(data.center[e]!) + M;
     Ps[S.P3_DOT_ERR] = 4 * L * U * qAbs * A + U;
     Ps[S.P3_CENTER] = data.center[e]!;
     Ps[S.P3_EPS_MU] = eMu + 2 * U * A;
-    const count = pf.stage3(pf.paramsAt, closesAt + 8 * a, sumAt + base, sqAt + base, second, L, pf.outAt);
+    let count: number;
+    if (memory) {
+      // All four stages in one call (the native kernel reads P0_C and P1_C to skip 1a or 1b as below).
+      count = native!.scan(memory, pf.paramsAt, sumAt + base, sqAt + base, closesAt + 8 * a, lo - a, hi - a, L, m2, pf.outAt);
+    } else {
+      let first: number;
+      if (c0 > 0) {
+        first = pf.scanZ(pf.paramsAt, sumAt + base, lo - a, hi - a, pf.outAt);
+      } else {
+        // A threshold this loose lets the 4-segment bound prune nothing.
+        first = hi - lo;
+        for (let k = 0; k < first; k++) out[k] = lo - a + k;
+      }
+      if (c1 > 0) first = pf.stage1b(pf.paramsAt, sumAt + base, first, pf.outAt);
+      const second = pf.stage2(pf.paramsAt, sumAt + base, sqAt + base, first, L, m2, pf.outAt);
+      count = pf.stage3(pf.paramsAt, closesAt + 8 * a, sumAt + base, sqAt + base, second, L, pf.outAt);
+    }
     for (let k = 0; k < count; k++) {
       const t = a + out[k]!;
       const d2 = windowDistance2(closes, t, qn, 'z', tau2, scratch);

@@ -8,6 +8,7 @@ import { makeEdScanner } from '../src/ed-kernel.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { prefilterFor, SLOT } from '../src/ed-prefilter.js';
+import { nativeZscan } from '../src/ed-native.js';
 import { LOCKS, SLOTS } from '../src/market-memory.js';
 import { SearchPool } from '../src/search-pool.js';
 import { findSimilarWith } from '../src/similarity.service.js';
@@ -44,6 +45,11 @@ function hardMarket(seed: number): MarketData {
   );
 }
 
+type Kernel = 'native' | 'wasm' | 'ts';
+/** The native AVX2 kernel is built on every x86-64 machine with AVX2 (this one and CI's): require it there. */
+const nativeExpected = process.arch === 'x64' && /\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+const kernels: Kernel[] = nativeExpected ? ['native', 'wasm', 'ts'] : ['wasm', 'ts'];
+
 interface Window {
   t: number;
   d2: number;
@@ -66,9 +72,9 @@ function kept(
   data: MarketData,
   qn: Float64Array,
   tau2: number,
-  wasm: boolean,
+  kernel: Kernel,
 ): { windows: Window[]; exact: number } {
-  const scan = makeEdScanner(data, { qn, normalize: 'z', wasm });
+  const scan = makeEdScanner(data, { qn, normalize: 'z', kernel });
   const windows: Window[] = [];
   let exact = 0;
   for (let e = 0; e < data.entities; e++) {
@@ -79,20 +85,39 @@ function kept(
   return { windows: windows.sort((a, b) => a.d2 - b.d2 || a.t - b.t), exact };
 }
 
-describe('the WASM pre-filter of the zned search', () => {
+describe('the native, WASM and TypeScript pre-filters of the zned search', () => {
   const data = hardMarket(7);
 
-  it('writes its parameters where wasm/zscan.ts reads them', () => {
+  it('writes its parameters where wasm/zscan.ts and native/zscan.c read them', () => {
     const src = readFileSync(join(import.meta.dirname, '..', 'wasm', 'zscan.ts'), 'utf8');
     const declared = Object.fromEntries(
       [...src.matchAll(/^const (P\w+): i32 = (\d+);/gm)].map((m) => [m[1]!, Number(m[2])]),
     );
     expect(SLOT).toEqual(declared);
+    const c = readFileSync(join(import.meta.dirname, '..', 'native', 'zscan.c'), 'utf8');
+    const enumerated = Object.fromEntries(
+      [...c.matchAll(/^  (P\w+) = (\d+),$/gm)].map((m) => [m[1]!, Number(m[2])]),
+    );
+    expect(SLOT).toEqual(enumerated);
   });
 
   it('runs on a market held in a shared WebAssembly memory', () => {
     expect(data.wasm).not.toBeNull();
     expect(prefilterFor(data.wasm)).not.toBeNull();
+  });
+
+  it.runIf(nativeExpected)('has the native AVX2 kernel built (npm install runs node-gyp)', () => {
+    expect(nativeZscan()?.avx2).toBe(true);
+  });
+
+  it.runIf(nativeExpected)('the native kernel refuses addresses outside the memory', () => {
+    const { scan } = nativeZscan()!;
+    const memory = new Uint8Array(data.wasm!.memory.buffer);
+    const end = memory.length;
+    expect(() => scan(memory, end - 8, 0, 0, 0, 0, 10, 8, 4, 65536)).toThrow(/outside the memory/);
+    expect(() => scan(memory, 65536, end - 64, 0, 0, 0, 10, 8, 4, 65536 + 8192)).toThrow(/outside the memory/);
+    expect(() => scan(new Uint8Array(64) as Uint8Array, 0, 0, 0, 0, 0, 1, 8, 4, 0)).toThrow(/outside the memory/);
+    expect(() => scan(new Float64Array(8) as unknown as Uint8Array, 0, 0, 0, 0, 0, 1, 8, 4, 0)).toThrow(/Uint8Array/);
   });
 
   const random = rng(99);
@@ -121,9 +146,9 @@ describe('the WASM pre-filter of the zned search', () => {
     for (const rank of [1, 30, 400]) {
       const tau2 = all[Math.min(rank, all.length) - 1]!.d2;
       const expected = all.filter((w) => w.d2 <= tau2);
-      for (const wasm of [true, false]) {
-        const got = kept(data, qn, tau2, wasm);
-        expect(got.windows, `rank ${rank} wasm ${wasm}`).toEqual(expected);
+      for (const kernel of kernels) {
+        const got = kept(data, qn, tau2, kernel);
+        expect(got.windows, `rank ${rank} kernel ${kernel}`).toEqual(expected);
       }
     }
   });
@@ -135,10 +160,12 @@ describe('the WASM pre-filter of the zned search', () => {
     normalizeWindow(walks.closes, walks.offsets[3]! + 500, L, 'z', qn);
     const all = allDistances(walks, qn);
     const tau2 = all[30]!.d2;
-    const got = kept(walks, qn, tau2, true);
-    expect(got.windows).toEqual(all.filter((w) => w.d2 <= tau2));
-    // Every window would otherwise be computed directly; the bounds must leave well under a fifth.
-    expect(got.exact).toBeLessThan(all.length / 5);
+    for (const kernel of kernels.filter((k) => k !== 'ts')) {
+      const got = kept(walks, qn, tau2, kernel);
+      expect(got.windows).toEqual(all.filter((w) => w.d2 <= tau2));
+      // Every window would otherwise be computed directly; the bounds must leave well under a fifth.
+      expect(got.exact).toBeLessThan(all.length / 5);
+    }
   });
 
   it('gives the WASM slots of stopped search workers back', async () => {

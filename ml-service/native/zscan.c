@@ -1,0 +1,405 @@
+// Native AVX2 build of the z-normalised ED pre-filter: the same four pruning stages as wasm/zscan.ts,
+// with the same bounds and the same parameter block, four windows per 256-bit vector instead of two per
+// 128-bit one (V8's WASM SIMD code keeps stage 1a near 4 ns a window; this runs it near 1.5).
+//
+// It only ever PRUNES. Every bound is the one wasm/zscan.ts documents (derivation and error bounds in
+// src/ed-kernel.ts), computed with the same operations: no FMA contraction (binding.gyp passes
+// -ffp-contract=off), so the rounding-error bounds the caller passes in hold here exactly as there. Every
+// window it keeps gets the exact two-pass distance in TypeScript. test/ed-prefilter.test.ts runs the
+// same exactness cases through this kernel, the WASM one and the TypeScript one.
+//
+// Built by node-gyp on `npm install` (binding.gyp). src/ed-native.ts loads it; where it is missing or
+// the CPU has no AVX2, search uses the WASM kernel.
+#include <node_api.h>
+#include <stdint.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+// Parameter block (f64 slots; *_BYTE are byte offsets), as wasm/zscan.ts and src/ed-prefilter.ts (SLOT).
+enum {
+  P_INV_L = 0,
+  P1_C = 1,
+  P1_EPS_C = 2,
+  P1_EPS_P = 3,
+  P0_C = 4,
+  P0_EPS_C = 5,
+  P0_EPS_P = 6,
+  P_CW_MIN = 7,
+  P1_Q = 8,
+  P1_INV_LEN = 16,
+  P2_Q2_PLUS_L = 24,
+  P2_RQ = 25,
+  P2_LIM = 26,
+  P2_EPS_P = 27,
+  P2_EPS_C = 28,
+  P2_LV_MIN = 29,
+  P2_L = 30,
+  P2_REL = 31,
+  P2_Q = 32,
+  P2_INV_LEN = 48,
+  P3_QSUM = 72,
+  P3_DOT_ERR = 73,
+  P3_CENTER = 74,
+  P3_EPS_MU = 75,
+  P3_Q_BYTE = 1024,
+  P0_Q = 64,
+  P0_INV_LEN = 68,
+  P2_BOUNDS_BYTE = 768,
+  P1_BOUNDS_BYTE = 848,
+  P0_BOUNDS_BYTE = 896,
+};
+
+#define AVX2 __attribute__((target("avx2")))
+
+static inline const int32_t *bounds_at(const uint8_t *p, int at) { return (const int32_t *)(p + at); }
+
+/** A query's constants, splatted once per entity. */
+typedef struct {
+  __m256d invL, cwMin, signBit, zero;
+  // stage 1a
+  __m256d c0, epsC0, epsP0, iMax0, q0[4];
+  int o0[5];
+  // stage 1b
+  __m256d c1, epsC1, epsP1, q1[8], il1[8];
+  int o1[9];
+  // stage 2
+  __m256d q2PlusL, rq2, lim, epsP2, epsC2, lf, lvMin, relUp, relDown, one, two;
+  const int32_t *o2;
+  const double *par;
+} Consts;
+
+AVX2 static void consts_init(Consts *k, const uint8_t *p) {
+  const double *par = (const double *)p;
+  k->par = par;
+  k->invL = _mm256_set1_pd(par[P_INV_L]);
+  k->cwMin = _mm256_set1_pd(par[P_CW_MIN]);
+  k->signBit = _mm256_set1_pd(-0.0);
+  k->zero = _mm256_setzero_pd();
+  k->c0 = _mm256_set1_pd(par[P0_C]);
+  k->epsC0 = _mm256_set1_pd(par[P0_EPS_C]);
+  k->epsP0 = _mm256_set1_pd(par[P0_EPS_P]);
+  k->iMax0 = _mm256_set1_pd(par[P0_INV_LEN]);
+  for (int j = 0; j < 4; j++) k->q0[j] = _mm256_set1_pd(par[P0_Q + j]);
+  for (int j = 0; j < 5; j++) k->o0[j] = bounds_at(p, P0_BOUNDS_BYTE)[j];
+  k->c1 = _mm256_set1_pd(par[P1_C]);
+  k->epsC1 = _mm256_set1_pd(par[P1_EPS_C]);
+  k->epsP1 = _mm256_set1_pd(par[P1_EPS_P]);
+  for (int j = 0; j < 8; j++) {
+    k->q1[j] = _mm256_set1_pd(par[P1_Q + j]);
+    k->il1[j] = _mm256_set1_pd(par[P1_INV_LEN + j]);
+  }
+  for (int j = 0; j < 9; j++) k->o1[j] = bounds_at(p, P1_BOUNDS_BYTE)[j];
+  k->q2PlusL = _mm256_set1_pd(par[P2_Q2_PLUS_L]);
+  k->rq2 = _mm256_set1_pd(2.0 * par[P2_RQ]);
+  k->lim = _mm256_set1_pd(par[P2_LIM]);
+  k->epsP2 = _mm256_set1_pd(par[P2_EPS_P]);
+  k->epsC2 = _mm256_set1_pd(par[P2_EPS_C]);
+  k->lf = _mm256_set1_pd(par[P2_L]);
+  k->lvMin = _mm256_set1_pd(par[P2_LV_MIN]);
+  k->relUp = _mm256_set1_pd(1.0 + par[P2_REL]);
+  k->relDown = _mm256_set1_pd(1.0 - par[P2_REL]);
+  k->one = _mm256_set1_pd(1.0);
+  k->two = _mm256_set1_pd(2.0);
+  k->o2 = bounds_at(p, P2_BOUNDS_BYTE);
+}
+
+/*
+ * Each stage below bounds the four consecutive windows whose prefix sums start at a (and b for S2) and
+ * returns a 4-bit mask, bit k set when window k is pruned. The loads are plain unaligned vector loads:
+ * the windows are consecutive, so no gathers (slow on this hardware) are needed.
+ */
+
+/** Stage 1b: the same bound at 8 segments (stage1b in wasm/zscan.ts). */
+AVX2 static inline int stage1b(const Consts *k, const double *a) {
+  const int *o = k->o1;
+  const __m256d x0 = _mm256_loadu_pd(a);
+  __m256d prev = x0;
+  // Two accumulators per sum: half the chain of dependent adds. (The error bounds the caller passes
+  // hold for any order of summation.)
+  __m256d pa = k->zero, pb = k->zero, ga = k->zero, gb = k->zero;
+  for (int j = 0; j < 8; j += 2) {
+    const __m256d n0 = _mm256_loadu_pd(a + o[j + 1]);
+    const __m256d n1 = _mm256_loadu_pd(a + o[j + 2]);
+    const __m256d h0 = _mm256_sub_pd(n0, prev);
+    const __m256d h1 = _mm256_sub_pd(n1, n0);
+    prev = n1;
+    pa = _mm256_add_pd(pa, _mm256_mul_pd(k->q1[j], h0));
+    pb = _mm256_add_pd(pb, _mm256_mul_pd(k->q1[j + 1], h1));
+    ga = _mm256_add_pd(ga, _mm256_mul_pd(_mm256_mul_pd(h0, h0), k->il1[j]));
+    gb = _mm256_add_pd(gb, _mm256_mul_pd(_mm256_mul_pd(h1, h1), k->il1[j + 1]));
+  }
+  const __m256d pq = _mm256_add_pd(pa, pb), gg = _mm256_add_pd(ga, gb);
+  const __m256d sw = _mm256_sub_pd(prev, x0);
+  const __m256d cwLo = _mm256_sub_pd(_mm256_sub_pd(gg, _mm256_mul_pd(_mm256_mul_pd(sw, sw), k->invL)), k->epsC1);
+  const __m256d pHi = _mm256_add_pd(pq, k->epsP1);
+  return _mm256_movemask_pd(_mm256_and_pd(
+      _mm256_cmp_pd(cwLo, k->cwMin, _CMP_GT_OQ),
+      _mm256_or_pd(_mm256_cmp_pd(pHi, k->zero, _CMP_LE_OQ),
+                   _mm256_cmp_pd(_mm256_mul_pd(pHi, pHi), _mm256_mul_pd(k->c1, cwLo), _CMP_LT_OQ))));
+}
+
+/** Stage 2: m2 segments with sigma, plus the residual (stage2 in wasm/zscan.ts). */
+AVX2 static inline int stage2(const Consts *k, const double *a, const double *b, int L, int m2) {
+  const __m256d x0 = _mm256_loadu_pd(a), xL = _mm256_loadu_pd(a + L);
+  const __m256d y0 = _mm256_loadu_pd(b), yL = _mm256_loadu_pd(b + L);
+  const __m256d sw = _mm256_sub_pd(xL, x0);
+  const __m256d swmu = _mm256_mul_pd(sw, _mm256_mul_pd(sw, k->invL));
+  const __m256d lv = _mm256_sub_pd(_mm256_sub_pd(yL, y0), swmu);
+  __m256d prev = x0, pq = k->zero, gg = k->zero;
+  for (int j = 0; j < m2; j++) {
+    const __m256d next = _mm256_loadu_pd(a + k->o2[j + 1]);
+    const __m256d g = _mm256_sub_pd(next, prev);
+    prev = next;
+    pq = _mm256_add_pd(pq, _mm256_mul_pd(_mm256_set1_pd(k->par[P2_Q + j]), g));
+    gg = _mm256_add_pd(gg, _mm256_mul_pd(_mm256_mul_pd(g, g), _mm256_set1_pd(k->par[P2_INV_LEN + j])));
+  }
+  const __m256d u = _mm256_div_pd(k->one, _mm256_sqrt_pd(_mm256_mul_pd(lv, k->invL))); // 1 / sigma
+  // Upper bound of P / sigma, away from zero by the relative error of sigma.
+  const __m256d pu = _mm256_mul_pd(_mm256_add_pd(pq, k->epsP2), u);
+  const __m256d pHi = _mm256_mul_pd(pu, _mm256_blendv_pd(k->relDown, k->relUp, _mm256_cmp_pd(pu, k->zero, _CMP_GT_OQ)));
+  // Lower bound of Cw / sigma^2, then the residual's upper bound sqrt(L - that).
+  const __m256d cz = _mm256_mul_pd(_mm256_sub_pd(_mm256_sub_pd(gg, swmu), k->epsC2), _mm256_mul_pd(u, u));
+  const __m256d czLo = _mm256_mul_pd(cz, _mm256_blendv_pd(k->relUp, k->relDown, _mm256_cmp_pd(cz, k->zero, _CMP_GT_OQ)));
+  const __m256d res = _mm256_max_pd(_mm256_sub_pd(k->lf, czLo), k->zero);
+  const __m256d lb2 =
+      _mm256_sub_pd(_mm256_sub_pd(k->q2PlusL, _mm256_mul_pd(k->two, pHi)), _mm256_mul_pd(k->rq2, _mm256_sqrt_pd(res)));
+  // Ordered compares: a NaN (from lv <= 0) never prunes.
+  return _mm256_movemask_pd(_mm256_and_pd(_mm256_cmp_pd(lb2, k->lim, _CMP_GT_OQ), _mm256_cmp_pd(lv, k->lvMin, _CMP_GT_OQ)));
+}
+
+/** Stage 3: 1 when window t cannot be pruned by its distance from one dot product (stage3 in wasm/zscan.ts). */
+AVX2 static inline int stage3(const double *par, const double *q, const double *closes, const double *s1,
+                              const double *s2, int t, int L) {
+  const double invL = par[P_INV_L];
+  const double sw = s1[t + L] - s1[t];
+  const double muc = sw * invL;
+  const double lv = s2[t + L] - s2[t] - sw * muc;
+  if (!(lv > par[P2_LV_MIN])) return 1;
+  const double *x = closes + t;
+  __m256d acc = _mm256_setzero_pd();
+  int i = 0;
+  for (; i + 3 < L; i += 4) acc = _mm256_add_pd(acc, _mm256_mul_pd(_mm256_loadu_pd(q + i), _mm256_loadu_pd(x + i)));
+  double lanes[4];
+  _mm256_storeu_pd(lanes, acc);
+  // Any order of summation: P3_DOT_ERR bounds the dot product's rounding for every order.
+  double dot = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  for (; i < L; i++) dot += q[i] * x[i];
+  const double qSum = par[P3_QSUM];
+  const double dc = dot - (muc + par[P3_CENTER]) * qSum;
+  const double u = 1.0 / __builtin_sqrt(lv * invL);
+  // Upper bound of (sum_i q_i (close_i - mu)) / sigma.
+  const double num = dc + par[P3_DOT_ERR] + __builtin_fabs(qSum) * par[P3_EPS_MU];
+  const double rel = par[P2_REL];
+  const double hi = num * u * (num > 0.0 ? 1.0 + rel : 1.0 - rel);
+  return !(par[P2_Q2_PLUS_L] - 2.0 * hi > par[P2_LIM]);
+}
+
+/** Groups of four consecutive windows that stage 1a left some of, waiting for the later stages. */
+#define BATCH 256
+typedef struct {
+  int t[BATCH];
+  int mask[BATCH]; // bit j set: window t + j is pruned
+  int count;
+} Batch;
+
+/**
+ * Stages 1b, 2 and 3 for a batch of groups; appends the survivors' rows to out[n..] in order and returns
+ * the new count. Each stage runs over the whole batch before the next, so the groups' independent work
+ * overlaps in the pipeline instead of waiting on one group's chain of latencies and branches.
+ */
+AVX2 __attribute__((noinline)) static int finish_batch(const Consts *k, Batch *b, const double *s1,
+                                                      const double *s2, const double *closes, int L, int m2,
+                                                      int use1b, int32_t *out, int n) {
+  int g = b->count;
+  if (use1b) {
+    int kept = 0;
+    for (int i = 0; i < g; i++) {
+      const int t = b->t[i];
+      const int mask = b->mask[i] | stage1b(k, s1 + t);
+      b->t[kept] = t;
+      b->mask[kept] = mask;
+      kept += mask != 15;
+    }
+    g = kept;
+  }
+  int kept = 0;
+  for (int i = 0; i < g; i++) {
+    const int t = b->t[i];
+    const int mask = b->mask[i] | stage2(k, s1 + t, s2 + t, L, m2);
+    b->t[kept] = t;
+    b->mask[kept] = mask;
+    kept += mask != 15;
+  }
+  const double *q = (const double *)((const uint8_t *)k->par + P3_Q_BYTE);
+  for (int i = 0; i < kept; i++) {
+    for (int j = 0; j < 4; j++) {
+      if ((b->mask[i] >> j) & 1) continue;
+      out[n] = b->t[i] + j;
+      n += stage3(k->par, q, closes, s1, s2, b->t[i] + j, L);
+    }
+  }
+  b->count = 0;
+  return n;
+}
+
+/**
+ * All stages over local start rows [tLo, tHi), four consecutive windows at a time: stage 1a for every
+ * group, the later stages only for a group some window of which the stage before left. Writes the
+ * survivors' rows to out in order and returns how many. Stage 1a is skipped when the threshold is too
+ * loose for it (P0_C <= 0), 1b likewise (P1_C <= 0). The last (tHi - tLo) mod 4 rows go to stage 3 alone.
+ */
+AVX2 static int scan_entity(const uint8_t *p, const double *s1, const double *s2, const double *closes, int tLo,
+                            int tHi, int L, int m2, int32_t *out) {
+  Consts k;
+  consts_init(&k, p);
+  const double *par = k.par;
+  const int use1b = par[P1_C] > 0;
+  int n = 0;
+  int t = tLo;
+  Batch batch;
+  batch.count = 0;
+#define PUSH(tt, mm)                                                                             \
+  do {                                                                                           \
+    batch.t[batch.count] = (tt);                                                                 \
+    batch.mask[batch.count] = (mm);                                                              \
+    if (++batch.count == BATCH) n = finish_batch(&k, &batch, s1, s2, closes, L, m2, use1b, out, n); \
+  } while (0)
+  if (par[P0_C] > 0) {
+    // Stage 1a: 4 segments, sigma-free (scanZ in wasm/zscan.ts): prune iff P |P| < C Cw. Everything it
+    // needs is a local here, so the loop runs from registers.
+    const __m256d c = k.c0, epsC = k.epsC0, epsP = k.epsP0, iMax = k.iMax0, invL = k.invL, cwMin = k.cwMin;
+    const __m256d q0 = k.q0[0], q1 = k.q0[1], q2 = k.q0[2], q3 = k.q0[3], signBit = k.signBit;
+    const long o1 = k.o0[1], o2 = k.o0[2], o3 = k.o0[3], oL = k.o0[4];
+#define STAGE1A_MASK(a, mask)                                                                                   \
+  do {                                                                                                          \
+    const __m256d x0 = _mm256_loadu_pd(a), x1 = _mm256_loadu_pd(a + o1), x2 = _mm256_loadu_pd(a + o2);         \
+    const __m256d x3 = _mm256_loadu_pd(a + o3), xL = _mm256_loadu_pd(a + oL);                                   \
+    const __m256d g0 = _mm256_sub_pd(x1, x0), g1 = _mm256_sub_pd(x2, x1);                                       \
+    const __m256d g2 = _mm256_sub_pd(x3, x2), g3 = _mm256_sub_pd(xL, x3);                                       \
+    const __m256d pq = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(q0, g0), _mm256_mul_pd(q1, g1)),              \
+                                     _mm256_add_pd(_mm256_mul_pd(q2, g2), _mm256_mul_pd(q3, g3)));             \
+    const __m256d gg = _mm256_mul_pd(_mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(g0, g0), _mm256_mul_pd(g1, g1)), \
+                                                   _mm256_add_pd(_mm256_mul_pd(g2, g2), _mm256_mul_pd(g3, g3))), \
+                                     iMax);                                                                     \
+    const __m256d sw = _mm256_sub_pd(xL, x0);                                                                   \
+    const __m256d cwLo = _mm256_sub_pd(_mm256_sub_pd(gg, _mm256_mul_pd(_mm256_mul_pd(sw, sw), invL)), epsC);    \
+    const __m256d pHi = _mm256_add_pd(pq, epsP);                                                                \
+    const __m256d lhs = _mm256_mul_pd(pHi, _mm256_andnot_pd(signBit, pHi));                                     \
+    mask = _mm256_movemask_pd(_mm256_and_pd(_mm256_cmp_pd(cwLo, cwMin, _CMP_GT_OQ),                             \
+                                            _mm256_cmp_pd(lhs, _mm256_mul_pd(c, cwLo), _CMP_LT_OQ)));           \
+  } while (0)
+    // Two groups per step: one branch for eight windows, most of which are pruned together.
+    for (; t + 7 < tHi; t += 8) {
+      int m0, m1;
+      STAGE1A_MASK(s1 + t, m0);
+      STAGE1A_MASK(s1 + t + 4, m1);
+      if ((m0 & m1) == 15) continue;
+      if (m0 != 15) PUSH(t, m0);
+      if (m1 != 15) PUSH(t + 4, m1);
+    }
+    for (; t + 3 < tHi; t += 4) {
+      int m0;
+      STAGE1A_MASK(s1 + t, m0);
+      if (m0 != 15) PUSH(t, m0);
+    }
+#undef STAGE1A_MASK
+  } else {
+    for (; t + 3 < tHi; t += 4) PUSH(t, 0);
+  }
+#undef PUSH
+  n = finish_batch(&k, &batch, s1, s2, closes, L, m2, use1b, out, n);
+  const double *q = (const double *)(p + P3_Q_BYTE);
+  for (; t < tHi; t++) {
+    out[n] = t;
+    n += stage3(par, q, closes, s1, s2, t, L);
+  }
+  return n;
+}
+static int has_avx2(void) {
+  static int known = -1;
+  if (known < 0) {
+    __builtin_cpu_init();
+    known = __builtin_cpu_supports("avx2") ? 1 : 0;
+  }
+  return known;
+}
+#else
+// Elsewhere the addon loads but reports no AVX2, and search keeps the WASM kernel.
+static int has_avx2(void) { return 0; }
+#endif
+
+/** The byte address of a typed array's first element, or NULL with a pending JS error. */
+static uint8_t *bytes_of(napi_env env, napi_value v, size_t *length) {
+  napi_typedarray_type type;
+  size_t len;
+  void *data;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, &len, &data, &ab, &off) != napi_ok || type != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "zscan: expected a Uint8Array over the market memory");
+    return NULL;
+  }
+  *length = len;
+  return (uint8_t *)data;
+}
+
+/**
+ * scan(memory: Uint8Array, p, s1, s2, closes, tLo, tHi, L, m2, out): byte addresses into memory, as the
+ * WASM exports take them. Runs stage 1a (or keeps every row when the 4-segment bound cannot prune: P0_C
+ * <= 0), 1b (when P1_C > 0), 2 and 3 over local start rows [tLo, tHi) and returns how many survive in out.
+ */
+static napi_value Scan(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 10) {
+    napi_throw_type_error(env, NULL, "zscan.scan: expected 10 arguments");
+    return NULL;
+  }
+  size_t len;
+  uint8_t *mem = bytes_of(env, argv[0], &len);
+  if (!mem) return NULL;
+  int64_t a[9];
+  for (int i = 0; i < 9; i++) {
+    if (napi_get_value_int64(env, argv[i + 1], &a[i]) != napi_ok) {
+      napi_throw_type_error(env, NULL, "zscan.scan: expected integer arguments");
+      return NULL;
+    }
+  }
+  const int64_t p = a[0], s1 = a[1], s2 = a[2], closes = a[3], tLo = a[4], tHi = a[5], L = a[6], m2 = a[7], out = a[8];
+  // Every address the stages touch stays inside the memory: the parameter block, the output buffer, the
+  // prefix rows up to tHi - 1 + L (the last a window reads) and the closes up to tHi - 2 + L.
+  const int64_t rows = tHi + L;
+  if (p < 0 || p + 8192 > (int64_t)len || s1 < 0 || s2 < 0 || closes < 0 || tLo < 0 || tHi < tLo || L < 1 ||
+      m2 < 1 || m2 > 16 || s1 + 8 * rows > (int64_t)len || s2 + 8 * rows > (int64_t)len ||
+      closes + 8 * (rows - 1) > (int64_t)len || out < 0 || out + 4 * (tHi - tLo + 4) > (int64_t)len ||
+      (p | s1 | s2 | closes) % 8 != 0 || out % 4 != 0) {
+    napi_throw_range_error(env, NULL, "zscan.scan: an address is outside the memory");
+    return NULL;
+  }
+  if (!has_avx2()) {
+    napi_throw_error(env, NULL, "zscan.scan: this CPU has no AVX2");
+    return NULL;
+  }
+#if defined(__x86_64__)
+  const double *S1 = (const double *)(mem + s1);
+  const double *S2 = (const double *)(mem + s2);
+  int32_t *o = (int32_t *)(mem + out);
+  const int n = scan_entity(mem + p, S1, S2, (const double *)(mem + closes), (int)tLo, (int)tHi, (int)L, (int)m2, o);
+  napi_value r;
+  napi_create_int32(env, n, &r);
+  return r;
+#else
+  return NULL;
+#endif
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn, flag;
+  napi_create_function(env, "scan", NAPI_AUTO_LENGTH, Scan, NULL, &fn);
+  napi_set_named_property(env, exports, "scan", fn);
+  napi_get_boolean(env, has_avx2(), &flag);
+  napi_set_named_property(env, exports, "avx2", flag);
+  return exports;
+}

@@ -1,0 +1,38 @@
+/**
+ * The native AVX2 build of the zned pre-filter (native/zscan.c, built by node-gyp on `npm install`): the
+ * same stages and bounds as wasm/zscan.ts over the same shared memory and parameter block, four windows
+ * per vector instead of two, in one call per entity. Null where the addon was not built or the CPU has
+ * no AVX2; search then uses the WASM kernel.
+ */
+import { createRequire } from 'node:module';
+
+export interface NativeZscan {
+  /** Byte addresses into `memory`, as the WASM exports take them; returns the survivors in `out`. */
+  scan(
+    memory: Uint8Array,
+    p: number,
+    s1: number,
+    s2: number,
+    closes: number,
+    tLo: number,
+    tHi: number,
+    L: number,
+    m2: number,
+    out: number,
+  ): number;
+  avx2: boolean;
+}
+
+let loaded: NativeZscan | null | undefined;
+
+export function nativeZscan(): NativeZscan | null {
+  if (loaded === undefined) {
+    try {
+      const addon = createRequire(import.meta.url)('../build/Release/zscan.node') as NativeZscan;
+      loaded = addon.avx2 ? addon : null;
+    } catch {
+      loaded = null;
+    }
+  }
+  return loaded;
+}
