@@ -133,7 +133,12 @@ function seedThreshold(
   // With one sample per entity, a pick can block only its own entity's sample, so K samples within D
   // already bound the K-th pick; with several, one pick may block two of them, so 2K are needed.
   const need = perEntity === 1 ? spec.topK : 2 * spec.topK;
-  for (let o = shard; o < entities; o += shards) {
+  // With many entities, sample only every few of this shard's (about max(8K, 128) of them): the seed
+  // serves only a shard's first chunk, after which the shared board is tighter anyway, and sampling
+  // every entity cost more than a looser first chunk (measured: 73 -> 69 ms single-thread at 4,000
+  // entities, 5.4 -> 4.9 ms on the demo).
+  const every = Math.max(1, Math.floor(entities / shards / Math.max(8 * spec.topK, 128)));
+  for (let o = shard; o < entities; o += shards * every) {
     // Windows of one interval at least L apart never overlap; intervals of an entity are disjoint and
     // ordered, but two intervals' windows could overlap, so only the entity's first interval is used.
     const k = entityStarts[o]!;
