@@ -95,8 +95,11 @@ export function scanShard(
         exact += scanRange(e, lo, hi, tau2, keep);
       }
       // Only picks within the threshold are final: a dropped farther window could block a farther pick.
-      for (const p of greedyPicks(e, starts, dists, L, spec.topK, tau2)) top.add(p);
-      board.publish(top.items);
+      let changed = false;
+      for (const p of greedyPicks(e, starts, dists, L, spec.topK, tau2)) changed = top.add(p) || changed;
+      // Publishing writes the list into memory the other workers read: only when it changed (most
+      // entities after the first few add nothing).
+      if (changed) board.publish(top.items);
     }
   }
   return {

@@ -53,13 +53,15 @@ export class TopK {
   readonly items: Pick[] = [];
   constructor(readonly k: number) {}
 
-  add(p: Pick): void {
+  /** Adds p if it ranks among the best k; returns whether it did. */
+  add(p: Pick): boolean {
     const items = this.items;
-    if (items.length >= this.k && comparePicks(p, items[items.length - 1]!) >= 0) return;
+    if (items.length >= this.k && comparePicks(p, items[items.length - 1]!) >= 0) return false;
     let i = items.length;
     while (i > 0 && comparePicks(p, items[i - 1]!) < 0) i--;
     items.splice(i, 0, p);
     if (items.length > this.k) items.pop();
+    return true;
   }
 
   /** Distance that any further pick must not exceed to matter (Infinity until K picks exist). */
