@@ -1,11 +1,11 @@
 // Native AVX2 build of the z-normalised ED pre-filter: the same four pruning stages as wasm/zscan.ts,
 // with the same bounds and the same parameter block, four windows per 256-bit vector instead of two per
-// 128-bit one (V8's WASM SIMD code keeps stage 1a near 4 ns a window; this runs it near 1.5).
+// 128-bit one (V8's WASM SIMD code keeps stage 1a near 4 ns a window; this runs it near 1.3).
 //
 // It only ever PRUNES. Every bound is the one wasm/zscan.ts documents (derivation and error bounds in
-// src/ed-kernel.ts), computed with the same operations: no FMA contraction (binding.gyp passes
-// -ffp-contract=off), so the rounding-error bounds the caller passes in hold here exactly as there. Every
-// window it keeps gets the exact two-pass distance in TypeScript. test/ed-prefilter.test.ts runs the
+// src/ed-kernel.ts), computed with separately rounded operations: no FMA contraction (binding.gyp passes
+// -ffp-contract=off). The rounding-error bounds the caller passes in hold for any order of summation, so
+// they hold here as there. Every window it keeps gets the exact two-pass distance in TypeScript. test/ed-prefilter.test.ts runs the
 // same exactness cases through this kernel, the WASM one and the TypeScript one.
 //
 // Built by node-gyp on `npm install` (binding.gyp). src/ed-native.ts loads it; where it is missing or
@@ -65,7 +65,8 @@ typedef struct {
   int o1[9];
   // stage 2
   __m256d q2PlusL, rq2, lim, epsP2, epsC2, lf, lvMin, relUp, relDown, one, two;
-  const int32_t *o2;
+  __m256d q2[16], il2[16];
+  long o2[17];
   const double *par;
 } Consts;
 
@@ -101,7 +102,12 @@ AVX2 static void consts_init(Consts *k, const uint8_t *p) {
   k->relDown = _mm256_set1_pd(1.0 - par[P2_REL]);
   k->one = _mm256_set1_pd(1.0);
   k->two = _mm256_set1_pd(2.0);
-  k->o2 = bounds_at(p, P2_BOUNDS_BYTE);
+  // Stage 2's segments (m2 <= 16; the slots past m2 are never read).
+  for (int j = 0; j < 16; j++) {
+    k->q2[j] = _mm256_set1_pd(par[P2_Q + j]);
+    k->il2[j] = _mm256_set1_pd(par[P2_INV_LEN + j]);
+  }
+  for (int j = 0; j < 17; j++) k->o2[j] = bounds_at(p, P2_BOUNDS_BYTE)[j];
 }
 
 /*
@@ -118,6 +124,7 @@ AVX2 static inline int stage1b(const Consts *k, const double *a) {
   // Two accumulators per sum: half the chain of dependent adds. (The error bounds the caller passes
   // hold for any order of summation.)
   __m256d pa = k->zero, pb = k->zero, ga = k->zero, gb = k->zero;
+#pragma GCC unroll 4
   for (int j = 0; j < 8; j += 2) {
     const __m256d n0 = _mm256_loadu_pd(a + o[j + 1]);
     const __m256d n1 = _mm256_loadu_pd(a + o[j + 2]);
@@ -146,14 +153,30 @@ AVX2 static inline int stage2(const Consts *k, const double *a, const double *b,
   const __m256d sw = _mm256_sub_pd(xL, x0);
   const __m256d swmu = _mm256_mul_pd(sw, _mm256_mul_pd(sw, k->invL));
   const __m256d lv = _mm256_sub_pd(_mm256_sub_pd(yL, y0), swmu);
-  __m256d prev = x0, pq = k->zero, gg = k->zero;
-  for (int j = 0; j < m2; j++) {
-    const __m256d next = _mm256_loadu_pd(a + k->o2[j + 1]);
-    const __m256d g = _mm256_sub_pd(next, prev);
-    prev = next;
-    pq = _mm256_add_pd(pq, _mm256_mul_pd(_mm256_set1_pd(k->par[P2_Q + j]), g));
-    gg = _mm256_add_pd(gg, _mm256_mul_pd(_mm256_mul_pd(g, g), _mm256_set1_pd(k->par[P2_INV_LEN + j])));
+  // Four accumulators per sum, so the chains of dependent adds are a quarter as long (the caller's
+  // error bounds hold for any order of summation).
+  __m256d prev = x0;
+  __m256d p0 = k->zero, p1 = k->zero, p2 = k->zero, p3 = k->zero;
+  __m256d c0 = k->zero, c1 = k->zero, c2 = k->zero, c3 = k->zero;
+#define SEG(j, pa, ca)                                                              \
+  do {                                                                              \
+    const __m256d next = _mm256_loadu_pd(a + k->o2[(j) + 1]);                       \
+    const __m256d g = _mm256_sub_pd(next, prev);                                    \
+    prev = next;                                                                    \
+    pa = _mm256_add_pd(pa, _mm256_mul_pd(k->q2[j], g));                             \
+    ca = _mm256_add_pd(ca, _mm256_mul_pd(_mm256_mul_pd(g, g), k->il2[j]));          \
+  } while (0)
+  int j = 0;
+  for (; j + 3 < m2; j += 4) {
+    SEG(j, p0, c0);
+    SEG(j + 1, p1, c1);
+    SEG(j + 2, p2, c2);
+    SEG(j + 3, p3, c3);
   }
+  for (; j < m2; j++) SEG(j, p0, c0);
+#undef SEG
+  const __m256d pq = _mm256_add_pd(_mm256_add_pd(p0, p1), _mm256_add_pd(p2, p3));
+  const __m256d gg = _mm256_add_pd(_mm256_add_pd(c0, c1), _mm256_add_pd(c2, c3));
   const __m256d u = _mm256_div_pd(k->one, _mm256_sqrt_pd(_mm256_mul_pd(lv, k->invL))); // 1 / sigma
   // Upper bound of P / sigma, away from zero by the relative error of sigma.
   const __m256d pu = _mm256_mul_pd(_mm256_add_pd(pq, k->epsP2), u);
@@ -219,7 +242,13 @@ AVX2 __attribute__((noinline)) static int finish_batch(const Consts *k, Batch *b
       const int mask = b->mask[i] | stage1b(k, s1 + t);
       b->t[kept] = t;
       b->mask[kept] = mask;
-      kept += mask != 15;
+      if (mask != 15) {
+        // Stage 2 reads S2, which nothing has touched yet: start fetching its two lines now, so the
+        // misses overlap with the rest of this pass instead of stalling stage 2 one group at a time.
+        _mm_prefetch((const char *)(s2 + t), _MM_HINT_T0);
+        _mm_prefetch((const char *)(s2 + t + L + 3), _MM_HINT_T0);
+        kept++;
+      }
     }
     g = kept;
   }
