@@ -396,7 +396,18 @@ function makeWasmScanZ(
     let count: number;
     if (memory) {
       // All four stages in one call (the native kernel reads P0_C and P1_C to skip 1a or 1b as below).
-      count = native!.scan(memory, pf.paramsAt, sumAt + base, sqAt + base, closesAt + 8 * a, lo - a, hi - a, L, m2, pf.outAt);
+      count = native!.scan(
+        memory,
+        pf.paramsAt,
+        sumAt + base,
+        sqAt + base,
+        closesAt + 8 * a,
+        lo - a,
+        hi - a,
+        L,
+        m2,
+        pf.outAt,
+      );
     } else {
       let first: number;
       if (c0 > 0) {

@@ -115,9 +115,15 @@ describe('the native, WASM and TypeScript pre-filters of the zned search', () =>
     const memory = new Uint8Array(data.wasm!.memory.buffer);
     const end = memory.length;
     expect(() => scan(memory, end - 8, 0, 0, 0, 0, 10, 8, 4, 65536)).toThrow(/outside the memory/);
-    expect(() => scan(memory, 65536, end - 64, 0, 0, 0, 10, 8, 4, 65536 + 8192)).toThrow(/outside the memory/);
-    expect(() => scan(new Uint8Array(64) as Uint8Array, 0, 0, 0, 0, 0, 1, 8, 4, 0)).toThrow(/outside the memory/);
-    expect(() => scan(new Float64Array(8) as unknown as Uint8Array, 0, 0, 0, 0, 0, 1, 8, 4, 0)).toThrow(/Uint8Array/);
+    expect(() => scan(memory, 65536, end - 64, 0, 0, 0, 10, 8, 4, 65536 + 8192)).toThrow(
+      /outside the memory/,
+    );
+    expect(() => scan(new Uint8Array(64) as Uint8Array, 0, 0, 0, 0, 0, 1, 8, 4, 0)).toThrow(
+      /outside the memory/,
+    );
+    expect(() => scan(new Float64Array(8) as unknown as Uint8Array, 0, 0, 0, 0, 0, 1, 8, 4, 0)).toThrow(
+      /Uint8Array/,
+    );
   });
 
   const random = rng(99);
