@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Idempotent set-up: Debian packages (Chromium for puppeteer, CJK fonts so Japanese renders, tools the
-# delivery tests use, the compiler node-gyp builds better-sqlite3 and ml-service's search kernel with)
+# delivery tests use, the compiler node-gyp builds better-sqlite3 and ml-service's native addons with,
+# and the SQLite headers ml-service's native store reader links against)
 # and the npm workspace install. Fast when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(chromium fonts-noto-cjk sqlite3 skopeo umoci busybox-static nginx openssl git g++ make python3)
+pkgs=(chromium fonts-noto-cjk sqlite3 libsqlite3-dev skopeo umoci busybox-static nginx openssl git g++ make python3)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -31,9 +32,13 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt
   npm install --no-audit --no-fund --loglevel=error
   touch "$stamp"
 fi
-# ml-service's native search kernel (its install script builds it; rebuilt here when its source is newer).
-addon=ml-service/build/Release/zscan.node
-if [ ! -f "$addon" ] || [ ml-service/native/zscan.c -nt "$addon" ] || [ ml-service/binding.gyp -nt "$addon" ]; then
-  echo "setup: building ml-service's native search kernel (node-gyp)"
+# ml-service's native addons (its install script builds them; rebuilt here when a source is newer).
+stale=""
+for src in zscan store_read; do
+  addon=ml-service/build/Release/${src//_/}.node
+  if [ ! -f "$addon" ] || [ "ml-service/native/$src.c" -nt "$addon" ] || [ ml-service/binding.gyp -nt "$addon" ]; then stale=1; fi
+done
+if [ -n "$stale" ]; then
+  echo "setup: building ml-service's native addons (node-gyp)"
   npm run build:native -w ml-service --loglevel=error >/dev/null
 fi
