@@ -11,7 +11,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer';
+import puppeteer, { type Browser, type HTTPRequest, type Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -116,7 +116,28 @@ describe('frontend end to end', () => {
   it('searches a demo stock with the autocomplete', async () => {
     await page.locator('input[role="combobox"]').fill('MSF');
     await page.waitForSelector('[role="option"]', { visible: true });
-    await page.keyboard.press('Enter');
+    // Hold MSFT's prices (a stock not loaded yet, so no cache answers): meanwhile the window controls and
+    // Run, which still describe the previous stock's rows, are off.
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    const hold = (req: HTTPRequest) => {
+      if (req.isInterceptResolutionHandled()) return;
+      if (req.url().includes('/entities/MSFT/prices')) void held.then(() => req.continue());
+      else void req.continue();
+    };
+    await page.setRequestInterception(true);
+    page.on('request', hold);
+    try {
+      await page.keyboard.press('Enter');
+      await page.waitForSelector('.chart-card[aria-busy="true"]');
+      expect(await page.$eval('fieldset.presets', (f) => (f as HTMLFieldSetElement).disabled)).toBe(true);
+      expect(await page.$eval('input.len', (i) => (i as HTMLInputElement).matches(':disabled'))).toBe(true);
+      expect(await page.$eval('button.run', (b) => (b as HTMLButtonElement).disabled)).toBe(true);
+    } finally {
+      release();
+      page.off('request', hold);
+      await page.setRequestInterception(false);
+    }
     await waitForText('MSFT');
     await page.waitForSelector('.host canvas', { visible: true });
     expect(await page.$eval('.entity .code', (e) => e.textContent)).toBe('MSFT');
