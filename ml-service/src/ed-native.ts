@@ -1,10 +1,10 @@
 /**
- * The native AVX2 build of the zned pre-filter (native/zscan.c, built by node-gyp on `npm install`): the
- * same stages and bounds as wasm/zscan.ts over the same shared memory and parameter block, four windows
- * per vector instead of two, in one call per entity. Null where the addon was not built or the CPU has
- * no AVX2; search then uses the WASM kernel.
+ * The native AVX2 build of the zned pre-filter (native/zscan.c): the same stages and bounds as
+ * wasm/zscan.ts over the same shared memory and parameter block, four windows per vector instead of two,
+ * in one call per entity. Null where the addon was not built or the CPU has no AVX2; search then uses the
+ * WASM kernel.
  */
-import { createRequire } from 'node:module';
+import { loadAddon } from './native-addon.js';
 
 export interface NativeZscan {
   /** Byte addresses into `memory`, as the WASM exports take them; returns the survivors in `out`. */
@@ -23,16 +23,7 @@ export interface NativeZscan {
   avx2: boolean;
 }
 
-let loaded: NativeZscan | null | undefined;
-
 export function nativeZscan(): NativeZscan | null {
-  if (loaded === undefined) {
-    try {
-      const addon = createRequire(import.meta.url)('../build/Release/zscan.node') as NativeZscan;
-      loaded = addon.avx2 ? addon : null;
-    } catch {
-      loaded = null;
-    }
-  }
-  return loaded;
+  const addon = loadAddon<NativeZscan>('zscan');
+  return addon?.avx2 ? addon : null;
 }
