@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { nativeStoreReader } from './store-native.js';
+import { nativeStoreReader, type NativeStoreReader } from './store-native.js';
 import {
   CATALOG_DATA_VERSION_KEY,
   CATALOG_FILE,
@@ -146,35 +146,35 @@ export function fillEntities(
   arrays: MarketArrays,
   from: number,
   to: number,
+  native: NativeStoreReader | null = nativeStoreReader(),
 ): number[][] {
   const { offsets } = arrays;
   const runs: number[][] = [];
-  const native = nativeStoreReader();
   for (let e = from; e < to; e++) {
     const code = codes[e]!;
     const path = join(dataDir, ENTITIES_DIR, entityFileName(code));
     const a = offsets[e]!;
     const b = offsets[e + 1]!;
-    // Fastest: the native reader. Anything it does not like, it leaves to the readers below, which
-    // decide again and name the problem.
-    if (
-      !native ||
-      native.readEntity(path, arrays.closes.subarray(a, b), arrays.days.subarray(a, b)) !== b - a
-    ) {
-      readThroughBetterSqlite(path, code, arrays, a, b);
+    // The native reader when it was built, else the better-sqlite3 readers. What the native reader
+    // declines goes straight to the row-by-row read, which names the problem (the native reader accepts
+    // everything that read accepts, but for a path too long for its buffer, which that read then reads).
+    if (native) {
+      if (native.readEntity(path, arrays.closes.subarray(a, b), arrays.days.subarray(a, b)) !== b - a)
+        readThroughBetterSqlite(path, code, (db) => readRows(db, code, arrays, a, b));
+    } else {
+      readThroughBetterSqlite(
+        path,
+        code,
+        (db) => readFast(db, arrays, a, b) || readRows(db, code, arrays, a, b),
+      );
     }
     runs.push(deriveEntity(arrays, e));
   }
   return runs;
 }
 
-function readThroughBetterSqlite(
-  path: string,
-  code: string,
-  arrays: MarketArrays,
-  a: number,
-  b: number,
-): void {
+/** Opens the file with better-sqlite3 and runs `read` on it, turning any failure into a MarketDataError. */
+function readThroughBetterSqlite(path: string, code: string, read: (db: Database.Database) => unknown): void {
   let db: Database.Database;
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
@@ -182,9 +182,7 @@ function readThroughBetterSqlite(
     throw new MarketDataError(`cannot open the file of ${code}: ${(err as Error).message}`);
   }
   try {
-    // Fast path: the dates as one concatenated string in table (primary key) order, parsed in place
-    // without a string per row. Whatever it finds wrong, the row-by-row read below decides and names.
-    if (!readFast(db, arrays, a, b)) readRows(db, code, arrays, a, b);
+    read(db);
   } catch (err) {
     if (err instanceof MarketDataError) throw err;
     throw new MarketDataError(`cannot read ${code}: ${(err as Error).message}`);
@@ -342,11 +340,22 @@ export function assemble(dataDir: string, catalog: Catalog, arrays: MarketArrays
  * catalog or entity file, row counts disagreeing with the catalog, non-finite closes, unsorted dates), so
  * a reload can keep serving the previous data. The service uses the multi-threaded loader (load.worker.ts).
  */
-export function loadMarketData(dataDir: string): MarketData {
+/** In-process load (tests, CLIs); `native: null` reads through better-sqlite3 only (the portable path). */
+export function loadMarketData(
+  dataDir: string,
+  opts: { native?: NativeStoreReader | null } = {},
+): MarketData {
   const catalog = readCatalog(dataDir);
   const arrays = allocate(catalog.rows);
   const codes = catalog.rows.map((r) => r.code);
-  const runs = fillEntities(dataDir, codes, arrays, 0, codes.length);
+  const runs = fillEntities(
+    dataDir,
+    codes,
+    arrays,
+    0,
+    codes.length,
+    opts.native === undefined ? nativeStoreReader() : opts.native,
+  );
   return assemble(dataDir, catalog, finishFlatRuns(arrays, runs));
 }
 

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ENTITIES_DIR, entityFileName } from '@resemble/contracts';
 import { isoToDay } from '../src/dates.js';
-import { loadMarketData, MarketDataError } from '../src/market-data.js';
+import { loadMarketData as loadStore, MarketDataError } from '../src/market-data.js';
 import { nativeStoreReader } from '../src/store-native.js';
 import { businessDays, randomWalk, rng, writeStore, type FixtureEntity } from './support/write-store.js';
 
@@ -21,7 +21,15 @@ function fixture(): FixtureEntity[] {
   });
 }
 
-describe('loading the store', () => {
+// Every loader test runs with the native reader (where it is built) and through better-sqlite3 alone,
+// the path of machines without the addon.
+const readers = [
+  { reader: 'native', native: undefined },
+  { reader: 'better-sqlite3', native: null },
+] as const;
+
+describe.each(readers)('loading the store ($reader)', ({ native }) => {
+  const loadMarketData = (dir: string) => loadStore(dir, { native });
   const dirs: string[] = [];
   const store = () => {
     const dir = mkdtempSync(join(tmpdir(), 'ml-load-'));
