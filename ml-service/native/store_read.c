@@ -30,7 +30,7 @@ static int digits(const unsigned char *s, int count) {
 static long floor_div(long a, long b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 /**
- * Strict 'YYYY-MM-DD' to days since 1970-01-01, as parseIsoDay in src/dates.ts (days-from-civil,
+ * Strict 'YYYY-MM-DD' to days since 1970-01-01, as isoToDay in src/dates.ts (days-from-civil,
  * H. Hinnant). Returns 0 for anything that is not a valid calendar date.
  */
 static int iso_day(const unsigned char *s, int len, int32_t *out) {

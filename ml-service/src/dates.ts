@@ -1,23 +1,18 @@
 const MS_PER_DAY = 86_400_000;
 
-/** 'YYYY-MM-DD' → days since 1970-01-01 (UTC); NaN if it is not a real calendar date. */
-export function isoToDay(iso: string): number {
-  return parseIsoDay(iso);
-}
-
 export function dayToIso(day: number): string {
   return new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
 }
 
 /**
- * Strict 'YYYY-MM-DD' → days since 1970-01-01 without allocating (the loader parses 20 M of them):
- * days-from-civil (H. Hinnant's algorithm). Returns NaN for anything that is not a valid calendar date.
+ * Strict 'YYYY-MM-DD' → days since 1970-01-01 (UTC) without allocating: days-from-civil (H. Hinnant's
+ * algorithm). Returns NaN for anything that is not a real calendar date.
  */
-export function parseIsoDay(s: string): number {
+export function isoToDay(s: string): number {
   return s.length === 10 ? parseIsoDayAt(s, 0) : NaN;
 }
 
-/** parseIsoDay of the 10 characters of s from `at` (the loader reads a store's dates as one string). */
+/** isoToDay of the 10 characters of s from `at` (the loader reads a store's dates as one string). */
 export function parseIsoDayAt(s: string, at: number): number {
   if (s.charCodeAt(at + 4) !== 45 || s.charCodeAt(at + 7) !== 45) return NaN;
   const y0 = digits(s, at, 4);

@@ -16,7 +16,7 @@ import {
   ENTITY_CODE_PATTERN,
   entityFileName,
 } from '@resemble/contracts/store-layout';
-import { dayToIso, isoToDay, parseIsoDay, parseIsoDayAt } from './dates.js';
+import { dayToIso, isoToDay, parseIsoDayAt } from './dates.js';
 import { allocateBuffers, type MarketWasm } from './market-memory.js';
 
 export interface MarketArrays {
@@ -236,7 +236,7 @@ function readRows(db: Database.Database, code: string, arrays: MarketArrays, a: 
   for (let k = 0; k < closeCol.length; k++) {
     const c = closeCol[k];
     const ds = dayCol[k];
-    const d = typeof ds === 'string' ? parseIsoDay(ds) : NaN;
+    const d = typeof ds === 'string' ? isoToDay(ds) : NaN;
     if (typeof c !== 'number' || !Number.isFinite(c)) {
       throw new MarketDataError(`${code} has a non-finite close at row ${k}`);
     }

@@ -115,7 +115,8 @@ export function scanShard(
  * sample of candidate windows that pairwise do not overlap (a few per entity, at least L rows apart), or
  * the K-th when there is one per entity. It bounds the final K-th pick: greedy takes, in ascending order,
  * every sampled window not blocked by an earlier pick of its entity, and one pick (L rows) overlaps at
- * most two of them (one, if its entity has one), so at least K picks have distance <= that value. Without it the first entity of a shard would be computed directly in full.
+ * most two of them (one, if its entity has one), so at least K picks have distance <= that value.
+ * Without it the first entity of a shard would be computed directly in full.
  * Returns Infinity when the sample is too small (or for DTW, whose exact distances cost too much).
  */
 function seedThreshold(
@@ -131,7 +132,7 @@ function seedThreshold(
   const scratch = new Float64Array(L);
   const d2s: number[] = [];
   const entities = entityStarts.length - 1;
-  // About 8K samples in all, at least one per entity, at most 8.
+  // About 8K samples per worker in all (see `every` below), at least one per sampled entity, at most 8.
   const perEntity = Math.min(8, Math.max(1, Math.ceil((8 * spec.topK * shards) / Math.max(1, entities))));
   // With one sample per entity, a pick can block only its own entity's sample, so K samples within D
   // already bound the K-th pick; with several, one pick may block two of them, so 2K are needed.

@@ -63,11 +63,6 @@ export class TopK {
     if (items.length > this.k) items.pop();
     return true;
   }
-
-  /** Distance that any further pick must not exceed to matter (Infinity until K picks exist). */
-  threshold(): number {
-    return this.items.length >= this.k ? this.items[this.k - 1]!.distance : Infinity;
-  }
 }
 
 /**

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { dayToIso, parseIsoDay } from '../src/dates.js';
+import { dayToIso, isoToDay } from '../src/dates.js';
 
-describe('parseIsoDay (the loader’s allocation-free date parser)', () => {
+describe('isoToDay (the loader’s allocation-free date parser)', () => {
   it('agrees with Date.parse on every day from 1899 to 2101', () => {
     const viaDate = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / 86_400_000;
     for (let day = viaDate('1899-01-01'); day <= viaDate('2101-12-31'); day++) {
       const iso = dayToIso(day);
-      if (parseIsoDay(iso) !== day) expect(parseIsoDay(iso), iso).toBe(day);
+      if (isoToDay(iso) !== day) expect(isoToDay(iso), iso).toBe(day);
     }
   });
 
@@ -23,12 +23,12 @@ describe('parseIsoDay (the loader’s allocation-free date parser)', () => {
     '',
     '2023-01-011',
   ])('refuses %j', (s) => {
-    expect(parseIsoDay(s)).toBeNaN();
+    expect(isoToDay(s)).toBeNaN();
   });
 
   it('accepts leap days that exist', () => {
-    expect(parseIsoDay('2024-02-29')).toBe(Date.parse('2024-02-29T00:00:00Z') / 86_400_000);
-    expect(parseIsoDay('2000-02-29')).toBe(Date.parse('2000-02-29T00:00:00Z') / 86_400_000);
-    expect(parseIsoDay('1900-02-29')).toBeNaN();
+    expect(isoToDay('2024-02-29')).toBe(Date.parse('2024-02-29T00:00:00Z') / 86_400_000);
+    expect(isoToDay('2000-02-29')).toBe(Date.parse('2000-02-29T00:00:00Z') / 86_400_000);
+    expect(isoToDay('1900-02-29')).toBeNaN();
   });
 });
