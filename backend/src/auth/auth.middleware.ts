@@ -2,7 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import { timingSafeEqual } from 'node:crypto';
 import type { AppContext, Scope } from '../context.js';
 import { AppError, unauthenticated } from '../platform/errors.js';
-import { planOf } from '../plans/entitlements.js';
+import { currentPlan } from '../plans/entitlements.js';
 import type { Feature } from '../plans/plans.js';
 import { sha256, type AccessClaims } from './sessions.js';
 
@@ -30,7 +30,7 @@ export function authenticate(ctx: AppContext): RequestHandler {
       const row = token.startsWith(API_TOKEN_PREFIX) ? (lookup.get(sha256(token)) as { id: string; user_id: string; scopes: string; role: 'user' | 'admin' } | undefined) : undefined;
       if (!row) throw unauthenticated('the API token is invalid or revoked');
       // Tokens are a paid feature: a lapsed subscription silences them without deleting them.
-      if (!planOf(ctx.db, ctx.plans, row.user_id, ctx.now()).plan.features.apiTokens) {
+      if (!currentPlan(ctx.db, ctx.plans, row.user_id, ctx.now()).features.apiTokens) {
         throw new AppError(403, 'plan_required', 'API tokens need an active Pro subscription', { upgradeUrl: '/pricing' });
       }
       touch.run(new Date(ctx.now()).toISOString(), row.id);
@@ -82,7 +82,7 @@ export function requireAuth(opts: { scope?: Scope; role?: 'admin' } = {}): Reque
 
 export function requireFeature(ctx: AppContext, feature: Feature): RequestHandler {
   return (req, _res, next) => {
-    const { plan } = planOf(ctx.db, ctx.plans, req.auth!.userId, ctx.now());
+    const plan = currentPlan(ctx.db, ctx.plans, req.auth!.userId, ctx.now());
     if (!plan.features[feature]) throw new AppError(403, 'plan_required', `this feature needs the Pro plan`, { feature, upgradeUrl: '/pricing' });
     next();
   };

@@ -3,7 +3,7 @@ import { backtestParamsSchema, similarRequestSchema, similarResponseSchema } fro
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { similarToCsv } from '../search/csv.js';
-import { planOf } from '../plans/entitlements.js';
+import { currentPlan } from '../plans/entitlements.js';
 import { assertSimilarAllowed } from '../search/search.service.js';
 
 const pricesSchema = z.object({ code: z.string(), rows: z.array(z.object({ date: z.string(), close: z.number() })) });
@@ -30,7 +30,7 @@ export function registerJobHandlers(ctx: AppContext): void {
       const start = closes[endIdx - p.windowLength + 1].date;
       const end = closes[endIdx].date;
       const req = similarRequestSchema.parse({ query: { code: p.code, start, end }, topK: p.topK, horizon: p.horizon, filters: { to: end } });
-      assertSimilarAllowed(planOf(ctx.db, ctx.plans, userId, ctx.now()).plan, req);
+      assertSimilarAllowed(currentPlan(ctx.db, ctx.plans, userId, ctx.now()), req);
       const res = similarResponseSchema.parse(await ctx.ml.similar(req));
       const actual = closes[endIdx + p.horizon].close / closes[endIdx].close - 1;
       const pUp = res.forecast?.pUp ?? null;
@@ -47,7 +47,7 @@ export function registerJobHandlers(ctx: AppContext): void {
 
   ctx.jobs.register('export', async (raw, { userId, progress }) => {
     const req = similarRequestSchema.parse(raw);
-    assertSimilarAllowed(planOf(ctx.db, ctx.plans, userId, ctx.now()).plan, req);
+    assertSimilarAllowed(currentPlan(ctx.db, ctx.plans, userId, ctx.now()), req);
     const result = await ctx.ml.similar(req);
     progress(1);
     return { filename: 'resemble-similar.csv', contentType: 'text/csv', csv: similarToCsv(result) };

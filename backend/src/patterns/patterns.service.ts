@@ -4,7 +4,7 @@ import { similarRequestSchema, similarResponseSchema, type SimilarRequest } from
 import type { AppContext } from '../context.js';
 import { findUser } from '../auth/auth.service.js';
 import { AppError, notFound } from '../platform/errors.js';
-import { planOf } from '../plans/entitlements.js';
+import { currentPlan } from '../plans/entitlements.js';
 import { assertSimilarAllowed } from '../search/search.service.js';
 
 const MAX_PATTERNS = 50;
@@ -29,7 +29,7 @@ export const patternView = (p: PatternRow) => ({
 });
 
 export function createPattern(ctx: AppContext, userId: string, input: { name: string; request: SimilarRequest; threshold: number }) {
-  assertSimilarAllowed(planOf(ctx.db, ctx.plans, userId, ctx.now()).plan, input.request);
+  assertSimilarAllowed(currentPlan(ctx.db, ctx.plans, userId, ctx.now()), input.request);
   const count = (ctx.db.prepare('SELECT COUNT(*) AS n FROM patterns WHERE user_id = ?').get(userId) as { n: number }).n;
   if (count >= MAX_PATTERNS) throw new AppError(409, 'too_many_patterns', `at most ${MAX_PATTERNS} saved patterns per account`);
   const row: PatternRow = { id: randomUUID(), user_id: userId, name: input.name, request: JSON.stringify(input.request), threshold: input.threshold, last_scanned_version: null, created_at: new Date(ctx.now()).toISOString() };
@@ -70,7 +70,7 @@ export async function scanPatterns(ctx: AppContext, dataVersion: string): Promis
   const due = ctx.db.prepare('SELECT * FROM patterns WHERE last_scanned_version IS NULL OR last_scanned_version != ?').all(dataVersion) as PatternRow[];
   let fired = 0;
   for (const p of due) {
-    const { plan } = planOf(ctx.db, ctx.plans, p.user_id, ctx.now());
+    const plan = currentPlan(ctx.db, ctx.plans, p.user_id, ctx.now());
     if (plan.features.patterns) {
       try {
         const req = similarRequestSchema.parse({ ...(JSON.parse(p.request) as object), mode: 'now' });

@@ -37,7 +37,10 @@ export function isEntitled(sub: Pick<SubscriptionRow, 'status' | 'current_period
 // 13-key object per call.
 const planColumns = new WeakMap<Db, Statement<[string], [PlanId, SubscriptionRow['status'], string]>>();
 
-/** The plan a user may use now: planOf(...).plan without reading the whole subscription row. */
+/**
+ * The plan a user may use now, from the three columns that decide it: what every check that needs only
+ * the plan calls (planOf also returns the whole subscription row, for the account page).
+ */
 export function currentPlan(db: Db, plans: Record<PlanId, Plan>, userId: string, now: number): Plan {
   let stmt = planColumns.get(db);
   if (!stmt) {
