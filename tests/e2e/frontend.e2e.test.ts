@@ -114,8 +114,10 @@ describe('frontend end to end', () => {
   });
 
   it('searches a demo stock with the autocomplete', async () => {
-    await page.locator('input[role="combobox"]').fill('MSF');
-    await page.waitForSelector('[role="option"]', { visible: true });
+    // For "M" the list shows MA first; typing "SF" and Enter before the debounce fires must pick from the
+    // results for "MSF", not from the list still on screen.
+    await page.locator('input[role="combobox"]').fill('M');
+    await page.waitForFunction(() => document.querySelector('[role="option"][aria-selected="true"] strong')?.textContent === 'MA');
     // Hold MSFT's prices (a stock not loaded yet, so no cache answers): meanwhile the window controls and
     // Run, which still describe the previous stock's rows, are off.
     let release = () => {};
@@ -128,8 +130,10 @@ describe('frontend end to end', () => {
     await page.setRequestInterception(true);
     page.on('request', hold);
     try {
+      await page.keyboard.type('SF');
       await page.keyboard.press('Enter');
       await page.waitForSelector('.chart-card[aria-busy="true"]');
+      expect(await page.$eval('.entity .code', (e) => e.textContent)).toBe('MSFT');
       expect(await page.$eval('fieldset.presets', (f) => (f as HTMLFieldSetElement).disabled)).toBe(true);
       expect(await page.$eval('input.len', (i) => (i as HTMLInputElement).matches(':disabled'))).toBe(true);
       expect(await page.$eval('button.run', (b) => (b as HTMLButtonElement).disabled)).toBe(true);
