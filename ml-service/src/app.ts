@@ -1,5 +1,7 @@
 /** Builds the Express app (server.ts listens; tests start it on port 0). */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
+import { stdSerializers } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { AppContext } from './context.js';
 import { bearerAuth, errorHandler, httpMetrics, notFoundRoute, requestId } from './middleware.js';
@@ -16,6 +18,15 @@ export function createApp(ctx: AppContext): express.Express {
       logger: ctx.log,
       genReqId: requestId,
       quietReqLogger: true,
+      // pino-http binds every request's logger to its serialised request: the standard serialiser copies
+      // every header (the bearer token among them) for each request, even when nothing is logged.
+      // Method and URL are what a line about this internal API needs.
+      wrapSerializers: false,
+      serializers: {
+        req: (req: IncomingMessage) => ({ method: req.method, url: req.url }),
+        res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+        err: stdSerializers.err,
+      },
       // Health probes arrive every few hundred ms from supervisors; logging them would drown the rest.
       autoLogging: { ignore: (req) => req.url === '/health' },
       customLogLevel: (_req, res, err) =>

@@ -1,7 +1,17 @@
 const MS_PER_DAY = 86_400_000;
 
+// Answers turn a few dozen trading days into strings each; the days come from the data (a few tens of
+// thousands at most), so remembering them is cheaper than formatting a Date every time.
+const isoMemo = new Map<number, string>();
+const ISO_MEMO_MAX = 100_000;
+
 export function dayToIso(day: number): string {
-  return new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+  let iso = isoMemo.get(day);
+  if (iso === undefined) {
+    iso = new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+    if (isoMemo.size < ISO_MEMO_MAX) isoMemo.set(day, iso);
+  }
+  return iso;
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+
 /** The one error type services throw; the error middleware maps it to `{ error: { code, message, details } }`. */
 export class AppError extends Error {
   constructor(
@@ -15,3 +17,16 @@ export const badRequest = (message: string, details?: unknown) =>
   new AppError(400, 'invalid_request', message, details);
 export const notFound = (message: string) => new AppError(404, 'not_found', message);
 export const notReady = () => new AppError(503, 'not_ready', 'market data is still loading');
+
+/** Parses input with a zod schema; a failure is a 400 listing every reason. */
+export function parseOr400<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
+  const r = schema.safeParse(input);
+  if (!r.success) {
+    const details = r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+    throw badRequest(
+      `invalid ${what}: ${details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ')}`,
+      details,
+    );
+  }
+  return r.data;
+}

@@ -42,8 +42,14 @@ export function buildPlan(data: MarketArrays, o: PlanOptions): Plan {
     if (o.fromDay !== undefined) lo = Math.max(lo, lowerBound(data.days, a, b, o.fromDay));
     if (o.toDay !== undefined) hi = Math.min(hi, lowerBound(data.days, a, b, o.toDay + 1) - L + 1);
     if (hi <= lo) continue;
+    const cuts = o.exclude?.get(e);
+    if (!cuts) {
+      // Nearly every entity: no exclusion, one interval (and no arrays built for it, on every query).
+      out.push(e, lo, hi);
+      continue;
+    }
     let intervals: [number, number][] = [[lo, hi]];
-    for (const [fromDay, toDay] of o.exclude?.get(e) ?? []) {
+    for (const [fromDay, toDay] of cuts) {
       // Window [t, t+L-1] overlaps rows [x0, x1] iff t <= x1 and t + L - 1 >= x0.
       const x0 = lowerBound(data.days, a, b, fromDay);
       const x1 = lowerBound(data.days, a, b, toDay + 1) - 1;

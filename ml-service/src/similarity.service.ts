@@ -4,7 +4,7 @@
  */
 import type { Match, SimilarRequest, SimilarRequestInput, SimilarResponse } from '@resemble/contracts';
 import { similarRequestSchema } from '@resemble/contracts';
-import { badRequest, notFound } from './errors.js';
+import { badRequest, notFound, parseOr400 } from './errors.js';
 import { forecastFromOutcomes } from './forecast.js';
 import { dayToIso, isoToDay, lowerBound, type MarketData } from './market-data.js';
 import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
@@ -89,9 +89,7 @@ function prepare(
   input: SimilarRequestInput | SimilarRequest,
   opts: SearchOptions,
 ): Prepared {
-  const parsed = similarRequestSchema.safeParse(input);
-  if (!parsed.success) throw badRequest('invalid similar request', parsed.error.issues);
-  const req = parsed.data;
+  const req = parseOr400(similarRequestSchema, input, 'similar request');
   const q = resolveQuery(data, req.query);
   const L = q.series.length;
   const normalize = req.metric === 'dtw' ? 'z' : req.normalize;

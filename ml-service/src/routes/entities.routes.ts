@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { entityCodeSchema, isoDateSchema } from '@resemble/contracts';
 import type { AppContext } from '../context.js';
 import { readPrices, searchEntities } from '../entities.service.js';
-import { parseOr400, readyData } from './validate.js';
+import { parseOr400 } from '../errors.js';
+import { readyData } from './validate.js';
 
 const listQuery = z.object({
   q: z.string().max(64).default(''),

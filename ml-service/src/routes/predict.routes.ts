@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import { predictRequestSchema, type PredictResponse } from '@resemble/contracts';
 import type { AppContext } from '../context.js';
-import { parseOr400, readyData } from './validate.js';
+import { parseOr400 } from '../errors.js';
+import { readyData } from './validate.js';
 
 export function predictRoutes(ctx: AppContext): Router {
   const r = Router();
