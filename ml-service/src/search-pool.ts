@@ -18,8 +18,29 @@ interface Slot {
   worker: Worker;
   /** Resolves once the worker has loaded its code (tsx compiles it first: seconds on a busy machine). */
   ready: Promise<void>;
-  pending: Map<number, { resolve: (r: ScanResult) => void; reject: (e: Error) => void }>;
+  isReady: boolean;
+  /** What the worker holds, by task id (a worker runs its tasks in id order). */
+  pending: Map<number, { resolve: (r: ScanResult) => void; reject: (e: Error) => void; job?: Queued }>;
 }
+
+/** A one-worker search waiting in the pool's queue for a worker with room. */
+interface Queued {
+  task: Omit<SearchTask, 'id'>;
+  resolve: (r: ScanResult) => void;
+  reject: (e: Error) => void;
+  /** Set once a worker has it. */
+  slot: Slot | null;
+  settled: boolean;
+  /** The time limit, running from when its worker starts it. */
+  timer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * One-worker searches a worker holds at once: the one it runs and the next, so it never idles while the
+ * main thread is busy answering, yet a slow search delays at most one other. (Handing each search to a
+ * worker on arrival let a run of long queries pile up behind one worker while the other sat idle.)
+ */
+const HELD_PER_WORKER = 2;
 
 /** By default, searches over at least this many candidate windows are split across all workers. */
 const SPLIT_ABOVE = 2_000_000;
@@ -27,10 +48,11 @@ const SPLIT_ABOVE = 2_000_000;
 export class SearchPool {
   private slots: Slot[] = [];
   private nextId = 1;
-  private turn = 0;
   /** The market memory of the latest search, whose slots a dead worker must give back. */
   private lastWasm: MarketWasm | null = null;
   private closed = false;
+  /** One-worker searches in arrival order, not yet handed to a worker. */
+  private queue: Queued[] = [];
 
   /**
    * @param timeoutMs a search still running after this long is stopped (its workers are replaced) and
@@ -48,7 +70,16 @@ export class SearchPool {
   private spawn(): Slot {
     const worker = startTsWorker(new URL('./search.worker.ts', import.meta.url));
     let markReady = () => {};
-    const slot: Slot = { worker, ready: new Promise((r) => (markReady = r)), pending: new Map() };
+    const slot: Slot = {
+      worker,
+      ready: new Promise((r) => (markReady = r)),
+      isReady: false,
+      pending: new Map(),
+    };
+    slot.ready.then(() => {
+      slot.isReady = true;
+      this.pump();
+    });
     slot.worker.on('message', (m: SearchReply) => {
       if ('ready' in m) return markReady();
       const p = slot.pending.get(m.id);
@@ -56,15 +87,30 @@ export class SearchPool {
       slot.pending.delete(m.id);
       if (m.ok) p.resolve(m.result);
       else p.reject(new Error(`search worker failed: ${m.message}`));
+      this.startClock(slot);
+      this.pump();
     });
     const fail = (err: Error) => {
       markReady();
-      for (const p of slot.pending.values()) p.reject(err);
+      // The first task it held was running (a worker takes its messages in order): that one fails. The
+      // one-worker searches behind it did nothing wrong and go back to the front of the queue.
+      const held = [...slot.pending.entries()].sort((x, y) => x[0] - y[0]);
       slot.pending.clear();
+      const again: Queued[] = [];
+      held.forEach(([, p], i) => {
+        if (i > 0 && p.job && !p.job.settled && !this.closed) {
+          clearTimeout(p.job.timer);
+          p.job.timer = undefined;
+          p.job.slot = null;
+          again.push(p.job);
+        } else p.reject(err);
+      });
+      this.queue.unshift(...again);
       if (this.closed) return;
       // A crashed worker is replaced so one bad request never takes search down.
       const i = this.slots.indexOf(slot);
       if (i >= 0) this.slots[i] = this.spawn();
+      this.pump();
     };
     slot.worker.on('error', fail);
     const thread = worker.threadId;
@@ -101,12 +147,83 @@ export class SearchPool {
       // requests, which is what matters under concurrent load (the demo data is 0.6 M windows).
       let windows = 0;
       for (let k = 0; k < plan.length; k += 3) windows += plan[k + 2]! - plan[k + 1]!;
-      const used = windows < this.splitAbove ? [this.leastBusy()] : [...this.slots];
+      if (windows < this.splitAbove)
+        return this.enqueue({ arrays: shared, spec, plan, tau, shard: 0, shards: 1 });
+      const used = [...this.slots];
       // The time limit starts once the workers are up, so a freshly respawned pool is not timed out.
       return Promise.all(used.map((slot) => slot.ready)).then(() =>
         this.dispatch(used, shared, spec, plan, tau),
       );
     };
+  }
+
+  /** A one-worker search: queued in arrival order, run by the first worker with room. */
+  private enqueue(task: Omit<SearchTask, 'id'>): Promise<ScanResult[]> {
+    return new Promise<ScanResult[]>((resolve, reject) => {
+      const job: Queued = {
+        task,
+        resolve: (r) => {
+          if (job.settled) return;
+          job.settled = true;
+          clearTimeout(job.timer);
+          resolve([r]);
+        },
+        reject: (e) => {
+          if (job.settled) return;
+          job.settled = true;
+          clearTimeout(job.timer);
+          reject(e);
+        },
+        slot: null,
+        settled: false,
+        timer: undefined,
+      };
+      this.queue.push(job);
+      this.pump();
+    });
+  }
+
+  /**
+   * Starts the time limit of the search its worker runs now (the first it holds: a worker takes its
+   * messages in order). The limit is on running, so a search is never stopped for the queue it waited in.
+   */
+  private startClock(slot: Slot): void {
+    if (!this.timeoutMs) return;
+    const first = slot.pending.values().next().value;
+    const job = first?.job;
+    if (!job || job.timer !== undefined || job.settled) return;
+    job.timer = setTimeout(() => this.expire(job), this.timeoutMs);
+  }
+
+  /** A one-worker search past its time limit: answered 504, and its worker stopped. */
+  private expire(job: Queued): void {
+    job.reject(
+      new AppError(504, 'search_timeout', `the search took longer than ${this.timeoutMs} ms and was stopped`),
+    );
+    const slot = job.slot;
+    if (!slot) return;
+    const first = slot.pending.values().next().value;
+    // Only stopping its worker stops a running search; the exit handler respawns the worker and puts the
+    // searches it held behind this one back in the queue.
+    if (first?.job === job) void slot.worker.terminate();
+  }
+
+  /** Hands queued searches to ready workers with room, the least loaded first. */
+  private pump(): void {
+    while (this.queue.length > 0 && !this.closed) {
+      let best: Slot | null = null;
+      for (const slot of this.slots) {
+        if (!slot.isReady || slot.pending.size >= HELD_PER_WORKER) continue;
+        if (!best || slot.pending.size < best.pending.size) best = slot;
+      }
+      if (!best) return;
+      const job = this.queue.shift()!;
+      const id = this.nextId++;
+      job.slot = best;
+      best.pending.set(id, { resolve: job.resolve, reject: job.reject, job });
+      best.worker.postMessage({ id, ...job.task } satisfies SearchTask);
+      this.startClock(best);
+    }
   }
 
   private dispatch(
@@ -159,14 +276,10 @@ export class SearchPool {
     });
   }
 
-  private leastBusy(): Slot {
-    let best = this.slots[this.turn++ % this.slots.length]!;
-    for (const slot of this.slots) if (slot.pending.size < best.pending.size) best = slot;
-    return best;
-  }
-
   async close(): Promise<void> {
     this.closed = true;
+    for (const job of this.queue.splice(0))
+      job.reject(new AppError(503, 'not_ready', 'the search service is shutting down'));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }

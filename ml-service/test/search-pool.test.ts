@@ -1,0 +1,96 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { AppError } from '../src/errors.js';
+import { dayToIso } from '../src/market-data.js';
+import { marketFromEntities, randomWalkEntities } from '../src/predictors/synthetic-market.js';
+import { SearchPool } from '../src/search-pool.js';
+import { findSimilar, findSimilarWith } from '../src/similarity.service.js';
+
+// Searches below this many windows run on one worker each, through the pool's queue.
+const NEVER_SPLIT = Number.MAX_SAFE_INTEGER;
+
+describe('the search pool queue (one-worker searches)', () => {
+  const market = marketFromEntities(randomWalkEntities(31, 12, 900));
+  let pool: SearchPool | null = null;
+  afterEach(async () => {
+    await pool?.close();
+    pool = null;
+  });
+
+  const request = (entity: number, from: number, L: number, topK = 5) => {
+    const a = market.offsets[entity]!;
+    return {
+      query: {
+        code: market.codes[entity]!,
+        start: dayToIso(market.days[a + from]!),
+        end: dayToIso(market.days[a + from + L - 1]!),
+      },
+      topK,
+      horizon: 10,
+    };
+  };
+
+  it('answers many concurrent searches, each exactly as the in-process search does', async () => {
+    pool = new SearchPool(2, 0, NEVER_SPLIT);
+    const requests = Array.from({ length: 24 }, (_, i) =>
+      request(i % 12, (20 + 29 * i) % 500, 20 + ((i * 7) % 60)),
+    );
+    const got = await Promise.all(requests.map((r) => findSimilarWith(market, r, pool!.runner(market))));
+    requests.forEach((r, i) => {
+      const want = findSimilar(market, r);
+      expect(got[i]!.matches, `request ${i}`).toEqual(want.matches);
+      expect(got[i]!.candidates).toBe(want.candidates);
+    });
+  });
+
+  it('stops a running search past its limit with 504, and runs the search held behind it on the new worker', async () => {
+    const big = marketFromEntities(randomWalkEntities(5, 8, 3000));
+    pool = new SearchPool(1, 1500, NEVER_SPLIT);
+    const runner = pool.runner(big);
+    // Full-band DTW of a long query over ~24,000 windows: far beyond 1.5 s.
+    const slow = findSimilarWith(
+      big,
+      {
+        query: { series: Array.from({ length: 200 }, (_, i) => Math.sin(i / 9) + i / 50) },
+        metric: 'dtw',
+        band: 1,
+        topK: 50,
+      },
+      runner,
+    );
+    const a = big.offsets[2]!;
+    const quickReq = {
+      query: { code: big.codes[2]!, start: dayToIso(big.days[a + 100]!), end: dayToIso(big.days[a + 159]!) },
+      topK: 5,
+      horizon: 10,
+    };
+    const quick = findSimilarWith(big, quickReq, runner);
+    const err = await slow.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).status).toBe(504);
+    expect((err as AppError).code).toBe('search_timeout');
+    // The quick search waited behind the slow one on the only worker; it is answered, not failed.
+    expect((await quick).matches).toEqual(findSimilar(big, quickReq).matches);
+  }, 60_000);
+
+  it('stops each of several too-long searches in turn, the last after waiting in the queue', async () => {
+    const big = marketFromEntities(randomWalkEntities(6, 8, 3000));
+    pool = new SearchPool(1, 1500, NEVER_SPLIT);
+    const runner = pool.runner(big);
+    const dtw = {
+      query: { series: Array.from({ length: 200 }, (_, i) => Math.cos(i / 7) + i / 40) },
+      metric: 'dtw' as const,
+      band: 1,
+      topK: 50,
+    };
+    // One running, one held by the worker, the third waits in the pool's queue: each is stopped after
+    // running for the limit, on a fresh worker each time.
+    const results = await Promise.allSettled([0, 1, 2].map(() => findSimilarWith(big, dtw, runner)));
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      expect(((r as PromiseRejectedResult).reason as AppError).code).toBe('search_timeout');
+    }
+  }, 60_000);
+});
