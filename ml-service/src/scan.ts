@@ -3,7 +3,7 @@
  * surviving windows into final greedy picks, and counts candidates and up-moves for the base rate.
  * Runs on the main thread (tests, small data) or inside a search worker.
  */
-import type { MarketArrays } from './market-data.js';
+import { lowerBound, type MarketArrays } from './market-data.js';
 import { makeEdScanner } from './ed-kernel.js';
 import { makeDtwScanner } from './dtw-kernel.js';
 import { forEachFlatWindow, type Plan } from './search-plan.js';
@@ -25,6 +25,8 @@ export interface ScanSpec {
   band: number;
   /** Prefix up-move counts for `horizon` (see up-counts.ts); null in mode "now". */
   upCounts: Int32Array | null;
+  /** The day the query window starts, when it is a stretch of the data (not a posted series). */
+  queryStartDay: number | null;
 }
 
 export interface ScanResult {
@@ -128,6 +130,10 @@ function seedThreshold(
   shards: number,
 ): number {
   if (spec.metric !== 'zned') return Infinity;
+  if (spec.queryStartDay !== null) {
+    const seed = sameDaySeed(data, spec, spec.queryStartDay, plan, entityStarts, shard, shards);
+    if (seed !== Infinity) return seed;
+  }
   const L = spec.qn.length;
   const scratch = new Float64Array(L);
   const d2s: number[] = [];
@@ -157,4 +163,52 @@ function seedThreshold(
   if (d2s.length < need) return Infinity;
   d2s.sort((a, b) => a - b);
   return d2s[need - 1]!;
+}
+
+/**
+ * The seed from windows that start on the query's own day, one per sampled entity (so K of them within D
+ * bound the K-th pick, as above). Stocks move together, so these are far closer to the final picks than
+ * windows taken anywhere: on the demo (150 random queries, K = 10) the seed's distance fell from 7.0 to
+ * 5.3 (the final K-th pick's is 3.6 on average) and a single-thread search from 4.09 to 3.85 ms.
+ * Sampling every entity gave 4.5 but cost as much as it saved.
+ */
+function sameDaySeed(
+  data: MarketArrays,
+  spec: ScanSpec,
+  day: number,
+  plan: Plan,
+  entityStarts: readonly number[],
+  shard: number,
+  shards: number,
+): number {
+  const L = spec.qn.length;
+  const scratch = new Float64Array(L);
+  const d2s: number[] = [];
+  const entities = entityStarts.length - 1;
+  // Most entities share a calendar: the day usually sits at the same row offset as in the entity before,
+  // which saves a binary search (a dozen cache misses) per entity.
+  let rel = -1;
+  // As many entities as the sampler below takes (each is a few cache misses, which is most of the cost).
+  const every = Math.max(1, Math.floor(entities / shards / Math.max(8 * spec.topK, 128)));
+  for (let o = shard; o < entities; o += shards * every) {
+    const e = plan[entityStarts[o]!]!;
+    const a = data.offsets[e]!;
+    const b = data.offsets[e + 1]!;
+    let t = a + rel;
+    if (rel < 0 || t >= b || data.days[t] !== day) {
+      t = lowerBound(data.days, a, b, day);
+      if (t >= b || data.days[t] !== day) continue;
+      rel = t - a;
+    }
+    // Only a candidate counts: a start row inside one of the entity's intervals of the plan.
+    let inPlan = false;
+    for (let k = entityStarts[o]!; k < entityStarts[o + 1]! && !inPlan; k += 3)
+      inPlan = t >= plan[k + 1]! && t < plan[k + 2]!;
+    if (!inPlan) continue;
+    const d2 = windowDistance2(data.closes, t, spec.qn, spec.normalize, Infinity, scratch);
+    if (d2 !== Infinity) d2s.push(d2);
+  }
+  if (d2s.length < spec.topK) return Infinity;
+  d2s.sort((a, b) => a - b);
+  return d2s[spec.topK - 1]!;
 }

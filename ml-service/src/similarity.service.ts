@@ -134,6 +134,7 @@ function prepare(
     mode: req.mode,
     band,
     upCounts: req.mode === 'history' ? upCounts(data, req.horizon) : null,
+    queryStartDay: q.start !== null ? isoToDay(q.start) : null,
   };
   return { req, q, spec, plan };
 }

@@ -96,7 +96,7 @@ describe('the native, WASM and TypeScript pre-filters of the zned search', () =>
     expect(SLOT).toEqual(declared);
     const c = readFileSync(join(import.meta.dirname, '..', 'native', 'zscan.c'), 'utf8');
     const enumerated = Object.fromEntries(
-      [...c.matchAll(/^  (P\w+) = (\d+),$/gm)].map((m) => [m[1]!, Number(m[2])]),
+      [...c.matchAll(/^ {2}(P\w+) = (\d+),$/gm)].map((m) => [m[1]!, Number(m[2])]),
     );
     expect(SLOT).toEqual(enumerated);
   });

@@ -171,6 +171,39 @@ describe('fast similarity search equals the brute-force twin', () => {
     );
   });
 
+  it('stocks moving together: the windows on the query day (the first threshold) are the best matches', () => {
+    // Five scaled, slightly noisy copies of one walk on one calendar: each copy's window on the query's
+    // day is among its best, so the first threshold is nearly the final one; it must never drop a match,
+    // nor count a window the plan leaves out (a copy whose query day is excluded).
+    const random = rng(5);
+    const base = randomWalk(random, 600);
+    const dates = businessDays('2015-01-05', 600);
+    const fx: FixtureEntity[] = Array.from({ length: 5 }, (_, i) => ({
+      code: `CO${i}`,
+      market: 'US',
+      dates,
+      closes: Float64Array.from(base, (v) => v * (1 + i) + 0.001 * i * random()),
+    }));
+    const own = mkdtempSync(join(tmpdir(), 'ml-sim-together-'));
+    try {
+      writeStore(own, fx, 'together-1');
+      const d = loadMarketData(own);
+      const ents = fx.map((e) => ({ ...e, closes: Array.from(e.closes) }));
+      const query = { code: 'CO0', start: dates[200]!, end: dates[259]! };
+      for (const [topK, opts] of [
+        [3, {}],
+        [4, {}],
+        [20, {}],
+        [3, { excludeRanges: [{ code: 'CO2', from: dates[190]!, to: dates[210]! }] }],
+      ] as const) {
+        const req = full({ query, topK });
+        expectSame(findSimilar(d, req, opts), naiveSimilar(ents, req, opts));
+      }
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
   it('DTW equals exhaustive banded DTW on small data', () => {
     const small = entities.slice(0, 4).map((x) => ({
       ...x,
