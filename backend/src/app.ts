@@ -4,7 +4,7 @@ import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
 import { rateLimit } from 'express-rate-limit';
 import { pinoHttp } from 'pino-http';
-import type { Logger } from 'pino';
+import { stdSerializers, type Logger } from 'pino';
 import type Stripe from 'stripe';
 import { healthResponseSchema, type PlansResponse } from '@resemble/contracts';
 import type { Config } from './config.js';
@@ -13,7 +13,7 @@ import { openDb } from './db/db.js';
 import { createLogger } from './platform/logger.js';
 import { AppError, errorHandler, notFoundHandler } from './platform/errors.js';
 import { requestId } from './platform/request-id.js';
-import type { ServerOptions } from 'node:http';
+import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
 import { serverClasses } from './platform/server-classes.js';
 import { PasswordHasher } from './auth/password.js';
 import { SessionService } from './auth/sessions.js';
@@ -123,6 +123,15 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
         return id;
       },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+      // pino-http binds each request's logger to its serialised request at the start: the standard
+      // serialiser copies every header (cookies, tokens: then redacted) on every request, logged or not.
+      // Method and path (no query string, which may carry a reset or verification token) are enough.
+      wrapSerializers: false,
+      serializers: {
+        req: (req: IncomingMessage & { id?: unknown }) => ({ id: req.id, method: req.method, url: req.url?.split('?')[0] }),
+        res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+        err: stdSerializers.err,
+      },
     }),
   );
   // The API only ever answers JSON, so nothing may load from it or frame it.
