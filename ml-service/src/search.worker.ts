@@ -1,4 +1,5 @@
 /** A search worker: scans its shard of a plan over the shared market arrays and posts the result back. */
+import { constants, setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { MarketArrays } from './market-data.js';
 import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
@@ -32,4 +33,13 @@ parentPort!.on('message', (task: SearchTask) => {
   }
   parentPort!.postMessage(reply);
 });
+// Search is the only long CPU-bound work here: below normal priority it yields to the threads that
+// move requests (this service's main thread, backend), so answers are not held up behind scans. On Linux
+// the nice value is per thread and setPriority(0) means the calling one; elsewhere this may fail or
+// apply to the process, which is harmless.
+try {
+  setPriority(constants.priority.PRIORITY_BELOW_NORMAL);
+} catch {
+  // not permitted here: search runs at normal priority
+}
 parentPort!.postMessage({ ready: true });
