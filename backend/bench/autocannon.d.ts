@@ -16,6 +16,8 @@ declare module 'autocannon' {
       headers?: Record<string, string>;
       body?: string;
       requests?: Request[];
+      /** Load run before sampling starts; its requests are not in the result. */
+      warmup?: { connections?: number; duration?: number };
     }
     interface Histogram {
       average: number;

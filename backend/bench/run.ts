@@ -1,8 +1,8 @@
 /**
  * npm run bench -w backend
  * /api/v1/similar through backend + the real ml-service on the bundled demo data (505 S&P 500 stocks),
- * 50 connections for BENCH_SECONDS (default 30), every request a different random stock and window so
- * no cache can answer it; then the same query repeated; then login throughput (hashing is bounded by
+ * 50 connections for BENCH_SECONDS (default 30) after BENCH_WARMUP_SECONDS (default 15) of the same load
+ * not counted, every request a different random stock and window so no cache can answer it; then the same query repeated; then login throughput (hashing is bounded by
  * HASH_CONCURRENCY). Targets: >= 300 req/s, p99 <= 250 ms, 0 errors. Prints the figures.
  *
  * BENCH_SCENARIO=overhead runs only "backend alone (instant ml stand-in)" against a synthetic answer of
@@ -18,6 +18,10 @@ import { backendOverhead } from './overhead.js';
 import { syntheticCalendar, syntheticSimilar } from './synthetic.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+// Before each random-query phase: a freshly started stack climbs for its first seconds (JIT tiers, heap
+// sizing), and what a long-running service serves is the warm state. The warm-up's requests are random
+// too and are not counted.
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 15);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SCENARIO = process.env.BENCH_SCENARIO ?? 'all';
 const demo = resolve(import.meta.dirname, '../../scraper/demo/sandp500-5yr/prices.csv.gz');
@@ -76,7 +80,9 @@ async function main(): Promise<void> {
     const ents = listed.body.entities as { code: string; firstDate: string; lastDate: string }[];
     const codes = ents.filter((e) => e.firstDate <= '2013-02-11' && e.lastDate >= '2018-02-01').map((e) => e.code);
     const dates = ((await call(base, `/api/v1/entities/${codes[0]}/prices`, undefined, s)).body.rows as { date: string }[]).map((r) => r.date);
-    console.log(`stack up: ${ents.length} entities listed, ${codes.length} with full history, ${dates.length} trading days; ${CONNECTIONS} connections x ${SECONDS}s`);
+    console.log(
+      `stack up: ${ents.length} entities listed, ${codes.length} with full history, ${dates.length} trading days; ${CONNECTIONS} connections x ${SECONDS}s (random phases after a ${WARMUP}s warm-up)`,
+    );
     const gen = bodies(codes, dates);
     const randomBody = gen.next;
     const headers = { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf };
@@ -88,13 +94,16 @@ async function main(): Promise<void> {
     };
 
     // Access tokens live 15 minutes; the whole bench is well inside that.
+    const warmup = WARMUP > 0 ? { warmup: { connections: CONNECTIONS, duration: WARMUP } } : {};
     const random = await run({
+      ...warmup,
       url: `${base}/api/v1/similar`,
       requests: [{ method: 'POST', headers, setupRequest: (req) => ({ ...req, body: randomBody() }) }],
     });
     // The same kind of load straight at ml-service, to separate backend's own overhead.
     gen.reset();
     const direct = await run({
+      ...warmup,
       url: `${stack.mlUrl}/v1/similar`,
       requests: [{ method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.mlToken}` }, setupRequest: (req) => ({ ...req, body: randomBody() }) }],
     });
