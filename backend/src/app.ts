@@ -10,6 +10,7 @@ import { healthResponseSchema, type PlansResponse } from '@resemble/contracts';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import { openDb } from './db/db.js';
+import { Checkpointer } from './db/checkpointer.js';
 import { createLogger } from './platform/logger.js';
 import { AppError, errorHandler, notFoundHandler } from './platform/errors.js';
 import { requestId } from './platform/request-id.js';
@@ -59,14 +60,27 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
   const log = o.logger ?? createLogger(config.LOG_LEVEL);
   const now = o.now ?? Date.now;
   const db = openDb(config.APP_DB);
+  const checkpointer =
+    config.APP_DB === ':memory:' ? null : new Checkpointer(db, config.APP_DB, log.child({ module: 'db' }));
   const plans = buildPlans(config);
-  const ml = new MlClient({ baseUrl: config.ML_URL, token: config.ML_TOKEN, timeoutMs: config.ML_TIMEOUT_MS, logger: log });
+  const ml = new MlClient({
+    baseUrl: config.ML_URL,
+    token: config.ML_TOKEN,
+    timeoutMs: config.ML_TIMEOUT_MS,
+    logger: log,
+  });
 
   const providers: BillingProviders = {};
   if (config.stripeEnabled) {
     providers.stripe = new StripeProvider(
       db,
-      { secretKey: config.STRIPE_SECRET_KEY!, webhookSecret: config.STRIPE_WEBHOOK_SECRET!, pricePro: config.STRIPE_PRICE_PRO!, publicUrl: config.PUBLIC_URL, client: o.stripeClient },
+      {
+        secretKey: config.STRIPE_SECRET_KEY!,
+        webhookSecret: config.STRIPE_WEBHOOK_SECRET!,
+        pricePro: config.STRIPE_PRICE_PRO!,
+        publicUrl: config.PUBLIC_URL,
+        client: o.stripeClient,
+      },
       log.child({ module: 'stripe' }),
       now,
     );
@@ -122,13 +136,18 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
         res.setHeader('x-request-id', id);
         return id;
       },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug'),
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug',
       // pino-http binds each request's logger to its serialised request at the start: the standard
       // serialiser copies every header (cookies, tokens: then redacted) on every request, logged or not.
       // Method and path (no query string, which may carry a reset or verification token) are enough.
       wrapSerializers: false,
       serializers: {
-        req: (req: IncomingMessage & { id?: unknown }) => ({ id: req.id, method: req.method, url: req.url?.split('?')[0] }),
+        req: (req: IncomingMessage & { id?: unknown }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url?.split('?')[0],
+        }),
         res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
         err: stdSerializers.err,
       },
@@ -137,7 +156,15 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
   // The API only ever answers JSON, so nothing may load from it or frame it.
   app.use(
     helmet({
-      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'none'"],
+          frameAncestors: ["'none'"],
+          baseUri: ["'none'"],
+          formAction: ["'none'"],
+        },
+      },
       crossOriginResourcePolicy: { policy: 'same-origin' },
     }),
   );
@@ -148,7 +175,10 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
       standardHeaders: 'draft-8',
       legacyHeaders: false,
       skip: (req) => req.path.startsWith('/api/v1/webhooks/'),
-      handler: (_req, _res, next) => next(new AppError(429, 'rate_limited', 'too many requests from this address; slow down for a minute')),
+      handler: (_req, _res, next) =>
+        next(
+          new AppError(429, 'rate_limited', 'too many requests from this address; slow down for a minute'),
+        ),
     }),
   );
 
@@ -168,7 +198,10 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
     res.json(openapi);
   });
   v1.get('/docs', (_req, res) => {
-    res.setHeader('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    res.setHeader(
+      'content-security-policy',
+      "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    );
     res.type('html').send(docsPage(openapi));
   });
   v1.get('/health', async (req, res) => {
@@ -184,7 +217,11 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
     res.json(healthResponseSchema.parse({ status: 'ok', ml: mlUp ? 'up' : 'down', dataVersion }));
   });
   v1.get('/plans', (_req, res) => {
-    const body: PlansResponse = { plans: Object.values(plans), testMode: ctx.billing.testMode, providers: ctx.billing.providerIds };
+    const body: PlansResponse = {
+      plans: Object.values(plans),
+      testMode: ctx.billing.testMode,
+      providers: ctx.billing.providerIds,
+    };
     res.json(body);
   });
   v1.use('/auth', authRoutes(ctx));
@@ -206,6 +243,7 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
     async close() {
       events.closeAll();
       await ctx.jobs.stop();
+      await checkpointer?.stop();
       db.close();
     },
   };
