@@ -57,7 +57,7 @@ export class SearchPool {
   /**
    * @param timeoutMs a search still running after this long is stopped (its workers are replaced) and
    *   answered with 504, so one huge DTW scan cannot hold the pool for everyone; 0 = no limit.
-   * @param splitAbove searches over fewer candidate windows run on one worker (the least busy).
+   * @param splitAbove searches over fewer candidate windows run on one worker (through the queue).
    */
   constructor(
     readonly size: number,
