@@ -130,24 +130,27 @@ function seedThreshold(
   shards: number,
 ): number {
   if (spec.metric !== 'zned') return Infinity;
+  const entities = entityStarts.length - 1;
+  // With many entities, sample only every few of this shard's (about max(8K, 128) of them): the seed
+  // serves only a shard's first chunk, after which the shared board is tighter anyway, and sampling
+  // every entity cost more than a looser first chunk (measured: 73 -> 69 ms single-thread at 4,000
+  // entities, 5.4 -> 4.9 ms on the demo). Each sampled entity is a few cache misses, most of the cost.
+  const every = Math.max(1, Math.floor(entities / shards / Math.max(8 * spec.topK, 128)));
   if (spec.queryStartDay !== null) {
-    const seed = sameDaySeed(data, spec, spec.queryStartDay, plan, entityStarts, shard, shards);
+    const seed = kth(
+      sameDaySample(data, spec, spec.queryStartDay, plan, entityStarts, shard, shards * every),
+      spec.topK,
+    );
     if (seed !== Infinity) return seed;
   }
   const L = spec.qn.length;
   const scratch = new Float64Array(L);
   const d2s: number[] = [];
-  const entities = entityStarts.length - 1;
-  // About 8K samples per worker in all (see `every` below), at least one per sampled entity, at most 8.
+  // About 8K samples per worker in all, at least one per sampled entity, at most 8.
   const perEntity = Math.min(8, Math.max(1, Math.ceil((8 * spec.topK * shards) / Math.max(1, entities))));
   // With one sample per entity, a pick can block only its own entity's sample, so K samples within D
   // already bound the K-th pick; with several, one pick may block two of them, so 2K are needed.
   const need = perEntity === 1 ? spec.topK : 2 * spec.topK;
-  // With many entities, sample only every few of this shard's (about max(8K, 128) of them): the seed
-  // serves only a shard's first chunk, after which the shared board is tighter anyway, and sampling
-  // every entity cost more than a looser first chunk (measured: 73 -> 69 ms single-thread at 4,000
-  // entities, 5.4 -> 4.9 ms on the demo).
-  const every = Math.max(1, Math.floor(entities / shards / Math.max(8 * spec.topK, 128)));
   for (let o = shard; o < entities; o += shards * every) {
     // Windows of one interval at least L apart never overlap; intervals of an entity are disjoint and
     // ordered, but two intervals' windows could overlap, so only the entity's first interval is used.
@@ -160,37 +163,38 @@ function seedThreshold(
       if (d2 !== Infinity) d2s.push(d2);
     }
   }
-  if (d2s.length < need) return Infinity;
-  d2s.sort((a, b) => a - b);
-  return d2s[need - 1]!;
+  return kth(d2s, need);
+}
+
+/** The k-th smallest value (Infinity when there are fewer than k). */
+function kth(values: number[], k: number): number {
+  if (values.length < k) return Infinity;
+  values.sort((a, b) => a - b);
+  return values[k - 1]!;
 }
 
 /**
- * The seed from windows that start on the query's own day, one per sampled entity (so K of them within D
- * bound the K-th pick, as above). Stocks move together, so these are far closer to the final picks than
- * windows taken anywhere: on the demo (150 random queries, K = 10) the seed's distance fell from 7.0 to
- * 5.3 (the final K-th pick's is 3.6 on average) and a single-thread search from 4.09 to 3.85 ms.
- * Sampling every entity gave 4.5 but cost as much as it saved.
+ * Distances of the windows that start on the query's own day, one per sampled entity (so K of them
+ * within D bound the K-th pick, as above). Stocks move together, so these are far closer to the final
+ * picks than windows taken anywhere: on the demo (150 random queries, K = 10) the seed's distance fell
+ * from 7.0 to 5.3 (the final K-th pick's is 3.6 on average) and a single-thread search from 4.09 to
+ * 3.85 ms. Sampling every entity gave 4.5 but cost as much as it saved.
  */
-function sameDaySeed(
+function sameDaySample(
   data: MarketArrays,
   spec: ScanSpec,
   day: number,
   plan: Plan,
   entityStarts: readonly number[],
-  shard: number,
-  shards: number,
-): number {
-  const L = spec.qn.length;
-  const scratch = new Float64Array(L);
+  first: number,
+  step: number,
+): number[] {
+  const scratch = new Float64Array(spec.qn.length);
   const d2s: number[] = [];
-  const entities = entityStarts.length - 1;
   // Most entities share a calendar: the day usually sits at the same row offset as in the entity before,
   // which saves a binary search (a dozen cache misses) per entity.
   let rel = -1;
-  // As many entities as the sampler below takes (each is a few cache misses, which is most of the cost).
-  const every = Math.max(1, Math.floor(entities / shards / Math.max(8 * spec.topK, 128)));
-  for (let o = shard; o < entities; o += shards * every) {
+  for (let o = first; o < entityStarts.length - 1; o += step) {
     const e = plan[entityStarts[o]!]!;
     const a = data.offsets[e]!;
     const b = data.offsets[e + 1]!;
@@ -208,7 +212,5 @@ function sameDaySeed(
     const d2 = windowDistance2(data.closes, t, spec.qn, spec.normalize, Infinity, scratch);
     if (d2 !== Infinity) d2s.push(d2);
   }
-  if (d2s.length < spec.topK) return Infinity;
-  d2s.sort((a, b) => a - b);
-  return d2s[spec.topK - 1]!;
+  return d2s;
 }

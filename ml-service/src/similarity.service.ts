@@ -134,7 +134,7 @@ function prepare(
     mode: req.mode,
     band,
     upCounts: req.mode === 'history' ? upCounts(data, req.horizon) : null,
-    queryStartDay: q.start !== null ? isoToDay(q.start) : null,
+    queryStartDay: q.startRow !== null ? data.days[q.startRow]! : null,
   };
   return { req, q, spec, plan };
 }

@@ -190,12 +190,13 @@ describe('fast similarity search equals the brute-force twin', () => {
       const d = loadMarketData(own);
       const ents = fx.map((e) => ({ ...e, closes: Array.from(e.closes) }));
       const query = { code: 'CO0', start: dates[200]!, end: dates[259]! };
-      for (const [topK, opts] of [
+      const cases: [number, SearchOptions][] = [
         [3, {}],
         [4, {}],
         [20, {}],
         [3, { excludeRanges: [{ code: 'CO2', from: dates[190]!, to: dates[210]! }] }],
-      ] as const) {
+      ];
+      for (const [topK, opts] of cases) {
         const req = full({ query, topK });
         expectSame(findSimilar(d, req, opts), naiveSimilar(ents, req, opts));
       }
