@@ -1,7 +1,6 @@
 import { Router } from 'express';
 import type { AppContext } from '../context.js';
 import { findSimilarWith } from '../similarity.service.js';
-import { sendJson } from './send-json.js';
 import { readyData } from './validate.js';
 
 export function similarRoutes(ctx: AppContext): Router {
@@ -14,7 +13,7 @@ export function similarRoutes(ctx: AppContext): Router {
     end({ metric: result.metric, mode: result.mode });
     ctx.metrics.candidatesScanned.inc(result.candidates);
     ctx.metrics.exactComputed.inc(exact);
-    sendJson(res, result);
+    res.json(result);
   });
   return r;
 }
