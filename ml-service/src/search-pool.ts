@@ -197,9 +197,7 @@ export class SearchPool {
 
   /** A one-worker search past its time limit: answered 504, and its worker stopped. */
   private expire(job: Queued): void {
-    job.reject(
-      new AppError(504, 'search_timeout', `the search took longer than ${this.timeoutMs} ms and was stopped`),
-    );
+    job.reject(this.timedOut());
     const slot = job.slot;
     if (!slot) return;
     const first = slot.pending.values().next().value;
@@ -253,14 +251,9 @@ export class SearchPool {
     if (!this.timeoutMs) return all;
     return new Promise<ScanResult[]>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(
-          new AppError(
-            504,
-            'search_timeout',
-            `the search took longer than ${this.timeoutMs} ms and was stopped`,
-          ),
-        );
-        // Searches queued behind it on these workers fail too; the exit handler respawns the workers.
+        reject(this.timedOut());
+        // The exit handler respawns the workers; one-worker searches they held behind it go back to the
+        // queue, other split searches on them fail.
         for (const slot of used) void slot.worker.terminate();
       }, this.timeoutMs);
       all.then(
@@ -274,6 +267,14 @@ export class SearchPool {
         },
       );
     });
+  }
+
+  private timedOut(): AppError {
+    return new AppError(
+      504,
+      'search_timeout',
+      `the search took longer than ${this.timeoutMs} ms and was stopped`,
+    );
   }
 
   async close(): Promise<void> {
