@@ -21,15 +21,15 @@ const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 5000');
 const run = () => {
   try {
-    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
-    parentPort.postMessage({ done: r });
+    return db.pragma('wal_checkpoint(PASSIVE)')[0];
   } catch (e) {
     parentPort.postMessage({ error: String(e && e.message || e) });
+    return null;
   }
 };
 const timer = setInterval(run, workerData.everyMs);
 parentPort.on('message', (m) => {
-  if (m === 'now') run();
+  if (m === 'now') parentPort.postMessage({ done: run() });
   if (m === 'stop') {
     clearInterval(timer);
     db.close();
@@ -61,9 +61,10 @@ export class Checkpointer {
     this.worker = new Worker(WORKER, { eval: true, workerData: { file, lib, everyMs } });
     this.worker.unref();
     db.pragma('wal_autocheckpoint = 0');
-    this.worker.on('message', (m: { done?: CheckpointResult; error?: string }) => {
+    this.worker.on('message', (m: { done?: CheckpointResult | null; error?: string }) => {
       if (m.error) this.log.warn({ reason: m.error }, 'WAL checkpoint failed; the next one retries');
-      if (m.done) for (const w of this.waiters.splice(0)) w(m.done);
+      // Only an asked-for checkpoint answers, in the order asked.
+      if ('done' in m) this.waiters.shift()?.(m.done ?? { busy: 1, log: -1, checkpointed: -1 });
     });
     const fallBack = (why: string) => {
       if (this.stopping) return;
@@ -77,7 +78,10 @@ export class Checkpointer {
     });
   }
 
-  /** Runs a checkpoint now and resolves with SQLite's (busy, log, checkpointed) frame counts. */
+  /**
+   * Runs a checkpoint now and resolves with SQLite's (busy, log, checkpointed) frame counts (busy 1 and
+   * -1 counts when it failed).
+   */
   checkpointNow(): Promise<CheckpointResult> {
     return new Promise((resolve) => {
       this.waiters.push(resolve);
