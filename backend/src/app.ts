@@ -244,6 +244,7 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
       events.closeAll();
       await ctx.jobs.stop();
       await checkpointer?.stop();
+      await ml.close();
       db.close();
     },
   };

@@ -48,12 +48,14 @@ describe('ml-service transport (keep-alive http)', () => {
     expect(g.status).toBe(418);
   });
 
-  it('reuses one connection for sequential calls', async () => {
+  it('reuses its connections for sequential calls', async () => {
     handler = (_req, _body, res) => res.end('{}');
     const http = new KeepAliveHttp(base, 1_000, {});
     sockets.clear();
-    for (let i = 0; i < 5; i++) await http.request('GET', '/k');
-    expect(sockets.size).toBe(1);
+    for (let i = 0; i < 20; i++) await http.request('GET', '/k');
+    // undici's pool marks a connection free a tick after its answer is read, so a call made at once
+    // may open a second one; what matters is that calls do not each open their own.
+    expect(sockets.size).toBeLessThanOrEqual(2);
   });
 
   it('reads a large chunked answer whole', async () => {

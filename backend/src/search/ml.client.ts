@@ -38,6 +38,11 @@ export class MlClient {
     this.log = opts.logger.child({ module: 'ml.client' });
   }
 
+  /** Closes the keep-alive connections to ml-service. */
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
   get circuitState(): string {
     return this.breaker.state;
   }

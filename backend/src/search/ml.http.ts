@@ -1,12 +1,15 @@
 /**
- * The transport under MlClient: axios with one keep-alive agent, the whole answer as bytes (proxied
- * answers pass through unparsed), any status returned to the caller (never thrown), and network failures
- * (refused, reset, timed out) as TransportError. The instance is built once; per call it only merges the
- * request id header.
+ * The transport under MlClient: an axios instance whose adapter is an undici keep-alive pool, the whole
+ * answer as bytes (proxied answers pass through unparsed), any status returned to the caller (never
+ * thrown), and network failures (refused, reset, timed out) as TransportError.
+ *
+ * Why undici under axios: under load, axios's own node:http adapter cost about 0.3 ms of CPU per call
+ * (ClientRequest, agent bookkeeping, setKeepAlive on every reuse), a third of what backend spends on a
+ * whole search request; undici's pool does the same call for about a tenth of that (decision 074).
+ * axios stays the request API (base URL, default headers, JSON bodies, error type).
  */
-import axios, { type AxiosInstance } from 'axios';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import axios, { AxiosError, type AxiosAdapter, type AxiosInstance } from 'axios';
+import { Pool } from 'undici';
 
 export interface HttpReply {
   status: number;
@@ -20,23 +23,59 @@ export class TransportError extends Error {
   }
 }
 
+/** undici's error codes for a request that got no (complete) answer; anything else is a bug, not the network. */
+const NETWORK_CODE = /^(UND_ERR_|E[A-Z]+$)/;
+
+/** Sends axios's request through the pool; `config.url` is already the full path with its query. */
+function poolAdapter(pool: Pool, timeoutMs: number): AxiosAdapter {
+  return async (config) => {
+    try {
+      const res = await pool.request({
+        method: (config.method ?? 'get').toUpperCase() as 'GET' | 'POST',
+        path: config.url!,
+        headers: config.headers.toJSON() as Record<string, string>,
+        body: config.data as string | undefined,
+        // Silence for this long, before the headers or between body chunks, fails the call.
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      const body = Buffer.from(await res.body.arrayBuffer());
+      return {
+        data: body,
+        status: res.statusCode,
+        statusText: '',
+        headers: res.headers as Record<string, string>,
+        config,
+        request: null,
+      };
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' && NETWORK_CODE.test(code))
+        throw new AxiosError((err as Error).message, code, config);
+      throw err;
+    }
+  };
+}
+
 export class KeepAliveHttp {
   private readonly http: AxiosInstance;
+  private readonly pool: Pool;
+  /** The base URL's path, without a trailing slash ("" for a bare origin). */
+  private readonly basePath: string;
 
   constructor(baseUrl: string, timeoutMs: number, headers: Record<string, string>) {
+    const url = new URL(baseUrl);
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    // ml-service is on the internal network: the pool connects to it directly, never through a proxy
+    // from the environment, and follows no redirects.
+    this.pool = new Pool(url.origin, { connections: 64 });
     this.http = axios.create({
-      baseURL: baseUrl,
       timeout: timeoutMs,
       headers: { accept: 'application/json', ...headers },
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+      adapter: poolAdapter(this.pool, timeoutMs),
       // Bytes in, bytes out: no decoding or JSON parsing here, and statuses are mapped by the caller.
-      responseType: 'arraybuffer',
       transformResponse: [(data: unknown) => data],
       validateStatus: () => true,
-      // ml-service is on the internal network; never route it through a proxy from the environment.
-      proxy: false,
-      maxRedirects: 0,
     });
   }
 
@@ -46,13 +85,30 @@ export class KeepAliveHttp {
     opts: { params?: Record<string, unknown>; json?: unknown; headers?: Record<string, string> } = {},
   ): Promise<HttpReply> {
     try {
-      const res = await this.http.request<ArrayBuffer>({ method, url: path, params: opts.params, data: opts.json, headers: opts.headers });
-      const data = res.data as unknown;
-      const body = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
-      return { status: res.status, body };
+      const res = await this.http.request<Buffer>({
+        method,
+        url: this.basePath + path + query(opts.params),
+        data: opts.json,
+        headers: opts.headers,
+      });
+      return { status: res.status, body: res.data };
     } catch (err) {
       if (axios.isAxiosError(err)) throw new TransportError(err.code ?? err.message);
       throw err;
     }
   }
+
+  /** Closes the pooled connections (graceful shutdown). */
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/** "?a=1&b=x+y" for the defined params, "" when there are none (as axios serialises params). */
+function query(params: Record<string, unknown> | undefined): string {
+  if (!params) return '';
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) q.append(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
 }
