@@ -129,8 +129,8 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
   app.use(
     pinoHttp({
       logger: log,
-      // Lines logged during a request carry just its reqId; the completion line has the (redacted) request.
-      quietReqLogger: true,
+      // Every line logged during a request carries the request (id, method, path: the serialiser below).
+      // One child logger per request: a separate reqId-only one (quietReqLogger) cost a second child.
       genReqId: (req, res) => {
         const id = requestId(req);
         res.setHeader('x-request-id', id);
