@@ -20,7 +20,7 @@ export function createApp(ctx: AppContext): express.Express {
     pinoHttp({
       logger: ctx.log,
       genReqId: requestId,
-      quietReqLogger: true,
+      // One child logger per request, bound to the small req below (quietReqLogger made a second one).
       // pino-http binds every request's logger to its serialised request: the standard serialiser copies
       // every header (the bearer token among them) for each request, even when nothing is logged.
       // Method and URL are what a line about this internal API needs.

@@ -162,7 +162,7 @@ function assemble(data: MarketData, p: Prepared, results: ScanResult[], started:
       distance: Math.sqrt(pk.d2),
       forwardReturn: history ? closes[end + h]! / base - 1 : null,
       forwardPath,
-      window: Array.from(closes.subarray(pk.start, end + 1)),
+      window: toArray(closes, pk.start, end + 1),
     };
   });
   const forecast =
@@ -174,7 +174,7 @@ function assemble(data: MarketData, p: Prepared, results: ScanResult[], started:
         )
       : null;
   return {
-    query: { code: q.code, start: q.start, end: q.end, length: L, series: Array.from(q.series) },
+    query: { code: q.code, start: q.start, end: q.end, length: L, series: toArray(q.series, 0, L) },
     metric: req.metric,
     normalize: p.spec.normalize,
     mode: req.mode,
@@ -185,6 +185,13 @@ function assemble(data: MarketData, p: Prepared, results: ScanResult[], started:
     dataVersion: data.dataVersion,
     tookMs: performance.now() - started,
   };
+}
+
+/** xs[from..to) as a plain array: a loop, where Array.from walks the typed array's iterator (slower). */
+function toArray(xs: ArrayLike<number>, from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let i = from; i < to; i++) out.push(xs[i]!);
+  return out;
 }
 
 /** In-process, single-threaded search (tests, backtests). Throws AppError on invalid input. */
