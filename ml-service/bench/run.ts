@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
 import { pino } from 'pino';
+import { Pool } from 'undici';
 import type { SimilarRequestInput } from '@resemble/contracts';
 import { createApp } from '../src/app.js';
 import { dayToIso, type MarketData } from '../src/market-data.js';
@@ -99,20 +100,58 @@ async function main() {
 
   const pool = new SearchPool(WORKERS);
   const run = pool.runner(data);
-  console.log('in-process (worker pool):');
+  // The real app on a loopback port over the same pool, so "over HTTP" below is the in-process search
+  // plus what HTTP adds (parsing, routing, JSON out, the socket), measured on the very same queries.
+  const log = pino({ level: 'silent' });
+  const metrics = createMetrics();
+  const state = new MarketState(dir, log, metrics);
+  state.data = data;
+  state.status = 'ready';
+  const registry = createPredictorRegistry({ getData: () => data, modelsDir: dir, watch: false });
+  const app = createApp({ config: { ML_TOKEN: undefined }, log, metrics, state, pool, registry });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // The client backend uses (a keep-alive undici pool; the answer's bytes are passed on, not parsed).
+  const client = new Pool(origin, { connections: 1 });
+  const overHttp = async (q: SimilarRequestInput): Promise<number> => {
+    const t0 = performance.now();
+    const res = await client.request({
+      method: 'POST',
+      path: '/v1/similar',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(q),
+    });
+    const bytes = await res.body.arrayBuffer();
+    const ms = performance.now() - t0;
+    if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${Buffer.from(bytes).toString()}`);
+    return ms;
+  };
+  console.log('in-process (worker pool) and over HTTP, each query both ways in turn:');
   for (const L of [60, 120]) {
     const qs = queries(data, L, QUERIES + 2, L);
     const ms: number[] = [];
+    const httpMs: number[] = [];
+    const added: number[] = [];
     let exact = 0;
     let candidates = 0;
     const cpuMs: number[] = [];
     for (const [i, q] of qs.entries()) {
+      // Alternating which way goes first, so neither always finds the other's data in the caches.
+      const httpFirst = i % 2 === 1;
+      const viaHttpFirst = httpFirst ? await overHttp(q) : 0;
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       const r = await findSimilarWith(data, q, run);
+      const inProcess = performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      const viaHttp = httpFirst ? viaHttpFirst : await overHttp(q);
+      // The first two warm up the JIT and the connection.
       if (i >= 2) {
-        ms.push(performance.now() - t0);
-        const c = process.cpuUsage(c0);
+        ms.push(inProcess);
+        httpMs.push(viaHttp);
+        added.push(viaHttp - inProcess);
         cpuMs.push((c.user + c.system) / 1000);
         exact += r.exact;
         candidates += r.candidates;
@@ -122,6 +161,11 @@ async function main() {
       `zned L=${L} topK=30 h=20`,
       ms,
       `  CPU p50 ${pct(cpuMs, 0.5).toFixed(0)} ms (all threads)  exact distances ${((100 * exact) / candidates).toFixed(3)} % of ${(candidates / QUERIES / 1e6).toFixed(1)} M candidates`,
+    );
+    summary(
+      `POST /v1/similar zned L=${L} topK=30 h=20`,
+      httpMs,
+      `  HTTP adds p50 ${pct(added, 0.5).toFixed(1)} ms per query`,
     );
   }
   {
@@ -156,35 +200,8 @@ async function main() {
     summary('dtw L=60 band 10%', ms);
   }
 
-  // Over HTTP: the real app on a loopback port, data already loaded.
-  const log = pino({ level: 'silent' });
-  const metrics = createMetrics();
-  const state = new MarketState(dir, log, metrics);
-  state.data = data;
-  state.status = 'ready';
-  const registry = createPredictorRegistry({ getData: () => data, modelsDir: dir, watch: false });
-  const app = createApp({ config: { ML_TOKEN: undefined }, log, metrics, state, pool, registry });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/similar`;
-  console.log('over HTTP:');
-  for (const L of [60, 120]) {
-    const ms: number[] = [];
-    for (const [i, q] of queries(data, L, QUERIES + 2, L + 1000).entries()) {
-      const t0 = performance.now();
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(q),
-      });
-      await res.json();
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      if (i >= 2) ms.push(performance.now() - t0);
-    }
-    summary(`POST /v1/similar zned L=${L} topK=30 h=20`, ms);
-  }
   console.log(`RSS at end: ${mib(process.memoryUsage().rss)}`);
+  await client.close();
   server.closeAllConnections();
   server.close();
   registry.close();
