@@ -6,7 +6,7 @@
  * Why undici under axios: under load, axios's own node:http adapter cost about 0.3 ms of CPU per call
  * (ClientRequest, agent bookkeeping, setKeepAlive on every reuse), a third of what backend spends on a
  * whole search request; undici's pool does the same call for about a tenth of that (decision 074).
- * axios stays the request API (base URL, default headers, JSON bodies, error type).
+ * axios stays the request API (default headers, params, JSON bodies, timeout, error type).
  */
 import axios, { AxiosError, type AxiosAdapter, type AxiosInstance } from 'axios';
 import { Pool } from 'undici';
@@ -26,18 +26,21 @@ export class TransportError extends Error {
 /** undici's error codes for a request that got no (complete) answer; anything else is a bug, not the network. */
 const NETWORK_CODE = /^(UND_ERR_|E[A-Z]+$)/;
 
-/** Sends axios's request through the pool; `config.url` is already the full path with its query. */
-function poolAdapter(pool: Pool, timeoutMs: number): AxiosAdapter {
+/**
+ * Sends axios's request through the pool. `config.url` is the path under the pool's origin; params are
+ * serialised by axios itself (getUri), which only the lookups with a query need. The timeout is axios's
+ * own setting: silence for that long, before the headers or between body chunks, fails the call.
+ */
+function poolAdapter(pool: Pool): AxiosAdapter {
   return async (config) => {
     try {
       const res = await pool.request({
         method: (config.method ?? 'get').toUpperCase() as 'GET' | 'POST',
-        path: config.url!,
+        path: config.params ? axios.getUri({ url: config.url, params: config.params }) : config.url!,
         headers: config.headers.toJSON() as Record<string, string>,
         body: config.data as string | undefined,
-        // Silence for this long, before the headers or between body chunks, fails the call.
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        headersTimeout: config.timeout,
+        bodyTimeout: config.timeout,
       });
       const body = Buffer.from(await res.body.arrayBuffer());
       return {
@@ -72,7 +75,7 @@ export class KeepAliveHttp {
     this.http = axios.create({
       timeout: timeoutMs,
       headers: { accept: 'application/json', ...headers },
-      adapter: poolAdapter(this.pool, timeoutMs),
+      adapter: poolAdapter(this.pool),
       // Bytes in, bytes out: no decoding or JSON parsing here, and statuses are mapped by the caller.
       transformResponse: [(data: unknown) => data],
       validateStatus: () => true,
@@ -87,7 +90,8 @@ export class KeepAliveHttp {
     try {
       const res = await this.http.request<Buffer>({
         method,
-        url: this.basePath + path + query(opts.params),
+        url: this.basePath + path,
+        params: opts.params,
         data: opts.json,
         headers: opts.headers,
       });
@@ -102,13 +106,4 @@ export class KeepAliveHttp {
   close(): Promise<void> {
     return this.pool.close();
   }
-}
-
-/** "?a=1&b=x+y" for the defined params, "" when there are none (as axios serialises params). */
-function query(params: Record<string, unknown> | undefined): string {
-  if (!params) return '';
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) q.append(k, String(v));
-  const s = q.toString();
-  return s ? `?${s}` : '';
 }
