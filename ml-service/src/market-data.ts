@@ -338,9 +338,10 @@ export function assemble(dataDir: string, catalog: Catalog, arrays: MarketArrays
 /**
  * Loads the whole store on this thread. Throws MarketDataError when the store is unusable (missing
  * catalog or entity file, row counts disagreeing with the catalog, non-finite closes, unsorted dates), so
- * a reload can keep serving the previous data. The service uses the multi-threaded loader (load.worker.ts).
+ * a reload can keep serving the previous data. The service uses the multi-threaded loader (load.worker.ts);
+ * this in-process load serves tests and CLIs. `native: null` reads through better-sqlite3 only (the
+ * portable path); left out, the native reader is used where it was built.
  */
-/** In-process load (tests, CLIs); `native: null` reads through better-sqlite3 only (the portable path). */
 export function loadMarketData(
   dataDir: string,
   opts: { native?: NativeStoreReader | null } = {},
@@ -348,14 +349,7 @@ export function loadMarketData(
   const catalog = readCatalog(dataDir);
   const arrays = allocate(catalog.rows);
   const codes = catalog.rows.map((r) => r.code);
-  const runs = fillEntities(
-    dataDir,
-    codes,
-    arrays,
-    0,
-    codes.length,
-    opts.native === undefined ? nativeStoreReader() : opts.native,
-  );
+  const runs = fillEntities(dataDir, codes, arrays, 0, codes.length, opts.native);
   return assemble(dataDir, catalog, finishFlatRuns(arrays, runs));
 }
 

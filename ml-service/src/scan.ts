@@ -138,7 +138,7 @@ function seedThreshold(
   const every = Math.max(1, Math.floor(entities / shards / Math.max(8 * spec.topK, 128)));
   if (spec.queryStartDay !== null) {
     const seed = kth(
-      sameDaySample(data, spec, spec.queryStartDay, plan, entityStarts, shard, shards * every),
+      sameDaySample(data, spec, plan, entityStarts, shard, shards * every),
       spec.topK,
     );
     if (seed !== Infinity) return seed;
@@ -183,12 +183,12 @@ function kth(values: number[], k: number): number {
 function sameDaySample(
   data: MarketArrays,
   spec: ScanSpec,
-  day: number,
   plan: Plan,
   entityStarts: readonly number[],
   first: number,
   step: number,
 ): number[] {
+  const day = spec.queryStartDay!;
   const scratch = new Float64Array(spec.qn.length);
   const d2s: number[] = [];
   // Most entities share a calendar: the day usually sits at the same row offset as in the entity before,

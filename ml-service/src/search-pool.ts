@@ -92,12 +92,13 @@ export class SearchPool {
     });
     const fail = (err: Error) => {
       markReady();
-      // The first task it held was running (a worker takes its messages in order): that one fails. The
-      // one-worker searches behind it did nothing wrong and go back to the front of the queue.
-      const held = [...slot.pending.entries()].sort((x, y) => x[0] - y[0]);
+      // The first task it held was running (a worker takes its messages in order, and `pending` keeps
+      // them in that order): that one fails. The one-worker searches behind it did nothing wrong and go
+      // back to the front of the queue.
+      const held = [...slot.pending.values()];
       slot.pending.clear();
       const again: Queued[] = [];
-      held.forEach(([, p], i) => {
+      held.forEach((p, i) => {
         if (i > 0 && p.job && !p.job.settled && !this.closed) {
           clearTimeout(p.job.timer);
           p.job.timer = undefined;
