@@ -45,6 +45,9 @@ export interface CheckpointResult {
   checkpointed: number;
 }
 
+/** SQLite's answer shape for a checkpoint that did not run. */
+const FAILED: CheckpointResult = { busy: 1, log: -1, checkpointed: -1 };
+
 export class Checkpointer {
   private readonly worker: Worker;
   private stopping = false;
@@ -64,7 +67,7 @@ export class Checkpointer {
     this.worker.on('message', (m: { done?: CheckpointResult | null; error?: string }) => {
       if (m.error) this.log.warn({ reason: m.error }, 'WAL checkpoint failed; the next one retries');
       // Only an asked-for checkpoint answers, in the order asked.
-      if ('done' in m) this.waiters.shift()?.(m.done ?? { busy: 1, log: -1, checkpointed: -1 });
+      if ('done' in m) this.waiters.shift()?.(m.done ?? FAILED);
     });
     const fallBack = (why: string) => {
       if (this.stopping) return;
@@ -74,6 +77,8 @@ export class Checkpointer {
     this.worker.on('error', (err) => fallBack(err.message));
     this.worker.on('exit', (code) => {
       this.exited = true;
+      // Checkpoints asked of it will never be answered.
+      for (const w of this.waiters.splice(0)) w(FAILED);
       fallBack(`exit code ${code}`);
     });
   }
@@ -83,6 +88,7 @@ export class Checkpointer {
    * -1 counts when it failed).
    */
   checkpointNow(): Promise<CheckpointResult> {
+    if (this.exited) return Promise.resolve(FAILED);
     return new Promise((resolve) => {
       this.waiters.push(resolve);
       this.worker.postMessage('now');
