@@ -29,9 +29,12 @@ const U = 2.3e-16; // a little above the unit roundoff 2^-52
 const EPS_REF = 1e-7;
 const REF_K = 4;
 
-/** Smallest sigma^2 for which the direct computation's error is within EPS_REF (entity with max |close| A). */
-function refVarMin(L: number, A: number): number {
-  return ((REF_K * L ** 1.5 * U * A) / EPS_REF) ** 2;
+/**
+ * Smallest sigma^2 for which the direct computation's error is within EPS_REF (entity with max |close| A),
+ * as A^2 times this factor of L: the factor is taken once per query, the product once per entity.
+ */
+function refVarFactor(L: number): number {
+  return ((REF_K * L ** 1.5 * U) / EPS_REF) ** 2;
 }
 
 export interface EdQuery {
@@ -115,6 +118,7 @@ export function makeEdScanner(data: MarketArrays, q: EdQuery) {
   const [il0, il1, il2, il3] = [p4.invLens[0]!, p4.invLens[1]!, p4.invLens[2]!, p4.invLens[3]!];
   const [Q0, Q1, Q2, Q3] = [p4.means[0]!, p4.means[1]!, p4.means[2]!, p4.means[3]!];
   const fourSegments = p4.lens.length === 4;
+  const refFactor = refVarFactor(L);
 
   /**
    * z-normalisation: stage 1 LB_PAA at 4 segments (inlined: it runs for every window), stage 2 at 16,
@@ -144,7 +148,8 @@ export function makeEdScanner(data: MarketArrays, q: EdQuery) {
     const d2Margin = 1e-9 * (sq2 + L);
     let exact = 0;
     const tau = Math.sqrt(tau2) + EPS_REF;
-    const vMin = Math.max(varFloor0, refVarMin(L, Math.abs(c) + M));
+    const A = Math.abs(c) + M;
+    const vMin = Math.max(varFloor0, refFactor * A * A);
     if (tau2 === Infinity) {
       // No threshold yet (the first entity of a shard): every window is computed directly.
       for (let t = lo; t < hi; t++) {
@@ -306,6 +311,7 @@ function makeWasmScanZ(
   let q2 = 0;
   for (let i = 0; i < L; i++) q2 += qn[i]! * qn[i]!;
   const scratch = new Float64Array(L);
+  const refFactor = refVarFactor(L);
   // The query's parameters are written into the thread's slot whenever another scanner used it last.
   const P = new Float64Array(pf.params.length);
   const bounds = (byte: number, b: Int32Array) => new Int32Array(P.buffer, byte, b.length).set(b);
@@ -362,7 +368,8 @@ function makeWasmScanZ(
     const eV = eP2 + eP * M + L * M * eMu + 4 * U * L * M * M;
     const tauRef = Math.sqrt(tau2) + EPS_REF;
     const lim = tauRef * tauRef * (1 + 1e-9) + 1e-9 * L;
-    const vRef = refVarMin(L, Math.abs(data.center[e]!) + M);
+    const A = Math.abs(data.center[e]!) + M;
+    const vRef = refFactor * A * A;
     if (pf.owner !== owner) {
       pf.params.set(P);
       pf.owner = owner;
@@ -389,7 +396,6 @@ function makeWasmScanZ(
     const base = 8 * (a + e); // byte offset of the entity's prefix index 0
     // Stage 3: |sum q_i close_i| <= qAbs A, rounded L times, and as much again for mu sum q_i (sum q_i
     // itself is off by L U qAbs); mu from the prefix sums is off by eMu.
-    const A = Math.abs(data.center[e]!) + M;
     Ps[S.P3_DOT_ERR] = 4 * L * U * qAbs * A + U;
     Ps[S.P3_CENTER] = data.center[e]!;
     Ps[S.P3_EPS_MU] = eMu + 2 * U * A;

@@ -79,8 +79,11 @@ export function scanShard(
       const i = entityStarts[o]!;
       const j = entityStarts[o + 1]!;
       const e = plan[i]!;
-      starts.length = 0;
-      dists.length = 0;
+      // Most entities keep no window: emptying empty arrays is still a runtime call, so only when needed.
+      if (starts.length > 0) {
+        starts.length = 0;
+        dists.length = 0;
+      }
       const tau2 = Math.min(board.bound(top.items, spec.topK), seed);
       for (let k = i; k < j; k += 3) {
         const lo = plan[k + 1]!;
@@ -97,6 +100,7 @@ export function scanShard(
         exact += scanRange(e, lo, hi, tau2, keep);
       }
       // Only picks within the threshold are final: a dropped farther window could block a farther pick.
+      if (starts.length === 0) continue;
       let changed = false;
       for (const p of greedyPicks(e, starts, dists, L, spec.topK, tau2)) changed = top.add(p) || changed;
       // Publishing writes the list into memory the other workers read: only when it changed (most
