@@ -48,6 +48,18 @@ enum {
   P2_BOUNDS_BYTE = 768,
   P1_BOUNDS_BYTE = 848,
   P0_BOUNDS_BYTE = 896,
+  // Query constants of scanChunk (past the query, which ends by byte 1024 + 8 * 500), as
+  // src/ed-prefilter.ts (SLOT.C_*) and src/ed-kernel.ts (chunkConstants) write them.
+  C_U = 640,
+  C_EPS_REF = 641,
+  C_Q2 = 642,
+  C_QABS = 643,
+  C_REF_FACTOR = 644,
+  C_RQ0_SQ = 645,
+  C_RQ1_SQ = 646,
+  // Per PAA level 0, 1, 2 (stages 1a, 1b, 2): abs, maxLen, delta, minLen, segments, m of errP.
+  C_PAA = 647,
+  C_PAA_STRIDE = 6,
 };
 
 #define AVX2 __attribute__((target("avx2")))
@@ -345,6 +357,53 @@ AVX2 static int scan_entity(const uint8_t *p, const double *s1, const double *s2
   }
   return n;
 }
+/** errP of src/ed-kernel.ts for PAA level x: the rounding bound of the kernel's P at that level. */
+static double err_p(const double *par, int x, double M, double eP, double eMu) {
+  const double *c = par + C_PAA + C_PAA_STRIDE * x;
+  const double U = par[C_U];
+  return c[0] * (eP + 2 * (c[5] + 2) * U * c[1] * M) + __builtin_fabs(c[2]) * (M + 2 * eMu + 2 * U * M);
+}
+
+/** errC of src/ed-kernel.ts for PAA level x: the rounding bound of the kernel's Cw at that level. */
+static double err_c(const double *par, int x, double L, double M, double eP, double eMu) {
+  const double *c = par + C_PAA + C_PAA_STRIDE * x;
+  const double U = par[C_U];
+  const double m = c[4];
+  const double eG = (m * (2 * c[1] * M * eP + eP * eP)) / c[3] + (m + 1) * U * L * c[1] * M * M;
+  return 2 * eG + 2 * L * M * eMu + 2 * M * eP + 8 * U * L * M * M;
+}
+
+/**
+ * The exact squared distance of the z-normalised window at x to q, abandoned (INFINITY) once past
+ * limit2, INFINITY for a flat window: the same operations in the same order as normalizeWindow and
+ * windowDistance2 in src/window-distance.ts, so the value is bit for bit the one TypeScript computes.
+ */
+static double exact_d2(const double *x, const double *q, int L, double limit2) {
+  const double first = x[0];
+  int flat = 1;
+  double sum = 0;
+  for (int i = 0; i < L; i++) {
+    const double v = x[i];
+    if (v != first) flat = 0;
+    sum += v;
+  }
+  if (flat) return __builtin_inf();
+  const double mean = sum / L;
+  double ss = 0;
+  for (int i = 0; i < L; i++) {
+    const double d = x[i] - mean;
+    ss += d * d;
+  }
+  const double sd = __builtin_sqrt(ss / L);
+  double acc = 0;
+  for (int i = 0; i < L; i++) {
+    const double d = q[i] - (x[i] - mean) / sd;
+    acc += d * d;
+    if (acc > limit2) return __builtin_inf();
+  }
+  return acc;
+}
+
 static int has_avx2(void) {
   static int known = -1;
   if (known < 0) {
@@ -424,10 +483,158 @@ static napi_value Scan(napi_env env, napi_callback_info info) {
 #endif
 }
 
+/** A typed array's elements and length, or NULL with a pending JS error when it is not of that type. */
+static void *typed_of(napi_env env, napi_value v, napi_typedarray_type want, size_t *length, const char *what) {
+  napi_typedarray_type type;
+  void *data;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, length, &data, &ab, &off) != napi_ok || type != want) {
+    napi_throw_type_error(env, NULL, what);
+    return NULL;
+  }
+  return data;
+}
+
+/**
+ * scanChunk(memory, p, plan, kLo, kHi, offsets, spread, center, tau2, s1At, s2At, closesAt, L, m2, outAt,
+ * outT, outD, outEnd): scan over the plan's triples (entity, lo, hi) at plan[kLo .. kHi) with one
+ * threshold tau2, in one call instead of one per entity: sets each entity's bounds in the parameter block
+ * (the per-entity part of scanZWasm in src/ed-kernel.ts, from the query constants C_* the caller wrote),
+ * runs the four stages, and computes the exact distance of every survivor. The windows within tau2 go to
+ * outT (start row) and outD (squared distance) in order; outEnd[i] is how many there are after triple i.
+ * Returns how many distances were computed directly.
+ */
+static napi_value ScanChunk(napi_env env, napi_callback_info info) {
+  size_t argc = 18;
+  napi_value argv[18];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 18) {
+    napi_throw_type_error(env, NULL, "zscan.scanChunk: expected 18 arguments");
+    return NULL;
+  }
+  size_t len, planLen, offLen, spreadLen, centerLen, tLen, dLen, endLen;
+  uint8_t *mem = bytes_of(env, argv[0], &len);
+  if (!mem) return NULL;
+  const int32_t *plan = typed_of(env, argv[2], napi_int32_array, &planLen, "zscan.scanChunk: plan must be an Int32Array");
+  if (!plan) return NULL;
+  const int32_t *offsets = typed_of(env, argv[5], napi_int32_array, &offLen, "zscan.scanChunk: offsets must be an Int32Array");
+  if (!offsets) return NULL;
+  const double *spread = typed_of(env, argv[6], napi_float64_array, &spreadLen, "zscan.scanChunk: spread must be a Float64Array");
+  if (!spread) return NULL;
+  const double *center = typed_of(env, argv[7], napi_float64_array, &centerLen, "zscan.scanChunk: center must be a Float64Array");
+  if (!center) return NULL;
+  int32_t *outT = typed_of(env, argv[15], napi_int32_array, &tLen, "zscan.scanChunk: outT must be an Int32Array");
+  if (!outT) return NULL;
+  double *outD = typed_of(env, argv[16], napi_float64_array, &dLen, "zscan.scanChunk: outD must be a Float64Array");
+  if (!outD) return NULL;
+  int32_t *outEnd = typed_of(env, argv[17], napi_int32_array, &endLen, "zscan.scanChunk: outEnd must be an Int32Array");
+  if (!outEnd) return NULL;
+  static const int intArgs[] = {1, 3, 4, 9, 10, 11, 12, 13, 14};
+  int64_t a[9];
+  for (int i = 0; i < 9; i++) {
+    if (napi_get_value_int64(env, argv[intArgs[i]], &a[i]) != napi_ok) {
+      napi_throw_type_error(env, NULL, "zscan.scanChunk: expected integer arguments");
+      return NULL;
+    }
+  }
+  double tau2;
+  if (napi_get_value_double(env, argv[8], &tau2) != napi_ok) {
+    napi_throw_type_error(env, NULL, "zscan.scanChunk: tau2 must be a number");
+    return NULL;
+  }
+  const int64_t p = a[0], kLo = a[1], kHi = a[2], s1At = a[3], s2At = a[4], closesAt = a[5], L = a[6], m2 = a[7],
+                outAt = a[8];
+  const int64_t entities = (int64_t)offLen - 1;
+  if (p < 0 || p + 8192 > (int64_t)len || (p % 8) != 0 || kLo < 0 || kHi < kLo || kHi > (int64_t)planLen ||
+      (kHi - kLo) % 3 != 0 || (int64_t)endLen < (kHi - kLo) / 3 || L < 1 || L > 500 || m2 < 1 || m2 > 16 ||
+      entities < 0 || (int64_t)spreadLen < entities || (int64_t)centerLen < entities || s1At < 0 || s2At < 0 ||
+      closesAt < 0 || outAt < 0 || (s1At | s2At | closesAt) % 8 != 0 || outAt % 4 != 0 || !(tau2 >= 0)) {
+    napi_throw_range_error(env, NULL, "zscan.scanChunk: an argument is out of range");
+    return NULL;
+  }
+  if (!has_avx2()) {
+    napi_throw_error(env, NULL, "zscan.scanChunk: this CPU has no AVX2");
+    return NULL;
+  }
+#if defined(__x86_64__)
+  double *par = (double *)(mem + p);
+  const double *q = (const double *)(mem + p + P3_Q_BYTE);
+  const double U = par[C_U], Lf = (double)L;
+  // The threshold's part of the bounds, the same for every entity of the chunk (as in scanZWasm).
+  const double tauRef = __builtin_sqrt(tau2) + par[C_EPS_REF];
+  const double lim = tauRef * tauRef * (1 + 1e-9) + 1e-9 * Lf;
+  const double kappa = (par[C_Q2] + Lf - lim) / 2;
+  const double k2 = kappa > 0 ? ((kappa * kappa) / Lf) * (1 - 1e-12) : -__builtin_inf();
+  const double c0 = k2 - par[C_RQ0_SQ], c1 = k2 - par[C_RQ1_SQ];
+  int64_t nOut = 0, exact = 0;
+  for (int64_t k = kLo, i = 0; k < kHi; k += 3, i++) {
+    const int64_t e = plan[k], lo = plan[k + 1], hi = plan[k + 2];
+    if (e < 0 || e >= entities) {
+      napi_throw_range_error(env, NULL, "zscan.scanChunk: an entity is out of range");
+      return NULL;
+    }
+    const int64_t ea = offsets[e], n = offsets[e + 1] - ea, tLo = lo - ea, tHi = hi - ea;
+    // As in Scan: every address the stages touch stays inside the memory and the outputs.
+    const int64_t s1 = s1At + 8 * (ea + e), s2 = s2At + 8 * (ea + e), cl = closesAt + 8 * ea, rows = tHi + L;
+    if (tLo < 0 || tHi < tLo || tHi > n || s1 + 8 * rows > (int64_t)len || s2 + 8 * rows > (int64_t)len ||
+        cl + 8 * (rows - 1) > (int64_t)len || outAt + 4 * (tHi - tLo + 4) > (int64_t)len ||
+        nOut + (tHi - tLo) > (int64_t)tLen || nOut + (tHi - tLo) > (int64_t)dLen) {
+      napi_throw_range_error(env, NULL, "zscan.scanChunk: an address is outside the memory");
+      return NULL;
+    }
+    const double M = spread[e];
+    const double eP = 6 * U * n * M + U;
+    const double eP2 = 6 * U * n * M * M + U;
+    const double eMu = eP / Lf + 2 * U * M;
+    const double eV = eP2 + eP * M + Lf * M * eMu + 4 * U * Lf * M * M;
+    const double A = __builtin_fabs(center[e]) + M;
+    const double vRef = par[C_REF_FACTOR] * A * A;
+    par[P1_C] = c1;
+    par[P1_EPS_C] = err_c(par, 1, Lf, M, eP, eMu);
+    par[P1_EPS_P] = err_p(par, 1, M, eP, eMu);
+    par[P0_C] = c0;
+    par[P0_EPS_C] = err_c(par, 0, Lf, M, eP, eMu);
+    par[P0_EPS_P] = err_p(par, 0, M, eP, eMu);
+    par[P2_LIM] = lim;
+    par[P2_EPS_P] = err_p(par, 2, M, eP, eMu);
+    par[P2_EPS_C] = err_c(par, 2, Lf, M, eP, eMu);
+    const double lvA = 1e6 * eV, lvB = Lf * vRef;
+    par[P2_LV_MIN] = (lvA > lvB ? lvA : lvB) + __DBL_DENORM_MIN__;
+    par[P_CW_MIN] = Lf * vRef;
+    par[P3_DOT_ERR] = 4 * Lf * U * par[C_QABS] * A + U;
+    par[P3_CENTER] = center[e];
+    par[P3_EPS_MU] = eMu + 2 * U * A;
+    int32_t *rows_out = (int32_t *)(mem + outAt);
+    const double *closes = (const double *)(mem + cl);
+    const int count = scan_entity(mem + p, (const double *)(mem + s1), (const double *)(mem + s2), closes, (int)tLo,
+                                  (int)tHi, (int)L, (int)m2, rows_out);
+    exact += count;
+    for (int j = 0; j < count; j++) {
+      const int t = rows_out[j];
+      const double d2 = exact_d2(closes + t, q, (int)L, tau2);
+      if (d2 != __builtin_inf()) {
+        outT[nOut] = (int32_t)(ea + t);
+        outD[nOut] = d2;
+        nOut++;
+      }
+    }
+    outEnd[i] = (int32_t)nOut;
+  }
+  napi_value r;
+  napi_create_int64(env, exact, &r);
+  return r;
+#else
+  return NULL;
+#endif
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn, flag;
   napi_create_function(env, "scan", NAPI_AUTO_LENGTH, Scan, NULL, &fn);
   napi_set_named_property(env, exports, "scan", fn);
+  napi_create_function(env, "scanChunk", NAPI_AUTO_LENGTH, ScanChunk, NULL, &fn);
+  napi_set_named_property(env, exports, "scanChunk", fn);
   napi_get_boolean(env, has_avx2(), &flag);
   napi_set_named_property(env, exports, "avx2", flag);
   return exports;

@@ -82,7 +82,7 @@ function paa(qn: Float64Array, segments: number): Paa {
  * squared distance d2 is <= tau2 (ties kept: they are broken later by code and start).
  * Returns the number of direct (exact) computations, a measure of how well the bounds pruned.
  */
-export function makeEdScanner(data: MarketArrays, q: EdQuery) {
+export function makeEdScanner(data: MarketArrays, q: EdQuery): RangeScan & { chunk?: ChunkScan } {
   const { qn, normalize } = q;
   const L = qn.length;
   const sqrtL = Math.sqrt(L);
@@ -279,6 +279,22 @@ type RangeScan = (
   keep: (t: number, d2: number) => void,
 ) => number;
 
+/** What a chunk scan found: the kept windows' start rows and squared distances, in triple order. */
+export interface ChunkResult {
+  /** Direct (exact) computations. */
+  exact: number;
+  t: Int32Array;
+  d2: Float64Array;
+  /** end[i]: the kept windows of triples 0..i of the chunk are t[0 .. end[i]). */
+  end: Int32Array;
+}
+
+/**
+ * The plan's triples (entity, lo, hi) at plan[kLo .. kHi) with one threshold: the windows within tau2,
+ * as a RangeScan of each triple would keep them. The result is overwritten by the next call.
+ */
+export type ChunkScan = (plan: Int32Array, kLo: number, kHi: number, tau2: number) => ChunkResult;
+
 /**
  * The z-normalised scan with the WASM pre-filter (wasm/zscan.ts). Stage 1 bounds two windows at a time
  * at 8 segments, without sigma: with P and Cw the window's PAA inner product and energy in raw units,
@@ -298,7 +314,7 @@ function makeWasmScanZ(
   pf: Prefilter,
   native: NativeZscan | null,
   fallback: RangeScan,
-): RangeScan {
+): RangeScan & { chunk?: ChunkScan } {
   const L = qn.length;
   const { closes, offsets, spread } = data;
   const p0 = paa(qn, 4);
@@ -350,13 +366,32 @@ function makeWasmScanZ(
     const eG = (m * (2 * s.maxLen * M * eP + eP * eP)) / p.minLen + (m + 1) * U * L * s.maxLen * M * M;
     return 2 * eG + 2 * L * M * eMu + 2 * M * eP + 8 * U * L * M * M;
   };
+  // What the native scanChunk needs to set each entity's bounds itself, as the per-entity code below does.
+  P[S.C_U] = U;
+  P[S.C_EPS_REF] = EPS_REF;
+  P[S.C_Q2] = q2;
+  P[S.C_QABS] = qAbs;
+  P[S.C_REF_FACTOR] = refFactor;
+  P[S.C_RQ0_SQ] = rq0Sq;
+  P[S.C_RQ1_SQ] = rq1Sq;
+  [
+    [p0, s0, 4],
+    [p1, s1, 8],
+    [p2, s2, m2],
+  ].forEach(([p, s, m], level) => {
+    const at = S.C_PAA + S.C_PAA_STRIDE * level;
+    const { abs, maxLen, delta } = s as ReturnType<typeof paaSums>;
+    const { minLen, lens } = p as Paa;
+    P.set([abs, maxLen, delta, minLen, lens.length, m as number], at);
+  });
   const sumAt = data.sum1.byteOffset;
   const sqAt = data.sum2.byteOffset;
   const closesAt = data.closes.byteOffset;
   const out = pf.out;
   const memory = native ? new Uint8Array(data.wasm!.memory.buffer) : null;
+  const chunkOut = { exact: 0, t: new Int32Array(0), d2: new Float64Array(0), end: new Int32Array(0) };
 
-  return function scanZWasm(e, lo, hi, tau2, keep) {
+  const scanZWasm: RangeScan = function scanZWasm(e, lo, hi, tau2, keep) {
     // No threshold at all (the seed sample was too small): the TypeScript kernel computes every window.
     if (tau2 === Infinity) return fallback(e, lo, hi, tau2, keep);
     const a = offsets[e]!;
@@ -434,4 +469,42 @@ function makeWasmScanZ(
     }
     return count;
   };
+  if (!memory) return scanZWasm;
+  // Natively, a chunk of entities goes in one call: per entity, the call into the addon, the bounds set
+  // here and the exact distances of the survivors cost as much as a quarter of a search in TypeScript.
+  const chunk: ChunkScan = (plan, kLo, kHi, tau2) => {
+    if (pf.owner !== owner) {
+      pf.params.set(P);
+      pf.owner = owner;
+    }
+    let windows = 0;
+    for (let k = kLo; k < kHi; k += 3) windows += plan[k + 2]! - plan[k + 1]!;
+    if (chunkOut.t.length < windows) {
+      chunkOut.t = new Int32Array(2 * windows);
+      chunkOut.d2 = new Float64Array(2 * windows);
+    }
+    if (chunkOut.end.length < (kHi - kLo) / 3) chunkOut.end = new Int32Array(kHi - kLo);
+    chunkOut.exact = native!.scanChunk(
+      memory,
+      pf.paramsAt,
+      plan,
+      kLo,
+      kHi,
+      offsets,
+      spread,
+      data.center,
+      tau2,
+      sumAt,
+      sqAt,
+      closesAt,
+      L,
+      m2,
+      pf.outAt,
+      chunkOut.t,
+      chunkOut.d2,
+      chunkOut.end,
+    );
+    return chunkOut;
+  };
+  return Object.assign(scanZWasm, { chunk });
 }

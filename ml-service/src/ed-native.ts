@@ -1,8 +1,8 @@
 /**
  * The native AVX2 build of the zned pre-filter (native/zscan.c): the same stages and bounds as
  * wasm/zscan.ts over the same shared memory and parameter block, four windows per vector instead of two,
- * in one call per entity. Null where the addon was not built or the CPU has no AVX2; search then uses the
- * WASM kernel.
+ * in one call per entity or per chunk of entities. Null where the addon was not built or the CPU has no
+ * AVX2; search then uses the WASM kernel.
  */
 import { loadAddon } from './native-addon.js';
 
@@ -19,6 +19,31 @@ export interface NativeZscan {
     L: number,
     m2: number,
     out: number,
+  ): number;
+  /**
+   * The triples plan[kLo .. kHi) in one call with one threshold: each entity's bounds from the query
+   * constants (SLOT.C_*), the four stages, and the exact distance of every survivor. Windows within tau2
+   * go to outT / outD in order, outEnd[i] counting them up to triple i. Returns the direct computations.
+   */
+  scanChunk(
+    memory: Uint8Array,
+    p: number,
+    plan: Int32Array,
+    kLo: number,
+    kHi: number,
+    offsets: Int32Array,
+    spread: Float64Array,
+    center: Float64Array,
+    tau2: number,
+    s1: number,
+    s2: number,
+    closes: number,
+    L: number,
+    m2: number,
+    out: number,
+    outT: Int32Array,
+    outD: Float64Array,
+    outEnd: Int32Array,
   ): number;
   avx2: boolean;
 }

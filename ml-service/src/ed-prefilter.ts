@@ -45,6 +45,17 @@ export const SLOT = {
   P2_BOUNDS_BYTE: 768,
   P1_BOUNDS_BYTE: 848,
   P0_BOUNDS_BYTE: 896,
+  // The native scanChunk's query constants (native/zscan.c), past the query (which ends by byte 5024).
+  C_U: 640,
+  C_EPS_REF: 641,
+  C_Q2: 642,
+  C_QABS: 643,
+  C_REF_FACTOR: 644,
+  C_RQ0_SQ: 645,
+  C_RQ1_SQ: 646,
+  /** Per PAA level 0, 1, 2 (stages 1a, 1b, 2): abs, maxLen, delta, minLen, segments, m of errP. */
+  C_PAA: 647,
+  C_PAA_STRIDE: 6,
 } as const;
 
 type ScanZ = (p: number, s1: number, tLo: number, tHi: number, out: number) => number;

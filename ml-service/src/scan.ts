@@ -4,7 +4,7 @@
  * Runs on the main thread (tests, small data) or inside a search worker.
  */
 import { lowerBound, type MarketArrays } from './market-data.js';
-import { makeEdScanner } from './ed-kernel.js';
+import { makeEdScanner, type ChunkScan } from './ed-kernel.js';
 import { makeDtwScanner } from './dtw-kernel.js';
 import { forEachFlatWindow, type Plan } from './search-plan.js';
 import { greedyPicks, TauBoard, TopK, type Pick } from './top-picks.js';
@@ -12,6 +12,11 @@ import { windowDistance2, type Normalization } from './window-distance.js';
 
 /** Entities per chunk handed to a worker. */
 const CHUNK = 8;
+
+/** A metric's scanner: one range of one entity at a time, or (native zned) a chunk of entities at once. */
+type RangeScanner = ((e: number, lo: number, hi: number, tau2: number, keep: (t: number, d2: number) => void) => number) & {
+  chunk?: ChunkScan;
+};
 
 export interface ScanSpec {
   metric: 'zned' | 'dtw';
@@ -49,10 +54,11 @@ export function scanShard(
 ): ScanResult {
   const L = spec.qn.length;
   const h = spec.horizon;
-  const scanRange =
+  const scanRange: RangeScanner =
     spec.metric === 'dtw'
       ? makeDtwScanner(data, { qn: spec.qn, band: spec.band })
       : makeEdScanner(data, { qn: spec.qn, normalize: spec.normalize });
+  const chunkScan = scanRange.chunk;
   const top = new TopK(spec.topK);
   const closes = data.closes;
   let candidates = 0;
@@ -70,42 +76,85 @@ export function scanShard(
   entityStarts.push(plan.length);
   const entities = entityStarts.length - 1;
   const seed = seedThreshold(data, spec, plan, entityStarts, shard, shards);
+  /** Counts the candidate windows of plan triple k, and their up-moves (flat windows are no candidates). */
+  const count = (k: number) => {
+    const e = plan[k]!;
+    const lo = plan[k + 1]!;
+    const hi = plan[k + 2]!;
+    candidates += hi - lo;
+    let flats = 0;
+    let flatUps = 0;
+    // Flat runs are rare: most entities have none, and skip the visit (a closure per interval).
+    if (data.flatOffsets[e + 1]! > data.flatOffsets[e]!)
+      forEachFlatWindow(data, e, lo, hi, L, (t) => {
+        flats++;
+        if (spec.mode === 'history' && closes[t + L - 1 + h]! > closes[t + L - 1]!) flatUps++;
+      });
+    candidates -= flats;
+    if (spec.upCounts) ups += spec.upCounts[hi + L - 1 + e]! - spec.upCounts[lo + L - 1 + e]! - flatUps;
+  };
+  /**
+   * Takes entity e's greedy picks among the windows kept for it (starts, dists) with threshold tau2 into
+   * the best K. Only picks within the threshold are final: a dropped farther window could block a
+   * farther pick.
+   */
+  const pick = (e: number, tau2: number) => {
+    let changed = false;
+    for (const p of greedyPicks(e, starts, dists, L, spec.topK, tau2)) changed = top.add(p) || changed;
+    // Publishing writes the list into memory the other workers read: only when it changed (most
+    // entities after the first few add nothing).
+    if (changed) board.publish(top.items);
+  };
+  /** Entity o of the plan, range by range. */
+  const scanOne = (o: number, tau2: number) => {
+    const e = plan[entityStarts[o]!]!;
+    // Most entities keep no window: emptying empty arrays is still a runtime call, so only when needed.
+    if (starts.length > 0) {
+      starts.length = 0;
+      dists.length = 0;
+    }
+    for (let k = entityStarts[o]!; k < entityStarts[o + 1]!; k += 3) {
+      count(k);
+      exact += scanRange(e, plan[k + 1]!, plan[k + 2]!, tau2, keep);
+    }
+    if (starts.length > 0) pick(e, tau2);
+  };
+  /** Entities [o0, o1) of the plan in one native call. */
+  const scanNative = (o0: number, o1: number, tau2: number) => {
+    const kLo = entityStarts[o0]!;
+    const kHi = entityStarts[o1]!;
+    for (let k = kLo; k < kHi; k += 3) count(k);
+    const found = chunkScan!(plan, kLo, kHi, tau2);
+    exact += found.exact;
+    let from = 0;
+    for (let o = o0; o < o1; o++) {
+      const to = found.end[(entityStarts[o + 1]! - kLo) / 3 - 1]!;
+      if (to === from) continue;
+      starts.length = 0;
+      dists.length = 0;
+      for (let x = from; x < to; x++) keep(found.t[x]!, found.d2[x]!);
+      from = to;
+      pick(plan[entityStarts[o]!]!, tau2);
+    }
+  };
   // Entities are handed out in chunks from a counter shared by the workers, so one that drew cheaper
   // entities takes more of them instead of waiting for the other at the end.
   for (;;) {
     const first = board.nextChunk() * CHUNK;
     if (first >= entities) break;
-    for (let o = first; o < Math.min(first + CHUNK, entities); o++) {
-      const i = entityStarts[o]!;
-      const j = entityStarts[o + 1]!;
-      const e = plan[i]!;
-      // Most entities keep no window: emptying empty arrays is still a runtime call, so only when needed.
-      if (starts.length > 0) {
-        starts.length = 0;
-        dists.length = 0;
-      }
+    const last = Math.min(first + CHUNK, entities);
+    for (let o = first; o < last; ) {
       const tau2 = Math.min(board.bound(top.items, spec.topK), seed);
-      for (let k = i; k < j; k += 3) {
-        const lo = plan[k + 1]!;
-        const hi = plan[k + 2]!;
-        candidates += hi - lo;
-        let flats = 0;
-        let flatUps = 0;
-        forEachFlatWindow(data, e, lo, hi, L, (t) => {
-          flats++;
-          if (spec.mode === 'history' && closes[t + L - 1 + h]! > closes[t + L - 1]!) flatUps++;
-        });
-        candidates -= flats;
-        if (spec.upCounts) ups += spec.upCounts[hi + L - 1 + e]! - spec.upCounts[lo + L - 1 + e]! - flatUps;
-        exact += scanRange(e, lo, hi, tau2, keep);
+      if (!chunkScan || tau2 === Infinity) {
+        scanOne(o++, tau2);
+        continue;
       }
-      // Only picks within the threshold are final: a dropped farther window could block a farther pick.
-      if (starts.length === 0) continue;
-      let changed = false;
-      for (const p of greedyPicks(e, starts, dists, L, spec.topK, tau2)) changed = top.add(p) || changed;
-      // Publishing writes the list into memory the other workers read: only when it changed (most
-      // entities after the first few add nothing).
-      if (changed) board.publish(top.items);
+      // Natively (zned), several entities per call, each call with the threshold as it stands at its
+      // start: one entity a call while there are fewer than K picks (the seed's threshold, which falls
+      // fast), the rest of the chunk in one call after that.
+      const end = top.items.length < spec.topK ? o + 1 : last;
+      scanNative(o, end, tau2);
+      o = end;
     }
   }
   return {

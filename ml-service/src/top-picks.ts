@@ -138,6 +138,7 @@ export class TauBoard {
 
   /** The k-th smallest distance among this worker's picks (`own`, sorted) and everyone else's; or Infinity. */
   bound(own: readonly Pick[], k: number): number {
+    if (this.workers === 1) return own.length >= k ? own[k - 1]!.distance : Infinity;
     const lists: number[][] = [];
     for (let w = 0; w < this.workers; w++) {
       if (w === this.self) continue;

@@ -45,10 +45,11 @@ function hardMarket(seed: number): MarketData {
   );
 }
 
-type Kernel = 'native' | 'wasm' | 'ts';
+/** 'native-chunk': the native kernel's scanChunk over all entities at once (the search's native path). */
+type Kernel = 'native' | 'native-chunk' | 'wasm' | 'ts';
 /** The native AVX2 kernel is built on every x86-64 machine with AVX2 (this one and CI's): require it there. */
 const nativeExpected = process.arch === 'x64' && /\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
-const kernels: Kernel[] = nativeExpected ? ['native', 'wasm', 'ts'] : ['wasm', 'ts'];
+const kernels: Kernel[] = nativeExpected ? ['native', 'native-chunk', 'wasm', 'ts'] : ['wasm', 'ts'];
 
 interface Window {
   t: number;
@@ -74,9 +75,21 @@ function kept(
   tau2: number,
   kernel: Kernel,
 ): { windows: Window[]; exact: number } {
-  const scan = makeEdScanner(data, { qn, normalize: 'z', kernel });
+  const scan = makeEdScanner(data, { qn, normalize: 'z', kernel: kernel === 'native-chunk' ? 'native' : kernel });
   const windows: Window[] = [];
   let exact = 0;
+  if (kernel === 'native-chunk') {
+    // Every entity long enough as one plan triple, all in one call.
+    const plan: number[] = [];
+    for (let e = 0; e < data.entities; e++) {
+      const hi = data.offsets[e + 1]! - qn.length + 1;
+      if (hi > data.offsets[e]!) plan.push(e, data.offsets[e]!, hi);
+    }
+    const found = scan.chunk!(Int32Array.from(plan), 0, plan.length, tau2);
+    const total = found.end[plan.length / 3 - 1]!;
+    for (let x = 0; x < total; x++) windows.push({ t: found.t[x]!, d2: found.d2[x]! });
+    return { windows: windows.sort((a, b) => a.d2 - b.d2 || a.t - b.t), exact: found.exact };
+  }
   for (let e = 0; e < data.entities; e++) {
     const hi = data.offsets[e + 1]! - qn.length + 1;
     if (hi <= data.offsets[e]!) continue;
@@ -93,10 +106,11 @@ describe('the native, WASM and TypeScript pre-filters of the zned search', () =>
     const declared = Object.fromEntries(
       [...src.matchAll(/^const (P\w+): i32 = (\d+);/gm)].map((m) => [m[1]!, Number(m[2])]),
     );
-    expect(SLOT).toEqual(declared);
+    // The WASM kernel reads the P* slots; the native one those and its chunk scan's C* constants.
+    expect(Object.fromEntries(Object.entries(SLOT).filter(([k]) => k.startsWith('P')))).toEqual(declared);
     const c = readFileSync(join(import.meta.dirname, '..', 'native', 'zscan.c'), 'utf8');
     const enumerated = Object.fromEntries(
-      [...c.matchAll(/^ {2}(P\w+) = (\d+),$/gm)].map((m) => [m[1]!, Number(m[2])]),
+      [...c.matchAll(/^ {2}([PC]\w+) = (\d+),$/gm)].map((m) => [m[1]!, Number(m[2])]),
     );
     expect(SLOT).toEqual(enumerated);
   });
@@ -124,6 +138,24 @@ describe('the native, WASM and TypeScript pre-filters of the zned search', () =>
     expect(() => scan(new Float64Array(8) as unknown as Uint8Array, 0, 0, 0, 0, 0, 1, 8, 4, 0)).toThrow(
       /Uint8Array/,
     );
+  });
+
+  it.runIf(nativeExpected)('the native chunk scan refuses plans and outputs that do not fit', () => {
+    const { scanChunk } = nativeZscan()!;
+    const memory = new Uint8Array(data.wasm!.memory.buffer);
+    const pf = prefilterFor(data.wasm)!;
+    const at = [data.sum1.byteOffset, data.sum2.byteOffset, data.closes.byteOffset] as const;
+    const n = data.offsets[1]! - data.offsets[0]!;
+    const run = (plan: number[], outs = 4096, ends = 8, kHi = plan.length) =>
+      scanChunk(memory, pf.paramsAt, Int32Array.from(plan), 0, kHi, data.offsets, data.spread, data.center, 1,
+        ...at, 60, 16, pf.outAt, new Int32Array(outs), new Float64Array(outs), new Int32Array(ends));
+    expect(() => run([data.entities, 0, 10])).toThrow(/entity is out of range/);
+    expect(() => run([0, 0, n + 10])).toThrow(/outside the memory/);
+    expect(() => run([0, 0, 100], 10)).toThrow(/outside the memory/); // outT / outD too short
+    expect(() => run([0, 0, 100, 1], 4096, 8)).toThrow(/out of range/); // not whole triples
+    expect(() => run([0, 0, 100], 4096, 8, 6)).toThrow(/out of range/); // past the plan
+    expect(() => run([0, 0, 100, 0, 0, 100], 4096, 1)).toThrow(/out of range/); // outEnd too short
+    expect(run([0, 0, 0])).toBe(0);
   });
 
   const random = rng(99);
