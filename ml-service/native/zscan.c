@@ -577,7 +577,12 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
     const int64_t ea = offsets[e], n = offsets[e + 1] - ea, tLo = lo - ea, tHi = hi - ea;
     // As in Scan: every address the stages touch stays inside the memory and the outputs.
     const int64_t s1 = s1At + 8 * (ea + e), s2 = s2At + 8 * (ea + e), cl = closesAt + 8 * ea, rows = tHi + L;
-    if (tLo < 0 || tHi < tLo || tHi > n || s1 + 8 * rows > (int64_t)len || s2 + 8 * rows > (int64_t)len ||
+    // Every window of the range starts and ends inside its entity (the plan's ranges always do).
+    if (tLo < 0 || tHi < tLo || (tHi > tLo && tHi - 1 + L > n)) {
+      napi_throw_range_error(env, NULL, "zscan.scanChunk: a range runs past its entity");
+      return NULL;
+    }
+    if (s1 + 8 * rows > (int64_t)len || s2 + 8 * rows > (int64_t)len ||
         cl + 8 * (rows - 1) > (int64_t)len || outAt + 4 * (tHi - tLo + 4) > (int64_t)len ||
         nOut + (tHi - tLo) > (int64_t)tLen || nOut + (tHi - tLo) > (int64_t)dLen) {
       napi_throw_range_error(env, NULL, "zscan.scanChunk: an address is outside the memory");

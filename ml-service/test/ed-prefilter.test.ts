@@ -150,7 +150,10 @@ describe('the native, WASM and TypeScript pre-filters of the zned search', () =>
       scanChunk(memory, pf.paramsAt, Int32Array.from(plan), 0, kHi, data.offsets, data.spread, data.center, 1,
         ...at, 60, 16, pf.outAt, new Int32Array(outs), new Float64Array(outs), new Int32Array(ends));
     expect(() => run([data.entities, 0, 10])).toThrow(/entity is out of range/);
-    expect(() => run([0, 0, n + 10])).toThrow(/outside the memory/);
+    expect(() => run([0, 0, n + 10])).toThrow(/runs past its entity/);
+    expect(() => run([0, 0, n - 58])).toThrow(/runs past its entity/); // its last window ends past it
+    expect(() => run([0, 5, 2])).toThrow(/runs past its entity/); // an inverted range
+    expect(run([0, 0, n - 59])).toBeGreaterThanOrEqual(0); // its last window ends on the entity's last row
     expect(() => run([0, 0, 100], 10)).toThrow(/outside the memory/); // outT / outD too short
     expect(() => run([0, 0, 100, 1], 4096, 8)).toThrow(/out of range/); // not whole triples
     expect(() => run([0, 0, 100], 4096, 8, 6)).toThrow(/out of range/); // past the plan
