@@ -432,29 +432,47 @@ static uint8_t *bytes_of(napi_env env, napi_value v, size_t *length) {
   return (uint8_t *)data;
 }
 
+/** The call's n arguments into argv; 0 with a pending JS error when there are not exactly n. */
+static int args_of(napi_env env, napi_callback_info info, napi_value *argv, size_t n, const char *message) {
+  size_t argc = n;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc == n) return 1;
+  napi_throw_type_error(env, NULL, message);
+  return 0;
+}
+
+/** The integer arguments argv[at[i]] into out[i]; 0 with a pending JS error when one is not an integer. */
+static int ints_of(napi_env env, napi_value *argv, const int *at, int n, int64_t *out, const char *message) {
+  for (int i = 0; i < n; i++) {
+    if (napi_get_value_int64(env, argv[at[i]], &out[i]) != napi_ok) {
+      napi_throw_type_error(env, NULL, message);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/** 1 on a CPU with AVX2; else 0 with a pending JS error. */
+static int avx2_or_throw(napi_env env, const char *message) {
+  if (has_avx2()) return 1;
+  napi_throw_error(env, NULL, message);
+  return 0;
+}
+
 /**
  * scan(memory: Uint8Array, p, s1, s2, closes, tLo, tHi, L, m2, out): byte addresses into memory, as the
  * WASM exports take them. Runs stage 1a (or keeps every row when the 4-segment bound cannot prune: P0_C
  * <= 0), 1b (when P1_C > 0), 2 and 3 over local start rows [tLo, tHi) and returns how many survive in out.
  */
 static napi_value Scan(napi_env env, napi_callback_info info) {
-  size_t argc = 10;
   napi_value argv[10];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 10) {
-    napi_throw_type_error(env, NULL, "zscan.scan: expected 10 arguments");
-    return NULL;
-  }
+  if (!args_of(env, info, argv, 10, "zscan.scan: expected 10 arguments")) return NULL;
   size_t len;
   uint8_t *mem = bytes_of(env, argv[0], &len);
   if (!mem) return NULL;
+  static const int intArgs[] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
   int64_t a[9];
-  for (int i = 0; i < 9; i++) {
-    if (napi_get_value_int64(env, argv[i + 1], &a[i]) != napi_ok) {
-      napi_throw_type_error(env, NULL, "zscan.scan: expected integer arguments");
-      return NULL;
-    }
-  }
+  if (!ints_of(env, argv, intArgs, 9, a, "zscan.scan: expected integer arguments")) return NULL;
   const int64_t p = a[0], s1 = a[1], s2 = a[2], closes = a[3], tLo = a[4], tHi = a[5], L = a[6], m2 = a[7], out = a[8];
   // Every address the stages touch stays inside the memory: the parameter block, the output buffer, the
   // prefix rows up to tHi - 1 + L (the last a window reads) and the closes up to tHi - 2 + L.
@@ -466,10 +484,7 @@ static napi_value Scan(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "zscan.scan: an address is outside the memory");
     return NULL;
   }
-  if (!has_avx2()) {
-    napi_throw_error(env, NULL, "zscan.scan: this CPU has no AVX2");
-    return NULL;
-  }
+  if (!avx2_or_throw(env, "zscan.scan: this CPU has no AVX2")) return NULL;
 #if defined(__x86_64__)
   const double *S1 = (const double *)(mem + s1);
   const double *S2 = (const double *)(mem + s2);
@@ -506,13 +521,8 @@ static void *typed_of(napi_env env, napi_value v, napi_typedarray_type want, siz
  * Returns how many distances were computed directly.
  */
 static napi_value ScanChunk(napi_env env, napi_callback_info info) {
-  size_t argc = 18;
   napi_value argv[18];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 18) {
-    napi_throw_type_error(env, NULL, "zscan.scanChunk: expected 18 arguments");
-    return NULL;
-  }
+  if (!args_of(env, info, argv, 18, "zscan.scanChunk: expected 18 arguments")) return NULL;
   size_t len, planLen, offLen, spreadLen, centerLen, tLen, dLen, endLen;
   uint8_t *mem = bytes_of(env, argv[0], &len);
   if (!mem) return NULL;
@@ -532,12 +542,7 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   if (!outEnd) return NULL;
   static const int intArgs[] = {1, 3, 4, 9, 10, 11, 12, 13, 14};
   int64_t a[9];
-  for (int i = 0; i < 9; i++) {
-    if (napi_get_value_int64(env, argv[intArgs[i]], &a[i]) != napi_ok) {
-      napi_throw_type_error(env, NULL, "zscan.scanChunk: expected integer arguments");
-      return NULL;
-    }
-  }
+  if (!ints_of(env, argv, intArgs, 9, a, "zscan.scanChunk: expected integer arguments")) return NULL;
   double tau2;
   if (napi_get_value_double(env, argv[8], &tau2) != napi_ok) {
     napi_throw_type_error(env, NULL, "zscan.scanChunk: tau2 must be a number");
@@ -553,10 +558,7 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "zscan.scanChunk: an argument is out of range");
     return NULL;
   }
-  if (!has_avx2()) {
-    napi_throw_error(env, NULL, "zscan.scanChunk: this CPU has no AVX2");
-    return NULL;
-  }
+  if (!avx2_or_throw(env, "zscan.scanChunk: this CPU has no AVX2")) return NULL;
 #if defined(__x86_64__)
   double *par = (double *)(mem + p);
   const double *q = (const double *)(mem + p + P3_Q_BYTE);
