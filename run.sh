@@ -13,5 +13,8 @@ case "$cmd" in
   start) exec npm start -- "$@" ;;
   test)
     npm run build -w frontend
+    # Types and lint of every workspace first: a type error stops the run before the tests start.
+    npm run check
+    npm run lint
     exec npm test -- "$@" ;;
 esac
