@@ -24,6 +24,8 @@ const envSchema = z.object({
   ML_SEARCH_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
   /** Search worker threads (0 = search on the main thread). */
   ML_SEARCH_WORKERS: z.coerce.number().int().min(0).max(64).default(2),
+  /** Memory for answers of repeated /v1/similar requests on the same data, in MiB (0 = no cache). */
+  ML_RESULT_CACHE_MB: z.coerce.number().min(0).max(4096).default(32),
 });
 
 export type Config = z.infer<typeof envSchema>;

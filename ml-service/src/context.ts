@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import type { MarketState } from './market-state.js';
 import type { Metrics } from './metrics.js';
 import type { PredictorRegistry } from './predictors/registry.js';
+import type { ResultCache } from './result-cache.js';
 import type { SearchPool } from './search-pool.js';
 
 /** Everything a request handler may use; built by server.ts (or a test) and passed to createApp. */
@@ -13,4 +14,6 @@ export interface AppContext {
   state: MarketState;
   pool: SearchPool;
   registry: PredictorRegistry;
+  /** Answers of repeated similar requests; absent (or null) = every request is searched. */
+  resultCache?: ResultCache | null;
 }

@@ -36,6 +36,12 @@ export function createMetrics() {
       help: 'Entities loaded in memory',
       registers: [registry],
     }),
+    resultCache: new Counter({
+      name: 'ml_similar_result_cache_total',
+      help: 'Similar requests by whether the result cache answered them',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
     reloads: new Counter({
       name: 'ml_data_reloads_total',
       help: 'Data reload attempts by outcome',

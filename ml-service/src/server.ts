@@ -1,6 +1,7 @@
 /** Starts ml-service: listens at once (health says "loading"), loads the store, then polls for new data. */
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
+import { ResultCache } from './result-cache.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { MarketState, loadInWorkers } from './market-state.js';
@@ -32,7 +33,8 @@ const registry = createPredictorRegistry({
   watch: true,
   logger: log.child({ module: 'predictors' }),
 });
-const app = createApp({ config, log, metrics, state, pool, registry });
+const resultCache = config.ML_RESULT_CACHE_MB > 0 ? new ResultCache(config.ML_RESULT_CACHE_MB * 2 ** 20) : null;
+const app = createApp({ config, log, metrics, state, pool, registry, resultCache });
 const server = app.listen(config.ML_PORT, config.ML_HOST, () => {
   const { address, port } = server.address() as AddressInfo;
   log.info({ address, port, dataDir: config.DATA_DIR, workers: pool.size }, 'ml-service listening');

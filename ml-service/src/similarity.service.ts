@@ -5,6 +5,7 @@
 import type { Match, SimilarRequest, SimilarRequestInput, SimilarResponse } from '@resemble/contracts';
 import { similarRequestSchema } from '@resemble/contracts';
 import { badRequest, notFound, parseOr400 } from './errors.js';
+import { ResultCache } from './result-cache.js';
 import { forecastFromOutcomes } from './forecast.js';
 import { dayToIso, isoToDay, lowerBound, type MarketData } from './market-data.js';
 import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
@@ -207,6 +208,32 @@ export function findSimilar(
 }
 
 /** The same search with its shards run by `run` (the worker pool in the service). */
+/** The JSON text of a similar answer, and the search's figures when one ran (null: from the cache). */
+export interface SimilarAnswer {
+  json: string;
+  search: { metric: string; mode: string; candidates: number; exact: number } | null;
+}
+
+/**
+ * The JSON answer to a similar request: the cached text when the same request met the same data before
+ * (its tookMs is that search's), else a search, kept for next time. Throws AppError on invalid input.
+ */
+export async function answerSimilar(
+  data: MarketData,
+  input: unknown,
+  run: ShardRunner,
+  cache: ResultCache | null | undefined,
+): Promise<SimilarAnswer> {
+  const req = parseOr400(similarRequestSchema, input, 'similar request');
+  const key = cache ? ResultCache.key(data.dataVersion, req) : '';
+  const cached = cache?.get(key);
+  if (cached !== undefined) return { json: cached, search: null };
+  const { exact, ...result } = await findSimilarWith(data, req, run);
+  const json = JSON.stringify(result);
+  cache?.set(key, json);
+  return { json, search: { metric: result.metric, mode: result.mode, candidates: result.candidates, exact } };
+}
+
 export async function findSimilarWith(
   data: MarketData,
   input: SimilarRequestInput | SimilarRequest,

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { AppContext } from '../context.js';
-import { findSimilarWith } from '../similarity.service.js';
+import { answerSimilar } from '../similarity.service.js';
 import { readyData } from './validate.js';
 
 export function similarRoutes(ctx: AppContext): Router {
@@ -8,12 +8,15 @@ export function similarRoutes(ctx: AppContext): Router {
   r.post('/v1/similar', async (req, res) => {
     const data = readyData(ctx.state);
     const end = ctx.metrics.searchDuration.startTimer();
-    // findSimilarWith validates the body (one zod pass: a failure is a 400 listing every reason).
-    const { exact, ...result } = await findSimilarWith(data, req.body, ctx.pool.runner(data));
-    end({ metric: result.metric, mode: result.mode });
-    ctx.metrics.candidatesScanned.inc(result.candidates);
-    ctx.metrics.exactComputed.inc(exact);
-    res.json(result);
+    // answerSimilar validates the body (a failure is a 400 listing every reason).
+    const { json, search } = await answerSimilar(data, req.body, ctx.pool.runner(data), ctx.resultCache);
+    if (search) {
+      end({ metric: search.metric, mode: search.mode });
+      ctx.metrics.candidatesScanned.inc(search.candidates);
+      ctx.metrics.exactComputed.inc(search.exact);
+    }
+    ctx.metrics.resultCache.inc({ outcome: !ctx.resultCache ? 'off' : search ? 'miss' : 'hit' });
+    res.set('x-cache', search ? 'miss' : 'hit').type('json').send(json);
   });
   return r;
 }
