@@ -82,7 +82,7 @@ function paa(qn: Float64Array, segments: number): Paa {
  * squared distance d2 is <= tau2 (ties kept: they are broken later by code and start).
  * Returns the number of direct (exact) computations, a measure of how well the bounds pruned.
  */
-export function makeEdScanner(data: MarketArrays, q: EdQuery): RangeScan & { chunk?: ChunkScan } {
+export function makeEdScanner(data: MarketArrays, q: EdQuery): Scanner {
   const { qn, normalize } = q;
   const L = qn.length;
   const sqrtL = Math.sqrt(L);
@@ -271,13 +271,17 @@ function paaSums(p: Paa): { abs: number; delta: number; energy: number; maxLen: 
   return { abs, delta: sum, energy, maxLen };
 }
 
-type RangeScan = (
+/** Scans start rows [lo, hi) of entity e with threshold tau2 (see makeEdScanner). */
+export type RangeScan = (
   e: number,
   lo: number,
   hi: number,
   tau2: number,
   keep: (t: number, d2: number) => void,
 ) => number;
+
+/** A metric's scanner: range by range, and (native zned) a run of plan triples in one call. */
+export type Scanner = RangeScan & { chunk?: ChunkScan };
 
 /** What a chunk scan found: the kept windows' start rows and squared distances, in triple order. */
 export interface ChunkResult {
@@ -314,7 +318,7 @@ function makeWasmScanZ(
   pf: Prefilter,
   native: NativeZscan | null,
   fallback: RangeScan,
-): RangeScan & { chunk?: ChunkScan } {
+): Scanner {
   const L = qn.length;
   const { closes, offsets, spread } = data;
   const p0 = paa(qn, 4);
@@ -390,6 +394,12 @@ function makeWasmScanZ(
   const out = pf.out;
   const memory = native ? new Uint8Array(data.wasm!.memory.buffer) : null;
   const chunkOut = { exact: 0, t: new Int32Array(0), d2: new Float64Array(0), end: new Int32Array(0) };
+  /** Writes this query's parameters into the thread's slot when another scanner used it last. */
+  const claimSlot = () => {
+    if (pf.owner === owner) return;
+    pf.params.set(P);
+    pf.owner = owner;
+  };
 
   const scanZWasm: RangeScan = function scanZWasm(e, lo, hi, tau2, keep) {
     // No threshold at all (the seed sample was too small): the TypeScript kernel computes every window.
@@ -405,10 +415,7 @@ function makeWasmScanZ(
     const lim = tauRef * tauRef * (1 + 1e-9) + 1e-9 * L;
     const A = Math.abs(data.center[e]!) + M;
     const vRef = refFactor * A * A;
-    if (pf.owner !== owner) {
-      pf.params.set(P);
-      pf.owner = owner;
-    }
+    claimSlot();
     const Ps = pf.params;
     // Stage 1 prunes iff sqrt(L (a+^2 + Rq^2)) < kappa = (|q|^2 + L - lim) / 2, i.e. P^2 < C Cw.
     const kappa = (q2 + L - lim) / 2;
@@ -473,10 +480,7 @@ function makeWasmScanZ(
   // Natively, a chunk of entities goes in one call: per entity, the call into the addon, the bounds set
   // here and the exact distances of the survivors cost as much as a quarter of a search in TypeScript.
   const chunk: ChunkScan = (plan, kLo, kHi, tau2) => {
-    if (pf.owner !== owner) {
-      pf.params.set(P);
-      pf.owner = owner;
-    }
+    claimSlot();
     let windows = 0;
     for (let k = kLo; k < kHi; k += 3) windows += plan[k + 2]! - plan[k + 1]!;
     if (chunkOut.t.length < windows) {

@@ -4,7 +4,7 @@
  * Runs on the main thread (tests, small data) or inside a search worker.
  */
 import { lowerBound, type MarketArrays } from './market-data.js';
-import { makeEdScanner, type ChunkScan } from './ed-kernel.js';
+import { makeEdScanner, type Scanner } from './ed-kernel.js';
 import { makeDtwScanner } from './dtw-kernel.js';
 import { forEachFlatWindow, type Plan } from './search-plan.js';
 import { greedyPicks, TauBoard, TopK, type Pick } from './top-picks.js';
@@ -12,11 +12,6 @@ import { windowDistance2, type Normalization } from './window-distance.js';
 
 /** Entities per chunk handed to a worker. */
 const CHUNK = 8;
-
-/** A metric's scanner: one range of one entity at a time, or (native zned) a chunk of entities at once. */
-type RangeScanner = ((e: number, lo: number, hi: number, tau2: number, keep: (t: number, d2: number) => void) => number) & {
-  chunk?: ChunkScan;
-};
 
 export interface ScanSpec {
   metric: 'zned' | 'dtw';
@@ -54,7 +49,7 @@ export function scanShard(
 ): ScanResult {
   const L = spec.qn.length;
   const h = spec.horizon;
-  const scanRange: RangeScanner =
+  const scanRange: Scanner =
     spec.metric === 'dtw'
       ? makeDtwScanner(data, { qn: spec.qn, band: spec.band })
       : makeEdScanner(data, { qn: spec.qn, normalize: spec.normalize });
