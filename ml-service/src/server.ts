@@ -1,12 +1,12 @@
 /** Starts ml-service: listens at once (health says "loading"), loads the store, then polls for new data. */
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
-import { ResultCache } from './result-cache.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { MarketState, loadInWorkers } from './market-state.js';
 import { createMetrics } from './metrics.js';
 import { createPredictorRegistry } from './predictors/registry.js';
+import { ResultCache } from './result-cache.js';
 import { SearchPool } from './search-pool.js';
 
 let config;

@@ -5,9 +5,9 @@
 import type { Match, SimilarRequest, SimilarRequestInput, SimilarResponse } from '@resemble/contracts';
 import { similarRequestSchema } from '@resemble/contracts';
 import { badRequest, notFound, parseOr400 } from './errors.js';
-import { ResultCache } from './result-cache.js';
 import { forecastFromOutcomes } from './forecast.js';
 import { dayToIso, isoToDay, lowerBound, type MarketData } from './market-data.js';
+import { ResultCache } from './result-cache.js';
 import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
 import { buildPlan, type Plan } from './search-plan.js';
 import { TauBoard } from './top-picks.js';
@@ -85,12 +85,10 @@ interface Prepared {
   plan: Plan;
 }
 
-function prepare(
-  data: MarketData,
-  input: SimilarRequestInput | SimilarRequest,
-  opts: SearchOptions,
-): Prepared {
-  const req = parseOr400(similarRequestSchema, input, 'similar request');
+const parseSimilar = (input: unknown): SimilarRequest => parseOr400(similarRequestSchema, input, 'similar request');
+
+/** The search of a parsed request: its query resolved and normalised, its spec and its plan. */
+function prepare(data: MarketData, req: SimilarRequest, opts: SearchOptions): Prepared {
   const q = resolveQuery(data, req.query);
   const L = q.series.length;
   const normalize = req.metric === 'dtw' ? 'z' : req.normalize;
@@ -202,12 +200,11 @@ export function findSimilar(
   opts: SearchOptions = {},
 ): SimilarResponse {
   const started = performance.now();
-  const p = prepare(data, input, opts);
+  const p = prepare(data, parseSimilar(input), opts);
   const result = scanShard(data, p.spec, p.plan, new TauBoard(null, 0, 1), 0, 1);
   return assemble(data, p, [result], started);
 }
 
-/** The same search with its shards run by `run` (the worker pool in the service). */
 /** The JSON text of a similar answer, and the search's figures when one ran (null: from the cache). */
 export interface SimilarAnswer {
   json: string;
@@ -224,24 +221,34 @@ export async function answerSimilar(
   run: ShardRunner,
   cache: ResultCache | null | undefined,
 ): Promise<SimilarAnswer> {
-  const req = parseOr400(similarRequestSchema, input, 'similar request');
+  const req = parseSimilar(input);
   const key = cache ? ResultCache.key(data.dataVersion, req) : '';
   const cached = cache?.get(key);
   if (cached !== undefined) return { json: cached, search: null };
-  const { exact, ...result } = await findSimilarWith(data, req, run);
+  const { exact, ...result } = await searchWith(data, req, run, {});
   const json = JSON.stringify(result);
   cache?.set(key, json);
   return { json, search: { metric: result.metric, mode: result.mode, candidates: result.candidates, exact } };
 }
 
-export async function findSimilarWith(
+/** The same search with its shards run by `run` (the worker pool in the service). */
+export function findSimilarWith(
   data: MarketData,
   input: SimilarRequestInput | SimilarRequest,
   run: ShardRunner,
   opts: SearchOptions = {},
 ): Promise<SimilarResponse & { exact: number }> {
+  return searchWith(data, parseSimilar(input), run, opts);
+}
+
+async function searchWith(
+  data: MarketData,
+  req: SimilarRequest,
+  run: ShardRunner,
+  opts: SearchOptions,
+): Promise<SimilarResponse & { exact: number }> {
   const started = performance.now();
-  const p = prepare(data, input, opts);
+  const p = prepare(data, req, opts);
   const results = await run(p.spec, p.plan);
   return { ...assemble(data, p, results, started), exact: results.reduce((s, r) => s + r.exact, 0) };
 }
