@@ -85,7 +85,8 @@ interface Prepared {
   plan: Plan;
 }
 
-const parseSimilar = (input: unknown): SimilarRequest => parseOr400(similarRequestSchema, input, 'similar request');
+const parseSimilar = (input: unknown): SimilarRequest =>
+  parseOr400(similarRequestSchema, input, 'similar request');
 
 /** The search of a parsed request: its query resolved and normalised, its spec and its plan. */
 function prepare(data: MarketData, req: SimilarRequest, opts: SearchOptions): Prepared {
