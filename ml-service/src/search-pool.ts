@@ -36,8 +36,11 @@ export interface PoolOptions {
   heavyCost?: number;
   /** Workers the heavy lane may hold at once (default: all but one, at least one). */
   heavyWorkers?: number;
-  /** Tests only: while gate[0] is 0, every shard waits before each chunk (see search.worker.ts). */
-  gate?: Int32Array;
+  /**
+   * Tests only: while gate[0] is 0, every shard of a heavy search waits before each chunk (see
+   * search.worker.ts), so a test can hold heavy searches on their workers and watch the others.
+   */
+  heavyGate?: Int32Array;
   /** Told of every cancelled search (why) and of the chunks its workers then left unscanned. */
   onCancel?: (reason: CancelReason) => void;
   onAbandoned?: (chunks: number) => void;
@@ -336,7 +339,7 @@ export class SearchPool {
         shards: slots.length,
         control: job.control,
         heavy: job.heavy,
-        gate: this.opts.gate,
+        gate: job.heavy ? this.opts.heavyGate : undefined,
       };
       slot.worker.postMessage(task);
       this.noteStarted(slot);

@@ -8,9 +8,9 @@ import { pino } from 'pino';
 import { createApp } from '../../src/app.js';
 import { MarketState, loadInWorker } from '../../src/market-state.js';
 import { createMetrics } from '../../src/metrics.js';
-import { createPredictorRegistry } from '../../src/predictors/registry.js';
+import { createPredictorRegistry, type PredictorRegistry } from '../../src/predictors/registry.js';
 import { ResultCache } from '../../src/result-cache.js';
-import { SearchPool } from '../../src/search-pool.js';
+import { SearchPool, type PoolOptions } from '../../src/search-pool.js';
 import { businessDays, randomWalk, rng, type FixtureEntity } from './write-store.js';
 
 export function market(seed: number, count: number, n: number): FixtureEntity[] {
@@ -29,19 +29,33 @@ export interface Running {
   server: Server;
   state: MarketState;
   pool: SearchPool;
+  registry: PredictorRegistry;
   close: () => Promise<void>;
 }
 
 export async function start(
   dataDir: string,
-  opts: { load?: boolean; token?: string; workers?: number; timeoutMs?: number; resultCacheBytes?: number } = {},
+  opts: {
+    load?: boolean;
+    token?: string;
+    workers?: number;
+    timeoutMs?: number;
+    resultCacheBytes?: number;
+    /** Ordinary searches over this many windows are split (default 0: every one, to cover shards). */
+    splitAbove?: number;
+    pool?: PoolOptions;
+  } = {},
 ): Promise<Running> {
   const log = pino({ level: 'silent' });
   const metrics = createMetrics();
   const state = new MarketState(dataDir, log, metrics, loadInWorker);
   if (opts.load !== false) await state.reload('test');
   // Every search is split across the workers here (splitAbove 0), so the shard path stays covered.
-  const pool = new SearchPool(opts.workers ?? 2, opts.timeoutMs ?? 0, 0);
+  const pool = new SearchPool(opts.workers ?? 2, opts.timeoutMs ?? 0, opts.splitAbove ?? 0, {
+    onCancel: (reason) => metrics.searchCancelled.inc({ reason }),
+    onAbandoned: (chunks) => metrics.abandonedChunks.inc(chunks),
+    ...opts.pool,
+  });
   const modelsDir = mkdtempSync(join(tmpdir(), 'ml-models-'));
   const registry = createPredictorRegistry({
     getData: () => state.data!,
@@ -49,7 +63,15 @@ export async function start(
     watch: false,
   });
   const resultCache = opts.resultCacheBytes ? new ResultCache(opts.resultCacheBytes) : null;
-  const app = createApp({ config: { ML_TOKEN: opts.token }, log, metrics, state, pool, registry, resultCache });
+  const app = createApp({
+    config: { ML_TOKEN: opts.token },
+    log,
+    metrics,
+    state,
+    pool,
+    registry,
+    resultCache,
+  });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -59,6 +81,7 @@ export async function start(
     server,
     state,
     pool,
+    registry,
     close: async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
