@@ -45,7 +45,9 @@ export function loadInWorkers(threads = 2, cacheDir: string | null = null, log?:
     const points = full.rows.reduce((s, r) => s + r.row_count, 0);
     const cache =
       cacheDir && key && cacheUsable(cacheFile(cacheDir, key), points) ? cacheFile(cacheDir, key) : null;
-    let { arrays, parts, bad, fromSnapshot } = await readAll(dataDir, full, cache, log);
+    const first = await readAll(dataDir, full, cache, log);
+    const { bad, fromSnapshot } = first;
+    let { arrays, parts } = first;
     let catalog: Catalog = full;
     if (bad.length > 0) {
       if (!opts.skipBad) throw refusal(full, bad);
