@@ -24,6 +24,7 @@ import { Mailer } from './mail/mailer.js';
 import { buildPlans } from './plans/plans.js';
 import { UsageService } from './plans/usage.service.js';
 import { MlClient } from './search/ml.client.js';
+import { UserLanes } from './search/user-lanes.js';
 import { searchRoutes } from './search/search.routes.js';
 import { BillingService, type BillingProviders } from './billing/billing.service.js';
 import { SandboxProvider } from './billing/sandbox.provider.js';
@@ -110,6 +111,7 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
     db,
     log,
     ml,
+    heavyLanes: new UserLanes(config.HEAVY_SEARCHES_PER_USER, config.HEAVY_SEARCHES_QUEUED_PER_USER),
     plans,
     hasher: new PasswordHasher(config.SCRYPT_LOG_N, config.HASH_CONCURRENCY),
     sessions: new SessionService(db, config.jwtSecret, now),

@@ -24,10 +24,19 @@ const envSchema = z.object({
   ML_URL: z.url().default('http://127.0.0.1:8001'),
   ML_TOKEN: optionalString,
   ML_TIMEOUT_MS: intFrom(10_000, 100),
+  /** Time budget of one search (similar, predict) by plan, in ms: past it the search is stopped, 504. */
+  SEARCH_BUDGET_FREE_MS: intFrom(10_000, 100),
+  SEARCH_BUDGET_PRO_MS: intFrom(30_000, 100),
+  /** Long (DTW) searches of one user running at once; more wait in the user's own queue, up to the max. */
+  HEAVY_SEARCHES_PER_USER: intFrom(2, 1),
+  HEAVY_SEARCHES_QUEUED_PER_USER: intFrom(20, 0),
   APP_DB: z.string().min(1).default(resolve(repoRoot, 'data/app.sqlite')),
   DATA_DIR: z.string().min(1).default(resolve(repoRoot, 'data')),
   PUBLIC_URL: z.url().default('http://127.0.0.1:3000'),
-  JWT_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, 'JWT_SECRET must be at least 32 characters'),
+  JWT_SECRET: optionalString.refine(
+    (v) => v === undefined || v.length >= 32,
+    'JWT_SECRET must be at least 32 characters',
+  ),
   SCRYPT_LOG_N: intFrom(15, 10),
   HASH_CONCURRENCY: intFrom(2, 1),
   SMTP_URL: optionalString,
@@ -74,13 +83,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(issues);
   }
   const env = parsed.data;
-  if (env.NODE_ENV === 'production' && !env.JWT_SECRET) issues.push('JWT_SECRET: required when NODE_ENV=production');
+  if (env.NODE_ENV === 'production' && !env.JWT_SECRET)
+    issues.push('JWT_SECRET: required when NODE_ENV=production');
   if (env.STRIPE_SECRET_KEY && (!env.STRIPE_WEBHOOK_SECRET || !env.STRIPE_PRICE_PRO)) {
     issues.push('STRIPE_WEBHOOK_SECRET, STRIPE_PRICE_PRO: required when STRIPE_SECRET_KEY is set');
   }
-  const amazonKeys = [env.AMAZON_PAY_PUBLIC_KEY_ID, env.AMAZON_PAY_PRIVATE_KEY, env.AMAZON_PAY_MERCHANT_ID, env.AMAZON_PAY_STORE_ID];
+  const amazonKeys = [
+    env.AMAZON_PAY_PUBLIC_KEY_ID,
+    env.AMAZON_PAY_PRIVATE_KEY,
+    env.AMAZON_PAY_MERCHANT_ID,
+    env.AMAZON_PAY_STORE_ID,
+  ];
   if (amazonKeys.some(Boolean) && !amazonKeys.every(Boolean)) {
-    issues.push('AMAZON_PAY_PUBLIC_KEY_ID, AMAZON_PAY_PRIVATE_KEY, AMAZON_PAY_MERCHANT_ID, AMAZON_PAY_STORE_ID: set all or none');
+    issues.push(
+      'AMAZON_PAY_PUBLIC_KEY_ID, AMAZON_PAY_PRIVATE_KEY, AMAZON_PAY_MERCHANT_ID, AMAZON_PAY_STORE_ID: set all or none',
+    );
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return {

@@ -8,6 +8,7 @@ import type { Mailer } from './mail/mailer.js';
 import type { Plan } from './plans/plans.js';
 import type { UsageService } from './plans/usage.service.js';
 import type { MlClient } from './search/ml.client.js';
+import type { UserLanes } from './search/user-lanes.js';
 import type { BillingService } from './billing/billing.service.js';
 import type { JobQueue } from './jobs/job-queue.js';
 import type { EventHub } from './jobs/event-hub.js';
@@ -18,6 +19,8 @@ export interface AppContext {
   db: Db;
   log: Logger;
   ml: MlClient;
+  /** Per-user limit of long (DTW) searches running at once (search.service.ts). */
+  heavyLanes: UserLanes;
   plans: Record<PlanId, Plan>;
   hasher: PasswordHasher;
   sessions: SessionService;
