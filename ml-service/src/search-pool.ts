@@ -299,10 +299,13 @@ export class SearchPool {
   }
 
   private placeLight(job: Job): boolean {
-    const eligible = this.slots.filter((s) => s.isReady && !holdsHeavy(s));
+    const free = this.slots.filter((s) => !holdsHeavy(s));
+    const eligible = free.filter((s) => s.isReady);
     let chosen: Slot[];
     if (job.split) {
-      if (eligible.length === 0) return false;
+      // Split over every worker outside the heavy lane, once all of them are up (a worker still
+      // starting is seconds away, and a search split without it would run on fewer cores throughout).
+      if (eligible.length === 0 || eligible.length < free.length) return false;
       chosen = eligible;
     } else {
       const best = leastLoaded(eligible.filter((s) => s.pending.size < HELD_PER_WORKER));
