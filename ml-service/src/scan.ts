@@ -149,6 +149,11 @@ export function scanShard(
     if (first >= entities) break;
     const last = Math.min(first + CHUNK, entities);
     for (let o = first; o < last;) {
+      // Within a chunk too, entity by entity: a DTW entity can take a second, a chunk of them far more.
+      if (o > first && shouldStop?.()) {
+        abandoned++;
+        break;
+      }
       const tau2 = Math.min(board.bound(top.items, spec.topK), seed);
       if (!chunkScan || tau2 === Infinity) {
         scanOne(o++, tau2);
