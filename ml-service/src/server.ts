@@ -4,6 +4,8 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { chooseKernels, KernelUnavailableError, type KernelChoice } from './kernels.js';
 import { createLogger } from './logger.js';
+import { addonError } from './native-addon.js';
+import { nativeStoreReader } from './store-native.js';
 import { MarketState, loadInWorkers } from './market-state.js';
 import { createMetrics } from './metrics.js';
 import { createPredictorRegistry } from './predictors/registry.js';
@@ -43,6 +45,13 @@ try {
   throw err;
 }
 for (const warning of kernel.warnings) log.warn({ kernel: { zned: kernel.zned, dtw: kernel.dtw } }, warning);
+// The native store reader too: without it loads go through better-sqlite3 alone (correct, slower).
+const storeReadError = nativeStoreReader() ? null : addonError('storeread');
+if (storeReadError)
+  log.warn(
+    { reason: storeReadError },
+    'the native store reader did not load; reading entity files through better-sqlite3',
+  );
 log.info({ zned: kernel.zned, dtw: kernel.dtw, preference: config.ML_KERNEL }, 'search kernels chosen');
 const metrics = createMetrics();
 const cacheDir = config.ML_CACHE_DIR === 'off' ? null : config.ML_CACHE_DIR;
