@@ -40,7 +40,7 @@ describe('platform', () => {
     expect(seen.auth).toBe('Bearer ml-secret');
   });
 
-  it('treats an ml-service token mismatch as our outage (503), not the user\'s error', async () => {
+  it("treats an ml-service token mismatch as our outage (503), not the user's error", async () => {
     const wrong = await startApp({ ML_URL: ml.url, ML_TOKEN: 'not-the-token' });
     try {
       const c = await registered(wrong);
@@ -74,14 +74,28 @@ describe('platform', () => {
     expect(nf.body.error.code).toBe('not_found');
     const bad = await c.post('/api/v1/auth/login', '{"email":', { 'content-type': 'application/json' });
     expect(bad.status).toBe(400);
-    expect(bad.body.error).toMatchObject({ code: 'invalid_request', message: 'request body is not valid JSON' });
+    expect(bad.body.error).toMatchObject({
+      code: 'invalid_request',
+      message: 'request body is not valid JSON',
+    });
     const big = await c.post('/api/v1/auth/login', { email: 'a@b.co', password: 'x'.repeat(200_000) });
     expect(big.status).toBe(413);
     expect(big.body.error.code).toBe('payload_too_large');
   });
 
+  it('answers a login body whose email is an object with 400, not 500', async () => {
+    const r = await app
+      .client()
+      .post('/api/v1/auth/login', { email: { toString: 1 }, password: 'whatever password' });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('invalid_request');
+    expect((r.body.error.details as { path: string }[]).map((d) => d.path)).toContain('email');
+  });
+
   it('names every invalid field of a body', async () => {
-    const r = await app.client().post('/api/v1/auth/register', { email: 'not-an-email', password: 'short', extra: 1 });
+    const r = await app
+      .client()
+      .post('/api/v1/auth/register', { email: 'not-an-email', password: 'short', extra: 1 });
     expect(r.status).toBe(400);
     const paths = (r.body.error.details as { path: string }[]).map((d) => d.path);
     expect(paths).toEqual(expect.arrayContaining(['email', 'password']));
@@ -103,18 +117,31 @@ describe('platform', () => {
 
   it('requires JWT_SECRET in production and complete provider key sets', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', APP_DB: ':memory:' })).toThrow(/JWT_SECRET/);
-    expect(() => loadConfig({ APP_DB: ':memory:', STRIPE_SECRET_KEY: 'sk_test_x' })).toThrow(/STRIPE_WEBHOOK_SECRET/);
-    expect(() => loadConfig({ APP_DB: ':memory:', AMAZON_PAY_MERCHANT_ID: 'M' })).toThrow(/AMAZON_PAY_PUBLIC_KEY_ID/);
+    expect(() => loadConfig({ APP_DB: ':memory:', STRIPE_SECRET_KEY: 'sk_test_x' })).toThrow(
+      /STRIPE_WEBHOOK_SECRET/,
+    );
+    expect(() => loadConfig({ APP_DB: ':memory:', AMAZON_PAY_MERCHANT_ID: 'M' })).toThrow(
+      /AMAZON_PAY_PUBLIC_KEY_ID/,
+    );
   });
 
   it('puts the request id on every log line of a request and keeps secrets out', async () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) });
-    const logged = await startApp({ ML_URL: ml.url, ML_TOKEN: 'ml-secret', LOG_LEVEL: 'info' }, { logger: createLogger('info', sink) });
+    const logged = await startApp(
+      { ML_URL: ml.url, ML_TOKEN: 'ml-secret', LOG_LEVEL: 'info' },
+      { logger: createLogger('info', sink) },
+    );
     try {
       const c = logged.client();
-      await c.post('/api/v1/auth/login', { email: 'who@example.com', password: 'my very secret password' }, { 'x-request-id': 'log-trace-42' });
-      const mine = lines.map((l) => JSON.parse(l)).filter((l) => l.reqId === 'log-trace-42' || l.req?.id === 'log-trace-42');
+      await c.post(
+        '/api/v1/auth/login',
+        { email: 'who@example.com', password: 'my very secret password' },
+        { 'x-request-id': 'log-trace-42' },
+      );
+      const mine = lines
+        .map((l) => JSON.parse(l))
+        .filter((l) => l.reqId === 'log-trace-42' || l.req?.id === 'log-trace-42');
       expect(mine.length).toBeGreaterThanOrEqual(2);
       expect(lines.join('')).not.toContain('my very secret password');
     } finally {
@@ -126,9 +153,17 @@ describe('platform', () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) });
     const log = createLogger('info', sink);
-    log.info({ password: 'hunter2hunter2', body: { newPassword: 'p4ssw0rd!!', token: 'tok' }, req: { headers: { authorization: 'Bearer rsm_x', cookie: 'access_token=abc' } } }, 'x');
+    log.info(
+      {
+        password: 'hunter2hunter2',
+        body: { newPassword: 'p4ssw0rd!!', token: 'tok' },
+        req: { headers: { authorization: 'Bearer rsm_x', cookie: 'access_token=abc' } },
+      },
+      'x',
+    );
     const out = lines.join('');
-    for (const secret of ['hunter2hunter2', 'p4ssw0rd!!', 'rsm_x', 'access_token=abc', '"tok"']) expect(out).not.toContain(secret);
+    for (const secret of ['hunter2hunter2', 'p4ssw0rd!!', 'rsm_x', 'access_token=abc', '"tok"'])
+      expect(out).not.toContain(secret);
     expect(out).toContain('[redacted]');
   });
 });

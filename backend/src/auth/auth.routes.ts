@@ -22,9 +22,18 @@ export function authRoutes(ctx: AppContext): Router {
   const base: CookieOptions = { httpOnly: true, sameSite: 'lax', secure: ctx.config.cookieSecure };
   const setSession = (res: Response, s: IssuedSession) => {
     res.cookie('access_token', s.accessToken, { ...base, path: '/', maxAge: ACCESS_TTL_S * 1000 });
-    res.cookie('refresh_token', s.refreshToken, { ...base, path: '/api/v1/auth', maxAge: REFRESH_TTL_S * 1000 });
+    res.cookie('refresh_token', s.refreshToken, {
+      ...base,
+      path: '/api/v1/auth',
+      maxAge: REFRESH_TTL_S * 1000,
+    });
     // Readable by the page on purpose: the double-submit CSRF token.
-    res.cookie('csrf_token', randomToken(18), { ...base, httpOnly: false, path: '/', maxAge: REFRESH_TTL_S * 1000 });
+    res.cookie('csrf_token', randomToken(18), {
+      ...base,
+      httpOnly: false,
+      path: '/',
+      maxAge: REFRESH_TTL_S * 1000,
+    });
   };
   const clearSession = (res: Response) => {
     res.clearCookie('access_token', { ...base, path: '/' });
@@ -33,7 +42,8 @@ export function authRoutes(ctx: AppContext): Router {
   };
 
   const windowMs = ctx.config.LOGIN_WINDOW_MIN * 60_000;
-  const tooMany = (what: string) => new AppError(429, 'too_many_attempts', `too many ${what}; try again later`);
+  const tooMany = (what: string) =>
+    new AppError(429, 'too_many_attempts', `too many ${what}; try again later`);
   const perIp = rateLimit({
     windowMs,
     limit: ctx.config.LOGIN_MAX_PER_IP,
@@ -47,7 +57,12 @@ export function authRoutes(ctx: AppContext): Router {
     limit: ctx.config.LOGIN_MAX_PER_ACCOUNT,
     standardHeaders: false,
     legacyHeaders: false,
-    keyGenerator: (req) => `acct:${String((req.body as { email?: unknown } | undefined)?.email ?? '').trim().toLowerCase()}`,
+    // Runs before the body is validated: anything but a string (an object whose toString is not a
+    // function threw here, a 500) shares one key and then fails validation with a 400.
+    keyGenerator: (req) => {
+      const email = (req.body as { email?: unknown } | undefined)?.email;
+      return `acct:${typeof email === 'string' ? email.trim().toLowerCase() : ''}`;
+    },
     skipSuccessfulRequests: true,
     handler: (_req, _res, next) => next(tooMany('login attempts for this account')),
   });
@@ -72,8 +87,13 @@ export function authRoutes(ctx: AppContext): Router {
     const result = await ctx.sessions.refresh(token, (id) => auth.findUser(ctx, id)?.role);
     if (!result.ok) {
       clearSession(res);
-      if (result.reason === 'reused') req.log.warn({ reason: 'refresh_reused' }, 'refresh token reuse: family revoked');
-      throw unauthenticated(result.reason === 'reused' ? 'this session was revoked; log in again' : 'session expired; log in again');
+      if (result.reason === 'reused')
+        req.log.warn({ reason: 'refresh_reused' }, 'refresh token reuse: family revoked');
+      throw unauthenticated(
+        result.reason === 'reused'
+          ? 'this session was revoked; log in again'
+          : 'session expired; log in again',
+      );
     }
     setSession(res, result.session);
     res.json(auth.me(ctx, result.userId));
@@ -98,7 +118,9 @@ export function authRoutes(ctx: AppContext): Router {
   r.post('/forgot', perIp, async (req, res) => {
     const body = parse(forgotPasswordSchema, req.body, 'body');
     await auth.forgotPassword(ctx, body.email);
-    res.status(202).json({ ok: true, message: 'if an account exists for this address, a reset link is on its way' });
+    res
+      .status(202)
+      .json({ ok: true, message: 'if an account exists for this address, a reset link is on its way' });
   });
 
   r.post('/reset', perIp, async (req, res) => {
