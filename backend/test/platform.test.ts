@@ -92,6 +92,17 @@ describe('platform', () => {
     expect((r.body.error.details as { path: string }[]).map((d) => d.path)).toContain('email');
   });
 
+  it.each(['/api/v1/jobs/%', '/api/v1/entities/%zz/prices', '/api/v1/patterns/%E0%A4%A'])(
+    'answers a bad percent-escape in a path parameter (%s) with 400, not 500',
+    async (path) => {
+      const c = await registered(app);
+      const r = await c.req(path.includes('patterns') ? 'DELETE' : 'GET', path);
+      expect(r.status).toBe(400);
+      expect(r.body.error.code).toBe('invalid_request');
+      expect(r.body.error.message).toMatch(/percent/);
+    },
+  );
+
   it('names every invalid field of a body', async () => {
     const r = await app
       .client()
