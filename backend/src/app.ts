@@ -18,6 +18,7 @@ import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
 import { serverClasses } from './platform/server-classes.js';
 import { PasswordHasher } from './auth/password.js';
 import { SessionService } from './auth/sessions.js';
+import { PasswordThrottle } from './auth/password-throttle.js';
 import { authenticate, csrfProtect } from './auth/auth.middleware.js';
 import { authRoutes, meRoutes } from './auth/auth.routes.js';
 import { Mailer } from './mail/mailer.js';
@@ -113,6 +114,7 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
     plans,
     hasher: new PasswordHasher(config.SCRYPT_LOG_N, config.HASH_CONCURRENCY),
     sessions: new SessionService(db, config.jwtSecret, now),
+    passwords: PasswordThrottle.inMemory(config.LOGIN_MAX_PER_ACCOUNT, config.LOGIN_WINDOW_MIN * 60),
     usage: new UsageService(db, now),
     mailer: new Mailer(config.SMTP_URL, config.MAIL_FROM, log.child({ module: 'mail' }), o.keepMail),
     billing: new BillingService(db, providers, now),

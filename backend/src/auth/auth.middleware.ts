@@ -9,7 +9,13 @@ import { sha256, type AccessClaims } from './sessions.js';
 export const API_TOKEN_PREFIX = 'rsm_';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Authorised by what the body carries (password, emailed token), not by cookies, so CSRF cannot ride on them. */
-const CREDENTIAL_ROUTES = new Set(['/auth/login', '/auth/register', '/auth/forgot', '/auth/reset', '/auth/verify']);
+const CREDENTIAL_ROUTES = new Set([
+  '/auth/login',
+  '/auth/register',
+  '/auth/forgot',
+  '/auth/reset',
+  '/auth/verify',
+]);
 
 /** Resolves who is calling (Bearer API token or access cookie) without rejecting; requireAuth decides. */
 export function authenticate(ctx: AppContext): RequestHandler {
@@ -19,7 +25,8 @@ export function authenticate(ctx: AppContext): RequestHandler {
   );
   const touch = ctx.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?');
   const signIn = (req: Request, claims: AccessClaims | null) => {
-    if (claims) req.auth = { userId: claims.userId, role: claims.role, via: 'cookie', sessionId: claims.sessionId };
+    if (claims)
+      req.auth = { userId: claims.userId, role: claims.role, via: 'cookie', sessionId: claims.sessionId };
   };
   // Not async: a session's requests after its first are answered from the verified-token memo without
   // a promise, and only a token seen for the first time waits for the HMAC check.
@@ -27,14 +34,24 @@ export function authenticate(ctx: AppContext): RequestHandler {
     const header = req.headers.authorization;
     if (header?.startsWith('Bearer ')) {
       const token = header.slice(7).trim();
-      const row = token.startsWith(API_TOKEN_PREFIX) ? (lookup.get(sha256(token)) as { id: string; user_id: string; scopes: string; role: 'user' | 'admin' } | undefined) : undefined;
+      const row = token.startsWith(API_TOKEN_PREFIX)
+        ? (lookup.get(sha256(token)) as
+            { id: string; user_id: string; scopes: string; role: 'user' | 'admin' } | undefined)
+        : undefined;
       if (!row) throw unauthenticated('the API token is invalid or revoked');
       // Tokens are a paid feature: a lapsed subscription silences them without deleting them.
       if (!currentPlan(ctx.db, ctx.plans, row.user_id, ctx.now()).features.apiTokens) {
-        throw new AppError(403, 'plan_required', 'API tokens need an active Pro subscription', { upgradeUrl: '/pricing' });
+        throw new AppError(403, 'plan_required', 'API tokens need an active Pro subscription', {
+          upgradeUrl: '/pricing',
+        });
       }
       touch.run(new Date(ctx.now()).toISOString(), row.id);
-      req.auth = { userId: row.user_id, role: row.role, via: 'token', scopes: JSON.parse(row.scopes) as Scope[] };
+      req.auth = {
+        userId: row.user_id,
+        role: row.role,
+        via: 'token',
+        scopes: JSON.parse(row.scopes) as Scope[],
+      };
       return next();
     }
     const cookie = req.cookies?.access_token as string | undefined;
@@ -56,13 +73,22 @@ export function authenticate(ctx: AppContext): RequestHandler {
  * attaches an Authorization header on its own, so a forged cross-site request cannot carry one.
  */
 export const csrfProtect: RequestHandler = (req, _res, next) => {
-  if (SAFE_METHODS.has(req.method) || req.auth?.via === 'token' || CREDENTIAL_ROUTES.has(req.path)) return next();
+  if (SAFE_METHODS.has(req.method) || req.auth?.via === 'token' || CREDENTIAL_ROUTES.has(req.path))
+    return next();
   const hasSessionCookie = Boolean(req.cookies?.access_token || req.cookies?.refresh_token);
   if (!hasSessionCookie) return next();
   const cookie = String(req.cookies?.csrf_token ?? '');
   const header = String(req.headers['x-csrf-token'] ?? '');
-  if (!cookie || cookie.length !== header.length || !timingSafeEqual(Buffer.from(cookie), Buffer.from(header))) {
-    throw new AppError(403, 'csrf_failed', 'missing or wrong x-csrf-token header (it must equal the csrf_token cookie)');
+  if (
+    !cookie ||
+    cookie.length !== header.length ||
+    !timingSafeEqual(Buffer.from(cookie), Buffer.from(header))
+  ) {
+    throw new AppError(
+      403,
+      'csrf_failed',
+      'missing or wrong x-csrf-token header (it must equal the csrf_token cookie)',
+    );
   }
   next();
 };
@@ -73,7 +99,13 @@ export function requireAuth(opts: { scope?: Scope; role?: 'admin' } = {}): Reque
     const auth = req.auth;
     if (!auth) throw unauthenticated();
     if (auth.via === 'token' && (!opts.scope || !auth.scopes?.includes(opts.scope))) {
-      throw new AppError(403, 'insufficient_scope', opts.scope ? `this API token lacks the "${opts.scope}" scope` : 'this route needs a signed-in session, not an API token');
+      throw new AppError(
+        403,
+        'insufficient_scope',
+        opts.scope
+          ? `this API token lacks the "${opts.scope}" scope`
+          : 'this route needs a signed-in session, not an API token',
+      );
     }
     if (opts.role && auth.role !== opts.role) throw new AppError(403, 'forbidden', 'administrators only');
     next();
@@ -83,7 +115,11 @@ export function requireAuth(opts: { scope?: Scope; role?: 'admin' } = {}): Reque
 export function requireFeature(ctx: AppContext, feature: Feature): RequestHandler {
   return (req, _res, next) => {
     const plan = currentPlan(ctx.db, ctx.plans, req.auth!.userId, ctx.now());
-    if (!plan.features[feature]) throw new AppError(403, 'plan_required', `this feature needs the Pro plan`, { feature, upgradeUrl: '/pricing' });
+    if (!plan.features[feature])
+      throw new AppError(403, 'plan_required', `this feature needs the Pro plan`, {
+        feature,
+        upgradeUrl: '/pricing',
+      });
     next();
   };
 }

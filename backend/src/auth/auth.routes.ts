@@ -51,22 +51,6 @@ export function authRoutes(ctx: AppContext): Router {
     legacyHeaders: false,
     handler: (_req, _res, next) => next(tooMany('attempts from this address')),
   });
-  // Keyed by the (normalised) email so spreading a guessing attack over many IPs does not help.
-  const perAccount = rateLimit({
-    windowMs,
-    limit: ctx.config.LOGIN_MAX_PER_ACCOUNT,
-    standardHeaders: false,
-    legacyHeaders: false,
-    // Runs before the body is validated: anything but a string (an object whose toString is not a
-    // function threw here, a 500) shares one key and then fails validation with a 400.
-    keyGenerator: (req) => {
-      const email = (req.body as { email?: unknown } | undefined)?.email;
-      return `acct:${typeof email === 'string' ? email.trim().toLowerCase() : ''}`;
-    },
-    skipSuccessfulRequests: true,
-    handler: (_req, _res, next) => next(tooMany('login attempts for this account')),
-  });
-
   r.post('/register', perIp, async (req, res) => {
     const body = parse(credentialsSchema, req.body, 'body');
     const { user, session } = await auth.register(ctx, body.email, body.password);
@@ -74,7 +58,7 @@ export function authRoutes(ctx: AppContext): Router {
     res.status(201).json(auth.me(ctx, user.id));
   });
 
-  r.post('/login', perIp, perAccount, async (req, res) => {
+  r.post('/login', perIp, async (req, res) => {
     const body = parse(credentialsSchema, req.body, 'body');
     const { user, session } = await auth.login(ctx, body.email, body.password);
     setSession(res, session);

@@ -23,7 +23,9 @@ export interface IssuedSession {
   sessionId: string;
 }
 
-export type RefreshResult = { ok: true; session: IssuedSession; userId: string } | { ok: false; reason: 'unknown' | 'expired' | 'reused' };
+export type RefreshResult =
+  | { ok: true; session: IssuedSession; userId: string }
+  | { ok: false; reason: 'unknown' | 'expired' | 'reused' };
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 export const randomToken = (bytes = 32) => randomBytes(bytes).toString('base64url');
@@ -43,9 +45,15 @@ export class SessionService {
     secret: Uint8Array,
     private readonly now: () => number = Date.now,
   ) {
-    this.key = webcrypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    this.key = webcrypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]);
     this.db.prepare('DELETE FROM revoked_sessions WHERE expires_at < ?').run(this.now());
-    for (const r of this.db.prepare('SELECT session_id, expires_at FROM revoked_sessions').all() as { session_id: string; expires_at: number }[]) {
+    for (const r of this.db.prepare('SELECT session_id, expires_at FROM revoked_sessions').all() as {
+      session_id: string;
+      expires_at: number;
+    }[]) {
       this.revoked.set(r.session_id, r.expires_at);
     }
   }
@@ -54,9 +62,15 @@ export class SessionService {
     const refreshToken = randomToken();
     const now = this.now();
     this.db
-      .prepare('INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) VALUES (?,?,?,?,?)')
+      .prepare(
+        'INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) VALUES (?,?,?,?,?)',
+      )
       .run(sha256(refreshToken), userId, familyId, now + REFRESH_TTL_S * 1000, now);
-    return { accessToken: await this.signAccess({ userId, role, sessionId: familyId }), refreshToken, sessionId: familyId };
+    return {
+      accessToken: await this.signAccess({ userId, role, sessionId: familyId }),
+      refreshToken,
+      sessionId: familyId,
+    };
   }
 
   async verifyAccess(token: string): Promise<AccessClaims | null> {
@@ -65,10 +79,18 @@ export class SessionService {
     const now = this.now();
     let claims: AccessClaims;
     try {
-      const { payload } = await jwtVerify(token, await this.key, { algorithms: ['HS256'], currentDate: new Date(now) });
-      claims = { userId: String(payload.sub), role: payload.role === 'admin' ? 'admin' : 'user', sessionId: String(payload.sid) };
+      const { payload } = await jwtVerify(token, await this.key, {
+        algorithms: ['HS256'],
+        currentDate: new Date(now),
+      });
+      claims = {
+        userId: String(payload.sub),
+        role: payload.role === 'admin' ? 'admin' : 'user',
+        sessionId: String(payload.sid),
+      };
       // Ours always carry exp and never nbf; anything else is simply verified again next time.
-      if (typeof payload.exp === 'number' && payload.nbf === undefined) this.verified.set(token, claims, payload.exp, now);
+      if (typeof payload.exp === 'number' && payload.nbf === undefined)
+        this.verified.set(token, claims, payload.exp, now);
     } catch {
       return null;
     }
@@ -86,32 +108,46 @@ export class SessionService {
     return this.isRevoked(claims.sessionId) ? null : claims;
   }
 
-  async refresh(refreshToken: string, roleOf: (userId: string) => AccessClaims['role'] | undefined): Promise<RefreshResult> {
+  async refresh(
+    refreshToken: string,
+    roleOf: (userId: string) => AccessClaims['role'] | undefined,
+  ): Promise<RefreshResult> {
     const now = this.now();
-    const outcome = this.db.transaction((): RefreshResult | { ok: true; userId: string; familyId: string; token: string } => {
-      const row = this.db.prepare('SELECT * FROM refresh_tokens WHERE token_hash = ?').get(sha256(refreshToken)) as
-        | { user_id: string; family_id: string; expires_at: number; used_at: number | null }
-        | undefined;
-      if (!row) return { ok: false, reason: 'unknown' };
-      if (row.used_at !== null) {
-        // A rotated token came back: someone holds a copy. End the whole family for both holders.
-        this.revokeFamilyTx(row.family_id);
-        return { ok: false, reason: 'reused' };
-      }
-      if (row.expires_at < now) return { ok: false, reason: 'expired' };
-      this.db.prepare('UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?').run(now, sha256(refreshToken));
-      const token = randomToken();
-      this.db
-        .prepare('INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) VALUES (?,?,?,?,?)')
-        .run(sha256(token), row.user_id, row.family_id, now + REFRESH_TTL_S * 1000, now);
-      return { ok: true, userId: row.user_id, familyId: row.family_id, token };
-    })();
+    const outcome = this.db.transaction(
+      (): RefreshResult | { ok: true; userId: string; familyId: string; token: string } => {
+        const row = this.db
+          .prepare('SELECT * FROM refresh_tokens WHERE token_hash = ?')
+          .get(sha256(refreshToken)) as
+          { user_id: string; family_id: string; expires_at: number; used_at: number | null } | undefined;
+        if (!row) return { ok: false, reason: 'unknown' };
+        if (row.used_at !== null) {
+          // A rotated token came back: someone holds a copy. End the whole family for both holders.
+          this.revokeFamilyTx(row.family_id);
+          return { ok: false, reason: 'reused' };
+        }
+        if (row.expires_at < now) return { ok: false, reason: 'expired' };
+        this.db
+          .prepare('UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?')
+          .run(now, sha256(refreshToken));
+        const token = randomToken();
+        this.db
+          .prepare(
+            'INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) VALUES (?,?,?,?,?)',
+          )
+          .run(sha256(token), row.user_id, row.family_id, now + REFRESH_TTL_S * 1000, now);
+        return { ok: true, userId: row.user_id, familyId: row.family_id, token };
+      },
+    )();
     if (!outcome.ok) return outcome;
     if ('session' in outcome) return outcome;
     const role = roleOf(outcome.userId);
     if (!role) return { ok: false, reason: 'unknown' };
     const accessToken = await this.signAccess({ userId: outcome.userId, role, sessionId: outcome.familyId });
-    return { ok: true, userId: outcome.userId, session: { accessToken, refreshToken: outcome.token, sessionId: outcome.familyId } };
+    return {
+      ok: true,
+      userId: outcome.userId,
+      session: { accessToken, refreshToken: outcome.token, sessionId: outcome.familyId },
+    };
   }
 
   revokeFamily(familyId: string): void {
@@ -121,14 +157,19 @@ export class SessionService {
   /** Password change / reset / account deletion: every session of the user ends now. */
   revokeAllForUser(userId: string): void {
     this.db.transaction(() => {
-      const families = this.db.prepare('SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = ?').all(userId) as { family_id: string }[];
+      const families = this.db
+        .prepare('SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = ?')
+        .all(userId) as { family_id: string }[];
       for (const f of families) this.revokeFamilyTx(f.family_id);
     })();
   }
 
   familyOf(refreshToken: string): string | undefined {
-    return (this.db.prepare('SELECT family_id FROM refresh_tokens WHERE token_hash = ?').get(sha256(refreshToken)) as { family_id: string } | undefined)
-      ?.family_id;
+    return (
+      this.db
+        .prepare('SELECT family_id FROM refresh_tokens WHERE token_hash = ?')
+        .get(sha256(refreshToken)) as { family_id: string } | undefined
+    )?.family_id;
   }
 
   isRevoked(sessionId: string): boolean {
@@ -145,7 +186,9 @@ export class SessionService {
     // Access tokens of this family live at most ACCESS_TTL_S more; the entry can expire after that.
     const until = this.now() + (ACCESS_TTL_S + 60) * 1000;
     this.db.prepare('DELETE FROM refresh_tokens WHERE family_id = ?').run(familyId);
-    this.db.prepare('INSERT OR REPLACE INTO revoked_sessions (session_id, expires_at) VALUES (?, ?)').run(familyId, until);
+    this.db
+      .prepare('INSERT OR REPLACE INTO revoked_sessions (session_id, expires_at) VALUES (?, ?)')
+      .run(familyId, until);
     this.revoked.set(familyId, until);
   }
 
