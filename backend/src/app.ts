@@ -103,7 +103,7 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
       now,
     );
   }
-  if (!providers.stripe && !providers.amazonpay) providers.sandbox = new SandboxProvider(db, plans, now);
+  if (config.sandboxEnabled) providers.sandbox = new SandboxProvider(db, plans, now);
 
   const events = new EventHub();
   const ctx: AppContext = {

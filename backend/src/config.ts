@@ -27,7 +27,10 @@ const envSchema = z.object({
   APP_DB: z.string().min(1).default(resolve(repoRoot, 'data/app.sqlite')),
   DATA_DIR: z.string().min(1).default(resolve(repoRoot, 'data')),
   PUBLIC_URL: z.url().default('http://127.0.0.1:3000'),
-  JWT_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, 'JWT_SECRET must be at least 32 characters'),
+  JWT_SECRET: optionalString.refine(
+    (v) => v === undefined || v.length >= 32,
+    'JWT_SECRET must be at least 32 characters',
+  ),
   SCRYPT_LOG_N: intFrom(15, 10),
   HASH_CONCURRENCY: intFrom(2, 1),
   SMTP_URL: optionalString,
@@ -47,6 +50,8 @@ const envSchema = z.object({
   AMAZON_PAY_MERCHANT_ID: optionalString,
   AMAZON_PAY_STORE_ID: optionalString,
   AMAZON_PAY_SANDBOX: z.enum(['true', 'false']).default('true'),
+  /** The test-mode provider that grants Pro without payment: on by default outside production only. */
+  BILLING_SANDBOX: z.enum(['true', 'false']).optional(),
   ALERT_POLL_SECONDS: intFrom(300, 1),
   RENEWAL_CRON: z.string().default('17 * * * *'),
 });
@@ -58,6 +63,8 @@ export interface Config extends Env {
   cookieSecure: boolean;
   stripeEnabled: boolean;
   amazonPayEnabled: boolean;
+  /** The sandbox provider serves (only ever when no real provider is configured). */
+  sandboxEnabled: boolean;
 }
 
 export class ConfigError extends Error {
@@ -74,13 +81,32 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(issues);
   }
   const env = parsed.data;
-  if (env.NODE_ENV === 'production' && !env.JWT_SECRET) issues.push('JWT_SECRET: required when NODE_ENV=production');
+  if (env.NODE_ENV === 'production' && !env.JWT_SECRET)
+    issues.push('JWT_SECRET: required when NODE_ENV=production');
   if (env.STRIPE_SECRET_KEY && (!env.STRIPE_WEBHOOK_SECRET || !env.STRIPE_PRICE_PRO)) {
     issues.push('STRIPE_WEBHOOK_SECRET, STRIPE_PRICE_PRO: required when STRIPE_SECRET_KEY is set');
   }
-  const amazonKeys = [env.AMAZON_PAY_PUBLIC_KEY_ID, env.AMAZON_PAY_PRIVATE_KEY, env.AMAZON_PAY_MERCHANT_ID, env.AMAZON_PAY_STORE_ID];
+  const amazonKeys = [
+    env.AMAZON_PAY_PUBLIC_KEY_ID,
+    env.AMAZON_PAY_PRIVATE_KEY,
+    env.AMAZON_PAY_MERCHANT_ID,
+    env.AMAZON_PAY_STORE_ID,
+  ];
   if (amazonKeys.some(Boolean) && !amazonKeys.every(Boolean)) {
-    issues.push('AMAZON_PAY_PUBLIC_KEY_ID, AMAZON_PAY_PRIVATE_KEY, AMAZON_PAY_MERCHANT_ID, AMAZON_PAY_STORE_ID: set all or none');
+    issues.push(
+      'AMAZON_PAY_PUBLIC_KEY_ID, AMAZON_PAY_PRIVATE_KEY, AMAZON_PAY_MERCHANT_ID, AMAZON_PAY_STORE_ID: set all or none',
+    );
+  }
+  const realProvider = Boolean(env.STRIPE_SECRET_KEY || env.AMAZON_PAY_PUBLIC_KEY_ID);
+  const sandboxWanted =
+    env.BILLING_SANDBOX === undefined ? env.NODE_ENV !== 'production' : env.BILLING_SANDBOX === 'true';
+  if (!realProvider && !sandboxWanted) {
+    // Without this, production with no keys fell back to the sandbox: anyone could take Pro for free.
+    issues.push(
+      'billing: no payment provider is configured; set STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET and STRIPE_PRICE_PRO ' +
+        '(Stripe) or AMAZON_PAY_PUBLIC_KEY_ID, AMAZON_PAY_PRIVATE_KEY, AMAZON_PAY_MERCHANT_ID and AMAZON_PAY_STORE_ID ' +
+        `(Amazon Pay), or BILLING_SANDBOX=true to run test-mode billing on purpose${env.NODE_ENV === 'production' ? ' (NODE_ENV=production)' : ''}`,
+    );
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return {
@@ -89,6 +115,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     cookieSecure: env.NODE_ENV !== 'development',
     stripeEnabled: Boolean(env.STRIPE_SECRET_KEY),
     amazonPayEnabled: Boolean(env.AMAZON_PAY_PUBLIC_KEY_ID),
+    sandboxEnabled: !realProvider && sandboxWanted,
   };
 }
 

@@ -136,6 +136,62 @@ describe('platform', () => {
     );
   });
 
+  it('refuses production without a payment provider unless the sandbox is enabled on purpose, listing what is missing', () => {
+    const prod = { NODE_ENV: 'production', APP_DB: ':memory:', JWT_SECRET: 'p'.repeat(40) };
+    let err: unknown;
+    try {
+      loadConfig(prod);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as Error).message;
+    for (const key of [
+      'STRIPE_SECRET_KEY',
+      'STRIPE_WEBHOOK_SECRET',
+      'STRIPE_PRICE_PRO',
+      'AMAZON_PAY_PUBLIC_KEY_ID',
+      'AMAZON_PAY_STORE_ID',
+      'BILLING_SANDBOX=true',
+    ]) {
+      expect(msg).toContain(key);
+    }
+    expect(loadConfig({ ...prod, BILLING_SANDBOX: 'true' }).sandboxEnabled).toBe(true);
+    const stripe = {
+      STRIPE_SECRET_KEY: 'sk_live_x',
+      STRIPE_WEBHOOK_SECRET: 'whsec_x',
+      STRIPE_PRICE_PRO: 'price_x',
+    };
+    expect(loadConfig({ ...prod, ...stripe }).sandboxEnabled).toBe(false);
+    // A real provider always wins: the sandbox never serves beside it.
+    expect(loadConfig({ ...prod, ...stripe, BILLING_SANDBOX: 'true' }).sandboxEnabled).toBe(false);
+    // Outside production the sandbox is the default, and switching it off without keys is refused too.
+    expect(loadConfig({ APP_DB: ':memory:' }).sandboxEnabled).toBe(true);
+    expect(() => loadConfig({ APP_DB: ':memory:', BILLING_SANDBOX: 'false' })).toThrow(/no payment provider/);
+  });
+
+  it('serves no sandbox checkout in production with a real provider, even when BILLING_SANDBOX=true', async () => {
+    const live = await startApp({
+      ML_URL: ml.url,
+      NODE_ENV: 'production',
+      BILLING_SANDBOX: 'true',
+      STRIPE_SECRET_KEY: 'sk_test_local',
+      STRIPE_WEBHOOK_SECRET: 'whsec_local',
+      STRIPE_PRICE_PRO: 'price_local',
+    });
+    try {
+      const plans = await live.client().get('/api/v1/plans');
+      expect(plans.body).toMatchObject({ testMode: false, providers: ['stripe'] });
+      const c = await registered(live);
+      const r = await c.post('/api/v1/billing/checkout', { provider: 'sandbox', plan: 'pro' });
+      expect(r.status).toBeGreaterThanOrEqual(400);
+      expect(r.status).toBeLessThan(500);
+      expect((await c.get('/api/v1/me')).body.plan).toBe('free');
+    } finally {
+      await live.close();
+    }
+  });
+
   it('puts the request id on every log line of a request and keeps secrets out', async () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _e, cb) => (lines.push(String(chunk)), cb()) });
