@@ -190,7 +190,7 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
   v1.use(express.json({ limit: '100kb' }));
   v1.use(cookieParser());
   v1.use(authenticate(ctx));
-  v1.use(csrfProtect);
+  v1.use(csrfProtect(ctx));
   // Searches first: they are most of the traffic, and no other route shares their paths, so they need
   // not be matched against every route listed before them.
   v1.use(searchRoutes(ctx));

@@ -111,8 +111,9 @@ describe('accounts and sessions', () => {
     const second = c.cookies.get('refresh_token')!;
     expect(second).not.toBe(first);
     const attacker = app.client();
+    // A thief copies every cookie of the session, the readable CSRF token included.
     attacker.cookies.set('refresh_token', first);
-    attacker.cookies.set('csrf_token', 'abc');
+    attacker.cookies.set('csrf_token', c.cookies.get('csrf_token')!);
     const reuse = await attacker.post('/api/v1/auth/refresh');
     expect(reuse.status).toBe(401);
     // The legitimate holder's newer token and live access token die with the family.
@@ -135,6 +136,35 @@ describe('accounts and sessions', () => {
     expect(wrong.status).toBe(403);
     c.csrf = true;
     expect((await c.post('/api/v1/auth/logout')).status).toBe(200);
+  });
+
+  it("binds the CSRF token to the session: a planted cookie or another session's token is refused", async () => {
+    const victim = await registered(app);
+    const other = await registered(app);
+    const own = victim.cookies.get('csrf_token')!;
+    // A cookie planted by an attacker (a sibling subdomain can set one) with the header to match it.
+    victim.cookies.set('csrf_token', 'planted-by-attacker');
+    const planted = await victim.post('/api/v1/auth/password', {
+      currentPassword: PASSWORD,
+      newPassword: 'attacker chosen passphrase',
+    });
+    expect(planted.status).toBe(403);
+    expect(planted.body.error.code).toBe('csrf_failed');
+    // The attacker's own, valid, session token does not carry over to the victim's session either.
+    victim.cookies.set('csrf_token', other.cookies.get('csrf_token')!);
+    expect((await victim.post('/api/v1/auth/logout')).status).toBe(403);
+    // With only the refresh cookie (access expired), the token is checked against that session too.
+    const refreshOnly = app.client();
+    refreshOnly.cookies.set('refresh_token', other.cookies.get('refresh_token')!);
+    refreshOnly.cookies.set('csrf_token', 'planted-by-attacker');
+    expect((await refreshOnly.post('/api/v1/auth/refresh')).status).toBe(403);
+    refreshOnly.cookies.set('csrf_token', other.cookies.get('csrf_token')!);
+    expect((await refreshOnly.post('/api/v1/auth/refresh')).status).toBe(200);
+    // The session's own token still works, and stays the session's across a refresh.
+    victim.cookies.set('csrf_token', own);
+    expect((await victim.post('/api/v1/auth/refresh')).status).toBe(200);
+    expect(victim.cookies.get('csrf_token')).toBe(own);
+    expect((await victim.post('/api/v1/auth/logout')).status).toBe(200);
   });
 
   it('lets a browser with stale session cookies but no CSRF header log in again', async () => {

@@ -69,29 +69,32 @@ export function authenticate(ctx: AppContext): RequestHandler {
 }
 
 /**
- * Double-submit CSRF check for cookie-authenticated writes. Bearer callers are exempt: a browser never
- * attaches an Authorization header on its own, so a forged cross-site request cannot carry one.
+ * CSRF check for cookie-authenticated writes: the x-csrf-token header must be the token of the session the
+ * cookies belong to (SessionService.csrfToken, also handed to the page in the readable csrf_token cookie).
+ * Comparing the header with the cookie alone let a planted cookie pass. Bearer callers are exempt: a
+ * browser never attaches an Authorization header on its own, so a forged cross-site request cannot carry one.
  */
-export const csrfProtect: RequestHandler = (req, _res, next) => {
-  if (SAFE_METHODS.has(req.method) || req.auth?.via === 'token' || CREDENTIAL_ROUTES.has(req.path))
-    return next();
-  const hasSessionCookie = Boolean(req.cookies?.access_token || req.cookies?.refresh_token);
-  if (!hasSessionCookie) return next();
-  const cookie = String(req.cookies?.csrf_token ?? '');
-  const header = String(req.headers['x-csrf-token'] ?? '');
-  if (
-    !cookie ||
-    cookie.length !== header.length ||
-    !timingSafeEqual(Buffer.from(cookie), Buffer.from(header))
-  ) {
-    throw new AppError(
-      403,
-      'csrf_failed',
-      'missing or wrong x-csrf-token header (it must equal the csrf_token cookie)',
-    );
-  }
-  next();
-};
+export function csrfProtect(ctx: AppContext): RequestHandler {
+  return (req, _res, next) => {
+    if (SAFE_METHODS.has(req.method) || req.auth?.via === 'token' || CREDENTIAL_ROUTES.has(req.path))
+      return next();
+    // The session of the access cookie, or, when that one expired, of the refresh cookie (refresh, logout).
+    const refresh = req.cookies?.refresh_token as string | undefined;
+    const sessionId = req.auth?.sessionId ?? (refresh ? ctx.sessions.familyOf(refresh) : undefined);
+    // No live session: the request carries no authority for a forged copy to borrow.
+    if (!sessionId) return next();
+    const expected = Buffer.from(ctx.sessions.csrfToken(sessionId));
+    const header = Buffer.from(String(req.headers['x-csrf-token'] ?? ''));
+    if (header.length !== expected.length || !timingSafeEqual(header, expected)) {
+      throw new AppError(
+        403,
+        'csrf_failed',
+        "missing or wrong x-csrf-token header (it must equal this session's csrf_token cookie)",
+      );
+    }
+    next();
+  };
+}
 
 /** Rejects anonymous callers; with a scope, API tokens need it; without one, the route is session-only. */
 export function requireAuth(opts: { scope?: Scope; role?: 'admin' } = {}): RequestHandler {

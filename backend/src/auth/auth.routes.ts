@@ -13,7 +13,7 @@ import { AppError, unauthenticated } from '../platform/errors.js';
 import { parse } from '../platform/validate.js';
 import { requireAuth } from './auth.middleware.js';
 import * as auth from './auth.service.js';
-import { ACCESS_TTL_S, randomToken, REFRESH_TTL_S, type IssuedSession } from './sessions.js';
+import { ACCESS_TTL_S, REFRESH_TTL_S, type IssuedSession } from './sessions.js';
 
 const ACK = { ok: true } as const;
 
@@ -28,7 +28,7 @@ export function authRoutes(ctx: AppContext): Router {
       maxAge: REFRESH_TTL_S * 1000,
     });
     // Readable by the page on purpose: the double-submit CSRF token.
-    res.cookie('csrf_token', randomToken(18), {
+    res.cookie('csrf_token', ctx.sessions.csrfToken(s.sessionId), {
       ...base,
       httpOnly: false,
       path: '/',

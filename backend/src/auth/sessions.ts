@@ -3,7 +3,7 @@
  * the JWT, so revoking a family (logout, password change, reuse detected) also kills its live access
  * tokens through the revocation list.
  */
-import { createHash, randomBytes, randomUUID, webcrypto } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, webcrypto } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Db } from '../db/db.js';
 import { AccessCache } from './access-cache.js';
@@ -40,11 +40,15 @@ export class SessionService {
   /** Imported once: handing jose raw bytes would re-import the HMAC key on every request. */
   private readonly key: Promise<webcrypto.CryptoKey>;
 
+  /** Signs CSRF tokens; derived from the JWT secret so the two never share a MAC input. */
+  private readonly csrfKey: Buffer;
+
   constructor(
     private readonly db: Db,
     secret: Uint8Array,
     private readonly now: () => number = Date.now,
   ) {
+    this.csrfKey = createHmac('sha256', secret).update('resemble csrf key').digest();
     this.key = webcrypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, [
       'sign',
       'verify',
@@ -71,6 +75,15 @@ export class SessionService {
       refreshToken,
       sessionId: familyId,
     };
+  }
+
+  /**
+   * The CSRF token of a session: a MAC of its id, so it is the same for the session's whole life (across
+   * refreshes), differs between sessions, and cannot be planted: a cookie an attacker sets with a value
+   * of their choosing matches no session of the victim's.
+   */
+  csrfToken(sessionId: string): string {
+    return createHmac('sha256', this.csrfKey).update(sessionId).digest('base64url');
   }
 
   async verifyAccess(token: string): Promise<AccessClaims | null> {
