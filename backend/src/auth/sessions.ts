@@ -92,18 +92,23 @@ export class SessionService {
     const now = this.now();
     let claims: AccessClaims;
     try {
+      // Every claim ours carry is required: a token without exp would never expire, and iat bounds its
+      // age to the access lifetime even when exp says later.
       const { payload } = await jwtVerify(token, await this.key, {
         algorithms: ['HS256'],
         currentDate: new Date(now),
+        requiredClaims: ['exp', 'iat', 'sub', 'sid'],
+        maxTokenAge: ACCESS_TTL_S,
       });
       claims = {
         userId: String(payload.sub),
         role: payload.role === 'admin' ? 'admin' : 'user',
         sessionId: String(payload.sid),
       };
-      // Ours always carry exp and never nbf; anything else is simply verified again next time.
-      if (typeof payload.exp === 'number' && payload.nbf === undefined)
-        this.verified.set(token, claims, payload.exp, now);
+      // Ours never carry nbf; a token with one is simply verified again next time. The memo ends where
+      // jose's checks would first fail: at exp, or at iat + the access lifetime if that comes sooner.
+      if (payload.nbf === undefined)
+        this.verified.set(token, claims, Math.min(payload.exp!, payload.iat! + ACCESS_TTL_S + 1), now);
     } catch {
       return null;
     }
