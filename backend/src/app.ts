@@ -126,7 +126,8 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', config.TRUST_PROXY);
+  // Only the listed proxies may name the client; a hop count trusted whoever connected directly.
+  app.set('trust proxy', config.trustProxy.length > 0 ? config.trustProxy : false);
   app.set('query parser', 'simple');
   app.use(
     pinoHttp({

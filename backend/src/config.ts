@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -20,7 +21,33 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  TRUST_PROXY: z.coerce.number().int().min(0).default(1),
+  /**
+   * Who may tell backend the client's address (X-Forwarded-For): addresses, subnets or Express's names
+   * for them (loopback, linklocal, uniquelocal), comma-separated; empty trusts no one.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('loopback')
+    .transform((v, c) => {
+      const list = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const item of list) {
+        if (/^\d+$/.test(item)) {
+          c.addIssue({
+            code: 'custom',
+            message: `a hop count (${item}) trusts X-Forwarded-For from anyone who reaches backend directly; list the proxy addresses or subnets instead (e.g. loopback or 10.0.0.0/8)`,
+          });
+        } else if (!isTrustedProxySpec(item)) {
+          c.addIssue({
+            code: 'custom',
+            message: `"${item}" is not an IP address, a subnet (address/prefix) or one of loopback, linklocal, uniquelocal`,
+          });
+        }
+      }
+      return list;
+    }),
   ML_URL: z.url().default('http://127.0.0.1:8001'),
   ML_TOKEN: optionalString,
   ML_TIMEOUT_MS: intFrom(10_000, 100),
@@ -56,10 +83,21 @@ const envSchema = z.object({
   RENEWAL_CRON: z.string().default('17 * * * *'),
 });
 
+function isTrustedProxySpec(item: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(item)) return true;
+  const [address, prefix, ...rest] = item.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 export type Env = z.infer<typeof envSchema>;
 
 export interface Config extends Env {
   jwtSecret: Uint8Array;
+  /** Express's "trust proxy" list (TRUST_PROXY); empty: X-Forwarded-For is never read. */
+  trustProxy: string[];
   cookieSecure: boolean;
   stripeEnabled: boolean;
   amazonPayEnabled: boolean;
@@ -111,6 +149,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (issues.length > 0) throw new ConfigError(issues);
   return {
     ...env,
+    trustProxy: env.TRUST_PROXY,
     jwtSecret: new TextEncoder().encode(env.JWT_SECRET ?? devJwtSecret(env.APP_DB)),
     cookieSecure: env.NODE_ENV !== 'development',
     stripeEnabled: Boolean(env.STRIPE_SECRET_KEY),
