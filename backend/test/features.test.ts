@@ -97,6 +97,41 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     expect((await c.del('/api/v1/tokens/not-a-uuid')).status).toBe(400);
   });
 
+  it('API tokens: every session-only route answers 403 insufficient_scope, logout included', async () => {
+    const c = await registered(app);
+    await upgrade(c);
+    const created = await c.post('/api/v1/tokens', {
+      name: 'all scopes',
+      scopes: ['search', 'patterns', 'jobs'],
+    });
+    const bot = app.client();
+    bot.bearer = created.body.token as string;
+    const doc = buildOpenApi() as {
+      paths: Record<string, Record<string, { security: Record<string, unknown>[] }>>;
+    };
+    const sessionOnly = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => op.security.length === 1 && 'cookieAuth' in op.security[0])
+        .map(
+          ([method, _op]) =>
+            [method.toUpperCase(), path.replace(/\{\w+\}/g, '00000000-0000-4000-8000-000000000000')] as const,
+        ),
+    );
+    expect(sessionOnly.map(([m, p]) => `${m} ${p}`)).toEqual(
+      expect.arrayContaining(['POST /auth/logout', 'POST /auth/refresh', 'GET /me']),
+    );
+    for (const [method, path] of sessionOnly) {
+      const r = await bot.req(method, `/api/v1${path}`, method === 'GET' ? undefined : {});
+      expect({ route: `${method} ${path}`, status: r.status, code: r.body?.error?.code }).toEqual({
+        route: `${method} ${path}`,
+        status: 403,
+        code: 'insufficient_scope',
+      });
+    }
+    // The owner's session is untouched by the token's attempts.
+    expect((await c.get('/api/v1/me')).status).toBe(200);
+  });
+
   it('caps active API tokens per account', async () => {
     const c = await registered(app);
     await upgrade(c);

@@ -96,19 +96,27 @@ export function csrfProtect(ctx: AppContext): RequestHandler {
   };
 }
 
+const sessionOnly = () =>
+  new AppError(403, 'insufficient_scope', 'this route needs a signed-in session, not an API token');
+
+/**
+ * For routes that work without a live session (refresh and logout run on the refresh cookie alone) and so
+ * cannot use requireAuth: an API token is still refused there, as on every route outside its scopes.
+ */
+export const refuseApiTokens: RequestHandler = (req, _res, next) => {
+  if (req.auth?.via === 'token') throw sessionOnly();
+  next();
+};
+
 /** Rejects anonymous callers; with a scope, API tokens need it; without one, the route is session-only. */
 export function requireAuth(opts: { scope?: Scope; role?: 'admin' } = {}): RequestHandler {
   return (req, _res, next) => {
     const auth = req.auth;
     if (!auth) throw unauthenticated();
     if (auth.via === 'token' && (!opts.scope || !auth.scopes?.includes(opts.scope))) {
-      throw new AppError(
-        403,
-        'insufficient_scope',
-        opts.scope
-          ? `this API token lacks the "${opts.scope}" scope`
-          : 'this route needs a signed-in session, not an API token',
-      );
+      throw opts.scope
+        ? new AppError(403, 'insufficient_scope', `this API token lacks the "${opts.scope}" scope`)
+        : sessionOnly();
     }
     if (opts.role && auth.role !== opts.role) throw new AppError(403, 'forbidden', 'administrators only');
     next();

@@ -11,7 +11,7 @@ import {
 import type { AppContext } from '../context.js';
 import { AppError, unauthenticated } from '../platform/errors.js';
 import { parse } from '../platform/validate.js';
-import { requireAuth } from './auth.middleware.js';
+import { refuseApiTokens, requireAuth } from './auth.middleware.js';
 import * as auth from './auth.service.js';
 import { ACCESS_TTL_S, REFRESH_TTL_S, type IssuedSession } from './sessions.js';
 
@@ -19,6 +19,8 @@ const ACK = { ok: true } as const;
 
 export function authRoutes(ctx: AppContext): Router {
   const r = Router();
+  // Accounts and sessions are never an API token's business (a token could log out its owner's session).
+  r.use(refuseApiTokens);
   const base: CookieOptions = { httpOnly: true, sameSite: 'lax', secure: ctx.config.cookieSecure };
   const setSession = (res: Response, s: IssuedSession) => {
     res.cookie('access_token', s.accessToken, { ...base, path: '/', maxAge: ACCESS_TTL_S * 1000 });
