@@ -136,6 +136,46 @@ describe('platform', () => {
     );
   });
 
+  it('parses the env into typed parts: a provider block or null, real booleans, typos refused', () => {
+    const base = { APP_DB: ':memory:' };
+    const plain = loadConfig(base);
+    expect(plain.billing).toMatchObject({ stripe: null, amazonPay: null, sandbox: true });
+    expect(plain.server).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      cookieSecure: false,
+      trustProxy: ['loopback'],
+    });
+    const amazon = {
+      AMAZON_PAY_PUBLIC_KEY_ID: 'K',
+      AMAZON_PAY_PRIVATE_KEY: 'PEM',
+      AMAZON_PAY_MERCHANT_ID: 'M',
+      AMAZON_PAY_STORE_ID: 'S',
+    };
+    const paid = loadConfig({
+      ...base,
+      ...amazon,
+      AMAZON_PAY_SANDBOX: 'false',
+      STRIPE_SECRET_KEY: 'sk',
+      STRIPE_WEBHOOK_SECRET: 'wh',
+      STRIPE_PRICE_PRO: 'pr',
+    });
+    expect(paid.billing.stripe).toEqual({ secretKey: 'sk', webhookSecret: 'wh', pricePro: 'pr' });
+    expect(paid.billing.amazonPay).toEqual({
+      publicKeyId: 'K',
+      privateKey: 'PEM',
+      merchantId: 'M',
+      storeId: 'S',
+      sandbox: false,
+    });
+    expect(paid.billing.sandbox).toBe(false);
+    expect(loadConfig({ ...base, ...amazon }).billing.amazonPay?.sandbox).toBe(true);
+    // "yes" is not silently false: the operator hears which key is wrong.
+    expect(() =>
+      loadConfig({ ...base, ...amazon, AMAZON_PAY_SANDBOX: 'yes', BILLING_SANDBOX: 'no' }),
+    ).toThrow(/AMAZON_PAY_SANDBOX[\s\S]*BILLING_SANDBOX/);
+  });
+
   it('refuses production without a payment provider unless the sandbox is enabled on purpose, listing what is missing', () => {
     const prod = { NODE_ENV: 'production', APP_DB: ':memory:', JWT_SECRET: 'p'.repeat(40) };
     let err: unknown;
@@ -156,17 +196,17 @@ describe('platform', () => {
     ]) {
       expect(msg).toContain(key);
     }
-    expect(loadConfig({ ...prod, BILLING_SANDBOX: 'true' }).sandboxEnabled).toBe(true);
+    expect(loadConfig({ ...prod, BILLING_SANDBOX: 'true' }).billing.sandbox).toBe(true);
     const stripe = {
       STRIPE_SECRET_KEY: 'sk_live_x',
       STRIPE_WEBHOOK_SECRET: 'whsec_x',
       STRIPE_PRICE_PRO: 'price_x',
     };
-    expect(loadConfig({ ...prod, ...stripe }).sandboxEnabled).toBe(false);
+    expect(loadConfig({ ...prod, ...stripe }).billing.sandbox).toBe(false);
     // A real provider always wins: the sandbox never serves beside it.
-    expect(loadConfig({ ...prod, ...stripe, BILLING_SANDBOX: 'true' }).sandboxEnabled).toBe(false);
+    expect(loadConfig({ ...prod, ...stripe, BILLING_SANDBOX: 'true' }).billing.sandbox).toBe(false);
     // Outside production the sandbox is the default, and switching it off without keys is refused too.
-    expect(loadConfig({ APP_DB: ':memory:' }).sandboxEnabled).toBe(true);
+    expect(loadConfig({ APP_DB: ':memory:' }).billing.sandbox).toBe(true);
     expect(() => loadConfig({ APP_DB: ':memory:', BILLING_SANDBOX: 'false' })).toThrow(/no payment provider/);
   });
 

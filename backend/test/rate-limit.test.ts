@@ -69,12 +69,10 @@ describe('rate limits', () => {
     expect(() => loadConfig({ ...base, TRUST_PROXY: '1' })).toThrow(/TRUST_PROXY.*hop count/);
     expect(() => loadConfig({ ...base, TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY/);
     expect(() => loadConfig({ ...base, TRUST_PROXY: '10.0.0.0/40' })).toThrow(/TRUST_PROXY/);
-    expect(loadConfig({ ...base, TRUST_PROXY: ' 10.0.0.5 , fd00::/8,uniquelocal' }).trustProxy).toEqual([
-      '10.0.0.5',
-      'fd00::/8',
-      'uniquelocal',
-    ]);
-    expect(loadConfig({ ...base, TRUST_PROXY: '' }).trustProxy).toEqual([]);
-    expect(loadConfig(base).trustProxy).toEqual(['loopback']);
+    expect(
+      loadConfig({ ...base, TRUST_PROXY: ' 10.0.0.5 , fd00::/8,uniquelocal' }).server.trustProxy,
+    ).toEqual(['10.0.0.5', 'fd00::/8', 'uniquelocal']);
+    expect(loadConfig({ ...base, TRUST_PROXY: '' }).server.trustProxy).toEqual([]);
+    expect(loadConfig(base).server.trustProxy).toEqual(['loopback']);
   });
 });

@@ -21,7 +21,7 @@ export function authRoutes(ctx: AppContext): Router {
   const r = Router();
   // Accounts and sessions are never an API token's business (a token could log out its owner's session).
   r.use(refuseApiTokens);
-  const base: CookieOptions = { httpOnly: true, sameSite: 'lax', secure: ctx.config.cookieSecure };
+  const base: CookieOptions = { httpOnly: true, sameSite: 'lax', secure: ctx.config.server.cookieSecure };
   const setSession = (res: Response, s: IssuedSession) => {
     res.cookie('access_token', s.accessToken, { ...base, path: '/', maxAge: ACCESS_TTL_S * 1000 });
     res.cookie('refresh_token', s.refreshToken, {
@@ -43,12 +43,12 @@ export function authRoutes(ctx: AppContext): Router {
     res.clearCookie('csrf_token', { ...base, httpOnly: false, path: '/' });
   };
 
-  const windowMs = ctx.config.LOGIN_WINDOW_MIN * 60_000;
+  const windowMs = ctx.config.auth.windowMinutes * 60_000;
   const tooMany = (what: string) =>
     new AppError(429, 'too_many_attempts', `too many ${what}; try again later`);
   const perIp = rateLimit({
     windowMs,
-    limit: ctx.config.LOGIN_MAX_PER_IP,
+    limit: ctx.config.auth.maxAuthRequestsPerIp,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     handler: (_req, _res, next) => next(tooMany('attempts from this address')),
@@ -139,7 +139,7 @@ export function meRoutes(ctx: AppContext): Router {
   r.delete('/', requireAuth(), async (req, res) => {
     const body = parse(deleteAccountSchema, req.body, 'body');
     await auth.deleteAccount(ctx, req.auth!.userId, body.password);
-    const base: CookieOptions = { httpOnly: true, sameSite: 'lax', secure: ctx.config.cookieSecure };
+    const base: CookieOptions = { httpOnly: true, sameSite: 'lax', secure: ctx.config.server.cookieSecure };
     res.clearCookie('access_token', { ...base, path: '/' });
     res.clearCookie('refresh_token', { ...base, path: '/api/v1/auth' });
     res.clearCookie('csrf_token', { ...base, httpOnly: false, path: '/' });

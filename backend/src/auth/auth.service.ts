@@ -124,7 +124,7 @@ export async function forgotPassword(ctx: AppContext, email: string): Promise<vo
   const user = findUserByEmail(ctx, email);
   if (!user) return;
   const token = createOneTimeToken(ctx, user.id, 'reset', RESET_TTL_MS);
-  const link = `${ctx.config.PUBLIC_URL}/reset-password?token=${token}`;
+  const link = `${ctx.config.server.publicUrl}/reset-password?token=${token}`;
   // Not awaited: waiting on SMTP only for known addresses would reveal them by response time.
   void ctx.mailer.send({
     to: user.email,
@@ -161,7 +161,7 @@ export async function sendVerification(ctx: AppContext, user: UserRow): Promise<
 }
 
 async function mailVerification(ctx: AppContext, email: string, token: string): Promise<void> {
-  const link = `${ctx.config.PUBLIC_URL}/verify-email?token=${token}`;
+  const link = `${ctx.config.server.publicUrl}/verify-email?token=${token}`;
   await ctx.mailer.send({
     to: email,
     subject: 'Resemble: confirm your email',
