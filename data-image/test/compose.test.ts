@@ -118,7 +118,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('pins third-party images by digest and takes every variable from .env.example', () => {
-    expect(compose.services.proxy.image).toMatch(/@sha256:[0-9a-f]{64}$/);
+    // The default of PROXY_IMAGE (empty in .env.example) is the pinned image.
+    expect(compose.services.proxy.image).toMatch(/^\$\{PROXY_IMAGE:-nginx:[\w.-]+@sha256:[0-9a-f]{64}\}$/);
     const used = new Set([...read('docker-compose.yml').matchAll(/\$\{([A-Z0-9_]+)/g)].map((m) => m[1]));
     const documented = new Set([...read('.env.example').matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]));
     expect([...used].filter((v) => !documented.has(v))).toEqual([]);
@@ -157,6 +158,7 @@ describe('proxy configuration (deploy/nginx)', () => {
     writeSelfSignedCert(dir);
     const rendered = template
       .replaceAll('${SERVER_NAME}', 'resemble.test')
+      .replaceAll('${NGINX_LOCAL_RESOLVERS}', '127.0.0.11')
       .replaceAll('/etc/nginx/certs/', `${dir}/`);
     writeFileSync(join(dir, 'default.conf'), rendered);
     writeFileSync(
