@@ -48,7 +48,7 @@ ensure_bases() {
       rm -rf "$root"
     fi
     log "importing the bookworm base"
-    podman import --change 'CMD ["/bin/bash"]' "$tarball" "$base_min" >/dev/null
+    podman import -q --change 'CMD ["/bin/bash"]' "$tarball" "$base_min" >/dev/null
   fi
   if ! podman image exists "$base_node"; then
     log "building the Node 20 base from the host's node and npm"
@@ -232,5 +232,7 @@ case "${1:-}" in
   down) down ;;
   build) ensure_bases; build_services ;;
   env) echo "$env_file" ;;
+  # The data image of a store (built and loaded); prints its tag. deploy/roll-data.sh rolls to it.
+  data-image) [ -n "${2:-}" ] || die "usage: scripts/containers.sh data-image STORE_DIR"; mkdir -p "$cache"; build_data "$2" ;;
   *) echo "usage: ./run.sh containers up|down|build" >&2; exit 2 ;;
 esac
