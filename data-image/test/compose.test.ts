@@ -104,7 +104,14 @@ describe('docker-compose.yml', () => {
     expect(ml.environment?.DATA_DIR).toBe('/srv/market/current');
     expect(ml.depends_on?.data?.condition).toBe('service_completed_successfully');
     expect(compose.services.data.volumes).toEqual(['market-data:/srv/market']);
-    expect(compose.services.data.network_mode).toBe('none');
+    // The data container has no network peer and no way out: alone on an internal network.
+    expect(networksOf(compose.services.data)).toEqual(['sealed']);
+    expect(compose.networks.sealed?.internal).toBe(true);
+    expect(
+      Object.entries(compose.services)
+        .filter(([, s]) => networksOf(s).includes('sealed'))
+        .map(([n]) => n),
+    ).toEqual(['data']);
     expect(compose.services.backend.volumes).toContain('app-db:/var/lib/resemble');
     expect(compose.services.backend.environment?.APP_DB).toBe('/var/lib/resemble/app.sqlite');
     expect(Object.keys(compose.volumes)).toEqual(expect.arrayContaining(['app-db', 'market-data']));
