@@ -50,8 +50,9 @@ ensure_bases() {
     log "importing the bookworm base"
     podman import -q --change 'CMD ["/bin/bash"]' "$tarball" "$base_min" >/dev/null
   fi
-  if ! podman image exists "$base_node"; then
-    log "building the Node 20 base from the host's node and npm"
+  # The stand-ins are built every time: layer caching makes that instant unless their files changed.
+  log "Node 20 base (the host's node and npm) and nginx base"
+  {
     local ctx
     ctx="$(mktemp -d)"
     cp "$(readlink -f "$(command -v node)")" "$ctx/node"
@@ -62,12 +63,9 @@ ensure_bases() {
     podman build -q --format docker -f deploy/containers/node-base.Containerfile --build-arg "BASE_IMAGE=$base_min" \
       -t "$base_node" "$ctx" >/dev/null || { rm -rf "$ctx"; die "node base build failed"; }
     rm -rf "$ctx"
-  fi
-  if ! podman image exists "$base_nginx"; then
-    log "building the nginx base"
-    podman build -q --format docker -f deploy/containers/nginx-base.Containerfile --build-arg "BASE_IMAGE=$base_min" \
-      -t "$base_nginx" deploy/containers >/dev/null || die "nginx base build failed"
-  fi
+  }
+  podman build -q --format docker -f deploy/containers/nginx-base.Containerfile --build-arg "BASE_IMAGE=$base_min" \
+    -t "$base_nginx" deploy/containers >/dev/null || die "nginx base build failed"
 }
 
 # --- the four service images: same Dockerfiles as CI, local base, host CA mounted for npm only -------------

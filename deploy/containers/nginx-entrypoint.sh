@@ -1,9 +1,11 @@
 #!/bin/sh
 # The official nginx image's entrypoint behaviour that docker-compose.yml uses, for the local stand-in.
 set -eu
+# Only the first nameserver (the official script takes all): podman lists its network's aardvark-dns
+# first and then the host's resolvers, which cannot resolve service names, and nginx asks its resolvers
+# in turn, so every other lookup of "backend" would fail. Docker lists only 127.0.0.11.
 if [ -z "${NGINX_LOCAL_RESOLVERS:-}" ]; then
-  NGINX_LOCAL_RESOLVERS="$(awk 'BEGIN{ORS=" "} $1=="nameserver" {print ($2 ~ ":") ? "[" $2 "]" : $2}' /etc/resolv.conf)"
-  NGINX_LOCAL_RESOLVERS="${NGINX_LOCAL_RESOLVERS% }"
+  NGINX_LOCAL_RESOLVERS="$(awk '$1=="nameserver" {print ($2 ~ ":") ? "[" $2 "]" : $2; exit}' /etc/resolv.conf)"
   export NGINX_LOCAL_RESOLVERS
 fi
 templates="${NGINX_ENVSUBST_TEMPLATE_DIR:-/etc/nginx/templates}"
