@@ -123,8 +123,8 @@ export function minimalCompany(
   source = 'catalog',
   updatedAt = '',
 ): CompanyRow {
-  // A name with any non-ASCII character is taken as Japanese; ASCII names as English.
-  const ja = /[^\x00-\x7f]/.test(r.name);
+  // A name with any character outside printable ASCII is taken as Japanese; others as English.
+  const ja = /[^\u0020-\u007e]/.test(r.name);
   const named = r.name !== r.code;
   return {
     code: r.code,
