@@ -35,6 +35,8 @@ export interface DayBars {
   bars: DayBar[];
   /** Issues listed that day without a trade (null bars): not stored, not zeros. */
   noTrade: string[];
+  /** The source knows the market was closed that day (a holiday its calendar did not list). */
+  closed?: boolean;
 }
 
 export interface MarketDaySource {
@@ -168,6 +170,7 @@ export async function runMarketDays(opts: MarketDayOptions): Promise<MarketDayRe
     } else {
       for (const day of days) {
         const b = await source.barsOnDate(day);
+        if (b.closed) continue;
         if (b.bars.length === 0 && b.noTrade.length === 0) {
           // Not published yet (the day's data comes in the evening): stop here, the next run goes on.
           runLog.info({ day }, 'no data for this trading day yet');
