@@ -6,8 +6,9 @@
  * - zned: `native-avx2` (native/zscan.c) or `wasm-simd` (wasm/zscan.ts, same stages and parameter block).
  *   `auto` takes the native one where the addon loads and the CPU has AVX2; a native addon that does not
  *   load is a warning at start, never a silent fallback. `mean` normalisation stays in TypeScript.
- * - dtw: the TypeScript UCR cascade (src/dtw-kernel.ts) for now.
+ * - dtw: src/dtw-search.ts's choice (native, wasm or ts; ML_DTW_KERNEL overrides it).
  */
+import { dtwKernel } from './dtw-search.js';
 import { addonError } from './native-addon.js';
 import { nativeZscan } from './ed-native.js';
 
@@ -41,7 +42,13 @@ export function chooseKernels(pref: KernelPreference = preference(process.env.ML
       warnings.push(`${reason}; zned search runs on the WASM kernel`);
     }
   }
-  return { zned, dtw: 'typescript', warnings };
+  let dtw: string;
+  try {
+    dtw = dtwKernel().name;
+  } catch (err) {
+    throw new KernelUnavailableError((err as Error).message);
+  }
+  return { zned, dtw, warnings };
 }
 
 /** This thread's choice, made on first use and kept. */

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mlHealthSchema } from '@resemble/contracts';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { dtwKernel } from '../src/dtw-search.js';
 import { nativeZscan } from '../src/ed-native.js';
 import { businessDays, randomWalk, rng, writeStore } from './support/write-store.js';
 
@@ -93,7 +94,7 @@ describe('server process', () => {
     });
     expect(out.join('')).toMatch(/"zned":"wasm-simd".*"preference":"wasm".*search kernels chosen/);
     const h = mlHealthSchema.parse(await (await fetch(`http://127.0.0.1:${port}/health`)).json());
-    expect(h.kernel).toEqual({ zned: 'wasm-simd', dtw: 'typescript' });
+    expect(h.kernel).toEqual({ zned: 'wasm-simd', dtw: dtwKernel().name });
     child.kill('SIGTERM');
     expect(await new Promise<number | null>((r) => child.on('exit', r))).toBe(0);
   }, 120_000);
@@ -127,7 +128,7 @@ describe('server process', () => {
     expect((await health()).dataVersion).toBe('first');
     // The kernel chosen once at start, logged and shown in /health (native where the addon loads).
     const zned = nativeZscan() ? 'native-avx2' : 'wasm-simd';
-    expect((await health()).kernel).toEqual({ zned, dtw: 'typescript' });
+    expect((await health()).kernel).toEqual({ zned, dtw: dtwKernel().name });
     expect(out.join('')).toMatch(new RegExp(`"zned":"${zned}".*search kernels chosen`));
     writeStore(dir, mk(320), 'second');
     child.kill('SIGHUP');

@@ -8,6 +8,12 @@ import type { Plan } from '../plans/plans.js';
 const planLimit = (message: string, details: Record<string, unknown>) =>
   new AppError(403, 'plan_limit', message, { ...details, upgradeUrl: '/pricing' });
 
+/**
+ * Predict models that run a full similarity search in ml-service (the analogue forecast is the kNN
+ * forecast of /similar): each such call takes a search from the quota like /similar does.
+ */
+const SEARCH_BACKED_MODELS: ReadonlySet<PredictRequest['model']> = new Set(['analogue']);
+
 export function assertSimilarAllowed(plan: Plan, req: SimilarRequest): void {
   if (req.topK > plan.limits.maxTopK)
     throw planLimit(`the ${plan.name} plan allows topK up to ${plan.limits.maxTopK}`, {
@@ -21,39 +27,34 @@ export function assertSimilarAllowed(plan: Plan, req: SimilarRequest): void {
     });
 }
 
+function assertPredictAllowed(plan: Plan, req: PredictRequest): void {
+  if (!plan.limits.models.includes(req.model))
+    throw planLimit(`the ${plan.name} plan does not include the ${req.model} model`, {
+      field: 'model',
+      allowed: plan.limits.models,
+    });
+}
+
 /**
- * Returns ml-service's JSON bytes untouched (see MlClient.similarBytes). The search must answer within
- * its plan's time budget, counted from now (a wait in the user's heavy lane included); `signal` aborts
- * when the client leaves, which stops the search in ml-service too.
+ * Check the plan and take one search from the quota (one transaction: see UsageService.consume), call
+ * ml-service with the plan's time budget (counted from now), and give the search back when ml-service
+ * failed, the user's long-search queue was full, or the client left, rather than the request being bad.
  */
-export async function similar(
+async function searchCounted<T>(
   ctx: AppContext,
   userId: string,
-  req: SimilarRequest,
-  requestId: string,
-  signal?: AbortSignal,
-): Promise<Buffer> {
-  const started = Date.now();
+  assertAllowed: (plan: Plan) => void,
+  call: (budgetMs: number) => Promise<T>,
+): Promise<T> {
   let budgetMs = 0;
-  // Plan read, plan checks and the quota take in one transaction (see UsageService.consume).
   const day = ctx.usage.consume(userId, () => {
     const plan = currentPlan(ctx.db, ctx.plans, userId, ctx.now());
-    assertSimilarAllowed(plan, req);
+    assertAllowed(plan);
     budgetMs = plan.limits.searchBudgetMs;
     return plan.limits.searchesPerDay;
   });
   try {
-    // DTW is the long kind: one user's run of them waits in that user's own queue (UserLanes).
-    const release =
-      req.metric === 'dtw' ? await ctx.heavyLanes.acquire(userId, started + budgetMs, signal) : null;
-    try {
-      return await ctx.ml.similarBytes(req, requestId, {
-        budgetMs: Math.max(1, started + budgetMs - Date.now()),
-        signal,
-      });
-    } finally {
-      release?.();
-    }
+    return await call(budgetMs);
   } catch (err) {
     if (
       err instanceof AppError &&
@@ -68,6 +69,45 @@ export async function similar(
   }
 }
 
+/**
+ * Returns ml-service's JSON bytes untouched (see MlClient.similarBytes). The search must answer within
+ * its plan's time budget, a wait in the user's long-search queue included; `signal` aborts when the
+ * client leaves, which stops the search in ml-service too.
+ */
+export function similar(
+  ctx: AppContext,
+  userId: string,
+  req: SimilarRequest,
+  requestId: string,
+  signal?: AbortSignal,
+): Promise<Buffer> {
+  return searchCounted(
+    ctx,
+    userId,
+    (plan) => assertSimilarAllowed(plan, req),
+    async (budgetMs) => {
+      const due = Date.now() + budgetMs;
+      // DTW is the long kind: one user's run of them waits in that user's own queue (UserLanes).
+      const release = req.metric === 'dtw' ? await ctx.heavyLanes.acquire(userId, due, signal) : null;
+      try {
+        return await ctx.ml.similarBytes(req, requestId, { budgetMs: Math.max(1, due - Date.now()), signal });
+      } finally {
+        release?.();
+      }
+    },
+  );
+}
+
+/** A search a job runs on the user's behalf (a backtest sample, an export): counted like /similar. */
+export function similarForJob(ctx: AppContext, userId: string, req: SimilarRequest): Promise<unknown> {
+  return searchCounted(
+    ctx,
+    userId,
+    (plan) => assertSimilarAllowed(plan, req),
+    () => ctx.ml.similar(req),
+  );
+}
+
 export async function predict(
   ctx: AppContext,
   userId: string,
@@ -75,11 +115,10 @@ export async function predict(
   requestId: string,
   signal?: AbortSignal,
 ): Promise<Buffer> {
+  const call = (budgetMs: number) => ctx.ml.predictBytes(req, requestId, { budgetMs, signal });
+  if (SEARCH_BACKED_MODELS.has(req.model))
+    return searchCounted(ctx, userId, (plan) => assertPredictAllowed(plan, req), call);
   const plan = currentPlan(ctx.db, ctx.plans, userId, ctx.now());
-  if (!plan.limits.models.includes(req.model))
-    throw planLimit(`the ${plan.name} plan does not include the ${req.model} model`, {
-      field: 'model',
-      allowed: plan.limits.models,
-    });
-  return ctx.ml.predictBytes(req, requestId, { budgetMs: plan.limits.searchBudgetMs, signal });
+  assertPredictAllowed(plan, req);
+  return call(plan.limits.searchBudgetMs);
 }
