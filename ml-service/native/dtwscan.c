@@ -70,6 +70,8 @@ static inline double outside2(double v, double up, double lo) {
  */
 static double dtw_pruned(const double *q, const double *w, int n, int r, double limit, const double *cbRow,
                          const double *ubCol, double *prev, double *cur) {
+  // Both rows have a slot at -1 and at n (the callers allocate n + 2 and pass element 1): a row's cells
+  // just outside its live range hold Infinity, so the inner loop reads its neighbours without tests.
   double *p = prev, *c = cur;
   int pS = -1, pE = -1;
   {
@@ -88,6 +90,8 @@ static double dtw_pruned(const double *q, const double *w, int n, int r, double 
     }
   }
   if (pS < 0) return INF;
+  c[pS - 1] = INF;
+  c[pE + 1] = INF;
   for (int i = 1; i < n; i++) {
     double *t = p;
     p = c;
@@ -96,15 +100,15 @@ static double dtw_pruned(const double *q, const double *w, int n, int r, double 
     const int jhi = i + r < n - 1 ? i + r : n - 1;
     const double ubRow = limit - cbRow[i + 1];
     const double qi = q[i];
-    int start = jlo > pS ? jlo : pS;
+    const int start = jlo > pS ? jlo : pS;
+    // Up to pE + 1 a cell has its up and diagonal neighbours (Infinity outside the live range).
+    const int mid = jhi < pE + 1 ? jhi : pE + 1;
     int nS = -1, nE = -1;
     double left = INF;
-    for (int j = start; j <= jhi; j++) {
-      const double up = j <= pE ? p[j] : INF;
-      const double diag = j - 1 >= pS && j - 1 <= pE ? p[j - 1] : INF;
-      double best = up < left ? up : left;
-      if (diag < best) best = diag;
-      if (best == INF && j > pE) break;
+    int j = start;
+    for (; j <= mid; j++) {
+      double best = p[j] < left ? p[j] : left;
+      if (p[j - 1] < best) best = p[j - 1];
       const double d = qi - w[j];
       double v = best + d * d;
       if (v > dmin(ubRow, ubCol[j])) v = INF;
@@ -115,7 +119,19 @@ static double dtw_pruned(const double *q, const double *w, int n, int r, double 
       c[j] = v;
       left = v;
     }
+    // Past it, only from the left, until a dead cell.
+    for (; j <= jhi && left != INF; j++) {
+      const double d = qi - w[j];
+      const double v = left + d * d;
+      if (v > dmin(ubRow, ubCol[j])) break;
+      if (nS < 0) nS = j;
+      nE = j;
+      c[j] = v;
+      left = v;
+    }
     if (nS < 0) return INF;
+    c[nS - 1] = INF;
+    c[nE + 1] = INF;
     pS = nS;
     pE = nE;
   }
@@ -395,7 +411,7 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.flags = (int)flags;
   k.sqrtL = __builtin_sqrt((double)L);
   k.invL = 1 / (double)L;
-  const size_t nd = (size_t)(14 * L + 2) + 2 * (size_t)widest;
+  const size_t nd = (size_t)(14 * L + 6) + 2 * (size_t)widest;
   double *pool = malloc(nd * sizeof(double));
   int *ipool = malloc(((size_t)L + 2 * (size_t)widest) * sizeof(int));
   if (!pool || !ipool) {
@@ -413,8 +429,8 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.cbRow = at, at += L + 1;
   k.cbCol = at, at += L + 1;
   k.ubCol = at, at += L;
-  k.prev = at, at += L;
-  k.cur = at, at += L;
+  k.prev = at + 1, at += L + 2;
+  k.cur = at + 1, at += L + 2;
   k.h = at, at += L;
   k.hU = at, at += L;
   k.hL = at, at += L;
