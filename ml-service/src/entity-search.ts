@@ -1,0 +1,154 @@
+/**
+ * Finding a stock by code or name (issue 13, decision 086). Ranks, in order: the exact code, code
+ * prefixes, name prefixes, name substrings, then Latin names within a typo or two (MiniSearch's
+ * Levenshtein search over a radix tree of name words). Every comparison is on folded text: NFKC (full-
+ * and half-width forms, so ｷｵｸｼｱ reads as キオクシア and ７２０３ as 7203), lower case, and hiragana mapped to
+ * katakana (so とよた finds トヨタ自動車).
+ */
+import MiniSearch from 'minisearch';
+
+export interface SearchEntry {
+  code: string;
+  /** Every name the entity goes by (Japanese, English, display); empty ones are ignored. */
+  names: readonly (string | null | undefined)[];
+  /** Ties inside a tier go to the lower value first (e.g. listed before delisted). */
+  order?: number;
+}
+
+const HIRAGANA_FIRST = 0x3041;
+const HIRAGANA_LAST = 0x3096;
+const KATAKANA_SHIFT = 0x60;
+
+/** NFKC, lower case, hiragana as katakana: the form every query and name is compared in. */
+export function foldText(s: string): string {
+  const n = s.normalize('NFKC').toLowerCase();
+  let out = '';
+  for (const ch of n) {
+    const c = ch.codePointAt(0)!;
+    out += c >= HIRAGANA_FIRST && c <= HIRAGANA_LAST ? String.fromCodePoint(c + KATAKANA_SHIFT) : ch;
+  }
+  return out;
+}
+
+/**
+ * Folded text without spaces and the punctuation that names are written with or without ("トヨタ 自動車",
+ * "Coca-Cola", "S&P"), so a prefix or substring does not depend on them.
+ */
+export function compactText(folded: string): string {
+  return folded.replace(/[\s\p{P}\p{S}]+/gu, '');
+}
+
+const LATIN_TERM = /^[a-z0-9]+$/;
+/** Edits allowed in one Latin query word: none below 4 letters (too many near misses), then 1, then 2. */
+export function typoBudget(term: string): number {
+  if (!LATIN_TERM.test(term) || /^\d+$/.test(term)) return 0;
+  return term.length < 4 ? 0 : term.length < 5 ? 1 : 2;
+}
+
+const Tier = { exactCode: 0, codePrefix: 1, namePrefix: 2, nameSubstring: 3, typo: 4 } as const;
+export type MatchTier = keyof typeof Tier;
+const TIER_NAMES = Object.keys(Tier) as MatchTier[];
+
+interface Folded {
+  code: string;
+  /** Compact folded names, and the folded words of each name (for word-start substrings). */
+  names: string[];
+  words: string[];
+  order: number;
+}
+
+export interface SearchHit {
+  /** Index of the entry in the list the index was built from. */
+  index: number;
+  tier: MatchTier;
+}
+
+/** A search index over a fixed list of entries; build once per data version. */
+export class EntityIndex {
+  private readonly folded: Folded[];
+  private readonly typo: MiniSearch<{ id: number; text: string }>;
+
+  constructor(entries: readonly SearchEntry[]) {
+    this.folded = entries.map((e) => {
+      const names = [...new Set(e.names.filter((n): n is string => !!n && n.trim() !== '').map(foldText))];
+      return {
+        code: foldText(e.code),
+        names: names.map(compactText).filter((n) => n !== ''),
+        words: names.flatMap((n) => n.split(/[\s\p{P}\p{S}]+/u)).filter((w) => w !== ''),
+        order: e.order ?? 0,
+      };
+    });
+    this.typo = new MiniSearch({
+      fields: ['text'],
+      idField: 'id',
+      processTerm: (t) => {
+        const f = foldText(t);
+        return LATIN_TERM.test(f) ? f : null;
+      },
+    });
+    this.typo.addAll(
+      entries.map((e, id) => ({ id, text: e.names.filter((n): n is string => !!n).join(' ') })),
+    );
+  }
+
+  get size(): number {
+    return this.folded.length;
+  }
+
+  /** At most `limit` hits, best first; an empty query lists entries in their order. */
+  search(q: string, limit: number): SearchHit[] {
+    const f = foldText(q.trim());
+    const c = compactText(f);
+    if (c === '' && f.trim() === '') {
+      return this.folded.slice(0, limit).map((_, index) => ({ index, tier: 'exactCode' as MatchTier }));
+    }
+    // [tier, sub-rank inside the tier, entry order, index]
+    const ranked: [number, number, number, number][] = [];
+    const seen = new Set<number>();
+    for (let i = 0; i < this.folded.length; i++) {
+      const e = this.folded[i]!;
+      let tier = -1;
+      let sub = 0;
+      if (e.code === f || (c !== '' && e.code === c)) tier = Tier.exactCode;
+      else if (e.code.startsWith(f) || (c !== '' && e.code.startsWith(c))) tier = Tier.codePrefix;
+      else if (c !== '') {
+        for (const n of e.names) {
+          if (n.startsWith(c)) {
+            tier = Tier.namePrefix;
+            // The shorter name is the closer match ("トヨタ" is more likely トヨタ自動車 than a longer name).
+            sub = n.length;
+            break;
+          }
+          if (n.includes(c)) {
+            tier = Tier.nameSubstring;
+            // A word that starts with the query beats a match in the middle of a word.
+            sub = e.words.some((w) => w.startsWith(c)) ? 0 : 1;
+          }
+        }
+      }
+      if (tier >= 0) {
+        ranked.push([tier, sub, e.order, i]);
+        seen.add(i);
+      }
+    }
+    ranked.sort((x, y) => x[0] - y[0] || x[1] - y[1] || x[2] - y[2] || x[3] - y[3]);
+    const hits: SearchHit[] = ranked
+      .slice(0, limit)
+      .map(([tier, , , index]) => ({ index, tier: TIER_NAMES[tier]! }));
+    if (hits.length < limit) {
+      const found = this.typo.search(f, {
+        fuzzy: (term) => typoBudget(term),
+        prefix: (term) => LATIN_TERM.test(term) && term.length >= 3,
+        combineWith: 'AND',
+      });
+      for (const r of found) {
+        const index = r.id as number;
+        if (seen.has(index)) continue;
+        seen.add(index);
+        hits.push({ index, tier: 'typo' });
+        if (hits.length >= limit) break;
+      }
+    }
+    return hits;
+  }
+}
