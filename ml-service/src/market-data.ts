@@ -53,12 +53,41 @@ export interface MarketData extends MarketArrays {
   names: string[];
   markets: string[];
   currencies: string[];
+  /** The company master's fields per entity (names, sector, kind, listing). */
+  info: EntityInfo[];
   codeIndex: Map<string, number>;
   entities: number;
   points: number;
 }
 
 export class MarketDataError extends Error {}
+
+export interface EntityInfo {
+  nameJa: string | null;
+  nameEn: string | null;
+  /** The sector shown to users (JP: 33業種 name; US: GICS sector). */
+  sector: string | null;
+  /** Every sector code and name the entity is filed under; the similarity filter matches any of them. */
+  sectorKeys: string[];
+  kind: 'stock' | 'etf' | 'reit' | 'fund';
+  listed: boolean;
+}
+
+const JAPANESE_SCRIPT = /[\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Han}]/u;
+
+/** The master fields of a catalog row; a store without them names the entity by its one name. */
+export function entityInfo(r: CatalogRow): EntityInfo {
+  const name = r.name && r.name !== r.code ? r.name : null;
+  const ja = name && JAPANESE_SCRIPT.test(name) ? name : null;
+  return {
+    nameJa: ja,
+    nameEn: name && !ja ? name : null,
+    sector: null,
+    sectorKeys: [],
+    kind: 'stock',
+    listed: true,
+  };
+}
 
 function sharedF64(n: number): Float64Array {
   return new Float64Array(new SharedArrayBuffer(Math.max(1, n) * 8));
@@ -329,6 +358,7 @@ export function assemble(dataDir: string, catalog: Catalog, arrays: MarketArrays
     names: rows.map((r) => r.name),
     markets: rows.map((r) => r.market),
     currencies: rows.map((r) => r.currency),
+    info: rows.map(entityInfo),
     codeIndex: new Map(codes.map((c, i) => [c, i])),
     entities: codes.length,
     points: arrays.offsets[codes.length]!,
