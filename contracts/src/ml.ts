@@ -3,11 +3,8 @@
  * unchanged in meaning, and the frontend renders them.
  */
 import { z } from 'zod';
+import { entityKindSchema, listingStatusSchema } from './company.js';
 import { entityCodeSchema, isoDateSchema, priceRowSchema } from './store.js';
-
-/** What an entity is; the company master's kinds (stock, ETF/ETN, REIT, fund). */
-export const entityKindSchema = z.enum(['stock', 'etf', 'reit', 'fund']);
-export type EntityKind = z.infer<typeof entityKindSchema>;
 
 /** "As of": the date of the newest price an answer was computed from (null: there were none). */
 export const asOfSchema = isoDateSchema.nullable();
@@ -37,7 +34,10 @@ export const filtersSchema = z
   .object({
     codes: z.array(entityCodeSchema).max(5000).optional(),
     market: z.string().min(1).max(32).optional(),
-    /** An entity's sector code or name (JP 33業種 or 17業種, US GICS sector), exactly as listed. */
+    /**
+     * A sector code or name, exactly as the master lists it: JP 33業種 or 17業種 (code or name), US GICS
+     * sector. An entity is in when any of its sector fields equals it.
+     */
     sector: z.string().trim().min(1).max(64).optional(),
     kind: entityKindSchema.optional(),
     from: isoDateSchema.optional(),
@@ -159,18 +159,31 @@ export const mlHealthSchema = z.object({
 });
 export type MlHealth = z.infer<typeof mlHealthSchema>;
 
+/**
+ * One entity as the entity list / search answers it: the company master (company.ts) with the extent of
+ * its price history. A listed issue without prices yet has hasPrices false, rows 0 and null dates.
+ */
 export const entitySummarySchema = z.object({
   code: z.string(),
-  /** The display name: the Japanese name, else the English one, else the code. */
+  /** Display name: Japanese first for JP, English first elsewhere, the code when there is no name. */
   name: z.string(),
   nameJa: z.string().nullable(),
   nameEn: z.string().nullable(),
   market: z.string(),
   currency: z.string(),
-  sector: z.string().nullable(),
   kind: entityKindSchema,
-  listed: z.boolean(),
-  /** False for a listed issue whose price history has not been fetched yet: findable, not chartable. */
+  /** One sector label: the 33業種 name for JP, the GICS sector for US (null when unknown). */
+  sector: z.string().nullable(),
+  sector33Code: z.string().nullable(),
+  sector33Name: z.string().nullable(),
+  sector17Code: z.string().nullable(),
+  sector17Name: z.string().nullable(),
+  gicsSector: z.string().nullable(),
+  segment: z.string().nullable(),
+  sizeClass: z.string().nullable(),
+  status: listingStatusSchema,
+  listedSince: isoDateSchema.nullable(),
+  delistedSince: isoDateSchema.nullable(),
   hasPrices: z.boolean(),
   firstDate: isoDateSchema.nullable(),
   lastDate: isoDateSchema.nullable(),
@@ -196,7 +209,7 @@ export const pricesResponseSchema = z.object({
 });
 export type PricesResponse = z.infer<typeof pricesResponseSchema>;
 
-/** Sectors, kinds and markets present in the data, for the similarity filters' choices. */
+/** Markets, sector labels (EntitySummary.sector) and kinds present in the data, for the filters' choices. */
 export const entityFacetsSchema = z.object({
   markets: z.array(z.string()),
   sectors: z.array(z.string()),

@@ -1,12 +1,17 @@
 /**
- * Entity lookup for the stock picker (code and name search, decision 086), the filters' choices, the
- * "as of" date of the loaded data, and a stock's full prices read read-only from its file on demand.
+ * Entity lookup for the stock picker over the whole company master (code and name search, decision 086),
+ * the similarity filters' choices, the "as of" date of the loaded data, and a stock's full prices read
+ * read-only from its file on demand.
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   ENTITIES_DIR,
+  MARKET_CURRENCY,
+  displayName,
+  displaySector,
   entityFileName,
+  type CompanyRow,
   type EntitiesResponse,
   type EntityFacets,
   type EntitySummary,
@@ -16,6 +21,37 @@ import {
 import { EntityIndex } from './entity-search.js';
 import { notFound } from './errors.js';
 import { dayToIso, type MarketData } from './market-data.js';
+
+/** The entity list's answer for one master record; e is its row in the loaded market, or -1 (no prices). */
+export function entitySummary(data: MarketData, c: CompanyRow): EntitySummary {
+  const e = data.codeIndex.get(c.code) ?? -1;
+  const a = e >= 0 ? data.offsets[e]! : 0;
+  const b = e >= 0 ? data.offsets[e + 1]! : 0;
+  return {
+    code: c.code,
+    name: displayName(c),
+    nameJa: c.name_ja,
+    nameEn: c.name_en,
+    market: c.market,
+    currency: e >= 0 ? data.currencies[e]! : (MARKET_CURRENCY[c.market] ?? 'UNKNOWN'),
+    kind: c.kind,
+    sector: displaySector(c),
+    sector33Code: c.sector33_code,
+    sector33Name: c.sector33_name,
+    sector17Code: c.sector17_code,
+    sector17Name: c.sector17_name,
+    gicsSector: c.gics_sector,
+    segment: c.segment,
+    sizeClass: c.size_class,
+    status: c.status,
+    listedSince: c.listed_since,
+    delistedSince: c.delisted_since,
+    hasPrices: b > a,
+    firstDate: b > a ? dayToIso(data.days[a]!) : null,
+    lastDate: b > a ? dayToIso(data.days[b - 1]!) : null,
+    rows: b - a,
+  };
+}
 
 /** The newest price date of entity e, or null when it has no rows. */
 export function entityLastDate(data: MarketData, e: number): string | null {
@@ -40,63 +76,80 @@ export function asOfDate(data: MarketData, entities?: readonly number[]): string
   return best === -Infinity ? null : dayToIso(best);
 }
 
-export function summary(data: MarketData, e: number): EntitySummary {
-  const a = data.offsets[e]!;
-  const b = data.offsets[e + 1]!;
-  const info = data.info[e]!;
-  const code = data.codes[e]!;
-  return {
-    code,
-    name: info.nameJa ?? info.nameEn ?? code,
-    nameJa: info.nameJa,
-    nameEn: info.nameEn,
-    market: data.markets[e]!,
-    currency: data.currencies[e]!,
-    sector: info.sector,
-    kind: info.kind,
-    listed: info.listed,
-    hasPrices: b > a,
-    firstDate: b > a ? dayToIso(data.days[a]!) : null,
-    lastDate: b > a ? dayToIso(data.days[b - 1]!) : null,
-    rows: b - a,
-  };
+/** The master record of priced entity e (every priced entity has one: see MarketData.companies). */
+export function companyOf(data: MarketData, e: number): CompanyRow | undefined {
+  return data.companies.get(data.codes[e]!);
 }
 
-// Built on first use per loaded market, dropped with it: a reload brings new names.
-const indexes = new WeakMap<MarketData, EntityIndex>();
+/** Whether a master record is filed under `sector` (any of its sector codes or names). */
+export function inSector(c: CompanyRow | undefined, sector: string): boolean {
+  return (
+    !!c &&
+    (c.sector33_code === sector ||
+      c.sector33_name === sector ||
+      c.sector17_code === sector ||
+      c.sector17_name === sector ||
+      c.gics_sector === sector)
+  );
+}
 
-export function entityIndex(data: MarketData): EntityIndex {
-  let index = indexes.get(data);
-  if (!index) {
-    index = new EntityIndex(
-      data.codes.map((code, e) => {
-        const info = data.info[e]!;
-        // Ties go to listed issues with prices, then those without, then delisted ones.
-        const order = (info.listed ? 0 : 2) + (data.offsets[e + 1]! > data.offsets[e]! ? 0 : 1);
-        return { code, names: [info.nameJa, info.nameEn], order };
+/** TOPIX size codes (1 Core30, 2 Large70, 4 Mid400, 6/7 Small): larger companies first in a tie. */
+function sizeRank(c: CompanyRow): number {
+  const n = Number(c.size_code);
+  return Number.isInteger(n) && n >= 1 && n <= 8 ? n : 9;
+}
+
+interface SearchList {
+  companies: CompanyRow[];
+  index: EntityIndex;
+}
+
+// Built on first use per loaded market and dropped with it: a reload brings a new master.
+const searchLists = new WeakMap<MarketData, SearchList>();
+
+function searchList(data: MarketData): SearchList {
+  let list = searchLists.get(data);
+  if (!list) {
+    const companies = [...data.companies.values()].sort((x, y) =>
+      x.code < y.code ? -1 : x.code > y.code ? 1 : 0,
+    );
+    const index = new EntityIndex(
+      companies.map((c) => {
+        const e = data.codeIndex.get(c.code);
+        const priced = e !== undefined && data.offsets[e + 1]! > data.offsets[e]!;
+        // Ties go to listed issues, then those with prices, then the larger companies.
+        const order = (c.status === 'listed' ? 0 : 100) + (priced ? 0 : 10) + sizeRank(c);
+        return { code: c.code, names: [c.name_ja, c.name_en], order };
       }),
     );
-    indexes.set(data, index);
+    list = { companies, index };
+    searchLists.set(data, list);
   }
-  return index;
+  return list;
 }
 
-/** Exact code, code prefix, name prefix, name substring, then Latin names within a typo. */
+/**
+ * The whole master (listed issues without prices too): exact code, code prefix, name prefix, name
+ * substring, then Latin names within a typo; an empty query lists the master by code.
+ */
 export function searchEntities(data: MarketData, q: string, limit: number): EntitiesResponse {
-  const hits = entityIndex(data).search(q, limit);
+  const { companies, index } = searchList(data);
   return {
-    entities: hits.map((h) => ({ ...summary(data, h.index), match: h.tier })),
+    entities: index
+      .search(q, limit)
+      .map((h) => ({ ...entitySummary(data, companies[h.index]!), match: h.tier })),
     asOf: asOfDate(data),
   };
 }
 
-/** The markets, sectors and kinds present, sorted, for the similarity filters' choices. */
+/** The markets, sector labels and kinds present in the master, sorted, for the similarity filters. */
 export function entityFacets(data: MarketData): EntityFacets {
   const sorted = <T extends string>(xs: Iterable<T>) => [...new Set(xs)].sort();
+  const companies = [...data.companies.values()];
   return {
-    markets: sorted(data.markets),
-    sectors: sorted(data.info.flatMap((i) => (i.sector ? [i.sector] : []))),
-    kinds: sorted(data.info.map((i) => i.kind)),
+    markets: sorted(companies.map((c) => c.market)),
+    sectors: sorted(companies.flatMap((c) => displaySector(c) ?? [])),
+    kinds: sorted(companies.map((c) => c.kind)),
   };
 }
 
@@ -107,9 +160,11 @@ export function readPrices(
   to: string | undefined,
 ): PricesResponse {
   const e = data.codeIndex.get(code);
-  if (e === undefined) throw notFound(`unknown code ${code}`);
-  // A listed issue without prices yet may have no file at all.
-  if (data.offsets[e + 1]! === data.offsets[e]!) return { code, rows: [], asOf: null };
+  if (e === undefined) {
+    // A listed issue without prices yet is known, just not chartable: an empty history, not a 404.
+    if (data.companies.has(code)) return { code, rows: [], asOf: null };
+    throw notFound(`unknown code ${code}`);
+  }
   const db = new Database(join(data.dataDir, ENTITIES_DIR, entityFileName(code)), {
     readonly: true,
     fileMustExist: true,

@@ -14,7 +14,9 @@ import {
   CATALOG_FILE,
   ENTITIES_DIR,
   ENTITY_CODE_PATTERN,
+  COMPANY_COLUMNS,
   entityFileName,
+  type CompanyRow,
 } from '@resemble/contracts/store-layout';
 import { dayToIso, isoToDay, parseIsoDayAt } from './dates.js';
 import { allocateBuffers, type MarketWasm } from './market-memory.js';
@@ -53,41 +55,17 @@ export interface MarketData extends MarketArrays {
   names: string[];
   markets: string[];
   currencies: string[];
-  /** The company master's fields per entity (names, sector, kind, listing). */
-  info: EntityInfo[];
   codeIndex: Map<string, number>;
+  /**
+   * The company master by code: every priced entity (a minimal record made from its catalog row when
+   * the store has none, e.g. a version-1 store) and every listed issue without prices yet.
+   */
+  companies: Map<string, CompanyRow>;
   entities: number;
   points: number;
 }
 
 export class MarketDataError extends Error {}
-
-export interface EntityInfo {
-  nameJa: string | null;
-  nameEn: string | null;
-  /** The sector shown to users (JP: 33業種 name; US: GICS sector). */
-  sector: string | null;
-  /** Every sector code and name the entity is filed under; the similarity filter matches any of them. */
-  sectorKeys: string[];
-  kind: 'stock' | 'etf' | 'reit' | 'fund';
-  listed: boolean;
-}
-
-const JAPANESE_SCRIPT = /[\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Han}]/u;
-
-/** The master fields of a catalog row; a store without them names the entity by its one name. */
-export function entityInfo(r: CatalogRow): EntityInfo {
-  const name = r.name && r.name !== r.code ? r.name : null;
-  const ja = name && JAPANESE_SCRIPT.test(name) ? name : null;
-  return {
-    nameJa: ja,
-    nameEn: name && !ja ? name : null,
-    sector: null,
-    sectorKeys: [],
-    kind: 'stock',
-    listed: true,
-  };
-}
 
 function sharedF64(n: number): Float64Array {
   return new Float64Array(new SharedArrayBuffer(Math.max(1, n) * 8));
@@ -120,6 +98,45 @@ export function readDataVersion(dataDir: string): string {
 export interface Catalog {
   dataVersion: string;
   rows: CatalogRow[];
+  /** The catalog's company master (empty for a version-1 catalog, which has no `companies` table). */
+  companies: CompanyRow[];
+}
+
+function readCompanies(catalog: Database.Database): CompanyRow[] {
+  const has = catalog
+    .prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'companies'")
+    .get();
+  if (!has) return [];
+  return catalog
+    .prepare(`SELECT ${COMPANY_COLUMNS.join(', ')} FROM companies ORDER BY code`)
+    .all() as CompanyRow[];
+}
+
+/** The master record of a priced entity the master does not know (a store written before the master). */
+export function minimalCompany(r: Pick<CatalogRow, 'code' | 'name' | 'market'>): CompanyRow {
+  // A name with any non-ASCII character is taken as Japanese; ASCII names as English.
+  const ja = /[^\x00-\x7f]/.test(r.name);
+  const named = r.name !== r.code;
+  return {
+    code: r.code,
+    market: r.market,
+    name_ja: named && ja ? r.name : null,
+    name_en: named && !ja ? r.name : null,
+    kind: 'stock',
+    sector33_code: null,
+    sector33_name: null,
+    sector17_code: null,
+    sector17_name: null,
+    gics_sector: null,
+    segment: null,
+    size_code: null,
+    size_class: null,
+    status: 'listed',
+    listed_since: null,
+    delisted_since: null,
+    source: 'catalog',
+    updated_at: '',
+  };
 }
 
 export function readCatalog(dataDir: string): Catalog {
@@ -140,7 +157,7 @@ export function readCatalog(dataDir: string): Catalog {
         throw new MarketDataError(`catalog has an invalid row_count for ${r.code}`);
       }
     }
-    return { dataVersion: v.value, rows };
+    return { dataVersion: v.value, rows, companies: readCompanies(catalog) };
   } finally {
     catalog.close();
   }
@@ -358,11 +375,17 @@ export function assemble(dataDir: string, catalog: Catalog, arrays: MarketArrays
     names: rows.map((r) => r.name),
     markets: rows.map((r) => r.market),
     currencies: rows.map((r) => r.currency),
-    info: rows.map(entityInfo),
     codeIndex: new Map(codes.map((c, i) => [c, i])),
+    companies: companyMap(catalog),
     entities: codes.length,
     points: arrays.offsets[codes.length]!,
   };
+}
+
+function companyMap(catalog: Catalog): Map<string, CompanyRow> {
+  const map = new Map(catalog.companies.map((c) => [c.code, c]));
+  for (const r of catalog.rows) if (!map.has(r.code)) map.set(r.code, minimalCompany(r));
+  return map;
 }
 
 /**

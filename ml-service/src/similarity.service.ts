@@ -4,7 +4,7 @@
  */
 import type { Match, SimilarRequest, SimilarRequestInput, SimilarResponse } from '@resemble/contracts';
 import { similarRequestSchema } from '@resemble/contracts';
-import { asOfDate } from './entities.service.js';
+import { asOfDate, companyOf, inSector } from './entities.service.js';
 import { badRequest, notFound, parseOr400 } from './errors.js';
 import { forecastFromOutcomes } from './forecast.js';
 import { dayToIso, isoToDay, lowerBound, type MarketData } from './market-data.js';
@@ -108,8 +108,8 @@ function prepare(data: MarketData, req: SimilarRequest, opts: SearchOptions): Pr
   const f = req.filters;
   if (f?.codes) entities = [...new Set(f.codes.map((c) => entityIndex(data, c)))].sort((x, y) => x - y);
   if (f?.market) entities = entities.filter((e) => data.markets[e] === f.market);
-  if (f?.sector) entities = entities.filter((e) => data.info[e]!.sectorKeys.includes(f.sector!));
-  if (f?.kind) entities = entities.filter((e) => data.info[e]!.kind === f.kind);
+  if (f?.sector) entities = entities.filter((e) => inSector(companyOf(data, e), f.sector!));
+  if (f?.kind) entities = entities.filter((e) => companyOf(data, e)?.kind === f.kind);
   const exclude = new Map<number, [number, number][]>();
   const addExclusion = (e: number, from: number, to: number) => {
     const list = exclude.get(e) ?? [];
@@ -160,11 +160,11 @@ function assemble(data: MarketData, p: Prepared, results: ScanResult[], started:
     const history = req.mode === 'history';
     const forwardPath: number[] = [];
     if (history) for (let i = 1; i <= h; i++) forwardPath.push(closes[end + i]! / base);
-    const info = data.info[pk.entity]!;
+    const company = companyOf(data, pk.entity);
     return {
       code: data.codes[pk.entity]!,
-      nameJa: info.nameJa,
-      nameEn: info.nameEn,
+      nameJa: company?.name_ja ?? null,
+      nameEn: company?.name_en ?? null,
       start: dayToIso(data.days[pk.start]!),
       end: dayToIso(data.days[end]!),
       distance: Math.sqrt(pk.d2),

@@ -3,7 +3,8 @@
  * filters on sector and kind, on a seeded in-memory market.
  */
 import { describe, expect, it } from 'vitest';
-import type { EntityInfo, MarketData } from '../src/market-data.js';
+import type { CompanyRow } from '@resemble/contracts';
+import { minimalCompany, type MarketData } from '../src/market-data.js';
 import { asOfDate, entityFacets, readPrices, searchEntities } from '../src/entities.service.js';
 import { findSimilar } from '../src/similarity.service.js';
 import { marketFromEntities, randomWalkEntities } from '../src/predictors/synthetic-market.js';
@@ -11,18 +12,28 @@ import { marketFromEntities, randomWalkEntities } from '../src/predictors/synthe
 const SECTORS = ['輸送用機器', '電気機器', 'Information Technology'];
 const KINDS = ['stock', 'etf', 'reit'] as const;
 
-/** 12 walks; S000..S010 get names, sectors and kinds by index; S011 is listed with no prices yet. */
+/**
+ * 11 priced walks S000..S010 with names, sectors and kinds by index (S007 delisted), and S011, a listed
+ * issue of the master with no prices yet.
+ */
 function market(): MarketData {
-  const walks = randomWalkEntities(5, 11, 700);
-  const data = marketFromEntities([...walks, { code: 'S011', dates: [], closes: [] }]);
-  data.info = data.codes.map((code, e): EntityInfo => ({
-    nameJa: e === 0 ? 'トヨタ自動車' : e === 11 ? 'キオクシアホールディングス' : null,
-    nameEn: e === 0 ? 'Toyota Motor Corporation' : e === 3 ? 'Apple Inc.' : `Company ${code}`,
-    sector: SECTORS[e % 3]!,
-    sectorKeys: [SECTORS[e % 3]!, `S${e % 3}`],
+  const data = marketFromEntities(randomWalkEntities(5, 11, 700));
+  const company = (code: string, e: number): CompanyRow => ({
+    ...minimalCompany({ code, name: code, market: 'US' }),
+    name_ja: e === 0 ? 'トヨタ自動車' : e === 11 ? 'キオクシアホールディングス' : null,
+    name_en: e === 0 ? 'Toyota Motor Corporation' : e === 3 ? 'Apple Inc.' : `Company ${code}`,
+    sector33_code: e % 3 === 2 ? null : `S${e % 3}`,
+    sector33_name: e % 3 === 2 ? null : SECTORS[e % 3]!,
+    gics_sector: e % 3 === 2 ? SECTORS[2]! : null,
     kind: KINDS[e % 3]!,
-    listed: e !== 7,
-  }));
+    status: e === 7 ? 'delisted' : 'listed',
+    delisted_since: e === 7 ? '2003-01-06' : null,
+  });
+  data.companies = new Map(
+    ['S000', 'S001', 'S002', 'S003', 'S004', 'S005', 'S006', 'S007', 'S008', 'S009', 'S010', 'S011'].map(
+      (c, e) => [c, company(c, e)],
+    ),
+  );
   return data;
 }
 
@@ -38,12 +49,15 @@ describe('entity answers', () => {
     expect(r.entities).toHaveLength(1);
     expect(r.entities[0]).toMatchObject({
       code: 'S011',
-      name: 'キオクシアホールディングス',
+      // A US listing: the display name is the English one.
+      name: 'Company S011',
       nameJa: 'キオクシアホールディングス',
       nameEn: 'Company S011',
       sector: SECTORS[2],
+      gicsSector: SECTORS[2],
       kind: 'reit',
-      listed: true,
+      status: 'listed',
+      currency: 'USD',
       hasPrices: false,
       firstDate: null,
       lastDate: null,
@@ -53,7 +67,8 @@ describe('entity answers', () => {
     const toyota = searchEntities(data, 'とよた', 5).entities[0]!;
     expect(toyota).toMatchObject({
       code: 'S000',
-      name: 'トヨタ自動車',
+      name: 'Toyota Motor Corporation',
+      nameJa: 'トヨタ自動車',
       hasPrices: true,
       firstDate: expect.any(String),
     });
@@ -69,11 +84,17 @@ describe('entity answers', () => {
       .at(-1);
     expect(searchEntities(data, 's0', 3).asOf).toBe(expected);
     expect(asOfDate(data)).toBe(expected);
-    expect(asOfDate(data, [11])).toBeNull();
-    expect(asOfDate(data, [1, 11])).toBe(lastDay(data, 1));
+    expect(asOfDate(data, [])).toBeNull();
+    expect(asOfDate(data, [1])).toBe(lastDay(data, 1));
   });
-  it('read no file for an issue without prices', () => {
+  it('read no file for an issue without prices, and 404 an unknown code', () => {
     expect(readPrices(data, 'S011', undefined, undefined)).toEqual({ code: 'S011', rows: [], asOf: null });
+    expect(() => readPrices(data, 'NOPE', undefined, undefined)).toThrow(/unknown code NOPE/);
+  });
+  it('put a delisted company after listed ones in a tie, and keep it findable', () => {
+    const r = searchEntities(data, 'company s00', 20).entities;
+    expect(r.map((e) => e.code)).toEqual(['S001', 'S002', 'S004', 'S005', 'S006', 'S008', 'S009', 'S007']);
+    expect(r.at(-1)).toMatchObject({ status: 'delisted', delistedSince: '2003-01-06' });
   });
   it('list the facets present', () => {
     expect(entityFacets(data)).toEqual({
@@ -101,11 +122,10 @@ describe('similarity filters on sector and kind', () => {
       [{ sector: SECTORS[0]!, kind: 'etf' as const }, () => false],
     ] as const) {
       const got = findSimilar(data, { query, topK: 30, filters });
-      const want = findSimilar(data, {
-        query,
-        topK: 30,
-        filters: { codes: codesOf(pred).length ? codesOf(pred) : ['S011'] },
-      });
+      const codes = codesOf(pred);
+      const want = codes.length
+        ? findSimilar(data, { query, topK: 30, filters: { codes } })
+        : { matches: [], candidates: 0 };
       expect(got.matches.map((m) => `${m.code}@${m.start}`)).toEqual(
         want.matches.map((m) => `${m.code}@${m.start}`),
       );
@@ -119,8 +139,8 @@ describe('similarity filters on sector and kind', () => {
     expect(r.asOf).toBe(asOfDate(data));
     for (const m of r.matches) {
       const i = data.codeIndex.get(m.code)!;
-      expect(m.nameEn).toBe(data.info[i]!.nameEn);
-      expect(m.nameJa).toBe(data.info[i]!.nameJa);
+      expect(m.nameEn).toBe(data.companies.get(data.codes[i]!)!.name_en);
+      expect(m.nameJa).toBe(data.companies.get(data.codes[i]!)!.name_ja);
     }
     const now = findSimilar(data, { query, topK: 5, mode: 'now' });
     expect(now.asOf).toBe(asOfDate(data));

@@ -2,7 +2,7 @@
  * Seeded synthetic markets held in memory as MarketData, for the predictor and backtest tests (the
  * store's files are exercised by the service's own tests; here only the numbers matter).
  */
-import { buildDerived, entityInfo, isoToDay, type MarketData } from '../market-data.js';
+import { buildDerived, isoToDay, minimalCompany, type MarketData } from '../market-data.js';
 import { mulberry32 } from './random.js';
 
 export interface SyntheticEntity {
@@ -64,8 +64,8 @@ export function marketFromEntities(entities: SyntheticEntity[], dataVersion = 's
     names: codes,
     markets: codes.map(() => 'US'),
     currencies: codes.map(() => 'USD'),
-    info: codes.map((code) => entityInfo({ code, name: code, market: 'US', currency: 'USD', row_count: 0 })),
     codeIndex: new Map(codes.map((c, i) => [c, i])),
+    companies: new Map(codes.map((code) => [code, minimalCompany({ code, name: code, market: 'US' })])),
     entities: codes.length,
     points,
   };
