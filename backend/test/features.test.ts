@@ -151,7 +151,7 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     await app.ctx.jobs.idle();
     const exJob = (await c.get(`/api/v1/jobs/${ex.body.id}`)).body;
     expect(exJob.status).toBe('succeeded');
-    expect(exJob.result.csv.split('\r\n')[0]).toBe('rank,code,start,end,distance,forward_return,data_version');
+    expect(exJob.result.csv.split('\r\n')[0]).toBe('rank,code,start,end,distance,forward_return,data_version,as_of');
     const badJob = (await c.get(`/api/v1/jobs/${bad.body.id}`)).body;
     expect(badJob.status).toBe('failed');
     expect(badJob.error).toMatch(/unknown code/);
@@ -184,6 +184,8 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     const notes = (await c.get('/api/v1/notifications')).body;
     const mine = notes.notifications.filter((n: { payload: { patternId: string } }) => n.payload.patternId === loose.body.id);
     expect(mine).toHaveLength(1);
+    // The alert names the day its "now" meant: the stand-in's newest price (the series end 2016-02-04).
+    expect(mine[0].payload.asOf).toBe('2016-02-04');
     expect(notes.notifications.some((n: { payload: { patternId: string } }) => n.payload.patternId === strict.body.id)).toBe(false);
     expect((await c.post(`/api/v1/notifications/${mine[0].id}/read`)).status).toBe(200);
     expect((await c.get('/api/v1/notifications')).body.unread).toBe(notes.unread - 1);
