@@ -66,6 +66,7 @@ export function entityLastDate(data: MarketData, e: number): string | null {
  * search whose universe ends earlier than the rest of the market.
  */
 export function asOfDate(data: MarketData, entities?: readonly number[]): string | null {
+  if (!entities && dataAsOf.has(data)) return dataAsOf.get(data)!;
   let best = -Infinity;
   const visit = (e: number) => {
     const b = data.offsets[e + 1]!;
@@ -73,8 +74,12 @@ export function asOfDate(data: MarketData, entities?: readonly number[]): string
   };
   if (entities) for (const e of entities) visit(e);
   else for (let e = 0; e < data.entities; e++) visit(e);
-  return best === -Infinity ? null : dayToIso(best);
+  const asOf = best === -Infinity ? null : dayToIso(best);
+  if (!entities) dataAsOf.set(data, asOf);
+  return asOf;
 }
+// The whole market's date, once per loaded market (every entity list answer carries it).
+const dataAsOf = new WeakMap<MarketData, string | null>();
 
 /** The master record of priced entity e (every priced entity has one: see MarketData.companies). */
 export function companyOf(data: MarketData, e: number): CompanyRow | undefined {

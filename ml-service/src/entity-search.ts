@@ -1,11 +1,11 @@
 /**
  * Finding a stock by code or name (issue 13, decision 086). Ranks, in order: the exact code, code
- * prefixes, name prefixes, name substrings, then Latin names within a typo or two (MiniSearch's
- * Levenshtein search over a radix tree of name words). Every comparison is on folded text: NFKC (full-
- * and half-width forms, so ｷｵｸｼｱ reads as キオクシア and ７２０３ as 7203), lower case, and hiragana mapped to
- * katakana (so とよた finds トヨタ自動車).
+ * prefixes, name prefixes, name substrings, then Latin names whose every query word matches a name word
+ * exactly, as a prefix or within a typo (MiniSearch's radix tree of name words, SearchableMap, with its
+ * Levenshtein walk). Every comparison is on folded text: NFKC (full- and half-width forms, so ｷｵｸｼｱ reads
+ * as キオクシア and ７２０３ as 7203), lower case, and hiragana mapped to katakana (so とよた finds トヨタ自動車).
  */
-import MiniSearch from 'minisearch';
+import SearchableMap from 'minisearch/SearchableMap';
 
 export interface SearchEntry {
   code: string;
@@ -39,10 +39,25 @@ export function compactText(folded: string): string {
 }
 
 const LATIN_TERM = /^[a-z0-9]+$/;
-/** Edits allowed in one Latin query word: none below 4 letters (too many near misses), then 1, then 2. */
+/**
+ * Edits (Levenshtein) allowed in one Latin query word: none below 4 letters (too many near misses) or for
+ * numbers, 1 up to 7 letters, 2 from 8. Swapped neighbours ("Appel" for "Apple") count as one typo:
+ * they are looked up as exact variants (transpositions), which costs a few index lookups where a
+ * second edit for every word would cost a much wider fuzzy walk of the index.
+ */
 export function typoBudget(term: string): number {
   if (!LATIN_TERM.test(term) || /^\d+$/.test(term)) return 0;
-  return term.length < 4 ? 0 : term.length < 5 ? 1 : 2;
+  return term.length < 4 ? 0 : term.length < 8 ? 1 : 2;
+}
+
+/** The word with one pair of neighbouring letters swapped, every way (distinct, not the word itself). */
+export function transpositions(term: string): string[] {
+  const out = new Set<string>();
+  for (let i = 0; i + 1 < term.length; i++) {
+    if (term[i] === term[i + 1]) continue;
+    out.add(term.slice(0, i) + term[i + 1]! + term[i]! + term.slice(i + 2));
+  }
+  return [...out];
 }
 
 const Tier = { exactCode: 0, codePrefix: 1, namePrefix: 2, nameSubstring: 3, typo: 4 } as const;
@@ -66,7 +81,8 @@ export interface SearchHit {
 /** A search index over a fixed list of entries; build once per data version. */
 export class EntityIndex {
   private readonly folded: Folded[];
-  private readonly typo: MiniSearch<{ id: number; text: string }>;
+  /** Latin name word -> the entries (indices, ascending) whose names contain it. */
+  private readonly latinWords = new SearchableMap<number[]>();
 
   constructor(entries: readonly SearchEntry[]) {
     this.folded = entries.map((e) => {
@@ -78,17 +94,14 @@ export class EntityIndex {
         order: e.order ?? 0,
       };
     });
-    this.typo = new MiniSearch({
-      fields: ['text'],
-      idField: 'id',
-      processTerm: (t) => {
-        const f = foldText(t);
-        return LATIN_TERM.test(f) ? f : null;
-      },
+    this.folded.forEach((e, i) => {
+      for (const w of e.words) {
+        if (!LATIN_TERM.test(w)) continue;
+        const ids = this.latinWords.get(w);
+        if (!ids) this.latinWords.set(w, [i]);
+        else if (ids[ids.length - 1] !== i) ids.push(i);
+      }
     });
-    this.typo.addAll(
-      entries.map((e, id) => ({ id, text: e.names.filter((n): n is string => !!n).join(' ') })),
-    );
   }
 
   get size(): number {
@@ -136,19 +149,50 @@ export class EntityIndex {
       .slice(0, limit)
       .map(([tier, , , index]) => ({ index, tier: TIER_NAMES[tier]! }));
     if (hits.length < limit) {
-      const found = this.typo.search(f, {
-        fuzzy: (term) => typoBudget(term),
-        prefix: (term) => LATIN_TERM.test(term) && term.length >= 3,
-        combineWith: 'AND',
-      });
-      for (const r of found) {
-        const index = r.id as number;
+      for (const index of this.typoMatches(f)) {
         if (seen.has(index)) continue;
-        seen.add(index);
         hits.push({ index, tier: 'typo' });
         if (hits.length >= limit) break;
       }
     }
     return hits;
+  }
+
+  /**
+   * Entries whose names have, for every Latin word of the query, a word equal to it (cost 0), starting
+   * with it (3+ letters; cost 0), within its typo budget (cost: the edits) or equal to it with two
+   * neighbours swapped (cost 1); least total cost first, then entry order. Empty when no query word may
+   * carry a typo: the exact tiers have found all there is.
+   */
+  private typoMatches(folded: string): number[] {
+    const words = folded.split(/[^a-z0-9]+/).filter((w) => w !== '');
+    if (!words.some((w) => typoBudget(w) > 0)) return [];
+    let total: Map<number, number> | null = null;
+    for (const w of words) {
+      const cost = new Map<number, number>();
+      const add = (ids: number[] | undefined, c: number) => {
+        for (const i of ids ?? []) if (!(cost.get(i)! <= c)) cost.set(i, c);
+      };
+      add(this.latinWords.get(w), 0);
+      if (w.length >= 3) for (const [, ids] of this.latinWords.atPrefix(w)) add(ids, 0);
+      const budget = typoBudget(w);
+      if (budget > 0) {
+        for (const [, [ids, d]] of this.latinWords.fuzzyGet(w, budget)) add(ids, d);
+        for (const t of transpositions(w)) add(this.latinWords.get(t), 1);
+      }
+      if (total === null) total = cost;
+      else {
+        const next = new Map<number, number>();
+        for (const [i, c] of total) {
+          const more = cost.get(i);
+          if (more !== undefined) next.set(i, c + more);
+        }
+        total = next;
+      }
+      if (total.size === 0) return [];
+    }
+    return [...total!]
+      .sort((x, y) => x[1] - y[1] || this.folded[x[0]]!.order - this.folded[y[0]]!.order || x[0] - y[0])
+      .map(([i]) => i);
   }
 }

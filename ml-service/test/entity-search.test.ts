@@ -4,7 +4,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '@resemble/contracts';
-import { compactText, EntityIndex, foldText, typoBudget, type SearchEntry } from '../src/entity-search.js';
+import {
+  compactText,
+  EntityIndex,
+  foldText,
+  transpositions,
+  typoBudget,
+  type SearchEntry,
+} from '../src/entity-search.js';
 
 const entries: SearchEntry[] = [
   { code: '7203', names: ['トヨタ自動車', 'TOYOTA MOTOR CORPORATION'] },
@@ -36,7 +43,10 @@ describe('folding', () => {
   it('gives short and numeric words no typo budget', () => {
     expect(typoBudget('ibm')).toBe(0);
     expect(typoBudget('sony')).toBe(1);
-    expect(typoBudget('appel')).toBe(2);
+    expect(typoBudget('appel')).toBe(1);
+    expect(typoBudget('corporation')).toBe(2);
+    expect(transpositions('appel')).toEqual(['papel', 'apepl', 'apple']);
+    expect(transpositions('aab')).toEqual(['aba']);
     expect(typoBudget('72030')).toBe(0);
     expect(typoBudget('トヨタ')).toBe(0);
   });
