@@ -113,3 +113,37 @@ export function displayName(c: Pick<CompanyRow, 'code' | 'market' | 'name_ja' | 
 export function displaySector(c: Pick<CompanyRow, 'sector33_name' | 'gics_sector'>): string | null {
   return c.sector33_name ?? c.gics_sector ?? null;
 }
+
+/**
+ * The master record of a priced entity the master does not know (a store written before the master, or
+ * prices imported before any listing): its catalog name as Japanese or English, kind stock, listed.
+ */
+export function minimalCompany(
+  r: { code: string; name: string; market: string },
+  source = 'catalog',
+  updatedAt = '',
+): CompanyRow {
+  // A name with any character outside printable ASCII is taken as Japanese; others as English.
+  const ja = /[^\u0020-\u007e]/.test(r.name);
+  const named = r.name !== r.code;
+  return {
+    code: r.code,
+    market: r.market,
+    name_ja: named && ja ? r.name : null,
+    name_en: named && !ja ? r.name : null,
+    kind: 'stock',
+    sector33_code: null,
+    sector33_name: null,
+    sector17_code: null,
+    sector17_name: null,
+    gics_sector: null,
+    segment: null,
+    size_code: null,
+    size_class: null,
+    status: 'listed',
+    listed_since: null,
+    delisted_since: null,
+    source,
+    updated_at: updatedAt,
+  };
+}

@@ -131,5 +131,14 @@ export const runReportSchema = z.object({
   rowsAdded: z.number().int(),
   rowsRejected: z.array(z.object({ code: z.string(), date: z.string().optional(), reason: z.string() })),
   success: z.boolean(),
+  /** Market-day sources (jquants, the US bulk source): the market they keep current. */
+  market: z.string().optional(),
+  /** Newest trading day whose prices the store holds for that market after the run. */
+  dataThrough: isoDateSchema.nullable().optional(),
+  /**
+   * The exchange's trading days after dataThrough as the source's calendar gave them (up to a year
+   * ahead), so the operator view can count how many trading days the data is behind without the API.
+   */
+  upcomingTradingDays: z.array(isoDateSchema).max(400).optional(),
 });
 export type RunReport = z.infer<typeof runReportSchema>;

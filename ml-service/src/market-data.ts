@@ -16,6 +16,7 @@ import {
   ENTITY_CODE_PATTERN,
   COMPANY_COLUMNS,
   entityFileName,
+  minimalCompany,
   type CompanyRow,
 } from '@resemble/contracts/store-layout';
 import { dayToIso, isoToDay, parseIsoDayAt } from './dates.js';
@@ -110,33 +111,6 @@ function readCompanies(catalog: Database.Database): CompanyRow[] {
   return catalog
     .prepare(`SELECT ${COMPANY_COLUMNS.join(', ')} FROM companies ORDER BY code`)
     .all() as CompanyRow[];
-}
-
-/** The master record of a priced entity the master does not know (a store written before the master). */
-export function minimalCompany(r: Pick<CatalogRow, 'code' | 'name' | 'market'>): CompanyRow {
-  // A name with any non-ASCII character is taken as Japanese; ASCII names as English.
-  const ja = /[^\x00-\x7f]/.test(r.name);
-  const named = r.name !== r.code;
-  return {
-    code: r.code,
-    market: r.market,
-    name_ja: named && ja ? r.name : null,
-    name_en: named && !ja ? r.name : null,
-    kind: 'stock',
-    sector33_code: null,
-    sector33_name: null,
-    sector17_code: null,
-    sector17_name: null,
-    gics_sector: null,
-    segment: null,
-    size_code: null,
-    size_class: null,
-    status: 'listed',
-    listed_since: null,
-    delisted_since: null,
-    source: 'catalog',
-    updated_at: '',
-  };
 }
 
 export function readCatalog(dataDir: string): Catalog {

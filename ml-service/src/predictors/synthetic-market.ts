@@ -2,7 +2,8 @@
  * Seeded synthetic markets held in memory as MarketData, for the predictor and backtest tests (the
  * store's files are exercised by the service's own tests; here only the numbers matter).
  */
-import { buildDerived, isoToDay, minimalCompany, type MarketData } from '../market-data.js';
+import { minimalCompany } from '@resemble/contracts/store-layout';
+import { buildDerived, isoToDay, type MarketData } from '../market-data.js';
 import { mulberry32 } from './random.js';
 
 export interface SyntheticEntity {
