@@ -6,7 +6,7 @@
  */
 import { mulberry32, type CompanyRow } from '@resemble/contracts';
 import { searchEntities } from '../src/entities.service.js';
-import { minimalCompany } from '../src/market-data.js';
+import { minimalCompany } from '@resemble/contracts/store-layout';
 import { businessDates, marketFromEntities } from '../src/predictors/synthetic-market.js';
 
 const ENTITIES = Number(process.env.BENCH_SEARCH_ENTITIES ?? 5000);

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { CompanyRow } from '@resemble/contracts';
-import { minimalCompany, type MarketData } from '../src/market-data.js';
+import { minimalCompany } from '@resemble/contracts/store-layout';
+import type { MarketData } from '../src/market-data.js';
 import { asOfDate, entityFacets, readPrices, searchEntities } from '../src/entities.service.js';
 import { findSimilar } from '../src/similarity.service.js';
 import { marketFromEntities, randomWalkEntities } from '../src/predictors/synthetic-market.js';
