@@ -81,7 +81,7 @@ export interface SearchHit {
 /** A search index over a fixed list of entries; build once per data version. */
 export class EntityIndex {
   private readonly folded: Folded[];
-  /** Latin name word -> the entries (indices, ascending) whose names contain it. */
+  /** Latin code or name word -> the entries (indices, ascending) whose code or names contain it. */
   private readonly latinWords = new SearchableMap<number[]>();
 
   constructor(entries: readonly SearchEntry[]) {
@@ -94,8 +94,10 @@ export class EntityIndex {
         order: e.order ?? 0,
       };
     });
+    // Codes too: a mistyped ticker (APPL) is a typo like a mistyped name, and its closest code (AAPL) is
+    // what a user who followed a wrong link wants offered.
     this.folded.forEach((e, i) => {
-      for (const w of e.words) {
+      for (const w of [e.code, ...e.words]) {
         if (!LATIN_TERM.test(w)) continue;
         const ids = this.latinWords.get(w);
         if (!ids) this.latinWords.set(w, [i]);

@@ -24,6 +24,7 @@ const entries: SearchEntry[] = [
   { code: '9999', names: ['ほげ商事', 'Hoge Trading'], order: 1 },
   { code: '9998', names: ['ホゲ商事', 'Hoge Trading'], order: 0 },
   { code: 'KO', names: ['コカ・コーラ', 'Coca-Cola Company'] },
+  { code: 'MSFT', names: [] },
 ];
 const index = new EntityIndex(entries);
 const codes = (q: string, limit = 20) => index.search(q, limit).map((h) => entries[h.index]!.code);
@@ -82,6 +83,10 @@ describe('ranking', () => {
     expect(tiers('appel')).toEqual({ AAPL: 'typo' });
     expect(codes('Appel Inc')).toEqual(['AAPL']);
     expect(tiers('toyta')).toMatchObject({ '7203': 'typo', '3116': 'typo' });
+    // A mistyped ticker finds the closest code (a wrong link's code gets suggestions).
+    expect(tiers('MSTF')).toEqual({ MSFT: 'typo' });
+    expect(tiers('NSFT')).toEqual({ MSFT: 'typo' });
+    expect(codes('APPL')[0]).toBe('AAPL');
     // No typo budget for a Japanese query: a near miss finds nothing.
     expect(codes('トヨダ')).toEqual([]);
     expect(codes('zzzzzz')).toEqual([]);
