@@ -103,6 +103,18 @@ describe('two replicas sharing Redis', () => {
     expect(a.ctx.db.prepare('SELECT COUNT(*) AS n FROM usage').get()).toEqual({ n: 0 });
   });
 
+  it('gives a search back in Redis when ml-service fails', async () => {
+    const c = await registered(b);
+    expect((await c.post('/api/v1/similar', similar)).status).toBe(200);
+    ml.setDown(true);
+    try {
+      expect((await c.post('/api/v1/similar', similar)).status).toBe(503);
+    } finally {
+      ml.setDown(false);
+    }
+    expect((await on(a, c).get('/api/v1/me')).body.usage.searchesToday).toBe(1);
+  });
+
   it('a logout on one replica is refused by the other at once', async () => {
     const c = await registered(a);
     const viaB = on(b, c);
