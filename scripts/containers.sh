@@ -145,6 +145,8 @@ SERVER_NAME=127.0.0.1
 CERTS_DIR=$cache/certs
 JWT_SECRET=$(secret jwt)
 ML_TOKEN=$(secret ml-token)
+# A local stack has no payment keys: test-mode billing on purpose (production refuses to start otherwise).
+BILLING_SANDBOX=true
 LOG_LEVEL=${LOG_LEVEL:-warn}
 ML_RELOAD_INTERVAL_MS=${ML_RELOAD_INTERVAL_MS:-2000}
 EOF

@@ -28,6 +28,7 @@ export function searchRoutes(ctx: AppContext): Router {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     keyGenerator: (req) => `user:${req.auth!.userId}`,
+    store: ctx.rateLimitStore('user'),
     handler: (_req, _res, next) => next(new AppError(429, 'rate_limited', 'too many requests; slow down for a minute')),
   });
   const rid = (req: { id: unknown }) => String(req.id);
