@@ -57,9 +57,9 @@ describe('ensureDemoData', () => {
       store.close();
       expect(await ensureDemoData(t.dir, { logger: silentLogger, progress: false })).toBeNull();
       expect(listCatalog(t.dir).map((e) => e.code)).toEqual(['OWN']);
-      const store = openStore(t.dir);
-      expect(store.listCompanies().map((c) => c.code)).toEqual(['OWN']);
-      store.close();
+      const after = openStore(t.dir);
+      expect(after.listCompanies().map((c) => c.code)).toEqual(['OWN']);
+      after.close();
     } finally {
       t.cleanup();
     }
