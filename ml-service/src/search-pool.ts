@@ -99,6 +99,11 @@ const HELD_PER_WORKER = 2;
 
 /** By default, ordinary searches over at least this many candidate windows are split across workers. */
 const SPLIT_ABOVE = 2_000_000;
+/**
+ * A DTW window costs tens of ED windows (its cascade, and a DTW for the survivors): weighted, an ordinary
+ * DTW search over the demo's 0.6 M windows uses every worker outside the heavy lane.
+ */
+const DTW_SPLIT_WEIGHT = 16;
 
 /**
  * Default heavy threshold: DTW at L = 250 (band 10 %) over the 505-stock demo (~0.6 M windows) is
@@ -239,7 +244,8 @@ export class SearchPool {
         wasm,
       };
       const { windows, cost } = searchCost(spec, plan);
-      return this.submit(shared, spec, plan, cost >= this.heavyCost, windows >= this.splitAbove, control);
+      const weighted = windows * (spec.metric === 'dtw' ? DTW_SPLIT_WEIGHT : 1);
+      return this.submit(shared, spec, plan, cost >= this.heavyCost, weighted >= this.splitAbove, control);
     };
   }
 

@@ -12,15 +12,16 @@
  */
 import {
   ML_DEADLINE_HEADER,
-  entitySummarySchema,
+  entitiesResponseSchema,
+  entityFacetsSchema,
   mlHealthSchema,
-  type EntitySummary,
+  type EntitiesResponse,
+  type EntityFacets,
   type MlHealth,
   type PredictRequest,
   type SimilarRequest,
 } from '@resemble/contracts';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import { AppError } from '../platform/errors.js';
 import { CircuitBreaker, CircuitOpenError } from './circuit-breaker.js';
 import { KeepAliveHttp, TransportError, type HttpReply } from './ml.http.js';
@@ -46,8 +47,6 @@ export interface MlClientOptions {
   retries?: number;
   logger: Logger;
 }
-
-const entitiesResponseSchema = z.object({ entities: z.array(entitySummarySchema) });
 
 export class MlClient {
   private readonly http: KeepAliveHttp;
@@ -100,10 +99,14 @@ export class MlClient {
     return this.call('POST', '/v1/predict', body, requestId, { raw: true, ...search }) as Promise<Buffer>;
   }
 
-  async entities(q: string, limit: number, requestId?: string): Promise<{ entities: EntitySummary[] }> {
+  async entities(q: string, limit: number, requestId?: string): Promise<EntitiesResponse> {
     return entitiesResponseSchema.parse(
       await this.call('GET', '/v1/entities', undefined, requestId, { params: { q, limit } }),
     );
+  }
+
+  async facets(requestId?: string): Promise<EntityFacets> {
+    return entityFacetsSchema.parse(await this.call('GET', '/v1/entities/facets', undefined, requestId));
   }
 
   prices(

@@ -47,7 +47,7 @@ async function searchCounted<T>(
   call: (budgetMs: number) => Promise<T>,
 ): Promise<T> {
   let budgetMs = 0;
-  const day = ctx.usage.consume(userId, () => {
+  const day = await ctx.usage.consume(userId, () => {
     const plan = currentPlan(ctx.db, ctx.plans, userId, ctx.now());
     assertAllowed(plan);
     budgetMs = plan.limits.searchBudgetMs;
@@ -64,7 +64,7 @@ async function searchCounted<T>(
         err.status === 429 ||
         err.status === 499)
     )
-      ctx.usage.refund(userId, day);
+      await ctx.usage.refund(userId, day);
     throw err;
   }
 }
