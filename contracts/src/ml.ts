@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { entityCodeSchema, isoDateSchema } from './store.js';
+import { timeframeSchema } from './timeframe.js';
 
 export const MIN_QUERY_LENGTH = 8;
 export const MAX_QUERY_LENGTH = 500;
@@ -46,6 +47,12 @@ export const similarRequestSchema = z
     /** Sakoe-Chiba band as a fraction of L (DTW only). */
     band: z.number().min(0).max(1).optional(),
     filters: filtersSchema.optional(),
+    /**
+     * Bars the search runs on: daily, weekly or monthly (contracts/src/timeframe.ts). The query's length,
+     * the horizon and every rule count bars of this timeframe; a query by code covers the bars whose date
+     * (their last trading day) lies within start..end.
+     */
+    timeframe: timeframeSchema.default('D'),
   })
   .strict();
 export type SimilarRequest = z.infer<typeof similarRequestSchema>;
@@ -99,6 +106,7 @@ export const similarResponseSchema = z.object({
   metric: metricSchema,
   normalize: normalizeSchema,
   mode: modeSchema,
+  timeframe: timeframeSchema,
   horizon: z.number().int(),
   matches: z.array(matchSchema),
   forecast: forecastSchema.nullable(),
@@ -115,6 +123,8 @@ export const predictRequestSchema = z
     query: similarQuerySchema,
     horizon: z.number().int().min(1).max(250).default(20),
     model: modelIdSchema.default('analogue'),
+    /** As in a similar request: the query and the horizon count bars of this timeframe. */
+    timeframe: timeframeSchema.default('D'),
   })
   .strict();
 export type PredictRequest = z.infer<typeof predictRequestSchema>;
@@ -122,6 +132,7 @@ export type PredictRequest = z.infer<typeof predictRequestSchema>;
 export const predictResponseSchema = z.object({
   model: modelIdSchema,
   modelVersion: z.string(),
+  timeframe: timeframeSchema,
   horizon: z.number().int(),
   forecast: forecastSchema,
   dataVersion: z.string(),
