@@ -1,7 +1,14 @@
 /** Entity lookup for the stock picker, and a stock's full prices read read-only from its file on demand. */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ENTITIES_DIR, entityFileName, type EntitySummary, type PriceRow } from '@resemble/contracts';
+import {
+  ENTITIES_DIR,
+  entityFileName,
+  resamplePriceRows,
+  type EntitySummary,
+  type PriceRow,
+  type Timeframe,
+} from '@resemble/contracts';
 import { notFound } from './errors.js';
 import { dayToIso, type MarketData } from './market-data.js';
 
@@ -41,7 +48,8 @@ export function readPrices(
   code: string,
   from: string | undefined,
   to: string | undefined,
-): { code: string; rows: PriceRow[] } {
+  timeframe: Timeframe = 'D',
+): { code: string; timeframe: Timeframe; rows: PriceRow[] } {
   if (!data.codeIndex.has(code)) throw notFound(`unknown code ${code}`);
   const db = new Database(join(data.dataDir, ENTITIES_DIR, entityFileName(code)), {
     readonly: true,
@@ -53,7 +61,8 @@ export function readPrices(
         'SELECT date, open, high, low, close, volume FROM prices WHERE date >= ? AND date <= ? ORDER BY date',
       )
       .all(from ?? '0000-01-01', to ?? '9999-12-31') as PriceRow[];
-    return { code, rows };
+    // Bars of the range's days: a week or month cut by `from` or `to` holds only the days inside it.
+    return { code, timeframe, rows: resamplePriceRows(rows, timeframe) };
   } finally {
     db.close();
   }
