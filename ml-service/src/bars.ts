@@ -11,13 +11,12 @@ import type { Timeframe } from '@resemble/contracts';
 import { buildDerived, type MarketArrays, type MarketData } from './market-data.js';
 
 /**
- * The number of the period `day` (days since 1970-01-01) falls in: weeks counted from the Monday
- * 1969-12-29 (day -3), months as year * 12 + month - 1 (civil-from-days, H. Hinnant's algorithm, in
- * integers, so a pass over 20 M rows allocates nothing).
+ * The first day of the period after the one `day` falls in (days since 1970-01-01): the next Monday (W;
+ * week 0 starts on Monday 1969-12-29, day -3) or the 1st of the next month (M), by H. Hinnant's
+ * civil-from-days and days-from-civil in integers. Called once per bar, not per row.
  */
-export function periodOfDay(day: number, timeframe: Timeframe): number {
-  if (timeframe === 'D') return day;
-  if (timeframe === 'W') return Math.floor((day + 3) / 7);
+export function nextPeriodStart(day: number, timeframe: 'W' | 'M'): number {
+  if (timeframe === 'W') return (Math.floor((day + 3) / 7) + 1) * 7 - 3;
   const z = day + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
@@ -25,42 +24,59 @@ export function periodOfDay(day: number, timeframe: Timeframe): number {
     (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
   );
   const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  return year * 12 + month - 1;
+  const mp = Math.floor((5 * doy + 2) / 153); // March = 0 .. February = 11
+  // The 1st of the next month, in the same March-based year unless this is February.
+  const nextMp = mp + 1;
+  const y = yoe + era * 400 + (nextMp === 12 ? 1 : 0);
+  const m = nextMp % 12;
+  const e = Math.floor(y / 400);
+  const ye = y - e * 400;
+  const firstDoy = Math.floor((153 * m + 2) / 5);
+  return e * 146097 + ye * 365 + Math.floor(ye / 4) - Math.floor(ye / 100) + firstDoy - 719468;
+}
+
+/**
+ * Calls `bar(lastRow)` for each bar of rows [a, b) (days ascending), in order: a bar ends at the row
+ * before the first row on or after its period's end, or at b - 1.
+ */
+function forEachBar(
+  days: Int32Array,
+  a: number,
+  b: number,
+  timeframe: 'W' | 'M',
+  bar: (last: number) => void,
+) {
+  let r = a;
+  while (r < b) {
+    const end = nextPeriodStart(days[r]!, timeframe);
+    while (r + 1 < b && days[r + 1]! < end) r++;
+    bar(r);
+    r++;
+  }
 }
 
 /** The daily arrays resampled to bars of `timeframe` (W or M), with every derived array search uses. */
 export function resampleArrays(daily: MarketArrays, timeframe: 'W' | 'M'): MarketArrays {
   const { offsets, closes, days } = daily;
   const entities = offsets.length - 1;
-  // Pass 1: bars per entity (a bar ends where the next row falls in another period, or at the entity's end).
+  // Pass 1: bars per entity.
   const barOffsets = new Int32Array(new SharedArrayBuffer((entities + 1) * 4));
   for (let e = 0; e < entities; e++) {
-    const a = offsets[e]!;
-    const b = offsets[e + 1]!;
     let bars = 0;
-    for (let r = a; r < b; r++) {
-      if (r + 1 === b || periodOfDay(days[r + 1]!, timeframe) !== periodOfDay(days[r]!, timeframe)) bars++;
-    }
+    forEachBar(days, offsets[e]!, offsets[e + 1]!, timeframe, () => bars++);
     barOffsets[e + 1] = barOffsets[e]! + bars;
   }
   const points = barOffsets[entities]!;
   // Pass 2: each bar's close and day are those of its period's last row.
   const barCloses = new Float64Array(Math.max(1, points));
   const barDays = new Int32Array(new SharedArrayBuffer(Math.max(1, points) * 4));
+  let at = 0;
   for (let e = 0; e < entities; e++) {
-    const a = offsets[e]!;
-    const b = offsets[e + 1]!;
-    let at = barOffsets[e]!;
-    for (let r = a; r < b; r++) {
-      if (r + 1 === b || periodOfDay(days[r + 1]!, timeframe) !== periodOfDay(days[r]!, timeframe)) {
-        barCloses[at] = closes[r]!;
-        barDays[at] = days[r]!;
-        at++;
-      }
-    }
+    forEachBar(days, offsets[e]!, offsets[e + 1]!, timeframe, (last) => {
+      barCloses[at] = closes[last]!;
+      barDays[at] = days[last]!;
+      at++;
+    });
   }
   return buildDerived(barOffsets, barCloses, barDays);
 }

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { periodKey, type SimilarResponse, type Timeframe } from '@resemble/contracts';
-import { barArrays, marketOf, periodOfDay } from '../src/bars.js';
+import { barArrays, marketOf, nextPeriodStart } from '../src/bars.js';
 import { forecastFromOutcomes } from '../src/forecast.js';
-import { dayToIso, loadMarketData, type MarketData } from '../src/market-data.js';
+import { dayToIso, isoToDay, loadMarketData, type MarketData } from '../src/market-data.js';
 import { createPredictorRegistry } from '../src/predictors/registry.js';
 import { SearchPool } from '../src/search-pool.js';
 import { findSimilar, findSimilarWith } from '../src/similarity.service.js';
@@ -83,17 +83,20 @@ function expectSame(fast: SimilarResponse, slow: ReturnType<typeof naiveSimilar>
     expect(fast.forecast!.baseRateUp).toBe(slow.candidates > 0 ? slow.ups / slow.candidates : null);
 }
 
-describe('period numbers', () => {
-  it('put two days in one bar exactly when their contracts period keys agree (1899..2101)', () => {
+describe('period boundaries', () => {
+  it('nextPeriodStart is the first day of the next contracts period, every day of 1899..2101', () => {
     for (const tf of ['W', 'M'] as const) {
       for (let day = -25_600; day < 48_000; day++) {
-        const same = periodOfDay(day, tf) === periodOfDay(day + 1, tf);
-        if (same !== (periodKey(dayToIso(day), tf) === periodKey(dayToIso(day + 1), tf)))
-          throw new Error(`${tf} disagrees at ${dayToIso(day)}`);
+        const next = nextPeriodStart(day, tf);
+        const key = periodKey(dayToIso(day), tf);
+        const ok =
+          next > day && periodKey(dayToIso(next - 1), tf) === key && periodKey(dayToIso(next), tf) !== key;
+        if (!ok) throw new Error(`${tf} wrong at ${dayToIso(day)}: ${dayToIso(next)}`);
       }
     }
-    expect(periodOfDay(-3, 'W')).toBe(0); // Monday 1969-12-29 starts week 0
-    expect(periodOfDay(0, 'M')).toBe(1970 * 12);
+    expect(dayToIso(nextPeriodStart(isoToDay('2024-02-29'), 'M'))).toBe('2024-03-01');
+    expect(dayToIso(nextPeriodStart(isoToDay('2024-12-31'), 'M'))).toBe('2025-01-01');
+    expect(dayToIso(nextPeriodStart(isoToDay('2024-12-31'), 'W'))).toBe('2025-01-06');
   });
 });
 
