@@ -151,7 +151,7 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     await app.ctx.jobs.idle();
     const exJob = (await c.get(`/api/v1/jobs/${ex.body.id}`)).body;
     expect(exJob.status).toBe('succeeded');
-    expect(exJob.result.csv.split('\r\n')[0]).toBe('rank,code,start,end,distance,forward_return,data_version');
+    expect(exJob.result.csv.split('\r\n')[0]).toBe('rank,code,start,end,distance,forward_return,data_version,timeframe');
     const badJob = (await c.get(`/api/v1/jobs/${bad.body.id}`)).body;
     expect(badJob.status).toBe('failed');
     expect(badJob.error).toMatch(/unknown code/);

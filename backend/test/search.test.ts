@@ -134,7 +134,8 @@ describe('search proxy, plans and quota', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/text\/csv/);
     const lines = r.text.trim().split('\r\n');
-    expect(lines[0]).toBe('rank,code,start,end,distance,forward_return,data_version');
+    expect(lines[0]).toBe('rank,code,start,end,distance,forward_return,data_version,timeframe');
+    expect(lines[1]).toMatch(/,D$/);
     expect(lines).toHaveLength(4);
   });
 

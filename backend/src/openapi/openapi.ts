@@ -35,7 +35,7 @@ const ops: Op[] = [
   { method: 'get', path: '/me', summary: 'The signed-in user, plan, usage and limits', auth: 'session', response: c.meResponseSchema, tag: 'auth' },
   { method: 'delete', path: '/me', summary: 'Delete the account and its data', auth: 'session', body: c.deleteAccountSchema, response: ok, tag: 'auth' },
   { method: 'get', path: '/entities', summary: 'Search stocks by code or name prefix', auth: 'session-or-token', query: c.entitiesQuerySchema, response: z.object({ entities: z.array(c.entitySummarySchema) }), tag: 'search' },
-  { method: 'get', path: '/entities/{code}/prices', summary: 'Daily prices of one stock', auth: 'session-or-token', query: c.pricesQuerySchema, tag: 'search' },
+  { method: 'get', path: '/entities/{code}/prices', summary: 'Prices of one stock: daily rows, or weekly/monthly candles (timeframe W/M) dated by their last trading day', auth: 'session-or-token', query: c.pricesQuerySchema, tag: 'search' },
   { method: 'post', path: '/similar', summary: 'Find the most similar stretches (counts against the daily quota)', auth: 'session-or-token', body: c.similarRequestSchema, response: c.similarResponseSchema, tag: 'search' },
   { method: 'post', path: '/predict', summary: 'Forecast from a query window', auth: 'session-or-token', body: c.predictRequestSchema, response: c.predictResponseSchema, tag: 'search' },
   { method: 'post', path: '/export/similar.csv', summary: 'Similarity result as CSV (Pro)', auth: 'session-or-token', body: c.similarRequestSchema, tag: 'search' },

@@ -77,7 +77,7 @@ export async function scanPatterns(ctx: AppContext, dataVersion: string): Promis
         const res = similarResponseSchema.parse(await ctx.ml.similar(req));
         const best = res.matches[0];
         if (best && best.distance <= p.threshold) {
-          const payload = { patternId: p.id, patternName: p.name, match: { code: best.code, start: best.start, end: best.end, distance: best.distance }, dataVersion };
+          const payload = { patternId: p.id, patternName: p.name, timeframe: res.timeframe, match: { code: best.code, start: best.start, end: best.end, distance: best.distance }, dataVersion };
           const id = randomUUID();
           // Notification and "scanned at this version" together: a crash cannot alert twice or never.
           ctx.db.transaction(() => {
