@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32, resamplePriceRows, type PriceRow, type Timeframe } from '@resemble/contracts';
 import { MAX_WINDOW, MIN_WINDOW, clampWindow } from '../app/utils/selection';
-import { DEFAULT_HORIZON, DEFAULT_PRESET, HORIZON_BARS, PRESET_BARS, TIMEFRAMES, carrySelection, isTimeframe } from '../app/utils/timeframe';
+import en from '../i18n/locales/en.json';
+import ja from '../i18n/locales/ja.json';
+import {
+  DEFAULT_HORIZON,
+  DEFAULT_PRESET,
+  HORIZON_BARS,
+  PRESET_BARS,
+  TIMEFRAMES,
+  carrySelection,
+  isTimeframe,
+} from '../app/utils/timeframe';
 
 /** Weekdays from 2018 with random holidays, as daily rows. */
 function dailyRows(seed: number, count: number): PriceRow[] {
@@ -58,9 +68,10 @@ describe('carrySelection', () => {
           const n = dates[a].length;
           const s = k === 0 ? 0 : Math.floor(random() * (n - 1));
           const e = k === 1 ? n - 1 : Math.min(n - 1, s + Math.floor(random() * 200));
-          expect(carrySelection(dates[a], dates[b], { startIndex: s, endIndex: e }), `${a}->${b} ${s}..${e}`).toEqual(
-            twinCarry(dates[a], dates[b], s, e),
-          );
+          expect(
+            carrySelection(dates[a], dates[b], { startIndex: s, endIndex: e }),
+            `${a}->${b} ${s}..${e}`,
+          ).toEqual(twinCarry(dates[a], dates[b], s, e));
         }
       }
     }
@@ -74,13 +85,52 @@ describe('carrySelection', () => {
     expect(w.ok && dates.W[w.window.endIndex]).toBe('2019-05-31');
     expect(w.ok && dates.W[w.window.startIndex]).toMatch(/^2019-03-0[5-8]$/); // the Friday or an earlier last day
     const back = carrySelection(dates.W, d, w.ok ? w.window : { startIndex: 0, endIndex: 0 });
-    expect(back.ok && [d[back.window.startIndex], d[back.window.endIndex]]).toEqual(['2019-03-04', '2019-05-31']);
+    expect(back.ok && [d[back.window.startIndex], d[back.window.endIndex]]).toEqual([
+      '2019-03-04',
+      '2019-05-31',
+    ]);
   });
 
   it('keeps to the limits: too few new bars grow to the minimum, and a bad window is refused', () => {
     const d = dates.D;
     const m = carrySelection(d, dates.M, { startIndex: 100, endIndex: 130 }); // ~1.5 months: 2-3 bars
     expect(m.ok && m.window.endIndex - m.window.startIndex + 1).toBe(MIN_WINDOW);
-    expect(carrySelection(d, dates.W, { startIndex: 5, endIndex: d.length + 3 })).toEqual({ ok: false, reason: 'date_out_of_range' });
+    expect(carrySelection(d, dates.W, { startIndex: 5, endIndex: d.length + 3 })).toEqual({
+      ok: false,
+      reason: 'date_out_of_range',
+    });
+  });
+});
+
+describe('timeframe strings', () => {
+  const keys = (o: unknown, prefix = ''): string[] =>
+    typeof o === 'object' && o !== null
+      ? Object.entries(o).flatMap(([k, v]) => keys(v, `${prefix}${k}.`))
+      : [prefix.slice(0, -1)];
+
+  it('name the bars 日足/週足/月足 and Daily/Weekly/Monthly, with the same keys in both languages', () => {
+    expect([ja.timeframe.D, ja.timeframe.W, ja.timeframe.M]).toEqual(['日足', '週足', '月足']);
+    expect([en.timeframe.D, en.timeframe.W, en.timeframe.M]).toEqual(['Daily', 'Weekly', 'Monthly']);
+    expect(keys(ja.timeframe).sort()).toEqual(keys(en.timeframe).sort());
+    for (const tf of TIMEFRAMES)
+      for (const key of ['span', 'bars', 'clamped', 'length', 'ahead'] as const)
+        expect(en.timeframe[key][tf]).toBeTruthy();
+    // Daily horizons keep the results section's wording; weekly and monthly ones have their own.
+    expect([en.timeframe.over.W, en.timeframe.over.M, ja.timeframe.over.W, ja.timeframe.over.M]).toEqual([
+      'over {n} weeks',
+      'over {n} months',
+      '{n}週後',
+      '{n}か月後',
+    ]);
+  });
+
+  it('say a weekly or monthly horizon in weeks or months for every explanation', () => {
+    for (const e of ['explainNone', 'explainFew', 'explainSame', 'explainAbove', 'explainBelow'] as const) {
+      for (const locale of [en, ja]) {
+        const text = locale.timeframe.explain[e];
+        expect(text.includes('{span}') || e === 'explainNone').toBe(true);
+        expect(text).not.toMatch(/\{h\}/);
+      }
+    }
   });
 });

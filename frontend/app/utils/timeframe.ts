@@ -4,7 +4,13 @@
  * timeframe, as the search does.
  */
 import type { Timeframe } from '@resemble/contracts';
-import { clampWindow, indexOnOrAfter, indexOnOrBefore, type SelectionResult, type WindowSel } from './selection';
+import {
+  clampWindow,
+  indexOnOrAfter,
+  indexOnOrBefore,
+  type SelectionResult,
+  type WindowSel,
+} from './selection';
 
 export const TIMEFRAMES: readonly Timeframe[] = ['D', 'W', 'M'];
 
@@ -41,7 +47,8 @@ export function carrySelection(
   sel: WindowSel,
 ): SelectionResult {
   const endDate = fromDates[sel.endIndex];
-  if (endDate === undefined || sel.startIndex > sel.endIndex) return { ok: false, reason: 'date_out_of_range' };
+  if (endDate === undefined || sel.startIndex > sel.endIndex)
+    return { ok: false, reason: 'date_out_of_range' };
   const start = sel.startIndex === 0 ? 0 : indexOnOrAfter(toDates, nextDay(fromDates[sel.startIndex - 1]!));
   let end = indexOnOrAfter(toDates, endDate);
   if (end < 0) end = indexOnOrBefore(toDates, endDate);
