@@ -1,6 +1,7 @@
 /**
  * `npm run bench:timeframes -w ml-service`: what weekly and monthly bars cost on a seeded synthetic market
- * of 4,000 random-walk stocks x 5,000 weekdays (override with BENCH_ENTITIES, BENCH_DAYS, BENCH_QUERIES):
+ * of 4,000 random-walk stocks x 5,000 weekdays (override with BENCH_ENTITIES, BENCH_DAYS, BENCH_QUERIES,
+ * BENCH_DTW_QUERIES):
  * the one-off resampling per data version, the memory the bars add, and search latency on D, W and M
  * bars with the same L, through the same worker pool. Built in memory (no store files); asserts nothing.
  * Timings on a shared 2-core machine are noisy.
@@ -18,6 +19,8 @@ const ENTITIES = Number(process.env.BENCH_ENTITIES ?? 4000);
 const DAYS = Number(process.env.BENCH_DAYS ?? 5000);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 12);
 const WORKERS = Number(process.env.ML_SEARCH_WORKERS ?? 2);
+/** DTW searches per timeframe (the first warms up); DTW on D at full scale takes seconds each. */
+const DTW_QUERIES = Number(process.env.BENCH_DTW_QUERIES ?? 3);
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -90,7 +93,11 @@ async function main() {
   for (const metric of ['zned', 'dtw'] as const) {
     const L = 60;
     for (const tf of ['D', 'W', 'M'] as const) {
-      const qs = queries(marketOf(daily, tf), tf, L, metric).slice(0, metric === 'dtw' ? 4 : QUERIES);
+      const qs = queries(marketOf(daily, tf), tf, L, metric).slice(
+        0,
+        metric === 'dtw' ? DTW_QUERIES : QUERIES,
+      );
+      if (qs.length < 2) continue;
       const ms: number[] = [];
       for (const [i, q] of qs.entries()) {
         const t0 = performance.now();
