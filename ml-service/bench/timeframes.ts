@@ -47,6 +47,7 @@ function market(): MarketData {
     markets: codes.map(() => 'US'),
     currencies: codes.map(() => 'USD'),
     codeIndex: new Map(codes.map((c, i) => [c, i])),
+    companies: new Map(),
     entities: ENTITIES,
     points: ENTITIES * DAYS,
   };
