@@ -11,6 +11,7 @@ import type {
 } from '@resemble/contracts';
 import { similarRequestSchema, TIMEFRAME_BAR_NAMES } from '@resemble/contracts';
 import { marketOf } from './bars.js';
+import { asOfDate, companyOf, inSector } from './entities.service.js';
 import { badRequest, notFound, parseOr400 } from './errors.js';
 import { forecastFromOutcomes } from './forecast.js';
 import { dayToIso, isoToDay, lowerBound, type MarketData } from './market-data.js';
@@ -100,6 +101,8 @@ interface Prepared {
   q: ResolvedQuery;
   spec: ScanSpec;
   plan: Plan;
+  /** The newest price date of the entities searched. */
+  asOf: string | null;
 }
 
 const parseSimilar = (input: unknown): SimilarRequest =>
@@ -126,6 +129,8 @@ function prepare(daily: MarketData, req: SimilarRequest, opts: SearchOptions): P
   const f = req.filters;
   if (f?.codes) entities = [...new Set(f.codes.map((c) => entityIndex(data, c)))].sort((x, y) => x - y);
   if (f?.market) entities = entities.filter((e) => data.markets[e] === f.market);
+  if (f?.sector) entities = entities.filter((e) => inSector(companyOf(data, e), f.sector!));
+  if (f?.kind) entities = entities.filter((e) => companyOf(data, e)?.kind === f.kind);
   const exclude = new Map<number, [number, number][]>();
   const addExclusion = (e: number, from: number, to: number) => {
     const list = exclude.get(e) ?? [];
@@ -158,7 +163,7 @@ function prepare(daily: MarketData, req: SimilarRequest, opts: SearchOptions): P
     queryStartDay: q.startRow !== null ? data.days[q.startRow]! : null,
     timeframe: req.timeframe,
   };
-  return { req, market: data, q, spec, plan };
+  return { req, market: data, q, spec, plan, asOf: asOfDate(data, entities) };
 }
 
 function assemble(p: Prepared, results: ScanResult[], started: number): SimilarResponse {
@@ -177,8 +182,11 @@ function assemble(p: Prepared, results: ScanResult[], started: number): SimilarR
     const history = req.mode === 'history';
     const forwardPath: number[] = [];
     if (history) for (let i = 1; i <= h; i++) forwardPath.push(closes[end + i]! / base);
+    const company = companyOf(data, pk.entity);
     return {
       code: data.codes[pk.entity]!,
+      nameJa: company?.name_ja ?? null,
+      nameEn: company?.name_en ?? null,
       start: dayToIso(data.days[pk.start]!),
       end: dayToIso(data.days[end]!),
       distance: Math.sqrt(pk.d2),
@@ -206,6 +214,7 @@ function assemble(p: Prepared, results: ScanResult[], started: number): SimilarR
     forecast,
     candidates,
     dataVersion: data.dataVersion,
+    asOf: p.asOf,
     tookMs: performance.now() - started,
   };
 }
