@@ -38,6 +38,10 @@ export function searchRoutes(ctx: AppContext): Router {
     res.json(await ctx.ml.entities(q.q, q.limit, rid(req)));
   });
 
+  r.get('/entities/facets', auth, perUser, async (req, res) => {
+    res.json(await ctx.ml.facets(rid(req)));
+  });
+
   r.get('/entities/:code/prices', auth, perUser, async (req, res) => {
     const code = parse(entityCodeSchema, req.params.code, 'code');
     const q = parse(pricesQuerySchema, req.query, 'query');
