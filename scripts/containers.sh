@@ -68,6 +68,26 @@ ensure_bases() {
     -t "$base_nginx" deploy/containers >/dev/null || die "nginx base build failed"
 }
 
+# --- skipping unchanged builds ------------------------------------------------------------------------------
+# Even fully cached, each podman build walks the whole context (node_modules included) and re-checks every
+# layer: ~30 s an image here. So a stamp of everything the builds read (the git tree, uncommitted changes,
+# untracked files, the host's node) skips them when nothing changed; any change builds again (layers cached).
+build_stamp() {
+  git rev-parse --git-dir >/dev/null 2>&1 || return 0
+  {
+    git rev-parse 'HEAD^{tree}'
+    git diff HEAD
+    git ls-files -o --exclude-standard -z | xargs -0 -r sha256sum
+    readlink -f "$(command -v node)" && node --version && echo "${RESEMBLE_SERVICES:-}"
+  } | sha256sum | cut -c1-32
+}
+images_current() {
+  local stamp="$1" s
+  [ -n "$stamp" ] && [ "$(cat "$cache/images.stamp" 2>/dev/null)" = "$stamp" ] || return 1
+  for s in $base_node $base_nginx; do podman image exists "$s" || return 1; done
+  for s in ${RESEMBLE_SERVICES:-backend ml-service scraper frontend}; do podman image exists "$registry/$s:$app_tag" || return 1; done
+}
+
 # --- the four service images: same Dockerfiles as CI, local base, host CA mounted for npm only -------------
 build_services() {
   local s
@@ -90,7 +110,8 @@ store_dir() {
   local demo="$cache/demo-store"
   if [ ! -f "$demo/catalog.sqlite" ]; then
     log "importing the bundled demo data into $demo"
-    npm run --silent import -w scraper -- --demo-if-empty --data "$demo" >/dev/null
+    npm run --silent import -w scraper -- --demo-if-empty --data "$demo" >"$cache/demo-import.log" 2>&1 \
+      || { tail -n 20 "$cache/demo-import.log" >&2; die "importing the demo data failed"; }
   fi
   echo "$demo"
 }
@@ -145,6 +166,8 @@ SERVER_NAME=127.0.0.1
 CERTS_DIR=$cache/certs
 JWT_SECRET=$(secret jwt)
 ML_TOKEN=$(secret ml-token)
+# A local stack has no payment keys: test-mode billing on purpose (production refuses to start otherwise).
+BILLING_SANDBOX=true
 LOG_LEVEL=${LOG_LEVEL:-warn}
 ML_RELOAD_INTERVAL_MS=${ML_RELOAD_INTERVAL_MS:-2000}
 EOF
@@ -194,8 +217,15 @@ up() {
   local t0
   t0=$(date +%s)
   [ ! -e .env ] || die "podman-compose reads ./.env before the environment: move it away for a local stack (its settings live in $env_file)"
-  ensure_bases
-  build_services
+  local stamp
+  stamp="$(build_stamp)"
+  if images_current "$stamp"; then
+    log "images up to date with this checkout (stamp $stamp): no build"
+  else
+    ensure_bases
+    build_services
+    [ -z "$stamp" ] || echo "$stamp" >"$cache/images.stamp"
+  fi
   local store tag
   store="$(store_dir)"
   log "data image of $store"
@@ -219,7 +249,11 @@ down() {
   if [ ! -f "$env_file" ]; then log "nothing to stop ($env_file missing)"; return; fi
   local args=()
   [ "${RESEMBLE_DOWN_VOLUMES:-0}" = 1 ] && args+=(--volumes)
-  # The scraper (profile scrape) may have one-off containers too: down removes every service's container.
+  # podman-compose down removes containers without their anonymous volumes (the data container's /data):
+  # the project's containers go first, with them.
+  local ids
+  ids="$(podman ps -a -q --filter "label=io.podman.compose.project=$project")"
+  [ -z "$ids" ] || podman rm -f -v $ids >/dev/null
   compose down "${args[@]}" >"$cache/compose-down.log" 2>&1 || { cat "$cache/compose-down.log" >&2; die "podman-compose down failed"; }
   log "stack $project removed"
 }

@@ -4,7 +4,11 @@
  */
 import { z } from 'zod';
 import { entityKindSchema, listingStatusSchema } from './company.js';
-import { entityCodeSchema, isoDateSchema } from './store.js';
+import { entityCodeSchema, isoDateSchema, priceRowSchema } from './store.js';
+import { timeframeSchema } from './timeframe.js';
+
+/** "As of": the date of the newest price an answer was computed from (null: there were none). */
+export const asOfSchema = isoDateSchema.nullable();
 
 export const MIN_QUERY_LENGTH = 8;
 export const MAX_QUERY_LENGTH = 500;
@@ -31,6 +35,12 @@ export const filtersSchema = z
   .object({
     codes: z.array(entityCodeSchema).max(5000).optional(),
     market: z.string().min(1).max(32).optional(),
+    /**
+     * A sector code or name, exactly as the master lists it: JP 33業種 or 17業種 (code or name), US GICS
+     * sector. An entity is in when any of its sector fields equals it.
+     */
+    sector: z.string().trim().min(1).max(64).optional(),
+    kind: entityKindSchema.optional(),
     from: isoDateSchema.optional(),
     to: isoDateSchema.optional(),
   })
@@ -47,6 +57,12 @@ export const similarRequestSchema = z
     /** Sakoe-Chiba band as a fraction of L (DTW only). */
     band: z.number().min(0).max(1).optional(),
     filters: filtersSchema.optional(),
+    /**
+     * Bars the search runs on: daily, weekly or monthly (contracts/src/timeframe.ts). The query's length,
+     * the horizon and every rule count bars of this timeframe; a query by code covers the bars whose date
+     * (their last trading day) lies within start..end.
+     */
+    timeframe: timeframeSchema.default('D'),
   })
   .strict();
 export type SimilarRequest = z.infer<typeof similarRequestSchema>;
@@ -57,6 +73,9 @@ export const matchSchema = z.object({
   start: isoDateSchema,
   end: isoDateSchema,
   distance: z.number(),
+  /** The matched entity's names, so match cards can say whose chart it is. */
+  nameJa: z.string().nullable().optional(),
+  nameEn: z.string().nullable().optional(),
   /** close[end + horizon] / close[end] - 1; null in mode "now". */
   forwardReturn: z.number().nullable(),
   /** close[end + i] / close[end] for i = 1..horizon; empty in mode "now". */
@@ -100,11 +119,14 @@ export const similarResponseSchema = z.object({
   metric: metricSchema,
   normalize: normalizeSchema,
   mode: modeSchema,
+  timeframe: timeframeSchema,
   horizon: z.number().int(),
   matches: z.array(matchSchema),
   forecast: forecastSchema.nullable(),
   candidates: z.number().int(),
   dataVersion: z.string(),
+  /** The date of the newest price among the entities searched (null: none has prices). */
+  asOf: asOfSchema,
   tookMs: z.number(),
 });
 export type SimilarResponse = z.infer<typeof similarResponseSchema>;
@@ -116,6 +138,8 @@ export const predictRequestSchema = z
     query: similarQuerySchema,
     horizon: z.number().int().min(1).max(250).default(20),
     model: modelIdSchema.default('analogue'),
+    /** As in a similar request: the query and the horizon count bars of this timeframe. */
+    timeframe: timeframeSchema.default('D'),
   })
   .strict();
 export type PredictRequest = z.infer<typeof predictRequestSchema>;
@@ -123,9 +147,12 @@ export type PredictRequest = z.infer<typeof predictRequestSchema>;
 export const predictResponseSchema = z.object({
   model: modelIdSchema,
   modelVersion: z.string(),
+  timeframe: timeframeSchema,
   horizon: z.number().int(),
   forecast: forecastSchema,
   dataVersion: z.string(),
+  /** The date of the newest price in the data the model read. */
+  asOf: asOfSchema,
   tookMs: z.number(),
 });
 export type PredictResponse = z.infer<typeof predictResponseSchema>;
@@ -136,6 +163,8 @@ export const mlHealthSchema = z.object({
   entities: z.number().int(),
   points: z.number().int(),
   loadedAt: z.string().nullable(),
+  /** The date of the newest price loaded (null: not loaded, or no prices). */
+  asOf: asOfSchema.optional(),
   lastReloadError: z.string().nullable(),
   models: z.array(z.object({ id: z.string(), version: z.string() })),
 });
@@ -172,3 +201,31 @@ export const entitySummarySchema = z.object({
   rows: z.number().int(),
 });
 export type EntitySummary = z.infer<typeof entitySummarySchema>;
+
+/** How a search result matched the query, best first (see ml-service/src/entity-search.ts). */
+export const matchTierSchema = z.enum(['exactCode', 'codePrefix', 'namePrefix', 'nameSubstring', 'typo']);
+
+export const entitiesResponseSchema = z.object({
+  entities: z.array(entitySummarySchema.extend({ match: matchTierSchema })),
+  /** The date of the newest price loaded. */
+  asOf: asOfSchema,
+});
+export type EntitiesResponse = z.infer<typeof entitiesResponseSchema>;
+
+export const pricesResponseSchema = z.object({
+  code: z.string(),
+  /** Daily rows, or candles of this timeframe dated by their last trading day (contracts/src/timeframe.ts). */
+  timeframe: timeframeSchema,
+  rows: z.array(priceRowSchema),
+  /** The entity's newest price date (whatever from/to asked for); null when it has no prices yet. */
+  asOf: asOfSchema,
+});
+export type PricesResponse = z.infer<typeof pricesResponseSchema>;
+
+/** Markets, sector labels (EntitySummary.sector) and kinds present in the data, for the filters' choices. */
+export const entityFacetsSchema = z.object({
+  markets: z.array(z.string()),
+  sectors: z.array(z.string()),
+  kinds: z.array(entityKindSchema),
+});
+export type EntityFacets = z.infer<typeof entityFacetsSchema>;

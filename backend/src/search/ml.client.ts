@@ -3,15 +3,17 @@
  * retries for idempotent reads, and a circuit breaker so a dead ml-service costs nothing but a 503.
  */
 import {
-  entitySummarySchema,
+  entitiesResponseSchema,
+  entityFacetsSchema,
   mlHealthSchema,
-  type EntitySummary,
+  type EntitiesResponse,
+  type EntityFacets,
   type MlHealth,
   type PredictRequest,
   type SimilarRequest,
+  type Timeframe,
 } from '@resemble/contracts';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import { AppError } from '../platform/errors.js';
 import { CircuitBreaker, CircuitOpenError } from './circuit-breaker.js';
 import { KeepAliveHttp, TransportError, type HttpReply } from './ml.http.js';
@@ -23,8 +25,6 @@ export interface MlClientOptions {
   retries?: number;
   logger: Logger;
 }
-
-const entitiesResponseSchema = z.object({ entities: z.array(entitySummarySchema) });
 
 export class MlClient {
   private readonly http: KeepAliveHttp;
@@ -71,12 +71,17 @@ export class MlClient {
     return this.call('POST', '/v1/predict', body, requestId, { raw: true }) as Promise<Buffer>;
   }
 
-  async entities(q: string, limit: number, requestId?: string): Promise<{ entities: EntitySummary[] }> {
+  async entities(q: string, limit: number, requestId?: string): Promise<EntitiesResponse> {
     return entitiesResponseSchema.parse(await this.call('GET', '/v1/entities', undefined, requestId, { params: { q, limit } }));
   }
 
-  prices(code: string, from: string | undefined, to: string | undefined, requestId?: string): Promise<unknown> {
-    return this.call('GET', `/v1/entities/${encodeURIComponent(code)}/prices`, undefined, requestId, { params: { from, to } });
+  async facets(requestId?: string): Promise<EntityFacets> {
+    return entityFacetsSchema.parse(await this.call('GET', '/v1/entities/facets', undefined, requestId));
+  }
+
+  /** Daily rows, or candles of `timeframe` resampled by ml-service (contracts/src/timeframe.ts). */
+  prices(code: string, from: string | undefined, to: string | undefined, requestId?: string, timeframe: Timeframe = 'D'): Promise<unknown> {
+    return this.call('GET', `/v1/entities/${encodeURIComponent(code)}/prices`, undefined, requestId, { params: { from, to, timeframe } });
   }
 
   /** similar and predict are pure reads, so every call here is safe to retry. */

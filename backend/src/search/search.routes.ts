@@ -28,6 +28,7 @@ export function searchRoutes(ctx: AppContext): Router {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     keyGenerator: (req) => `user:${req.auth!.userId}`,
+    store: ctx.rateLimitStore('user'),
     handler: (_req, _res, next) => next(new AppError(429, 'rate_limited', 'too many requests; slow down for a minute')),
   });
   const rid = (req: { id: unknown }) => String(req.id);
@@ -37,10 +38,14 @@ export function searchRoutes(ctx: AppContext): Router {
     res.json(await ctx.ml.entities(q.q, q.limit, rid(req)));
   });
 
+  r.get('/entities/facets', auth, perUser, async (req, res) => {
+    res.json(await ctx.ml.facets(rid(req)));
+  });
+
   r.get('/entities/:code/prices', auth, perUser, async (req, res) => {
     const code = parse(entityCodeSchema, req.params.code, 'code');
     const q = parse(pricesQuerySchema, req.query, 'query');
-    res.json(await ctx.ml.prices(code, q.from, q.to, rid(req)));
+    res.json(await ctx.ml.prices(code, q.from, q.to, rid(req), q.timeframe));
   });
 
   r.post('/similar', auth, perUser, async (req, res) => {
