@@ -21,6 +21,7 @@ const body = {
   metric: 'dtw',
   normalize: 'z',
   mode: 'history',
+  timeframe: 'D',
 } as const;
 
 describe('MlClient retry, breaker and deadline rules', () => {

@@ -17,6 +17,7 @@ import {
   type Catalog,
   type MarketData,
 } from './market-data.js';
+import { marketOf } from './bars.js';
 import type { LoadReply, LoadTask } from './load.worker.js';
 import { cacheFile, cacheKey, cacheUsable, writeCache } from './market-cache.js';
 import { mkdir } from 'node:fs/promises';
@@ -169,6 +170,10 @@ export class MarketState {
       version = readDataVersion(this.dataDir);
       // At start a bad entity file is left out and the rest serve; on a reload it refuses the new version.
       const next = await this.load(this.dataDir, { skipBad: this.data === null });
+      // Weekly and monthly bars are resampled now, before the swap, so no search on them pays for it.
+      const barsStarted = performance.now();
+      for (const tf of ['W', 'M'] as const) marketOf(next, tf);
+      const barsMs = Math.round(performance.now() - barsStarted);
       this.data = next;
       this.status = 'ready';
       this.lastReloadError = null;
@@ -184,6 +189,7 @@ export class MarketState {
           points: next.points,
           skipped: next.skipped?.length ?? 0,
           ms: Math.round(performance.now() - started),
+          barsMs,
         },
         'market data loaded',
       );

@@ -20,10 +20,12 @@ export function predictRoutes(ctx: AppContext): Router {
       body.query,
       body.horizon,
       ctx.pool.runner(data, control),
+      { timeframe: body.timeframe },
     );
     const out: PredictResponse = {
       model: p.model,
       modelVersion: p.modelVersion,
+      timeframe: body.timeframe,
       horizon: p.horizon,
       forecast: p.forecast,
       dataVersion: data.dataVersion,
