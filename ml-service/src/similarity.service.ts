@@ -2,8 +2,14 @@
  * POST /v1/similar: resolve the query, build the candidate plan, scan (in-process or on the worker pool),
  * then turn the best picks into matches with their forward paths and the analogue forecast.
  */
-import type { Match, SimilarRequest, SimilarRequestInput, SimilarResponse } from '@resemble/contracts';
-import { similarRequestSchema } from '@resemble/contracts';
+import type {
+  Forecast,
+  Match,
+  SimilarRequest,
+  SimilarRequestInput,
+  SimilarResponse,
+} from '@resemble/contracts';
+import { MIN_FORECAST_SAMPLE, similarRequestSchema } from '@resemble/contracts';
 import { badRequest, notFound, parseOr400 } from './errors.js';
 import { forecastFromOutcomes } from './forecast.js';
 import { dayToIso, isoToDay, lowerBound, type MarketData } from './market-data.js';
@@ -85,7 +91,8 @@ interface Prepared {
   plan: Plan;
 }
 
-const parseSimilar = (input: unknown): SimilarRequest => parseOr400(similarRequestSchema, input, 'similar request');
+const parseSimilar = (input: unknown): SimilarRequest =>
+  parseOr400(similarRequestSchema, input, 'similar request');
 
 /** The search of a parsed request: its query resolved and normalised, its spec and its plan. */
 function prepare(data: MarketData, req: SimilarRequest, opts: SearchOptions): Prepared {
@@ -128,7 +135,9 @@ function prepare(data: MarketData, req: SimilarRequest, opts: SearchOptions): Pr
     metric: req.metric,
     normalize,
     qn,
-    topK: req.topK,
+    // The plan limits the cards shown, not the sample behind the numbers: a forecast is always drawn from
+    // at least MIN_FORECAST_SAMPLE matches (more when more are asked for); assemble shows topK of them.
+    topK: req.mode === 'history' ? Math.max(req.topK, MIN_FORECAST_SAMPLE) : req.topK,
     horizon: req.horizon,
     mode: req.mode,
     band,
@@ -144,7 +153,7 @@ function assemble(data: MarketData, p: Prepared, results: ScanResult[], started:
   const h = req.horizon;
   const all = results.flatMap((r) => r.picks);
   all.sort((a, b) => a.d2 - b.d2 || a.entity - b.entity || a.start - b.start);
-  const picks = all.slice(0, req.topK);
+  const picks = all.slice(0, p.spec.topK);
   const candidates = results.reduce((s, r) => s + r.candidates, 0);
   const ups = results.reduce((s, r) => s + r.ups, 0);
   const closes = data.closes;
@@ -167,9 +176,17 @@ function assemble(data: MarketData, p: Prepared, results: ScanResult[], started:
   const forecast =
     req.mode === 'history'
       ? forecastFromOutcomes(
-          matches.map((m) => ({ forwardReturn: m.forwardReturn!, forwardPath: m.forwardPath })),
+          picks.map((pk, i) => {
+            const end = pk.start + L - 1;
+            return {
+              forwardReturn: matches[i]!.forwardReturn!,
+              forwardPath: matches[i]!.forwardPath,
+              forwardSpan: { from: data.days[end + 1]!, to: data.days[end + h]! },
+            };
+          }),
           h,
           candidates > 0 ? ups / candidates : null,
+          'analogues',
         )
       : null;
   return {
@@ -178,7 +195,7 @@ function assemble(data: MarketData, p: Prepared, results: ScanResult[], started:
     normalize: p.spec.normalize,
     mode: req.mode,
     horizon: h,
-    matches,
+    matches: matches.slice(0, req.topK),
     forecast,
     candidates,
     dataVersion: data.dataVersion,
