@@ -12,6 +12,7 @@ import type {
 import { MIN_FORECAST_SAMPLE, similarRequestSchema } from '@resemble/contracts';
 import { badRequest, notFound, parseOr400 } from './errors.js';
 import { forecastFromOutcomes } from './forecast.js';
+import { applyCalibrator, type CalibratorFile } from './predictors/calibrator.js';
 import { dayToIso, isoToDay, lowerBound, type MarketData } from './market-data.js';
 import { ResultCache } from './result-cache.js';
 import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
@@ -222,6 +223,25 @@ export function findSimilar(
   return assemble(data, p, [result], started);
 }
 
+/** The calibrator covering a query length and horizon of the analogue predictor, if one does. */
+export type CalibratorLookup = (length: number, horizon: number) => CalibratorFile | undefined;
+
+/**
+ * A similar search is the analogue predictor's own search (so the analogue calibrators apply to its
+ * forecast) when it ranks by z-normalised Euclidean distance over the whole store and draws its forecast
+ * from exactly the analogue's sample. Asking for more matches, DTW, mean-normalising or filtering makes a
+ * setting no calibrator was fitted on: its forecast stays "not calibrated".
+ */
+export function isAnalogueSetting(req: SimilarRequest): boolean {
+  return (
+    req.mode === 'history' &&
+    req.metric === 'zned' &&
+    req.normalize === 'z' &&
+    Math.max(req.topK, MIN_FORECAST_SAMPLE) === MIN_FORECAST_SAMPLE &&
+    req.filters === undefined
+  );
+}
+
 /** The JSON text of a similar answer, and the search's figures when one ran (null: from the cache). */
 export interface SimilarAnswer {
   json: string;
@@ -237,12 +257,15 @@ export async function answerSimilar(
   input: unknown,
   run: ShardRunner,
   cache: ResultCache | null | undefined,
+  calibrators?: CalibratorLookup,
 ): Promise<SimilarAnswer> {
   const req = parseSimilar(input);
   const key = cache ? ResultCache.key(data.dataVersion, req) : '';
   const cached = cache?.get(key);
   if (cached !== undefined) return { json: cached, search: null };
   const { exact, ...result } = await searchWith(data, req, run, {});
+  if (result.forecast && calibrators && isAnalogueSetting(req))
+    result.forecast = applyCalibrator(result.forecast, calibrators(result.query.length, result.horizon));
   const json = JSON.stringify(result);
   cache?.set(key, json);
   return { json, search: { metric: result.metric, mode: result.mode, candidates: result.candidates, exact } };

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { AppContext } from '../context.js';
+import { ANALOGUE_VERSION } from '../predictors/analogue.predictor.js';
 import { answerSimilar } from '../similarity.service.js';
 import { readyData } from './validate.js';
 
@@ -9,14 +10,23 @@ export function similarRoutes(ctx: AppContext): Router {
     const data = readyData(ctx.state);
     const end = ctx.metrics.searchDuration.startTimer();
     // answerSimilar validates the body (a failure is a 400 listing every reason).
-    const { json, search } = await answerSimilar(data, req.body, ctx.pool.runner(data), ctx.resultCache);
+    const { json, search } = await answerSimilar(
+      data,
+      req.body,
+      ctx.pool.runner(data),
+      ctx.resultCache,
+      (length, horizon) => ctx.registry.calibratorFor('analogue', ANALOGUE_VERSION, length, horizon),
+    );
     if (search) {
       end({ metric: search.metric, mode: search.mode });
       ctx.metrics.candidatesScanned.inc(search.candidates);
       ctx.metrics.exactComputed.inc(search.exact);
     }
     ctx.metrics.resultCache.inc({ outcome: !ctx.resultCache ? 'off' : search ? 'miss' : 'hit' });
-    res.set('x-cache', search ? 'miss' : 'hit').type('json').send(json);
+    res
+      .set('x-cache', search ? 'miss' : 'hit')
+      .type('json')
+      .send(json);
   });
   return r;
 }
