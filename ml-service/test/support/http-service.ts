@@ -1,5 +1,5 @@
 /** ml-service's real app on a free loopback port over a store directory, for the HTTP tests. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -34,7 +34,15 @@ export interface Running {
 
 export async function start(
   dataDir: string,
-  opts: { load?: boolean; token?: string; workers?: number; timeoutMs?: number; resultCacheBytes?: number } = {},
+  opts: {
+    load?: boolean;
+    token?: string;
+    workers?: number;
+    timeoutMs?: number;
+    resultCacheBytes?: number;
+    /** Files put into the models directory before the registry reads it (name → JSON). */
+    models?: Record<string, unknown>;
+  } = {},
 ): Promise<Running> {
   const log = pino({ level: 'silent' });
   const metrics = createMetrics();
@@ -43,13 +51,23 @@ export async function start(
   // Every search is split across the workers here (splitAbove 0), so the shard path stays covered.
   const pool = new SearchPool(opts.workers ?? 2, opts.timeoutMs ?? 0, 0);
   const modelsDir = mkdtempSync(join(tmpdir(), 'ml-models-'));
+  for (const [name, json] of Object.entries(opts.models ?? {}))
+    writeFileSync(join(modelsDir, name), JSON.stringify(json));
   const registry = createPredictorRegistry({
     getData: () => state.data!,
     modelsDir,
     watch: false,
   });
   const resultCache = opts.resultCacheBytes ? new ResultCache(opts.resultCacheBytes) : null;
-  const app = createApp({ config: { ML_TOKEN: opts.token }, log, metrics, state, pool, registry, resultCache });
+  const app = createApp({
+    config: { ML_TOKEN: opts.token },
+    log,
+    metrics,
+    state,
+    pool,
+    registry,
+    resultCache,
+  });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
