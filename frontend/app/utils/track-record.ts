@@ -44,7 +44,15 @@ export interface TrackRun {
   command: string;
   generatedAt: string;
   dataVersion: string;
-  settings: { from: string; to: string; split: string; step: number; perDate: number; seed: number; predictorVersion: string };
+  settings: {
+    from: string;
+    to: string;
+    split: string;
+    step: number;
+    perDate: number;
+    seed: number;
+    predictorVersion: string;
+  };
   queries: number;
   seconds: number;
 }
@@ -59,7 +67,10 @@ export function importCommand(run: Pick<TrackRun, 'source' | 'command'>): string
 }
 
 /** Points of a reliability diagram in a size×size box (y down), one per non-empty bin. */
-export function reliabilityPoints(bins: readonly ReliabilityBin[], size: number): { x: number; y: number; r: number }[] {
+export function reliabilityPoints(
+  bins: readonly ReliabilityBin[],
+  size: number,
+): { x: number; y: number; r: number }[] {
   const total = bins.reduce((s, b) => s + b.count, 0);
   return bins
     .filter((b) => b.count > 0 && b.meanForecast !== null && b.observedRate !== null)
