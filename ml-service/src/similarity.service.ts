@@ -2,13 +2,7 @@
  * POST /v1/similar: resolve the query, build the candidate plan, scan (in-process or on the worker pool),
  * then turn the best picks into matches with their forward paths and the analogue forecast.
  */
-import type {
-  Forecast,
-  Match,
-  SimilarRequest,
-  SimilarRequestInput,
-  SimilarResponse,
-} from '@resemble/contracts';
+import type { Match, SimilarRequest, SimilarRequestInput, SimilarResponse } from '@resemble/contracts';
 import { MIN_FORECAST_SAMPLE, similarRequestSchema } from '@resemble/contracts';
 import { badRequest, notFound, parseOr400 } from './errors.js';
 import { forecastFromOutcomes } from './forecast.js';
