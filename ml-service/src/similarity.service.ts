@@ -217,8 +217,14 @@ export function findSimilar(
   return assemble(data, p, [result], started);
 }
 
-/** The calibrator covering a query length and horizon of the analogue predictor, if one does. */
-export type CalibratorLookup = (length: number, horizon: number) => CalibratorFile | undefined;
+/**
+ * The calibrator covering a query length and horizon of the analogue predictor, if one does; `generation`
+ * changes whenever the calibrators are reloaded, so cached answers calibrated by old files are not served.
+ */
+export interface CalibratorLookup {
+  find: (length: number, horizon: number) => CalibratorFile | undefined;
+  generation: () => number;
+}
 
 /**
  * A similar search is the analogue predictor's own search (so the analogue calibrators apply to its
@@ -254,12 +260,14 @@ export async function answerSimilar(
   calibrators?: CalibratorLookup,
 ): Promise<SimilarAnswer> {
   const req = parseSimilar(input);
-  const key = cache ? ResultCache.key(data.dataVersion, req) : '';
+  const key = cache
+    ? ResultCache.key(`${data.dataVersion}/calibrators ${calibrators?.generation() ?? 0}`, req)
+    : '';
   const cached = cache?.get(key);
   if (cached !== undefined) return { json: cached, search: null };
   const { exact, ...result } = await searchWith(data, req, run, {});
   if (result.forecast && calibrators && isAnalogueSetting(req))
-    result.forecast = applyCalibrator(result.forecast, calibrators(result.query.length, result.horizon));
+    result.forecast = applyCalibrator(result.forecast, calibrators.find(result.query.length, result.horizon));
   const json = JSON.stringify(result);
   cache?.set(key, json);
   return { json, search: { metric: result.metric, mode: result.mode, candidates: result.candidates, exact } };

@@ -2,7 +2,7 @@
  * The forecast over HTTP: drawn from 30 matches whatever number of cards is asked for, and calibrated by
  * the grid calibrator of its setting (length range, horizon, the analogue's own search) and no other.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,7 +55,10 @@ describe('forecast over HTTP', () => {
     dir = mkdtempSync(join(tmpdir(), 'ml-fc-http-'));
     fx = market(8, 10, 900);
     writeStore(dir, fx, 'v1');
-    svc = await start(dir, { models: { 'calibrator-analogue-L60-h20.json': calibrator } });
+    svc = await start(dir, {
+      models: { 'calibrator-analogue-L60-h20.json': calibrator },
+      resultCacheBytes: 4_000_000,
+    });
   });
   afterAll(async () => {
     await svc.close();
@@ -100,5 +103,25 @@ describe('forecast over HTTP', () => {
       expect(f.bands).toBe('empirical');
       expect(f.n).toBe(Math.max(30, body.topK));
     }
+  });
+
+  it('a cached answer is not served after the calibrators change', async () => {
+    const body = { query: query(70), topK: 5 };
+    const first = await post('/v1/similar', body);
+    const again = await post('/v1/similar', body);
+    expect(again.headers.get('x-cache')).toBe('hit');
+    expect(similarResponseSchema.parse(await first.json()).forecast!.calibratorId).toBe(
+      'analogue-L60-h20-test',
+    );
+    writeFileSync(
+      join(svc.modelsDir, 'calibrator-analogue-L60-h20.json'),
+      JSON.stringify({ ...calibrator, version: 'analogue-L60-h20-refit' }),
+    );
+    svc.registry.reload();
+    const after = await post('/v1/similar', body);
+    expect(after.headers.get('x-cache')).toBe('miss');
+    expect(similarResponseSchema.parse(await after.json()).forecast!.calibratorId).toBe(
+      'analogue-L60-h20-refit',
+    );
   });
 });

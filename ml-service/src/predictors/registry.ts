@@ -76,6 +76,8 @@ export interface PredictorRegistry {
    * applies it to its analogue forecast when its search is the analogue predictor's.
    */
   calibratorFor(model: ModelId, version: string, length: number, horizon: number): CalibratorFile | undefined;
+  /** Counts reloads of MODELS_DIR, so caches of calibrated answers can tell old files from new. */
+  generation(): number;
   /** Re-reads MODELS_DIR now (the watcher calls this; tests and SIGHUP handlers may too). */
   reload(): void;
   /** Problems met on the last reload (invalid files), for /health and logs. */
@@ -156,8 +158,10 @@ export function createPredictorRegistry(ctx: {
   let watcher: FSWatcher | null = null;
   let timer: NodeJS.Timeout | null = null;
 
+  let generation = 0;
   const reload = () => {
     state = readState(ctx.modelsDir);
+    generation++;
     ctx.logger?.info(
       {
         brainjs: state.brainjs?.file.version ?? null,
@@ -274,6 +278,7 @@ export function createPredictorRegistry(ctx: {
       return finish(model, horizon, options, { ...partial, forecast: forecast! });
     },
     calibratorFor,
+    generation: () => generation,
     reload,
     problems: () => [...state.problems],
     close() {

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { createApp } from '../../src/app.js';
 import { MarketState, loadInWorker } from '../../src/market-state.js';
 import { createMetrics } from '../../src/metrics.js';
-import { createPredictorRegistry } from '../../src/predictors/registry.js';
+import { createPredictorRegistry, type PredictorRegistry } from '../../src/predictors/registry.js';
 import { ResultCache } from '../../src/result-cache.js';
 import { SearchPool } from '../../src/search-pool.js';
 import { businessDays, randomWalk, rng, type FixtureEntity } from './write-store.js';
@@ -29,6 +29,8 @@ export interface Running {
   server: Server;
   state: MarketState;
   pool: SearchPool;
+  registry: PredictorRegistry;
+  modelsDir: string;
   close: () => Promise<void>;
 }
 
@@ -77,6 +79,8 @@ export async function start(
     server,
     state,
     pool,
+    registry,
+    modelsDir,
     close: async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
