@@ -6,6 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(chromium fonts-noto-cjk sqlite3 libsqlite3-dev skopeo umoci busybox-static nginx openssl git g++ make python3)
+# The container stack and its test (scripts/containers.sh): podman with runc (crun fails on these hosts),
+# its netavark/aardvark-dns networks (DNS by service name) and iptables for published ports,
+# podman-compose, catatonit for --init, debootstrap for the local base image, curl for the health probe.
+pkgs+=(podman runc netavark aardvark-dns iptables podman-compose catatonit debootstrap curl)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

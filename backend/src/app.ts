@@ -18,6 +18,7 @@ import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
 import { serverClasses } from './platform/server-classes.js';
 import { PasswordHasher } from './auth/password.js';
 import { SessionService } from './auth/sessions.js';
+import { PasswordThrottle } from './auth/password-throttle.js';
 import { authenticate, csrfProtect } from './auth/auth.middleware.js';
 import { authRoutes, meRoutes } from './auth/auth.routes.js';
 import { Mailer } from './mail/mailer.js';
@@ -57,52 +58,41 @@ export interface BuiltApp {
 }
 
 export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
-  const log = o.logger ?? createLogger(config.LOG_LEVEL);
+  const log = o.logger ?? createLogger(config.logLevel);
   const now = o.now ?? Date.now;
-  const db = openDb(config.APP_DB);
+  const db = openDb(config.storage.appDb);
   const checkpointer =
-    config.APP_DB === ':memory:' ? null : new Checkpointer(db, config.APP_DB, log.child({ module: 'db' }));
+    config.storage.appDb === ':memory:'
+      ? null
+      : new Checkpointer(db, config.storage.appDb, log.child({ module: 'db' }));
   const plans = buildPlans(config);
   const ml = new MlClient({
-    baseUrl: config.ML_URL,
-    token: config.ML_TOKEN,
-    timeoutMs: config.ML_TIMEOUT_MS,
+    baseUrl: config.ml.url,
+    token: config.ml.token,
+    timeoutMs: config.ml.timeoutMs,
     logger: log,
   });
 
   const providers: BillingProviders = {};
-  if (config.stripeEnabled) {
+  const { stripe, amazonPay } = config.billing;
+  if (stripe) {
     providers.stripe = new StripeProvider(
       db,
-      {
-        secretKey: config.STRIPE_SECRET_KEY!,
-        webhookSecret: config.STRIPE_WEBHOOK_SECRET!,
-        pricePro: config.STRIPE_PRICE_PRO!,
-        publicUrl: config.PUBLIC_URL,
-        client: o.stripeClient,
-      },
+      { ...stripe, publicUrl: config.server.publicUrl, client: o.stripeClient },
       log.child({ module: 'stripe' }),
       now,
     );
   }
-  if (config.amazonPayEnabled) {
+  if (amazonPay) {
     providers.amazonpay = new AmazonPayProvider(
       db,
       plans,
-      {
-        publicKeyId: config.AMAZON_PAY_PUBLIC_KEY_ID!,
-        privateKey: config.AMAZON_PAY_PRIVATE_KEY!,
-        merchantId: config.AMAZON_PAY_MERCHANT_ID!,
-        storeId: config.AMAZON_PAY_STORE_ID!,
-        sandbox: config.AMAZON_PAY_SANDBOX === 'true',
-        publicUrl: config.PUBLIC_URL,
-        ...o.amazonPay,
-      },
+      { ...amazonPay, publicUrl: config.server.publicUrl, ...o.amazonPay },
       log.child({ module: 'amazonpay' }),
       now,
     );
   }
-  if (!providers.stripe && !providers.amazonpay) providers.sandbox = new SandboxProvider(db, plans, now);
+  if (config.billing.sandbox) providers.sandbox = new SandboxProvider(db, plans, now);
 
   const events = new EventHub();
   const ctx: AppContext = {
@@ -111,10 +101,11 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
     log,
     ml,
     plans,
-    hasher: new PasswordHasher(config.SCRYPT_LOG_N, config.HASH_CONCURRENCY),
-    sessions: new SessionService(db, config.jwtSecret, now),
+    hasher: new PasswordHasher(config.auth.scryptLogN, config.auth.hashConcurrency),
+    sessions: new SessionService(db, config.auth.jwtSecret, now),
+    passwords: PasswordThrottle.inMemory(config.auth.maxPasswordFailures, config.auth.windowMinutes * 60),
     usage: new UsageService(db, now),
-    mailer: new Mailer(config.SMTP_URL, config.MAIL_FROM, log.child({ module: 'mail' }), o.keepMail),
+    mailer: new Mailer(config.mail.smtpUrl, config.mail.from, log.child({ module: 'mail' }), o.keepMail),
     billing: new BillingService(db, providers, now),
     jobs: new JobQueue(db, events, log.child({ module: 'jobs' }), now),
     events,
@@ -124,7 +115,8 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', config.TRUST_PROXY);
+  // Only the listed proxies may name the client; a hop count trusted whoever connected directly.
+  app.set('trust proxy', config.server.trustProxy.length > 0 ? config.server.trustProxy : false);
   app.set('query parser', 'simple');
   app.use(
     pinoHttp({
@@ -171,7 +163,7 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
   app.use(
     rateLimit({
       windowMs: 60_000,
-      limit: config.RATE_LIMIT_IP_PER_MIN,
+      limit: config.rateLimits.perIpPerMinute,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
       skip: (req) => req.path.startsWith('/api/v1/webhooks/'),
@@ -188,7 +180,7 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
   v1.use(express.json({ limit: '100kb' }));
   v1.use(cookieParser());
   v1.use(authenticate(ctx));
-  v1.use(csrfProtect);
+  v1.use(csrfProtect(ctx));
   // Searches first: they are most of the traffic, and no other route shares their paths, so they need
   // not be matched against every route listed before them.
   v1.use(searchRoutes(ctx));

@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/db.js';
 import type { PasswordHasher } from './auth/password.js';
 import type { SessionService } from './auth/sessions.js';
+import type { PasswordThrottle } from './auth/password-throttle.js';
 import type { Mailer } from './mail/mailer.js';
 import type { Plan } from './plans/plans.js';
 import type { UsageService } from './plans/usage.service.js';
@@ -21,6 +22,8 @@ export interface AppContext {
   plans: Record<PlanId, Plan>;
   hasher: PasswordHasher;
   sessions: SessionService;
+  /** The per-account count of wrong passwords, shared by every route that checks one. */
+  passwords: PasswordThrottle;
   usage: UsageService;
   mailer: Mailer;
   billing: BillingService;

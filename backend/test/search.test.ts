@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
 import { registered, startApp, type TestApp, type Client } from './support/harness.js';
 
-const similar = (over: Record<string, unknown> = {}) => ({ query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' }, topK: 5, horizon: 10, ...over });
+const similar = (over: Record<string, unknown> = {}) => ({
+  query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' },
+  topK: 5,
+  horizon: 10,
+  ...over,
+});
 
 async function upgrade(c: Client): Promise<void> {
   const co = await c.post('/api/v1/billing/checkout', { plan: 'pro', provider: 'sandbox' });
@@ -27,7 +32,11 @@ describe('search proxy, plans and quota', () => {
     const c = await registered(app);
     const r = await c.post('/api/v1/similar', similar());
     expect(r.status).toBe(200);
-    const direct = await fetch(`${ml.url}/v1/similar`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...similar(), metric: 'zned', normalize: 'z', mode: 'history' }) });
+    const direct = await fetch(`${ml.url}/v1/similar`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...similar(), metric: 'zned', normalize: 'z', mode: 'history' }),
+    });
     expect(r.body).toEqual(await direct.json());
     expect(r.body.matches).toHaveLength(5);
     expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
@@ -36,13 +45,18 @@ describe('search proxy, plans and quota', () => {
 
   it('proxies entities, prices and predict; passes 404 from ml-service through', async () => {
     const c = await registered(app);
-    expect((await c.get('/api/v1/entities?q=B&limit=5')).body.entities.map((e: { code: string }) => e.code)).toEqual(['BBB']);
+    expect(
+      (await c.get('/api/v1/entities?q=B&limit=5')).body.entities.map((e: { code: string }) => e.code),
+    ).toEqual(['BBB']);
     const prices = await c.get('/api/v1/entities/AAA/prices?from=2015-01-01&to=2015-01-10');
     expect(prices.body.rows).toHaveLength(10);
     const missing = await c.get('/api/v1/entities/ZZZ/prices');
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('unknown_code');
-    const p = await c.post('/api/v1/predict', { query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' }, model: 'baseline' });
+    const p = await c.post('/api/v1/predict', {
+      query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' },
+      model: 'baseline',
+    });
     expect(p.status).toBe(200);
     expect(p.body.model).toBe('baseline');
   });
@@ -72,10 +86,33 @@ describe('search proxy, plans and quota', () => {
 
   it('keeps the daily quota exact under concurrent searches', async () => {
     const c = await registered(app);
-    const statuses = (await Promise.all(Array.from({ length: 12 }, () => c.post('/api/v1/similar', similar())))).map((r) => r.status);
+    const statuses = (
+      await Promise.all(Array.from({ length: 12 }, () => c.post('/api/v1/similar', similar())))
+    ).map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(5);
     expect(statuses.filter((s) => s === 429)).toHaveLength(7);
     expect((await c.get('/api/v1/me')).body.usage).toMatchObject({ searchesToday: 5, quota: 5 });
+  });
+
+  it('counts every search-backed call against the free quota: predict with the analogue model too, baseline not', async () => {
+    const c = await registered(app);
+    const predict = (model: string) =>
+      c.post('/api/v1/predict', { query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' }, model });
+    for (let i = 0; i < 3; i++) expect((await c.post('/api/v1/similar', similar())).status).toBe(200);
+    expect((await predict('analogue')).status).toBe(200);
+    // The default model is the analogue one: a body without "model" is a search as well.
+    expect(
+      (await c.post('/api/v1/predict', { query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' } }))
+        .status,
+    ).toBe(200);
+    expect((await c.get('/api/v1/me')).body.usage).toMatchObject({ searchesToday: 5, quota: 5 });
+    const over = await predict('analogue');
+    expect(over.status).toBe(429);
+    expect(over.body.error.code).toBe('quota_exceeded');
+    expect((await c.post('/api/v1/similar', similar())).status).toBe(429);
+    // The baseline is the stock's own drift, no search: it neither counts nor is refused by the quota.
+    expect((await predict('baseline')).status).toBe(200);
+    expect((await c.get('/api/v1/me')).body.usage.searchesToday).toBe(5);
   });
 
   it('enforces free plan limits with 403 plan_limit', async () => {
@@ -84,7 +121,14 @@ describe('search proxy, plans and quota', () => {
     expect(topK.status).toBe(403);
     expect(topK.body.error).toMatchObject({ code: 'plan_limit', details: { field: 'topK', max: 5 } });
     expect((await c.post('/api/v1/similar', similar({ metric: 'dtw' }))).body.error.code).toBe('plan_limit');
-    expect((await c.post('/api/v1/predict', { query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' }, model: 'brainjs' })).body.error.code).toBe('plan_limit');
+    expect(
+      (
+        await c.post('/api/v1/predict', {
+          query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' },
+          model: 'brainjs',
+        })
+      ).body.error.code,
+    ).toBe('plan_limit');
     expect((await c.get('/api/v1/me')).body.usage.searchesToday).toBe(0);
   });
 
@@ -94,8 +138,14 @@ describe('search proxy, plans and quota', () => {
     expect((await c.post('/api/v1/similar', similar())).status).toBe(429);
     await upgrade(c);
     const me = (await c.get('/api/v1/me')).body;
-    expect(me).toMatchObject({ plan: 'pro', billingProvider: 'sandbox', testMode: true, usage: { quota: null } });
-    for (let i = 0; i < 3; i++) expect((await c.post('/api/v1/similar', similar({ topK: 50, metric: 'dtw' }))).status).toBe(200);
+    expect(me).toMatchObject({
+      plan: 'pro',
+      billingProvider: 'sandbox',
+      testMode: true,
+      usage: { quota: null },
+    });
+    for (let i = 0; i < 3; i++)
+      expect((await c.post('/api/v1/similar', similar({ topK: 50, metric: 'dtw' }))).status).toBe(200);
   });
 
   it('answers 503 when ml-service is down, keeps running, and does not charge the quota', async () => {

@@ -1,4 +1,5 @@
 export * from './store.js';
+export * from './company.js';
 export * from './errors.js';
 export * from './ml.js';
 export * from './api.js';

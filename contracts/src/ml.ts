@@ -3,6 +3,7 @@
  * unchanged in meaning, and the frontend renders them.
  */
 import { z } from 'zod';
+import { entityKindSchema, listingStatusSchema } from './company.js';
 import { entityCodeSchema, isoDateSchema } from './store.js';
 
 export const MIN_QUERY_LENGTH = 8;
@@ -189,13 +190,34 @@ export const mlHealthSchema = z.object({
 });
 export type MlHealth = z.infer<typeof mlHealthSchema>;
 
+/**
+ * One entity as the entity list / search answers it: the company master (company.ts) with the extent of
+ * its price history. A listed issue without prices yet has hasPrices false, rows 0 and null dates.
+ */
 export const entitySummarySchema = z.object({
   code: z.string(),
+  /** Display name: Japanese first for JP, English first elsewhere, the code when there is no name. */
   name: z.string(),
+  nameJa: z.string().nullable(),
+  nameEn: z.string().nullable(),
   market: z.string(),
   currency: z.string(),
-  firstDate: isoDateSchema,
-  lastDate: isoDateSchema,
+  kind: entityKindSchema,
+  /** One sector label: the 33業種 name for JP, the GICS sector for US (null when unknown). */
+  sector: z.string().nullable(),
+  sector33Code: z.string().nullable(),
+  sector33Name: z.string().nullable(),
+  sector17Code: z.string().nullable(),
+  sector17Name: z.string().nullable(),
+  gicsSector: z.string().nullable(),
+  segment: z.string().nullable(),
+  sizeClass: z.string().nullable(),
+  status: listingStatusSchema,
+  listedSince: isoDateSchema.nullable(),
+  delistedSince: isoDateSchema.nullable(),
+  hasPrices: z.boolean(),
+  firstDate: isoDateSchema.nullable(),
+  lastDate: isoDateSchema.nullable(),
   rows: z.number().int(),
 });
 export type EntitySummary = z.infer<typeof entitySummarySchema>;

@@ -88,6 +88,15 @@ CREATE TABLE IF NOT EXISTS entities (
   updated_at TEXT NOT NULL, sha256 TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS companies (
+  code TEXT PRIMARY KEY, market TEXT NOT NULL, name_ja TEXT, name_en TEXT,
+  kind TEXT NOT NULL CHECK (kind IN ('stock', 'etf', 'reit', 'fund')),
+  sector33_code TEXT, sector33_name TEXT, sector17_code TEXT, sector17_name TEXT, gics_sector TEXT,
+  segment TEXT, size_code TEXT, size_class TEXT,
+  status TEXT NOT NULL CHECK (status IN ('listed', 'delisted')),
+  listed_since TEXT, delisted_since TEXT,
+  source TEXT NOT NULL, updated_at TEXT NOT NULL
+) WITHOUT ROWID;
 `;
 /**
  * Writer-private crash-recovery table of the catalog: a row is written (and committed) before an entity
@@ -99,9 +108,15 @@ CREATE TABLE IF NOT EXISTS publish_log (code TEXT PRIMARY KEY, sha256 TEXT NOT N
 `;
 
 /**
- * catalog meta keys: schema_version, data_version (sha256 over the sorted "code<TAB>sha256<LF>" lines of
- * `entities`, so it changes whenever any entity file changes), data_updated_at (ISO time of that change).
- * The key and file names are in store-layout.ts.
+ * catalog meta keys: schema_version (STORE_SCHEMA_VERSION), data_version (sha256 over the sorted
+ * "code<TAB>sha256<LF>" lines of `entities`, then "companies<TAB><master digest><LF>" when `companies` has
+ * rows: so it changes whenever any entity file or master record changes), data_updated_at (ISO time of
+ * that change). The key and file names are in store-layout.ts.
+ *
+ * `entities` has one row per price file (an entity never has zero price rows); `companies` is the company
+ * master (CompanyRow in store-layout.ts), a superset: listed issues without prices have a master row and
+ * no `entities` row. Names, sectors and listing status come from `companies`; entities.name is the name
+ * the price writer knew (kept for version-1 readers).
  */
 
 export const runReportSchema = z.object({
@@ -116,5 +131,14 @@ export const runReportSchema = z.object({
   rowsAdded: z.number().int(),
   rowsRejected: z.array(z.object({ code: z.string(), date: z.string().optional(), reason: z.string() })),
   success: z.boolean(),
+  /** Market-day sources (jquants, the US bulk source): the market they keep current. */
+  market: z.string().optional(),
+  /** Newest trading day whose prices the store holds for that market after the run. */
+  dataThrough: isoDateSchema.nullable().optional(),
+  /**
+   * The exchange's trading days after dataThrough as the source's calendar gave them (up to a year
+   * ahead), so the operator view can count how many trading days the data is behind without the API.
+   */
+  upcomingTradingDays: z.array(isoDateSchema).max(400).optional(),
 });
 export type RunReport = z.infer<typeof runReportSchema>;

@@ -19,6 +19,7 @@ import {
   ENTITY_CODE_PATTERN,
   ENTITY_DDL,
   ENTITY_META_KEYS,
+  ENTITY_SCHEMA_VERSION,
   RUNS_DIR,
   STORE_SCHEMA_VERSION,
   catalogEntrySchema,
@@ -243,9 +244,9 @@ function checkEntityContent(label: string, path: string, entry: CatalogEntry, pr
     if (meta.has('code') && meta.get('code') !== entry.code) {
       problems.push(`${label}: meta code is "${meta.get('code')}", the file name says "${entry.code}"`);
     }
-    if (meta.has('schema_version') && Number(meta.get('schema_version')) !== STORE_SCHEMA_VERSION) {
+    if (meta.has('schema_version') && Number(meta.get('schema_version')) !== ENTITY_SCHEMA_VERSION) {
       problems.push(
-        `${label}: meta schema_version is ${meta.get('schema_version')}, expected ${STORE_SCHEMA_VERSION}`,
+        `${label}: meta schema_version is ${meta.get('schema_version')}, expected ${ENTITY_SCHEMA_VERSION}`,
       );
     }
     const stats = db

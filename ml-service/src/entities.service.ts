@@ -1,39 +1,69 @@
 /** Entity lookup for the stock picker, and a stock's full prices read read-only from its file on demand. */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ENTITIES_DIR, entityFileName, type EntitySummary, type PriceRow } from '@resemble/contracts';
+import {
+  ENTITIES_DIR,
+  MARKET_CURRENCY,
+  displayName,
+  displaySector,
+  entityFileName,
+  type CompanyRow,
+  type EntitySummary,
+  type PriceRow,
+} from '@resemble/contracts';
 import { notFound } from './errors.js';
 import { dayToIso, type MarketData } from './market-data.js';
 
-function summary(data: MarketData, e: number): EntitySummary {
-  const a = data.offsets[e]!;
-  const b = data.offsets[e + 1]!;
+/** The entity list's answer for one master record; e is its row in the loaded market, or -1 (no prices). */
+export function entitySummary(data: MarketData, c: CompanyRow): EntitySummary {
+  const e = data.codeIndex.get(c.code) ?? -1;
+  const a = e >= 0 ? data.offsets[e]! : 0;
+  const b = e >= 0 ? data.offsets[e + 1]! : 0;
   return {
-    code: data.codes[e]!,
-    name: data.names[e]!,
-    market: data.markets[e]!,
-    currency: data.currencies[e]!,
-    firstDate: b > a ? dayToIso(data.days[a]!) : '1970-01-01',
-    lastDate: b > a ? dayToIso(data.days[b - 1]!) : '1970-01-01',
+    code: c.code,
+    name: displayName(c),
+    nameJa: c.name_ja,
+    nameEn: c.name_en,
+    market: c.market,
+    currency: e >= 0 ? data.currencies[e]! : (MARKET_CURRENCY[c.market] ?? 'UNKNOWN'),
+    kind: c.kind,
+    sector: displaySector(c),
+    sector33Code: c.sector33_code,
+    sector33Name: c.sector33_name,
+    sector17Code: c.sector17_code,
+    sector17Name: c.sector17_name,
+    gicsSector: c.gics_sector,
+    segment: c.segment,
+    sizeClass: c.size_class,
+    status: c.status,
+    listedSince: c.listed_since,
+    delistedSince: c.delisted_since,
+    hasPrices: b > a,
+    firstDate: b > a ? dayToIso(data.days[a]!) : null,
+    lastDate: b > a ? dayToIso(data.days[b - 1]!) : null,
     rows: b - a,
   };
 }
 
-/** Code or name prefix, case-insensitive: exact code first, then code prefixes, then name prefixes. */
+/**
+ * Code or name prefix, case-insensitive, over the whole master (listed issues without prices too): exact
+ * code first, then code prefixes, then prefixes of the Japanese or English name or of a word in it.
+ */
 export function searchEntities(data: MarketData, q: string, limit: number): EntitySummary[] {
   const needle = q.trim().toLowerCase();
-  const ranked: [number, number][] = [];
-  for (let e = 0; e < data.entities; e++) {
-    const code = data.codes[e]!.toLowerCase();
-    const name = data.names[e]!.toLowerCase();
+  const ranked: [number, string, CompanyRow][] = [];
+  for (const c of data.companies.values()) {
+    const code = c.code.toLowerCase();
+    const names = [c.name_ja, c.name_en].filter((n): n is string => n !== null).map((n) => n.toLowerCase());
     let rank = -1;
     if (needle === '' || code === needle) rank = 0;
     else if (code.startsWith(needle)) rank = 1;
-    else if (name.startsWith(needle) || name.split(/\s+/).some((w) => w.startsWith(needle))) rank = 2;
-    if (rank >= 0) ranked.push([rank, e]);
+    else if (names.some((n) => n.startsWith(needle) || n.split(/\s+/).some((w) => w.startsWith(needle))))
+      rank = 2;
+    if (rank >= 0) ranked.push([rank, c.code, c]);
   }
-  ranked.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
-  return ranked.slice(0, limit).map(([, e]) => summary(data, e));
+  ranked.sort((x, y) => x[0] - y[0] || (x[1] < y[1] ? -1 : x[1] > y[1] ? 1 : 0));
+  return ranked.slice(0, limit).map(([, , c]) => entitySummary(data, c));
 }
 
 export function readPrices(

@@ -14,7 +14,10 @@ import {
   CATALOG_FILE,
   ENTITIES_DIR,
   ENTITY_CODE_PATTERN,
+  COMPANY_COLUMNS,
   entityFileName,
+  minimalCompany,
+  type CompanyRow,
 } from '@resemble/contracts/store-layout';
 import { dayToIso, isoToDay, parseIsoDayAt } from './dates.js';
 import { allocateBuffers, type MarketWasm } from './market-memory.js';
@@ -54,6 +57,11 @@ export interface MarketData extends MarketArrays {
   markets: string[];
   currencies: string[];
   codeIndex: Map<string, number>;
+  /**
+   * The company master by code: every priced entity (a minimal record made from its catalog row when
+   * the store has none, e.g. a version-1 store) and every listed issue without prices yet.
+   */
+  companies: Map<string, CompanyRow>;
   entities: number;
   points: number;
 }
@@ -91,6 +99,18 @@ export function readDataVersion(dataDir: string): string {
 export interface Catalog {
   dataVersion: string;
   rows: CatalogRow[];
+  /** The catalog's company master (empty for a version-1 catalog, which has no `companies` table). */
+  companies: CompanyRow[];
+}
+
+function readCompanies(catalog: Database.Database): CompanyRow[] {
+  const has = catalog
+    .prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'companies'")
+    .get();
+  if (!has) return [];
+  return catalog
+    .prepare(`SELECT ${COMPANY_COLUMNS.join(', ')} FROM companies ORDER BY code`)
+    .all() as CompanyRow[];
 }
 
 export function readCatalog(dataDir: string): Catalog {
@@ -111,7 +131,7 @@ export function readCatalog(dataDir: string): Catalog {
         throw new MarketDataError(`catalog has an invalid row_count for ${r.code}`);
       }
     }
-    return { dataVersion: v.value, rows };
+    return { dataVersion: v.value, rows, companies: readCompanies(catalog) };
   } finally {
     catalog.close();
   }
@@ -330,9 +350,16 @@ export function assemble(dataDir: string, catalog: Catalog, arrays: MarketArrays
     markets: rows.map((r) => r.market),
     currencies: rows.map((r) => r.currency),
     codeIndex: new Map(codes.map((c, i) => [c, i])),
+    companies: companyMap(catalog),
     entities: codes.length,
     points: arrays.offsets[codes.length]!,
   };
+}
+
+function companyMap(catalog: Catalog): Map<string, CompanyRow> {
+  const map = new Map(catalog.companies.map((c) => [c.code, c]));
+  for (const r of catalog.rows) if (!map.has(r.code)) map.set(r.code, minimalCompany(r));
+  return map;
 }
 
 /**

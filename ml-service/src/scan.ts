@@ -5,7 +5,7 @@
  */
 import { lowerBound, type MarketArrays } from './market-data.js';
 import { makeEdScanner, type Scanner } from './ed-kernel.js';
-import { makeDtwScanner } from './dtw-kernel.js';
+import { makeDtwScanner } from './dtw-search.js';
 import { forEachFlatWindow, type Plan } from './search-plan.js';
 import { greedyPicks, TauBoard, TopK, type Pick } from './top-picks.js';
 import { windowDistance2, type Normalization } from './window-distance.js';
@@ -138,7 +138,7 @@ export function scanShard(
     const first = board.nextChunk() * CHUNK;
     if (first >= entities) break;
     const last = Math.min(first + CHUNK, entities);
-    for (let o = first; o < last; ) {
+    for (let o = first; o < last;) {
       const tau2 = Math.min(board.bound(top.items, spec.topK), seed);
       if (!chunkScan || tau2 === Infinity) {
         scanOne(o++, tau2);
@@ -167,7 +167,9 @@ export function scanShard(
  * every sampled window not blocked by an earlier pick of its entity, and one pick (L rows) overlaps at
  * most two of them (one, if its entity has one), so at least K picks have distance <= that value.
  * Without it the first entity of a shard would be computed directly in full.
- * Returns Infinity when the sample is too small (or for DTW, whose exact distances cost too much).
+ * For DTW the samples' z-normalised Euclidean distances serve: the diagonal path lies in every band, so
+ * a window's DTW distance is at most its ED, and the argument holds with DTW distances <= those values.
+ * Returns Infinity when the sample is too small.
  */
 function seedThreshold(
   data: MarketArrays,
@@ -177,7 +179,6 @@ function seedThreshold(
   shard: number,
   shards: number,
 ): number {
-  if (spec.metric !== 'zned') return Infinity;
   const entities = entityStarts.length - 1;
   // With many entities, sample only every few of this shard's (about max(8K, 128) of them): the seed
   // serves only a shard's first chunk, after which the shared board is tighter anyway, and sampling
@@ -185,10 +186,7 @@ function seedThreshold(
   // entities, 5.4 -> 4.9 ms on the demo). Each sampled entity is a few cache misses, most of the cost.
   const every = Math.max(1, Math.floor(entities / shards / Math.max(8 * spec.topK, 128)));
   if (spec.queryStartDay !== null) {
-    const seed = kth(
-      sameDaySample(data, spec, plan, entityStarts, shard, shards * every),
-      spec.topK,
-    );
+    const seed = kth(sameDaySample(data, spec, plan, entityStarts, shard, shards * every), spec.topK);
     if (seed !== Infinity) return seed;
   }
   const L = spec.qn.length;

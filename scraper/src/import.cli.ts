@@ -4,11 +4,17 @@ import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { ensureDemoData, formatSummary, ImportError, importFile } from './import/index.js';
 import { StoreError } from './store/index.js';
+import { formatListingSummary, importListings } from './listings/import-listings.js';
 
 const USAGE = `usage: npm run import -- <file> [--market M] [--currency C] [--data DIR] [--json]
+       npm run import -- --listings FILE [--market M] [--data DIR] [--json]
        npm run import -- --demo-if-empty [--data DIR]
   <file>   CSV, CSV.gz or XLSX with columns ticker,date,open,high,low,close,volume
            (or 銘柄コード,日付,始値,高値,安値,終値,出来高); header names are case-insensitive
+  --listings FILE
+           a listing into the company master (names, sectors, segments, listing status; prices are
+           not touched): JPX's 東証上場銘柄一覧 data_j.xls (or the same table as CSV, UTF-8 or
+           Shift_JIS), or a companies CSV ticker,name,sector[,name_ja] (--market, default US)
   --data   store directory (default: $DATA_DIR or <repo>/data)
   --json   print the summary as JSON on stdout`;
 
@@ -23,6 +29,7 @@ async function main(): Promise<number> {
         data: { type: 'string' },
         json: { type: 'boolean', default: false },
         'demo-if-empty': { type: 'boolean', default: false },
+        listings: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -45,6 +52,17 @@ async function main(): Promise<number> {
     const summary = await ensureDemoData(dataDir, { logger });
     if (!summary) process.stdout.write(`store ${dataDir} already has data: nothing to do\n`);
     else process.stdout.write(`${values.json ? JSON.stringify(summary) : formatSummary(summary)}\n`);
+    return 0;
+  }
+  if (values.listings !== undefined) {
+    if (positionals.length > 0) {
+      process.stderr.write(
+        `--listings takes its file as its value; unexpected ${positionals.join(' ')}\n${USAGE}\n`,
+      );
+      return 2;
+    }
+    const s = await importListings(resolve(cwd, values.listings), { dataDir, market: values.market, logger });
+    process.stdout.write(`${values.json ? JSON.stringify(s) : formatListingSummary(s)}\n`);
     return 0;
   }
   if (positionals.length !== 1) {

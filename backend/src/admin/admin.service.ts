@@ -28,8 +28,8 @@ export async function overview(ctx: AppContext) {
     revenueByMonth: revenue.map((r) => ({ month: r.month, amountJpy: r.amount, payments: r.n })),
     failedPayments: count('failed'),
     pendingPayments: count('pending'),
-    dataVersion: readDataVersion(ctx.config.DATA_DIR),
-    lastScraperRun: lastRun(ctx.config.DATA_DIR),
+    dataVersion: readDataVersion(ctx.config.storage.dataDir),
+    lastScraperRun: lastRun(ctx.config.storage.dataDir),
     ml,
     testMode: ctx.billing.testMode,
   };

@@ -3,7 +3,7 @@
  * the JWT, so revoking a family (logout, password change, reuse detected) also kills its live access
  * tokens through the revocation list.
  */
-import { createHash, randomBytes, randomUUID, webcrypto } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, webcrypto } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Db } from '../db/db.js';
 import { AccessCache } from './access-cache.js';
@@ -23,7 +23,9 @@ export interface IssuedSession {
   sessionId: string;
 }
 
-export type RefreshResult = { ok: true; session: IssuedSession; userId: string } | { ok: false; reason: 'unknown' | 'expired' | 'reused' };
+export type RefreshResult =
+  | { ok: true; session: IssuedSession; userId: string }
+  | { ok: false; reason: 'unknown' | 'expired' | 'reused' };
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 export const randomToken = (bytes = 32) => randomBytes(bytes).toString('base64url');
@@ -38,14 +40,24 @@ export class SessionService {
   /** Imported once: handing jose raw bytes would re-import the HMAC key on every request. */
   private readonly key: Promise<webcrypto.CryptoKey>;
 
+  /** Signs CSRF tokens; derived from the JWT secret so the two never share a MAC input. */
+  private readonly csrfKey: Buffer;
+
   constructor(
     private readonly db: Db,
     secret: Uint8Array,
     private readonly now: () => number = Date.now,
   ) {
-    this.key = webcrypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    this.csrfKey = createHmac('sha256', secret).update('resemble csrf key').digest();
+    this.key = webcrypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]);
     this.db.prepare('DELETE FROM revoked_sessions WHERE expires_at < ?').run(this.now());
-    for (const r of this.db.prepare('SELECT session_id, expires_at FROM revoked_sessions').all() as { session_id: string; expires_at: number }[]) {
+    for (const r of this.db.prepare('SELECT session_id, expires_at FROM revoked_sessions').all() as {
+      session_id: string;
+      expires_at: number;
+    }[]) {
       this.revoked.set(r.session_id, r.expires_at);
     }
   }
@@ -54,9 +66,24 @@ export class SessionService {
     const refreshToken = randomToken();
     const now = this.now();
     this.db
-      .prepare('INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) VALUES (?,?,?,?,?)')
+      .prepare(
+        'INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) VALUES (?,?,?,?,?)',
+      )
       .run(sha256(refreshToken), userId, familyId, now + REFRESH_TTL_S * 1000, now);
-    return { accessToken: await this.signAccess({ userId, role, sessionId: familyId }), refreshToken, sessionId: familyId };
+    return {
+      accessToken: await this.signAccess({ userId, role, sessionId: familyId }),
+      refreshToken,
+      sessionId: familyId,
+    };
+  }
+
+  /**
+   * The CSRF token of a session: a MAC of its id, so it is the same for the session's whole life (across
+   * refreshes), differs between sessions, and cannot be planted: a cookie an attacker sets with a value
+   * of their choosing matches no session of the victim's.
+   */
+  csrfToken(sessionId: string): string {
+    return createHmac('sha256', this.csrfKey).update(sessionId).digest('base64url');
   }
 
   async verifyAccess(token: string): Promise<AccessClaims | null> {
@@ -65,10 +92,23 @@ export class SessionService {
     const now = this.now();
     let claims: AccessClaims;
     try {
-      const { payload } = await jwtVerify(token, await this.key, { algorithms: ['HS256'], currentDate: new Date(now) });
-      claims = { userId: String(payload.sub), role: payload.role === 'admin' ? 'admin' : 'user', sessionId: String(payload.sid) };
-      // Ours always carry exp and never nbf; anything else is simply verified again next time.
-      if (typeof payload.exp === 'number' && payload.nbf === undefined) this.verified.set(token, claims, payload.exp, now);
+      // Every claim ours carry is required: a token without exp would never expire, and iat bounds its
+      // age to the access lifetime even when exp says later.
+      const { payload } = await jwtVerify(token, await this.key, {
+        algorithms: ['HS256'],
+        currentDate: new Date(now),
+        requiredClaims: ['exp', 'iat', 'sub', 'sid'],
+        maxTokenAge: ACCESS_TTL_S,
+      });
+      claims = {
+        userId: String(payload.sub),
+        role: payload.role === 'admin' ? 'admin' : 'user',
+        sessionId: String(payload.sid),
+      };
+      // Ours never carry nbf; a token with one is simply verified again next time. The memo ends where
+      // jose's checks would first fail: at exp, or at iat + the access lifetime if that comes sooner.
+      if (payload.nbf === undefined)
+        this.verified.set(token, claims, Math.min(payload.exp!, payload.iat! + ACCESS_TTL_S + 1), now);
     } catch {
       return null;
     }
@@ -86,32 +126,46 @@ export class SessionService {
     return this.isRevoked(claims.sessionId) ? null : claims;
   }
 
-  async refresh(refreshToken: string, roleOf: (userId: string) => AccessClaims['role'] | undefined): Promise<RefreshResult> {
+  async refresh(
+    refreshToken: string,
+    roleOf: (userId: string) => AccessClaims['role'] | undefined,
+  ): Promise<RefreshResult> {
     const now = this.now();
-    const outcome = this.db.transaction((): RefreshResult | { ok: true; userId: string; familyId: string; token: string } => {
-      const row = this.db.prepare('SELECT * FROM refresh_tokens WHERE token_hash = ?').get(sha256(refreshToken)) as
-        | { user_id: string; family_id: string; expires_at: number; used_at: number | null }
-        | undefined;
-      if (!row) return { ok: false, reason: 'unknown' };
-      if (row.used_at !== null) {
-        // A rotated token came back: someone holds a copy. End the whole family for both holders.
-        this.revokeFamilyTx(row.family_id);
-        return { ok: false, reason: 'reused' };
-      }
-      if (row.expires_at < now) return { ok: false, reason: 'expired' };
-      this.db.prepare('UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?').run(now, sha256(refreshToken));
-      const token = randomToken();
-      this.db
-        .prepare('INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) VALUES (?,?,?,?,?)')
-        .run(sha256(token), row.user_id, row.family_id, now + REFRESH_TTL_S * 1000, now);
-      return { ok: true, userId: row.user_id, familyId: row.family_id, token };
-    })();
+    const outcome = this.db.transaction(
+      (): RefreshResult | { ok: true; userId: string; familyId: string; token: string } => {
+        const row = this.db
+          .prepare('SELECT * FROM refresh_tokens WHERE token_hash = ?')
+          .get(sha256(refreshToken)) as
+          { user_id: string; family_id: string; expires_at: number; used_at: number | null } | undefined;
+        if (!row) return { ok: false, reason: 'unknown' };
+        if (row.used_at !== null) {
+          // A rotated token came back: someone holds a copy. End the whole family for both holders.
+          this.revokeFamilyTx(row.family_id);
+          return { ok: false, reason: 'reused' };
+        }
+        if (row.expires_at < now) return { ok: false, reason: 'expired' };
+        this.db
+          .prepare('UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?')
+          .run(now, sha256(refreshToken));
+        const token = randomToken();
+        this.db
+          .prepare(
+            'INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) VALUES (?,?,?,?,?)',
+          )
+          .run(sha256(token), row.user_id, row.family_id, now + REFRESH_TTL_S * 1000, now);
+        return { ok: true, userId: row.user_id, familyId: row.family_id, token };
+      },
+    )();
     if (!outcome.ok) return outcome;
     if ('session' in outcome) return outcome;
     const role = roleOf(outcome.userId);
     if (!role) return { ok: false, reason: 'unknown' };
     const accessToken = await this.signAccess({ userId: outcome.userId, role, sessionId: outcome.familyId });
-    return { ok: true, userId: outcome.userId, session: { accessToken, refreshToken: outcome.token, sessionId: outcome.familyId } };
+    return {
+      ok: true,
+      userId: outcome.userId,
+      session: { accessToken, refreshToken: outcome.token, sessionId: outcome.familyId },
+    };
   }
 
   revokeFamily(familyId: string): void {
@@ -121,14 +175,19 @@ export class SessionService {
   /** Password change / reset / account deletion: every session of the user ends now. */
   revokeAllForUser(userId: string): void {
     this.db.transaction(() => {
-      const families = this.db.prepare('SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = ?').all(userId) as { family_id: string }[];
+      const families = this.db
+        .prepare('SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = ?')
+        .all(userId) as { family_id: string }[];
       for (const f of families) this.revokeFamilyTx(f.family_id);
     })();
   }
 
   familyOf(refreshToken: string): string | undefined {
-    return (this.db.prepare('SELECT family_id FROM refresh_tokens WHERE token_hash = ?').get(sha256(refreshToken)) as { family_id: string } | undefined)
-      ?.family_id;
+    return (
+      this.db
+        .prepare('SELECT family_id FROM refresh_tokens WHERE token_hash = ?')
+        .get(sha256(refreshToken)) as { family_id: string } | undefined
+    )?.family_id;
   }
 
   isRevoked(sessionId: string): boolean {
@@ -145,7 +204,9 @@ export class SessionService {
     // Access tokens of this family live at most ACCESS_TTL_S more; the entry can expire after that.
     const until = this.now() + (ACCESS_TTL_S + 60) * 1000;
     this.db.prepare('DELETE FROM refresh_tokens WHERE family_id = ?').run(familyId);
-    this.db.prepare('INSERT OR REPLACE INTO revoked_sessions (session_id, expires_at) VALUES (?, ?)').run(familyId, until);
+    this.db
+      .prepare('INSERT OR REPLACE INTO revoked_sessions (session_id, expires_at) VALUES (?, ?)')
+      .run(familyId, until);
     this.revoked.set(familyId, until);
   }
 

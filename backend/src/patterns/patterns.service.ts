@@ -86,7 +86,7 @@ export async function scanPatterns(ctx: AppContext, dataVersion: string): Promis
           })();
           ctx.events.publish(p.user_id, { type: 'alert.fired', data: { id, ...payload } });
           const user = findUser(ctx, p.user_id);
-          if (user && ctx.config.SMTP_URL) {
+          if (user && ctx.config.mail.smtpUrl) {
             await ctx.mailer.send({ to: user.email, subject: `Resemble alert: ${p.name}`, text: `${best.code} ${best.start}..${best.end} now resembles your pattern "${p.name}" (distance ${best.distance.toFixed(3)}).` });
           }
           fired++;

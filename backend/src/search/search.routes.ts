@@ -24,7 +24,7 @@ export function searchRoutes(ctx: AppContext): Router {
   // Fair use for everyone, keyed by user: Pro is unlimited per day, not per second.
   const perUser: RequestHandler = rateLimit({
     windowMs: 60_000,
-    limit: ctx.config.RATE_LIMIT_USER_PER_MIN,
+    limit: ctx.config.rateLimits.perUserPerMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     keyGenerator: (req) => `user:${req.auth!.userId}`,

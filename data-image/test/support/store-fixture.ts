@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { CATALOG_DDL, ENTITY_DDL, mulberry32, STORE_SCHEMA_VERSION, type RunReport } from '@resemble/contracts';
+import {
+  CATALOG_DDL,
+  ENTITY_DDL,
+  ENTITY_SCHEMA_VERSION,
+  mulberry32,
+  STORE_SCHEMA_VERSION,
+  type RunReport,
+} from '@resemble/contracts';
 
 /** Seeded PRNG (mulberry32, shared from contracts) so fixtures are reproducible from a seed. */
 export const rng = mulberry32;
@@ -53,7 +60,7 @@ export function writeEntity(dataDir: string, code: string, rows: number, seed: n
       insertRaw.run(...row);
     }
     for (const [k, v] of Object.entries({
-      schema_version: String(STORE_SCHEMA_VERSION),
+      schema_version: String(ENTITY_SCHEMA_VERSION),
       code,
       name: `${code} Corp`,
       market: 'TEST',

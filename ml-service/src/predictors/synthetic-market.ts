@@ -2,6 +2,7 @@
  * Seeded synthetic markets held in memory as MarketData, for the predictor and backtest tests (the
  * store's files are exercised by the service's own tests; here only the numbers matter).
  */
+import { minimalCompany } from '@resemble/contracts/store-layout';
 import { buildDerived, isoToDay, type MarketData } from '../market-data.js';
 import { mulberry32 } from './random.js';
 
@@ -65,6 +66,7 @@ export function marketFromEntities(entities: SyntheticEntity[], dataVersion = 's
     markets: codes.map(() => 'US'),
     currencies: codes.map(() => 'USD'),
     codeIndex: new Map(codes.map((c, i) => [c, i])),
+    companies: new Map(codes.map((code) => [code, minimalCompany({ code, name: code, market: 'US' })])),
     entities: codes.length,
     points,
   };

@@ -13,6 +13,7 @@ import {
   ENTITIES_DIR,
   ENTITY_DDL,
   STORE_SCHEMA_VERSION,
+  ENTITY_SCHEMA_VERSION,
   entityFileName,
 } from '@resemble/contracts';
 
@@ -39,7 +40,7 @@ export function writeEntity(dataDir: string, e: FixtureEntity): string {
         const c = e.closes[i]!;
         ins.run(e.dates[i]!, c, c, c, c, 1000);
       }
-      meta.run('schema_version', String(STORE_SCHEMA_VERSION));
+      meta.run('schema_version', String(ENTITY_SCHEMA_VERSION));
       meta.run('code', e.code);
       meta.run('name', e.name ?? e.code);
       meta.run('market', e.market ?? 'US');

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ENTITY_DDL, ENTITY_META_KEYS, STORE_SCHEMA_VERSION, type EntityMeta } from '@resemble/contracts';
+import { ENTITY_DDL, ENTITY_META_KEYS, ENTITY_SCHEMA_VERSION, type EntityMeta } from '@resemble/contracts';
 import { rebuildAdjusted, type Adjustment } from './adjust.js';
 import type { RowInput } from './validate.js';
 
@@ -145,7 +145,7 @@ export function buildEntityFile(tmpPath: string, content: EntityBuild): void {
     db.transaction(() => {
       const m = content.meta;
       const values: Record<(typeof ENTITY_META_KEYS)[number], string> = {
-        schema_version: String(STORE_SCHEMA_VERSION),
+        schema_version: String(ENTITY_SCHEMA_VERSION),
         code: m.code,
         name: m.name,
         market: m.market,
@@ -201,7 +201,7 @@ export function readEntityContent(path: string): EntityContent {
         market: meta.market ?? '',
         currency: meta.currency ?? '',
         updated_at: meta.updated_at ?? '',
-        schema_version: Number(meta.schema_version ?? STORE_SCHEMA_VERSION),
+        schema_version: Number(meta.schema_version ?? ENTITY_SCHEMA_VERSION),
       },
       raw,
       adjustments,

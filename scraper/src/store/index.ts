@@ -9,6 +9,13 @@ export {
   type WriteResult,
 } from './store.js';
 export { WriteBatch } from './write-batch.js';
+export {
+  applyCompanies,
+  type ApplyCompaniesOptions,
+  type ApplyCompaniesResult,
+  type CompanyPatch,
+} from './companies.js';
+export { migrateCatalogFile, type MigrationResult, type MigrationStep } from './migrate.js';
 export { StoreError, assertEntityCode, catalogPath, entityPath } from './paths.js';
 export { dataVersion, listCatalog, readEntity } from './read.js';
 export { computeAdjusted, rebuildAdjusted, type Adjustment } from './adjust.js';

@@ -4,7 +4,14 @@ import { CATALOG_FILE, ENTITIES_DIR, ENTITY_CODE_PATTERN } from '@resemble/contr
 export class StoreError extends Error {
   constructor(
     message: string,
-    readonly code: 'invalid_code' | 'invalid_meta' | 'invalid_adjustment' | 'unknown_entity' | 'readonly',
+    readonly code:
+      | 'invalid_code'
+      | 'invalid_meta'
+      | 'invalid_adjustment'
+      | 'unknown_entity'
+      | 'readonly'
+      | 'schema_version'
+      | 'invalid_company',
   ) {
     super(message);
     this.name = 'StoreError';

@@ -63,14 +63,19 @@ describe('store writes', () => {
     store.close();
   });
 
-  it('computes the data version from the sorted (code, sha256) pairs and changes it only on change', () => {
+  it('computes the data version from the sorted (code, sha256) pairs and the master, and changes it only on change', () => {
     const dir = newDir();
     const store = openStore(dir);
     expect(store.dataVersion()).toBe(EMPTY_DATA_VERSION);
     store.writeEntity({ code: 'MSFT' }, makeRows(10, 1));
     store.writeEntity({ code: 'AAPL' }, makeRows(10, 2));
+    // Each new code also got a minimal master record (no name, kind stock, listed), hashed after the files.
+    const masterLine = (code: string) =>
+      `${JSON.stringify([code, 'UNKNOWN', null, null, 'stock', ...Array(8).fill(null), 'listed', null, null])}\n`;
+    const master = createHash('sha256').update(masterLine('AAPL')).update(masterLine('MSFT')).digest('hex');
     const expected = createHash('sha256')
       .update(`AAPL\t${sha(entityPath(dir, 'AAPL'))}\nMSFT\t${sha(entityPath(dir, 'MSFT'))}\n`)
+      .update(`companies\t${master}\n`)
       .digest('hex');
     expect(store.dataVersion()).toBe(expected);
     expect(dataVersion(dir)).toBe(expected);

@@ -6,6 +6,7 @@ import {
   ENTITY_CODE_PATTERN,
   entityMetaSchema,
   type CatalogEntry,
+  type CompanyRow,
   type EntityMeta,
   type PriceRow,
 } from '@resemble/contracts';
@@ -13,7 +14,9 @@ import { checkAdjustment, type Adjustment } from './adjust.js';
 import {
   clearIntent,
   commitEntry,
+  getCompany,
   getEntry,
+  listCompanies,
   listEntries,
   logPublishIntents,
   commitEntries,
@@ -40,6 +43,12 @@ import { acquireWriterLock, isPidAlive } from './writer-lock.js';
 import { catalogPath, entityPath, assertEntityCode, StoreError } from './paths.js';
 import { readEntity } from './read.js';
 import { WriteBatch, type Staged } from './write-batch.js';
+import {
+  applyCompanies,
+  type ApplyCompaniesOptions,
+  type ApplyCompaniesResult,
+  type CompanyPatch,
+} from './companies.js';
 import { validateRows, type RejectedRow, type RowInput } from './validate.js';
 
 /** Meta for a write: fields left out keep the stored value (or a default for a new entity). */
@@ -130,6 +139,24 @@ export class Store {
 
   dataVersion(): string {
     return readDataVersion(this.catalog);
+  }
+
+  /** The company master, every row (listed, delisted, with or without prices), by code. */
+  listCompanies(): CompanyRow[] {
+    return listCompanies(this.catalog);
+  }
+
+  getCompany(code: string): CompanyRow | undefined {
+    return getCompany(this.catalog, code);
+  }
+
+  /**
+   * Updates the company master from a listing (names, sectors, segments, status) in one transaction,
+   * without touching any price file; the data version changes only when some record's content does.
+   */
+  applyCompanies(patches: readonly CompanyPatch[], opts: ApplyCompaniesOptions): ApplyCompaniesResult {
+    this.assertWritable();
+    return applyCompanies(this.catalog, patches, opts);
   }
 
   /** Adjusted (default) or raw rows of one entity, optionally limited to [from, to]. */
