@@ -145,6 +145,8 @@ SERVER_NAME=127.0.0.1
 CERTS_DIR=$cache/certs
 JWT_SECRET=$(secret jwt)
 ML_TOKEN=$(secret ml-token)
+# A local stack has no payment keys: test-mode billing on purpose (production refuses to start otherwise).
+BILLING_SANDBOX=true
 LOG_LEVEL=${LOG_LEVEL:-warn}
 ML_RELOAD_INTERVAL_MS=${ML_RELOAD_INTERVAL_MS:-2000}
 EOF
@@ -219,7 +221,11 @@ down() {
   if [ ! -f "$env_file" ]; then log "nothing to stop ($env_file missing)"; return; fi
   local args=()
   [ "${RESEMBLE_DOWN_VOLUMES:-0}" = 1 ] && args+=(--volumes)
-  # The scraper (profile scrape) may have one-off containers too: down removes every service's container.
+  # podman-compose down removes containers without their anonymous volumes (the data container's /data):
+  # the project's containers go first, with them.
+  local ids
+  ids="$(podman ps -a -q --filter "label=io.podman.compose.project=$project")"
+  [ -z "$ids" ] || podman rm -f -v $ids >/dev/null
   compose down "${args[@]}" >"$cache/compose-down.log" 2>&1 || { cat "$cache/compose-down.log" >&2; die "podman-compose down failed"; }
   log "stack $project removed"
 }

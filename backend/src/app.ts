@@ -1,4 +1,7 @@
-/** Builds the app and its services; server.ts listens. Tests call createApp with their own config. */
+/**
+ * Builds the app and its services; server.ts listens. Tests call createApp with their own config. Async:
+ * with REDIS_URL the shared state connects first, so the first request already shares it.
+ */
 import express, { type Express } from 'express';
 import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
@@ -23,7 +26,6 @@ import { authenticate, csrfProtect } from './auth/auth.middleware.js';
 import { authRoutes, meRoutes } from './auth/auth.routes.js';
 import { Mailer } from './mail/mailer.js';
 import { buildPlans } from './plans/plans.js';
-import { UsageService } from './plans/usage.service.js';
 import { MlClient } from './search/ml.client.js';
 import { searchRoutes } from './search/search.routes.js';
 import { BillingService, type BillingProviders } from './billing/billing.service.js';
@@ -32,7 +34,8 @@ import { StripeProvider } from './billing/stripe.provider.js';
 import { AmazonPayProvider, type AmazonPayOptions } from './billing/amazonpay.provider.js';
 import { billingRoutes, webhookRoutes } from './billing/billing.routes.js';
 import { tokensRoutes } from './tokens/tokens.routes.js';
-import { EventHub } from './jobs/event-hub.js';
+import { inProcessState } from './shared/in-process.state.js';
+import { redisState } from './shared/redis.state.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { registerJobHandlers } from './jobs/job-handlers.js';
 import { jobsRoutes } from './jobs/jobs.routes.js';
@@ -57,7 +60,7 @@ export interface BuiltApp {
   close(): Promise<void>;
 }
 
-export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
+export async function createApp(config: Config, o: AppOverrides = {}): Promise<BuiltApp> {
   const log = o.logger ?? createLogger(config.logLevel);
   const now = o.now ?? Date.now;
   const db = openDb(config.storage.appDb);
@@ -94,7 +97,11 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
   }
   if (config.billing.sandbox) providers.sandbox = new SandboxProvider(db, plans, now);
 
-  const events = new EventHub();
+  // One backend keeps the shared state in process; several replicas share it through Redis.
+  const shared = config.redis
+    ? await redisState(config.redis.url, now, log.child({ module: 'redis' }))
+    : inProcessState(db, now);
+  const events = shared.events;
   const ctx: AppContext = {
     config,
     db,
@@ -102,13 +109,16 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
     ml,
     plans,
     hasher: new PasswordHasher(config.auth.scryptLogN, config.auth.hashConcurrency),
-    sessions: new SessionService(db, config.auth.jwtSecret, now),
-    passwords: PasswordThrottle.inMemory(config.auth.maxPasswordFailures, config.auth.windowMinutes * 60),
-    usage: new UsageService(db, now),
+    sessions: new SessionService(db, config.auth.jwtSecret, now, shared.revocations),
+    passwords: new PasswordThrottle(
+      shared.limiter('pwd', config.auth.maxPasswordFailures, config.auth.windowMinutes * 60),
+    ),
+    usage: shared.quota,
     mailer: new Mailer(config.mail.smtpUrl, config.mail.from, log.child({ module: 'mail' }), o.keepMail),
     billing: new BillingService(db, providers, now),
     jobs: new JobQueue(db, events, log.child({ module: 'jobs' }), now),
     events,
+    rateLimitStore: shared.rateLimitStore,
     now,
   };
   registerJobHandlers(ctx);
@@ -167,6 +177,7 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
       standardHeaders: 'draft-8',
       legacyHeaders: false,
       skip: (req) => req.path.startsWith('/api/v1/webhooks/'),
+      store: ctx.rateLimitStore('ip'),
       handler: (_req, _res, next) =>
         next(
           new AppError(429, 'rate_limited', 'too many requests from this address; slow down for a minute'),
@@ -235,6 +246,7 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
     async close() {
       events.closeAll();
       await ctx.jobs.stop();
+      await shared.close();
       await checkpointer?.stop();
       await ml.close();
       db.close();

@@ -81,6 +81,11 @@ const envSchema = z.object({
   AMAZON_PAY_SANDBOX: flag.default(true),
   /** The test-mode provider that grants Pro without payment: on by default outside production only. */
   BILLING_SANDBOX: flag.optional(),
+  /** Shared state for several replicas (quotas, limits, revocations, events); unset: in this process. */
+  REDIS_URL: optionalString.refine(
+    (v) => v === undefined || /^rediss?:\/\/[^\s]+$/.test(v),
+    'REDIS_URL must be a redis:// or rediss:// URL',
+  ),
   ALERT_POLL_SECONDS: intFrom(300, 1),
   RENEWAL_CRON: z.string().default('17 * * * *'),
 });
@@ -153,6 +158,8 @@ export interface Config {
     renewalCron: string;
   };
   alerts: { pollSeconds: number };
+  /** Where replicas share quotas, limits, revocations and events; null: in this process. */
+  redis: { url: string } | null;
 }
 
 export class ConfigError extends Error {
@@ -213,6 +220,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       renewalCron: env.RENEWAL_CRON,
     },
     alerts: { pollSeconds: env.ALERT_POLL_SECONDS },
+    redis: env.REDIS_URL ? { url: env.REDIS_URL } : null,
   };
 }
 

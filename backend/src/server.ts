@@ -18,7 +18,15 @@ try {
 }
 
 const log = createLogger(config.logLevel);
-const { app, serverOptions, ctx, close } = createApp(config, { logger: log });
+let built;
+try {
+  built = await createApp(config, { logger: log });
+} catch (err) {
+  // Redis unreachable at start-up, for one: say so and stop rather than serve without shared state.
+  log.fatal({ err }, 'backend could not start');
+  process.exit(1);
+}
+const { app, serverOptions, ctx, close } = built;
 const server = createServer(serverOptions, app);
 // Longer than any proxy's idle timeout, so keep-alive sockets are closed by the client side first.
 server.keepAliveTimeout = 65_000;

@@ -209,7 +209,7 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     const exJob = (await c.get(`/api/v1/jobs/${ex.body.id}`)).body;
     expect(exJob.status).toBe('succeeded');
     expect(exJob.result.csv.split('\r\n')[0]).toBe(
-      'rank,code,start,end,distance,forward_return,data_version',
+      'rank,code,start,end,distance,forward_return,data_version,as_of',
     );
     // The export's search counts; the failed backtest's prices lookup never reached a search.
     expect((await c.get('/api/v1/me')).body.usage.searchesToday).toBe(1);
@@ -254,6 +254,8 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
       (n: { payload: { patternId: string } }) => n.payload.patternId === loose.body.id,
     );
     expect(mine).toHaveLength(1);
+    // The alert names the day its "now" meant: the stand-in's newest price (the series end 2016-02-04).
+    expect(mine[0].payload.asOf).toBe('2016-02-04');
     expect(
       notes.notifications.some(
         (n: { payload: { patternId: string } }) => n.payload.patternId === strict.body.id,

@@ -45,11 +45,25 @@ describe('search proxy, plans and quota', () => {
 
   it('proxies entities, prices and predict; passes 404 from ml-service through', async () => {
     const c = await registered(app);
-    expect(
-      (await c.get('/api/v1/entities?q=B&limit=5')).body.entities.map((e: { code: string }) => e.code),
-    ).toEqual(['BBB']);
+    const ents = await c.get('/api/v1/entities?q=B&limit=5');
+    expect(ents.body.entities.map((e: { code: string }) => e.code)).toEqual(['BBB']);
+    expect(ents.body.entities[0]).toMatchObject({
+      name: 'BBB Corp',
+      sector: 'Tests',
+      kind: 'stock',
+      hasPrices: true,
+      match: 'codePrefix',
+    });
+    expect(ents.body.asOf).toBe('2016-02-04');
     const prices = await c.get('/api/v1/entities/AAA/prices?from=2015-01-01&to=2015-01-10');
     expect(prices.body.rows).toHaveLength(10);
+    // asOf is the stock's newest price, whatever window was asked for.
+    expect(prices.body.asOf).toBe('2016-02-04');
+    expect((await c.get('/api/v1/entities/facets')).body).toEqual({
+      markets: ['TEST'],
+      sectors: ['Tests'],
+      kinds: ['stock'],
+    });
     const missing = await c.get('/api/v1/entities/ZZZ/prices');
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('unknown_code');
@@ -184,13 +198,15 @@ describe('search proxy, plans and quota', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/text\/csv/);
     const lines = r.text.trim().split('\r\n');
-    expect(lines[0]).toBe('rank,code,start,end,distance,forward_return,data_version');
+    expect(lines[0]).toBe('rank,code,start,end,distance,forward_return,data_version,as_of');
     expect(lines).toHaveLength(4);
+    expect(lines[1]!.split(',').at(-1)).toBe('2016-02-04');
   });
 
   it.each([
     ['GET', '/api/v1/entities?q=A'],
     ['GET', '/api/v1/entities/AAA/prices'],
+    ['GET', '/api/v1/entities/facets'],
     ['POST', '/api/v1/similar'],
     ['POST', '/api/v1/predict'],
     ['POST', '/api/v1/export/similar.csv'],

@@ -31,7 +31,7 @@ describe('SessionService', () => {
     const a = new SessionService(open(), secret);
     const s = await a.issue('u1', 'user');
     expect(await a.verifyAccess(s.accessToken)).toMatchObject({ userId: 'u1', sessionId: s.sessionId });
-    a.revokeFamily(s.sessionId);
+    await a.revokeFamily(s.sessionId);
     expect(await a.verifyAccess(s.accessToken)).toBeNull();
     const restarted = new SessionService(open(), secret);
     expect(await restarted.verifyAccess(s.accessToken)).toBeNull();
@@ -108,9 +108,9 @@ describe('SessionService', () => {
         sessionId: a.sessionId,
       });
     expect(await svc.verifyAccess(b.accessToken)).toMatchObject({ role: 'admin' });
-    svc.revokeFamily(a.sessionId);
+    await svc.revokeFamily(a.sessionId);
     expect(await svc.verifyAccess(a.accessToken)).toBeNull();
-    svc.revokeAllForUser('u1');
+    await svc.revokeAllForUser('u1');
     expect(await svc.verifyAccess(b.accessToken)).toBeNull();
 
     const c = await svc.issue('u1', 'user');

@@ -9,7 +9,7 @@
 //   A3  LB_Keogh of the query against the window's envelope, read from the entity's raw envelope (UCR's
 //       reused data envelope), early abandoned;
 //   B   the exact two-pass normalisation (as src/window-distance.ts), both LB_Keogh again from it for the
-//       cumulative bounds, then DTW with cells pruned against the threshold and the cumulative bounds,
+//       cumulative bounds, LB_Improved (Lemire 2009), then DTW with cells pruned against the threshold and the cumulative bounds,
 //       abandoned when a row has no live cell (EAPrunedDTW, Herrmann and Webb 2021).
 // A1..A3 normalise with the window's mean and std from the prefix sums, whose rounding is covered by a
 // proven per-window slack (the same as the TypeScript reference kernel), so they only ever prune windows
@@ -27,10 +27,10 @@
 #define U_ROUND 2.3e-16 // a little above the unit roundoff 2^-52
 
 /** Stages a call runs (flags; all by default), so each one's gain can be measured. */
-enum { F_KIM = 1, F_KEOGH_EQ = 2, F_KEOGH_EC = 4, F_CUMULATIVE = 8, F_COLUMNS = 16 };
+enum { F_KIM = 1, F_KEOGH_EQ = 2, F_KEOGH_EC = 4, F_CUMULATIVE = 8, F_COLUMNS = 16, F_IMPROVED = 32 };
 
 /** Counters of what each stage pruned (stats[]), in this order. */
-enum { ST_WINDOWS, ST_KIM, ST_KEOGH_EQ, ST_KEOGH_EC, ST_EXACT_LB, ST_DTW, ST_ABANDONED, ST_COUNT };
+enum { ST_WINDOWS, ST_KIM, ST_KEOGH_EQ, ST_KEOGH_EC, ST_EXACT_LB, ST_DTW, ST_ABANDONED, ST_IMPROVED, ST_COUNT };
 
 static inline double dmin(double a, double b) { return a < b ? a : b; }
 static inline double dmax(double a, double b) { return a > b ? a : b; }
@@ -70,6 +70,8 @@ static inline double outside2(double v, double up, double lo) {
  */
 static double dtw_pruned(const double *q, const double *w, int n, int r, double limit, const double *cbRow,
                          const double *ubCol, double *prev, double *cur) {
+  // Both rows have a slot at -1 and at n (the callers allocate n + 2 and pass element 1): a row's cells
+  // just outside its live range hold Infinity, so the inner loop reads its neighbours without tests.
   double *p = prev, *c = cur;
   int pS = -1, pE = -1;
   {
@@ -88,6 +90,8 @@ static double dtw_pruned(const double *q, const double *w, int n, int r, double 
     }
   }
   if (pS < 0) return INF;
+  c[pS - 1] = INF;
+  c[pE + 1] = INF;
   for (int i = 1; i < n; i++) {
     double *t = p;
     p = c;
@@ -96,15 +100,15 @@ static double dtw_pruned(const double *q, const double *w, int n, int r, double 
     const int jhi = i + r < n - 1 ? i + r : n - 1;
     const double ubRow = limit - cbRow[i + 1];
     const double qi = q[i];
-    int start = jlo > pS ? jlo : pS;
+    const int start = jlo > pS ? jlo : pS;
+    // Up to pE + 1 a cell has its up and diagonal neighbours (Infinity outside the live range).
+    const int mid = jhi < pE + 1 ? jhi : pE + 1;
     int nS = -1, nE = -1;
     double left = INF;
-    for (int j = start; j <= jhi; j++) {
-      const double up = j <= pE ? p[j] : INF;
-      const double diag = j - 1 >= pS && j - 1 <= pE ? p[j - 1] : INF;
-      double best = up < left ? up : left;
-      if (diag < best) best = diag;
-      if (best == INF && j > pE) break;
+    int j = start;
+    for (; j <= mid; j++) {
+      double best = p[j] < left ? p[j] : left;
+      if (p[j - 1] < best) best = p[j - 1];
       const double d = qi - w[j];
       double v = best + d * d;
       if (v > dmin(ubRow, ubCol[j])) v = INF;
@@ -115,7 +119,19 @@ static double dtw_pruned(const double *q, const double *w, int n, int r, double 
       c[j] = v;
       left = v;
     }
+    // Past it, only from the left, until a dead cell.
+    for (; j <= jhi && left != INF; j++) {
+      const double d = qi - w[j];
+      const double v = left + d * d;
+      if (v > dmin(ubRow, ubCol[j])) break;
+      if (nS < 0) nS = j;
+      nE = j;
+      c[j] = v;
+      left = v;
+    }
     if (nS < 0) return INF;
+    c[nS - 1] = INF;
+    c[nE + 1] = INF;
     pS = nS;
     pE = nE;
   }
@@ -128,6 +144,7 @@ typedef struct {
   const double *q;
   double *qU, *qL; // the query's envelope
   const int32_t *order; // query indices by |q| descending
+  double *h, *hU, *hL; // LB_Improved: the window projected onto the query's envelope, and its envelope
   double *w, *cEQ, *cEC, *cbRow, *cbCol, *ubCol, *prev, *cur;
   double *rawU, *rawL; // the entity's raw envelope over a triple's rows
   int *du, *dl;
@@ -254,6 +271,26 @@ static int64_t scan_range(Ctx *k, const double *closes, const double *sum1, cons
         stats[ST_EXACT_LB]++;
         continue;
       }
+      if (k->flags & F_IMPROVED) {
+        // LB_Improved (Lemire, Pattern Recognition 2009): LB_Keogh(w, q) plus LB_Keogh of q against the
+        // envelope of w projected onto q's envelope. A cell (i, j) costs at least (w_j - h_j)^2 + (h_j - q_i)^2,
+        // as w_j - h_j and h_j - q_i never have opposite signs when q_i lies in q's envelope at j.
+        double *h = k->h, *hU = k->hU, *hL = k->hL;
+        for (int i = 0; i < L; i++) {
+          const double v = w[i];
+          h[i] = v > qU[i] ? qU[i] : v < qL[i] ? qL[i] : v;
+        }
+        envelope(h, L, r, hU, hL, k->du, k->dl);
+        double imp = eq;
+        for (int s = 0; s < L && imp <= limit; s++) {
+          const int i = order[s];
+          imp += outside2(q[i], hU[i], hL[i]);
+        }
+        if (imp > limit) {
+          stats[ST_IMPROVED]++;
+          continue;
+        }
+      }
       cbRow[L] = 0;
       cbCol[L] = 0;
       for (int i = L - 1; i >= 0; i--) {
@@ -299,8 +336,8 @@ static void *typed_of(napi_env env, napi_value v, napi_typedarray_type want, siz
  * scanChunk(closes, sum1, sum2, offsets, center, spread, plan, kLo, kHi, q, order, band, tau2, outT,
  * outD, outEnd, stats, flags): the plan's triples at plan[kLo .. kHi) with one threshold tau2 (Infinity: no pruning).
  * Windows within tau2 go to outT (start row) and outD (squared distance) in order; outEnd[i] is how many
- * there are after triple i; stats[0..7) accumulate the cascade's counters; flags (F_*) picks the stages
- * (31: all). Returns the DTWs computed.
+ * there are after triple i; stats[0..8) accumulate the cascade's counters; flags (F_*) picks the stages
+ * (63: all). Returns the DTWs computed.
  */
 static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   napi_value argv[18];
@@ -374,7 +411,7 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.flags = (int)flags;
   k.sqrtL = __builtin_sqrt((double)L);
   k.invL = 1 / (double)L;
-  const size_t nd = (size_t)(11 * L + 2) + 2 * (size_t)widest;
+  const size_t nd = (size_t)(14 * L + 6) + 2 * (size_t)widest;
   double *pool = malloc(nd * sizeof(double));
   int *ipool = malloc(((size_t)L + 2 * (size_t)widest) * sizeof(int));
   if (!pool || !ipool) {
@@ -392,8 +429,11 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.cbRow = at, at += L + 1;
   k.cbCol = at, at += L + 1;
   k.ubCol = at, at += L;
-  k.prev = at, at += L;
-  k.cur = at, at += L;
+  k.prev = at + 1, at += L + 2;
+  k.cur = at + 1, at += L + 2;
+  k.h = at, at += L;
+  k.hU = at, at += L;
+  k.hL = at, at += L;
   k.rawU = at, at += widest;
   k.rawL = at, at += widest;
   for (int i = 0; i < L; i++) {

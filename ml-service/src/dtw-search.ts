@@ -13,7 +13,16 @@ import { loadAddon } from './native-addon.js';
 export type DtwKernelName = 'native' | 'wasm' | 'ts';
 
 /** Stages of the cascade (bit flags), all on by default; the step bench turns them off one by one. */
-export const DTW_STAGES = { kim: 1, keoghEq: 2, keoghEc: 4, cumulative: 8, columns: 16, all: 31 } as const;
+export const DTW_STAGES = {
+  kim: 1,
+  keoghEq: 2,
+  keoghEc: 4,
+  cumulative: 8,
+  columns: 16,
+  improved: 32,
+  /** What the search runs: every stage but LB_Improved, which cost more than it saved (decision 077). */
+  all: 31,
+} as const;
 
 /** Counters a kernel accumulates (stats[i]): windows seen, pruned per stage, DTWs computed / abandoned. */
 export const DTW_STAT = {
@@ -24,7 +33,14 @@ export const DTW_STAT = {
   exactLb: 4,
   dtw: 5,
   abandoned: 6,
+  improved: 7,
 } as const;
+
+/**
+ * This thread's cascade counters (DTW_STAT) and the stages its scanners run: the step bench
+ * (bench/dtw-steps.ts) reads the one and turns stages off through the other; the service leaves both.
+ */
+export const dtwProbe = { stats: new Float64Array(8), stages: DTW_STAGES.all as number };
 
 /** The query as every kernel takes it: the normalised query, its band and its indices by |q| descending. */
 export interface DtwPrepared {
@@ -176,14 +192,14 @@ export function prepareDtw(qn: Float64Array, band: number): DtwPrepared {
 
 /**
  * The DTW Scanner of one query: range by range and chunk by chunk through `kernel` (default: this
- * thread's). `stats` (optional) accumulates the cascade's counters.
+ * thread's). `stats` accumulates the cascade's counters (default: dtwProbe's).
  */
 export function makeDtwScanner(
   data: MarketArrays,
   q: { qn: Float64Array; band: number },
   kernel: DtwKernel = dtwKernel(),
-  stats: Float64Array = new Float64Array(8),
-  stages: number = DTW_STAGES.all,
+  stats: Float64Array = dtwProbe.stats,
+  stages: number = dtwProbe.stages,
 ): Scanner {
   const prepared = prepareDtw(q.qn, q.band);
   const out: ChunkResult = {

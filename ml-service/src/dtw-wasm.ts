@@ -71,7 +71,7 @@ export function wasmDtwscan(): DtwKernel | null {
       const qLAt = qUAt + 8 * L;
       const orderAt = qLAt + 8 * L;
       const scratchAt = align(orderAt + 4 * L);
-      const statsAt = align(scratchAt + 8 * (8 * L + 2) + 16 * widest + 8 * widest);
+      const statsAt = align(scratchAt + 8 * (8 * L + 2) + 16 * widest + 8 * widest + 24 * L);
       const xAt = statsAt + 64;
       const s1At = xAt + 8 * widest;
       const s2At = s1At + 8 * widest;
@@ -140,7 +140,7 @@ export function wasmDtwscan(): DtwKernel | null {
         }
         out.end[i] = n;
       }
-      for (let s = 0; s < 7; s++) stats[s] = stats[s]! + f64[statsAt / 8 + s]!;
+      for (let s = 0; s < 8; s++) stats[s] = stats[s]! + f64[statsAt / 8 + s]!;
       return exact;
     },
   };

@@ -179,7 +179,7 @@ describe('DTW search equals the slow twin', () => {
     [60, 0.1, 320],
     [60, 0.5, 240],
     [250, 0.1, 420],
-    [500, 0.05, 620],
+    [500, 0.05, 560],
   ] as const;
   for (const [L, band, n] of cases) {
     it(`L=${L} band ${band * 100} %, topK 1 and 100, a stretch, the series' end and a posted series`, () => {
@@ -207,7 +207,7 @@ describe('DTW search equals the slow twin', () => {
           }
         }
       }
-    });
+    }, 600_000);
   }
 
   it('split over the worker pool with the shared threshold, every kernel in the workers', async () => {
@@ -226,7 +226,7 @@ describe('DTW search equals the slow twin', () => {
       }
     }
     delete process.env.ML_DTW_KERNEL;
-  });
+  }, 300_000);
 
   it('an unknown ML_DTW_KERNEL is an error', () => {
     expect(() => chooseDtwKernel('fast')).toThrow(/ML_DTW_KERNEL must be native, wasm or ts/);

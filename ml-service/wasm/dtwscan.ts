@@ -11,6 +11,7 @@ const F_KEOGH_EQ: i32 = 2;
 const F_KEOGH_EC: i32 = 4;
 const F_CUMULATIVE: i32 = 8;
 const F_COLUMNS: i32 = 16;
+const F_IMPROVED: i32 = 32;
 const ST_WINDOWS: i32 = 0;
 const ST_KIM: i32 = 1;
 const ST_KEOGH_EQ: i32 = 2;
@@ -18,6 +19,7 @@ const ST_KEOGH_EC: i32 = 3;
 const ST_EXACT_LB: i32 = 4;
 const ST_DTW: i32 = 5;
 const ST_ABANDONED: i32 = 6;
+const ST_IMPROVED: i32 = 7;
 
 @inline
 function f(p: usize, i: i32): f64 {
@@ -171,6 +173,9 @@ export function scanRange(
   const rawL = rawU + (<usize>widest << 3);
   const du = rawL + (<usize>widest << 3);
   const dl = du + (<usize>widest << 2);
+  const h = dl + (<usize>widest << 2);
+  const hU = h + (<usize>L << 3);
+  const hL = hU + (<usize>L << 3);
   const invL: f64 = 1.0 / <f64>L;
   const sqrtL = Math.sqrt(<f64>L);
   const eP = 2 * n * n * U * M + U;
@@ -277,6 +282,22 @@ export function scanRange(
       if (eq > limit || ec > limit) {
         bump(stats, ST_EXACT_LB);
         continue;
+      }
+      if (flags & F_IMPROVED) {
+        for (let i = 0; i < L; i++) {
+          const v = f(w, i);
+          setf(h, i, v > f(qU, i) ? f(qU, i) : v < f(qL, i) ? f(qL, i) : v);
+        }
+        envelope(h, L, r, hU, hL, du, dl);
+        let imp = eq;
+        for (let s = 0; s < L && imp <= limit; s++) {
+          const i = geti(order, s);
+          imp += outside2(f(q, i), f(hU, i), f(hL, i));
+        }
+        if (imp > limit) {
+          bump(stats, ST_IMPROVED);
+          continue;
+        }
       }
       setf(cbRow, L, 0);
       setf(cbCol, L, 0);

@@ -9,14 +9,23 @@ import { entityCodeSchema, isoDateSchema } from '@resemble/contracts';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { runScrape } from './scrape/scrape.service.js';
-import { DEFAULT_SOURCES_FILE, loadSources, pickSource } from './scrape/source-config.js';
+import {
+  DEFAULT_SOURCES_FILE,
+  loadSources,
+  pickSource,
+  type AnySourceConfig,
+} from './scrape/source-config.js';
+import { runJpxListings } from './market/jpx-listings.source.js';
+import { defaultSources, marketDaySource } from './market/live-sources.js';
+import { runMarketDays } from './market/market-day.service.js';
 
 export const DEFAULT_SCHEDULE = '30 16 * * 1-5';
 export const DEFAULT_TIMEZONE = 'Asia/Tokyo';
 
 const USAGE = `usage: npm run scrape -- [--source NAME] [--codes A,B] [--since YYYY-MM-DD] [--data DIR]
                           [--sources FILE] [--schedule "<cron>"] [--timezone TZ]
-  --source    a source name from the sources file (default: its defaultSource)
+  --source    a source name from the sources file (default: the live sources whose key is set,
+              JQUANTS_API_KEY → jpx-listings + jquants, POLYGON_API_KEY → polygon; else defaultSource)
   --codes     stocks to scrape (default: every code in the catalog)
   --since     fetch from this date instead of (last stored date - overlap)
   --data      store directory (default: $DATA_DIR or <repo>/data)
@@ -60,11 +69,14 @@ let setup;
 try {
   const config = loadConfig();
   const sources = loadSources(args.sources ? resolve(args.sources) : DEFAULT_SOURCES_FILE);
-  setup = { config, sources, source: pickSource(sources, args.source) };
+  const chosen: AnySourceConfig[] = args.source
+    ? [pickSource(sources, args.source)]
+    : defaultSources(sources, config);
+  setup = { config, sources, chosen };
 } catch (err) {
   usage((err as Error).message);
 }
-const { config, sources, source } = setup;
+const { config, sources, chosen } = setup;
 const codes = args.codes
   ?.split(',')
   .map((c) => c.trim())
@@ -84,7 +96,56 @@ const log = createLogger(config.LOG_LEVEL, 'scrape');
 const dataDir = resolve(args.data ?? config.DATA_DIR);
 const controller = new AbortController();
 
+/** One run of a source; exit code 0 ok, 1 some stocks failed, 2 the run failed. */
+async function runOne(source: AnySourceConfig): Promise<number> {
+  if (source.kind === 'jpx-listings') {
+    const r = await runJpxListings({ dataDir, source, userAgent: sources.userAgent, log });
+    process.stdout.write(
+      `${JSON.stringify({ source: source.name, skipped: r.skipped, success: r.report?.success ?? true })}\n`,
+    );
+    return r.report && !r.report.success ? 2 : 0;
+  }
+  if (source.kind === 'jquants' || source.kind === 'polygon') {
+    const { source: src, api } = marketDaySource(source, config, sources.userAgent, log);
+    try {
+      const r = await runMarketDays({
+        dataDir,
+        source: src,
+        log,
+        codes,
+        since: args.since,
+        initialDays: config.SCRAPE_INITIAL_DAYS,
+      });
+      process.stdout.write(
+        `${JSON.stringify({ source: source.name, report: r.reportPath, days: r.days.length, ok: r.report.ok.length, failed: r.report.failed.length, rowsAdded: r.report.rowsAdded, dataThrough: r.report.dataThrough, requests: api.requests, success: r.report.success })}\n`,
+      );
+      if (r.report.failed.some((f) => f.code === '*')) return 2;
+      return r.report.success ? 0 : 1;
+    } finally {
+      await api.close();
+    }
+  }
+  return runHttp(source);
+}
+
 async function once(): Promise<number> {
+  let worst = 0;
+  for (const s of chosen) {
+    if (controller.signal.aborted) break;
+    try {
+      worst = Math.max(worst, await runOne(s));
+    } catch (err) {
+      log.error({ source: s.name, reason: (err as Error).message }, 'run failed');
+      process.stderr.write(`scrape: ${s.name}: ${(err as Error).message}\n`);
+      worst = 2;
+    }
+  }
+  return worst;
+}
+
+async function runHttp(
+  source: Extract<AnySourceConfig, { kind: 'csv-http' | 'html-table' }>,
+): Promise<number> {
   try {
     const { report, reportPath, stoppedBy } = await runScrape({
       dataDir,

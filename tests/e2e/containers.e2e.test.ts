@@ -198,14 +198,19 @@ describe('the compose stack on podman', () => {
         '{{index .Config.Labels "com.docker.compose.service"}}',
         id,
       );
-      const ports = await podman('port', id);
-      published[service] = ports
-        ? ports
-            .split('\n')
-            .map((l) => l.replace(/^.*:(\d+)$/, '$1'))
-            .sort()
-        : [];
+      const bindings = JSON.parse(
+        await podman('inspect', '-f', '{{json .HostConfig.PortBindings}}', id),
+      ) as Record<string, { HostPort: string }[] | null> | null;
+      published[service] = Object.values(bindings ?? {})
+        .flatMap((b) => b ?? [])
+        .map((b) => b.HostPort)
+        .sort();
     }
+    // What the running proxy actually has open, as `podman port` reports it.
+    const live = (await podman('port', await containerOf('proxy')))
+      .split('\n')
+      .map((l) => l.replace(/^.*:(\d+)$/, '$1'));
+    expect(live.sort()).toEqual(['443', '80']);
     expect(published).toEqual({
       proxy: ['443', '80'],
       frontend: [],

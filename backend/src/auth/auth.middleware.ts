@@ -57,11 +57,11 @@ export function authenticate(ctx: AppContext): RequestHandler {
     const cookie = req.cookies?.access_token as string | undefined;
     if (!cookie) return next();
     const known = ctx.sessions.knownAccess(cookie);
-    if (known !== undefined) {
+    if (known !== undefined && !(known instanceof Promise)) {
       signIn(req, known);
       return next();
     }
-    return ctx.sessions.verifyAccess(cookie).then((claims) => {
+    return (known ?? ctx.sessions.verifyAccess(cookie)).then((claims) => {
       signIn(req, claims);
       next();
     });

@@ -49,6 +49,7 @@ export function authRoutes(ctx: AppContext): Router {
   const perIp = rateLimit({
     windowMs,
     limit: ctx.config.auth.maxAuthRequestsPerIp,
+    store: ctx.rateLimitStore('auth-ip'),
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     handler: (_req, _res, next) => next(tooMany('attempts from this address')),
@@ -57,14 +58,14 @@ export function authRoutes(ctx: AppContext): Router {
     const body = parse(credentialsSchema, req.body, 'body');
     const { user, session } = await auth.register(ctx, body.email, body.password);
     setSession(res, session);
-    res.status(201).json(auth.me(ctx, user.id));
+    res.status(201).json(await auth.me(ctx, user.id));
   });
 
   r.post('/login', perIp, async (req, res) => {
     const body = parse(credentialsSchema, req.body, 'body');
     const { user, session } = await auth.login(ctx, body.email, body.password);
     setSession(res, session);
-    res.json(auth.me(ctx, user.id));
+    res.json(await auth.me(ctx, user.id));
   });
 
   r.post('/refresh', async (req, res) => {
@@ -82,14 +83,14 @@ export function authRoutes(ctx: AppContext): Router {
       );
     }
     setSession(res, result.session);
-    res.json(auth.me(ctx, result.userId));
+    res.json(await auth.me(ctx, result.userId));
   });
 
-  r.post('/logout', (req, res) => {
+  r.post('/logout', async (req, res) => {
     const token = req.cookies?.refresh_token as string | undefined;
     const family = token ? ctx.sessions.familyOf(token) : undefined;
-    if (family) ctx.sessions.revokeFamily(family);
-    if (req.auth?.sessionId) ctx.sessions.revokeFamily(req.auth.sessionId);
+    if (family) await ctx.sessions.revokeFamily(family);
+    if (req.auth?.sessionId) await ctx.sessions.revokeFamily(req.auth.sessionId);
     clearSession(res);
     res.json(ACK);
   });
@@ -133,8 +134,8 @@ export function authRoutes(ctx: AppContext): Router {
 
 export function meRoutes(ctx: AppContext): Router {
   const r = Router();
-  r.get('/', requireAuth(), (req, res) => {
-    res.json(auth.me(ctx, req.auth!.userId));
+  r.get('/', requireAuth(), async (req, res) => {
+    res.json(await auth.me(ctx, req.auth!.userId));
   });
   r.delete('/', requireAuth(), async (req, res) => {
     const body = parse(deleteAccountSchema, req.body, 'body');

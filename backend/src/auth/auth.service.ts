@@ -113,10 +113,13 @@ export async function changePassword(
   }
   assertStrong(next, user.email);
   const hash = await ctx.hasher.hash(next);
+  // The sessions end in the same transaction as the change; every replica refuses them once `ended` resolves.
+  let ended!: Promise<void>;
   ctx.db.transaction(() => {
     ctx.db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(hash, userId);
-    ctx.sessions.revokeAllForUser(userId);
+    ended = ctx.sessions.revokeAllForUser(userId);
   })();
+  await ended;
   return ctx.sessions.issue(userId, user.role);
 }
 
@@ -141,11 +144,13 @@ export async function resetPassword(ctx: AppContext, token: string, newPassword:
   const user = findUser(ctx, userId)!;
   assertStrong(newPassword, user.email);
   const hash = await ctx.hasher.hash(newPassword);
+  let ended!: Promise<void>;
   ctx.db.transaction(() => {
     useOneTimeToken(ctx, token, 'reset');
     ctx.db.prepare('UPDATE users SET password_hash = ?, email_verified = 1 WHERE id = ?').run(hash, userId);
-    ctx.sessions.revokeAllForUser(userId);
+    ended = ctx.sessions.revokeAllForUser(userId);
   })();
+  await ended;
 }
 
 export function verifyEmail(ctx: AppContext, token: string): void {
@@ -179,13 +184,15 @@ export async function deleteAccount(ctx: AppContext, userId: string, password: s
   await ctx.billing.cancelForDeletion(userId);
   // ON DELETE CASCADE removes sessions, tokens, usage, subscription, jobs, patterns and notifications;
   // payments keep their amounts for the accounts but lose the link to the person.
+  let ended!: Promise<void>;
   ctx.db.transaction(() => {
-    ctx.sessions.revokeAllForUser(userId);
+    ended = ctx.sessions.revokeAllForUser(userId);
     ctx.db.prepare('DELETE FROM users WHERE id = ?').run(userId);
   })();
+  await ended;
 }
 
-export function me(ctx: AppContext, userId: string): MeResponse {
+export async function me(ctx: AppContext, userId: string): Promise<MeResponse> {
   const user = findUser(ctx, userId);
   if (!user) throw new AppError(401, 'unauthenticated', 'authentication required');
   const now = ctx.now();
@@ -199,7 +206,7 @@ export function me(ctx: AppContext, userId: string): MeResponse {
     billingProvider: sub && isEntitled(sub, now) ? sub.provider : null,
     testMode: ctx.billing.testMode,
     usage: {
-      searchesToday: ctx.usage.searchesToday(userId),
+      searchesToday: await ctx.usage.searchesToday(userId),
       quota: plan.limits.searchesPerDay,
       resetsAt: nextUtcMidnight(now),
     },

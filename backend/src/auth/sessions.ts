@@ -7,6 +7,8 @@ import { createHash, createHmac, randomBytes, randomUUID, webcrypto } from 'node
 import { jwtVerify, SignJWT } from 'jose';
 import type { Db } from '../db/db.js';
 import { AccessCache } from './access-cache.js';
+import { MemoryRevocations } from '../shared/in-process.state.js';
+import type { RevocationStore } from '../shared/shared-state.js';
 
 export const ACCESS_TTL_S = 15 * 60;
 export const REFRESH_TTL_S = 30 * 24 * 3600;
@@ -31,8 +33,8 @@ export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex'
 export const randomToken = (bytes = 32) => randomBytes(bytes).toString('base64url');
 
 export class SessionService {
-  /** session id → expiry (ms). Mirrors revoked_sessions so the hot path never touches SQLite. */
-  private readonly revoked = new Map<string, number>();
+  /** Revocations made in a transaction, handed to the revocation store once it committed. */
+  private readonly unpublished: [sessionId: string, untilMs: number][] = [];
 
   /** Tokens already verified: every request of a session carries the same one for up to 15 minutes. */
   private readonly verified = new AccessCache();
@@ -47,6 +49,11 @@ export class SessionService {
     private readonly db: Db,
     secret: Uint8Array,
     private readonly now: () => number = Date.now,
+    /**
+     * Where requests look revocations up (in process or Redis): revoked_sessions keeps them in the
+     * database, this answers the hot path without touching it.
+     */
+    private readonly revocations: RevocationStore = new MemoryRevocations(now),
   ) {
     this.csrfKey = createHmac('sha256', secret).update('resemble csrf key').digest();
     this.key = webcrypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, [
@@ -58,8 +65,10 @@ export class SessionService {
       session_id: string;
       expires_at: number;
     }[]) {
-      this.revoked.set(r.session_id, r.expires_at);
+      this.unpublished.push([r.session_id, r.expires_at]);
     }
+    // In process this is done before the constructor returns; Redis only hears again what it was told.
+    void this.flushRevocations();
   }
 
   async issue(userId: string, role: AccessClaims['role'], familyId = randomUUID()): Promise<IssuedSession> {
@@ -112,7 +121,7 @@ export class SessionService {
     } catch {
       return null;
     }
-    return this.isRevoked(claims.sessionId) ? null : claims;
+    return (await this.revocations.isRevoked(claims.sessionId)) ? null : claims;
   }
 
   /**
@@ -120,10 +129,13 @@ export class SessionService {
    * undefined when the token still has to be verified. Revocation is checked here on every call, so a
    * revoked session stops at once.
    */
-  knownAccess(token: string): AccessClaims | null | undefined {
+  knownAccess(token: string): AccessClaims | null | Promise<AccessClaims | null> | undefined {
     const claims = this.verified.get(token, this.now());
     if (!claims) return undefined;
-    return this.isRevoked(claims.sessionId) ? null : claims;
+    const revoked = this.revocations.isRevoked(claims.sessionId);
+    // In process the answer is at hand; a shared store (Redis) answers with a promise.
+    if (typeof revoked === 'boolean') return revoked ? null : claims;
+    return revoked.then((r) => (r ? null : claims));
   }
 
   async refresh(
@@ -156,7 +168,10 @@ export class SessionService {
         return { ok: true, userId: row.user_id, familyId: row.family_id, token };
       },
     )();
-    if (!outcome.ok) return outcome;
+    if (!outcome.ok) {
+      await this.flushRevocations();
+      return outcome;
+    }
     if ('session' in outcome) return outcome;
     const role = roleOf(outcome.userId);
     if (!role) return { ok: false, reason: 'unknown' };
@@ -168,18 +183,24 @@ export class SessionService {
     };
   }
 
-  revokeFamily(familyId: string): void {
+  /**
+   * The database part runs before this returns (so it can sit inside a caller's transaction); the promise
+   * resolves once every replica refuses the session: answer the request only after it.
+   */
+  revokeFamily(familyId: string): Promise<void> {
     this.db.transaction(() => this.revokeFamilyTx(familyId))();
+    return this.flushRevocations();
   }
 
-  /** Password change / reset / account deletion: every session of the user ends now. */
-  revokeAllForUser(userId: string): void {
+  /** Password change / reset / account deletion: every session of the user ends now (see revokeFamily). */
+  revokeAllForUser(userId: string): Promise<void> {
     this.db.transaction(() => {
       const families = this.db
         .prepare('SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = ?')
         .all(userId) as { family_id: string }[];
       for (const f of families) this.revokeFamilyTx(f.family_id);
     })();
+    return this.flushRevocations();
   }
 
   familyOf(refreshToken: string): string | undefined {
@@ -190,14 +211,14 @@ export class SessionService {
     )?.family_id;
   }
 
-  isRevoked(sessionId: string): boolean {
-    const until = this.revoked.get(sessionId);
-    if (until === undefined) return false;
-    if (until < this.now()) {
-      this.revoked.delete(sessionId);
-      return false;
-    }
-    return true;
+  isRevoked(sessionId: string): Promise<boolean> {
+    return Promise.resolve(this.revocations.isRevoked(sessionId));
+  }
+
+  private async flushRevocations(): Promise<void> {
+    const batch = this.unpublished.splice(0);
+    // Started together and synchronously: the in-process store has them all before the first await.
+    await Promise.all(batch.map(([sessionId, until]) => this.revocations.revoke(sessionId, until)));
   }
 
   private revokeFamilyTx(familyId: string): void {
@@ -207,7 +228,7 @@ export class SessionService {
     this.db
       .prepare('INSERT OR REPLACE INTO revoked_sessions (session_id, expires_at) VALUES (?, ?)')
       .run(familyId, until);
-    this.revoked.set(familyId, until);
+    this.unpublished.push([familyId, until]);
   }
 
   private async signAccess(c: AccessClaims): Promise<string> {

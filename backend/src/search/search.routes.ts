@@ -28,6 +28,7 @@ export function searchRoutes(ctx: AppContext): Router {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     keyGenerator: (req) => `user:${req.auth!.userId}`,
+    store: ctx.rateLimitStore('user'),
     handler: (_req, _res, next) => next(new AppError(429, 'rate_limited', 'too many requests; slow down for a minute')),
   });
   const rid = (req: { id: unknown }) => String(req.id);
@@ -35,6 +36,10 @@ export function searchRoutes(ctx: AppContext): Router {
   r.get('/entities', auth, perUser, async (req, res) => {
     const q = parse(entitiesQuerySchema, req.query, 'query');
     res.json(await ctx.ml.entities(q.q, q.limit, rid(req)));
+  });
+
+  r.get('/entities/facets', auth, perUser, async (req, res) => {
+    res.json(await ctx.ml.facets(rid(req)));
   });
 
   r.get('/entities/:code/prices', auth, perUser, async (req, res) => {

@@ -45,7 +45,7 @@ async function searchCounted<T>(
   assertAllowed: (plan: Plan) => void,
   call: () => Promise<T>,
 ): Promise<T> {
-  const day = ctx.usage.consume(userId, () => {
+  const day = await ctx.usage.consume(userId, () => {
     const plan = currentPlan(ctx.db, ctx.plans, userId, ctx.now());
     assertAllowed(plan);
     return plan.limits.searchesPerDay;
@@ -54,7 +54,7 @@ async function searchCounted<T>(
     return await call();
   } catch (err) {
     if (err instanceof AppError && (err.status >= 500 || err.status === 400 || err.status === 404))
-      ctx.usage.refund(userId, day);
+      await ctx.usage.refund(userId, day);
     throw err;
   }
 }

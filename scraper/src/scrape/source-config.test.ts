@@ -5,9 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_SOURCES_FILE, loadSources, pickSource, sourceUrl } from './source-config.js';
 
 describe('sources config', () => {
-  it('the committed sources.config.json is valid and names both adapter kinds', () => {
+  it('the committed sources.config.json is valid and names every adapter kind', () => {
     const file = loadSources(DEFAULT_SOURCES_FILE);
-    expect(file.sources.map((s) => s.kind).sort()).toEqual(['csv-http', 'html-table']);
+    expect(file.sources.map((s) => s.kind).sort()).toEqual([
+      'csv-http',
+      'html-table',
+      'jpx-listings',
+      'jquants',
+      'polygon',
+    ]);
     expect(pickSource(file).name).toBe(file.defaultSource);
     expect(() => pickSource(file, 'nope')).toThrow(/unknown source "nope"; configured: /);
   });

@@ -68,8 +68,54 @@ export const htmlSourceSchema = z.object({
   completeSelector: z.string().min(1),
 });
 
+/** J-Quants API V2 (the TSE), a market-day source; the key comes from the environment, never this file. */
+export const jquantsSourceSchema = z.object({
+  name: common.name,
+  kind: z.literal('jquants'),
+  baseUrl: z.url().default('https://api.jquants.com'),
+  /** Requests a minute by plan (the provider's published limits; adjust if the plan changes). */
+  planRates: z
+    .object({
+      free: z.number().int().min(1),
+      light: z.number().int().min(1),
+      standard: z.number().int().min(1),
+      premium: z.number().int().min(1),
+    })
+    .default({ free: 5, light: 60, standard: 120, premium: 500 }),
+});
+
+/** The US bulk end-of-day source (Polygon.io / Massive grouped daily bars), a market-day source. */
+export const polygonSourceSchema = z.object({
+  name: common.name,
+  kind: z.literal('polygon'),
+  baseUrl: z.url().default('https://api.polygon.io'),
+});
+
+/** JPX's monthly 東証上場銘柄一覧: the page is read for the current file's link, then the file imported. */
+export const jpxListingsSourceSchema = z.object({
+  name: common.name,
+  kind: z.literal('jpx-listings'),
+  baseUrl: z.url().default('https://www.jpx.co.jp'),
+  pagePath: z.string().startsWith('/').default('/markets/statistics-equities/misc/01.html'),
+  /** The link to take: the first <a href> whose target matches this (data_j.xls, or .xlsx should JPX move). */
+  linkPattern: z.string().default('data_j\\.xlsx?$'),
+  /** Days between fetches (JPX publishes monthly); a run before then does nothing. */
+  everyDays: z.number().int().min(0).default(28),
+});
+
 export const sourceSchema = z.discriminatedUnion('kind', [csvSourceSchema, htmlSourceSchema]);
 export type SourceConfig = z.infer<typeof sourceSchema>;
+export const anySourceSchema = z.discriminatedUnion('kind', [
+  csvSourceSchema,
+  htmlSourceSchema,
+  jquantsSourceSchema,
+  polygonSourceSchema,
+  jpxListingsSourceSchema,
+]);
+export type AnySourceConfig = z.infer<typeof anySourceSchema>;
+export type JquantsSourceConfig = z.infer<typeof jquantsSourceSchema>;
+export type PolygonSourceConfig = z.infer<typeof polygonSourceSchema>;
+export type JpxListingsSourceConfig = z.infer<typeof jpxListingsSourceSchema>;
 export type CsvSourceConfig = z.infer<typeof csvSourceSchema>;
 export type HtmlSourceConfig = z.infer<typeof htmlSourceSchema>;
 
@@ -77,7 +123,7 @@ export const sourcesFileSchema = z
   .object({
     defaultSource: z.string(),
     userAgent: z.string().min(1),
-    sources: z.array(sourceSchema).min(1),
+    sources: z.array(anySourceSchema).min(1),
   })
   .refine((f) => f.sources.some((s) => s.name === f.defaultSource), {
     message: 'defaultSource names no source',
@@ -103,7 +149,7 @@ export function loadSources(file = DEFAULT_SOURCES_FILE): SourcesFile {
   return parsed.data;
 }
 
-export function pickSource(file: SourcesFile, name?: string): SourceConfig {
+export function pickSource(file: SourcesFile, name?: string): AnySourceConfig {
   const wanted = name ?? file.defaultSource;
   const source = file.sources.find((s) => s.name === wanted);
   if (!source)
