@@ -105,6 +105,29 @@ describe('forecast over HTTP', () => {
     }
   });
 
+  it('weekly bars stay not calibrated (the calibrators were fitted on daily backtests)', async () => {
+    const body = { query: query(300), topK: 5, timeframe: 'W' };
+    const res = similarResponseSchema.parse(await (await post('/v1/similar', body)).json());
+    // The length (in weeks) and horizon are the calibrator's: only the timeframe keeps it off.
+    expect(res.query.length).toBeGreaterThanOrEqual(43);
+    expect(res.query.length).toBeLessThanOrEqual(84);
+    expect(res.horizon).toBe(20);
+    for (const f of [
+      res.forecast!,
+      predictResponseSchema.parse(
+        await (
+          await post('/v1/predict', { query: query(300), horizon: 20, model: 'analogue', timeframe: 'W' })
+        ).json(),
+      ).forecast,
+    ]) {
+      expect(f.n).toBeGreaterThan(0);
+      expect(f.calibratorId).toBeNull();
+      expect(f.pUpCalibrated).toBeNull();
+      expect(f.calibrated).toBe(false);
+      expect(f.bands).toBe('empirical');
+    }
+  });
+
   it('a cached answer is not served after the calibrators change', async () => {
     const body = { query: query(70), topK: 5 };
     const first = await post('/v1/similar', body);

@@ -10,7 +10,9 @@ import {
   type SimilarQuery,
   type SimilarRequest,
   type SimilarResponse,
+  type Timeframe,
 } from '@resemble/contracts';
+import { marketOf } from '../bars.js';
 import type { MarketData } from '../market-data.js';
 import { findSimilar, findSimilarWith, type ShardRunner } from '../similarity.service.js';
 import { seriesSource } from './market-series.js';
@@ -19,8 +21,15 @@ import { resolveQuery } from './query.js';
 export const ANALOGUE_TOP_K = MIN_FORECAST_SAMPLE;
 export const ANALOGUE_VERSION = `zned-k${ANALOGUE_TOP_K}-1`;
 
-function analogueSearch(data: MarketData, query: SimilarQuery, horizon: number, forwardEndBefore?: string) {
-  const resolved = resolveQuery(seriesSource(data), query);
+/** `data` is the daily market; the search and its exclusion run in bars of `timeframe`. */
+function analogueSearch(
+  data: MarketData,
+  query: SimilarQuery,
+  horizon: number,
+  forwardEndBefore: string | undefined,
+  timeframe: Timeframe,
+) {
+  const resolved = resolveQuery(seriesSource(marketOf(data, timeframe)), query);
   const excludeRanges =
     resolved.kind === 'code'
       ? [
@@ -38,6 +47,7 @@ function analogueSearch(data: MarketData, query: SimilarQuery, horizon: number, 
     metric: 'zned',
     normalize: 'z',
     mode: 'history',
+    timeframe,
   };
   return { request, options: { forwardEndBefore, excludeRanges } };
 }
@@ -52,9 +62,15 @@ export function analogueForecast(
   data: MarketData,
   query: SimilarQuery,
   horizon: number,
-  options: { forwardEndBefore?: string } = {},
+  options: { forwardEndBefore?: string; timeframe?: Timeframe } = {},
 ): Forecast {
-  const { request, options: searchOptions } = analogueSearch(data, query, horizon, options.forwardEndBefore);
+  const { request, options: searchOptions } = analogueSearch(
+    data,
+    query,
+    horizon,
+    options.forwardEndBefore,
+    options.timeframe ?? 'D',
+  );
   return forecastOf(findSimilar(data, request, searchOptions));
 }
 
@@ -64,8 +80,14 @@ export async function analogueForecastWith(
   query: SimilarQuery,
   horizon: number,
   run: ShardRunner,
-  options: { forwardEndBefore?: string } = {},
+  options: { forwardEndBefore?: string; timeframe?: Timeframe } = {},
 ): Promise<Forecast> {
-  const { request, options: searchOptions } = analogueSearch(data, query, horizon, options.forwardEndBefore);
+  const { request, options: searchOptions } = analogueSearch(
+    data,
+    query,
+    horizon,
+    options.forwardEndBefore,
+    options.timeframe ?? 'D',
+  );
   return forecastOf(await findSimilarWith(data, request, run, searchOptions));
 }
