@@ -68,6 +68,26 @@ ensure_bases() {
     -t "$base_nginx" deploy/containers >/dev/null || die "nginx base build failed"
 }
 
+# --- skipping unchanged builds ------------------------------------------------------------------------------
+# Even fully cached, each podman build walks the whole context (node_modules included) and re-checks every
+# layer: ~30 s an image here. So a stamp of everything the builds read (the git tree, uncommitted changes,
+# untracked files, the host's node) skips them when nothing changed; any change builds again (layers cached).
+build_stamp() {
+  git rev-parse --git-dir >/dev/null 2>&1 || return 0
+  {
+    git rev-parse 'HEAD^{tree}'
+    git diff HEAD
+    git ls-files -o --exclude-standard -z | xargs -0 -r sha256sum
+    readlink -f "$(command -v node)" && node --version && echo "${RESEMBLE_SERVICES:-}"
+  } | sha256sum | cut -c1-32
+}
+images_current() {
+  local stamp="$1" s
+  [ -n "$stamp" ] && [ "$(cat "$cache/images.stamp" 2>/dev/null)" = "$stamp" ] || return 1
+  for s in $base_node $base_nginx; do podman image exists "$s" || return 1; done
+  for s in ${RESEMBLE_SERVICES:-backend ml-service scraper frontend}; do podman image exists "$registry/$s:$app_tag" || return 1; done
+}
+
 # --- the four service images: same Dockerfiles as CI, local base, host CA mounted for npm only -------------
 build_services() {
   local s
@@ -90,7 +110,8 @@ store_dir() {
   local demo="$cache/demo-store"
   if [ ! -f "$demo/catalog.sqlite" ]; then
     log "importing the bundled demo data into $demo"
-    npm run --silent import -w scraper -- --demo-if-empty --data "$demo" >/dev/null
+    npm run --silent import -w scraper -- --demo-if-empty --data "$demo" >"$cache/demo-import.log" 2>&1 \
+      || { tail -n 20 "$cache/demo-import.log" >&2; die "importing the demo data failed"; }
   fi
   echo "$demo"
 }
@@ -196,8 +217,15 @@ up() {
   local t0
   t0=$(date +%s)
   [ ! -e .env ] || die "podman-compose reads ./.env before the environment: move it away for a local stack (its settings live in $env_file)"
-  ensure_bases
-  build_services
+  local stamp
+  stamp="$(build_stamp)"
+  if images_current "$stamp"; then
+    log "images up to date with this checkout (stamp $stamp): no build"
+  else
+    ensure_bases
+    build_services
+    [ -z "$stamp" ] || echo "$stamp" >"$cache/images.stamp"
+  fi
   local store tag
   store="$(store_dir)"
   log "data image of $store"

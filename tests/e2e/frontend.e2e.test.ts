@@ -208,7 +208,7 @@ describe('frontend end to end', () => {
   });
 
   it('says a code in the URL does not exist and offers the closest names, not another stock', async () => {
-    await page.goto(`${base}/app?code=APPL`, { waitUntil: 'networkidle0' });
+    await page.goto(`${base}/app?code=APPL`, { waitUntil: 'load' });
     await waitForText(ja.app.unknownCode.replace('{code}', 'APPL'));
     expect(await page.$('.entity .code')).toBeNull();
     await shot('06b-ja-unknown-code');
