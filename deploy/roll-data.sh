@@ -4,17 +4,37 @@
 #   deploy/roll-data.sh --back-out        the tag that was live before the last roll
 # Run from the compose directory (/opt/resemble). ml-service keeps serving the old data until it has
 # loaded and validated the new one (it watches the catalog's data_version), so nothing restarts.
+# Engine (defaults: Docker with compose v2):
+#   ENGINE=podman COMPOSE=deploy/containers/compose.sh RESEMBLE_ENV_FILE=FILE   the podman stack of
+#   `./run.sh containers up` (its env file is printed by `scripts/containers.sh env`)
+#   ROLL_SKIP_PULL=1   the image was loaded locally (deploy/daily-on-host.sh), not pushed to a registry
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-env_file=.env
-state=deploy/.data-tag-history
+engine="${ENGINE:-docker}"
+read -r -a compose <<<"${COMPOSE:-docker compose}"
+env_file="${RESEMBLE_ENV_FILE:-.env}"
+state="${ROLL_STATE_FILE:-deploy/.data-tag-history}"
 timeout_s="${ROLL_TIMEOUT_S:-600}"
 
-current_tag() { sed -n 's/^DATA_TAG=//p' "$env_file"; }
+setting() { sed -n "s/^$1=//p" "$env_file"; }
 set_tag() {
-  # Rewrite .env through a temp file and rename, so a crash never leaves it half-written.
-  sed "s/^DATA_TAG=.*/DATA_TAG=$1/" "$env_file" > "$env_file.tmp" && mv "$env_file.tmp" "$env_file"
+  # Rewrite the env file through a temp file and rename, so a crash never leaves it half-written.
+  sed "s/^DATA_TAG=.*/DATA_TAG=$1/" "$env_file" >"$env_file.tmp" && mv "$env_file.tmp" "$env_file"
+}
+project="$(setting COMPOSE_PROJECT_NAME)"
+project="${project:-resemble}"
+# Both compose implementations label containers with the project and service.
+container_of() {
+  "$engine" ps -a -q --filter "label=com.docker.compose.project=$project" --filter "label=com.docker.compose.service=$1" | head -n 1
+}
+# A fresh data container: the old one goes with its anonymous /data volume (else the new container could
+# be handed the old image's /data, which the publish script refuses as stale), then compose creates it.
+republish() {
+  local old
+  old="$(container_of data)"
+  if [ -n "$old" ]; then "$engine" rm -f -v "$old" >/dev/null; fi
+  "${compose[@]}" up -d --no-deps data >/dev/null
 }
 
 case "${1:-}" in
@@ -25,42 +45,42 @@ case "${1:-}" in
   *) target="$1" ;;
 esac
 [[ "$target" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]] || { echo "bad tag: $target" >&2; exit 2; }
+[ -f "$env_file" ] || { echo "no $env_file" >&2; exit 2; }
 
-previous="$(current_tag)"
+previous="$(setting DATA_TAG)"
+image="$(setting DATA_IMAGE):$target"
 echo "data image: $previous -> $target"
 set_tag "$target"
-# ROLL_SKIP_PULL=1: the image was loaded locally (deploy/daily-on-host.sh), not pushed to a registry.
-if [ "${ROLL_SKIP_PULL:-0}" != 1 ] && ! docker compose pull data; then
+if [ "${ROLL_SKIP_PULL:-0}" != 1 ] && ! "${compose[@]}" pull data; then
   set_tag "$previous"; echo "pull failed; DATA_TAG left at $previous" >&2; exit 1
 fi
 
-# -V (renew anonymous volumes): otherwise compose hands the new container the old container's /data volume
-# and the publish script would refuse it as stale.
-docker compose up -d --no-deps --renew-anon-volumes data
-container="$(docker compose ps -a -q data)"
-status="$(timeout "$timeout_s" docker wait "$container")"
+republish
+container="$(container_of data)"
+status="$(timeout "$timeout_s" "$engine" wait "$container")" || status="timeout"
 if [ "$status" != "0" ]; then
-  docker compose logs --no-color --tail 50 data >&2 || true
-  set_tag "$previous"; docker compose up -d --no-deps --renew-anon-volumes data || true
+  "$engine" logs --tail 50 "$container" >&2 || true
+  set_tag "$previous"; republish || true
   echo "publishing $target failed (exit $status); rolled back to $previous" >&2; exit 1
 fi
 
 # Wait until ml-service reports the new data version (it reloads within ML_RELOAD_INTERVAL_MS).
-want="$(docker image inspect --format '{{index .Config.Labels "io.resemble.data.version"}}' "$(docker compose config --images data)")"
-deadline=$(( $(date +%s) + timeout_s ))
+want="$("$engine" image inspect --format '{{index .Config.Labels "io.resemble.data.version"}}' "$image")"
+backend="$(container_of backend)"
+deadline=$(($(date +%s) + timeout_s))
 while :; do
-  have="$(docker compose exec -T backend node -e '
+  have="$("$engine" exec "$backend" node -e '
     fetch("http://ml-service:8001/health", { headers: { authorization: `Bearer ${process.env.ML_TOKEN}` } })
       .then((r) => r.json()).then((h) => console.log(h.dataVersion ?? ""), () => console.log(""));' || true)"
   [ "$have" = "$want" ] && break
   if [ "$(date +%s)" -ge "$deadline" ]; then
     echo "ml-service still serves ${have:-nothing} after ${timeout_s}s; back out with: $0 --back-out" >&2; exit 1
   fi
-  sleep 5
+  sleep 2
 done
 if [ "$1" = "--back-out" ]; then
   sed -i '$ d' "$state"
 else
-  echo "$previous" >> "$state"
+  echo "$previous" >>"$state"
 fi
 echo "ml-service now serves data version $want (tag $target)"

@@ -1,4 +1,7 @@
-/** Builds the app and its services; server.ts listens. Tests call createApp with their own config. */
+/**
+ * Builds the app and its services; server.ts listens. Tests call createApp with their own config. Async:
+ * with REDIS_URL the shared state connects first, so the first request already shares it.
+ */
 import express, { type Express } from 'express';
 import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
@@ -18,11 +21,11 @@ import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
 import { serverClasses } from './platform/server-classes.js';
 import { PasswordHasher } from './auth/password.js';
 import { SessionService } from './auth/sessions.js';
+import { PasswordThrottle } from './auth/password-throttle.js';
 import { authenticate, csrfProtect } from './auth/auth.middleware.js';
 import { authRoutes, meRoutes } from './auth/auth.routes.js';
 import { Mailer } from './mail/mailer.js';
 import { buildPlans } from './plans/plans.js';
-import { UsageService } from './plans/usage.service.js';
 import { MlClient } from './search/ml.client.js';
 import { searchRoutes } from './search/search.routes.js';
 import { BillingService, type BillingProviders } from './billing/billing.service.js';
@@ -31,7 +34,8 @@ import { StripeProvider } from './billing/stripe.provider.js';
 import { AmazonPayProvider, type AmazonPayOptions } from './billing/amazonpay.provider.js';
 import { billingRoutes, webhookRoutes } from './billing/billing.routes.js';
 import { tokensRoutes } from './tokens/tokens.routes.js';
-import { EventHub } from './jobs/event-hub.js';
+import { inProcessState } from './shared/in-process.state.js';
+import { redisState } from './shared/redis.state.js';
 import { JobQueue } from './jobs/job-queue.js';
 import { registerJobHandlers } from './jobs/job-handlers.js';
 import { jobsRoutes } from './jobs/jobs.routes.js';
@@ -56,75 +60,73 @@ export interface BuiltApp {
   close(): Promise<void>;
 }
 
-export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
-  const log = o.logger ?? createLogger(config.LOG_LEVEL);
+export async function createApp(config: Config, o: AppOverrides = {}): Promise<BuiltApp> {
+  const log = o.logger ?? createLogger(config.logLevel);
   const now = o.now ?? Date.now;
-  const db = openDb(config.APP_DB);
+  const db = openDb(config.storage.appDb);
   const checkpointer =
-    config.APP_DB === ':memory:' ? null : new Checkpointer(db, config.APP_DB, log.child({ module: 'db' }));
+    config.storage.appDb === ':memory:'
+      ? null
+      : new Checkpointer(db, config.storage.appDb, log.child({ module: 'db' }));
   const plans = buildPlans(config);
   const ml = new MlClient({
-    baseUrl: config.ML_URL,
-    token: config.ML_TOKEN,
-    timeoutMs: config.ML_TIMEOUT_MS,
+    baseUrl: config.ml.url,
+    token: config.ml.token,
+    timeoutMs: config.ml.timeoutMs,
     logger: log,
   });
 
   const providers: BillingProviders = {};
-  if (config.stripeEnabled) {
+  const { stripe, amazonPay } = config.billing;
+  if (stripe) {
     providers.stripe = new StripeProvider(
       db,
-      {
-        secretKey: config.STRIPE_SECRET_KEY!,
-        webhookSecret: config.STRIPE_WEBHOOK_SECRET!,
-        pricePro: config.STRIPE_PRICE_PRO!,
-        publicUrl: config.PUBLIC_URL,
-        client: o.stripeClient,
-      },
+      { ...stripe, publicUrl: config.server.publicUrl, client: o.stripeClient },
       log.child({ module: 'stripe' }),
       now,
     );
   }
-  if (config.amazonPayEnabled) {
+  if (amazonPay) {
     providers.amazonpay = new AmazonPayProvider(
       db,
       plans,
-      {
-        publicKeyId: config.AMAZON_PAY_PUBLIC_KEY_ID!,
-        privateKey: config.AMAZON_PAY_PRIVATE_KEY!,
-        merchantId: config.AMAZON_PAY_MERCHANT_ID!,
-        storeId: config.AMAZON_PAY_STORE_ID!,
-        sandbox: config.AMAZON_PAY_SANDBOX === 'true',
-        publicUrl: config.PUBLIC_URL,
-        ...o.amazonPay,
-      },
+      { ...amazonPay, publicUrl: config.server.publicUrl, ...o.amazonPay },
       log.child({ module: 'amazonpay' }),
       now,
     );
   }
-  if (!providers.stripe && !providers.amazonpay) providers.sandbox = new SandboxProvider(db, plans, now);
+  if (config.billing.sandbox) providers.sandbox = new SandboxProvider(db, plans, now);
 
-  const events = new EventHub();
+  // One backend keeps the shared state in process; several replicas share it through Redis.
+  const shared = config.redis
+    ? await redisState(config.redis.url, now, log.child({ module: 'redis' }))
+    : inProcessState(db, now);
+  const events = shared.events;
   const ctx: AppContext = {
     config,
     db,
     log,
     ml,
     plans,
-    hasher: new PasswordHasher(config.SCRYPT_LOG_N, config.HASH_CONCURRENCY),
-    sessions: new SessionService(db, config.jwtSecret, now),
-    usage: new UsageService(db, now),
-    mailer: new Mailer(config.SMTP_URL, config.MAIL_FROM, log.child({ module: 'mail' }), o.keepMail),
+    hasher: new PasswordHasher(config.auth.scryptLogN, config.auth.hashConcurrency),
+    sessions: new SessionService(db, config.auth.jwtSecret, now, shared.revocations),
+    passwords: new PasswordThrottle(
+      shared.limiter('pwd', config.auth.maxPasswordFailures, config.auth.windowMinutes * 60),
+    ),
+    usage: shared.quota,
+    mailer: new Mailer(config.mail.smtpUrl, config.mail.from, log.child({ module: 'mail' }), o.keepMail),
     billing: new BillingService(db, providers, now),
     jobs: new JobQueue(db, events, log.child({ module: 'jobs' }), now),
     events,
+    rateLimitStore: shared.rateLimitStore,
     now,
   };
   registerJobHandlers(ctx);
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', config.TRUST_PROXY);
+  // Only the listed proxies may name the client; a hop count trusted whoever connected directly.
+  app.set('trust proxy', config.server.trustProxy.length > 0 ? config.server.trustProxy : false);
   app.set('query parser', 'simple');
   app.use(
     pinoHttp({
@@ -171,10 +173,11 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
   app.use(
     rateLimit({
       windowMs: 60_000,
-      limit: config.RATE_LIMIT_IP_PER_MIN,
+      limit: config.rateLimits.perIpPerMinute,
       standardHeaders: 'draft-8',
       legacyHeaders: false,
       skip: (req) => req.path.startsWith('/api/v1/webhooks/'),
+      store: ctx.rateLimitStore('ip'),
       handler: (_req, _res, next) =>
         next(
           new AppError(429, 'rate_limited', 'too many requests from this address; slow down for a minute'),
@@ -188,7 +191,7 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
   v1.use(express.json({ limit: '100kb' }));
   v1.use(cookieParser());
   v1.use(authenticate(ctx));
-  v1.use(csrfProtect);
+  v1.use(csrfProtect(ctx));
   // Searches first: they are most of the traffic, and no other route shares their paths, so they need
   // not be matched against every route listed before them.
   v1.use(searchRoutes(ctx));
@@ -243,6 +246,7 @@ export function createApp(config: Config, o: AppOverrides = {}): BuiltApp {
     async close() {
       events.closeAll();
       await ctx.jobs.stop();
+      await shared.close();
       await checkpointer?.stop();
       await ml.close();
       db.close();

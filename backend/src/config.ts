@@ -4,12 +4,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 
 const intFrom = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+/** "true" or "false" only: anything else is a typo an operator should hear about, not a silent false. */
+const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 const optionalString = z
   .string()
   .optional()
@@ -20,14 +23,43 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  TRUST_PROXY: z.coerce.number().int().min(0).default(1),
+  /**
+   * Who may tell backend the client's address (X-Forwarded-For): addresses, subnets or Express's names
+   * for them (loopback, linklocal, uniquelocal), comma-separated; empty trusts no one.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('loopback')
+    .transform((v, c) => {
+      const list = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const item of list) {
+        if (/^\d+$/.test(item)) {
+          c.addIssue({
+            code: 'custom',
+            message: `a hop count (${item}) trusts X-Forwarded-For from anyone who reaches backend directly; list the proxy addresses or subnets instead (e.g. loopback or 10.0.0.0/8)`,
+          });
+        } else if (!isTrustedProxySpec(item)) {
+          c.addIssue({
+            code: 'custom',
+            message: `"${item}" is not an IP address, a subnet (address/prefix) or one of loopback, linklocal, uniquelocal`,
+          });
+        }
+      }
+      return list;
+    }),
   ML_URL: z.url().default('http://127.0.0.1:8001'),
   ML_TOKEN: optionalString,
   ML_TIMEOUT_MS: intFrom(10_000, 100),
   APP_DB: z.string().min(1).default(resolve(repoRoot, 'data/app.sqlite')),
   DATA_DIR: z.string().min(1).default(resolve(repoRoot, 'data')),
   PUBLIC_URL: z.url().default('http://127.0.0.1:3000'),
-  JWT_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, 'JWT_SECRET must be at least 32 characters'),
+  JWT_SECRET: optionalString.refine(
+    (v) => v === undefined || v.length >= 32,
+    'JWT_SECRET must be at least 32 characters',
+  ),
   SCRYPT_LOG_N: intFrom(15, 10),
   HASH_CONCURRENCY: intFrom(2, 1),
   SMTP_URL: optionalString,
@@ -46,18 +78,88 @@ const envSchema = z.object({
   AMAZON_PAY_PRIVATE_KEY: optionalString,
   AMAZON_PAY_MERCHANT_ID: optionalString,
   AMAZON_PAY_STORE_ID: optionalString,
-  AMAZON_PAY_SANDBOX: z.enum(['true', 'false']).default('true'),
+  AMAZON_PAY_SANDBOX: flag.default(true),
+  /** The test-mode provider that grants Pro without payment: on by default outside production only. */
+  BILLING_SANDBOX: flag.optional(),
+  /** Shared state for several replicas (quotas, limits, revocations, events); unset: in this process. */
+  REDIS_URL: optionalString.refine(
+    (v) => v === undefined || /^rediss?:\/\/[^\s]+$/.test(v),
+    'REDIS_URL must be a redis:// or rediss:// URL',
+  ),
   ALERT_POLL_SECONDS: intFrom(300, 1),
   RENEWAL_CRON: z.string().default('17 * * * *'),
 });
 
+function isTrustedProxySpec(item: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(item)) return true;
+  const [address, prefix, ...rest] = item.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 export type Env = z.infer<typeof envSchema>;
 
-export interface Config extends Env {
-  jwtSecret: Uint8Array;
-  cookieSecure: boolean;
-  stripeEnabled: boolean;
-  amazonPayEnabled: boolean;
+export interface StripeConfig {
+  secretKey: string;
+  webhookSecret: string;
+  pricePro: string;
+}
+
+export interface AmazonPayConfig {
+  publicKeyId: string;
+  /** PEM text or a path to it. */
+  privateKey: string;
+  merchantId: string;
+  storeId: string;
+  /** Amazon's sandbox environment (test buyers), not our test-mode provider. */
+  sandbox: boolean;
+}
+
+/** What the environment says, grouped by the part that uses it; an optional part is its block or null. */
+export interface Config {
+  nodeEnv: Env['NODE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  server: {
+    host: string;
+    port: number;
+    /** The browser-facing origin: links in mail, payment return URLs. */
+    publicUrl: string;
+    /** Express's "trust proxy" list (TRUST_PROXY); empty: X-Forwarded-For is never read. */
+    trustProxy: string[];
+    cookieSecure: boolean;
+  };
+  storage: {
+    /** backend's own SQLite file (':memory:' in some tests). */
+    appDb: string;
+    /** The market data directory (catalog and run reports for the operator view). */
+    dataDir: string;
+  };
+  ml: { url: string; token: string | undefined; timeoutMs: number };
+  auth: {
+    jwtSecret: Uint8Array;
+    scryptLogN: number;
+    hashConcurrency: number;
+    /** Wrong passwords per account per window, counted over every route that checks one. */
+    maxPasswordFailures: number;
+    /** Requests per IP per window to login, register, forgot and reset. */
+    maxAuthRequestsPerIp: number;
+    windowMinutes: number;
+  };
+  mail: { smtpUrl: string | undefined; from: string };
+  plans: { freeSearchesPerDay: number; proPriceJpy: number };
+  rateLimits: { perIpPerMinute: number; perUserPerMinute: number };
+  billing: {
+    stripe: StripeConfig | null;
+    amazonPay: AmazonPayConfig | null;
+    /** The test-mode provider that grants Pro without payment (never beside a real provider). */
+    sandbox: boolean;
+    renewalCron: string;
+  };
+  alerts: { pollSeconds: number };
+  /** Where replicas share quotas, limits, revocations and events; null: in this process. */
+  redis: { url: string } | null;
 }
 
 export class ConfigError extends Error {
@@ -74,22 +176,84 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(issues);
   }
   const env = parsed.data;
-  if (env.NODE_ENV === 'production' && !env.JWT_SECRET) issues.push('JWT_SECRET: required when NODE_ENV=production');
-  if (env.STRIPE_SECRET_KEY && (!env.STRIPE_WEBHOOK_SECRET || !env.STRIPE_PRICE_PRO)) {
-    issues.push('STRIPE_WEBHOOK_SECRET, STRIPE_PRICE_PRO: required when STRIPE_SECRET_KEY is set');
-  }
-  const amazonKeys = [env.AMAZON_PAY_PUBLIC_KEY_ID, env.AMAZON_PAY_PRIVATE_KEY, env.AMAZON_PAY_MERCHANT_ID, env.AMAZON_PAY_STORE_ID];
-  if (amazonKeys.some(Boolean) && !amazonKeys.every(Boolean)) {
-    issues.push('AMAZON_PAY_PUBLIC_KEY_ID, AMAZON_PAY_PRIVATE_KEY, AMAZON_PAY_MERCHANT_ID, AMAZON_PAY_STORE_ID: set all or none');
+  if (env.NODE_ENV === 'production' && !env.JWT_SECRET)
+    issues.push('JWT_SECRET: required when NODE_ENV=production');
+  const stripe = stripeBlock(env, issues);
+  const amazonPay = amazonPayBlock(env, issues);
+  const sandboxWanted = env.BILLING_SANDBOX ?? env.NODE_ENV !== 'production';
+  if (!stripe && !amazonPay && !sandboxWanted) {
+    // Without this, production with no keys fell back to the sandbox: anyone could take Pro for free.
+    issues.push(
+      'billing: no payment provider is configured; set STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET and STRIPE_PRICE_PRO ' +
+        '(Stripe) or AMAZON_PAY_PUBLIC_KEY_ID, AMAZON_PAY_PRIVATE_KEY, AMAZON_PAY_MERCHANT_ID and AMAZON_PAY_STORE_ID ' +
+        `(Amazon Pay), or BILLING_SANDBOX=true to run test-mode billing on purpose${env.NODE_ENV === 'production' ? ' (NODE_ENV=production)' : ''}`,
+    );
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return {
-    ...env,
-    jwtSecret: new TextEncoder().encode(env.JWT_SECRET ?? devJwtSecret(env.APP_DB)),
-    cookieSecure: env.NODE_ENV !== 'development',
-    stripeEnabled: Boolean(env.STRIPE_SECRET_KEY),
-    amazonPayEnabled: Boolean(env.AMAZON_PAY_PUBLIC_KEY_ID),
+    nodeEnv: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    server: {
+      host: env.HOST,
+      port: env.PORT,
+      publicUrl: env.PUBLIC_URL,
+      trustProxy: env.TRUST_PROXY,
+      cookieSecure: env.NODE_ENV !== 'development',
+    },
+    storage: { appDb: env.APP_DB, dataDir: env.DATA_DIR },
+    ml: { url: env.ML_URL, token: env.ML_TOKEN, timeoutMs: env.ML_TIMEOUT_MS },
+    auth: {
+      jwtSecret: new TextEncoder().encode(env.JWT_SECRET ?? devJwtSecret(env.APP_DB)),
+      scryptLogN: env.SCRYPT_LOG_N,
+      hashConcurrency: env.HASH_CONCURRENCY,
+      maxPasswordFailures: env.LOGIN_MAX_PER_ACCOUNT,
+      maxAuthRequestsPerIp: env.LOGIN_MAX_PER_IP,
+      windowMinutes: env.LOGIN_WINDOW_MIN,
+    },
+    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
+    plans: { freeSearchesPerDay: env.FREE_SEARCHES_PER_DAY, proPriceJpy: env.PRO_PRICE_JPY },
+    rateLimits: { perIpPerMinute: env.RATE_LIMIT_IP_PER_MIN, perUserPerMinute: env.RATE_LIMIT_USER_PER_MIN },
+    billing: {
+      stripe,
+      amazonPay,
+      sandbox: !stripe && !amazonPay && sandboxWanted,
+      renewalCron: env.RENEWAL_CRON,
+    },
+    alerts: { pollSeconds: env.ALERT_POLL_SECONDS },
+    redis: env.REDIS_URL ? { url: env.REDIS_URL } : null,
   };
+}
+
+function stripeBlock(env: Env, issues: string[]): StripeConfig | null {
+  const {
+    STRIPE_SECRET_KEY: secretKey,
+    STRIPE_WEBHOOK_SECRET: webhookSecret,
+    STRIPE_PRICE_PRO: pricePro,
+  } = env;
+  if (!secretKey) return null;
+  if (!webhookSecret || !pricePro) {
+    issues.push('STRIPE_WEBHOOK_SECRET, STRIPE_PRICE_PRO: required when STRIPE_SECRET_KEY is set');
+    return null;
+  }
+  return { secretKey, webhookSecret, pricePro };
+}
+
+function amazonPayBlock(env: Env, issues: string[]): AmazonPayConfig | null {
+  const {
+    AMAZON_PAY_PUBLIC_KEY_ID: publicKeyId,
+    AMAZON_PAY_PRIVATE_KEY: privateKey,
+    AMAZON_PAY_MERCHANT_ID: merchantId,
+    AMAZON_PAY_STORE_ID: storeId,
+  } = env;
+  if (publicKeyId && privateKey && merchantId && storeId) {
+    return { publicKeyId, privateKey, merchantId, storeId, sandbox: env.AMAZON_PAY_SANDBOX };
+  }
+  if (publicKeyId || privateKey || merchantId || storeId) {
+    issues.push(
+      'AMAZON_PAY_PUBLIC_KEY_ID, AMAZON_PAY_PRIVATE_KEY, AMAZON_PAY_MERCHANT_ID, AMAZON_PAY_STORE_ID: set all or none',
+    );
+  }
+  return null;
 }
 
 /** Outside production a secret is generated once and kept beside the database, so sessions survive restarts. */

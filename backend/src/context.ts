@@ -4,13 +4,13 @@ import type { Config } from './config.js';
 import type { Db } from './db/db.js';
 import type { PasswordHasher } from './auth/password.js';
 import type { SessionService } from './auth/sessions.js';
+import type { PasswordThrottle } from './auth/password-throttle.js';
 import type { Mailer } from './mail/mailer.js';
 import type { Plan } from './plans/plans.js';
-import type { UsageService } from './plans/usage.service.js';
 import type { MlClient } from './search/ml.client.js';
 import type { BillingService } from './billing/billing.service.js';
 import type { JobQueue } from './jobs/job-queue.js';
-import type { EventHub } from './jobs/event-hub.js';
+import type { EventBus, QuotaStore, SharedState } from './shared/shared-state.js';
 
 /** Everything a route or service needs, built once in app.ts; tests build it with their own config. */
 export interface AppContext {
@@ -21,11 +21,16 @@ export interface AppContext {
   plans: Record<PlanId, Plan>;
   hasher: PasswordHasher;
   sessions: SessionService;
-  usage: UsageService;
+  /** The per-account count of wrong passwords, shared by every route that checks one. */
+  passwords: PasswordThrottle;
+  /** Daily search counts (SQLite in process, or Redis). */
+  usage: QuotaStore;
   mailer: Mailer;
   billing: BillingService;
   jobs: JobQueue;
-  events: EventHub;
+  events: EventBus;
+  /** The store each express-rate-limit limiter counts in (undefined: its own memory). */
+  rateLimitStore: SharedState['rateLimitStore'];
   now: () => number;
 }
 

@@ -17,13 +17,21 @@ try {
   throw err;
 }
 
-const log = createLogger(config.LOG_LEVEL);
-const { app, serverOptions, ctx, close } = createApp(config, { logger: log });
+const log = createLogger(config.logLevel);
+let built;
+try {
+  built = await createApp(config, { logger: log });
+} catch (err) {
+  // Redis unreachable at start-up, for one: say so and stop rather than serve without shared state.
+  log.fatal({ err }, 'backend could not start');
+  process.exit(1);
+}
+const { app, serverOptions, ctx, close } = built;
 const server = createServer(serverOptions, app);
 // Longer than any proxy's idle timeout, so keep-alive sockets are closed by the client side first.
 server.keepAliveTimeout = 65_000;
 const scanner = new AlertScanner(ctx);
-const renewal = new Cron(config.RENEWAL_CRON, { protect: true, unref: true }, async () => {
+const renewal = new Cron(config.billing.renewalCron, { protect: true, unref: true }, async () => {
   try {
     const n = await ctx.billing.renewDue();
     log.info({ renewed: n }, 'renewal run done');
@@ -32,7 +40,7 @@ const renewal = new Cron(config.RENEWAL_CRON, { protect: true, unref: true }, as
   }
 });
 
-server.listen(config.PORT, config.HOST, () => {
+server.listen(config.server.port, config.server.host, () => {
   const a = server.address();
   log.info({ address: typeof a === 'object' && a ? `${a.address}:${a.port}` : a, testMode: ctx.billing.testMode, providers: ctx.billing.providerIds }, 'backend listening');
   scanner.start();

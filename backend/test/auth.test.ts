@@ -21,10 +21,20 @@ describe('accounts and sessions', () => {
 
   it('registers, sets httpOnly SameSite Secure session cookies and a readable csrf cookie', async () => {
     const c = app.client();
-    const res = await fetch(`${app.url}/api/v1/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'New@Example.com', password: PASSWORD }) });
+    const res = await fetch(`${app.url}/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'New@Example.com', password: PASSWORD }),
+    });
     expect(res.status).toBe(201);
     const me = await res.json();
-    expect(me).toMatchObject({ email: 'new@example.com', plan: 'free', emailVerified: false, testMode: true, usage: { searchesToday: 0, quota: 5 } });
+    expect(me).toMatchObject({
+      email: 'new@example.com',
+      plan: 'free',
+      emailVerified: false,
+      testMode: true,
+      usage: { searchesToday: 0, quota: 5 },
+    });
     const cookies = res.headers.getSetCookie();
     const access = cookies.find((x) => x.startsWith('access_token='))!;
     const refresh = cookies.find((x) => x.startsWith('refresh_token='))!;
@@ -49,8 +59,14 @@ describe('accounts and sessions', () => {
   it('does not reveal whether an email is registered (login, forgot)', async () => {
     const c = await registered(app, 'known@example.com');
     const other = app.client();
-    const wrong = await other.post('/api/v1/auth/login', { email: 'known@example.com', password: 'not the password at all' });
-    const unknown = await other.post('/api/v1/auth/login', { email: 'nobody@example.com', password: 'not the password at all' });
+    const wrong = await other.post('/api/v1/auth/login', {
+      email: 'known@example.com',
+      password: 'not the password at all',
+    });
+    const unknown = await other.post('/api/v1/auth/login', {
+      email: 'nobody@example.com',
+      password: 'not the password at all',
+    });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     expect(wrong.body).toEqual(unknown.body);
@@ -59,7 +75,10 @@ describe('accounts and sessions', () => {
     expect(f1.status).toBe(202);
     expect(f2.status).toBe(202);
     expect(f1.body).toEqual(f2.body);
-    const again = await other.post('/api/v1/auth/register', { email: 'known@example.com', password: 'a different long secret' });
+    const again = await other.post('/api/v1/auth/register', {
+      email: 'known@example.com',
+      password: 'a different long secret',
+    });
     const fresh = await other.post('/api/v1/auth/register', { email: 'fresh@example.com', password: 'x' });
     expect(again.status).toBe(400);
     expect(again.body.error.code).toBe('registration_failed');
@@ -70,7 +89,9 @@ describe('accounts and sessions', () => {
   it('logs in, serves /me, and logs out revoking the access token at once', async () => {
     await registered(app, 'logout@example.com');
     const c = app.client();
-    expect((await c.post('/api/v1/auth/login', { email: 'logout@example.com', password: PASSWORD })).status).toBe(200);
+    expect(
+      (await c.post('/api/v1/auth/login', { email: 'logout@example.com', password: PASSWORD })).status,
+    ).toBe(200);
     const stolenAccess = c.cookies.get('access_token')!;
     expect((await c.get('/api/v1/me')).body.email).toBe('logout@example.com');
     expect((await c.post('/api/v1/auth/logout')).status).toBe(200);
@@ -90,8 +111,9 @@ describe('accounts and sessions', () => {
     const second = c.cookies.get('refresh_token')!;
     expect(second).not.toBe(first);
     const attacker = app.client();
+    // A thief copies every cookie of the session, the readable CSRF token included.
     attacker.cookies.set('refresh_token', first);
-    attacker.cookies.set('csrf_token', 'abc');
+    attacker.cookies.set('csrf_token', c.cookies.get('csrf_token')!);
     const reuse = await attacker.post('/api/v1/auth/refresh');
     expect(reuse.status).toBe(401);
     // The legitimate holder's newer token and live access token die with the family.
@@ -116,6 +138,35 @@ describe('accounts and sessions', () => {
     expect((await c.post('/api/v1/auth/logout')).status).toBe(200);
   });
 
+  it("binds the CSRF token to the session: a planted cookie or another session's token is refused", async () => {
+    const victim = await registered(app);
+    const other = await registered(app);
+    const own = victim.cookies.get('csrf_token')!;
+    // A cookie planted by an attacker (a sibling subdomain can set one) with the header to match it.
+    victim.cookies.set('csrf_token', 'planted-by-attacker');
+    const planted = await victim.post('/api/v1/auth/password', {
+      currentPassword: PASSWORD,
+      newPassword: 'attacker chosen passphrase',
+    });
+    expect(planted.status).toBe(403);
+    expect(planted.body.error.code).toBe('csrf_failed');
+    // The attacker's own, valid, session token does not carry over to the victim's session either.
+    victim.cookies.set('csrf_token', other.cookies.get('csrf_token')!);
+    expect((await victim.post('/api/v1/auth/logout')).status).toBe(403);
+    // With only the refresh cookie (access expired), the token is checked against that session too.
+    const refreshOnly = app.client();
+    refreshOnly.cookies.set('refresh_token', other.cookies.get('refresh_token')!);
+    refreshOnly.cookies.set('csrf_token', 'planted-by-attacker');
+    expect((await refreshOnly.post('/api/v1/auth/refresh')).status).toBe(403);
+    refreshOnly.cookies.set('csrf_token', other.cookies.get('csrf_token')!);
+    expect((await refreshOnly.post('/api/v1/auth/refresh')).status).toBe(200);
+    // The session's own token still works, and stays the session's across a refresh.
+    victim.cookies.set('csrf_token', own);
+    expect((await victim.post('/api/v1/auth/refresh')).status).toBe(200);
+    expect(victim.cookies.get('csrf_token')).toBe(own);
+    expect((await victim.post('/api/v1/auth/logout')).status).toBe(200);
+  });
+
   it('lets a browser with stale session cookies but no CSRF header log in again', async () => {
     const c = await registered(app, 'stale@example.com');
     c.cookies.delete('csrf_token');
@@ -129,14 +180,29 @@ describe('accounts and sessions', () => {
     const a = await registered(app, 'change@example.com');
     const b = app.client();
     await b.post('/api/v1/auth/login', { email: 'change@example.com', password: PASSWORD });
-    const bad = await a.post('/api/v1/auth/password', { currentPassword: 'wrong wrong wrong', newPassword: 'another long secret 1' });
+    const bad = await a.post('/api/v1/auth/password', {
+      currentPassword: 'wrong wrong wrong',
+      newPassword: 'another long secret 1',
+    });
     expect(bad.status).toBe(400);
-    const ok = await a.post('/api/v1/auth/password', { currentPassword: PASSWORD, newPassword: 'another long secret 1' });
+    const ok = await a.post('/api/v1/auth/password', {
+      currentPassword: PASSWORD,
+      newPassword: 'another long secret 1',
+    });
     expect(ok.status).toBe(200);
     expect((await a.get('/api/v1/me')).status).toBe(200);
     expect((await b.get('/api/v1/me')).status).toBe(401);
-    expect((await app.client().post('/api/v1/auth/login', { email: 'change@example.com', password: PASSWORD })).status).toBe(401);
-    expect((await app.client().post('/api/v1/auth/login', { email: 'change@example.com', password: 'another long secret 1' })).status).toBe(200);
+    expect(
+      (await app.client().post('/api/v1/auth/login', { email: 'change@example.com', password: PASSWORD }))
+        .status,
+    ).toBe(401);
+    expect(
+      (
+        await app
+          .client()
+          .post('/api/v1/auth/login', { email: 'change@example.com', password: 'another long secret 1' })
+      ).status,
+    ).toBe(200);
   });
 
   it('resets a forgotten password with a single-use link', async () => {
@@ -147,10 +213,18 @@ describe('accounts and sessions', () => {
     const r = await app.client().post('/api/v1/auth/reset', { token, newPassword: 'brand new long secret' });
     expect(r.status).toBe(200);
     expect((await a.get('/api/v1/me')).status).toBe(401);
-    const reuse = await app.client().post('/api/v1/auth/reset', { token, newPassword: 'yet another long secret' });
+    const reuse = await app
+      .client()
+      .post('/api/v1/auth/reset', { token, newPassword: 'yet another long secret' });
     expect(reuse.status).toBe(400);
     expect(reuse.body.error.code).toBe('invalid_token');
-    expect((await app.client().post('/api/v1/auth/login', { email: 'forgot@example.com', password: 'brand new long secret' })).status).toBe(200);
+    expect(
+      (
+        await app
+          .client()
+          .post('/api/v1/auth/login', { email: 'forgot@example.com', password: 'brand new long secret' })
+      ).status,
+    ).toBe(200);
   });
 
   it('expires reset links', async () => {
@@ -161,7 +235,9 @@ describe('accounts and sessions', () => {
       await timed.client().post('/api/v1/auth/forgot', { email: 'expire@example.com' });
       const token = linkToken(timed, 'reset-password', 'expire@example.com')!;
       now += 61 * 60 * 1000;
-      const r = await timed.client().post('/api/v1/auth/reset', { token, newPassword: 'brand new long secret' });
+      const r = await timed
+        .client()
+        .post('/api/v1/auth/reset', { token, newPassword: 'brand new long secret' });
       expect(r.status).toBe(400);
       expect(r.body.error.code).toBe('invalid_token');
     } finally {
@@ -195,18 +271,104 @@ describe('accounts and sessions', () => {
   it('throttles login per account', async () => {
     await registered(app, 'throttle@example.com');
     const c = app.client();
-    for (let i = 0; i < 4; i++) expect((await c.post('/api/v1/auth/login', { email: 'throttle@example.com', password: 'wrong password guess' })).status).toBe(401);
+    for (let i = 0; i < 4; i++)
+      expect(
+        (
+          await c.post('/api/v1/auth/login', {
+            email: 'throttle@example.com',
+            password: 'wrong password guess',
+          })
+        ).status,
+      ).toBe(401);
     const r = await c.post('/api/v1/auth/login', { email: 'throttle@example.com', password: PASSWORD });
     expect(r.status).toBe(429);
     expect(r.body.error.code).toBe('too_many_attempts');
+  });
+
+  it('never signs in an existing account through register, even with the right password while login is locked', async () => {
+    await registered(app, 'locked@example.com');
+    const c = app.client();
+    for (let i = 0; i < 4; i++) {
+      expect(
+        (
+          await c.post('/api/v1/auth/login', {
+            email: 'locked@example.com',
+            password: 'wrong password guess',
+          })
+        ).status,
+      ).toBe(401);
+    }
+    expect(
+      (await c.post('/api/v1/auth/login', { email: 'locked@example.com', password: PASSWORD })).status,
+    ).toBe(429);
+    const again = await c.post('/api/v1/auth/register', { email: 'locked@example.com', password: PASSWORD });
+    expect(again.status).toBe(400);
+    expect(again.body.error.code).toBe('registration_failed');
+    expect(c.cookies.has('access_token')).toBe(false);
+    expect(c.cookies.has('refresh_token')).toBe(false);
+    expect(
+      app.ctx.mailer.sent.filter((m) => m.to === 'locked@example.com' && /sign-up attempt/.test(m.subject)),
+    ).toHaveLength(1);
+  });
+
+  it('counts wrong passwords of every route that checks one against the same per-account limit', async () => {
+    const owner = await registered(app, 'shared-throttle@example.com');
+    // Two wrong guesses through each signed-in route that asks for the password (4 = the limit here).
+    for (let i = 0; i < 2; i++) {
+      expect(
+        (
+          await owner.post('/api/v1/auth/password', {
+            currentPassword: 'wrong password guess',
+            newPassword: 'another fine passphrase',
+          })
+        ).status,
+      ).toBe(400);
+      expect((await owner.del('/api/v1/me', { password: 'wrong password guess' })).status).toBe(400);
+    }
+    const login = await app
+      .client()
+      .post('/api/v1/auth/login', { email: 'shared-throttle@example.com', password: PASSWORD });
+    expect(login.status).toBe(429);
+    expect(login.body.error.code).toBe('too_many_attempts');
+    // And the lock holds on those routes too, right password or not.
+    const change = await owner.post('/api/v1/auth/password', {
+      currentPassword: PASSWORD,
+      newPassword: 'another fine passphrase',
+    });
+    expect(change.status).toBe(429);
+    expect((await owner.del('/api/v1/me', { password: PASSWORD })).status).toBe(429);
+    expect((await owner.get('/api/v1/me')).status).toBe(200);
+  });
+
+  it('a right password gives its attempt back: failures below the limit plus successes never lock', async () => {
+    await registered(app, 'good-guesser@example.com');
+    const c = app.client();
+    for (let round = 0; round < 3; round++) {
+      expect(
+        (
+          await c.post('/api/v1/auth/login', {
+            email: 'good-guesser@example.com',
+            password: 'wrong password guess',
+          })
+        ).status,
+      ).toBe(401);
+      expect(
+        (await c.post('/api/v1/auth/login', { email: 'good-guesser@example.com', password: PASSWORD }))
+          .status,
+      ).toBe(200);
+    }
   });
 
   it('throttles login per IP', async () => {
     const strict = await startApp({ ML_URL: ml.url, LOGIN_MAX_PER_IP: '3' });
     try {
       const c = strict.client();
-      for (let i = 0; i < 3; i++) await c.post('/api/v1/auth/login', { email: `x${i}@example.com`, password: 'wrong password guess' });
-      expect((await c.post('/api/v1/auth/login', { email: 'y@example.com', password: 'wrong password guess' })).status).toBe(429);
+      for (let i = 0; i < 3; i++)
+        await c.post('/api/v1/auth/login', { email: `x${i}@example.com`, password: 'wrong password guess' });
+      expect(
+        (await c.post('/api/v1/auth/login', { email: 'y@example.com', password: 'wrong password guess' }))
+          .status,
+      ).toBe(429);
     } finally {
       await strict.close();
     }
@@ -219,8 +381,13 @@ describe('accounts and sessions', () => {
     const ok = await c.del('/api/v1/me', { password: PASSWORD });
     expect(ok.status).toBe(200);
     expect((await c.get('/api/v1/me')).status).toBe(401);
-    expect(app.ctx.db.prepare('SELECT COUNT(*) AS n FROM users WHERE email = ?').get('delete@example.com')).toEqual({ n: 0 });
-    expect((await app.client().post('/api/v1/auth/login', { email: 'delete@example.com', password: PASSWORD })).status).toBe(401);
+    expect(
+      app.ctx.db.prepare('SELECT COUNT(*) AS n FROM users WHERE email = ?').get('delete@example.com'),
+    ).toEqual({ n: 0 });
+    expect(
+      (await app.client().post('/api/v1/auth/login', { email: 'delete@example.com', password: PASSWORD }))
+        .status,
+    ).toBe(401);
   });
 
   it.each([

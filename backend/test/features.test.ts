@@ -17,7 +17,12 @@ async function upgrade(c: Client): Promise<void> {
 }
 
 /** Reads server-sent events until `until` matches one, or the timeout. */
-async function collectEvents(url: string, cookie: string, until: (type: string, data: any) => boolean, start: () => Promise<unknown>) {
+async function collectEvents(
+  url: string,
+  cookie: string,
+  until: (type: string, data: any) => boolean,
+  start: () => Promise<unknown>,
+) {
   const ac = new AbortController();
   const res = await fetch(url, { headers: { cookie }, signal: ac.signal });
   expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
@@ -92,6 +97,41 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     expect((await c.del('/api/v1/tokens/not-a-uuid')).status).toBe(400);
   });
 
+  it('API tokens: every session-only route answers 403 insufficient_scope, logout included', async () => {
+    const c = await registered(app);
+    await upgrade(c);
+    const created = await c.post('/api/v1/tokens', {
+      name: 'all scopes',
+      scopes: ['search', 'patterns', 'jobs'],
+    });
+    const bot = app.client();
+    bot.bearer = created.body.token as string;
+    const doc = buildOpenApi() as {
+      paths: Record<string, Record<string, { security: Record<string, unknown>[] }>>;
+    };
+    const sessionOnly = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => op.security.length === 1 && 'cookieAuth' in op.security[0])
+        .map(
+          ([method, _op]) =>
+            [method.toUpperCase(), path.replace(/\{\w+\}/g, '00000000-0000-4000-8000-000000000000')] as const,
+        ),
+    );
+    expect(sessionOnly.map(([m, p]) => `${m} ${p}`)).toEqual(
+      expect.arrayContaining(['POST /auth/logout', 'POST /auth/refresh', 'GET /me']),
+    );
+    for (const [method, path] of sessionOnly) {
+      const r = await bot.req(method, `/api/v1${path}`, method === 'GET' ? undefined : {});
+      expect({ route: `${method} ${path}`, status: r.status, code: r.body?.error?.code }).toEqual({
+        route: `${method} ${path}`,
+        status: 403,
+        code: 'insufficient_scope',
+      });
+    }
+    // The owner's session is untouched by the token's attempts.
+    expect((await c.get('/api/v1/me')).status).toBe(200);
+  });
+
   it('caps active API tokens per account', async () => {
     const c = await registered(app);
     await upgrade(c);
@@ -107,7 +147,11 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     const c = await registered(app);
     await upgrade(c);
     const token = (await c.post('/api/v1/tokens', { name: 'lapse' })).body.token;
-    app.ctx.db.prepare("UPDATE subscriptions SET current_period_end = '2000-01-01T00:00:00.000Z' WHERE user_id = (SELECT id FROM users WHERE email = ?)").run(c.email);
+    app.ctx.db
+      .prepare(
+        "UPDATE subscriptions SET current_period_end = '2000-01-01T00:00:00.000Z' WHERE user_id = (SELECT id FROM users WHERE email = ?)",
+      )
+      .run(c.email);
     const bot = app.client();
     bot.bearer = token;
     const r = await bot.post('/api/v1/similar', query);
@@ -123,12 +167,20 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     await upgrade(c);
     const cookie = [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     let id = '';
-    const events = await collectEvents(`${app.url}/api/v1/events`, cookie, (t, d) => t === 'job.done' && d.id === id, async () => {
-      const r = await c.post('/api/v1/jobs', { kind: 'backtest', params: { code: 'AAA', windowLength: 30, horizon: 10, samples: 4, topK: 5 } });
-      expect(r.status).toBe(202);
-      expect(r.headers.get('location')).toBe(`/api/v1/jobs/${r.body.id}`);
-      id = r.body.id;
-    });
+    const events = await collectEvents(
+      `${app.url}/api/v1/events`,
+      cookie,
+      (t, d) => t === 'job.done' && d.id === id,
+      async () => {
+        const r = await c.post('/api/v1/jobs', {
+          kind: 'backtest',
+          params: { code: 'AAA', windowLength: 30, horizon: 10, samples: 4, topK: 5 },
+        });
+        expect(r.status).toBe(202);
+        expect(r.headers.get('location')).toBe(`/api/v1/jobs/${r.body.id}`);
+        id = r.body.id;
+      },
+    );
     expect(events.filter((e) => e.type === 'job.progress').length).toBeGreaterThanOrEqual(4);
     expect(events.at(-1)).toMatchObject({ type: 'job.done', data: { id, status: 'succeeded' } });
     const job = (await c.get(`/api/v1/jobs/${id}`)).body;
@@ -136,11 +188,16 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     expect(job.result.samples).toHaveLength(4);
     expect(job.result.evaluated).toBe(4);
     // Each sample's actual return is computed from the stand-in's prices: check one by hand.
-    const prices = (await c.get('/api/v1/entities/AAA/prices')).body.rows as { date: string; close: number }[];
+    const prices = (await c.get('/api/v1/entities/AAA/prices')).body.rows as {
+      date: string;
+      close: number;
+    }[];
     const s0 = job.result.samples[0];
     const i = prices.findIndex((p) => p.date === s0.end);
     expect(s0.actualReturn).toBeCloseTo(prices[i + 10].close / prices[i].close - 1, 12);
     expect((await c.get('/api/v1/jobs')).body.jobs[0].id).toBe(id);
+    // Every sample was a search: counted against the plan (Pro: unlimited, still counted).
+    expect((await c.get('/api/v1/me')).body.usage.searchesToday).toBe(4);
   });
 
   it('jobs: export produces CSV; a failing job reports its error; other users cannot see it', async () => {
@@ -151,7 +208,11 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     await app.ctx.jobs.idle();
     const exJob = (await c.get(`/api/v1/jobs/${ex.body.id}`)).body;
     expect(exJob.status).toBe('succeeded');
-    expect(exJob.result.csv.split('\r\n')[0]).toBe('rank,code,start,end,distance,forward_return,data_version');
+    expect(exJob.result.csv.split('\r\n')[0]).toBe(
+      'rank,code,start,end,distance,forward_return,data_version,as_of',
+    );
+    // The export's search counts; the failed backtest's prices lookup never reached a search.
+    expect((await c.get('/api/v1/me')).body.usage.searchesToday).toBe(1);
     const badJob = (await c.get(`/api/v1/jobs/${bad.body.id}`)).body;
     expect(badJob.status).toBe('failed');
     expect(badJob.error).toMatch(/unknown code/);
@@ -162,7 +223,9 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
 
   it('patterns: alert scan after a data refresh notifies once per version, over SSE too', async () => {
     const c = await registered(app);
-    expect((await c.post('/api/v1/patterns', { name: 'p', request: query, threshold: 100 })).status).toBe(403);
+    expect((await c.post('/api/v1/patterns', { name: 'p', request: query, threshold: 100 })).status).toBe(
+      403,
+    );
     await upgrade(c);
     const loose = await c.post('/api/v1/patterns', { name: 'loose', request: query, threshold: 1000 });
     const strict = await c.post('/api/v1/patterns', { name: 'strict', request: query, threshold: 0.000001 });
@@ -173,18 +236,31 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     const scanner = new AlertScanner(app.ctx);
     ml.setDataVersion('v2');
     const cookie = [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    const events = await collectEvents(`${app.url}/api/v1/events`, cookie, (t) => t === 'alert.fired', async () => {
-      const r = await scanner.tick();
-      expect(r).toMatchObject({ dataVersion: 'v2' });
-      expect(r!.fired).toBeGreaterThanOrEqual(1);
-    });
+    const events = await collectEvents(
+      `${app.url}/api/v1/events`,
+      cookie,
+      (t) => t === 'alert.fired',
+      async () => {
+        const r = await scanner.tick();
+        expect(r).toMatchObject({ dataVersion: 'v2' });
+        expect(r!.fired).toBeGreaterThanOrEqual(1);
+      },
+    );
     expect(events.some((e) => e.type === 'alert.fired' && e.data.patternName === 'loose')).toBe(true);
     expect(ml.requests.filter((r) => r.path === '/v1/similar').at(-1)!.body).toMatchObject({ mode: 'now' });
     expect(await scanner.tick()).toBeNull();
     const notes = (await c.get('/api/v1/notifications')).body;
-    const mine = notes.notifications.filter((n: { payload: { patternId: string } }) => n.payload.patternId === loose.body.id);
+    const mine = notes.notifications.filter(
+      (n: { payload: { patternId: string } }) => n.payload.patternId === loose.body.id,
+    );
     expect(mine).toHaveLength(1);
-    expect(notes.notifications.some((n: { payload: { patternId: string } }) => n.payload.patternId === strict.body.id)).toBe(false);
+    // The alert names the day its "now" meant: the stand-in's newest price (the series end 2016-02-04).
+    expect(mine[0].payload.asOf).toBe('2016-02-04');
+    expect(
+      notes.notifications.some(
+        (n: { payload: { patternId: string } }) => n.payload.patternId === strict.body.id,
+      ),
+    ).toBe(false);
     expect((await c.post(`/api/v1/notifications/${mine[0].id}/read`)).status).toBe(200);
     expect((await c.get('/api/v1/notifications')).body.unread).toBe(notes.unread - 1);
     expect((await c.del(`/api/v1/patterns/${strict.body.id}`)).status).toBe(204);
@@ -194,12 +270,22 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
   it('admin: role required; overview shows users, revenue, payments, data version, ml health', async () => {
     const c = await registered(app);
     expect((await c.get('/api/v1/admin/overview')).status).toBe(403);
-    const env = { ...process.env, APP_DB: join(app.dir, 'app.sqlite'), SCRYPT_LOG_N: '12', NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(40) };
+    const env = {
+      ...process.env,
+      APP_DB: join(app.dir, 'app.sqlite'),
+      SCRYPT_LOG_N: '12',
+      NODE_ENV: 'test',
+      JWT_SECRET: 'x'.repeat(40),
+    };
     const cli = resolve(import.meta.dirname, '../src/cli/create-admin.ts');
     const tsx = resolve(import.meta.dirname, '../../node_modules/.bin/tsx');
     // Async on purpose: a blocking child would freeze the in-process server under test.
     const run = promisify(execFile);
-    const { stdout } = await run(tsx, [cli, '--email', 'ops@example.com', '--password', 'operator long secret'], { env });
+    const { stdout } = await run(
+      tsx,
+      [cli, '--email', 'ops@example.com', '--password', 'operator long secret'],
+      { env },
+    );
     expect(stdout).toMatch(/created admin ops@example.com/);
     let bad: { code: number | null; stderr: string } = { code: 0, stderr: '' };
     try {
@@ -210,7 +296,10 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     expect(bad.code).toBe(2);
     expect(String(bad.stderr)).toMatch(/usage/);
     const admin = app.client();
-    expect((await admin.post('/api/v1/auth/login', { email: 'ops@example.com', password: 'operator long secret' })).status).toBe(200);
+    expect(
+      (await admin.post('/api/v1/auth/login', { email: 'ops@example.com', password: 'operator long secret' }))
+        .status,
+    ).toBe(200);
     const pro = await registered(app);
     await upgrade(pro);
     const o = (await admin.get('/api/v1/admin/overview')).body;
@@ -219,7 +308,11 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     expect(o.revenueByMonth[0].amountJpy).toBeGreaterThanOrEqual(1480);
     expect(o.ml.status).toBe('ready');
     expect(o.testMode).toBe(true);
-    expect((await admin.get('/api/v1/admin/users')).body.users.some((u: { email: string; plan: string }) => u.email === pro.email && u.plan === 'pro')).toBe(true);
+    expect(
+      (await admin.get('/api/v1/admin/users')).body.users.some(
+        (u: { email: string; plan: string }) => u.email === pro.email && u.plan === 'pro',
+      ),
+    ).toBe(true);
     expect((await admin.get('/api/v1/admin/payments')).body.payments.length).toBeGreaterThanOrEqual(1);
     void PASSWORD;
   });
@@ -227,7 +320,9 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
   it('serves OpenAPI 3.1 and a docs page; the committed copy matches the contracts', async () => {
     const doc = (await app.client().get('/api/v1/openapi.json')).body;
     expect(doc.openapi).toBe('3.1.0');
-    expect(doc.paths['/similar'].post.requestBody.content['application/json'].schema.properties.topK).toMatchObject({ type: 'integer', maximum: 100 });
+    expect(
+      doc.paths['/similar'].post.requestBody.content['application/json'].schema.properties.topK,
+    ).toMatchObject({ type: 'integer', maximum: 100 });
     const committed = JSON.parse(readFileSync(resolve(import.meta.dirname, '../openapi.json'), 'utf8'));
     // If this fails: npm run openapi -w backend, and commit backend/openapi.json.
     expect(committed).toEqual(buildOpenApi());

@@ -84,5 +84,6 @@ describe('mail', () => {
     const mail = smtp.messages.slice(before).join('\n');
     expect(mail).toMatch(/To: alerts@example\.com/);
     expect(mail).toMatch(/Resemble alert: my breakout/);
+    expect(mail).toMatch(/as of 2016-02-04/);
   });
 });

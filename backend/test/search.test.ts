@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
 import { registered, startApp, type TestApp, type Client } from './support/harness.js';
 
-const similar = (over: Record<string, unknown> = {}) => ({ query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' }, topK: 5, horizon: 10, ...over });
+const similar = (over: Record<string, unknown> = {}) => ({
+  query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' },
+  topK: 5,
+  horizon: 10,
+  ...over,
+});
 
 async function upgrade(c: Client): Promise<void> {
   const co = await c.post('/api/v1/billing/checkout', { plan: 'pro', provider: 'sandbox' });
@@ -27,7 +32,11 @@ describe('search proxy, plans and quota', () => {
     const c = await registered(app);
     const r = await c.post('/api/v1/similar', similar());
     expect(r.status).toBe(200);
-    const direct = await fetch(`${ml.url}/v1/similar`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...similar(), metric: 'zned', normalize: 'z', mode: 'history' }) });
+    const direct = await fetch(`${ml.url}/v1/similar`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...similar(), metric: 'zned', normalize: 'z', mode: 'history' }),
+    });
     expect(r.body).toEqual(await direct.json());
     expect(r.body.matches).toHaveLength(5);
     expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
@@ -36,13 +45,32 @@ describe('search proxy, plans and quota', () => {
 
   it('proxies entities, prices and predict; passes 404 from ml-service through', async () => {
     const c = await registered(app);
-    expect((await c.get('/api/v1/entities?q=B&limit=5')).body.entities.map((e: { code: string }) => e.code)).toEqual(['BBB']);
+    const ents = await c.get('/api/v1/entities?q=B&limit=5');
+    expect(ents.body.entities.map((e: { code: string }) => e.code)).toEqual(['BBB']);
+    expect(ents.body.entities[0]).toMatchObject({
+      name: 'BBB Corp',
+      sector: 'Tests',
+      kind: 'stock',
+      hasPrices: true,
+      match: 'codePrefix',
+    });
+    expect(ents.body.asOf).toBe('2016-02-04');
     const prices = await c.get('/api/v1/entities/AAA/prices?from=2015-01-01&to=2015-01-10');
     expect(prices.body.rows).toHaveLength(10);
+    // asOf is the stock's newest price, whatever window was asked for.
+    expect(prices.body.asOf).toBe('2016-02-04');
+    expect((await c.get('/api/v1/entities/facets')).body).toEqual({
+      markets: ['TEST'],
+      sectors: ['Tests'],
+      kinds: ['stock'],
+    });
     const missing = await c.get('/api/v1/entities/ZZZ/prices');
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('unknown_code');
-    const p = await c.post('/api/v1/predict', { query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' }, model: 'baseline' });
+    const p = await c.post('/api/v1/predict', {
+      query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' },
+      model: 'baseline',
+    });
     expect(p.status).toBe(200);
     expect(p.body.model).toBe('baseline');
   });
@@ -72,10 +100,33 @@ describe('search proxy, plans and quota', () => {
 
   it('keeps the daily quota exact under concurrent searches', async () => {
     const c = await registered(app);
-    const statuses = (await Promise.all(Array.from({ length: 12 }, () => c.post('/api/v1/similar', similar())))).map((r) => r.status);
+    const statuses = (
+      await Promise.all(Array.from({ length: 12 }, () => c.post('/api/v1/similar', similar())))
+    ).map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(5);
     expect(statuses.filter((s) => s === 429)).toHaveLength(7);
     expect((await c.get('/api/v1/me')).body.usage).toMatchObject({ searchesToday: 5, quota: 5 });
+  });
+
+  it('counts every search-backed call against the free quota: predict with the analogue model too, baseline not', async () => {
+    const c = await registered(app);
+    const predict = (model: string) =>
+      c.post('/api/v1/predict', { query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' }, model });
+    for (let i = 0; i < 3; i++) expect((await c.post('/api/v1/similar', similar())).status).toBe(200);
+    expect((await predict('analogue')).status).toBe(200);
+    // The default model is the analogue one: a body without "model" is a search as well.
+    expect(
+      (await c.post('/api/v1/predict', { query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' } }))
+        .status,
+    ).toBe(200);
+    expect((await c.get('/api/v1/me')).body.usage).toMatchObject({ searchesToday: 5, quota: 5 });
+    const over = await predict('analogue');
+    expect(over.status).toBe(429);
+    expect(over.body.error.code).toBe('quota_exceeded');
+    expect((await c.post('/api/v1/similar', similar())).status).toBe(429);
+    // The baseline is the stock's own drift, no search: it neither counts nor is refused by the quota.
+    expect((await predict('baseline')).status).toBe(200);
+    expect((await c.get('/api/v1/me')).body.usage.searchesToday).toBe(5);
   });
 
   it('enforces free plan limits with 403 plan_limit', async () => {
@@ -84,7 +135,14 @@ describe('search proxy, plans and quota', () => {
     expect(topK.status).toBe(403);
     expect(topK.body.error).toMatchObject({ code: 'plan_limit', details: { field: 'topK', max: 5 } });
     expect((await c.post('/api/v1/similar', similar({ metric: 'dtw' }))).body.error.code).toBe('plan_limit');
-    expect((await c.post('/api/v1/predict', { query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' }, model: 'brainjs' })).body.error.code).toBe('plan_limit');
+    expect(
+      (
+        await c.post('/api/v1/predict', {
+          query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' },
+          model: 'brainjs',
+        })
+      ).body.error.code,
+    ).toBe('plan_limit');
     expect((await c.get('/api/v1/me')).body.usage.searchesToday).toBe(0);
   });
 
@@ -94,8 +152,14 @@ describe('search proxy, plans and quota', () => {
     expect((await c.post('/api/v1/similar', similar())).status).toBe(429);
     await upgrade(c);
     const me = (await c.get('/api/v1/me')).body;
-    expect(me).toMatchObject({ plan: 'pro', billingProvider: 'sandbox', testMode: true, usage: { quota: null } });
-    for (let i = 0; i < 3; i++) expect((await c.post('/api/v1/similar', similar({ topK: 50, metric: 'dtw' }))).status).toBe(200);
+    expect(me).toMatchObject({
+      plan: 'pro',
+      billingProvider: 'sandbox',
+      testMode: true,
+      usage: { quota: null },
+    });
+    for (let i = 0; i < 3; i++)
+      expect((await c.post('/api/v1/similar', similar({ topK: 50, metric: 'dtw' }))).status).toBe(200);
   });
 
   it('answers 503 when ml-service is down, keeps running, and does not charge the quota', async () => {
@@ -134,13 +198,15 @@ describe('search proxy, plans and quota', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/text\/csv/);
     const lines = r.text.trim().split('\r\n');
-    expect(lines[0]).toBe('rank,code,start,end,distance,forward_return,data_version');
+    expect(lines[0]).toBe('rank,code,start,end,distance,forward_return,data_version,as_of');
     expect(lines).toHaveLength(4);
+    expect(lines[1]!.split(',').at(-1)).toBe('2016-02-04');
   });
 
   it.each([
     ['GET', '/api/v1/entities?q=A'],
     ['GET', '/api/v1/entities/AAA/prices'],
+    ['GET', '/api/v1/entities/facets'],
     ['POST', '/api/v1/similar'],
     ['POST', '/api/v1/predict'],
     ['POST', '/api/v1/export/similar.csv'],

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SignJWT } from 'jose';
 import { openDb, type Db } from '../src/db/db.js';
 import { ACCESS_TTL_S, REFRESH_TTL_S, SessionService } from '../src/auth/sessions.js';
 import { AccessCache } from '../src/auth/access-cache.js';
@@ -14,7 +15,9 @@ describe('SessionService', () => {
   const open = () => {
     const db = openDb(join(dir, 'app.sqlite'));
     dbs.push(db);
-    db.prepare("INSERT OR IGNORE INTO users (id, email, password_hash, created_at) VALUES ('u1', 'u1@example.com', 'x', '2026-01-01')").run();
+    db.prepare(
+      "INSERT OR IGNORE INTO users (id, email, password_hash, created_at) VALUES ('u1', 'u1@example.com', 'x', '2026-01-01')",
+    ).run();
     return db;
   };
   afterEach(() => {
@@ -28,7 +31,7 @@ describe('SessionService', () => {
     const a = new SessionService(open(), secret);
     const s = await a.issue('u1', 'user');
     expect(await a.verifyAccess(s.accessToken)).toMatchObject({ userId: 'u1', sessionId: s.sessionId });
-    a.revokeFamily(s.sessionId);
+    await a.revokeFamily(s.sessionId);
     expect(await a.verifyAccess(s.accessToken)).toBeNull();
     const restarted = new SessionService(open(), secret);
     expect(await restarted.verifyAccess(s.accessToken)).toBeNull();
@@ -45,6 +48,37 @@ describe('SessionService', () => {
     expect(await svc.refresh(s.refreshToken, () => 'user')).toEqual({ ok: false, reason: 'expired' });
   });
 
+  it('refuses an access JWT signed with our secret but lacking exp, iat, sub or sid, or older than its lifetime', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'resemble-sessions-'));
+    const now = Date.now();
+    const svc = new SessionService(open(), secret, () => now);
+    const s = await svc.issue('u1', 'user');
+    const nowS = Math.floor(now / 1000);
+    const forge = (claims: { iat?: number; exp?: number; sub?: string; sid?: string }) => {
+      const jwt = new SignJWT({
+        role: 'admin',
+        ...(claims.sid ? { sid: claims.sid } : {}),
+      }).setProtectedHeader({ alg: 'HS256' });
+      if (claims.sub) jwt.setSubject(claims.sub);
+      if (claims.iat !== undefined) jwt.setIssuedAt(claims.iat);
+      if (claims.exp !== undefined) jwt.setExpirationTime(claims.exp);
+      return jwt.sign(secret);
+    };
+    const full = { sub: 'u1', sid: s.sessionId, iat: nowS, exp: nowS + 60 };
+    // The control: the same forge with every claim passes, so each refusal below is the missing claim.
+    expect(await svc.verifyAccess(await forge(full))).toMatchObject({ userId: 'u1', role: 'admin' });
+    expect(await svc.verifyAccess(await forge({ ...full, exp: undefined }))).toBeNull();
+    expect(await svc.verifyAccess(await forge({ ...full, iat: undefined }))).toBeNull();
+    expect(await svc.verifyAccess(await forge({ ...full, sub: undefined }))).toBeNull();
+    expect(await svc.verifyAccess(await forge({ ...full, sid: undefined }))).toBeNull();
+    // A far exp does not stretch a token past the access lifetime counted from iat.
+    expect(
+      await svc.verifyAccess(
+        await forge({ ...full, iat: nowS - ACCESS_TTL_S - 120, exp: nowS + 365 * 86400 }),
+      ),
+    ).toBeNull();
+  });
+
   it('rotation hands out a new token once; the old one then revokes the family', async () => {
     dir = mkdtempSync(join(tmpdir(), 'resemble-sessions-'));
     const svc = new SessionService(open(), secret);
@@ -54,7 +88,10 @@ describe('SessionService', () => {
     const reused = await svc.refresh(s.refreshToken, () => 'user');
     expect(reused).toEqual({ ok: false, reason: 'reused' });
     if (!r1.ok) throw new Error('unreachable');
-    expect(await svc.refresh(r1.session.refreshToken, () => 'user')).toEqual({ ok: false, reason: 'unknown' });
+    expect(await svc.refresh(r1.session.refreshToken, () => 'user')).toEqual({
+      ok: false,
+      reason: 'unknown',
+    });
     expect(await svc.verifyAccess(r1.session.accessToken)).toBeNull();
   });
 
@@ -64,11 +101,16 @@ describe('SessionService', () => {
     const svc = new SessionService(open(), secret, () => now);
     const a = await svc.issue('u1', 'user');
     const b = await svc.issue('u1', 'admin');
-    for (let i = 0; i < 3; i++) expect(await svc.verifyAccess(a.accessToken)).toEqual({ userId: 'u1', role: 'user', sessionId: a.sessionId });
+    for (let i = 0; i < 3; i++)
+      expect(await svc.verifyAccess(a.accessToken)).toEqual({
+        userId: 'u1',
+        role: 'user',
+        sessionId: a.sessionId,
+      });
     expect(await svc.verifyAccess(b.accessToken)).toMatchObject({ role: 'admin' });
-    svc.revokeFamily(a.sessionId);
+    await svc.revokeFamily(a.sessionId);
     expect(await svc.verifyAccess(a.accessToken)).toBeNull();
-    svc.revokeAllForUser('u1');
+    await svc.revokeAllForUser('u1');
     expect(await svc.verifyAccess(b.accessToken)).toBeNull();
 
     const c = await svc.issue('u1', 'user');
@@ -91,7 +133,9 @@ describe('SessionService', () => {
     const [h, p, sig] = s.accessToken.split('.');
     const forged = JSON.parse(Buffer.from(p, 'base64url').toString());
     forged.role = 'admin';
-    expect(await svc.verifyAccess([h, Buffer.from(JSON.stringify(forged)).toString('base64url'), sig].join('.'))).toBeNull();
+    expect(
+      await svc.verifyAccess([h, Buffer.from(JSON.stringify(forged)).toString('base64url'), sig].join('.')),
+    ).toBeNull();
     expect(await svc.verifyAccess(`${s.accessToken}x`)).toBeNull();
   });
 });

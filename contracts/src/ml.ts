@@ -4,7 +4,10 @@
  */
 import { z } from 'zod';
 import { entityKindSchema, listingStatusSchema } from './company.js';
-import { entityCodeSchema, isoDateSchema } from './store.js';
+import { entityCodeSchema, isoDateSchema, priceRowSchema } from './store.js';
+
+/** "As of": the date of the newest price an answer was computed from (null: there were none). */
+export const asOfSchema = isoDateSchema.nullable();
 
 export const MIN_QUERY_LENGTH = 8;
 export const MAX_QUERY_LENGTH = 500;
@@ -31,6 +34,12 @@ export const filtersSchema = z
   .object({
     codes: z.array(entityCodeSchema).max(5000).optional(),
     market: z.string().min(1).max(32).optional(),
+    /**
+     * A sector code or name, exactly as the master lists it: JP 33業種 or 17業種 (code or name), US GICS
+     * sector. An entity is in when any of its sector fields equals it.
+     */
+    sector: z.string().trim().min(1).max(64).optional(),
+    kind: entityKindSchema.optional(),
     from: isoDateSchema.optional(),
     to: isoDateSchema.optional(),
   })
@@ -57,6 +66,9 @@ export const matchSchema = z.object({
   start: isoDateSchema,
   end: isoDateSchema,
   distance: z.number(),
+  /** The matched entity's names, so match cards can say whose chart it is. */
+  nameJa: z.string().nullable().optional(),
+  nameEn: z.string().nullable().optional(),
   /** close[end + horizon] / close[end] - 1; null in mode "now". */
   forwardReturn: z.number().nullable(),
   /** close[end + i] / close[end] for i = 1..horizon; empty in mode "now". */
@@ -105,6 +117,8 @@ export const similarResponseSchema = z.object({
   forecast: forecastSchema.nullable(),
   candidates: z.number().int(),
   dataVersion: z.string(),
+  /** The date of the newest price among the entities searched (null: none has prices). */
+  asOf: asOfSchema,
   tookMs: z.number(),
 });
 export type SimilarResponse = z.infer<typeof similarResponseSchema>;
@@ -126,6 +140,8 @@ export const predictResponseSchema = z.object({
   horizon: z.number().int(),
   forecast: forecastSchema,
   dataVersion: z.string(),
+  /** The date of the newest price in the data the model read. */
+  asOf: asOfSchema,
   tookMs: z.number(),
 });
 export type PredictResponse = z.infer<typeof predictResponseSchema>;
@@ -136,6 +152,8 @@ export const mlHealthSchema = z.object({
   entities: z.number().int(),
   points: z.number().int(),
   loadedAt: z.string().nullable(),
+  /** The date of the newest price loaded (null: not loaded, or no prices). */
+  asOf: asOfSchema.optional(),
   lastReloadError: z.string().nullable(),
   models: z.array(z.object({ id: z.string(), version: z.string() })),
 });
@@ -172,3 +190,29 @@ export const entitySummarySchema = z.object({
   rows: z.number().int(),
 });
 export type EntitySummary = z.infer<typeof entitySummarySchema>;
+
+/** How a search result matched the query, best first (see ml-service/src/entity-search.ts). */
+export const matchTierSchema = z.enum(['exactCode', 'codePrefix', 'namePrefix', 'nameSubstring', 'typo']);
+
+export const entitiesResponseSchema = z.object({
+  entities: z.array(entitySummarySchema.extend({ match: matchTierSchema })),
+  /** The date of the newest price loaded. */
+  asOf: asOfSchema,
+});
+export type EntitiesResponse = z.infer<typeof entitiesResponseSchema>;
+
+export const pricesResponseSchema = z.object({
+  code: z.string(),
+  rows: z.array(priceRowSchema),
+  /** The entity's newest price date (whatever from/to asked for); null when it has no prices yet. */
+  asOf: asOfSchema,
+});
+export type PricesResponse = z.infer<typeof pricesResponseSchema>;
+
+/** Markets, sector labels (EntitySummary.sector) and kinds present in the data, for the filters' choices. */
+export const entityFacetsSchema = z.object({
+  markets: z.array(z.string()),
+  sectors: z.array(z.string()),
+  kinds: z.array(entityKindSchema),
+});
+export type EntityFacets = z.infer<typeof entityFacetsSchema>;

@@ -82,7 +82,7 @@ case "$ws" in
     pid=$!; url="http://127.0.0.1:$port/health" ;;
   backend)
     NODE_ENV=production HOST=127.0.0.1 PORT=$port APP_DB="$data/app.sqlite" DATA_DIR="$data" \
-      JWT_SECRET=image-tree-check-secret-0123456789abcdef ML_URL=http://127.0.0.1:9 \
+      JWT_SECRET=image-tree-check-secret-0123456789abcdef ML_URL=http://127.0.0.1:9 BILLING_SANDBOX=true \
       node node_modules/tsx/dist/cli.mjs backend/src/server.ts > "$work/log" 2>&1 &
     pid=$!; url="http://127.0.0.1:$port/api/v1/health" ;;
   scraper)

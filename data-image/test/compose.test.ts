@@ -104,7 +104,14 @@ describe('docker-compose.yml', () => {
     expect(ml.environment?.DATA_DIR).toBe('/srv/market/current');
     expect(ml.depends_on?.data?.condition).toBe('service_completed_successfully');
     expect(compose.services.data.volumes).toEqual(['market-data:/srv/market']);
-    expect(compose.services.data.network_mode).toBe('none');
+    // The data container has no network peer and no way out: alone on an internal network.
+    expect(networksOf(compose.services.data)).toEqual(['sealed']);
+    expect(compose.networks.sealed?.internal).toBe(true);
+    expect(
+      Object.entries(compose.services)
+        .filter(([, s]) => networksOf(s).includes('sealed'))
+        .map(([n]) => n),
+    ).toEqual(['data']);
     expect(compose.services.backend.volumes).toContain('app-db:/var/lib/resemble');
     expect(compose.services.backend.environment?.APP_DB).toBe('/var/lib/resemble/app.sqlite');
     expect(Object.keys(compose.volumes)).toEqual(expect.arrayContaining(['app-db', 'market-data']));
@@ -118,7 +125,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('pins third-party images by digest and takes every variable from .env.example', () => {
-    expect(compose.services.proxy.image).toMatch(/@sha256:[0-9a-f]{64}$/);
+    // The default of PROXY_IMAGE (empty in .env.example) is the pinned image.
+    expect(compose.services.proxy.image).toMatch(/^\$\{PROXY_IMAGE:-nginx:[\w.-]+@sha256:[0-9a-f]{64}\}$/);
     const used = new Set([...read('docker-compose.yml').matchAll(/\$\{([A-Z0-9_]+)/g)].map((m) => m[1]));
     const documented = new Set([...read('.env.example').matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]));
     expect([...used].filter((v) => !documented.has(v))).toEqual([]);
@@ -157,6 +165,7 @@ describe('proxy configuration (deploy/nginx)', () => {
     writeSelfSignedCert(dir);
     const rendered = template
       .replaceAll('${SERVER_NAME}', 'resemble.test')
+      .replaceAll('${NGINX_LOCAL_RESOLVERS}', '127.0.0.11')
       .replaceAll('/etc/nginx/certs/', `${dir}/`);
     writeFileSync(join(dir, 'default.conf'), rendered);
     writeFileSync(

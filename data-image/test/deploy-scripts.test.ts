@@ -23,9 +23,10 @@ describe('deploy scripts', () => {
     expect(r.status, r.stderr).toBe(0);
   });
 
-  it('roll-data renews the anonymous /data volume and waits for ml-service to report the new version', () => {
+  it('roll-data drops the old /data volume, recreates only data and waits for ml-service to report the new version', () => {
     const text = readFileSync(resolve(repo, 'deploy/roll-data.sh'), 'utf8');
-    expect(text).toMatch(/docker compose up -d --no-deps --renew-anon-volumes data/);
+    expect(text).toMatch(/"\$engine" rm -f -v "\$old"/);
+    expect(text).toMatch(/"\$\{compose\[@\]\}" up -d --no-deps data/);
     expect(text).toMatch(/io\.resemble\.data\.version/);
     expect(text).toMatch(/--back-out/);
   });

@@ -47,6 +47,21 @@ describe('service Dockerfiles', () => {
     expect(text).toMatch(/PUPPETEER_EXECUTABLE_PATH=\/usr\/bin\/chromium/);
   });
 
+  it.each(SERVICES)(
+    '%s/Dockerfile names a CA bundle only as a valueless build argument, never copied in',
+    (name) => {
+      const ins = parseDockerfile(read(`${name}/Dockerfile`));
+      const caArgs = ins.filter((i) => i.keyword === 'ARG' && i.args.startsWith('NODE_EXTRA_CA_CERTS'));
+      expect(caArgs.length).toBeGreaterThan(0);
+      for (const a of caArgs) expect(a.args).toBe('NODE_EXTRA_CA_CERTS');
+      expect(
+        ins.filter((i) => /ca-certificates\.crt|\.pem\b|host-ca/.test(i.args)).map((i) => i.args),
+      ).toEqual([]);
+      // The base is a build argument, so a local base can stand in for the pinned one.
+      expect(ins.find((i) => i.keyword === 'FROM')?.args).toMatch(/^\$\{NODE_IMAGE\}/);
+    },
+  );
+
   it('every image pins the same node base digest', () => {
     const pins = SERVICES.map((s) => /ARG NODE_IMAGE=(\S+)/.exec(read(`${s}/Dockerfile`))?.[1]);
     expect(new Set(pins).size).toBe(1);

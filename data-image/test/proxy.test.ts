@@ -92,6 +92,7 @@ beforeAll(async () => {
   httpsPort = await freePort();
   const rendered = template
     .replaceAll('${SERVER_NAME}', 'resemble.test')
+    .replaceAll('${NGINX_LOCAL_RESOLVERS}', '127.0.0.11')
     .replaceAll('/etc/nginx/certs/', `${dir}/`)
     .replace('listen 80 default_server;', `listen 127.0.0.1:${httpPort} default_server;`)
     .replace(

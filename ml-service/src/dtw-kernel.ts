@@ -1,13 +1,21 @@
 /**
- * Exact nearest windows under Sakoe-Chiba banded DTW of z-normalised windows, with the UCR Suite cascade
- * (Rakthanmanon et al., "Searching and mining trillions of time series subsequences under DTW", KDD
- * 2012): LB_Kim (first and last points), LB_Keogh of the window against the query's envelope, LB_Keogh of
- * the query against the window's envelope, then DTW abandoned early with the cumulative LB_Keogh bound.
- * LB_Kim and LB_Keogh run first on the fly from prefix-sum statistics (stage A), so most windows are
- * rejected without being normalised.
+ * Exact nearest windows under Sakoe-Chiba banded DTW of z-normalised windows.
  *
- * Distances are sqrt of the sum of squared point differences along the best path in the band.
+ * The search runs one of three kernels behind one interface (DtwKernel), chosen once per thread:
+ * "native" (native/dtwscan.c, a node-gyp addon), "wasm" (wasm/dtwscan.ts, the portable fallback) or
+ * "ts" (the reference implementation below, kept as the readable statement of the cascade and as the last
+ * fallback). ML_DTW_KERNEL overrides the choice. The native and WASM kernels run the cascade of the UCR
+ * Suite (Rakthanmanon et al., "Searching and mining trillions of time series subsequences under DTW",
+ * KDD 2012): LB_Kim, LB_Keogh of the window against the query's envelope, LB_Keogh of the query against
+ * the window's envelope (read from the entity's raw envelope), then the exact DTW with cells pruned
+ * against the threshold and both cumulative LB_Keogh bounds and abandoned when a row has no live cell
+ * (EAPrunedDTW, Herrmann and Webb, "Early abandoning PrunedDTW", DAMI 2021). See
+ * docs/decisions/077-native-dtw-kernel.md for what each step bought.
+ *
+ * Distances are sqrt of the sum of squared point differences along the best path in the band, computed
+ * with the slow twin's operations in its order, so every kernel reports the twin's values bit for bit.
  */
+import type { RangeScan } from './ed-kernel.js';
 import type { MarketArrays } from './market-data.js';
 import { normalizeWindow } from './window-distance.js';
 
@@ -92,7 +100,8 @@ export function dtw2(
   return p[n - 1]!;
 }
 
-export function makeDtwScanner(data: MarketArrays, q: DtwQuery) {
+/** The reference cascade in TypeScript: scans start rows [lo, hi) of entity e (see RangeScan). */
+export function makeTsDtwRange(data: MarketArrays, q: DtwQuery): RangeScan {
   const { qn, band: r } = q;
   const L = qn.length;
   const qU = new Float64Array(L);

@@ -5,7 +5,7 @@
  */
 import { lowerBound, type MarketArrays } from './market-data.js';
 import { makeEdScanner, type Scanner } from './ed-kernel.js';
-import { makeDtwScanner } from './dtw-kernel.js';
+import { makeDtwScanner } from './dtw-search.js';
 import { forEachFlatWindow, type Plan } from './search-plan.js';
 import { greedyPicks, TauBoard, TopK, type Pick } from './top-picks.js';
 import { windowDistance2, type Normalization } from './window-distance.js';
@@ -70,7 +70,19 @@ export function scanShard(
   for (let k = 0; k < plan.length; k += 3) if (k === 0 || plan[k - 3] !== plan[k]) entityStarts.push(k);
   entityStarts.push(plan.length);
   const entities = entityStarts.length - 1;
-  const seed = seedThreshold(data, spec, plan, entityStarts, shard, shards);
+  // A sampled window's distance for the seed: DTW's own (a window's ED bounds its DTW from above, but far
+  // too loosely: measured on the demo at L=250 top-100, seeding with ED left 5 % of windows within the
+  // early thresholds, each a full DTW).
+  const sampleD2 =
+    spec.metric === 'dtw'
+      ? (e: number, t: number) => {
+          let d = Infinity;
+          scanRange(e, t, t + 1, Infinity, (_, d2) => (d = d2));
+          return d;
+        }
+      : (_e: number, t: number, scratch: Float64Array) =>
+          windowDistance2(data.closes, t, spec.qn, spec.normalize, Infinity, scratch);
+  const seed = seedThreshold(data, spec, plan, entityStarts, shard, shards, sampleD2);
   /** Counts the candidate windows of plan triple k, and their up-moves (flat windows are no candidates). */
   const count = (k: number) => {
     const e = plan[k]!;
@@ -138,7 +150,7 @@ export function scanShard(
     const first = board.nextChunk() * CHUNK;
     if (first >= entities) break;
     const last = Math.min(first + CHUNK, entities);
-    for (let o = first; o < last; ) {
+    for (let o = first; o < last;) {
       const tau2 = Math.min(board.bound(top.items, spec.topK), seed);
       if (!chunkScan || tau2 === Infinity) {
         scanOne(o++, tau2);
@@ -167,7 +179,7 @@ export function scanShard(
  * every sampled window not blocked by an earlier pick of its entity, and one pick (L rows) overlaps at
  * most two of them (one, if its entity has one), so at least K picks have distance <= that value.
  * Without it the first entity of a shard would be computed directly in full.
- * Returns Infinity when the sample is too small (or for DTW, whose exact distances cost too much).
+ * Returns Infinity when the sample is too small.
  */
 function seedThreshold(
   data: MarketArrays,
@@ -176,8 +188,8 @@ function seedThreshold(
   entityStarts: readonly number[],
   shard: number,
   shards: number,
+  sampleD2: SampleD2,
 ): number {
-  if (spec.metric !== 'zned') return Infinity;
   const entities = entityStarts.length - 1;
   // With many entities, sample only every few of this shard's (about max(8K, 128) of them): the seed
   // serves only a shard's first chunk, after which the shared board is tighter anyway, and sampling
@@ -186,7 +198,7 @@ function seedThreshold(
   const every = Math.max(1, Math.floor(entities / shards / Math.max(8 * spec.topK, 128)));
   if (spec.queryStartDay !== null) {
     const seed = kth(
-      sameDaySample(data, spec, plan, entityStarts, shard, shards * every),
+      sameDaySample(data, spec, plan, entityStarts, shard, shards * every, sampleD2),
       spec.topK,
     );
     if (seed !== Infinity) return seed;
@@ -207,12 +219,15 @@ function seedThreshold(
     const hi = plan[k + 2]!;
     const stride = Math.max(L, Math.ceil((hi - lo) / perEntity));
     for (let t = lo; t < hi; t += stride) {
-      const d2 = windowDistance2(data.closes, t, spec.qn, spec.normalize, Infinity, scratch);
+      const d2 = sampleD2(plan[k]!, t, scratch);
       if (d2 !== Infinity) d2s.push(d2);
     }
   }
   return kth(d2s, need);
 }
+
+/** The exact distance of entity e's window at row t (Infinity: not a candidate). */
+type SampleD2 = (e: number, t: number, scratch: Float64Array) => number;
 
 /** The k-th smallest value (Infinity when there are fewer than k). */
 function kth(values: number[], k: number): number {
@@ -235,6 +250,7 @@ function sameDaySample(
   entityStarts: readonly number[],
   first: number,
   step: number,
+  sampleD2: SampleD2,
 ): number[] {
   const day = spec.queryStartDay!;
   const scratch = new Float64Array(spec.qn.length);
@@ -257,7 +273,7 @@ function sameDaySample(
     for (let k = entityStarts[o]!; k < entityStarts[o + 1]! && !inPlan; k += 3)
       inPlan = t >= plan[k + 1]! && t < plan[k + 2]!;
     if (!inPlan) continue;
-    const d2 = windowDistance2(data.closes, t, spec.qn, spec.normalize, Infinity, scratch);
+    const d2 = sampleD2(e, t, scratch);
     if (d2 !== Infinity) d2s.push(d2);
   }
   return d2s;

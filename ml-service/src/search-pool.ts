@@ -44,6 +44,7 @@ const HELD_PER_WORKER = 2;
 
 /** By default, searches over at least this many candidate windows are split across all workers. */
 const SPLIT_ABOVE = 2_000_000;
+const DTW_SPLIT_WEIGHT = 16;
 
 export class SearchPool {
   private slots: Slot[] = [];
@@ -148,7 +149,9 @@ export class SearchPool {
       // requests, which is what matters under concurrent load (the demo data is 0.6 M windows).
       let windows = 0;
       for (let k = 0; k < plan.length; k += 3) windows += plan[k + 2]! - plan[k + 1]!;
-      if (windows < this.splitAbove)
+      // A DTW window costs tens of ED windows (its cascade, and a DTW for the survivors): weighted, a DTW
+      // search over the demo's 0.6 M windows uses every worker (measured L=250 top-100: one worker ~1.3 s CPU).
+      if (windows * (spec.metric === 'dtw' ? DTW_SPLIT_WEIGHT : 1) < this.splitAbove)
         return this.enqueue({ arrays: shared, spec, plan, tau, shard: 0, shards: 1 });
       const used = [...this.slots];
       // The time limit starts once the workers are up, so a freshly respawned pool is not timed out.

@@ -4,6 +4,7 @@
  */
 import type { Match, SimilarRequest, SimilarRequestInput, SimilarResponse } from '@resemble/contracts';
 import { similarRequestSchema } from '@resemble/contracts';
+import { asOfDate, companyOf, inSector } from './entities.service.js';
 import { badRequest, notFound, parseOr400 } from './errors.js';
 import { forecastFromOutcomes } from './forecast.js';
 import { dayToIso, isoToDay, lowerBound, type MarketData } from './market-data.js';
@@ -83,9 +84,12 @@ interface Prepared {
   q: ResolvedQuery;
   spec: ScanSpec;
   plan: Plan;
+  /** The newest price date of the entities searched. */
+  asOf: string | null;
 }
 
-const parseSimilar = (input: unknown): SimilarRequest => parseOr400(similarRequestSchema, input, 'similar request');
+const parseSimilar = (input: unknown): SimilarRequest =>
+  parseOr400(similarRequestSchema, input, 'similar request');
 
 /** The search of a parsed request: its query resolved and normalised, its spec and its plan. */
 function prepare(data: MarketData, req: SimilarRequest, opts: SearchOptions): Prepared {
@@ -104,6 +108,8 @@ function prepare(data: MarketData, req: SimilarRequest, opts: SearchOptions): Pr
   const f = req.filters;
   if (f?.codes) entities = [...new Set(f.codes.map((c) => entityIndex(data, c)))].sort((x, y) => x - y);
   if (f?.market) entities = entities.filter((e) => data.markets[e] === f.market);
+  if (f?.sector) entities = entities.filter((e) => inSector(companyOf(data, e), f.sector!));
+  if (f?.kind) entities = entities.filter((e) => companyOf(data, e)?.kind === f.kind);
   const exclude = new Map<number, [number, number][]>();
   const addExclusion = (e: number, from: number, to: number) => {
     const list = exclude.get(e) ?? [];
@@ -135,7 +141,7 @@ function prepare(data: MarketData, req: SimilarRequest, opts: SearchOptions): Pr
     upCounts: req.mode === 'history' ? upCounts(data, req.horizon) : null,
     queryStartDay: q.startRow !== null ? data.days[q.startRow]! : null,
   };
-  return { req, q, spec, plan };
+  return { req, q, spec, plan, asOf: asOfDate(data, entities) };
 }
 
 function assemble(data: MarketData, p: Prepared, results: ScanResult[], started: number): SimilarResponse {
@@ -154,8 +160,11 @@ function assemble(data: MarketData, p: Prepared, results: ScanResult[], started:
     const history = req.mode === 'history';
     const forwardPath: number[] = [];
     if (history) for (let i = 1; i <= h; i++) forwardPath.push(closes[end + i]! / base);
+    const company = companyOf(data, pk.entity);
     return {
       code: data.codes[pk.entity]!,
+      nameJa: company?.name_ja ?? null,
+      nameEn: company?.name_en ?? null,
       start: dayToIso(data.days[pk.start]!),
       end: dayToIso(data.days[end]!),
       distance: Math.sqrt(pk.d2),
@@ -182,6 +191,7 @@ function assemble(data: MarketData, p: Prepared, results: ScanResult[], started:
     forecast,
     candidates,
     dataVersion: data.dataVersion,
+    asOf: p.asOf,
     tookMs: performance.now() - started,
   };
 }

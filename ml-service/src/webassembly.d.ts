@@ -11,6 +11,8 @@ declare namespace WebAssembly {
   class Memory {
     constructor(descriptor: MemoryDescriptor);
     readonly buffer: ArrayBuffer | SharedArrayBuffer;
+    /** Adds pages of 64 KiB; returns the previous size in pages. */
+    grow(pages: number): number;
   }
   class Module {
     constructor(bytes: ArrayBufferView | ArrayBuffer);

@@ -178,7 +178,21 @@ describe('frontend end to end', () => {
     await page.waitForSelector('.fan svg path');
     expect((await page.$$('.matches figure')).length).toBeGreaterThan(0);
     expect(await page.$eval('.summary', (e) => e.textContent)).toContain(ja.results.baseRate);
+    // The chart and the results name the date of their newest price (the demo ends 2018-02-07).
+    expect(await page.$eval('[data-testid="chart-as-of"]', (e) => e.textContent)).toMatch(/^データ: \d{4}年\d{1,2}月\d{1,2}日時点$/);
+    expect(await page.$eval('[data-testid="results-as-of"]', (e) => e.textContent)).toMatch(/^データ: \d{4}年\d{1,2}月\d{1,2}日時点$/);
     await shot('06-ja-results');
+  });
+
+  it('says a code in the URL does not exist and offers the closest names, not another stock', async () => {
+    await page.goto(`${base}/app?code=APPL`, { waitUntil: 'networkidle0' });
+    await waitForText(ja.app.unknownCode.replace('{code}', 'APPL'));
+    expect(await page.$('.entity .code')).toBeNull();
+    await shot('06b-ja-unknown-code');
+    await page.locator('.suggest button::-p-text(AAPL)').click();
+    await page.waitForFunction(() => document.querySelector('.entity .code')?.textContent === 'AAPL');
+    await page.waitForSelector('.chart-card[aria-busy="false"] .host canvas', { visible: true });
+    await dragOnChart(0.45, 0.7);
   });
 
   it('hits the free quota with a clear message', async () => {

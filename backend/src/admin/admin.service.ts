@@ -29,9 +29,9 @@ export async function overview(ctx: AppContext) {
     revenueByMonth: revenue.map((r) => ({ month: r.month, amountJpy: r.amount, payments: r.n })),
     failedPayments: count('failed'),
     pendingPayments: count('pending'),
-    dataVersion: readDataVersion(ctx.config.DATA_DIR),
-    lastScraperRun: lastRun(ctx.config.DATA_DIR),
-    dataSources: dataFreshness(ctx.config.DATA_DIR, new Date(ctx.now())),
+    dataVersion: readDataVersion(ctx.config.storage.dataDir),
+    lastScraperRun: lastRun(ctx.config.storage.dataDir),
+    dataSources: dataFreshness(ctx.config.storage.dataDir, new Date(ctx.now())),
     ml,
     testMode: ctx.billing.testMode,
   };

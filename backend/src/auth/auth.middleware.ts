@@ -9,7 +9,13 @@ import { sha256, type AccessClaims } from './sessions.js';
 export const API_TOKEN_PREFIX = 'rsm_';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Authorised by what the body carries (password, emailed token), not by cookies, so CSRF cannot ride on them. */
-const CREDENTIAL_ROUTES = new Set(['/auth/login', '/auth/register', '/auth/forgot', '/auth/reset', '/auth/verify']);
+const CREDENTIAL_ROUTES = new Set([
+  '/auth/login',
+  '/auth/register',
+  '/auth/forgot',
+  '/auth/reset',
+  '/auth/verify',
+]);
 
 /** Resolves who is calling (Bearer API token or access cookie) without rejecting; requireAuth decides. */
 export function authenticate(ctx: AppContext): RequestHandler {
@@ -19,7 +25,8 @@ export function authenticate(ctx: AppContext): RequestHandler {
   );
   const touch = ctx.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?');
   const signIn = (req: Request, claims: AccessClaims | null) => {
-    if (claims) req.auth = { userId: claims.userId, role: claims.role, via: 'cookie', sessionId: claims.sessionId };
+    if (claims)
+      req.auth = { userId: claims.userId, role: claims.role, via: 'cookie', sessionId: claims.sessionId };
   };
   // Not async: a session's requests after its first are answered from the verified-token memo without
   // a promise, and only a token seen for the first time waits for the HMAC check.
@@ -27,24 +34,34 @@ export function authenticate(ctx: AppContext): RequestHandler {
     const header = req.headers.authorization;
     if (header?.startsWith('Bearer ')) {
       const token = header.slice(7).trim();
-      const row = token.startsWith(API_TOKEN_PREFIX) ? (lookup.get(sha256(token)) as { id: string; user_id: string; scopes: string; role: 'user' | 'admin' } | undefined) : undefined;
+      const row = token.startsWith(API_TOKEN_PREFIX)
+        ? (lookup.get(sha256(token)) as
+            { id: string; user_id: string; scopes: string; role: 'user' | 'admin' } | undefined)
+        : undefined;
       if (!row) throw unauthenticated('the API token is invalid or revoked');
       // Tokens are a paid feature: a lapsed subscription silences them without deleting them.
       if (!currentPlan(ctx.db, ctx.plans, row.user_id, ctx.now()).features.apiTokens) {
-        throw new AppError(403, 'plan_required', 'API tokens need an active Pro subscription', { upgradeUrl: '/pricing' });
+        throw new AppError(403, 'plan_required', 'API tokens need an active Pro subscription', {
+          upgradeUrl: '/pricing',
+        });
       }
       touch.run(new Date(ctx.now()).toISOString(), row.id);
-      req.auth = { userId: row.user_id, role: row.role, via: 'token', scopes: JSON.parse(row.scopes) as Scope[] };
+      req.auth = {
+        userId: row.user_id,
+        role: row.role,
+        via: 'token',
+        scopes: JSON.parse(row.scopes) as Scope[],
+      };
       return next();
     }
     const cookie = req.cookies?.access_token as string | undefined;
     if (!cookie) return next();
     const known = ctx.sessions.knownAccess(cookie);
-    if (known !== undefined) {
+    if (known !== undefined && !(known instanceof Promise)) {
       signIn(req, known);
       return next();
     }
-    return ctx.sessions.verifyAccess(cookie).then((claims) => {
+    return (known ?? ctx.sessions.verifyAccess(cookie)).then((claims) => {
       signIn(req, claims);
       next();
     });
@@ -52,18 +69,42 @@ export function authenticate(ctx: AppContext): RequestHandler {
 }
 
 /**
- * Double-submit CSRF check for cookie-authenticated writes. Bearer callers are exempt: a browser never
- * attaches an Authorization header on its own, so a forged cross-site request cannot carry one.
+ * CSRF check for cookie-authenticated writes: the x-csrf-token header must be the token of the session the
+ * cookies belong to (SessionService.csrfToken, also handed to the page in the readable csrf_token cookie).
+ * Comparing the header with the cookie alone let a planted cookie pass. Bearer callers are exempt: a
+ * browser never attaches an Authorization header on its own, so a forged cross-site request cannot carry one.
  */
-export const csrfProtect: RequestHandler = (req, _res, next) => {
-  if (SAFE_METHODS.has(req.method) || req.auth?.via === 'token' || CREDENTIAL_ROUTES.has(req.path)) return next();
-  const hasSessionCookie = Boolean(req.cookies?.access_token || req.cookies?.refresh_token);
-  if (!hasSessionCookie) return next();
-  const cookie = String(req.cookies?.csrf_token ?? '');
-  const header = String(req.headers['x-csrf-token'] ?? '');
-  if (!cookie || cookie.length !== header.length || !timingSafeEqual(Buffer.from(cookie), Buffer.from(header))) {
-    throw new AppError(403, 'csrf_failed', 'missing or wrong x-csrf-token header (it must equal the csrf_token cookie)');
-  }
+export function csrfProtect(ctx: AppContext): RequestHandler {
+  return (req, _res, next) => {
+    if (SAFE_METHODS.has(req.method) || req.auth?.via === 'token' || CREDENTIAL_ROUTES.has(req.path))
+      return next();
+    // The session of the access cookie, or, when that one expired, of the refresh cookie (refresh, logout).
+    const refresh = req.cookies?.refresh_token as string | undefined;
+    const sessionId = req.auth?.sessionId ?? (refresh ? ctx.sessions.familyOf(refresh) : undefined);
+    // No live session: the request carries no authority for a forged copy to borrow.
+    if (!sessionId) return next();
+    const expected = Buffer.from(ctx.sessions.csrfToken(sessionId));
+    const header = Buffer.from(String(req.headers['x-csrf-token'] ?? ''));
+    if (header.length !== expected.length || !timingSafeEqual(header, expected)) {
+      throw new AppError(
+        403,
+        'csrf_failed',
+        "missing or wrong x-csrf-token header (it must equal this session's csrf_token cookie)",
+      );
+    }
+    next();
+  };
+}
+
+const sessionOnly = () =>
+  new AppError(403, 'insufficient_scope', 'this route needs a signed-in session, not an API token');
+
+/**
+ * For routes that work without a live session (refresh and logout run on the refresh cookie alone) and so
+ * cannot use requireAuth: an API token is still refused there, as on every route outside its scopes.
+ */
+export const refuseApiTokens: RequestHandler = (req, _res, next) => {
+  if (req.auth?.via === 'token') throw sessionOnly();
   next();
 };
 
@@ -73,7 +114,9 @@ export function requireAuth(opts: { scope?: Scope; role?: 'admin' } = {}): Reque
     const auth = req.auth;
     if (!auth) throw unauthenticated();
     if (auth.via === 'token' && (!opts.scope || !auth.scopes?.includes(opts.scope))) {
-      throw new AppError(403, 'insufficient_scope', opts.scope ? `this API token lacks the "${opts.scope}" scope` : 'this route needs a signed-in session, not an API token');
+      throw opts.scope
+        ? new AppError(403, 'insufficient_scope', `this API token lacks the "${opts.scope}" scope`)
+        : sessionOnly();
     }
     if (opts.role && auth.role !== opts.role) throw new AppError(403, 'forbidden', 'administrators only');
     next();
@@ -83,7 +126,11 @@ export function requireAuth(opts: { scope?: Scope; role?: 'admin' } = {}): Reque
 export function requireFeature(ctx: AppContext, feature: Feature): RequestHandler {
   return (req, _res, next) => {
     const plan = currentPlan(ctx.db, ctx.plans, req.auth!.userId, ctx.now());
-    if (!plan.features[feature]) throw new AppError(403, 'plan_required', `this feature needs the Pro plan`, { feature, upgradeUrl: '/pricing' });
+    if (!plan.features[feature])
+      throw new AppError(403, 'plan_required', `this feature needs the Pro plan`, {
+        feature,
+        upgradeUrl: '/pricing',
+      });
     next();
   };
 }

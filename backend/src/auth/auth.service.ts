@@ -21,6 +21,12 @@ export interface UserRow {
 }
 
 const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'email or password is incorrect');
+const registrationFailed = () =>
+  new AppError(
+    400,
+    'registration_failed',
+    'could not create an account with these details; if you already have one, log in or reset your password',
+  );
 
 export function findUserByEmail(ctx: AppContext, email: string): UserRow | undefined {
   return ctx.db.prepare('SELECT * FROM users WHERE email = ?').get(email) as UserRow | undefined;
@@ -35,52 +41,85 @@ function assertStrong(password: string, email?: string): void {
   if (reason) throw new AppError(400, 'weak_password', reason);
 }
 
-export async function register(ctx: AppContext, email: string, password: string): Promise<{ user: UserRow; session: IssuedSession }> {
+export async function register(
+  ctx: AppContext,
+  email: string,
+  password: string,
+): Promise<{ user: UserRow; session: IssuedSession }> {
   assertStrong(password, email);
-  const existing = findUserByEmail(ctx, email);
-  if (existing) {
-    // Signing up again with the right password is just a login; anything else gets the same generic
-    // refusal whether or not the address is known, and the owner hears about the attempt.
-    if (await ctx.hasher.verify(password, existing.password_hash)) return { user: existing, session: await ctx.sessions.issue(existing.id, existing.role) };
-    void ctx.mailer.send({ to: email, subject: 'Resemble: sign-up attempt', text: 'Someone tried to create a Resemble account with this address. If it was you, log in or reset your password.' });
-    throw new AppError(400, 'registration_failed', 'could not create an account with these details; if you already have one, log in or reset your password');
+  if (findUserByEmail(ctx, email)) {
+    // Never a login, whatever the password: signing in here would bypass the per-account throttle that
+    // guards every proof of a password. The owner hears about the attempt.
+    void ctx.mailer.send({
+      to: email,
+      subject: 'Resemble: sign-up attempt',
+      text: 'Someone tried to create a Resemble account with this address. If it was you, log in or reset your password.',
+    });
+    throw registrationFailed();
   }
   const hash = await ctx.hasher.hash(password);
-  const user: UserRow = { id: randomUUID(), email, password_hash: hash, email_verified: 0, role: 'user', created_at: new Date(ctx.now()).toISOString() };
+  const user: UserRow = {
+    id: randomUUID(),
+    email,
+    password_hash: hash,
+    email_verified: 0,
+    role: 'user',
+    created_at: new Date(ctx.now()).toISOString(),
+  };
   let verifyToken: string;
   try {
     verifyToken = ctx.db.transaction(() => {
-      ctx.db.prepare('INSERT INTO users (id, email, password_hash, email_verified, role, created_at) VALUES (@id, @email, @password_hash, @email_verified, @role, @created_at)').run(user);
+      ctx.db
+        .prepare(
+          'INSERT INTO users (id, email, password_hash, email_verified, role, created_at) VALUES (@id, @email, @password_hash, @email_verified, @role, @created_at)',
+        )
+        .run(user);
       return createOneTimeToken(ctx, user.id, 'verify', VERIFY_TTL_MS);
     })();
   } catch (err) {
-    if (String(err).includes('UNIQUE')) throw new AppError(400, 'registration_failed', 'could not create an account with these details; if you already have one, log in or reset your password');
+    if (String(err).includes('UNIQUE')) throw registrationFailed();
     throw err;
   }
   await mailVerification(ctx, user.email, verifyToken);
   return { user, session: await ctx.sessions.issue(user.id, user.role) };
 }
 
-export async function login(ctx: AppContext, email: string, password: string): Promise<{ user: UserRow; session: IssuedSession }> {
+export async function login(
+  ctx: AppContext,
+  email: string,
+  password: string,
+): Promise<{ user: UserRow; session: IssuedSession }> {
   const user = findUserByEmail(ctx, email);
-  if (!user) {
+  // Unknown addresses are throttled too, and take as long: neither the count nor the time tells them apart.
+  const ok = await ctx.passwords.attempt(email, async () => {
+    if (user) return ctx.hasher.verify(password, user.password_hash);
     await ctx.hasher.dummyVerify(password);
-    throw invalidCredentials();
-  }
-  if (!(await ctx.hasher.verify(password, user.password_hash))) throw invalidCredentials();
+    return false;
+  });
+  if (!user || !ok) throw invalidCredentials();
   return { user, session: await ctx.sessions.issue(user.id, user.role) };
 }
 
-export async function changePassword(ctx: AppContext, userId: string, current: string, next: string): Promise<IssuedSession> {
+export async function changePassword(
+  ctx: AppContext,
+  userId: string,
+  current: string,
+  next: string,
+): Promise<IssuedSession> {
   const user = findUser(ctx, userId);
   if (!user) throw new AppError(401, 'unauthenticated', 'authentication required');
-  if (!(await ctx.hasher.verify(current, user.password_hash))) throw new AppError(400, 'invalid_credentials', 'current password is incorrect');
+  if (!(await ctx.passwords.attempt(user.email, () => ctx.hasher.verify(current, user.password_hash)))) {
+    throw new AppError(400, 'invalid_credentials', 'current password is incorrect');
+  }
   assertStrong(next, user.email);
   const hash = await ctx.hasher.hash(next);
+  // The sessions end in the same transaction as the change; every replica refuses them once `ended` resolves.
+  let ended!: Promise<void>;
   ctx.db.transaction(() => {
     ctx.db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(hash, userId);
-    ctx.sessions.revokeAllForUser(userId);
+    ended = ctx.sessions.revokeAllForUser(userId);
   })();
+  await ended;
   return ctx.sessions.issue(userId, user.role);
 }
 
@@ -88,9 +127,14 @@ export async function forgotPassword(ctx: AppContext, email: string): Promise<vo
   const user = findUserByEmail(ctx, email);
   if (!user) return;
   const token = createOneTimeToken(ctx, user.id, 'reset', RESET_TTL_MS);
-  const link = `${ctx.config.PUBLIC_URL}/reset-password?token=${token}`;
+  const link = `${ctx.config.server.publicUrl}/reset-password?token=${token}`;
   // Not awaited: waiting on SMTP only for known addresses would reveal them by response time.
-  void ctx.mailer.send({ to: user.email, subject: 'Resemble: reset your password', text: `Reset your password within an hour: ${link}`, link });
+  void ctx.mailer.send({
+    to: user.email,
+    subject: 'Resemble: reset your password',
+    text: `Reset your password within an hour: ${link}`,
+    link,
+  });
 }
 
 export async function resetPassword(ctx: AppContext, token: string, newPassword: string): Promise<void> {
@@ -100,11 +144,13 @@ export async function resetPassword(ctx: AppContext, token: string, newPassword:
   const user = findUser(ctx, userId)!;
   assertStrong(newPassword, user.email);
   const hash = await ctx.hasher.hash(newPassword);
+  let ended!: Promise<void>;
   ctx.db.transaction(() => {
     useOneTimeToken(ctx, token, 'reset');
     ctx.db.prepare('UPDATE users SET password_hash = ?, email_verified = 1 WHERE id = ?').run(hash, userId);
-    ctx.sessions.revokeAllForUser(userId);
+    ended = ctx.sessions.revokeAllForUser(userId);
   })();
+  await ended;
 }
 
 export function verifyEmail(ctx: AppContext, token: string): void {
@@ -120,24 +166,33 @@ export async function sendVerification(ctx: AppContext, user: UserRow): Promise<
 }
 
 async function mailVerification(ctx: AppContext, email: string, token: string): Promise<void> {
-  const link = `${ctx.config.PUBLIC_URL}/verify-email?token=${token}`;
-  await ctx.mailer.send({ to: email, subject: 'Resemble: confirm your email', text: `Confirm your email address: ${link}`, link });
+  const link = `${ctx.config.server.publicUrl}/verify-email?token=${token}`;
+  await ctx.mailer.send({
+    to: email,
+    subject: 'Resemble: confirm your email',
+    text: `Confirm your email address: ${link}`,
+    link,
+  });
 }
 
 export async function deleteAccount(ctx: AppContext, userId: string, password: string): Promise<void> {
   const user = findUser(ctx, userId);
   if (!user) throw new AppError(401, 'unauthenticated', 'authentication required');
-  if (!(await ctx.hasher.verify(password, user.password_hash))) throw new AppError(400, 'invalid_credentials', 'password is incorrect');
+  if (!(await ctx.passwords.attempt(user.email, () => ctx.hasher.verify(password, user.password_hash)))) {
+    throw new AppError(400, 'invalid_credentials', 'password is incorrect');
+  }
   await ctx.billing.cancelForDeletion(userId);
   // ON DELETE CASCADE removes sessions, tokens, usage, subscription, jobs, patterns and notifications;
   // payments keep their amounts for the accounts but lose the link to the person.
+  let ended!: Promise<void>;
   ctx.db.transaction(() => {
-    ctx.sessions.revokeAllForUser(userId);
+    ended = ctx.sessions.revokeAllForUser(userId);
     ctx.db.prepare('DELETE FROM users WHERE id = ?').run(userId);
   })();
+  await ended;
 }
 
-export function me(ctx: AppContext, userId: string): MeResponse {
+export async function me(ctx: AppContext, userId: string): Promise<MeResponse> {
   const user = findUser(ctx, userId);
   if (!user) throw new AppError(401, 'unauthenticated', 'authentication required');
   const now = ctx.now();
@@ -150,27 +205,42 @@ export function me(ctx: AppContext, userId: string): MeResponse {
     plan: plan.id,
     billingProvider: sub && isEntitled(sub, now) ? sub.provider : null,
     testMode: ctx.billing.testMode,
-    usage: { searchesToday: ctx.usage.searchesToday(userId), quota: plan.limits.searchesPerDay, resetsAt: nextUtcMidnight(now) },
+    usage: {
+      searchesToday: await ctx.usage.searchesToday(userId),
+      quota: plan.limits.searchesPerDay,
+      resetsAt: nextUtcMidnight(now),
+    },
     limits: { maxTopK: plan.limits.maxTopK, metrics: plan.limits.metrics, models: plan.limits.models },
   };
 }
 
-function createOneTimeToken(ctx: AppContext, userId: string, kind: 'reset' | 'verify', ttlMs: number): string {
+function createOneTimeToken(
+  ctx: AppContext,
+  userId: string,
+  kind: 'reset' | 'verify',
+  ttlMs: number,
+): string {
   const token = randomToken();
   ctx.db.transaction(() => {
     // Only the newest link of a kind works; older ones die when a new one is sent.
     ctx.db.prepare('DELETE FROM one_time_tokens WHERE user_id = ? AND kind = ?').run(userId, kind);
-    ctx.db.prepare('INSERT INTO one_time_tokens (token_hash, user_id, kind, expires_at) VALUES (?,?,?,?)').run(sha256(token), userId, kind, ctx.now() + ttlMs);
+    ctx.db
+      .prepare('INSERT INTO one_time_tokens (token_hash, user_id, kind, expires_at) VALUES (?,?,?,?)')
+      .run(sha256(token), userId, kind, ctx.now() + ttlMs);
   })();
   return token;
 }
 
 function peekOneTimeToken(ctx: AppContext, token: string, kind: 'reset' | 'verify'): string {
-  const row = ctx.db.prepare('SELECT user_id, expires_at, used_at FROM one_time_tokens WHERE token_hash = ? AND kind = ?').get(sha256(token), kind) as
-    | { user_id: string; expires_at: number; used_at: number | null }
-    | undefined;
+  const row = ctx.db
+    .prepare('SELECT user_id, expires_at, used_at FROM one_time_tokens WHERE token_hash = ? AND kind = ?')
+    .get(sha256(token), kind) as { user_id: string; expires_at: number; used_at: number | null } | undefined;
   if (!row || row.used_at !== null || row.expires_at < ctx.now()) {
-    throw new AppError(400, 'invalid_token', 'this link is invalid, already used or expired; request a new one');
+    throw new AppError(
+      400,
+      'invalid_token',
+      'this link is invalid, already used or expired; request a new one',
+    );
   }
   return row.user_id;
 }

@@ -9,7 +9,9 @@ import { resolve } from 'node:path';
 const KEY_LEN = 32;
 
 function scrypt(password: string, salt: Buffer, opts: ScryptOptions): Promise<Buffer> {
-  return new Promise((ok, fail) => scryptCb(password.normalize('NFKC'), salt, KEY_LEN, opts, (e, key) => (e ? fail(e) : ok(key))));
+  return new Promise((ok, fail) =>
+    scryptCb(password.normalize('NFKC'), salt, KEY_LEN, opts, (e, key) => (e ? fail(e) : ok(key))),
+  );
 }
 
 class Semaphore {
@@ -58,7 +60,7 @@ export class PasswordHasher {
 
   /** Spends the same time as a real check, so an unknown email cannot be told apart by latency. */
   async dummyVerify(password: string): Promise<void> {
-    await this.verify(password, this.dummy ??= await this.hash('dummy-password-for-timing'));
+    await this.verify(password, (this.dummy ??= await this.hash('dummy-password-for-timing')));
   }
   private dummy?: string;
 

@@ -3,10 +3,12 @@
  * the JWT, so revoking a family (logout, password change, reuse detected) also kills its live access
  * tokens through the revocation list.
  */
-import { createHash, randomBytes, randomUUID, webcrypto } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, webcrypto } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import type { Db } from '../db/db.js';
 import { AccessCache } from './access-cache.js';
+import { MemoryRevocations } from '../shared/in-process.state.js';
+import type { RevocationStore } from '../shared/shared-state.js';
 
 export const ACCESS_TTL_S = 15 * 60;
 export const REFRESH_TTL_S = 30 * 24 * 3600;
@@ -23,14 +25,16 @@ export interface IssuedSession {
   sessionId: string;
 }
 
-export type RefreshResult = { ok: true; session: IssuedSession; userId: string } | { ok: false; reason: 'unknown' | 'expired' | 'reused' };
+export type RefreshResult =
+  | { ok: true; session: IssuedSession; userId: string }
+  | { ok: false; reason: 'unknown' | 'expired' | 'reused' };
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 export const randomToken = (bytes = 32) => randomBytes(bytes).toString('base64url');
 
 export class SessionService {
-  /** session id → expiry (ms). Mirrors revoked_sessions so the hot path never touches SQLite. */
-  private readonly revoked = new Map<string, number>();
+  /** Revocations made in a transaction, handed to the revocation store once it committed. */
+  private readonly unpublished: [sessionId: string, untilMs: number][] = [];
 
   /** Tokens already verified: every request of a session carries the same one for up to 15 minutes. */
   private readonly verified = new AccessCache();
@@ -38,25 +42,57 @@ export class SessionService {
   /** Imported once: handing jose raw bytes would re-import the HMAC key on every request. */
   private readonly key: Promise<webcrypto.CryptoKey>;
 
+  /** Signs CSRF tokens; derived from the JWT secret so the two never share a MAC input. */
+  private readonly csrfKey: Buffer;
+
   constructor(
     private readonly db: Db,
     secret: Uint8Array,
     private readonly now: () => number = Date.now,
+    /**
+     * Where requests look revocations up (in process or Redis): revoked_sessions keeps them in the
+     * database, this answers the hot path without touching it.
+     */
+    private readonly revocations: RevocationStore = new MemoryRevocations(now),
   ) {
-    this.key = webcrypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    this.csrfKey = createHmac('sha256', secret).update('resemble csrf key').digest();
+    this.key = webcrypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]);
     this.db.prepare('DELETE FROM revoked_sessions WHERE expires_at < ?').run(this.now());
-    for (const r of this.db.prepare('SELECT session_id, expires_at FROM revoked_sessions').all() as { session_id: string; expires_at: number }[]) {
-      this.revoked.set(r.session_id, r.expires_at);
+    for (const r of this.db.prepare('SELECT session_id, expires_at FROM revoked_sessions').all() as {
+      session_id: string;
+      expires_at: number;
+    }[]) {
+      this.unpublished.push([r.session_id, r.expires_at]);
     }
+    // In process this is done before the constructor returns; Redis only hears again what it was told.
+    void this.flushRevocations();
   }
 
   async issue(userId: string, role: AccessClaims['role'], familyId = randomUUID()): Promise<IssuedSession> {
     const refreshToken = randomToken();
     const now = this.now();
     this.db
-      .prepare('INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) VALUES (?,?,?,?,?)')
+      .prepare(
+        'INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) VALUES (?,?,?,?,?)',
+      )
       .run(sha256(refreshToken), userId, familyId, now + REFRESH_TTL_S * 1000, now);
-    return { accessToken: await this.signAccess({ userId, role, sessionId: familyId }), refreshToken, sessionId: familyId };
+    return {
+      accessToken: await this.signAccess({ userId, role, sessionId: familyId }),
+      refreshToken,
+      sessionId: familyId,
+    };
+  }
+
+  /**
+   * The CSRF token of a session: a MAC of its id, so it is the same for the session's whole life (across
+   * refreshes), differs between sessions, and cannot be planted: a cookie an attacker sets with a value
+   * of their choosing matches no session of the victim's.
+   */
+  csrfToken(sessionId: string): string {
+    return createHmac('sha256', this.csrfKey).update(sessionId).digest('base64url');
   }
 
   async verifyAccess(token: string): Promise<AccessClaims | null> {
@@ -65,14 +101,27 @@ export class SessionService {
     const now = this.now();
     let claims: AccessClaims;
     try {
-      const { payload } = await jwtVerify(token, await this.key, { algorithms: ['HS256'], currentDate: new Date(now) });
-      claims = { userId: String(payload.sub), role: payload.role === 'admin' ? 'admin' : 'user', sessionId: String(payload.sid) };
-      // Ours always carry exp and never nbf; anything else is simply verified again next time.
-      if (typeof payload.exp === 'number' && payload.nbf === undefined) this.verified.set(token, claims, payload.exp, now);
+      // Every claim ours carry is required: a token without exp would never expire, and iat bounds its
+      // age to the access lifetime even when exp says later.
+      const { payload } = await jwtVerify(token, await this.key, {
+        algorithms: ['HS256'],
+        currentDate: new Date(now),
+        requiredClaims: ['exp', 'iat', 'sub', 'sid'],
+        maxTokenAge: ACCESS_TTL_S,
+      });
+      claims = {
+        userId: String(payload.sub),
+        role: payload.role === 'admin' ? 'admin' : 'user',
+        sessionId: String(payload.sid),
+      };
+      // Ours never carry nbf; a token with one is simply verified again next time. The memo ends where
+      // jose's checks would first fail: at exp, or at iat + the access lifetime if that comes sooner.
+      if (payload.nbf === undefined)
+        this.verified.set(token, claims, Math.min(payload.exp!, payload.iat! + ACCESS_TTL_S + 1), now);
     } catch {
       return null;
     }
-    return this.isRevoked(claims.sessionId) ? null : claims;
+    return (await this.revocations.isRevoked(claims.sessionId)) ? null : claims;
   }
 
   /**
@@ -80,73 +129,106 @@ export class SessionService {
    * undefined when the token still has to be verified. Revocation is checked here on every call, so a
    * revoked session stops at once.
    */
-  knownAccess(token: string): AccessClaims | null | undefined {
+  knownAccess(token: string): AccessClaims | null | Promise<AccessClaims | null> | undefined {
     const claims = this.verified.get(token, this.now());
     if (!claims) return undefined;
-    return this.isRevoked(claims.sessionId) ? null : claims;
+    const revoked = this.revocations.isRevoked(claims.sessionId);
+    // In process the answer is at hand; a shared store (Redis) answers with a promise.
+    if (typeof revoked === 'boolean') return revoked ? null : claims;
+    return revoked.then((r) => (r ? null : claims));
   }
 
-  async refresh(refreshToken: string, roleOf: (userId: string) => AccessClaims['role'] | undefined): Promise<RefreshResult> {
+  async refresh(
+    refreshToken: string,
+    roleOf: (userId: string) => AccessClaims['role'] | undefined,
+  ): Promise<RefreshResult> {
     const now = this.now();
-    const outcome = this.db.transaction((): RefreshResult | { ok: true; userId: string; familyId: string; token: string } => {
-      const row = this.db.prepare('SELECT * FROM refresh_tokens WHERE token_hash = ?').get(sha256(refreshToken)) as
-        | { user_id: string; family_id: string; expires_at: number; used_at: number | null }
-        | undefined;
-      if (!row) return { ok: false, reason: 'unknown' };
-      if (row.used_at !== null) {
-        // A rotated token came back: someone holds a copy. End the whole family for both holders.
-        this.revokeFamilyTx(row.family_id);
-        return { ok: false, reason: 'reused' };
-      }
-      if (row.expires_at < now) return { ok: false, reason: 'expired' };
-      this.db.prepare('UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?').run(now, sha256(refreshToken));
-      const token = randomToken();
-      this.db
-        .prepare('INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) VALUES (?,?,?,?,?)')
-        .run(sha256(token), row.user_id, row.family_id, now + REFRESH_TTL_S * 1000, now);
-      return { ok: true, userId: row.user_id, familyId: row.family_id, token };
-    })();
-    if (!outcome.ok) return outcome;
+    const outcome = this.db.transaction(
+      (): RefreshResult | { ok: true; userId: string; familyId: string; token: string } => {
+        const row = this.db
+          .prepare('SELECT * FROM refresh_tokens WHERE token_hash = ?')
+          .get(sha256(refreshToken)) as
+          { user_id: string; family_id: string; expires_at: number; used_at: number | null } | undefined;
+        if (!row) return { ok: false, reason: 'unknown' };
+        if (row.used_at !== null) {
+          // A rotated token came back: someone holds a copy. End the whole family for both holders.
+          this.revokeFamilyTx(row.family_id);
+          return { ok: false, reason: 'reused' };
+        }
+        if (row.expires_at < now) return { ok: false, reason: 'expired' };
+        this.db
+          .prepare('UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?')
+          .run(now, sha256(refreshToken));
+        const token = randomToken();
+        this.db
+          .prepare(
+            'INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) VALUES (?,?,?,?,?)',
+          )
+          .run(sha256(token), row.user_id, row.family_id, now + REFRESH_TTL_S * 1000, now);
+        return { ok: true, userId: row.user_id, familyId: row.family_id, token };
+      },
+    )();
+    if (!outcome.ok) {
+      await this.flushRevocations();
+      return outcome;
+    }
     if ('session' in outcome) return outcome;
     const role = roleOf(outcome.userId);
     if (!role) return { ok: false, reason: 'unknown' };
     const accessToken = await this.signAccess({ userId: outcome.userId, role, sessionId: outcome.familyId });
-    return { ok: true, userId: outcome.userId, session: { accessToken, refreshToken: outcome.token, sessionId: outcome.familyId } };
+    return {
+      ok: true,
+      userId: outcome.userId,
+      session: { accessToken, refreshToken: outcome.token, sessionId: outcome.familyId },
+    };
   }
 
-  revokeFamily(familyId: string): void {
+  /**
+   * The database part runs before this returns (so it can sit inside a caller's transaction); the promise
+   * resolves once every replica refuses the session: answer the request only after it.
+   */
+  revokeFamily(familyId: string): Promise<void> {
     this.db.transaction(() => this.revokeFamilyTx(familyId))();
+    return this.flushRevocations();
   }
 
-  /** Password change / reset / account deletion: every session of the user ends now. */
-  revokeAllForUser(userId: string): void {
+  /** Password change / reset / account deletion: every session of the user ends now (see revokeFamily). */
+  revokeAllForUser(userId: string): Promise<void> {
     this.db.transaction(() => {
-      const families = this.db.prepare('SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = ?').all(userId) as { family_id: string }[];
+      const families = this.db
+        .prepare('SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = ?')
+        .all(userId) as { family_id: string }[];
       for (const f of families) this.revokeFamilyTx(f.family_id);
     })();
+    return this.flushRevocations();
   }
 
   familyOf(refreshToken: string): string | undefined {
-    return (this.db.prepare('SELECT family_id FROM refresh_tokens WHERE token_hash = ?').get(sha256(refreshToken)) as { family_id: string } | undefined)
-      ?.family_id;
+    return (
+      this.db
+        .prepare('SELECT family_id FROM refresh_tokens WHERE token_hash = ?')
+        .get(sha256(refreshToken)) as { family_id: string } | undefined
+    )?.family_id;
   }
 
-  isRevoked(sessionId: string): boolean {
-    const until = this.revoked.get(sessionId);
-    if (until === undefined) return false;
-    if (until < this.now()) {
-      this.revoked.delete(sessionId);
-      return false;
-    }
-    return true;
+  isRevoked(sessionId: string): Promise<boolean> {
+    return Promise.resolve(this.revocations.isRevoked(sessionId));
+  }
+
+  private async flushRevocations(): Promise<void> {
+    const batch = this.unpublished.splice(0);
+    // Started together and synchronously: the in-process store has them all before the first await.
+    await Promise.all(batch.map(([sessionId, until]) => this.revocations.revoke(sessionId, until)));
   }
 
   private revokeFamilyTx(familyId: string): void {
     // Access tokens of this family live at most ACCESS_TTL_S more; the entry can expire after that.
     const until = this.now() + (ACCESS_TTL_S + 60) * 1000;
     this.db.prepare('DELETE FROM refresh_tokens WHERE family_id = ?').run(familyId);
-    this.db.prepare('INSERT OR REPLACE INTO revoked_sessions (session_id, expires_at) VALUES (?, ?)').run(familyId, until);
-    this.revoked.set(familyId, until);
+    this.db
+      .prepare('INSERT OR REPLACE INTO revoked_sessions (session_id, expires_at) VALUES (?, ?)')
+      .run(familyId, until);
+    this.unpublished.push([familyId, until]);
   }
 
   private async signAccess(c: AccessClaims): Promise<string> {

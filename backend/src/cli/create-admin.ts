@@ -27,7 +27,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const db = openDb(config.APP_DB);
+  const db = openDb(config.storage.appDb);
   try {
     const existing = db.prepare('SELECT id FROM users WHERE email = ?').get(email.data) as { id: string } | undefined;
     if (existing) {
@@ -35,7 +35,7 @@ async function main(): Promise<number> {
       console.log(`create-admin: ${email.data} is now an admin (password unchanged)`);
       return 0;
     }
-    const hash = await new PasswordHasher(config.SCRYPT_LOG_N, 1).hash(password);
+    const hash = await new PasswordHasher(config.auth.scryptLogN, 1).hash(password);
     db.prepare("INSERT INTO users (id, email, password_hash, email_verified, role, created_at) VALUES (?, ?, ?, 1, 'admin', ?)").run(randomUUID(), email.data, hash, new Date().toISOString());
     console.log(`create-admin: created admin ${email.data}${generated ? `\npassword (shown once): ${password}` : ''}`);
     return 0;

@@ -1,12 +1,17 @@
-/** What each job kind does. Both only read through ml-service, so a failed job leaves nothing half-written. */
+/**
+ * What each job kind does. Both only read through ml-service, so a failed job leaves nothing half-written;
+ * each search they run is checked against the plan and counted like a search the user made.
+ */
 import { backtestParamsSchema, similarRequestSchema, similarResponseSchema } from '@resemble/contracts';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { similarToCsv } from '../search/csv.js';
-import { currentPlan } from '../plans/entitlements.js';
-import { assertSimilarAllowed } from '../search/search.service.js';
+import { similarForJob } from '../search/search.service.js';
 
-const pricesSchema = z.object({ code: z.string(), rows: z.array(z.object({ date: z.string(), close: z.number() })) });
+const pricesSchema = z.object({
+  code: z.string(),
+  rows: z.array(z.object({ date: z.string(), close: z.number() })),
+});
 
 export function registerJobHandlers(ctx: AppContext): void {
   /**
@@ -29,26 +34,36 @@ export function registerJobHandlers(ctx: AppContext): void {
       const endIdx = first + i * step;
       const start = closes[endIdx - p.windowLength + 1].date;
       const end = closes[endIdx].date;
-      const req = similarRequestSchema.parse({ query: { code: p.code, start, end }, topK: p.topK, horizon: p.horizon, filters: { to: end } });
-      assertSimilarAllowed(currentPlan(ctx.db, ctx.plans, userId, ctx.now()), req);
-      const res = similarResponseSchema.parse(await ctx.ml.similar(req));
+      const req = similarRequestSchema.parse({
+        query: { code: p.code, start, end },
+        topK: p.topK,
+        horizon: p.horizon,
+        filters: { to: end },
+      });
+      const res = similarResponseSchema.parse(await similarForJob(ctx, userId, req));
       const actual = closes[endIdx + p.horizon].close / closes[endIdx].close - 1;
       const pUp = res.forecast?.pUp ?? null;
       if (pUp !== null) {
         evaluated++;
         if (pUp > 0.5 === actual > 0) hits++;
-        if (res.forecast?.median !== null && res.forecast?.median !== undefined) absErr += Math.abs(res.forecast.median - actual);
+        if (res.forecast?.median !== null && res.forecast?.median !== undefined)
+          absErr += Math.abs(res.forecast.median - actual);
       }
       samples.push({ end, predictedUp: pUp, actualReturn: actual });
       progress((i + 1) / p.samples);
     }
-    return { code: p.code, samples, evaluated, hitRate: evaluated ? hits / evaluated : null, meanAbsError: evaluated ? absErr / evaluated : null };
+    return {
+      code: p.code,
+      samples,
+      evaluated,
+      hitRate: evaluated ? hits / evaluated : null,
+      meanAbsError: evaluated ? absErr / evaluated : null,
+    };
   });
 
   ctx.jobs.register('export', async (raw, { userId, progress }) => {
     const req = similarRequestSchema.parse(raw);
-    assertSimilarAllowed(currentPlan(ctx.db, ctx.plans, userId, ctx.now()), req);
-    const result = await ctx.ml.similar(req);
+    const result = await similarForJob(ctx, userId, req);
     progress(1);
     return { filename: 'resemble-similar.csv', contentType: 'text/csv', csv: similarToCsv(result) };
   });

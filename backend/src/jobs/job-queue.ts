@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from '../db/db.js';
-import type { EventHub } from './event-hub.js';
+import type { EventBus } from '../shared/shared-state.js';
 
 export type JobHandler = (params: unknown, ctx: { userId: string; progress: (p: number) => void }) => Promise<unknown>;
 
@@ -30,7 +30,7 @@ export class JobQueue {
 
   constructor(
     private readonly db: Db,
-    private readonly events: EventHub,
+    private readonly events: EventBus,
     private readonly log: Logger,
     private readonly now: () => number,
   ) {

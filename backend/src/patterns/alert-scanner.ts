@@ -10,7 +10,7 @@ export class AlertScanner {
   constructor(private readonly ctx: AppContext) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.ctx.config.ALERT_POLL_SECONDS * 1000);
+    this.timer = setInterval(() => void this.tick(), this.ctx.config.alerts.pollSeconds * 1000);
     this.timer.unref();
   }
 

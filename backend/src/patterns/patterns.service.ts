@@ -77,7 +77,8 @@ export async function scanPatterns(ctx: AppContext, dataVersion: string): Promis
         const res = similarResponseSchema.parse(await ctx.ml.similar(req));
         const best = res.matches[0];
         if (best && best.distance <= p.threshold) {
-          const payload = { patternId: p.id, patternName: p.name, match: { code: best.code, start: best.start, end: best.end, distance: best.distance }, dataVersion };
+          // asOf: the newest price the "now" search saw, so the alert says which day "now" was.
+          const payload = { patternId: p.id, patternName: p.name, match: { code: best.code, start: best.start, end: best.end, distance: best.distance }, dataVersion, asOf: res.asOf };
           const id = randomUUID();
           // Notification and "scanned at this version" together: a crash cannot alert twice or never.
           ctx.db.transaction(() => {
@@ -86,8 +87,8 @@ export async function scanPatterns(ctx: AppContext, dataVersion: string): Promis
           })();
           ctx.events.publish(p.user_id, { type: 'alert.fired', data: { id, ...payload } });
           const user = findUser(ctx, p.user_id);
-          if (user && ctx.config.SMTP_URL) {
-            await ctx.mailer.send({ to: user.email, subject: `Resemble alert: ${p.name}`, text: `${best.code} ${best.start}..${best.end} now resembles your pattern "${p.name}" (distance ${best.distance.toFixed(3)}).` });
+          if (user && ctx.config.mail.smtpUrl) {
+            await ctx.mailer.send({ to: user.email, subject: `Resemble alert: ${p.name}`, text: `${best.code} ${best.start}..${best.end} resembles your pattern "${p.name}" (distance ${best.distance.toFixed(3)}), on data as of ${res.asOf ?? 'an unknown date'}.` });
           }
           fired++;
         }

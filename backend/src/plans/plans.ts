@@ -19,15 +19,15 @@ export function buildPlans(config: Config): Record<PlanId, Plan> {
       priceJpy: 0,
       interval: null,
       features: { dtw: false, brainjs: false, backtests: false, patterns: false, csvExport: false, apiTokens: false },
-      limits: { searchesPerDay: config.FREE_SEARCHES_PER_DAY, maxTopK: 5, metrics: ['zned'], models: ['analogue', 'baseline'], ratePerMinute: config.RATE_LIMIT_USER_PER_MIN },
+      limits: { searchesPerDay: config.plans.freeSearchesPerDay, maxTopK: 5, metrics: ['zned'], models: ['analogue', 'baseline'], ratePerMinute: config.rateLimits.perUserPerMinute },
     },
     pro: {
       id: 'pro',
       name: 'Pro',
-      priceJpy: config.PRO_PRICE_JPY,
+      priceJpy: config.plans.proPriceJpy,
       interval: 'month',
       features: { dtw: true, brainjs: true, backtests: true, patterns: true, csvExport: true, apiTokens: true },
-      limits: { searchesPerDay: null, maxTopK: 100, metrics: ['zned', 'dtw'], models: ['analogue', 'baseline', 'brainjs'], ratePerMinute: config.RATE_LIMIT_USER_PER_MIN },
+      limits: { searchesPerDay: null, maxTopK: 100, metrics: ['zned', 'dtw'], models: ['analogue', 'baseline', 'brainjs'], ratePerMinute: config.rateLimits.perUserPerMinute },
     },
   };
 }

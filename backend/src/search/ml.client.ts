@@ -3,15 +3,16 @@
  * retries for idempotent reads, and a circuit breaker so a dead ml-service costs nothing but a 503.
  */
 import {
-  entitySummarySchema,
+  entitiesResponseSchema,
+  entityFacetsSchema,
   mlHealthSchema,
-  type EntitySummary,
+  type EntitiesResponse,
+  type EntityFacets,
   type MlHealth,
   type PredictRequest,
   type SimilarRequest,
 } from '@resemble/contracts';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import { AppError } from '../platform/errors.js';
 import { CircuitBreaker, CircuitOpenError } from './circuit-breaker.js';
 import { KeepAliveHttp, TransportError, type HttpReply } from './ml.http.js';
@@ -23,8 +24,6 @@ export interface MlClientOptions {
   retries?: number;
   logger: Logger;
 }
-
-const entitiesResponseSchema = z.object({ entities: z.array(entitySummarySchema) });
 
 export class MlClient {
   private readonly http: KeepAliveHttp;
@@ -71,8 +70,12 @@ export class MlClient {
     return this.call('POST', '/v1/predict', body, requestId, { raw: true }) as Promise<Buffer>;
   }
 
-  async entities(q: string, limit: number, requestId?: string): Promise<{ entities: EntitySummary[] }> {
+  async entities(q: string, limit: number, requestId?: string): Promise<EntitiesResponse> {
     return entitiesResponseSchema.parse(await this.call('GET', '/v1/entities', undefined, requestId, { params: { q, limit } }));
+  }
+
+  async facets(requestId?: string): Promise<EntityFacets> {
+    return entityFacetsSchema.parse(await this.call('GET', '/v1/entities/facets', undefined, requestId));
   }
 
   prices(code: string, from: string | undefined, to: string | undefined, requestId?: string): Promise<unknown> {

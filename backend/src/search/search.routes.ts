@@ -24,10 +24,11 @@ export function searchRoutes(ctx: AppContext): Router {
   // Fair use for everyone, keyed by user: Pro is unlimited per day, not per second.
   const perUser: RequestHandler = rateLimit({
     windowMs: 60_000,
-    limit: ctx.config.RATE_LIMIT_USER_PER_MIN,
+    limit: ctx.config.rateLimits.perUserPerMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     keyGenerator: (req) => `user:${req.auth!.userId}`,
+    store: ctx.rateLimitStore('user'),
     handler: (_req, _res, next) => next(new AppError(429, 'rate_limited', 'too many requests; slow down for a minute')),
   });
   const rid = (req: { id: unknown }) => String(req.id);
@@ -35,6 +36,10 @@ export function searchRoutes(ctx: AppContext): Router {
   r.get('/entities', auth, perUser, async (req, res) => {
     const q = parse(entitiesQuerySchema, req.query, 'query');
     res.json(await ctx.ml.entities(q.q, q.limit, rid(req)));
+  });
+
+  r.get('/entities/facets', auth, perUser, async (req, res) => {
+    res.json(await ctx.ml.facets(rid(req)));
   });
 
   r.get('/entities/:code/prices', auth, perUser, async (req, res) => {

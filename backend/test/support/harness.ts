@@ -28,7 +28,7 @@ export async function startApp(env: Record<string, string> = {}, overrides: AppO
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const built = createApp(config, { logger: createLogger(config.LOG_LEVEL), keepMail: true, ...overrides });
+  const built = await createApp(config, { logger: createLogger(config.logLevel), keepMail: true, ...overrides });
   const server: Server = await new Promise((ok) => {
     const s = createServer(built.serverOptions, built.app).listen(0, '127.0.0.1', () => ok(s));
   });

@@ -51,22 +51,31 @@ export async function startMlStandIn(opts: { token?: string } = {}): Promise<MlS
     next();
   });
   app.get('/health', (_req, res) => {
-    res.json({ status: 'ready', dataVersion, entities: 3, points: 1200, loadedAt: new Date().toISOString(), lastReloadError: null, models: [{ id: 'analogue', version: '1' }] });
+    res.json({ status: 'ready', dataVersion, entities: 3, points: 1200, loadedAt: new Date().toISOString(), lastReloadError: null, asOf: asOf(), models: [{ id: 'analogue', version: '1' }] });
+  });
+  const asOf = () => Object.values(data).reduce((m, rows) => (rows.at(-1)!.date > m ? rows.at(-1)!.date : m), '');
+  const summary = (code: string, rows: { date: string }[]) => ({
+    ...{ code, name: `${code} Corp`, nameJa: null, nameEn: `${code} Corp`, market: 'TEST', currency: 'USD', kind: 'stock', sector: 'Tests' },
+    ...{ sector33Code: null, sector33Name: null, sector17Code: null, sector17Name: null, gicsSector: 'Tests', segment: null, sizeClass: null },
+    ...{ status: 'listed', listedSince: null, delistedSince: null, hasPrices: true, firstDate: rows[0]!.date, lastDate: rows.at(-1)!.date, rows: rows.length },
   });
   app.get('/v1/entities', (req, res) => {
     const q = String(req.query.q ?? '').toUpperCase();
     const entities = Object.entries(data)
       .filter(([code]) => code.startsWith(q))
       .slice(0, Number(req.query.limit ?? 20))
-      .map(([code, rows]) => ({ code, name: `${code} Corp`, market: 'TEST', currency: 'USD', firstDate: rows[0].date, lastDate: rows.at(-1)!.date, rows: rows.length }));
-    res.json({ entities });
+      .map(([code, rows]) => ({ ...summary(code, rows), match: code === q || q === '' ? 'exactCode' : 'codePrefix' }));
+    res.json({ entities, asOf: asOf() });
+  });
+  app.get('/v1/entities/facets', (_req, res) => {
+    res.json({ markets: ['TEST'], sectors: ['Tests'], kinds: ['stock'] });
   });
   app.get('/v1/entities/:code/prices', (req, res) => {
     const rows = data[req.params.code];
     if (!rows) return res.status(404).json({ error: { code: 'unknown_code', message: `unknown code ${req.params.code}` } });
     const from = String(req.query.from ?? '0000');
     const to = String(req.query.to ?? '9999');
-    res.json({ code: req.params.code, rows: rows.filter((r) => r.date >= from && r.date <= to).map((r) => ({ ...r, open: r.close, high: r.close, low: r.close, volume: 1000 })) });
+    res.json({ code: req.params.code, rows: rows.filter((r) => r.date >= from && r.date <= to).map((r) => ({ ...r, open: r.close, high: r.close, low: r.close, volume: 1000 })), asOf: rows.at(-1)!.date });
   });
   app.post('/v1/similar', (req, res) => {
     const p = similarRequestSchema.safeParse(req.body);
@@ -111,13 +120,14 @@ export async function startMlStandIn(opts: { token?: string } = {}): Promise<MlS
       forecast: { n: top.length, horizon: r.horizon, mean: rets.reduce((a, b) => a + b, 0) / rets.length, median: q(0.5), quantiles: quant, fan: [], pUp: up / top.length, baseRateUp: 0.5 },
       candidates: matches.length,
       dataVersion,
+      asOf: asOf(),
       tookMs: 1,
     });
   });
   app.post('/v1/predict', (req, res) => {
     const p = predictRequestSchema.safeParse(req.body);
     if (!p.success) return res.status(400).json({ error: { code: 'invalid_request', message: 'bad predict request' } });
-    res.json({ model: p.data.model, modelVersion: '1', horizon: p.data.horizon, forecast: { n: 0, horizon: p.data.horizon, mean: null, median: null, quantiles: null, fan: [], pUp: null, baseRateUp: null }, dataVersion, tookMs: 1 });
+    res.json({ model: p.data.model, modelVersion: '1', horizon: p.data.horizon, forecast: { n: 0, horizon: p.data.horizon, mean: null, median: null, quantiles: null, fan: [], pUp: null, baseRateUp: null }, dataVersion, asOf: asOf(), tookMs: 1 });
   });
   const server: Server = await new Promise((ok) => {
     const s = app.listen(0, '127.0.0.1', () => ok(s));

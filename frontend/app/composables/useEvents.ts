@@ -1,4 +1,5 @@
 import { EVENT_TYPES, interpretEvent, type JobEvent } from '~/utils/events';
+import { formatDate } from '~/utils/format';
 
 /**
  * Live updates for the logged-in user over SSE: job progress feeds the jobs list, and a toast
@@ -28,7 +29,9 @@ export function useEvents() {
     }
     alerts.value++;
     const name = effect.patternName ?? t('toast.alertGeneric');
-    push({ kind: 'info', text: t('toast.alert', { title: effect.code ? `${name} → ${effect.code}` : name }), link: { to: localePath('/app/patterns'), label: t('toast.view') } }, 10_000);
+    const title = effect.code ? `${name} → ${effect.code}` : name;
+    const asOf = effect.asOf ? ` ${t('patterns.alertAsOf', { date: formatDate(effect.asOf, i18n.locale.value) })}` : '';
+    push({ kind: 'info', text: t('toast.alert', { title }) + asOf, link: { to: localePath('/app/patterns'), label: t('toast.view') } }, 10_000);
   }
 
   function connect() {

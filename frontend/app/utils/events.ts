@@ -14,7 +14,7 @@ export interface JobEvent {
 
 export type UiEffect =
   | { type: 'job'; job: JobEvent; toast: 'done' | 'failed' | null }
-  | { type: 'alert'; patternName: string | null; code: string | null }
+  | { type: 'alert'; patternName: string | null; code: string | null; asOf: string | null }
   | null;
 
 function parse(data: string): Record<string, unknown> | null {
@@ -44,7 +44,8 @@ export function interpretEvent(eventType: string, data: string): UiEffect {
   }
   if (eventType === 'alert.fired') {
     const match = d.match as { code?: unknown } | undefined;
-    return { type: 'alert', patternName: typeof d.patternName === 'string' ? d.patternName : null, code: typeof match?.code === 'string' ? match.code : null };
+    // asOf: the newest price the alert's "now" search saw, so the toast says which day "now" was.
+    return { type: 'alert', patternName: typeof d.patternName === 'string' ? d.patternName : null, code: typeof match?.code === 'string' ? match.code : null, asOf: typeof d.asOf === 'string' ? d.asOf : null };
   }
   return null;
 }

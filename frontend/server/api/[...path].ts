@@ -6,8 +6,9 @@ export default defineEventHandler(async (event) => {
   const { backendUrl } = useRuntimeConfig(event);
   const requestId = getRequestHeader(event, 'x-request-id') || randomUUID();
   const target = new URL(event.path, backendUrl).toString();
-  // Backend trusts one proxy hop (TRUST_PROXY=1) and takes the right-most X-Forwarded-For entry as the
-  // client, so per-IP rate limits see real visitors rather than this server's loopback address.
+  // Backend trusts X-Forwarded-For from the proxies its TRUST_PROXY lists (loopback by default, where
+  // this server runs beside it) and takes the right-most untrusted entry as the client, so per-IP rate
+  // limits see real visitors rather than this server's address.
   const peer = event.node.req.socket.remoteAddress ?? '';
   const prior = getRequestHeader(event, 'x-forwarded-for');
   try {

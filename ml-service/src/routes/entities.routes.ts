@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { entityCodeSchema, isoDateSchema } from '@resemble/contracts';
 import type { AppContext } from '../context.js';
-import { readPrices, searchEntities } from '../entities.service.js';
+import { entityFacets, readPrices, searchEntities } from '../entities.service.js';
 import { parseOr400 } from '../errors.js';
 import { readyData } from './validate.js';
 
@@ -21,7 +21,10 @@ export function entitiesRoutes(ctx: AppContext): Router {
   const r = Router();
   r.get('/v1/entities', (req, res) => {
     const q = parseOr400(listQuery, req.query, 'entities query');
-    res.json({ entities: searchEntities(readyData(ctx.state), q.q, q.limit) });
+    res.json(searchEntities(readyData(ctx.state), q.q, q.limit));
+  });
+  r.get('/v1/entities/facets', (_req, res) => {
+    res.json(entityFacets(readyData(ctx.state)));
   });
   r.get('/v1/entities/:code/prices', (req, res) => {
     const code = parseOr400(entityCodeSchema, req.params.code, 'code');

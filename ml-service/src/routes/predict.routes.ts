@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { predictRequestSchema, type PredictResponse } from '@resemble/contracts';
 import type { AppContext } from '../context.js';
+import { asOfDate } from '../entities.service.js';
 import { parseOr400 } from '../errors.js';
 import { readyData } from './validate.js';
 
@@ -17,6 +18,7 @@ export function predictRoutes(ctx: AppContext): Router {
       horizon: p.horizon,
       forecast: p.forecast,
       dataVersion: data.dataVersion,
+      asOf: asOfDate(data),
       tookMs: performance.now() - started,
     };
     res.json(out);

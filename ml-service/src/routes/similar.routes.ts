@@ -16,7 +16,10 @@ export function similarRoutes(ctx: AppContext): Router {
       ctx.metrics.exactComputed.inc(search.exact);
     }
     ctx.metrics.resultCache.inc({ outcome: !ctx.resultCache ? 'off' : search ? 'miss' : 'hit' });
-    res.set('x-cache', search ? 'miss' : 'hit').type('json').send(json);
+    res
+      .set('x-cache', search ? 'miss' : 'hit')
+      .type('json')
+      .send(json);
   });
   return r;
 }

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { MlHealth } from '@resemble/contracts';
 import type { AppContext } from '../context.js';
+import { asOfDate } from '../entities.service.js';
 
 export function systemRoutes(ctx: AppContext): Router {
   const r = Router();
@@ -12,6 +13,7 @@ export function systemRoutes(ctx: AppContext): Router {
       entities: state.data?.entities ?? 0,
       points: state.data?.points ?? 0,
       loadedAt: state.data?.loadedAt ?? null,
+      asOf: state.data ? asOfDate(state.data) : null,
       lastReloadError: state.lastReloadError,
       models: ctx.registry
         .list()

@@ -1,12 +1,11 @@
-/** Per-user fan-out of server-sent events (job progress, job done, alert fired). In-process by design. */
+/**
+ * Per-user fan-out of server-sent events (job progress, job done, alert fired) to the streams open on
+ * this process. Alone it is the in-process EventBus; the Redis bus delivers through one per replica.
+ */
 import type { Response } from 'express';
+import type { EventBus, UserEvent } from './shared-state.js';
 
-export interface UserEvent {
-  type: 'job.progress' | 'job.done' | 'alert.fired';
-  data: unknown;
-}
-
-export class EventHub {
+export class EventHub implements EventBus {
   private readonly streams = new Map<string, Set<Response>>();
 
   subscribe(userId: string, res: Response): () => void {

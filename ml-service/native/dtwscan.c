@@ -1,0 +1,470 @@
+// Native kernel of the DTW search: exact nearest windows under Sakoe-Chiba banded DTW of z-normalised
+// windows, over a run of the plan's triples (entity, lo, hi) in one call. wasm/dtwscan.ts is the same
+// kernel in AssemblyScript (the portable fallback); src/dtw-kernel.ts chooses one and documents the bounds.
+//
+// Cascade per window (measured step by step in docs/decisions/077-native-dtw-kernel.md):
+//   A1  LB_Kim: the first two and last two cells of every path (Rakthanmanon et al., KDD 2012), O(1);
+//   A2  LB_Keogh of the window against the query's envelope, query points in order of |q| (UCR Suite),
+//       early abandoned;
+//   A3  LB_Keogh of the query against the window's envelope, read from the entity's raw envelope (UCR's
+//       reused data envelope), early abandoned;
+//   B   the exact two-pass normalisation (as src/window-distance.ts), both LB_Keogh again from it for the
+//       cumulative bounds, LB_Improved (Lemire 2009), then DTW with cells pruned against the threshold and the cumulative bounds,
+//       abandoned when a row has no live cell (EAPrunedDTW, Herrmann and Webb 2021).
+// A1..A3 normalise with the window's mean and std from the prefix sums, whose rounding is covered by a
+// proven per-window slack (the same as the TypeScript reference kernel), so they only ever prune windows
+// that are farther than the threshold. Every distance reported is computed in B with the same operations
+// in the same order as the slow twin (no FMA: binding.gyp passes -ffp-contract=off), so it is bit for bit
+// the value TypeScript computes.
+#include <node_api.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define INF __builtin_inf()
+// Bounds are compared with a hair of slack, so rounding in a bound never rejects a window it should not.
+#define SLACK (1 + 1e-9)
+#define U_ROUND 2.3e-16 // a little above the unit roundoff 2^-52
+
+/** Stages a call runs (flags; all by default), so each one's gain can be measured. */
+enum { F_KIM = 1, F_KEOGH_EQ = 2, F_KEOGH_EC = 4, F_CUMULATIVE = 8, F_COLUMNS = 16, F_IMPROVED = 32 };
+
+/** Counters of what each stage pruned (stats[]), in this order. */
+enum { ST_WINDOWS, ST_KIM, ST_KEOGH_EQ, ST_KEOGH_EC, ST_EXACT_LB, ST_DTW, ST_ABANDONED, ST_IMPROVED, ST_COUNT };
+
+static inline double dmin(double a, double b) { return a < b ? a : b; }
+static inline double dmax(double a, double b) { return a > b ? a : b; }
+
+/** Envelope of x[0..n) with half-width r: up[i] = max x[i-r..i+r], lo[i] = min (Lemire's deques). */
+static void envelope(const double *x, int n, int r, double *up, double *lo, int *du, int *dl) {
+  int uh = 0, ut = 0, lh = 0, lt = 0, next = 0;
+  for (int i = 0; i < n; i++) {
+    const int hi = i + r < n - 1 ? i + r : n - 1;
+    while (next <= hi) {
+      while (ut > uh && x[du[ut - 1]] <= x[next]) ut--;
+      du[ut++] = next;
+      while (lt > lh && x[dl[lt - 1]] >= x[next]) lt--;
+      dl[lt++] = next;
+      next++;
+    }
+    while (du[uh] < i - r) uh++;
+    while (dl[lh] < i - r) lh++;
+    up[i] = x[du[uh]];
+    lo[i] = x[dl[lh]];
+  }
+}
+
+/** How far v lies outside [lo, up], squared. */
+static inline double outside2(double v, double up, double lo) {
+  const double d = v > up ? v - up : v < lo ? lo - v : 0;
+  return d * d;
+}
+
+/**
+ * Banded DTW (squared) of q (rows) and w (columns), both of length n, band r. A cell whose value v has
+ * v + (a lower bound of the rest of any path through it) > limit is dead (Infinity): the rest of a path
+ * after (i, j) visits every row after i, so costs at least cbRow[i + 1], and every column after j, at least
+ * cbCol[j + 1]; ubCol[j] = limit - cbCol[j + 1]. Rows start at the previous row's first live cell, and end
+ * once past its last one the cell to the left is dead; a row with no live cell abandons (Infinity). Live
+ * cells get exactly the values of the full matrix: a dead predecessor is never the minimum of a live cell.
+ */
+static double dtw_pruned(const double *q, const double *w, int n, int r, double limit, const double *cbRow,
+                         const double *ubCol, double *prev, double *cur) {
+  // Both rows have a slot at -1 and at n (the callers allocate n + 2 and pass element 1): a row's cells
+  // just outside its live range hold Infinity, so the inner loop reads its neighbours without tests.
+  double *p = prev, *c = cur;
+  int pS = -1, pE = -1;
+  {
+    const double ubRow = limit - cbRow[1];
+    const int jhi = r < n - 1 ? r : n - 1;
+    double left = 0;
+    for (int j = 0; j <= jhi; j++) {
+      const double d = q[0] - w[j];
+      const double v = left + d * d;
+      // Row 0 has only the left predecessor: everything right of a dead cell is dead.
+      if (v > dmin(ubRow, ubCol[j])) break;
+      c[j] = v;
+      left = v;
+      if (pS < 0) pS = j;
+      pE = j;
+    }
+  }
+  if (pS < 0) return INF;
+  c[pS - 1] = INF;
+  c[pE + 1] = INF;
+  for (int i = 1; i < n; i++) {
+    double *t = p;
+    p = c;
+    c = t;
+    const int jlo = i - r > 0 ? i - r : 0;
+    const int jhi = i + r < n - 1 ? i + r : n - 1;
+    const double ubRow = limit - cbRow[i + 1];
+    const double qi = q[i];
+    const int start = jlo > pS ? jlo : pS;
+    // Up to pE + 1 a cell has its up and diagonal neighbours (Infinity outside the live range).
+    const int mid = jhi < pE + 1 ? jhi : pE + 1;
+    int nS = -1, nE = -1;
+    double left = INF;
+    int j = start;
+    for (; j <= mid; j++) {
+      double best = p[j] < left ? p[j] : left;
+      if (p[j - 1] < best) best = p[j - 1];
+      const double d = qi - w[j];
+      double v = best + d * d;
+      if (v > dmin(ubRow, ubCol[j])) v = INF;
+      else {
+        if (nS < 0) nS = j;
+        nE = j;
+      }
+      c[j] = v;
+      left = v;
+    }
+    // Past it, only from the left, until a dead cell.
+    for (; j <= jhi && left != INF; j++) {
+      const double d = qi - w[j];
+      const double v = left + d * d;
+      if (v > dmin(ubRow, ubCol[j])) break;
+      if (nS < 0) nS = j;
+      nE = j;
+      c[j] = v;
+      left = v;
+    }
+    if (nS < 0) return INF;
+    c[nS - 1] = INF;
+    c[nE + 1] = INF;
+    pS = nS;
+    pE = nE;
+  }
+  return pE == n - 1 ? c[n - 1] : INF;
+}
+
+/** A query's constants and the scratch of one call. */
+typedef struct {
+  int L, r;
+  const double *q;
+  double *qU, *qL; // the query's envelope
+  const int32_t *order; // query indices by |q| descending
+  double *h, *hU, *hL; // LB_Improved: the window projected onto the query's envelope, and its envelope
+  double *w, *cEQ, *cEC, *cbRow, *cbCol, *ubCol, *prev, *cur;
+  double *rawU, *rawL; // the entity's raw envelope over a triple's rows
+  int *du, *dl;
+  double sqrtL, invL;
+  int flags;
+} Ctx;
+
+/**
+ * Rows [lo, hi) of one entity (global rows; a = its first row, e its index), threshold tau2: appends the
+ * windows within tau2 to outT / outD and returns how many DTWs were computed.
+ */
+static int64_t scan_range(Ctx *k, const double *closes, const double *sum1, const double *sum2, int64_t e,
+                          int64_t a, int64_t n, double c, double M, int64_t lo, int64_t hi, double tau2,
+                          int32_t *outT, double *outD, int64_t *nOut, double *stats) {
+  const int L = k->L, r = k->r;
+  const double *q = k->q, *qU = k->qU, *qL = k->qL;
+  const int32_t *order = k->order;
+  const double invL = k->invL, sqrtL = k->sqrtL;
+  const double U = U_ROUND;
+  // Stage A's slack (as the TypeScript reference kernel): worst-case rounding of prefix-sum differences.
+  const double nn = (double)n;
+  const double eP = 2 * nn * nn * U * M + U;
+  const double eP2 = 2 * nn * nn * U * M * M + U;
+  const double eMu = eP * invL + 2 * U * (__builtin_fabs(c) + M);
+  const double eVar = eP2 * invL + 2 * M * eMu + eMu * eMu + 4 * U * M * M;
+  const double varFloor = 4 * eVar;
+  const double tau = __builtin_sqrt(tau2) * SLACK;
+  const int finite = tau2 != INF;
+  const double limit = tau2 * SLACK;
+  // The entity's raw envelope over every row a window of the range reads, padded by r where it can be.
+  const int64_t eLo = lo - r > a ? lo - r : a;
+  const int64_t eHi = hi - 1 + L + r < a + n ? hi - 1 + L + r : a + n;
+  const double *rawU = k->rawU - eLo, *rawL = k->rawL - eLo; // indexed by global row
+  if (finite && hi > lo) envelope(closes + eLo, (int)(eHi - eLo), r, k->rawU, k->rawL, k->du, k->dl);
+  int64_t exact = 0;
+  stats[ST_WINDOWS] += (double)(hi - lo);
+  for (int64_t t = lo; t < hi; t++) {
+    const double *x = closes + t;
+    if (finite) {
+      const int64_t base = t + e; // prefix index of row t (each entity has a leading zero)
+      const double muc = (sum1[base + L] - sum1[base]) * invL;
+      const double v = (sum2[base + L] - sum2[base]) * invL - muc * muc;
+      if (v > varFloor) {
+        const double ib = 1 / __builtin_sqrt(v);
+        // |x' - w| <= dW for every point: the mean's error, plus |x - mu| <= 2M times sigma's relative error.
+        const double dW = (eMu + 2.4 * M * eVar * ib * ib) * ib;
+        const double lim = tau + sqrtL * dW;
+        const double lim2 = lim * lim;
+        const double m = c + muc;
+        // A1: LB_Kim over the cells (0,0), (L-1,L-1), and one of (0,1), (1,0), (1,1) and of their mirrors.
+        const double x0 = (x[0] - m) * ib, x1 = (x[1] - m) * ib;
+        const double y0 = (x[L - 1] - m) * ib, y1 = (x[L - 2] - m) * ib;
+        double d = q[0] - x0;
+        double kim = d * d;
+        d = q[L - 1] - y0;
+        kim += d * d;
+        if ((k->flags & F_KIM) && kim > lim2) {
+          stats[ST_KIM]++;
+          continue;
+        }
+        if ((k->flags & F_KIM) && L >= 4) {
+          double a1 = q[0] - x1, a2 = q[1] - x0, a3 = q[1] - x1;
+          kim += dmin(a1 * a1, dmin(a2 * a2, a3 * a3));
+          a1 = q[L - 1] - y1, a2 = q[L - 2] - y0, a3 = q[L - 2] - y1;
+          kim += dmin(a1 * a1, dmin(a2 * a2, a3 * a3));
+          if (kim > lim2) {
+            stats[ST_KIM]++;
+            continue;
+          }
+        }
+        // A2: LB_Keogh(window, query envelope), largest |q| first so a far window abandons early.
+        double lb = 0;
+        for (int s = 0; s < L && lb <= lim2 && (k->flags & F_KEOGH_EQ); s++) {
+          const int j = order[s];
+          lb += outside2((x[j] - m) * ib, qU[j], qL[j]);
+        }
+        if (lb > lim2) {
+          stats[ST_KEOGH_EQ]++;
+          continue;
+        }
+        // A3: LB_Keogh(query, window envelope). The raw envelope may reach past the window (wider, so
+        // still a bound), and normalising is monotone, so it normalises into the window's envelope.
+        lb = 0;
+        for (int s = 0; s < L && lb <= lim2 && (k->flags & F_KEOGH_EC); s++) {
+          const int j = order[s];
+          lb += outside2(q[j], (rawU[t + j] - m) * ib, (rawL[t + j] - m) * ib);
+        }
+        if (lb > lim2) {
+          stats[ST_KEOGH_EC]++;
+          continue;
+        }
+      }
+    }
+    // B: the exact normalisation, as normalizeWindow (flat windows are no candidates).
+    const double first = x[0];
+    int flat = 1;
+    double sum = 0;
+    for (int i = 0; i < L; i++) {
+      if (x[i] != first) flat = 0;
+      sum += x[i];
+    }
+    if (flat) continue;
+    const double mean = sum / L;
+    double ss = 0;
+    for (int i = 0; i < L; i++) {
+      const double dd = x[i] - mean;
+      ss += dd * dd;
+    }
+    const double sd = __builtin_sqrt(ss / L);
+    double *w = k->w, *cEQ = k->cEQ, *cEC = k->cEC, *cbRow = k->cbRow, *cbCol = k->cbCol, *ubCol = k->ubCol;
+    for (int i = 0; i < L; i++) w[i] = (x[i] - mean) / sd;
+    if (finite && (k->flags & F_CUMULATIVE)) {
+      // Both LB_Keogh from the exact values: (x - mean) / sd is monotone in x in floating point too, so the
+      // normalised raw envelope bounds every w[j] the band lets row i meet, and each contribution is at
+      // most the cost of any cell its row (or column) can take.
+      double eq = 0, ec = 0;
+      for (int i = 0; i < L; i++) {
+        cEQ[i] = outside2(w[i], qU[i], qL[i]);
+        eq += cEQ[i];
+        cEC[i] = outside2(q[i], (rawU[t + i] - mean) / sd, (rawL[t + i] - mean) / sd);
+        ec += cEC[i];
+      }
+      if (eq > limit || ec > limit) {
+        stats[ST_EXACT_LB]++;
+        continue;
+      }
+      if (k->flags & F_IMPROVED) {
+        // LB_Improved (Lemire, Pattern Recognition 2009): LB_Keogh(w, q) plus LB_Keogh of q against the
+        // envelope of w projected onto q's envelope. A cell (i, j) costs at least (w_j - h_j)^2 + (h_j - q_i)^2,
+        // as w_j - h_j and h_j - q_i never have opposite signs when q_i lies in q's envelope at j.
+        double *h = k->h, *hU = k->hU, *hL = k->hL;
+        for (int i = 0; i < L; i++) {
+          const double v = w[i];
+          h[i] = v > qU[i] ? qU[i] : v < qL[i] ? qL[i] : v;
+        }
+        envelope(h, L, r, hU, hL, k->du, k->dl);
+        double imp = eq;
+        for (int s = 0; s < L && imp <= limit; s++) {
+          const int i = order[s];
+          imp += outside2(q[i], hU[i], hL[i]);
+        }
+        if (imp > limit) {
+          stats[ST_IMPROVED]++;
+          continue;
+        }
+      }
+      cbRow[L] = 0;
+      cbCol[L] = 0;
+      for (int i = L - 1; i >= 0; i--) {
+        cbRow[i] = cbRow[i + 1] + cEC[i];
+        cbCol[i] = cbCol[i + 1] + cEQ[i];
+      }
+      for (int j = 0; j < L; j++) ubCol[j] = (k->flags & F_COLUMNS) ? limit - cbCol[j + 1] : INF;
+    } else {
+      for (int i = 0; i <= L; i++) cbRow[i] = 0;
+      for (int j = 0; j < L; j++) ubCol[j] = INF;
+    }
+    exact++;
+    stats[ST_DTW]++;
+    const double d2 = dtw_pruned(q, w, L, r, finite ? limit : INF, cbRow, ubCol, k->prev, k->cur);
+    if (d2 != INF && d2 <= tau2) {
+      outT[*nOut] = (int32_t)t;
+      outD[*nOut] = d2;
+      (*nOut)++;
+    } else stats[ST_ABANDONED]++;
+  }
+  return exact;
+}
+
+/** A typed array's elements and length, or NULL with a pending JS error when it is not of that type. */
+static void *typed_of(napi_env env, napi_value v, napi_typedarray_type want, size_t *length, const char *what) {
+  napi_typedarray_type type;
+  void *data;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, length, &data, &ab, &off) != napi_ok || type != want) {
+    napi_throw_type_error(env, NULL, what);
+    return NULL;
+  }
+  return data;
+}
+
+#define F64(i, name, len)                                                                                    \
+  const double *name = typed_of(env, argv[i], napi_float64_array, &len,                                      \
+                                "dtwscan.scanChunk: argument " #i " must be a Float64Array");                \
+  if (!name) return NULL;
+
+/**
+ * scanChunk(closes, sum1, sum2, offsets, center, spread, plan, kLo, kHi, q, order, band, tau2, outT,
+ * outD, outEnd, stats, flags): the plan's triples at plan[kLo .. kHi) with one threshold tau2 (Infinity: no pruning).
+ * Windows within tau2 go to outT (start row) and outD (squared distance) in order; outEnd[i] is how many
+ * there are after triple i; stats[0..8) accumulate the cascade's counters; flags (F_*) picks the stages
+ * (63: all). Returns the DTWs computed.
+ */
+static napi_value ScanChunk(napi_env env, napi_callback_info info) {
+  napi_value argv[18];
+  size_t argc = 18;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 18) {
+    napi_throw_type_error(env, NULL, "dtwscan.scanChunk: expected 18 arguments");
+    return NULL;
+  }
+  size_t nCloses, nS1, nS2, nOff, nCenter, nSpread, nPlan, nQ, nT, nD, nEnd, nStats;
+  F64(0, closes, nCloses);
+  F64(1, sum1, nS1);
+  F64(2, sum2, nS2);
+  const int32_t *offsets = typed_of(env, argv[3], napi_int32_array, &nOff, "dtwscan.scanChunk: offsets must be an Int32Array");
+  if (!offsets) return NULL;
+  F64(4, center, nCenter);
+  F64(5, spread, nSpread);
+  const int32_t *plan = typed_of(env, argv[6], napi_int32_array, &nPlan, "dtwscan.scanChunk: plan must be an Int32Array");
+  if (!plan) return NULL;
+  F64(9, q, nQ);
+  size_t nOrder;
+  const int32_t *order = typed_of(env, argv[10], napi_int32_array, &nOrder, "dtwscan.scanChunk: order must be an Int32Array");
+  if (!order) return NULL;
+  int32_t *outT = typed_of(env, argv[13], napi_int32_array, &nT, "dtwscan.scanChunk: outT must be an Int32Array");
+  if (!outT) return NULL;
+  double *outD = typed_of(env, argv[14], napi_float64_array, &nD, "dtwscan.scanChunk: outD must be a Float64Array");
+  if (!outD) return NULL;
+  int32_t *outEnd = typed_of(env, argv[15], napi_int32_array, &nEnd, "dtwscan.scanChunk: outEnd must be an Int32Array");
+  if (!outEnd) return NULL;
+  double *stats = typed_of(env, argv[16], napi_float64_array, &nStats, "dtwscan.scanChunk: stats must be a Float64Array");
+  if (!stats) return NULL;
+  int64_t kLo, kHi, band, flags;
+  double tau2;
+  if (napi_get_value_int64(env, argv[7], &kLo) != napi_ok || napi_get_value_int64(env, argv[8], &kHi) != napi_ok ||
+      napi_get_value_int64(env, argv[11], &band) != napi_ok || napi_get_value_double(env, argv[12], &tau2) != napi_ok ||
+      napi_get_value_int64(env, argv[17], &flags) != napi_ok) {
+    napi_throw_type_error(env, NULL, "dtwscan.scanChunk: kLo, kHi, band, tau2 and flags must be numbers");
+    return NULL;
+  }
+  const int64_t L = (int64_t)nQ, entities = (int64_t)nOff - 1;
+  if (L < 4 || L > 500 || band < 0 || kLo < 0 || kHi < kLo || kHi > (int64_t)nPlan || (kHi - kLo) % 3 != 0 ||
+      (int64_t)nEnd < (kHi - kLo) / 3 || entities < 0 || (int64_t)nCenter < entities || (int64_t)nSpread < entities ||
+      nStats < ST_COUNT || (int64_t)nOrder != L || !(tau2 >= 0)) {
+    napi_throw_range_error(env, NULL, "dtwscan.scanChunk: an argument is out of range");
+    return NULL;
+  }
+  const int r = (int)(band < L ? band : L - 1);
+  // Check every triple before touching memory: its windows start and end inside its entity, its prefix
+  // rows exist, and the outputs have room for every window.
+  int64_t windows = 0, widest = 0;
+  for (int64_t kk = kLo; kk < kHi; kk += 3) {
+    const int64_t e = plan[kk], lo = plan[kk + 1], hi = plan[kk + 2];
+    if (e < 0 || e >= entities || offsets[e] < 0 || offsets[e + 1] < offsets[e] ||
+        offsets[e + 1] > (int64_t)nCloses || lo < offsets[e] || hi < lo ||
+        (hi > lo && hi - 1 + L > offsets[e + 1]) || offsets[e + 1] + e + 1 > (int64_t)nS1 ||
+        offsets[e + 1] + e + 1 > (int64_t)nS2) {
+      napi_throw_range_error(env, NULL, "dtwscan.scanChunk: a range runs past its entity or the arrays");
+      return NULL;
+    }
+    windows += hi - lo;
+    if (hi - lo + L + 2 * r > widest) widest = hi - lo + L + 2 * r;
+  }
+  if (windows > (int64_t)nT || windows > (int64_t)nD) {
+    napi_throw_range_error(env, NULL, "dtwscan.scanChunk: outT / outD are too short");
+    return NULL;
+  }
+  Ctx k;
+  k.L = (int)L;
+  k.r = r;
+  k.q = q;
+  k.flags = (int)flags;
+  k.sqrtL = __builtin_sqrt((double)L);
+  k.invL = 1 / (double)L;
+  const size_t nd = (size_t)(14 * L + 6) + 2 * (size_t)widest;
+  double *pool = malloc(nd * sizeof(double));
+  int *ipool = malloc(((size_t)L + 2 * (size_t)widest) * sizeof(int));
+  if (!pool || !ipool) {
+    free(pool);
+    free(ipool);
+    napi_throw_error(env, NULL, "dtwscan.scanChunk: out of memory");
+    return NULL;
+  }
+  double *at = pool;
+  k.qU = at, at += L;
+  k.qL = at, at += L;
+  k.w = at, at += L;
+  k.cEQ = at, at += L;
+  k.cEC = at, at += L;
+  k.cbRow = at, at += L + 1;
+  k.cbCol = at, at += L + 1;
+  k.ubCol = at, at += L;
+  k.prev = at + 1, at += L + 2;
+  k.cur = at + 1, at += L + 2;
+  k.h = at, at += L;
+  k.hU = at, at += L;
+  k.hL = at, at += L;
+  k.rawU = at, at += widest;
+  k.rawL = at, at += widest;
+  for (int i = 0; i < L; i++) {
+    if (order[i] < 0 || order[i] >= L) {
+      free(pool);
+      free(ipool);
+      napi_throw_range_error(env, NULL, "dtwscan.scanChunk: order holds an index out of range");
+      return NULL;
+    }
+  }
+  k.order = order;
+  k.du = ipool + L;
+  k.dl = ipool + L + widest;
+  envelope(q, (int)L, r, k.qU, k.qL, k.du, k.dl);
+  int64_t nOut = 0, exact = 0;
+  for (int64_t kk = kLo, i = 0; kk < kHi; kk += 3, i++) {
+    const int64_t e = plan[kk], a = offsets[e], n = offsets[e + 1] - a;
+    exact += scan_range(&k, closes, sum1, sum2, e, a, n, center[e], spread[e], plan[kk + 1], plan[kk + 2], tau2,
+                        outT, outD, &nOut, stats);
+    outEnd[i] = (int32_t)nOut;
+  }
+  free(pool);
+  free(ipool);
+  napi_value result;
+  napi_create_int64(env, exact, &result);
+  return result;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  napi_create_function(env, "scanChunk", NAPI_AUTO_LENGTH, ScanChunk, NULL, &fn);
+  napi_set_named_property(env, exports, "scanChunk", fn);
+  return exports;
+}

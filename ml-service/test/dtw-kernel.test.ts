@@ -1,0 +1,250 @@
+/**
+ * The DTW kernels (native, WASM, TypeScript reference) against the slow twin (naiveNormalize +
+ * naiveDtw2, the full matrix with the band): for a fixed threshold a kernel keeps exactly the windows
+ * whose twin distance is within it, with the twin's distance; and a whole search returns the twin's
+ * (code, start) list with its distances, for L 8..500, bands 0..50 % of L, topK 1 and 100, flat
+ * stretches, huge price levels, exact copies, queries at a series' end, in-process and on the pool.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import asc from 'assemblyscript/asc';
+import { chooseDtwKernel, dtwKernelByName, makeDtwScanner, type DtwKernelName } from '../src/dtw-search.js';
+import type { MarketData } from '../src/market-data.js';
+import { businessDates, marketFromEntities } from '../src/predictors/synthetic-market.js';
+import { SearchPool } from '../src/search-pool.js';
+import { findSimilar, findSimilarWith } from '../src/similarity.service.js';
+import {
+  naiveDtw2,
+  naiveNormalize,
+  naiveSimilar,
+  type NaiveEntity,
+  type NaiveRequest,
+} from './naive-similarity.js';
+import { rng } from './support/write-store.js';
+
+const nativeExpected = process.arch === 'x64' && process.platform === 'linux';
+const kernels: DtwKernelName[] = nativeExpected ? ['native', 'wasm', 'ts'] : ['wasm', 'ts'];
+
+function walk(random: () => number, n: number, level: number, step: number, trend = 0): number[] {
+  let v = level;
+  return Array.from({ length: n }, () => {
+    v += (random() + random() + random() - 1.5) * step + trend;
+    return v;
+  });
+}
+
+/** Random walks at ordinary and extreme scales, flat stretches, a trend and an exact copy (ties). */
+function entitiesFor(seed: number, n: number): NaiveEntity[] {
+  const random = rng(seed);
+  const flat = Math.floor(n / 3);
+  const series: [string, number[]][] = [
+    ['A100', walk(random, n, 100, 1)],
+    ['B1E6', walk(random, n, 1e6, 0.01)],
+    ['C1EM3', walk(random, n, 1e-3, 1e-5)],
+    ['D0TRND', walk(random, n, 10, 0.05, 0.3)],
+    [
+      'E0FLAT',
+      [
+        ...walk(random, flat, 50, 1),
+        ...Array<number>(flat).fill(42.5),
+        ...walk(random, n - 2 * flat, 42.5, 0.5),
+      ],
+    ],
+    ['G0COPY', []],
+  ];
+  series[5]![1] = series[0]![1].slice(Math.floor(n / 4), Math.floor(n / 4) + Math.floor(n / 2));
+  return series.map(([code, closes]) => ({
+    code,
+    closes,
+    dates: businessDates('2001-01-01', closes.length),
+  }));
+}
+
+const market = (ents: NaiveEntity[]): MarketData =>
+  marketFromEntities(ents.map((e) => ({ code: e.code, dates: e.dates, closes: Array.from(e.closes) })));
+
+/** Every candidate window's twin distance, by global start row. */
+function twinDistances(data: MarketData, qn: number[], r: number): Map<number, number> {
+  const L = qn.length;
+  const out = new Map<number, number>();
+  for (let e = 0; e < data.entities; e++) {
+    for (let t = data.offsets[e]!; t + L <= data.offsets[e + 1]!; t++) {
+      const w = naiveNormalize(Array.from(data.closes.subarray(t, t + L)), 'z');
+      if (w) out.set(t, naiveDtw2(qn, w, r));
+    }
+  }
+  return out;
+}
+
+describe('DTW kernels keep exactly the windows within the threshold', () => {
+  const ents = entitiesFor(11, 260);
+  const data = market(ents);
+
+  it.runIf(nativeExpected)('has the native kernel built (npm install runs node-gyp)', () => {
+    expect(dtwKernelByName('native')).not.toBeNull();
+  });
+
+  it('has the WASM kernel', () => {
+    expect(dtwKernelByName('wasm')?.name).toBe('wasm');
+  });
+
+  for (const [L, bandFrac] of [
+    [8, 0],
+    [8, 0.5],
+    [13, 0.1],
+    [24, 0.25],
+    [40, 0.05],
+    [61, 0.5],
+    [100, 0.1],
+  ] as const) {
+    it(`L=${L}, band ${bandFrac * 100} %`, () => {
+      const random = rng(L * 7 + 1);
+      const r = Math.floor(bandFrac * L);
+      // The query: a stretch of the first entity (so exact ties exist through the copy) or a fresh walk.
+      const raw = L % 2 ? walk(random, L, 30, 1) : Array.from(data.closes.subarray(30, 30 + L));
+      const qn = naiveNormalize(raw, 'z')!;
+      const twin = twinDistances(data, qn, r);
+      const sorted = [...twin.values()].sort((a, b) => a - b);
+      const plan: number[] = [];
+      for (let e = 0; e < data.entities; e++) {
+        const hi = data.offsets[e + 1]! - L + 1;
+        if (hi > data.offsets[e]!) plan.push(e, data.offsets[e]!, hi);
+      }
+      for (const name of kernels) {
+        const kernel = dtwKernelByName(name)!;
+        for (const q of [0, 0.001, 0.02, 0.3, 1]) {
+          const tau2 = q === 1 ? Infinity : sorted[Math.floor(q * (sorted.length - 1))]!;
+          const scan = makeDtwScanner(data, { qn: Float64Array.from(qn), band: r }, kernel);
+          const found = scan.chunk!(Int32Array.from(plan), 0, plan.length, tau2);
+          const got = new Map<number, number>();
+          for (let x = 0; x < found.end[plan.length / 3 - 1]!; x++) got.set(found.t[x]!, found.d2[x]!);
+          const want = [...twin].filter(([, d2]) => d2 <= tau2);
+          expect(
+            [...got.keys()].sort((a, b) => a - b),
+            `${name} tau2=${tau2}`,
+          ).toEqual(want.map(([t]) => t).sort((a, b) => a - b));
+          for (const [t, d2] of want) expect(got.get(t), `${name} t=${t}`).toBe(d2);
+        }
+      }
+    });
+  }
+
+  it.runIf(nativeExpected)('the native kernel refuses ranges outside its arrays', () => {
+    const native = dtwKernelByName('native')!;
+    const qn = Float64Array.from(naiveNormalize(walk(rng(3), 20, 5, 1), 'z')!);
+    const scan = makeDtwScanner(data, { qn, band: 2 }, native);
+    const end = data.offsets[1]!;
+    expect(() => scan.chunk!(Int32Array.from([0, end - 5, end]), 0, 3, 1)).toThrow(/runs past its entity/);
+    expect(() => scan.chunk!(Int32Array.from([data.entities, 0, 1]), 0, 3, 1)).toThrow(/runs past/);
+  });
+});
+
+describe('DTW search equals the slow twin', () => {
+  afterAll(() => {
+    chooseDtwKernel(process.env.ML_DTW_KERNEL);
+  });
+
+  const full = (req: Partial<NaiveRequest> & Pick<NaiveRequest, 'query'>): NaiveRequest => ({
+    topK: 10,
+    horizon: 5,
+    metric: 'dtw',
+    normalize: 'z',
+    mode: 'history',
+    ...req,
+  });
+
+  function expectSame(
+    fast: { matches: { code: string; start: string; distance: number }[]; candidates: number },
+    slow: ReturnType<typeof naiveSimilar>,
+    label: string,
+  ) {
+    expect(
+      fast.matches.map((m) => `${m.code}@${m.start}`),
+      label,
+    ).toEqual(slow.matches.map((m) => `${m.code}@${m.start}`));
+    fast.matches.forEach((m, i) => {
+      const s = slow.matches[i]!.distance;
+      expect(Math.abs(m.distance - s), label).toBeLessThanOrEqual(1e-9 * Math.max(1e-300, s));
+    });
+    expect(fast.candidates, label).toBe(slow.candidates);
+  }
+
+  // [L, band fraction, rows per entity]: the twin's full matrix is L^2 a window, so long L on less data.
+  const cases = [
+    [8, 0, 200],
+    [8, 0.5, 200],
+    [20, 0.1, 260],
+    [60, 0.1, 320],
+    [60, 0.5, 240],
+    [250, 0.1, 420],
+    [500, 0.05, 560],
+  ] as const;
+  for (const [L, band, n] of cases) {
+    it(`L=${L} band ${band * 100} %, topK 1 and 100, a stretch, the series' end and a posted series`, () => {
+      const ents = entitiesFor(L + 5, n);
+      const data = market(ents);
+      const a = ents[0]!;
+      const d = ents[3]!;
+      const queries: NaiveRequest['query'][] = [
+        { code: a.code, start: a.dates[10]!, end: a.dates[10 + L - 1]! },
+        // At the series' end (mode "now" too below): the last L rows of an entity.
+        { code: d.code, start: d.dates[d.dates.length - L]!, end: d.dates[d.dates.length - 1]! },
+        { series: walk(rng(L), L, 7, 0.3) },
+      ];
+      const twins = new Map<string, ReturnType<typeof naiveSimilar>>();
+      for (const name of kernels) {
+        chooseDtwKernel(name);
+        for (const [qi, query] of queries.entries()) {
+          for (const topK of [1, 100]) {
+            for (const mode of qi === 1 ? (['history', 'now'] as const) : (['history'] as const)) {
+              const req = full({ query, topK, band, mode });
+              const key = JSON.stringify(req);
+              if (!twins.has(key)) twins.set(key, naiveSimilar(ents, req));
+              expectSame(findSimilar(data, req), twins.get(key)!, `${name} ${key.slice(0, 120)}`);
+            }
+          }
+        }
+      }
+    }, 600_000);
+  }
+
+  it('split over the worker pool with the shared threshold, every kernel in the workers', async () => {
+    const ents = entitiesFor(99, 700);
+    const data = market(ents);
+    const a = ents[1]!;
+    const req = full({ query: { code: a.code, start: a.dates[100]!, end: a.dates[159]! }, topK: 30 });
+    const slow = naiveSimilar(ents, req);
+    for (const name of kernels) {
+      process.env.ML_DTW_KERNEL = name;
+      const pool = new SearchPool(2, 0, 0); // split every search across both workers
+      try {
+        expectSame(await findSimilarWith(data, req, pool.runner(data)), slow, `pool ${name}`);
+      } finally {
+        await pool.close();
+      }
+    }
+    delete process.env.ML_DTW_KERNEL;
+  }, 300_000);
+
+  it('an unknown ML_DTW_KERNEL is an error', () => {
+    expect(() => chooseDtwKernel('fast')).toThrow(/ML_DTW_KERNEL must be native, wasm or ts/);
+  });
+});
+
+it('the committed dtwscan.wasm is the build of dtwscan.ts', async () => {
+  const wasmDir = join(import.meta.dirname, '..', 'wasm');
+  const out = mkdtempSync(join(tmpdir(), 'dtwscan-'));
+  try {
+    const outFile = join(out, 'dtwscan.wasm');
+    const { error, stderr } = await asc.main(
+      [join(wasmDir, 'dtwscan.ts'), '--config', join(wasmDir, 'asconfig-dtw.json'), '--outFile', outFile],
+      {},
+    );
+    expect(error, stderr.toString()).toBeFalsy();
+    expect(readFileSync(outFile).equals(readFileSync(join(wasmDir, 'dtwscan.wasm')))).toBe(true);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}, 60_000);
