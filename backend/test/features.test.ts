@@ -209,7 +209,7 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     const exJob = (await c.get(`/api/v1/jobs/${ex.body.id}`)).body;
     expect(exJob.status).toBe('succeeded');
     expect(exJob.result.csv.split('\r\n')[0]).toBe(
-      'rank,code,start,end,distance,forward_return,data_version,as_of',
+      'rank,code,start,end,distance,forward_return,data_version,as_of,timeframe',
     );
     // The export's search counts; the failed backtest's prices lookup never reached a search.
     expect((await c.get('/api/v1/me')).body.usage.searchesToday).toBe(1);

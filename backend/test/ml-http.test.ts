@@ -88,7 +88,7 @@ describe('ml-service transport (keep-alive http)', () => {
     const client = new MlClient({ baseUrl: base, timeoutMs: 1_000, retries: 0, logger: createLogger('silent') });
     const exact = '{"x": 1.10, "y":"ü"}';
     handler = (_req, _body, res) => res.end(exact);
-    const body = { query: { code: 'AAA', start: '2015-01-01', end: '2015-02-01' }, topK: 5, horizon: 10, metric: 'zned', normalize: 'z', mode: 'history' } as const;
+    const body = { query: { code: 'AAA', start: '2015-01-01', end: '2015-02-01' }, topK: 5, horizon: 10, metric: 'zned', normalize: 'z', mode: 'history', timeframe: 'D' } as const;
     expect((await client.similarBytes(body)).toString()).toBe(exact);
     expect(await client.prices('AAA', undefined, undefined)).toEqual({ x: 1.1, y: 'ü' });
     handler = (_req, _body, res) => res.end('not json');

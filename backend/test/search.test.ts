@@ -198,9 +198,9 @@ describe('search proxy, plans and quota', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/text\/csv/);
     const lines = r.text.trim().split('\r\n');
-    expect(lines[0]).toBe('rank,code,start,end,distance,forward_return,data_version,as_of');
+    expect(lines[0]).toBe('rank,code,start,end,distance,forward_return,data_version,as_of,timeframe');
     expect(lines).toHaveLength(4);
-    expect(lines[1]!.split(',').at(-1)).toBe('2016-02-04');
+    expect(lines[1]!.split(',').slice(-2)).toEqual(['2016-02-04', 'D']);
   });
 
   it.each([

@@ -3,6 +3,7 @@
  * generated from these with z.toJSONSchema.
  */
 import { z } from 'zod';
+import { timeframeSchema } from './timeframe.js';
 
 export const emailSchema = z.string().trim().toLowerCase().email('a valid email address is required').max(254);
 export const passwordSchema = z
@@ -75,4 +76,6 @@ export const entitiesQuerySchema = z.object({ q: z.string().trim().max(64).defau
 export const pricesQuerySchema = z.object({
   from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'from must be YYYY-MM-DD').optional(),
   to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'to must be YYYY-MM-DD').optional(),
+  /** Candles of this timeframe (resampled from the daily rows; contracts/src/timeframe.ts). */
+  timeframe: timeframeSchema.default('D'),
 });

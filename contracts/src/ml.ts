@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { entityKindSchema, listingStatusSchema } from './company.js';
 import { entityCodeSchema, isoDateSchema, priceRowSchema } from './store.js';
+import { timeframeSchema } from './timeframe.js';
 
 /** "As of": the date of the newest price an answer was computed from (null: there were none). */
 export const asOfSchema = isoDateSchema.nullable();
@@ -56,6 +57,12 @@ export const similarRequestSchema = z
     /** Sakoe-Chiba band as a fraction of L (DTW only). */
     band: z.number().min(0).max(1).optional(),
     filters: filtersSchema.optional(),
+    /**
+     * Bars the search runs on: daily, weekly or monthly (contracts/src/timeframe.ts). The query's length,
+     * the horizon and every rule count bars of this timeframe; a query by code covers the bars whose date
+     * (their last trading day) lies within start..end.
+     */
+    timeframe: timeframeSchema.default('D'),
   })
   .strict();
 export type SimilarRequest = z.infer<typeof similarRequestSchema>;
@@ -112,6 +119,7 @@ export const similarResponseSchema = z.object({
   metric: metricSchema,
   normalize: normalizeSchema,
   mode: modeSchema,
+  timeframe: timeframeSchema,
   horizon: z.number().int(),
   matches: z.array(matchSchema),
   forecast: forecastSchema.nullable(),
@@ -130,6 +138,8 @@ export const predictRequestSchema = z
     query: similarQuerySchema,
     horizon: z.number().int().min(1).max(250).default(20),
     model: modelIdSchema.default('analogue'),
+    /** As in a similar request: the query and the horizon count bars of this timeframe. */
+    timeframe: timeframeSchema.default('D'),
   })
   .strict();
 export type PredictRequest = z.infer<typeof predictRequestSchema>;
@@ -137,6 +147,7 @@ export type PredictRequest = z.infer<typeof predictRequestSchema>;
 export const predictResponseSchema = z.object({
   model: modelIdSchema,
   modelVersion: z.string(),
+  timeframe: timeframeSchema,
   horizon: z.number().int(),
   forecast: forecastSchema,
   dataVersion: z.string(),
@@ -203,6 +214,8 @@ export type EntitiesResponse = z.infer<typeof entitiesResponseSchema>;
 
 export const pricesResponseSchema = z.object({
   code: z.string(),
+  /** Daily rows, or candles of this timeframe dated by their last trading day (contracts/src/timeframe.ts). */
+  timeframe: timeframeSchema,
   rows: z.array(priceRowSchema),
   /** The entity's newest price date (whatever from/to asked for); null when it has no prices yet. */
   asOf: asOfSchema,

@@ -11,12 +11,14 @@ import {
   displayName,
   displaySector,
   entityFileName,
+  resamplePriceRows,
   type CompanyRow,
   type EntitiesResponse,
   type EntityFacets,
   type EntitySummary,
   type PriceRow,
   type PricesResponse,
+  type Timeframe,
 } from '@resemble/contracts';
 import { EntityIndex } from './entity-search.js';
 import { notFound } from './errors.js';
@@ -163,11 +165,12 @@ export function readPrices(
   code: string,
   from: string | undefined,
   to: string | undefined,
+  timeframe: Timeframe = 'D',
 ): PricesResponse {
   const e = data.codeIndex.get(code);
   if (e === undefined) {
     // A listed issue without prices yet is known, just not chartable: an empty history, not a 404.
-    if (data.companies.has(code)) return { code, rows: [], asOf: null };
+    if (data.companies.has(code)) return { code, timeframe, rows: [], asOf: null };
     throw notFound(`unknown code ${code}`);
   }
   const db = new Database(join(data.dataDir, ENTITIES_DIR, entityFileName(code)), {
@@ -180,7 +183,8 @@ export function readPrices(
         'SELECT date, open, high, low, close, volume FROM prices WHERE date >= ? AND date <= ? ORDER BY date',
       )
       .all(from ?? '0000-01-01', to ?? '9999-12-31') as PriceRow[];
-    return { code, rows, asOf: entityLastDate(data, e) };
+    // Bars of the range's days: a week or month cut by `from` or `to` holds only the days inside it.
+    return { code, timeframe, rows: resamplePriceRows(rows, timeframe), asOf: entityLastDate(data, e) };
   } finally {
     db.close();
   }

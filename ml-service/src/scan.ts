@@ -3,6 +3,7 @@
  * surviving windows into final greedy picks, and counts candidates and up-moves for the base rate.
  * Runs on the main thread (tests, small data) or inside a search worker.
  */
+import type { Timeframe } from '@resemble/contracts';
 import { lowerBound, type MarketArrays } from './market-data.js';
 import { makeEdScanner, type Scanner } from './ed-kernel.js';
 import { makeDtwScanner } from './dtw-search.js';
@@ -27,6 +28,11 @@ export interface ScanSpec {
   upCounts: Int32Array | null;
   /** The day the query window starts, when it is a stretch of the data (not a posted series). */
   queryStartDay: number | null;
+  /**
+   * The bars the plan's rows index: a ShardRunner given the daily market scans its bars of this
+   * timeframe (bars.ts), so the workers receive the resampled arrays.
+   */
+  timeframe: Timeframe;
 }
 
 export interface ScanResult {

@@ -3,6 +3,7 @@
  * shares memory instead of copying; workers exchange pruning thresholds through a shared TauBoard.
  */
 import type { Worker } from 'node:worker_threads';
+import { barArrays } from './bars.js';
 import { AppError } from './errors.js';
 import { releaseSlotsOf } from './ed-prefilter.js';
 import type { MarketWasm } from './market-memory.js';
@@ -49,8 +50,11 @@ const DTW_SPLIT_WEIGHT = 16;
 export class SearchPool {
   private slots: Slot[] = [];
   private nextId = 1;
-  /** The market memory of the latest search, whose slots a dead worker must give back. */
-  private lastWasm: MarketWasm | null = null;
+  /**
+   * The market memories of the latest searches, whose slots a dead worker must give back: one per
+   * timeframe in use, as a worker holds a slot in the memory it searched last, whichever that was.
+   */
+  private recentWasm: MarketWasm[] = [];
   private closed = false;
   /** One-worker searches in arrival order, not yet handed to a worker. */
   private queue: Queued[] = [];
@@ -118,19 +122,23 @@ export class SearchPool {
     const thread = worker.threadId;
     slot.worker.on('exit', (code) => {
       // Its WASM slot in the serving market goes back to the pool of slots (32 per market).
-      releaseSlotsOf(this.lastWasm, thread);
+      for (const wasm of this.recentWasm) releaseSlotsOf(wasm, thread);
       if (!this.closed) fail(new Error(`search worker exited with code ${code}`));
     });
     return slot;
   }
 
-  /** A ShardRunner over the given arrays (the data snapshot of one request). */
-  runner(arrays: MarketArrays): ShardRunner {
+  /**
+   * A ShardRunner over the given daily arrays (the data snapshot of one request): each search scans
+   * their bars of its spec's timeframe (bars.ts), resampled once per data version and shared like them.
+   */
+  runner(daily: MarketArrays): ShardRunner {
     return (spec: ScanSpec, plan: Plan) => {
+      const arrays = barArrays(daily, spec.timeframe);
       if (this.size === 0) {
         return Promise.resolve([scanShard(arrays, spec, plan, new TauBoard(null, 0, 1), 0, 1)]);
       }
-      this.lastWasm = arrays.wasm;
+      this.rememberWasm(arrays.wasm);
       const tau = TauBoard.createBuffer(this.size);
       const { offsets, closes, days, sum1, sum2, center, spread, flatRuns, flatOffsets, wasm } = arrays;
       const shared: MarketArrays = {
@@ -159,6 +167,12 @@ export class SearchPool {
         this.dispatch(used, shared, spec, plan, tau),
       );
     };
+  }
+
+  /** Keeps `wasm` among the recent memories (the daily, weekly and monthly ones of the serving data). */
+  private rememberWasm(wasm: MarketWasm | null): void {
+    if (!wasm) return;
+    this.recentWasm = [wasm, ...this.recentWasm.filter((w) => w !== wasm)].slice(0, 3);
   }
 
   /** A one-worker search: queued in arrival order, run by the first worker with room. */

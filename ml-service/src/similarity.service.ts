@@ -2,8 +2,15 @@
  * POST /v1/similar: resolve the query, build the candidate plan, scan (in-process or on the worker pool),
  * then turn the best picks into matches with their forward paths and the analogue forecast.
  */
-import type { Match, SimilarRequest, SimilarRequestInput, SimilarResponse } from '@resemble/contracts';
-import { similarRequestSchema } from '@resemble/contracts';
+import type {
+  Match,
+  SimilarRequest,
+  SimilarRequestInput,
+  SimilarResponse,
+  Timeframe,
+} from '@resemble/contracts';
+import { similarRequestSchema, TIMEFRAME_BAR_NAMES } from '@resemble/contracts';
+import { marketOf } from './bars.js';
 import { asOfDate, companyOf, inSector } from './entities.service.js';
 import { badRequest, notFound, parseOr400 } from './errors.js';
 import { forecastFromOutcomes } from './forecast.js';
@@ -34,10 +41,18 @@ export interface ResolvedQuery {
 
 export const DEFAULT_DTW_BAND = 0.1;
 
-/** Runs the shards of one search; the worker pool and the in-process path both implement it. */
+/**
+ * Runs the shards of one search; the worker pool and the in-process path both implement it. A runner is
+ * made for the daily market and scans its bars of `spec.timeframe` (the rows the plan indexes).
+ */
 export type ShardRunner = (spec: ScanSpec, plan: Plan) => Promise<ScanResult[]>;
 
-export function resolveQuery(data: MarketData, query: SimilarRequest['query']): ResolvedQuery {
+/** The query against `data`, a market in bars of `timeframe` (which only names the bars in messages). */
+export function resolveQuery(
+  data: MarketData,
+  query: SimilarRequest['query'],
+  timeframe: Timeframe = 'D',
+): ResolvedQuery {
   if ('series' in query) {
     return {
       code: null,
@@ -58,7 +73,7 @@ export function resolveQuery(data: MarketData, query: SimilarRequest['query']): 
   const length = last - first + 1;
   if (length < 8 || length > 500) {
     throw badRequest(
-      `the query ${query.code} ${query.start}..${query.end} has ${Math.max(0, length)} trading days; it needs 8 to 500`,
+      `the query ${query.code} ${query.start}..${query.end} has ${Math.max(0, length)} ${TIMEFRAME_BAR_NAMES[timeframe]}; it needs 8 to 500`,
       { length: Math.max(0, length) },
     );
   }
@@ -81,6 +96,8 @@ function entityIndex(data: MarketData, code: string): number {
 
 interface Prepared {
   req: SimilarRequest;
+  /** The market in bars of the request's timeframe, which the plan's rows index. */
+  market: MarketData;
   q: ResolvedQuery;
   spec: ScanSpec;
   plan: Plan;
@@ -91,9 +108,13 @@ interface Prepared {
 const parseSimilar = (input: unknown): SimilarRequest =>
   parseOr400(similarRequestSchema, input, 'similar request');
 
-/** The search of a parsed request: its query resolved and normalised, its spec and its plan. */
-function prepare(data: MarketData, req: SimilarRequest, opts: SearchOptions): Prepared {
-  const q = resolveQuery(data, req.query);
+/**
+ * The search of a parsed request over the daily market `daily`: its query resolved and normalised, its
+ * spec and its plan, all in bars of the request's timeframe.
+ */
+function prepare(daily: MarketData, req: SimilarRequest, opts: SearchOptions): Prepared {
+  const data = marketOf(daily, req.timeframe);
+  const q = resolveQuery(data, req.query, req.timeframe);
   const L = q.series.length;
   const normalize = req.metric === 'dtw' ? 'z' : req.normalize;
   const qn = new Float64Array(L);
@@ -140,12 +161,13 @@ function prepare(data: MarketData, req: SimilarRequest, opts: SearchOptions): Pr
     band,
     upCounts: req.mode === 'history' ? upCounts(data, req.horizon) : null,
     queryStartDay: q.startRow !== null ? data.days[q.startRow]! : null,
+    timeframe: req.timeframe,
   };
-  return { req, q, spec, plan, asOf: asOfDate(data, entities) };
+  return { req, market: data, q, spec, plan, asOf: asOfDate(data, entities) };
 }
 
-function assemble(data: MarketData, p: Prepared, results: ScanResult[], started: number): SimilarResponse {
-  const { req, q } = p;
+function assemble(p: Prepared, results: ScanResult[], started: number): SimilarResponse {
+  const { req, q, market: data } = p;
   const L = q.series.length;
   const h = req.horizon;
   const all = results.flatMap((r) => r.picks);
@@ -186,6 +208,7 @@ function assemble(data: MarketData, p: Prepared, results: ScanResult[], started:
     metric: req.metric,
     normalize: p.spec.normalize,
     mode: req.mode,
+    timeframe: req.timeframe,
     horizon: h,
     matches,
     forecast,
@@ -211,8 +234,8 @@ export function findSimilar(
 ): SimilarResponse {
   const started = performance.now();
   const p = prepare(data, parseSimilar(input), opts);
-  const result = scanShard(data, p.spec, p.plan, new TauBoard(null, 0, 1), 0, 1);
-  return assemble(data, p, [result], started);
+  const result = scanShard(p.market, p.spec, p.plan, new TauBoard(null, 0, 1), 0, 1);
+  return assemble(p, [result], started);
 }
 
 /** The JSON text of a similar answer, and the search's figures when one ran (null: from the cache). */
@@ -260,5 +283,5 @@ async function searchWith(
   const started = performance.now();
   const p = prepare(data, req, opts);
   const results = await run(p.spec, p.plan);
-  return { ...assemble(data, p, results, started), exact: results.reduce((s, r) => s + r.exact, 0) };
+  return { ...assemble(p, results, started), exact: results.reduce((s, r) => s + r.exact, 0) };
 }

@@ -155,7 +155,7 @@ describe('frontend end to end', () => {
     // Keyboard alternative to dragging: type a length (and keep the end date).
     await page.locator('input.len').fill('40');
     await page.keyboard.press('Tab');
-    await waitForText(ja.app.bars.replace('{n}', '40'));
+    await waitForText(ja.timeframe.bars.D.replace('{n}', '40'));
   });
 
   it('drag-selects a window and shows matches and the fan chart', async () => {
@@ -184,8 +184,31 @@ describe('frontend end to end', () => {
     await shot('06-ja-results');
   });
 
+  it('switches to weekly bars: weekly candles, a drag in weeks, a search and its forecast in weeks', async () => {
+    const title = (tf: string) => ja.timeframe.chartTitle.replace('{code}', 'AAPL').replace('{tf}', tf);
+    await byText('button', ja.timeframe.W).click();
+    await waitForText(title(ja.timeframe.W));
+    await page.waitForSelector('.chart-card[aria-busy="false"] .host canvas', { visible: true });
+    // Presets and the look-ahead are in weeks now, and the results of daily bars are gone.
+    await byText('button', ja.timeframe.span.W.replace('{n}', '52')).wait();
+    expect(await page.$('.matches figure')).toBeNull();
+    await dragOnChart(0.5, 0.75);
+    const sel = await page.$eval('.sel', (e) => e.textContent ?? '');
+    const weeks = Number(/(\d+)週（週足）/.exec(sel)?.[1]);
+    // A quarter of ~260 weekly candles (5 years of AAPL), not a quarter of ~1,260 days.
+    expect(weeks).toBeGreaterThan(30);
+    expect(weeks).toBeLessThan(110);
+    await runSearch(ja);
+    await page.waitForSelector('.matches figure svg', { timeout: 60_000 });
+    expect(await page.$eval('.summary', (e) => e.textContent)).toContain(ja.timeframe.over.W.replace('{n}', '8'));
+    await shot('06b-ja-weekly-results');
+    await byText('button', ja.timeframe.D).click();
+    await waitForText(title(ja.timeframe.D));
+    await page.waitForSelector('.chart-card[aria-busy="false"] .host canvas', { visible: true });
+  });
+
   it('says a code in the URL does not exist and offers the closest names, not another stock', async () => {
-    await page.goto(`${base}/app?code=APPL`, { waitUntil: 'networkidle0' });
+    await page.goto(`${base}/app?code=APPL`, { waitUntil: 'load' });
     await waitForText(ja.app.unknownCode.replace('{code}', 'APPL'));
     expect(await page.$('.entity .code')).toBeNull();
     await shot('06b-ja-unknown-code');
@@ -196,7 +219,7 @@ describe('frontend end to end', () => {
   });
 
   it('hits the free quota with a clear message', async () => {
-    await page.locator(`button[aria-pressed]::-p-text(${ja.app.days.replace('{n}', '30')})`).click();
+    await page.locator(`button[aria-pressed]::-p-text(${ja.timeframe.span.D.replace('{n}', '30')})`).click();
     for (let i = 0; i < 6 && !(await page.$('.quota')); i++) await runSearch(ja);
     await page.waitForSelector('.quota', { timeout: 30_000 });
     expect(await page.$eval('.quota', (e) => e.textContent)).toContain(ja.errors.quota_exceeded);

@@ -78,7 +78,7 @@ export async function scanPatterns(ctx: AppContext, dataVersion: string): Promis
         const best = res.matches[0];
         if (best && best.distance <= p.threshold) {
           // asOf: the newest price the "now" search saw, so the alert says which day "now" was.
-          const payload = { patternId: p.id, patternName: p.name, match: { code: best.code, start: best.start, end: best.end, distance: best.distance }, dataVersion, asOf: res.asOf };
+          const payload = { patternId: p.id, patternName: p.name, timeframe: res.timeframe, match: { code: best.code, start: best.start, end: best.end, distance: best.distance }, dataVersion, asOf: res.asOf };
           const id = randomUUID();
           // Notification and "scanned at this version" together: a crash cannot alert twice or never.
           ctx.db.transaction(() => {

@@ -11,6 +11,7 @@ import {
   type MlHealth,
   type PredictRequest,
   type SimilarRequest,
+  type Timeframe,
 } from '@resemble/contracts';
 import type { Logger } from 'pino';
 import { AppError } from '../platform/errors.js';
@@ -78,8 +79,9 @@ export class MlClient {
     return entityFacetsSchema.parse(await this.call('GET', '/v1/entities/facets', undefined, requestId));
   }
 
-  prices(code: string, from: string | undefined, to: string | undefined, requestId?: string): Promise<unknown> {
-    return this.call('GET', `/v1/entities/${encodeURIComponent(code)}/prices`, undefined, requestId, { params: { from, to } });
+  /** Daily rows, or candles of `timeframe` resampled by ml-service (contracts/src/timeframe.ts). */
+  prices(code: string, from: string | undefined, to: string | undefined, requestId?: string, timeframe: Timeframe = 'D'): Promise<unknown> {
+    return this.call('GET', `/v1/entities/${encodeURIComponent(code)}/prices`, undefined, requestId, { params: { from, to, timeframe } });
   }
 
   /** similar and predict are pure reads, so every call here is safe to retry. */

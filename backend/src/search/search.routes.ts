@@ -45,7 +45,7 @@ export function searchRoutes(ctx: AppContext): Router {
   r.get('/entities/:code/prices', auth, perUser, async (req, res) => {
     const code = parse(entityCodeSchema, req.params.code, 'code');
     const q = parse(pricesQuerySchema, req.query, 'query');
-    res.json(await ctx.ml.prices(code, q.from, q.to, rid(req)));
+    res.json(await ctx.ml.prices(code, q.from, q.to, rid(req), q.timeframe));
   });
 
   r.post('/similar', auth, perUser, async (req, res) => {

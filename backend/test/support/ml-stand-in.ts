@@ -6,7 +6,7 @@
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { similarRequestSchema, predictRequestSchema } from '@resemble/contracts';
+import { pricesQuerySchema, resamplePriceRows, similarRequestSchema, predictRequestSchema } from '@resemble/contracts';
 
 export interface MlStandIn {
   url: string;
@@ -73,9 +73,12 @@ export async function startMlStandIn(opts: { token?: string } = {}): Promise<MlS
   app.get('/v1/entities/:code/prices', (req, res) => {
     const rows = data[req.params.code];
     if (!rows) return res.status(404).json({ error: { code: 'unknown_code', message: `unknown code ${req.params.code}` } });
-    const from = String(req.query.from ?? '0000');
-    const to = String(req.query.to ?? '9999');
-    res.json({ code: req.params.code, rows: rows.filter((r) => r.date >= from && r.date <= to).map((r) => ({ ...r, open: r.close, high: r.close, low: r.close, volume: 1000 })), asOf: rows.at(-1)!.date });
+    const q = pricesQuerySchema.safeParse(req.query);
+    if (!q.success) return res.status(400).json({ error: { code: 'invalid_request', message: 'bad prices query' } });
+    const from = q.data.from ?? '0000';
+    const to = q.data.to ?? '9999';
+    const daily = rows.filter((r) => r.date >= from && r.date <= to).map((r) => ({ ...r, open: r.close, high: r.close, low: r.close, volume: 1000 }));
+    res.json({ code: req.params.code, timeframe: q.data.timeframe, rows: resamplePriceRows(daily, q.data.timeframe), asOf: rows.at(-1)!.date });
   });
   app.post('/v1/similar', (req, res) => {
     const p = similarRequestSchema.safeParse(req.body);
@@ -115,6 +118,7 @@ export async function startMlStandIn(opts: { token?: string } = {}): Promise<MlS
       metric: r.metric,
       normalize: r.normalize,
       mode: r.mode,
+      timeframe: r.timeframe,
       horizon: r.horizon,
       matches: top,
       forecast: { n: top.length, horizon: r.horizon, mean: rets.reduce((a, b) => a + b, 0) / rets.length, median: q(0.5), quantiles: quant, fan: [], pUp: up / top.length, baseRateUp: 0.5 },
@@ -127,7 +131,7 @@ export async function startMlStandIn(opts: { token?: string } = {}): Promise<MlS
   app.post('/v1/predict', (req, res) => {
     const p = predictRequestSchema.safeParse(req.body);
     if (!p.success) return res.status(400).json({ error: { code: 'invalid_request', message: 'bad predict request' } });
-    res.json({ model: p.data.model, modelVersion: '1', horizon: p.data.horizon, forecast: { n: 0, horizon: p.data.horizon, mean: null, median: null, quantiles: null, fan: [], pUp: null, baseRateUp: null }, dataVersion, asOf: asOf(), tookMs: 1 });
+    res.json({ model: p.data.model, modelVersion: '1', timeframe: p.data.timeframe, horizon: p.data.horizon, forecast: { n: 0, horizon: p.data.horizon, mean: null, median: null, quantiles: null, fan: [], pUp: null, baseRateUp: null }, dataVersion, asOf: asOf(), tookMs: 1 });
   });
   const server: Server = await new Promise((ok) => {
     const s = app.listen(0, '127.0.0.1', () => ok(s));

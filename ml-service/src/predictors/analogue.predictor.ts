@@ -4,7 +4,8 @@
  * code, windows of the query's own stock within ± horizon rows of the query are excluded too: their
  * forward periods overlap the query itself, so they would be the query in disguise.
  */
-import type { Forecast, SimilarQuery, SimilarRequest, SimilarResponse } from '@resemble/contracts';
+import type { Forecast, SimilarQuery, SimilarRequest, SimilarResponse, Timeframe } from '@resemble/contracts';
+import { marketOf } from '../bars.js';
 import type { MarketData } from '../market-data.js';
 import { findSimilar, findSimilarWith, type ShardRunner } from '../similarity.service.js';
 import { seriesSource } from './market-series.js';
@@ -13,8 +14,15 @@ import { resolveQuery } from './query.js';
 export const ANALOGUE_TOP_K = 30;
 export const ANALOGUE_VERSION = `zned-k${ANALOGUE_TOP_K}-1`;
 
-function analogueSearch(data: MarketData, query: SimilarQuery, horizon: number, forwardEndBefore?: string) {
-  const resolved = resolveQuery(seriesSource(data), query);
+/** `data` is the daily market; the search and its exclusion run in bars of `timeframe`. */
+function analogueSearch(
+  data: MarketData,
+  query: SimilarQuery,
+  horizon: number,
+  forwardEndBefore: string | undefined,
+  timeframe: Timeframe,
+) {
+  const resolved = resolveQuery(seriesSource(marketOf(data, timeframe)), query);
   const excludeRanges =
     resolved.kind === 'code'
       ? [
@@ -32,6 +40,7 @@ function analogueSearch(data: MarketData, query: SimilarQuery, horizon: number, 
     metric: 'zned',
     normalize: 'z',
     mode: 'history',
+    timeframe,
   };
   return { request, options: { forwardEndBefore, excludeRanges } };
 }
@@ -46,9 +55,15 @@ export function analogueForecast(
   data: MarketData,
   query: SimilarQuery,
   horizon: number,
-  options: { forwardEndBefore?: string } = {},
+  options: { forwardEndBefore?: string; timeframe?: Timeframe } = {},
 ): Forecast {
-  const { request, options: searchOptions } = analogueSearch(data, query, horizon, options.forwardEndBefore);
+  const { request, options: searchOptions } = analogueSearch(
+    data,
+    query,
+    horizon,
+    options.forwardEndBefore,
+    options.timeframe ?? 'D',
+  );
   return forecastOf(findSimilar(data, request, searchOptions));
 }
 
@@ -58,8 +73,14 @@ export async function analogueForecastWith(
   query: SimilarQuery,
   horizon: number,
   run: ShardRunner,
-  options: { forwardEndBefore?: string } = {},
+  options: { forwardEndBefore?: string; timeframe?: Timeframe } = {},
 ): Promise<Forecast> {
-  const { request, options: searchOptions } = analogueSearch(data, query, horizon, options.forwardEndBefore);
+  const { request, options: searchOptions } = analogueSearch(
+    data,
+    query,
+    horizon,
+    options.forwardEndBefore,
+    options.timeframe ?? 'D',
+  );
   return forecastOf(await findSimilarWith(data, request, run, searchOptions));
 }

@@ -6,7 +6,12 @@
 import { AppError } from '../errors.js';
 
 export type PredictorErrorCode =
-  'invalid_query' | 'unknown_code' | 'model_unavailable' | 'unsupported_horizon' | 'unknown_model';
+  | 'invalid_query'
+  | 'unknown_code'
+  | 'model_unavailable'
+  | 'unsupported_horizon'
+  | 'unsupported_timeframe'
+  | 'unknown_model';
 
 export class PredictorError extends AppError {
   constructor(

@@ -7,7 +7,8 @@
  */
 import { existsSync, readdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import type { Forecast, SimilarQuery } from '@resemble/contracts';
+import type { Forecast, SimilarQuery, Timeframe } from '@resemble/contracts';
+import { marketOf } from '../bars.js';
 import type { MarketData } from '../market-data.js';
 import type { ShardRunner } from '../similarity.service.js';
 import { ANALOGUE_VERSION, analogueForecast, analogueForecastWith } from './analogue.predictor.js';
@@ -44,6 +45,8 @@ export interface PredictOptions {
   forwardEndBefore?: string;
   /** Skip the calibrator (the backtest scores raw pUp and fits calibrators itself). */
   raw?: boolean;
+  /** Bars the query and the horizon count (default D). */
+  timeframe?: Timeframe;
 }
 
 export interface RegistryLogger {
@@ -198,10 +201,18 @@ export function createPredictorRegistry(ctx: {
     if (!MODEL_IDS.includes(model))
       throw new PredictorError(404, 'unknown_model', `unknown model ${String(model)}`);
     const current = state;
+    const timeframe = options.timeframe ?? 'D';
+    if (model === 'brainjs' && timeframe !== 'D') {
+      throw new PredictorError(
+        400,
+        'unsupported_timeframe',
+        `the brainjs model was trained on daily bars; ask it with timeframe D, or use the analogue or baseline model for timeframe ${timeframe}`,
+      );
+    }
     if (model === 'brainjs' && !current.brainjs)
       throw new PredictorError(409, 'model_unavailable', current.brainjsReason);
     const data = ctx.getData();
-    const source = seriesSource(data);
+    const source = seriesSource(marketOf(data, timeframe));
     const resolved = resolveQuery(source, query);
     const cutoff = { forwardEndBefore: options.forwardEndBefore };
     if (model === 'analogue') return { forecast: analogue(data), version: ANALOGUE_VERSION };
@@ -220,7 +231,9 @@ export function createPredictorRegistry(ctx: {
     { forecast, version }: { forecast: Forecast | null; version: string },
   ): Prediction => {
     let out = forecast!;
-    const calibrator = options.raw ? undefined : calibratorFor(model, version, horizon);
+    // Calibrators are fitted on daily backtests: a weekly or monthly pUp is served uncalibrated.
+    const daily = (options.timeframe ?? 'D') === 'D';
+    const calibrator = options.raw || !daily ? undefined : calibratorFor(model, version, horizon);
     if (calibrator && out.pUp !== null) out = { ...out, pUpCalibrated: calibratePUp(calibrator, out.pUp) };
     return { model, modelVersion: version, horizon, forecast: out };
   };

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { entityCodeSchema, isoDateSchema } from '@resemble/contracts';
+import { entityCodeSchema, isoDateSchema, timeframeSchema } from '@resemble/contracts';
 import type { AppContext } from '../context.js';
 import { entityFacets, readPrices, searchEntities } from '../entities.service.js';
 import { parseOr400 } from '../errors.js';
@@ -11,7 +11,11 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 const pricesQuery = z
-  .object({ from: isoDateSchema.optional(), to: isoDateSchema.optional() })
+  .object({
+    from: isoDateSchema.optional(),
+    to: isoDateSchema.optional(),
+    timeframe: timeframeSchema.default('D'),
+  })
   .refine((v) => !v.from || !v.to || v.from <= v.to, {
     message: 'from must not be after to',
     path: ['from'],
@@ -29,7 +33,7 @@ export function entitiesRoutes(ctx: AppContext): Router {
   r.get('/v1/entities/:code/prices', (req, res) => {
     const code = parseOr400(entityCodeSchema, req.params.code, 'code');
     const q = parseOr400(pricesQuery, req.query, 'prices query');
-    res.json(readPrices(readyData(ctx.state), code, q.from, q.to));
+    res.json(readPrices(readyData(ctx.state), code, q.from, q.to, q.timeframe));
   });
   return r;
 }

@@ -11,10 +11,11 @@ export function predictRoutes(ctx: AppContext): Router {
     const started = performance.now();
     const body = parseOr400(predictRequestSchema, req.body, 'predict request');
     const data = readyData(ctx.state);
-    const p = ctx.registry.predict(body.model, body.query, body.horizon);
+    const p = ctx.registry.predict(body.model, body.query, body.horizon, { timeframe: body.timeframe });
     const out: PredictResponse = {
       model: p.model,
       modelVersion: p.modelVersion,
+      timeframe: body.timeframe,
       horizon: p.horizon,
       forecast: p.forecast,
       dataVersion: data.dataVersion,
