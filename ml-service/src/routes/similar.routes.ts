@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { AppContext } from '../context.js';
+import { ANALOGUE_VERSION } from '../predictors/analogue.predictor.js';
 import { answerSimilar } from '../similarity.service.js';
 import { readyData } from './validate.js';
 
@@ -9,7 +10,10 @@ export function similarRoutes(ctx: AppContext): Router {
     const data = readyData(ctx.state);
     const end = ctx.metrics.searchDuration.startTimer();
     // answerSimilar validates the body (a failure is a 400 listing every reason).
-    const { json, search } = await answerSimilar(data, req.body, ctx.pool.runner(data), ctx.resultCache);
+    const { json, search } = await answerSimilar(data, req.body, ctx.pool.runner(data), ctx.resultCache, {
+      find: (length, horizon) => ctx.registry.calibratorFor('analogue', ANALOGUE_VERSION, length, horizon),
+      generation: () => ctx.registry.generation(),
+    });
     if (search) {
       end({ metric: search.metric, mode: search.mode });
       ctx.metrics.candidatesScanned.inc(search.candidates);

@@ -1,5 +1,5 @@
 /** ml-service's real app on a free loopback port over a store directory, for the HTTP tests. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { createApp } from '../../src/app.js';
 import { MarketState, loadInWorker } from '../../src/market-state.js';
 import { createMetrics } from '../../src/metrics.js';
-import { createPredictorRegistry } from '../../src/predictors/registry.js';
+import { createPredictorRegistry, type PredictorRegistry } from '../../src/predictors/registry.js';
 import { ResultCache } from '../../src/result-cache.js';
 import { SearchPool } from '../../src/search-pool.js';
 import { businessDays, randomWalk, rng, type FixtureEntity } from './write-store.js';
@@ -29,12 +29,22 @@ export interface Running {
   server: Server;
   state: MarketState;
   pool: SearchPool;
+  registry: PredictorRegistry;
+  modelsDir: string;
   close: () => Promise<void>;
 }
 
 export async function start(
   dataDir: string,
-  opts: { load?: boolean; token?: string; workers?: number; timeoutMs?: number; resultCacheBytes?: number } = {},
+  opts: {
+    load?: boolean;
+    token?: string;
+    workers?: number;
+    timeoutMs?: number;
+    resultCacheBytes?: number;
+    /** Files put into the models directory before the registry reads it (name → JSON). */
+    models?: Record<string, unknown>;
+  } = {},
 ): Promise<Running> {
   const log = pino({ level: 'silent' });
   const metrics = createMetrics();
@@ -43,13 +53,23 @@ export async function start(
   // Every search is split across the workers here (splitAbove 0), so the shard path stays covered.
   const pool = new SearchPool(opts.workers ?? 2, opts.timeoutMs ?? 0, 0);
   const modelsDir = mkdtempSync(join(tmpdir(), 'ml-models-'));
+  for (const [name, json] of Object.entries(opts.models ?? {}))
+    writeFileSync(join(modelsDir, name), JSON.stringify(json));
   const registry = createPredictorRegistry({
     getData: () => state.data!,
     modelsDir,
     watch: false,
   });
   const resultCache = opts.resultCacheBytes ? new ResultCache(opts.resultCacheBytes) : null;
-  const app = createApp({ config: { ML_TOKEN: opts.token }, log, metrics, state, pool, registry, resultCache });
+  const app = createApp({
+    config: { ML_TOKEN: opts.token },
+    log,
+    metrics,
+    state,
+    pool,
+    registry,
+    resultCache,
+  });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -59,6 +79,8 @@ export async function start(
     server,
     state,
     pool,
+    registry,
+    modelsDir,
     close: async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
