@@ -7,7 +7,15 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { repoRoot, runToEnd, startProcess, stopProcess, tsxBin, waitForHealthy, type Managed } from './processes.js';
+import {
+  repoRoot,
+  runToEnd,
+  startProcess,
+  stopProcess,
+  tsxBin,
+  waitForHealthy,
+  type Managed,
+} from './processes.js';
 import { spawnSync } from 'node:child_process';
 
 const env = {
@@ -24,12 +32,34 @@ function step(msg: string): void {
 
 async function main(): Promise<void> {
   step(`market data in ${env.DATA_DIR}`);
-  // The importer draws its own progress bar, so it gets the terminal.
-  const imported = spawnSync(tsxBin, ['scraper/src/import.cli.ts', '--demo-if-empty', '--data', env.DATA_DIR], {
-    cwd: repoRoot,
-    stdio: 'inherit',
-  });
-  if (imported.status !== 0) throw new Error('importing the demo data failed (see above)');
+  if (process.env.JQUANTS_API_KEY || process.env.POLYGON_API_KEY) {
+    // A data-provider key: live data (the scraper's live sources bring the store up to date; the first
+    // run fetches SCRAPE_INITIAL_DAYS of history and takes a while at the plan's request rate).
+    step('a data-provider key is set: updating the store from the live sources');
+    const scraped = spawnSync(tsxBin, ['scraper/src/scrape.cli.ts', '--data', env.DATA_DIR], {
+      cwd: repoRoot,
+      stdio: 'inherit',
+    });
+    // 1 = some stocks failed (the rest is stored); 2 = the run failed, which only stops us on an empty store.
+    if (
+      scraped.status !== 0 &&
+      scraped.status !== 1 &&
+      !existsSync(resolve(env.DATA_DIR, 'catalog.sqlite'))
+    ) {
+      throw new Error('the live scrape failed and there is no data yet (see above)');
+    }
+  } else {
+    // The importer draws its own progress bar, so it gets the terminal.
+    const imported = spawnSync(
+      tsxBin,
+      ['scraper/src/import.cli.ts', '--demo-if-empty', '--data', env.DATA_DIR],
+      {
+        cwd: repoRoot,
+        stdio: 'inherit',
+      },
+    );
+    if (imported.status !== 0) throw new Error('importing the demo data failed (see above)');
+  }
 
   const frontendEntry = resolve(repoRoot, 'frontend', '.output', 'server', 'index.mjs');
   if (!existsSync(frontendEntry)) {
@@ -102,7 +132,10 @@ async function main(): Promise<void> {
   console.log('  Billing runs in TEST MODE (sandbox provider) unless payment keys are set.');
   // Keep each service's logs available on request without flooding the terminal.
   for (const m of children) {
-    m.child.stdout?.on('data', (b: Buffer) => process.env.VERBOSE && process.stdout.write(`[${m.name}] ${b}`));
+    m.child.stdout?.on(
+      'data',
+      (b: Buffer) => process.env.VERBOSE && process.stdout.write(`[${m.name}] ${b}`),
+    );
     m.child.stderr?.on('data', (b: Buffer) => process.stderr.write(`[${m.name}] ${b}`));
   }
 }

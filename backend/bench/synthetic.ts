@@ -39,7 +39,7 @@ export function syntheticSimilar(dates: string[], codes: string[], L = 70, topK 
     mode: 'history',
     horizon,
     matches,
-    forecast: { n: topK, horizon, mean: rand() / 10, median: rand() / 10, quantiles: quant(), fan: Array.from({ length: horizon }, quant), pUp: 0.55, baseRateUp: 0.52 },
+    forecast: { n: topK, horizon, mean: rand() / 10, median: rand() / 10, quantiles: quant(), fan: Array.from({ length: horizon }, quant), pUp: 0.55, baseRateUp: 0.52, basis: { kind: 'analogues' as const, n: topK, trainedTo: null }, effectiveN: topK / 2, pUpInterval: { lo: 0.4, hi: 0.69, level: 0.9 as const }, verdict: 'no-difference' as const, pUpCalibrated: null, calibratorId: null, calibrated: false, bands: 'empirical' as const },
     candidates: 512_345,
     dataVersion: 'synthetic',
     tookMs: 2.5,

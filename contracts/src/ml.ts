@@ -93,6 +93,40 @@ export const quantilesSchema = z.object({
   p90: z.number(),
 });
 
+/** Level of every pUpInterval (decision 094). */
+export const P_UP_INTERVAL_LEVEL = 0.9;
+/** Below this effective number of independent cases the verdict is "too-few" (decision 094). */
+export const MIN_EFFECTIVE_N = 10;
+/** The analogue forecast is drawn from at least this many matches, whatever number of cards is shown. */
+export const MIN_FORECAST_SAMPLE = 30;
+
+export const pUpIntervalSchema = z.object({
+  lo: z.number().min(0).max(1),
+  hi: z.number().min(0).max(1),
+  level: z.literal(P_UP_INTERVAL_LEVEL),
+});
+
+/**
+ * What the forecast says about "up" compared with the base rate, decided from the interval (never from a
+ * raw gap): "higher" only when the whole interval lies above the base rate, "lower" only when below,
+ * "too-few" when effectiveN < MIN_EFFECTIVE_N, else "no-difference".
+ */
+export const verdictSchema = z.enum(['higher', 'lower', 'no-difference', 'too-few']);
+export type Verdict = z.infer<typeof verdictSchema>;
+
+/**
+ * What the numbers are built from, so every model is labelled by what it is: the analogue's n similar past
+ * stretches, the baseline's n windows of the stock's own history, or a neural net trained on n windows up
+ * to trainedTo.
+ */
+export const forecastBasisSchema = z.object({
+  kind: z.enum(['analogues', 'own-history', 'neural-net']),
+  n: z.number().int().nonnegative(),
+  /** Last date the neural net's training windows reached; null for the other kinds. */
+  trainedTo: isoDateSchema.nullable(),
+});
+export type ForecastBasis = z.infer<typeof forecastBasisSchema>;
+
 export const forecastSchema = z.object({
   n: z.number().int().nonnegative(),
   horizon: z.number().int(),
@@ -102,9 +136,24 @@ export const forecastSchema = z.object({
   /** fan[i] = quantiles of the relative close i+1 rows after the end (1 + return). */
   fan: z.array(quantilesSchema),
   pUp: z.number().nullable(),
-  /** pUp after calibration on held-out history, when a calibrator is loaded. */
-  pUpCalibrated: z.number().nullable().optional(),
   baseRateUp: z.number().nullable(),
+  basis: forecastBasisSchema,
+  /**
+   * Effectively independent cases behind pUp: the sum of the cases' average uniqueness over their
+   * overlapping forward periods (decision 094). null when pUp is not a share of cases (the neural net).
+   */
+  effectiveN: z.number().nonnegative().nullable(),
+  /** 90 % Wilson interval of pUp on effectiveN; null with effectiveN. */
+  pUpInterval: pUpIntervalSchema.nullable(),
+  verdict: verdictSchema,
+  /** pUp mapped by the calibrator of this setting; null where no calibrator covers it or it missed its goal. */
+  pUpCalibrated: z.number().nullable(),
+  /** The calibrator file covering this setting (model version, length and horizon), even one that missed. */
+  calibratorId: z.string().nullable(),
+  /** True only when that calibrator met its goals on the held-out period (pUp ECE and p10–p90 coverage). */
+  calibrated: z.boolean(),
+  /** "conformal": quantiles and fan widened/narrowed by the calibrator's split-conformal offsets. */
+  bands: z.enum(['empirical', 'conformal', 'model']),
 });
 export type Forecast = z.infer<typeof forecastSchema>;
 

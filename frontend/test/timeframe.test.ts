@@ -125,7 +125,20 @@ describe('timeframe strings', () => {
   });
 
   it('say a weekly or monthly horizon in weeks or months for every explanation', () => {
-    for (const e of ['explainNone', 'explainFew', 'explainSame', 'explainAbove', 'explainBelow'] as const) {
+    const verdicts = [
+      'explainNone',
+      'explainTooFew',
+      'explainNoDifference',
+      'explainHigher',
+      'explainLower',
+      'explainNet',
+    ] as const;
+    for (const locale of [en, ja]) {
+      // The same sentences as the daily ones in results (what explainForecast can answer), no more, no fewer.
+      expect(Object.keys(locale.timeframe.explain).sort()).toEqual([...verdicts].sort());
+      for (const e of verdicts) expect(locale.results[e]).toBeTruthy();
+    }
+    for (const e of verdicts) {
       for (const locale of [en, ja]) {
         const text = locale.timeframe.explain[e];
         expect(text.includes('{span}') || e === 'explainNone').toBe(true);

@@ -4,7 +4,7 @@
  * fitted early and judged late, then report.json + predictions.csv + index.html in --out and one
  * calibrator file per predictor that the service can load from MODELS_DIR.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -259,7 +259,12 @@ async function main(): Promise<number> {
     calibratorNotes,
     summaries,
   };
-  writeFileAtomic(join(out, 'report.json'), `${JSON.stringify(report, null, 1)}\n`);
+  // The calibration grid (backtest:grid) lives in the same report: keep it when this run rewrites the rest.
+  const previous = existsSync(join(out, 'report.json'))
+    ? (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Record<string, unknown>)
+    : {};
+  const kept = 'grid' in previous ? { gridRuns: previous.gridRuns, grid: previous.grid } : {};
+  writeFileAtomic(join(out, 'report.json'), `${JSON.stringify({ ...report, ...kept }, null, 1)}\n`);
   writeFileAtomic(join(out, 'predictions.csv'), toCsv(result.records));
   writeFileAtomic(
     join(out, 'index.html'),

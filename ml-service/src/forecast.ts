@@ -1,14 +1,25 @@
 /**
- * The analogue forecast: what happened after the matches, summarised, beside the base rate of all
- * candidate windows so users can see an edge or its absence.
+ * The forecast of a set of past cases (the analogue's matches, the baseline's own windows): what happened
+ * after them, summarised, beside the base rate so users can see an edge or its absence, with the effective
+ * number of independent cases, pUp's interval on it and the verdict that interval supports (decision 094).
  */
-import type { Forecast } from '@resemble/contracts';
+import type { Forecast, ForecastBasis } from '@resemble/contracts';
+import { effectiveSampleSize, verdictOf, wilsonInterval, type DaySpan } from './forecast-honesty.js';
 
 export interface ForwardOutcome {
   forwardReturn: number;
   /** close[end + i] / close[end] for i = 1..horizon. */
   forwardPath: number[];
+  /** Calendar days of close[end + 1] .. close[end + horizon]: the period the outcome was made in. */
+  forwardSpan: DaySpan;
 }
+
+/** What a forecast is before any calibrator is applied (the registry applies one when it covers the setting). */
+export const UNCALIBRATED = {
+  pUpCalibrated: null,
+  calibratorId: null,
+  calibrated: false,
+} as const;
 
 /** Quantile by linear interpolation between closest ranks (R type 7, numpy's default) on sorted values. */
 export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
@@ -39,15 +50,35 @@ export function forecastFromOutcomes(
   outcomes: ForwardOutcome[],
   horizon: number,
   baseRateUp: number | null,
+  kind: Exclude<ForecastBasis['kind'], 'neural-net'>,
 ): Forecast {
   const n = outcomes.length;
+  const basis = { kind, n, trainedTo: null };
   if (n === 0) {
-    return { n: 0, horizon, mean: null, median: null, quantiles: null, fan: [], pUp: null, baseRateUp };
+    return {
+      n: 0,
+      horizon,
+      mean: null,
+      median: null,
+      quantiles: null,
+      fan: [],
+      pUp: null,
+      baseRateUp,
+      basis,
+      effectiveN: 0,
+      pUpInterval: null,
+      verdict: 'too-few',
+      ...UNCALIBRATED,
+      bands: 'empirical',
+    };
   }
   const returns = outcomes.map((o) => o.forwardReturn);
   const q = quantiles(returns);
   const fan = [];
   for (let i = 0; i < horizon; i++) fan.push(quantiles(outcomes.map((o) => o.forwardPath[i]!)));
+  const pUp = returns.filter((r) => r > 0).length / n;
+  const effectiveN = effectiveSampleSize(outcomes.map((o) => o.forwardSpan));
+  const pUpInterval = wilsonInterval(pUp, effectiveN);
   return {
     n,
     horizon,
@@ -55,7 +86,13 @@ export function forecastFromOutcomes(
     median: q.p50,
     quantiles: q,
     fan,
-    pUp: returns.filter((r) => r > 0).length / n,
+    pUp,
     baseRateUp,
+    basis,
+    effectiveN,
+    pUpInterval,
+    verdict: verdictOf(effectiveN, pUpInterval, baseRateUp),
+    ...UNCALIBRATED,
+    bands: 'empirical',
   };
 }

@@ -9,11 +9,12 @@ import type {
   SimilarResponse,
   Timeframe,
 } from '@resemble/contracts';
-import { similarRequestSchema, TIMEFRAME_BAR_NAMES } from '@resemble/contracts';
+import { MIN_FORECAST_SAMPLE, similarRequestSchema, TIMEFRAME_BAR_NAMES } from '@resemble/contracts';
 import { marketOf } from './bars.js';
 import { asOfDate, companyOf, inSector } from './entities.service.js';
 import { badRequest, notFound, parseOr400 } from './errors.js';
 import { forecastFromOutcomes } from './forecast.js';
+import { applyCalibrator, type CalibratorFile } from './predictors/calibrator.js';
 import { dayToIso, isoToDay, lowerBound, type MarketData } from './market-data.js';
 import { ResultCache } from './result-cache.js';
 import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
@@ -155,7 +156,9 @@ function prepare(daily: MarketData, req: SimilarRequest, opts: SearchOptions): P
     metric: req.metric,
     normalize,
     qn,
-    topK: req.topK,
+    // The plan limits the cards shown, not the sample behind the numbers: a forecast is always drawn from
+    // at least MIN_FORECAST_SAMPLE matches (more when more are asked for); assemble shows topK of them.
+    topK: req.mode === 'history' ? Math.max(req.topK, MIN_FORECAST_SAMPLE) : req.topK,
     horizon: req.horizon,
     mode: req.mode,
     band,
@@ -172,7 +175,7 @@ function assemble(p: Prepared, results: ScanResult[], started: number): SimilarR
   const h = req.horizon;
   const all = results.flatMap((r) => r.picks);
   all.sort((a, b) => a.d2 - b.d2 || a.entity - b.entity || a.start - b.start);
-  const picks = all.slice(0, req.topK);
+  const picks = all.slice(0, p.spec.topK);
   const candidates = results.reduce((s, r) => s + r.candidates, 0);
   const ups = results.reduce((s, r) => s + r.ups, 0);
   const closes = data.closes;
@@ -198,9 +201,17 @@ function assemble(p: Prepared, results: ScanResult[], started: number): SimilarR
   const forecast =
     req.mode === 'history'
       ? forecastFromOutcomes(
-          matches.map((m) => ({ forwardReturn: m.forwardReturn!, forwardPath: m.forwardPath })),
+          picks.map((pk, i) => {
+            const end = pk.start + L - 1;
+            return {
+              forwardReturn: matches[i]!.forwardReturn!,
+              forwardPath: matches[i]!.forwardPath,
+              forwardSpan: { from: data.days[end + 1]!, to: data.days[end + h]! },
+            };
+          }),
           h,
           candidates > 0 ? ups / candidates : null,
+          'analogues',
         )
       : null;
   return {
@@ -210,7 +221,7 @@ function assemble(p: Prepared, results: ScanResult[], started: number): SimilarR
     mode: req.mode,
     timeframe: req.timeframe,
     horizon: h,
-    matches,
+    matches: matches.slice(0, req.topK),
     forecast,
     candidates,
     dataVersion: data.dataVersion,
@@ -238,6 +249,33 @@ export function findSimilar(
   return assemble(p, [result], started);
 }
 
+/**
+ * The calibrator covering a query length and horizon of the analogue predictor, if one does; `generation`
+ * changes whenever the calibrators are reloaded, so cached answers calibrated by old files are not served.
+ */
+export interface CalibratorLookup {
+  find: (length: number, horizon: number) => CalibratorFile | undefined;
+  generation: () => number;
+}
+
+/**
+ * A similar search is the analogue predictor's own search (so the analogue calibrators apply to its
+ * forecast) when it ranks daily bars by z-normalised Euclidean distance over the whole store and draws its
+ * forecast from exactly the analogue's sample. Asking for more matches, weekly or monthly bars, DTW,
+ * mean-normalising or filtering makes a setting no calibrator was fitted on: its forecast stays "not
+ * calibrated".
+ */
+export function isAnalogueSetting(req: SimilarRequest): boolean {
+  return (
+    req.mode === 'history' &&
+    req.timeframe === 'D' &&
+    req.metric === 'zned' &&
+    req.normalize === 'z' &&
+    Math.max(req.topK, MIN_FORECAST_SAMPLE) === MIN_FORECAST_SAMPLE &&
+    req.filters === undefined
+  );
+}
+
 /** The JSON text of a similar answer, and the search's figures when one ran (null: from the cache). */
 export interface SimilarAnswer {
   json: string;
@@ -253,12 +291,17 @@ export async function answerSimilar(
   input: unknown,
   run: ShardRunner,
   cache: ResultCache | null | undefined,
+  calibrators?: CalibratorLookup,
 ): Promise<SimilarAnswer> {
   const req = parseSimilar(input);
-  const key = cache ? ResultCache.key(data.dataVersion, req) : '';
+  const key = cache
+    ? ResultCache.key(`${data.dataVersion}/calibrators ${calibrators?.generation() ?? 0}`, req)
+    : '';
   const cached = cache?.get(key);
   if (cached !== undefined) return { json: cached, search: null };
   const { exact, ...result } = await searchWith(data, req, run, {});
+  if (result.forecast && calibrators && isAnalogueSetting(req))
+    result.forecast = applyCalibrator(result.forecast, calibrators.find(result.query.length, result.horizon));
   const json = JSON.stringify(result);
   cache?.set(key, json);
   return { json, search: { metric: result.metric, mode: result.mode, candidates: result.candidates, exact } };

@@ -222,11 +222,23 @@ describe('weekly and monthly bars equal the slow twin', () => {
         { query, topK: 30, horizon: 6, metric: 'zned', normalize: 'z', mode: 'history' },
         { excludeRanges: [{ code: 'S1', from: s1.dates[94]!, to: s1.dates[135]! }] },
       );
+      // Each outcome's forward period runs over the dates of the weekly bars after its match.
+      const weeks = new Map(barsOf('W').map((e) => [e.code, e.dates]));
+      const spanOf = (code: string, end: string) => {
+        const dates = weeks.get(code)!;
+        const i = dates.indexOf(end);
+        return { from: isoToDay(dates[i + 1]!), to: isoToDay(dates[i + 6]!) };
+      };
       expect(p.forecast).toEqual(
         forecastFromOutcomes(
-          slow.matches.map((m) => ({ forwardReturn: m.forwardReturn!, forwardPath: m.forwardPath })),
+          slow.matches.map((m) => ({
+            forwardReturn: m.forwardReturn!,
+            forwardPath: m.forwardPath,
+            forwardSpan: spanOf(m.code, m.end),
+          })),
           6,
           slow.ups / slow.candidates,
+          'analogues',
         ),
       );
       expect(p.forecast.n).toBe(30);

@@ -89,7 +89,12 @@ describe('entity answers', () => {
     expect(asOfDate(data, [1])).toBe(lastDay(data, 1));
   });
   it('read no file for an issue without prices, and 404 an unknown code', () => {
-    expect(readPrices(data, 'S011', undefined, undefined)).toEqual({ code: 'S011', rows: [], asOf: null });
+    expect(readPrices(data, 'S011', undefined, undefined)).toEqual({
+      code: 'S011',
+      timeframe: 'D',
+      rows: [],
+      asOf: null,
+    });
     expect(() => readPrices(data, 'NOPE', undefined, undefined)).toThrow(/unknown code NOPE/);
   });
   it('put a delisted company after listed ones in a tie, and keep it findable', () => {

@@ -24,8 +24,11 @@ describe('forecast', () => {
     const outcomes = [0.05, -0.02, 0.1, 0.0, -0.07, 0.03, 0.03].map((r, i) => ({
       forwardReturn: r,
       forwardPath: [1 + r / 2 + i * 0.001, 1 + r],
+      forwardSpan: { from: 100 + 2 * i, to: 101 + 2 * i },
     }));
-    const f = forecastFromOutcomes(outcomes, 2, 0.52);
+    const f = forecastFromOutcomes(outcomes, 2, 0.52, 'analogues');
+    expect(f.basis).toEqual({ kind: 'analogues', n: 7, trainedTo: null });
+    expect(f.effectiveN).toBe(7); // disjoint forward periods: seven independent cases
     const rs = outcomes.map((o) => o.forwardReturn);
     expect(f.n).toBe(7);
     expect(f.mean).toBeCloseTo(rs.reduce((a, b) => a + b) / 7, 15);
@@ -59,7 +62,7 @@ describe('forecast', () => {
   });
 
   it('is empty, not NaN, without matches', () => {
-    expect(forecastFromOutcomes([], 5, null)).toEqual({
+    expect(forecastFromOutcomes([], 5, null, 'own-history')).toEqual({
       n: 0,
       horizon: 5,
       mean: null,
@@ -68,10 +71,18 @@ describe('forecast', () => {
       fan: [],
       pUp: null,
       baseRateUp: null,
+      basis: { kind: 'own-history', n: 0, trainedTo: null },
+      effectiveN: 0,
+      pUpInterval: null,
+      verdict: 'too-few',
+      pUpCalibrated: null,
+      calibratorId: null,
+      calibrated: false,
+      bands: 'empirical',
     });
   });
 
-  it('the search forecast equals one recomputed from the brute-force matches', () => {
+  it('the search forecast equals one recomputed from the brute-force matches (30 of them behind 25 cards)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ml-fc-'));
     try {
       const random = rng(11);
@@ -91,10 +102,14 @@ describe('forecast', () => {
         mode: 'history' as const,
       };
       const fast = findSimilar(data, req);
-      const slow = naiveSimilar(fx, req);
+      // The forecast is drawn from MIN_FORECAST_SAMPLE = 30 matches; the response shows the 25 asked for.
+      const slow = naiveSimilar(fx, { ...req, topK: 30 });
+      expect(fast.matches.map((m) => [m.code, m.start])).toEqual(
+        slow.matches.slice(0, 25).map((m) => [m.code, m.start]),
+      );
       const rs = slow.matches.map((m) => m.forwardReturn!);
       const f = fast.forecast!;
-      expect(f.n).toBe(25);
+      expect(f.n).toBe(30);
       expect(f.horizon).toBe(15);
       expect(f.mean).toBeCloseTo(rs.reduce((a, b) => a + b) / rs.length, 14);
       expect(f.median).toBeCloseTo(quantile(rs, 0.5), 14);

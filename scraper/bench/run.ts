@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-const benches = ['import.bench.ts', 'scrape.bench.ts']
+const benches = ['import.bench.ts', 'scrape.bench.ts', 'listings.bench.ts', 'jquants.bench.ts']
   .map((f) => resolve(import.meta.dirname, f))
   .filter((f) => existsSync(f));
 let failed = false;

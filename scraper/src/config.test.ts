@@ -4,7 +4,21 @@ import { loadConfig, REPO_ROOT } from './config.js';
 
 describe('loadConfig', () => {
   it('defaults DATA_DIR to <repo>/data and LOG_LEVEL to info', () => {
-    expect(loadConfig({})).toEqual({ DATA_DIR: join(REPO_ROOT, 'data'), LOG_LEVEL: 'info' });
+    expect(loadConfig({})).toEqual({
+      DATA_DIR: join(REPO_ROOT, 'data'),
+      LOG_LEVEL: 'info',
+      JQUANTS_PLAN: 'light',
+      POLYGON_REQUESTS_PER_MINUTE: 5,
+      SCRAPE_INITIAL_DAYS: 365,
+    });
+  });
+
+  it('takes an empty key (compose passes ${KEY:-}) as no key, and refuses a bad plan or URL', () => {
+    expect(loadConfig({ JQUANTS_API_KEY: '', POLYGON_API_KEY: '' }).JQUANTS_API_KEY).toBeUndefined();
+    expect(loadConfig({ JQUANTS_API_KEY: 'k' }).JQUANTS_API_KEY).toBe('k');
+    expect(() => loadConfig({ JQUANTS_PLAN: 'gold', JQUANTS_BASE_URL: 'nope' })).toThrow(
+      /JQUANTS_PLAN: .*; JQUANTS_BASE_URL: /,
+    );
   });
 
   it('resolves a relative DATA_DIR against the directory the command was typed in (INIT_CWD)', () => {

@@ -4,18 +4,21 @@ import { z } from 'zod';
 /** Defaults resolve against the repo root, because `npm run -w scraper` runs with cwd = scraper/. */
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
+/** An unset variable and an empty one (compose passes `${KEY:-}` as "") both mean "not set". */
+const optional = <T extends z.ZodType>(t: T) => z.preprocess((v) => (v === '' ? undefined : v), t.optional());
+
 const envSchema = z.object({
   DATA_DIR: z.string().min(1).default(resolve(REPO_ROOT, 'data')),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** J-Quants API V2 key: with it, the scrape without --source keeps every TSE issue current. */
-  JQUANTS_API_KEY: z.string().trim().min(1).optional(),
+  JQUANTS_API_KEY: optional(z.string().trim().min(1)),
   /** J-Quants plan, for its request rate (free 5, light 60, standard 120, premium 500 a minute). */
   JQUANTS_PLAN: z.enum(['free', 'light', 'standard', 'premium']).default('light'),
   /** Overrides the J-Quants base URL of the sources file (stand-ins, proxies). */
-  JQUANTS_BASE_URL: z.url().optional(),
+  JQUANTS_BASE_URL: optional(z.url()),
   /** Polygon.io (Massive) key: with it, the scrape without --source keeps the US market current. */
-  POLYGON_API_KEY: z.string().trim().min(1).optional(),
-  POLYGON_BASE_URL: z.url().optional(),
+  POLYGON_API_KEY: optional(z.string().trim().min(1)),
+  POLYGON_BASE_URL: optional(z.url()),
   /** Requests a minute the Polygon plan allows (free: 5). */
   POLYGON_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(5),
   /** Calendar days fetched when a live source finds nothing of its market in the store yet. */

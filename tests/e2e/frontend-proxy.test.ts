@@ -140,4 +140,12 @@ describe('page security headers', () => {
     const again = /'nonce-([^']+)'/.exec((await fetch(`${base}/en/pricing`)).headers.get('content-security-policy') ?? '')?.[1];
     expect(again).not.toBe(nonce);
   });
+
+  it('does not announce the framework on pages, 404 pages or payloads', async () => {
+    for (const path of ['/', '/en/pricing', '/no-such-page', '/_payload.json']) {
+      const res = await fetch(`${base}${path}`);
+      await res.arrayBuffer();
+      expect(res.headers.get('x-powered-by'), path).toBeNull();
+    }
+  });
 });

@@ -110,6 +110,9 @@ describe('frontend end to end', () => {
     await byText('button', ja.auth.signupButton).click();
     await page.waitForFunction(() => location.pathname === '/app', { timeout: 30_000 });
     await page.waitForSelector('.host canvas', { visible: true, timeout: 30_000 });
+    // No unnamed library-logo link inside the chart (a stray tab stop); the licence credit is in the footer.
+    expect(await page.$('.host a')).toBeNull();
+    expect(await page.$('footer a[href="https://www.tradingview.com/"]')).not.toBeNull();
     await shot('03-ja-app-chart');
   });
 
@@ -265,7 +268,12 @@ describe('frontend end to end', () => {
     await byText('button', ja.jobs.start).click();
     // The toast comes from the SSE stream (job.done), not from polling.
     await waitForText(ja.toast.jobDone.replace('{kind}', ja.jobs.kinds.backtest), 90_000);
+    // The toast's 「表示」 stays on one line (it used to wrap one character per line).
+    const link = await page.$eval('.toast .link', (a) => { const r = a.getBoundingClientRect(); return { w: r.width, h: r.height }; });
+    expect(link.w).toBeGreaterThan(link.h);
     await page.waitForFunction((done) => document.querySelector('table.data tbody')?.textContent?.includes(done), { timeout: 30_000 }, ja.jobs.statuses.succeeded);
+    // A finished job shows its outcome, never a progress bar stopped short of 100 %.
+    expect(await page.$$eval('table.data tbody tr', (rows) => rows.filter((r) => r.querySelector('.badge.succeeded') && r.querySelector('[role="progressbar"]')).length)).toBe(0);
     await shot('13-ja-jobs-done');
   }, 150_000);
 

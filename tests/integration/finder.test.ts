@@ -107,6 +107,7 @@ describe('finding a stock, and the date of the data', () => {
     });
     expect((await call('GET', '/api/v1/entities/7203/prices')).body).toEqual({
       code: '7203',
+      timeframe: 'D',
       rows: [],
       asOf: null,
     });

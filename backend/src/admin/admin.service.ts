@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CATALOG_DATA_VERSION_KEY, CATALOG_FILE, RUNS_DIR, runReportSchema } from '@resemble/contracts';
 import type { AppContext } from '../context.js';
+import { dataFreshness } from './data-freshness.js';
 
 export async function overview(ctx: AppContext) {
   const nowIso = new Date(ctx.now()).toISOString();
@@ -30,6 +31,7 @@ export async function overview(ctx: AppContext) {
     pendingPayments: count('pending'),
     dataVersion: readDataVersion(ctx.config.storage.dataDir),
     lastScraperRun: lastRun(ctx.config.storage.dataDir),
+    dataSources: dataFreshness(ctx.config.storage.dataDir, new Date(ctx.now())),
     ml,
     testMode: ctx.billing.testMode,
   };

@@ -154,7 +154,7 @@ export async function startMlStandIn(opts: { token?: string } = {}): Promise<MlS
       timeframe: r.timeframe,
       horizon: r.horizon,
       matches: top,
-      forecast: { n: top.length, horizon: r.horizon, mean: rets.reduce((a, b) => a + b, 0) / rets.length, median: q(0.5), quantiles: quant, fan: [], pUp: up / top.length, baseRateUp: 0.5 },
+      forecast: { n: top.length, horizon: r.horizon, mean: rets.reduce((a, b) => a + b, 0) / rets.length, median: q(0.5), quantiles: quant, fan: [], pUp: up / top.length, baseRateUp: 0.5, basis: { kind: 'analogues' as const, n: top.length, trainedTo: null }, effectiveN: top.length, pUpInterval: null, verdict: 'too-few' as const, pUpCalibrated: null, calibratorId: null, calibrated: false, bands: 'empirical' as const },
       candidates: matches.length,
       dataVersion,
       asOf: asOf(),
@@ -164,7 +164,7 @@ export async function startMlStandIn(opts: { token?: string } = {}): Promise<MlS
   app.post('/v1/predict', (req, res) => {
     const p = predictRequestSchema.safeParse(req.body);
     if (!p.success) return res.status(400).json({ error: { code: 'invalid_request', message: 'bad predict request' } });
-    res.json({ model: p.data.model, modelVersion: '1', timeframe: p.data.timeframe, horizon: p.data.horizon, forecast: { n: 0, horizon: p.data.horizon, mean: null, median: null, quantiles: null, fan: [], pUp: null, baseRateUp: null }, dataVersion, asOf: asOf(), tookMs: 1 });
+    res.json({ model: p.data.model, modelVersion: '1', timeframe: p.data.timeframe, horizon: p.data.horizon, forecast: { n: 0, horizon: p.data.horizon, mean: null, median: null, quantiles: null, fan: [], pUp: null, baseRateUp: null, basis: { kind: p.data.model === 'brainjs' ? 'neural-net' : p.data.model === 'baseline' ? 'own-history' : 'analogues', n: 0, trainedTo: null }, effectiveN: 0, pUpInterval: null, verdict: 'too-few', pUpCalibrated: null, calibratorId: null, calibrated: false, bands: 'empirical' }, dataVersion, asOf: asOf(), tookMs: 1 });
   });
   const server: Server = await new Promise((ok) => {
     const s = app.listen(0, '127.0.0.1', () => ok(s));

@@ -1,29 +1,10 @@
-import { ApiError } from '~/utils/api-client';
-
-interface FetchErrorLike {
-  statusCode?: number;
-  data?: { error?: { code?: string; message?: string } };
-}
+import { errorKey, type ErrorOverrides } from '~/utils/error-text';
 
 /**
- * Human text for any failure: a translated sentence for codes we know, otherwise backend's own
- * message (it is written for people), otherwise a generic line. Accepts ApiError and the FetchError
- * that Nuxt's useFetch produces.
+ * Human text for any failure (ApiError or the FetchError of Nuxt's useFetch), always translated; see
+ * errorKey. `overrides` give a code its meaning on one page (e.g. a bad token on the reset page).
  */
-export function useErrorText() {
+export function useErrorText(overrides: ErrorOverrides = {}) {
   const { t, te } = useI18n();
-  return (e: unknown): string => {
-    let code: string | undefined;
-    let message: string | undefined;
-    if (e instanceof ApiError) {
-      code = e.code;
-      message = e.message;
-    } else if (e && typeof e === 'object') {
-      const f = e as FetchErrorLike;
-      code = f.data?.error?.code ?? ((f.statusCode ?? 0) >= 500 ? 'server_unavailable' : undefined);
-      message = f.data?.error?.message;
-    }
-    if (code && te(`errors.${code}`)) return t(`errors.${code}`);
-    return message ?? t('errors.unexpected');
-  };
+  return (e: unknown): string => t(errorKey(e, (k) => te(k), overrides));
 }

@@ -1,5 +1,6 @@
 import { EVENT_TYPES, interpretEvent, type JobEvent } from '~/utils/events';
 import { formatDate } from '~/utils/format';
+import { mergeJob } from '~/utils/job-view';
 
 /**
  * Live updates for the logged-in user over SSE: job progress feeds the jobs list, and a toast
@@ -21,7 +22,7 @@ export function useEvents() {
     if (!effect) return;
     if (effect.type === 'job') {
       const { job } = effect;
-      jobs.value = { ...jobs.value, [job.id]: { ...jobs.value[job.id], ...Object.fromEntries(Object.entries(job).filter(([, v]) => v !== undefined)), id: job.id } };
+      jobs.value = { ...jobs.value, [job.id]: { ...mergeJob(jobs.value[job.id], job), id: job.id } };
       const kind = t(`jobs.kinds.${job.kind ?? 'backtest'}`);
       if (effect.toast === 'done') push({ kind: 'success', text: t('toast.jobDone', { kind }), link: { to: localePath('/app/jobs'), label: t('toast.view') } });
       else if (effect.toast === 'failed') push({ kind: 'error', text: t('toast.jobFailed', { kind }) });

@@ -1,35 +1,63 @@
 /**
- * Which plain-language sentence a forecast earns. The rules keep the UI honest: a handful of cases
- * is called too few, and an up-probability within a few points of the base rate is called "no edge"
- * rather than dressed up as a signal.
+ * What the UI says about a forecast, worded from the service's verdict (decision 094) and never from the
+ * raw gap between pUp and the base rate: "higher"/"lower" only when the 90 % interval of pUp on the
+ * effective number of independent cases lies wholly above/below the base rate. Colour follows the verdict.
  */
-export const FEW_CASES = 20;
-export const NO_EDGE = 0.03;
+import type { Forecast } from '@resemble/contracts';
+import { formatDate, formatPercent } from './format';
 
-export interface ForecastOdds {
-  n: number;
-  pUp: number | null;
-  pUpCalibrated?: number | null;
-  baseRateUp: number | null;
-}
+export type Explanation =
+  'explainNone' | 'explainTooFew' | 'explainNoDifference' | 'explainHigher' | 'explainLower' | 'explainNet';
 
-export type Explanation = 'explainNone' | 'explainFew' | 'explainSame' | 'explainAbove' | 'explainBelow';
+type Odds = Pick<Forecast, 'n' | 'pUp' | 'verdict' | 'basis'>;
 
-/** The calibrated probability when the model has one, else the raw share of matches that rose. */
-export function shownPUp(f: ForecastOdds): number | null {
+/** The calibrated probability when the setting's calibrator met its goal, else the raw share that rose. */
+export function shownPUp(f: Pick<Forecast, 'pUp' | 'pUpCalibrated'>): number | null {
   return f.pUpCalibrated ?? f.pUp;
 }
 
-/** pUp minus the base rate (0.5 stands in for a missing base rate). */
-export function edge(f: ForecastOdds): number | null {
-  const p = shownPUp(f);
-  return p === null ? null : p - (f.baseRateUp ?? 0.5);
+export function explainForecast(f: Odds): Explanation {
+  if (f.pUp === null || f.n === 0) return 'explainNone';
+  // The net's pUp is not a share of cases: it has no interval, and its verdict comes from its backtest.
+  if (f.basis.kind === 'neural-net') return 'explainNet';
+  switch (f.verdict) {
+    case 'higher':
+      return 'explainHigher';
+    case 'lower':
+      return 'explainLower';
+    case 'no-difference':
+      return 'explainNoDifference';
+    default:
+      return 'explainTooFew';
+  }
 }
 
-export function explainForecast(f: ForecastOdds): Explanation {
-  const e = edge(f);
-  if (e === null || f.n === 0) return 'explainNone';
-  if (f.n < FEW_CASES) return 'explainFew';
-  if (Math.abs(e) < NO_EDGE) return 'explainSame';
-  return e > 0 ? 'explainAbove' : 'explainBelow';
+/** The CSS tone of the odds: green or red only when the verdict says so. */
+export function verdictTone(f: Pick<Forecast, 'verdict'>): '' | 'up' | 'down' {
+  return f.verdict === 'higher' ? 'up' : f.verdict === 'lower' ? 'down' : '';
+}
+
+/** What the model's numbers are built from: its label key and parameters. */
+export function basisText(
+  f: Pick<Forecast, 'basis'>,
+  locale: string,
+): { key: string; params: Record<string, string> } {
+  const n = f.basis.n.toLocaleString(locale === 'ja' ? 'ja-JP' : 'en-US');
+  if (f.basis.kind === 'analogues') return { key: 'results.basis.analogues', params: { n } };
+  if (f.basis.kind === 'own-history') return { key: 'results.basis.ownHistory', params: { n } };
+  return { key: 'results.basis.neuralNet', params: { n, date: formatDate(f.basis.trainedTo ?? '', locale) } };
+}
+
+/** Parameters of the explanation sentence: the shown pUp, its interval, the base rate and the case counts. */
+export function explainParams(f: Forecast, locale: string): Record<string, string | number> {
+  const pct = (x: number | null | undefined) => formatPercent(x ?? null, locale, { digits: 0 });
+  return {
+    n: f.n,
+    e: f.effectiveN === null ? '—' : Math.max(0, Math.round(f.effectiveN)).toString(),
+    h: f.horizon,
+    p: pct(shownPUp(f)),
+    lo: pct(f.pUpInterval?.lo),
+    hi: pct(f.pUpInterval?.hi),
+    b: pct(f.baseRateUp),
+  };
 }

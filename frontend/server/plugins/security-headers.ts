@@ -41,4 +41,10 @@ export default defineNitroPlugin((nitroApp) => {
       'cross-origin-opener-policy': 'same-origin',
     });
   });
+  // Nuxt's renderer hard-codes `x-powered-by: Nuxt` in every page, payload and island response; it
+  // tells an attacker which framework (and so which advisories) to try and tells users nothing.
+  nitroApp.hooks.hook('render:response', (response) => {
+    if (!response.headers) return;
+    for (const name of Object.keys(response.headers)) if (name.toLowerCase() === 'x-powered-by') delete response.headers[name];
+  });
 });

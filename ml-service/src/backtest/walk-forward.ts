@@ -31,7 +31,9 @@ export interface PredictionRecord {
   modelVersion: string;
   pUp: number;
   p10: number;
+  p25: number;
   p50: number;
+  p75: number;
   p90: number;
   /** close[end + horizon] / close[end] − 1: what really happened. */
   actual: number;
@@ -134,7 +136,9 @@ export function walkForward(
           modelVersion: prediction.modelVersion,
           pUp: f.pUp,
           p10: f.quantiles.p10,
+          p25: f.quantiles.p25,
           p50: f.quantiles.p50,
+          p75: f.quantiles.p75,
           p90: f.quantiles.p90,
           actual,
           outcomeDate: entity.dates[end + options.horizon]!,

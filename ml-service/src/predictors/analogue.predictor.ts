@@ -4,14 +4,21 @@
  * code, windows of the query's own stock within ± horizon rows of the query are excluded too: their
  * forward periods overlap the query itself, so they would be the query in disguise.
  */
-import type { Forecast, SimilarQuery, SimilarRequest, SimilarResponse, Timeframe } from '@resemble/contracts';
+import {
+  MIN_FORECAST_SAMPLE,
+  type Forecast,
+  type SimilarQuery,
+  type SimilarRequest,
+  type SimilarResponse,
+  type Timeframe,
+} from '@resemble/contracts';
 import { marketOf } from '../bars.js';
 import type { MarketData } from '../market-data.js';
 import { findSimilar, findSimilarWith, type ShardRunner } from '../similarity.service.js';
 import { seriesSource } from './market-series.js';
 import { resolveQuery } from './query.js';
 
-export const ANALOGUE_TOP_K = 30;
+export const ANALOGUE_TOP_K = MIN_FORECAST_SAMPLE;
 export const ANALOGUE_VERSION = `zned-k${ANALOGUE_TOP_K}-1`;
 
 /** `data` is the daily market; the search and its exclusion run in bars of `timeframe`. */

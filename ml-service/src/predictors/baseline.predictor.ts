@@ -5,6 +5,7 @@
  */
 import type { Forecast } from '@resemble/contracts';
 import { forecastFromOutcomes, type ForwardOutcome } from '../forecast.js';
+import { isoToDay } from '../dates.js';
 import { baseRateUpAsOf } from './base-rate.js';
 import { PredictorError } from './errors.js';
 import type { ResolvedQuery } from './query.js';
@@ -23,13 +24,17 @@ export function baselineOutcomes(
   lastForwardEnd: number,
   horizon: number,
 ): ForwardOutcome[] {
-  const { closes } = entity;
+  const { closes, dates } = entity;
   const outcomes: ForwardOutcome[] = [];
   for (let e = 0; e + horizon <= lastForwardEnd; e++) {
     const c0 = closes[e]!;
     const forwardPath = new Array<number>(horizon);
     for (let i = 1; i <= horizon; i++) forwardPath[i - 1] = closes[e + i]! / c0;
-    outcomes.push({ forwardReturn: forwardPath[horizon - 1]! - 1, forwardPath });
+    outcomes.push({
+      forwardReturn: forwardPath[horizon - 1]! - 1,
+      forwardPath,
+      forwardSpan: { from: isoToDay(dates[e + 1]!), to: isoToDay(dates[e + horizon]!) },
+    });
   }
   return outcomes;
 }
@@ -51,5 +56,5 @@ export function baselineForecast(
   const outcomes = baselineOutcomes(query.entity, last, horizon);
   const asOf = last >= 0 ? query.entity.dates[last]! : null;
   const baseRate = asOf === null ? null : baseRateUpAsOf(source, horizon, asOf);
-  return forecastFromOutcomes(outcomes, horizon, baseRate);
+  return forecastFromOutcomes(outcomes, horizon, baseRate, 'own-history');
 }

@@ -181,6 +181,16 @@ export function forecastFromExceedance(
     fan,
     pUp,
     baseRateUp: model.training.baseRateUp,
+    basis: { kind: 'neural-net', n: model.training.samples, trainedTo: model.training.to },
+    // The net's pUp is not a share of cases, so it has no effective n nor a sampling interval; its
+    // backtest found no edge over the base rate, which is what "no-difference" says (decision 094).
+    effectiveN: null,
+    pUpInterval: null,
+    verdict: 'no-difference',
+    pUpCalibrated: null,
+    calibratorId: null,
+    calibrated: false,
+    bands: 'model',
   };
 }
 

@@ -256,11 +256,13 @@ describe('registry', () => {
     registry.reload();
     const p = registry.predict('baseline', query, HORIZON);
     expect(p.forecast.pUpCalibrated).toBeCloseTo(applyIsotonic(calibrator, p.forecast.pUp!), 12);
-    expect(
-      registry.predict('baseline', query, HORIZON, { raw: true }).forecast.pUpCalibrated,
-    ).toBeUndefined();
-    expect(registry.predict('baseline', query, HORIZON + 1).forecast.pUpCalibrated).toBeUndefined();
-    expect(registry.predict('analogue', query, HORIZON).forecast.pUpCalibrated).toBeUndefined();
+    expect(p.forecast.calibratorId).toBe('cal-1');
+    // A one-setting calibrator has no conformal bands, so the forecast is not called calibrated.
+    expect(p.forecast.calibrated).toBe(false);
+    expect(registry.predict('baseline', query, HORIZON, { raw: true }).forecast.pUpCalibrated).toBeNull();
+    expect(registry.predict('baseline', query, HORIZON + 1).forecast.pUpCalibrated).toBeNull();
+    expect(registry.predict('analogue', query, HORIZON).forecast.pUpCalibrated).toBeNull();
+    expect(registry.predict('analogue', query, HORIZON).forecast.calibratorId).toBeNull();
     expect(registry.list().find((x) => x.id === 'baseline')!.calibratedHorizons).toEqual([HORIZON]);
   });
 

@@ -1,9 +1,11 @@
 /**
- * A versioned pUp calibrator: an isotonic map from raw pUp to the frequency of "up" observed for it on an
- * earlier, held-out walk-forward period (written by the backtest, loaded by the registry). It belongs to
- * one predictor version and one horizon; the registry applies it only to that pair.
+ * A versioned calibrator of one setting: an isotonic map from raw pUp to the frequency of "up" observed
+ * for it on an earlier walk-forward period, and split-conformal offsets for the p10–p90 and p25–p75 bands
+ * fitted on the same period (written by the backtests, loaded by the registry). It belongs to one
+ * predictor version, one horizon and (grid calibrators) one range of query lengths; the registry applies
+ * it only there, and only the parts that met their goal on the later, held-out period.
  */
-import { modelIdSchema } from '@resemble/contracts';
+import { modelIdSchema, type Forecast } from '@resemble/contracts';
 import { z } from 'zod';
 import { applyIsotonic } from './isotonic.js';
 
@@ -36,6 +38,23 @@ export const calibratorFileSchema = z
     x: z.array(z.number().min(0).max(1)).min(1),
     y: z.array(z.number().min(0).max(1)).min(1),
     metrics: z.object({ fit: scoreSchema, test: scoreSchema.nullable() }),
+    /** Query lengths (rows) this calibrator covers; absent = fitted for any length (the one-setting backtest). */
+    lengths: z.object({ min: z.number().int().min(1), max: z.number().int().min(1) }).optional(),
+    /**
+     * Conformalized quantile regression offsets (Romano, Patterson & Candès 2019): the band [p10 − q80,
+     * p90 + q80] covered 80 % of the fit period's outcomes (q50 likewise for p25–p75). Returns, at the horizon.
+     */
+    conformal: z.object({ q80: z.number(), q50: z.number(), n: z.number().int().positive() }).optional(),
+    /** Whether each part met its goal on the held-out period; absent = a one-setting calibrator (pUp only). */
+    goals: z
+      .object({
+        pUp: z.boolean(),
+        bands: z.boolean(),
+        n: z.number().int().nonnegative(),
+        eceCalibrated: z.number().nullable(),
+        coverage80Conformal: z.number().nullable(),
+      })
+      .optional(),
   })
   .refine((c) => c.x.length === c.y.length, { message: 'x and y must have the same length' })
   .refine((c) => c.x.every((v, i) => i === 0 || v > c.x[i - 1]!), {
@@ -48,6 +67,59 @@ export function calibratePUp(calibrator: Pick<CalibratorFile, 'x' | 'y'>, pUp: n
   return applyIsotonic(calibrator, pUp);
 }
 
-export function calibratorFileName(predictor: string, horizon: number): string {
-  return `calibrator-${predictor}-h${horizon}.json`;
+export function calibratorFileName(predictor: string, horizon: number, length?: number): string {
+  return length === undefined
+    ? `calibrator-${predictor}-h${horizon}.json`
+    : `calibrator-${predictor}-L${length}-h${horizon}.json`;
+}
+
+/** Whether a calibrator covers a query of `length` rows and `horizon` rows ahead. */
+export function coversSetting(
+  c: Pick<CalibratorFile, 'horizon' | 'lengths'>,
+  length: number,
+  horizon: number,
+): boolean {
+  return (
+    c.horizon === horizon && (c.lengths === undefined || (length >= c.lengths.min && length <= c.lengths.max))
+  );
+}
+
+/** Widens (or narrows) a band pair by a conformal offset, keeping the five quantiles in order. */
+function conformalQuantiles(q: Forecast['quantiles'] & object, q80: number, q50: number, floor: number) {
+  const p50 = q.p50;
+  const p25 = Math.min(p50, q.p25 - q50);
+  const p75 = Math.max(p50, q.p75 + q50);
+  return {
+    p10: Math.max(floor, Math.min(p25, q.p10 - q80)),
+    p25: Math.max(floor, p25),
+    p50,
+    p75,
+    p90: Math.max(p75, q.p90 + q80),
+  };
+}
+
+/**
+ * The forecast with what the calibrator of its setting offers: its id always; pUpCalibrated only when the
+ * isotonic map met its held-out ECE goal; the conformal bands only when they met their coverage goal. The
+ * offsets are fitted at the horizon; the fan's earlier steps get them scaled by √(step / horizon), the
+ * spread of a random walk, so the fan ends exactly on the conformal quantiles.
+ */
+export function applyCalibrator(forecast: Forecast, calibrator: CalibratorFile | undefined): Forecast {
+  if (!calibrator) return forecast;
+  const goals = calibrator.goals ?? { pUp: true, bands: false };
+  const out: Forecast = { ...forecast, calibratorId: calibrator.version };
+  if (goals.pUp && forecast.pUp !== null) out.pUpCalibrated = calibratePUp(calibrator, forecast.pUp);
+  const c = calibrator.conformal;
+  if (goals.bands && c && forecast.quantiles) {
+    const h = forecast.horizon;
+    out.quantiles = conformalQuantiles(forecast.quantiles, c.q80, c.q50, -1 + 1e-9);
+    out.fan = forecast.fan.map((f, i) => {
+      const s = Math.sqrt((i + 1) / h);
+      return conformalQuantiles(f, c.q80 * s, c.q50 * s, 1e-9);
+    });
+    out.median = out.quantiles.p50;
+    out.bands = 'conformal';
+  }
+  out.calibrated = goals.pUp && goals.bands && out.bands === 'conformal' && out.pUpCalibrated !== null;
+  return out;
 }

@@ -15,7 +15,13 @@ import { ANALOGUE_VERSION, analogueForecast, analogueForecastWith } from './anal
 import { BASELINE_VERSION, baselineForecast } from './baseline.predictor.js';
 import { BRAINJS_MODEL_KIND, brainjsModelFileSchema } from './brainjs-model.js';
 import { brainjsForecast, loadBrainjsModel, type LoadedBrainjsModel } from './brainjs.predictor.js';
-import { CALIBRATOR_KIND, calibratePUp, calibratorFileSchema, type CalibratorFile } from './calibrator.js';
+import {
+  applyCalibrator,
+  CALIBRATOR_KIND,
+  calibratorFileSchema,
+  coversSetting,
+  type CalibratorFile,
+} from './calibrator.js';
 import { PredictorError } from './errors.js';
 import { seriesSource } from './market-series.js';
 import { resolveQuery } from './query.js';
@@ -68,6 +74,13 @@ export interface PredictorRegistry {
     run: ShardRunner,
     options?: PredictOptions,
   ): Promise<Prediction>;
+  /**
+   * The calibrator covering a setting (predictor version, query length, horizon), if any: /v1/similar
+   * applies it to its analogue forecast when its search is the analogue predictor's.
+   */
+  calibratorFor(model: ModelId, version: string, length: number, horizon: number): CalibratorFile | undefined;
+  /** Counts reloads of MODELS_DIR, so caches of calibrated answers can tell old files from new. */
+  generation(): number;
   /** Re-reads MODELS_DIR now (the watcher calls this; tests and SIGHUP handlers may too). */
   reload(): void;
   /** Problems met on the last reload (invalid files), for /health and logs. */
@@ -148,8 +161,10 @@ export function createPredictorRegistry(ctx: {
   let watcher: FSWatcher | null = null;
   let timer: NodeJS.Timeout | null = null;
 
+  let generation = 0;
   const reload = () => {
     state = readState(ctx.modelsDir);
+    generation++;
     ctx.logger?.info(
       {
         brainjs: state.brainjs?.file.version ?? null,
@@ -185,9 +200,9 @@ export function createPredictorRegistry(ctx: {
         ? BASELINE_VERSION
         : (state.brainjs?.file.version ?? null);
 
-  const calibratorFor = (id: ModelId, version: string, horizon: number) =>
+  const calibratorFor = (id: ModelId, version: string, length: number, horizon: number) =>
     state.calibrators.find(
-      (c) => c.predictor === id && c.predictorVersion === version && c.horizon === horizon,
+      (c) => c.predictor === id && c.predictorVersion === version && coversSetting(c, length, horizon),
     );
 
   /** Validation, data and the cheap predictors; the analogue search is delegated to `analogue`. */
@@ -197,7 +212,7 @@ export function createPredictorRegistry(ctx: {
     horizon: number,
     options: PredictOptions,
     analogue: (data: MarketData) => Forecast | null,
-  ): { forecast: Forecast | null; version: string } => {
+  ): { forecast: Forecast | null; version: string; length: number } => {
     if (!MODEL_IDS.includes(model))
       throw new PredictorError(404, 'unknown_model', `unknown model ${String(model)}`);
     const current = state;
@@ -215,12 +230,19 @@ export function createPredictorRegistry(ctx: {
     const source = seriesSource(marketOf(data, timeframe));
     const resolved = resolveQuery(source, query);
     const cutoff = { forwardEndBefore: options.forwardEndBefore };
-    if (model === 'analogue') return { forecast: analogue(data), version: ANALOGUE_VERSION };
+    const length =
+      resolved.kind === 'code' ? resolved.endRow - resolved.startRow + 1 : resolved.closes.length;
+    if (model === 'analogue') return { forecast: analogue(data), version: ANALOGUE_VERSION, length };
     if (model === 'baseline')
-      return { forecast: baselineForecast(source, resolved, horizon, cutoff), version: BASELINE_VERSION };
+      return {
+        forecast: baselineForecast(source, resolved, horizon, cutoff),
+        version: BASELINE_VERSION,
+        length,
+      };
     return {
       forecast: brainjsForecast(current.brainjs!, resolved, horizon, cutoff),
       version: current.brainjs!.file.version,
+      length,
     };
   };
 
@@ -228,14 +250,12 @@ export function createPredictorRegistry(ctx: {
     model: ModelId,
     horizon: number,
     options: PredictOptions,
-    { forecast, version }: { forecast: Forecast | null; version: string },
+    { forecast, version, length }: { forecast: Forecast | null; version: string; length: number },
   ): Prediction => {
-    let out = forecast!;
-    // Calibrators are fitted on daily backtests: a weekly or monthly pUp is served uncalibrated.
+    // Calibrators are fitted on daily backtests: a weekly or monthly forecast is served uncalibrated.
     const daily = (options.timeframe ?? 'D') === 'D';
-    const calibrator = options.raw || !daily ? undefined : calibratorFor(model, version, horizon);
-    if (calibrator && out.pUp !== null) out = { ...out, pUpCalibrated: calibratePUp(calibrator, out.pUp) };
-    return { model, modelVersion: version, horizon, forecast: out };
+    const calibrator = options.raw || !daily ? undefined : calibratorFor(model, version, length, horizon);
+    return { model, modelVersion: version, horizon, forecast: applyCalibrator(forecast!, calibrator) };
   };
 
   return {
@@ -270,6 +290,8 @@ export function createPredictorRegistry(ctx: {
       const forecast = pending ? await pending : partial.forecast;
       return finish(model, horizon, options, { ...partial, forecast: forecast! });
     },
+    calibratorFor,
+    generation: () => generation,
     reload,
     problems: () => [...state.problems],
     close() {

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { AppContext } from '../context.js';
+import { ANALOGUE_VERSION } from '../predictors/analogue.predictor.js';
 import { answerSimilar } from '../similarity.service.js';
 import { searchControl } from './search-control.js';
 import { readyData } from './validate.js';
@@ -16,6 +17,10 @@ export function similarRoutes(ctx: AppContext): Router {
       req.body,
       ctx.pool.runner(data, control),
       ctx.resultCache,
+      {
+        find: (length, horizon) => ctx.registry.calibratorFor('analogue', ANALOGUE_VERSION, length, horizon),
+        generation: () => ctx.registry.generation(),
+      },
     );
     if (search) {
       end({ metric: search.metric, mode: search.mode });

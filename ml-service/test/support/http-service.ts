@@ -1,5 +1,5 @@
 /** ml-service's real app on a free loopback port over a store directory, for the HTTP tests. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,7 @@ export interface Running {
   state: MarketState;
   pool: SearchPool;
   registry: PredictorRegistry;
+  modelsDir: string;
   close: () => Promise<void>;
 }
 
@@ -44,6 +45,8 @@ export async function start(
     /** Ordinary searches over this many windows are split (default 0: every one, to cover shards). */
     splitAbove?: number;
     pool?: PoolOptions;
+    /** Files put into the models directory before the registry reads it (name → JSON). */
+    models?: Record<string, unknown>;
   } = {},
 ): Promise<Running> {
   const log = pino({ level: 'silent' });
@@ -57,6 +60,8 @@ export async function start(
     ...opts.pool,
   });
   const modelsDir = mkdtempSync(join(tmpdir(), 'ml-models-'));
+  for (const [name, json] of Object.entries(opts.models ?? {}))
+    writeFileSync(join(modelsDir, name), JSON.stringify(json));
   const registry = createPredictorRegistry({
     getData: () => state.data!,
     modelsDir,
@@ -82,6 +87,7 @@ export async function start(
     state,
     pool,
     registry,
+    modelsDir,
     close: async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
