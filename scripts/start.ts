@@ -4,6 +4,7 @@
  * 2. builds the frontend once if it has never been built,
  * 3. starts ml-service, backend and the frontend, and stops them all together.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
@@ -90,11 +91,15 @@ async function main(): Promise<void> {
     return m;
   };
 
+  // A fresh secret per run: only backend, which is given it, can query ml-service (any other local
+  // process could otherwise use its API); it lives only in these two processes' environments.
+  const mlToken = randomBytes(32).toString('base64url');
   step('starting ml-service (loads the market data into memory)');
   const ml = start(
     startProcess('ml-service', process.execPath, ['--import', 'tsx', 'ml-service/src/server.ts'], {
       ML_HOST: '127.0.0.1',
       ML_PORT: env.ML_PORT,
+      ML_TOKEN: mlToken,
       DATA_DIR: env.DATA_DIR,
     }),
   );
@@ -104,6 +109,7 @@ async function main(): Promise<void> {
       HOST: '127.0.0.1',
       PORT: env.BACKEND_PORT,
       ML_URL: mlUrl,
+      ML_TOKEN: mlToken,
       DATA_DIR: env.DATA_DIR,
       PUBLIC_URL: publicUrl,
       NODE_ENV: process.env.NODE_ENV ?? 'development',

@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { importFixture, startStack } from '../../tests/support/stack.js';
 import { call, proSession } from './http.js';
 import { backendOverhead } from './overhead.js';
+import { tenAtOnce } from './ten-at-once.js';
 import { syntheticCalendar, syntheticSimilar } from './synthetic.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -63,7 +64,7 @@ async function overheadOnly(): Promise<void> {
 
 async function main(): Promise<void> {
   if (SCENARIO === 'overhead') return overheadOnly();
-  if (SCENARIO !== 'all') throw new Error(`BENCH_SCENARIO must be "all" or "overhead", not "${SCENARIO}"`);
+  if (SCENARIO !== 'all' && SCENARIO !== 'fairness') throw new Error(`BENCH_SCENARIO must be "all", "overhead" or "fairness", not "${SCENARIO}"`);
   const work = mkdtempSync(join(tmpdir(), 'resemble-bench-'));
   const dataDir = join(work, 'data');
   console.log(`importing demo data (${demo}) ...`);
@@ -84,6 +85,10 @@ async function main(): Promise<void> {
     console.log(
       `stack up: ${ents.length} entities listed, ${codes.length} with full history, ${dates.length} trading days; ${CONNECTIONS} connections x ${SECONDS}s (random phases after a ${WARMUP}s warm-up)`,
     );
+    if (SCENARIO === 'fairness') {
+      await tenAtOnce(base, codes, dates);
+      return;
+    }
     const gen = bodies(codes, dates);
     const randomBody = gen.next;
     const headers = { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf };
@@ -121,6 +126,7 @@ async function main(): Promise<void> {
     });
 
     const canned = (await call(base, '/api/v1/similar', JSON.parse(fixed), s)).body;
+    await tenAtOnce(base, codes, dates);
     await stack.stop();
     stopped = true;
     const overhead = await backendOverhead(canned, randomBody, SECONDS, CONNECTIONS, env);

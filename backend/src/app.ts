@@ -27,6 +27,7 @@ import { authRoutes, meRoutes } from './auth/auth.routes.js';
 import { Mailer } from './mail/mailer.js';
 import { buildPlans } from './plans/plans.js';
 import { MlClient } from './search/ml.client.js';
+import { UserLanes } from './search/user-lanes.js';
 import { searchRoutes } from './search/search.routes.js';
 import { BillingService, type BillingProviders } from './billing/billing.service.js';
 import { SandboxProvider } from './billing/sandbox.provider.js';
@@ -107,6 +108,7 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
     db,
     log,
     ml,
+    heavyLanes: new UserLanes(config.ml.heavyPerUser, config.ml.heavyQueuedPerUser),
     plans,
     hasher: new PasswordHasher(config.auth.scryptLogN, config.auth.hashConcurrency),
     sessions: new SessionService(db, config.auth.jwtSecret, now, shared.revocations),

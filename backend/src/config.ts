@@ -53,6 +53,12 @@ const envSchema = z.object({
   ML_URL: z.url().default('http://127.0.0.1:8001'),
   ML_TOKEN: optionalString,
   ML_TIMEOUT_MS: intFrom(10_000, 100),
+  /** Time budget of one search (similar, predict) by plan, in ms: past it the search is stopped, 504. */
+  SEARCH_BUDGET_FREE_MS: intFrom(10_000, 100),
+  SEARCH_BUDGET_PRO_MS: intFrom(30_000, 100),
+  /** Long (DTW) searches of one user running at once; more wait in the user's own queue, up to the max. */
+  HEAVY_SEARCHES_PER_USER: intFrom(2, 1),
+  HEAVY_SEARCHES_QUEUED_PER_USER: intFrom(20, 0),
   APP_DB: z.string().min(1).default(resolve(repoRoot, 'data/app.sqlite')),
   DATA_DIR: z.string().min(1).default(resolve(repoRoot, 'data')),
   PUBLIC_URL: z.url().default('http://127.0.0.1:3000'),
@@ -136,7 +142,14 @@ export interface Config {
     /** The market data directory (catalog and run reports for the operator view). */
     dataDir: string;
   };
-  ml: { url: string; token: string | undefined; timeoutMs: number };
+  ml: {
+    url: string;
+    token: string | undefined;
+    timeoutMs: number;
+    /** DTW searches of one user running at once, and waiting in that user's queue (search/user-lanes.ts). */
+    heavyPerUser: number;
+    heavyQueuedPerUser: number;
+  };
   auth: {
     jwtSecret: Uint8Array;
     scryptLogN: number;
@@ -148,7 +161,12 @@ export interface Config {
     windowMinutes: number;
   };
   mail: { smtpUrl: string | undefined; from: string };
-  plans: { freeSearchesPerDay: number; proPriceJpy: number };
+  plans: {
+    freeSearchesPerDay: number;
+    proPriceJpy: number;
+    searchBudgetFreeMs: number;
+    searchBudgetProMs: number;
+  };
   rateLimits: { perIpPerMinute: number; perUserPerMinute: number };
   billing: {
     stripe: StripeConfig | null;
@@ -201,7 +219,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       cookieSecure: env.NODE_ENV !== 'development',
     },
     storage: { appDb: env.APP_DB, dataDir: env.DATA_DIR },
-    ml: { url: env.ML_URL, token: env.ML_TOKEN, timeoutMs: env.ML_TIMEOUT_MS },
+    ml: {
+      url: env.ML_URL,
+      token: env.ML_TOKEN,
+      timeoutMs: env.ML_TIMEOUT_MS,
+      heavyPerUser: env.HEAVY_SEARCHES_PER_USER,
+      heavyQueuedPerUser: env.HEAVY_SEARCHES_QUEUED_PER_USER,
+    },
     auth: {
       jwtSecret: new TextEncoder().encode(env.JWT_SECRET ?? devJwtSecret(env.APP_DB)),
       scryptLogN: env.SCRYPT_LOG_N,
@@ -211,7 +235,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       windowMinutes: env.LOGIN_WINDOW_MIN,
     },
     mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
-    plans: { freeSearchesPerDay: env.FREE_SEARCHES_PER_DAY, proPriceJpy: env.PRO_PRICE_JPY },
+    plans: {
+      freeSearchesPerDay: env.FREE_SEARCHES_PER_DAY,
+      proPriceJpy: env.PRO_PRICE_JPY,
+      searchBudgetFreeMs: env.SEARCH_BUDGET_FREE_MS,
+      searchBudgetProMs: env.SEARCH_BUDGET_PRO_MS,
+    },
     rateLimits: { perIpPerMinute: env.RATE_LIMIT_IP_PER_MIN, perUserPerMinute: env.RATE_LIMIT_USER_PER_MIN },
     billing: {
       stripe,

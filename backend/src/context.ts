@@ -8,6 +8,7 @@ import type { PasswordThrottle } from './auth/password-throttle.js';
 import type { Mailer } from './mail/mailer.js';
 import type { Plan } from './plans/plans.js';
 import type { MlClient } from './search/ml.client.js';
+import type { UserLanes } from './search/user-lanes.js';
 import type { BillingService } from './billing/billing.service.js';
 import type { JobQueue } from './jobs/job-queue.js';
 import type { EventBus, QuotaStore, SharedState } from './shared/shared-state.js';
@@ -18,6 +19,8 @@ export interface AppContext {
   db: Db;
   log: Logger;
   ml: MlClient;
+  /** Per-user limit of long (DTW) searches running at once (search.service.ts). */
+  heavyLanes: UserLanes;
   plans: Record<PlanId, Plan>;
   hasher: PasswordHasher;
   sessions: SessionService;

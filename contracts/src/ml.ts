@@ -216,6 +216,23 @@ export const mlHealthSchema = z.object({
   asOf: asOfSchema.optional(),
   lastReloadError: z.string().nullable(),
   models: z.array(z.object({ id: z.string(), version: z.string() })),
+  /** The search kernel chosen at start per metric, e.g. { zned: "native-avx2", dtw: "wasm" }. */
+  kernel: z.record(z.string(), z.string()).optional(),
+  /** Entity files left out of the served data because they could not be read or failed their check. */
+  skippedEntities: z.array(z.object({ code: z.string(), reason: z.string() })).optional(),
+  /** The search pool now: workers, the heavy lane's share, what runs and waits, cancellations. */
+  search: z
+    .object({
+      workers: z.number().int(),
+      heavyWorkers: z.number().int(),
+      running: z.number().int(),
+      heavyRunning: z.number().int(),
+      queued: z.number().int(),
+      heavyQueued: z.number().int(),
+      cancelled: z.number().int(),
+      abandonedChunks: z.number().int(),
+    })
+    .optional(),
 });
 export type MlHealth = z.infer<typeof mlHealthSchema>;
 
@@ -250,6 +267,13 @@ export const entitySummarySchema = z.object({
   rows: z.number().int(),
 });
 export type EntitySummary = z.infer<typeof entitySummarySchema>;
+
+/**
+ * Request header from backend to ml-service: the milliseconds left before backend gives up on the answer
+ * (its plan's time budget minus the time already spent). ml-service stops the search when they run out
+ * and answers 504 search_timeout. Relative, so the two clocks need not agree.
+ */
+export const ML_DEADLINE_HEADER = 'x-deadline-ms';
 
 /** How a search result matched the query, best first (see ml-service/src/entity-search.ts). */
 export const matchTierSchema = z.enum(['exactCode', 'codePrefix', 'namePrefix', 'nameSubstring', 'typo']);

@@ -16,51 +16,8 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-// Parameter block (f64 slots; *_BYTE are byte offsets), as wasm/zscan.ts and src/ed-prefilter.ts (SLOT).
-enum {
-  P_INV_L = 0,
-  P1_C = 1,
-  P1_EPS_C = 2,
-  P1_EPS_P = 3,
-  P0_C = 4,
-  P0_EPS_C = 5,
-  P0_EPS_P = 6,
-  P_CW_MIN = 7,
-  P1_Q = 8,
-  P1_INV_LEN = 16,
-  P2_Q2_PLUS_L = 24,
-  P2_RQ = 25,
-  P2_LIM = 26,
-  P2_EPS_P = 27,
-  P2_EPS_C = 28,
-  P2_LV_MIN = 29,
-  P2_L = 30,
-  P2_REL = 31,
-  P2_Q = 32,
-  P2_INV_LEN = 48,
-  P3_QSUM = 72,
-  P3_DOT_ERR = 73,
-  P3_CENTER = 74,
-  P3_EPS_MU = 75,
-  P3_Q_BYTE = 1024,
-  P0_Q = 64,
-  P0_INV_LEN = 68,
-  P2_BOUNDS_BYTE = 768,
-  P1_BOUNDS_BYTE = 848,
-  P0_BOUNDS_BYTE = 896,
-  // Query constants of scanChunk (past the query, which ends by byte 1024 + 8 * 500), as
-  // src/ed-prefilter.ts (SLOT.C_*) and src/ed-kernel.ts (chunkConstants) write them.
-  C_U = 640,
-  C_EPS_REF = 641,
-  C_Q2 = 642,
-  C_QABS = 643,
-  C_REF_FACTOR = 644,
-  C_RQ0_SQ = 645,
-  C_RQ1_SQ = 646,
-  // Per PAA level 0, 1, 2 (stages 1a, 1b, 2): abs, maxLen, delta, minLen, segments, m of errP.
-  C_PAA = 647,
-  C_PAA_STRIDE = 6,
-};
+// The parameter block (wasm/params.ts, the one definition; this header is generated from it).
+#include "zscan_params.h"
 
 #define AVX2 __attribute__((target("avx2")))
 

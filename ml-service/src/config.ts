@@ -24,6 +24,15 @@ const envSchema = z.object({
   ML_SEARCH_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
   /** Search worker threads (0 = search on the main thread). */
   ML_SEARCH_WORKERS: z.coerce.number().int().min(0).max(64).default(2),
+  /**
+   * Searches whose cost (candidate windows x L x cells per row: 1 for zned, 2 band + 1 for DTW) reaches
+   * this go to the heavy lane, which never holds more than ML_HEAVY_WORKERS workers.
+   */
+  ML_HEAVY_COST: z.coerce.number().positive().default(5e9),
+  /** Workers the heavy lane may hold at once (default: all but one, at least one). */
+  ML_HEAVY_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+  /** Search kernel: auto (native where it loads, else WASM), native (refuse to start without it), wasm. */
+  ML_KERNEL: z.enum(['auto', 'native', 'wasm']).default('auto'),
   /** Memory for answers of repeated /v1/similar requests on the same data, in MiB (0 = no cache). */
   ML_RESULT_CACHE_MB: z.coerce.number().min(0).max(4096).default(32),
 });

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { KernelChoice } from './kernels.js';
 import type { Config } from './config.js';
 import type { MarketState } from './market-state.js';
 import type { Metrics } from './metrics.js';
@@ -16,4 +17,6 @@ export interface AppContext {
   registry: PredictorRegistry;
   /** Answers of repeated similar requests; absent (or null) = every request is searched. */
   resultCache?: ResultCache | null;
+  /** The search kernels chosen at start (shown in /health); absent in tests that do not care. */
+  kernel?: KernelChoice;
 }

@@ -16,6 +16,7 @@ import type { Normalization } from './window-distance.js';
 import { windowDistance2 } from './window-distance.js';
 import { prefilterFor, SLOT as S, type Prefilter } from './ed-prefilter.js';
 import { nativeZscan, type NativeZscan } from './ed-native.js';
+import { kernels } from './kernels.js';
 
 const U = 2.3e-16; // a little above the unit roundoff 2^-52
 
@@ -251,7 +252,9 @@ export function makeEdScanner(data: MarketArrays, q: EdQuery): Scanner {
 
   if (normalize !== 'z') return scanMean;
   const pf = q.kernel === 'ts' ? null : prefilterFor(data.wasm);
-  const native = q.kernel === 'ts' || q.kernel === 'wasm' ? null : nativeZscan();
+  // Left to the service, the kernel chosen at start (kernels.ts, ML_KERNEL); tests force each one.
+  const kernel = q.kernel ?? (kernels().zned === 'native-avx2' ? 'native' : 'wasm');
+  const native = kernel === 'ts' || kernel === 'wasm' ? null : nativeZscan();
   if (q.kernel === 'native' && !native) throw new Error('the native zscan kernel is not available');
   return pf ? makeWasmScanZ(data, qn, pf, native, scanZ) : scanZ;
 }

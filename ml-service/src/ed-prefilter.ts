@@ -7,56 +7,15 @@
  * old data after the swap just instantiates again.)
  */
 import { readFileSync } from 'node:fs';
+import * as params from '../wasm/params.js';
 import { threadId } from 'node:worker_threads';
 import { ID_AT, ID_WORDS, LOCKS, PARAM_BYTES, SLOTS, type MarketWasm } from './market-memory.js';
 
 /**
- * The kernel's parameter block layout, as wasm/zscan.ts declares it (f64 slot indices; *_BYTE are byte
- * offsets of i32 or f64 arrays). test/ed-prefilter.test.ts checks the two agree.
+ * The kernel's parameter block layout (f64 slot indices; *_BYTE are byte offsets), defined once in
+ * wasm/params.ts, which wasm/zscan.ts imports and native/zscan_params.h is generated from.
  */
-export const SLOT = {
-  P_INV_L: 0,
-  P1_C: 1,
-  P1_EPS_C: 2,
-  P1_EPS_P: 3,
-  P0_C: 4,
-  P0_EPS_C: 5,
-  P0_EPS_P: 6,
-  P_CW_MIN: 7,
-  P1_Q: 8,
-  P1_INV_LEN: 16,
-  P2_Q2_PLUS_L: 24,
-  P2_RQ: 25,
-  P2_LIM: 26,
-  P2_EPS_P: 27,
-  P2_EPS_C: 28,
-  P2_LV_MIN: 29,
-  P2_L: 30,
-  P2_REL: 31,
-  P2_Q: 32,
-  P2_INV_LEN: 48,
-  P3_QSUM: 72,
-  P3_DOT_ERR: 73,
-  P3_CENTER: 74,
-  P3_EPS_MU: 75,
-  P3_Q_BYTE: 1024,
-  P0_Q: 64,
-  P0_INV_LEN: 68,
-  P2_BOUNDS_BYTE: 768,
-  P1_BOUNDS_BYTE: 848,
-  P0_BOUNDS_BYTE: 896,
-  // The native scanChunk's query constants (native/zscan.c), past the query (which ends by byte 5024).
-  C_U: 640,
-  C_EPS_REF: 641,
-  C_Q2: 642,
-  C_QABS: 643,
-  C_REF_FACTOR: 644,
-  C_RQ0_SQ: 645,
-  C_RQ1_SQ: 646,
-  /** Per PAA level 0, 1, 2 (stages 1a, 1b, 2): abs, maxLen, delta, minLen, segments, m of errP. */
-  C_PAA: 647,
-  C_PAA_STRIDE: 6,
-} as const;
+export const SLOT = { ...params } as const;
 
 type ScanZ = (p: number, s1: number, tLo: number, tHi: number, out: number) => number;
 type Stage1b = (p: number, s1: number, count: number, out: number) => number;

@@ -5,7 +5,8 @@
  *
  * The big arrays live in SharedArrayBuffers so search workers can scan them without copying.
  */
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { nativeStoreReader, type NativeStoreReader } from './store-native.js';
@@ -64,6 +65,8 @@ export interface MarketData extends MarketArrays {
   companies: Map<string, CompanyRow>;
   entities: number;
   points: number;
+  /** Catalog entities left out at start because their files could not be read or failed their check. */
+  skipped?: BadEntity[];
 }
 
 export class MarketDataError extends Error {}
@@ -81,6 +84,14 @@ export interface CatalogRow {
   market: string;
   currency: string;
   row_count: number;
+  /** sha256 of the entity file as published; every file is checked against it when loaded. */
+  sha256: string;
+}
+
+/** An entity file left out of the served data, and why. */
+export interface BadEntity {
+  code: string;
+  reason: string;
 }
 
 /** Reads the catalog's data version without loading anything else (used by the reload poller). */
@@ -122,7 +133,7 @@ export function readCatalog(dataDir: string): Catalog {
       { value: string } | undefined;
     if (!v) throw new MarketDataError(`catalog has no ${CATALOG_DATA_VERSION_KEY}`);
     const rows = catalog
-      .prepare('SELECT code, name, market, currency, row_count FROM entities ORDER BY code')
+      .prepare('SELECT code, name, market, currency, row_count, sha256 FROM entities ORDER BY code')
       .all() as CatalogRow[];
     for (const r of rows) {
       if (!ENTITY_CODE_PATTERN.test(r.code))
@@ -167,10 +178,47 @@ export function fillEntities(
   from: number,
   to: number,
   native: NativeStoreReader | null = nativeStoreReader(),
+  check: EntityCheck = {},
 ): number[][] {
   const { offsets } = arrays;
   const runs: number[][] = [];
   for (let e = from; e < to; e++) {
+    if (!check.bad) {
+      fillEntity(dataDir, codes, arrays, e, native, check.sha256?.[e]);
+      runs.push(deriveEntity(arrays, e));
+      continue;
+    }
+    try {
+      fillEntity(dataDir, codes, arrays, e, native, check.sha256?.[e]);
+      runs.push(deriveEntity(arrays, e));
+    } catch (err) {
+      if (!(err instanceof MarketDataError)) throw err;
+      check.bad.push({ code: codes[e]!, reason: err.message });
+      arrays.closes.fill(0, offsets[e]!, offsets[e + 1]!);
+      runs.push([]);
+    }
+  }
+  return runs;
+}
+
+/** How fillEntities checks files: against the catalog's sha256 (by entity), and what it does with a bad one. */
+export interface EntityCheck {
+  /** The catalog's sha256 per entity index; a file that differs is refused, as one SQLite cannot read. */
+  sha256?: readonly string[];
+  /** Given, a bad entity is recorded here and the rest are read; else the first bad one throws. */
+  bad?: BadEntity[];
+}
+
+function fillEntity(
+  dataDir: string,
+  codes: string[],
+  arrays: MarketArrays,
+  e: number,
+  native: NativeStoreReader | null,
+  sha256: string | undefined,
+): void {
+  const { offsets } = arrays;
+  {
     const code = codes[e]!;
     const path = join(dataDir, ENTITIES_DIR, entityFileName(code));
     const a = offsets[e]!;
@@ -188,9 +236,22 @@ export function fillEntities(
         (db) => readFast(db, arrays, a, b) || readRows(db, code, arrays, a, b),
       );
     }
-    runs.push(deriveEntity(arrays, e));
+    // After the read, so a file SQLite itself refuses is named by SQLite's reason. What SQLite reads
+    // without complaint can still be damaged where it does not look (another table, a page it skipped,
+    // a close flipped to another valid number): the published hash catches that.
+    if (sha256 !== undefined) {
+      let got: string;
+      try {
+        got = createHash('sha256').update(readFileSync(path)).digest('hex');
+      } catch (err) {
+        throw new MarketDataError(`cannot read the file of ${code}: ${(err as Error).message}`);
+      }
+      if (got !== sha256)
+        throw new MarketDataError(
+          `${code}: the file's sha256 ${got.slice(0, 12)}… differs from the catalog's ${sha256.slice(0, 12)}…`,
+        );
+    }
   }
-  return runs;
 }
 
 /** Opens the file with better-sqlite3 and runs `read` on it, turning any failure into a MarketDataError. */
@@ -337,7 +398,12 @@ export function finishFlatRuns(arrays: MarketArrays, perEntity: number[][]): Mar
   return { ...arrays, flatRuns };
 }
 
-export function assemble(dataDir: string, catalog: Catalog, arrays: MarketArrays): MarketData {
+export function assemble(
+  dataDir: string,
+  catalog: Catalog,
+  arrays: MarketArrays,
+  skipped: BadEntity[] = [],
+): MarketData {
   const { rows } = catalog;
   const codes = rows.map((r) => r.code);
   return {
@@ -353,7 +419,22 @@ export function assemble(dataDir: string, catalog: Catalog, arrays: MarketArrays
     companies: companyMap(catalog),
     entities: codes.length,
     points: arrays.offsets[codes.length]!,
+    skipped,
   };
+}
+
+/** The catalog without the given entities (the data served after skipping them). */
+export function withoutEntities(catalog: Catalog, bad: readonly BadEntity[]): Catalog {
+  const out = new Set(bad.map((b) => b.code));
+  return { ...catalog, rows: catalog.rows.filter((r) => !out.has(r.code)) };
+}
+
+/** The refusal of a whole data version because of its bad entities (a reload keeps the old data). */
+export function refusal(catalog: Catalog, bad: readonly BadEntity[]): MarketDataError {
+  const list = bad.map((b) => b.reason).join('; ');
+  return new MarketDataError(
+    `data version ${catalog.dataVersion} refused: ${bad.length} entit${bad.length === 1 ? 'y' : 'ies'} failed to load (${list})`,
+  );
 }
 
 function companyMap(catalog: Catalog): Map<string, CompanyRow> {
@@ -371,13 +452,23 @@ function companyMap(catalog: Catalog): Map<string, CompanyRow> {
  */
 export function loadMarketData(
   dataDir: string,
-  opts: { native?: NativeStoreReader | null } = {},
+  opts: { native?: NativeStoreReader | null; skipBad?: boolean } = {},
 ): MarketData {
-  const catalog = readCatalog(dataDir);
-  const arrays = allocate(catalog.rows);
-  const codes = catalog.rows.map((r) => r.code);
-  const runs = fillEntities(dataDir, codes, arrays, 0, codes.length, opts.native);
-  return assemble(dataDir, catalog, finishFlatRuns(arrays, runs));
+  const full = readCatalog(dataDir);
+  const read = (catalog: Catalog, bad?: BadEntity[]) => {
+    const arrays = allocate(catalog.rows);
+    const codes = catalog.rows.map((r) => r.code);
+    const sha256 = catalog.rows.map((r) => r.sha256);
+    const runs = fillEntities(dataDir, codes, arrays, 0, codes.length, opts.native, { sha256, bad });
+    return finishFlatRuns(arrays, runs);
+  };
+  if (!opts.skipBad) return assemble(dataDir, full, read(full));
+  const bad: BadEntity[] = [];
+  const first = read(full, bad);
+  if (bad.length === 0) return assemble(dataDir, full, first);
+  // Read again without them, so the served arrays hold only good entities (a second bad read: refuse).
+  const rest = withoutEntities(full, bad);
+  return assemble(dataDir, rest, read(rest), bad);
 }
 
 /** Builds a market from arrays in memory (tests and benches that need no files). */

@@ -11,16 +11,25 @@ import {
   loadMarketData,
   readCatalog,
   readDataVersion,
+  refusal,
+  withoutEntities,
+  type BadEntity,
+  type Catalog,
   type MarketData,
 } from './market-data.js';
 import { marketOf } from './bars.js';
-import type { LoadTask } from './load.worker.js';
+import type { LoadReply, LoadTask } from './load.worker.js';
 import { cacheFile, cacheKey, cacheUsable, writeCache } from './market-cache.js';
 import { mkdir } from 'node:fs/promises';
 import type { Metrics } from './metrics.js';
 import { startTsWorker } from './ts-worker.js';
 
-export type LoadFn = (dataDir: string) => Promise<MarketData>;
+/**
+ * Loads the store. `skipBad` (at start, when nothing serves yet): entities whose files cannot be read or
+ * fail their sha256 are left out and listed in `skipped`; without it (a reload) any bad entity refuses
+ * the whole new version, so the old one keeps serving.
+ */
+export type LoadFn = (dataDir: string, opts?: { skipBad?: boolean }) => Promise<MarketData>;
 
 /** A loader that writes its snapshot in the background; flush() resolves once the last write is done. */
 export type SnapshotLoadFn = LoadFn & { flush(): Promise<void> };
@@ -31,14 +40,44 @@ export type SnapshotLoadFn = LoadFn & { flush(): Promise<void> };
  */
 export function loadInWorkers(threads = 2, cacheDir: string | null = null, log?: Logger): SnapshotLoadFn {
   let writing: Promise<void> = Promise.resolve();
-  const load: LoadFn = async (dataDir) => {
-    const catalog = readCatalog(dataDir);
-    const arrays = allocate(catalog.rows);
-    const key = cacheDir ? cacheKey(dataDir, catalog) : null;
-    const points = arrays.offsets[catalog.rows.length]!;
+  const load: LoadFn = async (dataDir, opts = {}) => {
+    const full = readCatalog(dataDir);
+    const key = cacheDir ? cacheKey(dataDir, full) : null;
+    const points = full.rows.reduce((s, r) => s + r.row_count, 0);
     const cache =
       cacheDir && key && cacheUsable(cacheFile(cacheDir, key), points) ? cacheFile(cacheDir, key) : null;
+    const first = await readAll(dataDir, full, cache, log);
+    const { bad, fromSnapshot } = first;
+    let { arrays, parts } = first;
+    let catalog: Catalog = full;
+    if (bad.length > 0) {
+      if (!opts.skipBad) throw refusal(full, bad);
+      log?.error({ skipped: bad }, 'entity files failed their checks; serving the others without them');
+      // The others again, into arrays sized for them only (a file going bad between the two reads:
+      // refused, as the load cannot settle).
+      catalog = withoutEntities(full, bad);
+      const again = await readAll(dataDir, catalog, null, log);
+      if (again.bad.length > 0) throw refusal(catalog, again.bad);
+      ({ arrays, parts } = again);
+    }
+    const data = assemble(dataDir, catalog, finishFlatRuns(arrays, parts.flat()), bad);
+    if (cacheDir && key && !cache && bad.length === 0) {
+      // In the background and best effort: the data serves now, and a failed snapshot only means the next
+      // start reads the store again.
+      const dir = cacheDir;
+      writing = writing
+        .then(() => mkdir(dir, { recursive: true }))
+        .then(() => writeCache(dir, key, data))
+        .catch((err: unknown) => log?.warn({ err, cacheDir: dir }, 'could not write the market snapshot'));
+    }
+    log?.info({ fromSnapshot }, 'market data read');
+    return data;
+  };
+  /** Every entity of the catalog into fresh shared arrays, in `threads` slices balanced by rows. */
+  async function readAll(dataDir: string, catalog: Catalog, cache: string | null, log?: Logger) {
+    const arrays = allocate(catalog.rows);
     const codes = catalog.rows.map((r) => r.code);
+    const sha256 = catalog.rows.map((r) => r.sha256);
     const total = arrays.offsets[codes.length]!;
     const slices: [number, number][] = [];
     let from = 0;
@@ -50,40 +89,38 @@ export function loadInWorkers(threads = 2, cacheDir: string | null = null, log?:
     }
     const fill = (snapshot: string | null) =>
       Promise.all(
-        slices.map(([a, b]) => runLoadWorker({ dataDir, codes, arrays, from: a, to: b, cache: snapshot })),
+        slices.map(([a, b]) =>
+          runLoadWorker({ dataDir, codes, arrays, from: a, to: b, cache: snapshot, sha256 }),
+        ),
       );
-    let parts: number[][][];
+    let replies: { runs: number[][]; bad: BadEntity[] }[];
+    let fromSnapshot = cache !== null;
     try {
-      parts = await fill(cache);
+      replies = await fill(cache);
     } catch (err) {
       if (!cache) throw err;
       // The snapshot vanished or broke under us (another instance replaced it): read the store instead.
       log?.warn({ err }, 'market snapshot unreadable; reading the store');
-      parts = await fill(null);
+      fromSnapshot = false;
+      replies = await fill(null);
     }
-    const data = assemble(dataDir, catalog, finishFlatRuns(arrays, parts.flat()));
-    if (cacheDir && key && !cache) {
-      // In the background and best effort: the data serves now, and a failed snapshot only means the next
-      // start reads the store again.
-      const dir = cacheDir;
-      writing = writing
-        .then(() => mkdir(dir, { recursive: true }))
-        .then(() => writeCache(dir, key, data))
-        .catch((err: unknown) => log?.warn({ err, cacheDir: dir }, 'could not write the market snapshot'));
-    }
-    log?.info({ fromSnapshot: cache !== null }, 'market data read');
-    return data;
-  };
+    return {
+      arrays,
+      parts: replies.map((r) => r.runs),
+      bad: replies.flatMap((r) => r.bad),
+      fromSnapshot,
+    };
+  }
   return Object.assign(load, { flush: () => writing });
 }
 
-function runLoadWorker(task: LoadTask): Promise<number[][]> {
+function runLoadWorker(task: LoadTask): Promise<{ runs: number[][]; bad: BadEntity[] }> {
   return new Promise((resolve, reject) => {
     const worker = startTsWorker(new URL('./load.worker.ts', import.meta.url), { workerData: task });
     let settled = false;
-    worker.once('message', (m: { ok: true; runs: number[][] } | { ok: false; message: string }) => {
+    worker.once('message', (m: LoadReply) => {
       settled = true;
-      if (m.ok) resolve(m.runs);
+      if (m.ok) resolve(m);
       else reject(new Error(m.message));
       void worker.terminate();
     });
@@ -99,7 +136,8 @@ function runLoadWorker(task: LoadTask): Promise<number[][]> {
 
 export const loadInWorker: LoadFn = loadInWorkers(2);
 
-export const loadInProcess: LoadFn = (dataDir) => Promise.resolve().then(() => loadMarketData(dataDir));
+export const loadInProcess: LoadFn = (dataDir, opts = {}) =>
+  Promise.resolve().then(() => loadMarketData(dataDir, opts));
 
 export class MarketState {
   data: MarketData | null = null;
@@ -130,7 +168,8 @@ export class MarketState {
     let version: string | null = null;
     try {
       version = readDataVersion(this.dataDir);
-      const next = await this.load(this.dataDir);
+      // At start a bad entity file is left out and the rest serve; on a reload it refuses the new version.
+      const next = await this.load(this.dataDir, { skipBad: this.data === null });
       // Weekly and monthly bars are resampled now, before the swap, so no search on them pays for it.
       const barsStarted = performance.now();
       for (const tf of ['W', 'M'] as const) marketOf(next, tf);
@@ -148,6 +187,7 @@ export class MarketState {
           dataVersion: next.dataVersion,
           entities: next.entities,
           points: next.points,
+          skipped: next.skipped?.length ?? 0,
           ms: Math.round(performance.now() - started),
           barsMs,
         },

@@ -30,6 +30,17 @@ export function createMetrics() {
       help: 'Windows whose distance was computed directly (not pruned by a lower bound)',
       registers: [registry],
     }),
+    searchCancelled: new Counter({
+      name: 'ml_search_cancelled_total',
+      help: 'Searches stopped before they finished, by why (client_gone, deadline, time_limit)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    abandonedChunks: new Counter({
+      name: 'ml_search_abandoned_chunks_total',
+      help: 'Chunks of entities that cancelled searches left unscanned (work their workers did not do)',
+      registers: [registry],
+    }),
     dataPoints: new Gauge({ name: 'ml_data_points', help: 'Closes loaded in memory', registers: [registry] }),
     dataEntities: new Gauge({
       name: 'ml_data_entities',

@@ -11,7 +11,10 @@ export class ResultCache {
 
   constructor(maxBytes: number) {
     // JSON answers are ASCII: one byte a character, as V8 holds them.
-    this.lru = new LRUCache<string, string>({ maxSize: maxBytes, sizeCalculation: (v, k) => v.length + k.length });
+    this.lru = new LRUCache<string, string>({
+      maxSize: maxBytes,
+      sizeCalculation: (v, k) => v.length + k.length,
+    });
   }
 
   /** The key of a parsed request (defaults filled in, keys in schema order) on one data version. */

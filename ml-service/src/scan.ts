@@ -43,6 +43,8 @@ export interface ScanResult {
   ups: number;
   /** Windows whose distance was computed directly (the rest were pruned by lower bounds). */
   exact: number;
+  /** Chunks this shard left unscanned because its search was cancelled (then the result is partial). */
+  abandoned?: number;
 }
 
 export function scanShard(
@@ -52,6 +54,8 @@ export function scanShard(
   board: TauBoard,
   shard: number,
   shards: number,
+  /** Asked before each chunk: true stops the shard (its search was cancelled or ran out of time). */
+  shouldStop?: () => boolean,
 ): ScanResult {
   const L = spec.qn.length;
   const h = spec.horizon;
@@ -152,11 +156,22 @@ export function scanShard(
   };
   // Entities are handed out in chunks from a counter shared by the workers, so one that drew cheaper
   // entities takes more of them instead of waiting for the other at the end.
+  let abandoned = 0;
   for (;;) {
+    if (shouldStop?.()) {
+      // Every chunk not yet taken is left: the others of this search see the same flag.
+      while (board.nextChunk() * CHUNK < entities) abandoned++;
+      break;
+    }
     const first = board.nextChunk() * CHUNK;
     if (first >= entities) break;
     const last = Math.min(first + CHUNK, entities);
     for (let o = first; o < last;) {
+      // Within a chunk too, entity by entity: a DTW entity can take a second, a chunk of them far more.
+      if (o > first && shouldStop?.()) {
+        abandoned++;
+        break;
+      }
       const tau2 = Math.min(board.bound(top.items, spec.topK), seed);
       if (!chunkScan || tau2 === Infinity) {
         scanOne(o++, tau2);
@@ -175,6 +190,7 @@ export function scanShard(
     candidates,
     ups,
     exact,
+    ...(abandoned > 0 ? { abandoned } : {}),
   };
 }
 

@@ -1,6 +1,13 @@
 /**
  * Search workers over shards of the plan. The market arrays live in SharedArrayBuffers, so posting them
  * shares memory instead of copying; workers exchange pruning thresholds through a shared TauBoard.
+ *
+ * Admission by cost: a search's cost is its candidate windows × L × the metric's work per cell (1 for
+ * zned, the 2·band+1 cells of a DTW row). Searches at or above `heavyCost` go to the heavy lane: at most
+ * `heavyWorkers` workers (all but one, by default) hold heavy searches at any time, and a worker holding
+ * one takes no ordinary search, so ordinary searches keep a worker of their own and never queue behind
+ * a long one (decision 079). Every search can be cancelled: the pool sets its shared control word and its
+ * workers stop before their next chunk (scan.ts), then take the next search.
  */
 import type { Worker } from 'node:worker_threads';
 import { barArrays } from './bars.js';
@@ -15,37 +22,106 @@ import type { ShardRunner } from './similarity.service.js';
 import { TauBoard } from './top-picks.js';
 import { startTsWorker } from './ts-worker.js';
 
+/** How a caller can end a search early. */
+export interface SearchControl {
+  /** Aborted when the client went away: the search stops between chunks and frees its workers. */
+  signal?: AbortSignal;
+  /** performance.now() by which the answer is due (the deadline backend sent); past it the search is 504. */
+  deadline?: number;
+  /** The caller's whole budget in ms, for the message of a 504. */
+  budgetMs?: number;
+}
+
+export interface PoolOptions {
+  /** Searches of at least this cost (windows × L × cells per row) go to the heavy lane. */
+  heavyCost?: number;
+  /** Workers the heavy lane may hold at once (default: all but one, at least one). */
+  heavyWorkers?: number;
+  /**
+   * Tests only: while gate[0] is 0, every shard of a heavy search waits before each chunk (see
+   * search.worker.ts), so a test can hold heavy searches on their workers and watch the others.
+   */
+  heavyGate?: Int32Array;
+  /** Told of every cancelled search (why) and of the chunks its workers then left unscanned. */
+  onCancel?: (reason: CancelReason) => void;
+  onAbandoned?: (chunks: number) => void;
+}
+
+export type CancelReason = 'client_gone' | 'deadline' | 'time_limit';
+
+/** What the pool is doing now (GET /health). */
+export interface PoolStats {
+  workers: number;
+  heavyWorkers: number;
+  running: number;
+  heavyRunning: number;
+  queued: number;
+  heavyQueued: number;
+  cancelled: number;
+  abandonedChunks: number;
+}
+
+/** A search in the pool: queued, then one or more shards on workers. */
+interface Job {
+  arrays: MarketArrays;
+  spec: ScanSpec;
+  plan: Plan;
+  tau: SharedArrayBuffer;
+  control: Int32Array;
+  heavy: boolean;
+  /** Wants every eligible worker (a big ordinary search); else one. */
+  split: boolean;
+  /** The workers holding its shards, once placed. */
+  slots: Slot[];
+  results: ScanResult[];
+  outstanding: number;
+  started: boolean;
+  settled: boolean;
+  resolve: (r: ScanResult[]) => void;
+  reject: (e: Error) => void;
+  timers: NodeJS.Timeout[];
+  unlisten: () => void;
+}
+
 interface Slot {
   worker: Worker;
   /** Resolves once the worker has loaded its code (tsx compiles it first: seconds on a busy machine). */
   ready: Promise<void>;
   isReady: boolean;
-  /** What the worker holds, by task id (a worker runs its tasks in id order). */
-  pending: Map<number, { resolve: (r: ScanResult) => void; reject: (e: Error) => void; job?: Queued }>;
-}
-
-/** A one-worker search waiting in the pool's queue for a worker with room. */
-interface Queued {
-  task: Omit<SearchTask, 'id'>;
-  resolve: (r: ScanResult) => void;
-  reject: (e: Error) => void;
-  /** Set once a worker has it. */
-  slot: Slot | null;
-  settled: boolean;
-  /** The time limit, running from when its worker starts it. */
-  timer: NodeJS.Timeout | undefined;
+  /** The shards it holds, by task id (a worker runs its tasks in id order). */
+  pending: Map<number, Job>;
 }
 
 /**
- * One-worker searches a worker holds at once: the one it runs and the next, so it never idles while the
- * main thread is busy answering, yet a slow search delays at most one other. (Handing each search to a
- * worker on arrival let a run of long queries pile up behind one worker while the other sat idle.)
+ * Ordinary searches a worker holds at once: the one it runs and the next, so it never idles while the
+ * main thread is busy answering, yet a slow search delays at most one other.
  */
 const HELD_PER_WORKER = 2;
 
-/** By default, searches over at least this many candidate windows are split across all workers. */
+/** By default, ordinary searches over at least this many candidate windows are split across workers. */
 const SPLIT_ABOVE = 2_000_000;
+/**
+ * A DTW window costs tens of ED windows (its cascade, and a DTW for the survivors): weighted, an ordinary
+ * DTW search over the demo's 0.6 M windows uses every worker outside the heavy lane.
+ */
 const DTW_SPLIT_WEIGHT = 16;
+
+/**
+ * Default heavy threshold: DTW at L = 250 (band 10 %) over the 505-stock demo (~0.6 M windows) is
+ * 7.7e9; zned at L = 60 over 20 M windows is 1.2e9 and stays ordinary.
+ */
+export const HEAVY_COST = 5e9;
+
+/** A cancelled search's workers get this long to reach a chunk boundary before they are replaced. */
+const STOP_GRACE_MS = 3_000;
+
+/** The admission cost of a search (see the file comment). */
+export function searchCost(spec: ScanSpec, plan: Plan): { windows: number; cost: number } {
+  let windows = 0;
+  for (let k = 0; k < plan.length; k += 3) windows += plan[k + 2]! - plan[k + 1]!;
+  const cells = spec.metric === 'dtw' ? 2 * spec.band + 1 : 1;
+  return { windows, cost: windows * spec.qn.length * cells };
+}
 
 export class SearchPool {
   private slots: Slot[] = [];
@@ -56,20 +132,41 @@ export class SearchPool {
    */
   private recentWasm: MarketWasm[] = [];
   private closed = false;
-  /** One-worker searches in arrival order, not yet handed to a worker. */
-  private queue: Queued[] = [];
+  private light: Job[] = [];
+  private heavy: Job[] = [];
+  private cancelledCount = 0;
+  private abandonedChunks = 0;
+  readonly heavyCost: number;
+  readonly heavyWorkers: number;
 
   /**
-   * @param timeoutMs a search still running after this long is stopped (its workers are replaced) and
-   *   answered with 504, so one huge DTW scan cannot hold the pool for everyone; 0 = no limit.
-   * @param splitAbove searches over fewer candidate windows run on one worker (through the queue).
+   * @param timeoutMs a search still running after this long is stopped and answered with 504, so one
+   *   huge scan cannot hold a worker for ever; 0 = no limit.
+   * @param splitAbove ordinary searches over fewer candidate windows run on one worker.
    */
   constructor(
     readonly size: number,
     readonly timeoutMs = 0,
     readonly splitAbove = SPLIT_ABOVE,
+    private readonly opts: PoolOptions = {},
   ) {
+    this.heavyCost = opts.heavyCost ?? HEAVY_COST;
+    this.heavyWorkers = Math.max(1, Math.min(size, opts.heavyWorkers ?? size - 1));
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+  }
+
+  stats(): PoolStats {
+    const held = this.slots.filter((s) => s.pending.size > 0);
+    return {
+      workers: this.size,
+      heavyWorkers: this.heavyWorkers,
+      running: held.length,
+      heavyRunning: this.slots.filter(holdsHeavy).length,
+      queued: this.light.length,
+      heavyQueued: this.heavy.length,
+      cancelled: this.cancelledCount,
+      abandonedChunks: this.abandonedChunks,
+    };
   }
 
   private spawn(): Slot {
@@ -87,31 +184,33 @@ export class SearchPool {
     });
     slot.worker.on('message', (m: SearchReply) => {
       if ('ready' in m) return markReady();
-      const p = slot.pending.get(m.id);
-      if (!p) return;
+      const job = slot.pending.get(m.id);
+      if (!job) return;
       slot.pending.delete(m.id);
-      if (m.ok) p.resolve(m.result);
-      else p.reject(new Error(`search worker failed: ${m.message}`));
-      this.startClock(slot);
+      if (m.ok) this.shardDone(job, m.result);
+      else this.fail(job, new Error(`search worker failed: ${m.message}`));
+      this.noteStarted(slot);
       this.pump();
     });
     const fail = (err: Error) => {
       markReady();
-      // The first task it held was running (a worker takes its messages in order, and `pending` keeps
-      // them in that order): that one fails. The one-worker searches behind it did nothing wrong and go
-      // back to the front of the queue.
+      // The first task it held was running (a worker takes its messages in order): that search fails.
+      // A one-worker search behind it did nothing wrong and goes back to the front of its queue; a
+      // split one cannot finish without this shard.
       const held = [...slot.pending.values()];
       slot.pending.clear();
-      const again: Queued[] = [];
-      held.forEach((p, i) => {
-        if (i > 0 && p.job && !p.job.settled && !this.closed) {
-          clearTimeout(p.job.timer);
-          p.job.timer = undefined;
-          p.job.slot = null;
-          again.push(p.job);
-        } else p.reject(err);
+      held.forEach((job, i) => {
+        if (i > 0 && !job.settled && !job.started && job.slots.length === 1 && !this.closed) {
+          job.slots = [];
+          job.outstanding = 0;
+          (job.heavy ? this.heavy : this.light).unshift(job);
+        } else if (i > 0 && !job.settled) {
+          this.fail(
+            job,
+            new AppError(503, 'search_restarting', 'a search worker was restarting; retry the request'),
+          );
+        } else this.fail(job, err);
       });
-      this.queue.unshift(...again);
       if (this.closed) return;
       // A crashed worker is replaced so one bad request never takes search down.
       const i = this.slots.indexOf(slot);
@@ -132,14 +231,13 @@ export class SearchPool {
    * A ShardRunner over the given daily arrays (the data snapshot of one request): each search scans
    * their bars of its spec's timeframe (bars.ts), resampled once per data version and shared like them.
    */
-  runner(daily: MarketArrays): ShardRunner {
+  runner(daily: MarketArrays, control: SearchControl = {}): ShardRunner {
     return (spec: ScanSpec, plan: Plan) => {
       const arrays = barArrays(daily, spec.timeframe);
       if (this.size === 0) {
         return Promise.resolve([scanShard(arrays, spec, plan, new TauBoard(null, 0, 1), 0, 1)]);
       }
       this.rememberWasm(arrays.wasm);
-      const tau = TauBoard.createBuffer(this.size);
       const { offsets, closes, days, sum1, sum2, center, spread, flatRuns, flatOffsets, wasm } = arrays;
       const shared: MarketArrays = {
         offsets,
@@ -153,19 +251,9 @@ export class SearchPool {
         flatOffsets,
         wasm,
       };
-      // A small search is not worth splitting: one worker answers it while the others take other
-      // requests, which is what matters under concurrent load (the demo data is 0.6 M windows).
-      let windows = 0;
-      for (let k = 0; k < plan.length; k += 3) windows += plan[k + 2]! - plan[k + 1]!;
-      // A DTW window costs tens of ED windows (its cascade, and a DTW for the survivors): weighted, a DTW
-      // search over the demo's 0.6 M windows uses every worker (measured L=250 top-100: one worker ~1.3 s CPU).
-      if (windows * (spec.metric === 'dtw' ? DTW_SPLIT_WEIGHT : 1) < this.splitAbove)
-        return this.enqueue({ arrays: shared, spec, plan, tau, shard: 0, shards: 1 });
-      const used = [...this.slots];
-      // The time limit starts once the workers are up, so a freshly respawned pool is not timed out.
-      return Promise.all(used.map((slot) => slot.ready)).then(() =>
-        this.dispatch(used, shared, spec, plan, tau),
-      );
+      const { windows, cost } = searchCost(spec, plan);
+      const weighted = windows * (spec.metric === 'dtw' ? DTW_SPLIT_WEIGHT : 1);
+      return this.submit(shared, spec, plan, cost >= this.heavyCost, weighted >= this.splitAbove, control);
     };
   }
 
@@ -175,130 +263,200 @@ export class SearchPool {
     this.recentWasm = [wasm, ...this.recentWasm.filter((w) => w !== wasm)].slice(0, 3);
   }
 
-  /** A one-worker search: queued in arrival order, run by the first worker with room. */
-  private enqueue(task: Omit<SearchTask, 'id'>): Promise<ScanResult[]> {
+  private submit(
+    arrays: MarketArrays,
+    spec: ScanSpec,
+    plan: Plan,
+    heavy: boolean,
+    split: boolean,
+    control: SearchControl,
+  ): Promise<ScanResult[]> {
     return new Promise<ScanResult[]>((resolve, reject) => {
-      const job: Queued = {
-        task,
-        resolve: (r) => {
-          if (job.settled) return;
-          job.settled = true;
-          clearTimeout(job.timer);
-          resolve([r]);
-        },
-        reject: (e) => {
-          if (job.settled) return;
-          job.settled = true;
-          clearTimeout(job.timer);
-          reject(e);
-        },
-        slot: null,
+      const job: Job = {
+        arrays,
+        spec,
+        plan,
+        tau: TauBoard.createBuffer(this.size),
+        control: new Int32Array(new SharedArrayBuffer(4)),
+        heavy,
+        split,
+        slots: [],
+        results: [],
+        outstanding: 0,
+        started: false,
         settled: false,
-        timer: undefined,
+        resolve,
+        reject,
+        timers: [],
+        unlisten: () => {},
       };
-      this.queue.push(job);
+      const { signal, deadline } = control;
+      if (signal?.aborted) return this.cancel(job, 'client_gone');
+      if (signal) {
+        const onAbort = () => this.cancel(job, 'client_gone');
+        signal.addEventListener('abort', onAbort, { once: true });
+        job.unlisten = () => signal.removeEventListener('abort', onAbort);
+      }
+      if (deadline !== undefined) {
+        const left = deadline - performance.now();
+        if (left <= 0) return this.cancel(job, 'deadline', control.budgetMs);
+        job.timers.push(setTimeout(() => this.cancel(job, 'deadline', control.budgetMs), left));
+      }
+      (heavy ? this.heavy : this.light).push(job);
       this.pump();
     });
   }
 
-  /**
-   * Starts the time limit of the search its worker runs now (the first it holds: a worker takes its
-   * messages in order). The limit is on running, so a search is never stopped for the queue it waited in.
-   */
-  private startClock(slot: Slot): void {
-    if (!this.timeoutMs) return;
-    const first = slot.pending.values().next().value;
-    const job = first?.job;
-    if (!job || job.timer !== undefined || job.settled) return;
-    job.timer = setTimeout(() => this.expire(job), this.timeoutMs);
-  }
-
-  /** A one-worker search past its time limit: answered 504, and its worker stopped. */
-  private expire(job: Queued): void {
-    job.reject(this.timedOut());
-    const slot = job.slot;
-    if (!slot) return;
-    const first = slot.pending.values().next().value;
-    // Only stopping its worker stops a running search; the exit handler respawns the worker and puts the
-    // searches it held behind this one back in the queue.
-    if (first?.job === job) void slot.worker.terminate();
-  }
-
-  /** Hands queued searches to ready workers with room, the least loaded first. */
+  /** Places queued searches on workers: ordinary ones first, then heavy ones within their lane. */
   private pump(): void {
-    while (this.queue.length > 0 && !this.closed) {
-      let best: Slot | null = null;
-      for (const slot of this.slots) {
-        if (!slot.isReady || slot.pending.size >= HELD_PER_WORKER) continue;
-        if (!best || slot.pending.size < best.pending.size) best = slot;
-      }
-      if (!best) return;
-      const job = this.queue.shift()!;
-      const id = this.nextId++;
-      job.slot = best;
-      best.pending.set(id, { resolve: job.resolve, reject: job.reject, job });
-      best.worker.postMessage({ id, ...job.task } satisfies SearchTask);
-      this.startClock(best);
+    while (!this.closed) {
+      const light = this.light[0];
+      const heavy = this.heavy[0];
+      if (light && this.placeLight(light)) continue;
+      if (heavy && this.placeHeavy(heavy)) continue;
+      return;
     }
   }
 
-  private dispatch(
-    used: Slot[],
-    shared: MarketArrays,
-    spec: ScanSpec,
-    plan: Plan,
-    tau: SharedArrayBuffer,
-  ): Promise<ScanResult[]> {
-    const all = Promise.all(
-      used.map(
-        (slot, shard) =>
-          new Promise<ScanResult>((resolve, reject) => {
-            if (!this.slots.includes(slot)) {
-              reject(
-                new AppError(503, 'search_restarting', 'a search worker was restarting; retry the request'),
-              );
-              return;
-            }
-            const id = this.nextId++;
-            slot.pending.set(id, { resolve, reject });
-            const task: SearchTask = { id, arrays: shared, spec, plan, tau, shard, shards: used.length };
-            slot.worker.postMessage(task);
-          }),
-      ),
-    );
-    if (!this.timeoutMs) return all;
-    return new Promise<ScanResult[]>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(this.timedOut());
-        // The exit handler respawns the workers; one-worker searches they held behind it go back to the
-        // queue, other split searches on them fail.
-        for (const slot of used) void slot.worker.terminate();
-      }, this.timeoutMs);
-      all.then(
-        (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
-          reject(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
+  private placeLight(job: Job): boolean {
+    const free = this.slots.filter((s) => !holdsHeavy(s));
+    const eligible = free.filter((s) => s.isReady);
+    let chosen: Slot[];
+    if (job.split) {
+      // Split over every worker outside the heavy lane, once all of them are up (a worker still
+      // starting is seconds away, and a search split without it would run on fewer cores throughout).
+      if (eligible.length === 0 || eligible.length < free.length) return false;
+      chosen = eligible;
+    } else {
+      const best = leastLoaded(eligible.filter((s) => s.pending.size < HELD_PER_WORKER));
+      if (!best) return false;
+      chosen = [best];
+    }
+    this.light.shift();
+    this.assign(job, chosen);
+    return true;
+  }
+
+  private placeHeavy(job: Job): boolean {
+    if (this.slots.filter(holdsHeavy).length >= this.heavyWorkers) return false;
+    const best = leastLoaded(this.slots.filter((s) => s.isReady && !holdsHeavy(s)));
+    if (!best) return false;
+    this.heavy.shift();
+    this.assign(job, [best]);
+    return true;
+  }
+
+  private assign(job: Job, slots: Slot[]): void {
+    job.slots = slots;
+    job.outstanding = slots.length;
+    slots.forEach((slot, shard) => {
+      const id = this.nextId++;
+      slot.pending.set(id, job);
+      const task: SearchTask = {
+        id,
+        arrays: job.arrays,
+        spec: job.spec,
+        plan: job.plan,
+        tau: job.tau,
+        shard,
+        shards: slots.length,
+        control: job.control,
+        heavy: job.heavy,
+        gate: job.heavy ? this.opts.heavyGate : undefined,
+      };
+      slot.worker.postMessage(task);
+      this.noteStarted(slot);
     });
   }
 
-  private timedOut(): AppError {
-    return new AppError(
-      504,
-      'search_timeout',
-      `the search took longer than ${this.timeoutMs} ms and was stopped`,
-    );
+  /** The search a worker runs now is the first it holds: its time limit starts with it. */
+  private noteStarted(slot: Slot): void {
+    const job = slot.pending.values().next().value;
+    if (!job || job.started || job.settled) return;
+    job.started = true;
+    if (this.timeoutMs) job.timers.push(setTimeout(() => this.cancel(job, 'time_limit'), this.timeoutMs));
+  }
+
+  private shardDone(job: Job, result: ScanResult): void {
+    if (result.abandoned) {
+      this.abandonedChunks += result.abandoned;
+      this.opts.onAbandoned?.(result.abandoned);
+    }
+    if (job.settled) return;
+    job.results.push(result);
+    if (--job.outstanding === 0) {
+      this.settle(job);
+      job.resolve(job.results);
+    }
+  }
+
+  private fail(job: Job, err: Error): void {
+    if (job.settled) return;
+    Atomics.store(job.control, 0, 1);
+    this.settle(job);
+    job.reject(err);
+  }
+
+  private settle(job: Job): void {
+    job.settled = true;
+    for (const t of job.timers) clearTimeout(t);
+    job.unlisten();
+  }
+
+  /**
+   * Stops a search: answered at once (504 past a deadline or time limit), taken out of its queue, and
+   * its workers told through the control word to stop before their next chunk. A worker that does not
+   * come back within STOP_GRACE_MS (a chunk far longer than a chunk should be) is replaced.
+   */
+  private cancel(job: Job, reason: CancelReason, budgetMs?: number): void {
+    if (job.settled) return;
+    this.cancelledCount++;
+    this.opts.onCancel?.(reason);
+    for (const q of [this.light, this.heavy]) {
+      const i = q.indexOf(job);
+      if (i >= 0) q.splice(i, 1);
+    }
+    const err =
+      reason === 'client_gone'
+        ? new AppError(499, 'client_closed', 'the client closed the request; the search was stopped')
+        : reason === 'deadline'
+          ? new AppError(
+              504,
+              'search_timeout',
+              `the search did not finish within its time budget${budgetMs ? ` of ${budgetMs} ms` : ''} and was stopped`,
+            )
+          : new AppError(
+              504,
+              'search_timeout',
+              `the search took longer than ${this.timeoutMs} ms and was stopped`,
+            );
+    this.fail(job, err);
+    for (const slot of job.slots) {
+      const timer = setTimeout(() => {
+        // Only while it still runs this search: behind another one, it stops as soon as it starts.
+        if (slot.pending.values().next().value === job && this.slots.includes(slot))
+          void slot.worker.terminate();
+      }, STOP_GRACE_MS);
+      timer.unref();
+    }
+    this.pump();
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.queue.splice(0))
-      job.reject(new AppError(503, 'not_ready', 'the search service is shutting down'));
+    for (const job of [...this.light.splice(0), ...this.heavy.splice(0)])
+      this.fail(job, new AppError(503, 'not_ready', 'the search service is shutting down'));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
+}
+
+function holdsHeavy(slot: Slot): boolean {
+  for (const job of slot.pending.values()) if (job.heavy) return true;
+  return false;
+}
+
+function leastLoaded(slots: Slot[]): Slot | null {
+  let best: Slot | null = null;
+  for (const s of slots) if (!best || s.pending.size < best.pending.size) best = s;
+  return best;
 }

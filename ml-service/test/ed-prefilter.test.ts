@@ -8,6 +8,7 @@ import { makeEdScanner } from '../src/ed-kernel.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { prefilterFor, SLOT } from '../src/ed-prefilter.js';
+import { paramsHeader } from '../scripts/params-header.js';
 import { nativeZscan } from '../src/ed-native.js';
 import { LOCKS, SLOTS } from '../src/market-memory.js';
 import { SearchPool } from '../src/search-pool.js';
@@ -75,7 +76,11 @@ function kept(
   tau2: number,
   kernel: Kernel,
 ): { windows: Window[]; exact: number } {
-  const scan = makeEdScanner(data, { qn, normalize: 'z', kernel: kernel === 'native-chunk' ? 'native' : kernel });
+  const scan = makeEdScanner(data, {
+    qn,
+    normalize: 'z',
+    kernel: kernel === 'native-chunk' ? 'native' : kernel,
+  });
   const windows: Window[] = [];
   let exact = 0;
   if (kernel === 'native-chunk') {
@@ -101,18 +106,24 @@ function kept(
 describe('the native, WASM and TypeScript pre-filters of the zned search', () => {
   const data = hardMarket(7);
 
-  it('writes its parameters where wasm/zscan.ts and native/zscan.c read them', () => {
+  it('has one parameter block layout: wasm/params.ts, which zscan.ts imports and zscan_params.h is made from', () => {
     const src = readFileSync(join(import.meta.dirname, '..', 'wasm', 'zscan.ts'), 'utf8');
-    const declared = Object.fromEntries(
-      [...src.matchAll(/^const (P\w+): i32 = (\d+);/gm)].map((m) => [m[1]!, Number(m[2])]),
-    );
-    // The WASM kernel reads the P* slots; the native one those and its chunk scan's C* constants.
-    expect(Object.fromEntries(Object.entries(SLOT).filter(([k]) => k.startsWith('P')))).toEqual(declared);
+    // No slot of its own: every P* it reads comes from params.ts.
+    expect(src).not.toMatch(/^const P\w+: i32 = \d+;/m);
+    expect(src).toMatch(/} from '\.\/params';/);
     const c = readFileSync(join(import.meta.dirname, '..', 'native', 'zscan.c'), 'utf8');
+    expect(c).not.toMatch(/^ {2}[PC]\w+ = \d+,$/m);
+    expect(c).toContain('#include "zscan_params.h"');
+    // The committed header is the generation of params.ts today.
+    const header = readFileSync(join(import.meta.dirname, '..', 'native', 'zscan_params.h'), 'utf8');
+    expect(header).toBe(paramsHeader());
     const enumerated = Object.fromEntries(
-      [...c.matchAll(/^ {2}([PC]\w+) = (\d+),$/gm)].map((m) => [m[1]!, Number(m[2])]),
+      [...header.matchAll(/^ {2}([PC]\w+) = (\d+),$/gm)].map((m) => [m[1]!, Number(m[2])]),
     );
-    expect(SLOT).toEqual(enumerated);
+    expect(enumerated).toEqual({ ...SLOT });
+    // Slots do not collide: every f64 slot below the query (byte 1024) and the chunk constants above it.
+    const f64 = Object.entries(SLOT).filter(([k]) => !k.endsWith('_BYTE') && k !== 'C_PAA_STRIDE');
+    expect(new Set(f64.map(([, v]) => v)).size).toBe(f64.length);
   });
 
   it('runs on a market held in a shared WebAssembly memory', () => {
@@ -147,8 +158,24 @@ describe('the native, WASM and TypeScript pre-filters of the zned search', () =>
     const at = [data.sum1.byteOffset, data.sum2.byteOffset, data.closes.byteOffset] as const;
     const n = data.offsets[1]! - data.offsets[0]!;
     const run = (plan: number[], outs = 4096, ends = 8, kHi = plan.length) =>
-      scanChunk(memory, pf.paramsAt, Int32Array.from(plan), 0, kHi, data.offsets, data.spread, data.center, 1,
-        ...at, 60, 16, pf.outAt, new Int32Array(outs), new Float64Array(outs), new Int32Array(ends));
+      scanChunk(
+        memory,
+        pf.paramsAt,
+        Int32Array.from(plan),
+        0,
+        kHi,
+        data.offsets,
+        data.spread,
+        data.center,
+        1,
+        ...at,
+        60,
+        16,
+        pf.outAt,
+        new Int32Array(outs),
+        new Float64Array(outs),
+        new Int32Array(ends),
+      );
     expect(() => run([data.entities, 0, 10])).toThrow(/entity is out of range/);
     expect(() => run([0, 0, n + 10])).toThrow(/runs past its entity/);
     expect(() => run([0, 0, n - 58])).toThrow(/runs past its entity/); // its last window ends past it

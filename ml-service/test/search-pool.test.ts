@@ -8,6 +8,13 @@ import { findSimilar, findSimilarWith } from '../src/similarity.service.js';
 // Searches below this many windows run on one worker each, through the pool's queue.
 const NEVER_SPLIT = Number.MAX_SAFE_INTEGER;
 
+/**
+ * For the time-limit tests: the full-band DTW searches below cost ~1e9 (windows × L × 2L+1) and go to
+ * the heavy lane, whose shards wait before every chunk while the gate is shut, so they cannot finish
+ * however fast the kernel or idle the machine; the zned search (~1e6) is ordinary and runs freely.
+ */
+const gated = () => ({ heavyCost: 1e8, heavyGate: new Int32Array(new SharedArrayBuffer(4)) });
+
 describe('the search pool queue (one-worker searches)', () => {
   const market = marketFromEntities(randomWalkEntities(31, 12, 900));
   let pool: SearchPool | null = null;
@@ -42,11 +49,11 @@ describe('the search pool queue (one-worker searches)', () => {
     });
   });
 
-  it('stops a running search past its limit with 504, and runs the search held behind it on the new worker', async () => {
+  it('stops a running search past its limit with 504, and then answers the search waiting behind it', async () => {
     const big = marketFromEntities(randomWalkEntities(5, 8, 3000));
-    pool = new SearchPool(1, 1500, NEVER_SPLIT);
+    pool = new SearchPool(1, 1500, NEVER_SPLIT, gated());
     const runner = pool.runner(big);
-    // Full-band DTW of a long query over ~24,000 windows: far beyond 1.5 s.
+    // Full-band DTW of a long query: a heavy search, held at the shut gate until the limit stops it.
     const slow = findSimilarWith(
       big,
       {
@@ -73,11 +80,12 @@ describe('the search pool queue (one-worker searches)', () => {
     expect((err as AppError).code).toBe('search_timeout');
     // The quick search waited behind the slow one on the only worker; it is answered, not failed.
     expect((await quick).matches).toEqual(findSimilar(big, quickReq).matches);
+    expect(pool.stats().cancelled).toBe(1);
   }, 60_000);
 
-  it('stops each of several too-long searches in turn, the last after waiting in the queue', async () => {
+  it('stops each of several too-long searches in turn, those behind the first after waiting in the queue', async () => {
     const big = marketFromEntities(randomWalkEntities(6, 8, 3000));
-    pool = new SearchPool(1, 1500, NEVER_SPLIT);
+    pool = new SearchPool(1, 1500, NEVER_SPLIT, gated());
     const runner = pool.runner(big);
     const dtw = {
       query: { series: Array.from({ length: 200 }, (_, i) => Math.cos(i / 7) + i / 40) },
@@ -85,12 +93,13 @@ describe('the search pool queue (one-worker searches)', () => {
       band: 1,
       topK: 50,
     };
-    // One running, one held by the worker, the third waits in the pool's queue: each is stopped after
-    // running for the limit, on a fresh worker each time.
+    // All three are heavy and held at the shut gate: one runs, the others wait in the heavy queue; each
+    // is stopped after running for the limit, and its worker, told through the control word, takes the next.
     const results = await Promise.allSettled([0, 1, 2].map(() => findSimilarWith(big, dtw, runner)));
     for (const r of results) {
       expect(r.status).toBe('rejected');
       expect(((r as PromiseRejectedResult).reason as AppError).code).toBe('search_timeout');
     }
+    expect(pool.stats().cancelled).toBe(3);
   }, 60_000);
 });

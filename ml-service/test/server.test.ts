@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mlHealthSchema } from '@resemble/contracts';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { dtwKernel } from '../src/dtw-search.js';
+import { nativeZscan } from '../src/ed-native.js';
 import { businessDays, randomWalk, rng, writeStore } from './support/write-store.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -70,6 +72,33 @@ describe('server process', () => {
     expect(out.join('')).toContain('ML_PORT');
   });
 
+  it('takes the kernel ML_KERNEL names (wasm here), logs it and shows it in /health', async () => {
+    writeStore(
+      dir,
+      [{ code: 'AB', dates: businessDays('2020-01-01', 50), closes: randomWalk(rng(3), 50) }],
+      'k',
+    );
+    const { child, out } = run({
+      ML_PORT: '0',
+      DATA_DIR: dir,
+      MODELS_DIR: join(dir, 'models'),
+      ML_CACHE_DIR: 'off',
+      ML_SEARCH_WORKERS: '0',
+      ML_KERNEL: 'wasm',
+      LOG_LEVEL: 'info',
+    });
+    children.push(child);
+    const port = await until('the listening log line', () => {
+      const m = /"port":(\d+)/.exec(out.join(''));
+      return m ? Number(m[1]) : undefined;
+    });
+    expect(out.join('')).toMatch(/"zned":"wasm-simd".*"preference":"wasm".*search kernels chosen/);
+    const h = mlHealthSchema.parse(await (await fetch(`http://127.0.0.1:${port}/health`)).json());
+    expect(h.kernel).toEqual({ zned: 'wasm-simd', dtw: dtwKernel().name });
+    child.kill('SIGTERM');
+    expect(await new Promise<number | null>((r) => child.on('exit', r))).toBe(0);
+  }, 120_000);
+
   it('starts, reloads on SIGHUP, stops on SIGTERM', async () => {
     const random = rng(5);
     const mk = (n: number) =>
@@ -97,6 +126,10 @@ describe('server process', () => {
       mlHealthSchema.parse(await (await fetch(`http://127.0.0.1:${port}/health`)).json());
     await until('ready', async () => ((await health()).status === 'ready' ? true : undefined));
     expect((await health()).dataVersion).toBe('first');
+    // The kernel chosen once at start, logged and shown in /health (native where the addon loads).
+    const zned = nativeZscan() ? 'native-avx2' : 'wasm-simd';
+    expect((await health()).kernel).toEqual({ zned, dtw: dtwKernel().name });
+    expect(out.join('')).toMatch(new RegExp(`"zned":"${zned}".*search kernels chosen`));
     writeStore(dir, mk(320), 'second');
     child.kill('SIGHUP');
     const h = await until('the reload: ' + out.join(''), async () => {

@@ -16,36 +16,38 @@
 //   <Pq, Pw> = P / sigma,  |Pw|^2 = Cw / sigma^2,  |w - Pw|^2 = L - Cw / sigma^2.
 
 // Parameter block (f64 slots; bounds as i32 at byte offsets), written by the caller per query and entity.
-const P_INV_L: i32 = 0;
-const P1_C: i32 = 1; // stage 1b (8 segments) prunes when P <= 0 or P^2 < C Cw; C <= 0: never called
-const P1_EPS_C: i32 = 2; // error bounds of Cw and P at stage 1b's segments
-const P1_EPS_P: i32 = 3;
-const P0_C: i32 = 4; // the same three for stage 1a (4 segments)
-const P0_EPS_C: i32 = 5;
-const P0_EPS_P: i32 = 6;
-const P_CW_MIN: i32 = 7; // stage 1 never prunes a window with Cw below this (see ed-kernel.ts: EPS_REF)
-const P1_Q: i32 = 8; // 8 slots: stage-1b query segment means
-const P1_INV_LEN: i32 = 16; // 8 slots: 1 / l_j
-const P2_Q2_PLUS_L: i32 = 24; // |q|^2 + L
-const P2_RQ: i32 = 25; // upper bound of the query's residual norm at stage 2's segments
-const P2_LIM: i32 = 26; // prune when the conservative LB^2 exceeds this
-const P2_EPS_P: i32 = 27;
-const P2_EPS_C: i32 = 28;
-const P2_LV_MIN: i32 = 29; // stage 2 keeps windows with Lv <= this (P2_REL would not bound sigma's error)
-const P2_L: i32 = 30;
-const P2_REL: i32 = 31; // relative error bound of sigma^2 for windows above P2_LV_MIN
-const P2_Q: i32 = 32; // m2 (<= 16) slots
-const P2_INV_LEN: i32 = 48; // m2 slots
-const P3_QSUM: i32 = 72; // stage 3: sum of the query's values (0 but for rounding)
-const P3_DOT_ERR: i32 = 73; // stage 3: error bound of the dot product, in raw units
-const P3_CENTER: i32 = 74; // stage 3: the entity's centre (prefix sums are of close - centre)
-const P3_EPS_MU: i32 = 75; // stage 3: error bound of the window mean from the prefix sums
-const P3_Q_BYTE: i32 = 1024; // stage 3: the normalised query, L f64
-const P0_Q: i32 = 64; // 4 slots: stage-1a query segment means
-const P0_INV_LEN: i32 = 68; // 4 slots
-const P2_BOUNDS_BYTE: i32 = 768; // m2 + 1 i32 segment bounds of stage 2
-const P1_BOUNDS_BYTE: i32 = 848; // 9 i32 segment bounds of stage 1b
-const P0_BOUNDS_BYTE: i32 = 896; // 5 i32 segment bounds of stage 1a
+import {
+  P_INV_L,
+  P1_C,
+  P1_EPS_C,
+  P1_EPS_P,
+  P0_C,
+  P0_EPS_C,
+  P0_EPS_P,
+  P_CW_MIN,
+  P1_Q,
+  P1_INV_LEN,
+  P2_Q2_PLUS_L,
+  P2_RQ,
+  P2_LIM,
+  P2_EPS_P,
+  P2_EPS_C,
+  P2_LV_MIN,
+  P2_L,
+  P2_REL,
+  P2_Q,
+  P2_INV_LEN,
+  P3_QSUM,
+  P3_DOT_ERR,
+  P3_CENTER,
+  P3_EPS_MU,
+  P3_Q_BYTE,
+  P0_Q,
+  P0_INV_LEN,
+  P2_BOUNDS_BYTE,
+  P1_BOUNDS_BYTE,
+  P0_BOUNDS_BYTE,
+} from './params';
 
 @inline
 function par(p: usize, i: i32): f64 {

@@ -8,7 +8,7 @@ export interface Plan {
   priceJpy: number;
   interval: 'month' | null;
   features: { dtw: boolean; brainjs: boolean; backtests: boolean; patterns: boolean; csvExport: boolean; apiTokens: boolean };
-  limits: { searchesPerDay: number | null; maxTopK: number; metrics: ('zned' | 'dtw')[]; models: ('analogue' | 'baseline' | 'brainjs')[]; ratePerMinute: number };
+  limits: { searchesPerDay: number | null; maxTopK: number; metrics: ('zned' | 'dtw')[]; models: ('analogue' | 'baseline' | 'brainjs')[]; ratePerMinute: number; searchBudgetMs: number };
 }
 
 export function buildPlans(config: Config): Record<PlanId, Plan> {
@@ -19,7 +19,7 @@ export function buildPlans(config: Config): Record<PlanId, Plan> {
       priceJpy: 0,
       interval: null,
       features: { dtw: false, brainjs: false, backtests: false, patterns: false, csvExport: false, apiTokens: false },
-      limits: { searchesPerDay: config.plans.freeSearchesPerDay, maxTopK: 5, metrics: ['zned'], models: ['analogue', 'baseline'], ratePerMinute: config.rateLimits.perUserPerMinute },
+      limits: { searchesPerDay: config.plans.freeSearchesPerDay, maxTopK: 5, metrics: ['zned'], models: ['analogue', 'baseline'], ratePerMinute: config.rateLimits.perUserPerMinute, searchBudgetMs: config.plans.searchBudgetFreeMs },
     },
     pro: {
       id: 'pro',
@@ -27,7 +27,7 @@ export function buildPlans(config: Config): Record<PlanId, Plan> {
       priceJpy: config.plans.proPriceJpy,
       interval: 'month',
       features: { dtw: true, brainjs: true, backtests: true, patterns: true, csvExport: true, apiTokens: true },
-      limits: { searchesPerDay: null, maxTopK: 100, metrics: ['zned', 'dtw'], models: ['analogue', 'baseline', 'brainjs'], ratePerMinute: config.rateLimits.perUserPerMinute },
+      limits: { searchesPerDay: null, maxTopK: 100, metrics: ['zned', 'dtw'], models: ['analogue', 'baseline', 'brainjs'], ratePerMinute: config.rateLimits.perUserPerMinute, searchBudgetMs: config.plans.searchBudgetProMs },
     },
   };
 }

@@ -1,8 +1,17 @@
 /**
- * The only way backend reaches ml-service: token on every call, request id forwarded, timeouts,
- * retries for idempotent reads, and a circuit breaker so a dead ml-service costs nothing but a 503.
+ * The only way backend reaches ml-service: token on every call, request id forwarded, timeouts, and a
+ * circuit breaker so a dead ml-service costs nothing but a 503.
+ *
+ * The chain must not amplify load (issue 14): a call is retried only when its connection was refused or
+ * reset (the request never ran, or ml-service restarted under it), never after a timeout (a second copy
+ * of a search that took too long takes as long again, beside the first). A search carries its time
+ * budget to ml-service (ML_DEADLINE_HEADER), which stops it when the budget runs out and answers 504;
+ * that answer, and a timeout here, are the caller's search being too long, not ml-service being down,
+ * so neither counts toward the breaker. A caller that leaves (its client disconnected) aborts the call,
+ * and ml-service stops the search.
  */
 import {
+  ML_DEADLINE_HEADER,
   entitiesResponseSchema,
   entityFacetsSchema,
   mlHealthSchema,
@@ -17,6 +26,20 @@ import type { Logger } from 'pino';
 import { AppError } from '../platform/errors.js';
 import { CircuitBreaker, CircuitOpenError } from './circuit-breaker.js';
 import { KeepAliveHttp, TransportError, type HttpReply } from './ml.http.js';
+
+/** How one search call may end: its time budget (from the user's plan) and its caller's abort. */
+export interface SearchCallOptions {
+  /** The answer is due this many ms after the call starts; ml-service is told and stops the search then. */
+  budgetMs?: number;
+  /** Aborted when the caller's own client left: the call ends and ml-service stops the search. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Beyond the budget, how long backend still waits for ml-service's own 504 (which names the cause)
+ * before it gives up on the connection itself.
+ */
+const DEADLINE_GRACE_MS = 1_000;
 
 export interface MlClientOptions {
   baseUrl: string;
@@ -33,7 +56,11 @@ export class MlClient {
   private readonly log: Logger;
 
   constructor(opts: MlClientOptions) {
-    this.http = new KeepAliveHttp(opts.baseUrl, opts.timeoutMs, opts.token ? { authorization: `Bearer ${opts.token}` } : {});
+    this.http = new KeepAliveHttp(
+      opts.baseUrl,
+      opts.timeoutMs,
+      opts.token ? { authorization: `Bearer ${opts.token}` } : {},
+    );
     this.retries = opts.retries ?? 2;
     this.log = opts.logger.child({ module: 'ml.client' });
   }
@@ -48,7 +75,9 @@ export class MlClient {
   }
 
   async health(requestId?: string): Promise<MlHealth> {
-    return mlHealthSchema.parse(await this.call('GET', '/health', undefined, requestId, { acceptUnavailable: true }));
+    return mlHealthSchema.parse(
+      await this.call('GET', '/health', undefined, requestId, { acceptUnavailable: true }),
+    );
   }
 
   similar(body: SimilarRequest, requestId?: string): Promise<unknown> {
@@ -63,16 +92,18 @@ export class MlClient {
    * The proxy routes pass ml-service's JSON bytes through: decoding, parsing and re-serialising a
    * response that must reach the client unchanged would only cost CPU on the hottest path.
    */
-  similarBytes(body: SimilarRequest, requestId?: string): Promise<Buffer> {
-    return this.call('POST', '/v1/similar', body, requestId, { raw: true }) as Promise<Buffer>;
+  similarBytes(body: SimilarRequest, requestId?: string, search: SearchCallOptions = {}): Promise<Buffer> {
+    return this.call('POST', '/v1/similar', body, requestId, { raw: true, ...search }) as Promise<Buffer>;
   }
 
-  predictBytes(body: PredictRequest, requestId?: string): Promise<Buffer> {
-    return this.call('POST', '/v1/predict', body, requestId, { raw: true }) as Promise<Buffer>;
+  predictBytes(body: PredictRequest, requestId?: string, search: SearchCallOptions = {}): Promise<Buffer> {
+    return this.call('POST', '/v1/predict', body, requestId, { raw: true, ...search }) as Promise<Buffer>;
   }
 
   async entities(q: string, limit: number, requestId?: string): Promise<EntitiesResponse> {
-    return entitiesResponseSchema.parse(await this.call('GET', '/v1/entities', undefined, requestId, { params: { q, limit } }));
+    return entitiesResponseSchema.parse(
+      await this.call('GET', '/v1/entities', undefined, requestId, { params: { q, limit } }),
+    );
   }
 
   async facets(requestId?: string): Promise<EntityFacets> {
@@ -80,32 +111,77 @@ export class MlClient {
   }
 
   /** Daily rows, or candles of `timeframe` resampled by ml-service (contracts/src/timeframe.ts). */
-  prices(code: string, from: string | undefined, to: string | undefined, requestId?: string, timeframe: Timeframe = 'D'): Promise<unknown> {
-    return this.call('GET', `/v1/entities/${encodeURIComponent(code)}/prices`, undefined, requestId, { params: { from, to, timeframe } });
+  prices(
+    code: string,
+    from: string | undefined,
+    to: string | undefined,
+    requestId?: string,
+    timeframe: Timeframe = 'D',
+  ): Promise<unknown> {
+    return this.call('GET', `/v1/entities/${encodeURIComponent(code)}/prices`, undefined, requestId, {
+      params: { from, to, timeframe },
+    });
   }
 
-  /** similar and predict are pure reads, so every call here is safe to retry. */
+  /** similar and predict are pure reads, so a call that never ran is safe to send again. */
   private async call(
     method: 'GET' | 'POST',
     url: string,
     data: unknown,
     requestId: string | undefined,
-    opts: { params?: Record<string, unknown>; acceptUnavailable?: boolean; raw?: boolean } = {},
+    opts: {
+      params?: Record<string, unknown>;
+      acceptUnavailable?: boolean;
+      raw?: boolean;
+    } & SearchCallOptions = {},
   ): Promise<unknown> {
+    const { budgetMs, signal } = opts;
+    const due = budgetMs !== undefined ? Date.now() + budgetMs : null;
     const attempt = async () => {
-      const res = await this.http.request(method, url, { json: data, params: opts.params, headers: requestId ? { 'x-request-id': requestId } : undefined });
-      if (res.status >= 500 && !(opts.acceptUnavailable && res.status === 503)) {
+      const headers: Record<string, string> = requestId ? { 'x-request-id': requestId } : {};
+      let timeoutMs: number | undefined;
+      if (due !== null) {
+        const left = due - Date.now();
+        if (left <= 0) throw new TransportError('ETIMEDOUT');
+        headers[ML_DEADLINE_HEADER] = String(left);
+        timeoutMs = left + DEADLINE_GRACE_MS;
+      }
+      const res = await this.http.request(method, url, {
+        json: data,
+        params: opts.params,
+        headers,
+        timeoutMs,
+        signal,
+      });
+      // 504 is ml-service saying the search ran out of its budget: the caller's answer, passed through.
+      if (res.status >= 500 && res.status !== 504 && !(opts.acceptUnavailable && res.status === 503)) {
         throw new MlUnavailable(`ml-service answered ${res.status}`);
       }
       return res;
     };
     let res: HttpReply;
     try {
-      res = await this.breaker.fire(() => this.withRetries(attempt), (e) => e instanceof MlUnavailable);
+      res = await this.breaker.fire(() => this.withRetries(attempt), countsAsDown);
     } catch (err) {
-      if (err instanceof CircuitOpenError || err instanceof MlUnavailable) {
+      if (err instanceof TransportError && err.kind === 'timeout') {
+        throw new AppError(
+          504,
+          'search_timeout',
+          budgetMs !== undefined
+            ? `the search did not finish within its time budget of ${budgetMs} ms`
+            : 'the search service did not answer in time',
+        );
+      }
+      if (err instanceof TransportError && err.kind === 'aborted') {
+        throw new AppError(499, 'client_closed', 'the client closed the request');
+      }
+      if (err instanceof CircuitOpenError || err instanceof MlUnavailable || err instanceof TransportError) {
         this.log.warn({ url, reason: err.message }, 'ml-service unavailable');
-        throw new AppError(503, 'ml_unavailable', 'the search service is temporarily unavailable; please try again shortly');
+        throw new AppError(
+          503,
+          'ml_unavailable',
+          'the search service is temporarily unavailable; please try again shortly',
+        );
       }
       throw err;
     }
@@ -113,17 +189,27 @@ export class MlClient {
     return opts.raw ? res.body : parseOrText(res.body);
   }
 
+  /** Sends again only a call whose connection was refused or reset (see the file comment). */
   private async withRetries<T>(fn: () => Promise<T>): Promise<T> {
     for (let i = 0; ; i++) {
       try {
         return await fn();
       } catch (err) {
-        const mapped = err instanceof TransportError ? new MlUnavailable(err.code) : err;
-        if (!(mapped instanceof MlUnavailable) || i >= this.retries) throw mapped;
+        const again = err instanceof TransportError && (err.kind === 'refused' || err.kind === 'reset');
+        if (!again || i >= this.retries) throw err;
         await new Promise((r) => setTimeout(r, 50 * 2 ** i));
       }
     }
   }
+}
+
+/**
+ * What opens the breaker: ml-service not reachable or failing. Not a timeout (the search was too long
+ * for its budget) nor an abort (our caller left).
+ */
+function countsAsDown(err: unknown): boolean {
+  if (err instanceof MlUnavailable) return true;
+  return err instanceof TransportError && err.kind !== 'timeout' && err.kind !== 'aborted';
 }
 
 class MlUnavailable extends Error {}

@@ -16,10 +16,42 @@ export interface HttpReply {
   body: Buffer;
 }
 
-/** The request never got a complete answer: refused, reset, timed out. */
+/**
+ * What went wrong on the wire, as the retry and breaker rules need it: only `refused` and `reset` are
+ * worth another try (the request never ran, or ml-service restarted under it); a `timeout` means the
+ * work itself took too long (another copy would take as long again); `aborted` is our own caller leaving.
+ */
+export type TransportKind = 'refused' | 'reset' | 'timeout' | 'connect-timeout' | 'aborted' | 'other';
+
+/** The request never got a complete answer: refused, reset, timed out, aborted. */
 export class TransportError extends Error {
+  readonly kind: TransportKind;
   constructor(readonly code: string) {
     super(code);
+    this.kind = kindOf(code);
+  }
+}
+
+function kindOf(code: string): TransportKind {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'refused';
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET': // undici: the other side closed the connection
+      return 'reset';
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'ECONNABORTED': // axios's own timeout
+    case 'ETIMEDOUT':
+      return 'timeout';
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connect-timeout';
+    case 'UND_ERR_ABORTED':
+    case 'ERR_CANCELED':
+      return 'aborted';
+    default:
+      return 'other';
   }
 }
 
@@ -41,6 +73,9 @@ function poolAdapter(pool: Pool): AxiosAdapter {
         body: config.data as string | undefined,
         headersTimeout: config.timeout,
         bodyTimeout: config.timeout,
+        // The caller's abort (its own client left) ends the request: undici closes the connection, which
+        // is how ml-service learns to stop the search.
+        signal: (config.signal as AbortSignal | undefined) ?? undefined,
       });
       const body = Buffer.from(await res.body.arrayBuffer());
       return {
@@ -85,7 +120,14 @@ export class KeepAliveHttp {
   async request(
     method: 'GET' | 'POST',
     path: string,
-    opts: { params?: Record<string, unknown>; json?: unknown; headers?: Record<string, string> } = {},
+    opts: {
+      params?: Record<string, unknown>;
+      json?: unknown;
+      headers?: Record<string, string>;
+      /** This call's own timeout (default: the instance's). */
+      timeoutMs?: number;
+      signal?: AbortSignal;
+    } = {},
   ): Promise<HttpReply> {
     try {
       const res = await this.http.request<Buffer>({
@@ -94,6 +136,8 @@ export class KeepAliveHttp {
         params: opts.params,
         data: opts.json,
         headers: opts.headers,
+        ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}),
+        signal: opts.signal,
       });
       return { status: res.status, body: res.data };
     } catch (err) {

@@ -1,6 +1,12 @@
 import { Router, type RequestHandler, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { entitiesQuerySchema, entityCodeSchema, predictRequestSchema, pricesQuerySchema, similarRequestSchema } from '@resemble/contracts';
+import {
+  entitiesQuerySchema,
+  entityCodeSchema,
+  predictRequestSchema,
+  pricesQuerySchema,
+  similarRequestSchema,
+} from '@resemble/contracts';
 import type { AppContext } from '../context.js';
 import { requireAuth, requireFeature } from '../auth/auth.middleware.js';
 import { AppError } from '../platform/errors.js';
@@ -29,9 +35,18 @@ export function searchRoutes(ctx: AppContext): Router {
     legacyHeaders: false,
     keyGenerator: (req) => `user:${req.auth!.userId}`,
     store: ctx.rateLimitStore('user'),
-    handler: (_req, _res, next) => next(new AppError(429, 'rate_limited', 'too many requests; slow down for a minute')),
+    handler: (_req, _res, next) =>
+      next(new AppError(429, 'rate_limited', 'too many requests; slow down for a minute')),
   });
   const rid = (req: { id: unknown }) => String(req.id);
+  /** Aborts when the client goes away before its answer is sent: the search is stopped, not finished for nobody. */
+  const clientGone = (res: Response): AbortSignal => {
+    const ac = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) ac.abort();
+    });
+    return ac.signal;
+  };
 
   r.get('/entities', auth, perUser, async (req, res) => {
     const q = parse(entitiesQuerySchema, req.query, 'query');
@@ -50,17 +65,19 @@ export function searchRoutes(ctx: AppContext): Router {
 
   r.post('/similar', auth, perUser, async (req, res) => {
     const body = parse(similarRequestSchema, req.body, 'body');
-    sendJsonBytes(res, await search.similar(ctx, req.auth!.userId, body, rid(req)));
+    sendJsonBytes(res, await search.similar(ctx, req.auth!.userId, body, rid(req), clientGone(res)));
   });
 
   r.post('/predict', auth, perUser, async (req, res) => {
     const body = parse(predictRequestSchema, req.body, 'body');
-    sendJsonBytes(res, await search.predict(ctx, req.auth!.userId, body, rid(req)));
+    sendJsonBytes(res, await search.predict(ctx, req.auth!.userId, body, rid(req), clientGone(res)));
   });
 
   r.post('/export/similar.csv', auth, requireFeature(ctx, 'csvExport'), perUser, async (req, res) => {
     const body = parse(similarRequestSchema, req.body, 'body');
-    const csv = similarToCsv(JSON.parse((await search.similar(ctx, req.auth!.userId, body, rid(req))).toString()));
+    const csv = similarToCsv(
+      JSON.parse((await search.similar(ctx, req.auth!.userId, body, rid(req), clientGone(res))).toString()),
+    );
     res.type('text/csv').attachment('resemble-similar.csv').send(csv);
   });
 

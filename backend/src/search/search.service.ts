@@ -37,40 +37,64 @@ function assertPredictAllowed(plan: Plan, req: PredictRequest): void {
 
 /**
  * Check the plan and take one search from the quota (one transaction: see UsageService.consume), call
- * ml-service, and give the search back when ml-service failed rather than the request.
+ * ml-service with the plan's time budget (counted from now), and give the search back when ml-service
+ * failed, the user's long-search queue was full, or the client left, rather than the request being bad.
  */
 async function searchCounted<T>(
   ctx: AppContext,
   userId: string,
   assertAllowed: (plan: Plan) => void,
-  call: () => Promise<T>,
+  call: (budgetMs: number) => Promise<T>,
 ): Promise<T> {
+  let budgetMs = 0;
   const day = await ctx.usage.consume(userId, () => {
     const plan = currentPlan(ctx.db, ctx.plans, userId, ctx.now());
     assertAllowed(plan);
+    budgetMs = plan.limits.searchBudgetMs;
     return plan.limits.searchesPerDay;
   });
   try {
-    return await call();
+    return await call(budgetMs);
   } catch (err) {
-    if (err instanceof AppError && (err.status >= 500 || err.status === 400 || err.status === 404))
+    if (
+      err instanceof AppError &&
+      (err.status >= 500 ||
+        err.status === 400 ||
+        err.status === 404 ||
+        err.status === 429 ||
+        err.status === 499)
+    )
       await ctx.usage.refund(userId, day);
     throw err;
   }
 }
 
-/** Returns ml-service's JSON bytes untouched (see MlClient.similarBytes). */
+/**
+ * Returns ml-service's JSON bytes untouched (see MlClient.similarBytes). The search must answer within
+ * its plan's time budget, a wait in the user's long-search queue included; `signal` aborts when the
+ * client leaves, which stops the search in ml-service too.
+ */
 export function similar(
   ctx: AppContext,
   userId: string,
   req: SimilarRequest,
   requestId: string,
+  signal?: AbortSignal,
 ): Promise<Buffer> {
   return searchCounted(
     ctx,
     userId,
     (plan) => assertSimilarAllowed(plan, req),
-    () => ctx.ml.similarBytes(req, requestId),
+    async (budgetMs) => {
+      const due = Date.now() + budgetMs;
+      // DTW is the long kind: one user's run of them waits in that user's own queue (UserLanes).
+      const release = req.metric === 'dtw' ? await ctx.heavyLanes.acquire(userId, due, signal) : null;
+      try {
+        return await ctx.ml.similarBytes(req, requestId, { budgetMs: Math.max(1, due - Date.now()), signal });
+      } finally {
+        release?.();
+      }
+    },
   );
 }
 
@@ -89,10 +113,12 @@ export async function predict(
   userId: string,
   req: PredictRequest,
   requestId: string,
+  signal?: AbortSignal,
 ): Promise<Buffer> {
-  const call = () => ctx.ml.predictBytes(req, requestId);
+  const call = (budgetMs: number) => ctx.ml.predictBytes(req, requestId, { budgetMs, signal });
   if (SEARCH_BACKED_MODELS.has(req.model))
     return searchCounted(ctx, userId, (plan) => assertPredictAllowed(plan, req), call);
-  assertPredictAllowed(currentPlan(ctx.db, ctx.plans, userId, ctx.now()), req);
-  return call();
+  const plan = currentPlan(ctx.db, ctx.plans, userId, ctx.now());
+  assertPredictAllowed(plan, req);
+  return call(plan.limits.searchBudgetMs);
 }

@@ -13,6 +13,13 @@ export interface MlStandIn {
   requests: { path: string; auth?: string; requestId?: string; body: unknown }[];
   setDown(down: boolean): void;
   setDataVersion(v: string): void;
+  /** While on, DTW searches are held unanswered (as long searches would be) until released. */
+  holdDtw(on: boolean): void;
+  /** DTW searches held now, and the most held at once since the last reset. */
+  held(): { now: number; max: number };
+  resetHeld(): void;
+  /** Deadlines (x-deadline-ms) received, in order. */
+  deadlines: string[];
   close(): Promise<void>;
 }
 
@@ -41,8 +48,34 @@ export async function startMlStandIn(opts: { token?: string } = {}): Promise<MlS
   let down = false;
   let dataVersion = 'v1';
   const requests: MlStandIn['requests'] = [];
+  const deadlines: string[] = [];
+  let holding = false;
+  let heldNow = 0;
+  let heldMax = 0;
+  let releaseAll: (() => void)[] = [];
   const app = express();
   app.use(express.json());
+  app.use((req, _res, next) => {
+    const d = req.headers['x-deadline-ms'];
+    if (typeof d === 'string') deadlines.push(d);
+    next();
+  });
+  app.post('/v1/similar', (req, res, next) => {
+    if (!holding || req.body?.metric !== 'dtw') return next();
+    heldNow++;
+    heldMax = Math.max(heldMax, heldNow);
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      heldNow--;
+    };
+    res.on('close', finish);
+    releaseAll.push(() => {
+      finish();
+      next();
+    });
+  });
   app.use((req, res, next) => {
     requests.push({ path: req.path, auth: req.headers.authorization, requestId: req.headers['x-request-id'] as string | undefined, body: req.body });
     if (req.headers['x-request-id']) res.setHeader('x-request-id', String(req.headers['x-request-id']));
@@ -142,6 +175,17 @@ export async function startMlStandIn(opts: { token?: string } = {}): Promise<MlS
     requests,
     setDown: (d) => (down = d),
     setDataVersion: (v) => (dataVersion = v),
+    holdDtw: (on) => {
+      holding = on;
+      if (!on) {
+        const go = releaseAll;
+        releaseAll = [];
+        for (const f of go) f();
+      }
+    },
+    held: () => ({ now: heldNow, max: heldMax }),
+    resetHeld: () => (heldMax = heldNow),
+    deadlines,
     close: () => new Promise((ok) => { server.closeAllConnections(); server.close(() => ok()); }),
   };
 }

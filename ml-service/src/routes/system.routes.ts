@@ -19,6 +19,9 @@ export function systemRoutes(ctx: AppContext): Router {
         .list()
         .filter((m) => m.available && m.version !== null)
         .map((m) => ({ id: m.id, version: m.version! })),
+      kernel: ctx.kernel ? { zned: ctx.kernel.zned, dtw: ctx.kernel.dtw } : undefined,
+      skippedEntities: state.data?.skipped ?? [],
+      search: ctx.pool.stats(),
     };
     res.status(state.status === 'ready' ? 200 : 503).json(body);
   });

@@ -10,7 +10,7 @@ import { MarketState, loadInWorker } from '../../src/market-state.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createPredictorRegistry, type PredictorRegistry } from '../../src/predictors/registry.js';
 import { ResultCache } from '../../src/result-cache.js';
-import { SearchPool } from '../../src/search-pool.js';
+import { SearchPool, type PoolOptions } from '../../src/search-pool.js';
 import { businessDays, randomWalk, rng, type FixtureEntity } from './write-store.js';
 
 export function market(seed: number, count: number, n: number): FixtureEntity[] {
@@ -42,6 +42,9 @@ export async function start(
     workers?: number;
     timeoutMs?: number;
     resultCacheBytes?: number;
+    /** Ordinary searches over this many windows are split (default 0: every one, to cover shards). */
+    splitAbove?: number;
+    pool?: PoolOptions;
     /** Files put into the models directory before the registry reads it (name → JSON). */
     models?: Record<string, unknown>;
   } = {},
@@ -51,7 +54,11 @@ export async function start(
   const state = new MarketState(dataDir, log, metrics, loadInWorker);
   if (opts.load !== false) await state.reload('test');
   // Every search is split across the workers here (splitAbove 0), so the shard path stays covered.
-  const pool = new SearchPool(opts.workers ?? 2, opts.timeoutMs ?? 0, 0);
+  const pool = new SearchPool(opts.workers ?? 2, opts.timeoutMs ?? 0, opts.splitAbove ?? 0, {
+    onCancel: (reason) => metrics.searchCancelled.inc({ reason }),
+    onAbandoned: (chunks) => metrics.abandonedChunks.inc(chunks),
+    ...opts.pool,
+  });
   const modelsDir = mkdtempSync(join(tmpdir(), 'ml-models-'));
   for (const [name, json] of Object.entries(opts.models ?? {}))
     writeFileSync(join(modelsDir, name), JSON.stringify(json));
