@@ -36,35 +36,62 @@ function report(name: string, r: autocannon.Result): void {
   );
 }
 
-const benchEnv = { RATE_LIMIT_IP_PER_MIN: '10000000', RATE_LIMIT_USER_PER_MIN: '10000000', LOGIN_MAX_PER_IP: '10000000', LOGIN_MAX_PER_ACCOUNT: '10000000', LOG_LEVEL: 'warn' };
+const benchEnv = {
+  RATE_LIMIT_IP_PER_MIN: '10000000',
+  RATE_LIMIT_USER_PER_MIN: '10000000',
+  LOGIN_MAX_PER_IP: '10000000',
+  LOGIN_MAX_PER_ACCOUNT: '10000000',
+  LOG_LEVEL: 'warn',
+};
 
 /** Random /similar bodies over the given stocks and calendar, from a fixed seed (the same run every time). */
 function bodies(codes: string[], dates: string[]) {
   let seed = 42;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const next = () => {
     const L = 20 + Math.floor(rand() * 100);
     const start = Math.floor(rand() * (dates.length - L - 1));
-    return JSON.stringify({ query: { code: codes[Math.floor(rand() * codes.length)], start: dates[start], end: dates[start + L - 1] }, topK: 10, horizon: 20 });
+    return JSON.stringify({
+      query: {
+        code: codes[Math.floor(rand() * codes.length)],
+        start: dates[start],
+        end: dates[start + L - 1],
+      },
+      topK: 10,
+      horizon: 20,
+    });
   };
   return { next };
 }
 
 function reportOverhead(overhead: Awaited<ReturnType<typeof backendOverhead>>): void {
   report('backend alone (instant ml stand-in)', overhead.result);
-  console.log(`backend CPU per /similar request (auth, quota write, proxy, JSON): ${overhead.cpuMsPerRequest.toFixed(2)} ms -> ~${Math.round(1000 / overhead.cpuMsPerRequest)} req/s per free core`);
-  console.log(`autocannon + ml stand-in CPU per request (the bench's own share): ${overhead.benchCpuMsPerRequest.toFixed(2)} ms`);
+  console.log(
+    `backend CPU per /similar request (auth, quota write, proxy, JSON): ${overhead.cpuMsPerRequest.toFixed(2)} ms -> ~${Math.round(1000 / overhead.cpuMsPerRequest)} req/s per free core`,
+  );
+  console.log(
+    `autocannon + ml stand-in CPU per request (the bench's own share): ${overhead.benchCpuMsPerRequest.toFixed(2)} ms`,
+  );
 }
 
 async function overheadOnly(): Promise<void> {
   const { codes, dates } = syntheticCalendar();
   console.log(`backend alone against a synthetic ml answer; ${CONNECTIONS} connections x ${SECONDS}s`);
-  reportOverhead(await backendOverhead(syntheticSimilar(dates, codes), bodies(codes, dates).next, SECONDS, CONNECTIONS, benchEnv));
+  reportOverhead(
+    await backendOverhead(
+      syntheticSimilar(dates, codes),
+      bodies(codes, dates).next,
+      SECONDS,
+      CONNECTIONS,
+      benchEnv,
+    ),
+  );
 }
 
 async function main(): Promise<void> {
   if (SCENARIO === 'overhead') return overheadOnly();
-  if (SCENARIO !== 'all' && SCENARIO !== 'fairness') throw new Error(`BENCH_SCENARIO must be "all", "overhead" or "fairness", not "${SCENARIO}"`);
+  if (SCENARIO !== 'all' && SCENARIO !== 'fairness')
+    throw new Error(`BENCH_SCENARIO must be "all", "overhead" or "fairness", not "${SCENARIO}"`);
   const work = mkdtempSync(join(tmpdir(), 'resemble-bench-'));
   const dataDir = join(work, 'data');
   console.log(`importing demo data (${demo}) ...`);
@@ -80,8 +107,12 @@ async function main(): Promise<void> {
     const listed = await call(base, '/api/v1/entities?q=&limit=100', undefined, s);
     if (!listed.res.ok) throw new Error(`entities: ${listed.res.status} ${JSON.stringify(listed.body)}`);
     const ents = listed.body.entities as { code: string; firstDate: string; lastDate: string }[];
-    const codes = ents.filter((e) => e.firstDate <= '2013-02-11' && e.lastDate >= '2018-02-01').map((e) => e.code);
-    const dates = ((await call(base, `/api/v1/entities/${codes[0]}/prices`, undefined, s)).body.rows as { date: string }[]).map((r) => r.date);
+    const codes = ents
+      .filter((e) => e.firstDate <= '2013-02-11' && e.lastDate >= '2018-02-01')
+      .map((e) => e.code);
+    const dates = (
+      (await call(base, `/api/v1/entities/${codes[0]}/prices`, undefined, s)).body.rows as { date: string }[]
+    ).map((r) => r.date);
     console.log(
       `stack up: ${ents.length} entities listed, ${codes.length} with full history, ${dates.length} trading days; ${CONNECTIONS} connections x ${SECONDS}s (random phases after a ${WARMUP}s warm-up)`,
     );
@@ -112,10 +143,22 @@ async function main(): Promise<void> {
     const direct = await run({
       ...warmup,
       url: `${stack.mlUrl}/v1/similar`,
-      requests: [{ method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.mlToken}` }, setupRequest: (req) => ({ ...req, body: randomBody() }) }],
+      requests: [
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.mlToken}` },
+          setupRequest: (req) => ({ ...req, body: randomBody() }),
+        },
+      ],
     });
     const fixed = randomBody();
-    const repeated = await run({ url: `${base}/api/v1/similar`, method: 'POST', headers, body: fixed, duration: Math.min(SECONDS, 15) });
+    const repeated = await run({
+      url: `${base}/api/v1/similar`,
+      method: 'POST',
+      headers,
+      body: fixed,
+      duration: Math.min(SECONDS, 15),
+    });
     const login = await run({
       url: `${base}/api/v1/auth/login`,
       method: 'POST',
@@ -137,8 +180,13 @@ async function main(): Promise<void> {
     report('similar, one repeated query', repeated);
     report('login (scrypt N=2^15, bounded)', login);
     reportOverhead(overhead);
-    const ok = random.requests.average >= 300 && random.latency.p99 <= 250 && random.errors + random.non2xx + random.timeouts === 0;
-    console.log(`\ntarget (>= 300 req/s, p99 <= 250 ms, 0 errors) on random queries: ${ok ? 'met' : 'NOT met'}`);
+    const ok =
+      random.requests.average >= 300 &&
+      random.latency.p99 <= 250 &&
+      random.errors + random.non2xx + random.timeouts === 0;
+    console.log(
+      `\ntarget (>= 300 req/s, p99 <= 250 ms, 0 errors) on random queries: ${ok ? 'met' : 'NOT met'}`,
+    );
   } finally {
     if (!stopped) await stack.stop();
     rmSync(work, { recursive: true, force: true });

@@ -19,7 +19,13 @@ export function syntheticSimilar(dates: string[], codes: string[], L = 70, topK 
   const rand = mulberry32(7);
   // Float32 closes widened to double, as ml-service's Array.from(Float32Array) produces.
   const price = () => Math.fround(20 + rand() * 200);
-  const quant = () => ({ p10: 0.9 + rand() / 10, p25: 0.95 + rand() / 10, p50: 1 + rand() / 10, p75: 1.05 + rand() / 10, p90: 1.1 + rand() / 10 });
+  const quant = () => ({
+    p10: 0.9 + rand() / 10,
+    p25: 0.95 + rand() / 10,
+    p50: 1 + rand() / 10,
+    p75: 1.05 + rand() / 10,
+    p90: 1.1 + rand() / 10,
+  });
   const matches = Array.from({ length: topK }, (_, i) => {
     const s = Math.floor(rand() * (dates.length - L - horizon));
     return {
@@ -33,13 +39,36 @@ export function syntheticSimilar(dates: string[], codes: string[], L = 70, topK 
     };
   });
   return {
-    query: { code: codes[0], start: dates[0], end: dates[L - 1], length: L, series: Array.from({ length: L }, price) },
+    query: {
+      code: codes[0],
+      start: dates[0],
+      end: dates[L - 1],
+      length: L,
+      series: Array.from({ length: L }, price),
+    },
     metric: 'zned',
     normalize: 'z',
     mode: 'history',
     horizon,
     matches,
-    forecast: { n: topK, horizon, mean: rand() / 10, median: rand() / 10, quantiles: quant(), fan: Array.from({ length: horizon }, quant), pUp: 0.55, baseRateUp: 0.52, basis: { kind: 'analogues' as const, n: topK, trainedTo: null }, effectiveN: topK / 2, pUpInterval: { lo: 0.4, hi: 0.69, level: 0.9 as const }, verdict: 'no-difference' as const, pUpCalibrated: null, calibratorId: null, calibrated: false, bands: 'empirical' as const },
+    forecast: {
+      n: topK,
+      horizon,
+      mean: rand() / 10,
+      median: rand() / 10,
+      quantiles: quant(),
+      fan: Array.from({ length: horizon }, quant),
+      pUp: 0.55,
+      baseRateUp: 0.52,
+      basis: { kind: 'analogues' as const, n: topK, trainedTo: null },
+      effectiveN: topK / 2,
+      pUpInterval: { lo: 0.4, hi: 0.69, level: 0.9 as const },
+      verdict: 'no-difference' as const,
+      pUpCalibrated: null,
+      calibratorId: null,
+      calibrated: false,
+      bands: 'empirical' as const,
+    },
     candidates: 512_345,
     dataVersion: 'synthetic',
     tookMs: 2.5,

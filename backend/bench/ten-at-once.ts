@@ -25,7 +25,12 @@ export async function tenAtOnce(base: string, codes: string[], dates: string[], 
     const statuses: number[] = [];
     for (let i = 0; i < n; i++) {
       const t0 = performance.now();
-      const r = await call(base, '/api/v1/similar', { query: window(20 + Math.floor(rand() * 100)), topK: 10, horizon: 20 }, s);
+      const r = await call(
+        base,
+        '/api/v1/similar',
+        { query: window(20 + Math.floor(rand() * 100)), topK: 10, horizon: 20 },
+        s,
+      );
       statuses.push(r.res.status);
       if (r.res.ok) ms.push(performance.now() - t0);
     }
@@ -37,17 +42,32 @@ export async function tenAtOnce(base: string, codes: string[], dates: string[], 
   const ten = Array.from({ length: 10 }, () => {
     const body = { query: window(250), metric: 'dtw', topK: 100, horizon: 20 };
     const started = performance.now();
-    return call(base, '/api/v1/similar', body, heavyUser).then((r) => ({ status: r.res.status, code: r.body?.error?.code as string | undefined, ms: performance.now() - started }));
+    return call(base, '/api/v1/similar', body, heavyUser).then((r) => ({
+      status: r.res.status,
+      code: r.body?.error?.code as string | undefined,
+      ms: performance.now() - started,
+    }));
   });
   const during = await ordinary(other, queries);
   const heavy = await Promise.all(ten);
   const allMs = performance.now() - t0;
   const counts = new Map<string, number>();
-  for (const h of heavy) counts.set(`${h.status}${h.code ? ` ${h.code}` : ''}`, (counts.get(`${h.status}${h.code ? ` ${h.code}` : ''}`) ?? 0) + 1);
+  for (const h of heavy)
+    counts.set(
+      `${h.status}${h.code ? ` ${h.code}` : ''}`,
+      (counts.get(`${h.status}${h.code ? ` ${h.code}` : ''}`) ?? 0) + 1,
+    );
   console.log('\nten at once (one Pro user: 10 DTW L=250 top-100 at once; another user: ordinary searches)');
-  console.log(`  other user idle    p50 ${pct(idle.ms, 0.5).toFixed(1)} ms  p95 ${pct(idle.ms, 0.95).toFixed(1)} ms  failed ${idle.failed}/${queries}`);
-  console.log(`  other user during  p50 ${pct(during.ms, 0.5).toFixed(1)} ms  p95 ${pct(during.ms, 0.95).toFixed(1)} ms  failed ${during.failed}/${queries}`);
   console.log(
-    `  the 10 DTW searches: ${[...counts].map(([k, v]) => `${v} x ${k}`).join(', ')}; p50 ${pct(heavy.map((h) => h.ms), 0.5).toFixed(0)} ms, all done after ${(allMs / 1000).toFixed(1)} s`,
+    `  other user idle    p50 ${pct(idle.ms, 0.5).toFixed(1)} ms  p95 ${pct(idle.ms, 0.95).toFixed(1)} ms  failed ${idle.failed}/${queries}`,
+  );
+  console.log(
+    `  other user during  p50 ${pct(during.ms, 0.5).toFixed(1)} ms  p95 ${pct(during.ms, 0.95).toFixed(1)} ms  failed ${during.failed}/${queries}`,
+  );
+  console.log(
+    `  the 10 DTW searches: ${[...counts].map(([k, v]) => `${v} x ${k}`).join(', ')}; p50 ${pct(
+      heavy.map((h) => h.ms),
+      0.5,
+    ).toFixed(0)} ms, all done after ${(allMs / 1000).toFixed(1)} s`,
   );
 }

@@ -42,7 +42,14 @@ const renewal = new Cron(config.billing.renewalCron, { protect: true, unref: tru
 
 server.listen(config.server.port, config.server.host, () => {
   const a = server.address();
-  log.info({ address: typeof a === 'object' && a ? `${a.address}:${a.port}` : a, testMode: ctx.billing.testMode, providers: ctx.billing.providerIds }, 'backend listening');
+  log.info(
+    {
+      address: typeof a === 'object' && a ? `${a.address}:${a.port}` : a,
+      testMode: ctx.billing.testMode,
+      providers: ctx.billing.providerIds,
+    },
+    'backend listening',
+  );
   scanner.start();
   void scanner.tick();
 });

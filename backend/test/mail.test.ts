@@ -39,7 +39,11 @@ async function startSmtp(): Promise<{ port: number; messages: string[]; close():
     });
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
-  return { port: (server.address() as AddressInfo).port, messages, close: () => new Promise((ok) => server.close(() => ok())) };
+  return {
+    port: (server.address() as AddressInfo).port,
+    messages,
+    close: () => new Promise((ok) => server.close(() => ok())),
+  };
 }
 
 describe('mail', () => {
@@ -49,7 +53,11 @@ describe('mail', () => {
   beforeAll(async () => {
     ml = await startMlStandIn();
     smtp = await startSmtp();
-    app = await startApp({ ML_URL: ml.url, SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, PUBLIC_URL: 'https://resemble.example' });
+    app = await startApp({
+      ML_URL: ml.url,
+      SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+      PUBLIC_URL: 'https://resemble.example',
+    });
   });
   afterAll(async () => {
     await app.close();
@@ -59,12 +67,18 @@ describe('mail', () => {
 
   it('sends the verification and reset links through SMTP when SMTP_URL is set', async () => {
     const c = app.client();
-    expect((await c.post('/api/v1/auth/register', { email: 'mail@example.com', password: 'a fine long secret' })).status).toBe(201);
+    expect(
+      (await c.post('/api/v1/auth/register', { email: 'mail@example.com', password: 'a fine long secret' }))
+        .status,
+    ).toBe(201);
     await c.post('/api/v1/auth/forgot', { email: 'mail@example.com' });
     const deadline = Date.now() + 5000;
     while (smtp.messages.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     // Bodies arrive quoted-printable: undo soft line breaks and =XX escapes.
-    const all = smtp.messages.join('\n').replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+    const all = smtp.messages
+      .join('\n')
+      .replace(/=\r\n/g, '')
+      .replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
     expect(all).toMatch(/To: mail@example\.com/);
     expect(all).toMatch(/https:\/\/resemble\.example\/verify-email\?token=/);
     expect(all).toMatch(/https:\/\/resemble\.example\/reset-password\?token=/);
@@ -73,14 +87,20 @@ describe('mail', () => {
   it('emails an alert when a saved pattern matches after a data refresh', async () => {
     const c = await registered(app, 'alerts@example.com');
     const co = await c.post('/api/v1/billing/checkout', { plan: 'pro', provider: 'sandbox' });
-    await c.post('/api/v1/billing/sandbox/complete', { session: new URL(co.body.redirectUrl, 'http://x').searchParams.get('session'), outcome: 'success' });
+    await c.post('/api/v1/billing/sandbox/complete', {
+      session: new URL(co.body.redirectUrl, 'http://x').searchParams.get('session'),
+      outcome: 'success',
+    });
     const query = { query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' }, topK: 5, horizon: 10 };
-    expect((await c.post('/api/v1/patterns', { name: 'my breakout', request: query, threshold: 1000 })).status).toBe(201);
+    expect(
+      (await c.post('/api/v1/patterns', { name: 'my breakout', request: query, threshold: 1000 })).status,
+    ).toBe(201);
     const before = smtp.messages.length;
     ml.setDataVersion('v-mail');
     expect((await new AlertScanner(app.ctx).tick())?.fired).toBe(1);
     const deadline = Date.now() + 5000;
-    while (smtp.messages.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (smtp.messages.length === before && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     const mail = smtp.messages.slice(before).join('\n');
     expect(mail).toMatch(/To: alerts@example\.com/);
     expect(mail).toMatch(/Resemble alert: my breakout/);

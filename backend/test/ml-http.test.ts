@@ -36,11 +36,20 @@ describe('ml-service transport (keep-alive http)', () => {
       res.end('{"a":1}');
     };
     const http = new KeepAliveHttp(`${base}/ml/`, 1_000, { authorization: 'Bearer t' });
-    const r = await http.request('POST', '/v1/x', { params: { q: 'a b&c', from: undefined, limit: 5 }, json: { k: 'é' }, headers: { 'x-request-id': 'rid' } });
+    const r = await http.request('POST', '/v1/x', {
+      params: { q: 'a b&c', from: undefined, limit: 5 },
+      json: { k: 'é' },
+      headers: { 'x-request-id': 'rid' },
+    });
     expect(r.status).toBe(418);
     expect(r.body.toString()).toBe('{"a":1}');
     expect(seen.url).toBe('/ml/v1/x?q=a+b%26c&limit=5');
-    expect(seen.headers).toMatchObject({ authorization: 'Bearer t', 'x-request-id': 'rid', 'content-type': 'application/json', 'content-length': String(Buffer.byteLength('{"k":"é"}')) });
+    expect(seen.headers).toMatchObject({
+      authorization: 'Bearer t',
+      'x-request-id': 'rid',
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength('{"k":"é"}')),
+    });
     expect(JSON.parse(seen.body!)).toEqual({ k: 'é' });
     const g = await http.request('GET', '/h');
     expect(seen.url).toBe('/ml/h');
@@ -70,25 +79,44 @@ describe('ml-service transport (keep-alive http)', () => {
 
   it('fails with TransportError on silence past the timeout, on a cut answer and on a refused connection', async () => {
     handler = () => {};
-    await expect(new KeepAliveHttp(base, 100, {}).request('GET', '/slow')).rejects.toBeInstanceOf(TransportError);
+    await expect(new KeepAliveHttp(base, 100, {}).request('GET', '/slow')).rejects.toBeInstanceOf(
+      TransportError,
+    );
     handler = (_req, _body, res) => {
       res.writeHead(200, { 'content-length': '100' });
       res.write('{"partial":');
       setTimeout(() => res.socket?.destroy(), 5);
     };
-    await expect(new KeepAliveHttp(base, 1_000, {}).request('GET', '/cut')).rejects.toBeInstanceOf(TransportError);
+    await expect(new KeepAliveHttp(base, 1_000, {}).request('GET', '/cut')).rejects.toBeInstanceOf(
+      TransportError,
+    );
     const dead = createServer();
     await new Promise<void>((ok) => dead.listen(0, '127.0.0.1', () => ok()));
     const port = (dead.address() as AddressInfo).port;
     await new Promise<void>((ok) => dead.close(() => ok()));
-    await expect(new KeepAliveHttp(`http://127.0.0.1:${port}`, 1_000, {}).request('GET', '/')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(
+      new KeepAliveHttp(`http://127.0.0.1:${port}`, 1_000, {}).request('GET', '/'),
+    ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
   it('MlClient passes bytes through untouched, parses JSON (or keeps text) for the rest, maps 4xx and 5xx', async () => {
-    const client = new MlClient({ baseUrl: base, timeoutMs: 1_000, retries: 0, logger: createLogger('silent') });
+    const client = new MlClient({
+      baseUrl: base,
+      timeoutMs: 1_000,
+      retries: 0,
+      logger: createLogger('silent'),
+    });
     const exact = '{"x": 1.10, "y":"ü"}';
     handler = (_req, _body, res) => res.end(exact);
-    const body = { query: { code: 'AAA', start: '2015-01-01', end: '2015-02-01' }, topK: 5, horizon: 10, metric: 'zned', normalize: 'z', mode: 'history', timeframe: 'D' } as const;
+    const body = {
+      query: { code: 'AAA', start: '2015-01-01', end: '2015-02-01' },
+      topK: 5,
+      horizon: 10,
+      metric: 'zned',
+      normalize: 'z',
+      mode: 'history',
+      timeframe: 'D',
+    } as const;
     expect((await client.similarBytes(body)).toString()).toBe(exact);
     expect(await client.prices('AAA', undefined, undefined)).toEqual({ x: 1.1, y: 'ü' });
     handler = (_req, _body, res) => res.end('not json');
@@ -97,7 +125,11 @@ describe('ml-service transport (keep-alive http)', () => {
       res.statusCode = 404;
       res.end('{"error":{"code":"unknown_code","message":"no such code"}}');
     };
-    await expect(client.similarBytes(body)).rejects.toMatchObject({ status: 404, code: 'unknown_code', message: 'no such code' });
+    await expect(client.similarBytes(body)).rejects.toMatchObject({
+      status: 404,
+      code: 'unknown_code',
+      message: 'no such code',
+    });
     handler = (_req, _body, res) => {
       res.statusCode = 500;
       res.end('boom');

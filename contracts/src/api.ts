@@ -5,7 +5,12 @@
 import { z } from 'zod';
 import { timeframeSchema } from './timeframe.js';
 
-export const emailSchema = z.string().trim().toLowerCase().email('a valid email address is required').max(254);
+export const emailSchema = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .email('a valid email address is required')
+  .max(254);
 export const passwordSchema = z
   .string()
   .min(10, 'password must be at least 10 characters')
@@ -25,7 +30,11 @@ export const meResponseSchema = z.object({
   plan: planIdSchema,
   billingProvider: z.enum(['sandbox', 'stripe', 'amazonpay']).nullable(),
   testMode: z.boolean(),
-  usage: z.object({ searchesToday: z.number().int(), quota: z.number().int().nullable(), resetsAt: z.string() }),
+  usage: z.object({
+    searchesToday: z.number().int(),
+    quota: z.number().int().nullable(),
+    resetsAt: z.string(),
+  }),
   limits: z.object({
     maxTopK: z.number().int(),
     metrics: z.array(z.enum(['zned', 'dtw'])),
@@ -34,15 +43,23 @@ export const meResponseSchema = z.object({
 });
 export type MeResponse = z.infer<typeof meResponseSchema>;
 
-export const changePasswordSchema = z.object({ currentPassword: z.string().min(1).max(256), newPassword: passwordSchema }).strict();
+export const changePasswordSchema = z
+  .object({ currentPassword: z.string().min(1).max(256), newPassword: passwordSchema })
+  .strict();
 export const forgotPasswordSchema = z.object({ email: emailSchema }).strict();
-export const resetPasswordSchema = z.object({ token: z.string().min(10).max(200), newPassword: passwordSchema }).strict();
+export const resetPasswordSchema = z
+  .object({ token: z.string().min(10).max(200), newPassword: passwordSchema })
+  .strict();
 export const verifyEmailSchema = z.object({ token: z.string().min(10).max(200) }).strict();
 export const deleteAccountSchema = z.object({ password: z.string().min(1).max(256) }).strict();
 /** Answer of endpoints that only acknowledge (forgot, verify/resend, logout ...). */
 export const okResponseSchema = z.object({ ok: z.literal(true), message: z.string().optional() });
 
-export const healthResponseSchema = z.object({ status: z.literal('ok'), ml: z.enum(['up', 'down']), dataVersion: z.string().nullable() });
+export const healthResponseSchema = z.object({
+  status: z.literal('ok'),
+  ml: z.enum(['up', 'down']),
+  dataVersion: z.string().nullable(),
+});
 
 export const planSchema = z.object({
   id: planIdSchema,
@@ -72,10 +89,19 @@ export const plansResponseSchema = z.object({
 });
 export type PlansResponse = z.infer<typeof plansResponseSchema>;
 
-export const entitiesQuerySchema = z.object({ q: z.string().trim().max(64).default(''), limit: z.coerce.number().int().min(1).max(100).default(20) });
+export const entitiesQuerySchema = z.object({
+  q: z.string().trim().max(64).default(''),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
 export const pricesQuerySchema = z.object({
-  from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'from must be YYYY-MM-DD').optional(),
-  to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'to must be YYYY-MM-DD').optional(),
+  from: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'from must be YYYY-MM-DD')
+    .optional(),
+  to: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'to must be YYYY-MM-DD')
+    .optional(),
   /** Candles of this timeframe (resampled from the daily rows; contracts/src/timeframe.ts). */
   timeframe: timeframeSchema.default('D'),
 });

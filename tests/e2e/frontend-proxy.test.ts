@@ -7,7 +7,14 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, repoRoot, startProcess, stopProcess, waitForHealthy, type Managed } from '../../scripts/processes.js';
+import {
+  freePort,
+  repoRoot,
+  startProcess,
+  stopProcess,
+  waitForHealthy,
+  type Managed,
+} from '../../scripts/processes.js';
 
 interface Seen {
   method: string;
@@ -36,21 +43,31 @@ beforeAll(async () => {
       }
       if (req.url?.startsWith('/api/v1/auth/login')) {
         res.writeHead(401, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { code: 'invalid_credentials', message: 'Wrong email or password' } }));
+        res.end(
+          JSON.stringify({ error: { code: 'invalid_credentials', message: 'Wrong email or password' } }),
+        );
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': ['a=1; Path=/; HttpOnly', 'csrf_token=xyz; Path=/'] });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'set-cookie': ['a=1; Path=/; HttpOnly', 'csrf_token=xyz; Path=/'],
+      });
       res.end(JSON.stringify({ ok: true }));
     });
   });
   await new Promise<void>((ok) => backend.listen(0, '127.0.0.1', ok));
   const backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
   const port = await freePort();
-  frontend = startProcess('frontend', process.execPath, [resolve(repoRoot, 'frontend/.output/server/index.mjs')], {
-    NITRO_HOST: '127.0.0.1',
-    NITRO_PORT: String(port),
-    NUXT_BACKEND_URL: backendUrl,
-  });
+  frontend = startProcess(
+    'frontend',
+    process.execPath,
+    [resolve(repoRoot, 'frontend/.output/server/index.mjs')],
+    {
+      NITRO_HOST: '127.0.0.1',
+      NITRO_PORT: String(port),
+      NUXT_BACKEND_URL: backendUrl,
+    },
+  );
   base = `http://127.0.0.1:${port}`;
   await waitForHealthy(frontend, `${base}/`);
 }, 120_000);
@@ -65,7 +82,11 @@ describe('frontend /api proxy', () => {
     seen.length = 0;
     const res = await fetch(`${base}/api/v1/patterns?x=1&y=a%20b`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', cookie: 'access_token=t; csrf_token=c', 'x-csrf-token': 'c' },
+      headers: {
+        'content-type': 'application/json',
+        cookie: 'access_token=t; csrf_token=c',
+        'x-csrf-token': 'c',
+      },
       body: JSON.stringify({ name: 'p' }),
     });
     expect(res.status).toBe(200);
@@ -83,15 +104,23 @@ describe('frontend /api proxy', () => {
 
   it('keeps an incoming request id and appends the peer to X-Forwarded-For', async () => {
     seen.length = 0;
-    await fetch(`${base}/api/v1/me`, { headers: { 'x-request-id': 'req-123', 'x-forwarded-for': '203.0.113.9' } });
+    await fetch(`${base}/api/v1/me`, {
+      headers: { 'x-request-id': 'req-123', 'x-forwarded-for': '203.0.113.9' },
+    });
     expect(seen[0]!.headers['x-request-id']).toBe('req-123');
     expect(seen[0]!.headers['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
   });
 
   it('passes backend errors through unchanged', async () => {
-    const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(res.status).toBe(401);
-    expect(await res.json()).toEqual({ error: { code: 'invalid_credentials', message: 'Wrong email or password' } });
+    expect(await res.json()).toEqual({
+      error: { code: 'invalid_credentials', message: 'Wrong email or password' },
+    });
   });
 
   it('streams server-sent events frame by frame', async () => {
@@ -102,22 +131,30 @@ describe('frontend /api proxy', () => {
     expect(first).toContain('event: job.progress');
     expect(first).not.toContain('job.done');
     let rest = '';
-    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
+    for (let r = await reader.read(); !r.done; r = await reader.read())
+      rest += new TextDecoder().decode(r.value);
     expect(rest).toContain('event: job.done');
   });
 
   it('answers 502 in the API error shape when backend is unreachable', async () => {
     const port = await freePort();
-    const lonely = startProcess('frontend-no-backend', process.execPath, [resolve(repoRoot, 'frontend/.output/server/index.mjs')], {
-      NITRO_HOST: '127.0.0.1',
-      NITRO_PORT: String(port),
-      NUXT_BACKEND_URL: `http://127.0.0.1:${await freePort()}`,
-    });
+    const lonely = startProcess(
+      'frontend-no-backend',
+      process.execPath,
+      [resolve(repoRoot, 'frontend/.output/server/index.mjs')],
+      {
+        NITRO_HOST: '127.0.0.1',
+        NITRO_PORT: String(port),
+        NUXT_BACKEND_URL: `http://127.0.0.1:${await freePort()}`,
+      },
+    );
     try {
       await waitForHealthy(lonely, `http://127.0.0.1:${port}/`);
       const res = await fetch(`http://127.0.0.1:${port}/api/v1/plans`);
       expect(res.status).toBe(502);
-      expect(await res.json()).toEqual({ error: { code: 'backend_unavailable', message: 'The service is temporarily unavailable.' } });
+      expect(await res.json()).toEqual({
+        error: { code: 'backend_unavailable', message: 'The service is temporarily unavailable.' },
+      });
     } finally {
       await stopProcess(lonely);
     }
@@ -137,7 +174,9 @@ describe('page security headers', () => {
     const scripts = html.match(/<script\b[^>]*>/g) ?? [];
     expect(scripts.length).toBeGreaterThan(0);
     for (const tag of scripts) expect(tag).toContain(`nonce="${nonce}"`);
-    const again = /'nonce-([^']+)'/.exec((await fetch(`${base}/en/pricing`)).headers.get('content-security-policy') ?? '')?.[1];
+    const again = /'nonce-([^']+)'/.exec(
+      (await fetch(`${base}/en/pricing`)).headers.get('content-security-policy') ?? '',
+    )?.[1];
     expect(again).not.toBe(nonce);
   });
 

@@ -33,7 +33,8 @@ async function shot(name: string) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 
-const byText = (tag: string, text: string) => page.locator(`${tag}::-p-text(${JSON.stringify(text).slice(1, -1)})`);
+const byText = (tag: string, text: string) =>
+  page.locator(`${tag}::-p-text(${JSON.stringify(text).slice(1, -1)})`);
 
 async function waitForText(text: string, timeout = 30_000) {
   await page.waitForFunction((t) => document.body.innerText.includes(t), { timeout }, text);
@@ -52,7 +53,8 @@ async function dragOnChart(fromFrac: number, toFrac: number) {
   const y = box.y + box.height * 0.45;
   await page.mouse.move(box.x + box.width * fromFrac, y);
   await page.mouse.down();
-  for (let i = 1; i <= 8; i++) await page.mouse.move(box.x + box.width * (fromFrac + ((toFrac - fromFrac) * i) / 8), y);
+  for (let i = 1; i <= 8; i++)
+    await page.mouse.move(box.x + box.width * (fromFrac + ((toFrac - fromFrac) * i) / 8), y);
   await page.mouse.up();
 }
 
@@ -75,7 +77,16 @@ describe('frontend end to end', () => {
     profileDir = mkdtempSync(join(tmpdir(), 'resemble-e2e-chrome-'));
     browser = await puppeteer.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profileDir}`],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        `--user-data-dir=${profileDir}`,
+      ],
     });
     page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 900 });
@@ -120,7 +131,9 @@ describe('frontend end to end', () => {
     // For "M" the list shows MA first; typing "SF" and Enter before the debounce fires must pick from the
     // results for "MSF", not from the list still on screen.
     await page.locator('input[role="combobox"]').fill('M');
-    await page.waitForFunction(() => document.querySelector('[role="option"][aria-selected="true"] strong')?.textContent === 'MA');
+    await page.waitForFunction(
+      () => document.querySelector('[role="option"][aria-selected="true"] strong')?.textContent === 'MA',
+    );
     // Hold MSFT's prices (a stock not loaded yet, so no cache answers): meanwhile the window controls and
     // Run, which still describe the previous stock's rows, are off.
     let release = () => {};
@@ -173,8 +186,15 @@ describe('frontend end to end', () => {
     expect(bandWidth / chartWidth).toBeGreaterThan(0.15);
     expect(bandWidth / chartWidth).toBeLessThan(0.35);
     // Free plan: DTW and brain.js are visible but disabled with a Pro hint.
-    expect(await page.$eval('select[name="metric"] option[value="dtw"]', (o) => (o as HTMLOptionElement).disabled)).toBe(true);
-    expect(await page.$eval('select[name="model"] option[value="brainjs"]', (o) => (o as HTMLOptionElement).disabled)).toBe(true);
+    expect(
+      await page.$eval('select[name="metric"] option[value="dtw"]', (o) => (o as HTMLOptionElement).disabled),
+    ).toBe(true);
+    expect(
+      await page.$eval(
+        'select[name="model"] option[value="brainjs"]',
+        (o) => (o as HTMLOptionElement).disabled,
+      ),
+    ).toBe(true);
     await shot('05-ja-drag-selected');
     await runSearch(ja);
     await page.waitForSelector('.matches figure svg', { timeout: 60_000 });
@@ -182,8 +202,12 @@ describe('frontend end to end', () => {
     expect((await page.$$('.matches figure')).length).toBeGreaterThan(0);
     expect(await page.$eval('.summary', (e) => e.textContent)).toContain(ja.results.baseRate);
     // The chart and the results name the date of their newest price (the demo ends 2018-02-07).
-    expect(await page.$eval('[data-testid="chart-as-of"]', (e) => e.textContent)).toMatch(/^データ: \d{4}年\d{1,2}月\d{1,2}日時点$/);
-    expect(await page.$eval('[data-testid="results-as-of"]', (e) => e.textContent)).toMatch(/^データ: \d{4}年\d{1,2}月\d{1,2}日時点$/);
+    expect(await page.$eval('[data-testid="chart-as-of"]', (e) => e.textContent)).toMatch(
+      /^データ: \d{4}年\d{1,2}月\d{1,2}日時点$/,
+    );
+    expect(await page.$eval('[data-testid="results-as-of"]', (e) => e.textContent)).toMatch(
+      /^データ: \d{4}年\d{1,2}月\d{1,2}日時点$/,
+    );
     await shot('06-ja-results');
   });
 
@@ -203,7 +227,9 @@ describe('frontend end to end', () => {
     expect(weeks).toBeLessThan(110);
     await runSearch(ja);
     await page.waitForSelector('.matches figure svg', { timeout: 60_000 });
-    expect(await page.$eval('.summary', (e) => e.textContent)).toContain(ja.timeframe.over.W.replace('{n}', '8'));
+    expect(await page.$eval('.summary', (e) => e.textContent)).toContain(
+      ja.timeframe.over.W.replace('{n}', '8'),
+    );
     await shot('06b-ja-weekly-results');
     await byText('button', ja.timeframe.D).click();
     await waitForText(title(ja.timeframe.D));
@@ -244,10 +270,14 @@ describe('frontend end to end', () => {
     await shot('10-ja-sandbox-paid');
     await byText('a', ja.billing.startSearching).click();
     await page.waitForSelector('.host canvas', { visible: true, timeout: 30_000 });
-    await page.waitForFunction(() => document.querySelector('.header-plan, .badge.pro') !== null, { timeout: 15_000 });
+    await page.waitForFunction(() => document.querySelector('.header-plan, .badge.pro') !== null, {
+      timeout: 15_000,
+    });
     await dragOnChart(0.3, 0.55);
     // Pro unlocks DTW and more matches; the free plan showed them disabled.
-    expect(await page.$eval('select[name="metric"] option[value="dtw"]', (o) => (o as HTMLOptionElement).disabled)).toBe(false);
+    expect(
+      await page.$eval('select[name="metric"] option[value="dtw"]', (o) => (o as HTMLOptionElement).disabled),
+    ).toBe(false);
     await page.select('select[name="metric"]', 'dtw');
     await runSearch(ja);
     await page.waitForSelector('.matches figure svg', { timeout: 60_000 });
@@ -269,11 +299,25 @@ describe('frontend end to end', () => {
     // The toast comes from the SSE stream (job.done), not from polling.
     await waitForText(ja.toast.jobDone.replace('{kind}', ja.jobs.kinds.backtest), 90_000);
     // The toast's 「表示」 stays on one line (it used to wrap one character per line).
-    const link = await page.$eval('.toast .link', (a) => { const r = a.getBoundingClientRect(); return { w: r.width, h: r.height }; });
+    const link = await page.$eval('.toast .link', (a) => {
+      const r = a.getBoundingClientRect();
+      return { w: r.width, h: r.height };
+    });
     expect(link.w).toBeGreaterThan(link.h);
-    await page.waitForFunction((done) => document.querySelector('table.data tbody')?.textContent?.includes(done), { timeout: 30_000 }, ja.jobs.statuses.succeeded);
+    await page.waitForFunction(
+      (done) => document.querySelector('table.data tbody')?.textContent?.includes(done),
+      { timeout: 30_000 },
+      ja.jobs.statuses.succeeded,
+    );
     // A finished job shows its outcome, never a progress bar stopped short of 100 %.
-    expect(await page.$$eval('table.data tbody tr', (rows) => rows.filter((r) => r.querySelector('.badge.succeeded') && r.querySelector('[role="progressbar"]')).length)).toBe(0);
+    expect(
+      await page.$$eval(
+        'table.data tbody tr',
+        (rows) =>
+          rows.filter((r) => r.querySelector('.badge.succeeded') && r.querySelector('[role="progressbar"]'))
+            .length,
+      ),
+    ).toBe(0);
     await shot('13-ja-jobs-done');
   }, 150_000);
 
@@ -315,7 +359,10 @@ describe('frontend end to end', () => {
     if (appDb) {
       // Operator pages: promote this user with backend's CLI, then log in again for a fresh role.
       const { runToEnd, tsxBin } = await import('../../scripts/processes.js');
-      await runToEnd(tsxBin, ['backend/src/cli/create-admin.ts', '--email', email], { APP_DB: appDb, LOG_LEVEL: 'warn' });
+      await runToEnd(tsxBin, ['backend/src/cli/create-admin.ts', '--email', email], {
+        APP_DB: appDb,
+        LOG_LEVEL: 'warn',
+      });
       await page.goto(`${base}/en/logout`, { waitUntil: 'load' });
       await waitForText(en.auth.loggedOut);
       await page.goto(`${base}/en/login`, { waitUntil: 'networkidle0' });
@@ -350,15 +397,20 @@ describe('frontend end to end', () => {
     await waitForText(en.tokens.title);
     await page.locator(`input[placeholder="${en.tokens.name}"]`).fill('e2e script');
     await byText('button', en.tokens.create).click();
-    const token = (await (await page.waitForSelector('.alert.success.token code'))!.evaluate((c) => c.textContent ?? '')).trim();
+    const token = (
+      await (await page.waitForSelector('.alert.success.token code'))!.evaluate((c) => c.textContent ?? '')
+    ).trim();
     expect(token.length).toBeGreaterThan(20);
     await shot('22-en-api-token');
     // The token is what a script would use: same origin, no cookies, no CSRF header.
     // Tokens carry scopes (search, patterns, jobs): account routes need a signed-in session instead.
-    const asScript = (path = '/entities?q=AA') => fetch(`${base}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const asScript = (path = '/entities?q=AA') =>
+      fetch(`${base}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
     const ok = await asScript();
     expect(ok.status).toBe(200);
-    expect(((await ok.json()) as { entities: { code: string }[] }).entities.map((e) => e.code)).toContain('AAPL');
+    expect(((await ok.json()) as { entities: { code: string }[] }).entities.map((e) => e.code)).toContain(
+      'AAPL',
+    );
     expect((await asScript('/me')).status).toBe(403);
     await byText('button', en.tokens.revoke).click();
     await page.waitForFunction(() => !document.querySelector('table.data button.link'), { timeout: 30_000 });
@@ -367,7 +419,9 @@ describe('frontend end to end', () => {
     await page.locator('input[name="deletePassword"]').fill(newPassword);
     page.once('dialog', (d) => void d.accept());
     await byText('button', en.account.deleteButton).click();
-    await page.waitForFunction(() => location.pathname === '/en' || location.pathname === '/en/', { timeout: 30_000 });
+    await page.waitForFunction(() => location.pathname === '/en' || location.pathname === '/en/', {
+      timeout: 30_000,
+    });
     // The account is gone: its password no longer logs in.
     await page.goto(`${base}/en/login`, { waitUntil: 'networkidle0' });
     await fillForm({ email, password: newPassword });
@@ -377,6 +431,10 @@ describe('frontend end to end', () => {
   });
 
   it('raised no browser errors (CSP, hydration, scripts)', () => {
-    expect(consoleErrors.filter((e) => !/Failed to load resource: the server responded with a status of 4(01|29)/.test(e))).toEqual([]);
+    expect(
+      consoleErrors.filter(
+        (e) => !/Failed to load resource: the server responded with a status of 4(01|29)/.test(e),
+      ),
+    ).toEqual([]);
   });
 });

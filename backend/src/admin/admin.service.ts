@@ -10,12 +10,19 @@ export async function overview(ctx: AppContext) {
   const nowIso = new Date(ctx.now()).toISOString();
   const users = (ctx.db.prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
   const pro = (
-    ctx.db.prepare("SELECT COUNT(*) AS n FROM subscriptions WHERE status IN ('active','past_due') AND current_period_end > ?").get(nowIso) as { n: number }
+    ctx.db
+      .prepare(
+        "SELECT COUNT(*) AS n FROM subscriptions WHERE status IN ('active','past_due') AND current_period_end > ?",
+      )
+      .get(nowIso) as { n: number }
   ).n;
   const revenue = ctx.db
-    .prepare("SELECT substr(created_at, 1, 7) AS month, SUM(amount_jpy) AS amount, COUNT(*) AS n FROM payments WHERE status = 'succeeded' GROUP BY month ORDER BY month DESC LIMIT 24")
+    .prepare(
+      "SELECT substr(created_at, 1, 7) AS month, SUM(amount_jpy) AS amount, COUNT(*) AS n FROM payments WHERE status = 'succeeded' GROUP BY month ORDER BY month DESC LIMIT 24",
+    )
     .all() as { month: string; amount: number; n: number }[];
-  const count = (status: string) => (ctx.db.prepare('SELECT COUNT(*) AS n FROM payments WHERE status = ?').get(status) as { n: number }).n;
+  const count = (status: string) =>
+    (ctx.db.prepare('SELECT COUNT(*) AS n FROM payments WHERE status = ?').get(status) as { n: number }).n;
   let ml: { status: string; health: unknown } = { status: 'down', health: null };
   try {
     const h = await ctx.ml.health();
@@ -63,7 +70,12 @@ function readDataVersion(dataDir: string): string | null {
   if (!existsSync(file)) return null;
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
-    return (db.prepare('SELECT value FROM meta WHERE key = ?').get(CATALOG_DATA_VERSION_KEY) as { value: string } | undefined)?.value ?? null;
+    return (
+      (
+        db.prepare('SELECT value FROM meta WHERE key = ?').get(CATALOG_DATA_VERSION_KEY) as
+          { value: string } | undefined
+      )?.value ?? null
+    );
   } catch {
     return null;
   } finally {
@@ -74,7 +86,9 @@ function readDataVersion(dataDir: string): string | null {
 function lastRun(dataDir: string): unknown {
   const dir = join(dataDir, RUNS_DIR);
   if (!existsSync(dir)) return null;
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   for (const f of files.reverse()) {
     const r = runReportSchema.safeParse(JSON.parse(readFileSync(join(dir, f), 'utf8')));
     if (r.success) return r.data;

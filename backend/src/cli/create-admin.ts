@@ -29,15 +29,20 @@ async function main(): Promise<number> {
   const config = loadConfig();
   const db = openDb(config.storage.appDb);
   try {
-    const existing = db.prepare('SELECT id FROM users WHERE email = ?').get(email.data) as { id: string } | undefined;
+    const existing = db.prepare('SELECT id FROM users WHERE email = ?').get(email.data) as
+      { id: string } | undefined;
     if (existing) {
       db.prepare("UPDATE users SET role = 'admin' WHERE id = ?").run(existing.id);
       console.log(`create-admin: ${email.data} is now an admin (password unchanged)`);
       return 0;
     }
     const hash = await new PasswordHasher(config.auth.scryptLogN, 1).hash(password);
-    db.prepare("INSERT INTO users (id, email, password_hash, email_verified, role, created_at) VALUES (?, ?, ?, 1, 'admin', ?)").run(randomUUID(), email.data, hash, new Date().toISOString());
-    console.log(`create-admin: created admin ${email.data}${generated ? `\npassword (shown once): ${password}` : ''}`);
+    db.prepare(
+      "INSERT INTO users (id, email, password_hash, email_verified, role, created_at) VALUES (?, ?, ?, 1, 'admin', ?)",
+    ).run(randomUUID(), email.data, hash, new Date().toISOString());
+    console.log(
+      `create-admin: created admin ${email.data}${generated ? `\npassword (shown once): ${password}` : ''}`,
+    );
     return 0;
   } finally {
     db.close();

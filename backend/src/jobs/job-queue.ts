@@ -7,7 +7,10 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/db.js';
 import type { EventBus } from '../shared/shared-state.js';
 
-export type JobHandler = (params: unknown, ctx: { userId: string; progress: (p: number) => void }) => Promise<unknown>;
+export type JobHandler = (
+  params: unknown,
+  ctx: { userId: string; progress: (p: number) => void },
+) => Promise<unknown>;
 
 export interface JobRow {
   id: string;
@@ -34,7 +37,11 @@ export class JobQueue {
     private readonly log: Logger,
     private readonly now: () => number,
   ) {
-    this.db.prepare("UPDATE jobs SET status = 'failed', error = 'interrupted by a restart', updated_at = ? WHERE status = 'running'").run(this.iso());
+    this.db
+      .prepare(
+        "UPDATE jobs SET status = 'failed', error = 'interrupted by a restart', updated_at = ? WHERE status = 'running'",
+      )
+      .run(this.iso());
   }
 
   register(kind: string, handler: JobHandler): void {
@@ -44,17 +51,24 @@ export class JobQueue {
   enqueue(userId: string, kind: string, params: unknown): string {
     const id = randomUUID();
     const now = this.iso();
-    this.db.prepare("INSERT INTO jobs (id, user_id, kind, params, status, created_at, updated_at) VALUES (?,?,?,?,'queued',?,?)").run(id, userId, kind, JSON.stringify(params), now, now);
+    this.db
+      .prepare(
+        "INSERT INTO jobs (id, user_id, kind, params, status, created_at, updated_at) VALUES (?,?,?,?,'queued',?,?)",
+      )
+      .run(id, userId, kind, JSON.stringify(params), now, now);
     queueMicrotask(() => void this.pump());
     return id;
   }
 
   get(userId: string, id: string): JobRow | undefined {
-    return this.db.prepare('SELECT * FROM jobs WHERE id = ? AND user_id = ?').get(id, userId) as JobRow | undefined;
+    return this.db.prepare('SELECT * FROM jobs WHERE id = ? AND user_id = ?').get(id, userId) as
+      JobRow | undefined;
   }
 
   list(userId: string): JobRow[] {
-    return this.db.prepare('SELECT * FROM jobs WHERE user_id = ? ORDER BY created_at DESC LIMIT 50').all(userId) as JobRow[];
+    return this.db
+      .prepare('SELECT * FROM jobs WHERE user_id = ? ORDER BY created_at DESC LIMIT 50')
+      .all(userId) as JobRow[];
   }
 
   /** Resolves when nothing is queued or running (graceful shutdown and tests). */
@@ -69,7 +83,9 @@ export class JobQueue {
   }
 
   private nextQueued(): JobRow | undefined {
-    return this.db.prepare("SELECT * FROM jobs WHERE status = 'queued' ORDER BY created_at, rowid LIMIT 1").get() as JobRow | undefined;
+    return this.db
+      .prepare("SELECT * FROM jobs WHERE status = 'queued' ORDER BY created_at, rowid LIMIT 1")
+      .get() as JobRow | undefined;
   }
 
   private async pump(): Promise<void> {
@@ -84,28 +100,41 @@ export class JobQueue {
   }
 
   private async runOne(job: JobRow): Promise<void> {
-    const update = this.db.prepare('UPDATE jobs SET status = ?, progress = ?, result = ?, error = ?, updated_at = ? WHERE id = ?');
+    const update = this.db.prepare(
+      'UPDATE jobs SET status = ?, progress = ?, result = ?, error = ?, updated_at = ? WHERE id = ?',
+    );
     update.run('running', 0, null, null, this.iso(), job.id);
     const handler = this.handlers.get(job.kind);
     let lastSaved = 0;
     const progress = (p: number) => {
       const v = Math.max(0, Math.min(1, p));
-      this.events.publish(job.user_id, { type: 'job.progress', data: { id: job.id, kind: job.kind, progress: v } });
+      this.events.publish(job.user_id, {
+        type: 'job.progress',
+        data: { id: job.id, kind: job.kind, progress: v },
+      });
       if (v - lastSaved >= 0.05) {
         lastSaved = v;
-        this.db.prepare('UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?').run(v, this.iso(), job.id);
+        this.db
+          .prepare('UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?')
+          .run(v, this.iso(), job.id);
       }
     };
     try {
       if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
       const result = await handler(JSON.parse(job.params), { userId: job.user_id, progress });
       update.run('succeeded', 1, JSON.stringify(result ?? null), null, this.iso(), job.id);
-      this.events.publish(job.user_id, { type: 'job.done', data: { id: job.id, kind: job.kind, status: 'succeeded' } });
+      this.events.publish(job.user_id, {
+        type: 'job.done',
+        data: { id: job.id, kind: job.kind, status: 'succeeded' },
+      });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.log.warn({ job: job.id, kind: job.kind, err: message }, 'job failed');
       update.run('failed', job.progress, null, message, this.iso(), job.id);
-      this.events.publish(job.user_id, { type: 'job.done', data: { id: job.id, kind: job.kind, status: 'failed', error: message } });
+      this.events.publish(job.user_id, {
+        type: 'job.done',
+        data: { id: job.id, kind: job.kind, status: 'failed', error: message },
+      });
     }
   }
 

@@ -24,7 +24,8 @@ export class AlertScanner {
     this.busy = true;
     try {
       const health = await this.ctx.ml.health();
-      if (health.status !== 'ready' || !health.dataVersion || health.dataVersion === this.lastVersion) return null;
+      if (health.status !== 'ready' || !health.dataVersion || health.dataVersion === this.lastVersion)
+        return null;
       const r = await scanPatterns(this.ctx, health.dataVersion);
       this.lastVersion = health.dataVersion;
       this.ctx.log.info({ dataVersion: health.dataVersion, ...r }, 'pattern scan done');

@@ -28,37 +28,78 @@ export const patternView = (p: PatternRow) => ({
   createdAt: p.created_at,
 });
 
-export function createPattern(ctx: AppContext, userId: string, input: { name: string; request: SimilarRequest; threshold: number }) {
+export function createPattern(
+  ctx: AppContext,
+  userId: string,
+  input: { name: string; request: SimilarRequest; threshold: number },
+) {
   assertSimilarAllowed(currentPlan(ctx.db, ctx.plans, userId, ctx.now()), input.request);
-  const count = (ctx.db.prepare('SELECT COUNT(*) AS n FROM patterns WHERE user_id = ?').get(userId) as { n: number }).n;
-  if (count >= MAX_PATTERNS) throw new AppError(409, 'too_many_patterns', `at most ${MAX_PATTERNS} saved patterns per account`);
-  const row: PatternRow = { id: randomUUID(), user_id: userId, name: input.name, request: JSON.stringify(input.request), threshold: input.threshold, last_scanned_version: null, created_at: new Date(ctx.now()).toISOString() };
-  ctx.db.prepare('INSERT INTO patterns (id, user_id, name, request, threshold, last_scanned_version, created_at) VALUES (@id, @user_id, @name, @request, @threshold, @last_scanned_version, @created_at)').run(row);
+  const count = (
+    ctx.db.prepare('SELECT COUNT(*) AS n FROM patterns WHERE user_id = ?').get(userId) as { n: number }
+  ).n;
+  if (count >= MAX_PATTERNS)
+    throw new AppError(409, 'too_many_patterns', `at most ${MAX_PATTERNS} saved patterns per account`);
+  const row: PatternRow = {
+    id: randomUUID(),
+    user_id: userId,
+    name: input.name,
+    request: JSON.stringify(input.request),
+    threshold: input.threshold,
+    last_scanned_version: null,
+    created_at: new Date(ctx.now()).toISOString(),
+  };
+  ctx.db
+    .prepare(
+      'INSERT INTO patterns (id, user_id, name, request, threshold, last_scanned_version, created_at) VALUES (@id, @user_id, @name, @request, @threshold, @last_scanned_version, @created_at)',
+    )
+    .run(row);
   return patternView(row);
 }
 
 export function listPatterns(ctx: AppContext, userId: string) {
-  return (ctx.db.prepare('SELECT * FROM patterns WHERE user_id = ? ORDER BY created_at DESC').all(userId) as PatternRow[]).map(patternView);
+  return (
+    ctx.db
+      .prepare('SELECT * FROM patterns WHERE user_id = ? ORDER BY created_at DESC')
+      .all(userId) as PatternRow[]
+  ).map(patternView);
 }
 
 export function deletePattern(ctx: AppContext, userId: string, id: string): void {
-  if (ctx.db.prepare('DELETE FROM patterns WHERE id = ? AND user_id = ?').run(id, userId).changes === 0) throw notFound('no such pattern');
+  if (ctx.db.prepare('DELETE FROM patterns WHERE id = ? AND user_id = ?').run(id, userId).changes === 0)
+    throw notFound('no such pattern');
 }
 
 export function listNotifications(ctx: AppContext, userId: string) {
-  const rows = ctx.db.prepare('SELECT * FROM notifications WHERE user_id = ? ORDER BY created_at DESC LIMIT 100').all(userId) as {
+  const rows = ctx.db
+    .prepare('SELECT * FROM notifications WHERE user_id = ? ORDER BY created_at DESC LIMIT 100')
+    .all(userId) as {
     id: string;
     kind: string;
     payload: string;
     created_at: string;
     read_at: string | null;
   }[];
-  const unread = (ctx.db.prepare('SELECT COUNT(*) AS n FROM notifications WHERE user_id = ? AND read_at IS NULL').get(userId) as { n: number }).n;
-  return { notifications: rows.map((n) => ({ id: n.id, kind: n.kind, payload: JSON.parse(n.payload) as unknown, createdAt: n.created_at, readAt: n.read_at })), unread };
+  const unread = (
+    ctx.db
+      .prepare('SELECT COUNT(*) AS n FROM notifications WHERE user_id = ? AND read_at IS NULL')
+      .get(userId) as { n: number }
+  ).n;
+  return {
+    notifications: rows.map((n) => ({
+      id: n.id,
+      kind: n.kind,
+      payload: JSON.parse(n.payload) as unknown,
+      createdAt: n.created_at,
+      readAt: n.read_at,
+    })),
+    unread,
+  };
 }
 
 export function markRead(ctx: AppContext, userId: string, id: string): void {
-  const r = ctx.db.prepare('UPDATE notifications SET read_at = COALESCE(read_at, ?) WHERE id = ? AND user_id = ?').run(new Date(ctx.now()).toISOString(), id, userId);
+  const r = ctx.db
+    .prepare('UPDATE notifications SET read_at = COALESCE(read_at, ?) WHERE id = ? AND user_id = ?')
+    .run(new Date(ctx.now()).toISOString(), id, userId);
   if (r.changes === 0) throw notFound('no such notification');
 }
 
@@ -66,8 +107,13 @@ export function markRead(ctx: AppContext, userId: string, id: string): void {
  * For every pattern not yet scanned at `dataVersion`, search the latest data (mode "now"); when the best
  * match is within the owner's threshold, notify. Marking the version scanned makes re-runs harmless.
  */
-export async function scanPatterns(ctx: AppContext, dataVersion: string): Promise<{ scanned: number; fired: number }> {
-  const due = ctx.db.prepare('SELECT * FROM patterns WHERE last_scanned_version IS NULL OR last_scanned_version != ?').all(dataVersion) as PatternRow[];
+export async function scanPatterns(
+  ctx: AppContext,
+  dataVersion: string,
+): Promise<{ scanned: number; fired: number }> {
+  const due = ctx.db
+    .prepare('SELECT * FROM patterns WHERE last_scanned_version IS NULL OR last_scanned_version != ?')
+    .all(dataVersion) as PatternRow[];
   let fired = 0;
   for (const p of due) {
     const plan = currentPlan(ctx.db, ctx.plans, p.user_id, ctx.now());
@@ -78,22 +124,42 @@ export async function scanPatterns(ctx: AppContext, dataVersion: string): Promis
         const best = res.matches[0];
         if (best && best.distance <= p.threshold) {
           // asOf: the newest price the "now" search saw, so the alert says which day "now" was.
-          const payload = { patternId: p.id, patternName: p.name, timeframe: res.timeframe, match: { code: best.code, start: best.start, end: best.end, distance: best.distance }, dataVersion, asOf: res.asOf };
+          const payload = {
+            patternId: p.id,
+            patternName: p.name,
+            timeframe: res.timeframe,
+            match: { code: best.code, start: best.start, end: best.end, distance: best.distance },
+            dataVersion,
+            asOf: res.asOf,
+          };
           const id = randomUUID();
           // Notification and "scanned at this version" together: a crash cannot alert twice or never.
           ctx.db.transaction(() => {
-            ctx.db.prepare("INSERT INTO notifications (id, user_id, kind, payload, created_at) VALUES (?, ?, 'alert', ?, ?)").run(id, p.user_id, JSON.stringify(payload), new Date(ctx.now()).toISOString());
-            ctx.db.prepare('UPDATE patterns SET last_scanned_version = ? WHERE id = ?').run(dataVersion, p.id);
+            ctx.db
+              .prepare(
+                "INSERT INTO notifications (id, user_id, kind, payload, created_at) VALUES (?, ?, 'alert', ?, ?)",
+              )
+              .run(id, p.user_id, JSON.stringify(payload), new Date(ctx.now()).toISOString());
+            ctx.db
+              .prepare('UPDATE patterns SET last_scanned_version = ? WHERE id = ?')
+              .run(dataVersion, p.id);
           })();
           ctx.events.publish(p.user_id, { type: 'alert.fired', data: { id, ...payload } });
           const user = findUser(ctx, p.user_id);
           if (user && ctx.config.mail.smtpUrl) {
-            await ctx.mailer.send({ to: user.email, subject: `Resemble alert: ${p.name}`, text: `${best.code} ${best.start}..${best.end} resembles your pattern "${p.name}" (distance ${best.distance.toFixed(3)}), on data as of ${res.asOf ?? 'an unknown date'}.` });
+            await ctx.mailer.send({
+              to: user.email,
+              subject: `Resemble alert: ${p.name}`,
+              text: `${best.code} ${best.start}..${best.end} resembles your pattern "${p.name}" (distance ${best.distance.toFixed(3)}), on data as of ${res.asOf ?? 'an unknown date'}.`,
+            });
           }
           fired++;
         }
       } catch (err) {
-        ctx.log.warn({ pattern: p.id, err: err instanceof Error ? err.message : String(err) }, 'pattern scan failed; will retry next version');
+        ctx.log.warn(
+          { pattern: p.id, err: err instanceof Error ? err.message : String(err) },
+          'pattern scan failed; will retry next version',
+        );
         continue;
       }
     }

@@ -7,8 +7,22 @@ export interface Plan {
   name: string;
   priceJpy: number;
   interval: 'month' | null;
-  features: { dtw: boolean; brainjs: boolean; backtests: boolean; patterns: boolean; csvExport: boolean; apiTokens: boolean };
-  limits: { searchesPerDay: number | null; maxTopK: number; metrics: ('zned' | 'dtw')[]; models: ('analogue' | 'baseline' | 'brainjs')[]; ratePerMinute: number; searchBudgetMs: number };
+  features: {
+    dtw: boolean;
+    brainjs: boolean;
+    backtests: boolean;
+    patterns: boolean;
+    csvExport: boolean;
+    apiTokens: boolean;
+  };
+  limits: {
+    searchesPerDay: number | null;
+    maxTopK: number;
+    metrics: ('zned' | 'dtw')[];
+    models: ('analogue' | 'baseline' | 'brainjs')[];
+    ratePerMinute: number;
+    searchBudgetMs: number;
+  };
 }
 
 export function buildPlans(config: Config): Record<PlanId, Plan> {
@@ -18,16 +32,44 @@ export function buildPlans(config: Config): Record<PlanId, Plan> {
       name: 'Free',
       priceJpy: 0,
       interval: null,
-      features: { dtw: false, brainjs: false, backtests: false, patterns: false, csvExport: false, apiTokens: false },
-      limits: { searchesPerDay: config.plans.freeSearchesPerDay, maxTopK: 5, metrics: ['zned'], models: ['analogue', 'baseline'], ratePerMinute: config.rateLimits.perUserPerMinute, searchBudgetMs: config.plans.searchBudgetFreeMs },
+      features: {
+        dtw: false,
+        brainjs: false,
+        backtests: false,
+        patterns: false,
+        csvExport: false,
+        apiTokens: false,
+      },
+      limits: {
+        searchesPerDay: config.plans.freeSearchesPerDay,
+        maxTopK: 5,
+        metrics: ['zned'],
+        models: ['analogue', 'baseline'],
+        ratePerMinute: config.rateLimits.perUserPerMinute,
+        searchBudgetMs: config.plans.searchBudgetFreeMs,
+      },
     },
     pro: {
       id: 'pro',
       name: 'Pro',
       priceJpy: config.plans.proPriceJpy,
       interval: 'month',
-      features: { dtw: true, brainjs: true, backtests: true, patterns: true, csvExport: true, apiTokens: true },
-      limits: { searchesPerDay: null, maxTopK: 100, metrics: ['zned', 'dtw'], models: ['analogue', 'baseline', 'brainjs'], ratePerMinute: config.rateLimits.perUserPerMinute, searchBudgetMs: config.plans.searchBudgetProMs },
+      features: {
+        dtw: true,
+        brainjs: true,
+        backtests: true,
+        patterns: true,
+        csvExport: true,
+        apiTokens: true,
+      },
+      limits: {
+        searchesPerDay: null,
+        maxTopK: 100,
+        metrics: ['zned', 'dtw'],
+        models: ['analogue', 'baseline', 'brainjs'],
+        ratePerMinute: config.rateLimits.perUserPerMinute,
+        searchBudgetMs: config.plans.searchBudgetProMs,
+      },
     },
   };
 }

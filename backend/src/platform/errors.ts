@@ -49,11 +49,9 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (e.status >= 500) req.log.error({ err }, 'request failed');
   else req.log.info({ code: e.code, status: e.status }, 'request rejected');
   if (res.headersSent) return;
-  res
-    .status(e.status)
-    .json({
-      error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) },
-    });
+  res.status(e.status).json({
+    error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) },
+  });
 };
 
 function isBodyParserError(err: unknown): err is { type: string; status: number } {

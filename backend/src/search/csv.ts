@@ -10,7 +10,17 @@ function cell(v: unknown): string {
 
 export function similarToCsv(result: unknown): string {
   const r = similarResponseSchema.parse(result);
-  const lines = [['rank', 'code', 'start', 'end', 'distance', 'forward_return', 'data_version', 'as_of', 'timeframe'].join(',')];
-  r.matches.forEach((m, i) => lines.push([i + 1, m.code, m.start, m.end, m.distance, m.forwardReturn, r.dataVersion, r.asOf, r.timeframe].map(cell).join(',')));
+  const lines = [
+    ['rank', 'code', 'start', 'end', 'distance', 'forward_return', 'data_version', 'as_of', 'timeframe'].join(
+      ',',
+    ),
+  ];
+  r.matches.forEach((m, i) =>
+    lines.push(
+      [i + 1, m.code, m.start, m.end, m.distance, m.forwardReturn, r.dataVersion, r.asOf, r.timeframe]
+        .map(cell)
+        .join(','),
+    ),
+  );
   return `${lines.join('\r\n')}\r\n`;
 }

@@ -17,7 +17,10 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startApp(env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<TestApp> {
+export async function startApp(
+  env: Record<string, string> = {},
+  overrides: AppOverrides = {},
+): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'resemble-backend-'));
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -28,7 +31,11 @@ export async function startApp(env: Record<string, string> = {}, overrides: AppO
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const built = await createApp(config, { logger: createLogger(config.logLevel), keepMail: true, ...overrides });
+  const built = await createApp(config, {
+    logger: createLogger(config.logLevel),
+    keepMail: true,
+    ...overrides,
+  });
   const server: Server = await new Promise((ok) => {
     const s = createServer(built.serverOptions, built.app).listen(0, '127.0.0.1', () => ok(s));
   });
@@ -75,10 +82,15 @@ export class Client {
   async req(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<Res> {
     const headers: Record<string, string> = { ...extra };
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    if (this.csrf && method !== 'GET' && this.cookies.get('csrf_token')) headers['x-csrf-token'] = this.cookies.get('csrf_token')!;
+    if (this.csrf && method !== 'GET' && this.cookies.get('csrf_token'))
+      headers['x-csrf-token'] = this.cookies.get('csrf_token')!;
     if (this.bearer) headers.authorization = `Bearer ${this.bearer}`;
     if (body !== undefined && typeof body !== 'string') headers['content-type'] = 'application/json';
-    const res = await fetch(this.base + path, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(this.base + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(';');
       const i = pair.indexOf('=');
@@ -100,7 +112,10 @@ export class Client {
 
 export const PASSWORD = 'correct horse battery staple';
 
-export async function registered(app: TestApp, email = `user${Math.random().toString(36).slice(2)}@example.com`): Promise<Client> {
+export async function registered(
+  app: TestApp,
+  email = `user${Math.random().toString(36).slice(2)}@example.com`,
+): Promise<Client> {
   const c = app.client();
   const r = await c.post('/api/v1/auth/register', { email, password: PASSWORD });
   if (r.status !== 201) throw new Error(`register failed: ${r.status} ${r.text}`);

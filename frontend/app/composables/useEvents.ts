@@ -24,21 +24,36 @@ export function useEvents() {
       const { job } = effect;
       jobs.value = { ...jobs.value, [job.id]: { ...mergeJob(jobs.value[job.id], job), id: job.id } };
       const kind = t(`jobs.kinds.${job.kind ?? 'backtest'}`);
-      if (effect.toast === 'done') push({ kind: 'success', text: t('toast.jobDone', { kind }), link: { to: localePath('/app/jobs'), label: t('toast.view') } });
+      if (effect.toast === 'done')
+        push({
+          kind: 'success',
+          text: t('toast.jobDone', { kind }),
+          link: { to: localePath('/app/jobs'), label: t('toast.view') },
+        });
       else if (effect.toast === 'failed') push({ kind: 'error', text: t('toast.jobFailed', { kind }) });
       return;
     }
     alerts.value++;
     const name = effect.patternName ?? t('toast.alertGeneric');
     const title = effect.code ? `${name} → ${effect.code}` : name;
-    const asOf = effect.asOf ? ` ${t('patterns.alertAsOf', { date: formatDate(effect.asOf, i18n.locale.value) })}` : '';
-    push({ kind: 'info', text: t('toast.alert', { title }) + asOf, link: { to: localePath('/app/patterns'), label: t('toast.view') } }, 10_000);
+    const asOf = effect.asOf
+      ? ` ${t('patterns.alertAsOf', { date: formatDate(effect.asOf, i18n.locale.value) })}`
+      : '';
+    push(
+      {
+        kind: 'info',
+        text: t('toast.alert', { title }) + asOf,
+        link: { to: localePath('/app/patterns'), label: t('toast.view') },
+      },
+      10_000,
+    );
   }
 
   function connect() {
     if (!import.meta.client || source) return;
     source = new EventSource('/api/v1/events', { withCredentials: true });
-    for (const name of EVENT_TYPES) source.addEventListener(name, (ev) => handle(name, (ev as MessageEvent<string>).data));
+    for (const name of EVENT_TYPES)
+      source.addEventListener(name, (ev) => handle(name, (ev as MessageEvent<string>).data));
   }
 
   function disconnect() {

@@ -39,13 +39,25 @@ export function interpretEvent(eventType: string, data: string): UiEffect {
       // Progress frames carry no status: a job that reports progress is running.
       status: typeof d.status === 'string' ? d.status : eventType === 'job.progress' ? 'running' : undefined,
     };
-    const toast = eventType !== 'job.done' ? null : job.status === 'succeeded' ? 'done' : job.status === 'failed' ? 'failed' : null;
+    const toast =
+      eventType !== 'job.done'
+        ? null
+        : job.status === 'succeeded'
+          ? 'done'
+          : job.status === 'failed'
+            ? 'failed'
+            : null;
     return { type: 'job', job, toast };
   }
   if (eventType === 'alert.fired') {
     const match = d.match as { code?: unknown } | undefined;
     // asOf: the newest price the alert's "now" search saw, so the toast says which day "now" was.
-    return { type: 'alert', patternName: typeof d.patternName === 'string' ? d.patternName : null, code: typeof match?.code === 'string' ? match.code : null, asOf: typeof d.asOf === 'string' ? d.asOf : null };
+    return {
+      type: 'alert',
+      patternName: typeof d.patternName === 'string' ? d.patternName : null,
+      code: typeof match?.code === 'string' ? match.code : null,
+      asOf: typeof d.asOf === 'string' ? d.asOf : null,
+    };
   }
   return null;
 }

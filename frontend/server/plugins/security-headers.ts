@@ -15,7 +15,7 @@ export function buildCsp(nonce: string): string {
     "img-src 'self' data: https://m.media-amazon.com",
     "font-src 'self' data:",
     `connect-src 'self' https://*.amazon.com https://*.amazon.co.jp`,
-    "frame-src https://*.amazon.com https://*.amazon.co.jp",
+    'frame-src https://*.amazon.com https://*.amazon.co.jp',
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self' https://checkout.stripe.com https://*.amazon.com https://*.amazon.co.jp",
@@ -23,7 +23,8 @@ export function buildCsp(nonce: string): string {
   ].join('; ');
 }
 
-const stamp = (parts: string[], nonce: string) => parts.map((p) => p.replace(/<script(?![^>]*\snonce=)/g, `<script nonce="${nonce}"`));
+const stamp = (parts: string[], nonce: string) =>
+  parts.map((p) => p.replace(/<script(?![^>]*\snonce=)/g, `<script nonce="${nonce}"`));
 
 export default defineNitroPlugin((nitroApp) => {
   nitroApp.hooks.hook('render:html', (html, { event }) => {
@@ -45,6 +46,7 @@ export default defineNitroPlugin((nitroApp) => {
   // tells an attacker which framework (and so which advisories) to try and tells users nothing.
   nitroApp.hooks.hook('render:response', (response) => {
     if (!response.headers) return;
-    for (const name of Object.keys(response.headers)) if (name.toLowerCase() === 'x-powered-by') delete response.headers[name];
+    for (const name of Object.keys(response.headers))
+      if (name.toLowerCase() === 'x-powered-by') delete response.headers[name];
   });
 });
