@@ -1,17 +1,13 @@
-import { Router } from 'express';
-import { createJobSchema } from '@resemble/contracts';
-import { z } from 'zod';
+import { jobKindSchema } from '@resemble/contracts';
 import type { AppContext } from '../context.js';
-import { requireAuth, requireFeature } from '../auth/auth.middleware.js';
+import { requireFeature } from '../auth/auth.middleware.js';
 import { notFound } from '../platform/errors.js';
-import { parse } from '../platform/validate.js';
+import type { Impls } from '../platform/contract-router.js';
 import type { JobRow } from './job-queue.js';
-
-const idParam = z.object({ id: z.uuid('id must be a UUID') });
 
 const view = (j: JobRow) => ({
   id: j.id,
-  kind: j.kind,
+  kind: jobKindSchema.parse(j.kind),
   status: j.status,
   progress: j.progress,
   result: j.result === null ? null : JSON.parse(j.result),
@@ -20,38 +16,46 @@ const view = (j: JobRow) => ({
   updatedAt: j.updated_at,
 });
 
-export function jobsRoutes(ctx: AppContext): Router {
-  const r = Router();
-  const auth = requireAuth({ scope: 'jobs' });
+export function jobsRoutes(ctx: AppContext): Impls<'createJob' | 'listJobs' | 'job' | 'events'> {
+  return {
+    createJob: {
+      use: [requireFeature(ctx, 'backtests')],
+      handler: ({ body, req }) => {
+        const id = ctx.jobs.enqueue(req.auth!.userId, body.kind, body.params);
+        return { status: 202, body: { id }, headers: { location: `/api/v1/jobs/${id}` } };
+      },
+    },
 
-  r.post('/jobs', auth, requireFeature(ctx, 'backtests'), (req, res) => {
-    const body = parse(createJobSchema, req.body, 'body');
-    const id = ctx.jobs.enqueue(req.auth!.userId, body.kind, body.params);
-    res.status(202).location(`/api/v1/jobs/${id}`).json({ id });
-  });
+    listJobs: {
+      handler: ({ req }) => ({ status: 200, body: { jobs: ctx.jobs.list(req.auth!.userId).map(view) } }),
+    },
 
-  r.get('/jobs', auth, (req, res) => {
-    res.json({ jobs: ctx.jobs.list(req.auth!.userId).map(view) });
-  });
+    job: {
+      handler: ({ params, req }) => {
+        const job = ctx.jobs.get(req.auth!.userId, params.id);
+        if (!job) throw notFound('no such job');
+        return { status: 200, body: view(job) };
+      },
+    },
 
-  r.get('/jobs/:id', auth, (req, res) => {
-    const { id } = parse(idParam, req.params, 'path');
-    const job = ctx.jobs.get(req.auth!.userId, id);
-    if (!job) throw notFound('no such job');
-    res.json(view(job));
-  });
-
-  r.get('/events', requireAuth(), (req, res) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    res.write(': connected\n\n');
-    const unsubscribe = ctx.events.subscribe(req.auth!.userId, res);
-    // Comments keep proxies from closing an idle stream.
-    const ping = setInterval(() => res.write(': ping\n\n'), 25_000);
-    req.on('close', () => {
-      clearInterval(ping);
-      unsubscribe();
-    });
-  });
-
-  return r;
+    events: {
+      handler: ({ req, res }) => {
+        res.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+        res.write(': connected\n\n');
+        const unsubscribe = ctx.events.subscribe(req.auth!.userId, res);
+        // Comments keep proxies from closing an idle stream.
+        const ping = setInterval(() => res.write(': ping\n\n'), 25_000);
+        req.on('close', () => {
+          clearInterval(ping);
+          unsubscribe();
+        });
+        return { status: 200, streamed: true };
+      },
+    },
+  };
 }

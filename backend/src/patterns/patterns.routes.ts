@@ -1,34 +1,39 @@
-import { Router } from 'express';
-import { createPatternSchema } from '@resemble/contracts';
-import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { requireAuth, requireFeature } from '../auth/auth.middleware.js';
-import { parse } from '../platform/validate.js';
+import { requireFeature } from '../auth/auth.middleware.js';
+import type { Impls } from '../platform/contract-router.js';
 import * as patterns from './patterns.service.js';
 
-const idParam = z.object({ id: z.uuid('id must be a UUID') });
+type PatternRoute = 'listPatterns' | 'createPattern' | 'deletePattern' | 'notifications' | 'readNotification';
 
-export function patternsRoutes(ctx: AppContext): Router {
-  const r = Router();
-  const auth = requireAuth({ scope: 'patterns' });
-  const pro = requireFeature(ctx, 'patterns');
-  r.get('/patterns', auth, (req, res) => {
-    res.json({ patterns: patterns.listPatterns(ctx, req.auth!.userId) });
-  });
-  r.post('/patterns', auth, pro, (req, res) => {
-    const body = parse(createPatternSchema, req.body, 'body');
-    res.status(201).json(patterns.createPattern(ctx, req.auth!.userId, body));
-  });
-  r.delete('/patterns/:id', auth, (req, res) => {
-    patterns.deletePattern(ctx, req.auth!.userId, parse(idParam, req.params, 'path').id);
-    res.status(204).end();
-  });
-  r.get('/notifications', requireAuth(), (req, res) => {
-    res.json(patterns.listNotifications(ctx, req.auth!.userId));
-  });
-  r.post('/notifications/:id/read', requireAuth(), (req, res) => {
-    patterns.markRead(ctx, req.auth!.userId, parse(idParam, req.params, 'path').id);
-    res.json({ ok: true });
-  });
-  return r;
+export function patternsRoutes(ctx: AppContext): Impls<PatternRoute> {
+  return {
+    listPatterns: {
+      handler: ({ req }) => ({
+        status: 200,
+        body: { patterns: patterns.listPatterns(ctx, req.auth!.userId) },
+      }),
+    },
+    createPattern: {
+      use: [requireFeature(ctx, 'patterns')],
+      handler: ({ body, req }) => ({
+        status: 201,
+        body: patterns.createPattern(ctx, req.auth!.userId, body),
+      }),
+    },
+    deletePattern: {
+      handler: ({ params, req }) => {
+        patterns.deletePattern(ctx, req.auth!.userId, params.id);
+        return { status: 204 };
+      },
+    },
+    notifications: {
+      handler: ({ req }) => ({ status: 200, body: patterns.listNotifications(ctx, req.auth!.userId) }),
+    },
+    readNotification: {
+      handler: ({ params, req }) => {
+        patterns.markRead(ctx, req.auth!.userId, params.id);
+        return { status: 200, body: { ok: true } };
+      },
+    },
+  };
 }
