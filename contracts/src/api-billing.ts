@@ -87,6 +87,20 @@ export const adminOverviewSchema = z.object({
   pendingPayments: z.number().int(),
   dataVersion: z.string().nullable(),
   lastScraperRun: z.unknown().nullable(),
+  /** Freshness of each scraped source (backend/src/admin/data-freshness.ts). */
+  dataSources: z.array(
+    z.object({
+      source: z.string(),
+      market: z.string().nullable(),
+      lastRunAt: z.string(),
+      lastRunSucceeded: z.boolean(),
+      lastSuccessAt: z.string().nullable(),
+      dataThrough: z.string().nullable(),
+      tradingDaysBehind: z.number().int().nullable(),
+      stale: z.boolean(),
+      reasons: z.array(z.string()),
+    }),
+  ),
   ml: z.object({ status: z.string(), health: z.unknown().nullable() }),
   testMode: z.boolean(),
 });

@@ -9,7 +9,7 @@ import * as a from './api.js';
 import * as b from './api-billing.js';
 import * as ml from './ml.js';
 import { entityCodeSchema } from './store.js';
-import { noBody, otherBody, route, type RouteMap } from './route-contract.js';
+import { noBody, otherBody, route, type RouteMap, type SuccessBodyOf } from './route-contract.js';
 
 const uuidParam = z.object({ id: z.uuid('id must be a UUID') });
 const ok = a.okResponseSchema;
@@ -515,3 +515,5 @@ export const api = {
 
 export type Api = typeof api;
 export type ApiRouteName = keyof Api;
+/** The success body of a route, as a client receives it: `ApiBody<'subscription'>`. */
+export type ApiBody<K extends ApiRouteName> = SuccessBodyOf<Api[K]>;
