@@ -104,10 +104,8 @@ interface AnyArgs {
   headers?: Record<string, string>;
 }
 
-export function createApiClient<C extends RouteMap = Api>(
-  opts: ApiClientOptions,
-  contract: C = api as unknown as C,
-): ApiClient<C> {
+export function createApiClient(opts: ApiClientOptions): ApiClient {
+  const contract: RouteMap = api;
   const base = opts.baseUrl ?? '/api/v1';
   let refreshing: Promise<boolean> | null = null;
 
@@ -173,7 +171,7 @@ export function createApiClient<C extends RouteMap = Api>(
 
   const client: Record<string, unknown> = { $response: response };
   for (const name of Object.keys(contract)) client[name] = (a?: AnyArgs) => call(name, a);
-  return client as ApiClient<C>;
+  return client as ApiClient;
 }
 
 /**

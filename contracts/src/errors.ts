@@ -8,6 +8,8 @@ import { z } from 'zod';
 export const ERROR_CODES = [
   // request shape and platform
   'invalid_request',
+  'invalid_json',
+  'bad_request',
   'payload_too_large',
   'not_found',
   'rate_limited',
