@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import Ajv2019 from 'ajv/dist/2019.js';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
@@ -278,5 +279,63 @@ describe('docker-compose.scale.yml', () => {
     ) as unknown as Compose;
     expect(membersOf(leaked, 'ml')).toContain('proxy');
     expect(networksOf(leaked.services.proxy)).toEqual(['edge', 'ml']);
+  });
+
+  it('is wired into ./run.sh containers: --scale selects both files for podman-compose (stubbed here)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'compose-sh-'));
+    try {
+      // A podman-compose stand-in that prints the arguments it was given.
+      writeFileSync(join(dir, 'podman-compose'), '#!/bin/sh\nprintf "%s\\n" "$@"\n');
+      chmodSync(join(dir, 'podman-compose'), 0o755);
+      const run = (envFile: string) => {
+        writeFileSync(join(dir, 'stack.env'), envFile);
+        const r = spawnSync('bash', ['deploy/containers/compose.sh', 'up', '-d', 'proxy'], {
+          cwd: repo,
+          encoding: 'utf8',
+          env: { PATH: `${dir}:${process.env.PATH}`, RESEMBLE_ENV_FILE: join(dir, 'stack.env') },
+        });
+        expect(r.status, r.stderr).toBe(0);
+        return r.stdout.trim().split('\n');
+      };
+      expect(run('COMPOSE_PROJECT_NAME=p1\n')).toEqual([
+        '-p',
+        'p1',
+        '-f',
+        'docker-compose.yml',
+        'up',
+        '-d',
+        'proxy',
+      ]);
+      expect(
+        run(
+          'COMPOSE_PROJECT_NAME=p2\nRESEMBLE_COMPOSE_FILES="docker-compose.yml docker-compose.scale.yml"\n',
+        ),
+      ).toEqual([
+        '-p',
+        'p2',
+        '-f',
+        'docker-compose.yml',
+        '-f',
+        'docker-compose.scale.yml',
+        'up',
+        '-d',
+        'proxy',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const script = read('scripts/containers.sh');
+    expect(script).toMatch(/--scale\) scale=1 ;;/);
+    expect(script).toMatch(/RESEMBLE_COMPOSE_FILES="docker-compose\.yml docker-compose\.scale\.yml"/);
+    for (const s of ['postgres', 'redis', 'ml-service-2', 'ml-proxy', 'backend-2']) {
+      expect(script, `waits for ${s}`).toMatch(new RegExp(`wait_healthy ${s}\\b`));
+    }
+    // An unknown option is refused before anything is built or started.
+    const bad = spawnSync('bash', ['scripts/containers.sh', 'up', '--scael'], {
+      cwd: repo,
+      encoding: 'utf8',
+    });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/unknown option --scael/);
   });
 });
