@@ -320,6 +320,25 @@ describe('the Helm chart deploy/helm/resemble', () => {
     const spec = cron.spec.jobTemplate.spec.template.spec as PodSpec & { serviceAccountName: string };
     expect(spec.initContainers!.map((c) => c.name)).toEqual(['seed', 'scrape', 'build', 'publish']);
     expect(spec.containers.map((c) => c.name)).toEqual(['roll']);
+    // scrape and build run the scraper image, which carries data-image's CLIs (scraper/Dockerfile copies them).
+    const [, scrape, build] = spec.initContainers!;
+    expect(build.image).toBe(scrape.image);
+    expect(scrape.image).toBe('registry.gitlab.com/acme/resemble/scraper:3f2a9c0d1b7e');
+    const dockerfile = read('scraper/Dockerfile');
+    for (const c of [scrape, build]) {
+      const script = (c as unknown as { command: string[] }).command.join(' ');
+      const files = [...script.matchAll(/node node_modules\/tsx\/dist\/cli\.mjs (\S+)/g)].map((m) => m[1]);
+      expect(files.length, c.name).toBeGreaterThan(0);
+      for (const f of files) {
+        expect(() => read(f), f).not.toThrow();
+        const ws = f.split('/')[0];
+        expect(dockerfile, `scraper/Dockerfile copies ${ws}'s sources`).toMatch(
+          new RegExp(`^COPY (${ws}/ ${ws}/|${ws}/src ${ws}/src)$`, 'm'),
+        );
+      }
+    }
+    expect(dockerfile).toMatch(/^COPY data-image\/src data-image\/src$/m);
+    expect(dockerfile).toMatch(/^COPY data-image\/image data-image\/image$/m);
     const roll = JSON.stringify(spec.containers[0]);
     expect(roll).toMatch(/kubectl set image deployment\/resemble-ml-service load-data=/);
     expect(roll).toMatch(/kubectl rollout status deployment\/resemble-ml-service/);
@@ -359,7 +378,6 @@ describe('the Helm chart deploy/helm/resemble', () => {
     expect([...images].sort()).toEqual(
       [
         'reg.test/acme/backend:t1',
-        'reg.test/acme/builder:t1',
         'reg.test/acme/data:d1',
         'reg.test/acme/frontend:t1',
         'reg.test/acme/ml-service:t1',
@@ -368,7 +386,7 @@ describe('the Helm chart deploy/helm/resemble', () => {
         expect.stringMatching(/^reg\.test\/mirror\/skopeo[:@]/),
       ].sort((a, b) => String(a).localeCompare(String(b))),
     );
-    expect(images.size).toBe(8);
+    expect(images.size).toBe(7);
     // A digest pins one image; the data tag falls back to `latest` (always pulled) before the first roll.
     const pinned = render(['-f', production]);
     expect(named(pinned, 'Deployment', 'resemble-ml-service').spec.template.spec.containers[0].image).toMatch(
