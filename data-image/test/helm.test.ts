@@ -121,9 +121,15 @@ describe('the Helm chart deploy/helm/resemble', () => {
     expect(broken.status).not.toBe(0);
     expect(broken.stdout + broken.stderr).toMatch(/does not conform to Kubernetes naming requirements/);
     // …and the chart refuses to render without a Secret to read (lint only logs a template's `fail`).
-    const noSecret = helm(['template', 'resemble', chart, '--set', 'secrets.existingSecret=null']);
+    const noSecret = helm(['template', 'resemble', chart, '--set', 'secrets.existingSecret=']);
     expect(noSecret.status).not.toBe(0);
     expect(noSecret.stderr).toMatch(/name a Secret in secrets.existingSecret/);
+    // values.schema.json refuses an unknown or mistyped value before anything renders.
+    const typo = helm(['lint', '--strict', chart, '--set', 'backend.autoscalling.enabled=true']);
+    expect(typo.status).not.toBe(0);
+    expect(typo.stdout + typo.stderr).toMatch(/additional properties 'autoscalling' not allowed/);
+    const badPort = helm(['template', 'resemble', chart, '--set', 'mlService.port=http']);
+    expect(badPort.status).not.toBe(0);
   });
 
   for (const [label, extra] of variants) {
