@@ -11,8 +11,9 @@ pkgs=(chromium fonts-noto-cjk sqlite3 libsqlite3-dev skopeo umoci busybox-static
 # its netavark/aardvark-dns networks (DNS by service name) and iptables for published ports,
 # podman-compose, catatonit for --init, debootstrap for the local base image, curl for the health probe.
 pkgs+=(podman runc netavark aardvark-dns iptables podman-compose catatonit debootstrap curl)
-# unzip: helm and kubectl come zipped inside an npm package (scripts/k8s-tools.sh, for the Helm chart's test).
-pkgs+=(unzip)
+# unzip: helm and kubectl come zipped inside an npm package (scripts/k8s-tools.sh, for the Helm chart's test);
+# postgresql: the scale stack's PostgreSQL stand-in is checked with Debian's server (data-image tests).
+pkgs+=(unzip postgresql)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
