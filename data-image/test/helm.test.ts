@@ -121,9 +121,9 @@ describe('the Helm chart deploy/helm/resemble', () => {
     expect(broken.status).not.toBe(0);
     expect(broken.stdout + broken.stderr).toMatch(/does not conform to Kubernetes naming requirements/);
     // …and the chart refuses to render without a Secret to read (lint only logs a template's `fail`).
-    const noSecret = helm(['template', 'resemble', chart, '--set', 'secrets.existingSecret=']);
+    const noSecret = helm(['template', 'resemble', chart, '--set', 'secrets.name=']);
     expect(noSecret.status).not.toBe(0);
-    expect(noSecret.stderr).toMatch(/name a Secret in secrets.existingSecret/);
+    expect(noSecret.stderr).toMatch(/secrets.name is required|secrets\/name/);
     // values.schema.json refuses an unknown or mistyped value before anything renders.
     const typo = helm(['lint', '--strict', chart, '--set', 'backend.autoscalling.enabled=true']);
     expect(typo.status).not.toBe(0);
@@ -162,6 +162,72 @@ describe('the Helm chart deploy/helm/resemble', () => {
       expect(() => new Deployment(noImage).validate()).toThrow();
     });
   }
+
+  it('renders valid objects with every optional part switched off, and with a chart-made Secret', async () => {
+    const objs = render([
+      '--set',
+      'dailyData.enabled=false',
+      '--set',
+      'networkPolicy.enabled=false',
+      '--set',
+      'ingress.enabled=false',
+      '--set',
+      'backend.autoscaling.enabled=false',
+      '--set',
+      'backend.replicas=3',
+      '--set',
+      'backend.loadData=false',
+      '--set',
+      'podDisruptionBudget.enabled=false',
+      '--set',
+      'secrets.create=true',
+      '--set',
+      'secrets.values.JWT_SECRET=j',
+      '--set',
+      'secrets.values.ML_TOKEN=m',
+      '--set',
+      'secrets.values.DATABASE_URL=postgres://u:p@db:5432/r',
+      '--set',
+      'secrets.values.REDIS_URL=redis://redis:6379',
+    ]);
+    for (const o of objs) {
+      const Model = await modelOf(o.apiVersion, o.kind);
+      expect(() => new Model(o).validate(), `${o.kind}/${o.metadata.name}`).not.toThrow();
+    }
+    for (const kind of [
+      'CronJob',
+      'NetworkPolicy',
+      'Ingress',
+      'HorizontalPodAutoscaler',
+      'PodDisruptionBudget',
+      'Role',
+    ])
+      expect(byKind(objs, kind), kind).toEqual([]);
+    const backend = named(objs, 'Deployment', 'resemble-backend');
+    expect(backend.spec.replicas).toBe(3);
+    expect(backend.spec.template.spec.initContainers).toBeUndefined();
+    const secret = named(objs, 'Secret', 'resemble-secrets');
+    expect(secret.stringData).toMatchObject({
+      DATABASE_URL: 'postgres://u:p@db:5432/r',
+      REDIS_URL: 'redis://redis:6379',
+    });
+    const env = backend.spec.template.spec.containers[0].env as Container['env'];
+    expect(env!.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef?.name).toBe(
+      'resemble-secrets',
+    );
+    // A chart-made Secret must have every required key.
+    const missing = helm([
+      'template',
+      'resemble',
+      chart,
+      '--set',
+      'secrets.create=true',
+      '--set',
+      'secrets.values.JWT_SECRET=j',
+    ]);
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/secrets.values.ML_TOKEN is required/);
+  });
 
   it('runs every container non-root on a read-only root, without privileges, with resources', () => {
     for (const [, extra] of variants) {

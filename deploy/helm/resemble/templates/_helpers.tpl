@@ -75,7 +75,7 @@ first install, and `helm template`, which has no cluster).
 
 {{/* The Secret every component reads its secrets from. */}}
 {{- define "resemble.secretName" -}}
-{{- .Values.secrets.existingSecret | default (include "resemble.componentName" (dict "root" . "component" "secrets")) -}}
+{{- required "secrets.name is required: the Secret with JWT_SECRET, ML_TOKEN, DATABASE_URL, REDIS_URL, …" .Values.secrets.name -}}
 {{- end -}}
 
 {{/* Pod-level security: a non-root user, its group owning the volumes, the runtime's seccomp profile. */}}
