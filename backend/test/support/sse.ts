@@ -5,6 +5,8 @@ export interface SseEvent {
 }
 
 export interface EventStream {
+  /** The stream's response headers (behind a proxy: which replica holds it). */
+  headers: Headers;
   events: SseEvent[];
   /** The first event (seen already or to come) that matches, or a rejection after `timeoutMs`. */
   waitFor(match: (e: SseEvent) => boolean, timeoutMs?: number): Promise<SseEvent>;
@@ -43,6 +45,7 @@ export async function openEvents(baseUrl: string, cookie: string): Promise<Event
     }
   })();
   return {
+    headers: res.headers,
     events,
     async waitFor(match, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
