@@ -5,6 +5,7 @@
  * a live worker, or failed with a clear error), never 'running' for ever and never failed by a
  * replica that merely starts.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackendProcess } from './support/backend-process.js';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
@@ -181,6 +182,33 @@ describe('jobs through BullMQ across replicas', () => {
       stream.close();
       ml.setSearchDelay(0);
       await heir.close();
+    }
+  });
+
+  it('a starting replica fails a live row only when the queue says its job is gone, never a young one', async () => {
+    const c = await proUser(api);
+    const userId = (await c.get('/api/v1/me')).body.id as string;
+    const insert = api.ctx.db.prepare(
+      'INSERT INTO jobs (id, user_id, kind, params, status, created_at, updated_at) VALUES (?,?,?,?,?,?,?)',
+    );
+    const old = new Date(Date.now() - 3_600_000).toISOString();
+    const young = new Date().toISOString();
+    const lost = randomUUID();
+    const justInserted = randomUUID();
+    // Running, an hour old, and unknown to BullMQ (Redis was emptied while every replica was down).
+    insert.run(lost, userId, 'backtest', '{}', 'running', old, old);
+    // Just recorded by a replica that has not queued it yet: not the starting replica's business.
+    insert.run(justInserted, userId, 'backtest', '{}', 'queued', young, young);
+    const starting = await startApp({ ...env, JOBS_WORKER: 'false' });
+    try {
+      expect((await c.get(`/api/v1/jobs/${lost}`)).body).toMatchObject({
+        status: 'failed',
+        error: 'the job was lost from the job queue (was Redis emptied?)',
+      });
+      expect((await c.get(`/api/v1/jobs/${justInserted}`)).body.status).toBe('queued');
+    } finally {
+      api.ctx.db.prepare('DELETE FROM jobs WHERE id = ?').run(justInserted);
+      await starting.close();
     }
   });
 });
