@@ -199,9 +199,14 @@ export class BullJobQueue implements JobQueue {
   }
 
   private failRow(id: string, reason: string | undefined): void {
-    const row = this.repo.byId(id);
-    if (row && failJob(this.repo, this.events, row, describeFailure(reason)))
-      this.log.warn({ job: id, reason }, 'job failed in the queue');
+    // An event handler: a database error here must be logged, not thrown into the emitter.
+    try {
+      const row = this.repo.byId(id);
+      if (row && failJob(this.repo, this.events, row, describeFailure(reason)))
+        this.log.warn({ job: id, reason }, 'job failed in the queue');
+    } catch (err) {
+      this.log.error({ err, job: id }, 'could not record a failed job');
+    }
   }
 
   /**

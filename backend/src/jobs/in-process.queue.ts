@@ -85,12 +85,15 @@ export class InProcessJobQueue implements JobQueue {
       for (let job = this.repo.nextQueued(); job && !this.stopped; job = this.repo.nextQueued()) {
         const abort = new AbortController();
         this.running = { id: job.id, abort };
-        await runJob(
-          { repo: this.repo, events: this.events, log: this.log, handlers: this.handlers },
-          job,
-          abort.signal,
-        );
-        this.running = null;
+        try {
+          await runJob(
+            { repo: this.repo, events: this.events, log: this.log, handlers: this.handlers },
+            job,
+            abort.signal,
+          );
+        } finally {
+          this.running = null;
+        }
       }
     } finally {
       this.pumping = false;
