@@ -36,7 +36,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** A replica stand-in: counts requests by method, echoes its name; /slow answers after `slowMs`. */
+/** A replica stand-in: records what reached it, echoes its name; /slow answers after 2 s. */
 class Replica {
   server: http.Server;
   port = 0;
@@ -53,7 +53,7 @@ class Replica {
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ name: this.name }));
         };
-        if (req.url === '/slow') setTimeout(answer, 600);
+        if (req.url === '/slow') setTimeout(answer, 2_000);
         else answer();
       });
     });
@@ -221,8 +221,9 @@ describe('the scale override: edge proxy over two backends (deploy/nginx/templat
   });
 
   it('retries on the other backend what a dead one refused: no failed request, GET or POST', async () => {
-    // The previous test's dropped connection marked its backend failed for fail_timeout (5 s): wait it out.
-    await new Promise((r) => setTimeout(r, 5_500));
+    // The previous test's dropped connection marked its backend failed for fail_timeout (5 s, which nginx
+    // counts in whole seconds of its cached clock): wait it out with a margin.
+    await new Promise((r) => setTimeout(r, 6_500));
     await backends[1].kill();
     const results = [];
     for (let i = 0; i < 10; i++) {
