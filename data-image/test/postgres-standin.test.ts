@@ -5,7 +5,7 @@
  * role and database with password authentication over TCP; a second start keeps the data.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -38,9 +38,10 @@ async function start(port: number, log: string): Promise<void> {
     'POSTGRES_PASSWORD=s3cret',
   ];
   // The image listens on every interface; here only on loopback, with the socket in the temp dir.
+  // A copy in the temp dir: user postgres may not be able to read the clone (e.g. one under /root).
   const args = [
     'sh',
-    entrypoint,
+    join(dir, 'docker-entrypoint.sh'),
     'postgres',
     '-c',
     `port=${port}`,
@@ -107,6 +108,7 @@ describe('the PostgreSQL stand-in entrypoint (scale stack)', () => {
     expect(existsSync(join(bin, 'initdb')), 'Debian postgresql-15 (scripts/setup.sh installs it)').toBe(true);
     // The image's volume: owned by postgres, like the official image's data directory.
     mkdirSync(join(dir, 'volume'));
+    copyFileSync(entrypoint, join(dir, 'docker-entrypoint.sh'));
     if (asRoot) {
       const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
       const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
