@@ -404,7 +404,7 @@ export const api = {
     scope: 'jobs',
     body: b.createJobSchema,
     responses: { 202: z.object({ id: z.string() }) },
-    errors: { 403: ['plan_required'] },
+    errors: { 403: ['plan_required'], 503: ['queue_unavailable'] },
   }),
   listJobs: route({
     method: 'GET',
@@ -425,6 +425,18 @@ export const api = {
     params: uuidParam,
     responses: { 200: b.jobSchema },
     errors: { 404: ['not_found'] },
+  }),
+  cancelJob: route({
+    method: 'POST',
+    path: '/jobs/:id/cancel',
+    summary:
+      'Cancel a job on whichever replica runs it: 202 canceled (it was queued) or canceling (it stops at its next step; job.done follows); 409 if it had finished',
+    tag: 'jobs',
+    auth: 'session',
+    scope: 'jobs',
+    params: uuidParam,
+    responses: { 202: z.object({ id: z.string(), status: z.enum(['canceled', 'canceling']) }) },
+    errors: { 404: ['not_found'], 409: ['job_finished'] },
   }),
   events: route({
     method: 'GET',

@@ -41,6 +41,8 @@ export const ERROR_CODES = [
   // owned resources
   'too_many_tokens',
   'too_many_patterns',
+  'job_finished',
+  'queue_unavailable',
   // search and ml-service
   'ml_unavailable',
   'client_closed',

@@ -1,7 +1,7 @@
 import { jobKindSchema } from '@resemble/contracts';
 import type { AppContext } from '../context.js';
 import { requireFeature } from '../auth/auth.middleware.js';
-import { notFound } from '../platform/errors.js';
+import { AppError, notFound } from '../platform/errors.js';
 import type { Impls } from '../platform/contract-router.js';
 import type { JobRow } from './job-queue.js';
 
@@ -16,12 +16,14 @@ const view = (j: JobRow) => ({
   updatedAt: j.updated_at,
 });
 
-export function jobsRoutes(ctx: AppContext): Impls<'createJob' | 'listJobs' | 'job' | 'events'> {
+export function jobsRoutes(
+  ctx: AppContext,
+): Impls<'createJob' | 'listJobs' | 'job' | 'cancelJob' | 'events'> {
   return {
     createJob: {
       use: [requireFeature(ctx, 'backtests')],
-      handler: ({ body, req }) => {
-        const id = ctx.jobs.enqueue(req.auth!.userId, body.kind, body.params);
+      handler: async ({ body, req }) => {
+        const id = await ctx.jobs.enqueue(req.auth!.userId, body.kind, body.params);
         return { status: 202, body: { id }, headers: { location: `/api/v1/jobs/${id}` } };
       },
     },
@@ -35,6 +37,16 @@ export function jobsRoutes(ctx: AppContext): Impls<'createJob' | 'listJobs' | 'j
         const job = ctx.jobs.get(req.auth!.userId, params.id);
         if (!job) throw notFound('no such job');
         return { status: 200, body: view(job) };
+      },
+    },
+
+    // Wherever the job runs: a queued one ends at once, a running one at its next step (job.done follows).
+    cancelJob: {
+      handler: async ({ params, req }) => {
+        const outcome = await ctx.jobs.cancel(req.auth!.userId, params.id);
+        if (outcome === 'not_found') throw notFound('no such job');
+        if (outcome === 'finished') throw new AppError(409, 'job_finished', 'the job has already finished');
+        return { status: 202, body: { id: params.id, status: outcome } };
       },
     },
 
