@@ -3,8 +3,13 @@
  * loopback, 30 demo tickers), then in Debian Chromium measures
  *  - first-load JS of the app page: every script the page loads on a cold cache, gzip-9 sizes summed,
  *    against the 200 KB budget;
- *  - load timings (navigation timing + first contentful paint) of the landing and app pages.
- * Prints figures; exits 1 when the JS budget is exceeded. `--no-build` reuses frontend/.output.
+ *  - load timings (navigation timing + first contentful paint) of the landing and app pages;
+ *  - Lighthouse 12 scores (performance, accessibility, best practices, SEO) of the landing, pricing,
+ *    track-record, app and account pages in ja and en: Lighthouse's default mobile profile (Moto G power
+ *    screen, simulated slow 4G and 4× CPU slowdown), driving the same Debian Chromium through puppeteer.
+ *    Targets: performance ≥ 90, accessibility ≥ 95 (printed, not enforced: the machine is shared).
+ * Prints figures; exits 1 when the JS budget is exceeded. `--no-build` reuses frontend/.output,
+ * `--no-lighthouse` skips the scores.
  * Timings are from a shared 2-core machine: treat them as indicative.
  */
 import { execFileSync } from 'node:child_process';
@@ -12,6 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import lighthouse from 'lighthouse';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { startStack } from '../../tests/support/stack.js';
 
@@ -73,6 +79,23 @@ async function timing(browser: Browser, url: string, ready: string, cookies: imp
   return t;
 }
 
+const CATEGORIES = ['performance', 'accessibility', 'best-practices', 'seo'] as const;
+
+/** One Lighthouse navigation in its own tab of the given context (cookies of a signed-in user apply). */
+const METRICS = ['first-contentful-paint', 'largest-contentful-paint', 'total-blocking-time', 'cumulative-layout-shift', 'speed-index'] as const;
+
+async function lighthouseScores(page: Page, url: string) {
+  const result = await lighthouse(url, { logLevel: 'error', output: 'json', onlyCategories: [...CATEGORIES] }, undefined, page);
+  const cats = result?.lhr.categories ?? {};
+  const audits = result?.lhr.audits ?? {};
+  const scores = Object.fromEntries(
+    CATEGORIES.map((c) => [c, cats[c]?.score === null || cats[c]?.score === undefined ? null : Math.round(cats[c]!.score! * 100)]),
+  ) as Record<(typeof CATEGORIES)[number], number | null>;
+  // Where the performance score comes from (simulated FCP, LCP, TBT, CLS, speed index).
+  const metrics = METRICS.map((m) => audits[m]?.displayValue ?? 'n/a').join(' · ');
+  return { ...scores, metrics };
+}
+
 async function main() {
   if (!process.argv.includes('--no-build')) {
     console.log('building frontend…');
@@ -123,6 +146,26 @@ async function main() {
       console.log(
         `  ${name.padEnd(12)} TTFB ${median(runs.map((r) => r.ttfb)).toFixed(0).padStart(5)}  DOMContentLoaded ${median(runs.map((r) => r.domContentLoaded)).toFixed(0).padStart(5)}  load ${median(runs.map((r) => r.load)).toFixed(0).padStart(5)}  FCP ${fcps.length ? median(fcps).toFixed(0).padStart(5) : '  n/a'}`,
       );
+    }
+
+    if (!process.argv.includes('--no-lighthouse')) {
+      console.log('\nLighthouse 12, default mobile profile (simulated slow 4G, 4x CPU); shared 2-core machine');
+      console.log('  page                   perf  a11y  best   seo   FCP · LCP · TBT · CLS · SI');
+      const signedIn = await browser.createBrowserContext();
+      await signedIn.setCookie(...cookies.map((c) => ({ ...c })));
+      for (const locale of ['ja', 'en'] as const) {
+        for (const path of ['/', '/pricing', '/track-record', '/app', '/app/account']) {
+          const full = `${locale === 'en' ? (path === '/' ? '/en' : `/en${path}`) : path}`;
+          const ctx = path.startsWith('/app') ? signedIn : await browser.createBrowserContext();
+          const tab = await ctx.newPage();
+          const s = await lighthouseScores(tab, `${base}${full}`);
+          await tab.close();
+          if (ctx !== signedIn) await ctx.close();
+          const f = (v: number | null) => (v === null ? ' n/a' : String(v).padStart(4));
+          console.log(`  ${full.padEnd(20)} ${f(s.performance)}  ${f(s.accessibility)}  ${f(s['best-practices'])}  ${f(s.seo)}   ${s.metrics}`);
+        }
+      }
+      await signedIn.close();
     }
   } finally {
     await browser.close();
