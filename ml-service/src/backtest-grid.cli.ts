@@ -48,7 +48,6 @@ const USAGE = `usage: npm run backtest:grid -w ml-service -- --data DIR --datase
   --records DIR            keep each cell's walk-forward records there and reuse them when the data, the
                            predictor and every sampling setting match (re-scoring without re-searching)`;
 
-
 const argsSchema = z.object({
   data: z.string().min(1),
   dataset: z.string().regex(/^[\w.-]{1,60}$/, 'letters, digits, . _ - only'),
@@ -188,20 +187,16 @@ async function main(args: Args): Promise<number> {
       const reuse = cached !== null && JSON.stringify(cached.key) === JSON.stringify(key);
       const result = reuse
         ? cached
-        : walkForward(
-            source,
-            (model, query, h, options) => registry.predict(model, query, h, options),
-            {
-              from: args.from,
-              to: args.to,
-              step: args.step,
-              entitiesPerDate: args['per-date'],
-              length,
-              horizon,
-              models: ['analogue'],
-              seed: args.seed,
-            },
-          );
+        : walkForward(source, (model, query, h, options) => registry.predict(model, query, h, options), {
+            from: args.from,
+            to: args.to,
+            step: args.step,
+            entitiesPerDate: args['per-date'],
+            length,
+            horizon,
+            models: ['analogue'],
+            seed: args.seed,
+          });
       const seconds = reuse ? cached.seconds : (Date.now() - t0) / 1000;
       if (cachePath && !reuse) {
         mkdirSync(resolveCliPath(args.records!), { recursive: true });
@@ -290,10 +285,7 @@ async function main(args: Args): Promise<number> {
   runs.sort((a, b) => (a.dataset < b.dataset ? -1 : 1));
   // The goals travel with the cells, so a reader (the track-record page) never re-derives them.
   const gridGoals = { minTestN: MIN_TEST_N, ece: ECE_GOAL, coverage80: COVERAGE_GOAL };
-  writeFileAtomic(
-    reportPath,
-    `${JSON.stringify({ ...report, gridGoals, gridRuns: runs, grid }, null, 1)}\n`,
-  );
+  writeFileAtomic(reportPath, `${JSON.stringify({ ...report, gridGoals, gridRuns: runs, grid }, null, 1)}\n`);
   process.stdout.write(
     `${queries} queries, ${cells.length} cells (${cells.filter((c) => c.calibrated).length} calibrated) in ${run.seconds.toFixed(0)} s\nwrote ${reportPath}\n`,
   );

@@ -39,7 +39,6 @@ const USAGE = `usage: npm run backtest -w ml-service -- [options]
   --seed N                 sampling seed (default 7)
   --description TEXT       what the data is, for the report header`;
 
-
 const argsSchema = z.object({
   data: z
     .string()
@@ -183,7 +182,8 @@ async function main(args: Args): Promise<number> {
   const calibratorFiles: string[] = [];
   const calibratorNotes: string[] = [];
   for (const s of summaries) {
-    const file = calibratorFile(s, args.horizon, data.dataVersion, createdAt);
+    const store = { dataVersion: data.dataVersion, markets: [...new Set(data.markets)].sort() };
+    const file = calibratorFile(s, args.horizon, store, createdAt);
     if (!file) {
       calibratorNotes.push(`${s.model}: too few records before the split to fit a calibrator`);
       continue;

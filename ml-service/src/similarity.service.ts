@@ -302,11 +302,15 @@ export async function answerSimilar(
   if (cached !== undefined) return { json: cached, search: null };
   const { exact, ...result } = await searchWith(data, req, run, {});
   if (result.forecast && calibrators && isAnalogueSetting(req))
-    result.forecast = applyCalibrator(result.forecast, calibrators.find(result.query.length, result.horizon), {
-      markets: data.markets,
-      // The query's own closes: enough for the volatility from 21 rows on (shorter: bands not calibrated).
-      vol: realisedVol(result.query.series, result.query.series.length - 1),
-    });
+    result.forecast = applyCalibrator(
+      result.forecast,
+      calibrators.find(result.query.length, result.horizon),
+      {
+        markets: data.markets,
+        // The query's own closes: enough for the volatility from 21 rows on (shorter: bands not calibrated).
+        vol: realisedVol(result.query.series, result.query.series.length - 1),
+      },
+    );
   const json = JSON.stringify(result);
   cache?.set(key, json);
   return { json, search: { metric: result.metric, mode: result.mode, candidates: result.candidates, exact } };

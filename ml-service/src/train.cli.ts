@@ -31,7 +31,6 @@ const USAGE = `usage: npm run train -w ml-service -- [options]
   --validation X        latest share of dates held out for validation (default 0.2)
   --seed N              sampling seed (default 1)`;
 
-
 const argsSchema = z.object({
   data: z
     .string()

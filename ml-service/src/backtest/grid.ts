@@ -54,7 +54,6 @@ export function conformalOffset(scores: readonly number[], level: number): numbe
 
 export const cqrScore = (lo: number, hi: number, y: number) => Math.max(lo - y, y - hi);
 
-
 /** Forecasts the rolling methods look back on (most recent known outcomes). */
 export const ROLLING_WINDOW = 250;
 /** ACI step γ (Gibbs & Candès 2021 use 0.005 over ~10,000 steps; a cell has ~600, hence larger). */
@@ -77,7 +76,6 @@ export const BAND_METHOD_OPTIONS: Record<
   rolling: { normalised: true, gamma: 0, window: ROLLING_WINDOW, update: true },
   aci: { normalised: true, gamma: ACI_GAMMA, window: ROLLING_WINDOW, update: true },
 };
-
 
 type Band = 'p10p90' | 'p25p75';
 const BAND_LEVEL: Record<Band, number> = { p10p90: 0.8, p25p75: 0.5 };

@@ -248,8 +248,7 @@ export function createPredictorRegistry(ctx: {
         resolved.kind === 'code' ? resolved.endRow : resolved.closes.length - 1,
       ),
     };
-    if (model === 'analogue')
-      return { forecast: analogue(data), version: ANALOGUE_VERSION, length, context };
+    if (model === 'analogue') return { forecast: analogue(data), version: ANALOGUE_VERSION, length, context };
     if (model === 'baseline')
       return {
         forecast: baselineForecast(source, resolved, horizon, cutoff),
@@ -274,7 +273,12 @@ export function createPredictorRegistry(ctx: {
     // Calibrators are fitted on daily backtests: a weekly or monthly forecast is served uncalibrated.
     const daily = (options.timeframe ?? 'D') === 'D';
     const calibrator = options.raw || !daily ? undefined : calibratorFor(model, version, length, horizon);
-    return { model, modelVersion: version, horizon, forecast: applyCalibrator(forecast!, calibrator, context) };
+    return {
+      model,
+      modelVersion: version,
+      horizon,
+      forecast: applyCalibrator(forecast!, calibrator, context),
+    };
   };
 
   return {
