@@ -96,6 +96,7 @@ function calibratorOf(
   store: { dataVersion: string; markets: string[] },
   createdAt: string,
 ): CalibratorFile {
+  const finite = Number.isFinite(cell.conformal.q80) && Number.isFinite(cell.conformal.q50);
   return {
     kind: CALIBRATOR_KIND,
     format: 1,
@@ -126,17 +127,22 @@ function calibratorOf(
       },
     },
     lengths: cell.lengths,
-    conformal: {
-      q80: cell.conformal.q80,
-      q50: cell.conformal.q50,
-      n: cell.fit.n,
-      method: cell.conformal.method,
-      normalised: cell.conformal.normalised,
-      ...(cell.conformal.normalised ? { volWindow: VOL_WINDOW } : {}),
-    },
+    // An ACI state may end at α ≤ 0 (an offset of +∞, a band that says nothing): then no bands are served.
+    ...(finite
+      ? {
+          conformal: {
+            q80: cell.conformal.q80,
+            q50: cell.conformal.q50,
+            n: cell.fit.n,
+            method: cell.conformal.method,
+            normalised: cell.conformal.normalised,
+            ...(cell.conformal.normalised ? { volWindow: VOL_WINDOW } : {}),
+          },
+        }
+      : {}),
     goals: {
       pUp: cell.goals.pUp,
-      bands: cell.goals.bands,
+      bands: cell.goals.bands && finite,
       n: cell.n,
       eceCalibrated: cell.eceCalibrated,
       coverage80Conformal: cell.coverage80Conformal,
