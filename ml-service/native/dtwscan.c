@@ -253,10 +253,18 @@ static int stage_a_prunes(const Ctx *k, const Range *g, int64_t t) {
       return 1;
     }
   }
+  // With LB_Kim on, A2 and A3 are LB_Enhanced with V = 2 (Tan, Petitjean and Webb, SDM 2019): every path
+  // meets each of the four slices LB_Kim bounds (cells with max(i, j) = 0 or 1, and their mirrors at the
+  // end) and, in each other column j (A2) or row i (A3), a cell in none of them; so LB_Kim plus
+  // LB_Keogh over the points 2 .. L-3 is a bound, and far tighter than LB_Keogh (the ends' envelope terms
+  // are mostly zero, the corner cells seldom).
+  const int kimOn = (k->flags & F_KIM) != 0, V = kimOn ? 2 : 0;
+  const double lb0 = kimOn ? kim : 0;
   // A2: LB_Keogh(window, query envelope), largest |q| first so a far window abandons early.
-  double lb = 0;
+  double lb = lb0;
   for (int s = 0; s < L && lb <= lim2 && (k->flags & F_KEOGH_EQ); s++) {
     const int j = order[s];
+    if (j < V || j > L - 1 - V) continue;
     lb += outside2((x[j] - m) * ib, qU[j], qL[j]);
   }
   if (lb > lim2) {
@@ -265,10 +273,11 @@ static int stage_a_prunes(const Ctx *k, const Range *g, int64_t t) {
   }
   // A3: LB_Keogh(query, window envelope). The raw envelope may reach past the window (wider, so
   // still a bound), and normalising is monotone, so it normalises into the window's envelope.
-  lb = 0;
+  lb = lb0;
   const double *rawU = g->rawU + t, *rawL = g->rawL + t;
   for (int s = 0; s < L && lb <= lim2 && (k->flags & F_KEOGH_EC); s++) {
     const int j = order[s];
+    if (j < V || j > L - 1 - V) continue;
     lb += outside2(q[j], (rawU[j] - m) * ib, (rawL[j] - m) * ib);
   }
   if (lb > lim2) {
@@ -391,11 +400,14 @@ static inline AVX2 __m256d outside2x4(__m256d v, __m256d up, __m256d lo) {
 /** Checked every this many points: a vector sum is cheap, its horizontal total and branch are not. */
 #define CHECK_EVERY 16
 
-/** A2 of one window, four points a step in row order: 1 when LB_Keogh(window, query envelope) > lim2. */
+/**
+ * A2 of one window over its points [0, L) (the caller offsets the pointers), four a step in row order:
+ * 1 when start + LB_Keogh(window, query envelope) over them > lim2.
+ */
 static AVX2 int keogh_eq_x4(const double *x, const double *qU, const double *qL, int L, double m, double ib,
-                            double lim2) {
+                            double start, double lim2) {
   const __m256d vm = _mm256_set1_pd(m), vib = _mm256_set1_pd(ib);
-  __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+  __m256d a0 = _mm256_set_pd(0, 0, 0, start), a1 = _mm256_setzero_pd();
   int j = 0;
   for (; j + 8 <= L; j += 8) {
     const __m256d w0 = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(x + j), vm), vib);
@@ -409,11 +421,11 @@ static AVX2 int keogh_eq_x4(const double *x, const double *qU, const double *qL,
   return lb > lim2;
 }
 
-/** A3 of one window (U, Lo: its raw envelope from row t on): 1 when LB_Keogh(query, its envelope) > lim2. */
+/** A3 likewise (U, Lo: the window's raw envelope): 1 when start + LB_Keogh(query, its envelope) > lim2. */
 static AVX2 int keogh_ec_x4(const double *q, const double *U, const double *Lo, int L, double m, double ib,
-                            double lim2) {
+                            double start, double lim2) {
   const __m256d vm = _mm256_set1_pd(m), vib = _mm256_set1_pd(ib);
-  __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+  __m256d a0 = _mm256_set_pd(0, 0, 0, start), a1 = _mm256_setzero_pd();
   int j = 0;
   for (; j + 8 <= L; j += 8) {
     const __m256d u0 = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(U + j), vm), vib);
@@ -448,7 +460,9 @@ static AVX2 int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) {
     const __m256d qE0 = _mm256_set1_pd(q[L - 1]), qE1 = _mm256_set1_pd(q[L - 2]);
     const __m256d all = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
     const int kim = (k->flags & F_KIM) != 0;
-    double ibs[4], ms[4], lim2s[4], oks[4];
+    double ibs[4], kims[4], ms[4], lim2s[4], oks[4];
+    // LB_Enhanced with V = 2 (see stage_a_prunes): LB_Kim's slices plus LB_Keogh over the other points.
+    const int from = kim ? 2 : 0, mid = L - 2 * from;
     for (; t + 4 <= hi; t += 4) {
       const double *x = g->closes + t, *s1 = g->sum1 + t + g->e, *s2 = g->sum2 + t + g->e;
       const __m256d muc = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(s1 + L), _mm256_loadu_pd(s1)), invL);
@@ -460,14 +474,14 @@ static AVX2 int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) {
       const __m256d lim = _mm256_add_pd(tau, _mm256_mul_pd(sqrtL, dW));
       const __m256d lim2 = _mm256_mul_pd(lim, lim);
       const __m256d m = _mm256_add_pd(c, muc);
-      __m256d keep;
+      __m256d keep, b = _mm256_setzero_pd();
       if (kim) {
         const __m256d x0 = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(x), m), ib);
         const __m256d x1 = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(x + 1), m), ib);
         const __m256d y0 = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(x + L - 1), m), ib);
         const __m256d y1 = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(x + L - 2), m), ib);
         __m256d d = _mm256_sub_pd(q0, x0);
-        __m256d b = _mm256_mul_pd(d, d);
+        b = _mm256_mul_pd(d, d);
         d = _mm256_sub_pd(qE0, y0);
         b = _mm256_add_pd(b, _mm256_mul_pd(d, d));
         __m256d a1 = _mm256_sub_pd(q0, x1), a2 = _mm256_sub_pd(q1, x0), a3 = _mm256_sub_pd(q1, x1);
@@ -482,6 +496,7 @@ static AVX2 int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) {
       if (mask != 15) stats[ST_KIM] += 4 - __builtin_popcount(mask);
       if (mask == 0) continue;
       _mm256_storeu_pd(ibs, ib);
+      _mm256_storeu_pd(kims, b);
       _mm256_storeu_pd(ms, m);
       _mm256_storeu_pd(lim2s, lim2);
       _mm256_storeu_pd(oks, ok);
@@ -489,16 +504,16 @@ static AVX2 int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) {
         if (!(mask >> lane & 1)) continue;
         const int64_t tt = t + lane;
         int64_t okBits; // the compare's all-ones mask is a NaN as a double: test its bits
-
         memcpy(&okBits, &oks[lane], sizeof okBits);
         if (okBits) {
-          if ((k->flags & F_KEOGH_EQ) &&
-              keogh_eq_x4(g->closes + tt, k->qU, k->qL, L, ms[lane], ibs[lane], lim2s[lane])) {
+          const double lb0 = kim ? kims[lane] : 0;
+          if ((k->flags & F_KEOGH_EQ) && keogh_eq_x4(g->closes + tt + from, k->qU + from, k->qL + from, mid,
+                                                      ms[lane], ibs[lane], lb0, lim2s[lane])) {
             stats[ST_KEOGH_EQ]++;
             continue;
           }
-          if ((k->flags & F_KEOGH_EC) &&
-              keogh_ec_x4(q, g->rawU + tt, g->rawL + tt, L, ms[lane], ibs[lane], lim2s[lane])) {
+          if ((k->flags & F_KEOGH_EC) && keogh_ec_x4(q + from, g->rawU + tt + from, g->rawL + tt + from, mid,
+                                                      ms[lane], ibs[lane], lb0, lim2s[lane])) {
             stats[ST_KEOGH_EC]++;
             continue;
           }
