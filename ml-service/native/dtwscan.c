@@ -11,6 +11,10 @@
 //   B   the exact two-pass normalisation (as src/window-distance.ts), both LB_Keogh again from it for the
 //       cumulative bounds, LB_Improved (Lemire 2009), then DTW with cells pruned against the threshold and the cumulative bounds,
 //       abandoned when a row has no live cell (EAPrunedDTW, Herrmann and Webb 2021).
+// With AVX2 (checked at run time; stage flag 64 forces the portable path) A1 runs on four windows at a
+// time, and A2, A3 and B's normalisation and bounds four points at a time; A2 and A3 start from LB_Kim's
+// value and skip the points it covers (LB_Enhanced with V = 2, Tan, Petitjean and Webb, SDM 2019). The
+// data envelope is computed by van Herk / Gil-Werman. Measured in docs/decisions/097-dtw-speed.md.
 // A1..A3 normalise with the window's mean and std from the prefix sums, whose rounding is covered by a
 // proven per-window slack (the same as the TypeScript reference kernel), so they only ever prune windows
 // that are farther than the threshold. Every distance reported is computed in B with the same operations
@@ -152,11 +156,14 @@ static double dtw_pruned(const double *q, const double *w, int n, int r, double 
     double left = INF;
     int j = start;
     for (; j <= mid; j++) {
-      double best = p[j] < left ? p[j] : left;
-      if (p[j - 1] < best) best = p[j - 1];
+      // Only min(.., left) and the addition wait for the cell to the left; the rest runs ahead.
+      const double up = p[j], diag = p[j - 1];
+      const double ud = up < diag ? up : diag;
       const double d = qi - w[j];
-      double v = best + d * d;
-      if (v > dmin(ubRow, ubCol[j])) v = INF;
+      const double dd = d * d;
+      const double ub = dmin(ubRow, ubCol[j]);
+      double v = (ud < left ? ud : left) + dd;
+      if (v > ub) v = INF;
       else {
         if (nS < 0) nS = j;
         nE = j;
@@ -196,6 +203,7 @@ typedef struct {
   int *du, *dl;
   double sqrtL, invL;
   int flags;
+  int simd; // AVX2 paths (the CPU has it and F_SCALAR is off)
 } Ctx;
 
 /** One range's constants: its arrays, stage A's slack (as the TypeScript reference kernel) and the outputs. */
@@ -287,6 +295,10 @@ static int stage_a_prunes(const Ctx *k, const Range *g, int64_t t) {
   return 0;
 }
 
+static void exact_bounds_avx2(int L, const double *x, double mean, double sd, const double *q, const double *qU,
+                              const double *qL, const double *U, const double *Lo, double *w, double *cEQ,
+                              double *cEC, double *eq, double *ec);
+
 /**
  * Stage B of window t: the exact normalisation, as normalizeWindow (flat windows are no candidates), both
  * LB_Keogh from the exact values, then the pruned DTW; a window within tau2 is appended to the outputs.
@@ -316,18 +328,24 @@ static int stage_b(Ctx *k, const Range *g, int64_t t) {
   }
   const double sd = __builtin_sqrt(ss / L);
   double *w = k->w, *cEQ = k->cEQ, *cEC = k->cEC, *cbRow = k->cbRow, *cbCol = k->cbCol, *ubCol = k->ubCol;
-  for (int i = 0; i < L; i++) w[i] = (x[i] - mean) / sd;
-  if (g->finite && (k->flags & F_CUMULATIVE)) {
-    // Both LB_Keogh from the exact values: (x - mean) / sd is monotone in x in floating point too, so the
-    // normalised raw envelope bounds every w[j] the band lets row i meet, and each contribution is at
-    // most the cost of any cell its row (or column) can take.
-    double eq = 0, ec = 0;
-    for (int i = 0; i < L; i++) {
+  const int cumulative = g->finite && (k->flags & F_CUMULATIVE);
+  double eq = 0, ec = 0;
+  // Both LB_Keogh from the exact values: (x - mean) / sd is monotone in x in floating point too, so the
+  // normalised raw envelope bounds every w[j] the band lets row i meet, and each contribution is at
+  // most the cost of any cell its row (or column) can take. With AVX2, four points a step (the same
+  // quotients; only the bounds' sums add in another order).
+  if (k->simd)
+    exact_bounds_avx2(L, x, mean, sd, q, qU, qL, rawU + t, rawL + t, w, cumulative ? cEQ : NULL, cEC, &eq, &ec);
+  else {
+    for (int i = 0; i < L; i++) w[i] = (x[i] - mean) / sd;
+    for (int i = 0; i < L && cumulative; i++) {
       cEQ[i] = outside2(w[i], qU[i], qL[i]);
       eq += cEQ[i];
       cEC[i] = outside2(q[i], (rawU[t + i] - mean) / sd, (rawL[t + i] - mean) / sd);
       ec += cEC[i];
     }
+  }
+  if (cumulative) {
     if (eq > limit || ec > limit) {
       stats[ST_EXACT_LB]++;
       return 0;
@@ -442,6 +460,47 @@ static AVX2 int keogh_ec_x4(const double *q, const double *U, const double *Lo, 
 }
 
 /**
+ * Stage B's normalised window w = (x - mean) / sd and, when cEQ is given, both LB_Keogh's contributions
+ * per point (cEQ: w against the query's envelope; cEC: the query against the window's normalised raw
+ * envelope U, Lo) and their sums.
+ */
+static AVX2 void exact_bounds_avx2(int L, const double *x, double mean, double sd, const double *q,
+                                   const double *qU, const double *qL, const double *U, const double *Lo, double *w,
+                                   double *cEQ, double *cEC, double *eq, double *ec) {
+  const __m256d vm = _mm256_set1_pd(mean), vs = _mm256_set1_pd(sd);
+  int j = 0;
+  if (!cEQ) {
+    for (; j + 4 <= L; j += 4)
+      _mm256_storeu_pd(w + j, _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(x + j), vm), vs));
+    for (; j < L; j++) w[j] = (x[j] - mean) / sd;
+    return;
+  }
+  __m256d aq = _mm256_setzero_pd(), ac = _mm256_setzero_pd();
+  for (; j + 4 <= L; j += 4) {
+    const __m256d wv = _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(x + j), vm), vs);
+    _mm256_storeu_pd(w + j, wv);
+    const __m256d e = outside2x4(wv, _mm256_loadu_pd(qU + j), _mm256_loadu_pd(qL + j));
+    _mm256_storeu_pd(cEQ + j, e);
+    aq = _mm256_add_pd(aq, e);
+    const __m256d u = _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(U + j), vm), vs);
+    const __m256d l = _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(Lo + j), vm), vs);
+    const __m256d f = outside2x4(_mm256_loadu_pd(q + j), u, l);
+    _mm256_storeu_pd(cEC + j, f);
+    ac = _mm256_add_pd(ac, f);
+  }
+  double sq = hsum4(aq), sc = hsum4(ac);
+  for (; j < L; j++) {
+    w[j] = (x[j] - mean) / sd;
+    cEQ[j] = outside2(w[j], qU[j], qL[j]);
+    sq += cEQ[j];
+    cEC[j] = outside2(q[j], (U[j] - mean) / sd, (Lo[j] - mean) / sd);
+    sc += cEC[j];
+  }
+  *eq = sq;
+  *ec = sc;
+}
+
+/**
  * Stage A four windows at a time (AVX2): the prefix-sum statistics and LB_Kim of windows t..t+3 in one
  * vector each (the same operations as stage_a_prunes, lane by lane), then A2 and A3 for the survivors in
  * row order, vectorised over the points. Same bounds as the portable path, so the same windows survive
@@ -530,6 +589,9 @@ static AVX2 int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) {
 }
 #else
 static int has_avx2(void) { return 0; }
+static void exact_bounds_avx2(int L, const double *x, double mean, double sd, const double *q, const double *qU,
+                              const double *qL, const double *U, const double *Lo, double *w, double *cEQ,
+                              double *cEC, double *eq, double *ec) {}
 static int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) { return 0; }
 #endif
 
@@ -563,7 +625,7 @@ static int64_t scan_range(Ctx *k, const double *closes, const double *sum1, cons
   g.rawU = k->rawU - eLo, g.rawL = k->rawL - eLo; // indexed by global row
   if (g.finite && hi > lo) envelope_vh(closes + eLo, (int)(eHi - eLo), r, k->rawU, k->rawL, k->vh);
   stats[ST_WINDOWS] += (double)(hi - lo);
-  if (!(k->flags & F_SCALAR) && has_avx2()) return scan_avx2(k, &g, lo, hi);
+  if (k->simd) return scan_avx2(k, &g, lo, hi);
   int64_t exact = 0;
   for (int64_t t = lo; t < hi; t++) {
     if (g.finite && stage_a_prunes(k, &g, t)) continue;
@@ -667,6 +729,7 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.r = r;
   k.q = q;
   k.flags = (int)flags;
+  k.simd = !(flags & F_SCALAR) && has_avx2();
   k.sqrtL = __builtin_sqrt((double)L);
   k.invL = 1 / (double)L;
   const size_t nd = (size_t)(14 * L + 6) + 2 * (size_t)widest + 5 * (size_t)(widest + 2 * r);
