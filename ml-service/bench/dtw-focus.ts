@@ -3,7 +3,7 @@
  * query and what each stage of the cascade pruned. The issue-14 rows of `npm run bench` use the same
  * queries (seed 62 + L). Used to measure each kernel change A against B in one run:
  *   node --import tsx bench/dtw-focus.ts [L=60] [queries=5] [topK=30] [kernels=native,native:scalar,wasm]
- * (native:scalar is the native kernel's portable one-window-at-a-time path.)
+ * (native:scalar is the native kernel's portable one-window-at-a-time path; native:improved adds LB_Improved.)
  * BENCH_DEMO_DATA=<store dir> runs on that store instead of the synthetic market.
  */
 import type { SimilarRequestInput } from '@resemble/contracts';
@@ -42,7 +42,9 @@ const qs = queries(data, N + 1, 62 + L);
 for (const spec of kernels) {
   const [name, variant] = spec.split(':');
   chooseDtwKernel(name);
-  dtwProbe.stages = variant === 'scalar' ? DTW_STAGES.all | DTW_STAGES.scalar : DTW_STAGES.all;
+  dtwProbe.stages =
+    DTW_STAGES.all |
+    (variant === 'scalar' ? DTW_STAGES.scalar : variant === 'improved' ? DTW_STAGES.improved : 0);
   const cpu: number[] = [];
   const st = dtwProbe.stats;
   st.fill(0);

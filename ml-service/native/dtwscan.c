@@ -359,7 +359,7 @@ static int stage_b(Ctx *k, const Range *g, int64_t t) {
         const double v = w[i];
         h[i] = v > qU[i] ? qU[i] : v < qL[i] ? qL[i] : v;
       }
-      envelope(h, L, r, hU, hL, k->du, k->dl);
+      envelope_vh(h, L, r, hU, hL, k->vh);
       double imp = eq;
       for (int s = 0; s < L && imp <= limit; s++) {
         const int i = order[s];
