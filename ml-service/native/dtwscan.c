@@ -588,11 +588,12 @@ static AVX2 int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) {
   return exact;
 }
 #else
+// Elsewhere only the portable path runs (k->simd is 0); these never run.
 static int has_avx2(void) { return 0; }
-static void exact_bounds_avx2(int L, const double *x, double mean, double sd, const double *q, const double *qU,
+static inline void exact_bounds_avx2(int L, const double *x, double mean, double sd, const double *q, const double *qU,
                               const double *qL, const double *U, const double *Lo, double *w, double *cEQ,
                               double *cEC, double *eq, double *ec) {}
-static int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) { return 0; }
+static inline int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) { return 0; }
 #endif
 
 /**
