@@ -12,7 +12,8 @@ import type Stripe from 'stripe';
 import { healthResponseSchema, type PlansResponse } from '@resemble/contracts';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
-import { openDb } from './db/db.js';
+import { openDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
 import { Checkpointer } from './db/checkpointer.js';
 import { createLogger } from './platform/logger.js';
 import { AppError, errorHandler, notFoundHandler } from './platform/errors.js';
@@ -64,7 +65,20 @@ export interface BuiltApp {
 export async function createApp(config: Config, o: AppOverrides = {}): Promise<BuiltApp> {
   const log = o.logger ?? createLogger(config.logLevel);
   const now = o.now ?? Date.now;
-  const db = openDb(config.storage.appDb);
+  if (config.storage.database.engine !== 'sqlite') {
+    // Migrations, db:copy and the webhook-event repository run on PostgreSQL; the services that still
+    // hold better-sqlite3 statements do not yet, so starting would fail on the first request instead.
+    throw new Error(
+      'DATABASE_URL: backend cannot serve from PostgreSQL yet (auth, billing, jobs, patterns and tokens ' +
+        'still query SQLite directly); unset it to use APP_DB. db:migrate and db:copy accept it.',
+    );
+  }
+  const database = openDatabase(config.storage.database);
+  await migrateToLatest(database).catch(async (err: unknown) => {
+    await database.close();
+    throw err;
+  });
+  const db = database.sqlite!;
   const checkpointer =
     config.storage.appDb === ':memory:'
       ? null
@@ -106,6 +120,7 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
   const ctx: AppContext = {
     config,
     db,
+    database,
     log,
     ml,
     heavyLanes: new UserLanes(config.ml.heavyPerUser, config.ml.heavyQueuedPerUser),
@@ -251,7 +266,7 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
       await shared.close();
       await checkpointer?.stop();
       await ml.close();
-      db.close();
+      await database.close();
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { PlanId } from '@resemble/contracts';
 import type { Config } from './config.js';
 import type { Db } from './db/db.js';
+import type { AppDatabase } from './db/database.js';
 import type { PasswordHasher } from './auth/password.js';
 import type { SessionService } from './auth/sessions.js';
 import type { PasswordThrottle } from './auth/password-throttle.js';
@@ -17,6 +18,8 @@ import type { EventBus, QuotaStore, SharedState } from './shared/shared-state.js
 export interface AppContext {
   config: Config;
   db: Db;
+  /** The app database through Kysely, on SQLite or PostgreSQL; repositories take it. */
+  database: AppDatabase;
   log: Logger;
   ml: MlClient;
   /** Per-user limit of long (DTW) searches running at once (search.service.ts). */

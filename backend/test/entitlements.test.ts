@@ -10,9 +10,9 @@ import { loadConfig } from '../src/config.js';
 describe('currentPlan (the search path) agrees with planOf', () => {
   let dir: string;
   let db: Db;
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'resemble-plans-'));
-    db = openDb(join(dir, 'app.sqlite'));
+    db = await openDb(join(dir, 'app.sqlite'));
   });
   afterAll(() => {
     db.close();

@@ -12,8 +12,8 @@ const secret = new TextEncoder().encode('s'.repeat(40));
 describe('SessionService', () => {
   let dir: string;
   let dbs: Db[] = [];
-  const open = () => {
-    const db = openDb(join(dir, 'app.sqlite'));
+  const open = async () => {
+    const db = await openDb(join(dir, 'app.sqlite'));
     dbs.push(db);
     db.prepare(
       "INSERT OR IGNORE INTO users (id, email, password_hash, created_at) VALUES ('u1', 'u1@example.com', 'x', '2026-01-01')",
@@ -28,21 +28,21 @@ describe('SessionService', () => {
 
   it('keeps revocations across a restart (SQLite behind the in-memory cache)', async () => {
     dir = mkdtempSync(join(tmpdir(), 'resemble-sessions-'));
-    const a = new SessionService(open(), secret);
+    const a = new SessionService(await open(), secret);
     const s = await a.issue('u1', 'user');
     expect(await a.verifyAccess(s.accessToken)).toMatchObject({ userId: 'u1', sessionId: s.sessionId });
     await a.revokeFamily(s.sessionId);
     expect(await a.verifyAccess(s.accessToken)).toBeNull();
-    const restarted = new SessionService(open(), secret);
+    const restarted = new SessionService(await open(), secret);
     expect(await restarted.verifyAccess(s.accessToken)).toBeNull();
   });
 
   it('refuses expired refresh tokens and a JWT signed with another secret', async () => {
     dir = mkdtempSync(join(tmpdir(), 'resemble-sessions-'));
     let now = Date.now();
-    const svc = new SessionService(open(), secret, () => now);
+    const svc = new SessionService(await open(), secret, () => now);
     const s = await svc.issue('u1', 'user');
-    const other = new SessionService(open(), new TextEncoder().encode('o'.repeat(40)), () => now);
+    const other = new SessionService(await open(), new TextEncoder().encode('o'.repeat(40)), () => now);
     expect(await other.verifyAccess(s.accessToken)).toBeNull();
     now += (REFRESH_TTL_S + 1) * 1000;
     expect(await svc.refresh(s.refreshToken, () => 'user')).toEqual({ ok: false, reason: 'expired' });
@@ -51,7 +51,7 @@ describe('SessionService', () => {
   it('refuses an access JWT signed with our secret but lacking exp, iat, sub or sid, or older than its lifetime', async () => {
     dir = mkdtempSync(join(tmpdir(), 'resemble-sessions-'));
     const now = Date.now();
-    const svc = new SessionService(open(), secret, () => now);
+    const svc = new SessionService(await open(), secret, () => now);
     const s = await svc.issue('u1', 'user');
     const nowS = Math.floor(now / 1000);
     const forge = (claims: { iat?: number; exp?: number; sub?: string; sid?: string }) => {
@@ -81,7 +81,7 @@ describe('SessionService', () => {
 
   it('rotation hands out a new token once; the old one then revokes the family', async () => {
     dir = mkdtempSync(join(tmpdir(), 'resemble-sessions-'));
-    const svc = new SessionService(open(), secret);
+    const svc = new SessionService(await open(), secret);
     const s = await svc.issue('u1', 'user');
     const r1 = await svc.refresh(s.refreshToken, () => 'user');
     expect(r1.ok).toBe(true);
@@ -98,7 +98,7 @@ describe('SessionService', () => {
   it('a token verified before still stops at once when its session is revoked, and at its expiry second', async () => {
     dir = mkdtempSync(join(tmpdir(), 'resemble-sessions-'));
     let now = Date.UTC(2026, 0, 1, 12, 0, 0, 500);
-    const svc = new SessionService(open(), secret, () => now);
+    const svc = new SessionService(await open(), secret, () => now);
     const a = await svc.issue('u1', 'user');
     const b = await svc.issue('u1', 'admin');
     for (let i = 0; i < 3; i++)
@@ -127,7 +127,7 @@ describe('SessionService', () => {
 
   it('a tampered copy of a verified token is refused', async () => {
     dir = mkdtempSync(join(tmpdir(), 'resemble-sessions-'));
-    const svc = new SessionService(open(), secret);
+    const svc = new SessionService(await open(), secret);
     const s = await svc.issue('u1', 'user');
     expect(await svc.verifyAccess(s.accessToken)).not.toBeNull();
     const [h, p, sig] = s.accessToken.split('.');

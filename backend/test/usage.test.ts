@@ -10,9 +10,9 @@ describe('UsageService (daily quota)', () => {
   let dir: string;
   let db: Db;
   let now = Date.UTC(2026, 0, 1, 23, 59, 0);
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'resemble-usage-'));
-    db = openDb(join(dir, 'app.sqlite'));
+    db = await openDb(join(dir, 'app.sqlite'));
     db.prepare("INSERT INTO users (id, email, password_hash, created_at) VALUES ('u1', 'u1@example.com', 'x', '2026-01-01')").run();
   });
   afterEach(() => {

@@ -27,7 +27,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const db = openDb(config.storage.appDb);
+  const db = await openDb(config.storage.appDb);
   try {
     const existing = db.prepare('SELECT id FROM users WHERE email = ?').get(email.data) as
       { id: string } | undefined;
