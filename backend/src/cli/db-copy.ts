@@ -44,7 +44,8 @@ async function main(argv: string[]): Promise<number> {
     await migrateToLatest(src);
     await migrateToLatest(dst);
     const reports = await copyDatabase(src, dst);
-    for (const r of reports) console.log(`${r.table.padEnd(18)} ${String(r.rows).padStart(8)} rows  sha256 ${r.sha256}`);
+    for (const r of reports)
+      console.log(`${r.table.padEnd(18)} ${String(r.rows).padStart(8)} rows  sha256 ${r.sha256}`);
     const total = reports.reduce((n, r) => n + r.rows, 0);
     console.log(`db:copy: copied and verified ${total} rows in ${reports.length} tables`);
     return 0;

@@ -69,7 +69,10 @@ export async function copyDatabase(from: AppDatabase, to: AppDatabase): Promise<
       for (const { name } of TABLES) {
         const rows = await readAll(src, name);
         for (let i = 0; i < rows.length; i += BATCH) {
-          await (dst as Transaction<any>).insertInto(name).values(rows.slice(i, i + BATCH)).execute();
+          await (dst as Transaction<any>)
+            .insertInto(name)
+            .values(rows.slice(i, i + BATCH))
+            .execute();
         }
         const want = await tableDigest(src, name);
         const got = await tableDigest(dst, name);

@@ -58,15 +58,21 @@ export async function startPostgres(): Promise<PostgresServer> {
       ? ['runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]]
       : [join(bin, tool), args];
     const r = spawnSync(cmd, argv, { encoding: 'utf8', cwd: dir });
-    if (r.status !== 0) throw new Error(`${tool} failed (${r.status}): ${r.error?.message ?? ''}${r.stderr}${r.stdout}`);
+    if (r.status !== 0)
+      throw new Error(`${tool} failed (${r.status}): ${r.error?.message ?? ''}${r.stderr}${r.stdout}`);
   };
   const data = join(dir, 'data');
   const port = await freePort();
   try {
     run('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--locale=C']);
     run('pg_ctl', [
-      '-D', data, '-w', '-l', join(dir, 'log'),
-      '-o', `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c max_connections=200`,
+      '-D',
+      data,
+      '-w',
+      '-l',
+      join(dir, 'log'),
+      '-o',
+      `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c max_connections=200`,
       'start',
     ]);
   } catch (err) {

@@ -16,7 +16,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('email', 'text', (c) => c.notNull().unique())
     .addColumn('password_hash', 'text', (c) => c.notNull())
     .addColumn('email_verified', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('role', 'text', (c) => c.notNull().defaultTo('user').check(check('role', ['user', 'admin'])))
+    .addColumn('role', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('user')
+        .check(check('role', ['user', 'admin'])),
+    )
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
   await s
@@ -66,7 +71,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('user_id', 'text', (c) => c.notNull().unique().references('users.id').onDelete('cascade'))
     .addColumn('plan', 'text', (c) => c.notNull())
-    .addColumn('provider', 'text', (c) => c.notNull().check(check('provider', ['sandbox', 'stripe', 'amazonpay'])))
+    .addColumn('provider', 'text', (c) =>
+      c.notNull().check(check('provider', ['sandbox', 'stripe', 'amazonpay'])),
+    )
     .addColumn('status', 'text', (c) =>
       c.notNull().check(check('status', ['active', 'past_due', 'canceled', 'incomplete'])),
     )
@@ -103,7 +110,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('user_id', 'text', (c) => c.references('users.id').onDelete('set null'))
     .addColumn('provider', 'text', (c) => c.notNull())
     .addColumn('amount_jpy', 'integer', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull().check(check('status', ['succeeded', 'failed', 'pending'])))
+    .addColumn('status', 'text', (c) =>
+      c.notNull().check(check('status', ['succeeded', 'failed', 'pending'])),
+    )
     .addColumn('period', 'text')
     .addColumn('idempotency_key', 'text', (c) => c.unique())
     .addColumn('provider_ref', 'text')
