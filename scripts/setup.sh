@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Idempotent set-up: Debian packages (Chromium for puppeteer, CJK fonts so Japanese renders, tools the
 # delivery tests use, the compiler node-gyp builds better-sqlite3 and ml-service's native addons with,
-# the SQLite headers ml-service's native store reader links against, and redis-server, which backend's
-# shared-state tests start on a free loopback port)
+# the SQLite headers ml-service's native store reader links against, and redis-server and postgresql, which
+# backend's shared-state and database tests start on free loopback ports; initdb/pg_ctl stay under
+# /usr/lib/postgresql/<major>/bin, where backend/test/support/postgres-server.ts looks)
 # and the npm workspace install. Fast when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(chromium fonts-noto-cjk sqlite3 libsqlite3-dev skopeo umoci busybox-static nginx redis-server openssl git g++ make python3)
+pkgs=(chromium fonts-noto-cjk sqlite3 libsqlite3-dev skopeo umoci busybox-static nginx redis-server postgresql openssl git g++ make python3)
 # The container stack and its test (scripts/containers.sh): podman with runc (crun fails on these hosts),
 # its netavark/aardvark-dns networks (DNS by service name) and iptables for published ports,
 # podman-compose, catatonit for --init, debootstrap for the local base image, curl for the health probe.
@@ -17,8 +18,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  # Only nginx's and redis-server's binaries are needed (tests run their own): keep Debian from starting
-  # a system nginx on port 80 or a system Redis while installing, then put the policy back as it was.
+  # Only nginx's, redis-server's and PostgreSQL's binaries are needed (tests run their own): keep Debian
+  # from starting a system nginx on port 80, a system Redis or PostgreSQL cluster while installing, then
+  # put the policy back as it was.
   policy=/usr/sbin/policy-rc.d
   made_policy=""
   if [ ! -e "$policy" ]; then
