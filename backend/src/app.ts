@@ -65,24 +65,18 @@ export interface BuiltApp {
 export async function createApp(config: Config, o: AppOverrides = {}): Promise<BuiltApp> {
   const log = o.logger ?? createLogger(config.logLevel);
   const now = o.now ?? Date.now;
-  if (config.storage.database.engine !== 'sqlite') {
-    // Migrations, db:copy and the webhook-event repository run on PostgreSQL; the services that still
-    // hold better-sqlite3 statements do not yet, so starting would fail on the first request instead.
-    throw new Error(
-      'DATABASE_URL: backend cannot serve from PostgreSQL yet (auth, billing, jobs, patterns and tokens ' +
-        'still query SQLite directly); unset it to use APP_DB. db:migrate and db:copy accept it.',
-    );
-  }
+  // SQLite (APP_DB) or PostgreSQL (DATABASE_URL), migrated before anything reads it; replicas starting
+  // together take turns on PostgreSQL's advisory lock (db/migrate.ts).
   const database = openDatabase(config.storage.database);
   await migrateToLatest(database).catch(async (err: unknown) => {
     await database.close();
     throw err;
   });
-  const db = database.sqlite!;
+  const db = database.kysely;
   const checkpointer =
-    config.storage.appDb === ':memory:'
-      ? null
-      : new Checkpointer(db, config.storage.appDb, log.child({ module: 'db' }));
+    database.sqlite && config.storage.appDb !== ':memory:'
+      ? new Checkpointer(database.sqlite, config.storage.appDb, log.child({ module: 'db' }))
+      : null;
   const plans = buildPlans(config);
   const ml = new MlClient({
     baseUrl: config.ml.url,
@@ -119,21 +113,20 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
   const events = shared.events;
   const ctx: AppContext = {
     config,
-    db,
     database,
     log,
     ml,
     heavyLanes: new UserLanes(config.ml.heavyPerUser, config.ml.heavyQueuedPerUser),
     plans,
     hasher: new PasswordHasher(config.auth.scryptLogN, config.auth.hashConcurrency),
-    sessions: new SessionService(db, config.auth.jwtSecret, now, shared.revocations),
+    sessions: await SessionService.open(database, config.auth.jwtSecret, now, shared.revocations),
     passwords: new PasswordThrottle(
       shared.limiter('pwd', config.auth.maxPasswordFailures, config.auth.windowMinutes * 60),
     ),
     usage: shared.quota,
     mailer: new Mailer(config.mail.smtpUrl, config.mail.from, log.child({ module: 'mail' }), o.keepMail),
     billing: new BillingService(db, providers, now),
-    jobs: new JobQueue(db, events, log.child({ module: 'jobs' }), now),
+    jobs: await JobQueue.open(db, events, log.child({ module: 'jobs' }), now),
     events,
     rateLimitStore: shared.rateLimitStore,
     now,

@@ -4,9 +4,7 @@
  * first transaction, then finds the row and does nothing, so only the first applies the event.
  */
 import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../db/schema.js';
-
-type Executor = Kysely<Database> | Transaction<Database>;
+import type { Database, Executor } from '../db/schema.js';
 
 export interface WebhookEvent {
   provider: string;

@@ -5,8 +5,8 @@ import { migrateToLatest } from './migrate.js';
 export type Db = BetterSqlite3.Database;
 
 /**
- * A migrated SQLite file as a better-sqlite3 handle, for code that has not moved to a repository yet.
- * New code takes an AppDatabase (database.ts) and works on both engines.
+ * A migrated SQLite file as a bare better-sqlite3 handle, for what only SQLite has (the WAL checkpointer
+ * and its test). Everything else takes an AppDatabase (database.ts) and works on both engines.
  */
 export async function openDb(file: string): Promise<Db> {
   const database = openDatabase({ engine: 'sqlite', file });

@@ -4,6 +4,7 @@
  * 0/1 integers, JSON is TEXT. Migrations in ./migrations create exactly this.
  */
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { PlanId } from '@resemble/contracts';
 
 export interface UsersTable {
   id: string;
@@ -56,7 +57,7 @@ export interface UsageTable {
 export interface SubscriptionsTable {
   id: string;
   user_id: string;
-  plan: string;
+  plan: PlanId;
   provider: 'sandbox' | 'stripe' | 'amazonpay';
   status: 'active' | 'past_due' | 'canceled' | 'incomplete';
   provider_customer_id: string | null;
@@ -73,7 +74,7 @@ export interface CheckoutSessionsTable {
   id: string;
   user_id: string;
   provider: string;
-  plan: string;
+  plan: PlanId;
   status: 'open' | 'completed' | 'declined' | 'expired';
   provider_ref: string | null;
   created_at: string;
@@ -174,3 +175,6 @@ export type NewUser = Insertable<UsersTable>;
 export type SubscriptionRow = Selectable<SubscriptionsTable>;
 export type NewSubscription = Insertable<SubscriptionsTable>;
 export type SubscriptionUpdate = Updateable<SubscriptionsTable>;
+
+/** What a repository function runs on: the database, or a transaction a use case opened on it. */
+export type Executor = import('kysely').Kysely<Database> | import('kysely').Transaction<Database>;

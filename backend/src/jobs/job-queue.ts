@@ -4,26 +4,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Db } from '../db/db.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
 import type { EventBus } from '../shared/shared-state.js';
+import * as jobs from './jobs.repo.js';
+import type { JobRow } from './jobs.repo.js';
+
+export type { JobRow } from './jobs.repo.js';
 
 export type JobHandler = (
   params: unknown,
   ctx: { userId: string; progress: (p: number) => void },
 ) => Promise<unknown>;
-
-export interface JobRow {
-  id: string;
-  user_id: string;
-  kind: string;
-  params: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed';
-  progress: number;
-  result: string | null;
-  error: string | null;
-  created_at: string;
-  updated_at: string;
-}
 
 export class JobQueue {
   private readonly handlers = new Map<string, JobHandler>();
@@ -31,49 +23,41 @@ export class JobQueue {
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(
-    private readonly db: Db,
+  /** Builds the queue after failing the jobs a crash left running. */
+  static async open(db: Kysely<Database>, events: EventBus, log: Logger, now: () => number): Promise<JobQueue> {
+    await jobs.failRunningJobs(db, 'interrupted by a restart', new Date(now()).toISOString());
+    return new JobQueue(db, events, log, now);
+  }
+
+  private constructor(
+    private readonly db: Kysely<Database>,
     private readonly events: EventBus,
     private readonly log: Logger,
     private readonly now: () => number,
-  ) {
-    this.db
-      .prepare(
-        "UPDATE jobs SET status = 'failed', error = 'interrupted by a restart', updated_at = ? WHERE status = 'running'",
-      )
-      .run(this.iso());
-  }
+  ) {}
 
   register(kind: string, handler: JobHandler): void {
     this.handlers.set(kind, handler);
   }
 
-  enqueue(userId: string, kind: string, params: unknown): string {
+  async enqueue(userId: string, kind: string, params: unknown): Promise<string> {
     const id = randomUUID();
-    const now = this.iso();
-    this.db
-      .prepare(
-        "INSERT INTO jobs (id, user_id, kind, params, status, created_at, updated_at) VALUES (?,?,?,?,'queued',?,?)",
-      )
-      .run(id, userId, kind, JSON.stringify(params), now, now);
+    await jobs.insertJob(this.db, { id, userId, kind, params: JSON.stringify(params) }, this.iso());
     queueMicrotask(() => void this.pump());
     return id;
   }
 
-  get(userId: string, id: string): JobRow | undefined {
-    return this.db.prepare('SELECT * FROM jobs WHERE id = ? AND user_id = ?').get(id, userId) as
-      JobRow | undefined;
+  get(userId: string, id: string): Promise<JobRow | undefined> {
+    return jobs.jobOfUser(this.db, userId, id);
   }
 
-  list(userId: string): JobRow[] {
-    return this.db
-      .prepare('SELECT * FROM jobs WHERE user_id = ? ORDER BY created_at DESC LIMIT 50')
-      .all(userId) as JobRow[];
+  list(userId: string): Promise<JobRow[]> {
+    return jobs.jobsOfUser(this.db, userId);
   }
 
   /** Resolves when nothing is queued or running (graceful shutdown and tests). */
-  idle(): Promise<void> {
-    if (!this.running && !this.nextQueued()) return Promise.resolve();
+  async idle(): Promise<void> {
+    if (!this.running && !(await this.nextQueued())) return;
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
@@ -82,17 +66,16 @@ export class JobQueue {
     return this.running ? new Promise((r) => this.idleWaiters.push(r)) : Promise.resolve();
   }
 
-  private nextQueued(): JobRow | undefined {
-    return this.db
-      .prepare("SELECT * FROM jobs WHERE status = 'queued' ORDER BY created_at, rowid LIMIT 1")
-      .get() as JobRow | undefined;
+  private nextQueued(): Promise<JobRow | undefined> {
+    return jobs.oldestQueued(this.db);
   }
 
   private async pump(): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
-      for (let job = this.nextQueued(); job && !this.stopped; job = this.nextQueued()) await this.runOne(job);
+      for (let job = await this.nextQueued(); job && !this.stopped; job = await this.nextQueued())
+        await this.runOne(job);
     } finally {
       this.running = false;
       for (const w of this.idleWaiters.splice(0)) w();
@@ -100,10 +83,9 @@ export class JobQueue {
   }
 
   private async runOne(job: JobRow): Promise<void> {
-    const update = this.db.prepare(
-      'UPDATE jobs SET status = ?, progress = ?, result = ?, error = ?, updated_at = ? WHERE id = ?',
-    );
-    update.run('running', 0, null, null, this.iso(), job.id);
+    const update = (status: JobRow['status'], progress: number, result: string | null, error: string | null) =>
+      jobs.updateJob(this.db, job.id, { status, progress, result, error, updated_at: this.iso() });
+    await update('running', 0, null, null);
     const handler = this.handlers.get(job.kind);
     let lastSaved = 0;
     const progress = (p: number) => {
@@ -114,15 +96,16 @@ export class JobQueue {
       });
       if (v - lastSaved >= 0.05) {
         lastSaved = v;
-        this.db
-          .prepare('UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?')
-          .run(v, this.iso(), job.id);
+        // Not awaited: the handler reports and goes on; a lost save only makes the stored figure older.
+        jobs.updateJob(this.db, job.id, { progress: v, updated_at: this.iso() }).catch((err: unknown) =>
+          this.log.warn({ job: job.id, err: err instanceof Error ? err.message : String(err) }, 'job progress not saved'),
+        );
       }
     };
     try {
       if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
       const result = await handler(JSON.parse(job.params), { userId: job.user_id, progress });
-      update.run('succeeded', 1, JSON.stringify(result ?? null), null, this.iso(), job.id);
+      await update('succeeded', 1, JSON.stringify(result ?? null), null);
       this.events.publish(job.user_id, {
         type: 'job.done',
         data: { id: job.id, kind: job.kind, status: 'succeeded' },
@@ -130,7 +113,7 @@ export class JobQueue {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.log.warn({ job: job.id, kind: job.kind, err: message }, 'job failed');
-      update.run('failed', job.progress, null, message, this.iso(), job.id);
+      await update('failed', job.progress, null, message);
       this.events.publish(job.user_id, {
         type: 'job.done',
         data: { id: job.id, kind: job.kind, status: 'failed', error: message },

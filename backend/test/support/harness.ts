@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config.js';
 import { createApp, type AppOverrides } from '../../src/app.js';
 import { createLogger } from '../../src/platform/logger.js';
 import type { AppContext } from '../../src/context.js';
+import { sql } from 'kysely';
 
 export interface TestApp {
   url: string;
@@ -127,4 +128,21 @@ export async function registered(
 export async function relogin(c: Client): Promise<void> {
   const r = await c.post('/api/v1/auth/login', { email: c.email, password: PASSWORD });
   if (r.status !== 200) throw new Error(`login failed: ${r.status} ${r.text}`);
+}
+
+/**
+ * Raw SQL for a test's own look at (or change to) the app database, on whichever engine it runs: `?`
+ * placeholders become bound parameters (Kysely's sql tag), never spliced text.
+ */
+export function rawSql(ctx: AppContext) {
+  const rows = async (text: string, ...args: unknown[]): Promise<any[]> => {
+    const parts = text.split('?');
+    const strings = Object.assign([...parts], { raw: [...parts] }) as unknown as TemplateStringsArray;
+    return (await sql(strings, ...args).execute(ctx.database.kysely)).rows as any[];
+  };
+  return {
+    all: rows,
+    get: async (text: string, ...args: unknown[]): Promise<any> => (await rows(text, ...args))[0],
+    run: async (text: string, ...args: unknown[]): Promise<void> => void (await rows(text, ...args)),
+  };
 }
