@@ -109,3 +109,19 @@ export async function startPostgres(): Promise<PostgresServer> {
     },
   };
 }
+
+let shared: Promise<PostgresServer> | null = null;
+
+/**
+ * One server for the whole test file (started on first use); pg-setup.ts stops it after the file. Each
+ * app the harness starts gets its own database on it.
+ */
+export function sharedPostgres(): Promise<PostgresServer> {
+  return (shared ??= startPostgres());
+}
+
+export async function stopSharedPostgres(): Promise<void> {
+  const s = shared;
+  shared = null;
+  if (s) await (await s).stop();
+}
