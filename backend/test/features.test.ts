@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertScanner } from '../src/patterns/alert-scanner.js';
 import { buildOpenApi } from '../src/openapi/openapi.js';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
-import { PASSWORD, registered, startApp, type Client, type TestApp, rawSql } from './support/harness.js';
+import { PASSWORD, registered, startApp, type Client, type TestApp, rawSql, sameDatabaseAs } from './support/harness.js';
 
 const query = { query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' }, topK: 5, horizon: 10 };
 
@@ -271,7 +271,8 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     expect((await c.get('/api/v1/admin/overview')).status).toBe(403);
     const env = {
       ...process.env,
-      APP_DB: join(app.dir, 'app.sqlite'),
+      // The app's own database, on whichever engine this run uses.
+      ...sameDatabaseAs(app),
       SCRYPT_LOG_N: '12',
       NODE_ENV: 'test',
       JWT_SECRET: 'x'.repeat(40),
