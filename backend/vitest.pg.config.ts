@@ -14,6 +14,8 @@ export default defineConfig({
       'test/billing-sandbox.test.ts',
       'test/billing-stripe.test.ts',
       'test/features.test.ts',
+      'test/jobs-bullmq.test.ts',
+      'test/jobs-in-process.test.ts',
       'test/mail.test.ts',
       'test/ml-chain.test.ts',
       'test/platform.test.ts',

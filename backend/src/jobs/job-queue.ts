@@ -1,127 +1,97 @@
 /**
- * In-process job queue persisted in the jobs table: one job runs at a time (the machine's CPU belongs to
- * ml-service), progress is saved and pushed over SSE. Jobs left 'running' by a crash are failed at start.
+ * The job queue port. Two implementations with one behaviour: `in-process.queue.ts` (one backend, no
+ * Redis: jobs run one at a time in this process) and `bullmq.queue.ts` (REDIS_URL: any replica enqueues,
+ * any replica's worker runs, a dead worker's job is taken over by BullMQ's stalled-job check).
+ * The jobs table row is the durable record either way (owner, status, progress, result); `runJob` below is
+ * the one place that moves a row through a run and tells the user's streams about it.
  */
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
 import type { EventBus } from '../shared/shared-state.js';
-import * as jobs from './jobs.repo.js';
-import type { JobRow } from './jobs.repo.js';
+import type { JobRow, JobsRepo } from './jobs.repo.js';
 
 export type { JobRow } from './jobs.repo.js';
 
 export type JobHandler = (
   params: unknown,
-  ctx: { userId: string; progress: (p: number) => void },
+  ctx: { userId: string; progress: (p: number) => void; signal: AbortSignal },
 ) => Promise<unknown>;
 
-export class JobQueue {
-  private readonly handlers = new Map<string, JobHandler>();
-  private running = false;
-  private stopped = false;
-  private idleWaiters: (() => void)[] = [];
+export const CANCELED = 'canceled by the user';
 
-  /** Builds the queue after failing the jobs a crash left running. */
-  static async open(db: Kysely<Database>, events: EventBus, log: Logger, now: () => number): Promise<JobQueue> {
-    await jobs.failRunningJobs(db, 'interrupted by a restart', new Date(now()).toISOString());
-    return new JobQueue(db, events, log, now);
-  }
+export type CancelOutcome = 'not_found' | 'finished' | 'canceled' | 'canceling';
 
-  private constructor(
-    private readonly db: Kysely<Database>,
-    private readonly events: EventBus,
-    private readonly log: Logger,
-    private readonly now: () => number,
-  ) {}
-
-  register(kind: string, handler: JobHandler): void {
-    this.handlers.set(kind, handler);
-  }
-
-  async enqueue(userId: string, kind: string, params: unknown): Promise<string> {
-    const id = randomUUID();
-    await jobs.insertJob(this.db, { id, userId, kind, params: JSON.stringify(params) }, this.iso());
-    queueMicrotask(() => void this.pump());
-    return id;
-  }
-
-  get(userId: string, id: string): Promise<JobRow | undefined> {
-    return jobs.jobOfUser(this.db, userId, id);
-  }
-
-  list(userId: string): Promise<JobRow[]> {
-    return jobs.jobsOfUser(this.db, userId);
-  }
-
+export interface JobQueue {
+  readonly kind: 'in-process' | 'bullmq';
+  register(kind: string, handler: JobHandler): void;
+  /** Starts running jobs, once every handler is registered. */
+  start(): void;
+  /** Records the job (status queued) and queues it; resolves with its id. */
+  enqueue(userId: string, kind: string, params: unknown): Promise<string>;
+  get(userId: string, id: string): Promise<JobRow | undefined>;
+  list(userId: string): Promise<JobRow[]>;
+  /**
+   * Stops a job of this user wherever it runs: a queued one at once ('canceled'), a running one at its
+   * next step ('canceling': the row turns failed with CANCELED and a job.done event follows).
+   */
+  cancel(userId: string, id: string): Promise<CancelOutcome>;
   /** Resolves when nothing is queued or running (graceful shutdown and tests). */
-  async idle(): Promise<void> {
-    if (!this.running && !(await this.nextQueued())) return;
-    return new Promise((r) => this.idleWaiters.push(r));
-  }
+  idle(): Promise<void>;
+  /** Takes no new job and waits for the running one. */
+  stop(): Promise<void>;
+}
 
-  stop(): Promise<void> {
-    this.stopped = true;
-    return this.running ? new Promise((r) => this.idleWaiters.push(r)) : Promise.resolve();
-  }
+/** Marks the row failed and says so on the user's streams, once (false if it had already finished). */
+export async function failJob(repo: JobsRepo, events: EventBus, job: JobRow, error: string): Promise<boolean> {
+  if (!(await repo.fail(job.id, error))) return false;
+  events.publish(job.user_id, {
+    type: 'job.done',
+    data: { id: job.id, kind: job.kind, status: 'failed', error },
+  });
+  return true;
+}
 
-  private nextQueued(): Promise<JobRow | undefined> {
-    return jobs.oldestQueued(this.db);
-  }
-
-  private async pump(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      for (let job = await this.nextQueued(); job && !this.stopped; job = await this.nextQueued())
-        await this.runOne(job);
-    } finally {
-      this.running = false;
-      for (const w of this.idleWaiters.splice(0)) w();
+/**
+ * Runs one job's handler with its row kept current: running, progress (saved every 5 %, streamed every
+ * step), then succeeded with the result or failed with the error. A job that finished meanwhile (canceled
+ * while queued) is not run. Handler errors end here, as the row's error; nothing is thrown.
+ */
+export async function runJob(
+  deps: { repo: JobsRepo; events: EventBus; log: Logger; handlers: Map<string, JobHandler> },
+  job: JobRow,
+  signal: AbortSignal,
+): Promise<void> {
+  const { repo, events, log } = deps;
+  if (!(await repo.start(job.id))) return;
+  let lastSaved = 0;
+  const progress = (p: number) => {
+    const v = Math.max(0, Math.min(1, p));
+    events.publish(job.user_id, { type: 'job.progress', data: { id: job.id, kind: job.kind, progress: v } });
+    if (v - lastSaved >= 0.05) {
+      lastSaved = v;
+      // Not awaited: the handler reports and goes on; a lost save only leaves the stored figure older.
+      repo.progress(job.id, v).catch((err: unknown) =>
+        log.warn({ job: job.id, err: err instanceof Error ? err.message : String(err) }, 'job progress not saved'),
+      );
     }
-  }
-
-  private async runOne(job: JobRow): Promise<void> {
-    const update = (status: JobRow['status'], progress: number, result: string | null, error: string | null) =>
-      jobs.updateJob(this.db, job.id, { status, progress, result, error, updated_at: this.iso() });
-    await update('running', 0, null, null);
-    const handler = this.handlers.get(job.kind);
-    let lastSaved = 0;
-    const progress = (p: number) => {
-      const v = Math.max(0, Math.min(1, p));
-      this.events.publish(job.user_id, {
-        type: 'job.progress',
-        data: { id: job.id, kind: job.kind, progress: v },
-      });
-      if (v - lastSaved >= 0.05) {
-        lastSaved = v;
-        // Not awaited: the handler reports and goes on; a lost save only makes the stored figure older.
-        jobs.updateJob(this.db, job.id, { progress: v, updated_at: this.iso() }).catch((err: unknown) =>
-          this.log.warn({ job: job.id, err: err instanceof Error ? err.message : String(err) }, 'job progress not saved'),
-        );
-      }
-    };
-    try {
-      if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
-      const result = await handler(JSON.parse(job.params), { userId: job.user_id, progress });
-      await update('succeeded', 1, JSON.stringify(result ?? null), null);
-      this.events.publish(job.user_id, {
+  };
+  try {
+    const handler = deps.handlers.get(job.kind);
+    if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
+    signal.throwIfAborted();
+    const result = await handler(JSON.parse(job.params), { userId: job.user_id, progress, signal });
+    signal.throwIfAborted();
+    if (await repo.succeed(job.id, result))
+      events.publish(job.user_id, {
         type: 'job.done',
         data: { id: job.id, kind: job.kind, status: 'succeeded' },
       });
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      this.log.warn({ job: job.id, kind: job.kind, err: message }, 'job failed');
-      await update('failed', job.progress, null, message);
-      this.events.publish(job.user_id, {
-        type: 'job.done',
-        data: { id: job.id, kind: job.kind, status: 'failed', error: message },
-      });
-    }
-  }
-
-  private iso(): string {
-    return new Date(this.now()).toISOString();
+  } catch (err) {
+    const message = signal.aborted
+      ? String(signal.reason instanceof Error ? signal.reason.message : (signal.reason ?? CANCELED))
+      : err instanceof Error
+        ? err.message
+        : String(err);
+    log.warn({ job: job.id, kind: job.kind, err: message }, 'job failed');
+    await failJob(repo, events, job, message);
   }
 }

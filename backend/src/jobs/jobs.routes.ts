@@ -3,7 +3,7 @@ import { createJobSchema } from '@resemble/contracts';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { requireAuth, requireFeature } from '../auth/auth.middleware.js';
-import { notFound } from '../platform/errors.js';
+import { AppError, notFound } from '../platform/errors.js';
 import { parse } from '../platform/validate.js';
 import type { JobRow } from './job-queue.js';
 
@@ -41,8 +41,22 @@ export function jobsRoutes(ctx: AppContext): Router {
     res.json(view(job));
   });
 
+  // Wherever the job runs: a queued one ends at once, a running one at its next step (job.done follows).
+  r.post('/jobs/:id/cancel', auth, async (req, res) => {
+    const { id } = parse(idParam, req.params, 'path');
+    const outcome = await ctx.jobs.cancel(req.auth!.userId, id);
+    if (outcome === 'not_found') throw notFound('no such job');
+    if (outcome === 'finished') throw new AppError(409, 'job_finished', 'the job has already finished');
+    res.status(202).json({ id, status: outcome });
+  });
+
   r.get('/events', requireAuth(), (req, res) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.write(': connected\n\n');
     const unsubscribe = ctx.events.subscribe(req.auth!.userId, res);
     // Comments keep proxies from closing an idle stream.
