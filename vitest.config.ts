@@ -4,7 +4,16 @@ import { defineConfig } from 'vitest/config';
 // SQLite (backend) and on PostgreSQL (backend/vitest.pg.config.ts, project backend-pg).
 export default defineConfig({
   test: {
-    projects: ['contracts', 'scraper', 'ml-service', 'backend', 'backend/vitest.pg.config.ts', 'frontend', 'data-image', 'tests'],
+    projects: [
+      'contracts',
+      'scraper',
+      'ml-service',
+      'backend',
+      'backend/vitest.pg.config.ts',
+      'frontend',
+      'data-image',
+      'tests',
+    ],
     pool: 'forks',
     maxWorkers: 2,
     passWithNoTests: true,

@@ -6,7 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertScanner } from '../src/patterns/alert-scanner.js';
 import { buildOpenApi } from '../src/openapi/openapi.js';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
-import { PASSWORD, registered, startApp, type Client, type TestApp, rawSql, sameDatabaseAs } from './support/harness.js';
+import {
+  PASSWORD,
+  registered,
+  startApp,
+  type Client,
+  type TestApp,
+  rawSql,
+  sameDatabaseAs,
+} from './support/harness.js';
 
 const query = { query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' }, topK: 5, horizon: 10 };
 

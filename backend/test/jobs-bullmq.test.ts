@@ -11,7 +11,14 @@ import { startBackendProcess } from './support/backend-process.js';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
 import { startRedis, type RedisServer } from './support/redis-server.js';
 import { openEvents } from './support/sse.js';
-import { rawSql, registered, sameDatabaseAs, startApp, type Client, type TestApp } from './support/harness.js';
+import {
+  rawSql,
+  registered,
+  sameDatabaseAs,
+  startApp,
+  type Client,
+  type TestApp,
+} from './support/harness.js';
 
 const backtest = (samples: number) => ({
   kind: 'backtest',

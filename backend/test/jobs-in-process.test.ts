@@ -7,7 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
 import { openEvents } from './support/sse.js';
-import { rawSql, registered, sameDatabaseAs, startApp, type Client, type TestApp } from './support/harness.js';
+import {
+  rawSql,
+  registered,
+  sameDatabaseAs,
+  startApp,
+  type Client,
+  type TestApp,
+} from './support/harness.js';
 
 const backtest = (samples: number) => ({
   kind: 'backtest',
@@ -84,8 +91,26 @@ describe('in-process job queue', () => {
     };
     const wasRunning = randomUUID();
     const wasQueued = randomUUID();
-    await insert.run(wasRunning, userId, 'backtest', JSON.stringify(backtest(2).params), 'running', 0.5, old, old);
-    await insert.run(wasQueued, userId, 'backtest', JSON.stringify(backtest(2).params), 'queued', 0, old, old);
+    await insert.run(
+      wasRunning,
+      userId,
+      'backtest',
+      JSON.stringify(backtest(2).params),
+      'running',
+      0.5,
+      old,
+      old,
+    );
+    await insert.run(
+      wasQueued,
+      userId,
+      'backtest',
+      JSON.stringify(backtest(2).params),
+      'queued',
+      0,
+      old,
+      old,
+    );
     // A second backend on the same database stands for this one restarted.
     const again = await startApp({ ML_URL: ml.url, ...sameDatabaseAs(app) });
     try {

@@ -45,7 +45,11 @@ describe.each(ENGINES)('SessionService on %s', (engine) => {
     let now = Date.now();
     const svc = await SessionService.open(await open(), secret, () => now);
     const s = await svc.issue('u1', 'user');
-    const other = await SessionService.open(await open(), new TextEncoder().encode('o'.repeat(40)), () => now);
+    const other = await SessionService.open(
+      await open(),
+      new TextEncoder().encode('o'.repeat(40)),
+      () => now,
+    );
     expect(await other.verifyAccess(s.accessToken)).toBeNull();
     now += (REFRESH_TTL_S + 1) * 1000;
     expect(await svc.refresh(s.refreshToken, async () => 'user')).toEqual({ ok: false, reason: 'expired' });

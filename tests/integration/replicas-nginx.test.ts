@@ -62,7 +62,6 @@ class Session {
   }
 }
 
-
 describe('two backend replicas behind nginx', () => {
   let work: string;
   let redis: Engine;

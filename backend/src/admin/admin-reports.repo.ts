@@ -19,7 +19,11 @@ export async function revenueByMonth(db: Executor, months = 24) {
   const month = sql<string>`substr(created_at, 1, 7)`;
   const rows = await db
     .selectFrom('payments')
-    .select([month.as('month'), (e) => e.fn.sum<number>('amount_jpy').as('amount'), (e) => e.fn.countAll<number>().as('n')])
+    .select([
+      month.as('month'),
+      (e) => e.fn.sum<number>('amount_jpy').as('amount'),
+      (e) => e.fn.countAll<number>().as('n'),
+    ])
     .where('status', '=', 'succeeded')
     .groupBy(month)
     .orderBy(month, 'desc')
@@ -29,7 +33,10 @@ export async function revenueByMonth(db: Executor, months = 24) {
   return rows.map((r) => ({ month: r.month, amount: Number(r.amount), n: Number(r.n) }));
 }
 
-export async function countPayments(db: Executor, status: 'succeeded' | 'failed' | 'pending'): Promise<number> {
+export async function countPayments(
+  db: Executor,
+  status: 'succeeded' | 'failed' | 'pending',
+): Promise<number> {
   const r = await db
     .selectFrom('payments')
     .select((e) => e.fn.countAll<number>().as('n'))

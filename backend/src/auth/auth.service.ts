@@ -220,7 +220,12 @@ async function createOneTimeToken(
 const invalidToken = () =>
   new AppError(400, 'invalid_token', 'this link is invalid, already used or expired; request a new one');
 
-async function peekOneTimeToken(ctx: AppContext, db: Executor, token: string, kind: OneTimeKind): Promise<string> {
+async function peekOneTimeToken(
+  ctx: AppContext,
+  db: Executor,
+  token: string,
+  kind: OneTimeKind,
+): Promise<string> {
   const row = await findOneTimeToken(db, sha256(token), kind);
   if (!row || row.used_at !== null || row.expires_at < ctx.now()) throw invalidToken();
   return row.user_id;
@@ -230,7 +235,12 @@ async function peekOneTimeToken(ctx: AppContext, db: Executor, token: string, ki
  * Marks the token used; callers run it inside the transaction of the change it authorises, and of two
  * concurrent uses only the first to mark it goes on.
  */
-async function useOneTimeToken(ctx: AppContext, trx: Executor, token: string, kind: OneTimeKind): Promise<string> {
+async function useOneTimeToken(
+  ctx: AppContext,
+  trx: Executor,
+  token: string,
+  kind: OneTimeKind,
+): Promise<string> {
   const userId = await peekOneTimeToken(ctx, trx, token, kind);
   if (!(await markOneTimeTokenUsed(trx, sha256(token), ctx.now()))) throw invalidToken();
   return userId;

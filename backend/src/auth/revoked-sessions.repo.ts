@@ -10,7 +10,10 @@ export async function revokeSession(db: Executor, sessionId: string, until: numb
 }
 
 /** Drops the expired entries and returns the live ones. */
-export async function liveRevocations(db: Executor, now: number): Promise<{ session_id: string; expires_at: number }[]> {
+export async function liveRevocations(
+  db: Executor,
+  now: number,
+): Promise<{ session_id: string; expires_at: number }[]> {
   await db.deleteFrom('revoked_sessions').where('expires_at', '<', now).execute();
   return db.selectFrom('revoked_sessions').select(['session_id', 'expires_at']).execute();
 }

@@ -63,7 +63,8 @@ export class SessionService {
     revocations: RevocationStore = new MemoryRevocations(now),
   ): Promise<SessionService> {
     const s = new SessionService(database, secret, now, revocations);
-    for (const r of await liveRevocations(database.kysely, now())) s.unpublished.push([r.session_id, r.expires_at]);
+    for (const r of await liveRevocations(database.kysely, now()))
+      s.unpublished.push([r.session_id, r.expires_at]);
     // In process this is done before open resolves; Redis only hears again what it was told.
     await s.flushRevocations();
     return s;
@@ -163,28 +164,32 @@ export class SessionService {
     const hash = sha256(refreshToken);
     const outcome = await this.database.kysely
       .transaction()
-      .execute(async (trx): Promise<RefreshResult | { ok: true; userId: string; familyId: string; token: string }> => {
-        const row = await findRefreshToken(trx, hash);
-        if (!row) return { ok: false, reason: 'unknown' };
-        const reused = async () => {
-          // A rotated token came back: someone holds a copy. End the whole family for both holders.
-          await this.revokeFamilyTx(trx, row.family_id);
-          return { ok: false, reason: 'reused' } as const;
-        };
-        if (row.used_at !== null) return reused();
-        if (row.expires_at < now) return { ok: false, reason: 'expired' };
-        // Used by a concurrent refresh in the meantime: the same as a reuse.
-        if (!(await markRefreshTokenUsed(trx, hash, now))) return reused();
-        const token = randomToken();
-        await insertRefreshToken(trx, {
-          tokenHash: sha256(token),
-          userId: row.user_id,
-          familyId: row.family_id,
-          expiresAt: now + REFRESH_TTL_S * 1000,
-          createdAt: now,
-        });
-        return { ok: true, userId: row.user_id, familyId: row.family_id, token };
-      });
+      .execute(
+        async (
+          trx,
+        ): Promise<RefreshResult | { ok: true; userId: string; familyId: string; token: string }> => {
+          const row = await findRefreshToken(trx, hash);
+          if (!row) return { ok: false, reason: 'unknown' };
+          const reused = async () => {
+            // A rotated token came back: someone holds a copy. End the whole family for both holders.
+            await this.revokeFamilyTx(trx, row.family_id);
+            return { ok: false, reason: 'reused' } as const;
+          };
+          if (row.used_at !== null) return reused();
+          if (row.expires_at < now) return { ok: false, reason: 'expired' };
+          // Used by a concurrent refresh in the meantime: the same as a reuse.
+          if (!(await markRefreshTokenUsed(trx, hash, now))) return reused();
+          const token = randomToken();
+          await insertRefreshToken(trx, {
+            tokenHash: sha256(token),
+            userId: row.user_id,
+            familyId: row.family_id,
+            expiresAt: now + REFRESH_TTL_S * 1000,
+            createdAt: now,
+          });
+          return { ok: true, userId: row.user_id, familyId: row.family_id, token };
+        },
+      );
     if (!outcome.ok) {
       await this.flushRevocations();
       return outcome;

@@ -25,7 +25,12 @@ export async function insertUser(db: Executor, user: NewUser): Promise<boolean> 
   return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
 }
 
-export async function setPasswordHash(db: Executor, id: string, hash: string, verified?: true): Promise<void> {
+export async function setPasswordHash(
+  db: Executor,
+  id: string,
+  hash: string,
+  verified?: true,
+): Promise<void> {
   await db
     .updateTable('users')
     .set(verified ? { password_hash: hash, email_verified: 1 } : { password_hash: hash })
@@ -46,6 +51,9 @@ export async function deleteUser(db: Executor, id: string): Promise<void> {
 }
 
 export async function countUsers(db: Executor): Promise<number> {
-  const r = await db.selectFrom('users').select((e) => e.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const r = await db
+    .selectFrom('users')
+    .select((e) => e.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }

@@ -12,11 +12,22 @@ export async function openCheckoutSession(
 ): Promise<void> {
   await db
     .insertInto('checkout_sessions')
-    .values({ id: s.id, user_id: s.userId, provider: s.provider, plan: s.plan, status: 'open', created_at: nowIso })
+    .values({
+      id: s.id,
+      user_id: s.userId,
+      provider: s.provider,
+      plan: s.plan,
+      status: 'open',
+      created_at: nowIso,
+    })
     .execute();
 }
 
-export function checkoutSession(db: Executor, id: string, provider: string): Promise<CheckoutSessionRow | undefined> {
+export function checkoutSession(
+  db: Executor,
+  id: string,
+  provider: string,
+): Promise<CheckoutSessionRow | undefined> {
   return db
     .selectFrom('checkout_sessions')
     .selectAll()

@@ -47,7 +47,11 @@ export function paymentByKey(
   db: Executor,
   idempotencyKey: string,
 ): Promise<{ status: PaymentsTable['status'] } | undefined> {
-  return db.selectFrom('payments').select('status').where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
+  return db
+    .selectFrom('payments')
+    .select('status')
+    .where('idempotency_key', '=', idempotencyKey)
+    .executeTakeFirst();
 }
 
 export function paymentByProviderRef(

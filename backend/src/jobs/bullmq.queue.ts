@@ -218,7 +218,12 @@ export class BullJobQueue implements JobQueue {
       if (Date.parse(row.created_at) > cutoff) continue;
       const job = await this.queue.getJob(row.id);
       if (!job) {
-        await failJob(this.repo, this.events, row, 'the job was lost from the job queue (was Redis emptied?)');
+        await failJob(
+          this.repo,
+          this.events,
+          row,
+          'the job was lost from the job queue (was Redis emptied?)',
+        );
         continue;
       }
       const state = await job.getState();

@@ -41,7 +41,12 @@ export interface JobQueue {
 }
 
 /** Marks the row failed and says so on the user's streams, once (false if it had already finished). */
-export async function failJob(repo: JobsRepo, events: EventBus, job: JobRow, error: string): Promise<boolean> {
+export async function failJob(
+  repo: JobsRepo,
+  events: EventBus,
+  job: JobRow,
+  error: string,
+): Promise<boolean> {
   if (!(await repo.fail(job.id, error))) return false;
   events.publish(job.user_id, {
     type: 'job.done',
@@ -69,9 +74,14 @@ export async function runJob(
     if (v - lastSaved >= 0.05) {
       lastSaved = v;
       // Not awaited: the handler reports and goes on; a lost save only leaves the stored figure older.
-      repo.progress(job.id, v).catch((err: unknown) =>
-        log.warn({ job: job.id, err: err instanceof Error ? err.message : String(err) }, 'job progress not saved'),
-      );
+      repo
+        .progress(job.id, v)
+        .catch((err: unknown) =>
+          log.warn(
+            { job: job.id, err: err instanceof Error ? err.message : String(err) },
+            'job progress not saved',
+          ),
+        );
     }
   };
   try {

@@ -36,7 +36,12 @@ export async function countUnread(db: Executor, userId: string): Promise<number>
 }
 
 /** Keeps the first read time; false when the user has no such notification. */
-export async function markNotificationRead(db: Executor, userId: string, id: string, nowIso: string): Promise<boolean> {
+export async function markNotificationRead(
+  db: Executor,
+  userId: string,
+  id: string,
+  nowIso: string,
+): Promise<boolean> {
   const r = await db
     .updateTable('notifications')
     .set((eb) => ({ read_at: eb.fn.coalesce('read_at', eb.val(nowIso)) }))

@@ -18,11 +18,20 @@ export async function insertPattern(db: Executor, row: PatternRow): Promise<void
 }
 
 export function patternsOfUser(db: Executor, userId: string): Promise<PatternRow[]> {
-  return db.selectFrom('patterns').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').execute();
+  return db
+    .selectFrom('patterns')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .orderBy('created_at', 'desc')
+    .execute();
 }
 
 export async function deletePattern(db: Executor, userId: string, id: string): Promise<boolean> {
-  const r = await db.deleteFrom('patterns').where('id', '=', id).where('user_id', '=', userId).executeTakeFirst();
+  const r = await db
+    .deleteFrom('patterns')
+    .where('id', '=', id)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
 }
 
@@ -30,7 +39,9 @@ export function patternsNotScannedAt(db: Executor, dataVersion: string): Promise
   return db
     .selectFrom('patterns')
     .selectAll()
-    .where((eb) => eb.or([eb('last_scanned_version', 'is', null), eb('last_scanned_version', '!=', dataVersion)]))
+    .where((eb) =>
+      eb.or([eb('last_scanned_version', 'is', null), eb('last_scanned_version', '!=', dataVersion)]),
+    )
     .execute();
 }
 

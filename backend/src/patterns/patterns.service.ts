@@ -8,7 +8,12 @@ import { currentPlan } from '../plans/entitlements.js';
 import { assertSimilarAllowed } from '../search/search.service.js';
 import * as patterns from './patterns.repo.js';
 import type { PatternRow } from './patterns.repo.js';
-import { addNotification, countUnread, markNotificationRead, notificationsOfUser } from './notifications.repo.js';
+import {
+  addNotification,
+  countUnread,
+  markNotificationRead,
+  notificationsOfUser,
+} from './notifications.repo.js';
 
 const MAX_PATTERNS = 50;
 

@@ -16,7 +16,9 @@ export async function countSearch(db: Executor, userId: string, day: string): Pr
   const r = await db
     .insertInto('usage')
     .values({ user_id: userId, day, searches: 1 })
-    .onConflict((oc) => oc.columns(['user_id', 'day']).doUpdateSet((eb) => ({ searches: eb('usage.searches', '+', 1) })))
+    .onConflict((oc) =>
+      oc.columns(['user_id', 'day']).doUpdateSet((eb) => ({ searches: eb('usage.searches', '+', 1) })),
+    )
     .returning('searches')
     .executeTakeFirstOrThrow();
   return r.searches;
@@ -26,7 +28,14 @@ export async function countSearch(db: Executor, userId: string, day: string): Pr
 export async function uncountSearch(db: Executor, userId: string, day: string): Promise<void> {
   await db
     .updateTable('usage')
-    .set((eb) => ({ searches: eb.case().when('searches', '>', 0).then(eb('searches', '-', 1)).else(0).end() }))
+    .set((eb) => ({
+      searches: eb
+        .case()
+        .when('searches', '>', 0)
+        .then(eb('searches', '-', 1))
+        .else(0)
+        .end(),
+    }))
     .where('user_id', '=', userId)
     .where('day', '=', day)
     .execute();

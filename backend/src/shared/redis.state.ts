@@ -11,7 +11,14 @@ import { RedisStore } from 'rate-limit-redis';
 import { AppError } from '../platform/errors.js';
 import { nextUtcMidnight, utcDay } from '../plans/usage.service.js';
 import { EventHub } from './event-hub.js';
-import type { EventBus, QuotaOf, QuotaStore, RevocationStore, SharedState, UserEvent } from './shared-state.js';
+import type {
+  EventBus,
+  QuotaOf,
+  QuotaStore,
+  RevocationStore,
+  SharedState,
+  UserEvent,
+} from './shared-state.js';
 
 const PREFIX = 'resemble:';
 const EVENTS_CHANNEL = `${PREFIX}events`;

@@ -48,12 +48,24 @@ export async function insertToken(
 ): Promise<void> {
   await db
     .insertInto('api_tokens')
-    .values({ id: t.id, user_id: t.userId, name: t.name, token_hash: t.tokenHash, scopes: t.scopes, created_at: t.createdAt })
+    .values({
+      id: t.id,
+      user_id: t.userId,
+      name: t.name,
+      token_hash: t.tokenHash,
+      scopes: t.scopes,
+      created_at: t.createdAt,
+    })
     .execute();
 }
 
 /** False when the user has no such live token. */
-export async function revokeToken(db: Executor, userId: string, id: string, nowIso: string): Promise<boolean> {
+export async function revokeToken(
+  db: Executor,
+  userId: string,
+  id: string,
+  nowIso: string,
+): Promise<boolean> {
   const r = await db
     .updateTable('api_tokens')
     .set({ revoked_at: nowIso })

@@ -16,7 +16,8 @@ import { sql } from 'kysely';
 import { sharedPostgres } from './postgres-server.js';
 
 /** The engine this test run's apps use (vitest projects backend and backend-pg). */
-export const TEST_ENGINE: 'sqlite' | 'postgres' = process.env.BACKEND_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
+export const TEST_ENGINE: 'sqlite' | 'postgres' =
+  process.env.BACKEND_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
 
 /** Env that points a second app (another replica) at the same database as `app`. */
 export function sameDatabaseAs(app: TestApp): Record<string, string> {
