@@ -17,7 +17,7 @@ export type { DbTarget } from './db-target.js';
 export interface AppDatabase {
   engine: DbTarget['engine'];
   kysely: Kysely<Database>;
-  /** The better-sqlite3 handle on SQLite (WAL checkpointer, code not yet moved to a repository); null on PostgreSQL. */
+  /** The better-sqlite3 handle on SQLite (for the WAL checkpointer and migrate.ts's PRAGMAs); null on PostgreSQL. */
   sqlite: BetterSqlite3.Database | null;
   close(): Promise<void>;
 }
@@ -63,7 +63,15 @@ const pgTypes = {
       : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
 };
 
-export function openDatabase(target: DbTarget, poolSize = 10): AppDatabase {
+/**
+ * Opens (does not migrate: migrate.ts) the app database. `onPoolError` hears errors of idle PostgreSQL
+ * connections (a server restart, a dropped link); without a listener pg's pool would crash the process.
+ */
+export function openDatabase(
+  target: DbTarget,
+  poolSize = 10,
+  onPoolError: (err: Error) => void = () => {},
+): AppDatabase {
   if (target.engine === 'sqlite') {
     const sqlite = openSqlite(target.file);
     // Kysely owns the handle from here: destroy() closes it.
@@ -71,6 +79,8 @@ export function openDatabase(target: DbTarget, poolSize = 10): AppDatabase {
     return { engine: 'sqlite', kysely, sqlite, close: () => kysely.destroy() };
   }
   const pool = new pg.Pool({ connectionString: target.url, max: poolSize, types: pgTypes });
+  // The pool drops the broken connection itself and opens a new one for the next query.
+  pool.on('error', onPoolError);
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { engine: 'postgres', kysely, sqlite: null, close: () => kysely.destroy() };
 }
