@@ -101,7 +101,7 @@ async function overflow() {
       .slice(0, 5)
       .map(
         (e) =>
-          `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} → ${Math.round(e.getBoundingClientRect().right)}`,
+          `${e.tagName.toLowerCase()}.${Array.from(e.classList).join('.')} → ${Math.round(e.getBoundingClientRect().right)}`,
       ),
   }));
 }

@@ -12,15 +12,15 @@ export function adminRoutes(ctx: AppContext): Impls<'adminOverview' | 'adminUser
     },
     // The rows' columns are the SELECT's aliases (admin.service.ts), which the contract's schemas name.
     adminUsers: {
-      handler: () => ({
+      handler: async () => ({
         status: 200,
-        body: { users: admin.listUsers(ctx) as z.input<typeof adminUserSchema>[] },
+        body: { users: (await admin.listUsers(ctx)) as z.input<typeof adminUserSchema>[] },
       }),
     },
     adminPayments: {
-      handler: () => ({
+      handler: async () => ({
         status: 200,
-        body: { payments: admin.listPayments(ctx) as z.input<typeof adminPaymentSchema>[] },
+        body: { payments: (await admin.listPayments(ctx)) as z.input<typeof adminPaymentSchema>[] },
       }),
     },
   };

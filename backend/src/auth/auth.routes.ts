@@ -82,7 +82,7 @@ export function authRoutes(ctx: AppContext): Impls<AuthRoute> {
       handler: async ({ req, res }) => {
         const token = req.cookies?.refresh_token as string | undefined;
         if (!token) throw unauthenticated('no refresh token; log in again');
-        const result = await ctx.sessions.refresh(token, (id) => auth.findUser(ctx, id)?.role);
+        const result = await ctx.sessions.refresh(token, async (id) => (await auth.findUser(ctx, id))?.role);
         if (!result.ok) {
           clearSession(res);
           if (result.reason === 'reused')
@@ -101,7 +101,7 @@ export function authRoutes(ctx: AppContext): Impls<AuthRoute> {
     logout: {
       handler: async ({ req, res }) => {
         const token = req.cookies?.refresh_token as string | undefined;
-        const family = token ? ctx.sessions.familyOf(token) : undefined;
+        const family = token ? await ctx.sessions.familyOf(token) : undefined;
         if (family) await ctx.sessions.revokeFamily(family);
         if (req.auth?.sessionId) await ctx.sessions.revokeFamily(req.auth.sessionId);
         clearSession(res);
@@ -146,15 +146,15 @@ export function authRoutes(ctx: AppContext): Impls<AuthRoute> {
     },
 
     verifyEmail: {
-      handler: ({ body }) => {
-        auth.verifyEmail(ctx, body.token);
+      handler: async ({ body }) => {
+        await auth.verifyEmail(ctx, body.token);
         return { status: 200, body: ACK };
       },
     },
 
     resendVerification: {
       handler: async ({ req }) => {
-        const user = auth.findUser(ctx, req.auth!.userId);
+        const user = await auth.findUser(ctx, req.auth!.userId);
         if (user) await auth.sendVerification(ctx, user);
         return { status: 202, body: ACK };
       },

@@ -16,8 +16,8 @@ type BillingRoute =
   | 'amazonPayComplete';
 
 export function billingRoutes(ctx: AppContext): Impls<BillingRoute> {
-  const userOf = (id: string) => {
-    const u = findUser(ctx, id);
+  const userOf = async (id: string) => {
+    const u = await findUser(ctx, id);
     if (!u) throw unauthenticated();
     return u;
   };
@@ -26,54 +26,61 @@ export function billingRoutes(ctx: AppContext): Impls<BillingRoute> {
     checkout: {
       handler: async ({ body, req }) => ({
         status: 200,
-        body: await ctx.billing.checkout(userOf(req.auth!.userId), body.plan, body.provider),
+        body: await ctx.billing.checkout(await userOf(req.auth!.userId), body.plan, body.provider),
       }),
     },
 
     subscription: {
-      handler: ({ req }) => ({ status: 200, body: ctx.billing.view(req.auth!.userId) }),
+      handler: async ({ req }) => ({ status: 200, body: await ctx.billing.view(req.auth!.userId) }),
     },
 
     cancel: {
       handler: async ({ req }) => {
         await ctx.billing.cancel(req.auth!.userId);
-        return { status: 200, body: ctx.billing.view(req.auth!.userId) };
+        return { status: 200, body: await ctx.billing.view(req.auth!.userId) };
       },
     },
 
     portal: {
       handler: async ({ req }) => ({
         status: 200,
-        body: { redirectUrl: await ctx.billing.stripe().portal(subscriptionOf(ctx.db, req.auth!.userId)) },
+        body: {
+          redirectUrl: await ctx.billing
+            .stripe()
+            .portal(await subscriptionOf(ctx.database.kysely, req.auth!.userId)),
+        },
       }),
     },
 
     sandboxComplete: {
-      handler: ({ body, req }) => {
-        const outcome = ctx.billing.sandbox().complete(req.auth!.userId, body.session, body.outcome);
-        return { status: 200, body: { outcome, ...ctx.billing.view(req.auth!.userId) } };
+      handler: async ({ body, req }) => {
+        const outcome = await ctx.billing.sandbox().complete(req.auth!.userId, body.session, body.outcome);
+        return { status: 200, body: { outcome, ...(await ctx.billing.view(req.auth!.userId)) } };
       },
     },
 
     /** Test mode only: act out the next monthly renewal now, paid or declined. */
     sandboxRenew: {
-      handler: ({ body, req }) => {
-        const sub = subscriptionOf(ctx.db, req.auth!.userId);
+      handler: async ({ body, req }) => {
+        const sub = await subscriptionOf(ctx.database.kysely, req.auth!.userId);
         if (!sub || sub.provider !== 'sandbox')
           throw new AppError(409, 'no_subscription', 'no test-mode subscription to renew');
-        const outcome = ctx.billing.sandbox().renew(sub, body.outcome);
-        return { status: 200, body: { outcome, ...ctx.billing.view(req.auth!.userId) } };
+        const outcome = await ctx.billing.sandbox().renew(sub, body.outcome);
+        return { status: 200, body: { outcome, ...(await ctx.billing.view(req.auth!.userId)) } };
       },
     },
 
     amazonPayButton: {
-      handler: ({ req }) => ({ status: 200, body: ctx.billing.amazonPay().buttonConfig(req.auth!.userId) }),
+      handler: async ({ req }) => ({
+        status: 200,
+        body: await ctx.billing.amazonPay().buttonConfig(req.auth!.userId),
+      }),
     },
 
     amazonPayComplete: {
       handler: async ({ body, req }) => {
         const outcome = await ctx.billing.amazonPay().complete(req.auth!.userId, body.checkoutSessionId);
-        return { status: 200, body: { outcome, ...ctx.billing.view(req.auth!.userId) } };
+        return { status: 200, body: { outcome, ...(await ctx.billing.view(req.auth!.userId)) } };
       },
     },
   };

@@ -29,12 +29,15 @@ export function jobsRoutes(
     },
 
     listJobs: {
-      handler: ({ req }) => ({ status: 200, body: { jobs: ctx.jobs.list(req.auth!.userId).map(view) } }),
+      handler: async ({ req }) => ({
+        status: 200,
+        body: { jobs: (await ctx.jobs.list(req.auth!.userId)).map(view) },
+      }),
     },
 
     job: {
-      handler: ({ params, req }) => {
-        const job = ctx.jobs.get(req.auth!.userId, params.id);
+      handler: async ({ params, req }) => {
+        const job = await ctx.jobs.get(req.auth!.userId, params.id);
         if (!job) throw notFound('no such job');
         return { status: 200, body: view(job) };
       },

@@ -8,30 +8,33 @@ type PatternRoute = 'listPatterns' | 'createPattern' | 'deletePattern' | 'notifi
 export function patternsRoutes(ctx: AppContext): Impls<PatternRoute> {
   return {
     listPatterns: {
-      handler: ({ req }) => ({
+      handler: async ({ req }) => ({
         status: 200,
-        body: { patterns: patterns.listPatterns(ctx, req.auth!.userId) },
+        body: { patterns: await patterns.listPatterns(ctx, req.auth!.userId) },
       }),
     },
     createPattern: {
       use: [requireFeature(ctx, 'patterns')],
-      handler: ({ body, req }) => ({
+      handler: async ({ body, req }) => ({
         status: 201,
-        body: patterns.createPattern(ctx, req.auth!.userId, body),
+        body: await patterns.createPattern(ctx, req.auth!.userId, body),
       }),
     },
     deletePattern: {
-      handler: ({ params, req }) => {
-        patterns.deletePattern(ctx, req.auth!.userId, params.id);
+      handler: async ({ params, req }) => {
+        await patterns.deletePattern(ctx, req.auth!.userId, params.id);
         return { status: 204 };
       },
     },
     notifications: {
-      handler: ({ req }) => ({ status: 200, body: patterns.listNotifications(ctx, req.auth!.userId) }),
+      handler: async ({ req }) => ({
+        status: 200,
+        body: await patterns.listNotifications(ctx, req.auth!.userId),
+      }),
     },
     readNotification: {
-      handler: ({ params, req }) => {
-        patterns.markRead(ctx, req.auth!.userId, params.id);
+      handler: async ({ params, req }) => {
+        await patterns.markRead(ctx, req.auth!.userId, params.id);
         return { status: 200, body: { ok: true } };
       },
     },

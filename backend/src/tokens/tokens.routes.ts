@@ -1,5 +1,6 @@
 /** Personal API tokens (Pro): shown once at creation, stored as SHA-256, scoped, revocable. */
 import { randomUUID } from 'node:crypto';
+import * as tokens from './api-tokens.repo.js';
 import type { ApiScope } from '@resemble/contracts';
 import type { AppContext } from '../context.js';
 import { API_TOKEN_PREFIX, requireFeature } from '../auth/auth.middleware.js';
@@ -26,27 +27,20 @@ const view = (t: TokenRow) => ({
 
 /** Session only (the contract): an API token must not mint or list other tokens. */
 export function tokensRoutes(ctx: AppContext): Impls<'listTokens' | 'createToken' | 'revokeToken'> {
+  const db = ctx.database.kysely;
   return {
     listTokens: {
-      handler: ({ req }) => {
-        const rows = ctx.db
-          .prepare(
-            'SELECT * FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC',
-          )
-          .all(req.auth!.userId) as TokenRow[];
+      handler: async ({ req }) => {
+        const rows = await tokens.activeTokensOfUser(db, req.auth!.userId);
         return { status: 200, body: { tokens: rows.map(view) } };
       },
     },
 
     createToken: {
       use: [requireFeature(ctx, 'apiTokens')],
-      handler: ({ body, req }) => {
+      handler: async ({ body, req }) => {
         const userId = req.auth!.userId;
-        const active = (
-          ctx.db
-            .prepare('SELECT COUNT(*) AS n FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL')
-            .get(userId) as { n: number }
-        ).n;
+        const active = await tokens.countActiveTokens(db, userId);
         if (active >= MAX_TOKENS)
           throw new AppError(409, 'too_many_tokens', `at most ${MAX_TOKENS} active tokens; revoke one first`);
         const token = `${API_TOKEN_PREFIX}${randomToken(32)}`;
@@ -57,21 +51,22 @@ export function tokensRoutes(ctx: AppContext): Impls<'listTokens' | 'createToken
           created_at: new Date(ctx.now()).toISOString(),
           last_used_at: null,
         };
-        ctx.db
-          .prepare(
-            'INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at) VALUES (?,?,?,?,?,?)',
-          )
-          .run(row.id, userId, row.name, sha256(token), row.scopes, row.created_at);
+        await tokens.insertToken(db, {
+          id: row.id,
+          userId,
+          name: row.name,
+          tokenHash: sha256(token),
+          scopes: row.scopes,
+          createdAt: row.created_at,
+        });
         return { status: 201, body: { ...view(row), token } };
       },
     },
 
     revokeToken: {
-      handler: ({ params, req }) => {
-        const r2 = ctx.db
-          .prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL')
-          .run(new Date(ctx.now()).toISOString(), params.id, req.auth!.userId);
-        if (r2.changes === 0) throw notFound('no such token');
+      handler: async ({ params, req }) => {
+        if (!(await tokens.revokeToken(db, req.auth!.userId, params.id, new Date(ctx.now()).toISOString())))
+          throw notFound('no such token');
         return { status: 204 };
       },
     },
