@@ -25,6 +25,8 @@ import { PasswordThrottle } from './auth/password-throttle.js';
 import { authenticate, csrfProtect } from './auth/auth.middleware.js';
 import { authRoutes, meRoutes } from './auth/auth.routes.js';
 import { Mailer } from './mail/mailer.js';
+import { storeOutboxMail } from './mail/outbox.repo.js';
+import { outboxRoutes } from './mail/outbox.routes.js';
 import { buildPlans } from './plans/plans.js';
 import { MlClient } from './search/ml.client.js';
 import { UserLanes } from './search/user-lanes.js';
@@ -116,7 +118,13 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
       shared.limiter('pwd', config.auth.maxPasswordFailures, config.auth.windowMinutes * 60),
     ),
     usage: shared.quota,
-    mailer: new Mailer(config.mail.smtpUrl, config.mail.from, log.child({ module: 'mail' }), o.keepMail),
+    mailer: new Mailer(
+      config.mail.smtpUrl,
+      config.mail.from,
+      log.child({ module: 'mail' }),
+      o.keepMail,
+      config.mail.sandbox ? (mail) => storeOutboxMail(db, mail, new Date(now()).toISOString()) : undefined,
+    ),
     billing: new BillingService(db, providers, now),
     jobs: new JobQueue(db, events, log.child({ module: 'jobs' }), now),
     events,
@@ -236,6 +244,7 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
   v1.use('/admin', adminRoutes(ctx));
   v1.use(jobsRoutes(ctx));
   v1.use(patternsRoutes(ctx));
+  if (config.mail.sandbox) v1.use(outboxRoutes(ctx));
 
   app.use('/api/v1', v1);
   app.use(notFoundHandler);

@@ -74,6 +74,18 @@ export const jobsResponseSchema = z.object({ jobs: z.array(jobSchema) });
 export const createPatternSchema = z
   .object({ name: z.string().trim().min(1).max(80), request: similarRequestSchema, threshold: z.number().positive().max(1000) })
   .strict();
+/** PATCH /patterns/:id: rename and/or change the alert distance; at least one of them. */
+export const updatePatternSchema = z
+  .object({
+    name: z.string().trim().min(1).max(80).optional(),
+    threshold: z.number().positive().max(1000).optional(),
+  })
+  .strict()
+  .refine((v) => v.name !== undefined || v.threshold !== undefined, 'give name, threshold or both');
+/** GET /recent-searches: the user's last searches in the app, newest first (at most 10, no repeats). */
+export const recentSearchesResponseSchema = z.object({
+  searches: z.array(z.object({ request: similarRequestSchema, createdAt: z.string() })),
+});
 export const patternSchema = z.object({ id: z.string(), name: z.string(), request: z.unknown(), threshold: z.number(), lastScannedVersion: z.string().nullable(), createdAt: z.string() });
 export const patternsResponseSchema = z.object({ patterns: z.array(patternSchema) });
 export const notificationSchema = z.object({ id: z.string(), kind: z.string(), payload: z.unknown(), createdAt: z.string(), readAt: z.string().nullable() });

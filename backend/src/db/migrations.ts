@@ -123,4 +123,24 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX notifications_user ON notifications(user_id, created_at);
   `,
+  // Issue 18: recent searches (a link back to each), and the sandbox outbox (mail kept when no SMTP server).
+  `
+  CREATE TABLE recent_searches (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    request TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, key)
+  );
+  CREATE INDEX recent_searches_user ON recent_searches(user_id, created_at);
+  CREATE TABLE mail_outbox (
+    id TEXT PRIMARY KEY,
+    to_address TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    link TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX mail_outbox_created ON mail_outbox(created_at);
+  `,
 ];

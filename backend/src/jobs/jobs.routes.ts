@@ -12,6 +12,8 @@ const idParam = z.object({ id: z.uuid('id must be a UUID') });
 const view = (j: JobRow) => ({
   id: j.id,
   kind: j.kind,
+  // The settings the job ran with (the backtest result page shows them).
+  params: JSON.parse(j.params) as unknown,
   status: j.status,
   progress: j.progress,
   result: j.result === null ? null : JSON.parse(j.result),
@@ -42,7 +44,12 @@ export function jobsRoutes(ctx: AppContext): Router {
   });
 
   r.get('/events', requireAuth(), (req, res) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.write(': connected\n\n');
     const unsubscribe = ctx.events.subscribe(req.auth!.userId, res);
     // Comments keep proxies from closing an idle stream.

@@ -8,7 +8,7 @@ import { z } from 'zod';
 
 type Auth = 'public' | 'session' | 'session-or-token' | 'signature';
 interface Op {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'patch' | 'delete';
   path: string;
   summary: string;
   auth: Auth;
@@ -347,6 +347,23 @@ const ops: Op[] = [
     response: c.patternSchema,
     status: 201,
     tag: 'patterns',
+  },
+  {
+    method: 'patch',
+    path: '/patterns/{id}',
+    summary: 'Rename a pattern or change its alert distance',
+    auth: 'session-or-token',
+    body: c.updatePatternSchema,
+    response: c.patternSchema,
+    tag: 'patterns',
+  },
+  {
+    method: 'get',
+    path: '/recent-searches',
+    summary: "The user's last 10 distinct searches made in the app, newest first",
+    auth: 'session-or-token',
+    response: c.recentSearchesResponseSchema,
+    tag: 'search',
   },
   {
     method: 'delete',

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { createPatternSchema } from '@resemble/contracts';
+import { createPatternSchema, updatePatternSchema } from '@resemble/contracts';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { requireAuth, requireFeature } from '../auth/auth.middleware.js';
@@ -18,6 +18,10 @@ export function patternsRoutes(ctx: AppContext): Router {
   r.post('/patterns', auth, pro, (req, res) => {
     const body = parse(createPatternSchema, req.body, 'body');
     res.status(201).json(patterns.createPattern(ctx, req.auth!.userId, body));
+  });
+  r.patch('/patterns/:id', auth, (req, res) => {
+    const { id } = parse(idParam, req.params, 'path');
+    res.json(patterns.updatePattern(ctx, req.auth!.userId, id, parse(updatePatternSchema, req.body, 'body')));
   });
   r.delete('/patterns/:id', auth, (req, res) => {
     patterns.deletePattern(ctx, req.auth!.userId, parse(idParam, req.params, 'path').id);

@@ -12,6 +12,7 @@ import { requireAuth, requireFeature } from '../auth/auth.middleware.js';
 import { AppError } from '../platform/errors.js';
 import { parse } from '../platform/validate.js';
 import { similarToCsv } from './csv.js';
+import { listRecentSearches, recordRecentSearch } from './recent-searches.repo.js';
 import * as search from './search.service.js';
 
 /**
@@ -65,7 +66,15 @@ export function searchRoutes(ctx: AppContext): Router {
 
   r.post('/similar', auth, perUser, async (req, res) => {
     const body = parse(similarRequestSchema, req.body, 'body');
-    sendJsonBytes(res, await search.similar(ctx, req.auth!.userId, body, rid(req), clientGone(res)));
+    const answer = await search.similar(ctx, req.auth!.userId, body, rid(req), clientGone(res));
+    // The web app's recent-searches list (API token calls would only churn it).
+    if (req.auth!.via === 'cookie')
+      recordRecentSearch(ctx.db, req.auth!.userId, body, new Date(ctx.now()).toISOString());
+    sendJsonBytes(res, answer);
+  });
+
+  r.get('/recent-searches', auth, (req, res) => {
+    res.json({ searches: listRecentSearches(ctx.db, req.auth!.userId) });
   });
 
   r.post('/predict', auth, perUser, async (req, res) => {
