@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The commands of the README: `./run.sh start` runs the product, `./run.sh test` runs every test,
-# `./run.sh containers up|down` runs it as containers with podman (scripts/containers.sh).
+# `./run.sh containers up [--scale]|down` runs it as containers with podman (scripts/containers.sh).
 # All first make sure this machine has what they need (system packages, npm packages), so a fresh
 # Debian machine with Node 20 needs nothing else.
 set -euo pipefail
 cd "$(dirname "$0")"
 cmd="${1:-}"
-case "$cmd" in start|test|containers) ;; *) echo "usage: ./run.sh start|test|containers up|down" >&2; exit 2 ;; esac
+case "$cmd" in start|test|containers) ;; *) echo "usage: ./run.sh start|test|containers up [--scale]|down" >&2; exit 2 ;; esac
 shift || true
 bash scripts/setup.sh
 export NUXT_TELEMETRY_DISABLED=1 PUPPETEER_SKIP_DOWNLOAD=1

@@ -64,17 +64,24 @@ if [ "$status" != "0" ]; then
   echo "publishing $target failed (exit $status); rolled back to $previous" >&2; exit 1
 fi
 
-# Wait until ml-service reports the new data version (it reloads within ML_RELOAD_INTERVAL_MS).
+# Wait until every ml-service replica reports the new data version (each reloads within
+# ML_RELOAD_INTERVAL_MS): ml-service, and ml-service-2 in the scale stack (docker-compose.scale.yml).
 want="$("$engine" image inspect --format '{{index .Config.Labels "io.resemble.data.version"}}' "$image")"
 backend="$(container_of backend)"
+replicas="ml-service"
+if [ -n "$(container_of ml-service-2)" ]; then replicas="ml-service ml-service-2"; fi
 deadline=$(($(date +%s) + timeout_s))
 while :; do
-  have="$("$engine" exec "$backend" node -e '
-    fetch("http://ml-service:8001/health", { headers: { authorization: `Bearer ${process.env.ML_TOKEN}` } })
-      .then((r) => r.json()).then((h) => console.log(h.dataVersion ?? ""), () => console.log(""));' || true)"
-  [ "$have" = "$want" ] && break
+  behind=""
+  for replica in $replicas; do
+    have="$("$engine" exec -e "ML_REPLICA=$replica" "$backend" node -e '
+      fetch(`http://${process.env.ML_REPLICA}:8001/health`, { headers: { authorization: `Bearer ${process.env.ML_TOKEN}` } })
+        .then((r) => r.json()).then((h) => console.log(h.dataVersion ?? ""), () => console.log(""));' || true)"
+    [ "$have" = "$want" ] || behind="$behind $replica (${have:-nothing})"
+  done
+  [ -z "$behind" ] && break
   if [ "$(date +%s)" -ge "$deadline" ]; then
-    echo "ml-service still serves ${have:-nothing} after ${timeout_s}s; back out with: $0 --back-out" >&2; exit 1
+    echo "still serving older data after ${timeout_s}s:$behind; back out with: $0 --back-out" >&2; exit 1
   fi
   sleep 2
 done
@@ -83,4 +90,4 @@ if [ "$1" = "--back-out" ]; then
 else
   echo "$previous" >>"$state"
 fi
-echo "ml-service now serves data version $want (tag $target)"
+echo "ml-service now serves data version $want (tag $target; replicas checked: $replicas)"

@@ -3,6 +3,8 @@
 #   up     builds the base images (once, cached outside the clone), the four service images and the data
 #          image, starts docker-compose.yml with podman-compose behind a self-signed certificate for
 #          127.0.0.1, waits for every health check and prints the URL
+#   up --scale   the same plus docker-compose.scale.yml: PostgreSQL and Redis (local stand-ins of their
+#          images), two backends and two ml-services behind their balancers (RESEMBLE_SCALE=1 does the same)
 #   down   stops and removes the stack (volumes are kept; RESEMBLE_DOWN_VOLUMES=1 removes them too)
 #   build  only builds the images
 # Environment (all optional):
@@ -25,6 +27,8 @@ app_tag=local
 base_min=localhost/resemble/bookworm-min:latest
 base_node=localhost/resemble/node:20-bookworm
 base_nginx=localhost/resemble/nginx:bookworm
+base_postgres=localhost/resemble/postgres:15-bookworm
+base_redis=localhost/resemble/redis:bookworm
 env_file="$cache/$project.env"
 host_ca=/etc/ssl/certs/ca-certificates.crt
 
@@ -66,6 +70,17 @@ ensure_bases() {
   }
   podman build -q --format docker -f deploy/containers/nginx-base.Containerfile --build-arg "BASE_IMAGE=$base_min" \
     -t "$base_nginx" deploy/containers >/dev/null || die "nginx base build failed"
+}
+
+# The scale stack's PostgreSQL and Redis: stand-ins for their official images from Debian's packages
+# (layer caching makes a rebuild instant unless their files changed).
+ensure_state_images() {
+  podman image exists "$base_min" || ensure_bases
+  log "PostgreSQL and Redis stand-ins (scale stack)"
+  podman build -q --format docker -f deploy/containers/postgres-base.Containerfile --build-arg "BASE_IMAGE=$base_min" \
+    -t "$base_postgres" deploy/containers >/dev/null || die "postgres stand-in build failed"
+  podman build -q --format docker -f deploy/containers/redis-base.Containerfile --build-arg "BASE_IMAGE=$base_min" \
+    -t "$base_redis" deploy/containers >/dev/null || die "redis stand-in build failed"
 }
 
 # --- skipping unchanged builds ------------------------------------------------------------------------------
@@ -171,6 +186,15 @@ BILLING_SANDBOX=true
 LOG_LEVEL=${LOG_LEVEL:-warn}
 ML_RELOAD_INTERVAL_MS=${ML_RELOAD_INTERVAL_MS:-2000}
 EOF
+  if [ "$scale" = 1 ]; then
+    cat >>"$env_file.tmp" <<EOF
+RESEMBLE_COMPOSE_FILES="docker-compose.yml docker-compose.scale.yml"
+POSTGRES_IMAGE=$base_postgres
+REDIS_IMAGE=$base_redis
+POSTGRES_PASSWORD=$(secret postgres)
+REDIS_PASSWORD=$(secret redis)
+EOF
+  fi
   mv "$env_file.tmp" "$env_file"
   umask 022
 }
@@ -231,18 +255,29 @@ up() {
   log "data image of $store"
   tag="$(build_data "$store")"
   ensure_certs
+  [ "$scale" = 0 ] || ensure_state_images
   write_env "$tag"
   [ -n "$(container_of proxy)" ] || ports_free
   log "starting the stack ($project)"
   compose up -d proxy >"$cache/compose-up.log" 2>&1 || { cat "$cache/compose-up.log" >&2; die "podman-compose up failed"; }
   wait_exit0 data
+  if [ "$scale" = 1 ]; then
+    wait_healthy postgres
+    wait_healthy redis
+  fi
   wait_healthy ml-service 600
+  if [ "$scale" = 1 ]; then
+    wait_healthy ml-service-2 600
+    wait_healthy ml-proxy
+    wait_healthy backend-2
+  fi
   wait_healthy backend
   wait_healthy frontend
   wait_healthy proxy
   curl -fsS --cacert "$cache/certs/fullchain.pem" https://127.0.0.1/api/v1/health >/dev/null || die "https://127.0.0.1 does not answer"
   log "up in $(($(date +%s) - t0)) s"
   echo "Resemble is up at https://127.0.0.1 (self-signed certificate: $cache/certs/fullchain.pem)"
+  [ "$scale" = 0 ] || echo "scale stack: PostgreSQL, Redis, backend x2, ml-service x2 (docker-compose.scale.yml)"
 }
 
 down() {
@@ -258,13 +293,24 @@ down() {
   log "stack $project removed"
 }
 
-case "${1:-}" in
+scale="${RESEMBLE_SCALE:-0}"
+cmd="${1:-}"
+shift || true
+if [ "$cmd" != data-image ]; then
+  for arg in "$@"; do
+    case "$arg" in
+      --scale) scale=1 ;;
+      *) die "unknown option $arg (usage: ./run.sh containers up [--scale]|down|build)" ;;
+    esac
+  done
+fi
+case "$cmd" in
   bases) ensure_bases ;;
   up) up ;;
   down) down ;;
   build) ensure_bases; build_services ;;
   env) echo "$env_file" ;;
   # The data image of a store (built and loaded); prints its tag. deploy/roll-data.sh rolls to it.
-  data-image) [ -n "${2:-}" ] || die "usage: scripts/containers.sh data-image STORE_DIR"; mkdir -p "$cache"; build_data "$2" ;;
-  *) echo "usage: ./run.sh containers up|down|build" >&2; exit 2 ;;
+  data-image) [ -n "${1:-}" ] || die "usage: scripts/containers.sh data-image STORE_DIR"; mkdir -p "$cache"; build_data "$1" ;;
+  *) echo "usage: ./run.sh containers up [--scale]|down|build" >&2; exit 2 ;;
 esac

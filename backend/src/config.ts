@@ -97,6 +97,16 @@ const envSchema = z.object({
     (v) => v === undefined || /^rediss?:\/\/[^\s]+$/.test(v),
     'REDIS_URL must be a redis:// or rediss:// URL',
   ),
+  /** With REDIS_URL: false makes this replica serve the API only and leave jobs to the others. */
+  JOBS_WORKER: flag.default(true),
+  /**
+   * BullMQ's stalled-job handling (REDIS_URL): a job's lock lives JOB_LOCK_MS unless its worker renews
+   * it; every JOB_STALLED_CHECK_MS a worker looks for jobs whose lock lapsed (their process died) and
+   * runs them again, JOB_MAX_STALLED times at most, after which the job fails.
+   */
+  JOB_LOCK_MS: intFrom(30_000, 1_000),
+  JOB_STALLED_CHECK_MS: intFrom(30_000, 500),
+  JOB_MAX_STALLED: intFrom(1, 0),
   ALERT_POLL_SECONDS: intFrom(300, 1),
   RENEWAL_CRON: z.string().default('17 * * * *'),
 });
@@ -186,8 +196,10 @@ export interface Config {
     renewalCron: string;
   };
   alerts: { pollSeconds: number };
-  /** Where replicas share quotas, limits, revocations and events; null: in this process. */
+  /** Where replicas share quotas, limits, revocations, events and the job queue; null: in this process. */
   redis: { url: string } | null;
+  /** How the BullMQ worker of this replica runs (used with redis only). */
+  jobs: { worker: boolean; lockMs: number; stalledCheckMs: number; maxStalled: number };
 }
 
 export class ConfigError extends Error {
@@ -268,6 +280,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     alerts: { pollSeconds: env.ALERT_POLL_SECONDS },
     redis: env.REDIS_URL ? { url: env.REDIS_URL } : null,
+    jobs: {
+      worker: env.JOBS_WORKER,
+      lockMs: env.JOB_LOCK_MS,
+      stalledCheckMs: env.JOB_STALLED_CHECK_MS,
+      maxStalled: env.JOB_MAX_STALLED,
+    },
   };
 }
 

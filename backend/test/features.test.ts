@@ -339,6 +339,7 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     ['POST', '/api/v1/jobs'],
     ['GET', '/api/v1/jobs'],
     ['GET', '/api/v1/jobs/00000000-0000-4000-8000-000000000000'],
+    ['POST', '/api/v1/jobs/00000000-0000-4000-8000-000000000000/cancel'],
     ['GET', '/api/v1/events'],
     ['GET', '/api/v1/patterns'],
     ['POST', '/api/v1/patterns'],

@@ -54,7 +54,10 @@ fi
 
 skeleton "$work/deps"
 skeleton "$work/tsx"
-(cd "$work/deps" && npm install --omit=dev -w "@resemble/$ws" --ignore-scripts --no-audit --no-fund --loglevel=error)
+# The scraper image also carries data-image's builder (the Kubernetes daily job bakes the data image with it).
+extra=()
+[ "$ws" = scraper ] && extra=(-w @resemble/data-image)
+(cd "$work/deps" && npm install --omit=dev -w "@resemble/$ws" "${extra[@]}" --ignore-scripts --no-audit --no-fund --loglevel=error)
 (cd "$work/tsx" && npm install -w "@resemble/$ws" --include-workspace-root --ignore-scripts --no-audit --no-fund --loglevel=error)
 
 rt="$work/deps"
@@ -65,6 +68,9 @@ cp -a "$repo/contracts/tsconfig.json" "$repo/contracts/src" "$rt/contracts/"
 # The runtime stage copies the whole workspace minus what .dockerignore drops.
 (cd "$repo" && tar cf - --exclude=node_modules --exclude=test --exclude=bench --exclude=fixtures \
   --exclude=demo --exclude=test-site --exclude='*.test.ts' --exclude=vitest.config.ts "$ws") | tar xf - -C "$rt"
+if [ "$ws" = scraper ]; then
+  (cd "$repo" && tar cf - data-image/package.json data-image/src data-image/image) | tar xf - -C "$rt"
+fi
 [ ! -e "$rt/node_modules/tsx/dist/cli.mjs" ] && { echo "tsx missing from the runtime tree" >&2; exit 1; }
 echo "runtime tree: $(ls "$rt/node_modules" | wc -l) top-level packages"
 
@@ -89,8 +95,17 @@ case "$ws" in
     # A one-shot CLI: loading every module and answering bad usage with exit 2 proves the tree.
     set +e; DATA_DIR="$data" node node_modules/tsx/dist/cli.mjs scraper/src/scrape.cli.ts --since nope > "$work/log" 2>&1
     code=$?; set -e
-    [ "$code" = 2 ] && grep -q 'usage: npm run scrape' "$work/log" && { echo "scraper: OK (modules load, usage exit 2)"; exit 0; }
-    cat "$work/log" >&2; exit 1 ;;
+    [ "$code" = 2 ] && grep -q 'usage: npm run scrape' "$work/log" || { cat "$work/log" >&2; exit 1; }
+    echo "scraper: OK (modules load, usage exit 2)"
+    # …and the data image builder in the same tree bakes an image from a small store.
+    printf "import { makeStore, codesFor } from '%s';\nmakeStore('%s', codesFor(6), 40);\n" \
+      "$repo/data-image/test/support/store-fixture.ts" "$data" > "$work/seed.mts"
+    (cd "$repo" && npx tsx "$work/seed.mts")
+    mkdir -p "$work/out"
+    node node_modules/tsx/dist/cli.mjs data-image/src/build.cli.ts --data "$data" --out "$work/out/data.tar" > "$work/log" 2>&1 \
+      || { cat "$work/log" >&2; exit 1; }
+    [ -s "$work/out/data.tar" ] && echo "scraper: OK (data image built from the runtime tree: $(du -h "$work/out/data.tar" | cut -f1))"
+    exit 0 ;;
   *) echo "unknown workspace $ws" >&2; exit 2 ;;
 esac
 wait_ok "$url" 120 "$ws" "the runtime tree"

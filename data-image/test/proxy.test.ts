@@ -38,7 +38,13 @@ async function freePort(): Promise<number> {
 async function standIn(name: string): Promise<number> {
   const server = http.createServer((req, res) => {
     if (req.url === '/api/v1/events') {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        // What the proxy forwarded, echoed back (the events location must keep the server's headers).
+        'x-seen-forwarded-for': String(req.headers['x-forwarded-for']),
+        'x-seen-request-id': String(req.headers['x-request-id']),
+      });
       res.write('data: first\n\n');
       setTimeout(() => res.end('data: second\n\n'), 300);
       return;
@@ -174,6 +180,10 @@ describe('the nginx proxy', () => {
   it('streams server-sent events without buffering', async () => {
     const r = await get(`https://127.0.0.1:${httpsPort}/api/v1/events`);
     expect(r.body).toBe('data: first\n\ndata: second\n\n');
+    // The forwarding headers reach backend on this route too (a location with a proxy_set_header of its own
+    // would drop every server-level one).
+    expect(r.headers['x-seen-forwarded-for']).toBe('127.0.0.1');
+    expect(r.headers['x-seen-request-id']).toMatch(/^[0-9a-f]{32}$/);
     // The first event arrives before the upstream finished (300 ms later), not all at the end.
     expect(r.totalMs - r.firstChunkMs).toBeGreaterThan(150);
   });

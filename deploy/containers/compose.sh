@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# podman-compose on docker-compose.yml with the settings of a local stack: the variables come from
+# podman-compose on docker-compose.yml (plus docker-compose.scale.yml for the scale stack) with the settings
+# of a local stack: the variables come from
 # RESEMBLE_ENV_FILE (written by scripts/containers.sh, edited by deploy/roll-data.sh), the project name
 # from its COMPOSE_PROJECT_NAME. Usage: RESEMBLE_ENV_FILE=FILE deploy/containers/compose.sh ARGS...
 set -euo pipefail
@@ -10,4 +11,8 @@ set -a
 # shellcheck disable=SC1090
 . "$RESEMBLE_ENV_FILE"
 set +a
-exec podman-compose -p "$COMPOSE_PROJECT_NAME" -f docker-compose.yml "$@"
+# RESEMBLE_COMPOSE_FILES (from the env file): the compose files in merge order, space-separated; the `scale`
+# stack adds docker-compose.scale.yml.
+files=()
+for f in ${RESEMBLE_COMPOSE_FILES:-docker-compose.yml}; do files+=(-f "$f"); done
+exec podman-compose -p "$COMPOSE_PROJECT_NAME" "${files[@]}" "$@"

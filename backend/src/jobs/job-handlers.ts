@@ -18,7 +18,7 @@ export function registerJobHandlers(ctx: AppContext): void {
    * Walk-forward backtest on one stock: at evenly spaced past dates, search with matches restricted to
    * data before that date (filters.to), then compare the forecast's direction with what really happened.
    */
-  ctx.jobs.register('backtest', async (raw, { userId, progress }) => {
+  ctx.jobs.register('backtest', async (raw, { userId, progress, signal }) => {
     const p = backtestParamsSchema.parse(raw);
     const prices = pricesSchema.parse(await ctx.ml.prices(p.code, undefined, undefined));
     const closes = prices.rows;
@@ -31,6 +31,8 @@ export function registerJobHandlers(ctx: AppContext): void {
     let absErr = 0;
     const samples: { end: string; predictedUp: number | null; actualReturn: number }[] = [];
     for (let i = 0; i < p.samples; i++) {
+      // A cancel takes effect between samples: each one is a single short search.
+      signal.throwIfAborted();
       const endIdx = first + i * step;
       const start = closes[endIdx - p.windowLength + 1].date;
       const end = closes[endIdx].date;
@@ -62,8 +64,9 @@ export function registerJobHandlers(ctx: AppContext): void {
     };
   });
 
-  ctx.jobs.register('export', async (raw, { userId, progress }) => {
+  ctx.jobs.register('export', async (raw, { userId, progress, signal }) => {
     const req = similarRequestSchema.parse(raw);
+    signal.throwIfAborted();
     const result = await similarForJob(ctx, userId, req);
     progress(1);
     return { filename: 'resemble-similar.csv', contentType: 'text/csv', csv: similarToCsv(result) };

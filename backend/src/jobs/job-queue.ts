@@ -1,144 +1,94 @@
 /**
- * In-process job queue persisted in the jobs table: one job runs at a time (the machine's CPU belongs to
- * ml-service), progress is saved and pushed over SSE. Jobs left 'running' by a crash are failed at start.
+ * The job queue port. Two implementations with one behaviour: `in-process.queue.ts` (one backend, no
+ * Redis: jobs run one at a time in this process) and `bullmq.queue.ts` (REDIS_URL: any replica enqueues,
+ * any replica's worker runs, a dead worker's job is taken over by BullMQ's stalled-job check).
+ * The jobs table row is the durable record either way (owner, status, progress, result); `runJob` below is
+ * the one place that moves a row through a run and tells the user's streams about it.
  */
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Db } from '../db/db.js';
 import type { EventBus } from '../shared/shared-state.js';
+import type { JobRow, JobsRepo } from './jobs.repo.js';
+
+export type { JobRow } from './jobs.repo.js';
 
 export type JobHandler = (
   params: unknown,
-  ctx: { userId: string; progress: (p: number) => void },
+  ctx: { userId: string; progress: (p: number) => void; signal: AbortSignal },
 ) => Promise<unknown>;
 
-export interface JobRow {
-  id: string;
-  user_id: string;
-  kind: string;
-  params: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed';
-  progress: number;
-  result: string | null;
-  error: string | null;
-  created_at: string;
-  updated_at: string;
+export const CANCELED = 'canceled by the user';
+
+export type CancelOutcome = 'not_found' | 'finished' | 'canceled' | 'canceling';
+
+export interface JobQueue {
+  readonly kind: 'in-process' | 'bullmq';
+  register(kind: string, handler: JobHandler): void;
+  /** Starts running jobs, once every handler is registered. */
+  start(): void;
+  /** Records the job (status queued) and queues it; resolves with its id. */
+  enqueue(userId: string, kind: string, params: unknown): Promise<string>;
+  get(userId: string, id: string): JobRow | undefined;
+  list(userId: string): JobRow[];
+  /**
+   * Stops a job of this user wherever it runs: a queued one at once ('canceled'), a running one at its
+   * next step ('canceling': the row turns failed with CANCELED and a job.done event follows).
+   */
+  cancel(userId: string, id: string): Promise<CancelOutcome>;
+  /** Resolves when nothing is queued or running (graceful shutdown and tests). */
+  idle(): Promise<void>;
+  /** Takes no new job and waits for the running one. */
+  stop(): Promise<void>;
 }
 
-export class JobQueue {
-  private readonly handlers = new Map<string, JobHandler>();
-  private running = false;
-  private stopped = false;
-  private idleWaiters: (() => void)[] = [];
+/** Marks the row failed and says so on the user's streams, once (false if it had already finished). */
+export function failJob(repo: JobsRepo, events: EventBus, job: JobRow, error: string): boolean {
+  if (!repo.fail(job.id, error)) return false;
+  events.publish(job.user_id, {
+    type: 'job.done',
+    data: { id: job.id, kind: job.kind, status: 'failed', error },
+  });
+  return true;
+}
 
-  constructor(
-    private readonly db: Db,
-    private readonly events: EventBus,
-    private readonly log: Logger,
-    private readonly now: () => number,
-  ) {
-    this.db
-      .prepare(
-        "UPDATE jobs SET status = 'failed', error = 'interrupted by a restart', updated_at = ? WHERE status = 'running'",
-      )
-      .run(this.iso());
-  }
-
-  register(kind: string, handler: JobHandler): void {
-    this.handlers.set(kind, handler);
-  }
-
-  enqueue(userId: string, kind: string, params: unknown): string {
-    const id = randomUUID();
-    const now = this.iso();
-    this.db
-      .prepare(
-        "INSERT INTO jobs (id, user_id, kind, params, status, created_at, updated_at) VALUES (?,?,?,?,'queued',?,?)",
-      )
-      .run(id, userId, kind, JSON.stringify(params), now, now);
-    queueMicrotask(() => void this.pump());
-    return id;
-  }
-
-  get(userId: string, id: string): JobRow | undefined {
-    return this.db.prepare('SELECT * FROM jobs WHERE id = ? AND user_id = ?').get(id, userId) as
-      JobRow | undefined;
-  }
-
-  list(userId: string): JobRow[] {
-    return this.db
-      .prepare('SELECT * FROM jobs WHERE user_id = ? ORDER BY created_at DESC LIMIT 50')
-      .all(userId) as JobRow[];
-  }
-
-  /** Resolves when nothing is queued or running (graceful shutdown and tests). */
-  idle(): Promise<void> {
-    if (!this.running && !this.nextQueued()) return Promise.resolve();
-    return new Promise((r) => this.idleWaiters.push(r));
-  }
-
-  stop(): Promise<void> {
-    this.stopped = true;
-    return this.running ? new Promise((r) => this.idleWaiters.push(r)) : Promise.resolve();
-  }
-
-  private nextQueued(): JobRow | undefined {
-    return this.db
-      .prepare("SELECT * FROM jobs WHERE status = 'queued' ORDER BY created_at, rowid LIMIT 1")
-      .get() as JobRow | undefined;
-  }
-
-  private async pump(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      for (let job = this.nextQueued(); job && !this.stopped; job = this.nextQueued()) await this.runOne(job);
-    } finally {
-      this.running = false;
-      for (const w of this.idleWaiters.splice(0)) w();
+/**
+ * Runs one job's handler with its row kept current: running, progress (saved every 5 %, streamed every
+ * step), then succeeded with the result or failed with the error. A job that finished meanwhile (canceled
+ * while queued) is not run. Handler errors end here, as the row's error; nothing is thrown.
+ */
+export async function runJob(
+  deps: { repo: JobsRepo; events: EventBus; log: Logger; handlers: Map<string, JobHandler> },
+  job: JobRow,
+  signal: AbortSignal,
+): Promise<void> {
+  const { repo, events, log } = deps;
+  if (!repo.start(job.id)) return;
+  let lastSaved = 0;
+  const progress = (p: number) => {
+    const v = Math.max(0, Math.min(1, p));
+    events.publish(job.user_id, { type: 'job.progress', data: { id: job.id, kind: job.kind, progress: v } });
+    if (v - lastSaved >= 0.05) {
+      lastSaved = v;
+      repo.progress(job.id, v);
     }
-  }
-
-  private async runOne(job: JobRow): Promise<void> {
-    const update = this.db.prepare(
-      'UPDATE jobs SET status = ?, progress = ?, result = ?, error = ?, updated_at = ? WHERE id = ?',
-    );
-    update.run('running', 0, null, null, this.iso(), job.id);
-    const handler = this.handlers.get(job.kind);
-    let lastSaved = 0;
-    const progress = (p: number) => {
-      const v = Math.max(0, Math.min(1, p));
-      this.events.publish(job.user_id, {
-        type: 'job.progress',
-        data: { id: job.id, kind: job.kind, progress: v },
-      });
-      if (v - lastSaved >= 0.05) {
-        lastSaved = v;
-        this.db
-          .prepare('UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?')
-          .run(v, this.iso(), job.id);
-      }
-    };
-    try {
-      if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
-      const result = await handler(JSON.parse(job.params), { userId: job.user_id, progress });
-      update.run('succeeded', 1, JSON.stringify(result ?? null), null, this.iso(), job.id);
-      this.events.publish(job.user_id, {
+  };
+  try {
+    const handler = deps.handlers.get(job.kind);
+    if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
+    signal.throwIfAborted();
+    const result = await handler(JSON.parse(job.params), { userId: job.user_id, progress, signal });
+    signal.throwIfAborted();
+    if (repo.succeed(job.id, result))
+      events.publish(job.user_id, {
         type: 'job.done',
         data: { id: job.id, kind: job.kind, status: 'succeeded' },
       });
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      this.log.warn({ job: job.id, kind: job.kind, err: message }, 'job failed');
-      update.run('failed', job.progress, null, message, this.iso(), job.id);
-      this.events.publish(job.user_id, {
-        type: 'job.done',
-        data: { id: job.id, kind: job.kind, status: 'failed', error: message },
-      });
-    }
-  }
-
-  private iso(): string {
-    return new Date(this.now()).toISOString();
+  } catch (err) {
+    const message = signal.aborted
+      ? String(signal.reason instanceof Error ? signal.reason.message : (signal.reason ?? CANCELED))
+      : err instanceof Error
+        ? err.message
+        : String(err);
+    log.warn({ job: job.id, kind: job.kind, err: message }, 'job failed');
+    failJob(repo, events, job, message);
   }
 }

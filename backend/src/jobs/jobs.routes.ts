@@ -3,7 +3,7 @@ import { createJobSchema } from '@resemble/contracts';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { requireAuth, requireFeature } from '../auth/auth.middleware.js';
-import { notFound } from '../platform/errors.js';
+import { AppError, notFound } from '../platform/errors.js';
 import { parse } from '../platform/validate.js';
 import type { JobRow } from './job-queue.js';
 
@@ -26,9 +26,9 @@ export function jobsRoutes(ctx: AppContext): Router {
   const r = Router();
   const auth = requireAuth({ scope: 'jobs' });
 
-  r.post('/jobs', auth, requireFeature(ctx, 'backtests'), (req, res) => {
+  r.post('/jobs', auth, requireFeature(ctx, 'backtests'), async (req, res) => {
     const body = parse(createJobSchema, req.body, 'body');
-    const id = ctx.jobs.enqueue(req.auth!.userId, body.kind, body.params);
+    const id = await ctx.jobs.enqueue(req.auth!.userId, body.kind, body.params);
     res.status(202).location(`/api/v1/jobs/${id}`).json({ id });
   });
 
@@ -41,6 +41,15 @@ export function jobsRoutes(ctx: AppContext): Router {
     const job = ctx.jobs.get(req.auth!.userId, id);
     if (!job) throw notFound('no such job');
     res.json(view(job));
+  });
+
+  // Wherever the job runs: a queued one ends at once, a running one at its next step (job.done follows).
+  r.post('/jobs/:id/cancel', auth, async (req, res) => {
+    const { id } = parse(idParam, req.params, 'path');
+    const outcome = await ctx.jobs.cancel(req.auth!.userId, id);
+    if (outcome === 'not_found') throw notFound('no such job');
+    if (outcome === 'finished') throw new AppError(409, 'job_finished', 'the job has already finished');
+    res.status(202).json({ id, status: outcome });
   });
 
   r.get('/events', requireAuth(), (req, res) => {

@@ -324,6 +324,16 @@ const ops: Op[] = [
     tag: 'jobs',
   },
   {
+    method: 'post',
+    path: '/jobs/{id}/cancel',
+    summary:
+      'Cancel a job on whichever replica runs it: 202 canceled (it was queued) or canceling (it stops at its next step; job.done follows); 409 if it had finished',
+    auth: 'session-or-token',
+    response: z.object({ id: z.string(), status: z.enum(['canceled', 'canceling']) }),
+    status: 202,
+    tag: 'jobs',
+  },
+  {
     method: 'get',
     path: '/events',
     summary: 'Server-sent events: job.progress, job.done, alert.fired',

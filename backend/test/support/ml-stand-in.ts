@@ -23,6 +23,8 @@ export interface MlStandIn {
   /** DTW searches held now, and the most held at once since the last reset. */
   held(): { now: number; max: number };
   resetHeld(): void;
+  /** Answers each search this much later (a job then runs long enough to be killed or canceled). */
+  setSearchDelay(ms: number): void;
   /** Deadlines (x-deadline-ms) received, in order. */
   deadlines: string[];
   close(): Promise<void>;
@@ -59,6 +61,7 @@ export async function startMlStandIn(opts: { token?: string } = {}): Promise<MlS
   const requests: MlStandIn['requests'] = [];
   const deadlines: string[] = [];
   let holding = false;
+  let searchDelayMs = 0;
   let heldNow = 0;
   let heldMax = 0;
   let releaseAll: (() => void)[] = [];
@@ -68,6 +71,10 @@ export async function startMlStandIn(opts: { token?: string } = {}): Promise<MlS
     const d = req.headers['x-deadline-ms'];
     if (typeof d === 'string') deadlines.push(d);
     next();
+  });
+  app.post('/v1/similar', (_req, _res, next) => {
+    if (searchDelayMs > 0) setTimeout(next, searchDelayMs);
+    else next();
   });
   app.post('/v1/similar', (req, res, next) => {
     if (!holding || req.body?.metric !== 'dtw') return next();
@@ -308,6 +315,7 @@ export async function startMlStandIn(opts: { token?: string } = {}): Promise<MlS
     requests,
     setDown: (d) => (down = d),
     setDataVersion: (v) => (dataVersion = v),
+    setSearchDelay: (ms) => (searchDelayMs = ms),
     holdDtw: (on) => {
       holding = on;
       if (!on) {
