@@ -1,3 +1,5 @@
+import { PREFS_BOOT_SCRIPT } from './app/utils/prefs';
+
 // Public pages render on the server (fast first paint, indexable); everything behind login is a
 // client-side app, so /app/** never needs the session cookie during SSR.
 const spaRoutes = ['/app/**', '/en/app/**', '/billing/**', '/en/billing/**'];
@@ -15,9 +17,11 @@ export default defineNuxtConfig({
       htmlAttrs: { lang: 'ja' },
       meta: [
         { name: 'viewport', content: 'width=device-width, initial-scale=1' },
-        { name: 'color-scheme', content: 'light' },
+        { name: 'color-scheme', content: 'light dark' },
       ],
       link: [{ rel: 'icon', type: 'image/svg+xml', href: '/favicon.svg' }],
+      // Theme and candle colours onto <html> before the first paint (the CSP nonce is stamped on it).
+      script: [{ innerHTML: PREFS_BOOT_SCRIPT, tagPosition: 'head' }],
     },
   },
   runtimeConfig: {

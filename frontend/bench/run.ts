@@ -3,8 +3,13 @@
  * loopback, 30 demo tickers), then in Debian Chromium measures
  *  - first-load JS of the app page: every script the page loads on a cold cache, gzip-9 sizes summed,
  *    against the 200 KB budget;
- *  - load timings (navigation timing + first contentful paint) of the landing and app pages.
- * Prints figures; exits 1 when the JS budget is exceeded. `--no-build` reuses frontend/.output.
+ *  - load timings (navigation timing + first contentful paint) of the landing and app pages;
+ *  - Lighthouse 12 scores (performance, accessibility, best practices, SEO) of the landing, pricing,
+ *    track-record, app and account pages in ja and en: Lighthouse's default mobile profile (Moto G power
+ *    screen, simulated slow 4G and 4× CPU slowdown), driving the same Debian Chromium through puppeteer.
+ *    Targets: performance ≥ 90, accessibility ≥ 95 (printed, not enforced: the machine is shared).
+ * Prints figures; exits 1 when the JS budget is exceeded. `--no-build` reuses frontend/.output,
+ * `--no-lighthouse` skips the scores.
  * Timings are from a shared 2-core machine: treat them as indicative.
  */
 import { execFileSync } from 'node:child_process';
@@ -12,6 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import lighthouse from 'lighthouse';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { startStack } from '../../tests/support/stack.js';
 
@@ -36,7 +42,11 @@ async function scriptBytes(page: Page, url: string, ready: string) {
   const onResponse = (res: import('puppeteer').HTTPResponse) => {
     const type = res.request().resourceType();
     const isJs = type === 'script' || /\.m?js(\?|$)/.test(res.url());
-    if (isJs && res.ok() && !scripts.has(res.url())) scripts.set(res.url(), res.buffer().catch(() => null));
+    if (isJs && res.ok() && !scripts.has(res.url()))
+      scripts.set(
+        res.url(),
+        res.buffer().catch(() => null),
+      );
   };
   page.on('response', onResponse);
   await page.setCacheEnabled(false);
@@ -55,10 +65,20 @@ async function scriptBytes(page: Page, url: string, ready: string) {
     gz += g;
     rows.push({ file: new URL(u).pathname, gzipKb: g / 1024 });
   }
-  return { count: rows.length, rawKb: raw / 1024, gzipKb: gz / 1024, rows: rows.sort((a, b) => b.gzipKb - a.gzipKb) };
+  return {
+    count: rows.length,
+    rawKb: raw / 1024,
+    gzipKb: gz / 1024,
+    rows: rows.sort((a, b) => b.gzipKb - a.gzipKb),
+  };
 }
 
-async function timing(browser: Browser, url: string, ready: string, cookies: import('puppeteer').Cookie[]): Promise<Timing> {
+async function timing(
+  browser: Browser,
+  url: string,
+  ready: string,
+  cookies: import('puppeteer').Cookie[],
+): Promise<Timing> {
   const ctx = await browser.createBrowserContext();
   const page = await ctx.newPage();
   if (cookies.length) await page.setCookie(...cookies);
@@ -67,17 +87,57 @@ async function timing(browser: Browser, url: string, ready: string, cookies: imp
   const t = await page.evaluate(() => {
     const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
     const fcp = performance.getEntriesByName('first-contentful-paint')[0];
-    return { ttfb: nav.responseStart, domContentLoaded: nav.domContentLoadedEventEnd, load: nav.loadEventEnd, fcp: fcp ? fcp.startTime : null };
+    return {
+      ttfb: nav.responseStart,
+      domContentLoaded: nav.domContentLoadedEventEnd,
+      load: nav.loadEventEnd,
+      fcp: fcp ? fcp.startTime : null,
+    };
   });
   await ctx.close();
   return t;
+}
+
+const CATEGORIES = ['performance', 'accessibility', 'best-practices', 'seo'] as const;
+
+/** One Lighthouse navigation in its own tab of the given context (cookies of a signed-in user apply). */
+const METRICS = [
+  'first-contentful-paint',
+  'largest-contentful-paint',
+  'total-blocking-time',
+  'cumulative-layout-shift',
+  'speed-index',
+] as const;
+
+async function lighthouseScores(page: Page, url: string) {
+  const result = await lighthouse(
+    url,
+    { logLevel: 'error', output: 'json', onlyCategories: [...CATEGORIES] },
+    undefined,
+    page,
+  );
+  const cats = result?.lhr.categories ?? {};
+  const audits = result?.lhr.audits ?? {};
+  const scores = Object.fromEntries(
+    CATEGORIES.map((c) => [
+      c,
+      cats[c]?.score === null || cats[c]?.score === undefined ? null : Math.round(cats[c]!.score! * 100),
+    ]),
+  ) as Record<(typeof CATEGORIES)[number], number | null>;
+  // Where the performance score comes from (simulated FCP, LCP, TBT, CLS, speed index).
+  const metrics = METRICS.map((m) => audits[m]?.displayValue ?? 'n/a').join(' · ');
+  return { ...scores, metrics };
 }
 
 async function main() {
   if (!process.argv.includes('--no-build')) {
     console.log('building frontend…');
     const t0 = Date.now();
-    execFileSync('npx', ['nuxt', 'build'], { cwd: root, stdio: 'ignore', env: { ...process.env, NUXT_TELEMETRY_DISABLED: '1' } });
+    execFileSync('npx', ['nuxt', 'build'], {
+      cwd: root,
+      stdio: 'ignore',
+      env: { ...process.env, NUXT_TELEMETRY_DISABLED: '1' },
+    });
     console.log(`build: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   console.log('starting stack (ml-service, backend, frontend)…');
@@ -85,7 +145,16 @@ async function main() {
   const profile = mkdtempSync(join(tmpdir(), 'resemble-bench-chrome-'));
   const browser = await puppeteer.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--user-data-dir=${profile}`,
+    ],
   });
   let overBudget = false;
   try {
@@ -97,7 +166,11 @@ async function main() {
     const page = await browser.newPage();
     await page.goto(`${base}/`, { waitUntil: 'load' });
     const status = await page.evaluate(async () => {
-      const r = await fetch('/api/v1/auth/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `bench-${Date.now()}@example.com`, password: 'bench password 123' }) });
+      const r = await fetch('/api/v1/auth/register', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: `bench-${Date.now()}@example.com`, password: 'bench password 123' }),
+      });
       return r.status;
     });
     if (status !== 201) throw new Error(`could not register the bench user (HTTP ${status})`);
@@ -105,10 +178,15 @@ async function main() {
 
     const appJs = await scriptBytes(page, `${base}/app`, '.host canvas');
     console.log('\nfirst-load JS (cold cache, gzip -9 of each script the page loads)');
-    console.log(`  app page (/app):   ${appJs.count} files, ${appJs.rawKb.toFixed(1)} KB raw, ${appJs.gzipKb.toFixed(1)} KB gzip  (budget ${BUDGET_KB} KB) ${appJs.gzipKb <= BUDGET_KB ? 'OK' : 'OVER BUDGET'}`);
-    console.log(`  landing page (/), new visitor:  ${landingJs.count} files, ${landingJs.rawKb.toFixed(1)} KB raw, ${landingJs.gzipKb.toFixed(1)} KB gzip`);
+    console.log(
+      `  app page (/app):   ${appJs.count} files, ${appJs.rawKb.toFixed(1)} KB raw, ${appJs.gzipKb.toFixed(1)} KB gzip  (budget ${BUDGET_KB} KB) ${appJs.gzipKb <= BUDGET_KB ? 'OK' : 'OVER BUDGET'}`,
+    );
+    console.log(
+      `  landing page (/), new visitor:  ${landingJs.count} files, ${landingJs.rawKb.toFixed(1)} KB raw, ${landingJs.gzipKb.toFixed(1)} KB gzip`,
+    );
     console.log('  largest app-page scripts:');
-    for (const r of appJs.rows.slice(0, 5)) console.log(`    ${r.gzipKb.toFixed(1).padStart(6)} KB  ${r.file}`);
+    for (const r of appJs.rows.slice(0, 5))
+      console.log(`    ${r.gzipKb.toFixed(1).padStart(6)} KB  ${r.file}`);
     overBudget = appJs.gzipKb > BUDGET_KB;
 
     console.log(`\nload timings, median of ${RUNS} cold loads (ms; shared 2-core machine, indicative)`);
@@ -118,11 +196,42 @@ async function main() {
       ['app /app', `${base}/app`, '.host canvas'],
     ] as const) {
       const runs: Timing[] = [];
-      for (let i = 0; i < RUNS; i++) runs.push(await timing(browser, url, ready, name.startsWith('app') ? cookies : []));
+      for (let i = 0; i < RUNS; i++)
+        runs.push(await timing(browser, url, ready, name.startsWith('app') ? cookies : []));
       const fcps = runs.map((r) => r.fcp).filter((x): x is number => x !== null);
       console.log(
-        `  ${name.padEnd(12)} TTFB ${median(runs.map((r) => r.ttfb)).toFixed(0).padStart(5)}  DOMContentLoaded ${median(runs.map((r) => r.domContentLoaded)).toFixed(0).padStart(5)}  load ${median(runs.map((r) => r.load)).toFixed(0).padStart(5)}  FCP ${fcps.length ? median(fcps).toFixed(0).padStart(5) : '  n/a'}`,
+        `  ${name.padEnd(12)} TTFB ${median(runs.map((r) => r.ttfb))
+          .toFixed(0)
+          .padStart(5)}  DOMContentLoaded ${median(runs.map((r) => r.domContentLoaded))
+          .toFixed(0)
+          .padStart(5)}  load ${median(runs.map((r) => r.load))
+          .toFixed(0)
+          .padStart(5)}  FCP ${fcps.length ? median(fcps).toFixed(0).padStart(5) : '  n/a'}`,
       );
+    }
+
+    if (!process.argv.includes('--no-lighthouse')) {
+      console.log(
+        '\nLighthouse 12, default mobile profile (simulated slow 4G, 4x CPU); shared 2-core machine',
+      );
+      console.log('  page                   perf  a11y  best   seo   FCP · LCP · TBT · CLS · SI');
+      const signedIn = await browser.createBrowserContext();
+      await signedIn.setCookie(...cookies.map((c) => ({ ...c })));
+      for (const locale of ['ja', 'en'] as const) {
+        for (const path of ['/', '/pricing', '/track-record', '/app', '/app/account']) {
+          const full = `${locale === 'en' ? (path === '/' ? '/en' : `/en${path}`) : path}`;
+          const ctx = path.startsWith('/app') ? signedIn : await browser.createBrowserContext();
+          const tab = await ctx.newPage();
+          const s = await lighthouseScores(tab, `${base}${full}`);
+          await tab.close();
+          if (ctx !== signedIn) await ctx.close();
+          const f = (v: number | null) => (v === null ? ' n/a' : String(v).padStart(4));
+          console.log(
+            `  ${full.padEnd(20)} ${f(s.performance)}  ${f(s.accessibility)}  ${f(s['best-practices'])}  ${f(s.seo)}   ${s.metrics}`,
+          );
+        }
+      }
+      await signedIn.close();
     }
   } finally {
     await browser.close();

@@ -12,7 +12,12 @@ interface Call {
 function scripted(responses: Array<(c: Call) => Response>) {
   const calls: Call[] = [];
   const fetch = (async (url: string, init: RequestInit) => {
-    const call = { url, method: init.method ?? 'GET', headers: init.headers as Record<string, string>, body: init.body as string | undefined };
+    const call = {
+      url,
+      method: init.method ?? 'GET',
+      headers: init.headers as Record<string, string>,
+      body: init.body as string | undefined,
+    };
     calls.push(call);
     const next = responses.shift();
     if (!next) throw new Error(`unexpected call ${url}`);
@@ -21,7 +26,8 @@ function scripted(responses: Array<(c: Call) => Response>) {
   return { fetch, calls };
 }
 
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 describe('api client', () => {
   it('sends the CSRF cookie value on writes but not on reads', async () => {
@@ -45,7 +51,11 @@ describe('api client', () => {
     ]);
     const api = createApiClient({ fetch, csrfToken: () => 'c' });
     expect(await api.get('/me')).toEqual({ email: 'a@example.com' });
-    expect(calls.map((c) => `${c.method} ${c.url}`)).toEqual(['GET /api/v1/me', 'POST /api/v1/auth/refresh', 'GET /api/v1/me']);
+    expect(calls.map((c) => `${c.method} ${c.url}`)).toEqual([
+      'GET /api/v1/me',
+      'POST /api/v1/auth/refresh',
+      'GET /api/v1/me',
+    ]);
   });
 
   it('reports a lost session when the refresh fails, without looping', async () => {
@@ -55,21 +65,37 @@ describe('api client', () => {
       () => json(401, { error: { code: 'unauthenticated', message: 'no refresh token' } }),
     ]);
     const api = createApiClient({ fetch, csrfToken: () => undefined, onSessionLost: () => lost++ });
-    await expect(api.get('/me')).rejects.toMatchObject({ status: 401, code: 'unauthenticated', message: 'expired' });
+    await expect(api.get('/me')).rejects.toMatchObject({
+      status: 401,
+      code: 'unauthenticated',
+      message: 'expired',
+    });
     expect(calls).toHaveLength(2);
     expect(lost).toBe(1);
   });
 
   it('does not try to refresh a failed login', async () => {
-    const { fetch, calls } = scripted([() => json(401, { error: { code: 'invalid_credentials', message: 'Wrong email or password' } })]);
+    const { fetch, calls } = scripted([
+      () => json(401, { error: { code: 'invalid_credentials', message: 'Wrong email or password' } }),
+    ]);
     const api = createApiClient({ fetch, csrfToken: () => 'c' });
-    await expect(api.post('/auth/login', {})).rejects.toMatchObject({ code: 'invalid_credentials', message: 'Wrong email or password' });
+    await expect(api.post('/auth/login', {})).rejects.toMatchObject({
+      code: 'invalid_credentials',
+      message: 'Wrong email or password',
+    });
     expect(calls).toHaveLength(1);
   });
 
   it('keeps error details (quota reset time) and copes with non-JSON errors', async () => {
     const { fetch } = scripted([
-      () => json(429, { error: { code: 'quota_exceeded', message: 'Daily limit reached', details: { resetsAt: '2026-01-01T00:00:00Z', upgradeUrl: '/pricing' } } }),
+      () =>
+        json(429, {
+          error: {
+            code: 'quota_exceeded',
+            message: 'Daily limit reached',
+            details: { resetsAt: '2026-01-01T00:00:00Z', upgradeUrl: '/pricing' },
+          },
+        }),
       () => new Response('<html>bad gateway</html>', { status: 502, statusText: 'Bad Gateway' }),
     ]);
     const api = createApiClient({ fetch, csrfToken: () => 'c' });

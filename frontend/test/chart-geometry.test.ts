@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { bandPath, extent, fanToPrices, linePath, pad, relativeToLast, resample, scaleLinear } from '../app/utils/chart-geometry';
+import {
+  bandPath,
+  extent,
+  fanToPrices,
+  linePath,
+  pad,
+  relativeToLast,
+  resample,
+  scaleLinear,
+} from '../app/utils/chart-geometry';
 
 describe('chart geometry', () => {
   it('scales linearly and draws a flat domain through the middle', () => {

@@ -34,7 +34,7 @@ const naiveOnOrBefore = (dates: string[], date: string) => {
 
 function seeded(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 describe('trading-day snapping', () => {
@@ -63,11 +63,20 @@ describe('clampWindow', () => {
     expect(clampWindow(10, 40, 100)).toEqual({ ok: true, window: { startIndex: 10, endIndex: 40 } });
   });
   it('grows a short drag to the minimum, rightwards then leftwards at the data end', () => {
-    expect(clampWindow(10, 12, 100)).toEqual({ ok: true, window: { startIndex: 10, endIndex: 10 + MIN_WINDOW - 1 } });
-    expect(clampWindow(97, 99, 100)).toEqual({ ok: true, window: { startIndex: 100 - MIN_WINDOW, endIndex: 99 } });
+    expect(clampWindow(10, 12, 100)).toEqual({
+      ok: true,
+      window: { startIndex: 10, endIndex: 10 + MIN_WINDOW - 1 },
+    });
+    expect(clampWindow(97, 99, 100)).toEqual({
+      ok: true,
+      window: { startIndex: 100 - MIN_WINDOW, endIndex: 99 },
+    });
   });
   it('cuts a long drag to the maximum keeping its end', () => {
-    expect(clampWindow(0, 899, 1000)).toEqual({ ok: true, window: { startIndex: 899 - MAX_WINDOW + 1, endIndex: 899 } });
+    expect(clampWindow(0, 899, 1000)).toEqual({
+      ok: true,
+      window: { startIndex: 899 - MAX_WINDOW + 1, endIndex: 899 },
+    });
   });
   it('clips to the data and refuses series shorter than the minimum', () => {
     expect(clampWindow(-20, 30, 50)).toEqual({ ok: true, window: { startIndex: 0, endIndex: 30 } });
@@ -92,12 +101,18 @@ describe('clampWindow', () => {
 
 describe('drag → window', () => {
   it('rounds fractional logical positions to whole bars in either drag direction', () => {
-    expect(windowFromLogical(20.4, 50.6, 100)).toEqual({ ok: true, window: { startIndex: 20, endIndex: 51 } });
+    expect(windowFromLogical(20.4, 50.6, 100)).toEqual({
+      ok: true,
+      window: { startIndex: 20, endIndex: 51 },
+    });
     expect(windowFromLogical(50.6, 20.4, 100)).toEqual(windowFromLogical(20.4, 50.6, 100));
   });
   it('maps pixels through the chart mapping and rejects drags off the data', () => {
     const toLogical = (x: number) => (x < 0 ? null : x / 10); // 10 px per bar
-    expect(windowFromPixels(100, 400, toLogical, 100)).toEqual({ ok: true, window: { startIndex: 10, endIndex: 40 } });
+    expect(windowFromPixels(100, 400, toLogical, 100)).toEqual({
+      ok: true,
+      window: { startIndex: 10, endIndex: 40 },
+    });
     expect(windowFromPixels(-5, 400, toLogical, 100)).toEqual({ ok: false, reason: 'date_out_of_range' });
   });
 });

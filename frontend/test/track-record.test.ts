@@ -4,6 +4,7 @@ import {
   importCommand,
   reliabilityPoints,
   trackCells,
+  trackGoals,
   trackRuns,
   type TrackCell,
 } from '../app/utils/track-record';
@@ -34,15 +35,17 @@ describe('track record', () => {
     ).toBe('npm run import -w scraper -- /data/x/prices.csv.gz --data /tmp/store --market US --currency USD');
   });
 
-  it('counts judged, calibrated and skilful cells', () => {
-    const cell = (n: number, calibrated: boolean, skill: number) =>
-      ({ n, calibrated, brierSkillCalibrated: skill }) as TrackCell;
-    expect(gridSummary([cell(600, true, 0.01), cell(600, false, -0.02), cell(100, false, 0.03)])).toEqual({
-      cells: 3,
-      judged: 2,
-      calibrated: 1,
-      skilful: 2,
-    });
+  it('counts judged, goal-meeting, calibrated and skilful cells from the statuses the report carries', () => {
+    const cell = (judged: boolean, pUp: boolean, bands: boolean, skill: number) =>
+      ({ judged, goals: { pUp, bands }, calibrated: pUp && bands, brierSkillCalibrated: skill }) as TrackCell;
+    expect(
+      gridSummary([
+        cell(true, true, true, 0.01),
+        cell(true, false, true, -0.02),
+        cell(true, false, false, -0.01),
+        cell(false, false, false, 0.03),
+      ]),
+    ).toEqual({ cells: 4, judged: 3, pUpGoal: 1, bandsGoal: 2, calibrated: 1, skilful: 2 });
   });
 
   it('the committed report has the whole grid for each dataset, and each verdict follows from its own numbers', () => {
@@ -66,6 +69,7 @@ describe('track record', () => {
         ].sort(),
       );
       expect(run.command).toMatch(/^npm run backtest:grid -w ml-service -- .*--data /);
+      expect(cells.every((c) => c.conformal.method === run.methods.bands)).toBe(true);
     }
     for (const c of trackCells) {
       for (const key of [
@@ -78,9 +82,15 @@ describe('track record', () => {
         'coverage80Conformal',
       ] as const)
         expect(typeof c[key]).toBe('number');
-      const met = c.n >= 500 && c.eceCalibrated! <= 0.03 && Math.abs(c.coverage80Conformal! - 0.8) <= 0.03;
-      expect(c.calibrated).toBe(met);
-      expect(c.missed === null).toBe(met);
+      // The report's own statuses agree with its own numbers and the goals it states.
+      const g = trackGoals;
+      expect(c.judged).toBe(c.n >= g.minTestN);
+      expect(c.goals.pUp).toBe(c.judged && c.eceCalibrated! <= g.ece);
+      expect(c.goals.bands).toBe(
+        c.judged && Math.abs(c.coverage80Conformal! - g.coverage80.nominal) <= g.coverage80.tolerance,
+      );
+      expect(c.calibrated).toBe(c.goals.pUp && c.goals.bands);
+      expect(c.missed === null).toBe(c.calibrated);
     }
   });
 });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { credentialsSchema } from '@resemble/contracts';
-import { checkEmail, hasErrors, validateLogin, validatePasswordChange, validateReset, validateSignup } from '../app/utils/validation';
+import {
+  checkEmail,
+  hasErrors,
+  validateLogin,
+  validatePasswordChange,
+  validateReset,
+  validateSignup,
+} from '../app/utils/validation';
 
 describe('signup form', () => {
   const ok = { email: 'a@example.com', password: 'correct horse', confirm: 'correct horse', terms: true };
@@ -16,7 +23,9 @@ describe('signup form', () => {
       terms: 'terms',
     });
     expect(validateSignup({ ...ok, email: '  ' }).email).toBe('required');
-    expect(validateSignup({ ...ok, password: 'x'.repeat(257), confirm: 'x'.repeat(257) }).password).toBe('passwordLong');
+    expect(validateSignup({ ...ok, password: 'x'.repeat(257), confirm: 'x'.repeat(257) }).password).toBe(
+      'passwordLong',
+    );
   });
   it('agrees with the backend contract on which credentials are valid', () => {
     const cases = [
@@ -30,7 +39,9 @@ describe('signup form', () => {
     ] as const;
     for (const [email, password] of cases) {
       const client = !hasErrors(validateSignup({ email, password, confirm: password, terms: true }));
-      expect(client, `${email} / ${password.length}`).toBe(credentialsSchema.safeParse({ email, password }).success);
+      expect(client, `${email} / ${password.length}`).toBe(
+        credentialsSchema.safeParse({ email, password }).success,
+      );
     }
   });
 });
@@ -41,12 +52,22 @@ describe('other forms', () => {
     expect(validateLogin({ email: '', password: '' })).toEqual({ email: 'required', password: 'required' });
   });
   it('password change rejects reuse and mismatches', () => {
-    expect(validatePasswordChange({ currentPassword: 'old password 1', newPassword: 'old password 1', confirm: 'old password 1' })).toEqual({ newPassword: 'samePassword' });
-    expect(validatePasswordChange({ currentPassword: '', newPassword: 'new password 2', confirm: 'other' })).toEqual({ currentPassword: 'required', confirm: 'mismatch' });
+    expect(
+      validatePasswordChange({
+        currentPassword: 'old password 1',
+        newPassword: 'old password 1',
+        confirm: 'old password 1',
+      }),
+    ).toEqual({ newPassword: 'samePassword' });
+    expect(
+      validatePasswordChange({ currentPassword: '', newPassword: 'new password 2', confirm: 'other' }),
+    ).toEqual({ currentPassword: 'required', confirm: 'mismatch' });
   });
   it('reset checks the new password', () => {
     expect(validateReset({ newPassword: 'long enough!', confirm: 'long enough!' })).toEqual({});
-    expect(validateReset({ newPassword: 'short', confirm: 'short' })).toEqual({ newPassword: 'passwordShort' });
+    expect(validateReset({ newPassword: 'short', confirm: 'short' })).toEqual({
+      newPassword: 'passwordShort',
+    });
   });
   it('email trims surrounding spaces', () => {
     expect(checkEmail('  a@example.com ')).toBeUndefined();

@@ -8,8 +8,8 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { int, intList, isoDate, parseCliArgs, runCli } from './cli-args.js';
 import { loadMarketData, MarketDataError } from './market-data.js';
 import { ANALOGUE_VERSION } from './predictors/analogue.predictor.js';
 import { writeFileAtomic } from './predictors/atomic-write.js';
@@ -17,8 +17,19 @@ import { CALIBRATOR_KIND, calibratorFileName, type CalibratorFile } from './pred
 import { seriesSource } from './predictors/market-series.js';
 import { DEFAULT_MODELS_DIR, REPO_ROOT, resolveCliPath } from './predictors/paths.js';
 import { createPredictorRegistry } from './predictors/registry.js';
-import { GRID_HORIZONS, GRID_LENGTHS, scoreGridCell, type GridCell } from './backtest/grid.js';
-import { walkForward } from './backtest/walk-forward.js';
+import {
+  chooseMethods,
+  COVERAGE_GOAL,
+  ECE_GOAL,
+  GRID_HORIZONS,
+  GRID_LENGTHS,
+  MIN_TEST_N,
+  scoreGridCell,
+  validateCell,
+  type GridCell,
+} from './backtest/grid.js';
+import { VOL_WINDOW } from './predictors/volatility.js';
+import { walkForward, type PredictionRecord } from './backtest/walk-forward.js';
 
 const USAGE = `usage: npm run backtest:grid -w ml-service -- --data DIR --dataset NAME [options]
   --data DIR               store to backtest on (import it first with npm run import -w scraper)
@@ -33,15 +44,9 @@ const USAGE = `usage: npm run backtest:grid -w ml-service -- --data DIR --datase
   --horizons H,...         horizons (default ${GRID_HORIZONS.join(',')})
   --seed N                 sampling seed (default 7)
   --report FILE            report to add the grid to (default <repo>/docs/backtest/report.json)
-  --calibrators DIR        write one calibrator per cell there (e.g. ml-service/models)`;
-
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const intList = (min: number, max: number) =>
-  z
-    .string()
-    .transform((s) => s.split(',').map((x) => Number(x.trim())))
-    .pipe(z.array(z.number().int().min(min).max(max)).min(1));
+  --calibrators DIR        write one calibrator per cell there (e.g. ml-service/models)
+  --records DIR            keep each cell's walk-forward records there and reuse them when the data, the
+                           predictor and every sampling setting match (re-scoring without re-searching)`;
 
 const argsSchema = z.object({
   data: z.string().min(1),
@@ -58,29 +63,40 @@ const argsSchema = z.object({
   seed: int(0, 2 ** 31).default(7),
   report: z.string().min(1).default(resolve(REPO_ROOT, 'docs/backtest/report.json')),
   calibrators: z.string().min(1).optional(),
+  records: z.string().min(1).optional(),
 });
 
 function parse(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    options: Object.fromEntries(
-      [...Object.keys(argsSchema.shape), 'help'].map((k) => [
-        k,
-        { type: k === 'help' ? 'boolean' : 'string' },
-      ]),
-    ) as Record<string, { type: 'string' | 'boolean' }>,
-    allowPositionals: false,
-  });
-  if (values.help) return null;
-  const parsed = argsSchema.safeParse(values);
-  if (!parsed.success)
-    throw new Error(parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n'));
-  if (!(parsed.data.from < parsed.data.split && parsed.data.split <= parsed.data.to))
+  const parsed = parseCliArgs(argsSchema, argv);
+  if (!parsed) return null;
+  if (!(parsed.from < parsed.split && parsed.split <= parsed.to))
     throw new Error('--split must lie after --from and not after --to');
-  return parsed.data;
+  return parsed;
 }
 
-function calibratorOf(cell: GridCell, dataVersion: string, createdAt: string): CalibratorFile {
+const cacheSchema = z.object({
+  key: z.unknown(),
+  queries: z.number(),
+  seconds: z.number(),
+  records: z.array(z.custom<PredictionRecord>((r) => typeof r === 'object' && r !== null && 'vol' in r)),
+});
+
+/** A records file of an earlier run; null when unreadable or of an older shape (then the walk is redone). */
+function readCache(path: string) {
+  try {
+    const parsed = cacheSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+function calibratorOf(
+  cell: GridCell,
+  store: { dataVersion: string; markets: string[] },
+  createdAt: string,
+): CalibratorFile {
+  const finite = Number.isFinite(cell.conformal.q80) && Number.isFinite(cell.conformal.q50);
   return {
     kind: CALIBRATOR_KIND,
     format: 1,
@@ -89,10 +105,17 @@ function calibratorOf(cell: GridCell, dataVersion: string, createdAt: string): C
     predictor: 'analogue',
     predictorVersion: ANALOGUE_VERSION,
     horizon: cell.horizon,
-    method: 'isotonic',
-    fittedOn: { from: cell.fit.from, to: cell.fit.to, n: cell.fit.n, dataVersion },
-    x: cell.isotonic.x,
-    y: cell.isotonic.y,
+    method: cell.methods.pUp,
+    fittedOn: {
+      from: cell.fit.from,
+      to: cell.fit.to,
+      n: cell.fit.n,
+      dataVersion: store.dataVersion,
+      dataset: cell.dataset,
+      markets: store.markets,
+    },
+    x: cell.pUpMap.x,
+    y: cell.pUpMap.y,
     metrics: {
       fit: { n: cell.fit.n, brierBefore: null, brierAfter: null, eceBefore: null, eceAfter: null },
       test: {
@@ -104,10 +127,22 @@ function calibratorOf(cell: GridCell, dataVersion: string, createdAt: string): C
       },
     },
     lengths: cell.lengths,
-    conformal: { q80: cell.conformal.q80, q50: cell.conformal.q50, n: cell.fit.n },
+    // An ACI state may end at α ≤ 0 (an offset of +∞, a band that says nothing): then no bands are served.
+    ...(finite
+      ? {
+          conformal: {
+            q80: cell.conformal.q80,
+            q50: cell.conformal.q50,
+            n: cell.fit.n,
+            method: cell.conformal.method,
+            normalised: cell.conformal.normalised,
+            ...(cell.conformal.normalised ? { volWindow: VOL_WINDOW } : {}),
+          },
+        }
+      : {}),
     goals: {
       pUp: cell.goals.pUp,
-      bands: cell.goals.bands,
+      bands: cell.goals.bands && finite,
       n: cell.n,
       eceCalibrated: cell.eceCalibrated,
       coverage80Conformal: cell.coverage80Conformal,
@@ -115,18 +150,9 @@ function calibratorOf(cell: GridCell, dataVersion: string, createdAt: string): C
   };
 }
 
-async function main(): Promise<number> {
-  let args: ReturnType<typeof parse>;
-  try {
-    args = parse(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (!args) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+type Args = NonNullable<ReturnType<typeof parse>>;
+
+async function main(args: Args): Promise<number> {
   const started = Date.now();
   const reportPath = resolveCliPath(args.report);
   process.stderr.write(`loading ${resolveCliPath(args.data)} ...\n`);
@@ -138,37 +164,75 @@ async function main(): Promise<number> {
     watch: false,
   });
   const createdAt = new Date().toISOString();
+  const markets = [...new Set(data.markets)].sort();
   const cells: GridCell[] = [];
   const skipped: string[] = [];
   let queries = 0;
+  let reused = 0;
+  let searchSeconds = 0;
+  const walks: { length: number; horizon: number; records: PredictionRecord[] }[] = [];
   for (const length of args.lengths) {
     for (const horizon of args.horizons) {
       const t0 = Date.now();
-      const result = walkForward(
-        source,
-        (model, query, h, options) => registry.predict(model, query, h, options),
-        {
-          from: args.from,
-          to: args.to,
-          step: args.step,
-          entitiesPerDate: args['per-date'],
-          length,
-          horizon,
-          models: ['analogue'],
-          seed: args.seed,
-        },
-      );
+      const key = {
+        dataset: args.dataset,
+        dataVersion: data.dataVersion,
+        predictorVersion: ANALOGUE_VERSION,
+        from: args.from,
+        to: args.to,
+        step: args.step,
+        perDate: args['per-date'],
+        seed: args.seed,
+        length,
+        horizon,
+      };
+      const cachePath = args.records
+        ? join(resolveCliPath(args.records), `${args.dataset}-L${length}-h${horizon}.json`)
+        : null;
+      const cached = cachePath && existsSync(cachePath) ? readCache(cachePath) : null;
+      const reuse = cached !== null && JSON.stringify(cached.key) === JSON.stringify(key);
+      const result = reuse
+        ? cached
+        : walkForward(source, (model, query, h, options) => registry.predict(model, query, h, options), {
+            from: args.from,
+            to: args.to,
+            step: args.step,
+            entitiesPerDate: args['per-date'],
+            length,
+            horizon,
+            models: ['analogue'],
+            seed: args.seed,
+          });
+      const seconds = reuse ? cached.seconds : (Date.now() - t0) / 1000;
+      if (cachePath && !reuse) {
+        mkdirSync(resolveCliPath(args.records!), { recursive: true });
+        writeFileAtomic(
+          cachePath,
+          JSON.stringify({ key, queries: result.queries, seconds, records: result.records }),
+        );
+      }
+      if (reuse) reused++;
       queries += result.queries;
-      const cell = scoreGridCell(args.dataset, length, horizon, result.records, args.split);
-      if (!cell) skipped.push(`L${length} h${horizon}: too few forecasts before the split`);
-      else cells.push(cell);
+      searchSeconds += seconds;
+      walks.push({ length, horizon, records: result.records });
       process.stderr.write(
-        `L=${length} h=${horizon}: ${result.queries} queries in ${((Date.now() - t0) / 1000).toFixed(0)} s` +
-          (cell
-            ? ` | n=${cell.n} ece ${cell.ece?.toFixed(3)} -> ${cell.eceCalibrated?.toFixed(3)}, cover80 ${cell.coverage80?.toFixed(3)} -> ${cell.coverage80Conformal?.toFixed(3)}${cell.calibrated ? ' calibrated' : ` NOT calibrated (${cell.missed})`}\n`
-            : ' | skipped\n'),
+        `L=${length} h=${horizon}: ${result.queries} queries in ${seconds.toFixed(0)} s${reuse ? ' (records reused)' : ''}\n`,
       );
     }
+  }
+  // One method per part for the whole run, chosen on the earlier period's validation parts only.
+  const methods = chooseMethods(walks.map((w) => validateCell(w.records, args.split, w.horizon)));
+  process.stderr.write(`methods chosen on the fit period: bands ${methods.bands}, pUp ${methods.pUp}\n`);
+  for (const w of walks) {
+    const cell = scoreGridCell(args.dataset, w.length, w.horizon, w.records, args.split, methods);
+    if (!cell) skipped.push(`L${w.length} h${w.horizon}: too few forecasts before the split`);
+    else cells.push(cell);
+    process.stderr.write(
+      `L=${w.length} h=${w.horizon}` +
+        (cell
+          ? ` | n=${cell.n} ece ${cell.ece?.toFixed(3)} -> ${cell.eceCalibrated?.toFixed(3)}, cover80 ${cell.coverage80?.toFixed(3)} -> ${cell.coverage80Conformal?.toFixed(3)}${cell.calibrated ? ' calibrated' : ` NOT calibrated (${cell.missed})`}\n`
+          : ' | skipped\n'),
+    );
   }
   const calibratorFiles: string[] = [];
   if (args.calibrators) {
@@ -176,7 +240,10 @@ async function main(): Promise<number> {
     mkdirSync(dir, { recursive: true });
     for (const cell of cells) {
       const path = join(dir, calibratorFileName('analogue', cell.horizon, cell.length));
-      writeFileAtomic(path, `${JSON.stringify(calibratorOf(cell, data.dataVersion, createdAt), null, 1)}\n`);
+      writeFileAtomic(
+        path,
+        `${JSON.stringify(calibratorOf(cell, { dataVersion: data.dataVersion, markets }, createdAt), null, 1)}\n`,
+      );
       calibratorFiles.push(relative(REPO_ROOT, path));
     }
   }
@@ -199,8 +266,13 @@ async function main(): Promise<number> {
       horizons: args.horizons,
       predictorVersion: ANALOGUE_VERSION,
     },
+    markets,
+    methods,
     queries,
+    /** Wall time of this command, and of the walk-forward searches (from the records file when reused). */
     seconds: (Date.now() - started) / 1000,
+    searchSeconds,
+    reusedRecords: reused,
     skipped,
     calibratorFiles,
   };
@@ -217,14 +289,16 @@ async function main(): Promise<number> {
   );
   runs.push(run);
   runs.sort((a, b) => (a.dataset < b.dataset ? -1 : 1));
-  writeFileAtomic(reportPath, `${JSON.stringify({ ...report, gridRuns: runs, grid }, null, 1)}\n`);
+  // The goals travel with the cells, so a reader (the track-record page) never re-derives them.
+  const gridGoals = { minTestN: MIN_TEST_N, ece: ECE_GOAL, coverage80: COVERAGE_GOAL };
+  writeFileAtomic(reportPath, `${JSON.stringify({ ...report, gridGoals, gridRuns: runs, grid }, null, 1)}\n`);
   process.stdout.write(
     `${queries} queries, ${cells.length} cells (${cells.filter((c) => c.calibrated).length} calibrated) in ${run.seconds.toFixed(0)} s\nwrote ${reportPath}\n`,
   );
   return 0;
 }
 
-main().then(
+runCli(USAGE, parse, main).then(
   (code) => {
     process.exitCode = code;
   },

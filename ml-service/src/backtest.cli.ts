@@ -6,8 +6,8 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { isoDate, int, parseCliArgs, runCli } from './cli-args.js';
 import { loadMarketData, MarketDataError } from './market-data.js';
 import { writeFileAtomic } from './predictors/atomic-write.js';
 import { CALIBRATOR_KIND, calibratorFileName, type CalibratorFile } from './predictors/calibrator.js';
@@ -39,9 +39,6 @@ const USAGE = `usage: npm run backtest -w ml-service -- [options]
   --seed N                 sampling seed (default 7)
   --description TEXT       what the data is, for the report header`;
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-
 const argsSchema = z.object({
   data: z
     .string()
@@ -69,23 +66,7 @@ const argsSchema = z.object({
   description: z.string().default(''),
 });
 
-function parse(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    options: Object.fromEntries(
-      [...Object.keys(argsSchema.shape), 'help'].map((k) => [
-        k,
-        { type: k === 'help' ? 'boolean' : 'string' },
-      ]),
-    ) as Record<string, { type: 'string' | 'boolean' }>,
-    allowPositionals: false,
-  });
-  if (values.help) return null;
-  const parsed = argsSchema.safeParse(values);
-  if (!parsed.success)
-    throw new Error(parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n'));
-  return parsed.data;
-}
+const parse = (argv: string[]) => parseCliArgs(argsSchema, argv);
 
 function toCsv(records: PredictionRecord[]): string {
   const head = 'date,code,model,modelVersion,pUp,p10,p50,p90,actual,outcomeDate,baseRateUp';
@@ -112,7 +93,7 @@ function toCsv(records: PredictionRecord[]): string {
 function calibratorFile(
   summary: ModelSummary,
   horizon: number,
-  dataVersion: string,
+  store: { dataVersion: string; markets: string[] },
   createdAt: string,
 ): CalibratorFile | null {
   const c = summary.calibration;
@@ -127,7 +108,7 @@ function calibratorFile(
     predictorVersion,
     horizon,
     method: 'isotonic',
-    fittedOn: { from: c.fit.from, to: c.fit.to, n: c.fit.n, dataVersion },
+    fittedOn: { from: c.fit.from, to: c.fit.to, n: c.fit.n, ...store },
     x: c.isotonic.x,
     y: c.isotonic.y,
     metrics: {
@@ -149,18 +130,9 @@ function calibratorFile(
   };
 }
 
-async function main(): Promise<number> {
-  let args: ReturnType<typeof parse>;
-  try {
-    args = parse(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (!args) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+type Args = NonNullable<ReturnType<typeof parse>>;
+
+async function main(args: Args): Promise<number> {
   const started = Date.now();
   const out = resolveCliPath(args.out);
   const calibratorsDir = args.calibrators ? resolveCliPath(args.calibrators) : join(out, 'calibrators');
@@ -210,7 +182,8 @@ async function main(): Promise<number> {
   const calibratorFiles: string[] = [];
   const calibratorNotes: string[] = [];
   for (const s of summaries) {
-    const file = calibratorFile(s, args.horizon, data.dataVersion, createdAt);
+    const store = { dataVersion: data.dataVersion, markets: [...new Set(data.markets)].sort() };
+    const file = calibratorFile(s, args.horizon, store, createdAt);
     if (!file) {
       calibratorNotes.push(`${s.model}: too few records before the split to fit a calibrator`);
       continue;
@@ -287,7 +260,7 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
+runCli(USAGE, parse, main).then(
   (code) => {
     process.exitCode = code;
   },

@@ -15,6 +15,7 @@ import { asOfDate, companyOf, inSector } from './entities.service.js';
 import { badRequest, notFound, parseOr400 } from './errors.js';
 import { forecastFromOutcomes } from './forecast.js';
 import { applyCalibrator, type CalibratorFile } from './predictors/calibrator.js';
+import { realisedVol } from './predictors/volatility.js';
 import { dayToIso, isoToDay, lowerBound, type MarketData } from './market-data.js';
 import { ResultCache } from './result-cache.js';
 import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
@@ -301,7 +302,15 @@ export async function answerSimilar(
   if (cached !== undefined) return { json: cached, search: null };
   const { exact, ...result } = await searchWith(data, req, run, {});
   if (result.forecast && calibrators && isAnalogueSetting(req))
-    result.forecast = applyCalibrator(result.forecast, calibrators.find(result.query.length, result.horizon));
+    result.forecast = applyCalibrator(
+      result.forecast,
+      calibrators.find(result.query.length, result.horizon),
+      {
+        markets: data.markets,
+        // The query's own closes: enough for the volatility from 21 rows on (shorter: bands not calibrated).
+        vol: realisedVol(result.query.series, result.query.series.length - 1),
+      },
+    );
   const json = JSON.stringify(result);
   cache?.set(key, json);
   return { json, search: { metric: result.metric, mode: result.mode, candidates: result.candidates, exact } };

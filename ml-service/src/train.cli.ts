@@ -5,8 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { isoDate, int, parseCliArgs, runCli } from './cli-args.js';
 import { loadMarketData, MarketDataError } from './market-data.js';
 import { writeFileAtomic } from './predictors/atomic-write.js';
 import { buildDataset } from './predictors/brainjs-dataset.js';
@@ -31,9 +31,6 @@ const USAGE = `usage: npm run train -w ml-service -- [options]
   --validation X        latest share of dates held out for validation (default 0.2)
   --seed N              sampling seed (default 1)`;
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-
 const argsSchema = z.object({
   data: z
     .string()
@@ -57,37 +54,11 @@ const argsSchema = z.object({
   seed: int(0, 2 ** 31).default(1),
 });
 
-function parse(argv: string[]) {
-  const { values } = parseArgs({
-    args: argv,
-    options: Object.fromEntries(
-      [...Object.keys(argsSchema.shape), 'help'].map((k) => [
-        k,
-        { type: k === 'help' ? 'boolean' : 'string' },
-      ]),
-    ) as Record<string, { type: 'string' | 'boolean' }>,
-    allowPositionals: false,
-  });
-  if (values.help) return null;
-  const parsed = argsSchema.safeParse(values);
-  if (!parsed.success) {
-    throw new Error(parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n'));
-  }
-  return parsed.data;
-}
+const parse = (argv: string[]) => parseCliArgs(argsSchema, argv);
 
-async function main(): Promise<number> {
-  let args: ReturnType<typeof parse>;
-  try {
-    args = parse(process.argv.slice(2));
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  if (!args) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+type Args = NonNullable<ReturnType<typeof parse>>;
+
+async function main(args: Args): Promise<number> {
   const started = Date.now();
   const dataDir = resolveCliPath(args.data);
   const modelsDir = process.env.MODELS_DIR ? resolveCliPath(process.env.MODELS_DIR) : DEFAULT_MODELS_DIR;
@@ -141,7 +112,7 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
+runCli(USAGE, parse, main).then(
   (code) => {
     process.exitCode = code;
   },

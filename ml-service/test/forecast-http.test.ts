@@ -10,6 +10,7 @@ import { predictResponseSchema, similarResponseSchema } from '@resemble/contract
 import { ANALOGUE_VERSION } from '../src/predictors/analogue.predictor.js';
 import { CALIBRATOR_KIND, type CalibratorFile } from '../src/predictors/calibrator.js';
 import { applyIsotonic } from '../src/predictors/isotonic.js';
+import { realisedVol } from '../src/predictors/volatility.js';
 import { findSimilar } from '../src/similarity.service.js';
 import { market, start, type Running } from './support/http-service.js';
 import { writeStore, type FixtureEntity } from './support/write-store.js';
@@ -23,7 +24,8 @@ const calibrator: CalibratorFile = {
   predictorVersion: ANALOGUE_VERSION,
   horizon: 20,
   method: 'isotonic',
-  fittedOn: { from: '2015-01-01', to: '2016-01-01', n: 600, dataVersion: 'x' },
+  fittedOn: { from: '2015-01-01', to: '2016-01-01', n: 600, dataVersion: 'x', markets: ['JP', 'US'] },
+  // (the fixture store holds JP and US stocks)
   x: [0.1, 0.5, 0.9],
   y: [0.45, 0.52, 0.6],
   metrics: {
@@ -31,7 +33,8 @@ const calibrator: CalibratorFile = {
     test: null,
   },
   lengths: { min: 43, max: 84 },
-  conformal: { q80: 0.01, q50: 0.002, n: 600 },
+  // ACI offsets in units of the query's own vol·√h (decision 099).
+  conformal: { q80: 0.3, q50: 0.05, n: 600, method: 'aci', normalised: true, volWindow: 20 },
   goals: { pUp: true, bands: true, n: 560, eceCalibrated: 0.02, coverage80Conformal: 0.8 },
 };
 
@@ -80,12 +83,16 @@ describe('forecast over HTTP', () => {
     expect(f.pUpCalibrated).toBeCloseTo(applyIsotonic(calibrator, raw.pUp!), 12);
     expect(f.bands).toBe('conformal');
     expect(f.calibrated).toBe(true);
-    expect(f.quantiles!.p90).toBeCloseTo(raw.quantiles!.p90 + 0.01, 12);
+    const vol = realisedVol(res.query.series, res.query.series.length - 1)!;
+    expect(vol).toBeGreaterThan(0);
+    expect(f.quantiles!.p90).toBeCloseTo(raw.quantiles!.p90 + 0.3 * vol * Math.sqrt(20), 12);
+    expect(f.quantiles!.p10).toBeCloseTo(raw.quantiles!.p10 - 0.3 * vol * Math.sqrt(20), 12);
     // The analogue predictor uses the same calibrator.
     const p = predictResponseSchema.parse(
       await (await post('/v1/predict', { query: query(60), horizon: 20, model: 'analogue' })).json(),
     );
     expect(p.forecast.calibratorId).toBe('analogue-L60-h20-test');
+    expect(p.forecast.bands).toBe('conformal');
     expect(p.forecast.basis.kind).toBe('analogues');
   });
 
@@ -146,5 +153,20 @@ describe('forecast over HTTP', () => {
     expect(similarResponseSchema.parse(await after.json()).forecast!.calibratorId).toBe(
       'analogue-L60-h20-refit',
     );
+  });
+
+  it('a calibrator fitted on US stocks is not applied to a store with JP stocks: not calibrated', async () => {
+    writeFileSync(
+      join(svc.modelsDir, 'calibrator-analogue-L60-h20.json'),
+      JSON.stringify({ ...calibrator, fittedOn: { ...calibrator.fittedOn, markets: ['US'] } }),
+    );
+    svc.registry.reload();
+    const f = similarResponseSchema.parse(
+      await (await post('/v1/similar', { query: query(60), topK: 5 })).json(),
+    ).forecast!;
+    expect(f.calibratorId).toBeNull();
+    expect(f.pUpCalibrated).toBeNull();
+    expect(f.bands).toBe('empirical');
+    expect(f.calibrated).toBe(false);
   });
 });

@@ -52,9 +52,15 @@ export async function toApiError(res: Response): Promise<ApiError> {
   } catch {
     body = undefined;
   }
-  const err = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)?.error;
+  const err = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined)
+    ?.error;
   if (err && typeof err.message === 'string') {
-    return new ApiError(res.status, typeof err.code === 'string' ? err.code : 'error', err.message, err.details);
+    return new ApiError(
+      res.status,
+      typeof err.code === 'string' ? err.code : 'error',
+      err.message,
+      err.details,
+    );
   }
   const fallback = res.status >= 500 ? 'server_unavailable' : 'http_error';
   return new ApiError(res.status, fallback, `${res.status} ${res.statusText || 'request failed'}`);
@@ -119,7 +125,8 @@ export function createApiClient(opts: ApiClientOptions) {
 
   return {
     request,
-    get: <T>(path: string, query?: RequestOptions['query'], signal?: AbortSignal) => request<T>(path, { query, signal }),
+    get: <T>(path: string, query?: RequestOptions['query'], signal?: AbortSignal) =>
+      request<T>(path, { query, signal }),
     post: <T>(path: string, body?: unknown) => request<T>(path, { method: 'POST', body: body ?? {} }),
     del: <T>(path: string, body?: unknown) => request<T>(path, { method: 'DELETE', body }),
   };

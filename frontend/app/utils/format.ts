@@ -3,7 +3,11 @@ export type UiLocale = 'ja' | 'en';
 
 const tag = (locale: string) => (locale === 'en' ? 'en-US' : 'ja-JP');
 
-export function formatPercent(x: number | null | undefined, locale: string, opts: { signed?: boolean; digits?: number } = {}): string {
+export function formatPercent(
+  x: number | null | undefined,
+  locale: string,
+  opts: { signed?: boolean; digits?: number } = {},
+): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '—';
   return new Intl.NumberFormat(tag(locale), {
     style: 'percent',
@@ -14,14 +18,24 @@ export function formatPercent(x: number | null | undefined, locale: string, opts
 }
 
 export function formatJpy(amount: number, locale: string): string {
-  return new Intl.NumberFormat(tag(locale), { style: 'currency', currency: 'JPY', currencyDisplay: locale === 'en' ? 'code' : 'symbol', maximumFractionDigits: 0 }).format(amount);
+  return new Intl.NumberFormat(tag(locale), {
+    style: 'currency',
+    currency: 'JPY',
+    currencyDisplay: locale === 'en' ? 'code' : 'symbol',
+    maximumFractionDigits: 0,
+  }).format(amount);
 }
 
 /** ISO date (YYYY-MM-DD) → "2018年2月7日" / "Feb 7, 2018"; parsed as UTC so no timezone shifts a day. */
 export function formatDate(iso: string, locale: string): string {
   const d = new Date(`${iso.slice(0, 10)}T00:00:00Z`);
   if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat(tag(locale), { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' }).format(d);
+  return new Intl.DateTimeFormat(tag(locale), {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    timeZone: 'UTC',
+  }).format(d);
 }
 
 export function formatDateTime(iso: string, locale: string): string {
@@ -32,7 +46,10 @@ export function formatDateTime(iso: string, locale: string): string {
 
 export function formatNumber(x: number, locale: string, digits = 2): string {
   if (!Number.isFinite(x)) return '—';
-  return new Intl.NumberFormat(tag(locale), { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(x);
+  return new Intl.NumberFormat(tag(locale), {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(x);
 }
 
 export function formatCompact(x: number, locale: string): string {

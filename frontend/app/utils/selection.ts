@@ -12,7 +12,8 @@ export interface WindowSel {
   endIndex: number;
 }
 
-export type SelectionResult = { ok: true; window: WindowSel } | { ok: false; reason: 'too_few_bars' | 'date_out_of_range' };
+export type SelectionResult =
+  { ok: true; window: WindowSel } | { ok: false; reason: 'too_few_bars' | 'date_out_of_range' };
 
 /** Index of the last trading day on or before `date` in ascending ISO `dates`; -1 if none. */
 export function indexOnOrBefore(dates: readonly string[], date: string): number {
@@ -62,7 +63,12 @@ export function windowFromLogical(from: number, to: number, n: number): Selectio
 }
 
 /** A drag in pixels, given the chart's pixel→logical mapping (null off the data). */
-export function windowFromPixels(x1: number, x2: number, toLogical: (x: number) => number | null, n: number): SelectionResult {
+export function windowFromPixels(
+  x1: number,
+  x2: number,
+  toLogical: (x: number) => number | null,
+  n: number,
+): SelectionResult {
   const a = toLogical(x1);
   const b = toLogical(x2);
   if (a === null || b === null) return { ok: false, reason: 'date_out_of_range' };
@@ -78,6 +84,9 @@ export function windowFromPreset(dates: readonly string[], days: number, endDate
   return clampWindow(start, end, dates.length);
 }
 
-export function windowDates(dates: readonly string[], w: WindowSel): { start: string; end: string; length: number } {
+export function windowDates(
+  dates: readonly string[],
+  w: WindowSel,
+): { start: string; end: string; length: number } {
   return { start: dates[w.startIndex]!, end: dates[w.endIndex]!, length: w.endIndex - w.startIndex + 1 };
 }

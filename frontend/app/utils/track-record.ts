@@ -3,7 +3,7 @@
  * Only the grid and its runs are imported (Vite's named JSON exports), so the predictions and the old
  * one-setting summaries stay out of the bundle.
  */
-import { grid, gridRuns } from '../../../docs/backtest/report.json';
+import { grid, gridGoals, gridRuns } from '../../../docs/backtest/report.json';
 
 export interface ReliabilityBin {
   lo: number;
@@ -31,6 +31,10 @@ export interface TrackCell {
   eceCalibrated: number | null;
   coverage80: number | null;
   coverage80Conformal: number | null;
+  conformal: { method: string; normalised: boolean };
+  /** Status as the report states it (ml-service/src/backtest/grid.ts decides; this page never re-derives). */
+  judged: boolean;
+  goals: { pUp: boolean; bands: boolean };
   calibrated: boolean;
   missed: string | null;
   reliability: ReliabilityBin[];
@@ -53,12 +57,19 @@ export interface TrackRun {
     seed: number;
     predictorVersion: string;
   };
+  methods: { bands: string; pUp: string };
   queries: number;
   seconds: number;
 }
 
 export const trackCells = grid as unknown as TrackCell[];
 export const trackRuns = gridRuns as unknown as TrackRun[];
+/** The goals the report judged the cells by (shown on the page, never re-applied here). */
+export const trackGoals = gridGoals as {
+  minTestN: number;
+  ece: number;
+  coverage80: { nominal: number; tolerance: number };
+};
 
 /** The scraper import that builds the store a grid command reads (its --data), from the report's own fields. */
 export function importCommand(run: Pick<TrackRun, 'source' | 'command'>): string {
@@ -82,13 +93,17 @@ export function reliabilityPoints(
     }));
 }
 
-/** Summary line numbers: cells judged (n ≥ minN), calibrated, and with positive Brier skill after calibration. */
-export function gridSummary(cells: readonly TrackCell[], minN = 500) {
-  const judged = cells.filter((c) => c.n >= minN);
+/**
+ * Summary line numbers, counted from the statuses the report carries: cells judged, meeting the pUp goal,
+ * the band goal, both, and with positive Brier skill after calibration.
+ */
+export function gridSummary(cells: readonly TrackCell[]) {
   return {
     cells: cells.length,
-    judged: judged.length,
-    calibrated: judged.filter((c) => c.calibrated).length,
+    judged: cells.filter((c) => c.judged).length,
+    pUpGoal: cells.filter((c) => c.goals.pUp).length,
+    bandsGoal: cells.filter((c) => c.goals.bands).length,
+    calibrated: cells.filter((c) => c.calibrated).length,
     skilful: cells.filter((c) => (c.brierSkillCalibrated ?? -1) > 0).length,
   };
 }

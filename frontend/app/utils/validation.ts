@@ -45,13 +45,17 @@ export function validateSignup(f: { email: string; password: string; confirm: st
 export function validatePasswordChange(f: { currentPassword: string; newPassword: string; confirm: string }) {
   return compact({
     currentPassword: f.currentPassword ? undefined : 'required',
-    newPassword: checkPassword(f.newPassword) ?? (f.newPassword === f.currentPassword ? 'samePassword' : undefined),
+    newPassword:
+      checkPassword(f.newPassword) ?? (f.newPassword === f.currentPassword ? 'samePassword' : undefined),
     confirm: f.confirm === f.newPassword ? undefined : 'mismatch',
   });
 }
 
 export function validateReset(f: { newPassword: string; confirm: string }) {
-  return compact({ newPassword: checkPassword(f.newPassword), confirm: f.confirm === f.newPassword ? undefined : 'mismatch' });
+  return compact({
+    newPassword: checkPassword(f.newPassword),
+    confirm: f.confirm === f.newPassword ? undefined : 'mismatch',
+  });
 }
 
 export function hasErrors(e: object): boolean {

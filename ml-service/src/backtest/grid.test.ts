@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../predictors/random.js';
-import { conformalOffset, cqrScore, lengthRange, scoreGridCell } from './grid.js';
+import {
+  BAND_METHODS,
+  chooseMethods,
+  conformalOffset,
+  cqrScore,
+  innerSplit,
+  lengthRange,
+  scoreGridCell,
+  type CellValidation,
+} from './grid.js';
 import type { PredictionRecord } from './walk-forward.js';
 
 /** The smallest offset q whose band [lo − q, hi + q] holds at least ⌈(n + 1)·level⌉ of the fit outcomes. */
@@ -36,6 +45,7 @@ function records(seed: number, n: number, spread: number): PredictionRecord[] {
       actual: 0.05 * gauss(),
       outcomeDate: `${year}-07-30`,
       baseRateUp: 0.5,
+      vol: 0.05 / Math.sqrt(20),
     };
   });
 }
@@ -71,10 +81,16 @@ describe('calibration grid', () => {
     expect(Math.abs(cell.coverage80Conformal! - 0.8)).toBeLessThan(0.03);
     expect(cell.conformal.q80).toBeGreaterThan(0);
     expect(cell.goals.bands).toBe(true);
+    expect(cell.judged).toBe(true);
+    // Every candidate's validation score is recorded, and the cell applied the one it reports.
+    expect(Object.keys(cell.methods.validation.coverage80)).toEqual([...BAND_METHODS]);
+    expect(cell.conformal.method).toBe(cell.methods.bands);
+    expect(cell.methods.test.coverage80[cell.methods.bands]).toBe(cell.coverage80Conformal);
     // pUp here is noise: calibrated, it collapses towards the up-rate and its ECE is small.
     expect(cell.eceCalibrated!).toBeLessThan(cell.ece!);
     const small = scoreGridCell('synthetic', 60, 20, records(12, 300, 2), '2005-01-01')!;
     expect(small.calibrated).toBe(false);
+    expect(small.judged).toBe(false);
     expect(small.missed).toMatch(/held-out forecasts \(needs 500\)/);
     expect(scoreGridCell('synthetic', 60, 20, records(13, 30, 1), '2000-02-01')).toBeNull();
   });
@@ -83,5 +99,42 @@ describe('calibration grid', () => {
     const rs = records(14, 1000, 1);
     const late = rs.map((r) => (r.date < '2005-01-01' ? { ...r, outcomeDate: '2005-02-01' } : r));
     expect(scoreGridCell('synthetic', 60, 20, late, '2005-01-01')).toBeNull();
+  });
+
+  it("chooses methods on the earlier period only: the later period's outcomes change nothing chosen", () => {
+    const rs = records(15, 2400, 2);
+    const split = '2005-01-01';
+    // Scramble every outcome of the later period: the choice and the earlier-period figures stay put.
+    const random = mulberry32(99);
+    const scrambled = rs.map((r) => (r.date >= split ? { ...r, actual: (random() - 0.5) * 0.3 } : r));
+    const a = scoreGridCell('s', 60, 20, rs, split)!;
+    const b = scoreGridCell('s', 60, 20, scrambled, split)!;
+    expect(b.methods.validation).toEqual(a.methods.validation);
+    expect([b.methods.bands, b.methods.pUp]).toEqual([a.methods.bands, a.methods.pUp]);
+    expect(b.coverage80Conformal).not.toBe(a.coverage80Conformal);
+    // The inner split validates on dates after every inner-fit outcome.
+    const fit = rs.filter((r) => r.date < split && r.outcomeDate < split);
+    const { history, validation } = innerSplit(fit);
+    expect(Math.max(...history.map((r) => Date.parse(r.outcomeDate)))).toBeLessThan(
+      Math.min(...validation.map((r) => Date.parse(r.date))),
+    );
+  });
+
+  it("pools the cells' validation: mean cover gap and mean ECE, ties to the simpler method", () => {
+    const v = (c: number[], e: number[]): CellValidation => ({
+      n: 100,
+      from: '2000-01-01',
+      coverage80: { split: c[0]!, normalised: c[1]!, rolling: c[2]!, aci: c[3]! },
+      ece: { isotonic: e[0]!, platt: e[1]!, 'rolling-isotonic': e[2]!, 'rolling-platt': e[3]! },
+    });
+    const chosen = chooseMethods([
+      v([0.7, 0.75, 0.9, 0.81], [0.05, 0.04, 0.02, 0.06]),
+      v([0.9, 0.85, 0.8, 0.78], [0.05, 0.04, 0.08, 0.01]),
+    ]);
+    expect(chosen.meanCoverageGap.aci).toBeCloseTo(0.015, 12);
+    expect(chosen.bands).toBe('aci');
+    expect(chosen.pUp).toBe('rolling-platt'); // mean 0.035 beats 0.04 and 0.05
+    const tie = chooseMethods([v([0.8, 0.8, 0.8, 0.8], [0.03, 0.03, 0.03, 0.03])]);
+    expect([tie.bands, tie.pUp]).toEqual(['split', 'isotonic']);
   });
 });

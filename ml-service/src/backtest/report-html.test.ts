@@ -25,6 +25,7 @@ function records(seed: number): PredictionRecord[] {
       actual,
       outcomeDate: `${2001 + Math.floor(i / 40)}-12-31`,
       baseRateUp: 0.53,
+      vol: 0.01,
     };
   });
 }

@@ -8,6 +8,7 @@ import type { SimilarQuery } from '@resemble/contracts';
 import { baseRateUpAsOf } from '../predictors/base-rate.js';
 import { AppError } from '../errors.js';
 import { mulberry32, shuffleInPlace } from '../predictors/random.js';
+import { realisedVol } from '../predictors/volatility.js';
 import type { ModelId, PredictOptions, Prediction } from '../predictors/registry.js';
 import { lastIndexOnOrBefore, type SeriesSource } from '../predictors/series.js';
 
@@ -41,6 +42,11 @@ export interface PredictionRecord {
   outcomeDate: string;
   /** Market-wide base rate of up windows known before the evaluation date (the climatological forecast). */
   baseRateUp: number;
+  /**
+   * The stock's own realised volatility on d (predictors/volatility.ts: its last 20 daily log returns,
+   * closes known on d, so no look-ahead). Normalised conformal scores divide by it.
+   */
+  vol: number;
 }
 
 export interface WalkForwardResult {
@@ -112,6 +118,7 @@ export function walkForward(
       const entity = source.entities[index]!;
       const query = { code: entity.code, start: entity.dates[end - options.length + 1]!, end: d };
       const actual = entity.closes[end + options.horizon]! / entity.closes[end]! - 1;
+      const vol = realisedVol(entity.closes, end);
       queries++;
       for (const model of options.models) {
         let prediction: Prediction;
@@ -125,8 +132,8 @@ export function walkForward(
           throw error;
         }
         const f = prediction.forecast;
-        if (f.pUp === null || f.quantiles === null || baseRateUp === null) {
-          skip(model, f.pUp === null ? 'no_forecast' : 'no_base_rate');
+        if (f.pUp === null || f.quantiles === null || baseRateUp === null || vol === null) {
+          skip(model, f.pUp === null ? 'no_forecast' : vol === null ? 'no_volatility' : 'no_base_rate');
           continue;
         }
         records.push({
@@ -143,6 +150,7 @@ export function walkForward(
           actual,
           outcomeDate: entity.dates[end + options.horizon]!,
           baseRateUp,
+          vol,
         });
       }
     }

@@ -240,7 +240,7 @@ describe('registry', () => {
       predictorVersion: baselineVersion,
       horizon: HORIZON,
       method: 'isotonic',
-      fittedOn: { from: '2000-01-01', to: '2000-06-01', n: 50, dataVersion: 'x' },
+      fittedOn: { from: '2000-01-01', to: '2000-06-01', n: 50, dataVersion: 'x', markets: ['US'] },
       x: [0.2, 0.8],
       y: [0.45, 0.55],
       metrics: {

@@ -20,8 +20,10 @@ import {
   CALIBRATOR_KIND,
   calibratorFileSchema,
   coversSetting,
+  type CalibrationContext,
   type CalibratorFile,
 } from './calibrator.js';
+import { realisedVol } from './volatility.js';
 import { PredictorError } from './errors.js';
 import { seriesSource } from './market-series.js';
 import { resolveQuery } from './query.js';
@@ -205,6 +207,13 @@ export function createPredictorRegistry(ctx: {
       (c) => c.predictor === id && c.predictorVersion === version && coversSetting(c, length, horizon),
     );
 
+  interface Computed {
+    forecast: Forecast | null;
+    version: string;
+    length: number;
+    context: CalibrationContext;
+  }
+
   /** Validation, data and the cheap predictors; the analogue search is delegated to `analogue`. */
   const compute = (
     model: ModelId,
@@ -212,7 +221,7 @@ export function createPredictorRegistry(ctx: {
     horizon: number,
     options: PredictOptions,
     analogue: (data: MarketData) => Forecast | null,
-  ): { forecast: Forecast | null; version: string; length: number } => {
+  ): Computed => {
     if (!MODEL_IDS.includes(model))
       throw new PredictorError(404, 'unknown_model', `unknown model ${String(model)}`);
     const current = state;
@@ -232,17 +241,26 @@ export function createPredictorRegistry(ctx: {
     const cutoff = { forwardEndBefore: options.forwardEndBefore };
     const length =
       resolved.kind === 'code' ? resolved.endRow - resolved.startRow + 1 : resolved.closes.length;
-    if (model === 'analogue') return { forecast: analogue(data), version: ANALOGUE_VERSION, length };
+    const context = {
+      markets: data.markets,
+      vol: realisedVol(
+        resolved.closes,
+        resolved.kind === 'code' ? resolved.endRow : resolved.closes.length - 1,
+      ),
+    };
+    if (model === 'analogue') return { forecast: analogue(data), version: ANALOGUE_VERSION, length, context };
     if (model === 'baseline')
       return {
         forecast: baselineForecast(source, resolved, horizon, cutoff),
         version: BASELINE_VERSION,
         length,
+        context,
       };
     return {
       forecast: brainjsForecast(current.brainjs!, resolved, horizon, cutoff),
       version: current.brainjs!.file.version,
       length,
+      context,
     };
   };
 
@@ -250,12 +268,17 @@ export function createPredictorRegistry(ctx: {
     model: ModelId,
     horizon: number,
     options: PredictOptions,
-    { forecast, version, length }: { forecast: Forecast | null; version: string; length: number },
+    { forecast, version, length, context }: Computed,
   ): Prediction => {
     // Calibrators are fitted on daily backtests: a weekly or monthly forecast is served uncalibrated.
     const daily = (options.timeframe ?? 'D') === 'D';
     const calibrator = options.raw || !daily ? undefined : calibratorFor(model, version, length, horizon);
-    return { model, modelVersion: version, horizon, forecast: applyCalibrator(forecast!, calibrator) };
+    return {
+      model,
+      modelVersion: version,
+      horizon,
+      forecast: applyCalibrator(forecast!, calibrator, context),
+    };
   };
 
   return {
