@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Idempotent set-up: Debian packages (Chromium for puppeteer, CJK fonts so Japanese renders, tools the
 # delivery tests use, the compiler node-gyp builds better-sqlite3 and ml-service's native addons with,
-# the SQLite headers ml-service's native store reader links against, and redis-server, which backend's
-# shared-state tests start on a free loopback port)
+# the SQLite headers ml-service's native store reader links against, and redis-server and postgresql, which
+# backend's shared-state and database tests start on free loopback ports; initdb/pg_ctl stay under
+# /usr/lib/postgresql/<major>/bin, where backend/test/support/postgres-server.ts looks)
 # and the npm workspace install. Fast when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,8 @@ pkgs=(chromium fonts-noto-cjk sqlite3 libsqlite3-dev skopeo umoci busybox-static
 # podman-compose, catatonit for --init, debootstrap for the local base image, curl for the health probe.
 pkgs+=(podman runc netavark aardvark-dns iptables podman-compose catatonit debootstrap curl)
 # unzip: helm and kubectl come zipped inside an npm package (scripts/k8s-tools.sh, for the Helm chart's test);
-# postgresql: the scale stack's PostgreSQL stand-in is checked with Debian's server (data-image tests).
+# postgresql: backend's database tests (an ephemeral server per test file) and the scale stack's PostgreSQL stand-in
+# check (data-image tests) use Debian's server.
 pkgs+=(unzip postgresql)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -20,8 +22,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  # Only nginx's and redis-server's binaries are needed (tests run their own): keep Debian from starting
-  # a system nginx on port 80 or a system Redis while installing, then put the policy back as it was.
+  # Only nginx's, redis-server's and PostgreSQL's binaries are needed (tests run their own): keep Debian
+  # from starting a system nginx on port 80, a system Redis or PostgreSQL cluster while installing, then
+  # put the policy back as it was.
   policy=/usr/sbin/policy-rc.d
   made_policy=""
   if [ ! -e "$policy" ]; then

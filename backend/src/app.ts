@@ -12,7 +12,8 @@ import type Stripe from 'stripe';
 import { healthResponseSchema, type PlansResponse } from '@resemble/contracts';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
-import { openDb } from './db/db.js';
+import { openDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
 import { Checkpointer } from './db/checkpointer.js';
 import { createLogger } from './platform/logger.js';
 import { AppError, errorHandler, notFoundHandler } from './platform/errors.js';
@@ -66,11 +67,20 @@ export interface BuiltApp {
 export async function createApp(config: Config, o: AppOverrides = {}): Promise<BuiltApp> {
   const log = o.logger ?? createLogger(config.logLevel);
   const now = o.now ?? Date.now;
-  const db = openDb(config.storage.appDb);
+  // SQLite (APP_DB) or PostgreSQL (DATABASE_URL), migrated before anything reads it; replicas starting
+  // together take turns on PostgreSQL's advisory lock (db/migrate.ts).
+  const database = openDatabase(config.storage.database, 10, (err) =>
+    log.error({ module: 'db', err: err.message }, 'idle database connection failed; the pool replaces it'),
+  );
+  await migrateToLatest(database).catch(async (err: unknown) => {
+    await database.close();
+    throw err;
+  });
+  const db = database.kysely;
   const checkpointer =
-    config.storage.appDb === ':memory:'
-      ? null
-      : new Checkpointer(db, config.storage.appDb, log.child({ module: 'db' }));
+    database.sqlite && config.storage.appDb !== ':memory:'
+      ? new Checkpointer(database.sqlite, config.storage.appDb, log.child({ module: 'db' }))
+      : null;
   const plans = buildPlans(config);
   const ml = new MlClient({
     baseUrl: config.ml.url,
@@ -107,13 +117,13 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
   const events = shared.events;
   const ctx: AppContext = {
     config,
-    db,
+    database,
     log,
     ml,
     heavyLanes: new UserLanes(config.ml.heavyPerUser, config.ml.heavyQueuedPerUser),
     plans,
     hasher: new PasswordHasher(config.auth.scryptLogN, config.auth.hashConcurrency),
-    sessions: new SessionService(db, config.auth.jwtSecret, now, shared.revocations),
+    sessions: await SessionService.open(database, config.auth.jwtSecret, now, shared.revocations),
     passwords: new PasswordThrottle(
       shared.limiter('pwd', config.auth.maxPasswordFailures, config.auth.windowMinutes * 60),
     ),
@@ -261,7 +271,7 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
       await shared.close();
       await checkpointer?.stop();
       await ml.close();
-      db.close();
+      await database.close();
     },
   };
 }

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { dbTarget, type DbTarget } from './db/db-target.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 
@@ -60,6 +61,11 @@ const envSchema = z.object({
   HEAVY_SEARCHES_PER_USER: intFrom(2, 1),
   HEAVY_SEARCHES_QUEUED_PER_USER: intFrom(20, 0),
   APP_DB: z.string().min(1).default(resolve(repoRoot, 'data/app.sqlite')),
+  /** postgres://… moves the app database to PostgreSQL (several replicas); unset, the APP_DB SQLite file. */
+  DATABASE_URL: optionalString.refine(
+    (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
+    'DATABASE_URL must be a postgres:// or postgresql:// URL',
+  ),
   DATA_DIR: z.string().min(1).default(resolve(repoRoot, 'data')),
   PUBLIC_URL: z.url().default('http://127.0.0.1:3000'),
   JWT_SECRET: optionalString.refine(
@@ -152,8 +158,10 @@ export interface Config {
     cookieSecure: boolean;
   };
   storage: {
-    /** backend's own SQLite file (':memory:' in some tests). */
+    /** backend's own SQLite file (':memory:' in some tests); unused when `database` is PostgreSQL. */
     appDb: string;
+    /** Which engine holds the app database: DATABASE_URL's PostgreSQL, else the APP_DB file. */
+    database: DbTarget;
     /** The market data directory (catalog and run reports for the operator view). */
     dataDir: string;
   };
@@ -244,7 +252,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       trustProxy: env.TRUST_PROXY,
       cookieSecure: env.NODE_ENV !== 'development',
     },
-    storage: { appDb: env.APP_DB, dataDir: env.DATA_DIR },
+    storage: { appDb: env.APP_DB, database: dbTarget(env.DATABASE_URL, env.APP_DB), dataDir: env.DATA_DIR },
     ml: {
       url: env.ML_URL,
       token: env.ML_TOKEN,

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { PlanId } from '@resemble/contracts';
 import type { Config } from './config.js';
-import type { Db } from './db/db.js';
+import type { AppDatabase } from './db/database.js';
 import type { PasswordHasher } from './auth/password.js';
 import type { SessionService } from './auth/sessions.js';
 import type { PasswordThrottle } from './auth/password-throttle.js';
@@ -16,7 +16,8 @@ import type { EventBus, QuotaStore, SharedState } from './shared/shared-state.js
 /** Everything a route or service needs, built once in app.ts; tests build it with their own config. */
 export interface AppContext {
   config: Config;
-  db: Db;
+  /** The app database through Kysely, on SQLite or PostgreSQL; repositories take it. */
+  database: AppDatabase;
   log: Logger;
   ml: MlClient;
   /** Per-user limit of long (DTW) searches running at once (search.service.ts). */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
-import { PASSWORD, registered, startApp, type TestApp } from './support/harness.js';
+import { PASSWORD, registered, startApp, type TestApp, rawSql } from './support/harness.js';
 
 const linkToken = (app: TestApp, kind: 'reset-password' | 'verify-email', to: string) => {
   const mail = app.ctx.mailer.sent.filter((m) => m.to === to && m.link?.includes(kind)).at(-1);
@@ -382,7 +382,7 @@ describe('accounts and sessions', () => {
     expect(ok.status).toBe(200);
     expect((await c.get('/api/v1/me')).status).toBe(401);
     expect(
-      app.ctx.db.prepare('SELECT COUNT(*) AS n FROM users WHERE email = ?').get('delete@example.com'),
+      await rawSql(app.ctx).get('SELECT COUNT(*) AS n FROM users WHERE email = ?', 'delete@example.com'),
     ).toEqual({ n: 0 });
     expect(
       (await app.client().post('/api/v1/auth/login', { email: 'delete@example.com', password: PASSWORD }))

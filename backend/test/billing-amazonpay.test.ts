@@ -2,7 +2,7 @@ import { createHash, createVerify, constants } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
 import { merchantKeys, startAmazonPayStandIn, startSnsSigner, type AmazonPayStandIn } from './support/amazonpay-stand-in.js';
-import { registered, relogin, startApp, type Client, type TestApp } from './support/harness.js';
+import { registered, relogin, startApp, type Client, type TestApp, rawSql } from './support/harness.js';
 
 describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
   let ml: MlStandIn;
@@ -70,7 +70,7 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     expect(done.status).toBe(200);
     expect(done.body).toMatchObject({ outcome: 'success', plan: 'pro', subscription: { provider: 'amazonpay', status: 'active' } });
     expect(stand.authHeaders.at(-1)).toMatch(/^AMZN-PAY-RSASSA-PSS PublicKeyId=SANDBOX-AETESTKEY, SignedHeaders=.*Signature=/);
-    const row = app.ctx.db.prepare("SELECT provider_subscription_id FROM subscriptions WHERE provider = 'amazonpay' ORDER BY created_at DESC").get() as { provider_subscription_id: string };
+    const row = (await rawSql(app.ctx).get("SELECT provider_subscription_id FROM subscriptions WHERE provider = 'amazonpay' ORDER BY created_at DESC")) as { provider_subscription_id: string };
     expect(stand.permissions.get(row.provider_subscription_id)?.state).toBe('Chargeable');
   });
 
@@ -130,8 +130,8 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
       expect(stand.chargeCalls).toBe(afterFirst);
       const userId = (await (await relogin(c), c.get('/api/v1/me'))).body.id;
       // Simulate a crash after Amazon charged but before our write: same (subscription, period) key again.
-      app.ctx.db.prepare("UPDATE payments SET status = 'pending' WHERE user_id = ? AND period = ? AND status = 'succeeded' AND idempotency_key LIKE 'amazonpay:%:%:%'").run(userId, end1.slice(0, 7));
-      app.ctx.db.prepare('UPDATE subscriptions SET current_period_end = ? WHERE user_id = ?').run(end1, userId);
+      await rawSql(app.ctx).run("UPDATE payments SET status = 'pending' WHERE user_id = ? AND period = ? AND status = 'succeeded' AND idempotency_key LIKE 'amazonpay:%:%:%'", userId, end1.slice(0, 7));
+      await rawSql(app.ctx).run('UPDATE subscriptions SET current_period_end = ? WHERE user_id = ?', end1, userId);
       await app.ctx.billing.renewDue();
       expect(stand.chargeCalls).toBe(afterFirst);
       const view = await subOf(c);
@@ -176,7 +176,7 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
       expect(view.subscription.currentPeriodEnd).toBe(end1);
       expect(view.payments[0].status).toBe('pending');
       const userId = (await c.get('/api/v1/me')).body.id;
-      const chargeId = (app.ctx.db.prepare("SELECT provider_ref FROM payments WHERE user_id = ? AND status = 'pending'").get(userId) as { provider_ref: string }).provider_ref;
+      const chargeId = ((await rawSql(app.ctx).get("SELECT provider_ref FROM payments WHERE user_id = ? AND status = 'pending'", userId)) as { provider_ref: string }).provider_ref;
       // Before Amazon settles, an IPN changes nothing; afterwards it completes the period exactly once.
       expect((await ipn({ ObjectType: 'CHARGE', ObjectId: chargeId, NotificationType: 'STATE_CHANGE' })).body.result).toBe('applied');
       expect((await subOf(c)).payments[0].status).toBe('pending');
@@ -217,7 +217,7 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     const userId = (await c.get('/api/v1/me')).body.id;
     const r = await c.post('/api/v1/billing/cancel');
     expect(r.body).toMatchObject({ plan: 'pro', subscription: { cancelAtPeriodEnd: true } });
-    const cp = (app.ctx.db.prepare('SELECT provider_subscription_id AS id FROM subscriptions WHERE user_id = ?').get(userId) as { id: string }).id;
+    const cp = ((await rawSql(app.ctx).get('SELECT provider_subscription_id AS id FROM subscriptions WHERE user_id = ?', userId)) as { id: string }).id;
     expect(stand.permissions.get(cp)?.state).toBe('Closed');
   });
 
@@ -225,7 +225,7 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     const c = await registered(app);
     await payWithAmazon(c);
     const userId = (await c.get('/api/v1/me')).body.id;
-    const cp = (app.ctx.db.prepare('SELECT provider_subscription_id AS id FROM subscriptions WHERE user_id = ?').get(userId) as { id: string }).id;
+    const cp = ((await rawSql(app.ctx).get('SELECT provider_subscription_id AS id FROM subscriptions WHERE user_id = ?', userId)) as { id: string }).id;
     const hint = { ObjectType: 'CHARGE_PERMISSION', ObjectId: cp, NotificationType: 'STATE_CHANGE' };
 
     // A genuine IPN claiming a change Amazon does not confirm changes nothing.

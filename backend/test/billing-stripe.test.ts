@@ -2,7 +2,7 @@ import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
 import { startStripeStandIn, stripeSubscription, type StripeStandIn } from './support/stripe-stand-in.js';
-import { PASSWORD, registered, startApp, type Client, type TestApp } from './support/harness.js';
+import { PASSWORD, registered, startApp, type Client, type TestApp, rawSql } from './support/harness.js';
 
 const SECRET = 'whsec_test_secret_for_resemble';
 const day = 86400;
@@ -97,7 +97,7 @@ describe('Stripe billing (real SDK against a local stand-in)', () => {
     const second = await deliver(invoice);
     expect(first.body.result).toBe('applied');
     expect(second.body.result).toBe('duplicate');
-    const pays = app.ctx.db.prepare("SELECT * FROM payments WHERE user_id = ? AND provider = 'stripe'").all(userId);
+    const pays = await rawSql(app.ctx).all("SELECT * FROM payments WHERE user_id = ? AND provider = 'stripe'", userId);
     expect(pays).toHaveLength(1);
     expect(pays[0]).toMatchObject({ status: 'succeeded', amount_jpy: 1480 });
   });
@@ -123,7 +123,7 @@ describe('Stripe billing (real SDK against a local stand-in)', () => {
     expect(r.body.result).toBe('applied');
     const view = (await c.get('/api/v1/billing/subscription')).body;
     expect(view.subscription).toMatchObject({ status: 'past_due', needsPaymentFix: true });
-    expect(app.ctx.db.prepare("SELECT status FROM payments WHERE user_id = ?").all(userId)).toEqual([{ status: 'failed' }]);
+    expect(await rawSql(app.ctx).all("SELECT status FROM payments WHERE user_id = ?", userId)).toEqual([{ status: 'failed' }]);
   });
 
   it('ignores event types it does not handle', async () => {

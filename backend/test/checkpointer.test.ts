@@ -18,10 +18,10 @@ describe('WAL checkpoints in a worker thread', () => {
     db = null;
   });
 
-  const open = (everyMs: number) => {
+  const open = async (everyMs: number) => {
     dir = mkdtempSync(join(tmpdir(), 'backend-wal-'));
     const file = join(dir, 'app.sqlite');
-    db = openDb(file);
+    db = await openDb(file);
     cp = new Checkpointer(db, file, pino({ level: 'silent' }), everyMs);
     return file;
   };
@@ -35,7 +35,7 @@ describe('WAL checkpoints in a worker thread', () => {
   const autoPages = () => db!.pragma('wal_autocheckpoint', { simple: true });
 
   it('turns the on-commit checkpoint off and copies the WAL into the database from the worker', async () => {
-    const file = open(60_000); // no timed run during the test: only the one asked for
+    const file = await open(60_000); // no timed run during the test: only the one asked for
     expect(autoPages()).toBe(0);
     write(1); // the table itself
     await cp!.checkpointNow();
@@ -54,7 +54,7 @@ describe('WAL checkpoints in a worker thread', () => {
   });
 
   it('runs on its own timer', async () => {
-    const file = open(50);
+    const file = await open(50);
     write(1);
     await cp!.checkpointNow();
     const before = statSync(file).size;
@@ -66,7 +66,7 @@ describe('WAL checkpoints in a worker thread', () => {
   });
 
   it('gives checkpoints back to SQLite if the worker dies', async () => {
-    open(60_000);
+    await open(60_000);
     expect(autoPages()).toBe(0);
     const asked = cp!.checkpointNow();
     await cp!.kill();

@@ -1,12 +1,20 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertScanner } from '../src/patterns/alert-scanner.js';
 import { buildOpenApi } from '../src/openapi/openapi.js';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
-import { PASSWORD, registered, startApp, type Client, type TestApp } from './support/harness.js';
+import {
+  PASSWORD,
+  registered,
+  startApp,
+  type Client,
+  type TestApp,
+  rawSql,
+  sameDatabaseAs,
+} from './support/harness.js';
 
 const query = { query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' }, topK: 5, horizon: 10 };
 
@@ -80,7 +88,7 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     const list = (await c.get('/api/v1/tokens')).body.tokens;
     expect(list).toHaveLength(1);
     expect(JSON.stringify(list)).not.toContain(token);
-    expect(JSON.stringify(app.ctx.db.prepare('SELECT * FROM api_tokens').all())).not.toContain(token);
+    expect(JSON.stringify(await rawSql(app.ctx).all('SELECT * FROM api_tokens'))).not.toContain(token);
 
     const bot = app.client();
     bot.bearer = token;
@@ -147,11 +155,10 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     const c = await registered(app);
     await upgrade(c);
     const token = (await c.post('/api/v1/tokens', { name: 'lapse' })).body.token;
-    app.ctx.db
-      .prepare(
-        "UPDATE subscriptions SET current_period_end = '2000-01-01T00:00:00.000Z' WHERE user_id = (SELECT id FROM users WHERE email = ?)",
-      )
-      .run(c.email);
+    await rawSql(app.ctx).run(
+      "UPDATE subscriptions SET current_period_end = '2000-01-01T00:00:00.000Z' WHERE user_id = (SELECT id FROM users WHERE email = ?)",
+      c.email,
+    );
     const bot = app.client();
     bot.bearer = token;
     const r = await bot.post('/api/v1/similar', query);
@@ -272,7 +279,8 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     expect((await c.get('/api/v1/admin/overview')).status).toBe(403);
     const env = {
       ...process.env,
-      APP_DB: join(app.dir, 'app.sqlite'),
+      // The app's own database, on whichever engine this run uses.
+      ...sameDatabaseAs(app),
       SCRYPT_LOG_N: '12',
       NODE_ENV: 'test',
       JWT_SECRET: 'x'.repeat(40),

@@ -11,7 +11,14 @@ import { startBackendProcess } from './support/backend-process.js';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
 import { startRedis, type RedisServer } from './support/redis-server.js';
 import { openEvents } from './support/sse.js';
-import { registered, startApp, type Client, type TestApp } from './support/harness.js';
+import {
+  rawSql,
+  registered,
+  sameDatabaseAs,
+  startApp,
+  type Client,
+  type TestApp,
+} from './support/harness.js';
 
 const backtest = (samples: number) => ({
   kind: 'backtest',
@@ -52,7 +59,8 @@ describe('jobs through BullMQ across replicas', () => {
       JOB_STALLED_CHECK_MS: '1000',
     };
     api = await startApp({ ...env, JOBS_WORKER: 'false' });
-    env.APP_DB = api.ctx.config.storage.appDb;
+    // Every replica on the API replica's database (SQLite file or PostgreSQL, whichever this run uses).
+    Object.assign(env, sameDatabaseAs(api));
   });
   afterAll(async () => {
     await api?.close();
@@ -188,17 +196,21 @@ describe('jobs through BullMQ across replicas', () => {
   it('a starting replica fails a live row only when the queue says its job is gone, never a young one', async () => {
     const c = await proUser(api);
     const userId = (await c.get('/api/v1/me')).body.id as string;
-    const insert = api.ctx.db.prepare(
-      'INSERT INTO jobs (id, user_id, kind, params, status, created_at, updated_at) VALUES (?,?,?,?,?,?,?)',
-    );
+    const insert = {
+      run: (...args: unknown[]) =>
+        rawSql(api.ctx).run(
+          'INSERT INTO jobs (id, user_id, kind, params, status, created_at, updated_at) VALUES (?,?,?,?,?,?,?)',
+          ...args,
+        ),
+    };
     const old = new Date(Date.now() - 3_600_000).toISOString();
     const young = new Date().toISOString();
     const lost = randomUUID();
     const justInserted = randomUUID();
     // Running, an hour old, and unknown to BullMQ (Redis was emptied while every replica was down).
-    insert.run(lost, userId, 'backtest', '{}', 'running', old, old);
+    await insert.run(lost, userId, 'backtest', '{}', 'running', old, old);
     // Just recorded by a replica that has not queued it yet: not the starting replica's business.
-    insert.run(justInserted, userId, 'backtest', '{}', 'queued', young, young);
+    await insert.run(justInserted, userId, 'backtest', '{}', 'queued', young, young);
     const starting = await startApp({ ...env, JOBS_WORKER: 'false' });
     try {
       expect((await c.get(`/api/v1/jobs/${lost}`)).body).toMatchObject({
@@ -207,7 +219,7 @@ describe('jobs through BullMQ across replicas', () => {
       });
       expect((await c.get(`/api/v1/jobs/${justInserted}`)).body.status).toBe('queued');
     } finally {
-      api.ctx.db.prepare('DELETE FROM jobs WHERE id = ?').run(justInserted);
+      await rawSql(api.ctx).run('DELETE FROM jobs WHERE id = ?', justInserted);
       await starting.close();
     }
   });

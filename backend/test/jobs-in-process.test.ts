@@ -7,7 +7,14 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
 import { openEvents } from './support/sse.js';
-import { registered, startApp, type Client, type TestApp } from './support/harness.js';
+import {
+  rawSql,
+  registered,
+  sameDatabaseAs,
+  startApp,
+  type Client,
+  type TestApp,
+} from './support/harness.js';
 
 const backtest = (samples: number) => ({
   kind: 'backtest',
@@ -75,15 +82,37 @@ describe('in-process job queue', () => {
     const c = await proUser(app);
     const userId = (await c.get('/api/v1/me')).body.id as string;
     const old = new Date(Date.now() - 3_600_000).toISOString();
-    const insert = app.ctx.db.prepare(
-      'INSERT INTO jobs (id, user_id, kind, params, status, progress, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)',
-    );
+    const insert = {
+      run: (...args: unknown[]) =>
+        rawSql(app.ctx).run(
+          'INSERT INTO jobs (id, user_id, kind, params, status, progress, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)',
+          ...args,
+        ),
+    };
     const wasRunning = randomUUID();
     const wasQueued = randomUUID();
-    insert.run(wasRunning, userId, 'backtest', JSON.stringify(backtest(2).params), 'running', 0.5, old, old);
-    insert.run(wasQueued, userId, 'backtest', JSON.stringify(backtest(2).params), 'queued', 0, old, old);
-    // A second backend on the same file stands for this one restarted.
-    const again = await startApp({ ML_URL: ml.url, APP_DB: app.ctx.config.storage.appDb });
+    await insert.run(
+      wasRunning,
+      userId,
+      'backtest',
+      JSON.stringify(backtest(2).params),
+      'running',
+      0.5,
+      old,
+      old,
+    );
+    await insert.run(
+      wasQueued,
+      userId,
+      'backtest',
+      JSON.stringify(backtest(2).params),
+      'queued',
+      0,
+      old,
+      old,
+    );
+    // A second backend on the same database stands for this one restarted.
+    const again = await startApp({ ML_URL: ml.url, ...sameDatabaseAs(app) });
     try {
       await again.ctx.jobs.idle();
       const viaAgain = again.client();

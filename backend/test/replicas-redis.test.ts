@@ -6,7 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
 import { startRedis, type RedisServer } from './support/redis-server.js';
-import { PASSWORD, registered, startApp, type Client, type TestApp } from './support/harness.js';
+import {
+  PASSWORD,
+  registered,
+  startApp,
+  type Client,
+  type TestApp,
+  rawSql,
+  sameDatabaseAs,
+} from './support/harness.js';
 
 const similar = { query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' }, topK: 5, horizon: 10 };
 
@@ -71,7 +79,7 @@ describe('two replicas sharing Redis', () => {
       RATE_LIMIT_USER_PER_MIN: '40',
     };
     a = await startApp(env);
-    b = await startApp({ ...env, APP_DB: a.ctx.config.storage.appDb });
+    b = await startApp({ ...env, ...sameDatabaseAs(a) });
   });
   afterAll(async () => {
     await b?.close();
@@ -98,9 +106,9 @@ describe('two replicas sharing Redis', () => {
     expect(statuses.filter((s) => s === 429)).toHaveLength(15);
     expect((await c.get('/api/v1/me')).body.usage.searchesToday).toBe(5);
     expect((await viaB.get('/api/v1/me')).body.usage.searchesToday).toBe(5);
-    // Counted in Redis, not in the replicas' shared SQLite file (the in-process store).
+    // Counted in Redis, not in the replicas' shared database (the in-process store).
     expect(await redis.client.keys('resemble:quota*')).not.toHaveLength(0);
-    expect(a.ctx.db.prepare('SELECT COUNT(*) AS n FROM usage').get()).toEqual({ n: 0 });
+    expect(await rawSql(a.ctx).get('SELECT COUNT(*) AS n FROM usage')).toEqual({ n: 0 });
   });
 
   it('gives a search back in Redis when ml-service fails', async () => {

@@ -1,57 +1,63 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
-import { openDb, type Db } from '../src/db/db.js';
+import { openDatabase, type AppDatabase, type DbTarget } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { ENGINES, testDatabases } from './support/test-db.js';
 import { ACCESS_TTL_S, REFRESH_TTL_S, SessionService } from '../src/auth/sessions.js';
 import { AccessCache } from '../src/auth/access-cache.js';
 
 const secret = new TextEncoder().encode('s'.repeat(40));
 
-describe('SessionService', () => {
-  let dir: string;
-  let dbs: Db[] = [];
-  const open = () => {
-    const db = openDb(join(dir, 'app.sqlite'));
-    dbs.push(db);
-    db.prepare(
-      "INSERT OR IGNORE INTO users (id, email, password_hash, created_at) VALUES ('u1', 'u1@example.com', 'x', '2026-01-01')",
-    ).run();
+describe.each(ENGINES)('SessionService on %s', (engine) => {
+  const dbs = testDatabases();
+  let target: DbTarget | undefined;
+  const opened: AppDatabase[] = [];
+  /** The test's database; a second call opens it again, as a restarted backend would. */
+  const open = async () => {
+    target ??= await dbs.target(engine);
+    const db = openDatabase(target);
+    opened.push(db);
+    await migrateToLatest(db);
+    await db.kysely
+      .insertInto('users')
+      .values({ id: 'u1', email: 'u1@example.com', password_hash: 'x', created_at: '2026-01-01' })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
     return db;
   };
-  afterEach(() => {
-    for (const d of dbs) d.close();
-    dbs = [];
-    rmSync(dir, { recursive: true, force: true });
+  afterEach(async () => {
+    for (const d of opened.splice(0)) await d.close();
+    target = undefined;
   });
+  afterAll(() => dbs.closeAll());
 
-  it('keeps revocations across a restart (SQLite behind the in-memory cache)', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'resemble-sessions-'));
-    const a = new SessionService(open(), secret);
+  it('keeps revocations across a restart (the database behind the in-memory cache)', async () => {
+    const a = await SessionService.open(await open(), secret);
     const s = await a.issue('u1', 'user');
     expect(await a.verifyAccess(s.accessToken)).toMatchObject({ userId: 'u1', sessionId: s.sessionId });
     await a.revokeFamily(s.sessionId);
     expect(await a.verifyAccess(s.accessToken)).toBeNull();
-    const restarted = new SessionService(open(), secret);
+    const restarted = await SessionService.open(await open(), secret);
     expect(await restarted.verifyAccess(s.accessToken)).toBeNull();
   });
 
   it('refuses expired refresh tokens and a JWT signed with another secret', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'resemble-sessions-'));
     let now = Date.now();
-    const svc = new SessionService(open(), secret, () => now);
+    const svc = await SessionService.open(await open(), secret, () => now);
     const s = await svc.issue('u1', 'user');
-    const other = new SessionService(open(), new TextEncoder().encode('o'.repeat(40)), () => now);
+    const other = await SessionService.open(
+      await open(),
+      new TextEncoder().encode('o'.repeat(40)),
+      () => now,
+    );
     expect(await other.verifyAccess(s.accessToken)).toBeNull();
     now += (REFRESH_TTL_S + 1) * 1000;
-    expect(await svc.refresh(s.refreshToken, () => 'user')).toEqual({ ok: false, reason: 'expired' });
+    expect(await svc.refresh(s.refreshToken, async () => 'user')).toEqual({ ok: false, reason: 'expired' });
   });
 
   it('refuses an access JWT signed with our secret but lacking exp, iat, sub or sid, or older than its lifetime', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'resemble-sessions-'));
     const now = Date.now();
-    const svc = new SessionService(open(), secret, () => now);
+    const svc = await SessionService.open(await open(), secret, () => now);
     const s = await svc.issue('u1', 'user');
     const nowS = Math.floor(now / 1000);
     const forge = (claims: { iat?: number; exp?: number; sub?: string; sid?: string }) => {
@@ -80,15 +86,14 @@ describe('SessionService', () => {
   });
 
   it('rotation hands out a new token once; the old one then revokes the family', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'resemble-sessions-'));
-    const svc = new SessionService(open(), secret);
+    const svc = await SessionService.open(await open(), secret);
     const s = await svc.issue('u1', 'user');
-    const r1 = await svc.refresh(s.refreshToken, () => 'user');
+    const r1 = await svc.refresh(s.refreshToken, async () => 'user');
     expect(r1.ok).toBe(true);
-    const reused = await svc.refresh(s.refreshToken, () => 'user');
+    const reused = await svc.refresh(s.refreshToken, async () => 'user');
     expect(reused).toEqual({ ok: false, reason: 'reused' });
     if (!r1.ok) throw new Error('unreachable');
-    expect(await svc.refresh(r1.session.refreshToken, () => 'user')).toEqual({
+    expect(await svc.refresh(r1.session.refreshToken, async () => 'user')).toEqual({
       ok: false,
       reason: 'unknown',
     });
@@ -96,9 +101,9 @@ describe('SessionService', () => {
   });
 
   it('a token verified before still stops at once when its session is revoked, and at its expiry second', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'resemble-sessions-'));
     let now = Date.UTC(2026, 0, 1, 12, 0, 0, 500);
-    const svc = new SessionService(open(), secret, () => now);
+    const db = await open();
+    const svc = await SessionService.open(db, secret, () => now);
     const a = await svc.issue('u1', 'user');
     const b = await svc.issue('u1', 'admin');
     for (let i = 0; i < 3; i++)
@@ -110,7 +115,8 @@ describe('SessionService', () => {
     expect(await svc.verifyAccess(b.accessToken)).toMatchObject({ role: 'admin' });
     await svc.revokeFamily(a.sessionId);
     expect(await svc.verifyAccess(a.accessToken)).toBeNull();
-    await svc.revokeAllForUser('u1');
+    await svc.revokeAllForUser(db.kysely, 'u1');
+    await svc.published();
     expect(await svc.verifyAccess(b.accessToken)).toBeNull();
 
     const c = await svc.issue('u1', 'user');
@@ -126,8 +132,7 @@ describe('SessionService', () => {
   });
 
   it('a tampered copy of a verified token is refused', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'resemble-sessions-'));
-    const svc = new SessionService(open(), secret);
+    const svc = await SessionService.open(await open(), secret);
     const s = await svc.issue('u1', 'user');
     expect(await svc.verifyAccess(s.accessToken)).not.toBeNull();
     const [h, p, sig] = s.accessToken.split('.');

@@ -219,7 +219,7 @@ async function main() {
     summary(
       `dtw L=${L} band 10% topK=30`,
       ms,
-      `  CPU p50 ${pct(cpuMs, 0.5).toFixed(0)} ms (all threads)  DTWs computed ${((100 * exact) / candidates).toFixed(3)} % of windows`,
+      `  CPU p50 ${pct(cpuMs, 0.5).toFixed(0)} p95 ${pct(cpuMs, 0.95).toFixed(0)} ms (all threads)  DTWs computed ${((100 * exact) / candidates).toFixed(3)} % of windows`,
     );
   }
   if (process.env.BENCH_DTW_STEPS === '1') {

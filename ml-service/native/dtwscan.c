@@ -11,6 +11,10 @@
 //   B   the exact two-pass normalisation (as src/window-distance.ts), both LB_Keogh again from it for the
 //       cumulative bounds, LB_Improved (Lemire 2009), then DTW with cells pruned against the threshold and the cumulative bounds,
 //       abandoned when a row has no live cell (EAPrunedDTW, Herrmann and Webb 2021).
+// With AVX2 (checked at run time; stage flag 64 forces the portable path) A1 runs on four windows at a
+// time, and A2, A3 and B's normalisation and bounds four points at a time; A2 and A3 start from LB_Kim's
+// value and skip the points it covers (LB_Enhanced with V = 2, Tan, Petitjean and Webb, SDM 2019). The
+// data envelope is computed by van Herk / Gil-Werman. Measured in docs/decisions/097-dtw-speed.md.
 // A1..A3 normalise with the window's mean and std from the prefix sums, whose rounding is covered by a
 // proven per-window slack (the same as the TypeScript reference kernel), so they only ever prune windows
 // that are farther than the threshold. Every distance reported is computed in B with the same operations
@@ -27,7 +31,7 @@
 #define U_ROUND 2.3e-16 // a little above the unit roundoff 2^-52
 
 /** Stages a call runs (flags; all by default), so each one's gain can be measured. */
-enum { F_KIM = 1, F_KEOGH_EQ = 2, F_KEOGH_EC = 4, F_CUMULATIVE = 8, F_COLUMNS = 16, F_IMPROVED = 32 };
+enum { F_KIM = 1, F_KEOGH_EQ = 2, F_KEOGH_EC = 4, F_CUMULATIVE = 8, F_COLUMNS = 16, F_IMPROVED = 32, F_SCALAR = 64 };
 
 /** Counters of what each stage pruned (stats[]), in this order. */
 enum { ST_WINDOWS, ST_KIM, ST_KEOGH_EQ, ST_KEOGH_EC, ST_EXACT_LB, ST_DTW, ST_ABANDONED, ST_IMPROVED, ST_COUNT };
@@ -51,6 +55,51 @@ static void envelope(const double *x, int n, int r, double *up, double *lo, int 
     while (dl[lh] < i - r) lh++;
     up[i] = x[du[uh]];
     lo[i] = x[dl[lh]];
+  }
+}
+
+/**
+ * Envelope of x[0..n) with half-width r (up[i] = max x[i-r..i+r] clipped to the range, lo[i] = min), by
+ * van Herk / Gil-Werman: the sequence padded by r rows on each side (the padding never wins) is cut into
+ * blocks of w = 2r + 1 rows, with a running max and min forward within each block and backward within each
+ * block; the window [i, i + w) of the padded sequence spans at most two blocks, so its max is
+ * max(backward[i], forward[i + w - 1]). Branch-free passes instead of the deques' data-dependent
+ * branches; the values are the same (max and min are exact). s: scratch of 5 (n + 2r) doubles.
+ */
+static void envelope_vh(const double *x, int n, int r, double *up, double *lo, double *s) {
+  if (r == 0) {
+    memcpy(up, x, (size_t)n * sizeof(double));
+    memcpy(lo, x, (size_t)n * sizeof(double));
+    return;
+  }
+  const int w = 2 * r + 1, N = n + 2 * r;
+  double *y = s, *fU = s + N, *fL = s + 2 * N, *bU = s + 3 * N, *bL = s + 4 * N;
+  // Padding by copies of the end rows: they lie inside the clipped range, so they change no max or min.
+  for (int k = 0; k < r; k++) y[k] = x[0], y[n + r + k] = x[n - 1];
+  memcpy(y + r, x, (size_t)n * sizeof(double));
+  for (int k0 = 0; k0 < N; k0 += w) {
+    const int k1 = k0 + w < N ? k0 + w : N;
+    double u = y[k0], l = y[k0];
+    fU[k0] = u, fL[k0] = l;
+    for (int k = k0 + 1; k < k1; k++) {
+      const double v = y[k];
+      u = v > u ? v : u;
+      l = v < l ? v : l;
+      fU[k] = u, fL[k] = l;
+    }
+    u = l = y[k1 - 1];
+    bU[k1 - 1] = u, bL[k1 - 1] = l;
+    for (int k = k1 - 2; k >= k0; k--) {
+      const double v = y[k];
+      u = v > u ? v : u;
+      l = v < l ? v : l;
+      bU[k] = u, bL[k] = l;
+    }
+  }
+  for (int i = 0; i < n; i++) {
+    const double a = bU[i], b = fU[i + w - 1], c = bL[i], d = fL[i + w - 1];
+    up[i] = a > b ? a : b;
+    lo[i] = c < d ? c : d;
   }
 }
 
@@ -107,11 +156,14 @@ static double dtw_pruned(const double *q, const double *w, int n, int r, double 
     double left = INF;
     int j = start;
     for (; j <= mid; j++) {
-      double best = p[j] < left ? p[j] : left;
-      if (p[j - 1] < best) best = p[j - 1];
+      // Only min(.., left) and the addition wait for the cell to the left; the rest runs ahead.
+      const double up = p[j], diag = p[j - 1];
+      const double ud = up < diag ? up : diag;
       const double d = qi - w[j];
-      double v = best + d * d;
-      if (v > dmin(ubRow, ubCol[j])) v = INF;
+      const double dd = d * d;
+      const double ub = dmin(ubRow, ubCol[j]);
+      double v = (ud < left ? ud : left) + dd;
+      if (v > ub) v = INF;
       else {
         if (nS < 0) nS = j;
         nE = j;
@@ -147,10 +199,402 @@ typedef struct {
   double *h, *hU, *hL; // LB_Improved: the window projected onto the query's envelope, and its envelope
   double *w, *cEQ, *cEC, *cbRow, *cbCol, *ubCol, *prev, *cur;
   double *rawU, *rawL; // the entity's raw envelope over a triple's rows
+  double *vh;           // envelope_vh's scratch
   int *du, *dl;
   double sqrtL, invL;
   int flags;
+  int simd; // AVX2 paths (the CPU has it and F_SCALAR is off)
 } Ctx;
+
+/** One range's constants: its arrays, stage A's slack (as the TypeScript reference kernel) and the outputs. */
+typedef struct {
+  const double *closes, *sum1, *sum2;
+  const double *rawU, *rawL; // the entity's raw envelope, indexed by global row
+  int64_t e;
+  double c, eMu, eVar, c24, varFloor, tau, tau2, limit;
+  int finite;
+  int32_t *outT;
+  double *outD;
+  int64_t *nOut;
+  double *stats;
+} Range;
+
+/**
+ * Stage A of window t, one window at a time (the portable path, and the AVX2 path's tail): LB_Kim,
+ * LB_Keogh(window, query envelope) and LB_Keogh(query, window envelope) from the prefix-sum mean and std.
+ * Returns 1 when a bound prunes the window.
+ */
+static int stage_a_prunes(const Ctx *k, const Range *g, int64_t t) {
+  const int L = k->L;
+  const double *q = k->q, *qU = k->qU, *qL = k->qL;
+  const int32_t *order = k->order;
+  const double *x = g->closes + t;
+  double *stats = g->stats;
+  const int64_t base = t + g->e; // prefix index of row t (each entity has a leading zero)
+  const double muc = (g->sum1[base + L] - g->sum1[base]) * k->invL;
+  const double v = (g->sum2[base + L] - g->sum2[base]) * k->invL - muc * muc;
+  if (!(v > g->varFloor)) return 0;
+  const double ib = 1 / __builtin_sqrt(v);
+  // |x' - w| <= dW for every point: the mean's error, plus |x - mu| <= 2M times sigma's relative error.
+  const double dW = (g->eMu + g->c24 * ib * ib) * ib;
+  const double lim = g->tau + k->sqrtL * dW;
+  const double lim2 = lim * lim;
+  const double m = g->c + muc;
+  // A1: LB_Kim over the cells (0,0), (L-1,L-1), and one of (0,1), (1,0), (1,1) and of their mirrors.
+  const double x0 = (x[0] - m) * ib, x1 = (x[1] - m) * ib;
+  const double y0 = (x[L - 1] - m) * ib, y1 = (x[L - 2] - m) * ib;
+  double d = q[0] - x0;
+  double kim = d * d;
+  d = q[L - 1] - y0;
+  kim += d * d;
+  if ((k->flags & F_KIM) && kim > lim2) {
+    stats[ST_KIM]++;
+    return 1;
+  }
+  if ((k->flags & F_KIM) && L >= 4) {
+    double a1 = q[0] - x1, a2 = q[1] - x0, a3 = q[1] - x1;
+    kim += dmin(a1 * a1, dmin(a2 * a2, a3 * a3));
+    a1 = q[L - 1] - y1, a2 = q[L - 2] - y0, a3 = q[L - 2] - y1;
+    kim += dmin(a1 * a1, dmin(a2 * a2, a3 * a3));
+    if (kim > lim2) {
+      stats[ST_KIM]++;
+      return 1;
+    }
+  }
+  // With LB_Kim on, A2 and A3 are LB_Enhanced with V = 2 (Tan, Petitjean and Webb, SDM 2019): every path
+  // meets each of the four slices LB_Kim bounds (cells with max(i, j) = 0 or 1, and their mirrors at the
+  // end) and, in each other column j (A2) or row i (A3), a cell in none of them; so LB_Kim plus
+  // LB_Keogh over the points 2 .. L-3 is a bound, and far tighter than LB_Keogh (the ends' envelope terms
+  // are mostly zero, the corner cells seldom).
+  const int kimOn = (k->flags & F_KIM) != 0, V = kimOn ? 2 : 0;
+  const double lb0 = kimOn ? kim : 0;
+  // A2: LB_Keogh(window, query envelope), largest |q| first so a far window abandons early.
+  double lb = lb0;
+  for (int s = 0; s < L && lb <= lim2 && (k->flags & F_KEOGH_EQ); s++) {
+    const int j = order[s];
+    if (j < V || j > L - 1 - V) continue;
+    lb += outside2((x[j] - m) * ib, qU[j], qL[j]);
+  }
+  if (lb > lim2) {
+    stats[ST_KEOGH_EQ]++;
+    return 1;
+  }
+  // A3: LB_Keogh(query, window envelope). The raw envelope may reach past the window (wider, so
+  // still a bound), and normalising is monotone, so it normalises into the window's envelope.
+  lb = lb0;
+  const double *rawU = g->rawU + t, *rawL = g->rawL + t;
+  for (int s = 0; s < L && lb <= lim2 && (k->flags & F_KEOGH_EC); s++) {
+    const int j = order[s];
+    if (j < V || j > L - 1 - V) continue;
+    lb += outside2(q[j], (rawU[j] - m) * ib, (rawL[j] - m) * ib);
+  }
+  if (lb > lim2) {
+    stats[ST_KEOGH_EC]++;
+    return 1;
+  }
+  return 0;
+}
+
+static void exact_bounds_avx2(int L, const double *x, double mean, double sd, const double *q, const double *qU,
+                              const double *qL, const double *U, const double *Lo, double *w, double *cEQ,
+                              double *cEC, double *eq, double *ec);
+
+/**
+ * Stage B of window t: the exact normalisation, as normalizeWindow (flat windows are no candidates), both
+ * LB_Keogh from the exact values, then the pruned DTW; a window within tau2 is appended to the outputs.
+ * Returns 1 when a DTW was computed.
+ */
+static int stage_b(Ctx *k, const Range *g, int64_t t) {
+  const int L = k->L, r = k->r;
+  const double *q = k->q, *qU = k->qU, *qL = k->qL;
+  const int32_t *order = k->order;
+  const double *x = g->closes + t;
+  const double *rawU = g->rawU, *rawL = g->rawL;
+  const double limit = g->limit, tau2 = g->tau2;
+  double *stats = g->stats;
+  const double first = x[0];
+  int flat = 1;
+  double sum = 0;
+  for (int i = 0; i < L; i++) {
+    if (x[i] != first) flat = 0;
+    sum += x[i];
+  }
+  if (flat) return 0;
+  const double mean = sum / L;
+  double ss = 0;
+  for (int i = 0; i < L; i++) {
+    const double dd = x[i] - mean;
+    ss += dd * dd;
+  }
+  const double sd = __builtin_sqrt(ss / L);
+  double *w = k->w, *cEQ = k->cEQ, *cEC = k->cEC, *cbRow = k->cbRow, *cbCol = k->cbCol, *ubCol = k->ubCol;
+  const int cumulative = g->finite && (k->flags & F_CUMULATIVE);
+  double eq = 0, ec = 0;
+  // Both LB_Keogh from the exact values: (x - mean) / sd is monotone in x in floating point too, so the
+  // normalised raw envelope bounds every w[j] the band lets row i meet, and each contribution is at
+  // most the cost of any cell its row (or column) can take. With AVX2, four points a step (the same
+  // quotients; only the bounds' sums add in another order).
+  if (k->simd)
+    exact_bounds_avx2(L, x, mean, sd, q, qU, qL, rawU + t, rawL + t, w, cumulative ? cEQ : NULL, cEC, &eq, &ec);
+  else {
+    for (int i = 0; i < L; i++) w[i] = (x[i] - mean) / sd;
+    for (int i = 0; i < L && cumulative; i++) {
+      cEQ[i] = outside2(w[i], qU[i], qL[i]);
+      eq += cEQ[i];
+      cEC[i] = outside2(q[i], (rawU[t + i] - mean) / sd, (rawL[t + i] - mean) / sd);
+      ec += cEC[i];
+    }
+  }
+  if (cumulative) {
+    if (eq > limit || ec > limit) {
+      stats[ST_EXACT_LB]++;
+      return 0;
+    }
+    if (k->flags & F_IMPROVED) {
+      // LB_Improved (Lemire, Pattern Recognition 2009): LB_Keogh(w, q) plus LB_Keogh of q against the
+      // envelope of w projected onto q's envelope. A cell (i, j) costs at least (w_j - h_j)^2 + (h_j - q_i)^2,
+      // as w_j - h_j and h_j - q_i never have opposite signs when q_i lies in q's envelope at j.
+      double *h = k->h, *hU = k->hU, *hL = k->hL;
+      for (int i = 0; i < L; i++) {
+        const double v = w[i];
+        h[i] = v > qU[i] ? qU[i] : v < qL[i] ? qL[i] : v;
+      }
+      envelope_vh(h, L, r, hU, hL, k->vh);
+      double imp = eq;
+      for (int s = 0; s < L && imp <= limit; s++) {
+        const int i = order[s];
+        imp += outside2(q[i], hU[i], hL[i]);
+      }
+      if (imp > limit) {
+        stats[ST_IMPROVED]++;
+        return 0;
+      }
+    }
+    cbRow[L] = 0;
+    cbCol[L] = 0;
+    for (int i = L - 1; i >= 0; i--) {
+      cbRow[i] = cbRow[i + 1] + cEC[i];
+      cbCol[i] = cbCol[i + 1] + cEQ[i];
+    }
+    for (int j = 0; j < L; j++) ubCol[j] = (k->flags & F_COLUMNS) ? limit - cbCol[j + 1] : INF;
+  } else {
+    for (int i = 0; i <= L; i++) cbRow[i] = 0;
+    for (int j = 0; j < L; j++) ubCol[j] = INF;
+  }
+  stats[ST_DTW]++;
+  const double d2 = dtw_pruned(q, w, L, r, g->finite ? limit : INF, cbRow, ubCol, k->prev, k->cur);
+  if (d2 != INF && d2 <= tau2) {
+    g->outT[*g->nOut] = (int32_t)t;
+    g->outD[*g->nOut] = d2;
+    (*g->nOut)++;
+  } else stats[ST_ABANDONED]++;
+  return 1;
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define AVX2 __attribute__((target("avx2")))
+
+static int has_avx2(void) {
+  static int known = -1;
+  if (known < 0) {
+    __builtin_cpu_init();
+    known = __builtin_cpu_supports("avx2") ? 1 : 0;
+  }
+  return known;
+}
+
+static inline AVX2 double hsum4(__m256d v) {
+  __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
+
+/** outside2 of four points: max(v - up, lo - v, 0) squared (the same value as outside2's). */
+static inline AVX2 __m256d outside2x4(__m256d v, __m256d up, __m256d lo) {
+  const __m256d d = _mm256_max_pd(_mm256_max_pd(_mm256_sub_pd(v, up), _mm256_sub_pd(lo, v)), _mm256_setzero_pd());
+  return _mm256_mul_pd(d, d);
+}
+
+/** Checked every this many points: a vector sum is cheap, its horizontal total and branch are not. */
+#define CHECK_EVERY 16
+
+/**
+ * A2 of one window over its points [0, L) (the caller offsets the pointers), four a step in row order:
+ * 1 when start + LB_Keogh(window, query envelope) over them > lim2.
+ */
+static AVX2 int keogh_eq_x4(const double *x, const double *qU, const double *qL, int L, double m, double ib,
+                            double start, double lim2) {
+  const __m256d vm = _mm256_set1_pd(m), vib = _mm256_set1_pd(ib);
+  __m256d a0 = _mm256_set_pd(0, 0, 0, start), a1 = _mm256_setzero_pd();
+  int j = 0;
+  for (; j + 8 <= L; j += 8) {
+    const __m256d w0 = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(x + j), vm), vib);
+    const __m256d w1 = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(x + j + 4), vm), vib);
+    a0 = _mm256_add_pd(a0, outside2x4(w0, _mm256_loadu_pd(qU + j), _mm256_loadu_pd(qL + j)));
+    a1 = _mm256_add_pd(a1, outside2x4(w1, _mm256_loadu_pd(qU + j + 4), _mm256_loadu_pd(qL + j + 4)));
+    if ((j + 8) % CHECK_EVERY == 0 && hsum4(_mm256_add_pd(a0, a1)) > lim2) return 1;
+  }
+  double lb = hsum4(_mm256_add_pd(a0, a1));
+  for (; j < L; j++) lb += outside2((x[j] - m) * ib, qU[j], qL[j]);
+  return lb > lim2;
+}
+
+/** A3 likewise (U, Lo: the window's raw envelope): 1 when start + LB_Keogh(query, its envelope) > lim2. */
+static AVX2 int keogh_ec_x4(const double *q, const double *U, const double *Lo, int L, double m, double ib,
+                            double start, double lim2) {
+  const __m256d vm = _mm256_set1_pd(m), vib = _mm256_set1_pd(ib);
+  __m256d a0 = _mm256_set_pd(0, 0, 0, start), a1 = _mm256_setzero_pd();
+  int j = 0;
+  for (; j + 8 <= L; j += 8) {
+    const __m256d u0 = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(U + j), vm), vib);
+    const __m256d l0 = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(Lo + j), vm), vib);
+    const __m256d u1 = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(U + j + 4), vm), vib);
+    const __m256d l1 = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(Lo + j + 4), vm), vib);
+    a0 = _mm256_add_pd(a0, outside2x4(_mm256_loadu_pd(q + j), u0, l0));
+    a1 = _mm256_add_pd(a1, outside2x4(_mm256_loadu_pd(q + j + 4), u1, l1));
+    if ((j + 8) % CHECK_EVERY == 0 && hsum4(_mm256_add_pd(a0, a1)) > lim2) return 1;
+  }
+  double lb = hsum4(_mm256_add_pd(a0, a1));
+  for (; j < L; j++) lb += outside2(q[j], (U[j] - m) * ib, (Lo[j] - m) * ib);
+  return lb > lim2;
+}
+
+/**
+ * Stage B's normalised window w = (x - mean) / sd and, when cEQ is given, both LB_Keogh's contributions
+ * per point (cEQ: w against the query's envelope; cEC: the query against the window's normalised raw
+ * envelope U, Lo) and their sums.
+ */
+static AVX2 void exact_bounds_avx2(int L, const double *x, double mean, double sd, const double *q,
+                                   const double *qU, const double *qL, const double *U, const double *Lo, double *w,
+                                   double *cEQ, double *cEC, double *eq, double *ec) {
+  const __m256d vm = _mm256_set1_pd(mean), vs = _mm256_set1_pd(sd);
+  int j = 0;
+  if (!cEQ) {
+    for (; j + 4 <= L; j += 4)
+      _mm256_storeu_pd(w + j, _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(x + j), vm), vs));
+    for (; j < L; j++) w[j] = (x[j] - mean) / sd;
+    return;
+  }
+  __m256d aq = _mm256_setzero_pd(), ac = _mm256_setzero_pd();
+  for (; j + 4 <= L; j += 4) {
+    const __m256d wv = _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(x + j), vm), vs);
+    _mm256_storeu_pd(w + j, wv);
+    const __m256d e = outside2x4(wv, _mm256_loadu_pd(qU + j), _mm256_loadu_pd(qL + j));
+    _mm256_storeu_pd(cEQ + j, e);
+    aq = _mm256_add_pd(aq, e);
+    const __m256d u = _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(U + j), vm), vs);
+    const __m256d l = _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(Lo + j), vm), vs);
+    const __m256d f = outside2x4(_mm256_loadu_pd(q + j), u, l);
+    _mm256_storeu_pd(cEC + j, f);
+    ac = _mm256_add_pd(ac, f);
+  }
+  double sq = hsum4(aq), sc = hsum4(ac);
+  for (; j < L; j++) {
+    w[j] = (x[j] - mean) / sd;
+    cEQ[j] = outside2(w[j], qU[j], qL[j]);
+    sq += cEQ[j];
+    cEC[j] = outside2(q[j], (U[j] - mean) / sd, (Lo[j] - mean) / sd);
+    sc += cEC[j];
+  }
+  *eq = sq;
+  *ec = sc;
+}
+
+/**
+ * Stage A four windows at a time (AVX2): the prefix-sum statistics and LB_Kim of windows t..t+3 in one
+ * vector each (the same operations as stage_a_prunes, lane by lane), then A2 and A3 for the survivors in
+ * row order, vectorised over the points. Same bounds as the portable path, so the same windows survive
+ * up to the order of a sum's additions (far inside the slack).
+ */
+static AVX2 int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) {
+  const int L = k->L;
+  const double *q = k->q;
+  double *stats = g->stats;
+  int64_t exact = 0, t = lo;
+  if (g->finite) {
+    const __m256d invL = _mm256_set1_pd(k->invL), varFloor = _mm256_set1_pd(g->varFloor);
+    const __m256d one = _mm256_set1_pd(1), eMu = _mm256_set1_pd(g->eMu), c24 = _mm256_set1_pd(g->c24);
+    const __m256d tau = _mm256_set1_pd(g->tau), sqrtL = _mm256_set1_pd(k->sqrtL), c = _mm256_set1_pd(g->c);
+    const __m256d q0 = _mm256_set1_pd(q[0]), q1 = _mm256_set1_pd(q[1]);
+    const __m256d qE0 = _mm256_set1_pd(q[L - 1]), qE1 = _mm256_set1_pd(q[L - 2]);
+    const __m256d all = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
+    const int kim = (k->flags & F_KIM) != 0;
+    double ibs[4], kims[4], ms[4], lim2s[4], oks[4];
+    // LB_Enhanced with V = 2 (see stage_a_prunes): LB_Kim's slices plus LB_Keogh over the other points.
+    const int from = kim ? 2 : 0, mid = L - 2 * from;
+    for (; t + 4 <= hi; t += 4) {
+      const double *x = g->closes + t, *s1 = g->sum1 + t + g->e, *s2 = g->sum2 + t + g->e;
+      const __m256d muc = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(s1 + L), _mm256_loadu_pd(s1)), invL);
+      const __m256d v = _mm256_sub_pd(_mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(s2 + L), _mm256_loadu_pd(s2)), invL),
+                                      _mm256_mul_pd(muc, muc));
+      const __m256d ok = _mm256_cmp_pd(v, varFloor, _CMP_GT_OQ);
+      const __m256d ib = _mm256_div_pd(one, _mm256_sqrt_pd(v));
+      const __m256d dW = _mm256_mul_pd(_mm256_add_pd(eMu, _mm256_mul_pd(_mm256_mul_pd(c24, ib), ib)), ib);
+      const __m256d lim = _mm256_add_pd(tau, _mm256_mul_pd(sqrtL, dW));
+      const __m256d lim2 = _mm256_mul_pd(lim, lim);
+      const __m256d m = _mm256_add_pd(c, muc);
+      __m256d keep, b = _mm256_setzero_pd();
+      if (kim) {
+        const __m256d x0 = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(x), m), ib);
+        const __m256d x1 = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(x + 1), m), ib);
+        const __m256d y0 = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(x + L - 1), m), ib);
+        const __m256d y1 = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(x + L - 2), m), ib);
+        __m256d d = _mm256_sub_pd(q0, x0);
+        b = _mm256_mul_pd(d, d);
+        d = _mm256_sub_pd(qE0, y0);
+        b = _mm256_add_pd(b, _mm256_mul_pd(d, d));
+        __m256d a1 = _mm256_sub_pd(q0, x1), a2 = _mm256_sub_pd(q1, x0), a3 = _mm256_sub_pd(q1, x1);
+        b = _mm256_add_pd(b, _mm256_min_pd(_mm256_mul_pd(a1, a1), _mm256_min_pd(_mm256_mul_pd(a2, a2), _mm256_mul_pd(a3, a3))));
+        a1 = _mm256_sub_pd(qE0, y1), a2 = _mm256_sub_pd(qE1, y0), a3 = _mm256_sub_pd(qE1, y1);
+        b = _mm256_add_pd(b, _mm256_min_pd(_mm256_mul_pd(a1, a1), _mm256_min_pd(_mm256_mul_pd(a2, a2), _mm256_mul_pd(a3, a3))));
+        // Kept: within the bound, or too flat for stage A (then B decides).
+        keep = _mm256_or_pd(_mm256_cmp_pd(b, lim2, _CMP_LE_OQ), _mm256_xor_pd(ok, all));
+      } else
+        keep = all;
+      const int mask = _mm256_movemask_pd(keep);
+      if (mask != 15) stats[ST_KIM] += 4 - __builtin_popcount(mask);
+      if (mask == 0) continue;
+      _mm256_storeu_pd(ibs, ib);
+      _mm256_storeu_pd(kims, b);
+      _mm256_storeu_pd(ms, m);
+      _mm256_storeu_pd(lim2s, lim2);
+      _mm256_storeu_pd(oks, ok);
+      for (int lane = 0; lane < 4; lane++) {
+        if (!(mask >> lane & 1)) continue;
+        const int64_t tt = t + lane;
+        int64_t okBits; // the compare's all-ones mask is a NaN as a double: test its bits
+        memcpy(&okBits, &oks[lane], sizeof okBits);
+        if (okBits) {
+          const double lb0 = kim ? kims[lane] : 0;
+          if ((k->flags & F_KEOGH_EQ) && keogh_eq_x4(g->closes + tt + from, k->qU + from, k->qL + from, mid,
+                                                      ms[lane], ibs[lane], lb0, lim2s[lane])) {
+            stats[ST_KEOGH_EQ]++;
+            continue;
+          }
+          if ((k->flags & F_KEOGH_EC) && keogh_ec_x4(q + from, g->rawU + tt + from, g->rawL + tt + from, mid,
+                                                      ms[lane], ibs[lane], lb0, lim2s[lane])) {
+            stats[ST_KEOGH_EC]++;
+            continue;
+          }
+        }
+        exact += stage_b(k, g, tt);
+      }
+    }
+  }
+  for (; t < hi; t++) {
+    if (g->finite && stage_a_prunes(k, g, t)) continue;
+    exact += stage_b(k, g, t);
+  }
+  return exact;
+}
+#else
+// Elsewhere only the portable path runs (k->simd is 0); these never run.
+static int has_avx2(void) { return 0; }
+static inline void exact_bounds_avx2(int L, const double *x, double mean, double sd, const double *q, const double *qU,
+                              const double *qL, const double *U, const double *Lo, double *w, double *cEQ,
+                              double *cEC, double *eq, double *ec) {}
+static inline int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) { return 0; }
+#endif
 
 /**
  * Rows [lo, hi) of one entity (global rows; a = its first row, e its index), threshold tau2: appends the
@@ -160,156 +604,33 @@ static int64_t scan_range(Ctx *k, const double *closes, const double *sum1, cons
                           int64_t a, int64_t n, double c, double M, int64_t lo, int64_t hi, double tau2,
                           int32_t *outT, double *outD, int64_t *nOut, double *stats) {
   const int L = k->L, r = k->r;
-  const double *q = k->q, *qU = k->qU, *qL = k->qL;
-  const int32_t *order = k->order;
-  const double invL = k->invL, sqrtL = k->sqrtL;
   const double U = U_ROUND;
+  Range g;
+  g.closes = closes, g.sum1 = sum1, g.sum2 = sum2, g.e = e, g.c = c;
+  g.outT = outT, g.outD = outD, g.nOut = nOut, g.stats = stats;
   // Stage A's slack (as the TypeScript reference kernel): worst-case rounding of prefix-sum differences.
   const double nn = (double)n;
   const double eP = 2 * nn * nn * U * M + U;
   const double eP2 = 2 * nn * nn * U * M * M + U;
-  const double eMu = eP * invL + 2 * U * (__builtin_fabs(c) + M);
-  const double eVar = eP2 * invL + 2 * M * eMu + eMu * eMu + 4 * U * M * M;
-  const double varFloor = 4 * eVar;
-  const double tau = __builtin_sqrt(tau2) * SLACK;
-  const int finite = tau2 != INF;
-  const double limit = tau2 * SLACK;
+  g.eMu = eP * k->invL + 2 * U * (__builtin_fabs(c) + M);
+  g.eVar = eP2 * k->invL + 2 * M * g.eMu + g.eMu * g.eMu + 4 * U * M * M;
+  g.c24 = 2.4 * M * g.eVar;
+  g.varFloor = 4 * g.eVar;
+  g.tau = __builtin_sqrt(tau2) * SLACK;
+  g.tau2 = tau2;
+  g.finite = tau2 != INF;
+  g.limit = tau2 * SLACK;
   // The entity's raw envelope over every row a window of the range reads, padded by r where it can be.
   const int64_t eLo = lo - r > a ? lo - r : a;
   const int64_t eHi = hi - 1 + L + r < a + n ? hi - 1 + L + r : a + n;
-  const double *rawU = k->rawU - eLo, *rawL = k->rawL - eLo; // indexed by global row
-  if (finite && hi > lo) envelope(closes + eLo, (int)(eHi - eLo), r, k->rawU, k->rawL, k->du, k->dl);
-  int64_t exact = 0;
+  g.rawU = k->rawU - eLo, g.rawL = k->rawL - eLo; // indexed by global row
+  if (g.finite && hi > lo) envelope_vh(closes + eLo, (int)(eHi - eLo), r, k->rawU, k->rawL, k->vh);
   stats[ST_WINDOWS] += (double)(hi - lo);
+  if (k->simd) return scan_avx2(k, &g, lo, hi);
+  int64_t exact = 0;
   for (int64_t t = lo; t < hi; t++) {
-    const double *x = closes + t;
-    if (finite) {
-      const int64_t base = t + e; // prefix index of row t (each entity has a leading zero)
-      const double muc = (sum1[base + L] - sum1[base]) * invL;
-      const double v = (sum2[base + L] - sum2[base]) * invL - muc * muc;
-      if (v > varFloor) {
-        const double ib = 1 / __builtin_sqrt(v);
-        // |x' - w| <= dW for every point: the mean's error, plus |x - mu| <= 2M times sigma's relative error.
-        const double dW = (eMu + 2.4 * M * eVar * ib * ib) * ib;
-        const double lim = tau + sqrtL * dW;
-        const double lim2 = lim * lim;
-        const double m = c + muc;
-        // A1: LB_Kim over the cells (0,0), (L-1,L-1), and one of (0,1), (1,0), (1,1) and of their mirrors.
-        const double x0 = (x[0] - m) * ib, x1 = (x[1] - m) * ib;
-        const double y0 = (x[L - 1] - m) * ib, y1 = (x[L - 2] - m) * ib;
-        double d = q[0] - x0;
-        double kim = d * d;
-        d = q[L - 1] - y0;
-        kim += d * d;
-        if ((k->flags & F_KIM) && kim > lim2) {
-          stats[ST_KIM]++;
-          continue;
-        }
-        if ((k->flags & F_KIM) && L >= 4) {
-          double a1 = q[0] - x1, a2 = q[1] - x0, a3 = q[1] - x1;
-          kim += dmin(a1 * a1, dmin(a2 * a2, a3 * a3));
-          a1 = q[L - 1] - y1, a2 = q[L - 2] - y0, a3 = q[L - 2] - y1;
-          kim += dmin(a1 * a1, dmin(a2 * a2, a3 * a3));
-          if (kim > lim2) {
-            stats[ST_KIM]++;
-            continue;
-          }
-        }
-        // A2: LB_Keogh(window, query envelope), largest |q| first so a far window abandons early.
-        double lb = 0;
-        for (int s = 0; s < L && lb <= lim2 && (k->flags & F_KEOGH_EQ); s++) {
-          const int j = order[s];
-          lb += outside2((x[j] - m) * ib, qU[j], qL[j]);
-        }
-        if (lb > lim2) {
-          stats[ST_KEOGH_EQ]++;
-          continue;
-        }
-        // A3: LB_Keogh(query, window envelope). The raw envelope may reach past the window (wider, so
-        // still a bound), and normalising is monotone, so it normalises into the window's envelope.
-        lb = 0;
-        for (int s = 0; s < L && lb <= lim2 && (k->flags & F_KEOGH_EC); s++) {
-          const int j = order[s];
-          lb += outside2(q[j], (rawU[t + j] - m) * ib, (rawL[t + j] - m) * ib);
-        }
-        if (lb > lim2) {
-          stats[ST_KEOGH_EC]++;
-          continue;
-        }
-      }
-    }
-    // B: the exact normalisation, as normalizeWindow (flat windows are no candidates).
-    const double first = x[0];
-    int flat = 1;
-    double sum = 0;
-    for (int i = 0; i < L; i++) {
-      if (x[i] != first) flat = 0;
-      sum += x[i];
-    }
-    if (flat) continue;
-    const double mean = sum / L;
-    double ss = 0;
-    for (int i = 0; i < L; i++) {
-      const double dd = x[i] - mean;
-      ss += dd * dd;
-    }
-    const double sd = __builtin_sqrt(ss / L);
-    double *w = k->w, *cEQ = k->cEQ, *cEC = k->cEC, *cbRow = k->cbRow, *cbCol = k->cbCol, *ubCol = k->ubCol;
-    for (int i = 0; i < L; i++) w[i] = (x[i] - mean) / sd;
-    if (finite && (k->flags & F_CUMULATIVE)) {
-      // Both LB_Keogh from the exact values: (x - mean) / sd is monotone in x in floating point too, so the
-      // normalised raw envelope bounds every w[j] the band lets row i meet, and each contribution is at
-      // most the cost of any cell its row (or column) can take.
-      double eq = 0, ec = 0;
-      for (int i = 0; i < L; i++) {
-        cEQ[i] = outside2(w[i], qU[i], qL[i]);
-        eq += cEQ[i];
-        cEC[i] = outside2(q[i], (rawU[t + i] - mean) / sd, (rawL[t + i] - mean) / sd);
-        ec += cEC[i];
-      }
-      if (eq > limit || ec > limit) {
-        stats[ST_EXACT_LB]++;
-        continue;
-      }
-      if (k->flags & F_IMPROVED) {
-        // LB_Improved (Lemire, Pattern Recognition 2009): LB_Keogh(w, q) plus LB_Keogh of q against the
-        // envelope of w projected onto q's envelope. A cell (i, j) costs at least (w_j - h_j)^2 + (h_j - q_i)^2,
-        // as w_j - h_j and h_j - q_i never have opposite signs when q_i lies in q's envelope at j.
-        double *h = k->h, *hU = k->hU, *hL = k->hL;
-        for (int i = 0; i < L; i++) {
-          const double v = w[i];
-          h[i] = v > qU[i] ? qU[i] : v < qL[i] ? qL[i] : v;
-        }
-        envelope(h, L, r, hU, hL, k->du, k->dl);
-        double imp = eq;
-        for (int s = 0; s < L && imp <= limit; s++) {
-          const int i = order[s];
-          imp += outside2(q[i], hU[i], hL[i]);
-        }
-        if (imp > limit) {
-          stats[ST_IMPROVED]++;
-          continue;
-        }
-      }
-      cbRow[L] = 0;
-      cbCol[L] = 0;
-      for (int i = L - 1; i >= 0; i--) {
-        cbRow[i] = cbRow[i + 1] + cEC[i];
-        cbCol[i] = cbCol[i + 1] + cEQ[i];
-      }
-      for (int j = 0; j < L; j++) ubCol[j] = (k->flags & F_COLUMNS) ? limit - cbCol[j + 1] : INF;
-    } else {
-      for (int i = 0; i <= L; i++) cbRow[i] = 0;
-      for (int j = 0; j < L; j++) ubCol[j] = INF;
-    }
-    exact++;
-    stats[ST_DTW]++;
-    const double d2 = dtw_pruned(q, w, L, r, finite ? limit : INF, cbRow, ubCol, k->prev, k->cur);
-    if (d2 != INF && d2 <= tau2) {
-      outT[*nOut] = (int32_t)t;
-      outD[*nOut] = d2;
-      (*nOut)++;
-    } else stats[ST_ABANDONED]++;
+    if (g.finite && stage_a_prunes(k, &g, t)) continue;
+    exact += stage_b(k, &g, t);
   }
   return exact;
 }
@@ -409,9 +730,10 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.r = r;
   k.q = q;
   k.flags = (int)flags;
+  k.simd = !(flags & F_SCALAR) && has_avx2();
   k.sqrtL = __builtin_sqrt((double)L);
   k.invL = 1 / (double)L;
-  const size_t nd = (size_t)(14 * L + 6) + 2 * (size_t)widest;
+  const size_t nd = (size_t)(14 * L + 6) + 2 * (size_t)widest + 5 * (size_t)(widest + 2 * r);
   double *pool = malloc(nd * sizeof(double));
   int *ipool = malloc(((size_t)L + 2 * (size_t)widest) * sizeof(int));
   if (!pool || !ipool) {
@@ -436,6 +758,7 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.hL = at, at += L;
   k.rawU = at, at += widest;
   k.rawL = at, at += widest;
+  k.vh = at, at += 5 * (widest + 2 * r);
   for (int i = 0; i < L; i++) {
     if (order[i] < 0 || order[i] >= L) {
       free(pool);

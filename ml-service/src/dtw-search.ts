@@ -20,6 +20,8 @@ export const DTW_STAGES = {
   cumulative: 8,
   columns: 16,
   improved: 32,
+  /** Native only: the portable one-window-at-a-time path even where AVX2 is there (tests, A/B bench). */
+  scalar: 64,
   /** What the search runs: every stage but LB_Improved, which cost more than it saved (decision 077). */
   all: 31,
 } as const;

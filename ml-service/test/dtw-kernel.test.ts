@@ -10,7 +10,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import asc from 'assemblyscript/asc';
-import { chooseDtwKernel, dtwKernelByName, makeDtwScanner, type DtwKernelName } from '../src/dtw-search.js';
+import {
+  chooseDtwKernel,
+  DTW_STAGES,
+  dtwKernelByName,
+  makeDtwScanner,
+  type DtwKernelName,
+} from '../src/dtw-search.js';
 import type { MarketData } from '../src/market-data.js';
 import { businessDates, marketFromEntities } from '../src/predictors/synthetic-market.js';
 import { SearchPool } from '../src/search-pool.js';
@@ -112,20 +118,30 @@ describe('DTW kernels keep exactly the windows within the threshold', () => {
         const hi = data.offsets[e + 1]! - L + 1;
         if (hi > data.offsets[e]!) plan.push(e, data.offsets[e]!, hi);
       }
-      for (const name of kernels) {
+      // The native kernel twice: as the search runs it (AVX2 where the CPU has it) and its portable path.
+      const variants = kernels.flatMap((name) => (name === 'native' ? [name, 'native:scalar'] : [name]));
+      for (const variant of variants) {
+        const [name, path] = variant.split(':') as [DtwKernelName, string?];
         const kernel = dtwKernelByName(name)!;
+        const stages = path === 'scalar' ? DTW_STAGES.all | DTW_STAGES.scalar : DTW_STAGES.all;
         for (const q of [0, 0.001, 0.02, 0.3, 1]) {
           const tau2 = q === 1 ? Infinity : sorted[Math.floor(q * (sorted.length - 1))]!;
-          const scan = makeDtwScanner(data, { qn: Float64Array.from(qn), band: r }, kernel);
+          const scan = makeDtwScanner(
+            data,
+            { qn: Float64Array.from(qn), band: r },
+            kernel,
+            new Float64Array(8),
+            stages,
+          );
           const found = scan.chunk!(Int32Array.from(plan), 0, plan.length, tau2);
           const got = new Map<number, number>();
           for (let x = 0; x < found.end[plan.length / 3 - 1]!; x++) got.set(found.t[x]!, found.d2[x]!);
           const want = [...twin].filter(([, d2]) => d2 <= tau2);
           expect(
             [...got.keys()].sort((a, b) => a - b),
-            `${name} tau2=${tau2}`,
+            `${variant} tau2=${tau2}`,
           ).toEqual(want.map(([t]) => t).sort((a, b) => a - b));
-          for (const [t, d2] of want) expect(got.get(t), `${name} t=${t}`).toBe(d2);
+          for (const [t, d2] of want) expect(got.get(t), `${variant} t=${t}`).toBe(d2);
         }
       }
     });

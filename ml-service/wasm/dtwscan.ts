@@ -227,10 +227,15 @@ export function scanRange(
             continue;
           }
         }
-        let lb: f64 = 0;
+        // LB_Enhanced with V = 2 (as native/dtwscan.c): LB_Kim's corner slices plus LB_Keogh over the
+        // points 2 .. L-3, both ways.
+        const V: i32 = flags & F_KIM && L >= 4 ? 2 : 0;
+        const lb0: f64 = V > 0 ? kim : 0;
+        let lb: f64 = lb0;
         if (flags & F_KEOGH_EQ) {
           for (let s = 0; s < L && lb <= lim2; s++) {
             const j = geti(order, s);
+            if (j < V || j > L - 1 - V) continue;
             lb += outside2((f(xt, j) - m) * ib, f(qU, j), f(qL, j));
           }
         }
@@ -238,10 +243,11 @@ export function scanRange(
           bump(stats, ST_KEOGH_EQ);
           continue;
         }
-        lb = 0;
+        lb = lb0;
         if (flags & F_KEOGH_EC) {
           for (let s = 0; s < L && lb <= lim2; s++) {
             const j = geti(order, s);
+            if (j < V || j > L - 1 - V) continue;
             lb += outside2(f(q, j), (f(rawU, t + j) - m) * ib, (f(rawL, t + j) - m) * ib);
           }
         }

@@ -96,12 +96,12 @@ async function overflow() {
     scroll: document.documentElement.scrollWidth,
     inner: window.innerWidth,
     // The widest elements sticking out, to say what to fix when this fails.
-    culprits: [...document.querySelectorAll('body *')]
+    culprits: Array.from(document.querySelectorAll('body *'))
       .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
       .slice(0, 5)
       .map(
         (e) =>
-          `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} → ${Math.round(e.getBoundingClientRect().right)}`,
+          `${e.tagName.toLowerCase()}.${Array.from(e.classList).join('.')} → ${Math.round(e.getBoundingClientRect().right)}`,
       ),
   }));
 }
@@ -204,7 +204,7 @@ describe('layout, theme, wording and accessibility', () => {
             await runSearch(t);
             const fan = await page.$eval('.fan svg', (svg) => {
               const scale = svg.getBoundingClientRect().width / (svg as SVGSVGElement).viewBox.baseVal.width;
-              const sizes = [...svg.querySelectorAll('text')].map(
+              const sizes = Array.from(svg.querySelectorAll('text')).map(
                 (x) => parseFloat(getComputedStyle(x).fontSize) * scale,
               );
               return Math.min(...sizes);
@@ -250,7 +250,7 @@ describe('layout, theme, wording and accessibility', () => {
     const lines = await page.$eval('table.data tbody td', (td) => {
       const r = document.createRange();
       r.selectNodeContents(td);
-      return new Set([...r.getClientRects()].map((b) => Math.round(b.top))).size;
+      return new Set(Array.from(r.getClientRects()).map((b) => Math.round(b.top))).size;
     });
     expect(lines).toBe(1);
   });

@@ -6,9 +6,8 @@
  * SIGKILL under a load of signups, pattern saves and reads loses no acknowledged write, while the proxy
  * passes the requests it can to the surviving replica.
  *
- * The database is one SQLite file (WAL) opened by both processes: PostgreSQL is not on main yet.
- * `sharedDatabase` is the one place to change when backend reads DATABASE_URL; every check below goes
- * through the API, so none depends on the engine.
+ * The database is a real PostgreSQL (DATABASE_URL, started by backend's test support on a free loopback
+ * port) shared by both processes, as in production; every check below goes through the API.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +21,7 @@ import {
   type Managed,
 } from '../../scripts/processes.js';
 import { openEvents } from '../../backend/test/support/sse.js';
+import { startPostgres, type PostgresServer } from '../../backend/test/support/postgres-server.js';
 import { startNginx, startRedis, type Engine, type Nginx } from '../support/engines.js';
 import { importFixture } from '../support/stack.js';
 
@@ -62,14 +62,10 @@ class Session {
   }
 }
 
-/** Where both replicas keep accounts: today a shared SQLite file; tomorrow `{ DATABASE_URL }` of a started PostgreSQL. */
-function sharedDatabase(work: string): Record<string, string> {
-  return { APP_DB: join(work, 'app.sqlite') };
-}
-
 describe('two backend replicas behind nginx', () => {
   let work: string;
   let redis: Engine;
+  let postgres: PostgresServer;
   let nginx: Nginx;
   const procs: Managed[] = [];
   let ml: Managed;
@@ -103,6 +99,8 @@ describe('two backend replicas behind nginx', () => {
     const dataDir = join(work, 'data');
     await importFixture(dataDir);
     redis = await startRedis();
+    postgres = await startPostgres();
+    const databaseUrl = await postgres.createDatabase('resemble');
     const mlPort = await freePort();
     const mlToken = 'replicas-ml-token';
     ml = startProcess('ml-service', process.execPath, ['--import', 'tsx', 'ml-service/src/server.ts'], {
@@ -118,7 +116,9 @@ describe('two backend replicas behind nginx', () => {
       ML_URL: `http://127.0.0.1:${mlPort}`,
       ML_TOKEN: mlToken,
       DATA_DIR: dataDir,
-      ...sharedDatabase(work),
+      // Where both replicas keep accounts, sessions, subscriptions and jobs.
+      DATABASE_URL: databaseUrl,
+      APP_DB: join(work, 'unused.sqlite'),
       REDIS_URL: redis.url,
       JWT_SECRET: 'replicas-test-secret-'.padEnd(48, 'x'),
       SCRYPT_LOG_N: '12',
@@ -139,7 +139,7 @@ describe('two backend replicas behind nginx', () => {
       await waitForHealthy(proc, `http://127.0.0.1:${port}/api/v1/health`);
       return { proc, addr: `127.0.0.1:${port}` };
     };
-    // One after the other: the first creates the schema of the new database.
+    // One after the other (a replica starting while the other migrates would wait on the advisory lock).
     a = await backend({ JOBS_WORKER: 'false' });
     b = await backend({});
     await waitForHealthy(ml, `http://127.0.0.1:${mlPort}/health`);
@@ -150,6 +150,7 @@ describe('two backend replicas behind nginx', () => {
     await nginx?.stop();
     for (const p of procs.reverse()) await stopProcess(p);
     await redis?.stop();
+    await postgres?.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -200,10 +201,9 @@ describe('two backend replicas behind nginx', () => {
   });
 
   it('loses no acknowledged write when a replica is killed (SIGKILL) under load, and the proxy retries', async () => {
-    // One after the other: a deferred SQLite transaction that upgrades to a write while the other
-    // process writes fails at once with SQLITE_BUSY (see the note in this file's header).
-    const owners: Session[] = [];
-    for (let i = 0; i < 8; i++) owners.push(await pro(`owner${i}`));
+    // Eight Pro upgrades at once over both replicas (on one SQLite file shared by two processes these
+    // failed with SQLITE_BUSY; PostgreSQL takes them concurrently).
+    const owners: Session[] = await Promise.all(Array.from({ length: 8 }, (_, i) => pro(`owner${i}`)));
     const before = nginx.accessLog().length;
     const signups: { email: string }[] = [];
     const patterns: { owner: number; id: string }[] = [];

@@ -9,11 +9,11 @@ export function adminRoutes(ctx: AppContext): Router {
   r.get('/overview', async (_req, res) => {
     res.json(await admin.overview(ctx));
   });
-  r.get('/users', (_req, res) => {
-    res.json({ users: admin.listUsers(ctx) });
+  r.get('/users', async (_req, res) => {
+    res.json({ users: await admin.listUsers(ctx) });
   });
-  r.get('/payments', (_req, res) => {
-    res.json({ payments: admin.listPayments(ctx) });
+  r.get('/payments', async (_req, res) => {
+    res.json({ payments: await admin.listPayments(ctx) });
   });
   return r;
 }

@@ -5,24 +5,15 @@ import { join } from 'node:path';
 import { CATALOG_DATA_VERSION_KEY, CATALOG_FILE, RUNS_DIR, runReportSchema } from '@resemble/contracts';
 import type { AppContext } from '../context.js';
 import { dataFreshness } from './data-freshness.js';
+import { countUsers } from '../auth/users.repo.js';
+import * as reports from './admin-reports.repo.js';
 
 export async function overview(ctx: AppContext) {
   const nowIso = new Date(ctx.now()).toISOString();
-  const users = (ctx.db.prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
-  const pro = (
-    ctx.db
-      .prepare(
-        "SELECT COUNT(*) AS n FROM subscriptions WHERE status IN ('active','past_due') AND current_period_end > ?",
-      )
-      .get(nowIso) as { n: number }
-  ).n;
-  const revenue = ctx.db
-    .prepare(
-      "SELECT substr(created_at, 1, 7) AS month, SUM(amount_jpy) AS amount, COUNT(*) AS n FROM payments WHERE status = 'succeeded' GROUP BY month ORDER BY month DESC LIMIT 24",
-    )
-    .all() as { month: string; amount: number; n: number }[];
-  const count = (status: string) =>
-    (ctx.db.prepare('SELECT COUNT(*) AS n FROM payments WHERE status = ?').get(status) as { n: number }).n;
+  const db = ctx.database.kysely;
+  const users = await countUsers(db);
+  const pro = await reports.countEntitled(db, nowIso);
+  const revenue = await reports.revenueByMonth(db);
   let ml: { status: string; health: unknown } = { status: 'down', health: null };
   try {
     const h = await ctx.ml.health();
@@ -34,8 +25,8 @@ export async function overview(ctx: AppContext) {
     users,
     usersByPlan: { free: users - pro, pro },
     revenueByMonth: revenue.map((r) => ({ month: r.month, amountJpy: r.amount, payments: r.n })),
-    failedPayments: count('failed'),
-    pendingPayments: count('pending'),
+    failedPayments: await reports.countPayments(db, 'failed'),
+    pendingPayments: await reports.countPayments(db, 'pending'),
     dataVersion: readDataVersion(ctx.config.storage.dataDir),
     lastScraperRun: lastRun(ctx.config.storage.dataDir),
     dataSources: dataFreshness(ctx.config.storage.dataDir, new Date(ctx.now())),
@@ -45,24 +36,11 @@ export async function overview(ctx: AppContext) {
 }
 
 export function listUsers(ctx: AppContext) {
-  const nowIso = new Date(ctx.now()).toISOString();
-  return ctx.db
-    .prepare(
-      `SELECT u.id, u.email, u.role, u.email_verified AS emailVerified, u.created_at AS createdAt,
-        CASE WHEN s.status IN ('active','past_due') AND s.current_period_end > ? THEN s.plan ELSE 'free' END AS plan,
-        s.provider, s.status AS subscriptionStatus
-       FROM users u LEFT JOIN subscriptions s ON s.user_id = u.id ORDER BY u.created_at DESC LIMIT 500`,
-    )
-    .all(nowIso);
+  return reports.usersWithPlans(ctx.database.kysely, new Date(ctx.now()).toISOString());
 }
 
 export function listPayments(ctx: AppContext) {
-  return ctx.db
-    .prepare(
-      `SELECT p.id, p.provider, p.amount_jpy AS amountJpy, p.status, p.period, p.failure_reason AS failureReason, p.created_at AS createdAt, u.email
-       FROM payments p LEFT JOIN users u ON u.id = p.user_id ORDER BY p.created_at DESC LIMIT 500`,
-    )
-    .all();
+  return reports.paymentsWithPayers(ctx.database.kysely);
 }
 
 function readDataVersion(dataDir: string): string | null {

@@ -5,6 +5,7 @@ import { AppError, unauthenticated } from '../platform/errors.js';
 import { currentPlan } from '../plans/entitlements.js';
 import type { Feature } from '../plans/plans.js';
 import { sha256, type AccessClaims } from './sessions.js';
+import { activeTokenByHash, touchToken } from '../tokens/api-tokens.repo.js';
 
 export const API_TOKEN_PREFIX = 'rsm_';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -19,40 +20,34 @@ const CREDENTIAL_ROUTES = new Set([
 
 /** Resolves who is calling (Bearer API token or access cookie) without rejecting; requireAuth decides. */
 export function authenticate(ctx: AppContext): RequestHandler {
-  const lookup = ctx.db.prepare(
-    `SELECT t.id, t.user_id, t.scopes, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id
-     WHERE t.token_hash = ? AND t.revoked_at IS NULL`,
-  );
-  const touch = ctx.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?');
+  const db = ctx.database.kysely;
   const signIn = (req: Request, claims: AccessClaims | null) => {
     if (claims)
       req.auth = { userId: claims.userId, role: claims.role, via: 'cookie', sessionId: claims.sessionId };
+  };
+  const bearer = async (req: Request, token: string) => {
+    const row = token.startsWith(API_TOKEN_PREFIX) ? await activeTokenByHash(db, sha256(token)) : undefined;
+    if (!row) throw unauthenticated('the API token is invalid or revoked');
+    // Tokens are a paid feature: a lapsed subscription silences them without deleting them.
+    if (!(await currentPlan(db, ctx.plans, row.user_id, ctx.now())).features.apiTokens) {
+      throw new AppError(403, 'plan_required', 'API tokens need an active Pro subscription', {
+        upgradeUrl: '/pricing',
+      });
+    }
+    await touchToken(db, row.id, new Date(ctx.now()).toISOString());
+    req.auth = {
+      userId: row.user_id,
+      role: row.role,
+      via: 'token',
+      scopes: JSON.parse(row.scopes) as Scope[],
+    };
   };
   // Not async: a session's requests after its first are answered from the verified-token memo without
   // a promise, and only a token seen for the first time waits for the HMAC check.
   return (req, _res, next) => {
     const header = req.headers.authorization;
     if (header?.startsWith('Bearer ')) {
-      const token = header.slice(7).trim();
-      const row = token.startsWith(API_TOKEN_PREFIX)
-        ? (lookup.get(sha256(token)) as
-            { id: string; user_id: string; scopes: string; role: 'user' | 'admin' } | undefined)
-        : undefined;
-      if (!row) throw unauthenticated('the API token is invalid or revoked');
-      // Tokens are a paid feature: a lapsed subscription silences them without deleting them.
-      if (!currentPlan(ctx.db, ctx.plans, row.user_id, ctx.now()).features.apiTokens) {
-        throw new AppError(403, 'plan_required', 'API tokens need an active Pro subscription', {
-          upgradeUrl: '/pricing',
-        });
-      }
-      touch.run(new Date(ctx.now()).toISOString(), row.id);
-      req.auth = {
-        userId: row.user_id,
-        role: row.role,
-        via: 'token',
-        scopes: JSON.parse(row.scopes) as Scope[],
-      };
-      return next();
+      return bearer(req, header.slice(7).trim()).then(() => next(), next);
     }
     const cookie = req.cookies?.access_token as string | undefined;
     if (!cookie) return next();
@@ -75,12 +70,12 @@ export function authenticate(ctx: AppContext): RequestHandler {
  * browser never attaches an Authorization header on its own, so a forged cross-site request cannot carry one.
  */
 export function csrfProtect(ctx: AppContext): RequestHandler {
-  return (req, _res, next) => {
+  return async (req, _res, next) => {
     if (SAFE_METHODS.has(req.method) || req.auth?.via === 'token' || CREDENTIAL_ROUTES.has(req.path))
       return next();
     // The session of the access cookie, or, when that one expired, of the refresh cookie (refresh, logout).
     const refresh = req.cookies?.refresh_token as string | undefined;
-    const sessionId = req.auth?.sessionId ?? (refresh ? ctx.sessions.familyOf(refresh) : undefined);
+    const sessionId = req.auth?.sessionId ?? (refresh ? await ctx.sessions.familyOf(refresh) : undefined);
     // No live session: the request carries no authority for a forged copy to borrow.
     if (!sessionId) return next();
     const expected = Buffer.from(ctx.sessions.csrfToken(sessionId));
@@ -124,8 +119,8 @@ export function requireAuth(opts: { scope?: Scope; role?: 'admin' } = {}): Reque
 }
 
 export function requireFeature(ctx: AppContext, feature: Feature): RequestHandler {
-  return (req, _res, next) => {
-    const plan = currentPlan(ctx.db, ctx.plans, req.auth!.userId, ctx.now());
+  return async (req, _res, next) => {
+    const plan = await currentPlan(ctx.database.kysely, ctx.plans, req.auth!.userId, ctx.now());
     if (!plan.features[feature])
       throw new AppError(403, 'plan_required', `this feature needs the Pro plan`, {
         feature,

@@ -71,7 +71,7 @@ export function authRoutes(ctx: AppContext): Router {
   r.post('/refresh', async (req, res) => {
     const token = req.cookies?.refresh_token as string | undefined;
     if (!token) throw unauthenticated('no refresh token; log in again');
-    const result = await ctx.sessions.refresh(token, (id) => auth.findUser(ctx, id)?.role);
+    const result = await ctx.sessions.refresh(token, async (id) => (await auth.findUser(ctx, id))?.role);
     if (!result.ok) {
       clearSession(res);
       if (result.reason === 'reused')
@@ -88,7 +88,7 @@ export function authRoutes(ctx: AppContext): Router {
 
   r.post('/logout', async (req, res) => {
     const token = req.cookies?.refresh_token as string | undefined;
-    const family = token ? ctx.sessions.familyOf(token) : undefined;
+    const family = token ? await ctx.sessions.familyOf(token) : undefined;
     if (family) await ctx.sessions.revokeFamily(family);
     if (req.auth?.sessionId) await ctx.sessions.revokeFamily(req.auth.sessionId);
     clearSession(res);
@@ -119,12 +119,12 @@ export function authRoutes(ctx: AppContext): Router {
 
   r.post('/verify', async (req, res) => {
     const body = parse(verifyEmailSchema, req.body, 'body');
-    auth.verifyEmail(ctx, body.token);
+    await auth.verifyEmail(ctx, body.token);
     res.json(ACK);
   });
 
   r.post('/verify/resend', requireAuth(), async (req, res) => {
-    const user = auth.findUser(ctx, req.auth!.userId);
+    const user = await auth.findUser(ctx, req.auth!.userId);
     if (user) await auth.sendVerification(ctx, user);
     res.status(202).json(ACK);
   });

@@ -5,7 +5,17 @@
  */
 import { createHash, createHmac, randomBytes, randomUUID, webcrypto } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
-import type { Db } from '../db/db.js';
+import type { Executor } from '../db/schema.js';
+import type { AppDatabase } from '../db/database.js';
+import {
+  deleteFamily,
+  familiesOfUser,
+  familyOfToken,
+  findRefreshToken,
+  insertRefreshToken,
+  markRefreshTokenUsed,
+} from './refresh-tokens.repo.js';
+import { liveRevocations, revokeSession } from './revoked-sessions.repo.js';
 import { AccessCache } from './access-cache.js';
 import { MemoryRevocations } from '../shared/in-process.state.js';
 import type { RevocationStore } from '../shared/shared-state.js';
@@ -45,8 +55,23 @@ export class SessionService {
   /** Signs CSRF tokens; derived from the JWT secret so the two never share a MAC input. */
   private readonly csrfKey: Buffer;
 
-  constructor(
-    private readonly db: Db,
+  /** Builds the service and hands the revocations kept in the database to the revocation store. */
+  static async open(
+    database: AppDatabase,
+    secret: Uint8Array,
+    now: () => number = Date.now,
+    revocations: RevocationStore = new MemoryRevocations(now),
+  ): Promise<SessionService> {
+    const s = new SessionService(database, secret, now, revocations);
+    for (const r of await liveRevocations(database.kysely, now()))
+      s.unpublished.push([r.session_id, r.expires_at]);
+    // In process this is done before open resolves; Redis only hears again what it was told.
+    await s.flushRevocations();
+    return s;
+  }
+
+  private constructor(
+    private readonly database: AppDatabase,
     secret: Uint8Array,
     private readonly now: () => number = Date.now,
     /**
@@ -60,25 +85,18 @@ export class SessionService {
       'sign',
       'verify',
     ]);
-    this.db.prepare('DELETE FROM revoked_sessions WHERE expires_at < ?').run(this.now());
-    for (const r of this.db.prepare('SELECT session_id, expires_at FROM revoked_sessions').all() as {
-      session_id: string;
-      expires_at: number;
-    }[]) {
-      this.unpublished.push([r.session_id, r.expires_at]);
-    }
-    // In process this is done before the constructor returns; Redis only hears again what it was told.
-    void this.flushRevocations();
   }
 
   async issue(userId: string, role: AccessClaims['role'], familyId = randomUUID()): Promise<IssuedSession> {
     const refreshToken = randomToken();
     const now = this.now();
-    this.db
-      .prepare(
-        'INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) VALUES (?,?,?,?,?)',
-      )
-      .run(sha256(refreshToken), userId, familyId, now + REFRESH_TTL_S * 1000, now);
+    await insertRefreshToken(this.database.kysely, {
+      tokenHash: sha256(refreshToken),
+      userId,
+      familyId,
+      expiresAt: now + REFRESH_TTL_S * 1000,
+      createdAt: now,
+    });
     return {
       accessToken: await this.signAccess({ userId, role, sessionId: familyId }),
       refreshToken,
@@ -140,40 +158,44 @@ export class SessionService {
 
   async refresh(
     refreshToken: string,
-    roleOf: (userId: string) => AccessClaims['role'] | undefined,
+    roleOf: (userId: string) => Promise<AccessClaims['role'] | undefined>,
   ): Promise<RefreshResult> {
     const now = this.now();
-    const outcome = this.db.transaction(
-      (): RefreshResult | { ok: true; userId: string; familyId: string; token: string } => {
-        const row = this.db
-          .prepare('SELECT * FROM refresh_tokens WHERE token_hash = ?')
-          .get(sha256(refreshToken)) as
-          { user_id: string; family_id: string; expires_at: number; used_at: number | null } | undefined;
-        if (!row) return { ok: false, reason: 'unknown' };
-        if (row.used_at !== null) {
-          // A rotated token came back: someone holds a copy. End the whole family for both holders.
-          this.revokeFamilyTx(row.family_id);
-          return { ok: false, reason: 'reused' };
-        }
-        if (row.expires_at < now) return { ok: false, reason: 'expired' };
-        this.db
-          .prepare('UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?')
-          .run(now, sha256(refreshToken));
-        const token = randomToken();
-        this.db
-          .prepare(
-            'INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at, created_at) VALUES (?,?,?,?,?)',
-          )
-          .run(sha256(token), row.user_id, row.family_id, now + REFRESH_TTL_S * 1000, now);
-        return { ok: true, userId: row.user_id, familyId: row.family_id, token };
-      },
-    )();
+    const hash = sha256(refreshToken);
+    const outcome = await this.database.kysely
+      .transaction()
+      .execute(
+        async (
+          trx,
+        ): Promise<RefreshResult | { ok: true; userId: string; familyId: string; token: string }> => {
+          const row = await findRefreshToken(trx, hash);
+          if (!row) return { ok: false, reason: 'unknown' };
+          const reused = async () => {
+            // A rotated token came back: someone holds a copy. End the whole family for both holders.
+            await this.revokeFamilyTx(trx, row.family_id);
+            return { ok: false, reason: 'reused' } as const;
+          };
+          if (row.used_at !== null) return reused();
+          if (row.expires_at < now) return { ok: false, reason: 'expired' };
+          // Used by a concurrent refresh in the meantime: the same as a reuse.
+          if (!(await markRefreshTokenUsed(trx, hash, now))) return reused();
+          const token = randomToken();
+          await insertRefreshToken(trx, {
+            tokenHash: sha256(token),
+            userId: row.user_id,
+            familyId: row.family_id,
+            expiresAt: now + REFRESH_TTL_S * 1000,
+            createdAt: now,
+          });
+          return { ok: true, userId: row.user_id, familyId: row.family_id, token };
+        },
+      );
     if (!outcome.ok) {
       await this.flushRevocations();
       return outcome;
     }
     if ('session' in outcome) return outcome;
-    const role = roleOf(outcome.userId);
+    const role = await roleOf(outcome.userId);
     if (!role) return { ok: false, reason: 'unknown' };
     const accessToken = await this.signAccess({ userId: outcome.userId, role, sessionId: outcome.familyId });
     return {
@@ -183,32 +205,27 @@ export class SessionService {
     };
   }
 
+  /** Resolves once every replica refuses the session: answer the request only after it. */
+  async revokeFamily(familyId: string): Promise<void> {
+    await this.database.kysely.transaction().execute((trx) => this.revokeFamilyTx(trx, familyId));
+    await this.flushRevocations();
+  }
+
   /**
-   * The database part runs before this returns (so it can sit inside a caller's transaction); the promise
-   * resolves once every replica refuses the session: answer the request only after it.
+   * Password change / reset / account deletion: every session of the user ends, in the caller's
+   * transaction; once it committed, `published()` tells every replica (see revokeFamily).
    */
-  revokeFamily(familyId: string): Promise<void> {
-    this.db.transaction(() => this.revokeFamilyTx(familyId))();
+  async revokeAllForUser(trx: Executor, userId: string): Promise<void> {
+    for (const family of await familiesOfUser(trx, userId)) await this.revokeFamilyTx(trx, family);
+  }
+
+  /** Hands the revocations of committed transactions to the revocation store (every replica). */
+  published(): Promise<void> {
     return this.flushRevocations();
   }
 
-  /** Password change / reset / account deletion: every session of the user ends now (see revokeFamily). */
-  revokeAllForUser(userId: string): Promise<void> {
-    this.db.transaction(() => {
-      const families = this.db
-        .prepare('SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = ?')
-        .all(userId) as { family_id: string }[];
-      for (const f of families) this.revokeFamilyTx(f.family_id);
-    })();
-    return this.flushRevocations();
-  }
-
-  familyOf(refreshToken: string): string | undefined {
-    return (
-      this.db
-        .prepare('SELECT family_id FROM refresh_tokens WHERE token_hash = ?')
-        .get(sha256(refreshToken)) as { family_id: string } | undefined
-    )?.family_id;
+  familyOf(refreshToken: string): Promise<string | undefined> {
+    return familyOfToken(this.database.kysely, sha256(refreshToken));
   }
 
   isRevoked(sessionId: string): Promise<boolean> {
@@ -221,13 +238,11 @@ export class SessionService {
     await Promise.all(batch.map(([sessionId, until]) => this.revocations.revoke(sessionId, until)));
   }
 
-  private revokeFamilyTx(familyId: string): void {
+  private async revokeFamilyTx(trx: Executor, familyId: string): Promise<void> {
     // Access tokens of this family live at most ACCESS_TTL_S more; the entry can expire after that.
     const until = this.now() + (ACCESS_TTL_S + 60) * 1000;
-    this.db.prepare('DELETE FROM refresh_tokens WHERE family_id = ?').run(familyId);
-    this.db
-      .prepare('INSERT OR REPLACE INTO revoked_sessions (session_id, expires_at) VALUES (?, ?)')
-      .run(familyId, until);
+    await deleteFamily(trx, familyId);
+    await revokeSession(trx, familyId, until);
     this.unpublished.push([familyId, until]);
   }
 

@@ -11,13 +11,25 @@ import { readFileSync } from 'node:fs';
 import { WebStoreClient, type AmazonPayConfig } from '@amazonpay/amazon-pay-api-sdk-nodejs';
 import type { PlanId } from '@resemble/contracts';
 import type { Logger } from 'pino';
-import type { Db } from '../db/db.js';
+import type { Kysely } from 'kysely';
+import type { Database, Executor } from '../db/schema.js';
 import { AppError } from '../platform/errors.js';
 import type { Plan } from '../plans/plans.js';
 import type { SubscriptionRow } from '../plans/entitlements.js';
 import type { CheckoutUser, PaymentProvider } from './billing.provider.js';
 import { SnsVerifier, type SnsVerifierOptions } from './sns-verify.js';
-import { addMonths, claimEvent, recordPayment, upsertSubscription } from './subscriptions.repo.js';
+import {
+  addMonths,
+  subscriptionByProviderRef,
+  subscriptionsDue,
+  updateSubscription,
+  updateSubscriptionByProviderRef,
+  upsertSubscription,
+} from './subscriptions.repo.js';
+import { countFailures, paymentByKey, paymentByProviderRef, recordPayment, updatePaymentByKey } from './payments.repo.js';
+import { checkoutSession, closeCheckoutSession, openCheckoutSession } from './checkout-sessions.repo.js';
+import { applyEventOnce, eventSeen } from './webhook-events.repo.js';
+import { addNotification } from '../patterns/notifications.repo.js';
 
 export const MAX_SOFT_RETRIES = 3;
 
@@ -48,7 +60,7 @@ export class AmazonPayProvider implements PaymentProvider {
   private readonly sns: SnsVerifier;
 
   constructor(
-    private readonly db: Db,
+    private readonly db: Kysely<Database>,
     private readonly plans: Record<PlanId, Plan>,
     private readonly opts: AmazonPayOptions,
     private readonly log: Logger,
@@ -66,11 +78,9 @@ export class AmazonPayProvider implements PaymentProvider {
   }
 
   /** The payload is signed server-side so the amount and return URL cannot be altered in the browser. */
-  buttonConfig(userId: string) {
+  async buttonConfig(userId: string) {
     const reference = randomUUID();
-    this.db
-      .prepare("INSERT INTO checkout_sessions (id, user_id, provider, plan, status, created_at) VALUES (?, ?, 'amazonpay', 'pro', 'open', ?)")
-      .run(reference, userId, this.iso());
+    await openCheckoutSession(this.db, { id: reference, userId, provider: 'amazonpay', plan: 'pro' }, this.iso());
     const amount = { amount: String(this.plans.pro.priceJpy), currencyCode: 'JPY' };
     const payload = JSON.stringify({
       webCheckoutDetails: { checkoutResultReturnUrl: `${this.opts.publicUrl}/billing/amazonpay/return` },
@@ -97,9 +107,8 @@ export class AmazonPayProvider implements PaymentProvider {
   async complete(userId: string, checkoutSessionId: string): Promise<'success' | 'declined'> {
     const session = (await this.call(() => this.client.getCheckoutSession(checkoutSessionId))).data as Data;
     const meta = (session.merchantMetadata ?? {}) as { merchantReferenceId?: string; customInformation?: string };
-    const pending = this.db.prepare("SELECT * FROM checkout_sessions WHERE id = ? AND provider = 'amazonpay'").get(meta.merchantReferenceId ?? '') as
-      | { user_id: string; status: string }
-      | undefined;
+    const reference = meta.merchantReferenceId ?? '';
+    const pending = await checkoutSession(this.db, reference, 'amazonpay');
     if (!pending || pending.user_id !== userId || meta.customInformation !== userId) throw new AppError(404, 'not_found', 'no such checkout session');
     if (pending.status !== 'open') throw new AppError(409, 'session_closed', `this checkout session is already ${pending.status}`);
     const amount = { amount: String(this.plans.pro.priceJpy), currencyCode: 'JPY' };
@@ -108,10 +117,10 @@ export class AmazonPayProvider implements PaymentProvider {
       done = (await this.call(() => this.client.completeCheckoutSession(checkoutSessionId, { chargeAmount: amount }))).data as Data;
     } catch (err) {
       if (err instanceof AppError && err.code === 'payment_declined') {
-        this.db.transaction(() => {
-          recordPayment(this.db, { userId, provider: 'amazonpay', amountJpy: this.plans.pro.priceJpy, status: 'failed', idempotencyKey: `amazonpay:checkout:${checkoutSessionId}`, failureReason: String(err.details ?? 'declined') }, this.iso());
-          this.db.prepare("UPDATE checkout_sessions SET status = 'declined' WHERE id = ?").run(meta.merchantReferenceId);
-        })();
+        await this.db.transaction().execute(async (trx) => {
+          await recordPayment(trx, { userId, provider: 'amazonpay', amountJpy: this.plans.pro.priceJpy, status: 'failed', idempotencyKey: `amazonpay:checkout:${checkoutSessionId}`, failureReason: String(err.details ?? 'declined') }, this.iso());
+          await closeCheckoutSession(trx, reference, 'declined');
+        });
         return 'declined';
       }
       throw err;
@@ -122,22 +131,20 @@ export class AmazonPayProvider implements PaymentProvider {
     const permission = (await this.call(() => this.client.getChargePermission(chargePermissionId))).data as { statusDetails?: { state?: string } };
     if (permission.statusDetails?.state !== 'Chargeable') throw new AppError(402, 'payment_declined', 'Amazon Pay did not approve the recurring payment');
     const nowIso = this.iso();
-    this.db.transaction(() => {
-      recordPayment(this.db, { userId, provider: 'amazonpay', amountJpy: this.plans.pro.priceJpy, status: 'succeeded', period: nowIso.slice(0, 7), idempotencyKey: `amazonpay:checkout:${checkoutSessionId}`, providerRef: String(done.chargeId ?? '') || null }, nowIso);
-      upsertSubscription(this.db, { userId, plan: 'pro', provider: 'amazonpay', status: 'active', customerId: null, providerSubscriptionId: chargePermissionId, periodStart: nowIso, periodEnd: addMonths(nowIso, 1), cancelAtPeriodEnd: false }, nowIso);
-      this.db.prepare("UPDATE checkout_sessions SET status = 'completed', provider_ref = ? WHERE id = ?").run(checkoutSessionId, meta.merchantReferenceId);
-    })();
+    await this.db.transaction().execute(async (trx) => {
+      await recordPayment(trx, { userId, provider: 'amazonpay', amountJpy: this.plans.pro.priceJpy, status: 'succeeded', period: nowIso.slice(0, 7), idempotencyKey: `amazonpay:checkout:${checkoutSessionId}`, providerRef: String(done.chargeId ?? '') || null }, nowIso);
+      await upsertSubscription(trx, { userId, plan: 'pro', provider: 'amazonpay', status: 'active', customerId: null, providerSubscriptionId: chargePermissionId, periodStart: nowIso, periodEnd: addMonths(nowIso, 1), cancelAtPeriodEnd: false }, nowIso);
+      await closeCheckoutSession(trx, reference, 'completed', checkoutSessionId);
+    });
     return 'success';
   }
 
   async renewDue(): Promise<number> {
-    const due = this.db
-      .prepare("SELECT * FROM subscriptions WHERE provider = 'amazonpay' AND status = 'active' AND current_period_end <= ?")
-      .all(this.iso()) as SubscriptionRow[];
+    const due = await subscriptionsDue(this.db, 'amazonpay', ['active'], this.iso());
     let renewed = 0;
     for (const sub of due) {
       if (sub.cancel_at_period_end) {
-        this.db.prepare("UPDATE subscriptions SET status = 'canceled', updated_at = ? WHERE id = ?").run(this.iso(), sub.id);
+        await updateSubscription(this.db, sub.id, { status: 'canceled', updated_at: this.iso() });
         continue;
       }
       try {
@@ -152,13 +159,13 @@ export class AmazonPayProvider implements PaymentProvider {
   async renewOne(sub: SubscriptionRow): Promise<'renewed' | 'pending' | 'soft_declined' | 'hard_declined'> {
     const periodStart = sub.current_period_end;
     const prefix = `amazonpay:${sub.id}:${periodStart}:`;
-    const softFails = (this.db.prepare("SELECT COUNT(*) AS n FROM payments WHERE idempotency_key LIKE ? AND failure_reason = 'SoftDeclined'").get(`${prefix}%`) as { n: number }).n;
+    const softFails = await countFailures(this.db, prefix, 'SoftDeclined');
     const key = `${prefix}${softFails}`;
     const amount = this.plans[sub.plan].priceJpy;
-    recordPayment(this.db, { userId: sub.user_id, provider: 'amazonpay', amountJpy: amount, status: 'pending', period: periodStart.slice(0, 7), idempotencyKey: key }, this.iso());
-    const existing = this.db.prepare('SELECT status FROM payments WHERE idempotency_key = ?').get(key) as { status: string };
+    await recordPayment(this.db, { userId: sub.user_id, provider: 'amazonpay', amountJpy: amount, status: 'pending', period: periodStart.slice(0, 7), idempotencyKey: key }, this.iso());
+    const existing = (await paymentByKey(this.db, key))!;
     if (existing.status === 'succeeded') {
-      this.extend(sub.id, periodStart);
+      await this.extend(this.db, sub.id, periodStart);
       return 'renewed';
     }
     let charge: ChargeData;
@@ -179,47 +186,48 @@ export class AmazonPayProvider implements PaymentProvider {
     return this.applyCharge(sub, key, periodStart, charge, softFails);
   }
 
-  private applyCharge(sub: SubscriptionRow, key: string, periodStart: string, charge: ChargeData, softFails: number): 'renewed' | 'pending' | 'soft_declined' | 'hard_declined' {
+  private applyCharge(sub: SubscriptionRow, key: string, periodStart: string, charge: ChargeData, softFails: number): Promise<'renewed' | 'pending' | 'soft_declined' | 'hard_declined'> {
     const state = charge.statusDetails?.state;
     const reason = charge.statusDetails?.reasonCode ?? null;
     const nowIso = this.iso();
-    return this.db.transaction(() => {
+    return this.db.transaction().execute(async (trx) => {
       if (state === 'Captured' || state === 'Authorized') {
-        this.db.prepare("UPDATE payments SET status = 'succeeded', provider_ref = ? WHERE idempotency_key = ?").run(charge.chargeId ?? null, key);
-        this.extend(sub.id, periodStart);
+        await updatePaymentByKey(trx, key, { status: 'succeeded', provider_ref: charge.chargeId ?? null });
+        await this.extend(trx, sub.id, periodStart);
         return 'renewed' as const;
       }
       if (state === 'CaptureInitiated' || state === 'AuthorizationInitiated') {
         // Amazon settles later and says so by IPN (re-fetched there); a re-run reuses the same key meanwhile.
-        this.db.prepare('UPDATE payments SET provider_ref = ? WHERE idempotency_key = ?').run(charge.chargeId ?? null, key);
+        await updatePaymentByKey(trx, key, { provider_ref: charge.chargeId ?? null });
         return 'pending' as const;
       }
       const soft = reason === 'SoftDeclined' && softFails + 1 < MAX_SOFT_RETRIES;
-      this.db.prepare("UPDATE payments SET status = 'failed', provider_ref = ?, failure_reason = ? WHERE idempotency_key = ?").run(charge.chargeId ?? null, soft ? 'SoftDeclined' : (reason ?? 'HardDeclined'), key);
+      await updatePaymentByKey(trx, key, { status: 'failed', provider_ref: charge.chargeId ?? null, failure_reason: soft ? 'SoftDeclined' : (reason ?? 'HardDeclined') });
       if (soft) return 'soft_declined' as const;
-      this.db.prepare("UPDATE subscriptions SET status = 'past_due', updated_at = ? WHERE id = ?").run(nowIso, sub.id);
-      this.db
-        .prepare("INSERT INTO notifications (id, user_id, kind, payload, created_at) VALUES (?, ?, 'payment_failed', ?, ?)")
-        .run(randomUUID(), sub.user_id, JSON.stringify({ provider: 'amazonpay', reason: reason ?? 'HardDeclined', fixUrl: '/account/billing' }), nowIso);
+      await updateSubscription(trx, sub.id, { status: 'past_due', updated_at: nowIso });
+      await addNotification(trx, { userId: sub.user_id, kind: 'payment_failed', payload: { provider: 'amazonpay', reason: reason ?? 'HardDeclined', fixUrl: '/account/billing' } }, nowIso);
       return 'hard_declined' as const;
-    })();
+    });
   }
 
-  private extend(subId: string, periodStart: string): void {
+  private async extend(db: Executor, subId: string, periodStart: string): Promise<void> {
     // Only moves forward from the period that was charged, so a repeat cannot add a second month.
-    this.db
-      .prepare("UPDATE subscriptions SET status = 'active', current_period_start = ?, current_period_end = ?, updated_at = ? WHERE id = ? AND current_period_end = ?")
-      .run(periodStart, addMonths(periodStart, 1), this.iso(), subId, periodStart);
+    await updateSubscription(
+      db,
+      subId,
+      { status: 'active', current_period_start: periodStart, current_period_end: addMonths(periodStart, 1), updated_at: this.iso() },
+      { currentPeriodEnd: periodStart },
+    );
   }
 
   async cancel(sub: SubscriptionRow): Promise<void> {
     await this.close(sub, 'Cancelled by subscriber');
-    this.db.prepare('UPDATE subscriptions SET cancel_at_period_end = 1, updated_at = ? WHERE id = ?').run(this.iso(), sub.id);
+    await updateSubscription(this.db, sub.id, { cancel_at_period_end: 1, updated_at: this.iso() });
   }
 
   async terminate(sub: SubscriptionRow): Promise<void> {
     await this.close(sub, 'Account deleted');
-    this.db.prepare("UPDATE subscriptions SET status = 'canceled', updated_at = ? WHERE id = ?").run(this.iso(), sub.id);
+    await updateSubscription(this.db, sub.id, { status: 'canceled', updated_at: this.iso() });
   }
 
   private async close(sub: SubscriptionRow, reason: string): Promise<void> {
@@ -240,7 +248,7 @@ export class AmazonPayProvider implements PaymentProvider {
       this.log.info({ type: msg.Type, topic: msg.TopicArn }, 'SNS control message received; confirm the subscription in the SNS console');
       return 'ignored';
     }
-    if (this.db.prepare("SELECT 1 FROM webhook_events WHERE provider = 'amazonpay' AND event_id = ?").get(msg.MessageId)) return 'duplicate';
+    if (await eventSeen(this.db, 'amazonpay', msg.MessageId)) return 'duplicate';
     let hint: { ObjectType?: string; ObjectId?: string; ChargePermissionId?: string };
     try {
       hint = JSON.parse(msg.Message) as typeof hint;
@@ -249,35 +257,31 @@ export class AmazonPayProvider implements PaymentProvider {
     }
     if (hint.ObjectType === 'CHARGE' && hint.ObjectId) {
       const charge = (await this.call(() => this.client.getCharge(hint.ObjectId!))).data as ChargeData & { chargePermissionId?: string };
-      return this.db.transaction(() => {
-        if (!claimEvent(this.db, 'amazonpay', msg.MessageId, 'CHARGE', this.iso())) return 'duplicate' as const;
-        const pay = this.db.prepare("SELECT idempotency_key, status FROM payments WHERE provider = 'amazonpay' AND provider_ref = ?").get(charge.chargeId ?? '') as
-          | { idempotency_key: string; status: string }
-          | undefined;
-        if (!pay || pay.status !== 'pending') return 'applied' as const;
-        const sub = this.db.prepare("SELECT * FROM subscriptions WHERE provider = 'amazonpay' AND provider_subscription_id = ?").get(charge.chargePermissionId ?? '') as SubscriptionRow | undefined;
+      return applyEventOnce(this.db, { provider: 'amazonpay', eventId: msg.MessageId, type: 'CHARGE' }, this.iso(), async (trx) => {
+        const pay = await paymentByProviderRef(trx, 'amazonpay', charge.chargeId ?? '');
+        if (!pay || pay.status !== 'pending' || !pay.idempotency_key) return 'applied' as const;
+        const sub = await subscriptionByProviderRef(trx, 'amazonpay', charge.chargePermissionId ?? '');
         const state = charge.statusDetails?.state;
         if (state === 'Captured' && sub) {
-          this.db.prepare("UPDATE payments SET status = 'succeeded' WHERE idempotency_key = ?").run(pay.idempotency_key);
+          await updatePaymentByKey(trx, pay.idempotency_key, { status: 'succeeded' });
           const periodStart = pay.idempotency_key.split(':').slice(2, -1).join(':');
-          this.extend(sub.id, periodStart);
+          await this.extend(trx, sub.id, periodStart);
         } else if (state === 'Declined') {
-          this.db.prepare("UPDATE payments SET status = 'failed', failure_reason = ? WHERE idempotency_key = ?").run(charge.statusDetails?.reasonCode ?? 'Declined', pay.idempotency_key);
+          await updatePaymentByKey(trx, pay.idempotency_key, { status: 'failed', failure_reason: charge.statusDetails?.reasonCode ?? 'Declined' });
         }
         return 'applied' as const;
-      })();
+      });
     }
     if ((hint.ObjectType === 'CHARGE_PERMISSION' || hint.ChargePermissionId) && (hint.ObjectId || hint.ChargePermissionId)) {
       const id = hint.ObjectType === 'CHARGE_PERMISSION' ? hint.ObjectId! : hint.ChargePermissionId!;
       const permission = (await this.call(() => this.client.getChargePermission(id))).data as { statusDetails?: { state?: string } };
-      return this.db.transaction(() => {
-        if (!claimEvent(this.db, 'amazonpay', msg.MessageId, 'CHARGE_PERMISSION', this.iso())) return 'duplicate' as const;
+      return applyEventOnce(this.db, { provider: 'amazonpay', eventId: msg.MessageId, type: 'CHARGE_PERMISSION' }, this.iso(), async (trx) => {
         const state = permission.statusDetails?.state;
         // Closed by the buyer on Amazon's side: no more charges, access runs to the end of the paid period.
-        if (state === 'Closed') this.db.prepare("UPDATE subscriptions SET cancel_at_period_end = 1, updated_at = ? WHERE provider = 'amazonpay' AND provider_subscription_id = ?").run(this.iso(), id);
-        if (state === 'NonChargeable') this.db.prepare("UPDATE subscriptions SET status = 'past_due', updated_at = ? WHERE provider = 'amazonpay' AND provider_subscription_id = ? AND status = 'active'").run(this.iso(), id);
+        if (state === 'Closed') await updateSubscriptionByProviderRef(trx, 'amazonpay', id, { cancel_at_period_end: 1, updated_at: this.iso() });
+        if (state === 'NonChargeable') await updateSubscriptionByProviderRef(trx, 'amazonpay', id, { status: 'past_due', updated_at: this.iso() }, 'active');
         return 'applied' as const;
-      })();
+      });
     }
     return 'ignored';
   }

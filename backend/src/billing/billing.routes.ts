@@ -10,53 +10,53 @@ import { subscriptionOf } from '../plans/entitlements.js';
 export function billingRoutes(ctx: AppContext): Router {
   const r = Router();
   const session = requireAuth();
-  const userOf = (id: string) => {
-    const u = findUser(ctx, id);
+  const userOf = async (id: string) => {
+    const u = await findUser(ctx, id);
     if (!u) throw unauthenticated();
     return u;
   };
 
   r.post('/checkout', session, async (req, res) => {
     const body = parse(checkoutRequestSchema, req.body, 'body');
-    res.json(await ctx.billing.checkout(userOf(req.auth!.userId), body.plan, body.provider));
+    res.json(await ctx.billing.checkout(await userOf(req.auth!.userId), body.plan, body.provider));
   });
 
-  r.get('/subscription', session, (req, res) => {
-    res.json(ctx.billing.view(req.auth!.userId));
+  r.get('/subscription', session, async (req, res) => {
+    res.json(await ctx.billing.view(req.auth!.userId));
   });
 
   r.post('/cancel', session, async (req, res) => {
     await ctx.billing.cancel(req.auth!.userId);
-    res.json(ctx.billing.view(req.auth!.userId));
+    res.json(await ctx.billing.view(req.auth!.userId));
   });
 
   r.post('/portal', session, async (req, res) => {
-    res.json({ redirectUrl: await ctx.billing.stripe().portal(subscriptionOf(ctx.db, req.auth!.userId)) });
+    res.json({ redirectUrl: await ctx.billing.stripe().portal(await subscriptionOf(ctx.database.kysely, req.auth!.userId)) });
   });
 
-  r.post('/sandbox/complete', session, (req, res) => {
+  r.post('/sandbox/complete', session, async (req, res) => {
     const body = parse(sandboxCompleteSchema, req.body, 'body');
-    const outcome = ctx.billing.sandbox().complete(req.auth!.userId, body.session, body.outcome);
-    res.json({ outcome, ...ctx.billing.view(req.auth!.userId) });
+    const outcome = await ctx.billing.sandbox().complete(req.auth!.userId, body.session, body.outcome);
+    res.json({ outcome, ...(await ctx.billing.view(req.auth!.userId)) });
   });
 
   /** Test mode only: act out the next monthly renewal now, paid or declined. */
-  r.post('/sandbox/renew', session, (req, res) => {
+  r.post('/sandbox/renew', session, async (req, res) => {
     const body = parse(sandboxRenewSchema, req.body, 'body');
-    const sub = subscriptionOf(ctx.db, req.auth!.userId);
+    const sub = await subscriptionOf(ctx.database.kysely, req.auth!.userId);
     if (!sub || sub.provider !== 'sandbox') throw new AppError(409, 'no_subscription', 'no test-mode subscription to renew');
-    const outcome = ctx.billing.sandbox().renew(sub, body.outcome);
-    res.json({ outcome, ...ctx.billing.view(req.auth!.userId) });
+    const outcome = await ctx.billing.sandbox().renew(sub, body.outcome);
+    res.json({ outcome, ...(await ctx.billing.view(req.auth!.userId)) });
   });
 
-  r.get('/amazonpay/button', session, (req, res) => {
-    res.json(ctx.billing.amazonPay().buttonConfig(req.auth!.userId));
+  r.get('/amazonpay/button', session, async (req, res) => {
+    res.json(await ctx.billing.amazonPay().buttonConfig(req.auth!.userId));
   });
 
   r.post('/amazonpay/complete', session, async (req, res) => {
     const body = parse(amazonPayCompleteSchema, req.body, 'body');
     const outcome = await ctx.billing.amazonPay().complete(req.auth!.userId, body.checkoutSessionId);
-    res.json({ outcome, ...ctx.billing.view(req.auth!.userId) });
+    res.json({ outcome, ...(await ctx.billing.view(req.auth!.userId)) });
   });
 
   return r;

@@ -1,6 +1,8 @@
 /** Billing use cases over whichever providers are configured. Sandbox is on only when no real keys are. */
 import type { BillingProvider, PlanId, SubscriptionResponse } from '@resemble/contracts';
-import type { Db } from '../db/db.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { paymentsOfUser } from './payments.repo.js';
 import { AppError } from '../platform/errors.js';
 import { isEntitled, subscriptionOf } from '../plans/entitlements.js';
 import type { PaymentProvider } from './billing.provider.js';
@@ -16,7 +18,7 @@ export interface BillingProviders {
 
 export class BillingService {
   constructor(
-    private readonly db: Db,
+    private readonly db: Kysely<Database>,
     readonly providers: BillingProviders,
     private readonly now: () => number,
   ) {}
@@ -52,7 +54,7 @@ export class BillingService {
 
   async checkout(user: { id: string; email: string }, plan: Exclude<PlanId, 'free'>, providerId: BillingProvider) {
     const provider = this.provider(providerId);
-    const sub = subscriptionOf(this.db, user.id);
+    const sub = await subscriptionOf(this.db, user.id);
     if (sub && isEntitled(sub, this.now()) && sub.status === 'active' && !sub.cancel_at_period_end) {
       throw new AppError(409, 'already_subscribed', 'you already have an active subscription', { provider: sub.provider });
     }
@@ -61,13 +63,13 @@ export class BillingService {
   }
 
   async cancel(userId: string): Promise<void> {
-    const sub = subscriptionOf(this.db, userId);
+    const sub = await subscriptionOf(this.db, userId);
     if (!sub || !isEntitled(sub, this.now())) throw new AppError(409, 'no_subscription', 'there is no active subscription to cancel');
     await this.provider(sub.provider).cancel(sub);
   }
 
   async cancelForDeletion(userId: string): Promise<void> {
-    const sub = subscriptionOf(this.db, userId);
+    const sub = await subscriptionOf(this.db, userId);
     if (sub && sub.status !== 'canceled' && this.providers[sub.provider]) await this.providers[sub.provider]!.terminate(sub);
   }
 
@@ -77,12 +79,10 @@ export class BillingService {
     return n;
   }
 
-  view(userId: string): SubscriptionResponse {
-    const sub = subscriptionOf(this.db, userId);
+  async view(userId: string): Promise<SubscriptionResponse> {
+    const sub = await subscriptionOf(this.db, userId);
     const entitled = isEntitled(sub, this.now());
-    const payments = this.db
-      .prepare('SELECT id, provider, amount_jpy, status, period, created_at, failure_reason FROM payments WHERE user_id = ? ORDER BY created_at DESC LIMIT 50')
-      .all(userId) as { id: string; provider: BillingProvider; amount_jpy: number; status: 'succeeded' | 'failed' | 'pending'; period: string | null; created_at: string; failure_reason: string | null }[];
+    const payments = await paymentsOfUser(this.db, userId);
     return {
       plan: entitled ? sub!.plan : 'free',
       testMode: this.testMode,
@@ -96,7 +96,7 @@ export class BillingService {
             needsPaymentFix: sub.status === 'past_due',
           }
         : null,
-      payments: payments.map((p) => ({ id: p.id, provider: p.provider, amountJpy: p.amount_jpy, status: p.status, period: p.period, createdAt: p.created_at, failureReason: p.failure_reason })),
+      payments: payments.map((p) => ({ id: p.id, provider: p.provider as BillingProvider, amountJpy: p.amount_jpy, status: p.status, period: p.period, createdAt: p.created_at, failureReason: p.failure_reason })),
     };
   }
 }

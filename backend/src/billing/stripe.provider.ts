@@ -6,11 +6,15 @@
 import Stripe from 'stripe';
 import type { PlanId } from '@resemble/contracts';
 import type { Logger } from 'pino';
-import type { Db } from '../db/db.js';
+import type { Kysely } from 'kysely';
+import type { Database, Executor } from '../db/schema.js';
 import { AppError } from '../platform/errors.js';
 import { subscriptionOf, type SubscriptionRow } from '../plans/entitlements.js';
 import type { CheckoutUser, PaymentProvider } from './billing.provider.js';
-import { claimEvent, recordPayment, upsertSubscription } from './subscriptions.repo.js';
+import { upsertSubscription, userOfCustomer } from './subscriptions.repo.js';
+import { recordPayment } from './payments.repo.js';
+import { applyEventOnce, eventSeen } from './webhook-events.repo.js';
+import { userExists } from '../auth/users.repo.js';
 
 export interface StripeOptions {
   secretKey: string;
@@ -35,7 +39,7 @@ export class StripeProvider implements PaymentProvider {
   readonly stripe: Stripe;
 
   constructor(
-    private readonly db: Db,
+    private readonly db: Kysely<Database>,
     private readonly opts: StripeOptions,
     private readonly log: Logger,
     private readonly now: () => number,
@@ -44,7 +48,7 @@ export class StripeProvider implements PaymentProvider {
   }
 
   async checkout(user: CheckoutUser, plan: Exclude<PlanId, 'free'>) {
-    const existing = subscriptionOf(this.db, user.id);
+    const existing = await subscriptionOf(this.db, user.id);
     const customer = existing?.provider === 'stripe' ? existing.provider_customer_id : null;
     const session = await this.call(() => this.stripe.checkout.sessions.create({
       mode: 'subscription',
@@ -71,7 +75,7 @@ export class StripeProvider implements PaymentProvider {
     if (!sub.provider_subscription_id) return;
     const id = sub.provider_subscription_id;
     const updated = await this.call(() => this.stripe.subscriptions.update(id, { cancel_at_period_end: true }));
-    this.db.transaction(() => this.applySubscription(updated, sub.user_id))();
+    await this.db.transaction().execute((trx) => this.applySubscription(trx, updated, sub.user_id));
   }
 
   async terminate(sub: SubscriptionRow): Promise<void> {
@@ -89,24 +93,23 @@ export class StripeProvider implements PaymentProvider {
       throw new AppError(400, 'invalid_signature', 'webhook signature verification failed');
     }
     if (!HANDLED.has(event.type)) return 'ignored';
-    const seen = this.db.prepare("SELECT 1 FROM webhook_events WHERE provider = 'stripe' AND event_id = ?").get(event.id);
-    if (seen) return 'duplicate';
+    if (await eventSeen(this.db, 'stripe', event.id)) return 'duplicate';
 
     const obj = event.data.object as unknown as Record<string, unknown>;
     const subscriptionId = subscriptionIdOf(event.type, obj);
     // Re-fetch: the event body may be older than Stripe's present state.
     const current = subscriptionId ? await this.call(() => this.stripe.subscriptions.retrieve(subscriptionId)) : null;
     const nowIso = new Date(this.now()).toISOString();
-    return this.db.transaction(() => {
-      if (!claimEvent(this.db, 'stripe', event.id, event.type, nowIso)) return 'duplicate' as const;
+    // Two replicas receiving this event at once: the event id's primary key lets one apply it.
+    return applyEventOnce(this.db, { provider: 'stripe', eventId: event.id, type: event.type }, nowIso, async (trx) => {
       const hintedUser = event.type === 'checkout.session.completed' ? (obj.client_reference_id as string | null) : null;
-      const userId = current ? this.applySubscription(current, hintedUser) : null;
+      const userId = current ? await this.applySubscription(trx, current, hintedUser) : null;
       if (event.type === 'invoice.paid' || event.type === 'invoice.payment_failed') {
         const paid = event.type === 'invoice.paid';
-        recordPayment(
-          this.db,
+        await recordPayment(
+          trx,
           {
-            userId: userId ?? this.userByCustomer(String(obj.customer ?? '')),
+            userId: userId ?? (await userOfCustomer(trx, 'stripe', String(obj.customer ?? ''))),
             provider: 'stripe',
             amountJpy: Number(paid ? obj.amount_paid : obj.amount_due) || 0,
             status: paid ? 'succeeded' : 'failed',
@@ -119,7 +122,7 @@ export class StripeProvider implements PaymentProvider {
         );
       }
       return 'applied' as const;
-    })();
+    });
   }
 
   /** Any Stripe failure is the provider's, not the caller's: 502, and for webhooks Stripe retries later. */
@@ -133,11 +136,11 @@ export class StripeProvider implements PaymentProvider {
   }
 
   /** Maps Stripe's subscription onto our row; returns the user it belongs to (or null if unknown). */
-  private applySubscription(s: Stripe.Subscription, hintedUserId: string | null): string | null {
+  private async applySubscription(trx: Executor, s: Stripe.Subscription, hintedUserId: string | null): Promise<string | null> {
     const metaUser = typeof s.metadata?.userId === 'string' ? s.metadata.userId : null;
     const customerId = typeof s.customer === 'string' ? s.customer : s.customer.id;
-    const userId = metaUser ?? hintedUserId ?? this.userByCustomer(customerId);
-    if (!userId || !this.db.prepare('SELECT 1 FROM users WHERE id = ?').get(userId)) {
+    const userId = metaUser ?? hintedUserId ?? (await userOfCustomer(trx, 'stripe', customerId));
+    if (!userId || !(await userExists(trx, userId))) {
       this.log.warn({ subscription: s.id }, 'stripe subscription for an unknown user ignored');
       return null;
     }
@@ -146,8 +149,8 @@ export class StripeProvider implements PaymentProvider {
     const end = item?.current_period_end ?? s.start_date;
     // Pro is the only paid plan; the metadata is ours, set at checkout.
     const plan: Exclude<PlanId, 'free'> = 'pro';
-    upsertSubscription(
-      this.db,
+    await upsertSubscription(
+      trx,
       {
         userId,
         plan,
@@ -162,11 +165,6 @@ export class StripeProvider implements PaymentProvider {
       new Date(this.now()).toISOString(),
     );
     return userId;
-  }
-
-  private userByCustomer(customerId: string): string | null {
-    const row = this.db.prepare("SELECT user_id FROM subscriptions WHERE provider = 'stripe' AND provider_customer_id = ?").get(customerId) as { user_id: string } | undefined;
-    return row?.user_id ?? null;
   }
 }
 

@@ -1,8 +1,9 @@
-/** Writes to the provider-neutral subscriptions and payments tables. Callers wrap them in a transaction. */
+/** subscriptions: one row per user (the provider-neutral state of their paid plan). */
 import { randomUUID } from 'node:crypto';
 import type { PlanId } from '@resemble/contracts';
-import type { Db } from '../db/db.js';
-import type { SubscriptionRow } from '../plans/entitlements.js';
+import type { Executor, SubscriptionRow, SubscriptionUpdate } from '../db/schema.js';
+
+export type { SubscriptionRow } from '../db/schema.js';
 
 export interface SubscriptionState {
   userId: string;
@@ -16,56 +17,141 @@ export interface SubscriptionState {
   cancelAtPeriodEnd: boolean;
 }
 
-export function upsertSubscription(db: Db, s: SubscriptionState, nowIso: string): void {
-  db.prepare(
-    `INSERT INTO subscriptions (id, user_id, plan, provider, status, provider_customer_id, provider_subscription_id,
-       current_period_start, current_period_end, cancel_at_period_end, created_at, updated_at)
-     VALUES (@id, @userId, @plan, @provider, @status, @customerId, @providerSubscriptionId, @periodStart, @periodEnd, @cancel, @now, @now)
-     ON CONFLICT(user_id) DO UPDATE SET plan = excluded.plan, provider = excluded.provider, status = excluded.status,
-       provider_customer_id = COALESCE(excluded.provider_customer_id, provider_customer_id),
-       provider_subscription_id = excluded.provider_subscription_id,
-       current_period_start = excluded.current_period_start, current_period_end = excluded.current_period_end,
-       cancel_at_period_end = excluded.cancel_at_period_end, updated_at = excluded.updated_at`,
-  ).run({
-    id: randomUUID(),
-    userId: s.userId,
-    plan: s.plan,
-    provider: s.provider,
-    status: s.status,
-    customerId: s.customerId ?? null,
-    providerSubscriptionId: s.providerSubscriptionId ?? null,
-    periodStart: s.periodStart,
-    periodEnd: s.periodEnd,
-    cancel: s.cancelAtPeriodEnd ? 1 : 0,
-    now: nowIso,
-  });
-}
-
-export interface PaymentInput {
-  userId: string | null;
-  provider: SubscriptionRow['provider'];
-  amountJpy: number;
-  status: 'succeeded' | 'failed' | 'pending';
-  period?: string | null;
-  idempotencyKey?: string | null;
-  providerRef?: string | null;
-  failureReason?: string | null;
-}
-
-/** Returns false when a payment with this idempotency key exists already (a re-run or a duplicate event). */
-export function recordPayment(db: Db, p: PaymentInput, nowIso: string): boolean {
-  const r = db
-    .prepare(
-      `INSERT INTO payments (id, user_id, provider, amount_jpy, status, period, idempotency_key, provider_ref, failure_reason, created_at)
-       VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(idempotency_key) DO NOTHING`,
+export async function upsertSubscription(db: Executor, s: SubscriptionState, nowIso: string): Promise<void> {
+  await db
+    .insertInto('subscriptions')
+    .values({
+      id: randomUUID(),
+      user_id: s.userId,
+      plan: s.plan,
+      provider: s.provider,
+      status: s.status,
+      provider_customer_id: s.customerId ?? null,
+      provider_subscription_id: s.providerSubscriptionId ?? null,
+      current_period_start: s.periodStart,
+      current_period_end: s.periodEnd,
+      cancel_at_period_end: s.cancelAtPeriodEnd ? 1 : 0,
+      created_at: nowIso,
+      updated_at: nowIso,
+    })
+    .onConflict((oc) =>
+      oc.column('user_id').doUpdateSet((eb) => ({
+        plan: eb.ref('excluded.plan'),
+        provider: eb.ref('excluded.provider'),
+        status: eb.ref('excluded.status'),
+        provider_customer_id: eb.fn.coalesce('excluded.provider_customer_id', 'subscriptions.provider_customer_id'),
+        provider_subscription_id: eb.ref('excluded.provider_subscription_id'),
+        current_period_start: eb.ref('excluded.current_period_start'),
+        current_period_end: eb.ref('excluded.current_period_end'),
+        cancel_at_period_end: eb.ref('excluded.cancel_at_period_end'),
+        updated_at: eb.ref('excluded.updated_at'),
+      })),
     )
-    .run(randomUUID(), p.userId, p.provider, p.amountJpy, p.status, p.period ?? null, p.idempotencyKey ?? null, p.providerRef ?? null, p.failureReason ?? null, nowIso);
-  return r.changes === 1;
+    .execute();
 }
 
-/** Records a provider event id; false means it was seen before and must not be applied again. */
-export function claimEvent(db: Db, provider: string, eventId: string, type: string, nowIso: string): boolean {
-  return db.prepare('INSERT INTO webhook_events (provider, event_id, type, received_at) VALUES (?,?,?,?) ON CONFLICT DO NOTHING').run(provider, eventId, type, nowIso).changes === 1;
+export function subscriptionOfUser(db: Executor, userId: string): Promise<SubscriptionRow | undefined> {
+  return db.selectFrom('subscriptions').selectAll().where('user_id', '=', userId).executeTakeFirst();
+}
+
+/** The three columns a plan check needs (every search runs it). */
+export function planColumnsOfUser(
+  db: Executor,
+  userId: string,
+): Promise<Pick<SubscriptionRow, 'plan' | 'status' | 'current_period_end'> | undefined> {
+  return db
+    .selectFrom('subscriptions')
+    .select(['plan', 'status', 'current_period_end'])
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+}
+
+export function subscriptionByProviderRef(
+  db: Executor,
+  provider: SubscriptionRow['provider'],
+  providerSubscriptionId: string,
+): Promise<SubscriptionRow | undefined> {
+  return db
+    .selectFrom('subscriptions')
+    .selectAll()
+    .where('provider', '=', provider)
+    .where('provider_subscription_id', '=', providerSubscriptionId)
+    .executeTakeFirst();
+}
+
+export async function userOfCustomer(
+  db: Executor,
+  provider: SubscriptionRow['provider'],
+  customerId: string,
+): Promise<string | null> {
+  const r = await db
+    .selectFrom('subscriptions')
+    .select('user_id')
+    .where('provider', '=', provider)
+    .where('provider_customer_id', '=', customerId)
+    .executeTakeFirst();
+  return r?.user_id ?? null;
+}
+
+/** Subscriptions of a provider whose paid period has ended by `nowIso`, in the given states. */
+export function subscriptionsDue(
+  db: Executor,
+  provider: SubscriptionRow['provider'],
+  statuses: SubscriptionRow['status'][],
+  nowIso: string,
+): Promise<SubscriptionRow[]> {
+  return db
+    .selectFrom('subscriptions')
+    .selectAll()
+    .where('provider', '=', provider)
+    .where('status', 'in', statuses)
+    .where('current_period_end', '<=', nowIso)
+    .execute();
+}
+
+/**
+ * Changes one subscription; `where` narrows it further (e.g. only while the period end is still the
+ * one read, so two renewals cannot both extend it). Returns whether a row changed.
+ */
+export async function updateSubscription(
+  db: Executor,
+  id: string,
+  set: SubscriptionUpdate,
+  where: { currentPeriodEnd?: string; status?: SubscriptionRow['status'] } = {},
+): Promise<boolean> {
+  let q = db.updateTable('subscriptions').set(set).where('id', '=', id);
+  if (where.currentPeriodEnd !== undefined) q = q.where('current_period_end', '=', where.currentPeriodEnd);
+  if (where.status !== undefined) q = q.where('status', '=', where.status);
+  const r = await q.executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+export async function updateSubscriptionByProviderRef(
+  db: Executor,
+  provider: SubscriptionRow['provider'],
+  providerSubscriptionId: string,
+  set: SubscriptionUpdate,
+  onlyStatus?: SubscriptionRow['status'],
+): Promise<void> {
+  let q = db
+    .updateTable('subscriptions')
+    .set(set)
+    .where('provider', '=', provider)
+    .where('provider_subscription_id', '=', providerSubscriptionId);
+  if (onlyStatus) q = q.where('status', '=', onlyStatus);
+  await q.execute();
+}
+
+/** Subscriptions by provider and status, for the operator view. */
+export async function countSubscriptions(
+  db: Executor,
+  where: { provider?: SubscriptionRow['provider']; status?: SubscriptionRow['status']; endsAfter?: string },
+): Promise<number> {
+  let q = db.selectFrom('subscriptions').select((e) => e.fn.countAll<number>().as('n'));
+  if (where.provider) q = q.where('provider', '=', where.provider);
+  if (where.status) q = q.where('status', '=', where.status);
+  if (where.endsAfter) q = q.where('current_period_end', '>', where.endsAfter);
+  return Number((await q.executeTakeFirstOrThrow()).n);
 }
 
 export function addMonths(iso: string, months: number): string {

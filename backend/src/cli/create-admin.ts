@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { emailSchema, passwordSchema } from '@resemble/contracts';
 import { loadConfig } from '../config.js';
-import { openDb } from '../db/db.js';
+import { openDatabase } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { findUserByEmail, insertUser, makeAdmin } from '../auth/users.repo.js';
 import { PasswordHasher, weakPasswordReason } from '../auth/password.js';
 import { randomToken } from '../auth/sessions.js';
 
@@ -27,25 +29,31 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const db = openDb(config.storage.appDb);
+  const database = openDatabase(config.storage.database, 1);
+  const db = database.kysely;
   try {
-    const existing = db.prepare('SELECT id FROM users WHERE email = ?').get(email.data) as
-      { id: string } | undefined;
+    await migrateToLatest(database);
+    const existing = await findUserByEmail(db, email.data);
     if (existing) {
-      db.prepare("UPDATE users SET role = 'admin' WHERE id = ?").run(existing.id);
+      await makeAdmin(db, existing.id);
       console.log(`create-admin: ${email.data} is now an admin (password unchanged)`);
       return 0;
     }
     const hash = await new PasswordHasher(config.auth.scryptLogN, 1).hash(password);
-    db.prepare(
-      "INSERT INTO users (id, email, password_hash, email_verified, role, created_at) VALUES (?, ?, ?, 1, 'admin', ?)",
-    ).run(randomUUID(), email.data, hash, new Date().toISOString());
+    await insertUser(db, {
+      id: randomUUID(),
+      email: email.data,
+      password_hash: hash,
+      email_verified: 1,
+      role: 'admin',
+      created_at: new Date().toISOString(),
+    });
     console.log(
       `create-admin: created admin ${email.data}${generated ? `\npassword (shown once): ${password}` : ''}`,
     );
     return 0;
   } finally {
-    db.close();
+    await database.close();
   }
 }
 

@@ -126,7 +126,7 @@ export class BullJobQueue implements JobQueue {
 
   async enqueue(userId: string, kind: string, params: unknown): Promise<string> {
     const id = randomUUID();
-    this.repo.insert(id, userId, kind, params);
+    await this.repo.insert(id, userId, kind, params);
     try {
       await this.queue.add(
         kind,
@@ -136,30 +136,30 @@ export class BullJobQueue implements JobQueue {
       );
     } catch (err) {
       this.log.error({ err, job: id }, 'could not queue a job');
-      const row = this.repo.byId(id);
-      if (row) failJob(this.repo, this.events, row, 'the job queue was unavailable');
+      const row = await this.repo.byId(id);
+      if (row) await failJob(this.repo, this.events, row, 'the job queue was unavailable');
       throw new AppError(503, 'queue_unavailable', 'the job queue is unavailable; try again shortly');
     }
     return id;
   }
 
-  get(userId: string, id: string): JobRow | undefined {
+  get(userId: string, id: string): Promise<JobRow | undefined> {
     return this.repo.ofUser(userId, id);
   }
 
-  list(userId: string): JobRow[] {
+  list(userId: string): Promise<JobRow[]> {
     return this.repo.list(userId);
   }
 
   async cancel(userId: string, id: string): Promise<CancelOutcome> {
-    const row = this.repo.ofUser(userId, id);
+    const row = await this.repo.ofUser(userId, id);
     if (!row) return 'not_found';
     if (row.status !== 'queued' && row.status !== 'running') return 'finished';
     // The flag first: a worker that picks the job up from now on fails it instead of running it.
     await this.redis.set(cancelFlag(id), '1', 'EX', 86_400);
     // remove() refuses a job that a worker holds (locked): that one is told to stop instead.
     if ((await this.queue.remove(id)) === 1)
-      return failJob(this.repo, this.events, row, CANCELED) ? 'canceled' : 'finished';
+      return (await failJob(this.repo, this.events, row, CANCELED)) ? 'canceled' : 'finished';
     await this.redis.publish(CANCEL_CHANNEL, id);
     return 'canceling';
   }
@@ -184,11 +184,11 @@ export class BullJobQueue implements JobQueue {
   }
 
   private async process(job: Job<JobData>, signal: AbortSignal | undefined): Promise<void> {
-    const row = job.id ? this.repo.byId(job.id) : undefined;
+    const row = job.id ? await this.repo.byId(job.id) : undefined;
     // Its owner deleted the account (rows go with it): nothing to run for anyone.
     if (!row) return;
     if ((await this.redis.exists(cancelFlag(row.id))) === 1) {
-      failJob(this.repo, this.events, row, CANCELED);
+      await failJob(this.repo, this.events, row, CANCELED);
       return;
     }
     await runJob(
@@ -200,13 +200,11 @@ export class BullJobQueue implements JobQueue {
 
   private failRow(id: string, reason: string | undefined): void {
     // An event handler: a database error here must be logged, not thrown into the emitter.
-    try {
-      const row = this.repo.byId(id);
-      if (row && failJob(this.repo, this.events, row, describeFailure(reason)))
+    void (async () => {
+      const row = await this.repo.byId(id);
+      if (row && (await failJob(this.repo, this.events, row, describeFailure(reason))))
         this.log.warn({ job: id, reason }, 'job failed in the queue');
-    } catch (err) {
-      this.log.error({ err, job: id }, 'could not record a failed job');
-    }
+    })().catch((err: unknown) => this.log.error({ err, job: id }, 'could not record a failed job'));
   }
 
   /**
@@ -216,17 +214,22 @@ export class BullJobQueue implements JobQueue {
    */
   private async reconcile(): Promise<void> {
     const cutoff = this.now() - RECONCILE_MIN_AGE_MS;
-    for (const row of this.repo.live()) {
+    for (const row of await this.repo.live()) {
       if (Date.parse(row.created_at) > cutoff) continue;
       const job = await this.queue.getJob(row.id);
       if (!job) {
-        failJob(this.repo, this.events, row, 'the job was lost from the job queue (was Redis emptied?)');
+        await failJob(
+          this.repo,
+          this.events,
+          row,
+          'the job was lost from the job queue (was Redis emptied?)',
+        );
         continue;
       }
       const state = await job.getState();
-      if (state === 'failed') failJob(this.repo, this.events, row, describeFailure(job.failedReason));
+      if (state === 'failed') await failJob(this.repo, this.events, row, describeFailure(job.failedReason));
       else if (state === 'completed')
-        failJob(this.repo, this.events, row, 'the job ended in the queue without saving a result');
+        await failJob(this.repo, this.events, row, 'the job ended in the queue without saving a result');
     }
   }
 }

@@ -25,14 +25,18 @@ export class InProcessJobQueue implements JobQueue {
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(
+  /** Builds the queue after failing the jobs the previous process left running. */
+  static async open(repo: JobsRepo, events: EventBus, log: Logger): Promise<InProcessJobQueue> {
+    const n = await repo.failAllRunning('interrupted by a restart');
+    if (n > 0) log.warn({ jobs: n }, 'jobs left running by the previous process were failed');
+    return new InProcessJobQueue(repo, events, log);
+  }
+
+  private constructor(
     private readonly repo: JobsRepo,
     private readonly events: EventBus,
     private readonly log: Logger,
-  ) {
-    const n = repo.failAllRunning('interrupted by a restart');
-    if (n > 0) log.warn({ jobs: n }, 'jobs left running by the previous process were failed');
-  }
+  ) {}
 
   register(kind: string, handler: JobHandler): void {
     this.handlers.set(kind, handler);
@@ -45,31 +49,31 @@ export class InProcessJobQueue implements JobQueue {
 
   async enqueue(userId: string, kind: string, params: unknown): Promise<string> {
     const id = randomUUID();
-    this.repo.insert(id, userId, kind, params);
+    await this.repo.insert(id, userId, kind, params);
     queueMicrotask(() => void this.pump());
     return id;
   }
 
-  get(userId: string, id: string): JobRow | undefined {
+  get(userId: string, id: string): Promise<JobRow | undefined> {
     return this.repo.ofUser(userId, id);
   }
 
-  list(userId: string): JobRow[] {
+  list(userId: string): Promise<JobRow[]> {
     return this.repo.list(userId);
   }
 
   async cancel(userId: string, id: string): Promise<CancelOutcome> {
-    const job = this.repo.ofUser(userId, id);
+    const job = await this.repo.ofUser(userId, id);
     if (!job) return 'not_found';
     if (this.running?.id === id) {
       this.running.abort.abort(CANCELED);
       return 'canceling';
     }
-    return failJob(this.repo, this.events, job, CANCELED) ? 'canceled' : 'finished';
+    return (await failJob(this.repo, this.events, job, CANCELED)) ? 'canceled' : 'finished';
   }
 
-  idle(): Promise<void> {
-    if (!this.pumping && !this.repo.nextQueued()) return Promise.resolve();
+  async idle(): Promise<void> {
+    if (!this.pumping && !(await this.repo.nextQueued())) return;
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
@@ -82,7 +86,7 @@ export class InProcessJobQueue implements JobQueue {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      for (let job = this.repo.nextQueued(); job && !this.stopped; job = this.repo.nextQueued()) {
+      for (let job = await this.repo.nextQueued(); job && !this.stopped; job = await this.repo.nextQueued()) {
         const abort = new AbortController();
         this.running = { id: job.id, abort };
         try {

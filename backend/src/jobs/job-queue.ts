@@ -27,8 +27,8 @@ export interface JobQueue {
   start(): void;
   /** Records the job (status queued) and queues it; resolves with its id. */
   enqueue(userId: string, kind: string, params: unknown): Promise<string>;
-  get(userId: string, id: string): JobRow | undefined;
-  list(userId: string): JobRow[];
+  get(userId: string, id: string): Promise<JobRow | undefined>;
+  list(userId: string): Promise<JobRow[]>;
   /**
    * Stops a job of this user wherever it runs: a queued one at once ('canceled'), a running one at its
    * next step ('canceling': the row turns failed with CANCELED and a job.done event follows).
@@ -41,8 +41,13 @@ export interface JobQueue {
 }
 
 /** Marks the row failed and says so on the user's streams, once (false if it had already finished). */
-export function failJob(repo: JobsRepo, events: EventBus, job: JobRow, error: string): boolean {
-  if (!repo.fail(job.id, error)) return false;
+export async function failJob(
+  repo: JobsRepo,
+  events: EventBus,
+  job: JobRow,
+  error: string,
+): Promise<boolean> {
+  if (!(await repo.fail(job.id, error))) return false;
   events.publish(job.user_id, {
     type: 'job.done',
     data: { id: job.id, kind: job.kind, status: 'failed', error },
@@ -61,14 +66,22 @@ export async function runJob(
   signal: AbortSignal,
 ): Promise<void> {
   const { repo, events, log } = deps;
-  if (!repo.start(job.id)) return;
+  if (!(await repo.start(job.id))) return;
   let lastSaved = 0;
   const progress = (p: number) => {
     const v = Math.max(0, Math.min(1, p));
     events.publish(job.user_id, { type: 'job.progress', data: { id: job.id, kind: job.kind, progress: v } });
     if (v - lastSaved >= 0.05) {
       lastSaved = v;
-      repo.progress(job.id, v);
+      // Not awaited: the handler reports and goes on; a lost save only leaves the stored figure older.
+      repo
+        .progress(job.id, v)
+        .catch((err: unknown) =>
+          log.warn(
+            { job: job.id, err: err instanceof Error ? err.message : String(err) },
+            'job progress not saved',
+          ),
+        );
     }
   };
   try {
@@ -77,7 +90,7 @@ export async function runJob(
     signal.throwIfAborted();
     const result = await handler(JSON.parse(job.params), { userId: job.user_id, progress, signal });
     signal.throwIfAborted();
-    if (repo.succeed(job.id, result))
+    if (await repo.succeed(job.id, result))
       events.publish(job.user_id, {
         type: 'job.done',
         data: { id: job.id, kind: job.kind, status: 'succeeded' },
@@ -89,6 +102,6 @@ export async function runJob(
         ? err.message
         : String(err);
     log.warn({ job: job.id, kind: job.kind, err: message }, 'job failed');
-    failJob(repo, events, job, message);
+    await failJob(repo, events, job, message);
   }
 }

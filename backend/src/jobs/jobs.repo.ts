@@ -3,120 +3,147 @@
  * error). Every status change goes through here; the moves to a final state only happen from a live
  * state, so two replicas that both try to finish a job (a worker and a stalled-job check) finish it once.
  */
-import type { Db } from '../db/db.js';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, JobsTable } from '../db/schema.js';
 
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+export type JobStatus = JobsTable['status'];
+export type JobRow = Selectable<JobsTable>;
 
-export interface JobRow {
-  id: string;
-  user_id: string;
-  kind: string;
-  params: string;
-  status: JobStatus;
-  progress: number;
-  result: string | null;
-  error: string | null;
-  created_at: string;
-  updated_at: string;
-}
+const LIVE: JobStatus[] = ['queued', 'running'];
 
 export class JobsRepo {
   constructor(
-    private readonly db: Db,
+    private readonly db: Kysely<Database>,
     private readonly now: () => number,
   ) {}
 
-  insert(id: string, userId: string, kind: string, params: unknown): void {
+  async insert(id: string, userId: string, kind: string, params: unknown): Promise<void> {
     const now = this.iso();
-    this.db
-      .prepare(
-        "INSERT INTO jobs (id, user_id, kind, params, status, created_at, updated_at) VALUES (?,?,?,?,'queued',?,?)",
-      )
-      .run(id, userId, kind, JSON.stringify(params), now, now);
+    await this.db
+      .insertInto('jobs')
+      .values({
+        id,
+        user_id: userId,
+        kind,
+        params: JSON.stringify(params),
+        status: 'queued',
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
   }
 
-  byId(id: string): JobRow | undefined {
-    return this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+  byId(id: string): Promise<JobRow | undefined> {
+    return this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  ofUser(userId: string, id: string): JobRow | undefined {
-    return this.db.prepare('SELECT * FROM jobs WHERE id = ? AND user_id = ?').get(id, userId) as
-      JobRow | undefined;
-  }
-
-  list(userId: string): JobRow[] {
+  ofUser(userId: string, id: string): Promise<JobRow | undefined> {
     return this.db
-      .prepare('SELECT * FROM jobs WHERE user_id = ? ORDER BY created_at DESC LIMIT 50')
-      .all(userId) as JobRow[];
+      .selectFrom('jobs')
+      .selectAll()
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
   }
 
-  /** The oldest queued job (the in-process queue's next one). */
-  nextQueued(): JobRow | undefined {
+  list(userId: string): Promise<JobRow[]> {
     return this.db
-      .prepare("SELECT * FROM jobs WHERE status = 'queued' ORDER BY created_at, rowid LIMIT 1")
-      .get() as JobRow | undefined;
+      .selectFrom('jobs')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .orderBy('created_at', 'desc')
+      .limit(50)
+      .execute();
+  }
+
+  /** The oldest queued job (the in-process queue's next one); ties by id, the same on both engines. */
+  nextQueued(): Promise<JobRow | undefined> {
+    return this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('status', '=', 'queued')
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
   }
 
   /** Jobs not finished yet, oldest first (a start-up reconcile against the queue). */
-  live(limit = 1000): JobRow[] {
+  live(limit = 1000): Promise<JobRow[]> {
     return this.db
-      .prepare("SELECT * FROM jobs WHERE status IN ('queued','running') ORDER BY created_at LIMIT ?")
-      .all(limit) as JobRow[];
+      .selectFrom('jobs')
+      .selectAll()
+      .where('status', 'in', LIVE)
+      .orderBy('created_at')
+      .limit(limit)
+      .execute();
   }
 
   /** queued (or running again, after a stall) → running; false if the job is already finished. */
-  start(id: string): boolean {
-    return (
-      this.db
-        .prepare(
-          "UPDATE jobs SET status = 'running', progress = 0, updated_at = ? WHERE id = ? AND status IN ('queued','running')",
-        )
-        .run(this.iso(), id).changes === 1
-    );
+  async start(id: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('jobs')
+      .set({ status: 'running', progress: 0, updated_at: this.iso() })
+      .where('id', '=', id)
+      .where('status', 'in', LIVE)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   /** A job whose worker went away, back in the queue to run again. */
-  requeue(id: string): boolean {
-    return (
-      this.db
-        .prepare(
-          "UPDATE jobs SET status = 'queued', progress = 0, updated_at = ? WHERE id = ? AND status IN ('queued','running')",
-        )
-        .run(this.iso(), id).changes === 1
-    );
+  async requeue(id: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('jobs')
+      .set({ status: 'queued', progress: 0, updated_at: this.iso() })
+      .where('id', '=', id)
+      .where('status', 'in', LIVE)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
-  progress(id: string, progress: number): void {
-    this.db
-      .prepare("UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ? AND status = 'running'")
-      .run(progress, this.iso(), id);
+  async progress(id: string, progress: number): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({ progress, updated_at: this.iso() })
+      .where('id', '=', id)
+      .where('status', '=', 'running')
+      .execute();
   }
 
-  succeed(id: string, result: unknown): boolean {
-    return (
-      this.db
-        .prepare(
-          "UPDATE jobs SET status = 'succeeded', progress = 1, result = ?, error = NULL, updated_at = ? WHERE id = ? AND status IN ('queued','running')",
-        )
-        .run(JSON.stringify(result ?? null), this.iso(), id).changes === 1
-    );
+  async succeed(id: string, result: unknown): Promise<boolean> {
+    const r = await this.db
+      .updateTable('jobs')
+      .set({
+        status: 'succeeded',
+        progress: 1,
+        result: JSON.stringify(result ?? null),
+        error: null,
+        updated_at: this.iso(),
+      })
+      .where('id', '=', id)
+      .where('status', 'in', LIVE)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
-  fail(id: string, error: string): boolean {
-    return (
-      this.db
-        .prepare(
-          "UPDATE jobs SET status = 'failed', error = ?, updated_at = ? WHERE id = ? AND status IN ('queued','running')",
-        )
-        .run(error, this.iso(), id).changes === 1
-    );
+  async fail(id: string, error: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('jobs')
+      .set({ status: 'failed', error, updated_at: this.iso() })
+      .where('id', '=', id)
+      .where('status', 'in', LIVE)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
   }
 
   /** In-process mode only: one backend owns every job of its database, so a 'running' one was its own. */
-  failAllRunning(error: string): number {
-    return this.db
-      .prepare("UPDATE jobs SET status = 'failed', error = ?, updated_at = ? WHERE status = 'running'")
-      .run(error, this.iso()).changes;
+  async failAllRunning(error: string): Promise<number> {
+    const r = await this.db
+      .updateTable('jobs')
+      .set({ status: 'failed', error, updated_at: this.iso() })
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
   }
 
   private iso(): string {

@@ -32,13 +32,13 @@ export function jobsRoutes(ctx: AppContext): Router {
     res.status(202).location(`/api/v1/jobs/${id}`).json({ id });
   });
 
-  r.get('/jobs', auth, (req, res) => {
-    res.json({ jobs: ctx.jobs.list(req.auth!.userId).map(view) });
+  r.get('/jobs', auth, async (req, res) => {
+    res.json({ jobs: (await ctx.jobs.list(req.auth!.userId)).map(view) });
   });
 
-  r.get('/jobs/:id', auth, (req, res) => {
+  r.get('/jobs/:id', auth, async (req, res) => {
     const { id } = parse(idParam, req.params, 'path');
-    const job = ctx.jobs.get(req.auth!.userId, id);
+    const job = await ctx.jobs.get(req.auth!.userId, id);
     if (!job) throw notFound('no such job');
     res.json(view(job));
   });

@@ -21,7 +21,7 @@ export class Mailer {
     private readonly log: Logger,
     private readonly keepSent = false,
     /** Stores a mail in the sandbox outbox; set only when MAIL_SANDBOX is on. */
-    private readonly outbox?: (mail: Mail) => void,
+    private readonly outbox?: (mail: Mail) => Promise<void>,
   ) {
     if (smtpUrl) this.transport = nodemailer.createTransport(smtpUrl);
   }
@@ -30,7 +30,7 @@ export class Mailer {
     if (this.keepSent) this.sent.push(mail);
     if (this.outbox) {
       try {
-        this.outbox(mail);
+        await this.outbox(mail);
       } catch (err) {
         this.log.error({ err, subject: mail.subject }, 'sandbox outbox write failed');
       }

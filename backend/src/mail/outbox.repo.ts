@@ -1,6 +1,6 @@
 /** The sandbox outbox: mail kept in the app database when there is no mail server (MAIL_SANDBOX). */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../db/db.js';
+import type { Executor } from '../db/schema.js';
 import type { Mail } from './mailer.js';
 
 /** Older mail is dropped: the outbox is for reading the last links, not an archive. */
@@ -15,28 +15,37 @@ export interface OutboxMail {
   createdAt: string;
 }
 
-export function storeOutboxMail(db: Db, mail: Mail, nowIso: string): void {
-  db.transaction(() => {
-    db.prepare(
-      'INSERT INTO mail_outbox (id, to_address, subject, body, link, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(randomUUID(), mail.to, mail.subject, mail.text, mail.link ?? null, nowIso);
-    db.prepare(
-      'DELETE FROM mail_outbox WHERE id NOT IN (SELECT id FROM mail_outbox ORDER BY created_at DESC, rowid DESC LIMIT ?)',
-    ).run(KEEP);
-  })();
+export async function storeOutboxMail(db: Executor, mail: Mail, nowIso: string): Promise<void> {
+  const write = async (trx: Executor) => {
+    const last = await trx
+      .selectFrom('mail_outbox')
+      .select((e) => e.fn.max('seq').as('seq'))
+      .executeTakeFirst();
+    const seq = Number(last?.seq ?? 0) + 1;
+    await trx
+      .insertInto('mail_outbox')
+      .values({
+        id: randomUUID(),
+        to_address: mail.to,
+        subject: mail.subject,
+        body: mail.text,
+        link: mail.link ?? null,
+        seq,
+        created_at: nowIso,
+      })
+      .execute();
+    await trx
+      .deleteFrom('mail_outbox')
+      .where('seq', '<=', seq - KEEP)
+      .execute();
+  };
+  // Insert and trim together: the outbox never holds a half-kept mail or more than KEEP.
+  if (db.isTransaction) await write(db);
+  else await db.transaction().execute(write);
 }
 
-export function listOutboxMail(db: Db, limit: number): OutboxMail[] {
-  const rows = db
-    .prepare('SELECT * FROM mail_outbox ORDER BY created_at DESC, rowid DESC LIMIT ?')
-    .all(limit) as {
-    id: string;
-    to_address: string;
-    subject: string;
-    body: string;
-    link: string | null;
-    created_at: string;
-  }[];
+export async function listOutboxMail(db: Executor, limit: number): Promise<OutboxMail[]> {
+  const rows = await db.selectFrom('mail_outbox').selectAll().orderBy('seq', 'desc').limit(limit).execute();
   return rows.map((r) => ({
     id: r.id,
     to: r.to_address,

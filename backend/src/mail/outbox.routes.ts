@@ -12,9 +12,9 @@ const query = z.object({ limit: z.coerce.number().int().min(0).max(200).default(
 
 export function outboxRoutes(ctx: AppContext): Router {
   const r = Router();
-  r.get('/dev/outbox', (req, res) => {
+  r.get('/dev/outbox', async (req, res) => {
     const { limit } = parse(query, req.query, 'query');
-    res.json({ sandbox: true, mails: listOutboxMail(ctx.db, limit) });
+    res.json({ sandbox: true, mails: await listOutboxMail(ctx.database.kysely, limit) });
   });
   return r;
 }

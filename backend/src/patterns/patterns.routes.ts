@@ -12,26 +12,27 @@ export function patternsRoutes(ctx: AppContext): Router {
   const r = Router();
   const auth = requireAuth({ scope: 'patterns' });
   const pro = requireFeature(ctx, 'patterns');
-  r.get('/patterns', auth, (req, res) => {
-    res.json({ patterns: patterns.listPatterns(ctx, req.auth!.userId) });
+  r.get('/patterns', auth, async (req, res) => {
+    res.json({ patterns: await patterns.listPatterns(ctx, req.auth!.userId) });
   });
-  r.post('/patterns', auth, pro, (req, res) => {
+  r.post('/patterns', auth, pro, async (req, res) => {
     const body = parse(createPatternSchema, req.body, 'body');
-    res.status(201).json(patterns.createPattern(ctx, req.auth!.userId, body));
+    res.status(201).json(await patterns.createPattern(ctx, req.auth!.userId, body));
   });
-  r.patch('/patterns/:id', auth, (req, res) => {
+  r.patch('/patterns/:id', auth, async (req, res) => {
     const { id } = parse(idParam, req.params, 'path');
-    res.json(patterns.updatePattern(ctx, req.auth!.userId, id, parse(updatePatternSchema, req.body, 'body')));
+    const changes = parse(updatePatternSchema, req.body, 'body');
+    res.json(await patterns.updatePattern(ctx, req.auth!.userId, id, changes));
   });
-  r.delete('/patterns/:id', auth, (req, res) => {
-    patterns.deletePattern(ctx, req.auth!.userId, parse(idParam, req.params, 'path').id);
+  r.delete('/patterns/:id', auth, async (req, res) => {
+    await patterns.deletePattern(ctx, req.auth!.userId, parse(idParam, req.params, 'path').id);
     res.status(204).end();
   });
-  r.get('/notifications', requireAuth(), (req, res) => {
-    res.json(patterns.listNotifications(ctx, req.auth!.userId));
+  r.get('/notifications', requireAuth(), async (req, res) => {
+    res.json(await patterns.listNotifications(ctx, req.auth!.userId));
   });
-  r.post('/notifications/:id/read', requireAuth(), (req, res) => {
-    patterns.markRead(ctx, req.auth!.userId, parse(idParam, req.params, 'path').id);
+  r.post('/notifications/:id/read', requireAuth(), async (req, res) => {
+    await patterns.markRead(ctx, req.auth!.userId, parse(idParam, req.params, 'path').id);
     res.json({ ok: true });
   });
   return r;

@@ -6,19 +6,16 @@ import { findUser } from '../auth/auth.service.js';
 import { AppError, notFound } from '../platform/errors.js';
 import { currentPlan } from '../plans/entitlements.js';
 import { assertSimilarAllowed } from '../search/search.service.js';
-import { updatePatternRow } from './patterns.repo.js';
+import * as patterns from './patterns.repo.js';
+import type { PatternRow } from './patterns.repo.js';
+import {
+  addNotification,
+  countUnread,
+  markNotificationRead,
+  notificationsOfUser,
+} from './notifications.repo.js';
 
 const MAX_PATTERNS = 50;
-
-interface PatternRow {
-  id: string;
-  user_id: string;
-  name: string;
-  request: string;
-  threshold: number;
-  last_scanned_version: string | null;
-  created_at: string;
-}
 
 export const patternView = (p: PatternRow) => ({
   id: p.id,
@@ -29,15 +26,14 @@ export const patternView = (p: PatternRow) => ({
   createdAt: p.created_at,
 });
 
-export function createPattern(
+export async function createPattern(
   ctx: AppContext,
   userId: string,
   input: { name: string; request: SimilarRequest; threshold: number },
 ) {
-  assertSimilarAllowed(currentPlan(ctx.db, ctx.plans, userId, ctx.now()), input.request);
-  const count = (
-    ctx.db.prepare('SELECT COUNT(*) AS n FROM patterns WHERE user_id = ?').get(userId) as { n: number }
-  ).n;
+  const db = ctx.database.kysely;
+  assertSimilarAllowed(await currentPlan(db, ctx.plans, userId, ctx.now()), input.request);
+  const count = await patterns.countPatterns(db, userId);
   if (count >= MAX_PATTERNS)
     throw new AppError(409, 'too_many_patterns', `at most ${MAX_PATTERNS} saved patterns per account`);
   const row: PatternRow = {
@@ -49,53 +45,32 @@ export function createPattern(
     last_scanned_version: null,
     created_at: new Date(ctx.now()).toISOString(),
   };
-  ctx.db
-    .prepare(
-      'INSERT INTO patterns (id, user_id, name, request, threshold, last_scanned_version, created_at) VALUES (@id, @user_id, @name, @request, @threshold, @last_scanned_version, @created_at)',
-    )
-    .run(row);
+  await patterns.insertPattern(db, row);
   return patternView(row);
 }
 
-export function listPatterns(ctx: AppContext, userId: string) {
-  return (
-    ctx.db
-      .prepare('SELECT * FROM patterns WHERE user_id = ? ORDER BY created_at DESC')
-      .all(userId) as PatternRow[]
-  ).map(patternView);
+export async function listPatterns(ctx: AppContext, userId: string) {
+  return (await patterns.patternsOfUser(ctx.database.kysely, userId)).map(patternView);
 }
 
-export function updatePattern(
+export async function updatePattern(
   ctx: AppContext,
   userId: string,
   id: string,
   changes: { name?: string; threshold?: number },
 ) {
-  const row = updatePatternRow<PatternRow>(ctx.db, userId, id, changes);
+  const row = await patterns.updatePattern(ctx.database.kysely, userId, id, changes);
   if (!row) throw notFound('no such pattern');
   return patternView(row);
 }
 
-export function deletePattern(ctx: AppContext, userId: string, id: string): void {
-  if (ctx.db.prepare('DELETE FROM patterns WHERE id = ? AND user_id = ?').run(id, userId).changes === 0)
-    throw notFound('no such pattern');
+export async function deletePattern(ctx: AppContext, userId: string, id: string): Promise<void> {
+  if (!(await patterns.deletePattern(ctx.database.kysely, userId, id))) throw notFound('no such pattern');
 }
 
-export function listNotifications(ctx: AppContext, userId: string) {
-  const rows = ctx.db
-    .prepare('SELECT * FROM notifications WHERE user_id = ? ORDER BY created_at DESC LIMIT 100')
-    .all(userId) as {
-    id: string;
-    kind: string;
-    payload: string;
-    created_at: string;
-    read_at: string | null;
-  }[];
-  const unread = (
-    ctx.db
-      .prepare('SELECT COUNT(*) AS n FROM notifications WHERE user_id = ? AND read_at IS NULL')
-      .get(userId) as { n: number }
-  ).n;
+export async function listNotifications(ctx: AppContext, userId: string) {
+  const rows = await notificationsOfUser(ctx.database.kysely, userId);
+  const unread = await countUnread(ctx.database.kysely, userId);
   return {
     notifications: rows.map((n) => ({
       id: n.id,
@@ -108,11 +83,9 @@ export function listNotifications(ctx: AppContext, userId: string) {
   };
 }
 
-export function markRead(ctx: AppContext, userId: string, id: string): void {
-  const r = ctx.db
-    .prepare('UPDATE notifications SET read_at = COALESCE(read_at, ?) WHERE id = ? AND user_id = ?')
-    .run(new Date(ctx.now()).toISOString(), id, userId);
-  if (r.changes === 0) throw notFound('no such notification');
+export async function markRead(ctx: AppContext, userId: string, id: string): Promise<void> {
+  if (!(await markNotificationRead(ctx.database.kysely, userId, id, new Date(ctx.now()).toISOString())))
+    throw notFound('no such notification');
 }
 
 /**
@@ -123,12 +96,11 @@ export async function scanPatterns(
   ctx: AppContext,
   dataVersion: string,
 ): Promise<{ scanned: number; fired: number }> {
-  const due = ctx.db
-    .prepare('SELECT * FROM patterns WHERE last_scanned_version IS NULL OR last_scanned_version != ?')
-    .all(dataVersion) as PatternRow[];
+  const db = ctx.database.kysely;
+  const due = await patterns.patternsNotScannedAt(db, dataVersion);
   let fired = 0;
   for (const p of due) {
-    const plan = currentPlan(ctx.db, ctx.plans, p.user_id, ctx.now());
+    const plan = await currentPlan(db, ctx.plans, p.user_id, ctx.now());
     if (plan.features.patterns) {
       try {
         const req = similarRequestSchema.parse({ ...(JSON.parse(p.request) as object), mode: 'now' });
@@ -146,18 +118,13 @@ export async function scanPatterns(
           };
           const id = randomUUID();
           // Notification and "scanned at this version" together: a crash cannot alert twice or never.
-          ctx.db.transaction(() => {
-            ctx.db
-              .prepare(
-                "INSERT INTO notifications (id, user_id, kind, payload, created_at) VALUES (?, ?, 'alert', ?, ?)",
-              )
-              .run(id, p.user_id, JSON.stringify(payload), new Date(ctx.now()).toISOString());
-            ctx.db
-              .prepare('UPDATE patterns SET last_scanned_version = ? WHERE id = ?')
-              .run(dataVersion, p.id);
-          })();
+          await db.transaction().execute(async (trx) => {
+            const at = new Date(ctx.now()).toISOString();
+            await addNotification(trx, { id, userId: p.user_id, kind: 'alert', payload }, at);
+            await patterns.markScanned(trx, p.id, dataVersion);
+          });
           ctx.events.publish(p.user_id, { type: 'alert.fired', data: { id, ...payload } });
-          const user = findUser(ctx, p.user_id);
+          const user = await findUser(ctx, p.user_id);
           // Always through the mailer: SMTP when configured, else the log and (sandbox) the outbox.
           if (user) await ctx.mailer.send(alertMail(ctx, user.email, p.name, best, res.asOf ?? null));
           fired++;
@@ -170,7 +137,7 @@ export async function scanPatterns(
         continue;
       }
     }
-    ctx.db.prepare('UPDATE patterns SET last_scanned_version = ? WHERE id = ?').run(dataVersion, p.id);
+    await patterns.markScanned(db, p.id, dataVersion);
   }
   return { scanned: due.length, fired };
 }

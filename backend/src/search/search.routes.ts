@@ -69,12 +69,17 @@ export function searchRoutes(ctx: AppContext): Router {
     const answer = await search.similar(ctx, req.auth!.userId, body, rid(req), clientGone(res));
     // The web app's recent-searches list (API token calls would only churn it).
     if (req.auth!.via === 'cookie')
-      recordRecentSearch(ctx.db, req.auth!.userId, body, new Date(ctx.now()).toISOString());
+      await recordRecentSearch(
+        ctx.database.kysely,
+        req.auth!.userId,
+        body,
+        new Date(ctx.now()).toISOString(),
+      );
     sendJsonBytes(res, answer);
   });
 
-  r.get('/recent-searches', auth, (req, res) => {
-    res.json({ searches: listRecentSearches(ctx.db, req.auth!.userId) });
+  r.get('/recent-searches', auth, async (req, res) => {
+    res.json({ searches: await listRecentSearches(ctx.database.kysely, req.auth!.userId) });
   });
 
   r.post('/predict', auth, perUser, async (req, res) => {

@@ -47,8 +47,8 @@ async function searchCounted<T>(
   call: (budgetMs: number) => Promise<T>,
 ): Promise<T> {
   let budgetMs = 0;
-  const day = await ctx.usage.consume(userId, () => {
-    const plan = currentPlan(ctx.db, ctx.plans, userId, ctx.now());
+  const day = await ctx.usage.consume(userId, async (db) => {
+    const plan = await currentPlan(db ?? ctx.database.kysely, ctx.plans, userId, ctx.now());
     assertAllowed(plan);
     budgetMs = plan.limits.searchBudgetMs;
     return plan.limits.searchesPerDay;
@@ -118,7 +118,7 @@ export async function predict(
   const call = (budgetMs: number) => ctx.ml.predictBytes(req, requestId, { budgetMs, signal });
   if (SEARCH_BACKED_MODELS.has(req.model))
     return searchCounted(ctx, userId, (plan) => assertPredictAllowed(plan, req), call);
-  const plan = currentPlan(ctx.db, ctx.plans, userId, ctx.now());
+  const plan = await currentPlan(ctx.database.kysely, ctx.plans, userId, ctx.now());
   assertPredictAllowed(plan, req);
   return call(plan.limits.searchBudgetMs);
 }

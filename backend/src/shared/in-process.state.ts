@@ -1,21 +1,22 @@
 /** Shared state kept in this process: right for one backend, and what runs when REDIS_URL is unset. */
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import type { Db } from '../db/db.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
 import { UsageService } from '../plans/usage.service.js';
 import { EventHub } from './event-hub.js';
-import type { QuotaStore, RevocationStore, SharedState } from './shared-state.js';
+import type { QuotaOf, QuotaStore, RevocationStore, SharedState } from './shared-state.js';
 
-/** The daily counts in SQLite's usage table (UsageService), behind the async port. */
-class SqliteQuota implements QuotaStore {
+/** The daily counts in the app database's usage table (UsageService), behind the async port. */
+class DatabaseQuota implements QuotaStore {
   constructor(private readonly usage: UsageService) {}
   async searchesToday(userId: string): Promise<number> {
     return this.usage.searchesToday(userId);
   }
-  async consume(userId: string, quotaOf: () => number | null): Promise<string> {
+  async consume(userId: string, quotaOf: QuotaOf): Promise<string> {
     return this.usage.consume(userId, quotaOf);
   }
   async refund(userId: string, day: string): Promise<void> {
-    this.usage.refund(userId, day);
+    await this.usage.refund(userId, day);
   }
 }
 
@@ -37,11 +38,11 @@ export class MemoryRevocations implements RevocationStore {
   }
 }
 
-export function inProcessState(db: Db, now: () => number): SharedState {
+export function inProcessState(db: Kysely<Database>, now: () => number): SharedState {
   const events = new EventHub();
   return {
     kind: 'in-process',
-    quota: new SqliteQuota(new UsageService(db, now)),
+    quota: new DatabaseQuota(new UsageService(db, now)),
     revocations: new MemoryRevocations(now),
     events,
     rateLimitStore: () => undefined,

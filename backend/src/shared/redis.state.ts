@@ -11,7 +11,14 @@ import { RedisStore } from 'rate-limit-redis';
 import { AppError } from '../platform/errors.js';
 import { nextUtcMidnight, utcDay } from '../plans/usage.service.js';
 import { EventHub } from './event-hub.js';
-import type { EventBus, QuotaStore, RevocationStore, SharedState, UserEvent } from './shared-state.js';
+import type {
+  EventBus,
+  QuotaOf,
+  QuotaStore,
+  RevocationStore,
+  SharedState,
+  UserEvent,
+} from './shared-state.js';
 
 const PREFIX = 'resemble:';
 const EVENTS_CHANNEL = `${PREFIX}events`;
@@ -39,8 +46,8 @@ class RedisQuota implements QuotaStore {
   async searchesToday(userId: string): Promise<number> {
     return (await this.counter.get(`${userId}:${utcDay(this.now())}`))?.consumedPoints ?? 0;
   }
-  async consume(userId: string, quotaOf: () => number | null): Promise<string> {
-    const quota = quotaOf();
+  async consume(userId: string, quotaOf: QuotaOf): Promise<string> {
+    const quota = await quotaOf();
     const now = this.now();
     const day = utcDay(now);
     const res = await this.counter.consume(`${userId}:${day}`);

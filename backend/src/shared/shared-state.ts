@@ -4,6 +4,7 @@
  * `in-process.state.ts` keeps them in this process (one backend, `./run.sh start`), `redis.state.ts` in
  * Redis (several replicas, REDIS_URL). app.ts picks one and hands each part to the code that needs it.
  */
+import type { Executor } from '../db/schema.js';
 import type { Response } from 'express';
 import type { Store } from 'express-rate-limit';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -20,6 +21,12 @@ export interface EventBus {
   closeAll(): void;
 }
 
+/**
+ * The quota of a user's plan (null: unlimited). Given the transaction that counts the search (the
+ * database-backed store), it reads the plan inside it, so the check and the count see one state.
+ */
+export type QuotaOf = (db?: Executor) => number | null | Promise<number | null>;
+
 /** Daily search counts (UTC day). */
 export interface QuotaStore {
   searchesToday(userId: string): Promise<number>;
@@ -27,7 +34,7 @@ export interface QuotaStore {
    * Takes one search from today's quota, or throws 429 quota_exceeded; `quotaOf` (null: unlimited, still
    * counted) runs first and may throw, e.g. a plan check. Returns the day charged, for a refund.
    */
-  consume(userId: string, quotaOf: () => number | null): Promise<string>;
+  consume(userId: string, quotaOf: QuotaOf): Promise<string>;
   refund(userId: string, day: string): Promise<void>;
 }
 

@@ -1,5 +1,6 @@
 /** Personal API tokens (Pro): shown once at creation, stored as SHA-256, scoped, revocable. */
 import { randomUUID } from 'node:crypto';
+import * as tokens from './api-tokens.repo.js';
 import { Router } from 'express';
 import { createApiTokenSchema } from '@resemble/contracts';
 import { z } from 'zod';
@@ -26,26 +27,26 @@ export function tokensRoutes(ctx: AppContext): Router {
   // Session only: an API token must not mint or list other tokens.
   const auth = requireAuth();
 
-  r.get('/', auth, (req, res) => {
-    const rows = ctx.db.prepare('SELECT * FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL ORDER BY created_at DESC').all(req.auth!.userId) as TokenRow[];
+  const db = ctx.database.kysely;
+  r.get('/', auth, async (req, res) => {
+    const rows = await tokens.activeTokensOfUser(db, req.auth!.userId);
     res.json({ tokens: rows.map(view) });
   });
 
-  r.post('/', auth, requireFeature(ctx, 'apiTokens'), (req, res) => {
+  r.post('/', auth, requireFeature(ctx, 'apiTokens'), async (req, res) => {
     const body = parse(createApiTokenSchema, req.body, 'body');
     const userId = req.auth!.userId;
-    const active = (ctx.db.prepare('SELECT COUNT(*) AS n FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL').get(userId) as { n: number }).n;
+    const active = await tokens.countActiveTokens(db, userId);
     if (active >= MAX_TOKENS) throw new AppError(409, 'too_many_tokens', `at most ${MAX_TOKENS} active tokens; revoke one first`);
     const token = `${API_TOKEN_PREFIX}${randomToken(32)}`;
     const row: TokenRow = { id: randomUUID(), name: body.name, scopes: JSON.stringify([...new Set(body.scopes)]), created_at: new Date(ctx.now()).toISOString(), last_used_at: null };
-    ctx.db.prepare('INSERT INTO api_tokens (id, user_id, name, token_hash, scopes, created_at) VALUES (?,?,?,?,?,?)').run(row.id, userId, row.name, sha256(token), row.scopes, row.created_at);
+    await tokens.insertToken(db, { id: row.id, userId, name: row.name, tokenHash: sha256(token), scopes: row.scopes, createdAt: row.created_at });
     res.status(201).json({ ...view(row), token });
   });
 
-  r.delete('/:id', auth, (req, res) => {
+  r.delete('/:id', auth, async (req, res) => {
     const { id } = parse(idParam, req.params, 'path');
-    const r2 = ctx.db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL').run(new Date(ctx.now()).toISOString(), id, req.auth!.userId);
-    if (r2.changes === 0) throw notFound('no such token');
+    if (!(await tokens.revokeToken(db, req.auth!.userId, id, new Date(ctx.now()).toISOString()))) throw notFound('no such token');
     res.status(204).end();
   });
   return r;

@@ -1,4 +1,8 @@
-/** Starts the real app on 127.0.0.1:0 with a temp database, and an HTTP client with a cookie jar. */
+/**
+ * Starts the real app on 127.0.0.1:0 with a temp database, and an HTTP client with a cookie jar. With
+ * BACKEND_TEST_DB=postgres (the backend-pg vitest project) that database is a fresh one on the file's
+ * ephemeral PostgreSQL (postgres-server.ts) instead of a temp SQLite file, so the same tests run on both.
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +12,20 @@ import { loadConfig } from '../../src/config.js';
 import { createApp, type AppOverrides } from '../../src/app.js';
 import { createLogger } from '../../src/platform/logger.js';
 import type { AppContext } from '../../src/context.js';
+import { sql } from 'kysely';
+import { sharedPostgres } from './postgres-server.js';
+
+/** The engine this test run's apps use (vitest projects backend and backend-pg). */
+export const TEST_ENGINE: 'sqlite' | 'postgres' =
+  process.env.BACKEND_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
+
+/** Env that points a second app (another replica) at the same database as `app`. */
+export function sameDatabaseAs(app: TestApp): Record<string, string> {
+  const target = app.ctx.config.storage.database;
+  return target.engine === 'postgres'
+    ? { APP_DB: app.ctx.config.storage.appDb, DATABASE_URL: target.url }
+    : { APP_DB: target.file };
+}
 
 export interface TestApp {
   url: string;
@@ -22,6 +40,9 @@ export async function startApp(
   overrides: AppOverrides = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'resemble-backend-'));
+  // A database of its own, dropped on close, unless the test points this app at another's.
+  const pgServer = TEST_ENGINE === 'postgres' && !env.DATABASE_URL ? await sharedPostgres() : null;
+  const ownDatabase = pgServer ? await pgServer.createDatabase() : undefined;
   const config = loadConfig({
     NODE_ENV: 'test',
     APP_DB: join(dir, 'app.sqlite'),
@@ -29,6 +50,7 @@ export async function startApp(
     JWT_SECRET: 'x'.repeat(40),
     SCRYPT_LOG_N: '12',
     LOG_LEVEL: 'silent',
+    ...(ownDatabase ? { DATABASE_URL: ownDatabase } : {}),
     ...env,
   });
   const built = await createApp(config, {
@@ -49,6 +71,7 @@ export async function startApp(
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
       await built.close();
+      if (pgServer && ownDatabase) await pgServer.dropDatabase(ownDatabase);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -127,4 +150,21 @@ export async function registered(
 export async function relogin(c: Client): Promise<void> {
   const r = await c.post('/api/v1/auth/login', { email: c.email, password: PASSWORD });
   if (r.status !== 200) throw new Error(`login failed: ${r.status} ${r.text}`);
+}
+
+/**
+ * Raw SQL for a test's own look at (or change to) the app database, on whichever engine it runs: `?`
+ * placeholders become bound parameters (Kysely's sql tag), never spliced text.
+ */
+export function rawSql(ctx: AppContext) {
+  const rows = async (text: string, ...args: unknown[]): Promise<any[]> => {
+    const parts = text.split('?');
+    const strings = Object.assign([...parts], { raw: [...parts] }) as unknown as TemplateStringsArray;
+    return (await sql(strings, ...args).execute(ctx.database.kysely)).rows as any[];
+  };
+  return {
+    all: rows,
+    get: async (text: string, ...args: unknown[]): Promise<any> => (await rows(text, ...args))[0],
+    run: async (text: string, ...args: unknown[]): Promise<void> => void (await rows(text, ...args)),
+  };
 }

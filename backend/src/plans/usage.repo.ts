@@ -1,0 +1,42 @@
+/** usage: searches per user per UTC day. */
+import type { Executor } from '../db/schema.js';
+
+export async function searchesOn(db: Executor, userId: string, day: string): Promise<number> {
+  const r = await db
+    .selectFrom('usage')
+    .select('searches')
+    .where('user_id', '=', userId)
+    .where('day', '=', day)
+    .executeTakeFirst();
+  return r?.searches ?? 0;
+}
+
+/** Counts one search and returns the day's new count, in one statement. */
+export async function countSearch(db: Executor, userId: string, day: string): Promise<number> {
+  const r = await db
+    .insertInto('usage')
+    .values({ user_id: userId, day, searches: 1 })
+    .onConflict((oc) =>
+      oc.columns(['user_id', 'day']).doUpdateSet((eb) => ({ searches: eb('usage.searches', '+', 1) })),
+    )
+    .returning('searches')
+    .executeTakeFirstOrThrow();
+  return r.searches;
+}
+
+/** Gives one search back, never below zero. */
+export async function uncountSearch(db: Executor, userId: string, day: string): Promise<void> {
+  await db
+    .updateTable('usage')
+    .set((eb) => ({
+      searches: eb
+        .case()
+        .when('searches', '>', 0)
+        .then(eb('searches', '-', 1))
+        .else(0)
+        .end(),
+    }))
+    .where('user_id', '=', userId)
+    .where('day', '=', day)
+    .execute();
+}
