@@ -35,7 +35,15 @@ export async function backendOverhead(
   env: Record<string, string>,
 ): Promise<{ result: autocannon.Result; cpuMsPerRequest: number; benchCpuMsPerRequest: number }> {
   const cannedText = JSON.stringify(canned);
-  const health = JSON.stringify({ status: 'ready', dataVersion: 'canned', entities: 1, points: 1, loadedAt: null, lastReloadError: null, models: [] });
+  const health = JSON.stringify({
+    status: 'ready',
+    dataVersion: 'canned',
+    entities: 1,
+    points: 1,
+    loadedAt: null,
+    lastReloadError: null,
+    models: [],
+  });
   const ml = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -66,7 +74,12 @@ export async function backendOverhead(
     const headers = { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf };
     const before = cpuMs(backend.child.pid!);
     const benchBefore = process.cpuUsage();
-    const result = await autocannon({ url: `${base}/api/v1/similar`, connections, duration: seconds, requests: [{ method: 'POST', headers, setupRequest: (req) => ({ ...req, body: body() }) }] });
+    const result = await autocannon({
+      url: `${base}/api/v1/similar`,
+      connections,
+      duration: seconds,
+      requests: [{ method: 'POST', headers, setupRequest: (req) => ({ ...req, body: body() }) }],
+    });
     const cpuMsPerRequest = (cpuMs(backend.child.pid!) - before) / Math.max(1, result.requests.total);
     // This process is autocannon plus the stand-in: the share of the 2 cores the backend cannot have.
     const bench = process.cpuUsage(benchBefore);

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { importFixture, startStack } from '../../tests/support/stack.js';
-import { call, proSession } from './http.js';
+import { proSession } from './http.js';
 import { backendOverhead } from './overhead.js';
 import { tenAtOnce } from './ten-at-once.js';
 import { syntheticCalendar, syntheticSimilar } from './synthetic.js';
@@ -104,15 +104,11 @@ async function main(): Promise<void> {
     const creds = { email: 'perf-user@example.com', password: 'load test long secret 42' };
     const s = await proSession(base, creds.email);
     // Stocks with the full 2013-2018 history, and the trading calendar from one of them.
-    const listed = await call(base, '/api/v1/entities?q=&limit=100', undefined, s);
-    if (!listed.res.ok) throw new Error(`entities: ${listed.res.status} ${JSON.stringify(listed.body)}`);
-    const ents = listed.body.entities as { code: string; firstDate: string; lastDate: string }[];
+    const ents = (await s.api.entities({ query: { q: '', limit: 100 } })).entities;
     const codes = ents
-      .filter((e) => e.firstDate <= '2013-02-11' && e.lastDate >= '2018-02-01')
+      .filter((e) => (e.firstDate ?? '9999') <= '2013-02-11' && (e.lastDate ?? '') >= '2018-02-01')
       .map((e) => e.code);
-    const dates = (
-      (await call(base, `/api/v1/entities/${codes[0]}/prices`, undefined, s)).body.rows as { date: string }[]
-    ).map((r) => r.date);
+    const dates = (await s.api.prices({ params: { code: codes[0]! } })).rows.map((r) => r.date);
     console.log(
       `stack up: ${ents.length} entities listed, ${codes.length} with full history, ${dates.length} trading days; ${CONNECTIONS} connections x ${SECONDS}s (random phases after a ${WARMUP}s warm-up)`,
     );
@@ -168,7 +164,7 @@ async function main(): Promise<void> {
       duration: Math.min(SECONDS, 15),
     });
 
-    const canned = (await call(base, '/api/v1/similar', JSON.parse(fixed), s)).body;
+    const canned = await s.api.similar({ body: JSON.parse(fixed) });
     await tenAtOnce(base, codes, dates);
     await stack.stop();
     stopped = true;

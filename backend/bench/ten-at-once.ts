@@ -4,7 +4,8 @@
  * (L ~ 250, top 100) while another user runs ordinary searches one after another; prints the other
  * user's p50 idle and during, and how the 10 ended (status counts). Asserts nothing.
  */
-import { call, proSession, type Session } from './http.js';
+import { ApiError } from '@resemble/contracts';
+import { proSession, type Session } from './http.js';
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -25,14 +26,12 @@ export async function tenAtOnce(base: string, codes: string[], dates: string[], 
     const statuses: number[] = [];
     for (let i = 0; i < n; i++) {
       const t0 = performance.now();
-      const r = await call(
-        base,
-        '/api/v1/similar',
-        { query: window(20 + Math.floor(rand() * 100)), topK: 10, horizon: 20 },
-        s,
-      );
-      statuses.push(r.res.status);
-      if (r.res.ok) ms.push(performance.now() - t0);
+      const status = await s.api
+        .similar({ body: { query: window(20 + Math.floor(rand() * 100)), topK: 10, horizon: 20 } })
+        .then(() => 200)
+        .catch((e: unknown) => (e instanceof ApiError ? e.status : 0));
+      statuses.push(status);
+      if (status === 200) ms.push(performance.now() - t0);
     }
     return { ms, failed: statuses.filter((x) => x !== 200).length };
   };
@@ -40,13 +39,16 @@ export async function tenAtOnce(base: string, codes: string[], dates: string[], 
   const idle = await ordinary(other, queries);
   const t0 = performance.now();
   const ten = Array.from({ length: 10 }, () => {
-    const body = { query: window(250), metric: 'dtw', topK: 100, horizon: 20 };
+    const body = { query: window(250), metric: 'dtw' as const, topK: 100, horizon: 20 };
     const started = performance.now();
-    return call(base, '/api/v1/similar', body, heavyUser).then((r) => ({
-      status: r.res.status,
-      code: r.body?.error?.code as string | undefined,
-      ms: performance.now() - started,
-    }));
+    return heavyUser.api.similar({ body }).then(
+      () => ({ status: 200, code: undefined as string | undefined, ms: performance.now() - started }),
+      (e: unknown) => ({
+        status: e instanceof ApiError ? e.status : 0,
+        code: e instanceof ApiError ? e.code : 'network_error',
+        ms: performance.now() - started,
+      }),
+    );
   });
   const during = await ordinary(other, queries);
   const heavy = await Promise.all(ten);

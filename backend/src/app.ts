@@ -9,7 +9,7 @@ import { rateLimit } from 'express-rate-limit';
 import { pinoHttp } from 'pino-http';
 import { stdSerializers, type Logger } from 'pino';
 import type Stripe from 'stripe';
-import { healthResponseSchema, type PlansResponse } from '@resemble/contracts';
+import type { Api } from '@resemble/contracts';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
 import { openDatabase } from './db/database.js';
@@ -24,7 +24,7 @@ import { PasswordHasher } from './auth/password.js';
 import { SessionService } from './auth/sessions.js';
 import { PasswordThrottle } from './auth/password-throttle.js';
 import { authenticate, csrfProtect } from './auth/auth.middleware.js';
-import { authRoutes, meRoutes } from './auth/auth.routes.js';
+import { authRoutes } from './auth/auth.routes.js';
 import { Mailer } from './mail/mailer.js';
 import { storeOutboxMail } from './mail/outbox.repo.js';
 import { outboxRoutes } from './mail/outbox.routes.js';
@@ -45,7 +45,8 @@ import { registerJobHandlers } from './jobs/job-handlers.js';
 import { jobsRoutes } from './jobs/jobs.routes.js';
 import { patternsRoutes } from './patterns/patterns.routes.js';
 import { adminRoutes } from './admin/admin.routes.js';
-import { buildOpenApi, docsPage } from './openapi/openapi.js';
+import { mountRoutes, type Impls } from './platform/contract-router.js';
+import { platformRoutes } from './platform/platform.routes.js';
 
 export interface AppOverrides {
   logger?: Logger;
@@ -207,55 +208,32 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
   );
 
   const v1 = express.Router();
+  const webhooks = webhookRoutes(ctx);
+  const routes = {
+    // Searches first: they are most of the traffic, and no other route shares their paths, so they need
+    // not be matched against every route listed before them.
+    ...searchRoutes(ctx),
+    ...platformRoutes(ctx),
+    ...authRoutes(ctx),
+    ...billingRoutes(ctx),
+    ...tokensRoutes(ctx),
+    ...adminRoutes(ctx),
+    ...jobsRoutes(ctx),
+    ...patternsRoutes(ctx),
+  };
+  // Every route of the contract has exactly one handler: a route left out fails typecheck here.
+  const outbox = outboxRoutes(ctx);
+  const _every: Impls<keyof Api> = { ...webhooks, ...routes, ...outbox };
+  void _every;
   // Webhooks come first: they need the raw bytes that the provider signed, not parsed JSON.
-  v1.use('/webhooks', webhookRoutes(ctx));
+  mountRoutes(v1, webhooks);
   v1.use(express.json({ limit: '100kb' }));
   v1.use(cookieParser());
   v1.use(authenticate(ctx));
   v1.use(csrfProtect(ctx));
-  // Searches first: they are most of the traffic, and no other route shares their paths, so they need
-  // not be matched against every route listed before them.
-  v1.use(searchRoutes(ctx));
-
-  const openapi = buildOpenApi();
-  v1.get('/openapi.json', (_req, res) => {
-    res.json(openapi);
-  });
-  v1.get('/docs', (_req, res) => {
-    res.setHeader(
-      'content-security-policy',
-      "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-    );
-    res.type('html').send(docsPage(openapi));
-  });
-  v1.get('/health', async (req, res) => {
-    let mlUp = false;
-    let dataVersion: string | null = null;
-    try {
-      const h = await ml.health(String(req.id));
-      mlUp = h.status === 'ready';
-      dataVersion = h.dataVersion;
-    } catch {
-      mlUp = false;
-    }
-    res.json(healthResponseSchema.parse({ status: 'ok', ml: mlUp ? 'up' : 'down', dataVersion }));
-  });
-  v1.get('/plans', (_req, res) => {
-    const body: PlansResponse = {
-      plans: Object.values(plans),
-      testMode: ctx.billing.testMode,
-      providers: ctx.billing.providerIds,
-    };
-    res.json(body);
-  });
-  v1.use('/auth', authRoutes(ctx));
-  v1.use('/me', meRoutes(ctx));
-  v1.use('/billing', billingRoutes(ctx));
-  v1.use('/tokens', tokensRoutes(ctx));
-  v1.use('/admin', adminRoutes(ctx));
-  v1.use(jobsRoutes(ctx));
-  v1.use(patternsRoutes(ctx));
-  if (config.mail.sandbox) v1.use(outboxRoutes(ctx));
+  mountRoutes(v1, routes);
+  // Development only (the contract marks it sandboxOnly): elsewhere /dev/outbox is an ordinary 404.
+  if (config.mail.sandbox) mountRoutes(v1, outbox);
 
   app.use('/api/v1', v1);
   app.use(notFoundHandler);

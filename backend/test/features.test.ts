@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertScanner } from '../src/patterns/alert-scanner.js';
+import { api, openApiPath, type RouteDef } from '@resemble/contracts';
 import { buildOpenApi } from '../src/openapi/openapi.js';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
 import {
@@ -114,17 +115,16 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     });
     const bot = app.client();
     bot.bearer = created.body.token as string;
-    const doc = buildOpenApi() as {
-      paths: Record<string, Record<string, { security: Record<string, unknown>[] }>>;
-    };
-    const sessionOnly = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.entries(ops)
-        .filter(([, op]) => op.security.length === 1 && 'cookieAuth' in op.security[0])
-        .map(
-          ([method, _op]) =>
-            [method.toUpperCase(), path.replace(/\{\w+\}/g, '00000000-0000-4000-8000-000000000000')] as const,
-        ),
-    );
+    // From the contract: every route that is not open to a token's scope (or to anyone, or to a signature).
+    const sessionOnly = (Object.values(api) as RouteDef[])
+      .filter((r) => ['credentials', 'session', 'admin'].includes(r.auth) && !r.scope)
+      .map(
+        (r) =>
+          [
+            r.method,
+            openApiPath(r.path).replace(/\{\w+\}/g, '00000000-0000-4000-8000-000000000000'),
+          ] as const,
+      );
     expect(sessionOnly.map(([m, p]) => `${m} ${p}`)).toEqual(
       expect.arrayContaining(['POST /auth/logout', 'POST /auth/refresh', 'GET /me']),
     );

@@ -6,9 +6,18 @@ import { planIdSchema } from './api.js';
 export const billingProviderSchema = z.enum(['sandbox', 'stripe', 'amazonpay']);
 export type BillingProvider = z.infer<typeof billingProviderSchema>;
 
-export const checkoutRequestSchema = z.object({ plan: planIdSchema.exclude(['free']), provider: billingProviderSchema }).strict();
-export const checkoutResponseSchema = z.object({ provider: billingProviderSchema, redirectUrl: z.string(), sessionId: z.string(), testMode: z.boolean() });
-export const sandboxCompleteSchema = z.object({ session: z.string().min(1).max(64), outcome: z.enum(['success', 'decline']) }).strict();
+export const checkoutRequestSchema = z
+  .object({ plan: planIdSchema.exclude(['free']), provider: billingProviderSchema })
+  .strict();
+export const checkoutResponseSchema = z.object({
+  provider: billingProviderSchema,
+  redirectUrl: z.string(),
+  sessionId: z.string(),
+  testMode: z.boolean(),
+});
+export const sandboxCompleteSchema = z
+  .object({ session: z.string().min(1).max(64), outcome: z.enum(['success', 'decline']) })
+  .strict();
 export const sandboxRenewSchema = z.object({ outcome: z.enum(['success', 'decline']) }).strict();
 
 export const subscriptionResponseSchema = z.object({
@@ -25,7 +34,15 @@ export const subscriptionResponseSchema = z.object({
     })
     .nullable(),
   payments: z.array(
-    z.object({ id: z.string(), provider: billingProviderSchema, amountJpy: z.number().int(), status: z.enum(['succeeded', 'failed', 'pending']), period: z.string().nullable(), createdAt: z.string(), failureReason: z.string().nullable() }),
+    z.object({
+      id: z.string(),
+      provider: billingProviderSchema,
+      amountJpy: z.number().int(),
+      status: z.enum(['succeeded', 'failed', 'pending']),
+      period: z.string().nullable(),
+      createdAt: z.string(),
+      failureReason: z.string().nullable(),
+    }),
   ),
 });
 export type SubscriptionResponse = z.infer<typeof subscriptionResponseSchema>;
@@ -46,15 +63,35 @@ export const amazonPayButtonResponseSchema = z.object({
 export const amazonPayCompleteSchema = z.object({ checkoutSessionId: z.string().min(1).max(128) }).strict();
 
 export const apiTokenScopeSchema = z.enum(['search', 'patterns', 'jobs']);
-export const createApiTokenSchema = z.object({ name: z.string().trim().min(1).max(64), scopes: z.array(apiTokenScopeSchema).min(1).default(['search']) }).strict();
-export const apiTokenSchema = z.object({ id: z.string(), name: z.string(), scopes: z.array(apiTokenScopeSchema), createdAt: z.string(), lastUsedAt: z.string().nullable() });
+export const createApiTokenSchema = z
+  .object({
+    name: z.string().trim().min(1).max(64),
+    scopes: z.array(apiTokenScopeSchema).min(1).default(['search']),
+  })
+  .strict();
+export const apiTokenSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  scopes: z.array(apiTokenScopeSchema),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+});
 export const apiTokensResponseSchema = z.object({ tokens: z.array(apiTokenSchema) });
-export const createdApiTokenSchema = apiTokenSchema.extend({ token: z.string().describe('shown once; store it now') });
+export const createdApiTokenSchema = apiTokenSchema.extend({
+  token: z.string().describe('shown once; store it now'),
+});
 
 export const jobKindSchema = z.enum(['backtest', 'export']);
 export const backtestParamsSchema = z
-  .object({ code: z.string().min(1).max(32), windowLength: z.number().int().min(8).max(250).default(60), horizon: z.number().int().min(1).max(250).default(20), samples: z.number().int().min(1).max(200).default(20), topK: z.number().int().min(1).max(100).default(20) })
+  .object({
+    code: z.string().min(1).max(32),
+    windowLength: z.number().int().min(8).max(250).default(60),
+    horizon: z.number().int().min(1).max(250).default(20),
+    samples: z.number().int().min(1).max(200).default(20),
+    topK: z.number().int().min(1).max(100).default(20),
+  })
   .strict();
+export type BacktestParams = z.infer<typeof backtestParamsSchema>;
 export const createJobSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('backtest'), params: backtestParamsSchema }).strict(),
   z.object({ kind: z.literal('export'), params: similarRequestSchema }).strict(),
@@ -64,15 +101,37 @@ export const jobSchema = z.object({
   kind: jobKindSchema,
   status: z.enum(['queued', 'running', 'succeeded', 'failed']),
   progress: z.number(),
+  /** The settings the job was queued with (the backtest result page shows them). */
+  params: z.unknown(),
+  /** A backtest's result reads as backtestResultSchema; an export's is its CSV (filename, contentType, csv). */
   result: z.unknown().nullable(),
   error: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+/** A backtest job's result (brier, baseRate, baseBrier and settings are absent from results made before issue 18). */
+export const backtestResultSchema = z.object({
+  code: z.string(),
+  samples: z.array(
+    z.object({ end: z.string(), predictedUp: z.number().nullable(), actualReturn: z.number() }),
+  ),
+  evaluated: z.number().int(),
+  hitRate: z.number().nullable(),
+  meanAbsError: z.number().nullable(),
+  brier: z.number().nullable().optional(),
+  baseRate: z.number().nullable().optional(),
+  baseBrier: z.number().nullable().optional(),
+  settings: backtestParamsSchema.optional(),
+});
+export type BacktestResult = z.infer<typeof backtestResultSchema>;
 export const jobsResponseSchema = z.object({ jobs: z.array(jobSchema) });
 
 export const createPatternSchema = z
-  .object({ name: z.string().trim().min(1).max(80), request: similarRequestSchema, threshold: z.number().positive().max(1000) })
+  .object({
+    name: z.string().trim().min(1).max(80),
+    request: similarRequestSchema,
+    threshold: z.number().positive().max(1000),
+  })
   .strict();
 /** PATCH /patterns/:id: rename and/or change the alert distance; at least one of them. */
 export const updatePatternSchema = z
@@ -86,19 +145,69 @@ export const updatePatternSchema = z
 export const recentSearchesResponseSchema = z.object({
   searches: z.array(z.object({ request: similarRequestSchema, createdAt: z.string() })),
 });
-export const patternSchema = z.object({ id: z.string(), name: z.string(), request: z.unknown(), threshold: z.number(), lastScannedVersion: z.string().nullable(), createdAt: z.string() });
+export const patternSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  request: z.unknown(),
+  threshold: z.number(),
+  lastScannedVersion: z.string().nullable(),
+  createdAt: z.string(),
+});
 export const patternsResponseSchema = z.object({ patterns: z.array(patternSchema) });
-export const notificationSchema = z.object({ id: z.string(), kind: z.string(), payload: z.unknown(), createdAt: z.string(), readAt: z.string().nullable() });
-export const notificationsResponseSchema = z.object({ notifications: z.array(notificationSchema), unread: z.number().int() });
+export const notificationSchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  payload: z.unknown(),
+  createdAt: z.string(),
+  readAt: z.string().nullable(),
+});
+export const notificationsResponseSchema = z.object({
+  notifications: z.array(notificationSchema),
+  unread: z.number().int(),
+});
 
 export const adminOverviewSchema = z.object({
   usersByPlan: z.record(z.string(), z.number().int()),
   users: z.number().int(),
-  revenueByMonth: z.array(z.object({ month: z.string(), amountJpy: z.number().int(), payments: z.number().int() })),
+  revenueByMonth: z.array(
+    z.object({ month: z.string(), amountJpy: z.number().int(), payments: z.number().int() }),
+  ),
   failedPayments: z.number().int(),
   pendingPayments: z.number().int(),
   dataVersion: z.string().nullable(),
   lastScraperRun: z.unknown().nullable(),
+  /** Freshness of each scraped source (backend/src/admin/data-freshness.ts). */
+  dataSources: z.array(
+    z.object({
+      source: z.string(),
+      market: z.string().nullable(),
+      lastRunAt: z.string(),
+      lastRunSucceeded: z.boolean(),
+      lastSuccessAt: z.string().nullable(),
+      dataThrough: z.string().nullable(),
+      tradingDaysBehind: z.number().int().nullable(),
+      stale: z.boolean(),
+      reasons: z.array(z.string()),
+    }),
+  ),
   ml: z.object({ status: z.string(), health: z.unknown().nullable() }),
   testMode: z.boolean(),
+});
+
+/** GET /dev/outbox (only with MAIL_SANDBOX on): the mail the sandbox kept, newest first. */
+export const outboxQuerySchema = z
+  .object({ limit: z.coerce.number().int().min(0).max(200).default(50) })
+  .strict();
+export const outboxResponseSchema = z.object({
+  sandbox: z.literal(true),
+  mails: z.array(
+    z.object({
+      id: z.string(),
+      to: z.string(),
+      subject: z.string(),
+      text: z.string(),
+      link: z.string().nullable(),
+      createdAt: z.string(),
+    }),
+  ),
 });

@@ -6,3 +6,6 @@ export * from './timeframe.js';
 export * from './api.js';
 export * from './api-billing.js';
 export * from './seeded-random.js';
+export * from './route-contract.js';
+export * from './api-contract.js';
+export * from './api-client.js';

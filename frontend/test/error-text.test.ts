@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '@resemble/contracts';
 import { ApiError } from '../app/utils/api-client';
 import { errorKey } from '../app/utils/error-text';
 import en from '../i18n/locales/en.json';
@@ -47,6 +48,15 @@ describe('error messages', () => {
       const missing = [...codes].filter((c) => typeof lookup(messages, `errors.${c}`) !== 'string');
       expect(missing, name).toEqual([]);
     }
+  });
+
+  it('has a sentence for every code of the shared error-code list (contracts/src/errors.ts)', () => {
+    for (const [name, messages] of Object.entries(locales)) {
+      const missing = ERROR_CODES.filter((c) => typeof lookup(messages, `errors.${c}`) !== 'string');
+      expect(missing, name).toEqual([]);
+    }
+    // The source scan above finds no code outside the list: services can only send listed codes.
+    expect([...emittedCodes()].filter((c) => !(ERROR_CODES as readonly string[]).includes(c))).toEqual([]);
   });
 
   it('has the same error keys in both languages, none empty', () => {

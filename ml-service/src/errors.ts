@@ -1,10 +1,12 @@
 import type { z } from 'zod';
+import type { ErrorCode } from '@resemble/contracts';
 
 /** The one error type services throw; the error middleware maps it to `{ error: { code, message, details } }`. */
 export class AppError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    /** One of the codes shared with backend and the frontend (contracts/src/errors.ts). */
+    readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
   ) {

@@ -1,19 +1,27 @@
-import { Router } from 'express';
+import type { z } from 'zod';
+import type { adminPaymentSchema, adminUserSchema } from '@resemble/contracts';
 import type { AppContext } from '../context.js';
-import { requireAuth } from '../auth/auth.middleware.js';
+import type { Impls } from '../platform/contract-router.js';
 import * as admin from './admin.service.js';
 
-export function adminRoutes(ctx: AppContext): Router {
-  const r = Router();
-  r.use(requireAuth({ role: 'admin' }));
-  r.get('/overview', async (_req, res) => {
-    res.json(await admin.overview(ctx));
-  });
-  r.get('/users', async (_req, res) => {
-    res.json({ users: await admin.listUsers(ctx) });
-  });
-  r.get('/payments', async (_req, res) => {
-    res.json({ payments: await admin.listPayments(ctx) });
-  });
-  return r;
+/** Administrators only: the contract marks these routes 'admin'. */
+export function adminRoutes(ctx: AppContext): Impls<'adminOverview' | 'adminUsers' | 'adminPayments'> {
+  return {
+    adminOverview: {
+      handler: async () => ({ status: 200, body: await admin.overview(ctx) }),
+    },
+    // The rows' columns are the SELECT's aliases (admin.service.ts), which the contract's schemas name.
+    adminUsers: {
+      handler: async () => ({
+        status: 200,
+        body: { users: (await admin.listUsers(ctx)) as z.input<typeof adminUserSchema>[] },
+      }),
+    },
+    adminPayments: {
+      handler: async () => ({
+        status: 200,
+        body: { payments: (await admin.listPayments(ctx)) as z.input<typeof adminPaymentSchema>[] },
+      }),
+    },
+  };
 }

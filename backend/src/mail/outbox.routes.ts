@@ -1,20 +1,19 @@
 /**
- * GET /dev/outbox: the mail the sandbox kept (newest first). Mounted only when MAIL_SANDBOX is on, which
- * config refuses in production, so everywhere else the path is an ordinary 404.
+ * GET /dev/outbox: the mail the sandbox kept (newest first). The contract marks the route sandboxOnly:
+ * app.ts mounts it only when MAIL_SANDBOX is on, which config refuses in production, so everywhere else
+ * the path is an ordinary 404.
  */
-import { Router } from 'express';
-import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { parse } from '../platform/validate.js';
+import type { Impls } from '../platform/contract-router.js';
 import { listOutboxMail } from './outbox.repo.js';
 
-const query = z.object({ limit: z.coerce.number().int().min(0).max(200).default(50) }).strict();
-
-export function outboxRoutes(ctx: AppContext): Router {
-  const r = Router();
-  r.get('/dev/outbox', async (req, res) => {
-    const { limit } = parse(query, req.query, 'query');
-    res.json({ sandbox: true, mails: await listOutboxMail(ctx.database.kysely, limit) });
-  });
-  return r;
+export function outboxRoutes(ctx: AppContext): Impls<'devOutbox'> {
+  return {
+    devOutbox: {
+      handler: async ({ query }) => ({
+        status: 200,
+        body: { sandbox: true, mails: await listOutboxMail(ctx.database.kysely, query.limit) },
+      }),
+    },
+  };
 }

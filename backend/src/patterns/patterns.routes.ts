@@ -1,39 +1,49 @@
-import { Router } from 'express';
-import { createPatternSchema, updatePatternSchema } from '@resemble/contracts';
-import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { requireAuth, requireFeature } from '../auth/auth.middleware.js';
-import { parse } from '../platform/validate.js';
+import { requireFeature } from '../auth/auth.middleware.js';
+import type { Impls } from '../platform/contract-router.js';
 import * as patterns from './patterns.service.js';
 
-const idParam = z.object({ id: z.uuid('id must be a UUID') });
+type PatternRoute =
+  'listPatterns' | 'createPattern' | 'updatePattern' | 'deletePattern' | 'notifications' | 'readNotification';
 
-export function patternsRoutes(ctx: AppContext): Router {
-  const r = Router();
-  const auth = requireAuth({ scope: 'patterns' });
-  const pro = requireFeature(ctx, 'patterns');
-  r.get('/patterns', auth, async (req, res) => {
-    res.json({ patterns: await patterns.listPatterns(ctx, req.auth!.userId) });
-  });
-  r.post('/patterns', auth, pro, async (req, res) => {
-    const body = parse(createPatternSchema, req.body, 'body');
-    res.status(201).json(await patterns.createPattern(ctx, req.auth!.userId, body));
-  });
-  r.patch('/patterns/:id', auth, async (req, res) => {
-    const { id } = parse(idParam, req.params, 'path');
-    const changes = parse(updatePatternSchema, req.body, 'body');
-    res.json(await patterns.updatePattern(ctx, req.auth!.userId, id, changes));
-  });
-  r.delete('/patterns/:id', auth, async (req, res) => {
-    await patterns.deletePattern(ctx, req.auth!.userId, parse(idParam, req.params, 'path').id);
-    res.status(204).end();
-  });
-  r.get('/notifications', requireAuth(), async (req, res) => {
-    res.json(await patterns.listNotifications(ctx, req.auth!.userId));
-  });
-  r.post('/notifications/:id/read', requireAuth(), async (req, res) => {
-    await patterns.markRead(ctx, req.auth!.userId, parse(idParam, req.params, 'path').id);
-    res.json({ ok: true });
-  });
-  return r;
+export function patternsRoutes(ctx: AppContext): Impls<PatternRoute> {
+  return {
+    listPatterns: {
+      handler: async ({ req }) => ({
+        status: 200,
+        body: { patterns: await patterns.listPatterns(ctx, req.auth!.userId) },
+      }),
+    },
+    createPattern: {
+      use: [requireFeature(ctx, 'patterns')],
+      handler: async ({ body, req }) => ({
+        status: 201,
+        body: await patterns.createPattern(ctx, req.auth!.userId, body),
+      }),
+    },
+    updatePattern: {
+      handler: async ({ params, body, req }) => ({
+        status: 200,
+        body: await patterns.updatePattern(ctx, req.auth!.userId, params.id, body),
+      }),
+    },
+    deletePattern: {
+      handler: async ({ params, req }) => {
+        await patterns.deletePattern(ctx, req.auth!.userId, params.id);
+        return { status: 204 };
+      },
+    },
+    notifications: {
+      handler: async ({ req }) => ({
+        status: 200,
+        body: await patterns.listNotifications(ctx, req.auth!.userId),
+      }),
+    },
+    readNotification: {
+      handler: async ({ params, req }) => {
+        await patterns.markRead(ctx, req.auth!.userId, params.id);
+        return { status: 200, body: { ok: true } };
+      },
+    },
+  };
 }

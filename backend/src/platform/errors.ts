@@ -1,11 +1,13 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
+import type { ErrorCode } from '@resemble/contracts';
 
 /** Every failure a handler means to report; anything else thrown becomes a logged 500. */
 export class AppError extends Error {
   constructor(
     public readonly status: number,
-    public readonly code: string,
+    /** One of the codes shared with ml-service and the frontend (contracts/src/errors.ts). */
+    public readonly code: ErrorCode,
     message: string,
     public readonly details?: unknown,
   ) {
@@ -17,7 +19,7 @@ export const badRequest = (message: string, details?: unknown) =>
   new AppError(400, 'invalid_request', message, details);
 export const unauthenticated = (message = 'authentication required') =>
   new AppError(401, 'unauthenticated', message);
-export const forbidden = (code: string, message: string, details?: unknown) =>
+export const forbidden = (code: ErrorCode, message: string, details?: unknown) =>
   new AppError(403, code, message, details);
 export const notFound = (message = 'not found') => new AppError(404, 'not_found', message);
 

@@ -12,6 +12,7 @@
  */
 import {
   ML_DEADLINE_HEADER,
+  errorCodeSchema,
   entitiesResponseSchema,
   entityFacetsSchema,
   mlHealthSchema,
@@ -241,7 +242,8 @@ function passThrough(status: number, body: unknown): AppError {
   }
   return new AppError(
     status,
-    typeof e?.code === 'string' ? e.code : 'invalid_request',
+    // ml-service sends only listed codes (its AppError takes an ErrorCode); anything else is a bad request.
+    errorCodeSchema.safeParse(e?.code).data ?? 'invalid_request',
     typeof e?.message === 'string' ? e.message : 'the search service rejected the request',
     e?.details,
   );

@@ -1,33 +1,18 @@
-import { Router, type RequestHandler, type Response } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import {
-  entitiesQuerySchema,
-  entityCodeSchema,
-  predictRequestSchema,
-  pricesQuerySchema,
-  similarRequestSchema,
-} from '@resemble/contracts';
+import { pricesResponseSchema, type PredictResponse, type SimilarResponse } from '@resemble/contracts';
 import type { AppContext } from '../context.js';
-import { requireAuth, requireFeature } from '../auth/auth.middleware.js';
+import { requireFeature } from '../auth/auth.middleware.js';
 import { AppError } from '../platform/errors.js';
-import { parse } from '../platform/validate.js';
+import { jsonBytes, type Impls } from '../platform/contract-router.js';
 import { similarToCsv } from './csv.js';
 import { listRecentSearches, recordRecentSearch } from './recent-searches.repo.js';
 import * as search from './search.service.js';
 
-/**
- * ml-service's JSON bytes as they came, with the headers res.send gives a JSON string (type, length)
- * except ETag: hashing every answer costs CPU, and no client can revalidate a POST answer with it.
- */
-function sendJsonBytes(res: Response, body: Buffer): void {
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.setHeader('content-length', body.length);
-  res.end(body);
-}
+type SearchRoute =
+  'entities' | 'facets' | 'prices' | 'similar' | 'recentSearches' | 'predict' | 'exportSimilarCsv';
 
-export function searchRoutes(ctx: AppContext): Router {
-  const r = Router();
-  const auth = requireAuth({ scope: 'search' });
+export function searchRoutes(ctx: AppContext): Impls<SearchRoute> {
   // Fair use for everyone, keyed by user: Pro is unlimited per day, not per second.
   const perUser: RequestHandler = rateLimit({
     windowMs: 60_000,
@@ -49,51 +34,76 @@ export function searchRoutes(ctx: AppContext): Router {
     return ac.signal;
   };
 
-  r.get('/entities', auth, perUser, async (req, res) => {
-    const q = parse(entitiesQuerySchema, req.query, 'query');
-    res.json(await ctx.ml.entities(q.q, q.limit, rid(req)));
-  });
+  return {
+    entities: {
+      use: [perUser],
+      handler: async ({ query, req }) => ({
+        status: 200,
+        body: await ctx.ml.entities(query.q, query.limit, rid(req)),
+      }),
+    },
 
-  r.get('/entities/facets', auth, perUser, async (req, res) => {
-    res.json(await ctx.ml.facets(rid(req)));
-  });
+    facets: {
+      use: [perUser],
+      handler: async ({ req }) => ({ status: 200, body: await ctx.ml.facets(rid(req)) }),
+    },
 
-  r.get('/entities/:code/prices', auth, perUser, async (req, res) => {
-    const code = parse(entityCodeSchema, req.params.code, 'code');
-    const q = parse(pricesQuerySchema, req.query, 'query');
-    res.json(await ctx.ml.prices(code, q.from, q.to, rid(req), q.timeframe));
-  });
+    prices: {
+      use: [perUser],
+      handler: async ({ params, query, req }) => ({
+        status: 200,
+        // ml-service's answer is checked against the contract before it is passed on.
+        body: pricesResponseSchema.parse(
+          await ctx.ml.prices(params.code, query.from, query.to, rid(req), query.timeframe),
+        ),
+      }),
+    },
 
-  r.post('/similar', auth, perUser, async (req, res) => {
-    const body = parse(similarRequestSchema, req.body, 'body');
-    const answer = await search.similar(ctx, req.auth!.userId, body, rid(req), clientGone(res));
-    // The web app's recent-searches list (API token calls would only churn it).
-    if (req.auth!.via === 'cookie')
-      await recordRecentSearch(
-        ctx.database.kysely,
-        req.auth!.userId,
-        body,
-        new Date(ctx.now()).toISOString(),
-      );
-    sendJsonBytes(res, answer);
-  });
+    // ml-service answers from contracts/src/ml.ts's schemas; its bytes pass through unparsed.
+    similar: {
+      use: [perUser],
+      handler: async ({ body, req, res }) => {
+        const answer = await search.similar(ctx, req.auth!.userId, body, rid(req), clientGone(res));
+        // The web app's recent-searches list (API token calls would only churn it).
+        if (req.auth!.via === 'cookie')
+          await recordRecentSearch(
+            ctx.database.kysely,
+            req.auth!.userId,
+            body,
+            new Date(ctx.now()).toISOString(),
+          );
+        return { status: 200, json: jsonBytes<SimilarResponse>(answer) };
+      },
+    },
 
-  r.get('/recent-searches', auth, async (req, res) => {
-    res.json({ searches: await listRecentSearches(ctx.database.kysely, req.auth!.userId) });
-  });
+    recentSearches: {
+      handler: async ({ req }) => ({
+        status: 200,
+        body: { searches: await listRecentSearches(ctx.database.kysely, req.auth!.userId) },
+      }),
+    },
 
-  r.post('/predict', auth, perUser, async (req, res) => {
-    const body = parse(predictRequestSchema, req.body, 'body');
-    sendJsonBytes(res, await search.predict(ctx, req.auth!.userId, body, rid(req), clientGone(res)));
-  });
+    predict: {
+      use: [perUser],
+      handler: async ({ body, req, res }) => ({
+        status: 200,
+        json: jsonBytes<PredictResponse>(
+          await search.predict(ctx, req.auth!.userId, body, rid(req), clientGone(res)),
+        ),
+      }),
+    },
 
-  r.post('/export/similar.csv', auth, requireFeature(ctx, 'csvExport'), perUser, async (req, res) => {
-    const body = parse(similarRequestSchema, req.body, 'body');
-    const csv = similarToCsv(
-      JSON.parse((await search.similar(ctx, req.auth!.userId, body, rid(req), clientGone(res))).toString()),
-    );
-    res.type('text/csv').attachment('resemble-similar.csv').send(csv);
-  });
-
-  return r;
+    exportSimilarCsv: {
+      use: [requireFeature(ctx, 'csvExport'), perUser],
+      handler: async ({ body, req, res }) => {
+        const csv = similarToCsv(
+          JSON.parse(
+            (await search.similar(ctx, req.auth!.userId, body, rid(req), clientGone(res))).toString(),
+          ),
+        );
+        res.attachment('resemble-similar.csv');
+        return { status: 200, text: csv };
+      },
+    },
+  };
 }

@@ -8,7 +8,7 @@ export function useAuthSession() {
 
   async function load(): Promise<MeResponse | null> {
     try {
-      me.value = await api.get<MeResponse>('/me');
+      me.value = await api.me();
     } catch (e) {
       if (e instanceof ApiError && (e.status === 401 || e.status === 403)) me.value = null;
       else throw e;
@@ -18,7 +18,7 @@ export function useAuthSession() {
 
   async function logout() {
     try {
-      await api.post('/auth/logout');
+      await api.logout();
     } finally {
       me.value = null;
     }

@@ -6,7 +6,8 @@ export function useMailSandbox() {
   const on = useState<boolean | null>('mail-sandbox', () => null);
   if (import.meta.client && on.value === null) {
     on.value = false;
-    fetch('/api/v1/dev/outbox?limit=0', { credentials: 'same-origin' })
+    useApi()
+      .$response('devOutbox', { query: { limit: 0 } })
       .then((r) => (on.value = r.ok))
       .catch(() => undefined);
   }

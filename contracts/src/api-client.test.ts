@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, createApiClient, readCookie } from '../app/utils/api-client';
+import { ApiError, cookieJar, createApiClient, readCookie } from './api-client.js';
+import { api as contract } from './api-contract.js';
 
 interface Call {
   url: string;
@@ -29,18 +30,18 @@ function scripted(responses: Array<(c: Call) => Response>) {
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
-describe('api client', () => {
+describe('api client built from the route contract', () => {
   it('sends the CSRF cookie value on writes but not on reads', async () => {
     const { fetch, calls } = scripted([() => json(200, { a: 1 }), () => json(201, { ok: true })]);
     let csrf = 'tok-1';
     const api = createApiClient({ fetch, csrfToken: () => csrf });
-    expect(await api.get('/me')).toEqual({ a: 1 });
+    expect(await api.me()).toEqual({ a: 1 });
     csrf = 'tok-2';
-    expect(await api.post('/patterns', { name: 'x' })).toEqual({ ok: true });
+    expect(await api.logout()).toEqual({ ok: true });
     expect(calls[0]!.headers['x-csrf-token']).toBeUndefined();
     expect(calls[1]!.headers['x-csrf-token']).toBe('tok-2');
-    expect(calls[1]!.body).toBe('{"name":"x"}');
-    expect(calls[1]!.url).toBe('/api/v1/patterns');
+    expect(calls[1]!.body).toBeUndefined();
+    expect(calls[1]!.url).toBe('/api/v1/auth/logout');
   });
 
   it('refreshes once on 401 and retries the original request', async () => {
@@ -50,7 +51,7 @@ describe('api client', () => {
       () => json(200, { email: 'a@example.com' }),
     ]);
     const api = createApiClient({ fetch, csrfToken: () => 'c' });
-    expect(await api.get('/me')).toEqual({ email: 'a@example.com' });
+    expect(await api.me()).toEqual({ email: 'a@example.com' });
     expect(calls.map((c) => `${c.method} ${c.url}`)).toEqual([
       'GET /api/v1/me',
       'POST /api/v1/auth/refresh',
@@ -65,7 +66,7 @@ describe('api client', () => {
       () => json(401, { error: { code: 'unauthenticated', message: 'no refresh token' } }),
     ]);
     const api = createApiClient({ fetch, csrfToken: () => undefined, onSessionLost: () => lost++ });
-    await expect(api.get('/me')).rejects.toMatchObject({
+    await expect(api.me()).rejects.toMatchObject({
       status: 401,
       code: 'unauthenticated',
       message: 'expired',
@@ -79,10 +80,9 @@ describe('api client', () => {
       () => json(401, { error: { code: 'invalid_credentials', message: 'Wrong email or password' } }),
     ]);
     const api = createApiClient({ fetch, csrfToken: () => 'c' });
-    await expect(api.post('/auth/login', {})).rejects.toMatchObject({
-      code: 'invalid_credentials',
-      message: 'Wrong email or password',
-    });
+    await expect(
+      api.login({ body: { email: 'a@example.com', password: 'long enough secret' } }),
+    ).rejects.toMatchObject({ code: 'invalid_credentials', message: 'Wrong email or password' });
     expect(calls).toHaveLength(1);
   });
 
@@ -99,10 +99,12 @@ describe('api client', () => {
       () => new Response('<html>bad gateway</html>', { status: 502, statusText: 'Bad Gateway' }),
     ]);
     const api = createApiClient({ fetch, csrfToken: () => 'c' });
-    const e1 = await api.post('/similar', {}).catch((e: unknown) => e);
+    const e1 = await api
+      .similar({ body: { query: { code: 'AAA', start: '2015-01-01', end: '2015-02-01' } } })
+      .catch((e: unknown) => e);
     expect(e1).toBeInstanceOf(ApiError);
     expect((e1 as ApiError).details).toEqual({ resetsAt: '2026-01-01T00:00:00Z', upgradeUrl: '/pricing' });
-    await expect(api.get('/plans')).rejects.toMatchObject({ status: 502, code: 'server_unavailable' });
+    await expect(api.plans()).rejects.toMatchObject({ status: 502, code: 'server_unavailable' });
   });
 
   it('turns a network failure into an ApiError and encodes query strings', async () => {
@@ -113,8 +115,8 @@ describe('api client', () => {
       () => json(200, { entities: [] }),
     ]);
     const api = createApiClient({ fetch, csrfToken: () => 'c' });
-    await expect(api.get('/plans')).rejects.toMatchObject({ status: 0, code: 'network_error' });
-    await api.get('/entities', { q: 'A&B', limit: 8, empty: '' });
+    await expect(api.plans()).rejects.toMatchObject({ status: 0, code: 'network_error' });
+    await api.entities({ query: { q: 'A&B', limit: 8 } });
     expect(calls[1]!.url).toBe('/api/v1/entities?q=A%26B&limit=8');
   });
 });
@@ -124,5 +126,64 @@ describe('readCookie', () => {
     expect(readCookie('a=1; csrf_token=abc%3D%3D; b=2', 'csrf_token')).toBe('abc==');
     expect(readCookie('a=1', 'csrf_token')).toBeUndefined();
     expect(readCookie('', 'csrf_token')).toBeUndefined();
+  });
+});
+
+describe('typed calls', () => {
+  it('fills and encodes path parameters, sends the body as JSON, and returns nothing for a 204', async () => {
+    const { fetch, calls } = scripted([
+      () => json(200, { rows: [] }),
+      () => new Response(null, { status: 204 }),
+      () => json(201, { id: 'p1' }),
+    ]);
+    const api = createApiClient({ fetch, csrfToken: () => 'c', baseUrl: 'http://127.0.0.1:9/api/v1' });
+    await api.prices({ params: { code: 'A/B' }, query: { timeframe: 'W' } });
+    expect(
+      await api.deletePattern({ params: { id: '00000000-0000-4000-8000-000000000000' } }),
+    ).toBeUndefined();
+    await api.createPattern({
+      body: {
+        name: 'n',
+        threshold: 1,
+        request: { query: { code: 'AAA', start: '2015-01-01', end: '2015-02-01' } },
+      },
+    });
+    expect(calls.map((c) => `${c.method} ${c.url}`)).toEqual([
+      'GET http://127.0.0.1:9/api/v1/entities/A%2FB/prices?timeframe=W',
+      'DELETE http://127.0.0.1:9/api/v1/patterns/00000000-0000-4000-8000-000000000000',
+      'POST http://127.0.0.1:9/api/v1/patterns',
+    ]);
+    expect(calls[2]!.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(calls[2]!.body!)).toMatchObject({ name: 'n', threshold: 1 });
+  });
+
+  it('has one method per contract route, and a raw Response for downloads', async () => {
+    const { fetch } = scripted([
+      () => new Response('code,date\n', { status: 200, headers: { 'content-type': 'text/csv' } }),
+    ]);
+    const api = createApiClient({ fetch });
+    for (const name of Object.keys(contract))
+      expect(typeof (api as unknown as Record<string, unknown>)[name]).toBe('function');
+    const res = await api.$response('exportSimilarCsv', {
+      body: { query: { code: 'AAA', start: '2015-01-01', end: '2015-02-01' } },
+    });
+    expect(await res.text()).toBe('code,date\n');
+  });
+
+  it('keeps cookies for callers outside a browser (cookieJar) and sends the CSRF header from them', async () => {
+    const seen: (string | null)[] = [];
+    const inner = (async (_url: string, init: RequestInit) => {
+      const h = new Headers(init.headers);
+      seen.push(h.get('cookie'), h.get('x-csrf-token'));
+      const res = json(200, { ok: true });
+      res.headers.append('set-cookie', 'access_token=a1; Path=/; HttpOnly');
+      res.headers.append('set-cookie', 'csrf_token=c1; Path=/');
+      return res;
+    }) as typeof globalThis.fetch;
+    const jar = cookieJar(inner);
+    const api = createApiClient({ fetch: jar.fetch, csrfToken: jar.csrfToken });
+    await api.me();
+    await api.logout();
+    expect(seen).toEqual([null, null, 'access_token=a1; csrf_token=c1', 'c1']);
   });
 });
