@@ -21,6 +21,7 @@ export default defineConfig({
       'test/platform.test.ts',
       'test/rate-limit.test.ts',
       'test/replicas-redis.test.ts',
+      'test/results.test.ts',
       'test/search.test.ts',
       'test/timeframe.test.ts',
     ],

@@ -26,6 +26,8 @@ import { PasswordThrottle } from './auth/password-throttle.js';
 import { authenticate, csrfProtect } from './auth/auth.middleware.js';
 import { authRoutes } from './auth/auth.routes.js';
 import { Mailer } from './mail/mailer.js';
+import { storeOutboxMail } from './mail/outbox.repo.js';
+import { outboxRoutes } from './mail/outbox.routes.js';
 import { buildPlans } from './plans/plans.js';
 import { MlClient } from './search/ml.client.js';
 import { UserLanes } from './search/user-lanes.js';
@@ -127,7 +129,13 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
       shared.limiter('pwd', config.auth.maxPasswordFailures, config.auth.windowMinutes * 60),
     ),
     usage: shared.quota,
-    mailer: new Mailer(config.mail.smtpUrl, config.mail.from, log.child({ module: 'mail' }), o.keepMail),
+    mailer: new Mailer(
+      config.mail.smtpUrl,
+      config.mail.from,
+      log.child({ module: 'mail' }),
+      o.keepMail,
+      config.mail.sandbox ? (mail) => storeOutboxMail(db, mail, new Date(now()).toISOString()) : undefined,
+    ),
     billing: new BillingService(db, providers, now),
     jobs: await createJobQueue(config, db, events, log.child({ module: 'jobs' }), now),
     events,
@@ -214,7 +222,8 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
     ...patternsRoutes(ctx),
   };
   // Every route of the contract has exactly one handler: a route left out fails typecheck here.
-  const _every: Impls<keyof Api> = { ...webhooks, ...routes };
+  const outbox = outboxRoutes(ctx);
+  const _every: Impls<keyof Api> = { ...webhooks, ...routes, ...outbox };
   void _every;
   // Webhooks come first: they need the raw bytes that the provider signed, not parsed JSON.
   mountRoutes(v1, webhooks);
@@ -223,6 +232,8 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
   v1.use(authenticate(ctx));
   v1.use(csrfProtect(ctx));
   mountRoutes(v1, routes);
+  // Development only (the contract marks it sandboxOnly): elsewhere /dev/outbox is an ordinary 404.
+  if (config.mail.sandbox) mountRoutes(v1, outbox);
 
   app.use('/api/v1', v1);
   app.use(notFoundHandler);

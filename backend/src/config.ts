@@ -76,6 +76,11 @@ const envSchema = z.object({
   HASH_CONCURRENCY: intFrom(2, 1),
   SMTP_URL: optionalString,
   MAIL_FROM: z.string().default('Resemble <no-reply@resemble.local>'),
+  /**
+   * Keep sent mail in the app database and show it at /dev/outbox: on by default in development without
+   * SMTP_URL (./run.sh start has no mail server); never allowed in production.
+   */
+  MAIL_SANDBOX: flag.optional(),
   FREE_SEARCHES_PER_DAY: intFrom(5, 0),
   PRO_PRICE_JPY: intFrom(1480, 1),
   RATE_LIMIT_IP_PER_MIN: intFrom(600, 1),
@@ -178,7 +183,12 @@ export interface Config {
     maxAuthRequestsPerIp: number;
     windowMinutes: number;
   };
-  mail: { smtpUrl: string | undefined; from: string };
+  mail: {
+    smtpUrl: string | undefined;
+    from: string;
+    /** Sent mail is kept and listed at /api/v1/dev/outbox (the sandbox outbox); never in production. */
+    sandbox: boolean;
+  };
   plans: {
     freeSearchesPerDay: number;
     proPriceJpy: number;
@@ -227,6 +237,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         `(Amazon Pay), or BILLING_SANDBOX=true to run test-mode billing on purpose${env.NODE_ENV === 'production' ? ' (NODE_ENV=production)' : ''}`,
     );
   }
+  if (env.MAIL_SANDBOX && env.NODE_ENV === 'production')
+    issues.push(
+      'MAIL_SANDBOX: the sandbox outbox shows every sent mail to anyone; not allowed when NODE_ENV=production',
+    );
   if (issues.length > 0) throw new ConfigError(issues);
   return {
     nodeEnv: env.NODE_ENV,
@@ -254,7 +268,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxAuthRequestsPerIp: env.LOGIN_MAX_PER_IP,
       windowMinutes: env.LOGIN_WINDOW_MIN,
     },
-    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
+    mail: {
+      smtpUrl: env.SMTP_URL,
+      from: env.MAIL_FROM,
+      sandbox: env.MAIL_SANDBOX ?? (env.NODE_ENV === 'development' && !env.SMTP_URL),
+    },
     plans: {
       freeSearchesPerDay: env.FREE_SEARCHES_PER_DAY,
       proPriceJpy: env.PRO_PRICE_JPY,

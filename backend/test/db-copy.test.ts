@@ -163,6 +163,28 @@ async function seed(db: AppDatabase): Promise<void> {
       read_at: null,
     })
     .execute();
+  await k
+    .insertInto('recent_searches')
+    .values({
+      user_id: 'u2',
+      key: '{"code":"7203"}',
+      request: '{"code":"7203"}',
+      seq: 1,
+      created_at: '2026-02-01',
+    })
+    .execute();
+  await k
+    .insertInto('mail_outbox')
+    .values({
+      id: 'm1',
+      to_address: 'a@example.com',
+      subject: 'Résumé 日本',
+      body: 'line\nnext',
+      link: null,
+      seq: 1,
+      created_at: '2026-02-01',
+    })
+    .execute();
 }
 
 describe('db:copy from SQLite to PostgreSQL', () => {
@@ -183,7 +205,7 @@ describe('db:copy from SQLite to PostgreSQL', () => {
     const r = copy('--from', source.file, '--to', to.url);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/copied and verified 15 rows in 13 tables/);
+    expect(r.stdout).toMatch(/copied and verified 17 rows in 15 tables/);
     const a = openDatabase(source);
     const b = openDatabase(to);
     try {

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
+import { simpleParser } from 'mailparser';
 import { AlertScanner } from '../src/patterns/alert-scanner.js';
 import { registered, startApp, type TestApp } from './support/harness.js';
 
@@ -101,9 +102,25 @@ describe('mail', () => {
     const deadline = Date.now() + 5000;
     while (smtp.messages.length === before && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
-    const mail = smtp.messages.slice(before).join('\n');
-    expect(mail).toMatch(/To: alerts@example\.com/);
-    expect(mail).toMatch(/Resemble alert: my breakout/);
-    expect(mail).toMatch(/as of 2016-02-04/);
+    expect(smtp.messages.length).toBe(before + 1);
+    // Parsed as a mail client would (headers, encoded-word subject, quoted-printable UTF-8 body).
+    const mail = await simpleParser(smtp.messages[before]!.replace(/\r\n\.\./g, '\r\n.'));
+    expect(mail.to && !Array.isArray(mail.to) ? mail.to.text : '').toBe('alerts@example.com');
+    const notes = (await c.get('/api/v1/notifications')).body;
+    const code = notes.notifications[0].payload.match.code as string;
+    expect(mail.subject).toBe(`Resemble アラート / alert: my breakout (${code}, 2016-02-04)`);
+    // Both languages name the data date and link to the alerts page.
+    expect(mail.text).toMatch(/データ日付 2016-02-04/);
+    expect(mail.text).toContain(`A chart resembling your saved pattern "my breakout" was found:\n${code},`);
+    expect(mail.text).toMatch(/on data as of 2016-02-04/);
+    expect(mail.text).toMatch(/https:\/\/resemble\.example\/app\/patterns/);
+    // The same alert is in the app's notifications list, with the same data date.
+    expect(notes.unread).toBe(1);
+    expect(notes.notifications[0].payload).toMatchObject({
+      patternName: 'my breakout',
+      asOf: '2016-02-04',
+      dataVersion: 'v-mail',
+      match: { code: expect.stringMatching(/^[A-Z]{3}$/) },
+    });
   });
 });

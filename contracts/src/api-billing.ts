@@ -91,6 +91,7 @@ export const backtestParamsSchema = z
     topK: z.number().int().min(1).max(100).default(20),
   })
   .strict();
+export type BacktestParams = z.infer<typeof backtestParamsSchema>;
 export const createJobSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('backtest'), params: backtestParamsSchema }).strict(),
   z.object({ kind: z.literal('export'), params: similarRequestSchema }).strict(),
@@ -100,11 +101,29 @@ export const jobSchema = z.object({
   kind: jobKindSchema,
   status: z.enum(['queued', 'running', 'succeeded', 'failed']),
   progress: z.number(),
+  /** The settings the job was queued with (the backtest result page shows them). */
+  params: z.unknown(),
+  /** A backtest's result reads as backtestResultSchema; an export's is its CSV (filename, contentType, csv). */
   result: z.unknown().nullable(),
   error: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+/** A backtest job's result (brier, baseRate, baseBrier and settings are absent from results made before issue 18). */
+export const backtestResultSchema = z.object({
+  code: z.string(),
+  samples: z.array(
+    z.object({ end: z.string(), predictedUp: z.number().nullable(), actualReturn: z.number() }),
+  ),
+  evaluated: z.number().int(),
+  hitRate: z.number().nullable(),
+  meanAbsError: z.number().nullable(),
+  brier: z.number().nullable().optional(),
+  baseRate: z.number().nullable().optional(),
+  baseBrier: z.number().nullable().optional(),
+  settings: backtestParamsSchema.optional(),
+});
+export type BacktestResult = z.infer<typeof backtestResultSchema>;
 export const jobsResponseSchema = z.object({ jobs: z.array(jobSchema) });
 
 export const createPatternSchema = z
@@ -114,6 +133,18 @@ export const createPatternSchema = z
     threshold: z.number().positive().max(1000),
   })
   .strict();
+/** PATCH /patterns/:id: rename and/or change the alert distance; at least one of them. */
+export const updatePatternSchema = z
+  .object({
+    name: z.string().trim().min(1).max(80).optional(),
+    threshold: z.number().positive().max(1000).optional(),
+  })
+  .strict()
+  .refine((v) => v.name !== undefined || v.threshold !== undefined, 'give name, threshold or both');
+/** GET /recent-searches: the user's last searches in the app, newest first (at most 10, no repeats). */
+export const recentSearchesResponseSchema = z.object({
+  searches: z.array(z.object({ request: similarRequestSchema, createdAt: z.string() })),
+});
 export const patternSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -161,4 +192,22 @@ export const adminOverviewSchema = z.object({
   ),
   ml: z.object({ status: z.string(), health: z.unknown().nullable() }),
   testMode: z.boolean(),
+});
+
+/** GET /dev/outbox (only with MAIL_SANDBOX on): the mail the sandbox kept, newest first. */
+export const outboxQuerySchema = z
+  .object({ limit: z.coerce.number().int().min(0).max(200).default(50) })
+  .strict();
+export const outboxResponseSchema = z.object({
+  sandbox: z.literal(true),
+  mails: z.array(
+    z.object({
+      id: z.string(),
+      to: z.string(),
+      subject: z.string(),
+      text: z.string(),
+      link: z.string().nullable(),
+      createdAt: z.string(),
+    }),
+  ),
 });

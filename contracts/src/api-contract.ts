@@ -259,6 +259,16 @@ export const api = {
     responses: { 200: otherBody('text/csv') },
     errors: { ...SEARCH_ERRORS, 403: ['plan_limit', 'plan_required'] },
   }),
+  recentSearches: route({
+    method: 'GET',
+    path: '/recent-searches',
+    summary:
+      "The web app's last similarity searches, newest first (at most 10, no repeats; API-token calls are not recorded)",
+    tag: 'search',
+    auth: 'session',
+    scope: 'search',
+    responses: { 200: b.recentSearchesResponseSchema },
+  }),
 
   // billing
   checkout: route({
@@ -468,6 +478,18 @@ export const api = {
     responses: { 201: b.patternSchema },
     errors: { 403: ['plan_required'], 409: ['too_many_patterns'] },
   }),
+  updatePattern: route({
+    method: 'PATCH',
+    path: '/patterns/:id',
+    summary: 'Rename a pattern and/or change its alert distance',
+    tag: 'patterns',
+    auth: 'session',
+    scope: 'patterns',
+    params: uuidParam,
+    body: b.updatePatternSchema,
+    responses: { 200: b.patternSchema },
+    errors: { 404: ['not_found'] },
+  }),
   deletePattern: route({
     method: 'DELETE',
     path: '/patterns/:id',
@@ -514,6 +536,18 @@ export const api = {
     tag: 'admin',
     auth: 'admin',
     responses: { 200: z.object({ users: z.array(adminUserSchema) }) },
+  }),
+  // development only
+  devOutbox: route({
+    method: 'GET',
+    path: '/dev/outbox',
+    summary:
+      'The mail the sandbox kept, newest first. Only when the server runs with MAIL_SANDBOX on (never in production); otherwise the path answers 404 not_found',
+    tag: 'dev',
+    auth: 'public',
+    sandboxOnly: true,
+    query: b.outboxQuerySchema,
+    responses: { 200: b.outboxResponseSchema },
   }),
   adminPayments: route({
     method: 'GET',

@@ -7,7 +7,7 @@
 import type { z } from 'zod';
 import type { ErrorCode } from './errors.js';
 
-export type Method = 'GET' | 'POST' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /**
  * Who may call a route; backend derives the route's auth check from it.
@@ -50,6 +50,11 @@ export interface RouteDef {
   readonly body?: z.ZodType;
   /** Success answers keyed by status. */
   readonly responses: { readonly [status: number]: ResponseSpec };
+  /**
+   * Development only: mounted just when backend runs with its mail sandbox on (MAIL_SANDBOX, which config
+   * refuses in production); elsewhere the path is an ordinary 404. OpenAPI marks it `x-sandbox-only`.
+   */
+  readonly sandboxOnly?: boolean;
   /** Error codes this route itself may answer, keyed by status (the ones every route of its kind shares are added by errorResponsesOf). */
   readonly errors?: { readonly [status: number]: readonly ErrorCode[] };
 }

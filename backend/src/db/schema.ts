@@ -132,6 +132,24 @@ export interface NotificationsTable {
   read_at: string | null;
 }
 
+export interface RecentSearchesTable {
+  user_id: string;
+  key: string;
+  request: string;
+  seq: number;
+  created_at: string;
+}
+
+export interface MailOutboxTable {
+  id: string;
+  to_address: string;
+  subject: string;
+  body: string;
+  link: string | null;
+  seq: number;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -146,6 +164,8 @@ export interface Database {
   jobs: JobsTable;
   patterns: PatternsTable;
   notifications: NotificationsTable;
+  recent_searches: RecentSearchesTable;
+  mail_outbox: MailOutboxTable;
 }
 
 export type TableName = keyof Database;
@@ -168,6 +188,8 @@ export const TABLES: readonly { name: TableName; key: readonly string[] }[] = [
   { name: 'jobs', key: ['id'] },
   { name: 'patterns', key: ['id'] },
   { name: 'notifications', key: ['id'] },
+  { name: 'recent_searches', key: ['user_id', 'key'] },
+  { name: 'mail_outbox', key: ['id'] },
 ];
 
 export type UserRow = Selectable<UsersTable>;

@@ -56,9 +56,10 @@ export function registerJobHandlers(ctx: AppContext): void {
     }
     return {
       code: p.code,
+      settings: p,
       samples,
       evaluated,
-      hitRate: evaluated ? hits / evaluated : null,
+      ...backtestScores(samples, hits),
       meanAbsError: evaluated ? absErr / evaluated : null,
     };
   });
@@ -70,4 +71,25 @@ export function registerJobHandlers(ctx: AppContext): void {
     progress(1);
     return { filename: 'resemble-similar.csv', contentType: 'text/csv', csv: similarToCsv(result) };
   });
+}
+
+/**
+ * Hit rate and Brier score of the forecasts, beside the base rate: how often the stock simply rose over
+ * the horizon in these samples, and the Brier score of always forecasting that rate (a forecast is only
+ * useful when it scores below it). Samples without a forecast (pUp null) count in the base rate only.
+ */
+export function backtestScores(
+  samples: { predictedUp: number | null; actualReturn: number }[],
+  hits: number,
+): { hitRate: number | null; brier: number | null; baseRate: number | null; baseBrier: number | null } {
+  const scored = samples.filter((s) => s.predictedUp !== null);
+  const baseRate = samples.length ? samples.filter((s) => s.actualReturn > 0).length / samples.length : null;
+  const outcome = (s: { actualReturn: number }) => (s.actualReturn > 0 ? 1 : 0);
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+  return {
+    hitRate: scored.length ? hits / scored.length : null,
+    brier: mean(scored.map((s) => (s.predictedUp! - outcome(s)) ** 2)),
+    baseRate,
+    baseBrier: baseRate === null ? null : mean(scored.map((s) => (baseRate - outcome(s)) ** 2)),
+  };
 }

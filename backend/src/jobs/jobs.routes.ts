@@ -8,6 +8,8 @@ import type { JobRow } from './job-queue.js';
 const view = (j: JobRow) => ({
   id: j.id,
   kind: jobKindSchema.parse(j.kind),
+  // The settings the job ran with (the backtest result page shows them).
+  params: JSON.parse(j.params) as unknown,
   status: j.status,
   progress: j.progress,
   result: j.result === null ? null : JSON.parse(j.result),

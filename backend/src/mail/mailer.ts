@@ -1,4 +1,7 @@
-/** Sends mail through SMTP_URL when configured; otherwise writes the message (with its link) to the log. */
+/**
+ * Sends mail through SMTP_URL when configured. Without it the message (with its link) goes to the log, and
+ * under MAIL_SANDBOX also to the sandbox outbox (outbox.repo.ts), where /dev/outbox shows it.
+ */
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 
@@ -17,15 +20,27 @@ export class Mailer {
     private readonly from: string,
     private readonly log: Logger,
     private readonly keepSent = false,
+    /** Stores a mail in the sandbox outbox; set only when MAIL_SANDBOX is on. */
+    private readonly outbox?: (mail: Mail) => Promise<void>,
   ) {
     if (smtpUrl) this.transport = nodemailer.createTransport(smtpUrl);
   }
 
   async send(mail: Mail): Promise<void> {
     if (this.keepSent) this.sent.push(mail);
+    if (this.outbox) {
+      try {
+        await this.outbox(mail);
+      } catch (err) {
+        this.log.error({ err, subject: mail.subject }, 'sandbox outbox write failed');
+      }
+    }
     if (!this.transport) {
       // No SMTP in development: the operator reads the link from the log (the brief asks for exactly this).
-      this.log.info({ mailTo: mail.to, subject: mail.subject, link: mail.link }, 'mail not sent (no SMTP_URL); link logged');
+      this.log.info(
+        { mailTo: mail.to, subject: mail.subject, link: mail.link, outbox: Boolean(this.outbox) },
+        'mail not sent (no SMTP_URL); link logged',
+      );
       return;
     }
     try {

@@ -76,6 +76,7 @@ export function buildOpenApi(contract: RouteMap = api): Record<string, unknown> 
       operationId: name,
       security: security(r),
       'x-auth': r.scope ? `${r.auth} or an API token with scope ${r.scope}` : r.auth,
+      ...(r.sandboxOnly ? { 'x-sandbox-only': true } : {}),
       ...(params.length ? { parameters: params } : {}),
       ...(r.body
         ? {

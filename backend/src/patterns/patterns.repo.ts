@@ -48,3 +48,37 @@ export function patternsNotScannedAt(db: Executor, dataVersion: string): Promise
 export async function markScanned(db: Executor, id: string, dataVersion: string): Promise<void> {
   await db.updateTable('patterns').set({ last_scanned_version: dataVersion }).where('id', '=', id).execute();
 }
+
+/**
+ * Renames a pattern and/or sets its alert distance; a new threshold also clears the scanned mark, so the
+ * next scan judges the pattern by it. Returns the updated row, or undefined when the user has no such pattern.
+ */
+export async function updatePattern(
+  db: Executor,
+  userId: string,
+  id: string,
+  changes: { name?: string; threshold?: number },
+): Promise<PatternRow | undefined> {
+  const set: { name?: string; threshold?: number; last_scanned_version?: null } = {};
+  if (changes.name !== undefined) set.name = changes.name;
+  if (changes.threshold !== undefined) {
+    set.threshold = changes.threshold;
+    set.last_scanned_version = null;
+  }
+  if (Object.keys(set).length === 0) {
+    return db
+      .selectFrom('patterns')
+      .selectAll()
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+  }
+  // One statement, so the change and the row read back cannot be split by another writer.
+  return db
+    .updateTable('patterns')
+    .set(set)
+    .where('id', '=', id)
+    .where('user_id', '=', userId)
+    .returningAll()
+    .executeTakeFirst();
+}

@@ -3,7 +3,8 @@ import { requireFeature } from '../auth/auth.middleware.js';
 import type { Impls } from '../platform/contract-router.js';
 import * as patterns from './patterns.service.js';
 
-type PatternRoute = 'listPatterns' | 'createPattern' | 'deletePattern' | 'notifications' | 'readNotification';
+type PatternRoute =
+  'listPatterns' | 'createPattern' | 'updatePattern' | 'deletePattern' | 'notifications' | 'readNotification';
 
 export function patternsRoutes(ctx: AppContext): Impls<PatternRoute> {
   return {
@@ -18,6 +19,12 @@ export function patternsRoutes(ctx: AppContext): Impls<PatternRoute> {
       handler: async ({ body, req }) => ({
         status: 201,
         body: await patterns.createPattern(ctx, req.auth!.userId, body),
+      }),
+    },
+    updatePattern: {
+      handler: async ({ params, body, req }) => ({
+        status: 200,
+        body: await patterns.updatePattern(ctx, req.auth!.userId, params.id, body),
       }),
     },
     deletePattern: {

@@ -53,6 +53,17 @@ export async function listPatterns(ctx: AppContext, userId: string) {
   return (await patterns.patternsOfUser(ctx.database.kysely, userId)).map(patternView);
 }
 
+export async function updatePattern(
+  ctx: AppContext,
+  userId: string,
+  id: string,
+  changes: { name?: string; threshold?: number },
+) {
+  const row = await patterns.updatePattern(ctx.database.kysely, userId, id, changes);
+  if (!row) throw notFound('no such pattern');
+  return patternView(row);
+}
+
 export async function deletePattern(ctx: AppContext, userId: string, id: string): Promise<void> {
   if (!(await patterns.deletePattern(ctx.database.kysely, userId, id))) throw notFound('no such pattern');
 }
@@ -114,13 +125,8 @@ export async function scanPatterns(
           });
           ctx.events.publish(p.user_id, { type: 'alert.fired', data: { id, ...payload } });
           const user = await findUser(ctx, p.user_id);
-          if (user && ctx.config.mail.smtpUrl) {
-            await ctx.mailer.send({
-              to: user.email,
-              subject: `Resemble alert: ${p.name}`,
-              text: `${best.code} ${best.start}..${best.end} resembles your pattern "${p.name}" (distance ${best.distance.toFixed(3)}), on data as of ${res.asOf ?? 'an unknown date'}.`,
-            });
-          }
+          // Always through the mailer: SMTP when configured, else the log and (sandbox) the outbox.
+          if (user) await ctx.mailer.send(alertMail(ctx, user.email, p.name, best, res.asOf ?? null));
           fired++;
         }
       } catch (err) {
@@ -134,4 +140,33 @@ export async function scanPatterns(
     await patterns.markScanned(db, p.id, dataVersion);
   }
   return { scanned: due.length, fired };
+}
+
+/** The alert mail, Japanese first then English (the account keeps no language), naming the data date. */
+export function alertMail(
+  ctx: AppContext,
+  to: string,
+  patternName: string,
+  match: { code: string; start: string; end: string; distance: number },
+  asOf: string | null,
+) {
+  const link = new URL('/app/patterns', ctx.config.server.publicUrl).toString();
+  const window = `${match.start} – ${match.end}`;
+  const text = [
+    `保存したパターン「${patternName}」に似た値動きが見つかりました。`,
+    `銘柄 ${match.code}、期間 ${window}（データ日付 ${asOf ?? '不明'}）。距離 ${match.distance.toFixed(3)}。`,
+    `アラート一覧: ${link}`,
+    '',
+    `A chart resembling your saved pattern "${patternName}" was found:`,
+    `${match.code}, ${window}, on data as of ${asOf ?? 'an unknown date'} (distance ${match.distance.toFixed(3)}).`,
+    `Your alerts: ${link}`,
+    '',
+    '投資助言ではありません。 Not investment advice.',
+  ].join('\n');
+  return {
+    to,
+    subject: `Resemble アラート / alert: ${patternName} (${match.code}, ${asOf ?? '?'})`,
+    text,
+    link,
+  };
 }

@@ -98,7 +98,7 @@ function mountOne(router: Router, name: string, r: RouteDef, impl: Impl<RouteDef
     send(res, reply as Record<string, unknown> & { status: number }, r);
   };
   Object.defineProperty(run, 'name', { value: name });
-  const method = r.method === 'GET' ? 'get' : r.method === 'POST' ? 'post' : 'delete';
+  const method = ({ GET: 'get', POST: 'post', PATCH: 'patch', DELETE: 'delete' } as const)[r.method];
   router[method](r.path, ...authCheck(r), ...(impl.use ?? []), run);
 }
 

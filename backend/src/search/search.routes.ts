@@ -6,9 +6,11 @@ import { requireFeature } from '../auth/auth.middleware.js';
 import { AppError } from '../platform/errors.js';
 import { jsonBytes, type Impls } from '../platform/contract-router.js';
 import { similarToCsv } from './csv.js';
+import { listRecentSearches, recordRecentSearch } from './recent-searches.repo.js';
 import * as search from './search.service.js';
 
-type SearchRoute = 'entities' | 'facets' | 'prices' | 'similar' | 'predict' | 'exportSimilarCsv';
+type SearchRoute =
+  'entities' | 'facets' | 'prices' | 'similar' | 'recentSearches' | 'predict' | 'exportSimilarCsv';
 
 export function searchRoutes(ctx: AppContext): Impls<SearchRoute> {
   // Fair use for everyone, keyed by user: Pro is unlimited per day, not per second.
@@ -60,11 +62,24 @@ export function searchRoutes(ctx: AppContext): Impls<SearchRoute> {
     // ml-service answers from contracts/src/ml.ts's schemas; its bytes pass through unparsed.
     similar: {
       use: [perUser],
-      handler: async ({ body, req, res }) => ({
+      handler: async ({ body, req, res }) => {
+        const answer = await search.similar(ctx, req.auth!.userId, body, rid(req), clientGone(res));
+        // The web app's recent-searches list (API token calls would only churn it).
+        if (req.auth!.via === 'cookie')
+          await recordRecentSearch(
+            ctx.database.kysely,
+            req.auth!.userId,
+            body,
+            new Date(ctx.now()).toISOString(),
+          );
+        return { status: 200, json: jsonBytes<SimilarResponse>(answer) };
+      },
+    },
+
+    recentSearches: {
+      handler: async ({ req }) => ({
         status: 200,
-        json: jsonBytes<SimilarResponse>(
-          await search.similar(ctx, req.auth!.userId, body, rid(req), clientGone(res)),
-        ),
+        body: { searches: await listRecentSearches(ctx.database.kysely, req.auth!.userId) },
       }),
     },
 

@@ -7,10 +7,13 @@ import { mergeJob } from '~/utils/job-view';
  * appears when a job finishes or an alert fires. EventSource reconnects by itself.
  */
 let source: EventSource | null = null;
+let pageHooks = false;
 
 export function useEvents() {
   const jobs = useState<Record<string, JobEvent>>('job-events', () => ({}));
   const alerts = useState<number>('alert-count', () => 0);
+  // Read in the pageshow listener, outside any Nuxt context: taken here.
+  const me = useState<unknown>('me');
   const { push } = useToasts();
   // Called from route middleware too, where useI18n() (setup-only) is unavailable.
   const i18n = useNuxtApp().$i18n;
@@ -51,6 +54,16 @@ export function useEvents() {
 
   function connect() {
     if (!import.meta.client || source) return;
+    if (!pageHooks) {
+      // A page kept in the back/forward cache kept its stream open: a few full navigations used up the
+      // browser's 6 connections to this origin and the next page's API calls waited (issue 18's e2e).
+      // Close the stream when the page is hidden; reopen it when the page comes back from that cache.
+      pageHooks = true;
+      window.addEventListener('pagehide', () => disconnect());
+      window.addEventListener('pageshow', (e) => {
+        if (e.persisted && me.value) connect();
+      });
+    }
     source = new EventSource('/api/v1/events', { withCredentials: true });
     for (const name of EVENT_TYPES)
       source.addEventListener(name, (ev) => handle(name, (ev as MessageEvent<string>).data));
