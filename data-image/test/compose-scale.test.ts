@@ -281,7 +281,7 @@ describe('docker-compose.scale.yml', () => {
     expect(networksOf(leaked.services.proxy)).toEqual(['edge', 'ml']);
   });
 
-  it('is wired into ./run.sh containers: --scale selects both files for podman-compose (stubbed here)', () => {
+  it('is wired into ./run.sh containers: --scale selects both files (a podman-compose stand-in echoes its arguments)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'compose-sh-'));
     try {
       // A podman-compose stand-in that prints the arguments it was given.
