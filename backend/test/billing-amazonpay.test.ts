@@ -1,7 +1,12 @@
 import { createHash, createVerify, constants } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
-import { merchantKeys, startAmazonPayStandIn, startSnsSigner, type AmazonPayStandIn } from './support/amazonpay-stand-in.js';
+import {
+  merchantKeys,
+  startAmazonPayStandIn,
+  startSnsSigner,
+  type AmazonPayStandIn,
+} from './support/amazonpay-stand-in.js';
 import { registered, relogin, startApp, type Client, type TestApp, rawSql } from './support/harness.js';
 
 describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
@@ -27,7 +32,13 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
         AMAZON_PAY_MERCHANT_ID: 'A2MERCHANT',
         AMAZON_PAY_STORE_ID: 'amzn1.application-oa2-client.test',
       },
-      { now: () => now, amazonPay: { overrideServiceUrl: stand.host, sns: { certUrlPattern: /^http:\/\/127\.0\.0\.1:\d+\/[^?#]+\.pem$/ } } },
+      {
+        now: () => now,
+        amazonPay: {
+          overrideServiceUrl: stand.host,
+          sns: { certUrlPattern: /^http:\/\/127\.0\.0\.1:\d+\/[^?#]+\.pem$/ },
+        },
+      },
     );
   });
   afterAll(async () => {
@@ -43,24 +54,60 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     expect(button.status).toBe(200);
     const payload = JSON.parse(button.body.payload);
     const id = `amzn-cs-${++seq}`;
-    stand.sessions.set(id, { merchantReferenceId: payload.merchantMetadata.merchantReferenceId, customInformation: payload.merchantMetadata.customInformation, decline: opts.decline });
-    return { id, button, done: await c.post('/api/v1/billing/amazonpay/complete', { checkoutSessionId: id }) };
+    stand.sessions.set(id, {
+      merchantReferenceId: payload.merchantMetadata.merchantReferenceId,
+      customInformation: payload.merchantMetadata.customInformation,
+      decline: opts.decline,
+    });
+    return {
+      id,
+      button,
+      done: await c.post('/api/v1/billing/amazonpay/complete', { checkoutSessionId: id }),
+    };
   }
   const subOf = (c: Client) => c.get('/api/v1/billing/subscription').then((r) => r.body);
   const ipn = async (message: object, over: Record<string, string> = {}) => {
-    const signed = sns.sign({ Type: 'Notification', MessageId: `msg-${++seq}`, TopicArn: 'arn:aws:sns:ap-northeast-1:000000000000:AmazonPay', Message: JSON.stringify(message), Timestamp: new Date(now).toISOString(), ...over });
-    const res = await fetch(`${app.url}/api/v1/webhooks/amazonpay`, { method: 'POST', headers: { 'content-type': 'text/plain; charset=UTF-8' }, body: JSON.stringify(signed) });
+    const signed = sns.sign({
+      Type: 'Notification',
+      MessageId: `msg-${++seq}`,
+      TopicArn: 'arn:aws:sns:ap-northeast-1:000000000000:AmazonPay',
+      Message: JSON.stringify(message),
+      Timestamp: new Date(now).toISOString(),
+      ...over,
+    });
+    const res = await fetch(`${app.url}/api/v1/webhooks/amazonpay`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain; charset=UTF-8' },
+      body: JSON.stringify(signed),
+    });
     return { status: res.status, body: (await res.json()) as any, signed };
   };
 
   it('serves a server-signed button payload (jp, JPY, recurring monthly)', async () => {
     const c = await registered(app);
     const r = await c.get('/api/v1/billing/amazonpay/button');
-    expect(r.body).toMatchObject({ merchantId: 'A2MERCHANT', publicKeyId: 'SANDBOX-AETESTKEY', ledgerCurrency: 'JPY', productType: 'PayOnly' });
+    expect(r.body).toMatchObject({
+      merchantId: 'A2MERCHANT',
+      publicKeyId: 'SANDBOX-AETESTKEY',
+      ledgerCurrency: 'JPY',
+      productType: 'PayOnly',
+    });
     const payload = JSON.parse(r.body.payload);
-    expect(payload).toMatchObject({ chargePermissionType: 'Recurring', recurringMetadata: { frequency: { unit: 'Month', value: '1' }, amount: { amount: '1480', currencyCode: 'JPY' } } });
+    expect(payload).toMatchObject({
+      chargePermissionType: 'Recurring',
+      recurringMetadata: {
+        frequency: { unit: 'Month', value: '1' },
+        amount: { amount: '1480', currencyCode: 'JPY' },
+      },
+    });
     const toSign = `AMZN-PAY-RSASSA-PSS\n${createHash('sha256').update(r.body.payload).digest('hex')}`;
-    const ok = createVerify('RSA-SHA256').update(toSign).verify({ key: keys.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 20 }, r.body.signature, 'base64');
+    const ok = createVerify('RSA-SHA256')
+      .update(toSign)
+      .verify(
+        { key: keys.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 20 },
+        r.body.signature,
+        'base64',
+      );
     expect(ok).toBe(true);
   });
 
@@ -68,9 +115,17 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     const c = await registered(app);
     const { done } = await payWithAmazon(c);
     expect(done.status).toBe(200);
-    expect(done.body).toMatchObject({ outcome: 'success', plan: 'pro', subscription: { provider: 'amazonpay', status: 'active' } });
-    expect(stand.authHeaders.at(-1)).toMatch(/^AMZN-PAY-RSASSA-PSS PublicKeyId=SANDBOX-AETESTKEY, SignedHeaders=.*Signature=/);
-    const row = (await rawSql(app.ctx).get("SELECT provider_subscription_id FROM subscriptions WHERE provider = 'amazonpay' ORDER BY created_at DESC")) as { provider_subscription_id: string };
+    expect(done.body).toMatchObject({
+      outcome: 'success',
+      plan: 'pro',
+      subscription: { provider: 'amazonpay', status: 'active' },
+    });
+    expect(stand.authHeaders.at(-1)).toMatch(
+      /^AMZN-PAY-RSASSA-PSS PublicKeyId=SANDBOX-AETESTKEY, SignedHeaders=.*Signature=/,
+    );
+    const row = (await rawSql(app.ctx).get(
+      "SELECT provider_subscription_id FROM subscriptions WHERE provider = 'amazonpay' ORDER BY created_at DESC",
+    )) as { provider_subscription_id: string };
     expect(stand.permissions.get(row.provider_subscription_id)?.state).toBe('Chargeable');
   });
 
@@ -79,7 +134,10 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     const thief = await registered(app);
     const button = await owner.get('/api/v1/billing/amazonpay/button');
     const payload = JSON.parse(button.body.payload);
-    stand.sessions.set('amzn-stolen', { merchantReferenceId: payload.merchantMetadata.merchantReferenceId, customInformation: payload.merchantMetadata.customInformation });
+    stand.sessions.set('amzn-stolen', {
+      merchantReferenceId: payload.merchantMetadata.merchantReferenceId,
+      customInformation: payload.merchantMetadata.customInformation,
+    });
     const r = await thief.post('/api/v1/billing/amazonpay/complete', { checkoutSessionId: 'amzn-stolen' });
     expect(r.status).toBe(404);
     expect((await thief.get('/api/v1/me')).body.plan).toBe('free');
@@ -87,14 +145,19 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
 
   it('an unknown checkout session is a 404; an unreachable Amazon Pay a 502', async () => {
     const c = await registered(app);
-    const unknown = await c.post('/api/v1/billing/amazonpay/complete', { checkoutSessionId: 'amzn-never-made' });
+    const unknown = await c.post('/api/v1/billing/amazonpay/complete', {
+      checkoutSessionId: 'amzn-never-made',
+    });
     expect(unknown.status).toBe(404);
     expect((await c.post('/api/v1/billing/amazonpay/complete', {})).status).toBe(400);
     const { id } = await (async () => {
       const button = await c.get('/api/v1/billing/amazonpay/button');
       const payload = JSON.parse(button.body.payload);
       const sid = `amzn-cs-${++seq}`;
-      stand.sessions.set(sid, { merchantReferenceId: payload.merchantMetadata.merchantReferenceId, customInformation: payload.merchantMetadata.customInformation });
+      stand.sessions.set(sid, {
+        merchantReferenceId: payload.merchantMetadata.merchantReferenceId,
+        customInformation: payload.merchantMetadata.customInformation,
+      });
       return { id: sid };
     })();
     stand.down = true;
@@ -130,8 +193,16 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
       expect(stand.chargeCalls).toBe(afterFirst);
       const userId = (await (await relogin(c), c.get('/api/v1/me'))).body.id;
       // Simulate a crash after Amazon charged but before our write: same (subscription, period) key again.
-      await rawSql(app.ctx).run("UPDATE payments SET status = 'pending' WHERE user_id = ? AND period = ? AND status = 'succeeded' AND idempotency_key LIKE 'amazonpay:%:%:%'", userId, end1.slice(0, 7));
-      await rawSql(app.ctx).run('UPDATE subscriptions SET current_period_end = ? WHERE user_id = ?', end1, userId);
+      await rawSql(app.ctx).run(
+        "UPDATE payments SET status = 'pending' WHERE user_id = ? AND period = ? AND status = 'succeeded' AND idempotency_key LIKE 'amazonpay:%:%:%'",
+        userId,
+        end1.slice(0, 7),
+      );
+      await rawSql(app.ctx).run(
+        'UPDATE subscriptions SET current_period_end = ? WHERE user_id = ?',
+        end1,
+        userId,
+      );
       await app.ctx.billing.renewDue();
       expect(stand.chargeCalls).toBe(afterFirst);
       const view = await subOf(c);
@@ -176,12 +247,23 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
       expect(view.subscription.currentPeriodEnd).toBe(end1);
       expect(view.payments[0].status).toBe('pending');
       const userId = (await c.get('/api/v1/me')).body.id;
-      const chargeId = ((await rawSql(app.ctx).get("SELECT provider_ref FROM payments WHERE user_id = ? AND status = 'pending'", userId)) as { provider_ref: string }).provider_ref;
+      const chargeId = (
+        (await rawSql(app.ctx).get(
+          "SELECT provider_ref FROM payments WHERE user_id = ? AND status = 'pending'",
+          userId,
+        )) as { provider_ref: string }
+      ).provider_ref;
       // Before Amazon settles, an IPN changes nothing; afterwards it completes the period exactly once.
-      expect((await ipn({ ObjectType: 'CHARGE', ObjectId: chargeId, NotificationType: 'STATE_CHANGE' })).body.result).toBe('applied');
+      expect(
+        (await ipn({ ObjectType: 'CHARGE', ObjectId: chargeId, NotificationType: 'STATE_CHANGE' })).body
+          .result,
+      ).toBe('applied');
       expect((await subOf(c)).payments[0].status).toBe('pending');
       stand.charges.get(chargeId)!.state = 'Captured';
-      expect((await ipn({ ObjectType: 'CHARGE', ObjectId: chargeId, NotificationType: 'STATE_CHANGE' })).body.result).toBe('applied');
+      expect(
+        (await ipn({ ObjectType: 'CHARGE', ObjectId: chargeId, NotificationType: 'STATE_CHANGE' })).body
+          .result,
+      ).toBe('applied');
       await ipn({ ObjectType: 'CHARGE', ObjectId: chargeId, NotificationType: 'STATE_CHANGE' });
       view = await subOf(c);
       expect(view.payments[0].status).toBe('succeeded');
@@ -203,9 +285,15 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
       await app.ctx.billing.renewDue();
       await relogin(c);
       const view = await subOf(c);
-      expect(view).toMatchObject({ plan: 'free', subscription: { status: 'past_due', needsPaymentFix: true } });
+      expect(view).toMatchObject({
+        plan: 'free',
+        subscription: { status: 'past_due', needsPaymentFix: true },
+      });
       const notes = (await c.get('/api/v1/notifications')).body;
-      expect(notes.notifications[0]).toMatchObject({ kind: 'payment_failed', payload: { reason: 'HardDeclined' } });
+      expect(notes.notifications[0]).toMatchObject({
+        kind: 'payment_failed',
+        payload: { reason: 'HardDeclined' },
+      });
     } finally {
       now = Date.now();
     }
@@ -217,7 +305,12 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     const userId = (await c.get('/api/v1/me')).body.id;
     const r = await c.post('/api/v1/billing/cancel');
     expect(r.body).toMatchObject({ plan: 'pro', subscription: { cancelAtPeriodEnd: true } });
-    const cp = ((await rawSql(app.ctx).get('SELECT provider_subscription_id AS id FROM subscriptions WHERE user_id = ?', userId)) as { id: string }).id;
+    const cp = (
+      (await rawSql(app.ctx).get(
+        'SELECT provider_subscription_id AS id FROM subscriptions WHERE user_id = ?',
+        userId,
+      )) as { id: string }
+    ).id;
     expect(stand.permissions.get(cp)?.state).toBe('Closed');
   });
 
@@ -225,7 +318,12 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     const c = await registered(app);
     await payWithAmazon(c);
     const userId = (await c.get('/api/v1/me')).body.id;
-    const cp = ((await rawSql(app.ctx).get('SELECT provider_subscription_id AS id FROM subscriptions WHERE user_id = ?', userId)) as { id: string }).id;
+    const cp = (
+      (await rawSql(app.ctx).get(
+        'SELECT provider_subscription_id AS id FROM subscriptions WHERE user_id = ?',
+        userId,
+      )) as { id: string }
+    ).id;
     const hint = { ObjectType: 'CHARGE_PERMISSION', ObjectId: cp, NotificationType: 'STATE_CHANGE' };
 
     // A genuine IPN claiming a change Amazon does not confirm changes nothing.
@@ -233,14 +331,26 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     expect((await subOf(c)).subscription.cancelAtPeriodEnd).toBe(false);
 
     // Forged: body altered after signing.
-    const good = sns.sign({ Type: 'Notification', MessageId: 'forge-1', TopicArn: 'arn:x', Message: JSON.stringify(hint), Timestamp: new Date(now).toISOString() });
+    const good = sns.sign({
+      Type: 'Notification',
+      MessageId: 'forge-1',
+      TopicArn: 'arn:x',
+      Message: JSON.stringify(hint),
+      Timestamp: new Date(now).toISOString(),
+    });
     const forged = { ...good, Message: JSON.stringify({ ...hint, ObjectId: 'S03-other' }) };
-    const f = await fetch(`${app.url}/api/v1/webhooks/amazonpay`, { method: 'POST', body: JSON.stringify(forged) });
+    const f = await fetch(`${app.url}/api/v1/webhooks/amazonpay`, {
+      method: 'POST',
+      body: JSON.stringify(forged),
+    });
     expect(f.status).toBe(400);
     // Stale (replayed long after) and certificate from a host that is not SNS.
     expect((await ipn(hint, { Timestamp: new Date(now - 2 * 3600_000).toISOString() })).status).toBe(400);
     const offHost = { ...good, SigningCertURL: 'https://evil.example.com/cert.pem' };
-    expect((await fetch(`${app.url}/api/v1/webhooks/amazonpay`, { method: 'POST', body: JSON.stringify(offHost) })).status).toBe(400);
+    expect(
+      (await fetch(`${app.url}/api/v1/webhooks/amazonpay`, { method: 'POST', body: JSON.stringify(offHost) }))
+        .status,
+    ).toBe(400);
 
     // The buyer closes the permission on Amazon's side: the re-fetch confirms it.
     stand.permissions.get(cp)!.state = 'Closed';
@@ -248,7 +358,10 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     expect(first.body.result).toBe('applied');
     expect((await subOf(c)).subscription.cancelAtPeriodEnd).toBe(true);
     // Duplicate delivery of the same SNS message.
-    const dup = await fetch(`${app.url}/api/v1/webhooks/amazonpay`, { method: 'POST', body: JSON.stringify(first.signed) });
+    const dup = await fetch(`${app.url}/api/v1/webhooks/amazonpay`, {
+      method: 'POST',
+      body: JSON.stringify(first.signed),
+    });
     expect(((await dup.json()) as { result: string }).result).toBe('duplicate');
   });
   it('every request the SDK made verified against the merchant key', () => {
@@ -266,7 +379,13 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
         AMAZON_PAY_MERCHANT_ID: 'A2MERCHANT',
         AMAZON_PAY_STORE_ID: 'amzn1.application-oa2-client.test',
       },
-      { now: () => now, amazonPay: { overrideServiceUrl: stand.host, sns: { certUrlPattern: /^http:\/\/127\.0\.0\.1:\d+\/[^?#]+\.pem$/ } } },
+      {
+        now: () => now,
+        amazonPay: {
+          overrideServiceUrl: stand.host,
+          sns: { certUrlPattern: /^http:\/\/127\.0\.0\.1:\d+\/[^?#]+\.pem$/ },
+        },
+      },
     );
     try {
       const c = await registered(wrong);

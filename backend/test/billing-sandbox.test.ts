@@ -28,8 +28,16 @@ describe('sandbox billing (test mode)', () => {
     expect(r.body.testMode).toBe(true);
     expect(r.body.providers).toEqual(['sandbox']);
     const pro = r.body.plans.find((p: { id: string }) => p.id === 'pro');
-    expect(pro).toMatchObject({ priceJpy: 1480, interval: 'month', limits: { maxTopK: 100, searchesPerDay: null } });
-    expect(r.body.plans.find((p: { id: string }) => p.id === 'free').limits).toMatchObject({ searchesPerDay: 5, maxTopK: 5, metrics: ['zned'] });
+    expect(pro).toMatchObject({
+      priceJpy: 1480,
+      interval: 'month',
+      limits: { maxTopK: 100, searchesPerDay: null },
+    });
+    expect(r.body.plans.find((p: { id: string }) => p.id === 'free').limits).toMatchObject({
+      searchesPerDay: 5,
+      maxTopK: 5,
+      metrics: ['zned'],
+    });
   });
 
   it('rejects unavailable providers', async () => {
@@ -37,7 +45,9 @@ describe('sandbox billing (test mode)', () => {
     const r = await c.post('/api/v1/billing/checkout', { plan: 'pro', provider: 'stripe' });
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('provider_unavailable');
-    expect((await c.post('/api/v1/billing/checkout', { plan: 'free', provider: 'sandbox' })).status).toBe(400);
+    expect((await c.post('/api/v1/billing/checkout', { plan: 'free', provider: 'sandbox' })).status).toBe(
+      400,
+    );
   });
 
   it('declined checkout grants nothing and records a failed payment', async () => {
@@ -64,7 +74,11 @@ describe('sandbox billing (test mode)', () => {
     const c = await registered(app);
     const session = await checkout(c);
     const done = await c.post('/api/v1/billing/sandbox/complete', { session, outcome: 'success' });
-    expect(done.body).toMatchObject({ outcome: 'success', plan: 'pro', subscription: { provider: 'sandbox', status: 'active', cancelAtPeriodEnd: false } });
+    expect(done.body).toMatchObject({
+      outcome: 'success',
+      plan: 'pro',
+      subscription: { provider: 'sandbox', status: 'active', cancelAtPeriodEnd: false },
+    });
     expect((await c.post('/api/v1/billing/checkout', { plan: 'pro', provider: 'sandbox' })).status).toBe(409);
     const end1 = done.body.subscription.currentPeriodEnd;
     now = Date.parse(end1) + 1000;
@@ -83,7 +97,10 @@ describe('sandbox billing (test mode)', () => {
     const session = await checkout(c);
     await c.post('/api/v1/billing/sandbox/complete', { session, outcome: 'success' });
     const r = await c.post('/api/v1/billing/sandbox/renew', { outcome: 'decline' });
-    expect(r.body).toMatchObject({ outcome: 'declined', subscription: { status: 'past_due', needsPaymentFix: true } });
+    expect(r.body).toMatchObject({
+      outcome: 'declined',
+      subscription: { status: 'past_due', needsPaymentFix: true },
+    });
     now = Date.parse(r.body.subscription.currentPeriodEnd) + 1000;
     try {
       await relogin(c);
@@ -92,7 +109,9 @@ describe('sandbox billing (test mode)', () => {
       expect((await c.get('/api/v1/billing/subscription')).body.subscription.status).toBe('canceled');
       // Fixing payment = a new checkout.
       const s2 = await checkout(c);
-      expect((await c.post('/api/v1/billing/sandbox/complete', { session: s2, outcome: 'success' })).body.plan).toBe('pro');
+      expect(
+        (await c.post('/api/v1/billing/sandbox/complete', { session: s2, outcome: 'success' })).body.plan,
+      ).toBe('pro');
     } finally {
       now = Date.now();
     }
@@ -101,7 +120,8 @@ describe('sandbox billing (test mode)', () => {
   it('renewal paid in test mode extends the period', async () => {
     const c = await registered(app);
     const session = await checkout(c);
-    const first = (await c.post('/api/v1/billing/sandbox/complete', { session, outcome: 'success' })).body.subscription.currentPeriodEnd;
+    const first = (await c.post('/api/v1/billing/sandbox/complete', { session, outcome: 'success' })).body
+      .subscription.currentPeriodEnd;
     const r = await c.post('/api/v1/billing/sandbox/renew', { outcome: 'success' });
     expect(r.body.outcome).toBe('renewed');
     expect(Date.parse(r.body.subscription.currentPeriodEnd)).toBeGreaterThan(Date.parse(first));
@@ -129,7 +149,9 @@ describe('sandbox billing (test mode)', () => {
 
   it('validates billing bodies', async () => {
     const c = await registered(app);
-    expect((await c.post('/api/v1/billing/sandbox/complete', { session: 'x', outcome: 'maybe' })).status).toBe(400);
+    expect(
+      (await c.post('/api/v1/billing/sandbox/complete', { session: 'x', outcome: 'maybe' })).status,
+    ).toBe(400);
     expect((await c.post('/api/v1/billing/sandbox/renew', { outcome: 'success' })).status).toBe(409);
     expect((await c.post('/api/v1/billing/portal')).status).toBe(404);
     expect((await c.get('/api/v1/billing/amazonpay/button')).status).toBe(404);

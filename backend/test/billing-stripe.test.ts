@@ -17,8 +17,22 @@ describe('Stripe billing (real SDK against a local stand-in)', () => {
   beforeAll(async () => {
     ml = await startMlStandIn();
     stand = await startStripeStandIn();
-    stripe = new Stripe('sk_test_resemble', { host: '127.0.0.1', port: stand.port, protocol: 'http', maxNetworkRetries: 0, telemetry: false });
-    app = await startApp({ ML_URL: ml.url, STRIPE_SECRET_KEY: 'sk_test_resemble', STRIPE_WEBHOOK_SECRET: SECRET, STRIPE_PRICE_PRO: 'price_pro_jpy' }, { stripeClient: stripe });
+    stripe = new Stripe('sk_test_resemble', {
+      host: '127.0.0.1',
+      port: stand.port,
+      protocol: 'http',
+      maxNetworkRetries: 0,
+      telemetry: false,
+    });
+    app = await startApp(
+      {
+        ML_URL: ml.url,
+        STRIPE_SECRET_KEY: 'sk_test_resemble',
+        STRIPE_WEBHOOK_SECRET: SECRET,
+        STRIPE_PRICE_PRO: 'price_pro_jpy',
+      },
+      { stripeClient: stripe },
+    );
   });
   afterAll(async () => {
     await app.close();
@@ -27,18 +41,45 @@ describe('Stripe billing (real SDK against a local stand-in)', () => {
   });
 
   const userIdOf = async (c: Client) => (await c.get('/api/v1/me')).body.id as string;
-  const event = (type: string, object: Record<string, unknown>, id = `evt_${++seq}`) => ({ id, object: 'event', type, created: Math.floor(Date.now() / 1000), data: { object } });
-  async function deliver(body: object, opts: { secret?: string; timestamp?: number; signature?: string } = {}) {
+  const event = (type: string, object: Record<string, unknown>, id = `evt_${++seq}`) => ({
+    id,
+    object: 'event',
+    type,
+    created: Math.floor(Date.now() / 1000),
+    data: { object },
+  });
+  async function deliver(
+    body: object,
+    opts: { secret?: string; timestamp?: number; signature?: string } = {},
+  ) {
     const payload = JSON.stringify(body);
-    const header = opts.signature ?? stripe.webhooks.generateTestHeaderString({ payload, secret: opts.secret ?? SECRET, timestamp: opts.timestamp });
-    const res = await fetch(`${app.url}/api/v1/webhooks/stripe`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': header }, body: payload });
+    const header =
+      opts.signature ??
+      stripe.webhooks.generateTestHeaderString({
+        payload,
+        secret: opts.secret ?? SECRET,
+        timestamp: opts.timestamp,
+      });
+    const res = await fetch(`${app.url}/api/v1/webhooks/stripe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': header },
+      body: payload,
+    });
     return { status: res.status, body: (await res.json()) as any };
   }
   async function subscribed(c: Client, subId: string, status = 'active') {
     const userId = await userIdOf(c);
     const now = Math.floor(Date.now() / 1000);
     stand.subscriptions.set(subId, stripeSubscription(subId, userId, status, now, now + 30 * day));
-    const r = await deliver(event('checkout.session.completed', { id: `cs_${subId}`, object: 'checkout.session', client_reference_id: userId, subscription: subId, customer: stand.subscriptions.get(subId)!.customer }));
+    const r = await deliver(
+      event('checkout.session.completed', {
+        id: `cs_${subId}`,
+        object: 'checkout.session',
+        client_reference_id: userId,
+        subscription: subId,
+        customer: stand.subscriptions.get(subId)!.customer,
+      }),
+    );
     expect(r.status).toBe(200);
     return userId;
   }
@@ -54,7 +95,11 @@ describe('Stripe billing (real SDK against a local stand-in)', () => {
     expect(r.status).toBe(200);
     expect(r.body.redirectUrl).toMatch(/^https:\/\/checkout\.stripe\.test\//);
     const sent = stand.checkoutRequests.at(-1)!;
-    expect(sent).toMatchObject({ mode: 'subscription', client_reference_id: await userIdOf(c), line_items: [{ price: 'price_pro_jpy', quantity: '1' }] });
+    expect(sent).toMatchObject({
+      mode: 'subscription',
+      client_reference_id: await userIdOf(c),
+      line_items: [{ price: 'price_pro_jpy', quantity: '1' }],
+    });
     expect(sent.subscription_data.metadata.userId).toBe(await userIdOf(c));
     // The redirect alone grants nothing.
     expect((await c.get('/api/v1/me')).body.plan).toBe('free');
@@ -70,8 +115,15 @@ describe('Stripe billing (real SDK against a local stand-in)', () => {
     const c = await registered(app);
     const userId = await userIdOf(c);
     const now = Math.floor(Date.now() / 1000);
-    stand.subscriptions.set('sub_forged', stripeSubscription('sub_forged', userId, 'active', now, now + 30 * day));
-    const body = event('checkout.session.completed', { id: 'cs_forged', client_reference_id: userId, subscription: 'sub_forged' });
+    stand.subscriptions.set(
+      'sub_forged',
+      stripeSubscription('sub_forged', userId, 'active', now, now + 30 * day),
+    );
+    const body = event('checkout.session.completed', {
+      id: 'cs_forged',
+      client_reference_id: userId,
+      subscription: 'sub_forged',
+    });
     const forged = await deliver(body, { secret: 'whsec_attacker' });
     expect(forged.status).toBe(400);
     expect(forged.body.error.code).toBe('invalid_signature');
@@ -83,8 +135,18 @@ describe('Stripe billing (real SDK against a local stand-in)', () => {
     const c = await registered(app);
     const userId = await userIdOf(c);
     const now = Math.floor(Date.now() / 1000);
-    stand.subscriptions.set('sub_replay', stripeSubscription('sub_replay', userId, 'active', now, now + 30 * day));
-    const r = await deliver(event('checkout.session.completed', { id: 'cs_replay', client_reference_id: userId, subscription: 'sub_replay' }), { timestamp: now - 3600 });
+    stand.subscriptions.set(
+      'sub_replay',
+      stripeSubscription('sub_replay', userId, 'active', now, now + 30 * day),
+    );
+    const r = await deliver(
+      event('checkout.session.completed', {
+        id: 'cs_replay',
+        client_reference_id: userId,
+        subscription: 'sub_replay',
+      }),
+      { timestamp: now - 3600 },
+    );
     expect(r.status).toBe(400);
     expect((await c.get('/api/v1/me')).body.plan).toBe('free');
   });
@@ -92,12 +154,22 @@ describe('Stripe billing (real SDK against a local stand-in)', () => {
   it('applies a duplicated event once (one payment per invoice)', async () => {
     const c = await registered(app);
     const userId = await subscribed(c, 'sub_dup');
-    const invoice = event('invoice.paid', { id: 'in_dup', object: 'invoice', customer: stand.subscriptions.get('sub_dup')!.customer, amount_paid: 1480, period_start: Math.floor(Date.now() / 1000), parent: { subscription_details: { subscription: 'sub_dup' } } });
+    const invoice = event('invoice.paid', {
+      id: 'in_dup',
+      object: 'invoice',
+      customer: stand.subscriptions.get('sub_dup')!.customer,
+      amount_paid: 1480,
+      period_start: Math.floor(Date.now() / 1000),
+      parent: { subscription_details: { subscription: 'sub_dup' } },
+    });
     const first = await deliver(invoice);
     const second = await deliver(invoice);
     expect(first.body.result).toBe('applied');
     expect(second.body.result).toBe('duplicate');
-    const pays = await rawSql(app.ctx).all("SELECT * FROM payments WHERE user_id = ? AND provider = 'stripe'", userId);
+    const pays = await rawSql(app.ctx).all(
+      "SELECT * FROM payments WHERE user_id = ? AND provider = 'stripe'",
+      userId,
+    );
     expect(pays).toHaveLength(1);
     expect(pays[0]).toMatchObject({ status: 'succeeded', amount_jpy: 1480 });
   });
@@ -119,11 +191,21 @@ describe('Stripe billing (real SDK against a local stand-in)', () => {
     const c = await registered(app);
     const userId = await subscribed(c, 'sub_fail');
     stand.subscriptions.get('sub_fail')!.status = 'past_due';
-    const r = await deliver(event('invoice.payment_failed', { id: 'in_fail', object: 'invoice', customer: stand.subscriptions.get('sub_fail')!.customer, amount_due: 1480, parent: { subscription_details: { subscription: 'sub_fail' } } }));
+    const r = await deliver(
+      event('invoice.payment_failed', {
+        id: 'in_fail',
+        object: 'invoice',
+        customer: stand.subscriptions.get('sub_fail')!.customer,
+        amount_due: 1480,
+        parent: { subscription_details: { subscription: 'sub_fail' } },
+      }),
+    );
     expect(r.body.result).toBe('applied');
     const view = (await c.get('/api/v1/billing/subscription')).body;
     expect(view.subscription).toMatchObject({ status: 'past_due', needsPaymentFix: true });
-    expect(await rawSql(app.ctx).all("SELECT status FROM payments WHERE user_id = ?", userId)).toEqual([{ status: 'failed' }]);
+    expect(await rawSql(app.ctx).all('SELECT status FROM payments WHERE user_id = ?', userId)).toEqual([
+      { status: 'failed' },
+    ]);
   });
 
   it('ignores event types it does not handle', async () => {
@@ -152,12 +234,19 @@ describe('Stripe billing (real SDK against a local stand-in)', () => {
   it('answers 502 when Stripe cannot be reached for a re-fetch, and a retry applies it', async () => {
     const c = await registered(app);
     const userId = await userIdOf(c);
-    const body = event('checkout.session.completed', { id: 'cs_missing', client_reference_id: userId, subscription: 'sub_later' });
+    const body = event('checkout.session.completed', {
+      id: 'cs_missing',
+      client_reference_id: userId,
+      subscription: 'sub_later',
+    });
     const first = await deliver(body);
     expect(first.status).toBe(502);
     expect(first.body.error.code).toBe('provider_error');
     const now = Math.floor(Date.now() / 1000);
-    stand.subscriptions.set('sub_later', stripeSubscription('sub_later', userId, 'active', now, now + 30 * day));
+    stand.subscriptions.set(
+      'sub_later',
+      stripeSubscription('sub_later', userId, 'active', now, now + 30 * day),
+    );
     expect((await deliver(body)).body.result).toBe('applied');
     expect((await c.get('/api/v1/me')).body.plan).toBe('pro');
   });

@@ -20,14 +20,34 @@ describe.each(ENGINES)('currentPlan (the search path) agrees with planOf on %s',
   it('for every status, a period ended or not, and no subscription at all', async () => {
     const plans = buildPlans(loadConfig({ APP_DB: ':memory:' }));
     const now = Date.UTC(2026, 5, 1);
-    const ends = ['2026-05-31T23:59:59.000Z', '2026-06-01T00:00:00.000Z', '2026-06-01T00:00:00.001Z', '2026-07-01T00:00:00.000Z'];
+    const ends = [
+      '2026-05-31T23:59:59.000Z',
+      '2026-06-01T00:00:00.000Z',
+      '2026-06-01T00:00:00.001Z',
+      '2026-07-01T00:00:00.000Z',
+    ];
     let n = 0;
     const insertUser = (id: string, email: string) =>
       db.insertInto('users').values({ id, email, password_hash: 'x', created_at: '2026-01-01' }).execute();
-    const insertSub = (id: string, userId: string, status: 'active' | 'past_due' | 'canceled' | 'incomplete', end: string) =>
+    const insertSub = (
+      id: string,
+      userId: string,
+      status: 'active' | 'past_due' | 'canceled' | 'incomplete',
+      end: string,
+    ) =>
       db
         .insertInto('subscriptions')
-        .values({ id, user_id: userId, plan: 'pro', provider: 'sandbox', status, current_period_start: '2026-05-01T00:00:00.000Z', current_period_end: end, created_at: 'x', updated_at: 'x' })
+        .values({
+          id,
+          user_id: userId,
+          plan: 'pro',
+          provider: 'sandbox',
+          status,
+          current_period_start: '2026-05-01T00:00:00.000Z',
+          current_period_end: end,
+          created_at: 'x',
+          updated_at: 'x',
+        })
         .execute();
     await insertUser('nobody', 'nobody@example.com');
     expect(await currentPlan(db, plans, 'nobody', now)).toBe((await planOf(db, plans, 'nobody', now)).plan);

@@ -22,7 +22,11 @@ describe('server classes', () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/echo?x=1`;
       for (let i = 0; i < 3; i++) {
-        const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ i }) });
+        const r = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ i }),
+        });
         expect(r.status).toBe(201);
         expect(await r.json()).toEqual({ got: { i }, ip: '127.0.0.1', path: '/echo' });
       }

@@ -8,7 +8,10 @@ const tsx = resolve(import.meta.dirname, '../../node_modules/.bin/tsx');
 const server = resolve(import.meta.dirname, '../src/server.ts');
 
 function run(env: Record<string, string>) {
-  const child = spawn(tsx, [server], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(tsx, [server], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -27,7 +30,14 @@ describe('server.ts', () => {
   it('starts, serves, and shuts down gracefully on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'resemble-server-'));
     try {
-      const p = run({ PORT: '0', APP_DB: join(dir, 'app.sqlite'), ML_URL: 'http://127.0.0.1:9', NODE_ENV: 'development', LOG_LEVEL: 'info', ALERT_POLL_SECONDS: '3600' });
+      const p = run({
+        PORT: '0',
+        APP_DB: join(dir, 'app.sqlite'),
+        ML_URL: 'http://127.0.0.1:9',
+        NODE_ENV: 'development',
+        LOG_LEVEL: 'info',
+        ALERT_POLL_SECONDS: '3600',
+      });
       const deadline = Date.now() + 30_000;
       let address = '';
       while (!address && Date.now() < deadline) {

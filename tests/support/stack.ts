@@ -38,9 +38,13 @@ export interface StackOptions {
 }
 
 export async function importFixture(dataDir: string, file = fixtureCsv): Promise<void> {
-  await runToEnd(tsxBin, ['scraper/src/import.cli.ts', file, '--data', dataDir, '--market', 'US', '--currency', 'USD'], {
-    LOG_LEVEL: 'warn',
-  });
+  await runToEnd(
+    tsxBin,
+    ['scraper/src/import.cli.ts', file, '--data', dataDir, '--market', 'US', '--currency', 'USD'],
+    {
+      LOG_LEVEL: 'warn',
+    },
+  );
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -68,7 +72,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
     const backendPort = await freePort();
     const frontendPort = opts.withFrontend ? await freePort() : 0;
-    const publicUrl = opts.withFrontend ? `http://127.0.0.1:${frontendPort}` : `http://127.0.0.1:${backendPort}`;
+    const publicUrl = opts.withFrontend
+      ? `http://127.0.0.1:${frontendPort}`
+      : `http://127.0.0.1:${backendPort}`;
     const backend = startProcess('backend', process.execPath, ['--import', 'tsx', 'backend/src/server.ts'], {
       HOST: '127.0.0.1',
       PORT: String(backendPort),

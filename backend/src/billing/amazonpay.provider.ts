@@ -26,7 +26,13 @@ import {
   updateSubscriptionByProviderRef,
   upsertSubscription,
 } from './subscriptions.repo.js';
-import { countFailures, paymentByKey, paymentByProviderRef, recordPayment, updatePaymentByKey } from './payments.repo.js';
+import {
+  countFailures,
+  paymentByKey,
+  paymentByProviderRef,
+  recordPayment,
+  updatePaymentByKey,
+} from './payments.repo.js';
 import { checkoutSession, closeCheckoutSession, openCheckoutSession } from './checkout-sessions.repo.js';
 import { applyEventOnce, eventSeen } from './webhook-events.repo.js';
 import { addNotification } from '../patterns/notifications.repo.js';
@@ -52,7 +58,9 @@ interface ChargeData {
   statusDetails?: { state?: string; reasonCode?: string | null };
 }
 
-const idempotencyHeader = (key: string) => ({ 'x-amz-pay-idempotency-key': createHash('sha256').update(key).digest('hex').slice(0, 32) });
+const idempotencyHeader = (key: string) => ({
+  'x-amz-pay-idempotency-key': createHash('sha256').update(key).digest('hex').slice(0, 32),
+});
 
 export class AmazonPayProvider implements PaymentProvider {
   readonly id = 'amazonpay' as const;
@@ -66,7 +74,12 @@ export class AmazonPayProvider implements PaymentProvider {
     private readonly log: Logger,
     private readonly now: () => number,
   ) {
-    const config: AmazonPayConfig = { publicKeyId: opts.publicKeyId, privateKey: loadKey(opts.privateKey), region: 'jp', sandbox: opts.sandbox };
+    const config: AmazonPayConfig = {
+      publicKeyId: opts.publicKeyId,
+      privateKey: loadKey(opts.privateKey),
+      region: 'jp',
+      sandbox: opts.sandbox,
+    };
     if (opts.overrideServiceUrl) config.overrideServiceUrl = opts.overrideServiceUrl;
     this.client = new WebStoreClient(config);
     this.sns = new SnsVerifier({ now, ...opts.sns });
@@ -80,15 +93,28 @@ export class AmazonPayProvider implements PaymentProvider {
   /** The payload is signed server-side so the amount and return URL cannot be altered in the browser. */
   async buttonConfig(userId: string) {
     const reference = randomUUID();
-    await openCheckoutSession(this.db, { id: reference, userId, provider: 'amazonpay', plan: 'pro' }, this.iso());
+    await openCheckoutSession(
+      this.db,
+      { id: reference, userId, provider: 'amazonpay', plan: 'pro' },
+      this.iso(),
+    );
     const amount = { amount: String(this.plans.pro.priceJpy), currencyCode: 'JPY' };
     const payload = JSON.stringify({
       webCheckoutDetails: { checkoutResultReturnUrl: `${this.opts.publicUrl}/billing/amazonpay/return` },
       storeId: this.opts.storeId,
       chargePermissionType: 'Recurring',
       recurringMetadata: { frequency: { unit: 'Month', value: '1' }, amount },
-      paymentDetails: { paymentIntent: 'AuthorizeWithCapture', chargeAmount: amount, presentmentCurrency: 'JPY' },
-      merchantMetadata: { merchantReferenceId: reference, merchantStoreName: 'Resemble', noteToBuyer: 'Resemble Pro (monthly)', customInformation: userId },
+      paymentDetails: {
+        paymentIntent: 'AuthorizeWithCapture',
+        chargeAmount: amount,
+        presentmentCurrency: 'JPY',
+      },
+      merchantMetadata: {
+        merchantReferenceId: reference,
+        merchantStoreName: 'Resemble',
+        noteToBuyer: 'Resemble Pro (monthly)',
+        customInformation: userId,
+      },
     });
     return {
       merchantId: this.opts.merchantId,
@@ -106,19 +132,39 @@ export class AmazonPayProvider implements PaymentProvider {
   /** Called when the buyer comes back with amazonCheckoutSessionId. Ownership is checked on Amazon's copy. */
   async complete(userId: string, checkoutSessionId: string): Promise<'success' | 'declined'> {
     const session = (await this.call(() => this.client.getCheckoutSession(checkoutSessionId))).data as Data;
-    const meta = (session.merchantMetadata ?? {}) as { merchantReferenceId?: string; customInformation?: string };
+    const meta = (session.merchantMetadata ?? {}) as {
+      merchantReferenceId?: string;
+      customInformation?: string;
+    };
     const reference = meta.merchantReferenceId ?? '';
     const pending = await checkoutSession(this.db, reference, 'amazonpay');
-    if (!pending || pending.user_id !== userId || meta.customInformation !== userId) throw new AppError(404, 'not_found', 'no such checkout session');
-    if (pending.status !== 'open') throw new AppError(409, 'session_closed', `this checkout session is already ${pending.status}`);
+    if (!pending || pending.user_id !== userId || meta.customInformation !== userId)
+      throw new AppError(404, 'not_found', 'no such checkout session');
+    if (pending.status !== 'open')
+      throw new AppError(409, 'session_closed', `this checkout session is already ${pending.status}`);
     const amount = { amount: String(this.plans.pro.priceJpy), currencyCode: 'JPY' };
     let done: Data;
     try {
-      done = (await this.call(() => this.client.completeCheckoutSession(checkoutSessionId, { chargeAmount: amount }))).data as Data;
+      done = (
+        await this.call(() =>
+          this.client.completeCheckoutSession(checkoutSessionId, { chargeAmount: amount }),
+        )
+      ).data as Data;
     } catch (err) {
       if (err instanceof AppError && err.code === 'payment_declined') {
         await this.db.transaction().execute(async (trx) => {
-          await recordPayment(trx, { userId, provider: 'amazonpay', amountJpy: this.plans.pro.priceJpy, status: 'failed', idempotencyKey: `amazonpay:checkout:${checkoutSessionId}`, failureReason: String(err.details ?? 'declined') }, this.iso());
+          await recordPayment(
+            trx,
+            {
+              userId,
+              provider: 'amazonpay',
+              amountJpy: this.plans.pro.priceJpy,
+              status: 'failed',
+              idempotencyKey: `amazonpay:checkout:${checkoutSessionId}`,
+              failureReason: String(err.details ?? 'declined'),
+            },
+            this.iso(),
+          );
           await closeCheckoutSession(trx, reference, 'declined');
         });
         return 'declined';
@@ -126,14 +172,44 @@ export class AmazonPayProvider implements PaymentProvider {
       throw err;
     }
     const chargePermissionId = String(done.chargePermissionId ?? '');
-    if (!chargePermissionId) throw new AppError(502, 'provider_error', 'Amazon Pay did not return a charge permission');
+    if (!chargePermissionId)
+      throw new AppError(502, 'provider_error', 'Amazon Pay did not return a charge permission');
     // Re-fetch: the permission must really be chargeable before we grant anything.
-    const permission = (await this.call(() => this.client.getChargePermission(chargePermissionId))).data as { statusDetails?: { state?: string } };
-    if (permission.statusDetails?.state !== 'Chargeable') throw new AppError(402, 'payment_declined', 'Amazon Pay did not approve the recurring payment');
+    const permission = (await this.call(() => this.client.getChargePermission(chargePermissionId))).data as {
+      statusDetails?: { state?: string };
+    };
+    if (permission.statusDetails?.state !== 'Chargeable')
+      throw new AppError(402, 'payment_declined', 'Amazon Pay did not approve the recurring payment');
     const nowIso = this.iso();
     await this.db.transaction().execute(async (trx) => {
-      await recordPayment(trx, { userId, provider: 'amazonpay', amountJpy: this.plans.pro.priceJpy, status: 'succeeded', period: nowIso.slice(0, 7), idempotencyKey: `amazonpay:checkout:${checkoutSessionId}`, providerRef: String(done.chargeId ?? '') || null }, nowIso);
-      await upsertSubscription(trx, { userId, plan: 'pro', provider: 'amazonpay', status: 'active', customerId: null, providerSubscriptionId: chargePermissionId, periodStart: nowIso, periodEnd: addMonths(nowIso, 1), cancelAtPeriodEnd: false }, nowIso);
+      await recordPayment(
+        trx,
+        {
+          userId,
+          provider: 'amazonpay',
+          amountJpy: this.plans.pro.priceJpy,
+          status: 'succeeded',
+          period: nowIso.slice(0, 7),
+          idempotencyKey: `amazonpay:checkout:${checkoutSessionId}`,
+          providerRef: String(done.chargeId ?? '') || null,
+        },
+        nowIso,
+      );
+      await upsertSubscription(
+        trx,
+        {
+          userId,
+          plan: 'pro',
+          provider: 'amazonpay',
+          status: 'active',
+          customerId: null,
+          providerSubscriptionId: chargePermissionId,
+          periodStart: nowIso,
+          periodEnd: addMonths(nowIso, 1),
+          cancelAtPeriodEnd: false,
+        },
+        nowIso,
+      );
       await closeCheckoutSession(trx, reference, 'completed', checkoutSessionId);
     });
     return 'success';
@@ -150,7 +226,10 @@ export class AmazonPayProvider implements PaymentProvider {
       try {
         if ((await this.renewOne(sub)) === 'renewed') renewed++;
       } catch (err) {
-        this.log.error({ subscription: sub.id, err: err instanceof Error ? err.message : String(err) }, 'amazon pay renewal failed; will retry next run');
+        this.log.error(
+          { subscription: sub.id, err: err instanceof Error ? err.message : String(err) },
+          'amazon pay renewal failed; will retry next run',
+        );
       }
     }
     return renewed;
@@ -162,7 +241,18 @@ export class AmazonPayProvider implements PaymentProvider {
     const softFails = await countFailures(this.db, prefix, 'SoftDeclined');
     const key = `${prefix}${softFails}`;
     const amount = this.plans[sub.plan].priceJpy;
-    await recordPayment(this.db, { userId: sub.user_id, provider: 'amazonpay', amountJpy: amount, status: 'pending', period: periodStart.slice(0, 7), idempotencyKey: key }, this.iso());
+    await recordPayment(
+      this.db,
+      {
+        userId: sub.user_id,
+        provider: 'amazonpay',
+        amountJpy: amount,
+        status: 'pending',
+        period: periodStart.slice(0, 7),
+        idempotencyKey: key,
+      },
+      this.iso(),
+    );
     const existing = (await paymentByKey(this.db, key))!;
     if (existing.status === 'succeeded') {
       await this.extend(this.db, sub.id, periodStart);
@@ -174,7 +264,12 @@ export class AmazonPayProvider implements PaymentProvider {
       charge = (
         await this.call(() =>
           this.client.createCharge(
-            { chargePermissionId: sub.provider_subscription_id, chargeAmount: { amount: String(amount), currencyCode: 'JPY' }, captureNow: true, canHandlePendingAuthorization: false },
+            {
+              chargePermissionId: sub.provider_subscription_id,
+              chargeAmount: { amount: String(amount), currencyCode: 'JPY' },
+              captureNow: true,
+              canHandlePendingAuthorization: false,
+            },
             idempotencyHeader(key),
           ),
         )
@@ -186,7 +281,13 @@ export class AmazonPayProvider implements PaymentProvider {
     return this.applyCharge(sub, key, periodStart, charge, softFails);
   }
 
-  private applyCharge(sub: SubscriptionRow, key: string, periodStart: string, charge: ChargeData, softFails: number): Promise<'renewed' | 'pending' | 'soft_declined' | 'hard_declined'> {
+  private applyCharge(
+    sub: SubscriptionRow,
+    key: string,
+    periodStart: string,
+    charge: ChargeData,
+    softFails: number,
+  ): Promise<'renewed' | 'pending' | 'soft_declined' | 'hard_declined'> {
     const state = charge.statusDetails?.state;
     const reason = charge.statusDetails?.reasonCode ?? null;
     const nowIso = this.iso();
@@ -202,10 +303,22 @@ export class AmazonPayProvider implements PaymentProvider {
         return 'pending' as const;
       }
       const soft = reason === 'SoftDeclined' && softFails + 1 < MAX_SOFT_RETRIES;
-      await updatePaymentByKey(trx, key, { status: 'failed', provider_ref: charge.chargeId ?? null, failure_reason: soft ? 'SoftDeclined' : (reason ?? 'HardDeclined') });
+      await updatePaymentByKey(trx, key, {
+        status: 'failed',
+        provider_ref: charge.chargeId ?? null,
+        failure_reason: soft ? 'SoftDeclined' : (reason ?? 'HardDeclined'),
+      });
       if (soft) return 'soft_declined' as const;
       await updateSubscription(trx, sub.id, { status: 'past_due', updated_at: nowIso });
-      await addNotification(trx, { userId: sub.user_id, kind: 'payment_failed', payload: { provider: 'amazonpay', reason: reason ?? 'HardDeclined', fixUrl: '/account/billing' } }, nowIso);
+      await addNotification(
+        trx,
+        {
+          userId: sub.user_id,
+          kind: 'payment_failed',
+          payload: { provider: 'amazonpay', reason: reason ?? 'HardDeclined', fixUrl: '/account/billing' },
+        },
+        nowIso,
+      );
       return 'hard_declined' as const;
     });
   }
@@ -215,7 +328,12 @@ export class AmazonPayProvider implements PaymentProvider {
     await updateSubscription(
       db,
       subId,
-      { status: 'active', current_period_start: periodStart, current_period_end: addMonths(periodStart, 1), updated_at: this.iso() },
+      {
+        status: 'active',
+        current_period_start: periodStart,
+        current_period_end: addMonths(periodStart, 1),
+        updated_at: this.iso(),
+      },
       { currentPeriodEnd: periodStart },
     );
   }
@@ -232,7 +350,12 @@ export class AmazonPayProvider implements PaymentProvider {
 
   private async close(sub: SubscriptionRow, reason: string): Promise<void> {
     if (!sub.provider_subscription_id) return;
-    await this.call(() => this.client.closeChargePermission(sub.provider_subscription_id!, { closureReason: reason, cancelPendingCharges: false }));
+    await this.call(() =>
+      this.client.closeChargePermission(sub.provider_subscription_id!, {
+        closureReason: reason,
+        cancelPendingCharges: false,
+      }),
+    );
   }
 
   /** IPN: verify the SNS signature, then re-fetch the named object and apply Amazon's current state. */
@@ -245,7 +368,10 @@ export class AmazonPayProvider implements PaymentProvider {
       throw new AppError(400, 'invalid_signature', 'IPN signature verification failed');
     }
     if (msg.Type !== 'Notification') {
-      this.log.info({ type: msg.Type, topic: msg.TopicArn }, 'SNS control message received; confirm the subscription in the SNS console');
+      this.log.info(
+        { type: msg.Type, topic: msg.TopicArn },
+        'SNS control message received; confirm the subscription in the SNS console',
+      );
       return 'ignored';
     }
     if (await eventSeen(this.db, 'amazonpay', msg.MessageId)) return 'duplicate';
@@ -256,32 +382,63 @@ export class AmazonPayProvider implements PaymentProvider {
       return 'ignored';
     }
     if (hint.ObjectType === 'CHARGE' && hint.ObjectId) {
-      const charge = (await this.call(() => this.client.getCharge(hint.ObjectId!))).data as ChargeData & { chargePermissionId?: string };
-      return applyEventOnce(this.db, { provider: 'amazonpay', eventId: msg.MessageId, type: 'CHARGE' }, this.iso(), async (trx) => {
-        const pay = await paymentByProviderRef(trx, 'amazonpay', charge.chargeId ?? '');
-        if (!pay || pay.status !== 'pending' || !pay.idempotency_key) return 'applied' as const;
-        const sub = await subscriptionByProviderRef(trx, 'amazonpay', charge.chargePermissionId ?? '');
-        const state = charge.statusDetails?.state;
-        if (state === 'Captured' && sub) {
-          await updatePaymentByKey(trx, pay.idempotency_key, { status: 'succeeded' });
-          const periodStart = pay.idempotency_key.split(':').slice(2, -1).join(':');
-          await this.extend(trx, sub.id, periodStart);
-        } else if (state === 'Declined') {
-          await updatePaymentByKey(trx, pay.idempotency_key, { status: 'failed', failure_reason: charge.statusDetails?.reasonCode ?? 'Declined' });
-        }
-        return 'applied' as const;
-      });
+      const charge = (await this.call(() => this.client.getCharge(hint.ObjectId!))).data as ChargeData & {
+        chargePermissionId?: string;
+      };
+      return applyEventOnce(
+        this.db,
+        { provider: 'amazonpay', eventId: msg.MessageId, type: 'CHARGE' },
+        this.iso(),
+        async (trx) => {
+          const pay = await paymentByProviderRef(trx, 'amazonpay', charge.chargeId ?? '');
+          if (!pay || pay.status !== 'pending' || !pay.idempotency_key) return 'applied' as const;
+          const sub = await subscriptionByProviderRef(trx, 'amazonpay', charge.chargePermissionId ?? '');
+          const state = charge.statusDetails?.state;
+          if (state === 'Captured' && sub) {
+            await updatePaymentByKey(trx, pay.idempotency_key, { status: 'succeeded' });
+            const periodStart = pay.idempotency_key.split(':').slice(2, -1).join(':');
+            await this.extend(trx, sub.id, periodStart);
+          } else if (state === 'Declined') {
+            await updatePaymentByKey(trx, pay.idempotency_key, {
+              status: 'failed',
+              failure_reason: charge.statusDetails?.reasonCode ?? 'Declined',
+            });
+          }
+          return 'applied' as const;
+        },
+      );
     }
-    if ((hint.ObjectType === 'CHARGE_PERMISSION' || hint.ChargePermissionId) && (hint.ObjectId || hint.ChargePermissionId)) {
+    if (
+      (hint.ObjectType === 'CHARGE_PERMISSION' || hint.ChargePermissionId) &&
+      (hint.ObjectId || hint.ChargePermissionId)
+    ) {
       const id = hint.ObjectType === 'CHARGE_PERMISSION' ? hint.ObjectId! : hint.ChargePermissionId!;
-      const permission = (await this.call(() => this.client.getChargePermission(id))).data as { statusDetails?: { state?: string } };
-      return applyEventOnce(this.db, { provider: 'amazonpay', eventId: msg.MessageId, type: 'CHARGE_PERMISSION' }, this.iso(), async (trx) => {
-        const state = permission.statusDetails?.state;
-        // Closed by the buyer on Amazon's side: no more charges, access runs to the end of the paid period.
-        if (state === 'Closed') await updateSubscriptionByProviderRef(trx, 'amazonpay', id, { cancel_at_period_end: 1, updated_at: this.iso() });
-        if (state === 'NonChargeable') await updateSubscriptionByProviderRef(trx, 'amazonpay', id, { status: 'past_due', updated_at: this.iso() }, 'active');
-        return 'applied' as const;
-      });
+      const permission = (await this.call(() => this.client.getChargePermission(id))).data as {
+        statusDetails?: { state?: string };
+      };
+      return applyEventOnce(
+        this.db,
+        { provider: 'amazonpay', eventId: msg.MessageId, type: 'CHARGE_PERMISSION' },
+        this.iso(),
+        async (trx) => {
+          const state = permission.statusDetails?.state;
+          // Closed by the buyer on Amazon's side: no more charges, access runs to the end of the paid period.
+          if (state === 'Closed')
+            await updateSubscriptionByProviderRef(trx, 'amazonpay', id, {
+              cancel_at_period_end: 1,
+              updated_at: this.iso(),
+            });
+          if (state === 'NonChargeable')
+            await updateSubscriptionByProviderRef(
+              trx,
+              'amazonpay',
+              id,
+              { status: 'past_due', updated_at: this.iso() },
+              'active',
+            );
+          return 'applied' as const;
+        },
+      );
     }
     return 'ignored';
   }
@@ -291,14 +448,29 @@ export class AmazonPayProvider implements PaymentProvider {
     try {
       return await fn();
     } catch (err) {
-      const res = (err as { response?: { status?: number; data?: { reasonCode?: string; message?: string } } }).response ?? (err as { status?: number; data?: { reasonCode?: string } });
+      const res =
+        (err as { response?: { status?: number; data?: { reasonCode?: string; message?: string } } })
+          .response ?? (err as { status?: number; data?: { reasonCode?: string } });
       const reason = res?.data?.reasonCode;
-      if (reason === 'ResourceNotFound') throw new AppError(404, 'not_found', 'Amazon Pay does not know this checkout session');
-      if (reason && /Declined|PaymentMethodNotAllowed|CheckoutSessionCanceled|InvalidChargePermissionStatus/.test(reason)) {
-        throw new AppError(402, 'payment_declined', 'Amazon Pay declined the payment', reason === 'SoftDeclined' ? 'SoftDeclined' : reason === 'HardDeclined' ? 'HardDeclined' : reason);
+      if (reason === 'ResourceNotFound')
+        throw new AppError(404, 'not_found', 'Amazon Pay does not know this checkout session');
+      if (
+        reason &&
+        /Declined|PaymentMethodNotAllowed|CheckoutSessionCanceled|InvalidChargePermissionStatus/.test(reason)
+      ) {
+        throw new AppError(
+          402,
+          'payment_declined',
+          'Amazon Pay declined the payment',
+          reason === 'SoftDeclined' ? 'SoftDeclined' : reason === 'HardDeclined' ? 'HardDeclined' : reason,
+        );
       }
       this.log.error({ status: res?.status, reasonCode: reason }, 'amazon pay call failed');
-      throw new AppError(502, 'provider_error', 'Amazon Pay is not answering as expected; please try again later');
+      throw new AppError(
+        502,
+        'provider_error',
+        'Amazon Pay is not answering as expected; please try again later',
+      );
     }
   }
 

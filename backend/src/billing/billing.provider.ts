@@ -9,7 +9,10 @@ export interface CheckoutUser {
 /** What every payment provider does for us; provider-specific flows (webhooks, IPN, return) sit beside it. */
 export interface PaymentProvider {
   readonly id: BillingProvider;
-  checkout(user: CheckoutUser, plan: Exclude<PlanId, 'free'>): Promise<{ redirectUrl: string; sessionId: string }>;
+  checkout(
+    user: CheckoutUser,
+    plan: Exclude<PlanId, 'free'>,
+  ): Promise<{ redirectUrl: string; sessionId: string }>;
   /** Stops renewal; access stays until the end of the paid period. */
   cancel(sub: SubscriptionRow): Promise<void>;
   /** Ends billing at once (account deletion). */

@@ -33,7 +33,10 @@ export class BillingService {
 
   provider(id: BillingProvider): PaymentProvider {
     const p = this.providers[id];
-    if (!p) throw new AppError(400, 'provider_unavailable', `payment provider "${id}" is not enabled here`, { enabled: this.providerIds });
+    if (!p)
+      throw new AppError(400, 'provider_unavailable', `payment provider "${id}" is not enabled here`, {
+        enabled: this.providerIds,
+      });
     return p;
   }
 
@@ -52,30 +55,44 @@ export class BillingService {
     return this.providers.amazonpay;
   }
 
-  async checkout(user: { id: string; email: string }, plan: Exclude<PlanId, 'free'>, providerId: BillingProvider) {
+  async checkout(
+    user: { id: string; email: string },
+    plan: Exclude<PlanId, 'free'>,
+    providerId: BillingProvider,
+  ) {
     const provider = this.provider(providerId);
     const sub = await subscriptionOf(this.db, user.id);
     if (sub && isEntitled(sub, this.now()) && sub.status === 'active' && !sub.cancel_at_period_end) {
-      throw new AppError(409, 'already_subscribed', 'you already have an active subscription', { provider: sub.provider });
+      throw new AppError(409, 'already_subscribed', 'you already have an active subscription', {
+        provider: sub.provider,
+      });
     }
     const r = await provider.checkout(user, plan);
-    return { provider: providerId, redirectUrl: r.redirectUrl, sessionId: r.sessionId, testMode: this.testMode };
+    return {
+      provider: providerId,
+      redirectUrl: r.redirectUrl,
+      sessionId: r.sessionId,
+      testMode: this.testMode,
+    };
   }
 
   async cancel(userId: string): Promise<void> {
     const sub = await subscriptionOf(this.db, userId);
-    if (!sub || !isEntitled(sub, this.now())) throw new AppError(409, 'no_subscription', 'there is no active subscription to cancel');
+    if (!sub || !isEntitled(sub, this.now()))
+      throw new AppError(409, 'no_subscription', 'there is no active subscription to cancel');
     await this.provider(sub.provider).cancel(sub);
   }
 
   async cancelForDeletion(userId: string): Promise<void> {
     const sub = await subscriptionOf(this.db, userId);
-    if (sub && sub.status !== 'canceled' && this.providers[sub.provider]) await this.providers[sub.provider]!.terminate(sub);
+    if (sub && sub.status !== 'canceled' && this.providers[sub.provider])
+      await this.providers[sub.provider]!.terminate(sub);
   }
 
   async renewDue(): Promise<number> {
     let n = 0;
-    for (const p of Object.values(this.providers) as PaymentProvider[]) if (p.renewDue) n += await p.renewDue();
+    for (const p of Object.values(this.providers) as PaymentProvider[])
+      if (p.renewDue) n += await p.renewDue();
     return n;
   }
 
@@ -96,7 +113,15 @@ export class BillingService {
             needsPaymentFix: sub.status === 'past_due',
           }
         : null,
-      payments: payments.map((p) => ({ id: p.id, provider: p.provider as BillingProvider, amountJpy: p.amount_jpy, status: p.status, period: p.period, createdAt: p.created_at, failureReason: p.failure_reason })),
+      payments: payments.map((p) => ({
+        id: p.id,
+        provider: p.provider as BillingProvider,
+        amountJpy: p.amount_jpy,
+        status: p.status,
+        period: p.period,
+        createdAt: p.created_at,
+        failureReason: p.failure_reason,
+      })),
     };
   }
 }

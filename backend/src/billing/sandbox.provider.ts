@@ -30,25 +30,66 @@ export class SandboxProvider implements PaymentProvider {
   }
 
   /** The TEST MODE page's Pay / Decline buttons. Only the session's owner can complete it, once. */
-  complete(userId: string, sessionId: string, outcome: 'success' | 'decline'): Promise<'success' | 'declined'> {
+  complete(
+    userId: string,
+    sessionId: string,
+    outcome: 'success' | 'decline',
+  ): Promise<'success' | 'declined'> {
     return this.db.transaction().execute(async (trx) => {
       const s = await checkoutSession(trx, sessionId, 'sandbox');
       if (!s || s.user_id !== userId) throw new AppError(404, 'not_found', 'no such checkout session');
-      const closed = () => new AppError(409, 'session_closed', `this checkout session is already ${s.status}`);
+      const closed = () =>
+        new AppError(409, 'session_closed', `this checkout session is already ${s.status}`);
       if (s.status !== 'open') throw closed();
       // Closed first: of two concurrent completions only one finds it open (the other rolls back).
-      if (!(await closeCheckoutSession(trx, sessionId, outcome === 'decline' ? 'declined' : 'completed'))) throw closed();
+      if (!(await closeCheckoutSession(trx, sessionId, outcome === 'decline' ? 'declined' : 'completed')))
+        throw closed();
       const now = this.iso();
       const plan = s.plan as Exclude<PlanId, 'free'>;
       const amount = this.plans[plan].priceJpy;
       const key = `sandbox:checkout:${sessionId}`;
       if (outcome === 'decline') {
-        await recordPayment(trx, { userId, provider: 'sandbox', amountJpy: amount, status: 'failed', idempotencyKey: key, failureReason: 'card_declined (test mode)' }, now);
+        await recordPayment(
+          trx,
+          {
+            userId,
+            provider: 'sandbox',
+            amountJpy: amount,
+            status: 'failed',
+            idempotencyKey: key,
+            failureReason: 'card_declined (test mode)',
+          },
+          now,
+        );
         return 'declined';
       }
       const end = addMonths(now, 1);
-      await recordPayment(trx, { userId, provider: 'sandbox', amountJpy: amount, status: 'succeeded', period: now.slice(0, 7), idempotencyKey: key }, now);
-      await upsertSubscription(trx, { userId, plan, provider: 'sandbox', status: 'active', providerSubscriptionId: `sandbox_sub_${userId}`, periodStart: now, periodEnd: end, cancelAtPeriodEnd: false }, now);
+      await recordPayment(
+        trx,
+        {
+          userId,
+          provider: 'sandbox',
+          amountJpy: amount,
+          status: 'succeeded',
+          period: now.slice(0, 7),
+          idempotencyKey: key,
+        },
+        now,
+      );
+      await upsertSubscription(
+        trx,
+        {
+          userId,
+          plan,
+          provider: 'sandbox',
+          status: 'active',
+          providerSubscriptionId: `sandbox_sub_${userId}`,
+          periodStart: now,
+          periodEnd: end,
+          cancelAtPeriodEnd: false,
+        },
+        now,
+      );
       return 'success';
     });
   }
@@ -57,21 +98,59 @@ export class SandboxProvider implements PaymentProvider {
    * Charges one period. The idempotency key is (subscription, period start), so running renewal twice
    * for the same period records one payment and extends the subscription once.
    */
-  renew(sub: SubscriptionRow, outcome: 'success' | 'decline'): Promise<'renewed' | 'declined' | 'already_done'> {
+  renew(
+    sub: SubscriptionRow,
+    outcome: 'success' | 'decline',
+  ): Promise<'renewed' | 'declined' | 'already_done'> {
     return this.db.transaction().execute(async (trx) => {
       const fresh = await subscriptionOf(trx, sub.user_id);
-      if (!fresh || fresh.provider !== 'sandbox' || fresh.status === 'canceled') throw new AppError(409, 'no_subscription', 'no active test-mode subscription to renew');
+      if (!fresh || fresh.provider !== 'sandbox' || fresh.status === 'canceled')
+        throw new AppError(409, 'no_subscription', 'no active test-mode subscription to renew');
       const periodStart = fresh.current_period_end;
       const key = `sandbox:renewal:${fresh.id}:${periodStart}`;
       const amount = this.plans[fresh.plan].priceJpy;
       const now = this.iso();
       if (outcome === 'decline') {
-        if (!(await recordPayment(trx, { userId: fresh.user_id, provider: 'sandbox', amountJpy: amount, status: 'failed', period: periodStart.slice(0, 7), idempotencyKey: `${key}:failed:${now}`, failureReason: 'card_declined (test mode)' }, now))) return 'already_done';
+        if (
+          !(await recordPayment(
+            trx,
+            {
+              userId: fresh.user_id,
+              provider: 'sandbox',
+              amountJpy: amount,
+              status: 'failed',
+              period: periodStart.slice(0, 7),
+              idempotencyKey: `${key}:failed:${now}`,
+              failureReason: 'card_declined (test mode)',
+            },
+            now,
+          ))
+        )
+          return 'already_done';
         await updateSubscription(trx, fresh.id, { status: 'past_due', updated_at: now });
         return 'declined';
       }
-      if (!(await recordPayment(trx, { userId: fresh.user_id, provider: 'sandbox', amountJpy: amount, status: 'succeeded', period: periodStart.slice(0, 7), idempotencyKey: key }, now))) return 'already_done';
-      await updateSubscription(trx, fresh.id, { status: 'active', current_period_start: periodStart, current_period_end: addMonths(periodStart, 1), updated_at: now });
+      if (
+        !(await recordPayment(
+          trx,
+          {
+            userId: fresh.user_id,
+            provider: 'sandbox',
+            amountJpy: amount,
+            status: 'succeeded',
+            period: periodStart.slice(0, 7),
+            idempotencyKey: key,
+          },
+          now,
+        ))
+      )
+        return 'already_done';
+      await updateSubscription(trx, fresh.id, {
+        status: 'active',
+        current_period_start: periodStart,
+        current_period_end: addMonths(periodStart, 1),
+        updated_at: now,
+      });
       return 'renewed';
     });
   }

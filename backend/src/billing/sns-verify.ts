@@ -38,11 +38,13 @@ export class SnsVerifier {
 
   constructor(o: SnsVerifierOptions = {}) {
     this.pattern = o.certUrlPattern ?? AMAZON_SNS_CERT_URL;
-    this.fetchText = o.fetchText ?? (async (url) => {
-      const res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(5_000) });
-      if (!res.ok) throw new Error(`certificate fetch answered ${res.status}`);
-      return res.text();
-    });
+    this.fetchText =
+      o.fetchText ??
+      (async (url) => {
+        const res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(5_000) });
+        if (!res.ok) throw new Error(`certificate fetch answered ${res.status}`);
+        return res.text();
+      });
     this.now = o.now ?? Date.now;
   }
 
@@ -55,9 +57,11 @@ export class SnsVerifier {
       throw new Error('body is not JSON');
     }
     const msg = snsMessageSchema.parse(parsed);
-    if (!this.pattern.test(msg.SigningCertURL)) throw new Error('signing certificate URL is not an allowed SNS address');
+    if (!this.pattern.test(msg.SigningCertURL))
+      throw new Error('signing certificate URL is not an allowed SNS address');
     const age = this.now() - Date.parse(msg.Timestamp);
-    if (!(age <= MAX_AGE_MS && age > -5 * 60_000)) throw new Error('message timestamp is too old or in the future');
+    if (!(age <= MAX_AGE_MS && age > -5 * 60_000))
+      throw new Error('message timestamp is too old or in the future');
     const pem = await this.cert(msg.SigningCertURL);
     const verifier = createVerify(msg.SignatureVersion === '1' ? 'RSA-SHA1' : 'RSA-SHA256');
     verifier.update(canonical(msg));
@@ -81,5 +85,8 @@ export function canonical(m: SnsMessage): string {
     m.Type === 'Notification'
       ? (['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type'] as const)
       : (['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'] as const);
-  return keys.filter((k) => m[k] !== undefined).map((k) => `${k}\n${m[k]}\n`).join('');
+  return keys
+    .filter((k) => m[k] !== undefined)
+    .map((k) => `${k}\n${m[k]}\n`)
+    .join('');
 }

@@ -44,37 +44,45 @@ export class StripeProvider implements PaymentProvider {
     private readonly log: Logger,
     private readonly now: () => number,
   ) {
-    this.stripe = opts.client ?? new Stripe(opts.secretKey, { maxNetworkRetries: 2, timeout: 15_000, telemetry: false });
+    this.stripe =
+      opts.client ?? new Stripe(opts.secretKey, { maxNetworkRetries: 2, timeout: 15_000, telemetry: false });
   }
 
   async checkout(user: CheckoutUser, plan: Exclude<PlanId, 'free'>) {
     const existing = await subscriptionOf(this.db, user.id);
     const customer = existing?.provider === 'stripe' ? existing.provider_customer_id : null;
-    const session = await this.call(() => this.stripe.checkout.sessions.create({
-      mode: 'subscription',
-      line_items: [{ price: this.opts.pricePro, quantity: 1 }],
-      client_reference_id: user.id,
-      ...(customer ? { customer } : { customer_email: user.email }),
-      subscription_data: { metadata: { userId: user.id, plan } },
-      metadata: { userId: user.id, plan },
-      success_url: `${this.opts.publicUrl}/account?checkout=success`,
-      cancel_url: `${this.opts.publicUrl}/pricing?checkout=cancelled`,
-    }));
+    const session = await this.call(() =>
+      this.stripe.checkout.sessions.create({
+        mode: 'subscription',
+        line_items: [{ price: this.opts.pricePro, quantity: 1 }],
+        client_reference_id: user.id,
+        ...(customer ? { customer } : { customer_email: user.email }),
+        subscription_data: { metadata: { userId: user.id, plan } },
+        metadata: { userId: user.id, plan },
+        success_url: `${this.opts.publicUrl}/account?checkout=success`,
+        cancel_url: `${this.opts.publicUrl}/pricing?checkout=cancelled`,
+      }),
+    );
     if (!session.url) throw new AppError(502, 'provider_error', 'Stripe did not return a checkout URL');
     return { sessionId: session.id, redirectUrl: session.url };
   }
 
   async portal(sub: SubscriptionRow | undefined): Promise<string> {
-    if (!sub || sub.provider !== 'stripe' || !sub.provider_customer_id) throw new AppError(409, 'no_subscription', 'no Stripe subscription to manage');
+    if (!sub || sub.provider !== 'stripe' || !sub.provider_customer_id)
+      throw new AppError(409, 'no_subscription', 'no Stripe subscription to manage');
     const customer = sub.provider_customer_id;
-    const s = await this.call(() => this.stripe.billingPortal.sessions.create({ customer, return_url: `${this.opts.publicUrl}/account` }));
+    const s = await this.call(() =>
+      this.stripe.billingPortal.sessions.create({ customer, return_url: `${this.opts.publicUrl}/account` }),
+    );
     return s.url;
   }
 
   async cancel(sub: SubscriptionRow): Promise<void> {
     if (!sub.provider_subscription_id) return;
     const id = sub.provider_subscription_id;
-    const updated = await this.call(() => this.stripe.subscriptions.update(id, { cancel_at_period_end: true }));
+    const updated = await this.call(() =>
+      this.stripe.subscriptions.update(id, { cancel_at_period_end: true }),
+    );
     await this.db.transaction().execute((trx) => this.applySubscription(trx, updated, sub.user_id));
   }
 
@@ -85,7 +93,10 @@ export class StripeProvider implements PaymentProvider {
   }
 
   /** Verifies and applies one webhook delivery. Returns what happened, for the log and the tests. */
-  async handleWebhook(rawBody: Buffer, signature: string | undefined): Promise<'applied' | 'duplicate' | 'ignored'> {
+  async handleWebhook(
+    rawBody: Buffer,
+    signature: string | undefined,
+  ): Promise<'applied' | 'duplicate' | 'ignored'> {
     let event: Stripe.Event;
     try {
       event = this.stripe.webhooks.constructEvent(rawBody, signature ?? '', this.opts.webhookSecret);
@@ -98,31 +109,42 @@ export class StripeProvider implements PaymentProvider {
     const obj = event.data.object as unknown as Record<string, unknown>;
     const subscriptionId = subscriptionIdOf(event.type, obj);
     // Re-fetch: the event body may be older than Stripe's present state.
-    const current = subscriptionId ? await this.call(() => this.stripe.subscriptions.retrieve(subscriptionId)) : null;
+    const current = subscriptionId
+      ? await this.call(() => this.stripe.subscriptions.retrieve(subscriptionId))
+      : null;
     const nowIso = new Date(this.now()).toISOString();
     // Two replicas receiving this event at once: the event id's primary key lets one apply it.
-    return applyEventOnce(this.db, { provider: 'stripe', eventId: event.id, type: event.type }, nowIso, async (trx) => {
-      const hintedUser = event.type === 'checkout.session.completed' ? (obj.client_reference_id as string | null) : null;
-      const userId = current ? await this.applySubscription(trx, current, hintedUser) : null;
-      if (event.type === 'invoice.paid' || event.type === 'invoice.payment_failed') {
-        const paid = event.type === 'invoice.paid';
-        await recordPayment(
-          trx,
-          {
-            userId: userId ?? (await userOfCustomer(trx, 'stripe', String(obj.customer ?? ''))),
-            provider: 'stripe',
-            amountJpy: Number(paid ? obj.amount_paid : obj.amount_due) || 0,
-            status: paid ? 'succeeded' : 'failed',
-            period: typeof obj.period_start === 'number' ? new Date(obj.period_start * 1000).toISOString().slice(0, 7) : null,
-            idempotencyKey: `stripe:${String(obj.id)}:${paid ? 'paid' : `failed:${event.id}`}`,
-            providerRef: String(obj.id),
-            failureReason: paid ? null : 'payment_failed',
-          },
-          nowIso,
-        );
-      }
-      return 'applied' as const;
-    });
+    return applyEventOnce(
+      this.db,
+      { provider: 'stripe', eventId: event.id, type: event.type },
+      nowIso,
+      async (trx) => {
+        const hintedUser =
+          event.type === 'checkout.session.completed' ? (obj.client_reference_id as string | null) : null;
+        const userId = current ? await this.applySubscription(trx, current, hintedUser) : null;
+        if (event.type === 'invoice.paid' || event.type === 'invoice.payment_failed') {
+          const paid = event.type === 'invoice.paid';
+          await recordPayment(
+            trx,
+            {
+              userId: userId ?? (await userOfCustomer(trx, 'stripe', String(obj.customer ?? ''))),
+              provider: 'stripe',
+              amountJpy: Number(paid ? obj.amount_paid : obj.amount_due) || 0,
+              status: paid ? 'succeeded' : 'failed',
+              period:
+                typeof obj.period_start === 'number'
+                  ? new Date(obj.period_start * 1000).toISOString().slice(0, 7)
+                  : null,
+              idempotencyKey: `stripe:${String(obj.id)}:${paid ? 'paid' : `failed:${event.id}`}`,
+              providerRef: String(obj.id),
+              failureReason: paid ? null : 'payment_failed',
+            },
+            nowIso,
+          );
+        }
+        return 'applied' as const;
+      },
+    );
   }
 
   /** Any Stripe failure is the provider's, not the caller's: 502, and for webhooks Stripe retries later. */
@@ -131,12 +153,20 @@ export class StripeProvider implements PaymentProvider {
       return await fn();
     } catch (err) {
       this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'stripe call failed');
-      throw new AppError(502, 'provider_error', 'Stripe is not answering as expected; please try again later');
+      throw new AppError(
+        502,
+        'provider_error',
+        'Stripe is not answering as expected; please try again later',
+      );
     }
   }
 
   /** Maps Stripe's subscription onto our row; returns the user it belongs to (or null if unknown). */
-  private async applySubscription(trx: Executor, s: Stripe.Subscription, hintedUserId: string | null): Promise<string | null> {
+  private async applySubscription(
+    trx: Executor,
+    s: Stripe.Subscription,
+    hintedUserId: string | null,
+  ): Promise<string | null> {
     const metaUser = typeof s.metadata?.userId === 'string' ? s.metadata.userId : null;
     const customerId = typeof s.customer === 'string' ? s.customer : s.customer.id;
     const userId = metaUser ?? hintedUserId ?? (await userOfCustomer(trx, 'stripe', customerId));
@@ -144,7 +174,8 @@ export class StripeProvider implements PaymentProvider {
       this.log.warn({ subscription: s.id }, 'stripe subscription for an unknown user ignored');
       return null;
     }
-    const item = s.items?.data?.[0] as { current_period_start?: number; current_period_end?: number } | undefined;
+    const item = s.items?.data?.[0] as
+      { current_period_start?: number; current_period_end?: number } | undefined;
     const start = item?.current_period_start ?? s.start_date;
     const end = item?.current_period_end ?? s.start_date;
     // Pro is the only paid plan; the metadata is ours, set at checkout.
@@ -169,7 +200,12 @@ export class StripeProvider implements PaymentProvider {
 }
 
 function subscriptionIdOf(type: string, obj: Record<string, unknown>): string | null {
-  const ref = (v: unknown) => (typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String((v as { id: unknown }).id) : null);
+  const ref = (v: unknown) =>
+    typeof v === 'string'
+      ? v
+      : v && typeof v === 'object' && 'id' in v
+        ? String((v as { id: unknown }).id)
+        : null;
   if (type.startsWith('customer.subscription.')) return ref(obj.id);
   if (type === 'checkout.session.completed') return ref(obj.subscription);
   // Invoices moved the subscription under parent.subscription_details in newer API versions.

@@ -39,7 +39,10 @@ export async function upsertSubscription(db: Executor, s: SubscriptionState, now
         plan: eb.ref('excluded.plan'),
         provider: eb.ref('excluded.provider'),
         status: eb.ref('excluded.status'),
-        provider_customer_id: eb.fn.coalesce('excluded.provider_customer_id', 'subscriptions.provider_customer_id'),
+        provider_customer_id: eb.fn.coalesce(
+          'excluded.provider_customer_id',
+          'subscriptions.provider_customer_id',
+        ),
         provider_subscription_id: eb.ref('excluded.provider_subscription_id'),
         current_period_start: eb.ref('excluded.current_period_start'),
         current_period_end: eb.ref('excluded.current_period_end'),

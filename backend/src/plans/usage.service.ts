@@ -37,12 +37,17 @@ export class UsageService {
       const used = (await countSearch(trx, userId, day)) - 1;
       if (quota !== null && used >= quota) {
         // Thrown inside the transaction: the increment above is rolled back with it.
-        throw new AppError(429, 'quota_exceeded', `the free plan allows ${quota} searches a day; upgrade to Pro for more`, {
-          resetsAt: nextUtcMidnight(this.now()),
-          upgradeUrl: '/pricing',
-          quota,
-          used,
-        });
+        throw new AppError(
+          429,
+          'quota_exceeded',
+          `the free plan allows ${quota} searches a day; upgrade to Pro for more`,
+          {
+            resetsAt: nextUtcMidnight(this.now()),
+            upgradeUrl: '/pricing',
+            quota,
+            used,
+          },
+        );
       }
     });
     return day;

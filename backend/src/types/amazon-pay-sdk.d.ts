@@ -20,10 +20,22 @@ declare module '@amazonpay/amazon-pay-api-sdk-nodejs' {
     generateButtonSignature(payload: string | object): string;
     createCheckoutSession(payload: object, headers: Headers): Promise<AmazonPayResponse>;
     getCheckoutSession(checkoutSessionId: string, headers?: Headers): Promise<AmazonPayResponse>;
-    updateCheckoutSession(checkoutSessionId: string, payload: object, headers?: Headers): Promise<AmazonPayResponse>;
-    completeCheckoutSession(checkoutSessionId: string, payload: object, headers?: Headers): Promise<AmazonPayResponse>;
+    updateCheckoutSession(
+      checkoutSessionId: string,
+      payload: object,
+      headers?: Headers,
+    ): Promise<AmazonPayResponse>;
+    completeCheckoutSession(
+      checkoutSessionId: string,
+      payload: object,
+      headers?: Headers,
+    ): Promise<AmazonPayResponse>;
     getChargePermission(chargePermissionId: string, headers?: Headers): Promise<AmazonPayResponse>;
-    closeChargePermission(chargePermissionId: string, payload: object, headers?: Headers): Promise<AmazonPayResponse>;
+    closeChargePermission(
+      chargePermissionId: string,
+      payload: object,
+      headers?: Headers,
+    ): Promise<AmazonPayResponse>;
     createCharge(payload: object, headers: Headers): Promise<AmazonPayResponse>;
     getCharge(chargeId: string, headers?: Headers): Promise<AmazonPayResponse>;
   }

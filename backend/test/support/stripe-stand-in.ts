@@ -17,14 +17,32 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
   const app = express();
   app.use(express.urlencoded({ extended: true }));
   const missing = (res: express.Response, id: string) =>
-    res.status(404).json({ error: { type: 'invalid_request_error', code: 'resource_missing', message: `No such subscription: '${id}'` } });
+    res
+      .status(404)
+      .json({
+        error: {
+          type: 'invalid_request_error',
+          code: 'resource_missing',
+          message: `No such subscription: '${id}'`,
+        },
+      });
   app.post('/v1/checkout/sessions', (req, res) => {
     checkoutRequests.push(req.body);
     const id = `cs_test_${++n}`;
-    res.json({ id, object: 'checkout.session', mode: 'subscription', url: `https://checkout.stripe.test/c/pay/${id}` });
+    res.json({
+      id,
+      object: 'checkout.session',
+      mode: 'subscription',
+      url: `https://checkout.stripe.test/c/pay/${id}`,
+    });
   });
   app.post('/v1/billing_portal/sessions', (req, res) => {
-    res.json({ id: `bps_${++n}`, object: 'billing_portal.session', customer: req.body.customer, url: `https://billing.stripe.test/p/session/${n}` });
+    res.json({
+      id: `bps_${++n}`,
+      object: 'billing_portal.session',
+      customer: req.body.customer,
+      url: `https://billing.stripe.test/p/session/${n}`,
+    });
   });
   app.get('/v1/subscriptions/:id', (req, res) => {
     const s = subscriptions.get(req.params.id);
@@ -34,7 +52,8 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
   app.post('/v1/subscriptions/:id', (req, res) => {
     const s = subscriptions.get(req.params.id);
     if (!s) return missing(res, req.params.id);
-    if (req.body.cancel_at_period_end !== undefined) s.cancel_at_period_end = req.body.cancel_at_period_end === 'true';
+    if (req.body.cancel_at_period_end !== undefined)
+      s.cancel_at_period_end = req.body.cancel_at_period_end === 'true';
     res.json(s);
   });
   app.delete('/v1/subscriptions/:id', (req, res) => {
@@ -50,12 +69,23 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
     port: (server.address() as AddressInfo).port,
     subscriptions,
     checkoutRequests,
-    close: () => new Promise((ok) => { server.closeAllConnections(); server.close(() => ok()); }),
+    close: () =>
+      new Promise((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
   };
 }
 
 /** A Stripe subscription object in the 2025+ API shape (periods on the items). */
-export function stripeSubscription(id: string, userId: string, status: string, periodStart: number, periodEnd: number, customer = `cus_${userId.slice(0, 8)}`) {
+export function stripeSubscription(
+  id: string,
+  userId: string,
+  status: string,
+  periodStart: number,
+  periodEnd: number,
+  customer = `cus_${userId.slice(0, 8)}`,
+) {
   return {
     id,
     object: 'subscription',
@@ -64,6 +94,16 @@ export function stripeSubscription(id: string, userId: string, status: string, p
     cancel_at_period_end: false,
     start_date: periodStart,
     metadata: { userId, plan: 'pro' },
-    items: { object: 'list', data: [{ id: `si_${id}`, object: 'subscription_item', current_period_start: periodStart, current_period_end: periodEnd }] },
+    items: {
+      object: 'list',
+      data: [
+        {
+          id: `si_${id}`,
+          object: 'subscription_item',
+          current_period_start: periodStart,
+          current_period_end: periodEnd,
+        },
+      ],
+    },
   };
 }
