@@ -63,13 +63,17 @@ const pgTypes = {
       : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
 };
 
+/** pg's own default; DATABASE_POOL_MAX overrides it (see config.ts). */
+export const DEFAULT_POOL_MAX = 10;
+
 /**
- * Opens (does not migrate: migrate.ts) the app database. `onPoolError` hears errors of idle PostgreSQL
- * connections (a server restart, a dropped link); without a listener pg's pool would crash the process.
+ * Opens (does not migrate: migrate.ts) the app database. `poolSize` (one-shot CLIs pass 1) wins over the
+ * target's `poolMax`. `onPoolError` hears errors of idle PostgreSQL connections (a server restart, a
+ * dropped link); without a listener pg's pool would crash the process.
  */
 export function openDatabase(
   target: DbTarget,
-  poolSize = 10,
+  poolSize?: number,
   onPoolError: (err: Error) => void = () => {},
 ): AppDatabase {
   if (target.engine === 'sqlite') {
@@ -78,7 +82,8 @@ export function openDatabase(
     const kysely = new Kysely<Database>({ dialect: new AppSqliteDialect({ database: sqlite }) });
     return { engine: 'sqlite', kysely, sqlite, close: () => kysely.destroy() };
   }
-  const pool = new pg.Pool({ connectionString: target.url, max: poolSize, types: pgTypes });
+  const max = poolSize ?? target.poolMax ?? DEFAULT_POOL_MAX;
+  const pool = new pg.Pool({ connectionString: target.url, max, types: pgTypes });
   // The pool drops the broken connection itself and opens a new one for the next query.
   pool.on('error', onPoolError);
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
