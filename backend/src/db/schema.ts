@@ -150,6 +150,21 @@ export interface MailOutboxTable {
   created_at: string;
 }
 
+export interface IdempotencyKeysTable {
+  user_id: string;
+  /** The client's Idempotency-Key header. */
+  key: string;
+  /** The contract route it was sent to (createPattern, …). */
+  operation: string;
+  /** SHA-256 of the request body it came with: the same key with another body is refused. */
+  request_hash: string;
+  status: number;
+  /** The JSON answer given, replayed to a retry. */
+  response: string;
+  /** Epoch ms; keys older than the retention are pruned. */
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -166,6 +181,7 @@ export interface Database {
   notifications: NotificationsTable;
   recent_searches: RecentSearchesTable;
   mail_outbox: MailOutboxTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
 
 export type TableName = keyof Database;
@@ -190,6 +206,7 @@ export const TABLES: readonly { name: TableName; key: readonly string[] }[] = [
   { name: 'notifications', key: ['id'] },
   { name: 'recent_searches', key: ['user_id', 'key'] },
   { name: 'mail_outbox', key: ['id'] },
+  { name: 'idempotency_keys', key: ['user_id', 'key'] },
 ];
 
 export type UserRow = Selectable<UsersTable>;
