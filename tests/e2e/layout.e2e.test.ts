@@ -219,6 +219,14 @@ describe('layout, theme, wording and accessibility', () => {
           // The header is one row: brand, theme toggle and the menu button.
           const h = await page.$eval('header.hdr', (e) => e.getBoundingClientRect().height);
           if (h > 64) problems.push(`${path} @${width}: header ${h}px tall`);
+          if (path === '/') {
+            // The landing's text and its demo chart stack on a phone (side by side they squeeze both).
+            const stacked = await page.$eval('.hero-grid', (g) => {
+              const [text, figure] = Array.from(g.children).map((c) => c.getBoundingClientRect());
+              return figure!.top >= text!.bottom - 1;
+            });
+            if (!stacked) problems.push(`/ @${width}: hero text and chart side by side`);
+          }
           if (path === '/app' && width === 360) {
             // The time axis under the chart (its labels were clipped to 「0月」 on phones).
             await page.$eval('.host', (e) => e.scrollIntoView({ block: 'end' }));
