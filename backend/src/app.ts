@@ -115,35 +115,43 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
   const shared = config.redis
     ? await redisState(config.redis.url, now, log.child({ module: 'redis' }))
     : inProcessState(db, now);
-  const events = shared.events;
+  const { events, rateLimitStore } = shared;
+  const usage = shared.quota;
+  const heavyLanes = new UserLanes(config.ml.heavyPerUser, config.ml.heavyQueuedPerUser);
+  const hasher = new PasswordHasher(config.auth.scryptLogN, config.auth.hashConcurrency);
+  const sessions = await SessionService.open(database, config.auth.jwtSecret, now, shared.revocations);
+  const passwords = new PasswordThrottle(
+    shared.limiter('pwd', config.auth.maxPasswordFailures, config.auth.windowMinutes * 60),
+  );
+  const mailer = new Mailer(
+    config.mail.smtpUrl,
+    config.mail.from,
+    log.child({ module: 'mail' }),
+    o.keepMail,
+    config.mail.sandbox ? (mail) => storeOutboxMail(db, mail, new Date(now()).toISOString()) : undefined,
+  );
+  const billing = new BillingService(db, providers, now);
+  const jobs = await createJobQueue(config, db, events, log.child({ module: 'jobs' }), now);
   const ctx: AppContext = {
     config,
     database,
     log,
     ml,
-    heavyLanes: new UserLanes(config.ml.heavyPerUser, config.ml.heavyQueuedPerUser),
+    heavyLanes,
     plans,
-    hasher: new PasswordHasher(config.auth.scryptLogN, config.auth.hashConcurrency),
-    sessions: await SessionService.open(database, config.auth.jwtSecret, now, shared.revocations),
-    passwords: new PasswordThrottle(
-      shared.limiter('pwd', config.auth.maxPasswordFailures, config.auth.windowMinutes * 60),
-    ),
-    usage: shared.quota,
-    mailer: new Mailer(
-      config.mail.smtpUrl,
-      config.mail.from,
-      log.child({ module: 'mail' }),
-      o.keepMail,
-      config.mail.sandbox ? (mail) => storeOutboxMail(db, mail, new Date(now()).toISOString()) : undefined,
-    ),
-    billing: new BillingService(db, providers, now),
-    jobs: await createJobQueue(config, db, events, log.child({ module: 'jobs' }), now),
+    hasher,
+    sessions,
+    passwords,
+    usage,
+    mailer,
+    billing,
+    jobs,
     events,
-    rateLimitStore: shared.rateLimitStore,
+    rateLimitStore,
     now,
   };
   registerJobHandlers(ctx);
-  ctx.jobs.start();
+  jobs.start();
 
   const app = express();
   app.disable('x-powered-by');
@@ -199,7 +207,7 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
       standardHeaders: 'draft-8',
       legacyHeaders: false,
       skip: (req) => req.path.startsWith('/api/v1/webhooks/'),
-      store: ctx.rateLimitStore('ip'),
+      store: rateLimitStore('ip'),
       handler: (_req, _res, next) =>
         next(
           new AppError(429, 'rate_limited', 'too many requests from this address; slow down for a minute'),
@@ -245,7 +253,7 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
     ctx,
     async close() {
       events.closeAll();
-      await ctx.jobs.stop();
+      await jobs.stop();
       await shared.close();
       await checkpointer?.stop();
       await ml.close();

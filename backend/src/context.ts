@@ -38,18 +38,4 @@ export interface AppContext {
   now: () => number;
 }
 
-export type Scope = 'search' | 'patterns' | 'jobs';
-
-export interface AuthInfo {
-  userId: string;
-  role: 'user' | 'admin';
-  via: 'cookie' | 'token';
-  sessionId?: string;
-  scopes?: Scope[];
-}
-
-declare module 'express-serve-static-core' {
-  interface Request {
-    auth?: AuthInfo;
-  }
-}
+export type { Scope, AuthInfo } from './auth/auth-info.js';
