@@ -135,6 +135,7 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
   const ctx: AppContext = {
     config,
     database,
+    db,
     log,
     ml,
     heavyLanes,
@@ -149,6 +150,17 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
     events,
     rateLimitStore,
     now,
+  };
+  const planLookup = { db, plans, now };
+  const accountDeps = {
+    ...planLookup,
+    hasher,
+    sessions,
+    passwords,
+    mailer,
+    usage,
+    billing,
+    publicUrl: config.server.publicUrl,
   };
   registerJobHandlers(ctx);
   jobs.start();
@@ -216,29 +228,34 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
   );
 
   const v1 = express.Router();
-  const webhooks = webhookRoutes(ctx);
+  const webhooks = webhookRoutes(billing);
   const routes = {
     // Searches first: they are most of the traffic, and no other route shares their paths, so they need
     // not be matched against every route listed before them.
     ...searchRoutes(ctx),
-    ...platformRoutes(ctx),
-    ...authRoutes(ctx),
-    ...billingRoutes(ctx),
-    ...tokensRoutes(ctx),
+    ...platformRoutes({ ml, plans, billing }),
+    ...authRoutes({
+      ...accountDeps,
+      cookieSecure: config.server.cookieSecure,
+      limits: config.auth,
+      rateLimitStore,
+    }),
+    ...billingRoutes({ db, billing }),
+    ...tokensRoutes(planLookup),
     ...adminRoutes(ctx),
     ...jobsRoutes(ctx),
     ...patternsRoutes(ctx),
   };
   // Every route of the contract has exactly one handler: a route left out fails typecheck here.
-  const outbox = outboxRoutes(ctx);
+  const outbox = outboxRoutes(db);
   const _every: Impls<keyof Api> = { ...webhooks, ...routes, ...outbox };
   void _every;
   // Webhooks come first: they need the raw bytes that the provider signed, not parsed JSON.
   mountRoutes(v1, webhooks);
   v1.use(express.json({ limit: '100kb' }));
   v1.use(cookieParser());
-  v1.use(authenticate(ctx));
-  v1.use(csrfProtect(ctx));
+  v1.use(authenticate({ ...planLookup, sessions }));
+  v1.use(csrfProtect(sessions));
   mountRoutes(v1, routes);
   // Development only (the contract marks it sandboxOnly): elsewhere /dev/outbox is an ordinary 404.
   if (config.mail.sandbox) mountRoutes(v1, outbox);

@@ -18,6 +18,7 @@ export interface AppContext {
   config: Config;
   /** The app database through Kysely, on SQLite or PostgreSQL; repositories take it. */
   database: AppDatabase;
+  db: AppDatabase['kysely'];
   log: Logger;
   ml: MlClient;
   /** Per-user limit of long (DTW) searches running at once (search.service.ts). */
