@@ -11,8 +11,7 @@ import { stdSerializers, type Logger } from 'pino';
 import type Stripe from 'stripe';
 import type { Api } from '@resemble/contracts';
 import type { Config } from './config.js';
-import type { AppContext } from './context.js';
-import { openDatabase } from './db/database.js';
+import { openDatabase, type AppDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { Checkpointer } from './db/checkpointer.js';
 import { createLogger } from './platform/logger.js';
@@ -40,10 +39,13 @@ import { billingRoutes, webhookRoutes } from './billing/billing.routes.js';
 import { tokensRoutes } from './tokens/tokens.routes.js';
 import { inProcessState } from './shared/in-process.state.js';
 import { redisState } from './shared/redis.state.js';
+import type { EventBus } from './shared/shared-state.js';
 import { createJobQueue } from './jobs/job-queues.js';
+import type { JobQueue } from './jobs/job-queue.js';
 import { registerJobHandlers } from './jobs/job-handlers.js';
 import { jobsRoutes } from './jobs/jobs.routes.js';
 import { patternsRoutes } from './patterns/patterns.routes.js';
+import { AlertScanner } from './patterns/alert-scanner.js';
 import { adminRoutes } from './admin/admin.routes.js';
 import { mountRoutes, type Impls } from './platform/contract-router.js';
 import { platformRoutes } from './platform/platform.routes.js';
@@ -61,7 +63,21 @@ export interface BuiltApp {
   app: Express;
   /** For http.createServer: requests and responses built with this app's prototypes (server-classes.ts). */
   serverOptions: ServerOptions;
-  ctx: AppContext;
+  /**
+   * What the process around the app drives or looks into: server.ts runs the renewals and the alert
+   * poll and closes the streams; tests read the database, the kept mail and the queue. Nothing inside
+   * the app receives this object (each part gets its own dependencies in createApp).
+   */
+  services: {
+    config: Config;
+    database: AppDatabase;
+    billing: BillingService;
+    jobs: JobQueue;
+    mailer: Mailer;
+    events: EventBus;
+    /** The pattern-alert poller; server.ts starts it, tests call tick(). */
+    alerts: AlertScanner;
+  };
   close(): Promise<void>;
 }
 
@@ -132,25 +148,8 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
   );
   const billing = new BillingService(db, providers, now);
   const jobs = await createJobQueue(config, db, events, log.child({ module: 'jobs' }), now);
-  const ctx: AppContext = {
-    config,
-    database,
-    db,
-    log,
-    ml,
-    heavyLanes,
-    plans,
-    hasher,
-    sessions,
-    passwords,
-    usage,
-    mailer,
-    billing,
-    jobs,
-    events,
-    rateLimitStore,
-    now,
-  };
+  // The composition root: every part below receives exactly what it uses, named here, and nothing
+  // else (practica's explicit dependencies; the AppContext bag that hid who calls whom is gone).
   const planLookup = { db, plans, now };
   const accountDeps = {
     ...planLookup,
@@ -162,8 +161,13 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
     billing,
     publicUrl: config.server.publicUrl,
   };
-  registerJobHandlers(ctx);
+  const searchDeps = { ...planLookup, usage, ml, heavyLanes };
+  registerJobHandlers(jobs, searchDeps);
   jobs.start();
+  const alerts = new AlertScanner(
+    { ...planLookup, ml, events, mailer, log, publicUrl: config.server.publicUrl },
+    config.alerts.pollSeconds,
+  );
 
   const app = express();
   app.disable('x-powered-by');
@@ -232,7 +236,11 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
   const routes = {
     // Searches first: they are most of the traffic, and no other route shares their paths, so they need
     // not be matched against every route listed before them.
-    ...searchRoutes(ctx),
+    ...searchRoutes({
+      ...searchDeps,
+      perUserPerMinute: config.rateLimits.perUserPerMinute,
+      rateLimitStore,
+    }),
     ...platformRoutes({ ml, plans, billing }),
     ...authRoutes({
       ...accountDeps,
@@ -242,9 +250,9 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
     }),
     ...billingRoutes({ db, billing }),
     ...tokensRoutes(planLookup),
-    ...adminRoutes(ctx),
-    ...jobsRoutes(ctx),
-    ...patternsRoutes(ctx),
+    ...adminRoutes({ db, ml, billing, dataDir: config.storage.dataDir, now }),
+    ...jobsRoutes({ ...planLookup, jobs, events }),
+    ...patternsRoutes(planLookup),
   };
   // Every route of the contract has exactly one handler: a route left out fails typecheck here.
   const outbox = outboxRoutes(db);
@@ -267,8 +275,9 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
   return {
     app,
     serverOptions: serverClasses(app),
-    ctx,
+    services: { config, database, billing, jobs, mailer, events, alerts },
     async close() {
+      alerts.stop();
       events.closeAll();
       await jobs.stop();
       await shared.close();
