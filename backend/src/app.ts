@@ -136,7 +136,7 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
       o.keepMail,
       config.mail.sandbox ? (mail) => storeOutboxMail(db, mail, new Date(now()).toISOString()) : undefined,
     ),
-    billing: new BillingService(db, providers, now),
+    billing: new BillingService(db, providers, now, config.billing.invoiceIssuer),
     jobs: await createJobQueue(config, db, events, log.child({ module: 'jobs' }), now),
     events,
     rateLimitStore: shared.rateLimitStore,

@@ -67,6 +67,7 @@ export async function register(
     email_verified: 0,
     role: 'user',
     created_at: new Date(ctx.now()).toISOString(),
+    receipt_name: null,
   };
   const verifyToken = await ctx.database.kysely.transaction().execute(async (trx) => {
     // Taken by a concurrent registration since the check above: the unique index decided.

@@ -9,6 +9,9 @@ type BillingRoute =
   | 'checkout'
   | 'subscription'
   | 'cancel'
+  | 'resume'
+  | 'receipt'
+  | 'receiptName'
   | 'portal'
   | 'sandboxComplete'
   | 'sandboxRenew'
@@ -37,6 +40,27 @@ export function billingRoutes(ctx: AppContext): Impls<BillingRoute> {
     cancel: {
       handler: async ({ req }) => {
         await ctx.billing.cancel(req.auth!.userId);
+        return { status: 200, body: await ctx.billing.view(req.auth!.userId) };
+      },
+    },
+
+    resume: {
+      handler: async ({ req }) => {
+        await ctx.billing.resume(req.auth!.userId);
+        return { status: 200, body: await ctx.billing.view(req.auth!.userId) };
+      },
+    },
+
+    receipt: {
+      handler: async ({ params, req }) => ({
+        status: 200,
+        body: await ctx.billing.receipt(req.auth!.userId, params.id),
+      }),
+    },
+
+    receiptName: {
+      handler: async ({ body, req }) => {
+        await ctx.billing.setReceiptName(req.auth!.userId, body.name);
         return { status: 200, body: await ctx.billing.view(req.auth!.userId) };
       },
     },
