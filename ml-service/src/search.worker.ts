@@ -16,7 +16,8 @@ export interface SearchTask {
   shards: number;
   /**
    * The search's control word, shared with the pool: non-zero once the search is cancelled (client gone,
-   * deadline or time limit passed); the shard stops before its next chunk.
+   * deadline or time limit passed); the shard stops before its next chunk, and the DTW kernel inside a
+   * call (see scan.ts).
    */
   control: Int32Array;
   /** Marks a search of the heavy lane: it runs at the lowest priority, below ordinary searches. */
@@ -42,7 +43,16 @@ parentPort!.on('message', (task: SearchTask) => {
     reply = {
       id: task.id,
       ok: true,
-      result: scanShard(task.arrays, task.spec, task.plan, board, task.shard, task.shards, shouldStop),
+      result: scanShard(
+        task.arrays,
+        task.spec,
+        task.plan,
+        board,
+        task.shard,
+        task.shards,
+        shouldStop,
+        control,
+      ),
     };
   } catch (err) {
     reply = { id: task.id, ok: false, message: (err as Error).message };
