@@ -42,7 +42,10 @@ export const DTW_STAT = {
  * This thread's cascade counters (DTW_STAT) and the stages its scanners run: the step bench
  * (bench/dtw-steps.ts) reads the one and turns stages off through the other; the service leaves both.
  */
-export const dtwProbe = { stats: new Float64Array(8), stages: DTW_STAGES.all as number };
+export const dtwProbe: { stats: Float64Array; stages: number } = {
+  stats: new Float64Array(8),
+  stages: DTW_STAGES.all,
+};
 
 /** The query as every kernel takes it: the normalised query, its band and its indices by |q| descending. */
 export interface DtwPrepared {

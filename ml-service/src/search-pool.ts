@@ -7,7 +7,8 @@
  * `heavyWorkers` workers (all but one, by default) hold heavy searches at any time, and a worker holding
  * one takes no ordinary search, so ordinary searches keep a worker of their own and never queue behind
  * a long one (decision 079). Every search can be cancelled: the pool sets its shared control word and its
- * workers stop before their next chunk (scan.ts), then take the next search.
+ * workers stop before their next entity (scan.ts), or inside a DTW kernel call (dtw-search.ts), then take
+ * the next search.
  */
 import type { Worker } from 'node:worker_threads';
 import { barArrays } from './bars.js';
@@ -42,6 +43,16 @@ export interface PoolOptions {
    * search.worker.ts), so a test can hold heavy searches on their workers and watch the others.
    */
   heavyGate?: Int32Array;
+  /**
+   * Tests only: a Float64Array(8) over a SharedArrayBuffer the workers' DTW kernels count their stages
+   * into (DTW_STAT in dtw-search.ts), live while a call runs, so a test sees where a search's work stopped.
+   */
+  workCounter?: Float64Array;
+  /**
+   * How long a cancelled search's workers get to leave it before they are replaced (default 3 s). Tests
+   * set it far longer, to show a worker leaves a long DTW call on its own.
+   */
+  stopGraceMs?: number;
   /** Told of every cancelled search (why) and of the chunks its workers then left unscanned. */
   onCancel?: (reason: CancelReason) => void;
   onAbandoned?: (chunks: number) => void;
@@ -112,7 +123,11 @@ const DTW_SPLIT_WEIGHT = 16;
  */
 export const HEAVY_COST = 5e9;
 
-/** A cancelled search's workers get this long to reach a chunk boundary before they are replaced. */
+/**
+ * A cancelled search's workers get this long to leave it before they are replaced. They read the control
+ * word before each entity and, in a DTW kernel call, about once a millisecond of work, so only a fault
+ * lets a worker overstay it; and terminate() cannot stop a thread inside native code anyway.
+ */
 const STOP_GRACE_MS = 3_000;
 
 /** The admission cost of a search (see the file comment). */
@@ -363,6 +378,7 @@ export class SearchPool {
         control: job.control,
         heavy: job.heavy,
         gate: job.heavy ? this.opts.heavyGate : undefined,
+        work: this.opts.workCounter,
       };
       slot.worker.postMessage(task);
       this.noteStarted(slot);
@@ -436,7 +452,7 @@ export class SearchPool {
         // Only while it still runs this search: behind another one, it stops as soon as it starts.
         if (slot.pending.values().next().value === job && this.slots.includes(slot))
           void slot.worker.terminate();
-      }, STOP_GRACE_MS);
+      }, this.opts.stopGraceMs ?? STOP_GRACE_MS);
       timer.unref();
     }
     this.pump();
@@ -444,7 +460,10 @@ export class SearchPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of [...this.light.splice(0), ...this.heavy.splice(0)])
+    const running = this.slots.flatMap((s) => [...s.pending.values()]);
+    // Running searches too: failing one sets its control word, so its workers leave a kernel call that
+    // terminate() could not interrupt, and the workers end at once.
+    for (const job of [...this.light.splice(0), ...this.heavy.splice(0), ...running])
       this.fail(job, new AppError(503, 'not_ready', 'the search service is shutting down'));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }

@@ -2,6 +2,7 @@
 import { constants, setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { MarketArrays } from './market-data.js';
+import { dtwProbe } from './dtw-search.js';
 import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
 import type { Plan } from './search-plan.js';
 import { TauBoard } from './top-picks.js';
@@ -24,7 +25,11 @@ export interface SearchTask {
   heavy: boolean;
   /** Tests only: while gate[0] is 0, the shard waits before each chunk (so a test can hold a search). */
   gate?: Int32Array;
+  /** Tests only: a shared array the DTW kernel counts its stages into (PoolOptions.workCounter). */
+  work?: Float64Array;
 }
+
+const ownStats = dtwProbe.stats;
 
 export type SearchReply =
   { ready: true } | { id: number; ok: true; result: ScanResult } | { id: number; ok: false; message: string };
@@ -40,6 +45,7 @@ parentPort!.on('message', (task: SearchTask) => {
       return Atomics.load(control, 0) !== 0;
     };
     setLane(task.heavy);
+    dtwProbe.stats = task.work ?? ownStats;
     reply = {
       id: task.id,
       ok: true,
