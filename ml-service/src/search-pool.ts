@@ -109,13 +109,12 @@ interface Slot {
  */
 const HELD_PER_WORKER = 2;
 
-/** By default, ordinary searches over at least this many candidate windows are split across workers. */
-const SPLIT_ABOVE = 2_000_000;
 /**
- * A DTW window costs tens of ED windows (its cascade, and a DTW for the survivors): weighted, an ordinary
- * DTW search over the demo's 0.6 M windows uses every worker outside the heavy lane.
+ * By default, ordinary searches of at least this cost are split across workers: zned at L = 60 over
+ * 2 M candidate windows. A DTW window costs its band's cells per row more (13 at L = 60, band 10 %), so
+ * an ordinary DTW search over the demo's 0.6 M windows uses every worker outside the heavy lane.
  */
-const DTW_SPLIT_WEIGHT = 16;
+const SPLIT_COST = 60 * 2_000_000;
 
 /**
  * Default heavy threshold: DTW at L = 250 (band 10 %) over the 505-stock demo (~0.6 M windows) is
@@ -130,12 +129,32 @@ export const HEAVY_COST = 5e9;
  */
 const STOP_GRACE_MS = 3_000;
 
-/** The admission cost of a search (see the file comment). */
-export function searchCost(spec: ScanSpec, plan: Plan): { windows: number; cost: number } {
+/**
+ * The one cost of a search (see the file comment): candidate windows × L × the metric's cells per row (1
+ * for zned; for DTW the 2·band + 1 cells of a row, the band capped at L - 1 as the kernels cap it). Both
+ * admission decisions come from it (admission()): the heavy lane and the split over workers.
+ */
+export function searchCost(
+  spec: Pick<ScanSpec, 'metric' | 'band' | 'qn'>,
+  plan: Plan,
+): { windows: number; cost: number } {
   let windows = 0;
   for (let k = 0; k < plan.length; k += 3) windows += plan[k + 2]! - plan[k + 1]!;
-  const cells = spec.metric === 'dtw' ? 2 * spec.band + 1 : 1;
-  return { windows, cost: windows * spec.qn.length * cells };
+  const L = spec.qn.length;
+  const cells = spec.metric === 'dtw' ? 2 * Math.min(spec.band, L - 1) + 1 : 1;
+  return { windows, cost: windows * L * cells };
+}
+
+/** Where a search goes: the heavy lane at heavyCost or more, else split over workers at splitCost or more. */
+export function admission(
+  spec: Pick<ScanSpec, 'metric' | 'band' | 'qn'>,
+  plan: Plan,
+  heavyCost: number,
+  splitCost: number,
+): { cost: number; heavy: boolean; split: boolean } {
+  const { cost } = searchCost(spec, plan);
+  const heavy = cost >= heavyCost;
+  return { cost, heavy, split: !heavy && cost >= splitCost };
 }
 
 export class SearchPool {
@@ -157,12 +176,12 @@ export class SearchPool {
   /**
    * @param timeoutMs a search still running after this long is stopped and answered with 504, so one
    *   huge scan cannot hold a worker for ever; 0 = no limit.
-   * @param splitAbove ordinary searches over fewer candidate windows run on one worker.
+   * @param splitAbove ordinary searches of a lower cost (searchCost) run on one worker.
    */
   constructor(
     readonly size: number,
     readonly timeoutMs = 0,
-    readonly splitAbove = SPLIT_ABOVE,
+    readonly splitAbove = SPLIT_COST,
     private readonly opts: PoolOptions = {},
   ) {
     this.heavyCost = opts.heavyCost ?? HEAVY_COST;
@@ -266,9 +285,8 @@ export class SearchPool {
         flatOffsets,
         wasm,
       };
-      const { windows, cost } = searchCost(spec, plan);
-      const weighted = windows * (spec.metric === 'dtw' ? DTW_SPLIT_WEIGHT : 1);
-      return this.submit(shared, spec, plan, cost >= this.heavyCost, weighted >= this.splitAbove, control);
+      const { heavy, split } = admission(spec, plan, this.heavyCost, this.splitAbove);
+      return this.submit(shared, spec, plan, heavy, split, control);
     };
   }
 
