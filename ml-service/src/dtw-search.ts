@@ -8,7 +8,7 @@ import { makeTsDtwRange } from './dtw-kernel.js';
 import { wasmDtwscan } from './dtw-wasm.js';
 import { createLogger } from './logger.js';
 import type { MarketArrays } from './market-data.js';
-import { loadAddon } from './native-addon.js';
+import { addonError, loadAddon } from './native-addon.js';
 
 export type DtwKernelName = 'native' | 'wasm' | 'ts';
 
@@ -194,7 +194,7 @@ export function chooseDtwKernel(name?: string): DtwKernel {
   if (!chosen) {
     chosen = wasmDtwscan() ?? tsKernel();
     createLogger('warn').warn(
-      { kernel: chosen.name },
+      { kernel: chosen.name, reason: addonError('dtwscan') },
       'the native DTW kernel (build/Release/dtwscan.node) did not load; DTW search uses a slower kernel',
     );
   }
