@@ -6,7 +6,7 @@
  * it about once a millisecond of work. Asserted on behaviour, not time: the pool never replaces the
  * worker (its stop grace is far longer than the test), the shared work counter shows the call stopped
  * part-way through its first stock and then stays still, the one worker answers the next search, and the
- * pool closes while a long search runs. Time taken: bench/dtw-cancel.ts.
+ * pool closes while a long search runs. Time taken: bench/dtw-cancel.ts (`npm run bench:cancel`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
