@@ -1,47 +1,69 @@
-import type { AppContext } from '../context.js';
+import type { Db } from '../db/schema.js';
+import type { PlanLookup } from '../plans/entitlements.js';
 import { requireFeature } from '../auth/auth.middleware.js';
 import type { Impls } from '../platform/contract-router.js';
+import { idempotent } from '../platform/idempotency.js';
 import * as patterns from './patterns.service.js';
 
 type PatternRoute =
   'listPatterns' | 'createPattern' | 'updatePattern' | 'deletePattern' | 'notifications' | 'readNotification';
 
-export function patternsRoutes(ctx: AppContext): Impls<PatternRoute> {
+export function patternsRoutes(deps: PlanLookup & { db: Db }): Impls<PatternRoute> {
+  const { db } = deps;
   return {
     listPatterns: {
       handler: async ({ req }) => ({
         status: 200,
-        body: { patterns: await patterns.listPatterns(ctx, req.auth!.userId) },
+        body: { patterns: await patterns.listPatterns(db, req.auth!.userId) },
       }),
     },
     createPattern: {
-      use: [requireFeature(ctx, 'patterns')],
-      handler: async ({ body, req }) => ({
-        status: 201,
-        body: await patterns.createPattern(ctx, req.auth!.userId, body),
-      }),
+      use: [requireFeature(deps, 'patterns')],
+      handler: async ({ body, headers, req }) => {
+        const userId = req.auth!.userId;
+        // With an Idempotency-Key the pattern and the stored answer commit together (platform/idempotency.ts).
+        const answer = await idempotent(
+          db,
+          {
+            userId,
+            key: headers['idempotency-key'],
+            operation: 'createPattern',
+            request: body,
+            now: deps.now(),
+          },
+          async (tx) => ({
+            status: 201 as const,
+            body: await patterns.createPattern({ ...deps, db: tx }, userId, body),
+          }),
+        );
+        return {
+          status: 201,
+          body: answer.body,
+          headers: answer.replayed ? { 'idempotent-replayed': 'true' } : undefined,
+        };
+      },
     },
     updatePattern: {
       handler: async ({ params, body, req }) => ({
         status: 200,
-        body: await patterns.updatePattern(ctx, req.auth!.userId, params.id, body),
+        body: await patterns.updatePattern(db, req.auth!.userId, params.id, body),
       }),
     },
     deletePattern: {
       handler: async ({ params, req }) => {
-        await patterns.deletePattern(ctx, req.auth!.userId, params.id);
+        await patterns.deletePattern(db, req.auth!.userId, params.id);
         return { status: 204 };
       },
     },
     notifications: {
       handler: async ({ req }) => ({
         status: 200,
-        body: await patterns.listNotifications(ctx, req.auth!.userId),
+        body: await patterns.listNotifications(db, req.auth!.userId),
       }),
     },
     readNotification: {
       handler: async ({ params, req }) => {
-        await patterns.markRead(ctx, req.auth!.userId, params.id);
+        await patterns.markRead(deps, req.auth!.userId, params.id);
         return { status: 200, body: { ok: true } };
       },
     },
