@@ -51,37 +51,40 @@ export async function idempotent<S extends number, B>(
   const key = k.key;
   await pruneKeysOfUser(db, k.userId, k.now - KEY_RETENTION_MS);
   const hash = hashOf(k.operation, k.request);
-  return db.transaction().execute(async (tx) => {
-    // A retry after the first committed: answered without running `create` (which might now refuse,
-    // e.g. at the pattern limit the first request reached).
-    const before = await keyOfUser(tx, k.userId, key);
-    if (before) throw new KeyUsed(before.operation === k.operation && before.request_hash === hash, before);
-    const answer = await create(tx);
-    const claimed = await claimKey(tx, {
-      user_id: k.userId,
-      key,
-      operation: k.operation,
-      request_hash: hash,
-      status: answer.status,
-      response: JSON.stringify(answer.body),
-      created_at: k.now,
+  return db
+    .transaction()
+    .execute(async (tx) => {
+      // A retry after the first committed: answered without running `create` (which might now refuse,
+      // e.g. at the pattern limit the first request reached).
+      const before = await keyOfUser(tx, k.userId, key);
+      if (before) throw new KeyUsed(before.operation === k.operation && before.request_hash === hash, before);
+      const answer = await create(tx);
+      const claimed = await claimKey(tx, {
+        user_id: k.userId,
+        key,
+        operation: k.operation,
+        request_hash: hash,
+        status: answer.status,
+        response: JSON.stringify(answer.body),
+        created_at: k.now,
+      });
+      if (claimed) return { ...answer, replayed: false };
+      // Someone committed this key first (an earlier try, or a concurrent one this INSERT waited for):
+      // throwing rolls back what `create` just wrote.
+      const first = await keyOfUser(tx, k.userId, key);
+      if (!first) throw new Error('idempotency key conflict without a row');
+      throw new KeyUsed(first.operation === k.operation && first.request_hash === hash, first);
+    })
+    .catch((err: unknown) => {
+      if (!(err instanceof KeyUsed)) throw err;
+      if (!err.same)
+        throw new AppError(
+          422,
+          'idempotency_key_reused',
+          'this Idempotency-Key was already used for a different request; send a new key for a new request',
+        );
+      return { status: err.row.status as S, body: JSON.parse(err.row.response) as B, replayed: true };
     });
-    if (claimed) return { ...answer, replayed: false };
-    // Someone committed this key first (an earlier try, or a concurrent one this INSERT waited for):
-    // throwing rolls back what `create` just wrote.
-    const first = await keyOfUser(tx, k.userId, key);
-    if (!first) throw new Error('idempotency key conflict without a row');
-    throw new KeyUsed(first.operation === k.operation && first.request_hash === hash, first);
-  }).catch((err: unknown) => {
-    if (!(err instanceof KeyUsed)) throw err;
-    if (!err.same)
-      throw new AppError(
-        422,
-        'idempotency_key_reused',
-        'this Idempotency-Key was already used for a different request; send a new key for a new request',
-      );
-    return { status: err.row.status as S, body: JSON.parse(err.row.response) as B, replayed: true };
-  });
 }
 
 class KeyUsed extends Error {
