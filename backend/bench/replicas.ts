@@ -42,16 +42,27 @@ export async function startEngines(): Promise<Engines> {
     await postgres.stop();
     throw err;
   });
-  // The postmaster is the parent of any connection's server process; its children are every connection.
-  const c = new pg.Client({ connectionString: postgres.url });
-  await c.connect();
-  const backendPid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-  await c.end();
-  const postgresPid = Number(readFileSync(`/proc/${backendPid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
-  const r = new Redis(redis.url);
-  const info = await r.info('server');
-  await r.quit();
-  const redisPid = Number(/process_id:(\d+)/.exec(info)?.[1]);
+  const pids = async () => {
+    // The postmaster is the parent of any connection's server process; its children are every connection.
+    // Read while the connection is open: its server process exits with it.
+    const c = new pg.Client({ connectionString: postgres.url });
+    await c.connect();
+    try {
+      const backendPid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      const stat = readFileSync(`/proc/${backendPid}/stat`, 'utf8');
+      const postgresPid = Number(stat.split(') ')[1]!.split(' ')[1]);
+      const r = new Redis(redis.url);
+      const info = await r.info('server').finally(() => r.quit());
+      return { postgresPid, redisPid: Number(/process_id:(\d+)/.exec(info)?.[1]) };
+    } finally {
+      await c.end();
+    }
+  };
+  const { postgresPid, redisPid } = await pids().catch(async (err: unknown) => {
+    await redis.stop();
+    await postgres.stop();
+    throw err;
+  });
   return {
     postgres,
     redis,
