@@ -202,6 +202,8 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     const s0 = job.result.samples[0];
     const i = prices.findIndex((p) => p.date === s0.end);
     expect(s0.actualReturn).toBeCloseTo(prices[i + 10].close / prices[i].close - 1, 12);
+    // The result is dated by the stock's newest price, as every market-data answer is.
+    expect(job.result.asOf).toBe(prices.at(-1)!.date);
     expect((await c.get('/api/v1/jobs')).body.jobs[0].id).toBe(id);
     // Every sample was a search: counted against the plan (Pro: unlimited, still counted).
     expect((await c.get('/api/v1/me')).body.usage.searchesToday).toBe(4);

@@ -11,6 +11,7 @@ import { similarForJob } from '../search/search.service.js';
 const pricesSchema = z.object({
   code: z.string(),
   rows: z.array(z.object({ date: z.string(), close: z.number() })),
+  asOf: z.string().nullable().optional(),
 });
 
 export function registerJobHandlers(ctx: AppContext): void {
@@ -57,6 +58,8 @@ export function registerJobHandlers(ctx: AppContext): void {
     return {
       code: p.code,
       settings: p,
+      // The data the result rests on: the stock's newest price (the page says 「データ: …時点」).
+      asOf: prices.asOf ?? closes.at(-1)?.date ?? null,
       samples,
       evaluated,
       ...backtestScores(samples, hits),
