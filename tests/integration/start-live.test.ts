@@ -54,6 +54,8 @@ describe('./run.sh start with JQUANTS_API_KEY', () => {
     const [mlPort, backendPort, port] = [await freePort(), await freePort(), await freePort()];
     start = startProcess('start', process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
       DATA_DIR: dataDir,
+      // The app database (and its JWT secret beside it) in the test's folder, not <repo>/data.
+      APP_DB: join(work, 'app.sqlite'),
       ML_PORT: String(mlPort),
       BACKEND_PORT: String(backendPort),
       PORT: String(port),
@@ -96,7 +98,7 @@ describe('./run.sh start with JQUANTS_API_KEY', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: 'start-live@example.com', password: 'integration long secret' }),
     });
-    expect(res.status).toBe(201);
+    expect(res.status, await res.clone().text()).toBe(201);
     const cookie = res.headers
       .getSetCookie()
       .map((c) => c.split(';')[0]!)
