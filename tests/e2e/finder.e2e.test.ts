@@ -2,8 +2,9 @@
 // Callbacks passed to page.evaluate/waitForFunction run in the browser, hence the DOM types.
 /**
  * Finding a stock in the demo, in headless Debian Chromium against the real stack (issue 13, sections 4
- * and 6): the store `./run.sh start` makes without a data-provider key (`import --demo-if-empty`). A
- * Japanese visitor types トヨタ; the list shows names and sectors; the chart names the company; a search
+ * and 6): the store `./run.sh start` makes without a data-provider key (`import --demo-if-empty`), plus a
+ * JPX listing sample (issues without prices yet). A Japanese visitor types トヨタ; the list shows names
+ * and sectors, and says when an issue has no prices yet; the chart names the company; a search
  * filtered by sector shows match cards with names, every one of that sector; a kind filter likewise.
  * Screenshots in artifacts/e2e/.
  */
@@ -86,6 +87,20 @@ describe('finding a stock in the demo, end to end', () => {
       ['--import', 'tsx', 'scraper/src/import.cli.ts', '--demo-if-empty', '--data', dataDir],
       { cwd: root, env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: 'pipe' },
     );
+    // And a JPX listing: Tokyo issues known to the master, without prices yet.
+    execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'scraper/src/import.cli.ts',
+        '--listings',
+        'scraper/fixtures/listings/data_j_2024-12-27.sample.csv',
+        '--data',
+        dataDir,
+      ],
+      { cwd: root, env: { ...process.env, LOG_LEVEL: 'warn' }, stdio: 'pipe' },
+    );
     const { startStack } = await import('../support/stack.js');
     const stack = await startStack({ withFrontend: true, dataDir });
     base = stack.frontendUrl!;
@@ -142,6 +157,19 @@ describe('finding a stock in the demo, end to end', () => {
     await page.waitForFunction(() => document.querySelector('.entity .code')?.textContent === 'TM');
     await page.waitForSelector('.chart-card[aria-busy="false"] .host canvas', { visible: true });
     expect(await page.$eval('.entity', (e) => e.textContent)).toContain('トヨタ自動車');
+  });
+
+  it('half-width ｷｵｸｼｱ finds キオクシア, listed without prices yet, and the list says so', async () => {
+    await page.locator('input[role="combobox"]').fill('ｷｵｸｼｱ');
+    await page.waitForFunction(
+      () => document.querySelector('[role="option"][aria-selected="true"] strong')?.textContent === '285A',
+      { timeout: 30_000 },
+    );
+    const option = await page.$eval('[role="option"][aria-selected="true"]', (o) => o.textContent ?? '');
+    expect(option).toContain('キオクシアホールディングス');
+    expect(option).toContain('電気機器');
+    expect(option).toContain(ja.app.noPricesShort);
+    await page.keyboard.press('Escape');
   });
 
   it('a sector filter: match cards name each company, every one of that sector', async () => {
