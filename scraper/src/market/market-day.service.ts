@@ -69,9 +69,11 @@ export interface MarketDayOptions {
   /** Stocks per publish. */
   batchSize?: number;
   /**
-   * Trading days fetched before they are written (default 20): a long first fetch keeps its progress when
-   * it fails or is stopped half-way (the next run goes on from the newest stored day), and holds at most
-   * this many days of the market in memory.
+   * Trading days fetched before they are written (default 60, about a quarter): a long first fetch keeps
+   * its progress when it fails or is stopped half-way (the next run goes on from the newest stored day),
+   * and holds at most this many days of the market in memory. Each write rebuilds every stock's file once,
+   * so fewer, larger chunks cost less: 1,000 issues × 41 days took 13 s written in 2 chunks, 31 s in 5,
+   * 291 s day by day (2026-12-07, shared machine); at the Light plan's rate 60 days take ~5 min to fetch.
    */
   flushEveryDays?: number;
   now?: () => Date;
@@ -207,7 +209,7 @@ export async function runMarketDays(opts: MarketDayOptions): Promise<MarketDayRe
         }
       }
     } else {
-      const every = Math.max(1, opts.flushEveryDays ?? 20);
+      const every = Math.max(1, opts.flushEveryDays ?? 60);
       let pending = 0;
       let current = '';
       try {
