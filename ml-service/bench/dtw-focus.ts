@@ -3,7 +3,8 @@
  * query and what each stage of the cascade pruned. The issue-14 rows of `npm run bench` use the same
  * queries (seed 62 + L). Used to measure each kernel change A against B in one run:
  *   node --import tsx bench/dtw-focus.ts [L=60] [queries=5] [topK=30] [kernels=native,native:scalar,wasm]
- * (native:scalar is the native kernel's portable one-window-at-a-time path; native:improved adds LB_Improved.)
+ * (native:scalar is the native kernel's portable one-window-at-a-time path; native:improved adds LB_Improved;
+ * native:rows computes the DTW row by row instead of by anti-diagonals.)
  * BENCH_DEMO_DATA=<store dir> runs on that store instead of the synthetic market.
  */
 import type { SimilarRequestInput } from '@resemble/contracts';
@@ -44,7 +45,13 @@ for (const spec of kernels) {
   chooseDtwKernel(name);
   dtwProbe.stages =
     DTW_STAGES.all |
-    (variant === 'scalar' ? DTW_STAGES.scalar : variant === 'improved' ? DTW_STAGES.improved : 0);
+    (variant === 'scalar'
+      ? DTW_STAGES.scalar
+      : variant === 'improved'
+        ? DTW_STAGES.improved
+        : variant === 'rows'
+          ? DTW_STAGES.rows
+          : 0);
   const cpu: number[] = [];
   const st = dtwProbe.stats;
   st.fill(0);

@@ -31,7 +31,8 @@
 #define U_ROUND 2.3e-16 // a little above the unit roundoff 2^-52
 
 /** Stages a call runs (flags; all by default), so each one's gain can be measured. */
-enum { F_KIM = 1, F_KEOGH_EQ = 2, F_KEOGH_EC = 4, F_CUMULATIVE = 8, F_COLUMNS = 16, F_IMPROVED = 32, F_SCALAR = 64 };
+enum { F_KIM = 1, F_KEOGH_EQ = 2, F_KEOGH_EC = 4, F_CUMULATIVE = 8, F_COLUMNS = 16, F_IMPROVED = 32, F_SCALAR = 64,
+       F_ROWS = 128 };
 
 /** Counters of what each stage pruned (stats[]), in this order. */
 enum { ST_WINDOWS, ST_KIM, ST_KEOGH_EQ, ST_KEOGH_EC, ST_EXACT_LB, ST_DTW, ST_ABANDONED, ST_IMPROVED, ST_COUNT };
@@ -200,6 +201,7 @@ typedef struct {
   double *w, *cEQ, *cEC, *cbRow, *cbCol, *ubCol, *prev, *cur;
   double *rawU, *rawL; // the entity's raw envelope over a triple's rows
   double *vh;           // envelope_vh's scratch
+  double *qp, *wr, *ubRow, *ubColR, *diag[3]; // dtw_diag_avx2: padded query, reversed row, bounds, diagonals
   int *du, *dl;
   double sqrtL, invL;
   int flags;
@@ -295,6 +297,8 @@ static int stage_a_prunes(const Ctx *k, const Range *g, int64_t t) {
   return 0;
 }
 
+static double dtw_diag_avx2(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol);
+
 static void exact_bounds_avx2(int L, const double *x, double mean, double sd, const double *q, const double *qU,
                               const double *qL, const double *U, const double *Lo, double *w, double *cEQ,
                               double *cEC, double *eq, double *ec);
@@ -382,7 +386,9 @@ static int stage_b(Ctx *k, const Range *g, int64_t t) {
     for (int j = 0; j < L; j++) ubCol[j] = INF;
   }
   stats[ST_DTW]++;
-  const double d2 = dtw_pruned(q, w, L, r, g->finite ? limit : INF, cbRow, ubCol, k->prev, k->cur);
+  const double d2 = k->simd && !(k->flags & F_ROWS)
+                        ? dtw_diag_avx2(k, w, g->finite ? limit : INF, cbRow, ubCol)
+                        : dtw_pruned(q, w, L, r, g->finite ? limit : INF, cbRow, ubCol, k->prev, k->cur);
   if (d2 != INF && d2 <= tau2) {
     g->outT[*g->nOut] = (int32_t)t;
     g->outD[*g->nOut] = d2;
@@ -500,6 +506,88 @@ static AVX2 void exact_bounds_avx2(int L, const double *x, double mean, double s
   *ec = sc;
 }
 
+
+/**
+ * dtw_pruned's cells and values, computed along the anti-diagonals k = i + j four rows a step (AVX2): a
+ * cell needs only the two diagonals before its own (up and left on k - 1, the diagonal neighbour on
+ * k - 2), so the four cells of a step are independent and the loop is no longer one long chain of
+ * min, add, compare per cell. Each cell is min(up, left, diag) + d * d as in the twin (min is exact, so
+ * the order of the three does not matter), dead (Infinity) when above min(ubRow[i], ubCol[j]) exactly as
+ * in dtw_pruned; a diagonal computes only the rows next to the previous two diagonals' live cells, and
+ * when that range is empty no path survives (a path meets one of every two consecutive diagonals).
+ * Diagonals are stored by row i; every slot outside the range last written holds Infinity.
+ */
+static AVX2 double dtw_diag_avx2(const Ctx *k, const double *w, double limit, const double *cbRow,
+                                 const double *ubCol) {
+  const int n = k->L, r = k->r;
+  double *qp = k->qp, *wr = k->wr, *ubR = k->ubRow, *ubC = k->ubColR;
+  // wr[m] = w[n-1-m] and ubC[m] = ubCol[n-1-m]: along a diagonal, j = k - i falls as i rises, so row i's
+  // column sits at m = n-1-k+i, ascending with i. The padding past n is read only by lanes masked off.
+  for (int m = 0; m < n; m++) {
+    wr[m] = w[n - 1 - m];
+    ubC[m] = ubCol[n - 1 - m];
+    ubR[m] = limit - cbRow[m + 1];
+  }
+  const __m256d inf = _mm256_set1_pd(INF);
+  double *B[3] = {k->diag[0], k->diag[1], k->diag[2]}; // slot i of a diagonal at B[.][i], i from -4
+  for (int b = 0; b < 3; b++)
+    for (int i = -4; i < n + 4; i += 4) _mm256_storeu_pd(B[b] + i, inf);
+  // Diagonal -2 holds the start: (0, 0) is then 0 + d * d, as the twin's first cell.
+  B[1][-1] = 0;
+  int dirtyLo[3] = {1, -1, 1}, dirtyHi[3] = {0, -1, 0}; // per buffer, the slots that may not be Infinity
+  int lo1 = n, hi1 = -1;  // live rows of diagonal k - 1 (-1: none)
+  int lo2 = -1, hi2 = -1; // of diagonal k - 2 (the start counts as live at row -1)
+  int b0 = 0, b1 = 2, b2 = 1;
+  for (int kk = 0; kk <= 2 * n - 2; kk++) {
+    double *d0 = B[b0];
+    const double *d1 = B[b1], *d2 = B[b2];
+    // The rows next to the live cells of the two diagonals before, within the band and the matrix:
+    // 0 <= i, j < n and |2i - k| <= r.
+    int a = lo1 < lo2 + 1 ? lo1 : lo2 + 1;
+    int b = hi1 + 1 > hi2 + 1 ? hi1 + 1 : hi2 + 1;
+    int iMin = kk - (n - 1) > 0 ? kk - (n - 1) : 0;
+    const int bandLo = (kk - r + 1) >> 1; // ceil((k - r) / 2); k - r may be negative
+    if (bandLo > iMin) iMin = bandLo;
+    int iMax = kk < n - 1 ? kk : n - 1;
+    const int bandHi = (kk + r) >> 1;
+    if (bandHi < iMax) iMax = bandHi;
+    if (a < iMin) a = iMin;
+    if (b > iMax) b = iMax;
+    // No cell left to compute: every path is dead. (With band 0 the odd diagonals have no cell at all;
+    // paths step over them.)
+    if (a > b && iMin <= iMax) return INF;
+    const int off = n - 1 - kk;
+    int nLo = n, nHi = -1, i = a;
+    for (; i <= b; i += 4) {
+      const __m256d up = _mm256_loadu_pd(d1 + i - 1), left = _mm256_loadu_pd(d1 + i);
+      const __m256d dg = _mm256_loadu_pd(d2 + i - 1);
+      const __m256d d = _mm256_sub_pd(_mm256_loadu_pd(qp + i), _mm256_loadu_pd(wr + off + i));
+      const __m256d v = _mm256_add_pd(_mm256_min_pd(_mm256_min_pd(up, dg), left), _mm256_mul_pd(d, d));
+      const __m256d ub = _mm256_min_pd(_mm256_loadu_pd(ubR + i), _mm256_loadu_pd(ubC + off + i));
+      const __m256d live = _mm256_cmp_pd(v, ub, _CMP_LE_OQ);
+      _mm256_storeu_pd(d0 + i, _mm256_blendv_pd(inf, v, live));
+      // Lanes past b (outside the band or the matrix) count as dead; their slots are reset below.
+      int mask = _mm256_movemask_pd(live);
+      if (i + 3 > b) mask &= (1 << (b - i + 1)) - 1;
+      const int h = i + 31 - __builtin_clz(mask | 1), l = i + __builtin_ctz(mask | 16);
+      nHi = mask ? h : nHi;
+      nLo = mask && nLo == n ? l : nLo;
+    }
+    for (int x = b + 1; x < i; x++) d0[x] = INF;
+    // Slots this buffer held for diagonal k - 3 outside what was just written go back to Infinity.
+    for (int x = dirtyLo[b0]; x <= dirtyHi[b0] && x < a; x++) d0[x] = INF;
+    for (int x = dirtyLo[b0] > i ? dirtyLo[b0] : i; x <= dirtyHi[b0]; x++) d0[x] = INF;
+    dirtyLo[b0] = a, dirtyHi[b0] = i - 1;
+    lo2 = lo1, hi2 = hi1;
+    lo1 = nLo, hi1 = nHi;
+    const int t = b2;
+    b2 = b1, b1 = b0, b0 = t;
+  }
+  const double *last = B[b1];
+  // The last diagonal (2n - 2) is the cell (n - 1, n - 1), in the buffer just rotated to d1.
+  return hi1 == n - 1 ? last[n - 1] : INF;
+}
+
 /**
  * Stage A four windows at a time (AVX2): the prefix-sum statistics and LB_Kim of windows t..t+3 in one
  * vector each (the same operations as stage_a_prunes, lane by lane), then A2 and A3 for the survivors in
@@ -594,6 +682,9 @@ static inline void exact_bounds_avx2(int L, const double *x, double mean, double
                               const double *qL, const double *U, const double *Lo, double *w, double *cEQ,
                               double *cEC, double *eq, double *ec) {}
 static inline int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) { return 0; }
+static double dtw_diag_avx2(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol) {
+  return INF;
+}
 #endif
 
 /**
@@ -733,7 +824,7 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.simd = !(flags & F_SCALAR) && has_avx2();
   k.sqrtL = __builtin_sqrt((double)L);
   k.invL = 1 / (double)L;
-  const size_t nd = (size_t)(14 * L + 6) + 2 * (size_t)widest + 5 * (size_t)(widest + 2 * r);
+  const size_t nd = (size_t)(14 * L + 6) + 7 * (size_t)(L + 12) + 2 * (size_t)widest + 5 * (size_t)(widest + 2 * r);
   double *pool = malloc(nd * sizeof(double));
   int *ipool = malloc(((size_t)L + 2 * (size_t)widest) * sizeof(int));
   if (!pool || !ipool) {
@@ -759,6 +850,14 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.rawU = at, at += widest;
   k.rawL = at, at += widest;
   k.vh = at, at += 5 * (widest + 2 * r);
+  // dtw_diag_avx2's rows, each padded by 4 slots past L (read only by masked lanes); diagonals from slot -4.
+  k.qp = at, at += L + 8;
+  k.wr = at, at += L + 8;
+  k.ubRow = at, at += L + 8;
+  k.ubColR = at, at += L + 8;
+  for (int b = 0; b < 3; b++) k.diag[b] = at + 4, at += L + 12;
+  memcpy(k.qp, q, (size_t)L * sizeof(double));
+  for (int i = (int)L; i < L + 8; i++) k.qp[i] = k.wr[i] = k.ubRow[i] = k.ubColR[i] = 0;
   for (int i = 0; i < L; i++) {
     if (order[i] < 0 || order[i] >= L) {
       free(pool);

@@ -22,6 +22,8 @@ export const DTW_STAGES = {
   improved: 32,
   /** Native only: the portable one-window-at-a-time path even where AVX2 is there (tests, A/B bench). */
   scalar: 64,
+  /** Native AVX2 path only: the row-by-row DTW instead of the anti-diagonal one (A/B bench). */
+  rows: 128,
   /** What the search runs: every stage but LB_Improved, which cost more than it saved (decision 077). */
   all: 31,
 } as const;
