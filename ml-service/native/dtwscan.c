@@ -15,6 +15,10 @@
 // time, and A2, A3 and B's normalisation and bounds four points at a time; A2 and A3 start from LB_Kim's
 // value and skip the points it covers (LB_Enhanced with V = 2, Tan, Petitjean and Webb, SDM 2019). The
 // data envelope is computed by van Herk / Gil-Werman. Measured in docs/decisions/097-dtw-speed.md.
+// With AVX2 and a band of at least DIAG_MIN_BAND rows, B's DTW runs along anti-diagonals, four cells a
+// step (dtw_diag_avx2: the same cells and values; docs/decisions/116-dtw-antidiagonal.md).
+// Picks mode (flags' bits 16 and up = K): an entity alone in its range returns only its greedy picks,
+// selected lazily so that the windows a pick blocks never get their DTW (select_picks; decision 116).
 // A1..A3 normalise with the window's mean and std from the prefix sums, whose rounding is covered by a
 // proven per-window slack (the same as the TypeScript reference kernel), so they only ever prune windows
 // that are farther than the threshold. Every distance reported is computed in B with the same operations
@@ -29,10 +33,12 @@
 // Bounds are compared with a hair of slack, so rounding in a bound never rejects a window it should not.
 #define SLACK (1 + 1e-9)
 #define U_ROUND 2.3e-16 // a little above the unit roundoff 2^-52
+// The narrowest band (half-width in rows) at which the AVX2 path computes the DTW by anti-diagonals.
+#define DIAG_MIN_BAND 16
 
 /** Stages a call runs (flags; all by default), so each one's gain can be measured. */
 enum { F_KIM = 1, F_KEOGH_EQ = 2, F_KEOGH_EC = 4, F_CUMULATIVE = 8, F_COLUMNS = 16, F_IMPROVED = 32, F_SCALAR = 64,
-       F_ROWS = 128 };
+       F_ROWS = 128, F_NOSTORE = 512 };
 
 /** Counters of what each stage pruned (stats[]), in this order. */
 enum { ST_WINDOWS, ST_KIM, ST_KEOGH_EQ, ST_KEOGH_EC, ST_EXACT_LB, ST_DTW, ST_ABANDONED, ST_IMPROVED, ST_COUNT };
@@ -206,7 +212,53 @@ typedef struct {
   double sqrtL, invL;
   int flags;
   int simd; // AVX2 paths (the CPU has it and F_SCALAR is off)
+  // Picks mode (see select_picks): at most `picks` picks per entity, or 0 for every window within tau2;
+  // `lazy` is set while a range's windows are being collected as candidates.
+  int picks, lazy, nCand;
+  struct Cand *cand; // the candidates' heap, one range's windows at most
+  // The first `maxStored` candidates of a range keep what their DTW needs (w, cbRow, ubCol: 3L + 1
+  // values each), so it is not computed twice; later ones are normalised again when their turn comes.
+  double *store;
+  int nStored, maxStored;
 } Ctx;
+
+/**
+ * A window waiting in select_picks: its key is a lower bound of its distance, or the distance (exact);
+ * slot: where its DTW's inputs are stored (k->store), or -1.
+ */
+typedef struct Cand {
+  double key;
+  int32_t t, exact, slot;
+} Cand;
+
+/** Heap order: by key, then by start (greedy's tie-break). */
+static inline int cand_less(const Cand *a, const Cand *b) { return a->key < b->key || (a->key == b->key && a->t < b->t); }
+
+static void cand_push(Cand *h, int *n, Cand c) {
+  int i = (*n)++;
+  while (i > 0) {
+    const int up = (i - 1) / 2;
+    if (!cand_less(&c, &h[up])) break;
+    h[i] = h[up];
+    i = up;
+  }
+  h[i] = c;
+}
+
+static Cand cand_pop(Cand *h, int *n) {
+  const Cand top = h[0], last = h[--*n];
+  int i = 0;
+  for (;;) {
+    const int l = 2 * i + 1;
+    if (l >= *n) break;
+    const int m = l + 1 < *n && cand_less(&h[l + 1], &h[l]) ? l + 1 : l;
+    if (!cand_less(&h[m], &last)) break;
+    h[i] = h[m];
+    i = m;
+  }
+  if (*n > 0) h[i] = last;
+  return top;
+}
 
 /** One range's constants: its arrays, stage A's slack (as the TypeScript reference kernel) and the outputs. */
 typedef struct {
@@ -308,13 +360,15 @@ static void exact_bounds_avx2(int L, const double *x, double mean, double sd, co
  * LB_Keogh from the exact values, then the pruned DTW; a window within tau2 is appended to the outputs.
  * Returns 1 when a DTW was computed.
  */
+static int dtw_append(Ctx *k, const Range *g, int64_t t, const double *w, const double *cbRow, const double *ubCol);
+
 static int stage_b(Ctx *k, const Range *g, int64_t t) {
   const int L = k->L, r = k->r;
   const double *q = k->q, *qU = k->qU, *qL = k->qL;
   const int32_t *order = k->order;
   const double *x = g->closes + t;
   const double *rawU = g->rawU, *rawL = g->rawL;
-  const double limit = g->limit, tau2 = g->tau2;
+  const double limit = g->limit;
   double *stats = g->stats;
   const double first = x[0];
   int flat = 1;
@@ -332,6 +386,13 @@ static int stage_b(Ctx *k, const Range *g, int64_t t) {
   }
   const double sd = __builtin_sqrt(ss / L);
   double *w = k->w, *cEQ = k->cEQ, *cEC = k->cEC, *cbRow = k->cbRow, *cbCol = k->cbCol, *ubCol = k->ubCol;
+  // Picks mode: a candidate's DTW inputs go straight to its slot, if one is free.
+  const int slot = k->lazy && k->nStored < k->maxStored ? k->nStored : -1;
+  if (slot >= 0) {
+    w = k->store + (size_t)slot * (3 * (size_t)L + 1);
+    cbRow = w + L;
+    ubCol = cbRow + L + 1;
+  }
   const int cumulative = g->finite && (k->flags & F_CUMULATIVE);
   double eq = 0, ec = 0;
   // Both LB_Keogh from the exact values: (x - mean) / sd is monotone in x in floating point too, so the
@@ -385,10 +446,28 @@ static int stage_b(Ctx *k, const Range *g, int64_t t) {
     for (int i = 0; i <= L; i++) cbRow[i] = 0;
     for (int j = 0; j < L; j++) ubCol[j] = INF;
   }
+  if (k->lazy) {
+    // Picks mode: the window waits with its exact LB_Keogh as key (0 without the cumulative bounds), a
+    // hair below so that rounding in the bound's sum can never order it after a window of smaller distance.
+    const Cand c = {cumulative ? (eq > ec ? eq : ec) / SLACK : 0, (int32_t)t, 0, slot};
+    if (slot >= 0) k->nStored++;
+    cand_push(k->cand, &k->nCand, c);
+    return 0;
+  }
+  return dtw_append(k, g, t, w, cbRow, ubCol);
+}
+
+/** Stage B's DTW of window t (normalised w, cumulative bounds cbRow and ubCol); appends it within tau2. */
+static int dtw_append(Ctx *k, const Range *g, int64_t t, const double *w, const double *cbRow, const double *ubCol) {
+  const int L = k->L, r = k->r;
+  const double limit = g->limit, tau2 = g->tau2;
+  double *stats = g->stats;
   stats[ST_DTW]++;
-  const double d2 = k->simd && !(k->flags & F_ROWS)
+  // By anti-diagonals only where a diagonal holds a few vectors (band >= DIAG_MIN_BAND): with a narrow
+  // band its fixed cost per diagonal outweighs the shorter chain (measured in docs/decisions/116).
+  const double d2 = k->simd && !(k->flags & F_ROWS) && r >= DIAG_MIN_BAND
                         ? dtw_diag_avx2(k, w, g->finite ? limit : INF, cbRow, ubCol)
-                        : dtw_pruned(q, w, L, r, g->finite ? limit : INF, cbRow, ubCol, k->prev, k->cur);
+                        : dtw_pruned(k->q, w, L, r, g->finite ? limit : INF, cbRow, ubCol, k->prev, k->cur);
   if (d2 != INF && d2 <= tau2) {
     g->outT[*g->nOut] = (int32_t)t;
     g->outD[*g->nOut] = d2;
@@ -688,6 +767,56 @@ static double dtw_diag_avx2(const Ctx *k, const double *w, double limit, const d
 #endif
 
 /**
+ * Picks mode: the greedy picks among the range's candidates (the windows that passed every bound; the
+ * range is its entity's only one in the call), appended to the outputs instead of every window within
+ * tau2. Greedy (greedyPicks in src/top-picks.ts) takes windows by ascending (distance, start) and drops
+ * those overlapping a pick; here the candidates wait in a heap by (key, start), a key being a lower
+ * bound of the distance until the DTW is computed, then the distance. The lowest entry, if it overlaps
+ * a pick, is dropped (its distance is at least its key, so greedy dropped it too); else a bound gets its
+ * DTW and goes back with its distance (or out, when farther than tau2); a distance is the next pick: no
+ * other window can come before it in greedy's order. So the picks are greedy's on the full list, while
+ * the neighbours of a match that a pick blocks are never computed. A candidate's DTW inputs were
+ * stored when it was collected (k->store) or, past the store, are computed again. Returns the DTWs
+ * computed.
+ */
+static int64_t select_picks(Ctx *k, Range *g) {
+  const int L = k->L;
+  Cand *h = k->cand;
+  int n = k->nCand, picks = 0;
+  const int64_t first = *g->nOut;
+  int64_t exact = 0;
+  k->lazy = 0;
+  while (n > 0 && picks < k->picks) {
+    Cand c = cand_pop(h, &n);
+    int blocked = 0;
+    for (int64_t x = first; x < *g->nOut && !blocked; x++) blocked = c.t < g->outT[x] + L && g->outT[x] < c.t + L;
+    if (blocked) continue;
+    if (c.exact) {
+      g->outT[*g->nOut] = c.t;
+      g->outD[*g->nOut] = c.key;
+      (*g->nOut)++;
+      picks++;
+      continue;
+    }
+    const int64_t before = *g->nOut;
+    if (c.slot >= 0) {
+      const double *w = k->store + (size_t)c.slot * (3 * (size_t)L + 1);
+      exact += dtw_append(k, g, c.t, w, w + L, w + 2 * L + 1);
+    } else
+      exact += stage_b(k, g, c.t);
+    if (*g->nOut > before) {
+      // Within tau2: back into the heap with its distance.
+      c.key = g->outD[before];
+      c.exact = 1;
+      *g->nOut = before;
+      cand_push(h, &n, c);
+    }
+  }
+  k->lazy = 1;
+  return exact;
+}
+
+/**
  * Rows [lo, hi) of one entity (global rows; a = its first row, e its index), threshold tau2: appends the
  * windows within tau2 to outT / outD and returns how many DTWs were computed.
  */
@@ -717,12 +846,16 @@ static int64_t scan_range(Ctx *k, const double *closes, const double *sum1, cons
   g.rawU = k->rawU - eLo, g.rawL = k->rawL - eLo; // indexed by global row
   if (g.finite && hi > lo) envelope_vh(closes + eLo, (int)(eHi - eLo), r, k->rawU, k->rawL, k->vh);
   stats[ST_WINDOWS] += (double)(hi - lo);
-  if (k->simd) return scan_avx2(k, &g, lo, hi);
+  k->nCand = 0;
+  k->nStored = 0;
   int64_t exact = 0;
-  for (int64_t t = lo; t < hi; t++) {
-    if (g.finite && stage_a_prunes(k, &g, t)) continue;
-    exact += stage_b(k, &g, t);
-  }
+  if (k->simd) exact = scan_avx2(k, &g, lo, hi);
+  else
+    for (int64_t t = lo; t < hi; t++) {
+      if (g.finite && stage_a_prunes(k, &g, t)) continue;
+      exact += stage_b(k, &g, t);
+    }
+  if (k->lazy) exact += select_picks(k, &g);
   return exact;
 }
 
@@ -820,7 +953,9 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.L = (int)L;
   k.r = r;
   k.q = q;
-  k.flags = (int)flags;
+  k.flags = (int)(flags & 0xffff);
+  // Bits 16 and up: picks per entity (picks mode, see select_picks), 0 for every window within tau2.
+  k.picks = (int)(flags >> 16);
   k.simd = !(flags & F_SCALAR) && has_avx2();
   k.sqrtL = __builtin_sqrt((double)L);
   k.invL = 1 / (double)L;
@@ -870,15 +1005,33 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.du = ipool + L;
   k.dl = ipool + L + widest;
   envelope(q, (int)L, r, k.qU, k.qL, k.du, k.dl);
+  k.cand = malloc((size_t)(widest > 0 ? widest : 1) * sizeof(Cand));
+  // Up to 4 MB of stored candidates (only the pages used are touched), none without picks; F_NOSTORE
+  // stores none, so the tests also cover the candidates past the store.
+  const int64_t perMB = ((int64_t)1 << 20) / (8 * (3 * L + 1));
+  k.maxStored = k.picks > 0 && !(flags & F_NOSTORE) ? (int)(widest < 4 * perMB + 16 ? widest : 4 * perMB + 16) : 0;
+  k.store = k.maxStored > 0 ? malloc((size_t)k.maxStored * (3 * (size_t)L + 1) * sizeof(double)) : NULL;
+  if (!k.cand || (k.maxStored > 0 && !k.store)) {
+    free(k.cand);
+    free(k.store);
+    free(pool);
+    free(ipool);
+    napi_throw_error(env, NULL, "dtwscan.scanChunk: out of memory");
+    return NULL;
+  }
   int64_t nOut = 0, exact = 0;
   for (int64_t kk = kLo, i = 0; kk < kHi; kk += 3, i++) {
     const int64_t e = plan[kk], a = offsets[e], n = offsets[e + 1] - a;
+    // Picks mode only for an entity's only range in the call: windows of two ranges may overlap.
+    k.lazy = k.picks > 0 && !(kk > kLo && plan[kk - 3] == e) && !(kk + 3 < kHi && plan[kk + 3] == e);
     exact += scan_range(&k, closes, sum1, sum2, e, a, n, center[e], spread[e], plan[kk + 1], plan[kk + 2], tau2,
                         outT, outD, &nOut, stats);
     outEnd[i] = (int32_t)nOut;
   }
   free(pool);
   free(ipool);
+  free(k.cand);
+  free(k.store);
   napi_value result;
   napi_create_int64(env, exact, &result);
   return result;
