@@ -386,8 +386,10 @@ static int stage_b(Ctx *k, const Range *g, int64_t t) {
   }
   const double sd = __builtin_sqrt(ss / L);
   double *w = k->w, *cEQ = k->cEQ, *cEC = k->cEC, *cbRow = k->cbRow, *cbCol = k->cbCol, *ubCol = k->ubCol;
-  // Picks mode: a candidate's DTW inputs go straight to its slot, if one is free.
-  const int slot = k->lazy && k->nStored < k->maxStored ? k->nStored : -1;
+  // Picks mode: once the range has a match, a candidate waits for select_picks (before, every one is
+  // farther than tau2, so none of them is a pick), its DTW inputs in a slot, if one is free.
+  const int collect = k->lazy && k->nCand > 0;
+  const int slot = collect && k->nStored < k->maxStored ? k->nStored : -1;
   if (slot >= 0) {
     w = k->store + (size_t)slot * (3 * (size_t)L + 1);
     cbRow = w + L;
@@ -446,15 +448,23 @@ static int stage_b(Ctx *k, const Range *g, int64_t t) {
     for (int i = 0; i <= L; i++) cbRow[i] = 0;
     for (int j = 0; j < L; j++) ubCol[j] = INF;
   }
-  if (k->lazy) {
-    // Picks mode: the window waits with its exact LB_Keogh as key (0 without the cumulative bounds), a
-    // hair below so that rounding in the bound's sum can never order it after a window of smaller distance.
+  if (collect) {
+    // The window waits with its exact LB_Keogh as key (0 without the cumulative bounds), a hair below
+    // so that rounding in the bound's sum can never order it after a window of smaller distance.
     const Cand c = {cumulative ? (eq > ec ? eq : ec) / SLACK : 0, (int32_t)t, 0, slot};
     if (slot >= 0) k->nStored++;
     cand_push(k->cand, &k->nCand, c);
     return 0;
   }
-  return dtw_append(k, g, t, w, cbRow, ubCol);
+  const int64_t before = *g->nOut;
+  const int computed = dtw_append(k, g, t, w, cbRow, ubCol);
+  if (k->lazy && *g->nOut > before) {
+    // Picks mode: the range's first match waits with its distance; the windows after it are collected.
+    const Cand c = {g->outD[before], (int32_t)t, 1, -1};
+    *g->nOut = before;
+    cand_push(k->cand, &k->nCand, c);
+  }
+  return computed;
 }
 
 /** Stage B's DTW of window t (normalised w, cumulative bounds cbRow and ubCol); appends it within tau2. */
@@ -767,9 +777,9 @@ static double dtw_diag_avx2(const Ctx *k, const double *w, double limit, const d
 #endif
 
 /**
- * Picks mode: the greedy picks among the range's candidates (the windows that passed every bound; the
- * range is its entity's only one in the call), appended to the outputs instead of every window within
- * tau2. Greedy (greedyPicks in src/top-picks.ts) takes windows by ascending (distance, start) and drops
+ * Picks mode: the greedy picks among the range's candidates (its first match and the windows after it
+ * that passed every bound; the range is its entity's only one in the call), appended to the outputs
+ * instead of every window within tau2. Greedy (greedyPicks in src/top-picks.ts) takes windows by ascending (distance, start) and drops
  * those overlapping a pick; here the candidates wait in a heap by (key, start), a key being a lower
  * bound of the distance until the DTW is computed, then the distance. The lowest entry, if it overlaps
  * a pick, is dropped (its distance is at least its key, so greedy dropped it too); else a bound gets its
