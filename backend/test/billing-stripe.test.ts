@@ -166,7 +166,7 @@ describe('Stripe billing (real SDK against a local stand-in)', () => {
     const second = await deliver(invoice);
     expect(first.body.result).toBe('applied');
     expect(second.body.result).toBe('duplicate');
-    const pays = await rawSql(app.ctx).all(
+    const pays = await rawSql(app.services).all(
       "SELECT * FROM payments WHERE user_id = ? AND provider = 'stripe'",
       userId,
     );
@@ -203,7 +203,7 @@ describe('Stripe billing (real SDK against a local stand-in)', () => {
     expect(r.body.result).toBe('applied');
     const view = (await c.get('/api/v1/billing/subscription')).body;
     expect(view.subscription).toMatchObject({ status: 'past_due', needsPaymentFix: true });
-    expect(await rawSql(app.ctx).all('SELECT status FROM payments WHERE user_id = ?', userId)).toEqual([
+    expect(await rawSql(app.services).all('SELECT status FROM payments WHERE user_id = ?', userId)).toEqual([
       { status: 'failed' },
     ]);
   });

@@ -198,5 +198,8 @@ export type SubscriptionRow = Selectable<SubscriptionsTable>;
 export type NewSubscription = Insertable<SubscriptionsTable>;
 export type SubscriptionUpdate = Updateable<SubscriptionsTable>;
 
+/** The app database, as use cases receive it (they open transactions on it). */
+export type Db = import('kysely').Kysely<Database>;
+
 /** What a repository function runs on: the database, or a transaction a use case opened on it. */
 export type Executor = import('kysely').Kysely<Database> | import('kysely').Transaction<Database>;

@@ -1,9 +1,19 @@
 /** Plan checks, quota and the ml-service call for one search; the response is ml-service's own. */
 import { type PredictRequest, type SimilarRequest } from '@resemble/contracts';
-import type { AppContext } from '../context.js';
 import { AppError } from '../platform/errors.js';
-import { currentPlan } from '../plans/entitlements.js';
+import { currentPlan, type PlanLookup } from '../plans/entitlements.js';
 import type { Plan } from '../plans/plans.js';
+import type { QuotaStore } from '../shared/shared-state.js';
+import type { MlClient } from './ml.client.js';
+import type { UserLanes } from './user-lanes.js';
+
+/** What a counted search uses: the plan, the daily quota, ml-service and the per-user long-search lanes. */
+export interface SearchDeps extends PlanLookup {
+  usage: Pick<QuotaStore, 'consume' | 'refund'>;
+  ml: Pick<MlClient, 'similarBytes' | 'similar' | 'predictBytes'>;
+  /** Per-user limit of long (DTW) searches running at once. */
+  heavyLanes: Pick<UserLanes, 'acquire'>;
+}
 
 const planLimit = (message: string, details: Record<string, unknown>) =>
   new AppError(403, 'plan_limit', message, { ...details, upgradeUrl: '/pricing' });
@@ -41,14 +51,14 @@ function assertPredictAllowed(plan: Plan, req: PredictRequest): void {
  * failed, the user's long-search queue was full, or the client left, rather than the request being bad.
  */
 async function searchCounted<T>(
-  ctx: AppContext,
+  deps: Omit<SearchDeps, 'ml' | 'heavyLanes'>,
   userId: string,
   assertAllowed: (plan: Plan) => void,
   call: (budgetMs: number) => Promise<T>,
 ): Promise<T> {
   let budgetMs = 0;
-  const day = await ctx.usage.consume(userId, async (db) => {
-    const plan = await currentPlan(db ?? ctx.database.kysely, ctx.plans, userId, ctx.now());
+  const day = await deps.usage.consume(userId, async (db) => {
+    const plan = await currentPlan(db ?? deps.db, deps.plans, userId, deps.now());
     assertAllowed(plan);
     budgetMs = plan.limits.searchBudgetMs;
     return plan.limits.searchesPerDay;
@@ -64,7 +74,7 @@ async function searchCounted<T>(
         err.status === 429 ||
         err.status === 499)
     )
-      await ctx.usage.refund(userId, day);
+      await deps.usage.refund(userId, day);
     throw err;
   }
 }
@@ -75,22 +85,25 @@ async function searchCounted<T>(
  * client leaves, which stops the search in ml-service too.
  */
 export function similar(
-  ctx: AppContext,
+  deps: SearchDeps,
   userId: string,
   req: SimilarRequest,
   requestId: string,
   signal?: AbortSignal,
 ): Promise<Buffer> {
   return searchCounted(
-    ctx,
+    deps,
     userId,
     (plan) => assertSimilarAllowed(plan, req),
     async (budgetMs) => {
       const due = Date.now() + budgetMs;
       // DTW is the long kind: one user's run of them waits in that user's own queue (UserLanes).
-      const release = req.metric === 'dtw' ? await ctx.heavyLanes.acquire(userId, due, signal) : null;
+      const release = req.metric === 'dtw' ? await deps.heavyLanes.acquire(userId, due, signal) : null;
       try {
-        return await ctx.ml.similarBytes(req, requestId, { budgetMs: Math.max(1, due - Date.now()), signal });
+        return await deps.ml.similarBytes(req, requestId, {
+          budgetMs: Math.max(1, due - Date.now()),
+          signal,
+        });
       } finally {
         release?.();
       }
@@ -99,26 +112,30 @@ export function similar(
 }
 
 /** A search a job runs on the user's behalf (a backtest sample, an export): counted like /similar. */
-export function similarForJob(ctx: AppContext, userId: string, req: SimilarRequest): Promise<unknown> {
+export function similarForJob(
+  deps: Omit<SearchDeps, 'heavyLanes'>,
+  userId: string,
+  req: SimilarRequest,
+): Promise<unknown> {
   return searchCounted(
-    ctx,
+    deps,
     userId,
     (plan) => assertSimilarAllowed(plan, req),
-    () => ctx.ml.similar(req),
+    () => deps.ml.similar(req),
   );
 }
 
 export async function predict(
-  ctx: AppContext,
+  deps: SearchDeps,
   userId: string,
   req: PredictRequest,
   requestId: string,
   signal?: AbortSignal,
 ): Promise<Buffer> {
-  const call = (budgetMs: number) => ctx.ml.predictBytes(req, requestId, { budgetMs, signal });
+  const call = (budgetMs: number) => deps.ml.predictBytes(req, requestId, { budgetMs, signal });
   if (SEARCH_BACKED_MODELS.has(req.model))
-    return searchCounted(ctx, userId, (plan) => assertPredictAllowed(plan, req), call);
-  const plan = await currentPlan(ctx.database.kysely, ctx.plans, userId, ctx.now());
+    return searchCounted(deps, userId, (plan) => assertPredictAllowed(plan, req), call);
+  const plan = await currentPlan(deps.db, deps.plans, userId, deps.now());
   assertPredictAllowed(plan, req);
   return call(plan.limits.searchBudgetMs);
 }

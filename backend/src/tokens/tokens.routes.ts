@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import * as tokens from './api-tokens.repo.js';
 import type { ApiScope } from '@resemble/contracts';
-import type { AppContext } from '../context.js';
+import type { PlanLookup } from '../plans/entitlements.js';
 import { API_TOKEN_PREFIX, requireFeature } from '../auth/auth.middleware.js';
 import { randomToken, sha256 } from '../auth/sessions.js';
 import { AppError, notFound } from '../platform/errors.js';
@@ -26,8 +26,8 @@ const view = (t: TokenRow) => ({
 });
 
 /** Session only (the contract): an API token must not mint or list other tokens. */
-export function tokensRoutes(ctx: AppContext): Impls<'listTokens' | 'createToken' | 'revokeToken'> {
-  const db = ctx.database.kysely;
+export function tokensRoutes(deps: PlanLookup): Impls<'listTokens' | 'createToken' | 'revokeToken'> {
+  const { db, now } = deps;
   return {
     listTokens: {
       handler: async ({ req }) => {
@@ -37,7 +37,7 @@ export function tokensRoutes(ctx: AppContext): Impls<'listTokens' | 'createToken
     },
 
     createToken: {
-      use: [requireFeature(ctx, 'apiTokens')],
+      use: [requireFeature(deps, 'apiTokens')],
       handler: async ({ body, req }) => {
         const userId = req.auth!.userId;
         const active = await tokens.countActiveTokens(db, userId);
@@ -48,7 +48,7 @@ export function tokensRoutes(ctx: AppContext): Impls<'listTokens' | 'createToken
           id: randomUUID(),
           name: body.name,
           scopes: JSON.stringify([...new Set(body.scopes)]),
-          created_at: new Date(ctx.now()).toISOString(),
+          created_at: new Date(now()).toISOString(),
           last_used_at: null,
         };
         await tokens.insertToken(db, {
@@ -65,7 +65,7 @@ export function tokensRoutes(ctx: AppContext): Impls<'listTokens' | 'createToken
 
     revokeToken: {
       handler: async ({ params, req }) => {
-        if (!(await tokens.revokeToken(db, req.auth!.userId, params.id, new Date(ctx.now()).toISOString())))
+        if (!(await tokens.revokeToken(db, req.auth!.userId, params.id, new Date(now()).toISOString())))
           throw notFound('no such token');
         return { status: 204 };
       },

@@ -1,0 +1,16 @@
+/** Who is calling: set on the request by authenticate (auth.middleware.ts), read by routes and guards. */
+export type Scope = 'search' | 'patterns' | 'jobs';
+
+export interface AuthInfo {
+  userId: string;
+  role: 'user' | 'admin';
+  via: 'cookie' | 'token';
+  sessionId?: string;
+  scopes?: Scope[];
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    auth?: AuthInfo;
+  }
+}
