@@ -449,9 +449,25 @@ static int stage_b(Ctx *k, const Range *g, int64_t t) {
     for (int j = 0; j < L; j++) ubCol[j] = INF;
   }
   if (collect) {
-    // The window waits with its exact LB_Keogh as key (0 without the cumulative bounds), a hair below
-    // so that rounding in the bound's sum can never order it after a window of smaller distance.
-    const Cand c = {cumulative ? (eq > ec ? eq : ec) / SLACK : 0, (int32_t)t, 0, slot};
+    // The window waits with a lower bound of its distance as key (0 without the cumulative bounds), a
+    // hair below so that rounding in the bound's sums can never order it after a window of smaller
+    // distance: the larger of LB_Keogh and LB_Enhanced (measured: 5 % fewer DTWs than LB_Keogh alone on
+    // the demo at L=250 top-100, decision 116).
+    double key = cumulative ? (eq > ec ? eq : ec) : 0;
+    if (cumulative && L >= 6) {
+      // LB_Enhanced with V = 2 from the exact values (as stage A2/A3): the corner slices, then each
+      // other column (row) j in 2 .. L-3 costs at least its LB_Keogh term.
+      double a1 = q[0] - w[1], a2 = q[1] - w[0], a3 = q[1] - w[1];
+      double d0 = q[0] - w[0], d1 = q[L - 1] - w[L - 1];
+      double kim = d0 * d0 + d1 * d1 + dmin(a1 * a1, dmin(a2 * a2, a3 * a3));
+      a1 = q[L - 1] - w[L - 2], a2 = q[L - 2] - w[L - 1], a3 = q[L - 2] - w[L - 2];
+      kim += dmin(a1 * a1, dmin(a2 * a2, a3 * a3));
+      double me = 0, mc = 0;
+      for (int j = 2; j <= L - 3; j++) me += cEQ[j], mc += cEC[j];
+      const double enh = kim + (me > mc ? me : mc);
+      if (enh > key) key = enh;
+    }
+    const Cand c = {key / SLACK, (int32_t)t, 0, slot};
     if (slot >= 0) k->nStored++;
     cand_push(k->cand, &k->nCand, c);
     return 0;
