@@ -146,7 +146,7 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
     o.keepMail,
     config.mail.sandbox ? (mail) => storeOutboxMail(db, mail, new Date(now()).toISOString()) : undefined,
   );
-  const billing = new BillingService(db, providers, now);
+  const billing = new BillingService(db, providers, now, config.billing.invoiceIssuer);
   const jobs = await createJobQueue(config, db, events, log.child({ module: 'jobs' }), now);
   // The composition root: every part below receives exactly what it uses, named here, and nothing
   // else (practica's explicit dependencies; the AppContext bag that hid who calls whom is gone).

@@ -299,19 +299,67 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     }
   });
 
-  it('cancel closes the charge permission and keeps Pro to the period end', async () => {
+  it('cancel keeps the permission open until the period end, so resume works; then it is closed', async () => {
     const c = await registered(app);
-    await payWithAmazon(c);
+    const { done } = await payWithAmazon(c);
+    const end = done.body.subscription.currentPeriodEnd as string;
     const userId = (await c.get('/api/v1/me')).body.id;
-    const r = await c.post('/api/v1/billing/cancel');
-    expect(r.body).toMatchObject({ plan: 'pro', subscription: { cancelAtPeriodEnd: true } });
     const cp = (
       (await rawSql(app.services).get(
         'SELECT provider_subscription_id AS id FROM subscriptions WHERE user_id = ?',
         userId,
       )) as { id: string }
     ).id;
-    expect(stand.permissions.get(cp)?.state).toBe('Closed');
+    const r = await c.post('/api/v1/billing/cancel');
+    expect(r.body).toMatchObject({ plan: 'pro', subscription: { cancelAtPeriodEnd: true } });
+    // A closed permission can never be reopened: closing now would make resume impossible.
+    expect(stand.permissions.get(cp)?.state).toBe('Chargeable');
+    const resumed = await c.post('/api/v1/billing/resume');
+    expect(resumed.status).toBe(200);
+    expect(resumed.body).toMatchObject({ plan: 'pro', subscription: { cancelAtPeriodEnd: false } });
+
+    await c.post('/api/v1/billing/cancel');
+    now = Date.parse(end) + 1000;
+    try {
+      await app.services.billing.renewDue();
+      await relogin(c);
+      const view = await subOf(c);
+      expect(view).toMatchObject({ plan: 'free', subscription: { status: 'canceled' } });
+      expect(stand.permissions.get(cp)?.state).toBe('Closed');
+      // No charge was attempted on the cancelled subscription's permission.
+      const charged = [...stand.charges.values()].filter((ch) => ch.chargePermissionId === cp);
+      expect(charged).toHaveLength(1);
+      expect(view.payments.filter((p: { status: string }) => p.status === 'succeeded')).toHaveLength(1);
+    } finally {
+      now = Date.now();
+    }
+  });
+
+  it('a permission the buyer closed on Amazon cannot be resumed: 409 resume_needs_checkout', async () => {
+    const c = await registered(app);
+    await payWithAmazon(c);
+    const userId = (await c.get('/api/v1/me')).body.id;
+    const cp = (
+      (await rawSql(app.services).get(
+        'SELECT provider_subscription_id AS id FROM subscriptions WHERE user_id = ?',
+        userId,
+      )) as { id: string }
+    ).id;
+    stand.permissions.get(cp)!.state = 'Closed';
+    await ipn({ ObjectType: 'CHARGE_PERMISSION', ObjectId: cp, NotificationType: 'STATE_CHANGE' });
+    expect((await subOf(c)).subscription.cancelAtPeriodEnd).toBe(true);
+    const r = await c.post('/api/v1/billing/resume');
+    expect(r.status).toBe(409);
+    expect(r.body.error.code).toBe('resume_needs_checkout');
+    expect((await subOf(c)).subscription.cancelAtPeriodEnd).toBe(true);
+  });
+
+  it('each captured payment has a receipt paid through Amazon Pay', async () => {
+    const c = await registered(app);
+    await payWithAmazon(c);
+    const [payment] = (await subOf(c)).payments;
+    const receipt = (await c.get(`/api/v1/billing/receipts/${payment.receiptId}`)).body;
+    expect(receipt).toMatchObject({ provider: 'amazonpay', amountJpy: 1480, taxJpy: 134 });
   });
 
   it('IPN: verified, treated as a hint, applied once; forged, stale and off-host messages refused', async () => {

@@ -208,6 +208,30 @@ export const api = {
     { 200: b.subscriptionResponseSchema },
     { errors: { 400: ['provider_unavailable'], 409: ['no_subscription'], 502: ['provider_error'] } },
   ),
+  resume: billing.session.post(
+    '/billing/resume',
+    'Undo a cancellation before the paid period ends (renewal goes on as before)',
+    { 200: b.subscriptionResponseSchema },
+    {
+      errors: {
+        400: ['provider_unavailable'],
+        409: ['no_subscription', 'not_cancelled', 'resume_needs_checkout'],
+        502: ['provider_error'],
+      },
+    },
+  ),
+  receipt: billing.session.get(
+    '/billing/receipts/:id',
+    'One receipt of a successful payment (適格請求書 fields when an issuer is configured)',
+    { 200: b.receiptSchema },
+    { params: uuidParam, errors: { 404: ['not_found'] } },
+  ),
+  receiptName: billing.session.patch(
+    '/billing/receipt-name',
+    'Set the name receipts are made out to (宛名); empty goes back to the e-mail address',
+    { 200: b.subscriptionResponseSchema },
+    { body: b.receiptNameSchema },
+  ),
   portal: billing.session.post(
     '/billing/portal',
     'Stripe Customer Portal link',

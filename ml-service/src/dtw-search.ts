@@ -8,7 +8,7 @@ import { makeTsDtwRange } from './dtw-kernel.js';
 import { wasmDtwscan } from './dtw-wasm.js';
 import { createLogger } from './logger.js';
 import type { MarketArrays } from './market-data.js';
-import { loadAddon } from './native-addon.js';
+import { addonError, loadAddon } from './native-addon.js';
 
 export type DtwKernelName = 'native' | 'wasm' | 'ts';
 
@@ -22,6 +22,12 @@ export const DTW_STAGES = {
   improved: 32,
   /** Native only: the portable one-window-at-a-time path even where AVX2 is there (tests, A/B bench). */
   scalar: 64,
+  /** Native AVX2 path only: the row-by-row DTW instead of the anti-diagonal one (A/B bench). */
+  rows: 128,
+  /** Native only: every window within the threshold even where the caller asked for picks (A/B bench). */
+  windows: 256,
+  /** Native picks mode only: keep no candidate's normalised window, recompute each (tests that path). */
+  unstored: 512,
   /** What the search runs: every stage but LB_Improved, which cost more than it saved (decision 077). */
   all: 31,
 } as const;
@@ -42,13 +48,32 @@ export const DTW_STAT = {
  * This thread's cascade counters (DTW_STAT) and the stages its scanners run: the step bench
  * (bench/dtw-steps.ts) reads the one and turns stages off through the other; the service leaves both.
  */
-export const dtwProbe = { stats: new Float64Array(8), stages: DTW_STAGES.all as number };
+export const dtwProbe: { stats: Float64Array; stages: number } = {
+  stats: new Float64Array(8),
+  stages: DTW_STAGES.all,
+};
 
 /** The query as every kernel takes it: the normalised query, its band and its indices by |q| descending. */
 export interface DtwPrepared {
   qn: Float64Array;
   band: number;
   order: Int32Array;
+  /**
+   * 0: a chunk returns every window within the threshold. K > 0 (native kernel only; the others return
+   * every window, a superset): for an entity with one range in the chunk, only its greedy picks (at most
+   * K), which greedyPicks then takes unchanged; the neighbours a pick blocks are never computed.
+   */
+  picks: number;
+}
+
+/**
+ * Thrown by a DTW scanner whose search was cancelled while a kernel call ran (its control word was set):
+ * the call stopped part-way, so nothing it found is kept. scanShard catches it.
+ */
+export class SearchStopped extends Error {
+  constructor() {
+    super('the search was cancelled');
+  }
 }
 
 /** A DTW kernel: the plan's triples plan[kLo .. kHi) with one threshold tau2 (Infinity: no pruning). */
@@ -57,6 +82,9 @@ export interface DtwKernel {
   /**
    * Writes the windows within tau2 to out.t / out.d2 in triple order (out.end[i]: how many after triple i,
    * the arrays sized by the caller) and returns how many DTWs it computed; stats accumulate DTW_STAT.
+   * `control` is the search's control word (search-pool.ts): the native and WASM kernels read it about
+   * once a millisecond of work while they run, and once it is non-zero stop and return -1 (the outputs
+   * are then partial), so a cancelled search never waits for a long call.
    */
   scanChunk(
     data: MarketArrays,
@@ -68,6 +96,7 @@ export interface DtwKernel {
     out: ChunkResult,
     stats: Float64Array,
     stages: number,
+    control?: Int32Array | null,
   ): number;
 }
 
@@ -91,6 +120,7 @@ interface NativeDtwscan {
     outEnd: Int32Array,
     stats: Float64Array,
     stages: number,
+    control: Int32Array | null,
   ): number;
 }
 
@@ -99,7 +129,7 @@ function nativeKernel(): DtwKernel | null {
   if (!addon) return null;
   return {
     name: 'native',
-    scanChunk(data, q, plan, kLo, kHi, tau2, out, stats, stages) {
+    scanChunk(data, q, plan, kLo, kHi, tau2, out, stats, stages, control = null) {
       const { closes, sum1, sum2, offsets, center, spread } = data;
       return addon.scanChunk(
         closes,
@@ -119,7 +149,8 @@ function nativeKernel(): DtwKernel | null {
         out.d2,
         out.end,
         stats,
-        stages,
+        (stages & 0xffff) + (stages & DTW_STAGES.windows ? 0 : q.picks) * 65536,
+        control,
       );
     },
   };
@@ -129,7 +160,7 @@ function nativeKernel(): DtwKernel | null {
 function tsKernel(): DtwKernel {
   return {
     name: 'ts',
-    scanChunk(data, q, plan, kLo, kHi, tau2, out) {
+    scanChunk(data, q, plan, kLo, kHi, tau2, out, _stats, _stages, control = null) {
       const range = makeTsDtwRange(data, { qn: q.qn, band: q.band });
       let n = 0;
       let exact = 0;
@@ -138,6 +169,8 @@ function tsKernel(): DtwKernel {
         out.d2[n++] = d2;
       };
       for (let k = kLo, i = 0; k < kHi; k += 3, i++) {
+        // The reference kernel reads the control word between ranges only (it is not the search's path).
+        if (control && Atomics.load(control, 0) !== 0) return -1;
         exact += range(plan[k]!, plan[k + 1]!, plan[k + 2]!, tau2, keep);
         out.end[i] = n;
       }
@@ -173,7 +206,7 @@ export function chooseDtwKernel(name?: string): DtwKernel {
   if (!chosen) {
     chosen = wasmDtwscan() ?? tsKernel();
     createLogger('warn').warn(
-      { kernel: chosen.name },
+      { kernel: chosen.name, reason: addonError('dtwscan') },
       'the native DTW kernel (build/Release/dtwscan.node) did not load; DTW search uses a slower kernel',
     );
   }
@@ -186,31 +219,35 @@ export function dtwKernel(): DtwKernel {
 }
 
 /** The query's indices by |q| descending (LB_Keogh meets the largest contributions first). */
-export function prepareDtw(qn: Float64Array, band: number): DtwPrepared {
+export function prepareDtw(qn: Float64Array, band: number, picks = 0): DtwPrepared {
   const idx = Array.from({ length: qn.length }, (_, i) => i);
   idx.sort((a, b) => Math.abs(qn[b]!) - Math.abs(qn[a]!) || a - b);
-  return { qn, band: Math.min(band, qn.length - 1), order: Int32Array.from(idx) };
+  return { qn, band: Math.min(band, qn.length - 1), order: Int32Array.from(idx), picks };
 }
 
 /**
  * The DTW Scanner of one query: range by range and chunk by chunk through `kernel` (default: this
- * thread's). `stats` accumulates the cascade's counters (default: dtwProbe's).
+ * thread's). `stats` accumulates the cascade's counters (default: dtwProbe's). With q.picks = K a chunk
+ * (whole entities, as scan.ts hands them) may return only each entity's greedy picks (see DtwPrepared);
+ * a single range always returns every window within the threshold (an entity's ranges may overlap).
+ * With `q.control` (the search's control word), a call the cancellation stopped throws SearchStopped.
  */
 export function makeDtwScanner(
   data: MarketArrays,
-  q: { qn: Float64Array; band: number },
+  q: { qn: Float64Array; band: number; picks?: number; control?: Int32Array },
   kernel: DtwKernel = dtwKernel(),
   stats: Float64Array = dtwProbe.stats,
   stages: number = dtwProbe.stages,
 ): Scanner {
-  const prepared = prepareDtw(q.qn, q.band);
+  const prepared = prepareDtw(q.qn, q.band, q.picks ?? 0);
+  const every: DtwPrepared = { ...prepared, picks: 0 };
   const out: ChunkResult = {
     exact: 0,
     t: new Int32Array(0),
     d2: new Float64Array(0),
     end: new Int32Array(0),
   };
-  const chunk: ChunkScan = (plan, kLo, kHi, tau2) => {
+  const scan = (p: DtwPrepared, plan: Int32Array, kLo: number, kHi: number, tau2: number) => {
     let windows = 0;
     for (let k = kLo; k < kHi; k += 3) windows += plan[k + 2]! - plan[k + 1]!;
     if (out.t.length < windows) {
@@ -218,15 +255,17 @@ export function makeDtwScanner(
       out.d2 = new Float64Array(2 * windows);
     }
     if (out.end.length < (kHi - kLo) / 3) out.end = new Int32Array(kHi - kLo);
-    out.exact = kernel.scanChunk(data, prepared, plan, kLo, kHi, tau2, out, stats, stages);
+    out.exact = kernel.scanChunk(data, p, plan, kLo, kHi, tau2, out, stats, stages, q.control ?? null);
+    if (out.exact < 0) throw new SearchStopped();
     return out;
   };
+  const chunk: ChunkScan = (plan, kLo, kHi, tau2) => scan(prepared, plan, kLo, kHi, tau2);
   const one = new Int32Array(3);
   const range = (e: number, lo: number, hi: number, tau2: number, keep: (t: number, d2: number) => void) => {
     one[0] = e;
     one[1] = lo;
     one[2] = hi;
-    const found = chunk(one, 0, 3, tau2);
+    const found = scan(every, one, 0, 3, tau2);
     for (let x = 0; x < found.end[0]!; x++) keep(found.t[x]!, found.d2[x]!);
     return found.exact;
   };

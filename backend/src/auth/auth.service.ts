@@ -87,6 +87,7 @@ export async function register(
     email_verified: 0,
     role: 'user',
     created_at: new Date(deps.now()).toISOString(),
+    receipt_name: null,
   };
   const verifyToken = await deps.db.transaction().execute(async (trx) => {
     // Taken by a concurrent registration since the check above: the unique index decided.

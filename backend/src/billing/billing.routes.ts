@@ -10,6 +10,9 @@ type BillingRoute =
   | 'checkout'
   | 'subscription'
   | 'cancel'
+  | 'resume'
+  | 'receipt'
+  | 'receiptName'
   | 'portal'
   | 'sandboxComplete'
   | 'sandboxRenew'
@@ -39,6 +42,27 @@ export function billingRoutes(deps: { db: Db; billing: BillingService }): Impls<
     cancel: {
       handler: async ({ req }) => {
         await billing.cancel(req.auth!.userId);
+        return { status: 200, body: await billing.view(req.auth!.userId) };
+      },
+    },
+
+    resume: {
+      handler: async ({ req }) => {
+        await billing.resume(req.auth!.userId);
+        return { status: 200, body: await billing.view(req.auth!.userId) };
+      },
+    },
+
+    receipt: {
+      handler: async ({ params, req }) => ({
+        status: 200,
+        body: await billing.receipt(req.auth!.userId, params.id),
+      }),
+    },
+
+    receiptName: {
+      handler: async ({ body, req }) => {
+        await billing.setReceiptName(req.auth!.userId, body.name);
         return { status: 200, body: await billing.view(req.auth!.userId) };
       },
     },
