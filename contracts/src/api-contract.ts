@@ -393,6 +393,16 @@ export const api = {
     responses: { 201: b.createdApiTokenSchema },
     errors: { 403: ['plan_required'], 409: ['too_many_tokens'] },
   }),
+  quota: route({
+    method: 'GET',
+    path: '/quota',
+    summary:
+      "The daily search quota: used, limit and reset time (the account's, shared by its tokens), and the calling token's own count",
+    tag: 'tokens',
+    auth: 'session',
+    scope: 'any',
+    responses: { 200: b.quotaResponseSchema },
+  }),
   revokeToken: route({
     method: 'DELETE',
     path: '/tokens/:id',

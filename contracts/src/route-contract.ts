@@ -43,8 +43,11 @@ export interface RouteDef {
   /** Area of the API (OpenAPI tag). */
   readonly tag: string;
   readonly auth: RouteAuth;
-  /** With auth 'session': an API token holding this scope may call the route too. */
-  readonly scope?: ApiScope;
+  /**
+   * With auth 'session': an API token holding this scope may call the route too; 'any': every live token,
+   * whatever its scopes (for what a token may read about itself, such as its quota).
+   */
+  readonly scope?: ApiScope | 'any';
   readonly params?: z.ZodType;
   readonly query?: z.ZodType;
   readonly body?: z.ZodType;

@@ -63,7 +63,14 @@ export function searchRoutes(ctx: AppContext): Impls<SearchRoute> {
     similar: {
       use: [perUser],
       handler: async ({ body, req, res }) => {
-        const answer = await search.similar(ctx, req.auth!.userId, body, rid(req), clientGone(res));
+        const answer = await search.similar(
+          ctx,
+          req.auth!.userId,
+          body,
+          rid(req),
+          clientGone(res),
+          req.auth!.tokenId,
+        );
         // The web app's recent-searches list (API token calls would only churn it).
         if (req.auth!.via === 'cookie')
           await recordRecentSearch(
@@ -88,7 +95,7 @@ export function searchRoutes(ctx: AppContext): Impls<SearchRoute> {
       handler: async ({ body, req, res }) => ({
         status: 200,
         json: jsonBytes<PredictResponse>(
-          await search.predict(ctx, req.auth!.userId, body, rid(req), clientGone(res)),
+          await search.predict(ctx, req.auth!.userId, body, rid(req), clientGone(res), req.auth!.tokenId),
         ),
       }),
     },
@@ -98,7 +105,9 @@ export function searchRoutes(ctx: AppContext): Impls<SearchRoute> {
       handler: async ({ body, req, res }) => {
         const csv = similarToCsv(
           JSON.parse(
-            (await search.similar(ctx, req.auth!.userId, body, rid(req), clientGone(res))).toString(),
+            (
+              await search.similar(ctx, req.auth!.userId, body, rid(req), clientGone(res), req.auth!.tokenId)
+            ).toString(),
           ),
         );
         res.attachment('resemble-similar.csv');

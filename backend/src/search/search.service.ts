@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { AppError } from '../platform/errors.js';
 import { currentPlan } from '../plans/entitlements.js';
 import type { Plan } from '../plans/plans.js';
+import { countTokenSearch } from '../tokens/token-usage.repo.js';
 
 const planLimit = (message: string, details: Record<string, unknown>) =>
   new AppError(403, 'plan_limit', message, { ...details, upgradeUrl: '/pricing' });
@@ -45,6 +46,7 @@ async function searchCounted<T>(
   userId: string,
   assertAllowed: (plan: Plan) => void,
   call: (budgetMs: number) => Promise<T>,
+  tokenId?: string,
 ): Promise<T> {
   let budgetMs = 0;
   const day = await ctx.usage.consume(userId, async (db) => {
@@ -54,7 +56,10 @@ async function searchCounted<T>(
     return plan.limits.searchesPerDay;
   });
   try {
-    return await call(budgetMs);
+    const answer = await call(budgetMs);
+    // An API token's share of the day, for its owner's token list and its own GET /quota.
+    if (tokenId) await countTokenSearch(ctx.database.kysely, tokenId, day);
+    return answer;
   } catch (err) {
     if (
       err instanceof AppError &&
@@ -80,6 +85,7 @@ export function similar(
   req: SimilarRequest,
   requestId: string,
   signal?: AbortSignal,
+  tokenId?: string,
 ): Promise<Buffer> {
   return searchCounted(
     ctx,
@@ -95,6 +101,7 @@ export function similar(
         release?.();
       }
     },
+    tokenId,
   );
 }
 
@@ -114,10 +121,11 @@ export async function predict(
   req: PredictRequest,
   requestId: string,
   signal?: AbortSignal,
+  tokenId?: string,
 ): Promise<Buffer> {
   const call = (budgetMs: number) => ctx.ml.predictBytes(req, requestId, { budgetMs, signal });
   if (SEARCH_BACKED_MODELS.has(req.model))
-    return searchCounted(ctx, userId, (plan) => assertPredictAllowed(plan, req), call);
+    return searchCounted(ctx, userId, (plan) => assertPredictAllowed(plan, req), call, tokenId);
   const plan = await currentPlan(ctx.database.kysely, ctx.plans, userId, ctx.now());
   assertPredictAllowed(plan, req);
   return call(plan.limits.searchBudgetMs);
