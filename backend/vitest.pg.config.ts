@@ -12,6 +12,7 @@ export default defineConfig({
       'test/auth.test.ts',
       'test/billing-amazonpay.test.ts',
       'test/billing-sandbox.test.ts',
+      'test/billing-resume-receipts.test.ts',
       'test/billing-stripe.test.ts',
       'test/features.test.ts',
       'test/jobs-bullmq.test.ts',

@@ -85,14 +85,19 @@ ensure_state_images() {
 
 # --- skipping unchanged builds ------------------------------------------------------------------------------
 # Even fully cached, each podman build walks the whole context (node_modules included) and re-checks every
-# layer: ~30 s an image here. So a stamp of everything the builds read (the git tree, uncommitted changes,
-# untracked files, the host's node) skips them when nothing changed; any change builds again (layers cached).
+# layer: ~30 s an image here. So a stamp of everything the builds read (those files in the commit, their
+# uncommitted changes and untracked files, the host's node) skips them when nothing changed; any change
+# builds again (layers cached). The paths are what the Dockerfiles COPY (and the context's .dockerignore):
+# a change to the compose files, deploy/, scripts, docs or tests alone rebuilds nothing.
+image_inputs=(backend contracts data-image frontend ml-service scraper package.json package-lock.json .npmrc
+  .puppeteerrc.cjs tsconfig.base.json tests/package.json docs/backtest/report.json .dockerignore
+  deploy/containers/node-base.Containerfile)
 build_stamp() {
   git rev-parse --git-dir >/dev/null 2>&1 || return 0
   {
-    git rev-parse 'HEAD^{tree}'
-    git diff HEAD
-    git ls-files -o --exclude-standard -z | xargs -0 -r sha256sum
+    git ls-tree -r HEAD -- "${image_inputs[@]}"
+    git diff HEAD -- "${image_inputs[@]}"
+    git ls-files -o --exclude-standard -z -- "${image_inputs[@]}" | xargs -0 -r sha256sum
     readlink -f "$(command -v node)" && node --version && echo "${RESEMBLE_SERVICES:-}"
   } | sha256sum | cut -c1-32
 }
@@ -290,6 +295,10 @@ down() {
   ids="$(podman ps -a -q --filter "label=io.podman.compose.project=$project")"
   [ -z "$ids" ] || podman rm -f -v $ids >/dev/null
   compose down "${args[@]}" >"$cache/compose-down.log" 2>&1 || { cat "$cache/compose-down.log" >&2; die "podman-compose down failed"; }
+  # podman-compose 1.0.3 leaves the project's networks behind: they go too (a network still in use by a
+  # container outside the project is kept, with podman's message).
+  ids="$(podman network ls -q --filter "label=io.podman.compose.project=$project")"
+  [ -z "$ids" ] || podman network rm $ids >/dev/null || log "some networks of $project are still in use"
   log "stack $project removed"
 }
 

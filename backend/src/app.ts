@@ -11,8 +11,7 @@ import { stdSerializers, type Logger } from 'pino';
 import type Stripe from 'stripe';
 import type { Api } from '@resemble/contracts';
 import type { Config } from './config.js';
-import type { AppContext } from './context.js';
-import { openDatabase } from './db/database.js';
+import { openDatabase, type AppDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { Checkpointer } from './db/checkpointer.js';
 import { createLogger } from './platform/logger.js';
@@ -40,10 +39,13 @@ import { billingRoutes, webhookRoutes } from './billing/billing.routes.js';
 import { tokensRoutes } from './tokens/tokens.routes.js';
 import { inProcessState } from './shared/in-process.state.js';
 import { redisState } from './shared/redis.state.js';
+import type { EventBus } from './shared/shared-state.js';
 import { createJobQueue } from './jobs/job-queues.js';
+import type { JobQueue } from './jobs/job-queue.js';
 import { registerJobHandlers } from './jobs/job-handlers.js';
 import { jobsRoutes } from './jobs/jobs.routes.js';
 import { patternsRoutes } from './patterns/patterns.routes.js';
+import { AlertScanner } from './patterns/alert-scanner.js';
 import { adminRoutes } from './admin/admin.routes.js';
 import { mountRoutes, type Impls } from './platform/contract-router.js';
 import { platformRoutes } from './platform/platform.routes.js';
@@ -61,7 +63,21 @@ export interface BuiltApp {
   app: Express;
   /** For http.createServer: requests and responses built with this app's prototypes (server-classes.ts). */
   serverOptions: ServerOptions;
-  ctx: AppContext;
+  /**
+   * What the process around the app drives or looks into: server.ts runs the renewals and the alert
+   * poll and closes the streams; tests read the database, the kept mail and the queue. Nothing inside
+   * the app receives this object (each part gets its own dependencies in createApp).
+   */
+  services: {
+    config: Config;
+    database: AppDatabase;
+    billing: BillingService;
+    jobs: JobQueue;
+    mailer: Mailer;
+    events: EventBus;
+    /** The pattern-alert poller; server.ts starts it, tests call tick(). */
+    alerts: AlertScanner;
+  };
   close(): Promise<void>;
 }
 
@@ -115,35 +131,43 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
   const shared = config.redis
     ? await redisState(config.redis.url, now, log.child({ module: 'redis' }))
     : inProcessState(db, now);
-  const events = shared.events;
-  const ctx: AppContext = {
-    config,
-    database,
-    log,
-    ml,
-    heavyLanes: new UserLanes(config.ml.heavyPerUser, config.ml.heavyQueuedPerUser),
-    plans,
-    hasher: new PasswordHasher(config.auth.scryptLogN, config.auth.hashConcurrency),
-    sessions: await SessionService.open(database, config.auth.jwtSecret, now, shared.revocations),
-    passwords: new PasswordThrottle(
-      shared.limiter('pwd', config.auth.maxPasswordFailures, config.auth.windowMinutes * 60),
-    ),
-    usage: shared.quota,
-    mailer: new Mailer(
-      config.mail.smtpUrl,
-      config.mail.from,
-      log.child({ module: 'mail' }),
-      o.keepMail,
-      config.mail.sandbox ? (mail) => storeOutboxMail(db, mail, new Date(now()).toISOString()) : undefined,
-    ),
-    billing: new BillingService(db, providers, now),
-    jobs: await createJobQueue(config, db, events, log.child({ module: 'jobs' }), now),
-    events,
-    rateLimitStore: shared.rateLimitStore,
-    now,
+  const { events, rateLimitStore } = shared;
+  const usage = shared.quota;
+  const heavyLanes = new UserLanes(config.ml.heavyPerUser, config.ml.heavyQueuedPerUser);
+  const hasher = new PasswordHasher(config.auth.scryptLogN, config.auth.hashConcurrency);
+  const sessions = await SessionService.open(database, config.auth.jwtSecret, now, shared.revocations);
+  const passwords = new PasswordThrottle(
+    shared.limiter('pwd', config.auth.maxPasswordFailures, config.auth.windowMinutes * 60),
+  );
+  const mailer = new Mailer(
+    config.mail.smtpUrl,
+    config.mail.from,
+    log.child({ module: 'mail' }),
+    o.keepMail,
+    config.mail.sandbox ? (mail) => storeOutboxMail(db, mail, new Date(now()).toISOString()) : undefined,
+  );
+  const billing = new BillingService(db, providers, now, config.billing.invoiceIssuer);
+  const jobs = await createJobQueue(config, db, events, log.child({ module: 'jobs' }), now);
+  // The composition root: every part below receives exactly what it uses, named here, and nothing
+  // else (practica's explicit dependencies; the AppContext bag that hid who calls whom is gone).
+  const planLookup = { db, plans, now };
+  const accountDeps = {
+    ...planLookup,
+    hasher,
+    sessions,
+    passwords,
+    mailer,
+    usage,
+    billing,
+    publicUrl: config.server.publicUrl,
   };
-  registerJobHandlers(ctx);
-  ctx.jobs.start();
+  const searchDeps = { ...planLookup, usage, ml, heavyLanes };
+  registerJobHandlers(jobs, searchDeps);
+  jobs.start();
+  const alerts = new AlertScanner(
+    { ...planLookup, ml, events, mailer, log, publicUrl: config.server.publicUrl },
+    config.alerts.pollSeconds,
+  );
 
   const app = express();
   app.disable('x-powered-by');
@@ -199,7 +223,7 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
       standardHeaders: 'draft-8',
       legacyHeaders: false,
       skip: (req) => req.path.startsWith('/api/v1/webhooks/'),
-      store: ctx.rateLimitStore('ip'),
+      store: rateLimitStore('ip'),
       handler: (_req, _res, next) =>
         next(
           new AppError(429, 'rate_limited', 'too many requests from this address; slow down for a minute'),
@@ -208,29 +232,38 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
   );
 
   const v1 = express.Router();
-  const webhooks = webhookRoutes(ctx);
+  const webhooks = webhookRoutes(billing);
   const routes = {
     // Searches first: they are most of the traffic, and no other route shares their paths, so they need
     // not be matched against every route listed before them.
-    ...searchRoutes(ctx),
-    ...platformRoutes(ctx),
-    ...authRoutes(ctx),
-    ...billingRoutes(ctx),
-    ...tokensRoutes(ctx),
-    ...adminRoutes(ctx),
-    ...jobsRoutes(ctx),
-    ...patternsRoutes(ctx),
+    ...searchRoutes({
+      ...searchDeps,
+      perUserPerMinute: config.rateLimits.perUserPerMinute,
+      rateLimitStore,
+    }),
+    ...platformRoutes({ ml, plans, billing }),
+    ...authRoutes({
+      ...accountDeps,
+      cookieSecure: config.server.cookieSecure,
+      limits: config.auth,
+      rateLimitStore,
+    }),
+    ...billingRoutes({ db, billing }),
+    ...tokensRoutes({ ...planLookup, usage }),
+    ...adminRoutes({ db, ml, billing, dataDir: config.storage.dataDir, now }),
+    ...jobsRoutes({ ...planLookup, jobs, events }),
+    ...patternsRoutes(planLookup),
   };
   // Every route of the contract has exactly one handler: a route left out fails typecheck here.
-  const outbox = outboxRoutes(ctx);
+  const outbox = outboxRoutes(db);
   const _every: Impls<keyof Api> = { ...webhooks, ...routes, ...outbox };
   void _every;
   // Webhooks come first: they need the raw bytes that the provider signed, not parsed JSON.
   mountRoutes(v1, webhooks);
   v1.use(express.json({ limit: '100kb' }));
   v1.use(cookieParser());
-  v1.use(authenticate(ctx));
-  v1.use(csrfProtect(ctx));
+  v1.use(authenticate({ ...planLookup, sessions }));
+  v1.use(csrfProtect(sessions));
   mountRoutes(v1, routes);
   // Development only (the contract marks it sandboxOnly): elsewhere /dev/outbox is an ordinary 404.
   if (config.mail.sandbox) mountRoutes(v1, outbox);
@@ -242,10 +275,11 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
   return {
     app,
     serverOptions: serverClasses(app),
-    ctx,
+    services: { config, database, billing, jobs, mailer, events, alerts },
     async close() {
+      alerts.stop();
       events.closeAll();
-      await ctx.jobs.stop();
+      await jobs.stop();
       await shared.close();
       await checkpointer?.stop();
       await ml.close();

@@ -115,6 +115,18 @@ const envSchema = z.object({
   JOB_MAX_STALLED: intFrom(1, 0),
   ALERT_POLL_SECONDS: intFrom(300, 1),
   RENEWAL_CRON: z.string().default('17 * * * *'),
+  /**
+   * Receipts become qualified invoices (適格請求書) when both are set: the issuer's name and its
+   * 登録番号 (T and 13 digits, as the National Tax Agency assigns it). Unset, receipts are plain 領収書.
+   */
+  INVOICE_ISSUER_NAME: optionalString.refine(
+    (v) => v === undefined || v.trim().length <= 120,
+    'INVOICE_ISSUER_NAME must be at most 120 characters',
+  ),
+  INVOICE_REGISTRATION_NUMBER: optionalString.refine(
+    (v) => v === undefined || /^T\d{13}$/.test(v),
+    'INVOICE_REGISTRATION_NUMBER must be T followed by 13 digits (e.g. T1234567890123)',
+  ),
 });
 
 function isTrustedProxySpec(item: string): boolean {
@@ -142,6 +154,13 @@ export interface AmazonPayConfig {
   storeId: string;
   /** Amazon's sandbox environment (test buyers), not our test-mode provider. */
   sandbox: boolean;
+}
+
+/** Who issues qualified invoices (適格請求書 発行事業者): both fields or none. */
+export interface InvoiceIssuerConfig {
+  name: string;
+  /** 登録番号: T + 13 digits. */
+  registrationNumber: string;
 }
 
 /** What the environment says, grouped by the part that uses it; an optional part is its block or null. */
@@ -202,6 +221,8 @@ export interface Config {
     /** The test-mode provider that grants Pro without payment (never beside a real provider). */
     sandbox: boolean;
     renewalCron: string;
+    /** Set: receipts carry the 適格請求書 fields; null: plain receipts (領収書). */
+    invoiceIssuer: InvoiceIssuerConfig | null;
   };
   alerts: { pollSeconds: number };
   /** Where replicas share quotas, limits, revocations, events and the job queue; null: in this process. */
@@ -228,6 +249,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     issues.push('JWT_SECRET: required when NODE_ENV=production');
   const stripe = stripeBlock(env, issues);
   const amazonPay = amazonPayBlock(env, issues);
+  const invoiceIssuer = invoiceIssuerBlock(env, issues);
   const sandboxWanted = env.BILLING_SANDBOX ?? env.NODE_ENV !== 'production';
   if (!stripe && !amazonPay && !sandboxWanted) {
     // Without this, production with no keys fell back to the sandbox: anyone could take Pro for free.
@@ -285,6 +307,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       amazonPay,
       sandbox: !stripe && !amazonPay && sandboxWanted,
       renewalCron: env.RENEWAL_CRON,
+      invoiceIssuer,
     },
     alerts: { pollSeconds: env.ALERT_POLL_SECONDS },
     redis: env.REDIS_URL ? { url: env.REDIS_URL } : null,
@@ -326,6 +349,16 @@ function amazonPayBlock(env: Env, issues: string[]): AmazonPayConfig | null {
       'AMAZON_PAY_PUBLIC_KEY_ID, AMAZON_PAY_PRIVATE_KEY, AMAZON_PAY_MERCHANT_ID, AMAZON_PAY_STORE_ID: set all or none',
     );
   }
+  return null;
+}
+
+function invoiceIssuerBlock(env: Env, issues: string[]): InvoiceIssuerConfig | null {
+  const { INVOICE_ISSUER_NAME: name, INVOICE_REGISTRATION_NUMBER: registrationNumber } = env;
+  if (name && registrationNumber) return { name: name.trim(), registrationNumber };
+  if (name || registrationNumber)
+    issues.push(
+      'INVOICE_ISSUER_NAME, INVOICE_REGISTRATION_NUMBER: set both (a qualified invoice needs the issuer and its registration number) or neither',
+    );
   return null;
 }
 

@@ -4,7 +4,6 @@ import { createServer } from 'node:http';
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './app.js';
 import { createLogger } from './platform/logger.js';
-import { AlertScanner } from './patterns/alert-scanner.js';
 
 let config;
 try {
@@ -26,14 +25,14 @@ try {
   log.fatal({ err }, 'backend could not start');
   process.exit(1);
 }
-const { app, serverOptions, ctx, close } = built;
+const { app, serverOptions, services, close } = built;
+const { billing, alerts: scanner, events } = services;
 const server = createServer(serverOptions, app);
 // Longer than any proxy's idle timeout, so keep-alive sockets are closed by the client side first.
 server.keepAliveTimeout = 65_000;
-const scanner = new AlertScanner(ctx);
 const renewal = new Cron(config.billing.renewalCron, { protect: true, unref: true }, async () => {
   try {
-    const n = await ctx.billing.renewDue();
+    const n = await billing.renewDue();
     log.info({ renewed: n }, 'renewal run done');
   } catch (err) {
     log.error({ err }, 'renewal run failed');
@@ -45,8 +44,8 @@ server.listen(config.server.port, config.server.host, () => {
   log.info(
     {
       address: typeof a === 'object' && a ? `${a.address}:${a.port}` : a,
-      testMode: ctx.billing.testMode,
-      providers: ctx.billing.providerIds,
+      testMode: billing.testMode,
+      providers: billing.providerIds,
     },
     'backend listening',
   );
@@ -63,7 +62,7 @@ async function shutdown(signal: string): Promise<void> {
   force.unref();
   renewal.stop();
   scanner.stop();
-  ctx.events.closeAll();
+  events.closeAll();
   server.close();
   server.closeIdleConnections();
   await close();

@@ -3,7 +3,7 @@ import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
 import { PASSWORD, registered, startApp, type TestApp, rawSql } from './support/harness.js';
 
 const linkToken = (app: TestApp, kind: 'reset-password' | 'verify-email', to: string) => {
-  const mail = app.ctx.mailer.sent.filter((m) => m.to === to && m.link?.includes(kind)).at(-1);
+  const mail = app.services.mailer.sent.filter((m) => m.to === to && m.link?.includes(kind)).at(-1);
   return mail ? new URL(mail.link!).searchParams.get('token')! : undefined;
 };
 
@@ -307,7 +307,9 @@ describe('accounts and sessions', () => {
     expect(c.cookies.has('access_token')).toBe(false);
     expect(c.cookies.has('refresh_token')).toBe(false);
     expect(
-      app.ctx.mailer.sent.filter((m) => m.to === 'locked@example.com' && /sign-up attempt/.test(m.subject)),
+      app.services.mailer.sent.filter(
+        (m) => m.to === 'locked@example.com' && /sign-up attempt/.test(m.subject),
+      ),
     ).toHaveLength(1);
   });
 
@@ -382,7 +384,7 @@ describe('accounts and sessions', () => {
     expect(ok.status).toBe(200);
     expect((await c.get('/api/v1/me')).status).toBe(401);
     expect(
-      await rawSql(app.ctx).get('SELECT COUNT(*) AS n FROM users WHERE email = ?', 'delete@example.com'),
+      await rawSql(app.services).get('SELECT COUNT(*) AS n FROM users WHERE email = ?', 'delete@example.com'),
     ).toEqual({ n: 0 });
     expect(
       (await app.client().post('/api/v1/auth/login', { email: 'delete@example.com', password: PASSWORD }))

@@ -123,7 +123,7 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     expect(stand.authHeaders.at(-1)).toMatch(
       /^AMZN-PAY-RSASSA-PSS PublicKeyId=SANDBOX-AETESTKEY, SignedHeaders=.*Signature=/,
     );
-    const row = (await rawSql(app.ctx).get(
+    const row = (await rawSql(app.services).get(
       "SELECT provider_subscription_id FROM subscriptions WHERE provider = 'amazonpay' ORDER BY created_at DESC",
     )) as { provider_subscription_id: string };
     expect(stand.permissions.get(row.provider_subscription_id)?.state).toBe('Chargeable');
@@ -185,25 +185,25 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     const calls = stand.chargeCalls;
     now = Date.parse(end1) + 1000;
     try {
-      expect(await app.ctx.billing.renewDue()).toBeGreaterThanOrEqual(1);
+      expect(await app.services.billing.renewDue()).toBeGreaterThanOrEqual(1);
       // Other tests' subscriptions fall due too; what matters is that re-runs add no charge.
       const afterFirst = stand.chargeCalls;
       expect(afterFirst).toBeGreaterThan(calls);
-      await app.ctx.billing.renewDue();
+      await app.services.billing.renewDue();
       expect(stand.chargeCalls).toBe(afterFirst);
       const userId = (await (await relogin(c), c.get('/api/v1/me'))).body.id;
       // Simulate a crash after Amazon charged but before our write: same (subscription, period) key again.
-      await rawSql(app.ctx).run(
+      await rawSql(app.services).run(
         "UPDATE payments SET status = 'pending' WHERE user_id = ? AND period = ? AND status = 'succeeded' AND idempotency_key LIKE 'amazonpay:%:%:%'",
         userId,
         end1.slice(0, 7),
       );
-      await rawSql(app.ctx).run(
+      await rawSql(app.services).run(
         'UPDATE subscriptions SET current_period_end = ? WHERE user_id = ?',
         end1,
         userId,
       );
-      await app.ctx.billing.renewDue();
+      await app.services.billing.renewDue();
       expect(stand.chargeCalls).toBe(afterFirst);
       const view = await subOf(c);
       expect(view.plan).toBe('pro');
@@ -220,12 +220,12 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     now = Date.parse(done.body.subscription.currentPeriodEnd) + 1000;
     try {
       stand.nextCharges.push('SoftDeclined');
-      await app.ctx.billing.renewDue();
+      await app.services.billing.renewDue();
       await relogin(c);
       let view = await subOf(c);
       expect(view.subscription.status).toBe('active');
       expect(view.payments[0]).toMatchObject({ status: 'failed', failureReason: 'SoftDeclined' });
-      await app.ctx.billing.renewDue();
+      await app.services.billing.renewDue();
       view = await subOf(c);
       expect(view.plan).toBe('pro');
       expect(view.payments.filter((p: { status: string }) => p.status === 'succeeded')).toHaveLength(2);
@@ -241,14 +241,14 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     now = Date.parse(end1) + 1000;
     try {
       stand.nextCharges.push('Pending');
-      await app.ctx.billing.renewDue();
+      await app.services.billing.renewDue();
       await relogin(c);
       let view = await subOf(c);
       expect(view.subscription.currentPeriodEnd).toBe(end1);
       expect(view.payments[0].status).toBe('pending');
       const userId = (await c.get('/api/v1/me')).body.id;
       const chargeId = (
-        (await rawSql(app.ctx).get(
+        (await rawSql(app.services).get(
           "SELECT provider_ref FROM payments WHERE user_id = ? AND status = 'pending'",
           userId,
         )) as { provider_ref: string }
@@ -269,7 +269,7 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
       expect(view.payments[0].status).toBe('succeeded');
       expect(view.subscription.currentPeriodEnd > end1).toBe(true);
       const end2 = view.subscription.currentPeriodEnd;
-      await app.ctx.billing.renewDue();
+      await app.services.billing.renewDue();
       expect((await subOf(c)).subscription.currentPeriodEnd).toBe(end2);
     } finally {
       now = Date.now();
@@ -282,7 +282,7 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     now = Date.parse(done.body.subscription.currentPeriodEnd) + 1000;
     try {
       stand.nextCharges.push('HardDeclined');
-      await app.ctx.billing.renewDue();
+      await app.services.billing.renewDue();
       await relogin(c);
       const view = await subOf(c);
       expect(view).toMatchObject({
@@ -299,19 +299,67 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     }
   });
 
-  it('cancel closes the charge permission and keeps Pro to the period end', async () => {
+  it('cancel keeps the permission open until the period end, so resume works; then it is closed', async () => {
     const c = await registered(app);
-    await payWithAmazon(c);
+    const { done } = await payWithAmazon(c);
+    const end = done.body.subscription.currentPeriodEnd as string;
     const userId = (await c.get('/api/v1/me')).body.id;
-    const r = await c.post('/api/v1/billing/cancel');
-    expect(r.body).toMatchObject({ plan: 'pro', subscription: { cancelAtPeriodEnd: true } });
     const cp = (
-      (await rawSql(app.ctx).get(
+      (await rawSql(app.services).get(
         'SELECT provider_subscription_id AS id FROM subscriptions WHERE user_id = ?',
         userId,
       )) as { id: string }
     ).id;
-    expect(stand.permissions.get(cp)?.state).toBe('Closed');
+    const r = await c.post('/api/v1/billing/cancel');
+    expect(r.body).toMatchObject({ plan: 'pro', subscription: { cancelAtPeriodEnd: true } });
+    // A closed permission can never be reopened: closing now would make resume impossible.
+    expect(stand.permissions.get(cp)?.state).toBe('Chargeable');
+    const resumed = await c.post('/api/v1/billing/resume');
+    expect(resumed.status).toBe(200);
+    expect(resumed.body).toMatchObject({ plan: 'pro', subscription: { cancelAtPeriodEnd: false } });
+
+    await c.post('/api/v1/billing/cancel');
+    now = Date.parse(end) + 1000;
+    try {
+      await app.services.billing.renewDue();
+      await relogin(c);
+      const view = await subOf(c);
+      expect(view).toMatchObject({ plan: 'free', subscription: { status: 'canceled' } });
+      expect(stand.permissions.get(cp)?.state).toBe('Closed');
+      // No charge was attempted on the cancelled subscription's permission.
+      const charged = [...stand.charges.values()].filter((ch) => ch.chargePermissionId === cp);
+      expect(charged).toHaveLength(1);
+      expect(view.payments.filter((p: { status: string }) => p.status === 'succeeded')).toHaveLength(1);
+    } finally {
+      now = Date.now();
+    }
+  });
+
+  it('a permission the buyer closed on Amazon cannot be resumed: 409 resume_needs_checkout', async () => {
+    const c = await registered(app);
+    await payWithAmazon(c);
+    const userId = (await c.get('/api/v1/me')).body.id;
+    const cp = (
+      (await rawSql(app.services).get(
+        'SELECT provider_subscription_id AS id FROM subscriptions WHERE user_id = ?',
+        userId,
+      )) as { id: string }
+    ).id;
+    stand.permissions.get(cp)!.state = 'Closed';
+    await ipn({ ObjectType: 'CHARGE_PERMISSION', ObjectId: cp, NotificationType: 'STATE_CHANGE' });
+    expect((await subOf(c)).subscription.cancelAtPeriodEnd).toBe(true);
+    const r = await c.post('/api/v1/billing/resume');
+    expect(r.status).toBe(409);
+    expect(r.body.error.code).toBe('resume_needs_checkout');
+    expect((await subOf(c)).subscription.cancelAtPeriodEnd).toBe(true);
+  });
+
+  it('each captured payment has a receipt paid through Amazon Pay', async () => {
+    const c = await registered(app);
+    await payWithAmazon(c);
+    const [payment] = (await subOf(c)).payments;
+    const receipt = (await c.get(`/api/v1/billing/receipts/${payment.receiptId}`)).body;
+    expect(receipt).toMatchObject({ provider: 'amazonpay', amountJpy: 1480, taxJpy: 134 });
   });
 
   it('IPN: verified, treated as a hint, applied once; forged, stale and off-host messages refused', async () => {
@@ -319,7 +367,7 @@ describe('Amazon Pay billing (real SDK against a local HTTPS stand-in)', () => {
     await payWithAmazon(c);
     const userId = (await c.get('/api/v1/me')).body.id;
     const cp = (
-      (await rawSql(app.ctx).get(
+      (await rawSql(app.services).get(
         'SELECT provider_subscription_id AS id FROM subscriptions WHERE user_id = ?',
         userId,
       )) as { id: string }

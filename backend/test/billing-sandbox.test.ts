@@ -82,8 +82,8 @@ describe('sandbox billing (test mode)', () => {
     expect((await c.post('/api/v1/billing/checkout', { plan: 'pro', provider: 'sandbox' })).status).toBe(409);
     const end1 = done.body.subscription.currentPeriodEnd;
     now = Date.parse(end1) + 1000;
-    await app.ctx.billing.renewDue();
-    await app.ctx.billing.renewDue();
+    await app.services.billing.renewDue();
+    await app.services.billing.renewDue();
     await relogin(c);
     const after = (await c.get('/api/v1/billing/subscription')).body;
     expect(after.plan).toBe('pro');
@@ -105,7 +105,7 @@ describe('sandbox billing (test mode)', () => {
     try {
       await relogin(c);
       expect((await c.get('/api/v1/me')).body.plan).toBe('free');
-      await app.ctx.billing.renewDue();
+      await app.services.billing.renewDue();
       expect((await c.get('/api/v1/billing/subscription')).body.subscription.status).toBe('canceled');
       // Fixing payment = a new checkout.
       const s2 = await checkout(c);
@@ -136,7 +136,7 @@ describe('sandbox billing (test mode)', () => {
     expect(r.body).toMatchObject({ plan: 'pro', subscription: { cancelAtPeriodEnd: true } });
     now = Date.parse(r.body.subscription.currentPeriodEnd) + 1000;
     try {
-      await app.ctx.billing.renewDue();
+      await app.services.billing.renewDue();
       await relogin(c);
       const after = (await c.get('/api/v1/billing/subscription')).body;
       expect(after.plan).toBe('free');

@@ -166,7 +166,7 @@ describe('Stripe billing (real SDK against a local stand-in)', () => {
     const second = await deliver(invoice);
     expect(first.body.result).toBe('applied');
     expect(second.body.result).toBe('duplicate');
-    const pays = await rawSql(app.ctx).all(
+    const pays = await rawSql(app.services).all(
       "SELECT * FROM payments WHERE user_id = ? AND provider = 'stripe'",
       userId,
     );
@@ -203,7 +203,7 @@ describe('Stripe billing (real SDK against a local stand-in)', () => {
     expect(r.body.result).toBe('applied');
     const view = (await c.get('/api/v1/billing/subscription')).body;
     expect(view.subscription).toMatchObject({ status: 'past_due', needsPaymentFix: true });
-    expect(await rawSql(app.ctx).all('SELECT status FROM payments WHERE user_id = ?', userId)).toEqual([
+    expect(await rawSql(app.services).all('SELECT status FROM payments WHERE user_id = ?', userId)).toEqual([
       { status: 'failed' },
     ]);
   });
@@ -221,6 +221,74 @@ describe('Stripe billing (real SDK against a local stand-in)', () => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ plan: 'pro', subscription: { cancelAtPeriodEnd: true } });
     expect(stand.subscriptions.get('sub_cancel')!.cancel_at_period_end).toBe(true);
+  });
+
+  it('resumes a cancelled subscription through the API: Stripe clears cancel_at_period_end', async () => {
+    const c = await registered(app);
+    await subscribed(c, 'sub_resume');
+    expect((await c.post('/api/v1/billing/resume')).body.error.code).toBe('not_cancelled');
+    await c.post('/api/v1/billing/cancel');
+    const r = await c.post('/api/v1/billing/resume');
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ plan: 'pro', subscription: { cancelAtPeriodEnd: false } });
+    expect(stand.subscriptions.get('sub_resume')!.cancel_at_period_end).toBe(false);
+  });
+
+  it('webhooks keep cancel and resume made in the Customer Portal consistent', async () => {
+    const c = await registered(app);
+    await subscribed(c, 'sub_portal');
+    const s = stand.subscriptions.get('sub_portal')!;
+    // The user cancels in the Portal: Stripe changes the subscription and says so by webhook.
+    s.cancel_at_period_end = true;
+    await deliver(event('customer.subscription.updated', { ...s }));
+    let view = (await c.get('/api/v1/billing/subscription')).body;
+    expect(view).toMatchObject({ plan: 'pro', subscription: { cancelAtPeriodEnd: true } });
+    // ...and resumes there too: a stale copy of the cancelled state arriving late changes nothing.
+    const staleCancelled = { ...s };
+    s.cancel_at_period_end = false;
+    await deliver(event('customer.subscription.updated', { ...s }));
+    await deliver(event('customer.subscription.updated', staleCancelled));
+    view = (await c.get('/api/v1/billing/subscription')).body;
+    expect(view.subscription.cancelAtPeriodEnd).toBe(false);
+    // At the period end of a cancelled subscription Stripe deletes it: Free from then on.
+    s.cancel_at_period_end = true;
+    s.status = 'canceled';
+    await deliver(event('customer.subscription.deleted', { ...s }));
+    view = (await c.get('/api/v1/billing/subscription')).body;
+    expect(view).toMatchObject({ plan: 'free', subscription: { status: 'canceled' } });
+  });
+
+  it('a subscription Stripe has already ended cannot be resumed: 409 and our copy follows Stripe', async () => {
+    const c = await registered(app);
+    await subscribed(c, 'sub_gone');
+    await c.post('/api/v1/billing/cancel');
+    // Ended on Stripe's side, and the deletion webhook has not arrived yet.
+    stand.subscriptions.get('sub_gone')!.status = 'canceled';
+    const r = await c.post('/api/v1/billing/resume');
+    expect(r.status).toBe(409);
+    expect(r.body.error.code).toBe('resume_needs_checkout');
+    expect((await c.get('/api/v1/billing/subscription')).body).toMatchObject({
+      plan: 'free',
+      subscription: { status: 'canceled' },
+    });
+  });
+
+  it('a paid invoice gets a receipt paid by card through Stripe', async () => {
+    const c = await registered(app);
+    await subscribed(c, 'sub_receipt');
+    await deliver(
+      event('invoice.paid', {
+        id: 'in_receipt',
+        object: 'invoice',
+        customer: stand.subscriptions.get('sub_receipt')!.customer,
+        amount_paid: 1480,
+        period_start: Math.floor(Date.now() / 1000),
+        parent: { subscription_details: { subscription: 'sub_receipt' } },
+      }),
+    );
+    const [payment] = (await c.get('/api/v1/billing/subscription')).body.payments;
+    const receipt = (await c.get(`/api/v1/billing/receipts/${payment.receiptId}`)).body;
+    expect(receipt).toMatchObject({ provider: 'stripe', amountJpy: 1480, taxJpy: 134, plan: 'pro' });
   });
 
   it('deleting the account cancels the Stripe subscription', async () => {

@@ -37,6 +37,7 @@ async function seed(db: AppDatabase): Promise<void> {
         email_verified: 0,
         role: 'user',
         created_at: '2026-01-02T00:00:00.000Z',
+        receipt_name: '株式会社 類似',
       },
     ])
     .execute();
@@ -186,6 +187,21 @@ async function seed(db: AppDatabase): Promise<void> {
       created_at: '2026-02-01',
     })
     .execute();
+  await k
+    .insertInto('receipts')
+    .values({
+      payment_id: 'p1',
+      user_id: null,
+      number: 'R-20260201-P1',
+      plan: 'pro',
+      amount_jpy: 1480,
+      tax_rate_percent: 10,
+      tax_jpy: 134,
+      issuer_name: '株式会社レゼンブル',
+      registration_number: 'T1234567890123',
+      issued_at: '2026-02-01',
+    })
+    .execute();
 }
 
 describe('db:copy from SQLite to PostgreSQL', () => {
@@ -206,7 +222,7 @@ describe('db:copy from SQLite to PostgreSQL', () => {
     const r = copy('--from', source.file, '--to', to.url);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/copied and verified 18 rows in 16 tables/);
+    expect(r.stdout).toMatch(/copied and verified 19 rows in 17 tables/);
     const a = openDatabase(source);
     const b = openDatabase(to);
     try {

@@ -3,7 +3,6 @@ import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertScanner } from '../src/patterns/alert-scanner.js';
 import { api, openApiPath, type RouteDef } from '@resemble/contracts';
 import { buildOpenApi } from '../src/openapi/openapi.js';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
@@ -89,7 +88,7 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     const list = (await c.get('/api/v1/tokens')).body.tokens;
     expect(list).toHaveLength(1);
     expect(JSON.stringify(list)).not.toContain(token);
-    expect(JSON.stringify(await rawSql(app.ctx).all('SELECT * FROM api_tokens'))).not.toContain(token);
+    expect(JSON.stringify(await rawSql(app.services).all('SELECT * FROM api_tokens'))).not.toContain(token);
 
     const bot = app.client();
     bot.bearer = token;
@@ -155,7 +154,7 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     const c = await registered(app);
     await upgrade(c);
     const token = (await c.post('/api/v1/tokens', { name: 'lapse' })).body.token;
-    await rawSql(app.ctx).run(
+    await rawSql(app.services).run(
       "UPDATE subscriptions SET current_period_end = '2000-01-01T00:00:00.000Z' WHERE user_id = (SELECT id FROM users WHERE email = ?)",
       c.email,
     );
@@ -212,7 +211,7 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     await upgrade(c);
     const ex = await c.post('/api/v1/jobs', { kind: 'export', params: query });
     const bad = await c.post('/api/v1/jobs', { kind: 'backtest', params: { code: 'ZZZ' } });
-    await app.ctx.jobs.idle();
+    await app.services.jobs.idle();
     const exJob = (await c.get(`/api/v1/jobs/${ex.body.id}`)).body;
     expect(exJob.status).toBe('succeeded');
     expect(exJob.result.csv.split('\r\n')[0]).toBe(
@@ -240,7 +239,7 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     expect((await c.get('/api/v1/patterns')).body.patterns).toHaveLength(2);
     expect((await c.post('/api/v1/patterns', { name: 'x', request: query, threshold: -1 })).status).toBe(400);
 
-    const scanner = new AlertScanner(app.ctx);
+    const scanner = app.services.alerts;
     ml.setDataVersion('v2');
     const cookie = [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     const events = await collectEvents(

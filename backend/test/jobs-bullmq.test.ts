@@ -79,7 +79,7 @@ describe('jobs through BullMQ across replicas', () => {
     });
 
     it("runs a job enqueued on a replica without a worker on the other one, streaming to the first's client", async () => {
-      expect(api.ctx.jobs.kind).toBe('bullmq');
+      expect(api.services.jobs.kind).toBe('bullmq');
       const c = await proUser(api);
       const stream = await openEvents(api.url, cookieOf(c));
       try {
@@ -125,7 +125,7 @@ describe('jobs through BullMQ across replicas', () => {
         const job = (await c.get(`/api/v1/jobs/${first}`)).body;
         expect(job.status).toBe('failed');
         expect(job.progress).toBeLessThan(1);
-        await worker.ctx.jobs.idle();
+        await worker.services.jobs.idle();
         const queued = (await viaWorker.get(`/api/v1/jobs/${second}`)).body;
         expect(queued).toMatchObject({ status: 'failed', error: 'canceled by the user', progress: 0 });
         // Stopped early: far fewer than the 40 searches of the first job, none of the second's.
@@ -198,7 +198,7 @@ describe('jobs through BullMQ across replicas', () => {
     const userId = (await c.get('/api/v1/me')).body.id as string;
     const insert = {
       run: (...args: unknown[]) =>
-        rawSql(api.ctx).run(
+        rawSql(api.services).run(
           'INSERT INTO jobs (id, user_id, kind, params, status, created_at, updated_at) VALUES (?,?,?,?,?,?,?)',
           ...args,
         ),
@@ -219,7 +219,7 @@ describe('jobs through BullMQ across replicas', () => {
       });
       expect((await c.get(`/api/v1/jobs/${justInserted}`)).body.status).toBe('queued');
     } finally {
-      await rawSql(api.ctx).run('DELETE FROM jobs WHERE id = ?', justInserted);
+      await rawSql(api.services).run('DELETE FROM jobs WHERE id = ?', justInserted);
       await starting.close();
     }
   });

@@ -42,7 +42,7 @@ describe('in-process job queue', () => {
   });
 
   it('cancels a queued job at once and a running one at its next step', async () => {
-    expect(app.ctx.jobs.kind).toBe('in-process');
+    expect(app.services.jobs.kind).toBe('in-process');
     ml.setSearchDelay(100);
     const c = await proUser(app);
     const stream = await openEvents(app.url, [...c.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
@@ -58,7 +58,7 @@ describe('in-process job queue', () => {
         id: running,
         status: 'canceling',
       });
-      await app.ctx.jobs.idle();
+      await app.services.jobs.idle();
       const a = (await c.get(`/api/v1/jobs/${running}`)).body;
       expect(a).toMatchObject({ status: 'failed', error: 'canceled by the user' });
       expect(a.progress).toBeLessThan(1);
@@ -84,7 +84,7 @@ describe('in-process job queue', () => {
     const old = new Date(Date.now() - 3_600_000).toISOString();
     const insert = {
       run: (...args: unknown[]) =>
-        rawSql(app.ctx).run(
+        rawSql(app.services).run(
           'INSERT INTO jobs (id, user_id, kind, params, status, progress, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?)',
           ...args,
         ),
@@ -114,7 +114,7 @@ describe('in-process job queue', () => {
     // A second backend on the same database stands for this one restarted.
     const again = await startApp({ ML_URL: ml.url, ...sameDatabaseAs(app) });
     try {
-      await again.ctx.jobs.idle();
+      await again.services.jobs.idle();
       const viaAgain = again.client();
       for (const [k, v] of c.cookies) viaAgain.cookies.set(k, v);
       expect((await viaAgain.get(`/api/v1/jobs/${wasRunning}`)).body).toMatchObject({

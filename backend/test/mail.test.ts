@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
 import { simpleParser } from 'mailparser';
-import { AlertScanner } from '../src/patterns/alert-scanner.js';
 import { registered, startApp, type TestApp } from './support/harness.js';
 
 /** Just enough SMTP (RFC 5321 happy path) to receive what nodemailer sends. */
@@ -98,7 +97,7 @@ describe('mail', () => {
     ).toBe(201);
     const before = smtp.messages.length;
     ml.setDataVersion('v-mail');
-    expect((await new AlertScanner(app.ctx).tick())?.fired).toBe(1);
+    expect((await app.services.alerts.tick())?.fired).toBe(1);
     const deadline = Date.now() + 5000;
     while (smtp.messages.length === before && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));

@@ -108,7 +108,7 @@ describe('two replicas sharing Redis', () => {
     expect((await viaB.get('/api/v1/me')).body.usage.searchesToday).toBe(5);
     // Counted in Redis, not in the replicas' shared database (the in-process store).
     expect(await redis.client.keys('resemble:quota*')).not.toHaveLength(0);
-    expect(await rawSql(a.ctx).get('SELECT COUNT(*) AS n FROM usage')).toEqual({ n: 0 });
+    expect(await rawSql(a.services).get('SELECT COUNT(*) AS n FROM usage')).toEqual({ n: 0 });
   });
 
   it('gives a search back in Redis when ml-service fails', async () => {

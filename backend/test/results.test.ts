@@ -125,7 +125,7 @@ describe('results that lead somewhere', () => {
     await upgrade(c);
     const params = { code: 'AAA', windowLength: 30, horizon: 10, samples: 5, topK: 5 };
     const { id } = (await c.post('/api/v1/jobs', { kind: 'backtest', params })).body;
-    await app.ctx.jobs.idle();
+    await app.services.jobs.idle();
     const job = (await c.get(`/api/v1/jobs/${id}`)).body;
     expect(job.status).toBe('succeeded');
     expect(job.params).toEqual(params);
@@ -222,7 +222,7 @@ describe('sandbox outbox is off unless asked for, and never in production', () =
       expect(r.status).toBe(404);
       const c = await registered(app);
       await c.post('/api/v1/auth/forgot', { email: c.email });
-      const kept = await app.ctx.database.kysely.selectFrom('mail_outbox').selectAll().execute();
+      const kept = await app.services.database.kysely.selectFrom('mail_outbox').selectAll().execute();
       expect(kept).toEqual([]);
     } finally {
       await app.close();

@@ -1,6 +1,5 @@
 /** Timeframes (D/W/M) through the public API: validation, pass-through to ml-service, saved patterns. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertScanner } from '../src/patterns/alert-scanner.js';
 import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
 import { registered, startApp, type Client, type TestApp } from './support/harness.js';
 
@@ -85,7 +84,7 @@ describe('timeframes through the public API', () => {
     const listed = (await c.get('/api/v1/patterns')).body.patterns;
     expect(listed.find((p: { id: string }) => p.id === created.body.id).request.timeframe).toBe('W');
     ml.setDataVersion(`tf-${Date.now()}`);
-    const scan = await new AlertScanner(app.ctx).tick();
+    const scan = await app.services.alerts.tick();
     expect(scan!.fired).toBeGreaterThanOrEqual(1);
     const scans = ml.requests
       .filter((r) => r.path === '/v1/similar')

@@ -42,10 +42,38 @@ export const subscriptionResponseSchema = z.object({
       period: z.string().nullable(),
       createdAt: z.string(),
       failureReason: z.string().nullable(),
+      /** The receipt of a successful payment (GET /billing/receipts/:id); null for failed or pending ones. */
+      receiptId: z.string().nullable(),
     }),
   ),
+  /** The name receipts are made out to (宛名); null: the account's e-mail address is used. */
+  receiptName: z.string().nullable(),
 });
 export type SubscriptionResponse = z.infer<typeof subscriptionResponseSchema>;
+
+/** PATCH /billing/receipt-name: the name on receipts (宛名); an empty string goes back to the e-mail. */
+export const receiptNameSchema = z.object({ name: z.string().trim().max(80) }).strict();
+
+/**
+ * One receipt. `qualifiedInvoice` is set when the operator configured an issuer (適格請求書発行事業者): the
+ * receipt then carries what a qualified invoice must (issuer and 登録番号, date, description, amount and
+ * tax per rate, recipient); null, it is a plain receipt (領収書). Amounts include the tax.
+ */
+export const receiptSchema = z.object({
+  id: z.string(),
+  number: z.string(),
+  issuedAt: z.string(),
+  paidAt: z.string(),
+  plan: planIdSchema,
+  period: z.string().nullable(),
+  provider: billingProviderSchema,
+  amountJpy: z.number().int(),
+  taxRatePercent: z.number().int(),
+  taxJpy: z.number().int(),
+  recipientName: z.string(),
+  qualifiedInvoice: z.object({ issuerName: z.string(), registrationNumber: z.string() }).nullable(),
+});
+export type Receipt = z.infer<typeof receiptSchema>;
 
 export const portalResponseSchema = z.object({ redirectUrl: z.string() });
 

@@ -38,6 +38,8 @@ export const ERROR_CODES = [
   'provider_error',
   'provider_unavailable',
   'invalid_signature',
+  'not_cancelled',
+  'resume_needs_checkout',
   // owned resources
   'too_many_tokens',
   'too_many_patterns',

@@ -67,6 +67,68 @@ export const route = <const R extends RouteDef>(r: R): R => r;
 
 export type RouteMap = Readonly<Record<string, RouteDef>>;
 
+/** What a route builder takes beside path, summary and responses. */
+export type RouteExtras = Pick<RouteDef, 'params' | 'query' | 'body' | 'errors' | 'sandboxOnly'>;
+
+type Built<
+  T extends string,
+  A extends RouteAuth,
+  S extends ApiScope | 'any' | undefined,
+  M extends Method,
+  P extends string,
+  Res extends RouteDef['responses'],
+  X,
+> = { method: M; path: P; summary: string; tag: T; auth: A; responses: Res } & (S extends ApiScope | 'any'
+  ? { scope: S }
+  : unknown) &
+  X;
+
+/**
+ * Route builders of one area (its OpenAPI tag), by who may call and method, so that a route reads as
+ * `auth.session.get('/me', summary, { 200: meResponseSchema })` instead of eight repeated lines. They build
+ * exactly the object `route` would (the generated OpenAPI document is byte-identical either way).
+ */
+export function routesOf<const T extends string>(tag: T) {
+  const by = <const A extends RouteAuth, const S extends ApiScope | 'any' | undefined = undefined>(
+    auth: A,
+    scope?: S,
+  ) => {
+    const at =
+      <const M extends Method>(method: M) =>
+      <
+        const P extends string,
+        const Res extends RouteDef['responses'],
+        const X extends RouteExtras = Record<never, never>,
+      >(
+        path: P,
+        summary: string,
+        responses: Res,
+        extras?: X,
+      ) =>
+        // NoInfer: the contract's `satisfies RouteMap` must not widen the route to RouteDef through its
+        // return type (responses keyed by number instead of the declared statuses).
+        ({ method, path, summary, tag, auth, ...(scope ? { scope } : {}), ...extras, responses }) as Built<
+          T,
+          A,
+          S,
+          M,
+          P,
+          NoInfer<Res>,
+          NoInfer<X>
+        >;
+    return { get: at('GET'), post: at('POST'), patch: at('PATCH'), delete: at('DELETE') };
+  };
+  return {
+    public: by('public'),
+    credentials: by('credentials'),
+    session: by('session'),
+    admin: by('admin'),
+    signature: by('signature'),
+    /** Session routes that an API token holding `scope` may call too. */
+    scoped: <const S extends ApiScope | 'any'>(scope: S) => by('session', scope),
+  };
+}
+
 /** Whether a response spec is a JSON schema (and not one of the two markers above). */
 export const isJsonSpec = (s: ResponseSpec): s is z.ZodType =>
   !('kind' in s && (s.kind === 'no-body' || s.kind === 'other'));

@@ -5,13 +5,13 @@
  * Checks the spread, the retry of a request a dead replica refused, that a POST which reached a replica is
  * never sent to the other, and least_conn.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort, renderEdge, startNginx, type RunningNginx } from './support/nginx.js';
 import { writeSelfSignedCert } from './support/tools.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -20,21 +20,10 @@ const edgeTemplate = readFileSync(join(nginxDir, 'templates-scale/default.conf.t
 const mlTemplate = readFileSync(join(nginxDir, 'ml-proxy/ml.conf.template'), 'utf8');
 
 let dir: string;
-let nginx: ChildProcess | undefined;
+let nginx: RunningNginx | undefined;
 const sockets = new Set<net.Socket>();
 let httpsPort = 0;
 let mlPort = 0;
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => res(port));
-    });
-  });
-}
 
 /** A replica stand-in: records what reached it, echoes its name; /slow answers after 2 s. */
 class Replica {
@@ -109,15 +98,7 @@ beforeAll(async () => {
   const httpPort = await freePort();
   mlPort = await freePort();
   const healthPort = await freePort();
-  const edge = edgeTemplate
-    .replaceAll('${SERVER_NAME}', 'resemble.test')
-    .replaceAll('${NGINX_LOCAL_RESOLVERS}', '127.0.0.11')
-    .replaceAll('/etc/nginx/certs/', `${dir}/`)
-    .replace('listen 80 default_server;', `listen 127.0.0.1:${httpPort} default_server;`)
-    .replace(
-      'listen 443 ssl http2 default_server;',
-      `listen 127.0.0.1:${httpsPort} ssl http2 default_server;`,
-    )
+  const edge = renderEdge(edgeTemplate, dir, { http: httpPort, https: httpsPort })
     .replace('server backend:8080 ', `server 127.0.0.1:${backends[0].port} `)
     .replace('server backend-2:8080 ', `server 127.0.0.1:${backends[1].port} `)
     .replace('http://frontend:3000', `http://127.0.0.1:${frontend.port}`);
@@ -129,46 +110,15 @@ beforeAll(async () => {
   // Every upstream name was replaced: nothing left for nginx to resolve.
   expect(edge).not.toMatch(/server backend|http:\/\/frontend:/);
   expect(ml).not.toMatch(/server ml-service/);
-  writeFileSync(join(dir, 'edge.conf'), edge);
-  writeFileSync(join(dir, 'ml.conf'), ml);
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
-    .map((t) => `  ${t}_temp_path ${dir}/${t};`)
-    .join('\n');
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    `pid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\nevents {}\nhttp {\n  access_log off;\n${temp}\n  include ${dir}/edge.conf;\n  include ${dir}/ml.conf;\n}\n`,
+  nginx = await startNginx(
+    dir,
+    { 'edge.conf': edge, 'ml.conf': ml },
+    `http://127.0.0.1:${healthPort}/healthz`,
   );
-  nginx = spawn(
-    'nginx',
-    [
-      '-p',
-      dir,
-      '-e',
-      join(dir, 'error.log'),
-      '-c',
-      join(dir, 'nginx.conf'),
-      '-g',
-      'daemon off; master_process off;',
-    ],
-    { stdio: 'ignore' },
-  );
-  for (let i = 0; i < 100; i++) {
-    const up = await request(`http://127.0.0.1:${healthPort}/healthz`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (up) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nginx did not start: ${readFileSync(join(dir, 'error.log'), 'utf8')}`);
 });
 
 afterAll(async () => {
-  if (nginx && nginx.exitCode === null) {
-    const exited = new Promise((r) => nginx!.once('exit', r));
-    nginx.kill('SIGTERM');
-    await exited;
-  }
+  await nginx?.stop();
   sockets.forEach((s) => s.destroy());
   await Promise.all(
     [...backends, ...mls, frontend].map((r) => new Promise((done) => r.server.close(() => done(null)))),

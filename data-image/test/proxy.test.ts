@@ -3,13 +3,13 @@
  * image would, with the upstream names pointed at two local stand-ins and the ports moved to free
  * loopback ones. Checks the redirect, HSTS (once), the routing split and unbuffered server-sent events.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort, renderEdge, startNginx, type RunningNginx } from './support/nginx.js';
 import { writeSelfSignedCert } from './support/tools.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -18,21 +18,10 @@ const template = readFileSync(
   'utf8',
 );
 let dir: string;
-let nginx: ChildProcess | undefined;
+let nginx: RunningNginx | undefined;
 const servers: http.Server[] = [];
 let httpPort = 0;
 let httpsPort = 0;
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => res(port));
-    });
-  });
-}
 
 /** A stand-in upstream that echoes what reached it; /api/v1/events streams two events 300 ms apart. */
 async function standIn(name: string): Promise<number> {
@@ -96,58 +85,14 @@ beforeAll(async () => {
   const frontend = await standIn('frontend');
   httpPort = await freePort();
   httpsPort = await freePort();
-  const rendered = template
-    .replaceAll('${SERVER_NAME}', 'resemble.test')
-    .replaceAll('${NGINX_LOCAL_RESOLVERS}', '127.0.0.11')
-    .replaceAll('/etc/nginx/certs/', `${dir}/`)
-    .replace('listen 80 default_server;', `listen 127.0.0.1:${httpPort} default_server;`)
-    .replace(
-      'listen 443 ssl http2 default_server;',
-      `listen 127.0.0.1:${httpsPort} ssl http2 default_server;`,
-    )
+  const rendered = renderEdge(template, dir, { http: httpPort, https: httpsPort })
     .replace('http://backend:8080', `http://127.0.0.1:${backend}`)
     .replace('http://frontend:3000', `http://127.0.0.1:${frontend}`);
-  writeFileSync(join(dir, 'default.conf'), rendered);
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
-    .map((t) => `  ${t}_temp_path ${dir}/${t};`)
-    .join('\n');
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    `pid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\nevents {}\nhttp {\n  access_log off;\n${temp}\n  include ${dir}/default.conf;\n}\n`,
-  );
-  nginx = spawn(
-    'nginx',
-    [
-      '-p',
-      dir,
-      '-e',
-      join(dir, 'error.log'),
-      '-c',
-      join(dir, 'nginx.conf'),
-      '-g',
-      'daemon off; master_process off;',
-    ],
-    { stdio: 'ignore' },
-  );
-  for (let i = 0; i < 100; i++) {
-    if (
-      await get(`http://127.0.0.1:${httpPort}/healthz`).then(
-        (r) => r.status === 200,
-        () => false,
-      )
-    )
-      return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nginx did not start: ${readFileSync(join(dir, 'error.log'), 'utf8')}`);
+  nginx = await startNginx(dir, { 'default.conf': rendered }, `http://127.0.0.1:${httpPort}/healthz`);
 });
 
 afterAll(async () => {
-  if (nginx && nginx.exitCode === null) {
-    const exited = new Promise((r) => nginx!.once('exit', r));
-    nginx.kill('SIGTERM');
-    await exited;
-  }
+  await nginx?.stop();
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   if (dir) rmSync(dir, { recursive: true, force: true });
 });

@@ -25,6 +25,7 @@ if [ "${1:-}" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
 fi
 if [ "${1:-}" = postgres ]; then
   shift
-  exec postgres -D "$PGDATA" -c listen_addresses='*' -c unix_socket_directories=/var/run/postgresql "$@"
+  # The socket directory comes from the command (compose: /tmp), else Debian's default /var/run/postgresql.
+  exec postgres -D "$PGDATA" -c listen_addresses='*' "$@"
 fi
 exec "$@"

@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "napi_args.h"
+
 #define INF __builtin_inf()
 // Bounds are compared with a hair of slack, so rounding in a bound never rejects a window it should not.
 #define SLACK (1 + 1e-9)
@@ -204,7 +206,26 @@ typedef struct {
   double sqrtL, invL;
   int flags;
   int simd; // AVX2 paths (the CPU has it and F_SCALAR is off)
+  const int32_t *control; // the search's control word (NULL: none); non-zero once it is cancelled
+  int64_t work;           // work since the control word was last read (see stop_due)
+  int64_t cells;          // a DTW's work: the cells of its band
+  int stopped;            // the control word was found set: the call returns -1, its outputs partial
 } Ctx;
+
+/**
+ * Cancellation inside a call: a chunk of 8 long entities with a wide band is seconds of work, and neither
+ * the pool nor worker.terminate() can stop native code. The search's control word (an Int32Array over a
+ * SharedArrayBuffer the pool sets, src/search-pool.ts) is read once per STOP_WORK units of work (a window
+ * counts L, a DTW the cells of its band): about a millisecond, so a cancelled search leaves the call
+ * within milliseconds, and one relaxed load per millisecond costs nothing measurable.
+ */
+#define STOP_WORK (1 << 20)
+static inline int stop_due(Ctx *k, int64_t work) {
+  if ((k->work += work) < STOP_WORK) return 0;
+  k->work = 0;
+  if (k->control && __atomic_load_n(k->control, __ATOMIC_RELAXED) != 0) k->stopped = 1;
+  return k->stopped;
+}
 
 /** One range's constants: its arrays, stage A's slack (as the TypeScript reference kernel) and the outputs. */
 typedef struct {
@@ -523,6 +544,7 @@ static AVX2 int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) {
     // LB_Enhanced with V = 2 (see stage_a_prunes): LB_Kim's slices plus LB_Keogh over the other points.
     const int from = kim ? 2 : 0, mid = L - 2 * from;
     for (; t + 4 <= hi; t += 4) {
+      if (stop_due(k, 4 * (int64_t)L)) return exact;
       const double *x = g->closes + t, *s1 = g->sum1 + t + g->e, *s2 = g->sum2 + t + g->e;
       const __m256d muc = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(s1 + L), _mm256_loadu_pd(s1)), invL);
       const __m256d v = _mm256_sub_pd(_mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(s2 + L), _mm256_loadu_pd(s2)), invL),
@@ -577,13 +599,20 @@ static AVX2 int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) {
             continue;
           }
         }
-        exact += stage_b(k, g, tt);
+        if (stage_b(k, g, tt)) {
+          exact++;
+          if (stop_due(k, k->cells)) return exact;
+        }
       }
     }
   }
   for (; t < hi; t++) {
+    if (stop_due(k, L)) return exact;
     if (g->finite && stage_a_prunes(k, g, t)) continue;
-    exact += stage_b(k, g, t);
+    if (stage_b(k, g, t)) {
+      exact++;
+      if (stop_due(k, k->cells)) return exact;
+    }
   }
   return exact;
 }
@@ -629,23 +658,14 @@ static int64_t scan_range(Ctx *k, const double *closes, const double *sum1, cons
   if (k->simd) return scan_avx2(k, &g, lo, hi);
   int64_t exact = 0;
   for (int64_t t = lo; t < hi; t++) {
+    if (stop_due(k, L)) return exact;
     if (g.finite && stage_a_prunes(k, &g, t)) continue;
-    exact += stage_b(k, &g, t);
+    if (stage_b(k, &g, t)) {
+      exact++;
+      if (stop_due(k, k->cells)) return exact;
+    }
   }
   return exact;
-}
-
-/** A typed array's elements and length, or NULL with a pending JS error when it is not of that type. */
-static void *typed_of(napi_env env, napi_value v, napi_typedarray_type want, size_t *length, const char *what) {
-  napi_typedarray_type type;
-  void *data;
-  napi_value ab;
-  size_t off;
-  if (napi_get_typedarray_info(env, v, &type, length, &data, &ab, &off) != napi_ok || type != want) {
-    napi_throw_type_error(env, NULL, what);
-    return NULL;
-  }
-  return data;
 }
 
 #define F64(i, name, len)                                                                                    \
@@ -655,19 +675,16 @@ static void *typed_of(napi_env env, napi_value v, napi_typedarray_type want, siz
 
 /**
  * scanChunk(closes, sum1, sum2, offsets, center, spread, plan, kLo, kHi, q, order, band, tau2, outT,
- * outD, outEnd, stats, flags): the plan's triples at plan[kLo .. kHi) with one threshold tau2 (Infinity: no pruning).
- * Windows within tau2 go to outT (start row) and outD (squared distance) in order; outEnd[i] is how many
- * there are after triple i; stats[0..8) accumulate the cascade's counters; flags (F_*) picks the stages
- * (63: all). Returns the DTWs computed.
+ * outD, outEnd, stats, flags, control): the plan's triples at plan[kLo .. kHi) with one threshold tau2
+ * (Infinity: no pruning). Windows within tau2 go to outT (start row) and outD (squared distance) in order;
+ * outEnd[i] is how many there are after triple i; stats[0..8) accumulate the cascade's counters; flags
+ * (F_*) picks the stages (63: all). control: the search's control word (an Int32Array, read while the call
+ * runs, see stop_due) or null. Returns the DTWs computed, or -1 when the control word stopped the call
+ * (then the outputs are partial).
  */
 static napi_value ScanChunk(napi_env env, napi_callback_info info) {
-  napi_value argv[18];
-  size_t argc = 18;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 18) {
-    napi_throw_type_error(env, NULL, "dtwscan.scanChunk: expected 18 arguments");
-    return NULL;
-  }
+  napi_value argv[19];
+  if (!args_of(env, info, argv, 19, "dtwscan.scanChunk: expected 19 arguments")) return NULL;
   size_t nCloses, nS1, nS2, nOff, nCenter, nSpread, nPlan, nQ, nT, nD, nEnd, nStats;
   F64(0, closes, nCloses);
   F64(1, sum1, nS1);
@@ -690,13 +707,28 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   if (!outEnd) return NULL;
   double *stats = typed_of(env, argv[16], napi_float64_array, &nStats, "dtwscan.scanChunk: stats must be a Float64Array");
   if (!stats) return NULL;
-  int64_t kLo, kHi, band, flags;
+  static const int intArgs[] = {7, 8, 11, 17};
+  int64_t ia[4];
   double tau2;
-  if (napi_get_value_int64(env, argv[7], &kLo) != napi_ok || napi_get_value_int64(env, argv[8], &kHi) != napi_ok ||
-      napi_get_value_int64(env, argv[11], &band) != napi_ok || napi_get_value_double(env, argv[12], &tau2) != napi_ok ||
-      napi_get_value_int64(env, argv[17], &flags) != napi_ok) {
+  if (!ints_of(env, argv, intArgs, 4, ia, "dtwscan.scanChunk: kLo, kHi, band, tau2 and flags must be numbers"))
+    return NULL;
+  if (napi_get_value_double(env, argv[12], &tau2) != napi_ok) {
     napi_throw_type_error(env, NULL, "dtwscan.scanChunk: kLo, kHi, band, tau2 and flags must be numbers");
     return NULL;
+  }
+  const int64_t kLo = ia[0], kHi = ia[1], band = ia[2], flags = ia[3];
+  napi_valuetype controlType;
+  napi_typeof(env, argv[18], &controlType);
+  const int32_t *control = NULL;
+  if (controlType != napi_null && controlType != napi_undefined) {
+    size_t nControl;
+    control = typed_of(env, argv[18], napi_int32_array, &nControl,
+                       "dtwscan.scanChunk: control must be an Int32Array or null");
+    if (!control) return NULL;
+    if (nControl < 1) {
+      napi_throw_range_error(env, NULL, "dtwscan.scanChunk: control must hold a word");
+      return NULL;
+    }
   }
   const int64_t L = (int64_t)nQ, entities = (int64_t)nOff - 1;
   if (L < 4 || L > 500 || band < 0 || kLo < 0 || kHi < kLo || kHi > (int64_t)nPlan || (kHi - kLo) % 3 != 0 ||
@@ -733,6 +765,10 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.simd = !(flags & F_SCALAR) && has_avx2();
   k.sqrtL = __builtin_sqrt((double)L);
   k.invL = 1 / (double)L;
+  k.control = control;
+  k.work = 0;
+  k.stopped = 0;
+  k.cells = L * (2 * (int64_t)r + 1);
   const size_t nd = (size_t)(14 * L + 6) + 2 * (size_t)widest + 5 * (size_t)(widest + 2 * r);
   double *pool = malloc(nd * sizeof(double));
   int *ipool = malloc(((size_t)L + 2 * (size_t)widest) * sizeof(int));
@@ -777,11 +813,12 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
     exact += scan_range(&k, closes, sum1, sum2, e, a, n, center[e], spread[e], plan[kk + 1], plan[kk + 2], tau2,
                         outT, outD, &nOut, stats);
     outEnd[i] = (int32_t)nOut;
+    if (k.stopped) break;
   }
   free(pool);
   free(ipool);
   napi_value result;
-  napi_create_int64(env, exact, &result);
+  napi_create_int64(env, k.stopped ? -1 : exact, &result);
   return result;
 }
 

@@ -17,6 +17,7 @@
 #include <immintrin.h>
 
 // The parameter block (wasm/params.ts, the one definition; this header is generated from it).
+#include "napi_args.h"
 #include "zscan_params.h"
 
 #define AVX2 __attribute__((target("avx2")))
@@ -389,26 +390,6 @@ static uint8_t *bytes_of(napi_env env, napi_value v, size_t *length) {
   return (uint8_t *)data;
 }
 
-/** The call's n arguments into argv; 0 with a pending JS error when there are not exactly n. */
-static int args_of(napi_env env, napi_callback_info info, napi_value *argv, size_t n, const char *message) {
-  size_t argc = n;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc == n) return 1;
-  napi_throw_type_error(env, NULL, message);
-  return 0;
-}
-
-/** The integer arguments argv[at[i]] into out[i]; 0 with a pending JS error when one is not an integer. */
-static int ints_of(napi_env env, napi_value *argv, const int *at, int n, int64_t *out, const char *message) {
-  for (int i = 0; i < n; i++) {
-    if (napi_get_value_int64(env, argv[at[i]], &out[i]) != napi_ok) {
-      napi_throw_type_error(env, NULL, message);
-      return 0;
-    }
-  }
-  return 1;
-}
-
 /** 1 on a CPU with AVX2; else 0 with a pending JS error. */
 static int avx2_or_throw(napi_env env, const char *message) {
   if (has_avx2()) return 1;
@@ -453,19 +434,6 @@ static napi_value Scan(napi_env env, napi_callback_info info) {
 #else
   return NULL;
 #endif
-}
-
-/** A typed array's elements and length, or NULL with a pending JS error when it is not of that type. */
-static void *typed_of(napi_env env, napi_value v, napi_typedarray_type want, size_t *length, const char *what) {
-  napi_typedarray_type type;
-  void *data;
-  napi_value ab;
-  size_t off;
-  if (napi_get_typedarray_info(env, v, &type, length, &data, &ab, &off) != napi_ok || type != want) {
-    napi_throw_type_error(env, NULL, what);
-    return NULL;
-  }
-  return data;
 }
 
 /**

@@ -8,7 +8,7 @@ import { makeTsDtwRange } from './dtw-kernel.js';
 import { wasmDtwscan } from './dtw-wasm.js';
 import { createLogger } from './logger.js';
 import type { MarketArrays } from './market-data.js';
-import { loadAddon } from './native-addon.js';
+import { addonError, loadAddon } from './native-addon.js';
 
 export type DtwKernelName = 'native' | 'wasm' | 'ts';
 
@@ -42,7 +42,10 @@ export const DTW_STAT = {
  * This thread's cascade counters (DTW_STAT) and the stages its scanners run: the step bench
  * (bench/dtw-steps.ts) reads the one and turns stages off through the other; the service leaves both.
  */
-export const dtwProbe = { stats: new Float64Array(8), stages: DTW_STAGES.all as number };
+export const dtwProbe: { stats: Float64Array; stages: number } = {
+  stats: new Float64Array(8),
+  stages: DTW_STAGES.all,
+};
 
 /** The query as every kernel takes it: the normalised query, its band and its indices by |q| descending. */
 export interface DtwPrepared {
@@ -51,12 +54,25 @@ export interface DtwPrepared {
   order: Int32Array;
 }
 
+/**
+ * Thrown by a DTW scanner whose search was cancelled while a kernel call ran (its control word was set):
+ * the call stopped part-way, so nothing it found is kept. scanShard catches it.
+ */
+export class SearchStopped extends Error {
+  constructor() {
+    super('the search was cancelled');
+  }
+}
+
 /** A DTW kernel: the plan's triples plan[kLo .. kHi) with one threshold tau2 (Infinity: no pruning). */
 export interface DtwKernel {
   readonly name: DtwKernelName;
   /**
    * Writes the windows within tau2 to out.t / out.d2 in triple order (out.end[i]: how many after triple i,
    * the arrays sized by the caller) and returns how many DTWs it computed; stats accumulate DTW_STAT.
+   * `control` is the search's control word (search-pool.ts): the native and WASM kernels read it about
+   * once a millisecond of work while they run, and once it is non-zero stop and return -1 (the outputs
+   * are then partial), so a cancelled search never waits for a long call.
    */
   scanChunk(
     data: MarketArrays,
@@ -68,6 +84,7 @@ export interface DtwKernel {
     out: ChunkResult,
     stats: Float64Array,
     stages: number,
+    control?: Int32Array | null,
   ): number;
 }
 
@@ -91,6 +108,7 @@ interface NativeDtwscan {
     outEnd: Int32Array,
     stats: Float64Array,
     stages: number,
+    control: Int32Array | null,
   ): number;
 }
 
@@ -99,7 +117,7 @@ function nativeKernel(): DtwKernel | null {
   if (!addon) return null;
   return {
     name: 'native',
-    scanChunk(data, q, plan, kLo, kHi, tau2, out, stats, stages) {
+    scanChunk(data, q, plan, kLo, kHi, tau2, out, stats, stages, control = null) {
       const { closes, sum1, sum2, offsets, center, spread } = data;
       return addon.scanChunk(
         closes,
@@ -120,6 +138,7 @@ function nativeKernel(): DtwKernel | null {
         out.end,
         stats,
         stages,
+        control,
       );
     },
   };
@@ -129,7 +148,7 @@ function nativeKernel(): DtwKernel | null {
 function tsKernel(): DtwKernel {
   return {
     name: 'ts',
-    scanChunk(data, q, plan, kLo, kHi, tau2, out) {
+    scanChunk(data, q, plan, kLo, kHi, tau2, out, _stats, _stages, control = null) {
       const range = makeTsDtwRange(data, { qn: q.qn, band: q.band });
       let n = 0;
       let exact = 0;
@@ -138,6 +157,8 @@ function tsKernel(): DtwKernel {
         out.d2[n++] = d2;
       };
       for (let k = kLo, i = 0; k < kHi; k += 3, i++) {
+        // The reference kernel reads the control word between ranges only (it is not the search's path).
+        if (control && Atomics.load(control, 0) !== 0) return -1;
         exact += range(plan[k]!, plan[k + 1]!, plan[k + 2]!, tau2, keep);
         out.end[i] = n;
       }
@@ -173,7 +194,7 @@ export function chooseDtwKernel(name?: string): DtwKernel {
   if (!chosen) {
     chosen = wasmDtwscan() ?? tsKernel();
     createLogger('warn').warn(
-      { kernel: chosen.name },
+      { kernel: chosen.name, reason: addonError('dtwscan') },
       'the native DTW kernel (build/Release/dtwscan.node) did not load; DTW search uses a slower kernel',
     );
   }
@@ -194,11 +215,12 @@ export function prepareDtw(qn: Float64Array, band: number): DtwPrepared {
 
 /**
  * The DTW Scanner of one query: range by range and chunk by chunk through `kernel` (default: this
- * thread's). `stats` accumulates the cascade's counters (default: dtwProbe's).
+ * thread's). `stats` accumulates the cascade's counters (default: dtwProbe's). With `q.control` (the
+ * search's control word), a call the cancellation stopped throws SearchStopped.
  */
 export function makeDtwScanner(
   data: MarketArrays,
-  q: { qn: Float64Array; band: number },
+  q: { qn: Float64Array; band: number; control?: Int32Array },
   kernel: DtwKernel = dtwKernel(),
   stats: Float64Array = dtwProbe.stats,
   stages: number = dtwProbe.stages,
@@ -218,7 +240,8 @@ export function makeDtwScanner(
       out.d2 = new Float64Array(2 * windows);
     }
     if (out.end.length < (kHi - kLo) / 3) out.end = new Int32Array(kHi - kLo);
-    out.exact = kernel.scanChunk(data, prepared, plan, kLo, kHi, tau2, out, stats, stages);
+    out.exact = kernel.scanChunk(data, prepared, plan, kLo, kHi, tau2, out, stats, stages, q.control ?? null);
+    if (out.exact < 0) throw new SearchStopped();
     return out;
   };
   const one = new Int32Array(3);

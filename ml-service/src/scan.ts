@@ -6,7 +6,7 @@
 import type { Timeframe } from '@resemble/contracts';
 import { lowerBound, type MarketArrays } from './market-data.js';
 import { makeEdScanner, type Scanner } from './ed-kernel.js';
-import { makeDtwScanner } from './dtw-search.js';
+import { makeDtwScanner, SearchStopped } from './dtw-search.js';
 import { forEachFlatWindow, type Plan } from './search-plan.js';
 import { greedyPicks, TauBoard, TopK, type Pick } from './top-picks.js';
 import { windowDistance2, type Normalization } from './window-distance.js';
@@ -56,12 +56,17 @@ export function scanShard(
   shards: number,
   /** Asked before each chunk: true stops the shard (its search was cancelled or ran out of time). */
   shouldStop?: () => boolean,
+  /**
+   * The search's control word (non-zero once it is cancelled), read inside the DTW kernel's calls too:
+   * a chunk of long entities with a wide band is seconds of native work (dtw-search.ts).
+   */
+  control?: Int32Array,
 ): ScanResult {
   const L = spec.qn.length;
   const h = spec.horizon;
   const scanRange: Scanner =
     spec.metric === 'dtw'
-      ? makeDtwScanner(data, { qn: spec.qn, band: spec.band })
+      ? makeDtwScanner(data, { qn: spec.qn, band: spec.band, control })
       : makeEdScanner(data, { qn: spec.qn, normalize: spec.normalize });
   const chunkScan = scanRange.chunk;
   const top = new TopK(spec.topK);
@@ -92,7 +97,19 @@ export function scanShard(
         }
       : (_e: number, t: number, scratch: Float64Array) =>
           windowDistance2(data.closes, t, spec.qn, spec.normalize, Infinity, scratch);
-  const seed = seedThreshold(data, spec, plan, entityStarts, shard, shards, sampleD2);
+  let abandoned = 0;
+  /** Every chunk not yet taken is left: the others of this search see the same flag. */
+  const leave = () => {
+    while (board.nextChunk() * CHUNK < entities) abandoned++;
+  };
+  let seed: number;
+  try {
+    seed = seedThreshold(data, spec, plan, entityStarts, shard, shards, sampleD2);
+  } catch (err) {
+    if (!(err instanceof SearchStopped)) throw err;
+    leave();
+    return { picks: [], candidates, ups, exact, abandoned };
+  }
   /** Counts the candidate windows of plan triple k, and their up-moves (flat windows are no candidates). */
   const count = (k: number) => {
     const e = plan[k]!;
@@ -156,33 +173,40 @@ export function scanShard(
   };
   // Entities are handed out in chunks from a counter shared by the workers, so one that drew cheaper
   // entities takes more of them instead of waiting for the other at the end.
-  let abandoned = 0;
   for (;;) {
     if (shouldStop?.()) {
-      // Every chunk not yet taken is left: the others of this search see the same flag.
-      while (board.nextChunk() * CHUNK < entities) abandoned++;
+      leave();
       break;
     }
     const first = board.nextChunk() * CHUNK;
     if (first >= entities) break;
     const last = Math.min(first + CHUNK, entities);
-    for (let o = first; o < last;) {
-      // Within a chunk too, entity by entity: a DTW entity can take a second, a chunk of them far more.
-      if (o > first && shouldStop?.()) {
-        abandoned++;
-        break;
+    try {
+      for (let o = first; o < last;) {
+        // Within a chunk too, entity by entity: a DTW entity can take a second, a chunk of them far more.
+        if (o > first && shouldStop?.()) {
+          abandoned++;
+          break;
+        }
+        const tau2 = Math.min(board.bound(top.items, spec.topK), seed);
+        if (!chunkScan || tau2 === Infinity) {
+          scanOne(o++, tau2);
+          continue;
+        }
+        // Natively (zned), several entities per call, each call with the threshold as it stands at its
+        // start: one entity a call while there are fewer than K picks (the seed's threshold, which falls
+        // fast), the rest of the chunk in one call after that.
+        const end = top.items.length < spec.topK ? o + 1 : last;
+        scanNative(o, end, tau2);
+        o = end;
       }
-      const tau2 = Math.min(board.bound(top.items, spec.topK), seed);
-      if (!chunkScan || tau2 === Infinity) {
-        scanOne(o++, tau2);
-        continue;
-      }
-      // Natively (zned), several entities per call, each call with the threshold as it stands at its
-      // start: one entity a call while there are fewer than K picks (the seed's threshold, which falls
-      // fast), the rest of the chunk in one call after that.
-      const end = top.items.length < spec.topK ? o + 1 : last;
-      scanNative(o, end, tau2);
-      o = end;
+    } catch (err) {
+      // Cancelled inside a kernel call: this chunk and every one not yet taken are left, and what the
+      // shard found is dropped (its search is answered already).
+      if (!(err instanceof SearchStopped)) throw err;
+      abandoned++;
+      leave();
+      return { picks: [], candidates, ups, exact, abandoned };
     }
   }
   return {

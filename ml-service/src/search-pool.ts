@@ -7,7 +7,8 @@
  * `heavyWorkers` workers (all but one, by default) hold heavy searches at any time, and a worker holding
  * one takes no ordinary search, so ordinary searches keep a worker of their own and never queue behind
  * a long one (decision 079). Every search can be cancelled: the pool sets its shared control word and its
- * workers stop before their next chunk (scan.ts), then take the next search.
+ * workers stop before their next entity (scan.ts), or inside a DTW kernel call (dtw-search.ts), then take
+ * the next search.
  */
 import type { Worker } from 'node:worker_threads';
 import { barArrays } from './bars.js';
@@ -42,6 +43,16 @@ export interface PoolOptions {
    * search.worker.ts), so a test can hold heavy searches on their workers and watch the others.
    */
   heavyGate?: Int32Array;
+  /**
+   * Tests only: a Float64Array(8) over a SharedArrayBuffer the workers' DTW kernels count their stages
+   * into (DTW_STAT in dtw-search.ts), live while a call runs, so a test sees where a search's work stopped.
+   */
+  workCounter?: Float64Array;
+  /**
+   * How long a cancelled search's workers get to leave it before they are replaced (default 3 s). Tests
+   * set it far longer, to show a worker leaves a long DTW call on its own.
+   */
+  stopGraceMs?: number;
   /** Told of every cancelled search (why) and of the chunks its workers then left unscanned. */
   onCancel?: (reason: CancelReason) => void;
   onAbandoned?: (chunks: number) => void;
@@ -98,13 +109,12 @@ interface Slot {
  */
 const HELD_PER_WORKER = 2;
 
-/** By default, ordinary searches over at least this many candidate windows are split across workers. */
-const SPLIT_ABOVE = 2_000_000;
 /**
- * A DTW window costs tens of ED windows (its cascade, and a DTW for the survivors): weighted, an ordinary
- * DTW search over the demo's 0.6 M windows uses every worker outside the heavy lane.
+ * By default, ordinary searches of at least this cost are split across workers: zned at L = 60 over
+ * 2 M candidate windows. A DTW window costs its band's cells per row more (13 at L = 60, band 10 %), so
+ * an ordinary DTW search over the demo's 0.6 M windows uses every worker outside the heavy lane.
  */
-const DTW_SPLIT_WEIGHT = 16;
+const SPLIT_COST = 60 * 2_000_000;
 
 /**
  * Default heavy threshold: DTW at L = 250 (band 10 %) over the 505-stock demo (~0.6 M windows) is
@@ -112,15 +122,39 @@ const DTW_SPLIT_WEIGHT = 16;
  */
 export const HEAVY_COST = 5e9;
 
-/** A cancelled search's workers get this long to reach a chunk boundary before they are replaced. */
+/**
+ * A cancelled search's workers get this long to leave it before they are replaced. They read the control
+ * word before each entity and, in a DTW kernel call, about once a millisecond of work, so only a fault
+ * lets a worker overstay it; and terminate() cannot stop a thread inside native code anyway.
+ */
 const STOP_GRACE_MS = 3_000;
 
-/** The admission cost of a search (see the file comment). */
-export function searchCost(spec: ScanSpec, plan: Plan): { windows: number; cost: number } {
+/**
+ * The one cost of a search (see the file comment): candidate windows × L × the metric's cells per row (1
+ * for zned; for DTW the 2·band + 1 cells of a row, the band capped at L - 1 as the kernels cap it). Both
+ * admission decisions come from it (admission()): the heavy lane and the split over workers.
+ */
+export function searchCost(
+  spec: Pick<ScanSpec, 'metric' | 'band' | 'qn'>,
+  plan: Plan,
+): { windows: number; cost: number } {
   let windows = 0;
   for (let k = 0; k < plan.length; k += 3) windows += plan[k + 2]! - plan[k + 1]!;
-  const cells = spec.metric === 'dtw' ? 2 * spec.band + 1 : 1;
-  return { windows, cost: windows * spec.qn.length * cells };
+  const L = spec.qn.length;
+  const cells = spec.metric === 'dtw' ? 2 * Math.min(spec.band, L - 1) + 1 : 1;
+  return { windows, cost: windows * L * cells };
+}
+
+/** Where a search goes: the heavy lane at heavyCost or more, else split over workers at splitCost or more. */
+export function admission(
+  spec: Pick<ScanSpec, 'metric' | 'band' | 'qn'>,
+  plan: Plan,
+  heavyCost: number,
+  splitCost: number,
+): { cost: number; heavy: boolean; split: boolean } {
+  const { cost } = searchCost(spec, plan);
+  const heavy = cost >= heavyCost;
+  return { cost, heavy, split: !heavy && cost >= splitCost };
 }
 
 export class SearchPool {
@@ -142,12 +176,12 @@ export class SearchPool {
   /**
    * @param timeoutMs a search still running after this long is stopped and answered with 504, so one
    *   huge scan cannot hold a worker for ever; 0 = no limit.
-   * @param splitAbove ordinary searches over fewer candidate windows run on one worker.
+   * @param splitAbove ordinary searches of a lower cost (searchCost) run on one worker.
    */
   constructor(
     readonly size: number,
     readonly timeoutMs = 0,
-    readonly splitAbove = SPLIT_ABOVE,
+    readonly splitAbove = SPLIT_COST,
     private readonly opts: PoolOptions = {},
   ) {
     this.heavyCost = opts.heavyCost ?? HEAVY_COST;
@@ -251,9 +285,8 @@ export class SearchPool {
         flatOffsets,
         wasm,
       };
-      const { windows, cost } = searchCost(spec, plan);
-      const weighted = windows * (spec.metric === 'dtw' ? DTW_SPLIT_WEIGHT : 1);
-      return this.submit(shared, spec, plan, cost >= this.heavyCost, weighted >= this.splitAbove, control);
+      const { heavy, split } = admission(spec, plan, this.heavyCost, this.splitAbove);
+      return this.submit(shared, spec, plan, heavy, split, control);
     };
   }
 
@@ -363,6 +396,7 @@ export class SearchPool {
         control: job.control,
         heavy: job.heavy,
         gate: job.heavy ? this.opts.heavyGate : undefined,
+        work: this.opts.workCounter,
       };
       slot.worker.postMessage(task);
       this.noteStarted(slot);
@@ -436,7 +470,7 @@ export class SearchPool {
         // Only while it still runs this search: behind another one, it stops as soon as it starts.
         if (slot.pending.values().next().value === job && this.slots.includes(slot))
           void slot.worker.terminate();
-      }, STOP_GRACE_MS);
+      }, this.opts.stopGraceMs ?? STOP_GRACE_MS);
       timer.unref();
     }
     this.pump();
@@ -444,7 +478,10 @@ export class SearchPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of [...this.light.splice(0), ...this.heavy.splice(0)])
+    const running = this.slots.flatMap((s) => [...s.pending.values()]);
+    // Running searches too: failing one sets its control word, so its workers leave a kernel call that
+    // terminate() could not interrupt, and the workers end at once.
+    for (const job of [...this.light.splice(0), ...this.heavy.splice(0), ...running])
       this.fail(job, new AppError(503, 'not_ready', 'the search service is shutting down'));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }

@@ -2,6 +2,7 @@
 import { constants, setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { MarketArrays } from './market-data.js';
+import { dtwProbe } from './dtw-search.js';
 import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
 import type { Plan } from './search-plan.js';
 import { TauBoard } from './top-picks.js';
@@ -16,14 +17,19 @@ export interface SearchTask {
   shards: number;
   /**
    * The search's control word, shared with the pool: non-zero once the search is cancelled (client gone,
-   * deadline or time limit passed); the shard stops before its next chunk.
+   * deadline or time limit passed); the shard stops before its next chunk, and the DTW kernel inside a
+   * call (see scan.ts).
    */
   control: Int32Array;
   /** Marks a search of the heavy lane: it runs at the lowest priority, below ordinary searches. */
   heavy: boolean;
   /** Tests only: while gate[0] is 0, the shard waits before each chunk (so a test can hold a search). */
   gate?: Int32Array;
+  /** Tests only: a shared array the DTW kernel counts its stages into (PoolOptions.workCounter). */
+  work?: Float64Array;
 }
+
+const ownStats = dtwProbe.stats;
 
 export type SearchReply =
   { ready: true } | { id: number; ok: true; result: ScanResult } | { id: number; ok: false; message: string };
@@ -39,10 +45,20 @@ parentPort!.on('message', (task: SearchTask) => {
       return Atomics.load(control, 0) !== 0;
     };
     setLane(task.heavy);
+    dtwProbe.stats = task.work ?? ownStats;
     reply = {
       id: task.id,
       ok: true,
-      result: scanShard(task.arrays, task.spec, task.plan, board, task.shard, task.shards, shouldStop),
+      result: scanShard(
+        task.arrays,
+        task.spec,
+        task.plan,
+        board,
+        task.shard,
+        task.shards,
+        shouldStop,
+        control,
+      ),
     };
   } catch (err) {
     reply = { id: task.id, ok: false, message: (err as Error).message };

@@ -13,8 +13,10 @@ import asc from 'assemblyscript/asc';
 import {
   chooseDtwKernel,
   DTW_STAGES,
+  DTW_STAT,
   dtwKernelByName,
   makeDtwScanner,
+  SearchStopped,
   type DtwKernelName,
 } from '../src/dtw-search.js';
 import type { MarketData } from '../src/market-data.js';
@@ -146,6 +148,44 @@ describe('DTW kernels keep exactly the windows within the threshold', () => {
       }
     });
   }
+
+  it('a set control word stops each kernel inside its call (fewer DTWs than the whole call)', () => {
+    const L = 61;
+    const r = 30;
+    const qn = Float64Array.from(naiveNormalize(walk(rng(5), L, 30, 1), 'z')!);
+    const plan: number[] = [];
+    for (let e = 0; e < data.entities; e++) {
+      const hi = data.offsets[e + 1]! - L + 1;
+      if (hi > data.offsets[e]!) plan.push(e, data.offsets[e]!, hi);
+    }
+    const variants = kernels.flatMap((name) => (name === 'native' ? [name, 'native:scalar'] : [name]));
+    for (const variant of variants) {
+      const [name, path] = variant.split(':') as [DtwKernelName, string?];
+      const kernel = dtwKernelByName(name)!;
+      const stages = path === 'scalar' ? DTW_STAGES.all | DTW_STAGES.scalar : DTW_STAGES.all;
+      // Infinity: every window is a DTW of ~3,700 cells, ~5 M in all, far past one check's worth of work.
+      const run = (control?: Int32Array) => {
+        const stats = new Float64Array(8);
+        const scan = makeDtwScanner(data, { qn, band: r, control }, kernel, stats, stages);
+        try {
+          const found = scan.chunk!(Int32Array.from(plan), 0, plan.length, Infinity);
+          return { kept: found.end[plan.length / 3 - 1]!, dtws: stats[DTW_STAT.dtw]! };
+        } catch (err) {
+          return { err, dtws: stats[DTW_STAT.dtw]! };
+        }
+      };
+      const whole = run();
+      expect(whole.kept, variant).toBeGreaterThan(1000);
+      // A word that stays 0 changes nothing.
+      expect(run(new Int32Array(new SharedArrayBuffer(4))), variant).toEqual(whole);
+      const set = new Int32Array(new SharedArrayBuffer(4));
+      set[0] = 1;
+      const stopped = run(set);
+      expect(stopped.err, variant).toBeInstanceOf(SearchStopped);
+      // The reference kernel counts no stages and reads the word between ranges only.
+      if (name !== 'ts') expect(stopped.dtws, variant).toBeLessThan(whole.dtws / 2);
+    }
+  });
 
   it.runIf(nativeExpected)('the native kernel refuses ranges outside its arrays', () => {
     const native = dtwKernelByName('native')!;

@@ -2,10 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../src/errors.js';
 import { dayToIso } from '../src/market-data.js';
 import { marketFromEntities, randomWalkEntities } from '../src/predictors/synthetic-market.js';
-import { SearchPool } from '../src/search-pool.js';
+import { admission, SearchPool, searchCost } from '../src/search-pool.js';
 import { findSimilar, findSimilarWith } from '../src/similarity.service.js';
 
-// Searches below this many windows run on one worker each, through the pool's queue.
+// Searches below this cost run on one worker each, through the pool's queue.
 const NEVER_SPLIT = Number.MAX_SAFE_INTEGER;
 
 /**
@@ -102,4 +102,46 @@ describe('the search pool queue (one-worker searches)', () => {
     }
     expect(pool.stats().cancelled).toBe(3);
   }, 60_000);
+});
+
+describe('one cost for admission (the heavy lane and the split over workers)', () => {
+  /**
+   * The slow twin: windows counted one by one; a DTW row's cells counted as the offsets the band allows
+   * (before the matrix's edges clip them), the band capped at L - 1 as the kernels cap it.
+   */
+  function twinCost(metric: 'zned' | 'dtw', L: number, band: number, plan: number[]): number {
+    let windows = 0;
+    for (let k = 0; k < plan.length; k += 3) for (let t = plan[k + 1]!; t < plan[k + 2]!; t++) windows++;
+    let cells = 1;
+    if (metric === 'dtw') {
+      cells = 0;
+      for (let d = -(L - 1); d <= L - 1; d++) if (Math.abs(d) <= band) cells++;
+    }
+    return windows * L * cells;
+  }
+
+  const plan = Int32Array.from([0, 0, 700, 1, 910, 1400, 1, 1500, 1503, 3, 3000, 3000]);
+  for (const [metric, L, band] of [
+    ['zned', 60, 0],
+    ['dtw', 60, 6],
+    ['dtw', 250, 25],
+    ['dtw', 8, 0],
+    ['dtw', 40, 400],
+  ] as const) {
+    it(`${metric} L=${L} band ${band}: windows x L x cells, and both decisions from it`, () => {
+      const spec = { metric, band, qn: new Float64Array(L) };
+      const want = twinCost(metric, L, band, Array.from(plan));
+      expect(searchCost(spec, plan)).toEqual({ windows: 700 + 490 + 3, cost: want });
+      expect(admission(spec, plan, want, Infinity)).toEqual({ cost: want, heavy: true, split: false });
+      expect(admission(spec, plan, want + 1, want)).toEqual({ cost: want, heavy: false, split: true });
+      expect(admission(spec, plan, want + 1, want + 1)).toEqual({ cost: want, heavy: false, split: false });
+    });
+  }
+
+  it('weighs a DTW window by its band: the same windows split as DTW and not as zned', () => {
+    const zned = admission({ metric: 'zned', band: 0, qn: new Float64Array(60) }, plan, 1e12, 5e5);
+    const dtw = admission({ metric: 'dtw', band: 6, qn: new Float64Array(60) }, plan, 1e12, 5e5);
+    expect(zned).toMatchObject({ split: false, cost: 1193 * 60 });
+    expect(dtw).toMatchObject({ split: true, cost: 1193 * 60 * 13 });
+  });
 });

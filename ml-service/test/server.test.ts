@@ -15,9 +15,12 @@ import { businessDays, randomWalk, rng, writeStore } from './support/write-store
 
 const root = resolve(import.meta.dirname, '../..');
 
-function run(env: Record<string, string>): { child: ChildProcess; out: string[] } {
+/** Preloaded to make a failure happen for real in the process (see the file). */
+const FAULTS = ['--import', './ml-service/test/support/faults.ts'];
+
+function run(env: Record<string, string>, preload: string[] = []): { child: ChildProcess; out: string[] } {
   const out: string[] = [];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'ml-service/src/server.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...preload, 'ml-service/src/server.ts'], {
     cwd: root,
     env: { ...process.env, ...env },
   });
@@ -39,6 +42,20 @@ async function until<T>(
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/** The process's pino JSON lines (other output skipped). */
+function logLines(out: string[]): Array<Record<string, unknown>> {
+  return out
+    .join('')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+const listeningPort = (out: string[]) => () => {
+  const m = /"port":(\d+)/.exec(out.join(''));
+  return m ? Number(m[1]) : undefined;
+};
 
 describe('config', () => {
   it('lists every bad key at once', () => {
@@ -97,6 +114,120 @@ describe('server process', () => {
     expect(h.kernel).toEqual({ zned: 'wasm-simd', dtw: dtwKernel().name });
     child.kill('SIGTERM');
     expect(await new Promise<number | null>((r) => child.on('exit', r))).toBe(0);
+  }, 120_000);
+
+  for (const [fault, msg] of [
+    ['throw', 'uncaught exception; exiting'],
+    ['reject', 'unhandled rejection; exiting'],
+  ] as const) {
+    it(`logs an ${fault === 'throw' ? 'uncaught exception' : 'unhandled rejection'} as fatal and exits 1`, async () => {
+      writeStore(
+        dir,
+        [{ code: 'AB', dates: businessDays('2020-01-01', 50), closes: randomWalk(rng(3), 50) }],
+        'x',
+      );
+      const { child, out } = run(
+        {
+          ML_PORT: '0',
+          DATA_DIR: dir,
+          MODELS_DIR: join(dir, 'models'),
+          ML_CACHE_DIR: 'off',
+          ML_SEARCH_WORKERS: '0',
+          ML_TEST_FAULT_ON_SIGUSR2: fault,
+        },
+        FAULTS,
+      );
+      children.push(child);
+      await until('the listening log line', listeningPort(out));
+      const exited = new Promise<number | null>((r) => child.on('exit', r));
+      child.kill('SIGUSR2');
+      // Exits although its server still listens (the supervisor restarts it), after saying why in the log.
+      expect(await exited, out.join('')).toBe(1);
+      const fatal = logLines(out).filter((l) => l.level === 60);
+      expect(fatal, out.join('')).toHaveLength(1);
+      expect(fatal[0]).toMatchObject({
+        msg,
+        service: 'ml-service',
+        err: { message: `deliberate ${fault} from the test` },
+      });
+      expect((fatal[0]!.err as { stack: string }).stack).toContain('faults.ts');
+    }, 120_000);
+  }
+
+  it('warns, with the reason, when the native addons do not load, and searches on WASM', async () => {
+    const random = rng(7);
+    writeStore(
+      dir,
+      ['AB', 'CD', 'EF'].map((code) => ({
+        code,
+        dates: businessDays('2020-01-01', 300),
+        closes: randomWalk(random, 300),
+      })),
+      'no-addons',
+    );
+    const env = {
+      ML_PORT: '0',
+      DATA_DIR: dir,
+      MODELS_DIR: join(dir, 'models'),
+      ML_CACHE_DIR: 'off',
+      ML_SEARCH_WORKERS: '1',
+      ML_KERNEL: 'auto',
+      ML_DTW_KERNEL: '',
+      ML_TOKEN: 'secret-token',
+      LOG_LEVEL: 'info',
+      ML_TEST_NO_ADDONS: '1',
+    };
+    const { child, out } = run(env, FAULTS);
+    children.push(child);
+    const port = await until('the listening log line', listeningPort(out));
+    const warns = logLines(out).filter((l) => l.level === 40);
+    const why = /libdeliberately-missing\.so\.1/;
+    const zned = warns.find((l) =>
+      /^the native zscan addon did not load \(.*\); zned search runs on the WASM kernel$/.test(String(l.msg)),
+    );
+    expect(zned?.msg, out.join('')).toMatch(why);
+    expect(zned).toMatchObject({ kernel: { zned: 'wasm-simd', dtw: 'wasm' } });
+    const dtw = warns.find((l) => String(l.msg).startsWith('the native DTW kernel'));
+    expect(dtw, out.join('')).toMatchObject({ kernel: 'wasm' });
+    expect(String(dtw!.reason)).toMatch(why);
+    const store = warns.find((l) => String(l.msg).startsWith('the native store reader did not load'));
+    expect(String(store?.reason), out.join('')).toMatch(why);
+    // And it serves, on the kernels it said: /health, then a zned and a DTW search on the search worker.
+    const headers = { authorization: 'Bearer secret-token', 'content-type': 'application/json' };
+    const health = async () =>
+      mlHealthSchema.parse(await (await fetch(`http://127.0.0.1:${port}/health`, { headers })).json());
+    await until('ready', async () => {
+      const h = await health();
+      if (h.status === 'error') throw new Error(`load failed: ${h.lastReloadError}`);
+      return h.status === 'ready' ? true : undefined;
+    });
+    expect((await health()).kernel).toEqual({ zned: 'wasm-simd', dtw: 'wasm' });
+    for (const metric of ['zned', 'dtw']) {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/similar`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          query: { code: 'AB', start: '2020-03-02', end: '2020-04-10' },
+          topK: 3,
+          horizon: 5,
+          metric,
+        }),
+      });
+      const body = (await res.json()) as { matches: unknown[] };
+      expect(res.status, JSON.stringify(body)).toBe(200);
+      expect(body.matches.length).toBeGreaterThan(0);
+    }
+    child.kill('SIGTERM');
+    expect(await new Promise<number | null>((r) => child.on('exit', r))).toBe(0);
+
+    // Asked for by name, a native kernel that cannot load is a start-up error, not a quiet fallback.
+    const strict = run({ ...env, ML_KERNEL: 'native' }, FAULTS);
+    children.push(strict.child);
+    expect(await new Promise<number | null>((r) => strict.child.on('exit', r))).toBe(2);
+    const fatal = logLines(strict.out).find((l) => l.level === 60);
+    expect(String(fatal?.msg), strict.out.join('')).toMatch(
+      /^ML_KERNEL=native but the native zscan addon did not load \(.*libdeliberately-missing/,
+    );
   }, 120_000);
 
   it('starts, reloads on SIGHUP, stops on SIGTERM', async () => {

@@ -21,6 +21,23 @@ const ST_DTW: i32 = 5;
 const ST_ABANDONED: i32 = 6;
 const ST_IMPROVED: i32 = 7;
 
+// Cancellation inside a call, as native/dtwscan.c's stop_due: the host's stopNow() (src/dtw-wasm.ts: 1
+// once the search's control word is set; this module's memory is not shared, so it cannot read the word
+// itself) is asked once per STOP_WORK units of work (a window counts L, a DTW the cells of its band),
+// about a millisecond; scanRange then returns -1.
+@external("env", "stopNow")
+declare function stopNow(): i32;
+const STOP_WORK: i64 = 1 << 20;
+let work: i64 = 0;
+
+@inline
+function stopDue(units: i64): bool {
+  work += units;
+  if (work < STOP_WORK) return false;
+  work = 0;
+  return stopNow() != 0;
+}
+
 @inline
 function f(p: usize, i: i32): f64 {
   return load<f64>(p + (<usize>i << 3));
@@ -134,8 +151,8 @@ function dtwPruned(q: usize, w: usize, n: i32, r: i32, limit: f64, cbRow: usize,
  * Windows starting at local rows [tLo, tHi) of the copied rows `x` (rows [0, rows) of the entity from
  * some first row on), with prefix sums s1 / s2 copied from prefix index (tLo's row + entity) on, so window
  * tl's prefix base is tl - tLo. Scratch at `scratch` (see src/dtw-wasm.ts for its layout). Writes the
- * kept windows' local rows and squared distances to outT / outD and returns how many; stats as the
- * native kernel's.
+ * kept windows' local rows and squared distances to outT / outD and returns how many, or -1 when
+ * stopNow() stopped it (then the outputs are partial); stats as the native kernel's.
  */
 export function scanRange(
   x: usize,
@@ -189,7 +206,9 @@ export function scanRange(
   if (finite && tHi > tLo) envelope(x, rows, r, rawU, rawL, du, dl);
   let kept = 0;
   setf(stats, ST_WINDOWS, f(stats, ST_WINDOWS) + <f64>(tHi - tLo));
+  const cells: i64 = <i64>L * <i64>(2 * r + 1);
   for (let t = tLo; t < tHi; t++) {
+    if (stopDue(<i64>L)) return -1;
     const xt = x + (<usize>t << 3);
     if (finite) {
       const base = t - tLo;
@@ -323,6 +342,7 @@ export function scanRange(
       setf(outD, kept, d2);
       kept++;
     } else bump(stats, ST_ABANDONED);
+    if (stopDue(cells)) return -1;
   }
   return kept;
 }

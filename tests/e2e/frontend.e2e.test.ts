@@ -8,24 +8,23 @@
  * Every step leaves a screenshot in artifacts/e2e/.
  * E2E_FRONTEND_URL runs the same flow against an already running stack instead.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import puppeteer, { type Browser, type HTTPRequest, type Page } from 'puppeteer';
+import type { HTTPRequest, Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiClient } from '@resemble/contracts';
+import { openBrowserSession, signUpThroughForm, type BrowserSession } from '../support/browser.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const shots = join(root, 'artifacts', 'e2e');
 const ja = JSON.parse(readFileSync(join(root, 'frontend/i18n/locales/ja.json'), 'utf8'));
 const en = JSON.parse(readFileSync(join(root, 'frontend/i18n/locales/en.json'), 'utf8'));
 
-let browser: Browser;
+let session: BrowserSession | undefined;
 let page: Page;
 let base = '';
-let stop: (() => Promise<void>) | undefined;
 let appDb: string | undefined;
-let profileDir = '';
-const consoleErrors: string[] = [];
+let consoleErrors: string[] = [];
 const email = `e2e-${Date.now()}@example.com`;
 const password = 'correct horse battery';
 
@@ -66,40 +65,13 @@ async function runSearch(t: typeof ja) {
 describe('frontend end to end', () => {
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
-    if (process.env.E2E_FRONTEND_URL) base = process.env.E2E_FRONTEND_URL;
-    else {
-      const { startStack } = await import('../support/stack.js');
-      const stack = await startStack({ withFrontend: true });
-      base = stack.frontendUrl!;
-      stop = stack.stop;
-      appDb = join(dirname(stack.dataDir), 'app.sqlite');
-    }
-    profileDir = mkdtempSync(join(tmpdir(), 'resemble-e2e-chrome-'));
-    browser = await puppeteer.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        `--user-data-dir=${profileDir}`,
-      ],
-    });
-    page = await browser.newPage();
-    await page.setViewport({ width: 1280, height: 900 });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    session = await openBrowserSession('e2e');
+    ({ base, page, consoleErrors } = session);
+    if (session.stack) appDb = join(dirname(session.stack.dataDir), 'app.sqlite');
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await stop?.();
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    await session?.close();
   });
 
   it('lands in Japanese with a plain not-investment-advice statement', async () => {
@@ -116,10 +88,7 @@ describe('frontend end to end', () => {
     await byText('button', ja.auth.signupButton).click();
     await waitForText(ja.form.errors.required);
     await shot('02-ja-signup-validation');
-    await fillForm({ email, password, confirm: password });
-    await page.locator('input[name="terms"]').click();
-    await byText('button', ja.auth.signupButton).click();
-    await page.waitForFunction(() => location.pathname === '/app', { timeout: 30_000 });
+    await signUpThroughForm({ base, page }, { email, password }, ja.auth.signupButton);
     await page.waitForSelector('.host canvas', { visible: true, timeout: 30_000 });
     // No unnamed library-logo link inside the chart (a stray tab stop); the licence credit is in the footer.
     expect(await page.$('.host a')).toBeNull();
@@ -404,14 +373,18 @@ describe('frontend end to end', () => {
     await shot('22-en-api-token');
     // The token is what a script would use: same origin, no cookies, no CSRF header.
     // Tokens carry scopes (search, patterns, jobs): account routes need a signed-in session instead.
-    const asScript = (path = '/entities?q=AA') =>
-      fetch(`${base}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const script = createApiClient({
+      fetch,
+      baseUrl: `${base}/api/v1`,
+      headers: () => ({ authorization: `Bearer ${token}` }),
+    });
+    const asScript = () => script.$response('entities', { query: { q: 'AA' } });
     const ok = await asScript();
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { entities: { code: string }[] }).entities.map((e) => e.code)).toContain(
       'AAPL',
     );
-    expect((await asScript('/me')).status).toBe(403);
+    expect((await script.$response('me')).status).toBe(403);
     await byText('button', en.tokens.revoke).click();
     await page.waitForFunction(() => !document.querySelector('table.data button.link'), { timeout: 30_000 });
     expect((await asScript()).status).toBe(401);

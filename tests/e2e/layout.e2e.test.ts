@@ -10,12 +10,12 @@
  *  - axe-core finds no serious or critical violation on the public and signed-in pages, ja and en.
  * Screenshots go to artifacts/e2e/layout-*.png.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'puppeteer';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openBrowserSession, type BrowserSession } from '../support/browser.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const shots = join(root, 'artifacts', 'e2e');
@@ -38,11 +38,9 @@ const JARGON = [
   /\b(?=[0-9a-f]*[a-f])[0-9a-f]{12,}\b/,
 ];
 
-let browser: Browser;
+let session: BrowserSession | undefined;
 let page: Page;
 let base = '';
-let stop: (() => Promise<void>) | undefined;
-let profileDir = '';
 const email = `layout-${Date.now()}@example.com`;
 const password = 'correct horse battery';
 
@@ -50,27 +48,6 @@ const shot = (name: string, fullPage = true) =>
   page.screenshot({ path: join(shots, `layout-${name}.png`), fullPage });
 const url = (locale: 'ja' | 'en', path: string) =>
   `${base}${locale === 'en' ? (path === '/' ? '/en' : `/en${path}`) : path}`;
-
-/** A call to backend from the signed-in page, as the app makes it (CSRF double-submit header). */
-async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  return page.evaluate(
-    async (m, p, b) => {
-      const csrf = /(?:^|; )csrf_token=([^;]*)/.exec(document.cookie)?.[1];
-      const r = await fetch(`/api/v1${p}`, {
-        method: m,
-        headers: {
-          'content-type': 'application/json',
-          ...(csrf ? { 'x-csrf-token': decodeURIComponent(csrf) } : {}),
-        },
-        body: b === undefined ? undefined : JSON.stringify(b),
-      });
-      return { status: r.status, body: await r.json().catch(() => null) };
-    },
-    method,
-    path,
-    body,
-  ) as Promise<{ status: number; body: T }>;
-}
 
 /** Waits for what each page shows once its data is in (so the width is measured on the real content). */
 async function open(full: string, path: string) {
@@ -116,58 +93,33 @@ describe('layout, theme, wording and accessibility', () => {
   beforeAll(async () => {
     try {
       mkdirSync(shots, { recursive: true });
-      if (process.env.E2E_FRONTEND_URL) base = process.env.E2E_FRONTEND_URL;
-      else {
-        const { startStack } = await import('../support/stack.js');
-        const stack = await startStack({ withFrontend: true });
-        base = stack.frontendUrl!;
-        stop = stack.stop;
-      }
-      profileDir = mkdtempSync(join(tmpdir(), 'resemble-layout-chrome-'));
-      browser = await puppeteer.launch({
-        executablePath: '/usr/bin/chromium',
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-          `--user-data-dir=${profileDir}`,
-        ],
-      });
-      page = await browser.newPage();
-      await page.setViewport({ width: 1280, height: 900 });
+      session = await openBrowserSession('layout');
+      ({ base, page } = session);
+      const { api } = session;
       // A Pro user with one saved pattern and one backtest, made through the same API the app uses.
       await page.goto(`${base}/`, { waitUntil: 'load' });
-      expect((await api('POST', '/auth/register', { email, password })).status).toBe(201);
-      const checkout = await api<{ redirectUrl: string }>('POST', '/billing/checkout', {
-        plan: 'pro',
-        provider: 'sandbox',
-      });
-      expect(checkout.status).toBe(200);
-      const session = new URL(checkout.body.redirectUrl, base).searchParams.get('session');
-      expect((await api('POST', '/billing/sandbox/complete', { session, outcome: 'success' })).status).toBe(
-        200,
-      );
-      const pattern = await api('POST', '/patterns', {
-        name: 'AAPL 2017-06-01 – 2017-08-31',
-        request: {
-          query: { code: 'AAPL', start: '2017-06-01', end: '2017-08-31' },
-          horizon: 20,
-          timeframe: 'D',
-          topK: 5,
-          metric: 'zned',
+      expect((await api.register({ body: { email, password } })).email).toBe(email);
+      const checkout = await api.checkout({ body: { plan: 'pro', provider: 'sandbox' } });
+      const sandboxSession = new URL(checkout.redirectUrl, base).searchParams.get('session')!;
+      expect(
+        (await api.sandboxComplete({ body: { session: sandboxSession, outcome: 'success' } })).plan,
+      ).toBe('pro');
+      await api.createPattern({
+        body: {
+          name: 'AAPL 2017-06-01 – 2017-08-31',
+          request: {
+            query: { code: 'AAPL', start: '2017-06-01', end: '2017-08-31' },
+            horizon: 20,
+            timeframe: 'D',
+            topK: 5,
+            metric: 'zned',
+          },
+          threshold: 5,
         },
-        threshold: 5,
       });
-      expect(pattern.status).toBe(201);
-      const job = await api('POST', '/jobs', {
-        kind: 'backtest',
-        params: { code: 'AAPL', horizon: 20, windowLength: 60 },
+      await api.createJob({
+        body: { kind: 'backtest', params: { code: 'AAPL', horizon: 20, windowLength: 60 } },
       });
-      expect(job.status).toBeLessThan(300);
     } catch (e) {
       console.error('BEFOREALL', e instanceof Error ? e.message : e);
       throw new Error(String(e));
@@ -175,19 +127,17 @@ describe('layout, theme, wording and accessibility', () => {
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await stop?.();
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    await session?.close();
   });
 
   it('waits for the backtest to finish (its result is the jobs table’s widest cell)', async () => {
-    await page.waitForFunction(
+    await vi.waitFor(
       async () => {
-        const r = await fetch('/api/v1/jobs');
-        const b = (await r.json()) as { jobs: { status: string }[] };
-        return b.jobs.some((j) => j.status === 'succeeded' || j.status === 'failed');
+        const { jobs } = await session!.api.listJobs();
+        if (!jobs.some((j) => j.status === 'succeeded' || j.status === 'failed'))
+          throw new Error('the backtest is still running');
       },
-      { timeout: 150_000, polling: 2000 },
+      { timeout: 150_000, interval: 2000 },
     );
   }, 160_000);
 
@@ -219,6 +169,14 @@ describe('layout, theme, wording and accessibility', () => {
           // The header is one row: brand, theme toggle and the menu button.
           const h = await page.$eval('header.hdr', (e) => e.getBoundingClientRect().height);
           if (h > 64) problems.push(`${path} @${width}: header ${h}px tall`);
+          if (path === '/') {
+            // The landing's text and its demo chart stack on a phone (side by side they squeeze both).
+            const stacked = await page.$eval('.hero-grid', (g) => {
+              const [text, figure] = Array.from(g.children).map((c) => c.getBoundingClientRect());
+              return figure!.top >= text!.bottom - 1;
+            });
+            if (!stacked) problems.push(`/ @${width}: hero text and chart side by side`);
+          }
           if (path === '/app' && width === 360) {
             // The time axis under the chart (its labels were clipped to 「0月」 on phones).
             await page.$eval('.host', (e) => e.scrollIntoView({ block: 'end' }));

@@ -7,23 +7,21 @@
  * chart, editing / re-running / deleting a saved pattern, and a backtest's result page — in Japanese and
  * English, on a desktop and a 390 px phone. Screenshots go to artifacts/e2e/results-*.png.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer';
+import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBrowserSession, signUpThroughForm, type BrowserSession } from '../support/browser.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const shots = join(root, 'artifacts', 'e2e');
 const ja = JSON.parse(readFileSync(join(root, 'frontend/i18n/locales/ja.json'), 'utf8'));
 const en = JSON.parse(readFileSync(join(root, 'frontend/i18n/locales/en.json'), 'utf8'));
 
-let browser: Browser;
+let session: BrowserSession | undefined;
 let page: Page;
 let base = '';
-let stop: (() => Promise<void>) | undefined;
-let profileDir = '';
-const consoleErrors: string[] = [];
+let consoleErrors: string[] = [];
 const pending = new Map<unknown, string>();
 const email = `e2e-results-${Date.now()}@example.com`;
 const password = 'correct horse battery';
@@ -36,25 +34,8 @@ const byText = (tag: string, text: string) =>
 const waitForText = (text: string, timeout = 30_000) =>
   page.waitForFunction((t) => document.body.innerText.includes(t), { timeout }, text);
 const bodyText = () => page.evaluate(() => document.body.innerText);
-/** The page's own API, as the signed-in browser (cookies and the CSRF header). */
-const api = (path: string, method = 'GET', body?: unknown) =>
-  page.evaluate(
-    async (p, m, b) => {
-      const csrf = /(?:^|; )csrf_token=([^;]*)/.exec(document.cookie)?.[1];
-      const r = await fetch(`/api/v1${p}`, {
-        method: m,
-        headers: {
-          'content-type': 'application/json',
-          ...(csrf ? { 'x-csrf-token': decodeURIComponent(csrf) } : {}),
-        },
-        body: b === undefined ? undefined : JSON.stringify(b),
-      });
-      return { status: r.status, body: r.status === 204 ? null : await r.json() };
-    },
-    path,
-    method,
-    body,
-  );
+/** The page's own API, as the signed-in browser (the typed client; cookies and the CSRF header). */
+const api = () => session!.api;
 async function waitForResults() {
   await page.waitForFunction(() => !document.querySelector('.run .spinner'), { timeout: 60_000 });
   await page.waitForSelector('.matches figure svg', { timeout: 60_000 });
@@ -84,48 +65,19 @@ async function noSideways() {
 describe('results that lead somewhere (issue 18)', () => {
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
-    const { startStack } = await import('../support/stack.js');
-    const stack = await startStack({ withFrontend: true });
-    base = stack.frontendUrl!;
-    stop = stack.stop;
-    profileDir = mkdtempSync(join(tmpdir(), 'resemble-e2e-results-'));
-    browser = await puppeteer.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        `--user-data-dir=${profileDir}`,
-      ],
-    });
-    page = await browser.newPage();
-    await page.setViewport({ width: 1280, height: 900 });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    session = await openBrowserSession('e2e-results');
+    ({ base, page, consoleErrors } = session);
     page.on('request', (r) => pending.set(r, `${Date.now()} ${r.method()} ${r.url()}`));
     page.on('requestfinished', (r) => pending.delete(r));
     page.on('requestfailed', (r) => pending.delete(r));
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await stop?.();
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    await session?.close();
   });
 
   it('signs up; the sandbox outbox shows the verification mail', async () => {
-    await page.goto(`${base}/signup`, { waitUntil: 'networkidle0' });
-    for (const [name, value] of Object.entries({ email, password, confirm: password }))
-      await page.locator(`input[name="${name}"]`).fill(value);
-    await page.locator('input[name="terms"]').click();
-    await byText('button', ja.auth.signupButton).click();
-    await page.waitForFunction(() => location.pathname === '/app', { timeout: 30_000 });
+    await signUpThroughForm({ base, page }, { email, password }, ja.auth.signupButton);
     const res = await page.goto(`${base}/dev/outbox`, { waitUntil: 'networkidle0' });
     expect(res?.status()).toBe(200);
     await waitForText(ja.outbox.title);
@@ -158,13 +110,12 @@ describe('results that lead somewhere (issue 18)', () => {
 
   it('becomes Pro (sandbox checkout) and picks a window with history after it', async () => {
     await page.goto(`${base}/app`, { waitUntil: 'load' });
-    const co = await api('/billing/checkout', 'POST', { plan: 'pro', provider: 'sandbox' });
-    expect(co.status).toBe(200);
-    const session = new URL(co.body.redirectUrl, base).searchParams.get('session');
-    expect((await api('/billing/sandbox/complete', 'POST', { session, outcome: 'success' })).status).toBe(
-      200,
+    const co = await api().checkout({ body: { plan: 'pro', provider: 'sandbox' } });
+    const checkout = new URL(co.redirectUrl, base).searchParams.get('session')!;
+    expect((await api().sandboxComplete({ body: { session: checkout, outcome: 'success' } })).plan).toBe(
+      'pro',
     );
-    const rows = (await api('/entities/AAPL/prices')).body.rows as { date: string }[];
+    const { rows } = await api().prices({ params: { code: 'AAPL' } });
     win = { start: rows[rows.length - 260]!.date, end: rows[rows.length - 200]!.date };
   });
 
@@ -267,7 +218,7 @@ describe('results that lead somewhere (issue 18)', () => {
     const row = await page.$eval('table.data tbody tr', (e) => (e as HTMLElement).innerText);
     expect(row).toContain('ブレイク前');
     expect(row).toContain('4.25');
-    expect((await api('/patterns')).body.patterns[0]).toMatchObject({ name: 'ブレイク前', threshold: 4.25 });
+    expect((await api().listPatterns()).patterns[0]).toMatchObject({ name: 'ブレイク前', threshold: 4.25 });
     await shot('08-ja-pattern-edited');
     // Re-run: the pattern's own search link.
     await byText('a', ja.patterns.rerun).click();
@@ -279,11 +230,11 @@ describe('results that lead somewhere (issue 18)', () => {
     await shot('09-ja-pattern-confirm-delete');
     // Cancel keeps it; confirming deletes it.
     await byText('button', ja.patterns.cancel).click();
-    expect((await api('/patterns')).body.patterns).toHaveLength(1);
+    expect((await api().listPatterns()).patterns).toHaveLength(1);
     await byText('button', ja.common.delete).click();
     await byText('button', ja.patterns.confirmYes).click();
     await waitForText(ja.patterns.empty);
-    expect((await api('/patterns')).body.patterns).toHaveLength(0);
+    expect((await api().listPatterns()).patterns).toHaveLength(0);
   });
 
   it("a backtest job's result opens a page: hit rate and Brier score beside the base rate, a chart, the settings", async () => {
@@ -297,7 +248,10 @@ describe('results that lead somewhere (issue 18)', () => {
     for (const k of ['hitRate', 'brier', 'forecast', 'baseline']) expect(scores).toContain(ja.backtest[k]);
     expect(scores).toMatch(/0\.\d{3}/);
     const id = new URL(page.url()).pathname.split('/').pop()!;
-    const job = (await api(`/jobs/${id}`)).body;
+    const job = (await api().job({ params: { id } })) as {
+      result: { samples: unknown[] };
+      params: { windowLength: number };
+    };
     expect(await bodyText()).toContain(ja.backtest.baseRate.split('{p}')[0]);
     expect((await page.$$('svg[viewBox="0 0 720 220"] rect')).length).toBe(job.result.samples.length);
     const settings = await page.$eval(

@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cookieJar, createApiClient, type ApiClient } from '@resemble/contracts';
 import {
   freePort,
   startProcess,
@@ -28,37 +29,25 @@ import { importFixture } from '../support/stack.js';
 const PASSWORD = 'integration long secret';
 const query = { query: { code: 'AAPL', start: '2016-01-04', end: '2016-03-01' }, topK: 5, horizon: 20 };
 
-/** A browser's session: cookies kept, the CSRF header sent on writes. */
+/**
+ * A browser's session through the typed client of the route contract: cookies kept, the CSRF header
+ * sent on writes. `at` is the same session talking to one replica directly instead of the proxy.
+ */
 class Session {
-  cookies = new Map<string, string>();
-  constructor(private readonly base: string) {}
-  cookie(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  private readonly jar = cookieJar();
+  readonly api: ApiClient;
+  constructor(base: string) {
+    this.api = this.at(base);
   }
-  async call(method: string, path: string, body?: unknown, base = this.base) {
-    const h: Record<string, string> = {};
-    if (this.cookies.size) h.cookie = this.cookie();
-    if (method !== 'GET' && this.cookies.has('csrf_token'))
-      h['x-csrf-token'] = this.cookies.get('csrf_token')!;
-    if (body !== undefined) h['content-type'] = 'application/json';
-    const res = await fetch(base + path, {
-      method,
-      headers: h,
-      body: body === undefined ? undefined : JSON.stringify(body),
+  at(base: string): ApiClient {
+    return createApiClient({
+      fetch: this.jar.fetch,
+      csrfToken: this.jar.csrfToken,
+      baseUrl: `${base}/api/v1`,
     });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const i = pair.indexOf('=');
-      this.cookies.set(pair.slice(0, i), pair.slice(i + 1));
-    }
-    const text = await res.text();
-    let parsed: any = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // nginx's own error pages are HTML.
-    }
-    return { status: res.status, headers: res.headers, body: parsed };
+  }
+  cookie(): string {
+    return [...this.jar.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 }
 
@@ -77,20 +66,17 @@ describe('two backend replicas behind nginx', () => {
 
   async function signUp(tag: string): Promise<Session> {
     const s = new Session(nginx.url);
-    const r = await s.call('POST', '/api/v1/auth/register', { email: email(tag), password: PASSWORD });
-    if (r.status !== 201) throw new Error(`register: ${r.status} ${JSON.stringify(r.body)}`);
+    await s.api.register({ body: { email: email(tag), password: PASSWORD } });
     return s;
   }
 
   async function pro(tag: string): Promise<Session> {
     const s = await signUp(tag);
-    const co = await s.call('POST', '/api/v1/billing/checkout', { plan: 'pro', provider: 'sandbox' });
-    const session = new URL(co.body.redirectUrl, 'http://x').searchParams.get('session');
-    const done = await s.call('POST', '/api/v1/billing/sandbox/complete', { session, outcome: 'success' });
-    if (done.body.plan !== 'pro')
-      throw new Error(
-        `upgrade: ${JSON.stringify(done.body)}\n${procs.map((p) => p.tail.join('\n')).join('\n')}`,
-      );
+    const co = await s.api.checkout({ body: { plan: 'pro', provider: 'sandbox' } });
+    const session = new URL(co.redirectUrl, 'http://x').searchParams.get('session')!;
+    const done = await s.api.sandboxComplete({ body: { session, outcome: 'success' } });
+    if (done.plan !== 'pro')
+      throw new Error(`upgrade: ${JSON.stringify(done)}\n${procs.map((p) => p.tail.join('\n')).join('\n')}`);
     return s;
   }
 
@@ -158,7 +144,7 @@ describe('two backend replicas behind nginx', () => {
     const s = await signUp('quota');
     const before = nginx.accessLog().length;
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => s.call('POST', '/api/v1/similar', query)),
+      Array.from({ length: 20 }, () => s.api.$response('similar', { body: query })),
     );
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((x) => x === 200)).toHaveLength(5);
@@ -169,9 +155,7 @@ describe('two backend replicas behind nginx', () => {
       .filter((l) => l.path === '/api/v1/similar');
     expect(new Set(served.flatMap((l) => l.upstreams))).toEqual(new Set([a.addr, b.addr]));
     for (const replica of [a, b])
-      expect(
-        (await s.call('GET', '/api/v1/me', undefined, `http://${replica.addr}`)).body.usage.searchesToday,
-      ).toBe(5);
+      expect((await s.at(`http://${replica.addr}`).me()).usage.searchesToday).toBe(5);
   });
 
   it('streams the progress of a job to a client whose stream is held by the replica that does not run it', async () => {
@@ -184,17 +168,19 @@ describe('two backend replicas behind nginx', () => {
     }
     try {
       expect(stream.headers.get('x-upstream')).toBe(a.addr);
-      const r = await s.call('POST', '/api/v1/jobs', {
-        kind: 'backtest',
-        params: { code: 'AAPL', windowLength: 30, horizon: 10, samples: 3, topK: 5 },
+      const { id } = await s.api.createJob({
+        body: {
+          kind: 'backtest',
+          params: { code: 'AAPL', windowLength: 30, horizon: 10, samples: 3, topK: 5 },
+        },
       });
-      expect(r.status).toBe(202);
-      const id = r.body.id as string;
       const done = await stream.waitFor((e) => e.type === 'job.done' && e.data.id === id, 60_000);
       expect(done.data.status).toBe('succeeded');
       const progress = stream.events.filter((e) => e.type === 'job.progress' && e.data.id === id);
       expect(progress.map((e) => e.data.progress)).toEqual([1 / 3, 2 / 3, 1]);
-      expect((await s.call('GET', `/api/v1/jobs/${id}`)).body.result.samples).toHaveLength(3);
+      expect(((await s.api.job({ params: { id } })).result as { samples: unknown[] }).samples).toHaveLength(
+        3,
+      );
     } finally {
       stream.close();
     }
@@ -220,22 +206,19 @@ describe('two backend replicas behind nginx', () => {
         for (let i = 0; Date.now() - started < 6_000; i++) {
           if (i % 3 === 0) {
             const e = email(`load${w}`);
-            const r = await new Session(nginx.url).call('POST', '/api/v1/auth/register', {
-              email: e,
-              password: PASSWORD,
+            const r = await new Session(nginx.url).api.$response('register', {
+              body: { email: e, password: PASSWORD },
             });
             answers.push({ method: 'POST', status: r.status });
             if (r.status === 201) signups.push({ email: e });
           } else if (i % 3 === 1 && patterns.filter((p) => p.owner === w).length < 45) {
-            const r = await owner.call('POST', '/api/v1/patterns', {
-              name: `p${i}`,
-              request: query,
-              threshold: 1,
+            const r = await owner.api.$response('createPattern', {
+              body: { name: `p${i}`, request: query, threshold: 1 },
             });
             answers.push({ method: 'POST', status: r.status });
-            if (r.status === 201) patterns.push({ owner: w, id: r.body.id });
+            if (r.status === 201) patterns.push({ owner: w, id: ((await r.json()) as { id: string }).id });
           } else {
-            const r = await owner.call('GET', '/api/v1/me');
+            const r = await owner.api.$response('me');
             answers.push({ method: 'GET', status: r.status });
           }
         }
@@ -248,16 +231,13 @@ describe('two backend replicas behind nginx', () => {
 
     // Every acknowledged write is there, read back through the surviving replica.
     for (const { email: e } of signups) {
-      const r = await new Session(nginx.url).call('POST', '/api/v1/auth/login', {
-        email: e,
-        password: PASSWORD,
+      const r = await new Session(nginx.url).api.$response('login', {
+        body: { email: e, password: PASSWORD },
       });
       expect(r.status, e).toBe(200);
     }
     for (const [w, owner] of owners.entries()) {
-      const stored = new Set(
-        ((await owner.call('GET', '/api/v1/patterns')).body.patterns as { id: string }[]).map((p) => p.id),
-      );
+      const stored = new Set((await owner.api.listPatterns()).patterns.map((p) => p.id));
       for (const p of patterns.filter((x) => x.owner === w)) expect(stored.has(p.id), p.id).toBe(true);
     }
 

@@ -3,20 +3,31 @@ import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CATALOG_DATA_VERSION_KEY, CATALOG_FILE, RUNS_DIR, runReportSchema } from '@resemble/contracts';
-import type { AppContext } from '../context.js';
+import type { Executor } from '../db/schema.js';
+import type { BillingService } from '../billing/billing.service.js';
+import type { MlClient } from '../search/ml.client.js';
 import { dataFreshness } from './data-freshness.js';
 import { countUsers } from '../auth/users.repo.js';
 import * as reports from './admin-reports.repo.js';
 
-export async function overview(ctx: AppContext) {
-  const nowIso = new Date(ctx.now()).toISOString();
-  const db = ctx.database.kysely;
+export interface AdminDeps {
+  db: Executor;
+  ml: Pick<MlClient, 'health'>;
+  billing: Pick<BillingService, 'testMode'>;
+  /** The market data directory: its catalog, run reports and sources' freshness. */
+  dataDir: string;
+  now: () => number;
+}
+
+export async function overview(deps: AdminDeps) {
+  const { db, dataDir, now } = deps;
+  const nowIso = new Date(now()).toISOString();
   const users = await countUsers(db);
   const pro = await reports.countEntitled(db, nowIso);
   const revenue = await reports.revenueByMonth(db);
   let ml: { status: string; health: unknown } = { status: 'down', health: null };
   try {
-    const h = await ctx.ml.health();
+    const h = await deps.ml.health();
     ml = { status: h.status, health: h };
   } catch {
     ml = { status: 'down', health: null };
@@ -27,20 +38,20 @@ export async function overview(ctx: AppContext) {
     revenueByMonth: revenue.map((r) => ({ month: r.month, amountJpy: r.amount, payments: r.n })),
     failedPayments: await reports.countPayments(db, 'failed'),
     pendingPayments: await reports.countPayments(db, 'pending'),
-    dataVersion: readDataVersion(ctx.config.storage.dataDir),
-    lastScraperRun: lastRun(ctx.config.storage.dataDir),
-    dataSources: dataFreshness(ctx.config.storage.dataDir, new Date(ctx.now())),
+    dataVersion: readDataVersion(dataDir),
+    lastScraperRun: lastRun(dataDir),
+    dataSources: dataFreshness(dataDir, new Date(now())),
     ml,
-    testMode: ctx.billing.testMode,
+    testMode: deps.billing.testMode,
   };
 }
 
-export function listUsers(ctx: AppContext) {
-  return reports.usersWithPlans(ctx.database.kysely, new Date(ctx.now()).toISOString());
+export function listUsers(deps: Pick<AdminDeps, 'db' | 'now'>) {
+  return reports.usersWithPlans(deps.db, new Date(deps.now()).toISOString());
 }
 
-export function listPayments(ctx: AppContext) {
-  return reports.paymentsWithPayers(ctx.database.kysely);
+export function listPayments(db: Executor) {
+  return reports.paymentsWithPayers(db);
 }
 
 function readDataVersion(dataDir: string): string | null {

@@ -1,10 +1,10 @@
 import type { Request, RequestHandler } from 'express';
 import { timingSafeEqual } from 'node:crypto';
-import type { AppContext, Scope } from '../context.js';
+import type { Scope } from './auth-info.js';
 import { AppError, unauthenticated } from '../platform/errors.js';
-import { currentPlan } from '../plans/entitlements.js';
+import { currentPlan, type PlanLookup } from '../plans/entitlements.js';
 import type { Feature } from '../plans/plans.js';
-import { sha256, type AccessClaims } from './sessions.js';
+import { sha256, type AccessClaims, type SessionService } from './sessions.js';
 import { activeTokenByHash, touchToken } from '../tokens/api-tokens.repo.js';
 
 export const API_TOKEN_PREFIX = 'rsm_';
@@ -19,8 +19,10 @@ const CREDENTIAL_ROUTES = new Set([
 ]);
 
 /** Resolves who is calling (Bearer API token or access cookie) without rejecting; requireAuth decides. */
-export function authenticate(ctx: AppContext): RequestHandler {
-  const db = ctx.database.kysely;
+export function authenticate(
+  deps: PlanLookup & { sessions: Pick<SessionService, 'knownAccess' | 'verifyAccess'> },
+): RequestHandler {
+  const { db, plans, sessions, now } = deps;
   const signIn = (req: Request, claims: AccessClaims | null) => {
     if (claims)
       req.auth = { userId: claims.userId, role: claims.role, via: 'cookie', sessionId: claims.sessionId };
@@ -29,12 +31,12 @@ export function authenticate(ctx: AppContext): RequestHandler {
     const row = token.startsWith(API_TOKEN_PREFIX) ? await activeTokenByHash(db, sha256(token)) : undefined;
     if (!row) throw unauthenticated('the API token is invalid or revoked');
     // Tokens are a paid feature: a lapsed subscription silences them without deleting them.
-    if (!(await currentPlan(db, ctx.plans, row.user_id, ctx.now())).features.apiTokens) {
+    if (!(await currentPlan(db, plans, row.user_id, now())).features.apiTokens) {
       throw new AppError(403, 'plan_required', 'API tokens need an active Pro subscription', {
         upgradeUrl: '/pricing',
       });
     }
-    await touchToken(db, row.id, new Date(ctx.now()).toISOString());
+    await touchToken(db, row.id, new Date(now()).toISOString());
     req.auth = {
       userId: row.user_id,
       role: row.role,
@@ -52,12 +54,12 @@ export function authenticate(ctx: AppContext): RequestHandler {
     }
     const cookie = req.cookies?.access_token as string | undefined;
     if (!cookie) return next();
-    const known = ctx.sessions.knownAccess(cookie);
+    const known = sessions.knownAccess(cookie);
     if (known !== undefined && !(known instanceof Promise)) {
       signIn(req, known);
       return next();
     }
-    return (known ?? ctx.sessions.verifyAccess(cookie)).then((claims) => {
+    return (known ?? sessions.verifyAccess(cookie)).then((claims) => {
       signIn(req, claims);
       next();
     });
@@ -70,16 +72,16 @@ export function authenticate(ctx: AppContext): RequestHandler {
  * Comparing the header with the cookie alone let a planted cookie pass. Bearer callers are exempt: a
  * browser never attaches an Authorization header on its own, so a forged cross-site request cannot carry one.
  */
-export function csrfProtect(ctx: AppContext): RequestHandler {
+export function csrfProtect(sessions: Pick<SessionService, 'familyOf' | 'csrfToken'>): RequestHandler {
   return async (req, _res, next) => {
     if (SAFE_METHODS.has(req.method) || req.auth?.via === 'token' || CREDENTIAL_ROUTES.has(req.path))
       return next();
     // The session of the access cookie, or, when that one expired, of the refresh cookie (refresh, logout).
     const refresh = req.cookies?.refresh_token as string | undefined;
-    const sessionId = req.auth?.sessionId ?? (refresh ? await ctx.sessions.familyOf(refresh) : undefined);
+    const sessionId = req.auth?.sessionId ?? (refresh ? await sessions.familyOf(refresh) : undefined);
     // No live session: the request carries no authority for a forged copy to borrow.
     if (!sessionId) return next();
-    const expected = Buffer.from(ctx.sessions.csrfToken(sessionId));
+    const expected = Buffer.from(sessions.csrfToken(sessionId));
     const header = Buffer.from(String(req.headers['x-csrf-token'] ?? ''));
     if (header.length !== expected.length || !timingSafeEqual(header, expected)) {
       throw new AppError(
@@ -122,9 +124,9 @@ export function requireAuth(opts: { scope?: Scope | 'any'; role?: 'admin' } = {}
   };
 }
 
-export function requireFeature(ctx: AppContext, feature: Feature): RequestHandler {
+export function requireFeature(deps: PlanLookup, feature: Feature): RequestHandler {
   return async (req, _res, next) => {
-    const plan = await currentPlan(ctx.database.kysely, ctx.plans, req.auth!.userId, ctx.now());
+    const plan = await currentPlan(deps.db, deps.plans, req.auth!.userId, deps.now());
     if (!plan.features[feature])
       throw new AppError(403, 'plan_required', `this feature needs the Pro plan`, {
         feature,

@@ -1,12 +1,16 @@
 /** Account use cases: each reads as the story of one endpoint and returns plain data. */
 import { randomUUID } from 'node:crypto';
 import type { MeResponse } from '@resemble/contracts';
-import type { AppContext } from '../context.js';
+import type { Db } from '../db/schema.js';
+import type { Mailer } from '../mail/mailer.js';
+import type { BillingService } from '../billing/billing.service.js';
+import type { QuotaStore } from '../shared/shared-state.js';
 import { AppError } from '../platform/errors.js';
-import { isEntitled, planOf } from '../plans/entitlements.js';
+import { isEntitled, planOf, type PlanLookup } from '../plans/entitlements.js';
 import { nextUtcMidnight } from '../plans/usage.service.js';
-import { weakPasswordReason } from './password.js';
-import { randomToken, sha256, type IssuedSession } from './sessions.js';
+import { weakPasswordReason, type PasswordHasher } from './password.js';
+import type { PasswordThrottle } from './password-throttle.js';
+import { randomToken, sha256, type IssuedSession, type SessionService } from './sessions.js';
 import * as users from './users.repo.js';
 import type { UserRow } from './users.repo.js';
 import {
@@ -22,6 +26,22 @@ const VERIFY_TTL_MS = 48 * 60 * 60 * 1000;
 
 export type { UserRow } from './users.repo.js';
 
+/** Everything the account use cases use; each function takes only the part it needs. */
+export interface AccountDeps extends PlanLookup {
+  db: Db;
+  hasher: PasswordHasher;
+  sessions: SessionService;
+  /** The per-account count of wrong passwords, shared by every use case that checks one. */
+  passwords: PasswordThrottle;
+  mailer: Pick<Mailer, 'send'>;
+  /** Today's searches for the account view. */
+  usage: Pick<QuotaStore, 'searchesToday'>;
+  billing: Pick<BillingService, 'testMode' | 'cancelForDeletion'>;
+  /** The browser-facing origin the mailed links point at. */
+  publicUrl: string;
+}
+type Deps<K extends keyof AccountDeps> = Pick<AccountDeps, K>;
+
 const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'email or password is incorrect');
 const registrationFailed = () =>
   new AppError(
@@ -30,12 +50,12 @@ const registrationFailed = () =>
     'could not create an account with these details; if you already have one, log in or reset your password',
   );
 
-export function findUserByEmail(ctx: AppContext, email: string): Promise<UserRow | undefined> {
-  return users.findUserByEmail(ctx.database.kysely, email);
+export function findUserByEmail(deps: Deps<'db'>, email: string): Promise<UserRow | undefined> {
+  return users.findUserByEmail(deps.db, email);
 }
 
-export function findUser(ctx: AppContext, id: string): Promise<UserRow | undefined> {
-  return users.findUserById(ctx.database.kysely, id);
+export function findUser(deps: Deps<'db'>, id: string): Promise<UserRow | undefined> {
+  return users.findUserById(deps.db, id);
 }
 
 function assertStrong(password: string, email?: string): void {
@@ -44,84 +64,88 @@ function assertStrong(password: string, email?: string): void {
 }
 
 export async function register(
-  ctx: AppContext,
+  deps: Deps<'db' | 'hasher' | 'sessions' | 'mailer' | 'publicUrl' | 'now'>,
   email: string,
   password: string,
 ): Promise<{ user: UserRow; session: IssuedSession }> {
   assertStrong(password, email);
-  if (await findUserByEmail(ctx, email)) {
+  if (await findUserByEmail(deps, email)) {
     // Never a login, whatever the password: signing in here would bypass the per-account throttle that
     // guards every proof of a password. The owner hears about the attempt.
-    void ctx.mailer.send({
+    void deps.mailer.send({
       to: email,
       subject: 'Resemble: sign-up attempt',
       text: 'Someone tried to create a Resemble account with this address. If it was you, log in or reset your password.',
     });
     throw registrationFailed();
   }
-  const hash = await ctx.hasher.hash(password);
+  const hash = await deps.hasher.hash(password);
   const user: UserRow = {
     id: randomUUID(),
     email,
     password_hash: hash,
     email_verified: 0,
     role: 'user',
-    created_at: new Date(ctx.now()).toISOString(),
+    created_at: new Date(deps.now()).toISOString(),
+    receipt_name: null,
   };
-  const verifyToken = await ctx.database.kysely.transaction().execute(async (trx) => {
+  const verifyToken = await deps.db.transaction().execute(async (trx) => {
     // Taken by a concurrent registration since the check above: the unique index decided.
     if (!(await users.insertUser(trx, user))) throw registrationFailed();
-    return createOneTimeToken(ctx, trx, user.id, 'verify', VERIFY_TTL_MS);
+    return createOneTimeToken(deps, trx, user.id, 'verify', VERIFY_TTL_MS);
   });
-  await mailVerification(ctx, user.email, verifyToken);
-  return { user, session: await ctx.sessions.issue(user.id, user.role) };
+  await mailVerification(deps, user.email, verifyToken);
+  return { user, session: await deps.sessions.issue(user.id, user.role) };
 }
 
 export async function login(
-  ctx: AppContext,
+  deps: Deps<'db' | 'hasher' | 'sessions' | 'passwords'>,
   email: string,
   password: string,
 ): Promise<{ user: UserRow; session: IssuedSession }> {
-  const user = await findUserByEmail(ctx, email);
+  const user = await findUserByEmail(deps, email);
   // Unknown addresses are throttled too, and take as long: neither the count nor the time tells them apart.
-  const ok = await ctx.passwords.attempt(email, async () => {
-    if (user) return ctx.hasher.verify(password, user.password_hash);
-    await ctx.hasher.dummyVerify(password);
+  const ok = await deps.passwords.attempt(email, async () => {
+    if (user) return deps.hasher.verify(password, user.password_hash);
+    await deps.hasher.dummyVerify(password);
     return false;
   });
   if (!user || !ok) throw invalidCredentials();
-  return { user, session: await ctx.sessions.issue(user.id, user.role) };
+  return { user, session: await deps.sessions.issue(user.id, user.role) };
 }
 
 export async function changePassword(
-  ctx: AppContext,
+  deps: Deps<'db' | 'hasher' | 'sessions' | 'passwords'>,
   userId: string,
   current: string,
   next: string,
 ): Promise<IssuedSession> {
-  const user = await findUser(ctx, userId);
+  const user = await findUser(deps, userId);
   if (!user) throw new AppError(401, 'unauthenticated', 'authentication required');
-  if (!(await ctx.passwords.attempt(user.email, () => ctx.hasher.verify(current, user.password_hash)))) {
+  if (!(await deps.passwords.attempt(user.email, () => deps.hasher.verify(current, user.password_hash)))) {
     throw new AppError(400, 'invalid_credentials', 'current password is incorrect');
   }
   assertStrong(next, user.email);
-  const hash = await ctx.hasher.hash(next);
+  const hash = await deps.hasher.hash(next);
   // The sessions end in the same transaction as the change; every replica refuses them once published.
-  await ctx.database.kysely.transaction().execute(async (trx) => {
+  await deps.db.transaction().execute(async (trx) => {
     await users.setPasswordHash(trx, userId, hash);
-    await ctx.sessions.revokeAllForUser(trx, userId);
+    await deps.sessions.revokeAllForUser(trx, userId);
   });
-  await ctx.sessions.published();
-  return ctx.sessions.issue(userId, user.role);
+  await deps.sessions.published();
+  return deps.sessions.issue(userId, user.role);
 }
 
-export async function forgotPassword(ctx: AppContext, email: string): Promise<void> {
-  const user = await findUserByEmail(ctx, email);
+export async function forgotPassword(
+  deps: Deps<'db' | 'mailer' | 'publicUrl' | 'now'>,
+  email: string,
+): Promise<void> {
+  const user = await findUserByEmail(deps, email);
   if (!user) return;
-  const token = await createOneTimeToken(ctx, ctx.database.kysely, user.id, 'reset', RESET_TTL_MS);
-  const link = `${ctx.config.server.publicUrl}/reset-password?token=${token}`;
+  const token = await createOneTimeToken(deps, deps.db, user.id, 'reset', RESET_TTL_MS);
+  const link = `${deps.publicUrl}/reset-password?token=${token}`;
   // Not awaited: waiting on SMTP only for known addresses would reveal them by response time.
-  void ctx.mailer.send({
+  void deps.mailer.send({
     to: user.email,
     subject: 'Resemble: reset your password',
     text: `Reset your password within an hour: ${link}`,
@@ -129,37 +153,48 @@ export async function forgotPassword(ctx: AppContext, email: string): Promise<vo
   });
 }
 
-export async function resetPassword(ctx: AppContext, token: string, newPassword: string): Promise<void> {
+export async function resetPassword(
+  deps: Deps<'db' | 'hasher' | 'sessions' | 'now'>,
+  token: string,
+  newPassword: string,
+): Promise<void> {
   // Check first, hash, then consume the token in the same transaction as the change: a failure in
   // between leaves the link usable, and two concurrent uses cannot both succeed.
-  const userId = await peekOneTimeToken(ctx, ctx.database.kysely, token, 'reset');
-  const user = (await findUser(ctx, userId))!;
+  const userId = await peekOneTimeToken(deps, deps.db, token, 'reset');
+  const user = (await findUser(deps, userId))!;
   assertStrong(newPassword, user.email);
-  const hash = await ctx.hasher.hash(newPassword);
-  await ctx.database.kysely.transaction().execute(async (trx) => {
-    await useOneTimeToken(ctx, trx, token, 'reset');
+  const hash = await deps.hasher.hash(newPassword);
+  await deps.db.transaction().execute(async (trx) => {
+    await useOneTimeToken(deps, trx, token, 'reset');
     await users.setPasswordHash(trx, userId, hash, true);
-    await ctx.sessions.revokeAllForUser(trx, userId);
+    await deps.sessions.revokeAllForUser(trx, userId);
   });
-  await ctx.sessions.published();
+  await deps.sessions.published();
 }
 
-export async function verifyEmail(ctx: AppContext, token: string): Promise<void> {
-  await ctx.database.kysely.transaction().execute(async (trx) => {
-    const userId = await useOneTimeToken(ctx, trx, token, 'verify');
+export async function verifyEmail(deps: Deps<'db' | 'now'>, token: string): Promise<void> {
+  await deps.db.transaction().execute(async (trx) => {
+    const userId = await useOneTimeToken(deps, trx, token, 'verify');
     await users.markEmailVerified(trx, userId);
   });
 }
 
-export async function sendVerification(ctx: AppContext, user: UserRow): Promise<void> {
+export async function sendVerification(
+  deps: Deps<'db' | 'mailer' | 'publicUrl' | 'now'>,
+  user: UserRow,
+): Promise<void> {
   if (user.email_verified) return;
-  const token = await createOneTimeToken(ctx, ctx.database.kysely, user.id, 'verify', VERIFY_TTL_MS);
-  await mailVerification(ctx, user.email, token);
+  const token = await createOneTimeToken(deps, deps.db, user.id, 'verify', VERIFY_TTL_MS);
+  await mailVerification(deps, user.email, token);
 }
 
-async function mailVerification(ctx: AppContext, email: string, token: string): Promise<void> {
-  const link = `${ctx.config.server.publicUrl}/verify-email?token=${token}`;
-  await ctx.mailer.send({
+async function mailVerification(
+  deps: Deps<'mailer' | 'publicUrl'>,
+  email: string,
+  token: string,
+): Promise<void> {
+  const link = `${deps.publicUrl}/verify-email?token=${token}`;
+  await deps.mailer.send({
     to: email,
     subject: 'Resemble: confirm your email',
     text: `Confirm your email address: ${link}`,
@@ -167,27 +202,34 @@ async function mailVerification(ctx: AppContext, email: string, token: string): 
   });
 }
 
-export async function deleteAccount(ctx: AppContext, userId: string, password: string): Promise<void> {
-  const user = await findUser(ctx, userId);
+export async function deleteAccount(
+  deps: Deps<'db' | 'hasher' | 'sessions' | 'passwords' | 'billing'>,
+  userId: string,
+  password: string,
+): Promise<void> {
+  const user = await findUser(deps, userId);
   if (!user) throw new AppError(401, 'unauthenticated', 'authentication required');
-  if (!(await ctx.passwords.attempt(user.email, () => ctx.hasher.verify(password, user.password_hash)))) {
+  if (!(await deps.passwords.attempt(user.email, () => deps.hasher.verify(password, user.password_hash)))) {
     throw new AppError(400, 'invalid_credentials', 'password is incorrect');
   }
-  await ctx.billing.cancelForDeletion(userId);
+  await deps.billing.cancelForDeletion(userId);
   // ON DELETE CASCADE removes sessions, tokens, usage, subscription, jobs, patterns and notifications;
   // payments keep their amounts for the accounts but lose the link to the person.
-  await ctx.database.kysely.transaction().execute(async (trx) => {
-    await ctx.sessions.revokeAllForUser(trx, userId);
+  await deps.db.transaction().execute(async (trx) => {
+    await deps.sessions.revokeAllForUser(trx, userId);
     await users.deleteUser(trx, userId);
   });
-  await ctx.sessions.published();
+  await deps.sessions.published();
 }
 
-export async function me(ctx: AppContext, userId: string): Promise<MeResponse> {
-  const user = await findUser(ctx, userId);
+export async function me(
+  deps: Deps<'db' | 'plans' | 'now' | 'usage' | 'billing'>,
+  userId: string,
+): Promise<MeResponse> {
+  const user = await findUser(deps, userId);
   if (!user) throw new AppError(401, 'unauthenticated', 'authentication required');
-  const now = ctx.now();
-  const { plan, sub } = await planOf(ctx.database.kysely, ctx.plans, userId, now);
+  const now = deps.now();
+  const { plan, sub } = await planOf(deps.db, deps.plans, userId, now);
   return {
     id: user.id,
     email: user.email,
@@ -195,9 +237,9 @@ export async function me(ctx: AppContext, userId: string): Promise<MeResponse> {
     role: user.role,
     plan: plan.id,
     billingProvider: sub && isEntitled(sub, now) ? sub.provider : null,
-    testMode: ctx.billing.testMode,
+    testMode: deps.billing.testMode,
     usage: {
-      searchesToday: await ctx.usage.searchesToday(userId),
+      searchesToday: await deps.usage.searchesToday(userId),
       quota: plan.limits.searchesPerDay,
       resetsAt: nextUtcMidnight(now),
     },
@@ -206,14 +248,14 @@ export async function me(ctx: AppContext, userId: string): Promise<MeResponse> {
 }
 
 async function createOneTimeToken(
-  ctx: AppContext,
+  deps: Deps<'now'>,
   db: Executor,
   userId: string,
   kind: OneTimeKind,
   ttlMs: number,
 ): Promise<string> {
   const token = randomToken();
-  await replaceOneTimeToken(db, { tokenHash: sha256(token), userId, kind, expiresAt: ctx.now() + ttlMs });
+  await replaceOneTimeToken(db, { tokenHash: sha256(token), userId, kind, expiresAt: deps.now() + ttlMs });
   return token;
 }
 
@@ -221,13 +263,13 @@ const invalidToken = () =>
   new AppError(400, 'invalid_token', 'this link is invalid, already used or expired; request a new one');
 
 async function peekOneTimeToken(
-  ctx: AppContext,
+  deps: Deps<'now'>,
   db: Executor,
   token: string,
   kind: OneTimeKind,
 ): Promise<string> {
   const row = await findOneTimeToken(db, sha256(token), kind);
-  if (!row || row.used_at !== null || row.expires_at < ctx.now()) throw invalidToken();
+  if (!row || row.used_at !== null || row.expires_at < deps.now()) throw invalidToken();
   return row.user_id;
 }
 
@@ -236,12 +278,12 @@ async function peekOneTimeToken(
  * concurrent uses only the first to mark it goes on.
  */
 async function useOneTimeToken(
-  ctx: AppContext,
+  deps: Deps<'now'>,
   trx: Executor,
   token: string,
   kind: OneTimeKind,
 ): Promise<string> {
-  const userId = await peekOneTimeToken(ctx, trx, token, kind);
-  if (!(await markOneTimeTokenUsed(trx, sha256(token), ctx.now()))) throw invalidToken();
+  const userId = await peekOneTimeToken(deps, trx, token, kind);
+  if (!(await markOneTimeTokenUsed(trx, sha256(token), deps.now()))) throw invalidToken();
   return userId;
 }

@@ -57,3 +57,8 @@ export async function countUsers(db: Executor): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(r.n);
 }
+
+/** The name receipts are made out to (宛名); null goes back to the e-mail address. */
+export async function setReceiptName(db: Executor, id: string, name: string | null): Promise<void> {
+  await db.updateTable('users').set({ receipt_name: name }).where('id', '=', id).execute();
+}

@@ -220,6 +220,13 @@ export class AmazonPayProvider implements PaymentProvider {
     let renewed = 0;
     for (const sub of due) {
       if (sub.cancel_at_period_end) {
+        // Ended as cancelled: the permission is closed now that no resume can want it.
+        await this.close(sub, 'Cancelled by subscriber').catch((err: unknown) =>
+          this.log.warn(
+            { subscription: sub.id, err: err instanceof Error ? err.message : String(err) },
+            'closing the charge permission of an ended subscription failed; nothing is charged on it',
+          ),
+        );
         await updateSubscription(this.db, sub.id, { status: 'canceled', updated_at: this.iso() });
         continue;
       }
@@ -338,9 +345,30 @@ export class AmazonPayProvider implements PaymentProvider {
     );
   }
 
+  /**
+   * A closed charge permission can never be charged or reopened, so cancelling only stops our renewals
+   * (we are the ones who charge): the permission stays Chargeable until the period ends, and closing it
+   * then (renewDue) keeps a resume possible until that moment. Decision 121.
+   */
   async cancel(sub: SubscriptionRow): Promise<void> {
-    await this.close(sub, 'Cancelled by subscriber');
     await updateSubscription(this.db, sub.id, { cancel_at_period_end: 1, updated_at: this.iso() });
+  }
+
+  /** Resumable while Amazon still says Chargeable; closed by the buyer on Amazon, it takes a new checkout. */
+  async resume(sub: SubscriptionRow): Promise<void> {
+    const id = sub.provider_subscription_id;
+    const permission = id
+      ? ((await this.call(() => this.client.getChargePermission(id))).data as {
+          statusDetails?: { state?: string };
+        })
+      : null;
+    if (permission?.statusDetails?.state !== 'Chargeable')
+      throw new AppError(
+        409,
+        'resume_needs_checkout',
+        'Amazon Pay no longer allows charges on this payment agreement; subscribe again when the period ends',
+      );
+    await updateSubscription(this.db, sub.id, { cancel_at_period_end: 0, updated_at: this.iso() });
   }
 
   async terminate(sub: SubscriptionRow): Promise<void> {

@@ -15,6 +15,8 @@ export interface PaymentProvider {
   ): Promise<{ redirectUrl: string; sessionId: string }>;
   /** Stops renewal; access stays until the end of the paid period. */
   cancel(sub: SubscriptionRow): Promise<void>;
+  /** Undoes cancel() while the paid period runs, so renewal goes on. */
+  resume(sub: SubscriptionRow): Promise<void>;
   /** Ends billing at once (account deletion). */
   terminate(sub: SubscriptionRow): Promise<void>;
   /** Charges subscriptions whose period ended, where the provider does not do it itself. */

@@ -3,6 +3,10 @@ import type { BillingProvider, PlanId, SubscriptionResponse } from '@resemble/co
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { paymentsOfUser } from './payments.repo.js';
+import { receiptIdsOfUser } from './receipts.repo.js';
+import { issueReceipts, receiptOf } from './receipts.service.js';
+import { findUserById, setReceiptName } from '../auth/users.repo.js';
+import type { InvoiceIssuerConfig } from '../config.js';
 import { AppError } from '../platform/errors.js';
 import { isEntitled, subscriptionOf } from '../plans/entitlements.js';
 import type { PaymentProvider } from './billing.provider.js';
@@ -21,6 +25,8 @@ export class BillingService {
     private readonly db: Kysely<Database>,
     readonly providers: BillingProviders,
     private readonly now: () => number,
+    /** Set: receipts issued from now on are qualified invoices (適格請求書). */
+    private readonly invoiceIssuer: InvoiceIssuerConfig | null = null,
   ) {}
 
   get testMode(): boolean {
@@ -83,6 +89,39 @@ export class BillingService {
     await this.provider(sub.provider).cancel(sub);
   }
 
+  /**
+   * Undoes a cancellation while the paid period runs: renewal goes on as if it had never been cancelled.
+   * After the period ended there is nothing to resume; the user subscribes again.
+   */
+  async resume(userId: string): Promise<void> {
+    const sub = await subscriptionOf(this.db, userId);
+    if (!sub || !isEntitled(sub, this.now()))
+      throw new AppError(409, 'no_subscription', 'there is no running subscription to resume');
+    if (!sub.cancel_at_period_end)
+      throw new AppError(409, 'not_cancelled', 'this subscription is not cancelled; it renews as usual');
+    await this.provider(sub.provider).resume(sub);
+  }
+
+  async receipt(userId: string, paymentId: string) {
+    await this.issueReceipts(userId);
+    return receiptOf(this.db, userId, paymentId);
+  }
+
+  async setReceiptName(userId: string, name: string): Promise<void> {
+    await setReceiptName(this.db, userId, name === '' ? null : name);
+  }
+
+  private async issueReceipts(userId: string): Promise<void> {
+    const sub = await subscriptionOf(this.db, userId);
+    await issueReceipts(
+      this.db,
+      userId,
+      sub?.plan === 'free' || !sub ? 'pro' : sub.plan,
+      this.invoiceIssuer,
+      new Date(this.now()).toISOString(),
+    );
+  }
+
   async cancelForDeletion(userId: string): Promise<void> {
     const sub = await subscriptionOf(this.db, userId);
     if (sub && sub.status !== 'canceled' && this.providers[sub.provider])
@@ -99,7 +138,12 @@ export class BillingService {
   async view(userId: string): Promise<SubscriptionResponse> {
     const sub = await subscriptionOf(this.db, userId);
     const entitled = isEntitled(sub, this.now());
-    const payments = await paymentsOfUser(this.db, userId);
+    await this.issueReceipts(userId);
+    const [payments, receipts, user] = await Promise.all([
+      paymentsOfUser(this.db, userId),
+      receiptIdsOfUser(this.db, userId),
+      findUserById(this.db, userId),
+    ]);
     return {
       plan: entitled ? sub!.plan : 'free',
       testMode: this.testMode,
@@ -121,7 +165,9 @@ export class BillingService {
         period: p.period,
         createdAt: p.created_at,
         failureReason: p.failure_reason,
+        receiptId: receipts.has(p.id) ? p.id : null,
       })),
+      receiptName: user?.receipt_name ?? null,
     };
   }
 }

@@ -171,6 +171,10 @@ export class SandboxProvider implements PaymentProvider {
     await updateSubscription(this.db, sub.id, { cancel_at_period_end: 1, updated_at: this.iso() });
   }
 
+  async resume(sub: SubscriptionRow): Promise<void> {
+    await updateSubscription(this.db, sub.id, { cancel_at_period_end: 0, updated_at: this.iso() });
+  }
+
   async terminate(sub: SubscriptionRow): Promise<void> {
     await updateSubscription(this.db, sub.id, { status: 'canceled', updated_at: this.iso() });
   }

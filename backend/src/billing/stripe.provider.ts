@@ -86,6 +86,24 @@ export class StripeProvider implements PaymentProvider {
     await this.db.transaction().execute((trx) => this.applySubscription(trx, updated, sub.user_id));
   }
 
+  /**
+   * Stripe keeps a subscription set to cancel at period end alive until then, so clearing the flag
+   * resumes it; once Stripe has ended it (status canceled) only a new Checkout can start another.
+   */
+  async resume(sub: SubscriptionRow): Promise<void> {
+    if (!sub.provider_subscription_id) throw needsCheckout();
+    const id = sub.provider_subscription_id;
+    const current = await this.call(() => this.stripe.subscriptions.retrieve(id));
+    if (current.status === 'canceled') {
+      await this.db.transaction().execute((trx) => this.applySubscription(trx, current, sub.user_id));
+      throw needsCheckout();
+    }
+    const updated = await this.call(() =>
+      this.stripe.subscriptions.update(id, { cancel_at_period_end: false }),
+    );
+    await this.db.transaction().execute((trx) => this.applySubscription(trx, updated, sub.user_id));
+  }
+
   async terminate(sub: SubscriptionRow): Promise<void> {
     if (!sub.provider_subscription_id) return;
     const id = sub.provider_subscription_id;
@@ -198,6 +216,9 @@ export class StripeProvider implements PaymentProvider {
     return userId;
   }
 }
+
+const needsCheckout = () =>
+  new AppError(409, 'resume_needs_checkout', 'Stripe has ended this subscription; subscribe again');
 
 function subscriptionIdOf(type: string, obj: Record<string, unknown>): string | null {
   const ref = (v: unknown) =>

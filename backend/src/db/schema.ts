@@ -13,6 +13,8 @@ export interface UsersTable {
   email_verified: Generated<number>;
   role: Generated<'user' | 'admin'>;
   created_at: string;
+  /** The name receipts are made out to (宛名); null: the e-mail address. */
+  receipt_name: string | null;
 }
 
 export interface RefreshTokensTable {
@@ -157,6 +159,20 @@ export interface TokenUsageTable {
   searches: number;
 }
 
+/** One per successful payment; issuer fields copied at issue time (null: a plain receipt). */
+export interface ReceiptsTable {
+  payment_id: string;
+  user_id: string | null;
+  number: string;
+  plan: string;
+  amount_jpy: number;
+  tax_rate_percent: number;
+  tax_jpy: number;
+  issuer_name: string | null;
+  registration_number: string | null;
+  issued_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -174,6 +190,7 @@ export interface Database {
   notifications: NotificationsTable;
   recent_searches: RecentSearchesTable;
   mail_outbox: MailOutboxTable;
+  receipts: ReceiptsTable;
 }
 
 export type TableName = keyof Database;
@@ -199,6 +216,7 @@ export const TABLES: readonly { name: TableName; key: readonly string[] }[] = [
   { name: 'notifications', key: ['id'] },
   { name: 'recent_searches', key: ['user_id', 'key'] },
   { name: 'mail_outbox', key: ['id'] },
+  { name: 'receipts', key: ['payment_id'] },
 ];
 
 export type UserRow = Selectable<UsersTable>;
@@ -206,6 +224,9 @@ export type NewUser = Insertable<UsersTable>;
 export type SubscriptionRow = Selectable<SubscriptionsTable>;
 export type NewSubscription = Insertable<SubscriptionsTable>;
 export type SubscriptionUpdate = Updateable<SubscriptionsTable>;
+
+/** The app database, as use cases receive it (they open transactions on it). */
+export type Db = import('kysely').Kysely<Database>;
 
 /** What a repository function runs on: the database, or a transaction a use case opened on it. */
 export type Executor = import('kysely').Kysely<Database> | import('kysely').Transaction<Database>;

@@ -4,23 +4,28 @@
  */
 import { backtestParamsSchema, similarRequestSchema, similarResponseSchema } from '@resemble/contracts';
 import { z } from 'zod';
-import type { AppContext } from '../context.js';
+import type { MlClient } from '../search/ml.client.js';
 import { similarToCsv } from '../search/csv.js';
-import { similarForJob } from '../search/search.service.js';
+import { similarForJob, type SearchDeps } from '../search/search.service.js';
+import type { JobQueue } from './job-queue.js';
 
 const pricesSchema = z.object({
   code: z.string(),
   rows: z.array(z.object({ date: z.string(), close: z.number() })),
 });
 
-export function registerJobHandlers(ctx: AppContext): void {
+/** The searches the jobs run are counted like the user's own (SearchDeps); the backtest also reads prices. */
+export function registerJobHandlers(
+  jobs: Pick<JobQueue, 'register'>,
+  deps: Omit<SearchDeps, 'heavyLanes' | 'ml'> & { ml: SearchDeps['ml'] & Pick<MlClient, 'prices'> },
+): void {
   /**
    * Walk-forward backtest on one stock: at evenly spaced past dates, search with matches restricted to
    * data before that date (filters.to), then compare the forecast's direction with what really happened.
    */
-  ctx.jobs.register('backtest', async (raw, { userId, progress, signal }) => {
+  jobs.register('backtest', async (raw, { userId, progress, signal }) => {
     const p = backtestParamsSchema.parse(raw);
-    const prices = pricesSchema.parse(await ctx.ml.prices(p.code, undefined, undefined));
+    const prices = pricesSchema.parse(await deps.ml.prices(p.code, undefined, undefined));
     const closes = prices.rows;
     const first = p.windowLength * 2;
     const last = closes.length - p.horizon - 1;
@@ -42,7 +47,7 @@ export function registerJobHandlers(ctx: AppContext): void {
         horizon: p.horizon,
         filters: { to: end },
       });
-      const res = similarResponseSchema.parse(await similarForJob(ctx, userId, req));
+      const res = similarResponseSchema.parse(await similarForJob(deps, userId, req));
       const actual = closes[endIdx + p.horizon].close / closes[endIdx].close - 1;
       const pUp = res.forecast?.pUp ?? null;
       if (pUp !== null) {
@@ -64,10 +69,10 @@ export function registerJobHandlers(ctx: AppContext): void {
     };
   });
 
-  ctx.jobs.register('export', async (raw, { userId, progress, signal }) => {
+  jobs.register('export', async (raw, { userId, progress, signal }) => {
     const req = similarRequestSchema.parse(raw);
     signal.throwIfAborted();
-    const result = await similarForJob(ctx, userId, req);
+    const result = await similarForJob(deps, userId, req);
     progress(1);
     return { filename: 'resemble-similar.csv', contentType: 'text/csv', csv: similarToCsv(result) };
   });

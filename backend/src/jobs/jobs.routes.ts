@@ -1,9 +1,10 @@
 import { jobKindSchema } from '@resemble/contracts';
-import type { AppContext } from '../context.js';
+import type { PlanLookup } from '../plans/entitlements.js';
+import type { EventBus } from '../shared/shared-state.js';
 import { requireFeature } from '../auth/auth.middleware.js';
 import { AppError, notFound } from '../platform/errors.js';
 import type { Impls } from '../platform/contract-router.js';
-import type { JobRow } from './job-queue.js';
+import type { JobQueue, JobRow } from './job-queue.js';
 
 const view = (j: JobRow) => ({
   id: j.id,
@@ -19,13 +20,14 @@ const view = (j: JobRow) => ({
 });
 
 export function jobsRoutes(
-  ctx: AppContext,
+  deps: PlanLookup & { jobs: JobQueue; events: Pick<EventBus, 'subscribe'> },
 ): Impls<'createJob' | 'listJobs' | 'job' | 'cancelJob' | 'events'> {
+  const { jobs, events } = deps;
   return {
     createJob: {
-      use: [requireFeature(ctx, 'backtests')],
+      use: [requireFeature(deps, 'backtests')],
       handler: async ({ body, req }) => {
-        const id = await ctx.jobs.enqueue(req.auth!.userId, body.kind, body.params);
+        const id = await jobs.enqueue(req.auth!.userId, body.kind, body.params);
         return { status: 202, body: { id }, headers: { location: `/api/v1/jobs/${id}` } };
       },
     },
@@ -33,13 +35,13 @@ export function jobsRoutes(
     listJobs: {
       handler: async ({ req }) => ({
         status: 200,
-        body: { jobs: (await ctx.jobs.list(req.auth!.userId)).map(view) },
+        body: { jobs: (await jobs.list(req.auth!.userId)).map(view) },
       }),
     },
 
     job: {
       handler: async ({ params, req }) => {
-        const job = await ctx.jobs.get(req.auth!.userId, params.id);
+        const job = await jobs.get(req.auth!.userId, params.id);
         if (!job) throw notFound('no such job');
         return { status: 200, body: view(job) };
       },
@@ -48,7 +50,7 @@ export function jobsRoutes(
     // Wherever the job runs: a queued one ends at once, a running one at its next step (job.done follows).
     cancelJob: {
       handler: async ({ params, req }) => {
-        const outcome = await ctx.jobs.cancel(req.auth!.userId, params.id);
+        const outcome = await jobs.cancel(req.auth!.userId, params.id);
         if (outcome === 'not_found') throw notFound('no such job');
         if (outcome === 'finished') throw new AppError(409, 'job_finished', 'the job has already finished');
         return { status: 202, body: { id: params.id, status: outcome } };
@@ -64,7 +66,7 @@ export function jobsRoutes(
           'x-accel-buffering': 'no',
         });
         res.write(': connected\n\n');
-        const unsubscribe = ctx.events.subscribe(req.auth!.userId, res);
+        const unsubscribe = events.subscribe(req.auth!.userId, res);
         // Comments keep proxies from closing an idle stream.
         const ping = setInterval(() => res.write(': ping\n\n'), 25_000);
         req.on('close', () => {

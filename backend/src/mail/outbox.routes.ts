@@ -3,16 +3,16 @@
  * app.ts mounts it only when MAIL_SANDBOX is on, which config refuses in production, so everywhere else
  * the path is an ordinary 404.
  */
-import type { AppContext } from '../context.js';
+import type { Executor } from '../db/schema.js';
 import type { Impls } from '../platform/contract-router.js';
 import { listOutboxMail } from './outbox.repo.js';
 
-export function outboxRoutes(ctx: AppContext): Impls<'devOutbox'> {
+export function outboxRoutes(db: Executor): Impls<'devOutbox'> {
   return {
     devOutbox: {
       handler: async ({ query }) => ({
         status: 200,
-        body: { sandbox: true, mails: await listOutboxMail(ctx.database.kysely, query.limit) },
+        body: { sandbox: true, mails: await listOutboxMail(db, query.limit) },
       }),
     },
   };

@@ -1,16 +1,19 @@
 /** Polls ml-service's data version; each new version triggers one pattern scan. */
-import type { AppContext } from '../context.js';
-import { scanPatterns } from './patterns.service.js';
+import type { MlClient } from '../search/ml.client.js';
+import { scanPatterns, type ScanDeps } from './patterns.service.js';
 
 export class AlertScanner {
   private timer?: NodeJS.Timeout;
   private lastVersion: string | null = null;
   private busy = false;
 
-  constructor(private readonly ctx: AppContext) {}
+  constructor(
+    private readonly deps: Omit<ScanDeps, 'ml'> & { ml: ScanDeps['ml'] & Pick<MlClient, 'health'> },
+    private readonly pollSeconds: number,
+  ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.ctx.config.alerts.pollSeconds * 1000);
+    this.timer = setInterval(() => void this.tick(), this.pollSeconds * 1000);
     this.timer.unref();
   }
 
@@ -23,15 +26,15 @@ export class AlertScanner {
     if (this.busy) return null;
     this.busy = true;
     try {
-      const health = await this.ctx.ml.health();
+      const health = await this.deps.ml.health();
       if (health.status !== 'ready' || !health.dataVersion || health.dataVersion === this.lastVersion)
         return null;
-      const r = await scanPatterns(this.ctx, health.dataVersion);
+      const r = await scanPatterns(this.deps, health.dataVersion);
       this.lastVersion = health.dataVersion;
-      this.ctx.log.info({ dataVersion: health.dataVersion, ...r }, 'pattern scan done');
+      this.deps.log.info({ dataVersion: health.dataVersion, ...r }, 'pattern scan done');
       return { dataVersion: health.dataVersion, ...r };
     } catch (err) {
-      this.ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'alert poll failed');
+      this.deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'alert poll failed');
       return null;
     } finally {
       this.busy = false;

@@ -1,4 +1,5 @@
-import type { AppContext } from '../context.js';
+import type { Db } from '../db/schema.js';
+import type { PlanLookup } from '../plans/entitlements.js';
 import { requireFeature } from '../auth/auth.middleware.js';
 import type { Impls } from '../platform/contract-router.js';
 import * as patterns from './patterns.service.js';
@@ -6,42 +7,43 @@ import * as patterns from './patterns.service.js';
 type PatternRoute =
   'listPatterns' | 'createPattern' | 'updatePattern' | 'deletePattern' | 'notifications' | 'readNotification';
 
-export function patternsRoutes(ctx: AppContext): Impls<PatternRoute> {
+export function patternsRoutes(deps: PlanLookup & { db: Db }): Impls<PatternRoute> {
+  const { db } = deps;
   return {
     listPatterns: {
       handler: async ({ req }) => ({
         status: 200,
-        body: { patterns: await patterns.listPatterns(ctx, req.auth!.userId) },
+        body: { patterns: await patterns.listPatterns(db, req.auth!.userId) },
       }),
     },
     createPattern: {
-      use: [requireFeature(ctx, 'patterns')],
+      use: [requireFeature(deps, 'patterns')],
       handler: async ({ body, req }) => ({
         status: 201,
-        body: await patterns.createPattern(ctx, req.auth!.userId, body),
+        body: await patterns.createPattern(deps, req.auth!.userId, body),
       }),
     },
     updatePattern: {
       handler: async ({ params, body, req }) => ({
         status: 200,
-        body: await patterns.updatePattern(ctx, req.auth!.userId, params.id, body),
+        body: await patterns.updatePattern(db, req.auth!.userId, params.id, body),
       }),
     },
     deletePattern: {
       handler: async ({ params, req }) => {
-        await patterns.deletePattern(ctx, req.auth!.userId, params.id);
+        await patterns.deletePattern(db, req.auth!.userId, params.id);
         return { status: 204 };
       },
     },
     notifications: {
       handler: async ({ req }) => ({
         status: 200,
-        body: await patterns.listNotifications(ctx, req.auth!.userId),
+        body: await patterns.listNotifications(db, req.auth!.userId),
       }),
     },
     readNotification: {
       handler: async ({ params, req }) => {
-        await patterns.markRead(ctx, req.auth!.userId, params.id);
+        await patterns.markRead(deps, req.auth!.userId, params.id);
         return { status: 200, body: { ok: true } };
       },
     },

@@ -1,10 +1,14 @@
 /** Saved patterns, notifications, and the scan that turns a fresh data version into alerts. */
 import { randomUUID } from 'node:crypto';
 import { similarRequestSchema, similarResponseSchema, type SimilarRequest } from '@resemble/contracts';
-import type { AppContext } from '../context.js';
+import type { Logger } from 'pino';
+import type { Db } from '../db/schema.js';
 import { findUser } from '../auth/auth.service.js';
+import type { Mailer } from '../mail/mailer.js';
 import { AppError, notFound } from '../platform/errors.js';
-import { currentPlan } from '../plans/entitlements.js';
+import { currentPlan, type PlanLookup } from '../plans/entitlements.js';
+import type { MlClient } from '../search/ml.client.js';
+import type { EventBus } from '../shared/shared-state.js';
 import { assertSimilarAllowed } from '../search/search.service.js';
 import * as patterns from './patterns.repo.js';
 import type { PatternRow } from './patterns.repo.js';
@@ -17,6 +21,17 @@ import {
 
 const MAX_PATTERNS = 50;
 
+/** What the pattern scan uses beyond the plan lookup: ml-service, the user's streams, mail and a log. */
+export interface ScanDeps extends PlanLookup {
+  db: Db;
+  ml: Pick<MlClient, 'similar'>;
+  events: Pick<EventBus, 'publish'>;
+  mailer: Pick<Mailer, 'send'>;
+  log: Logger;
+  /** The browser-facing origin the alert mail links to. */
+  publicUrl: string;
+}
+
 export const patternView = (p: PatternRow) => ({
   id: p.id,
   name: p.name,
@@ -27,12 +42,12 @@ export const patternView = (p: PatternRow) => ({
 });
 
 export async function createPattern(
-  ctx: AppContext,
+  deps: PlanLookup,
   userId: string,
   input: { name: string; request: SimilarRequest; threshold: number },
 ) {
-  const db = ctx.database.kysely;
-  assertSimilarAllowed(await currentPlan(db, ctx.plans, userId, ctx.now()), input.request);
+  const { db, now } = deps;
+  assertSimilarAllowed(await currentPlan(db, deps.plans, userId, now()), input.request);
   const count = await patterns.countPatterns(db, userId);
   if (count >= MAX_PATTERNS)
     throw new AppError(409, 'too_many_patterns', `at most ${MAX_PATTERNS} saved patterns per account`);
@@ -43,34 +58,34 @@ export async function createPattern(
     request: JSON.stringify(input.request),
     threshold: input.threshold,
     last_scanned_version: null,
-    created_at: new Date(ctx.now()).toISOString(),
+    created_at: new Date(now()).toISOString(),
   };
   await patterns.insertPattern(db, row);
   return patternView(row);
 }
 
-export async function listPatterns(ctx: AppContext, userId: string) {
-  return (await patterns.patternsOfUser(ctx.database.kysely, userId)).map(patternView);
+export async function listPatterns(db: Db, userId: string) {
+  return (await patterns.patternsOfUser(db, userId)).map(patternView);
 }
 
 export async function updatePattern(
-  ctx: AppContext,
+  db: Db,
   userId: string,
   id: string,
   changes: { name?: string; threshold?: number },
 ) {
-  const row = await patterns.updatePattern(ctx.database.kysely, userId, id, changes);
+  const row = await patterns.updatePattern(db, userId, id, changes);
   if (!row) throw notFound('no such pattern');
   return patternView(row);
 }
 
-export async function deletePattern(ctx: AppContext, userId: string, id: string): Promise<void> {
-  if (!(await patterns.deletePattern(ctx.database.kysely, userId, id))) throw notFound('no such pattern');
+export async function deletePattern(db: Db, userId: string, id: string): Promise<void> {
+  if (!(await patterns.deletePattern(db, userId, id))) throw notFound('no such pattern');
 }
 
-export async function listNotifications(ctx: AppContext, userId: string) {
-  const rows = await notificationsOfUser(ctx.database.kysely, userId);
-  const unread = await countUnread(ctx.database.kysely, userId);
+export async function listNotifications(db: Db, userId: string) {
+  const rows = await notificationsOfUser(db, userId);
+  const unread = await countUnread(db, userId);
   return {
     notifications: rows.map((n) => ({
       id: n.id,
@@ -83,8 +98,12 @@ export async function listNotifications(ctx: AppContext, userId: string) {
   };
 }
 
-export async function markRead(ctx: AppContext, userId: string, id: string): Promise<void> {
-  if (!(await markNotificationRead(ctx.database.kysely, userId, id, new Date(ctx.now()).toISOString())))
+export async function markRead(
+  deps: Pick<PlanLookup, 'db' | 'now'>,
+  userId: string,
+  id: string,
+): Promise<void> {
+  if (!(await markNotificationRead(deps.db, userId, id, new Date(deps.now()).toISOString())))
     throw notFound('no such notification');
 }
 
@@ -93,18 +112,18 @@ export async function markRead(ctx: AppContext, userId: string, id: string): Pro
  * match is within the owner's threshold, notify. Marking the version scanned makes re-runs harmless.
  */
 export async function scanPatterns(
-  ctx: AppContext,
+  deps: ScanDeps,
   dataVersion: string,
 ): Promise<{ scanned: number; fired: number }> {
-  const db = ctx.database.kysely;
+  const { db, now } = deps;
   const due = await patterns.patternsNotScannedAt(db, dataVersion);
   let fired = 0;
   for (const p of due) {
-    const plan = await currentPlan(db, ctx.plans, p.user_id, ctx.now());
+    const plan = await currentPlan(db, deps.plans, p.user_id, now());
     if (plan.features.patterns) {
       try {
         const req = similarRequestSchema.parse({ ...(JSON.parse(p.request) as object), mode: 'now' });
-        const res = similarResponseSchema.parse(await ctx.ml.similar(req));
+        const res = similarResponseSchema.parse(await deps.ml.similar(req));
         const best = res.matches[0];
         if (best && best.distance <= p.threshold) {
           // asOf: the newest price the "now" search saw, so the alert says which day "now" was.
@@ -119,18 +138,19 @@ export async function scanPatterns(
           const id = randomUUID();
           // Notification and "scanned at this version" together: a crash cannot alert twice or never.
           await db.transaction().execute(async (trx) => {
-            const at = new Date(ctx.now()).toISOString();
+            const at = new Date(now()).toISOString();
             await addNotification(trx, { id, userId: p.user_id, kind: 'alert', payload }, at);
             await patterns.markScanned(trx, p.id, dataVersion);
           });
-          ctx.events.publish(p.user_id, { type: 'alert.fired', data: { id, ...payload } });
-          const user = await findUser(ctx, p.user_id);
+          deps.events.publish(p.user_id, { type: 'alert.fired', data: { id, ...payload } });
+          const user = await findUser(deps, p.user_id);
           // Always through the mailer: SMTP when configured, else the log and (sandbox) the outbox.
-          if (user) await ctx.mailer.send(alertMail(ctx, user.email, p.name, best, res.asOf ?? null));
+          if (user)
+            await deps.mailer.send(alertMail(deps.publicUrl, user.email, p.name, best, res.asOf ?? null));
           fired++;
         }
       } catch (err) {
-        ctx.log.warn(
+        deps.log.warn(
           { pattern: p.id, err: err instanceof Error ? err.message : String(err) },
           'pattern scan failed; will retry next version',
         );
@@ -144,13 +164,13 @@ export async function scanPatterns(
 
 /** The alert mail, Japanese first then English (the account keeps no language), naming the data date. */
 export function alertMail(
-  ctx: AppContext,
+  publicUrl: string,
   to: string,
   patternName: string,
   match: { code: string; start: string; end: string; distance: number },
   asOf: string | null,
 ) {
-  const link = new URL('/app/patterns', ctx.config.server.publicUrl).toString();
+  const link = new URL('/app/patterns', publicUrl).toString();
   const window = `${match.start} – ${match.end}`;
   const text = [
     `保存したパターン「${patternName}」に似た値動きが見つかりました。`,

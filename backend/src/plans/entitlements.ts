@@ -10,6 +10,13 @@ import type { Plan } from './plans.js';
 
 export type { SubscriptionRow } from '../billing/subscriptions.repo.js';
 
+/** What a plan check needs: the table that decides, the plans, and the clock. */
+export interface PlanLookup {
+  db: Executor;
+  plans: Record<PlanId, Plan>;
+  now: () => number;
+}
+
 export function subscriptionOf(db: Executor, userId: string): Promise<SubscriptionRow | undefined> {
   return subscriptionOfUser(db, userId);
 }

@@ -25,7 +25,7 @@ export interface Plan {
   };
 }
 
-export function buildPlans(config: Config): Record<PlanId, Plan> {
+export function buildPlans(config: Pick<Config, 'plans' | 'rateLimits'>): Record<PlanId, Plan> {
   return {
     free: {
       id: 'free',

@@ -1,8 +1,16 @@
-import type { AppContext } from '../context.js';
+import type { PlanId } from '@resemble/contracts';
+import type { BillingService } from '../billing/billing.service.js';
+import type { Plan } from '../plans/plans.js';
+import type { MlClient } from '../search/ml.client.js';
 import { buildOpenApi, docsPage } from '../openapi/openapi.js';
 import type { Impls } from './contract-router.js';
 
-export function platformRoutes(ctx: AppContext): Impls<'health' | 'openapi' | 'docs' | 'plans'> {
+export function platformRoutes(deps: {
+  ml: Pick<MlClient, 'health'>;
+  plans: Record<PlanId, Plan>;
+  billing: Pick<BillingService, 'testMode' | 'providerIds'>;
+}): Impls<'health' | 'openapi' | 'docs' | 'plans'> {
+  const { ml, plans, billing } = deps;
   const openapi = buildOpenApi();
   const docs = docsPage(openapi);
   return {
@@ -11,7 +19,7 @@ export function platformRoutes(ctx: AppContext): Impls<'health' | 'openapi' | 'd
         let mlUp = false;
         let dataVersion: string | null = null;
         try {
-          const h = await ctx.ml.health(String(req.id));
+          const h = await ml.health(String(req.id));
           mlUp = h.status === 'ready';
           dataVersion = h.dataVersion;
         } catch {
@@ -36,9 +44,9 @@ export function platformRoutes(ctx: AppContext): Impls<'health' | 'openapi' | 'd
       handler: () => ({
         status: 200,
         body: {
-          plans: Object.values(ctx.plans),
-          testMode: ctx.billing.testMode,
-          providers: ctx.billing.providerIds,
+          plans: Object.values(plans),
+          testMode: billing.testMode,
+          providers: billing.providerIds,
         },
       }),
     },

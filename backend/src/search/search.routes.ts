@@ -1,26 +1,34 @@
 import type { RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { pricesResponseSchema, type PredictResponse, type SimilarResponse } from '@resemble/contracts';
-import type { AppContext } from '../context.js';
+import type { SharedState } from '../shared/shared-state.js';
 import { requireFeature } from '../auth/auth.middleware.js';
 import { AppError } from '../platform/errors.js';
 import { jsonBytes, type Impls } from '../platform/contract-router.js';
 import { similarToCsv } from './csv.js';
 import { listRecentSearches, recordRecentSearch } from './recent-searches.repo.js';
 import * as search from './search.service.js';
+import type { MlClient } from './ml.client.js';
 
 type SearchRoute =
   'entities' | 'facets' | 'prices' | 'similar' | 'recentSearches' | 'predict' | 'exportSimilarCsv';
 
-export function searchRoutes(ctx: AppContext): Impls<SearchRoute> {
+export interface SearchRouteDeps extends search.SearchDeps {
+  ml: search.SearchDeps['ml'] & Pick<MlClient, 'entities' | 'facets' | 'prices'>;
+  perUserPerMinute: number;
+  rateLimitStore: SharedState['rateLimitStore'];
+}
+
+export function searchRoutes(deps: SearchRouteDeps): Impls<SearchRoute> {
+  const { db, ml, now } = deps;
   // Fair use for everyone, keyed by user: Pro is unlimited per day, not per second.
   const perUser: RequestHandler = rateLimit({
     windowMs: 60_000,
-    limit: ctx.config.rateLimits.perUserPerMinute,
+    limit: deps.perUserPerMinute,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     keyGenerator: (req) => `user:${req.auth!.userId}`,
-    store: ctx.rateLimitStore('user'),
+    store: deps.rateLimitStore('user'),
     handler: (_req, _res, next) =>
       next(new AppError(429, 'rate_limited', 'too many requests; slow down for a minute')),
   });
@@ -39,13 +47,13 @@ export function searchRoutes(ctx: AppContext): Impls<SearchRoute> {
       use: [perUser],
       handler: async ({ query, req }) => ({
         status: 200,
-        body: await ctx.ml.entities(query.q, query.limit, rid(req)),
+        body: await ml.entities(query.q, query.limit, rid(req)),
       }),
     },
 
     facets: {
       use: [perUser],
-      handler: async ({ req }) => ({ status: 200, body: await ctx.ml.facets(rid(req)) }),
+      handler: async ({ req }) => ({ status: 200, body: await ml.facets(rid(req)) }),
     },
 
     prices: {
@@ -54,7 +62,7 @@ export function searchRoutes(ctx: AppContext): Impls<SearchRoute> {
         status: 200,
         // ml-service's answer is checked against the contract before it is passed on.
         body: pricesResponseSchema.parse(
-          await ctx.ml.prices(params.code, query.from, query.to, rid(req), query.timeframe),
+          await ml.prices(params.code, query.from, query.to, rid(req), query.timeframe),
         ),
       }),
     },
@@ -64,7 +72,7 @@ export function searchRoutes(ctx: AppContext): Impls<SearchRoute> {
       use: [perUser],
       handler: async ({ body, req, res }) => {
         const answer = await search.similar(
-          ctx,
+          deps,
           req.auth!.userId,
           body,
           rid(req),
@@ -73,12 +81,7 @@ export function searchRoutes(ctx: AppContext): Impls<SearchRoute> {
         );
         // The web app's recent-searches list (API token calls would only churn it).
         if (req.auth!.via === 'cookie')
-          await recordRecentSearch(
-            ctx.database.kysely,
-            req.auth!.userId,
-            body,
-            new Date(ctx.now()).toISOString(),
-          );
+          await recordRecentSearch(db, req.auth!.userId, body, new Date(now()).toISOString());
         return { status: 200, json: jsonBytes<SimilarResponse>(answer) };
       },
     },
@@ -86,7 +89,7 @@ export function searchRoutes(ctx: AppContext): Impls<SearchRoute> {
     recentSearches: {
       handler: async ({ req }) => ({
         status: 200,
-        body: { searches: await listRecentSearches(ctx.database.kysely, req.auth!.userId) },
+        body: { searches: await listRecentSearches(db, req.auth!.userId) },
       }),
     },
 
@@ -95,18 +98,18 @@ export function searchRoutes(ctx: AppContext): Impls<SearchRoute> {
       handler: async ({ body, req, res }) => ({
         status: 200,
         json: jsonBytes<PredictResponse>(
-          await search.predict(ctx, req.auth!.userId, body, rid(req), clientGone(res), req.auth!.tokenId),
+          await search.predict(deps, req.auth!.userId, body, rid(req), clientGone(res), req.auth!.tokenId),
         ),
       }),
     },
 
     exportSimilarCsv: {
-      use: [requireFeature(ctx, 'csvExport'), perUser],
+      use: [requireFeature(deps, 'csvExport'), perUser],
       handler: async ({ body, req, res }) => {
         const csv = similarToCsv(
           JSON.parse(
             (
-              await search.similar(ctx, req.auth!.userId, body, rid(req), clientGone(res), req.auth!.tokenId)
+              await search.similar(deps, req.auth!.userId, body, rid(req), clientGone(res), req.auth!.tokenId)
             ).toString(),
           ),
         );

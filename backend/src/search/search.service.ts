@@ -1,10 +1,20 @@
 /** Plan checks, quota and the ml-service call for one search; the response is ml-service's own. */
 import { type PredictRequest, type SimilarRequest } from '@resemble/contracts';
-import type { AppContext } from '../context.js';
 import { AppError } from '../platform/errors.js';
-import { currentPlan } from '../plans/entitlements.js';
+import { currentPlan, type PlanLookup } from '../plans/entitlements.js';
 import type { Plan } from '../plans/plans.js';
 import { countTokenSearch } from '../tokens/token-usage.repo.js';
+import type { QuotaStore } from '../shared/shared-state.js';
+import type { MlClient } from './ml.client.js';
+import type { UserLanes } from './user-lanes.js';
+
+/** What a counted search uses: the plan, the daily quota, ml-service and the per-user long-search lanes. */
+export interface SearchDeps extends PlanLookup {
+  usage: Pick<QuotaStore, 'consume' | 'refund'>;
+  ml: Pick<MlClient, 'similarBytes' | 'similar' | 'predictBytes'>;
+  /** Per-user limit of long (DTW) searches running at once. */
+  heavyLanes: Pick<UserLanes, 'acquire'>;
+}
 
 const planLimit = (message: string, details: Record<string, unknown>) =>
   new AppError(403, 'plan_limit', message, { ...details, upgradeUrl: '/pricing' });
@@ -42,15 +52,15 @@ function assertPredictAllowed(plan: Plan, req: PredictRequest): void {
  * failed, the user's long-search queue was full, or the client left, rather than the request being bad.
  */
 async function searchCounted<T>(
-  ctx: AppContext,
+  deps: Omit<SearchDeps, 'ml' | 'heavyLanes'>,
   userId: string,
   assertAllowed: (plan: Plan) => void,
   call: (budgetMs: number) => Promise<T>,
   tokenId?: string,
 ): Promise<T> {
   let budgetMs = 0;
-  const day = await ctx.usage.consume(userId, async (db) => {
-    const plan = await currentPlan(db ?? ctx.database.kysely, ctx.plans, userId, ctx.now());
+  const day = await deps.usage.consume(userId, async (db) => {
+    const plan = await currentPlan(db ?? deps.db, deps.plans, userId, deps.now());
     assertAllowed(plan);
     budgetMs = plan.limits.searchBudgetMs;
     return plan.limits.searchesPerDay;
@@ -58,7 +68,7 @@ async function searchCounted<T>(
   try {
     const answer = await call(budgetMs);
     // An API token's share of the day, for its owner's token list and its own GET /quota.
-    if (tokenId) await countTokenSearch(ctx.database.kysely, tokenId, day);
+    if (tokenId) await countTokenSearch(deps.db, tokenId, day);
     return answer;
   } catch (err) {
     if (
@@ -69,7 +79,7 @@ async function searchCounted<T>(
         err.status === 429 ||
         err.status === 499)
     )
-      await ctx.usage.refund(userId, day);
+      await deps.usage.refund(userId, day);
     throw err;
   }
 }
@@ -80,7 +90,7 @@ async function searchCounted<T>(
  * client leaves, which stops the search in ml-service too.
  */
 export function similar(
-  ctx: AppContext,
+  deps: SearchDeps,
   userId: string,
   req: SimilarRequest,
   requestId: string,
@@ -88,15 +98,18 @@ export function similar(
   tokenId?: string,
 ): Promise<Buffer> {
   return searchCounted(
-    ctx,
+    deps,
     userId,
     (plan) => assertSimilarAllowed(plan, req),
     async (budgetMs) => {
       const due = Date.now() + budgetMs;
       // DTW is the long kind: one user's run of them waits in that user's own queue (UserLanes).
-      const release = req.metric === 'dtw' ? await ctx.heavyLanes.acquire(userId, due, signal) : null;
+      const release = req.metric === 'dtw' ? await deps.heavyLanes.acquire(userId, due, signal) : null;
       try {
-        return await ctx.ml.similarBytes(req, requestId, { budgetMs: Math.max(1, due - Date.now()), signal });
+        return await deps.ml.similarBytes(req, requestId, {
+          budgetMs: Math.max(1, due - Date.now()),
+          signal,
+        });
       } finally {
         release?.();
       }
@@ -106,27 +119,31 @@ export function similar(
 }
 
 /** A search a job runs on the user's behalf (a backtest sample, an export): counted like /similar. */
-export function similarForJob(ctx: AppContext, userId: string, req: SimilarRequest): Promise<unknown> {
+export function similarForJob(
+  deps: Omit<SearchDeps, 'heavyLanes'>,
+  userId: string,
+  req: SimilarRequest,
+): Promise<unknown> {
   return searchCounted(
-    ctx,
+    deps,
     userId,
     (plan) => assertSimilarAllowed(plan, req),
-    () => ctx.ml.similar(req),
+    () => deps.ml.similar(req),
   );
 }
 
 export async function predict(
-  ctx: AppContext,
+  deps: SearchDeps,
   userId: string,
   req: PredictRequest,
   requestId: string,
   signal?: AbortSignal,
   tokenId?: string,
 ): Promise<Buffer> {
-  const call = (budgetMs: number) => ctx.ml.predictBytes(req, requestId, { budgetMs, signal });
+  const call = (budgetMs: number) => deps.ml.predictBytes(req, requestId, { budgetMs, signal });
   if (SEARCH_BACKED_MODELS.has(req.model))
-    return searchCounted(ctx, userId, (plan) => assertPredictAllowed(plan, req), call, tokenId);
-  const plan = await currentPlan(ctx.database.kysely, ctx.plans, userId, ctx.now());
+    return searchCounted(deps, userId, (plan) => assertPredictAllowed(plan, req), call, tokenId);
+  const plan = await currentPlan(deps.db, deps.plans, userId, deps.now());
   assertPredictAllowed(plan, req);
   return call(plan.limits.searchBudgetMs);
 }

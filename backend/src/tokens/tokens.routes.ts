@@ -5,7 +5,8 @@ import { tokenSearchesOn } from './token-usage.repo.js';
 import { currentPlan } from '../plans/entitlements.js';
 import { nextUtcMidnight, utcDay } from '../plans/usage.service.js';
 import type { ApiScope } from '@resemble/contracts';
-import type { AppContext } from '../context.js';
+import type { PlanLookup } from '../plans/entitlements.js';
+import type { QuotaStore } from '../shared/shared-state.js';
 import { API_TOKEN_PREFIX, requireFeature } from '../auth/auth.middleware.js';
 import { randomToken, sha256 } from '../auth/sessions.js';
 import { AppError, notFound } from '../platform/errors.js';
@@ -29,19 +30,26 @@ const view = (t: TokenRow, searchesToday = 0) => ({
   searchesToday,
 });
 
+/** What the token routes use: the plan lookup and, for the quota, today's count of the account's searches. */
+export interface TokensDeps extends PlanLookup {
+  usage: Pick<QuotaStore, 'searchesToday'>;
+}
+
 /**
  * Session only (the contract): an API token must not mint or list other tokens. The quota is open to any
  * token too: it says only what the account has left and what this token used.
  */
-export function tokensRoutes(ctx: AppContext): Impls<'listTokens' | 'createToken' | 'revokeToken' | 'quota'> {
-  const db = ctx.database.kysely;
+export function tokensRoutes(
+  deps: TokensDeps,
+): Impls<'listTokens' | 'createToken' | 'revokeToken' | 'quota'> {
+  const { db, now } = deps;
   return {
     listTokens: {
       handler: async ({ req }) => {
         const userId = req.auth!.userId;
         const [rows, used] = await Promise.all([
           tokens.activeTokensOfUser(db, userId),
-          tokenSearchesOn(db, userId, utcDay(ctx.now())),
+          tokenSearchesOn(db, userId, utcDay(now())),
         ]);
         return { status: 200, body: { tokens: rows.map((t) => view(t, used.get(t.id) ?? 0)) } };
       },
@@ -50,11 +58,11 @@ export function tokensRoutes(ctx: AppContext): Impls<'listTokens' | 'createToken
     quota: {
       handler: async ({ req }) => {
         const { userId, tokenId } = req.auth!;
-        const now = ctx.now();
+        const at = now();
         const [plan, used, perToken] = await Promise.all([
-          currentPlan(db, ctx.plans, userId, now),
-          ctx.usage.searchesToday(userId),
-          tokenId ? tokenSearchesOn(db, userId, utcDay(now)) : undefined,
+          currentPlan(db, deps.plans, userId, at),
+          deps.usage.searchesToday(userId),
+          tokenId ? tokenSearchesOn(db, userId, utcDay(at)) : undefined,
         ]);
         const limit = plan.limits.searchesPerDay;
         const own = tokenId
@@ -68,7 +76,7 @@ export function tokensRoutes(ctx: AppContext): Impls<'listTokens' | 'createToken
               used,
               limit,
               remaining: limit === null ? null : Math.max(0, limit - used),
-              resetsAt: nextUtcMidnight(now),
+              resetsAt: nextUtcMidnight(at),
             },
             ratePerMinute: plan.limits.ratePerMinute,
             token: own ? { id: own.id, name: own.name, searchesToday: perToken?.get(own.id) ?? 0 } : null,
@@ -78,7 +86,7 @@ export function tokensRoutes(ctx: AppContext): Impls<'listTokens' | 'createToken
     },
 
     createToken: {
-      use: [requireFeature(ctx, 'apiTokens')],
+      use: [requireFeature(deps, 'apiTokens')],
       handler: async ({ body, req }) => {
         const userId = req.auth!.userId;
         const active = await tokens.countActiveTokens(db, userId);
@@ -89,7 +97,7 @@ export function tokensRoutes(ctx: AppContext): Impls<'listTokens' | 'createToken
           id: randomUUID(),
           name: body.name,
           scopes: JSON.stringify([...new Set(body.scopes)]),
-          created_at: new Date(ctx.now()).toISOString(),
+          created_at: new Date(now()).toISOString(),
           last_used_at: null,
         };
         await tokens.insertToken(db, {
@@ -106,7 +114,7 @@ export function tokensRoutes(ctx: AppContext): Impls<'listTokens' | 'createToken
 
     revokeToken: {
       handler: async ({ params, req }) => {
-        if (!(await tokens.revokeToken(db, req.auth!.userId, params.id, new Date(ctx.now()).toISOString())))
+        if (!(await tokens.revokeToken(db, req.auth!.userId, params.id, new Date(now()).toISOString())))
           throw notFound('no such token');
         return { status: 204 };
       },

@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { loadConfig } from '../../src/config.js';
-import { createApp, type AppOverrides } from '../../src/app.js';
+import { createApp, type AppOverrides, type BuiltApp } from '../../src/app.js';
 import { createLogger } from '../../src/platform/logger.js';
-import type { AppContext } from '../../src/context.js';
 import { sql } from 'kysely';
 import { sharedPostgres } from './postgres-server.js';
 
@@ -21,15 +20,16 @@ export const TEST_ENGINE: 'sqlite' | 'postgres' =
 
 /** Env that points a second app (another replica) at the same database as `app`. */
 export function sameDatabaseAs(app: TestApp): Record<string, string> {
-  const target = app.ctx.config.storage.database;
+  const target = app.services.config.storage.database;
   return target.engine === 'postgres'
-    ? { APP_DB: app.ctx.config.storage.appDb, DATABASE_URL: target.url }
+    ? { APP_DB: app.services.config.storage.appDb, DATABASE_URL: target.url }
     : { APP_DB: target.file };
 }
 
 export interface TestApp {
   url: string;
-  ctx: AppContext;
+  /** What the app exposes to its runner (createApp's services): the database, kept mail, queue, billing. */
+  services: BuiltApp['services'];
   dir: string;
   client(): Client;
   close(): Promise<void>;
@@ -64,7 +64,7 @@ export async function startApp(
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
-    ctx: built.ctx,
+    services: built.services,
     dir,
     client: () => new Client(url),
     async close() {
@@ -156,11 +156,11 @@ export async function relogin(c: Client): Promise<void> {
  * Raw SQL for a test's own look at (or change to) the app database, on whichever engine it runs: `?`
  * placeholders become bound parameters (Kysely's sql tag), never spliced text.
  */
-export function rawSql(ctx: AppContext) {
+export function rawSql(services: Pick<BuiltApp['services'], 'database'>) {
   const rows = async (text: string, ...args: unknown[]): Promise<any[]> => {
     const parts = text.split('?');
     const strings = Object.assign([...parts], { raw: [...parts] }) as unknown as TemplateStringsArray;
-    return (await sql(strings, ...args).execute(ctx.database.kysely)).rows as any[];
+    return (await sql(strings, ...args).execute(services.database.kysely)).rows as any[];
   };
   return {
     all: rows,

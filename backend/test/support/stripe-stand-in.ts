@@ -17,15 +17,13 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
   const app = express();
   app.use(express.urlencoded({ extended: true }));
   const missing = (res: express.Response, id: string) =>
-    res
-      .status(404)
-      .json({
-        error: {
-          type: 'invalid_request_error',
-          code: 'resource_missing',
-          message: `No such subscription: '${id}'`,
-        },
-      });
+    res.status(404).json({
+      error: {
+        type: 'invalid_request_error',
+        code: 'resource_missing',
+        message: `No such subscription: '${id}'`,
+      },
+    });
   app.post('/v1/checkout/sessions', (req, res) => {
     checkoutRequests.push(req.body);
     const id = `cs_test_${++n}`;
@@ -52,6 +50,14 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
   app.post('/v1/subscriptions/:id', (req, res) => {
     const s = subscriptions.get(req.params.id);
     if (!s) return missing(res, req.params.id);
+    // Stripe refuses to change a subscription it has ended.
+    if (s.status === 'canceled')
+      return res.status(400).json({
+        error: {
+          type: 'invalid_request_error',
+          message: 'A canceled subscription can only update its cancellation_details and metadata.',
+        },
+      });
     if (req.body.cancel_at_period_end !== undefined)
       s.cancel_at_period_end = req.body.cancel_at_period_end === 'true';
     res.json(s);

@@ -42,7 +42,7 @@ export async function start(
     workers?: number;
     timeoutMs?: number;
     resultCacheBytes?: number;
-    /** Ordinary searches over this many windows are split (default 0: every one, to cover shards). */
+    /** Ordinary searches of this cost (searchCost) are split (default 0: every one, to cover shards). */
     splitAbove?: number;
     pool?: PoolOptions;
     /** Files put into the models directory before the registry reads it (name → JSON). */
