@@ -3,9 +3,8 @@
 /**
  * Issue 18, "Pro must deliver what the pricing page sells", in headless Debian Chromium against the real
  * stack: the plan-aware number of matches (Free 5; Pro up to 100, shown 20 at a time, the fan drawing a
- * readable subset and saying so), the "looks like this now" and "match amplitude" controls, the market /
- * sector / kind filters, an API token reading its own quota (and the account page showing each token's
- * use), the price chart's date labels inside the chart at 360–414 px and on a desktop, and an in-app
+ * readable subset and saying so), the "looks like this now" and "match amplitude" controls, an API
+ * token reading its own quota (and the account page showing each token's use), the price chart's date labels inside the chart at 360–414 px and on a desktop, and an in-app
  * alert arriving when the nightly scan (triggered here by a data update) finds a saved pattern — in
  * Japanese (and the form in English), on a desktop and a 390 px phone. Screenshots: artifacts/e2e/pro-*.png.
  */
@@ -13,8 +12,9 @@ import { createRequire } from 'node:module';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer';
+import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBrowserSession, signUpThroughForm, type BrowserSession } from '../support/browser.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const shots = join(root, 'artifacts', 'e2e');
@@ -22,14 +22,13 @@ const ja = JSON.parse(readFileSync(join(root, 'frontend/i18n/locales/ja.json'), 
 const en = JSON.parse(readFileSync(join(root, 'frontend/i18n/locales/en.json'), 'utf8'));
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-let browser: Browser;
+let session: BrowserSession | undefined;
 let page: Page;
 let base = '';
 let backendUrl = '';
 let dataDir = '';
-let stop: (() => Promise<void>) | undefined;
-let profileDir = '';
-const consoleErrors: string[] = [];
+let workDir = '';
+let consoleErrors: string[] = [];
 const email = `e2e-pro-${Date.now()}@example.com`;
 const password = 'correct horse battery';
 let win = { start: '', end: '' };
@@ -95,7 +94,7 @@ async function axisLabelsInside(): Promise<string[]> {
   await page.waitForSelector('[data-testid="chart-axis"] span', { timeout: 30_000 });
   const r = await page.$eval('[data-testid="chart-axis"]', (axis) => {
     const box = axis.getBoundingClientRect();
-    return [...axis.querySelectorAll('span')].map((s) => {
+    return Array.from(axis.querySelectorAll('span')).map((s) => {
       const b = s.getBoundingClientRect();
       return { text: s.textContent!, inside: b.left >= box.left - 0.5 && b.right <= box.right + 0.5 };
     });
@@ -127,7 +126,7 @@ function nextWeekday(iso: string): string {
 async function importOneMoreBar(): Promise<string> {
   const { importFixture } = await import('../support/stack.js');
   const date = nextWeekday(lastAaplDate);
-  const file = join(profileDir, `aapl-${date}.csv`);
+  const file = join(workDir, `aapl-${date}.csv`);
   writeFileSync(file, `ticker,date,open,high,low,close,volume\nAAPL,${date},160,162,158,161,50000000\n`);
   await importFixture(dataDir, file);
   lastAaplDate = date;
@@ -137,53 +136,25 @@ async function importOneMoreBar(): Promise<string> {
 describe('Pro delivers what the pricing page sells; alerts arrive in the app (issue 18)', () => {
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
-    const { startStack } = await import('../support/stack.js');
+    workDir = mkdtempSync(join(tmpdir(), 'resemble-e2e-pro-'));
     // The scanner polls every second and ml-service looks for new data every second: a data update in
     // the test is the nightly scan's trigger, seen within seconds instead of minutes.
-    const stack = await startStack({
-      withFrontend: true,
+    session = await openBrowserSession('e2e-pro', {
       env: { ALERT_POLL_SECONDS: '1' },
       mlEnv: { ML_RELOAD_INTERVAL_MS: '1000' },
     });
-    base = stack.frontendUrl!;
-    backendUrl = stack.backendUrl;
-    dataDir = stack.dataDir;
-    stop = stack.stop;
-    profileDir = mkdtempSync(join(tmpdir(), 'resemble-e2e-pro-'));
-    browser = await puppeteer.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        `--user-data-dir=${profileDir}`,
-      ],
-    });
-    page = await browser.newPage();
-    await page.setViewport(DESKTOP);
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    ({ page, base, consoleErrors } = session);
+    backendUrl = session.stack!.backendUrl;
+    dataDir = session.stack!.dataDir;
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await stop?.();
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    await session?.close();
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
   it('Free: 5 matches; 10 to 100 are offered but marked Pro and disabled', async () => {
-    await page.goto(`${base}/signup`, { waitUntil: 'networkidle0' });
-    for (const [name, value] of Object.entries({ email, password, confirm: password }))
-      await page.locator(`input[name="${name}"]`).fill(value);
-    await page.locator('input[name="terms"]').click();
-    await byText('button', ja.auth.signupButton).click();
-    await page.waitForFunction(() => location.pathname === '/app', { timeout: 30_000 });
+    await signUpThroughForm({ base, page }, { email, password }, ja.auth.signupButton);
     await page.waitForSelector('select[name="topK"]');
     await page.waitForFunction(
       () => (document.querySelector('select[name="topK"]') as HTMLSelectElement).value === '5',
@@ -304,55 +275,6 @@ describe('Pro delivers what the pricing page sells; alerts arrive in the app (is
     await shot('04-ja-now-amplitude-phone');
     await page.setViewport(DESKTOP);
   }, 240_000);
-
-  it('market, sector and kind filters come from the data and narrow the matches', async () => {
-    await page.goto(`${base}/app?code=AAPL&start=${win.start}&end=${win.end}&topK=10&horizon=20`, {
-      waitUntil: 'load',
-    });
-    await waitForResults();
-    const facets = (await api('/entities/facets')).body as {
-      markets: string[];
-      sectors: string[];
-      kinds: string[];
-    };
-    for (const [f, list] of [
-      ['market', facets.markets],
-      ['sector', facets.sectors],
-      ['kind', facets.kinds],
-    ] as const) {
-      const opts = await optionsOf(`filter-${f}`);
-      expect(opts.map((o) => o.value)).toEqual(['', ...list]);
-    }
-    expect(facets.markets).toContain('US');
-    expect(facets.kinds).toContain('stock');
-    await page.select('select[name="filter-market"]', 'US');
-    await page.select('select[name="filter-kind"]', 'stock');
-    let sector: string | undefined;
-    if (facets.sectors.length) {
-      sector = facets.sectors[0]!;
-      await page.select('select[name="filter-sector"]', sector);
-    }
-    await byText('button', ja.app.run).click();
-    await page.waitForFunction(() => new URL(location.href).searchParams.get('market') === 'US', {
-      timeout: 90_000,
-    });
-    await waitForResults();
-    const q = new URL(page.url()).searchParams;
-    expect(q.get('kind')).toBe('stock');
-    if (sector) {
-      expect(q.get('sector')).toBe(sector);
-      const codes = await page.$$eval('.matches figure strong', (es) =>
-        es.map((e) => e.getAttribute('title')!),
-      );
-      for (const code of codes) {
-        const e = (await api(`/entities?q=${encodeURIComponent(code)}&limit=5`)).body.entities.find(
-          (x: { code: string }) => x.code === code,
-        );
-        expect(e.sector).toBe(sector);
-      }
-    }
-    await shot('05-ja-filters');
-  }, 180_000);
 
   it("an API token reads its own quota; the account page shows each token's use (ja, en, phone)", async () => {
     await page.goto(`${base}/app/account`, { waitUntil: 'load' });
