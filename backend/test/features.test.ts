@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, openApiPath, type RouteDef } from '@resemble/contracts';
 import { buildOpenApi } from '../src/openapi/openapi.js';
@@ -201,6 +201,8 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     const s0 = job.result.samples[0];
     const i = prices.findIndex((p) => p.date === s0.end);
     expect(s0.actualReturn).toBeCloseTo(prices[i + 10].close / prices[i].close - 1, 12);
+    // The result is dated by the stock's newest price, as every market-data answer is.
+    expect(job.result.asOf).toBe(prices.at(-1)!.date);
     expect((await c.get('/api/v1/jobs')).body.jobs[0].id).toBe(id);
     // Every sample was a search: counted against the plan (Pro: unlimited, still counted).
     expect((await c.get('/api/v1/me')).body.usage.searchesToday).toBe(4);
@@ -273,7 +275,7 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     expect((await c.del(`/api/v1/patterns/${strict.body.id}`)).status).toBe(404);
   });
 
-  it('admin: role required; overview shows users, revenue, payments, data version, ml health', async () => {
+  it('admin: role required; overview shows users, revenue, payments, data version, ml health, data freshness per source', async () => {
     const c = await registered(app);
     expect((await c.get('/api/v1/admin/overview')).status).toBe(403);
     const env = {
@@ -309,7 +311,39 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     ).toBe(200);
     const pro = await registered(app);
     await upgrade(pro);
+    // A daily J-Quants run that last succeeded on 2024-12-27: the operator sees it, days behind and flagged.
+    const runs = join(app.dir, 'data', 'runs');
+    mkdirSync(runs, { recursive: true });
+    writeFileSync(
+      join(runs, '20241227T100000Z-jquants-abc123.json'),
+      JSON.stringify({
+        id: '20241227T100000Z-jquants-abc123',
+        source: 'jquants',
+        startedAt: '2024-12-27T10:00:00.000Z',
+        finishedAt: '2024-12-27T10:05:00.000Z',
+        durationMs: 300_000,
+        ok: ['7203'],
+        failed: [],
+        skipped: [],
+        rowsAdded: 1,
+        rowsRejected: [],
+        success: true,
+        market: 'JP',
+        dataThrough: '2024-12-27',
+        upcomingTradingDays: ['2024-12-30', '2025-01-06'],
+      }),
+    );
     const o = (await admin.get('/api/v1/admin/overview')).body;
+    expect(o.dataSources).toEqual([
+      expect.objectContaining({
+        source: 'jquants',
+        market: 'JP',
+        lastSuccessAt: '2024-12-27T10:05:00.000Z',
+        dataThrough: '2024-12-27',
+        stale: true,
+      }),
+    ]);
+    expect(o.dataSources[0].tradingDaysBehind).toBeGreaterThan(2);
     expect(o.users).toBeGreaterThanOrEqual(3);
     expect(o.usersByPlan.pro).toBeGreaterThanOrEqual(1);
     expect(o.revenueByMonth[0].amountJpy).toBeGreaterThanOrEqual(1480);

@@ -1,6 +1,6 @@
 /** Billing, tokens, jobs, patterns, notifications and admin shapes of the public API (backend ↔ frontend). */
 import { z } from 'zod';
-import { similarRequestSchema } from './ml.js';
+import { asOfSchema, similarRequestSchema } from './ml.js';
 import { planIdSchema } from './api.js';
 
 export const billingProviderSchema = z.enum(['sandbox', 'stripe', 'amazonpay']);
@@ -170,6 +170,8 @@ export const backtestResultSchema = z.object({
   baseRate: z.number().nullable().optional(),
   baseBrier: z.number().nullable().optional(),
   settings: backtestParamsSchema.optional(),
+  /** The date of the stock's newest price the backtest saw (issue 13); absent from older results. */
+  asOf: asOfSchema.optional(),
 });
 export type BacktestResult = z.infer<typeof backtestResultSchema>;
 export const jobsResponseSchema = z.object({ jobs: z.array(jobSchema) });

@@ -1,9 +1,11 @@
 /**
- * DTW alone on the bench market, single thread (no pool, so runs compare like for like): CPU time per
- * query and what each stage of the cascade pruned. The issue-14 rows of `npm run bench` use the same
+ * DTW alone on the bench market, single thread (no pool, so runs compare like for like): CPU and wall
+ * time per query and what each stage of the cascade pruned. The issue-14 rows of `npm run bench` use the same
  * queries (seed 62 + L). Used to measure each kernel change A against B in one run:
  *   node --import tsx bench/dtw-focus.ts [L=60] [queries=5] [topK=30] [kernels=native,native:scalar,wasm]
- * (native:scalar is the native kernel's portable one-window-at-a-time path; native:improved adds LB_Improved.)
+ * (native:scalar is the native kernel's portable one-window-at-a-time path; native:improved adds LB_Improved;
+ * native:rows computes the DTW row by row instead of by anti-diagonals; native:windows returns every window
+ * within the threshold instead of each stock's greedy picks.)
  * BENCH_DEMO_DATA=<store dir> runs on that store instead of the synthetic market.
  */
 import type { SimilarRequestInput } from '@resemble/contracts';
@@ -39,34 +41,54 @@ const demo = process.env.BENCH_DEMO_DATA;
 const dir = demo ?? syntheticMarketDir(20261122, 4000, 5000);
 const data = await loadInWorkers(2, demo ? null : `${dir}-snapshot`)(dir);
 const qs = queries(data, N + 1, 62 + L);
-for (const spec of kernels) {
-  const [name, variant] = spec.split(':');
-  chooseDtwKernel(name);
-  dtwProbe.stages =
-    DTW_STAGES.all |
-    (variant === 'scalar' ? DTW_STAGES.scalar : variant === 'improved' ? DTW_STAGES.improved : 0);
-  const cpu: number[] = [];
-  const st = dtwProbe.stats;
-  st.fill(0);
-  for (const [i, q] of qs.entries()) {
+/** The stage flags of a kernel spec such as "native:rows". */
+function stagesOf(variant: string | undefined): number {
+  const extra: Record<string, number> = {
+    scalar: DTW_STAGES.scalar,
+    improved: DTW_STAGES.improved,
+    rows: DTW_STAGES.rows,
+    windows: DTW_STAGES.windows,
+  };
+  return DTW_STAGES.all | (variant ? (extra[variant] ?? 0) : 0);
+}
+
+// Query by query, every kernel in turn (the first query only warms up), so a change in the machine's
+// load during the run weighs on every kernel alike.
+const runs = kernels.map((spec) => ({
+  spec,
+  cpu: [] as number[],
+  wall: [] as number[],
+  stats: new Float64Array(dtwProbe.stats.length),
+}));
+for (const [i, q] of qs.entries()) {
+  for (const run of runs) {
+    const [name, variant] = run.spec.split(':');
+    chooseDtwKernel(name);
+    dtwProbe.stages = stagesOf(variant);
+    const st = dtwProbe.stats;
+    st.fill(0);
     const c0 = process.cpuUsage();
+    const w0 = performance.now();
     const r = findSimilar(data, q);
+    const wall = performance.now() - w0;
     const c = process.cpuUsage(c0);
-    if (i === 0) {
-      st.fill(0);
-      continue;
-    }
-    cpu.push((c.user + c.system) / 1000);
+    if (i === 0) continue;
+    for (let k = 0; k < st.length; k++) run.stats[k]! += st[k]!;
+    run.cpu.push((c.user + c.system) / 1000);
+    run.wall.push(wall);
     if (process.env.VERBOSE)
       console.log(
-        `  q${i} ${cpu.at(-1)!.toFixed(0)} ms, K-th ${Math.sqrt(r.matches.at(-1)?.distance ?? NaN)}`,
+        `  ${run.spec} q${i} ${run.cpu.at(-1)!.toFixed(0)} ms, K-th ${Math.sqrt(r.matches.at(-1)?.distance ?? NaN)}`,
       );
   }
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+for (const { spec, cpu, wall, stats: st } of runs) {
   const w = st[DTW_STAT.windows]!;
   const pct = (k: number) => ((100 * st[k]!) / w).toFixed(2);
-  const s = [...cpu].sort((a, b) => a - b);
   console.log(
-    `${spec} L=${L} top-${topK}: CPU median ${s[Math.floor(s.length / 2)]!.toFixed(0)} ms [${cpu.map((x) => x.toFixed(0)).join(' ')}] ` +
+    `${spec} L=${L} top-${topK}: CPU median ${median(cpu).toFixed(0)} ms [${cpu.map((x) => x.toFixed(0)).join(' ')}], ` +
+      `wall median ${median(wall).toFixed(0)} ms [${wall.map((x) => x.toFixed(0)).join(' ')}]; ` +
       `ns/window ${((1e6 * cpu.reduce((a, b) => a + b, 0)) / w).toFixed(1)}; pruned % Kim ${pct(1)} EQ ${pct(2)} EC ${pct(3)} exactLB ${pct(4)} DTW ${pct(5)} (abandoned ${pct(6)})`,
   );
 }

@@ -15,6 +15,10 @@
 // time, and A2, A3 and B's normalisation and bounds four points at a time; A2 and A3 start from LB_Kim's
 // value and skip the points it covers (LB_Enhanced with V = 2, Tan, Petitjean and Webb, SDM 2019). The
 // data envelope is computed by van Herk / Gil-Werman. Measured in docs/decisions/097-dtw-speed.md.
+// With AVX2 and a band of at least DIAG_MIN_BAND rows, B's DTW runs along anti-diagonals, four cells a
+// step (dtw_diag_avx2: the same cells and values; docs/decisions/116-dtw-antidiagonal.md).
+// Picks mode (flags' bits 16 and up = K): an entity alone in its range returns only its greedy picks,
+// selected lazily so that the windows a pick blocks never get their DTW (select_picks; decision 116).
 // A1..A3 normalise with the window's mean and std from the prefix sums, whose rounding is covered by a
 // proven per-window slack (the same as the TypeScript reference kernel), so they only ever prune windows
 // that are farther than the threshold. Every distance reported is computed in B with the same operations
@@ -31,9 +35,12 @@
 // Bounds are compared with a hair of slack, so rounding in a bound never rejects a window it should not.
 #define SLACK (1 + 1e-9)
 #define U_ROUND 2.3e-16 // a little above the unit roundoff 2^-52
+// The narrowest band (half-width in rows) at which the AVX2 path computes the DTW by anti-diagonals.
+#define DIAG_MIN_BAND 16
 
 /** Stages a call runs (flags; all by default), so each one's gain can be measured. */
-enum { F_KIM = 1, F_KEOGH_EQ = 2, F_KEOGH_EC = 4, F_CUMULATIVE = 8, F_COLUMNS = 16, F_IMPROVED = 32, F_SCALAR = 64 };
+enum { F_KIM = 1, F_KEOGH_EQ = 2, F_KEOGH_EC = 4, F_CUMULATIVE = 8, F_COLUMNS = 16, F_IMPROVED = 32, F_SCALAR = 64,
+       F_ROWS = 128, F_NOSTORE = 512 };
 
 /** Counters of what each stage pruned (stats[]), in this order. */
 enum { ST_WINDOWS, ST_KIM, ST_KEOGH_EQ, ST_KEOGH_EC, ST_EXACT_LB, ST_DTW, ST_ABANDONED, ST_IMPROVED, ST_COUNT };
@@ -202,6 +209,7 @@ typedef struct {
   double *w, *cEQ, *cEC, *cbRow, *cbCol, *ubCol, *prev, *cur;
   double *rawU, *rawL; // the entity's raw envelope over a triple's rows
   double *vh;           // envelope_vh's scratch
+  double *qp, *wr, *ubRow, *ubColR, *diag[3]; // dtw_diag_avx2: padded query, reversed row, bounds, diagonals
   int *du, *dl;
   double sqrtL, invL;
   int flags;
@@ -210,6 +218,14 @@ typedef struct {
   int64_t work;           // work since the control word was last read (see stop_due)
   int64_t cells;          // a DTW's work: the cells of its band
   int stopped;            // the control word was found set: the call returns -1, its outputs partial
+  // Picks mode (see select_picks): at most `picks` picks per entity, or 0 for every window within tau2;
+  // `lazy` is set while a range's windows are being collected as candidates.
+  int picks, lazy, nCand;
+  struct Cand *cand; // the candidates' heap, one range's windows at most
+  // The first `maxStored` candidates of a range keep what their DTW needs (w, cbRow, ubCol: 3L + 1
+  // values each), so it is not computed twice; later ones are normalised again when their turn comes.
+  double *store;
+  int nStored, maxStored;
 } Ctx;
 
 /**
@@ -225,6 +241,44 @@ static inline int stop_due(Ctx *k, int64_t work) {
   k->work = 0;
   if (k->control && __atomic_load_n(k->control, __ATOMIC_RELAXED) != 0) k->stopped = 1;
   return k->stopped;
+}
+
+/**
+ * A window waiting in select_picks: its key is a lower bound of its distance, or the distance (exact);
+ * slot: where its DTW's inputs are stored (k->store), or -1.
+ */
+typedef struct Cand {
+  double key;
+  int32_t t, exact, slot;
+} Cand;
+
+/** Heap order: by key, then by start (greedy's tie-break). */
+static inline int cand_less(const Cand *a, const Cand *b) { return a->key < b->key || (a->key == b->key && a->t < b->t); }
+
+static void cand_push(Cand *h, int *n, Cand c) {
+  int i = (*n)++;
+  while (i > 0) {
+    const int up = (i - 1) / 2;
+    if (!cand_less(&c, &h[up])) break;
+    h[i] = h[up];
+    i = up;
+  }
+  h[i] = c;
+}
+
+static Cand cand_pop(Cand *h, int *n) {
+  const Cand top = h[0], last = h[--*n];
+  int i = 0;
+  for (;;) {
+    const int l = 2 * i + 1;
+    if (l >= *n) break;
+    const int m = l + 1 < *n && cand_less(&h[l + 1], &h[l]) ? l + 1 : l;
+    if (!cand_less(&h[m], &last)) break;
+    h[i] = h[m];
+    i = m;
+  }
+  if (*n > 0) h[i] = last;
+  return top;
 }
 
 /** One range's constants: its arrays, stage A's slack (as the TypeScript reference kernel) and the outputs. */
@@ -316,6 +370,8 @@ static int stage_a_prunes(const Ctx *k, const Range *g, int64_t t) {
   return 0;
 }
 
+static double dtw_diag_avx2(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol);
+
 static void exact_bounds_avx2(int L, const double *x, double mean, double sd, const double *q, const double *qU,
                               const double *qL, const double *U, const double *Lo, double *w, double *cEQ,
                               double *cEC, double *eq, double *ec);
@@ -325,13 +381,15 @@ static void exact_bounds_avx2(int L, const double *x, double mean, double sd, co
  * LB_Keogh from the exact values, then the pruned DTW; a window within tau2 is appended to the outputs.
  * Returns 1 when a DTW was computed.
  */
+static int dtw_append(Ctx *k, const Range *g, int64_t t, const double *w, const double *cbRow, const double *ubCol);
+
 static int stage_b(Ctx *k, const Range *g, int64_t t) {
   const int L = k->L, r = k->r;
   const double *q = k->q, *qU = k->qU, *qL = k->qL;
   const int32_t *order = k->order;
   const double *x = g->closes + t;
   const double *rawU = g->rawU, *rawL = g->rawL;
-  const double limit = g->limit, tau2 = g->tau2;
+  const double limit = g->limit;
   double *stats = g->stats;
   const double first = x[0];
   int flat = 1;
@@ -349,6 +407,15 @@ static int stage_b(Ctx *k, const Range *g, int64_t t) {
   }
   const double sd = __builtin_sqrt(ss / L);
   double *w = k->w, *cEQ = k->cEQ, *cEC = k->cEC, *cbRow = k->cbRow, *cbCol = k->cbCol, *ubCol = k->ubCol;
+  // Picks mode: once the range has a match, a candidate waits for select_picks (before, every one is
+  // farther than tau2, so none of them is a pick), its DTW inputs in a slot, if one is free.
+  const int collect = k->lazy && k->nCand > 0;
+  const int slot = collect && k->nStored < k->maxStored ? k->nStored : -1;
+  if (slot >= 0) {
+    w = k->store + (size_t)slot * (3 * (size_t)L + 1);
+    cbRow = w + L;
+    ubCol = cbRow + L + 1;
+  }
   const int cumulative = g->finite && (k->flags & F_CUMULATIVE);
   double eq = 0, ec = 0;
   // Both LB_Keogh from the exact values: (x - mean) / sd is monotone in x in floating point too, so the
@@ -402,8 +469,52 @@ static int stage_b(Ctx *k, const Range *g, int64_t t) {
     for (int i = 0; i <= L; i++) cbRow[i] = 0;
     for (int j = 0; j < L; j++) ubCol[j] = INF;
   }
+  if (collect) {
+    // The window waits with a lower bound of its distance as key (0 without the cumulative bounds), a
+    // hair below so that rounding in the bound's sums can never order it after a window of smaller
+    // distance: the larger of LB_Keogh and LB_Enhanced (measured: 5 % fewer DTWs than LB_Keogh alone on
+    // the demo at L=250 top-100, decision 116).
+    double key = cumulative ? (eq > ec ? eq : ec) : 0;
+    if (cumulative && L >= 6) {
+      // LB_Enhanced with V = 2 from the exact values (as stage A2/A3): the corner slices, then each
+      // other column (row) j in 2 .. L-3 costs at least its LB_Keogh term.
+      double a1 = q[0] - w[1], a2 = q[1] - w[0], a3 = q[1] - w[1];
+      double d0 = q[0] - w[0], d1 = q[L - 1] - w[L - 1];
+      double kim = d0 * d0 + d1 * d1 + dmin(a1 * a1, dmin(a2 * a2, a3 * a3));
+      a1 = q[L - 1] - w[L - 2], a2 = q[L - 2] - w[L - 1], a3 = q[L - 2] - w[L - 2];
+      kim += dmin(a1 * a1, dmin(a2 * a2, a3 * a3));
+      double me = 0, mc = 0;
+      for (int j = 2; j <= L - 3; j++) me += cEQ[j], mc += cEC[j];
+      const double enh = kim + (me > mc ? me : mc);
+      if (enh > key) key = enh;
+    }
+    const Cand c = {key / SLACK, (int32_t)t, 0, slot};
+    if (slot >= 0) k->nStored++;
+    cand_push(k->cand, &k->nCand, c);
+    return 0;
+  }
+  const int64_t before = *g->nOut;
+  const int computed = dtw_append(k, g, t, w, cbRow, ubCol);
+  if (k->lazy && *g->nOut > before) {
+    // Picks mode: the range's first match waits with its distance; the windows after it are collected.
+    const Cand c = {g->outD[before], (int32_t)t, 1, -1};
+    *g->nOut = before;
+    cand_push(k->cand, &k->nCand, c);
+  }
+  return computed;
+}
+
+/** Stage B's DTW of window t (normalised w, cumulative bounds cbRow and ubCol); appends it within tau2. */
+static int dtw_append(Ctx *k, const Range *g, int64_t t, const double *w, const double *cbRow, const double *ubCol) {
+  const int L = k->L, r = k->r;
+  const double limit = g->limit, tau2 = g->tau2;
+  double *stats = g->stats;
   stats[ST_DTW]++;
-  const double d2 = dtw_pruned(q, w, L, r, g->finite ? limit : INF, cbRow, ubCol, k->prev, k->cur);
+  // By anti-diagonals only where a diagonal holds a few vectors (band >= DIAG_MIN_BAND): with a narrow
+  // band its fixed cost per diagonal outweighs the shorter chain (measured in docs/decisions/116).
+  const double d2 = k->simd && !(k->flags & F_ROWS) && r >= DIAG_MIN_BAND
+                        ? dtw_diag_avx2(k, w, g->finite ? limit : INF, cbRow, ubCol)
+                        : dtw_pruned(k->q, w, L, r, g->finite ? limit : INF, cbRow, ubCol, k->prev, k->cur);
   if (d2 != INF && d2 <= tau2) {
     g->outT[*g->nOut] = (int32_t)t;
     g->outD[*g->nOut] = d2;
@@ -521,6 +632,88 @@ static AVX2 void exact_bounds_avx2(int L, const double *x, double mean, double s
   *ec = sc;
 }
 
+
+/**
+ * dtw_pruned's cells and values, computed along the anti-diagonals k = i + j four rows a step (AVX2): a
+ * cell needs only the two diagonals before its own (up and left on k - 1, the diagonal neighbour on
+ * k - 2), so the four cells of a step are independent and the loop is no longer one long chain of
+ * min, add, compare per cell. Each cell is min(up, left, diag) + d * d as in the twin (min is exact, so
+ * the order of the three does not matter), dead (Infinity) when above min(ubRow[i], ubCol[j]) exactly as
+ * in dtw_pruned; a diagonal computes only the rows next to the previous two diagonals' live cells, and
+ * when that range is empty no path survives (a path meets one of every two consecutive diagonals).
+ * Diagonals are stored by row i; every slot outside the range last written holds Infinity.
+ */
+static AVX2 double dtw_diag_avx2(const Ctx *k, const double *w, double limit, const double *cbRow,
+                                 const double *ubCol) {
+  const int n = k->L, r = k->r;
+  double *qp = k->qp, *wr = k->wr, *ubR = k->ubRow, *ubC = k->ubColR;
+  // wr[m] = w[n-1-m] and ubC[m] = ubCol[n-1-m]: along a diagonal, j = k - i falls as i rises, so row i's
+  // column sits at m = n-1-k+i, ascending with i. The padding past n is read only by lanes masked off.
+  for (int m = 0; m < n; m++) {
+    wr[m] = w[n - 1 - m];
+    ubC[m] = ubCol[n - 1 - m];
+    ubR[m] = limit - cbRow[m + 1];
+  }
+  const __m256d inf = _mm256_set1_pd(INF);
+  double *B[3] = {k->diag[0], k->diag[1], k->diag[2]}; // slot i of a diagonal at B[.][i], i from -4
+  for (int b = 0; b < 3; b++)
+    for (int i = -4; i < n + 4; i += 4) _mm256_storeu_pd(B[b] + i, inf);
+  // Diagonal -2 holds the start: (0, 0) is then 0 + d * d, as the twin's first cell.
+  B[1][-1] = 0;
+  int dirtyLo[3] = {1, -1, 1}, dirtyHi[3] = {0, -1, 0}; // per buffer, the slots that may not be Infinity
+  int lo1 = n, hi1 = -1;  // live rows of diagonal k - 1 (-1: none)
+  int lo2 = -1, hi2 = -1; // of diagonal k - 2 (the start counts as live at row -1)
+  int b0 = 0, b1 = 2, b2 = 1;
+  for (int kk = 0; kk <= 2 * n - 2; kk++) {
+    double *d0 = B[b0];
+    const double *d1 = B[b1], *d2 = B[b2];
+    // The rows next to the live cells of the two diagonals before, within the band and the matrix:
+    // 0 <= i, j < n and |2i - k| <= r.
+    int a = lo1 < lo2 + 1 ? lo1 : lo2 + 1;
+    int b = hi1 + 1 > hi2 + 1 ? hi1 + 1 : hi2 + 1;
+    int iMin = kk - (n - 1) > 0 ? kk - (n - 1) : 0;
+    const int bandLo = (kk - r + 1) >> 1; // ceil((k - r) / 2); k - r may be negative
+    if (bandLo > iMin) iMin = bandLo;
+    int iMax = kk < n - 1 ? kk : n - 1;
+    const int bandHi = (kk + r) >> 1;
+    if (bandHi < iMax) iMax = bandHi;
+    if (a < iMin) a = iMin;
+    if (b > iMax) b = iMax;
+    // No cell left to compute: every path is dead. (With band 0 the odd diagonals have no cell at all;
+    // paths step over them.)
+    if (a > b && iMin <= iMax) return INF;
+    const int off = n - 1 - kk;
+    int nLo = n, nHi = -1, i = a;
+    for (; i <= b; i += 4) {
+      const __m256d up = _mm256_loadu_pd(d1 + i - 1), left = _mm256_loadu_pd(d1 + i);
+      const __m256d dg = _mm256_loadu_pd(d2 + i - 1);
+      const __m256d d = _mm256_sub_pd(_mm256_loadu_pd(qp + i), _mm256_loadu_pd(wr + off + i));
+      const __m256d v = _mm256_add_pd(_mm256_min_pd(_mm256_min_pd(up, dg), left), _mm256_mul_pd(d, d));
+      const __m256d ub = _mm256_min_pd(_mm256_loadu_pd(ubR + i), _mm256_loadu_pd(ubC + off + i));
+      const __m256d live = _mm256_cmp_pd(v, ub, _CMP_LE_OQ);
+      _mm256_storeu_pd(d0 + i, _mm256_blendv_pd(inf, v, live));
+      // Lanes past b (outside the band or the matrix) count as dead; their slots are reset below.
+      int mask = _mm256_movemask_pd(live);
+      if (i + 3 > b) mask &= (1 << (b - i + 1)) - 1;
+      const int h = i + 31 - __builtin_clz(mask | 1), l = i + __builtin_ctz(mask | 16);
+      nHi = mask ? h : nHi;
+      nLo = mask && nLo == n ? l : nLo;
+    }
+    for (int x = b + 1; x < i; x++) d0[x] = INF;
+    // Slots this buffer held for diagonal k - 3 outside what was just written go back to Infinity.
+    for (int x = dirtyLo[b0]; x <= dirtyHi[b0] && x < a; x++) d0[x] = INF;
+    for (int x = dirtyLo[b0] > i ? dirtyLo[b0] : i; x <= dirtyHi[b0]; x++) d0[x] = INF;
+    dirtyLo[b0] = a, dirtyHi[b0] = i - 1;
+    lo2 = lo1, hi2 = hi1;
+    lo1 = nLo, hi1 = nHi;
+    const int t = b2;
+    b2 = b1, b1 = b0, b0 = t;
+  }
+  const double *last = B[b1];
+  // The last diagonal (2n - 2) is the cell (n - 1, n - 1), in the buffer just rotated to d1.
+  return hi1 == n - 1 ? last[n - 1] : INF;
+}
+
 /**
  * Stage A four windows at a time (AVX2): the prefix-sum statistics and LB_Kim of windows t..t+3 in one
  * vector each (the same operations as stage_a_prunes, lane by lane), then A2 and A3 for the survivors in
@@ -623,7 +816,61 @@ static inline void exact_bounds_avx2(int L, const double *x, double mean, double
                               const double *qL, const double *U, const double *Lo, double *w, double *cEQ,
                               double *cEC, double *eq, double *ec) {}
 static inline int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) { return 0; }
+static double dtw_diag_avx2(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol) {
+  return INF;
+}
 #endif
+
+/**
+ * Picks mode: the greedy picks among the range's candidates (its first match and the windows after it
+ * that passed every bound; the range is its entity's only one in the call), appended to the outputs
+ * instead of every window within tau2. Greedy (greedyPicks in src/top-picks.ts) takes windows by ascending (distance, start) and drops
+ * those overlapping a pick; here the candidates wait in a heap by (key, start), a key being a lower
+ * bound of the distance until the DTW is computed, then the distance. The lowest entry, if it overlaps
+ * a pick, is dropped (its distance is at least its key, so greedy dropped it too); else a bound gets its
+ * DTW and goes back with its distance (or out, when farther than tau2); a distance is the next pick: no
+ * other window can come before it in greedy's order. So the picks are greedy's on the full list, while
+ * the neighbours of a match that a pick blocks are never computed. A candidate's DTW inputs were
+ * stored when it was collected (k->store) or, past the store, are computed again. Returns the DTWs
+ * computed.
+ */
+static int64_t select_picks(Ctx *k, Range *g) {
+  const int L = k->L;
+  Cand *h = k->cand;
+  int n = k->nCand, picks = 0;
+  const int64_t first = *g->nOut;
+  int64_t exact = 0;
+  k->lazy = 0;
+  while (n > 0 && picks < k->picks) {
+    Cand c = cand_pop(h, &n);
+    int blocked = 0;
+    for (int64_t x = first; x < *g->nOut && !blocked; x++) blocked = c.t < g->outT[x] + L && g->outT[x] < c.t + L;
+    if (blocked) continue;
+    if (c.exact) {
+      g->outT[*g->nOut] = c.t;
+      g->outD[*g->nOut] = c.key;
+      (*g->nOut)++;
+      picks++;
+      continue;
+    }
+    const int64_t before = *g->nOut;
+    if (c.slot >= 0) {
+      const double *w = k->store + (size_t)c.slot * (3 * (size_t)L + 1);
+      exact += dtw_append(k, g, c.t, w, w + L, w + 2 * L + 1);
+    } else
+      exact += stage_b(k, g, c.t);
+    if (stop_due(k, k->cells)) break;
+    if (*g->nOut > before) {
+      // Within tau2: back into the heap with its distance.
+      c.key = g->outD[before];
+      c.exact = 1;
+      *g->nOut = before;
+      cand_push(h, &n, c);
+    }
+  }
+  k->lazy = 1;
+  return exact;
+}
 
 /**
  * Rows [lo, hi) of one entity (global rows; a = its first row, e its index), threshold tau2: appends the
@@ -655,16 +902,22 @@ static int64_t scan_range(Ctx *k, const double *closes, const double *sum1, cons
   g.rawU = k->rawU - eLo, g.rawL = k->rawL - eLo; // indexed by global row
   if (g.finite && hi > lo) envelope_vh(closes + eLo, (int)(eHi - eLo), r, k->rawU, k->rawL, k->vh);
   stats[ST_WINDOWS] += (double)(hi - lo);
-  if (k->simd) return scan_avx2(k, &g, lo, hi);
+  k->nCand = 0;
+  k->nStored = 0;
   int64_t exact = 0;
-  for (int64_t t = lo; t < hi; t++) {
-    if (stop_due(k, L)) return exact;
-    if (g.finite && stage_a_prunes(k, &g, t)) continue;
-    if (stage_b(k, &g, t)) {
-      exact++;
-      if (stop_due(k, k->cells)) return exact;
+  if (k->simd) exact = scan_avx2(k, &g, lo, hi);
+  else
+    for (int64_t t = lo; t < hi; t++) {
+      if (stop_due(k, L)) break;
+      if (g.finite && stage_a_prunes(k, &g, t)) continue;
+      if (stage_b(k, &g, t)) {
+        exact++;
+        if (stop_due(k, k->cells)) break;
+      }
     }
-  }
+  // A stopped call's outputs are dropped (it returns -1), so its partial candidates are not selected.
+  if (k->stopped) return exact;
+  if (k->lazy) exact += select_picks(k, &g);
   return exact;
 }
 
@@ -761,7 +1014,9 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.L = (int)L;
   k.r = r;
   k.q = q;
-  k.flags = (int)flags;
+  k.flags = (int)(flags & 0xffff);
+  // Bits 16 and up: picks per entity (picks mode, see select_picks), 0 for every window within tau2.
+  k.picks = (int)(flags >> 16);
   k.simd = !(flags & F_SCALAR) && has_avx2();
   k.sqrtL = __builtin_sqrt((double)L);
   k.invL = 1 / (double)L;
@@ -769,7 +1024,7 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.work = 0;
   k.stopped = 0;
   k.cells = L * (2 * (int64_t)r + 1);
-  const size_t nd = (size_t)(14 * L + 6) + 2 * (size_t)widest + 5 * (size_t)(widest + 2 * r);
+  const size_t nd = (size_t)(14 * L + 6) + 7 * (size_t)(L + 12) + 2 * (size_t)widest + 5 * (size_t)(widest + 2 * r);
   double *pool = malloc(nd * sizeof(double));
   int *ipool = malloc(((size_t)L + 2 * (size_t)widest) * sizeof(int));
   if (!pool || !ipool) {
@@ -795,6 +1050,14 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.rawU = at, at += widest;
   k.rawL = at, at += widest;
   k.vh = at, at += 5 * (widest + 2 * r);
+  // dtw_diag_avx2's rows, each padded by 4 slots past L (read only by masked lanes); diagonals from slot -4.
+  k.qp = at, at += L + 8;
+  k.wr = at, at += L + 8;
+  k.ubRow = at, at += L + 8;
+  k.ubColR = at, at += L + 8;
+  for (int b = 0; b < 3; b++) k.diag[b] = at + 4, at += L + 12;
+  memcpy(k.qp, q, (size_t)L * sizeof(double));
+  for (int i = (int)L; i < L + 8; i++) k.qp[i] = k.wr[i] = k.ubRow[i] = k.ubColR[i] = 0;
   for (int i = 0; i < L; i++) {
     if (order[i] < 0 || order[i] >= L) {
       free(pool);
@@ -807,9 +1070,25 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.du = ipool + L;
   k.dl = ipool + L + widest;
   envelope(q, (int)L, r, k.qU, k.qL, k.du, k.dl);
+  k.cand = malloc((size_t)(widest > 0 ? widest : 1) * sizeof(Cand));
+  // Up to 4 MB of stored candidates (only the pages used are touched), none without picks; F_NOSTORE
+  // stores none, so the tests also cover the candidates past the store.
+  const int64_t perMB = ((int64_t)1 << 20) / (8 * (3 * L + 1));
+  k.maxStored = k.picks > 0 && !(flags & F_NOSTORE) ? (int)(widest < 4 * perMB + 16 ? widest : 4 * perMB + 16) : 0;
+  k.store = k.maxStored > 0 ? malloc((size_t)k.maxStored * (3 * (size_t)L + 1) * sizeof(double)) : NULL;
+  if (!k.cand || (k.maxStored > 0 && !k.store)) {
+    free(k.cand);
+    free(k.store);
+    free(pool);
+    free(ipool);
+    napi_throw_error(env, NULL, "dtwscan.scanChunk: out of memory");
+    return NULL;
+  }
   int64_t nOut = 0, exact = 0;
   for (int64_t kk = kLo, i = 0; kk < kHi; kk += 3, i++) {
     const int64_t e = plan[kk], a = offsets[e], n = offsets[e + 1] - a;
+    // Picks mode only for an entity's only range in the call: windows of two ranges may overlap.
+    k.lazy = k.picks > 0 && !(kk > kLo && plan[kk - 3] == e) && !(kk + 3 < kHi && plan[kk + 3] == e);
     exact += scan_range(&k, closes, sum1, sum2, e, a, n, center[e], spread[e], plan[kk + 1], plan[kk + 2], tau2,
                         outT, outD, &nOut, stats);
     outEnd[i] = (int32_t)nOut;
@@ -817,6 +1096,8 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   }
   free(pool);
   free(ipool);
+  free(k.cand);
+  free(k.store);
   napi_value result;
   napi_create_int64(env, k.stopped ? -1 : exact, &result);
   return result;

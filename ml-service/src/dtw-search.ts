@@ -22,6 +22,12 @@ export const DTW_STAGES = {
   improved: 32,
   /** Native only: the portable one-window-at-a-time path even where AVX2 is there (tests, A/B bench). */
   scalar: 64,
+  /** Native AVX2 path only: the row-by-row DTW instead of the anti-diagonal one (A/B bench). */
+  rows: 128,
+  /** Native only: every window within the threshold even where the caller asked for picks (A/B bench). */
+  windows: 256,
+  /** Native picks mode only: keep no candidate's normalised window, recompute each (tests that path). */
+  unstored: 512,
   /** What the search runs: every stage but LB_Improved, which cost more than it saved (decision 077). */
   all: 31,
 } as const;
@@ -52,6 +58,12 @@ export interface DtwPrepared {
   qn: Float64Array;
   band: number;
   order: Int32Array;
+  /**
+   * 0: a chunk returns every window within the threshold. K > 0 (native kernel only; the others return
+   * every window, a superset): for an entity with one range in the chunk, only its greedy picks (at most
+   * K), which greedyPicks then takes unchanged; the neighbours a pick blocks are never computed.
+   */
+  picks: number;
 }
 
 /**
@@ -137,7 +149,7 @@ function nativeKernel(): DtwKernel | null {
         out.d2,
         out.end,
         stats,
-        stages,
+        (stages & 0xffff) + (stages & DTW_STAGES.windows ? 0 : q.picks) * 65536,
         control,
       );
     },
@@ -207,32 +219,35 @@ export function dtwKernel(): DtwKernel {
 }
 
 /** The query's indices by |q| descending (LB_Keogh meets the largest contributions first). */
-export function prepareDtw(qn: Float64Array, band: number): DtwPrepared {
+export function prepareDtw(qn: Float64Array, band: number, picks = 0): DtwPrepared {
   const idx = Array.from({ length: qn.length }, (_, i) => i);
   idx.sort((a, b) => Math.abs(qn[b]!) - Math.abs(qn[a]!) || a - b);
-  return { qn, band: Math.min(band, qn.length - 1), order: Int32Array.from(idx) };
+  return { qn, band: Math.min(band, qn.length - 1), order: Int32Array.from(idx), picks };
 }
 
 /**
  * The DTW Scanner of one query: range by range and chunk by chunk through `kernel` (default: this
- * thread's). `stats` accumulates the cascade's counters (default: dtwProbe's). With `q.control` (the
- * search's control word), a call the cancellation stopped throws SearchStopped.
+ * thread's). `stats` accumulates the cascade's counters (default: dtwProbe's). With q.picks = K a chunk
+ * (whole entities, as scan.ts hands them) may return only each entity's greedy picks (see DtwPrepared);
+ * a single range always returns every window within the threshold (an entity's ranges may overlap).
+ * With `q.control` (the search's control word), a call the cancellation stopped throws SearchStopped.
  */
 export function makeDtwScanner(
   data: MarketArrays,
-  q: { qn: Float64Array; band: number; control?: Int32Array },
+  q: { qn: Float64Array; band: number; picks?: number; control?: Int32Array },
   kernel: DtwKernel = dtwKernel(),
   stats: Float64Array = dtwProbe.stats,
   stages: number = dtwProbe.stages,
 ): Scanner {
-  const prepared = prepareDtw(q.qn, q.band);
+  const prepared = prepareDtw(q.qn, q.band, q.picks ?? 0);
+  const every: DtwPrepared = { ...prepared, picks: 0 };
   const out: ChunkResult = {
     exact: 0,
     t: new Int32Array(0),
     d2: new Float64Array(0),
     end: new Int32Array(0),
   };
-  const chunk: ChunkScan = (plan, kLo, kHi, tau2) => {
+  const scan = (p: DtwPrepared, plan: Int32Array, kLo: number, kHi: number, tau2: number) => {
     let windows = 0;
     for (let k = kLo; k < kHi; k += 3) windows += plan[k + 2]! - plan[k + 1]!;
     if (out.t.length < windows) {
@@ -240,16 +255,17 @@ export function makeDtwScanner(
       out.d2 = new Float64Array(2 * windows);
     }
     if (out.end.length < (kHi - kLo) / 3) out.end = new Int32Array(kHi - kLo);
-    out.exact = kernel.scanChunk(data, prepared, plan, kLo, kHi, tau2, out, stats, stages, q.control ?? null);
+    out.exact = kernel.scanChunk(data, p, plan, kLo, kHi, tau2, out, stats, stages, q.control ?? null);
     if (out.exact < 0) throw new SearchStopped();
     return out;
   };
+  const chunk: ChunkScan = (plan, kLo, kHi, tau2) => scan(prepared, plan, kLo, kHi, tau2);
   const one = new Int32Array(3);
   const range = (e: number, lo: number, hi: number, tau2: number, keep: (t: number, d2: number) => void) => {
     one[0] = e;
     one[1] = lo;
     one[2] = hi;
-    const found = chunk(one, 0, 3, tau2);
+    const found = scan(every, one, 0, 3, tau2);
     for (let x = 0; x < found.end[0]!; x++) keep(found.t[x]!, found.d2[x]!);
     return found.exact;
   };

@@ -66,7 +66,7 @@ export function scanShard(
   const h = spec.horizon;
   const scanRange: Scanner =
     spec.metric === 'dtw'
-      ? makeDtwScanner(data, { qn: spec.qn, band: spec.band, control })
+      ? makeDtwScanner(data, { qn: spec.qn, band: spec.band, picks: spec.topK, control })
       : makeEdScanner(data, { qn: spec.qn, normalize: spec.normalize });
   const chunkScan = scanRange.chunk;
   const top = new TopK(spec.topK);

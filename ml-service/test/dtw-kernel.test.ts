@@ -22,6 +22,7 @@ import {
 import type { MarketData } from '../src/market-data.js';
 import { businessDates, marketFromEntities } from '../src/predictors/synthetic-market.js';
 import { SearchPool } from '../src/search-pool.js';
+import { greedyPicks } from '../src/top-picks.js';
 import { findSimilar, findSimilarWith } from '../src/similarity.service.js';
 import {
   naiveDtw2,
@@ -106,6 +107,8 @@ describe('DTW kernels keep exactly the windows within the threshold', () => {
     [40, 0.05],
     [61, 0.5],
     [100, 0.1],
+    [100, 0.2],
+    [150, 0.35],
   ] as const) {
     it(`L=${L}, band ${bandFrac * 100} %`, () => {
       const random = rng(L * 7 + 1);
@@ -120,12 +123,20 @@ describe('DTW kernels keep exactly the windows within the threshold', () => {
         const hi = data.offsets[e + 1]! - L + 1;
         if (hi > data.offsets[e]!) plan.push(e, data.offsets[e]!, hi);
       }
-      // The native kernel twice: as the search runs it (AVX2 where the CPU has it) and its portable path.
-      const variants = kernels.flatMap((name) => (name === 'native' ? [name, 'native:scalar'] : [name]));
+      // The native kernel three times: as the search runs it (AVX2 where the CPU has it, the DTW by
+      // anti-diagonals when the band is wide enough), its portable path, and AVX2 with the row DTW.
+      const variants = kernels.flatMap((name) =>
+        name === 'native' ? [name, 'native:scalar', 'native:rows'] : [name],
+      );
       for (const variant of variants) {
         const [name, path] = variant.split(':') as [DtwKernelName, string?];
         const kernel = dtwKernelByName(name)!;
-        const stages = path === 'scalar' ? DTW_STAGES.all | DTW_STAGES.scalar : DTW_STAGES.all;
+        const stages =
+          path === 'scalar'
+            ? DTW_STAGES.all | DTW_STAGES.scalar
+            : path === 'rows'
+              ? DTW_STAGES.all | DTW_STAGES.rows
+              : DTW_STAGES.all;
         for (const q of [0, 0.001, 0.02, 0.3, 1]) {
           const tau2 = q === 1 ? Infinity : sorted[Math.floor(q * (sorted.length - 1))]!;
           const scan = makeDtwScanner(
@@ -144,6 +155,38 @@ describe('DTW kernels keep exactly the windows within the threshold', () => {
             `${variant} tau2=${tau2}`,
           ).toEqual(want.map(([t]) => t).sort((a, b) => a - b));
           for (const [t, d2] of want) expect(got.get(t), `${variant} t=${t}`).toBe(d2);
+          // Picks mode: per entity, exactly greedy's picks on every window within tau2 (in greedy's
+          // order, with the twin's distances), and no DTW that the windows mode does not compute.
+          if (name !== 'native') continue;
+          const dtwsAll = found.exact;
+          for (const K of [1, 3, 100]) {
+            const picked = makeDtwScanner(
+              data,
+              { qn: Float64Array.from(qn), band: r, picks: K },
+              kernel,
+              new Float64Array(8),
+              // K = 3 with no candidate stored (each normalised again when its turn comes).
+              K === 3 ? stages | DTW_STAGES.unstored : stages,
+            ).chunk!(Int32Array.from(plan), 0, plan.length, tau2);
+            expect(picked.exact, `${variant} picks ${K} DTWs`).toBeLessThanOrEqual(dtwsAll);
+            for (let e = 0, from = 0; e < plan.length / 3; e++) {
+              const to = picked.end[e]!;
+              const all = want.filter(([t]) => t >= plan[3 * e + 1]! && t < plan[3 * e + 2]!);
+              const slow = greedyPicks(
+                e,
+                all.map(([t]) => t),
+                all.map(([, d2]) => d2),
+                L,
+                K,
+                tau2,
+              );
+              const got = Array.from(picked.t.subarray(from, to), (t, x) => [t, picked.d2[from + x]]);
+              from = to;
+              expect(got, `${variant} picks ${K} entity ${e} tau2=${tau2}`).toEqual(
+                slow.map((p) => [p.start, p.distance]),
+              );
+            }
+          }
         }
       }
     });
@@ -194,6 +237,134 @@ describe('DTW kernels keep exactly the windows within the threshold', () => {
     const end = data.offsets[1]!;
     expect(() => scan.chunk!(Int32Array.from([0, end - 5, end]), 0, 3, 1)).toThrow(/runs past its entity/);
     expect(() => scan.chunk!(Int32Array.from([data.entities, 0, 1]), 0, 3, 1)).toThrow(/runs past/);
+  });
+});
+
+describe.runIf(nativeExpected)('native picks mode equals greedy on every window (ties, overlaps)', () => {
+  /**
+   * Periodic series (period P < L, so windows P apart are identical: exact ties between overlapping
+   * windows), one with flat stretches between periodic ones, and a random walk.
+   */
+  function periodicMarket(seed: number, L: number): MarketData {
+    const random = rng(seed);
+    const P = Math.max(2, Math.floor(L / 3) + 1);
+    const base = walk(random, P, 20, 1);
+    const n = 3 * L + 40;
+    const periodic = Array.from({ length: n }, (_, i) => base[i % P]!);
+    const third = Math.floor(n / 3);
+    const flats = [
+      ...periodic.slice(0, third),
+      ...Array<number>(L + 3).fill(base[0]!),
+      ...periodic.slice(0, n - third - L - 3),
+    ];
+    return market(
+      [periodic, flats, walk(random, n, 20, 1)].map((closes, i) => ({
+        code: `P${i}`,
+        closes,
+        dates: businessDates('2001-01-01', closes.length),
+      })),
+    );
+  }
+
+  for (const [L, bandFrac] of [
+    [8, 0],
+    [8, 0.5],
+    [30, 0.1],
+    [40, 0.05],
+    [60, 0.25],
+    [120, 0.5],
+  ] as const) {
+    it(`L=${L}, band ${bandFrac * 100} %, topK 1, 2 and 100`, () => {
+      const data = periodicMarket(L + 5, L);
+      const r = Math.floor(bandFrac * L);
+      // A stretch of the periodic series (distance 0 at every period) and a fresh walk.
+      for (const raw of [Array.from(data.closes.subarray(3, 3 + L)), walk(rng(L), L, 20, 1)]) {
+        const qn = naiveNormalize(raw, 'z')!;
+        const twin = twinDistances(data, qn, r);
+        const sorted = [...twin.values()].sort((a, b) => a - b);
+        // Each entity whole, then the first entity split in two ranges whose windows overlap (picks
+        // mode then returns every window of that entity within tau2, as greedy needs).
+        const whole: number[] = [];
+        for (let e = 0; e < data.entities; e++) whole.push(e, data.offsets[e]!, data.offsets[e + 1]! - L + 1);
+        const mid = whole[1]! + L;
+        const split = [0, whole[1]!, mid, 0, mid, whole[2]!, ...whole.slice(3)];
+        for (const plan of [whole, split]) {
+          for (const q of [0, 0.05, 0.3, 1]) {
+            const tau2 = q === 1 ? Infinity : sorted[Math.floor(q * (sorted.length - 1))]!;
+            // As the search runs it, the portable path, and with no candidate stored (each is
+            // normalised again when its turn comes, as past the kernel's 4 MB store).
+            for (const stages of [
+              DTW_STAGES.all,
+              DTW_STAGES.all | DTW_STAGES.scalar,
+              DTW_STAGES.all | DTW_STAGES.unstored,
+            ]) {
+              const windows = makeDtwScanner(
+                data,
+                { qn: Float64Array.from(qn), band: r },
+                dtwKernelByName('native')!,
+                new Float64Array(8),
+                stages,
+              ).chunk!(Int32Array.from(plan), 0, plan.length, tau2).exact;
+              for (const K of [1, 2, 100]) {
+                const found = makeDtwScanner(
+                  data,
+                  { qn: Float64Array.from(qn), band: r, picks: K },
+                  dtwKernelByName('native')!,
+                  new Float64Array(8),
+                  stages,
+                ).chunk!(Int32Array.from(plan), 0, plan.length, tau2);
+                const what = `plan ${plan === whole ? 'whole' : 'split'} tau2=${tau2} stages=${stages} K=${K}`;
+                expect(found.exact, what).toBeLessThanOrEqual(windows);
+                for (let e = 0; e < data.entities; e++) {
+                  // The entity's outputs: the triples of entity e are consecutive in the plan.
+                  const first = plan.findIndex((v, k) => k % 3 === 0 && v === e) / 3;
+                  let last = first;
+                  while (3 * (last + 1) < plan.length && plan[3 * (last + 1)] === e) last++;
+                  const from = first > 0 ? found.end[first - 1]! : 0;
+                  const ts = Array.from(found.t.subarray(from, found.end[last]!));
+                  const ds = Array.from(found.d2.subarray(from, found.end[last]!));
+                  const all = [...twin].filter(
+                    ([t, d2]) => d2 <= tau2 && t >= data.offsets[e]! && t + L <= data.offsets[e + 1]!,
+                  );
+                  const slow = greedyPicks(
+                    e,
+                    all.map(([t]) => t),
+                    all.map(([, d2]) => d2),
+                    L,
+                    K,
+                    tau2,
+                  );
+                  expect(greedyPicks(e, ts, ds, L, K, tau2), `${what} entity ${e}`).toEqual(slow);
+                  // One range: the kernel returned just the picks, in greedy's order.
+                  if (first === last)
+                    expect(
+                      ts.map((t, x) => [t, ds[x]]),
+                      `${what} entity ${e}`,
+                    ).toEqual(slow.map((p) => [p.start, p.distance]));
+                }
+              }
+            }
+          }
+        }
+      }
+    });
+  }
+
+  it('computes fewer DTWs than the windows mode where matches overlap', () => {
+    const L = 30;
+    const data = periodicMarket(9, L);
+    const qn = Float64Array.from(naiveNormalize(Array.from(data.closes.subarray(3, 3 + L)), 'z')!);
+    const plan: number[] = [];
+    for (let e = 0; e < data.entities; e++) plan.push(e, data.offsets[e]!, data.offsets[e + 1]! - L + 1);
+    const count = (picks: number) =>
+      makeDtwScanner(data, { qn, band: 3, picks }, dtwKernelByName('native')!).chunk!(
+        Int32Array.from(plan),
+        0,
+        plan.length,
+        1,
+      ).exact;
+    // Every window P apart in the periodic series is at distance 0: each pick blocks its neighbours.
+    expect(count(100)).toBeLessThan(count(0) / 2);
   });
 });
 

@@ -19,6 +19,8 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ JQUANTS_PLAN: 'gold', JQUANTS_BASE_URL: 'nope' })).toThrow(
       /JQUANTS_PLAN: .*; JQUANTS_BASE_URL: /,
     );
+    expect(() => loadConfig({ JPX_LISTINGS_URL: 'jpx' })).toThrow(/JPX_LISTINGS_URL: /);
+    expect(loadConfig({ JPX_LISTINGS_URL: '' }).JPX_LISTINGS_URL).toBeUndefined();
   });
 
   it('resolves a relative DATA_DIR against the directory the command was typed in (INIT_CWD)', () => {

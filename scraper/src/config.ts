@@ -16,6 +16,8 @@ const envSchema = z.object({
   JQUANTS_PLAN: z.enum(['free', 'light', 'standard', 'premium']).default('light'),
   /** Overrides the J-Quants base URL of the sources file (stand-ins, proxies). */
   JQUANTS_BASE_URL: optional(z.url()),
+  /** Overrides the jpx-listings page address of the sources file (stand-ins, a mirror). */
+  JPX_LISTINGS_URL: optional(z.url()),
   /** Polygon.io (Massive) key: with it, the scrape without --source keeps the US market current. */
   POLYGON_API_KEY: optional(z.string().trim().min(1)),
   POLYGON_BASE_URL: optional(z.url()),

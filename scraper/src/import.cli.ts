@@ -63,6 +63,14 @@ async function main(): Promise<number> {
     }
     const s = await importListings(resolve(cwd, values.listings), { dataDir, market: values.market, logger });
     process.stdout.write(`${values.json ? JSON.stringify(s) : formatListingSummary(s)}\n`);
+    // Some refused rows are reported and the rest kept (exit 0); a listing of which no row could be
+    // used is a wrong file, and a job or script running the import must see that.
+    if (s.accepted === 0) {
+      process.stderr.write(
+        `import failed: no row of ${s.file} could be used (${s.rows} data rows, ${s.bad.length} refused)\n`,
+      );
+      return 1;
+    }
     return 0;
   }
   if (positionals.length !== 1) {

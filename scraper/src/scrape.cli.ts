@@ -99,7 +99,12 @@ const controller = new AbortController();
 /** One run of a source; exit code 0 ok, 1 some stocks failed, 2 the run failed. */
 async function runOne(source: AnySourceConfig): Promise<number> {
   if (source.kind === 'jpx-listings') {
-    const r = await runJpxListings({ dataDir, source, userAgent: sources.userAgent, log });
+    const r = await runJpxListings({
+      dataDir,
+      source: config.JPX_LISTINGS_URL ? { ...source, baseUrl: config.JPX_LISTINGS_URL } : source,
+      userAgent: sources.userAgent,
+      log,
+    });
     process.stdout.write(
       `${JSON.stringify({ source: source.name, skipped: r.skipped, success: r.report?.success ?? true })}\n`,
     );

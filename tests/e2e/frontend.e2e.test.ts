@@ -8,7 +8,7 @@
  * Every step leaves a screenshot in artifacts/e2e/.
  * E2E_FRONTEND_URL runs the same flow against an already running stack instead.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { HTTPRequest, Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,7 @@ let session: BrowserSession | undefined;
 let page: Page;
 let base = '';
 let appDb: string | undefined;
+let dataDir: string | undefined;
 let consoleErrors: string[] = [];
 const email = `e2e-${Date.now()}@example.com`;
 const password = 'correct horse battery';
@@ -67,7 +68,10 @@ describe('frontend end to end', () => {
     mkdirSync(shots, { recursive: true });
     session = await openBrowserSession('e2e');
     ({ base, page, consoleErrors } = session);
-    if (session.stack) appDb = join(dirname(session.stack.dataDir), 'app.sqlite');
+    if (session.stack) {
+      appDb = join(dirname(session.stack.dataDir), 'app.sqlite');
+      dataDir = session.stack.dataDir;
+    }
   }, 300_000);
 
   afterAll(async () => {
@@ -338,9 +342,36 @@ describe('frontend end to end', () => {
       await fillForm({ email, password });
       await byText('button', en.auth.loginButton).click();
       await page.waitForFunction(() => location.pathname === '/en/app', { timeout: 30_000 });
+      // A J-Quants run that last succeeded on 2024-12-27: the operator sees it behind and flagged stale.
+      mkdirSync(join(dataDir!, 'runs'), { recursive: true });
+      writeFileSync(
+        join(dataDir!, 'runs', '20241227T100000Z-jquants-e2e000.json'),
+        JSON.stringify({
+          id: '20241227T100000Z-jquants-e2e000',
+          source: 'jquants',
+          startedAt: '2024-12-27T10:00:00.000Z',
+          finishedAt: '2024-12-27T10:05:00.000Z',
+          durationMs: 300_000,
+          ok: ['7203'],
+          failed: [],
+          skipped: [],
+          rowsAdded: 1,
+          rowsRejected: [],
+          success: true,
+          market: 'JP',
+          dataThrough: '2024-12-27',
+          upcomingTradingDays: ['2024-12-30'],
+        }),
+      );
       await byText('a', en.nav.admin).click();
       await page.waitForSelector('.stats .stat', { timeout: 30_000 });
       expect(await page.$eval('main', (e) => e.textContent)).toContain(en.admin.tables.revenueByMonth);
+      const source = await page.$$eval('tr', (rows) =>
+        rows.map((r) => r.textContent ?? '').find((t) => t.includes('jquants')),
+      );
+      expect(source).toContain('2024-12-27');
+      expect(source).toContain(`${en.admin.sources.stale}: `);
+      expect(source).toMatch(/\d+ trading days behind/);
       await shot('19-en-admin');
     }
     await page.goto(`${base}/en/app/account`, { waitUntil: 'load' });

@@ -249,9 +249,15 @@ describe('results that lead somewhere (issue 18)', () => {
     expect(scores).toMatch(/0\.\d{3}/);
     const id = new URL(page.url()).pathname.split('/').pop()!;
     const job = (await api().job({ params: { id } })) as {
-      result: { samples: unknown[] };
+      result: { samples: unknown[]; asOf?: string | null };
       params: { windowLength: number };
     };
+    // Dated by the stock's newest price, in the reader's words (issue 13).
+    expect(job.result.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const [y, m, d] = job.result.asOf!.split('-').map(Number);
+    expect(await page.$eval('[data-testid="backtest-as-of"]', (e) => e.textContent?.trim())).toBe(
+      `データ: ${y}年${m}月${d}日時点`,
+    );
     expect(await bodyText()).toContain(ja.backtest.baseRate.split('{p}')[0]);
     expect((await page.$$('svg[viewBox="0 0 720 220"] rect')).length).toBe(job.result.samples.length);
     const settings = await page.$eval(

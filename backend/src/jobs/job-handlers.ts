@@ -12,6 +12,7 @@ import type { JobQueue } from './job-queue.js';
 const pricesSchema = z.object({
   code: z.string(),
   rows: z.array(z.object({ date: z.string(), close: z.number() })),
+  asOf: z.string().nullable().optional(),
 });
 
 /** The searches the jobs run are counted like the user's own (SearchDeps); the backtest also reads prices. */
@@ -62,6 +63,8 @@ export function registerJobHandlers(
     return {
       code: p.code,
       settings: p,
+      // The data the result rests on: the stock's newest price (the page says 「データ: …時点」).
+      asOf: prices.asOf ?? closes.at(-1)?.date ?? null,
       samples,
       evaluated,
       ...backtestScores(samples, hits),

@@ -19,6 +19,8 @@ export interface BacktestResult {
   baseRate?: number | null;
   baseBrier?: number | null;
   settings?: { code: string; windowLength: number; horizon: number; samples: number; topK: number };
+  /** The stock's newest price the backtest saw (issue 13); older results lack it. */
+  asOf?: string | null;
 }
 
 export interface BacktestSummary {

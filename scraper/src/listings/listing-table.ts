@@ -3,9 +3,11 @@
  * 97-2003 BIFF8 workbook) or an .xlsx through SheetJS (decision 082), a CSV (UTF-8 or Shift_JIS, as
  * Japanese Excel saves it) through the importer's CSV reader.
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { TextDecoder } from 'node:util';
 import * as XLSX from '@e965/xlsx';
-import { csvBatches, ImportError } from '../import/sources.js';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { ImportError } from '../import/sources.js';
 
 export interface TableRow {
   /** 1-based line (CSV record) or spreadsheet row number, for error reports. */
@@ -57,28 +59,53 @@ export function workbookRows(buf: Buffer, label: string): TableRow[] {
   return out;
 }
 
+/**
+ * Rows of a CSV listing in memory: UTF-8 (with or without BOM) or Shift_JIS (as Japanese Excel saves it),
+ * comma- or tab-separated. Each row carries the line it starts on in the file, counting blank lines and
+ * the line breaks inside quoted fields, so a refused row is reported where an editor shows it.
+ */
+export function csvTableRows(buf: Buffer, label: string): TableRow[] {
+  if (buf.subarray(0, 4096).includes(0))
+    throw new ImportError(`${label} is not a CSV or Excel file (binary content)`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
+  } catch {
+    text = new TextDecoder('shift_jis').decode(buf);
+  }
+  text = text.replace(/^\uFEFF/, '');
+  const header = text.slice(0, text.search(/\r|\n|$/));
+  const delimiter = header.includes('\t') && !header.includes(',') ? '\t' : ',';
+  let records: { raw: string; record: string[] }[];
+  try {
+    // Empty lines are kept here (and dropped below) so that every line of the file is counted.
+    records = parseCsv(text, {
+      delimiter,
+      raw: true,
+      relax_column_count: true,
+      skip_empty_lines: false,
+    }) as unknown as { raw: string; record: string[] }[];
+  } catch (err) {
+    throw new ImportError(`cannot read ${label} as CSV: ${(err as Error).message}`);
+  }
+  const out: TableRow[] = [];
+  let line = 1;
+  for (const { raw, record } of records) {
+    if (record.some((c) => c.trim() !== '')) out.push({ line, cells: record });
+    line += (raw.match(/\r\n|\r|\n/g) ?? []).length;
+  }
+  return out;
+}
+
 /** Every row of a listing file (small: a few thousand rows), the header first. */
 export async function readListingTable(path: string): Promise<{ format: TableFormat; rows: TableRow[] }> {
-  let head: Buffer;
+  let buf: Buffer;
   try {
-    const fd = openSync(path, 'r');
-    try {
-      head = Buffer.alloc(8);
-      const n = readSync(fd, head, 0, 8, 0);
-      head = head.subarray(0, n);
-    } finally {
-      closeSync(fd);
-    }
+    buf = readFileSync(path);
   } catch (err) {
     throw new ImportError(`cannot open ${path}: ${(err as Error).message}`);
   }
-  if (head.length === 0) throw new ImportError(`file is empty: ${path}`);
-  const format = detectTableFormat(head);
-  if (format !== 'csv') return { format, rows: workbookRows(readFileSync(path), path) };
-  const rows: TableRow[] = [];
-  let line = 0;
-  for await (const batch of csvBatches(path, false, () => {})) {
-    for (const cells of batch) rows.push({ line: ++line, cells });
-  }
-  return { format, rows };
+  if (buf.length === 0) throw new ImportError(`file is empty: ${path}`);
+  const format = detectTableFormat(buf.subarray(0, 8));
+  return { format, rows: format === 'csv' ? csvTableRows(buf, path) : workbookRows(buf, path) };
 }

@@ -82,6 +82,35 @@ describe('reading JPX listings', () => {
     ]);
   });
 
+  it('reports the line a refused row starts on in the file: blank lines and quoted line breaks counted', async () => {
+    const dir = newDir();
+    for (const eol of ['\n', '\r\n']) {
+      const file = join(dir, `lines${eol.length}.csv`);
+      writeFileSync(
+        file,
+        [
+          'ticker,name,sector',
+          'AAPL,Apple Inc.,Information Technology',
+          '',
+          'MSFT,"Microsoft',
+          'Corp.",Information Technology',
+          '$$$,Bad Ticker,Financials',
+          'GOOG,,Communication Services',
+          '',
+        ].join(eol),
+      );
+      const p = parseListing((await readListingTable(file)).rows);
+      expect(p.patches.map((x) => [x.code, x.nameEn])).toEqual([
+        ['AAPL', 'Apple Inc.'],
+        ['MSFT', `Microsoft${eol}Corp.`],
+      ]);
+      expect(p.bad).toEqual([
+        { line: 6, reason: expect.stringMatching(/^ticker "\$\$\$" is not a valid code/) },
+        { line: 7, reason: 'GOOG: no name' },
+      ]);
+    }
+  });
+
   it('refuses a file that is no listing, naming the layouts it knows', async () => {
     const dir = newDir();
     writeFileSync(join(dir, 'x.csv'), 'foo,bar\n1,2\n');
@@ -166,12 +195,19 @@ describe('the import CLI with --listings', () => {
       env: { ...process.env, LOG_LEVEL: 'silent' },
     });
 
-  it('prints the refused rows with their lines, and exits non-zero on a file that is no listing', () => {
+  it('prints the refused rows with their lines, and exits non-zero on a file of which no row could be used or that is no listing', () => {
     const dir = newDir();
     const ok = run(['--listings', CSV_2024, '--data', dir]);
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/26 accepted, 4 refused/);
     expect(ok.stdout).toMatch(/line 31: 7203: listed twice/);
+    writeFileSync(join(dir, 'refused.csv'), 'ticker,name,sector\n$$$,Bad,Financials\nGOOG,,Financials\n');
+    const none = run(['--listings', join(dir, 'refused.csv'), '--data', dir]);
+    expect(none.status).toBe(1);
+    expect(none.stdout).toMatch(/line 3: GOOG: no name/);
+    expect(none.stderr).toMatch(
+      /import failed: no row of refused.csv could be used \(2 data rows, 2 refused\)/,
+    );
     writeFileSync(join(dir, 'bad.csv'), 'a,b\n1,2\n');
     const bad = run(['--listings', join(dir, 'bad.csv'), '--data', dir]);
     expect(bad.status).toBe(1);

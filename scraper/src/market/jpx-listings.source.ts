@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { RUNS_DIR, runReportSchema, type RunReport } from '@resemble/contracts';
 import type pino from 'pino';
 import { applyListing } from '../listings/import-listings.js';
-import { detectTableFormat, workbookRows, type TableRow } from '../listings/listing-table.js';
-import { parse as parseCsv } from 'csv-parse/sync';
+import { csvTableRows, detectTableFormat, workbookRows, type TableRow } from '../listings/listing-table.js';
 import { openStore } from '../store/index.js';
 import { writeFileAtomic } from '../scrape/atomic-file.js';
 import type { JpxListingsSourceConfig } from '../scrape/source-config.js';
@@ -78,22 +77,8 @@ export async function runJpxListings(opts: {
     if (!link)
       throw new Error(`no link matching /${source.linkPattern}/ on ${pageUrl} (did the page change?)`);
     const buf = Buffer.from(await (await get(link)).arrayBuffer());
-    let rows: TableRow[];
-    if (detectTableFormat(buf) === 'csv') {
-      const text = (() => {
-        try {
-          return new TextDecoder('utf-8', { fatal: true }).decode(buf);
-        } catch {
-          return new TextDecoder('shift_jis').decode(buf);
-        }
-      })();
-      rows = (
-        parseCsv(text.replace(/^\uFEFF/, ''), {
-          relax_column_count: true,
-          skip_empty_lines: true,
-        }) as string[][]
-      ).map((cells, i) => ({ line: i + 1, cells }));
-    } else rows = workbookRows(buf, link);
+    const rows: TableRow[] =
+      detectTableFormat(buf) === 'csv' ? csvTableRows(buf, link) : workbookRows(buf, link);
     const store = openStore(opts.dataDir);
     try {
       const a = applyListing(store, rows, { source: source.name, now: now() });

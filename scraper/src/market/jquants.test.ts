@@ -146,6 +146,74 @@ describe('jquants source against its stand-in', () => {
     expect(bad.api.requests).toBe(1);
   });
 
+  it('a long fetch that fails half-way keeps the complete days fetched before it; the next run goes on from there', async () => {
+    const s = await standIn({ issues: 20 });
+    const d = dir();
+    const { src } = source(s.url);
+    // The provider fails on the 9th trading day (after one written chunk of 5 days and 3 more fetched).
+    const failing = {
+      ...src,
+      barsOnDate: (date: string) =>
+        date === '2024-12-12'
+          ? Promise.reject(new Error('HTTP 503 from the provider'))
+          : src.barsOnDate(date),
+    };
+    const first = await runMarketDays({
+      dataDir: d,
+      source: failing,
+      log: silentLogger,
+      since: '2024-12-02',
+      until: '2024-12-20',
+      flushEveryDays: 5,
+      now,
+    });
+    expect(first.report.success).toBe(false);
+    expect(first.report.failed).toEqual([{ code: '*', reason: 'HTTP 503 from the provider' }]);
+    expect(first.report.dataThrough).toBe('2024-12-11');
+    expect(readEntity(d, '1300', { raw: true }).map((r) => r.date)).toEqual([
+      '2024-12-02',
+      '2024-12-03',
+      '2024-12-04',
+      '2024-12-05',
+      '2024-12-06',
+      '2024-12-09',
+      '2024-12-10',
+      '2024-12-11',
+    ]);
+
+    s.requests.length = 0;
+    const second = await runMarketDays({
+      dataDir: d,
+      source: src,
+      log: silentLogger,
+      until: '2024-12-20',
+      now,
+    });
+    expect(second.report.success).toBe(true);
+    expect(second.days).toEqual([
+      '2024-12-12',
+      '2024-12-13',
+      '2024-12-16',
+      '2024-12-17',
+      '2024-12-18',
+      '2024-12-19',
+      '2024-12-20',
+    ]);
+    expect(readEntity(d, '1300', { raw: true })).toHaveLength(15);
+    // A run that writes in chunks stores the same rows as one that writes once at the end.
+    const once = dir();
+    await runMarketDays({
+      dataDir: once,
+      source: src,
+      log: silentLogger,
+      since: '2024-12-02',
+      until: '2024-12-20',
+      now,
+    });
+    for (const code of ['1300', '1305', '1319'])
+      expect(readEntity(d, code, { raw: true })).toEqual(readEntity(once, code, { raw: true }));
+  });
+
   it('backfills issues by code with from/to', async () => {
     const s = await standIn({ issues: 10 });
     const d = dir();

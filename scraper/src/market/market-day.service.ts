@@ -68,6 +68,14 @@ export interface MarketDayOptions {
   initialDays?: number;
   /** Stocks per publish. */
   batchSize?: number;
+  /**
+   * Trading days fetched before they are written (default 60, about a quarter): a long first fetch keeps
+   * its progress when it fails or is stopped half-way (the next run goes on from the newest stored day),
+   * and holds at most this many days of the market in memory. Each write rebuilds every stock's file once,
+   * so fewer, larger chunks cost less: 1,000 issues × 41 days took 13 s written in 2 chunks, 31 s in 5,
+   * 291 s day by day (2026-12-07, shared machine); at the Light plan's rate 60 days take ~5 min to fetch.
+   */
+  flushEveryDays?: number;
   now?: () => Date;
 }
 
@@ -138,8 +146,9 @@ export async function runMarketDays(opts: MarketDayOptions): Promise<MarketDayRe
     days = calendar.filter((d) => d >= since && d <= until);
     upcoming = calendar.filter((d) => d > until);
 
-    // Fetch everything first, then write each stock once: one file rebuild per stock, not per day.
-    const perCode = new Map<string, { rows: RowInput[]; splits: Adjustment[] }>();
+    // Days are fetched, then written in chunks of flushEveryDays: each stock's file is rebuilt once per
+    // chunk, not once per day, and a failure keeps the complete days fetched before it.
+    let perCode = new Map<string, { rows: RowInput[]; splits: Adjustment[] }>();
     const noTrade = new Map<string, string[]>();
     const take = (b: DayBars) => {
       for (const bar of b.bars) {
@@ -157,6 +166,38 @@ export async function runMarketDays(opts: MarketDayOptions): Promise<MarketDayRe
           e.splits.push({ exDate: bar.date, kind: 'split', factor: bar.splitFactor });
       }
     };
+    const flush = async () => {
+      // Taken before writing, so a write that fails is not tried a second time by the failure path.
+      const chunk = perCode;
+      perCode = new Map();
+      const codes = [...chunk.keys()].sort();
+      const batchSize = opts.batchSize ?? 200;
+      for (let i = 0; i < codes.length; i += batchSize) {
+        const batch = store.batch();
+        try {
+          for (const code of codes.slice(i, i + batchSize)) {
+            const e = chunk.get(code)!;
+            try {
+              const res = batch.add({ code, market: source.market, currency: source.currency }, e.rows, {
+                mode: 'merge',
+                adjustments: e.splits.length ? e.splits : undefined,
+                now: now(),
+              });
+              rowsAdded += res.rowsAdded;
+              for (const r of res.rejected)
+                rowsRejected.push({ code, date: r.date, reason: `${r.reason}: ${r.detail}` });
+              ok.add(code);
+            } catch (err) {
+              if (!(err instanceof StoreError)) throw err;
+              failed.push({ code, reason: err.message });
+            }
+          }
+          await batch.commitAsync();
+        } finally {
+          batch.abort();
+        }
+      }
+    };
     if (opts.codes) {
       for (const code of opts.codes) {
         try {
@@ -168,50 +209,38 @@ export async function runMarketDays(opts: MarketDayOptions): Promise<MarketDayRe
         }
       }
     } else {
-      for (const day of days) {
-        const b = await source.barsOnDate(day);
-        if (b.closed) continue;
-        if (b.bars.length === 0 && b.noTrade.length === 0) {
-          // Not published yet (the day's data comes in the evening): stop here, the next run goes on.
-          runLog.info({ day }, 'no data for this trading day yet');
-          days = days.filter((d) => d < day);
-          break;
+      const every = Math.max(1, opts.flushEveryDays ?? 60);
+      let pending = 0;
+      let current = '';
+      try {
+        for (const day of days) {
+          current = day;
+          const b = await source.barsOnDate(day);
+          if (b.closed) continue;
+          if (b.bars.length === 0 && b.noTrade.length === 0) {
+            // Not published yet (the day's data comes in the evening): stop here, the next run goes on.
+            runLog.info({ day }, 'no data for this trading day yet');
+            days = days.filter((d) => d < day);
+            break;
+          }
+          take(b);
+          for (const c of b.noTrade) noTrade.set(c, [...(noTrade.get(c) ?? []), day]);
+          runLog.debug({ day, bars: b.bars.length, noTrade: b.noTrade.length }, 'day fetched');
+          if (++pending >= every) {
+            await flush();
+            pending = 0;
+          }
         }
-        take(b);
-        for (const c of b.noTrade) noTrade.set(c, [...(noTrade.get(c) ?? []), day]);
-        runLog.debug({ day, bars: b.bars.length, noTrade: b.noTrade.length }, 'day fetched');
+      } catch (err) {
+        // The complete days before the failing one are stored; the run still fails (reported below).
+        days = days.filter((d) => d < current);
+        await flush();
+        throw err;
       }
     }
     for (const [code, ds] of noTrade)
-      if (!perCode.has(code)) skipped.push({ code, reason: `no trade on ${ds.join(', ')}` });
-
-    const codes = [...perCode.keys()].sort();
-    const batchSize = opts.batchSize ?? 200;
-    for (let i = 0; i < codes.length; i += batchSize) {
-      const batch = store.batch();
-      try {
-        for (const code of codes.slice(i, i + batchSize)) {
-          const e = perCode.get(code)!;
-          try {
-            const res = batch.add({ code, market: source.market, currency: source.currency }, e.rows, {
-              mode: 'merge',
-              adjustments: e.splits.length ? e.splits : undefined,
-              now: now(),
-            });
-            rowsAdded += res.rowsAdded;
-            for (const r of res.rejected)
-              rowsRejected.push({ code, date: r.date, reason: `${r.reason}: ${r.detail}` });
-            ok.add(code);
-          } catch (err) {
-            if (!(err instanceof StoreError)) throw err;
-            failed.push({ code, reason: err.message });
-          }
-        }
-        await batch.commitAsync();
-      } finally {
-        batch.abort();
-      }
-    }
+      if (!perCode.has(code) && !ok.has(code)) skipped.push({ code, reason: `no trade on ${ds.join(', ')}` });
+    await flush();
     runLog.info(
       { days: days.length, stocks: ok.size, rowsAdded, failed: failed.length },
       'market days stored',
