@@ -15,6 +15,7 @@ export default defineConfig({
       'test/billing-resume-receipts.test.ts',
       'test/billing-stripe.test.ts',
       'test/features.test.ts',
+      'test/idempotency.test.ts',
       'test/jobs-bullmq.test.ts',
       'test/jobs-in-process.test.ts',
       'test/mail.test.ts',

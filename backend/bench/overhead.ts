@@ -13,7 +13,7 @@ import { freePort, startProcess, stopProcess, waitForHealthy } from '../../scrip
 import { proSession } from './http.js';
 
 /** utime + stime in ms of a process and its descendants (in case a loader runs the server in a child). */
-function cpuMs(pid: number): number {
+export function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   let ms = (Number(fields[11]) + Number(fields[12])) * 10;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
@@ -27,13 +27,8 @@ function cpuMs(pid: number): number {
  * Besides throughput, reports backend CPU time per request: on a shared, overloaded machine that is
  * the figure that does not depend on how much CPU the other processes left us.
  */
-export async function backendOverhead(
-  canned: unknown,
-  body: () => string,
-  seconds: number,
-  connections: number,
-  env: Record<string, string>,
-): Promise<{ result: autocannon.Result; cpuMsPerRequest: number; benchCpuMsPerRequest: number }> {
+/** An ml-service stand-in on a free loopback port that answers every search with `canned` at once. */
+export async function cannedMl(canned: unknown): Promise<{ url: string; close(): Promise<void> }> {
   const cannedText = JSON.stringify(canned);
   const health = JSON.stringify({
     status: 'ready',
@@ -52,6 +47,20 @@ export async function backendOverhead(
     });
   });
   await new Promise<void>((ok) => ml.listen(0, '127.0.0.1', () => ok()));
+  return {
+    url: `http://127.0.0.1:${(ml.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((ok) => ml.close(() => ok())),
+  };
+}
+
+export async function backendOverhead(
+  canned: unknown,
+  body: () => string,
+  seconds: number,
+  connections: number,
+  env: Record<string, string>,
+): Promise<{ result: autocannon.Result; cpuMsPerRequest: number; benchCpuMsPerRequest: number }> {
+  const ml = await cannedMl(canned);
   const dir = mkdtempSync(join(tmpdir(), 'resemble-overhead-'));
   const port = await freePort();
   // Started like scripts/start.ts does; BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
@@ -63,7 +72,7 @@ export async function backendOverhead(
     ...env,
     HOST: '127.0.0.1',
     PORT: String(port),
-    ML_URL: `http://127.0.0.1:${(ml.address() as AddressInfo).port}`,
+    ML_URL: ml.url,
     APP_DB: join(dir, 'app.sqlite'),
     DATA_DIR: join(dir, 'data'),
   });
@@ -87,7 +96,7 @@ export async function backendOverhead(
     return { result, cpuMsPerRequest, benchCpuMsPerRequest };
   } finally {
     await stopProcess(backend);
-    await new Promise<void>((ok) => ml.close(() => ok()));
+    await ml.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

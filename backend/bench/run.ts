@@ -6,6 +6,9 @@
  * same query repeated (ml-service's result cache answers it; backend still authenticates and counts every
  * one); then login throughput (hashing is bounded by HASH_CONCURRENCY). Targets: >= 300 req/s, p99 <= 250 ms, 0 errors. Prints the figures.
  *
+ * BENCH_SCENARIO=replicas runs the random phase through two backend replicas on PostgreSQL + Redis
+ * behind nginx instead, then backend alone on both engines (bench/replicas.ts).
+ *
  * BENCH_SCENARIO=overhead runs only "backend alone (instant ml stand-in)" against a synthetic answer of
  * the same shape and size, without the demo import or ml-service: a quick loop while tuning backend.
  */
@@ -14,6 +17,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { importFixture, startStack } from '../../tests/support/stack.js';
+import { freePort, startProcess, stopProcess, waitForHealthy } from '../../scripts/processes.js';
+import {
+  benchHeaders,
+  measured,
+  replicasOverhead,
+  reportCpu,
+  startEngines,
+  startReplicas,
+} from './replicas.js';
 import { proSession } from './http.js';
 import { backendOverhead } from './overhead.js';
 import { tenAtOnce } from './ten-at-once.js';
@@ -88,10 +100,83 @@ async function overheadOnly(): Promise<void> {
   );
 }
 
+const meetsTarget = (r: autocannon.Result) =>
+  r.requests.average >= 300 && r.latency.p99 <= 250 && r.errors + r.non2xx + r.timeouts === 0;
+
+async function replicasScenario(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'resemble-bench-'));
+  const dataDir = join(work, 'data');
+  console.log(`importing demo data (${demo}) ...`);
+  await importFixture(dataDir, demo);
+  const engines = await startEngines();
+  const mlToken = 'bench-ml-token';
+  const mlPort = await freePort();
+  const ml = startProcess('ml-service', process.execPath, ['--import', 'tsx', 'ml-service/src/server.ts'], {
+    ML_HOST: '127.0.0.1',
+    ML_PORT: String(mlPort),
+    ML_TOKEN: mlToken,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+  });
+  let replicas: Awaited<ReturnType<typeof startReplicas>> | undefined;
+  try {
+    const mlUrl = `http://127.0.0.1:${mlPort}`;
+    await waitForHealthy(ml, `${mlUrl}/health`);
+    replicas = await startReplicas(engines, mlUrl, { ...benchEnv, ML_TOKEN: mlToken }, dataDir);
+    const { s, headers } = await benchHeaders(replicas.url, 'perf-replicas@example.com');
+    const ents = (await s.api.entities({ query: { q: '', limit: 100 } })).entities;
+    const codes = ents
+      .filter((e) => (e.firstDate ?? '9999') <= '2013-02-11' && (e.lastDate ?? '') >= '2018-02-01')
+      .map((e) => e.code);
+    const dates = (await s.api.prices({ params: { code: codes[0]! } })).rows.map((r) => r.date);
+    console.log(
+      `two replicas on PostgreSQL + Redis behind nginx, real ml-service on ${codes.length} stocks; ${CONNECTIONS} connections x ${SECONDS}s after a ${WARMUP}s warm-up`,
+    );
+    const gen = bodies(codes, dates);
+    const request = {
+      method: 'POST',
+      headers,
+      setupRequest: (req: autocannon.Request) => ({ ...req, body: gen.next() }),
+    };
+    const url = `${replicas.url}/api/v1/similar`;
+    if (WARMUP > 0)
+      await autocannon({ url, connections: CONNECTIONS, duration: WARMUP, requests: [request] });
+    const random = await measured({ url, connections: CONNECTIONS, duration: SECONDS, requests: [request] }, [
+      { name: 'backends', pids: replicas.backends.map((b) => b.child.pid!) },
+      { name: 'ml-service', pids: [ml.child.pid!] },
+      { name: 'postgres', pids: [engines.postgresPid] },
+      { name: 'redis', pids: [engines.redisPid] },
+    ]);
+    const canned = await s.api.similar({ body: JSON.parse(gen.next()) });
+    await replicas.stop();
+    replicas = undefined;
+    await stopProcess(ml);
+    await new Promise((ok) => setTimeout(ok, 5_000));
+    const alone = await replicasOverhead(engines, canned, gen.next, SECONDS, CONNECTIONS, benchEnv, dataDir);
+
+    console.log('\nfigures (2-core machine shared with other work: treat as noisy)');
+    report('similar, random, 2 replicas pg+redis', random.result);
+    reportCpu(random.cpu);
+    report('backend alone, 2 replicas pg+redis', alone.pgRedis.result);
+    reportCpu(alone.pgRedis.cpu);
+    report('backend alone, 1 process sqlite', alone.sqlite.result);
+    console.log(`  CPU per request: backend ${alone.sqlite.cpuMsPerRequest.toFixed(2)} ms`);
+    console.log(
+      `\ntarget (>= 300 req/s, p99 <= 250 ms, 0 errors) on random queries through 2 replicas: ${meetsTarget(random.result) ? 'met' : 'NOT met'}`,
+    );
+  } finally {
+    await replicas?.stop();
+    await stopProcess(ml);
+    await engines.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   if (SCENARIO === 'overhead') return overheadOnly();
+  if (SCENARIO === 'replicas') return replicasScenario();
   if (SCENARIO !== 'all' && SCENARIO !== 'fairness')
-    throw new Error(`BENCH_SCENARIO must be "all", "overhead" or "fairness", not "${SCENARIO}"`);
+    throw new Error(`BENCH_SCENARIO must be "all", "overhead", "replicas" or "fairness", not "${SCENARIO}"`);
   const work = mkdtempSync(join(tmpdir(), 'resemble-bench-'));
   const dataDir = join(work, 'data');
   console.log(`importing demo data (${demo}) ...`);
@@ -176,10 +261,7 @@ async function main(): Promise<void> {
     report('similar, one repeated query', repeated);
     report('login (scrypt N=2^15, bounded)', login);
     reportOverhead(overhead);
-    const ok =
-      random.requests.average >= 300 &&
-      random.latency.p99 <= 250 &&
-      random.errors + random.non2xx + random.timeouts === 0;
+    const ok = meetsTarget(random);
     console.log(
       `\ntarget (>= 300 req/s, p99 <= 250 ms, 0 errors) on random queries: ${ok ? 'met' : 'NOT met'}`,
     );

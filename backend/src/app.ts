@@ -86,7 +86,7 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
   const now = o.now ?? Date.now;
   // SQLite (APP_DB) or PostgreSQL (DATABASE_URL), migrated before anything reads it; replicas starting
   // together take turns on PostgreSQL's advisory lock (db/migrate.ts).
-  const database = openDatabase(config.storage.database, 10, (err) =>
+  const database = openDatabase(config.storage.database, undefined, (err) =>
     log.error({ module: 'db', err: err.message }, 'idle database connection failed; the pool replaces it'),
   );
   await migrateToLatest(database).catch(async (err: unknown) => {

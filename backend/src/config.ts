@@ -66,6 +66,11 @@ const envSchema = z.object({
     (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
     'DATABASE_URL must be a postgres:// or postgresql:// URL',
   ),
+  /**
+   * PostgreSQL connections one backend process may hold (DATABASE_URL only). Replicas x this must stay
+   * under the server's max_connections (100 by default) with room for migrations and the operator.
+   */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
   DATA_DIR: z.string().min(1).default(resolve(repoRoot, 'data')),
   PUBLIC_URL: z.url().default('http://127.0.0.1:3000'),
   JWT_SECRET: optionalString.refine(
@@ -179,7 +184,7 @@ export interface Config {
   storage: {
     /** backend's own SQLite file (':memory:' in some tests); unused when `database` is PostgreSQL. */
     appDb: string;
-    /** Which engine holds the app database: DATABASE_URL's PostgreSQL, else the APP_DB file. */
+    /** Which engine holds the app database: DATABASE_URL's PostgreSQL (pool size DATABASE_POOL_MAX), else the APP_DB file. */
     database: DbTarget;
     /** The market data directory (catalog and run reports for the operator view). */
     dataDir: string;
@@ -274,7 +279,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       trustProxy: env.TRUST_PROXY,
       cookieSecure: env.NODE_ENV !== 'development',
     },
-    storage: { appDb: env.APP_DB, database: dbTarget(env.DATABASE_URL, env.APP_DB), dataDir: env.DATA_DIR },
+    storage: {
+      appDb: env.APP_DB,
+      database: dbTarget(env.DATABASE_URL, env.APP_DB, env.DATABASE_POOL_MAX),
+      dataDir: env.DATA_DIR,
+    },
     ml: {
       url: env.ML_URL,
       token: env.ML_TOKEN,

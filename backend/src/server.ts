@@ -44,6 +44,8 @@ server.listen(config.server.port, config.server.host, () => {
   log.info(
     {
       address: typeof a === 'object' && a ? `${a.address}:${a.port}` : a,
+      // The process that must receive SIGTERM for a graceful stop (not a wrapper's).
+      pid: process.pid,
       testMode: billing.testMode,
       providers: billing.providerIds,
     },

@@ -202,6 +202,19 @@ async function seed(db: AppDatabase): Promise<void> {
       issued_at: '2026-02-01',
     })
     .execute();
+  await k
+    .insertInto('idempotency_keys')
+    .values({
+      user_id: 'u1',
+      key: 'retry-1',
+      operation: 'createPattern',
+      request_hash: 'ab'.repeat(32),
+      status: 201,
+      response: '{"id":"pat1"}',
+      // Past 2^31 ms: the bigint column must come back as the same number on both engines.
+      created_at: Date.parse('2026-02-01T00:00:00Z'),
+    })
+    .execute();
 }
 
 describe('db:copy from SQLite to PostgreSQL', () => {
@@ -222,7 +235,7 @@ describe('db:copy from SQLite to PostgreSQL', () => {
     const r = copy('--from', source.file, '--to', to.url);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/copied and verified 19 rows in 17 tables/);
+    expect(r.stdout).toMatch(/copied and verified 20 rows in 18 tables/);
     const a = openDatabase(source);
     const b = openDatabase(to);
     try {

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { MIGRATION_TABLE, migrateToLatest } from '../src/db/migrate.js';
 import { MIGRATIONS } from '../src/db/migrations/index.js';
@@ -157,6 +158,40 @@ describe('two migrators on one PostgreSQL', () => {
       await other.end();
       await db.close();
     }
+  });
+});
+
+describe('the PostgreSQL pool size (DATABASE_POOL_MAX)', () => {
+  it('caps the connections one backend opens, however many queries wait', async () => {
+    const target = await dbs.target('postgres');
+    if (target.engine !== 'postgres') throw new Error('postgres expected');
+    const config = loadConfig({ APP_DB: ':memory:', DATABASE_URL: target.url, DATABASE_POOL_MAX: '3' });
+    expect(config.storage.database).toEqual({ engine: 'postgres', url: target.url, poolMax: 3 });
+    const db = openDatabase(config.storage.database);
+    try {
+      // Eight queries that each hold a connection for a while: they can only share three.
+      const pids = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          sql<{ pid: number }>`SELECT pg_backend_pid() AS pid, pg_sleep(0.1)`.execute(db.kysely),
+        ),
+      );
+      expect(new Set(pids.map((r) => r.rows[0]!.pid)).size).toBe(3);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('defaults to 10 and refuses a size that is not a positive integer', () => {
+    const url = 'postgres://u@127.0.0.1:5432/d';
+    expect(loadConfig({ APP_DB: ':memory:', DATABASE_URL: url }).storage.database).toEqual({
+      engine: 'postgres',
+      url,
+      poolMax: 10,
+    });
+    for (const bad of ['0', '-1', '2.5', 'many'])
+      expect(() => loadConfig({ APP_DB: ':memory:', DATABASE_URL: url, DATABASE_POOL_MAX: bad })).toThrow(
+        /DATABASE_POOL_MAX/,
+      );
   });
 });
 

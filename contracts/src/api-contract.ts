@@ -12,6 +12,19 @@ import { entityCodeSchema } from './store.js';
 import { noBody, otherBody, routesOf, type RouteMap, type SuccessBodyOf } from './route-contract.js';
 
 const uuidParam = z.object({ id: z.uuid('id must be a UUID') });
+/**
+ * Idempotency-Key (IETF draft "The Idempotency-Key HTTP Header Field") on a create request: a retry with
+ * the same key and body (after a lost answer, a 502 from the proxy) gets the first answer again, with
+ * Idempotent-Replayed: true, instead of creating twice; the same key with another body is 422. Keys are
+ * per account and kept 24 hours; a UUID per logical request is the usual choice.
+ */
+export const idempotencyHeadersSchema = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, 'Idempotency-Key must be 1 to 255 visible ASCII characters')
+    .optional(),
+});
+const IDEMPOTENCY_ERRORS = { 422: ['idempotency_key_reused'] } as const;
 const ok = a.okResponseSchema;
 const outcome = <T extends z.ZodType>(o: T) => b.subscriptionResponseSchema.extend({ outcome: o });
 const ML_ERRORS = {
@@ -342,7 +355,11 @@ export const api = {
     '/patterns',
     'Save a pattern to be alerted on (Pro)',
     { 201: b.patternSchema },
-    { body: b.createPatternSchema, errors: { 403: ['plan_required'], 409: ['too_many_patterns'] } },
+    {
+      body: b.createPatternSchema,
+      headers: idempotencyHeadersSchema,
+      errors: { 403: ['plan_required'], 409: ['too_many_patterns'], ...IDEMPOTENCY_ERRORS },
+    },
   ),
   updatePattern: patternsScoped.patch(
     '/patterns/:id',

@@ -44,6 +44,7 @@ export const ERROR_CODES = [
   'too_many_tokens',
   'too_many_patterns',
   'job_finished',
+  'idempotency_key_reused',
   'queue_unavailable',
   // search and ml-service
   'ml_unavailable',

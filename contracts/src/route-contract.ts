@@ -51,6 +51,11 @@ export interface RouteDef {
   readonly params?: z.ZodType;
   readonly query?: z.ZodType;
   readonly body?: z.ZodType;
+  /**
+   * Request headers the route reads, as an object schema keyed by lowercase name (Idempotency-Key, say);
+   * validated like the body, the rest of the headers are ignored. OpenAPI lists them as header parameters.
+   */
+  readonly headers?: z.ZodType;
   /** Success answers keyed by status. */
   readonly responses: { readonly [status: number]: ResponseSpec };
   /**
@@ -163,12 +168,14 @@ export type RequestOf<R extends RouteDef> = (R['params'] extends z.ZodType
   ? { params: z.input<R['params']> }
   : unknown) &
   (R['query'] extends z.ZodType ? { query?: z.input<R['query']> } : unknown) &
-  (R['body'] extends z.ZodType ? { body: z.input<R['body']> } : unknown);
+  (R['body'] extends z.ZodType ? { body: z.input<R['body']> } : unknown) &
+  (R['headers'] extends z.ZodType ? { headers?: z.input<R['headers']> } : unknown);
 /** What a handler receives after validation. */
 export interface ParsedRequestOf<R extends RouteDef> {
   params: Infer<R['params'], 'out'>;
   query: Infer<R['query'], 'out'>;
   body: Infer<R['body'], 'out'>;
+  headers: Infer<R['headers'], 'out'>;
 }
 
 /** Express `/a/:id/b` to OpenAPI `/a/{id}/b`. */
@@ -194,7 +201,7 @@ export function errorResponsesOf(r: RouteDef): Map<number, ErrorCode[]> {
     for (const c of codes) set.add(c);
     out.set(status, set);
   };
-  if (r.params || r.query || r.body || r.method !== 'GET') add(400, 'invalid_request');
+  if (r.params || r.query || r.body || r.headers || r.method !== 'GET') add(400, 'invalid_request');
   if (r.body) add(413, 'payload_too_large');
   if (r.auth === 'session' || r.auth === 'admin') add(401, 'unauthenticated');
   if (r.auth === 'credentials' || r.auth === 'session' || r.auth === 'admin') add(403, 'insufficient_scope');

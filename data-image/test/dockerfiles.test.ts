@@ -33,7 +33,8 @@ describe('service Dockerfiles', () => {
       .join(' ');
     const expected: Record<string, RegExp> = {
       frontend: /\.output\/server\/index\.mjs/,
-      backend: /tsx\/dist\/cli\.mjs", "backend\/src\/server\.ts/,
+      // One process with tsx's loader: the tsx CLI's signal relay SIGKILLed a slow-to-answer server.
+      backend: /"node", "--import", "tsx", "backend\/src\/server\.ts"/,
       'ml-service': /tsx\/dist\/cli\.mjs", "ml-service\/src\/server\.ts/,
       scraper: /tsx\/dist\/cli\.mjs", "scraper\/src\/scrape\.cli\.ts/,
     };

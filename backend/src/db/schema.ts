@@ -173,6 +173,21 @@ export interface ReceiptsTable {
   issued_at: string;
 }
 
+export interface IdempotencyKeysTable {
+  user_id: string;
+  /** The client's Idempotency-Key header. */
+  key: string;
+  /** The contract route it was sent to (createPattern, …). */
+  operation: string;
+  /** SHA-256 of the request body it came with: the same key with another body is refused. */
+  request_hash: string;
+  status: number;
+  /** The JSON answer given, replayed to a retry. */
+  response: string;
+  /** Epoch ms; keys older than the retention are pruned. */
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -191,6 +206,7 @@ export interface Database {
   recent_searches: RecentSearchesTable;
   mail_outbox: MailOutboxTable;
   receipts: ReceiptsTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
 
 export type TableName = keyof Database;
@@ -217,6 +233,7 @@ export const TABLES: readonly { name: TableName; key: readonly string[] }[] = [
   { name: 'recent_searches', key: ['user_id', 'key'] },
   { name: 'mail_outbox', key: ['id'] },
   { name: 'receipts', key: ['payment_id'] },
+  { name: 'idempotency_keys', key: ['user_id', 'key'] },
 ];
 
 export type UserRow = Selectable<UsersTable>;

@@ -31,6 +31,7 @@ function parameters(r: RouteDef): Record<string, unknown>[] {
   for (const [where, schema] of [
     ['path', r.params],
     ['query', r.query],
+    ['header', r.headers],
   ] as const) {
     if (!schema) continue;
     const s = json(schema, 'input') as { properties?: Record<string, unknown>; required?: string[] };

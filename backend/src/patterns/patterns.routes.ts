@@ -2,6 +2,7 @@ import type { Db } from '../db/schema.js';
 import type { PlanLookup } from '../plans/entitlements.js';
 import { requireFeature } from '../auth/auth.middleware.js';
 import type { Impls } from '../platform/contract-router.js';
+import { idempotent } from '../platform/idempotency.js';
 import * as patterns from './patterns.service.js';
 
 type PatternRoute =
@@ -18,10 +19,29 @@ export function patternsRoutes(deps: PlanLookup & { db: Db }): Impls<PatternRout
     },
     createPattern: {
       use: [requireFeature(deps, 'patterns')],
-      handler: async ({ body, req }) => ({
-        status: 201,
-        body: await patterns.createPattern(deps, req.auth!.userId, body),
-      }),
+      handler: async ({ body, headers, req }) => {
+        const userId = req.auth!.userId;
+        // With an Idempotency-Key the pattern and the stored answer commit together (platform/idempotency.ts).
+        const answer = await idempotent(
+          db,
+          {
+            userId,
+            key: headers['idempotency-key'],
+            operation: 'createPattern',
+            request: body,
+            now: deps.now(),
+          },
+          async (tx) => ({
+            status: 201 as const,
+            body: await patterns.createPattern({ ...deps, db: tx }, userId, body),
+          }),
+        );
+        return {
+          status: 201,
+          body: answer.body,
+          headers: answer.replayed ? { 'idempotent-replayed': 'true' } : undefined,
+        };
+      },
     },
     updatePattern: {
       handler: async ({ params, body, req }) => ({

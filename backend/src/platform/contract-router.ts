@@ -1,6 +1,6 @@
 /**
  * Mounts route handlers from the route contract (contracts/src/api-contract.ts, decision 106): each route's
- * method and path, its auth check, the validation of params/query/body (a failure is today's 400
+ * method and path, its auth check, the validation of params/query/body/headers (a failure is today's 400
  * `{ error: { code: 'invalid_request', message: '<part> is invalid', details: [{ path, message }] } }`)
  * and the answer, whose status and body must be one the contract declares or typecheck fails.
  */
@@ -94,7 +94,8 @@ function mountOne(router: Router, name: string, r: RouteDef, impl: Impl<RouteDef
     const params = validate('path', r.params, req.params);
     const query = validate('query', r.query, req.query);
     const body = validate('body', r.body, req.body);
-    const reply = await impl.handler({ params, query, body, req, res } as HandlerInput<RouteDef>);
+    const headers = validate('headers', r.headers, req.headers);
+    const reply = await impl.handler({ params, query, body, headers, req, res } as HandlerInput<RouteDef>);
     send(res, reply as Record<string, unknown> & { status: number }, r);
   };
   Object.defineProperty(run, 'name', { value: name });
