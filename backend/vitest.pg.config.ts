@@ -21,6 +21,7 @@ export default defineConfig({
       'test/mail.test.ts',
       'test/ml-chain.test.ts',
       'test/platform.test.ts',
+      'test/quota.test.ts',
       'test/rate-limit.test.ts',
       'test/replicas-redis.test.ts',
       'test/results.test.ts',

@@ -249,7 +249,7 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
       rateLimitStore,
     }),
     ...billingRoutes({ db, billing }),
-    ...tokensRoutes(planLookup),
+    ...tokensRoutes({ ...planLookup, usage }),
     ...adminRoutes({ db, ml, billing, dataDir: config.storage.dataDir, now }),
     ...jobsRoutes({ ...planLookup, jobs, events }),
     ...patternsRoutes(planLookup),

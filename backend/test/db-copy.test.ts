@@ -77,6 +77,7 @@ async function seed(db: AppDatabase): Promise<void> {
       { user_id: 'u2', day: '2026-02-01', searches: 0 },
     ])
     .execute();
+  await k.insertInto('token_usage').values({ token_id: 't1', day: '2026-02-01', searches: 3 }).execute();
   await k
     .insertInto('subscriptions')
     .values({
@@ -234,7 +235,7 @@ describe('db:copy from SQLite to PostgreSQL', () => {
     const r = copy('--from', source.file, '--to', to.url);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/copied and verified 19 rows in 17 tables/);
+    expect(r.stdout).toMatch(/copied and verified 20 rows in 18 tables/);
     const a = openDatabase(source);
     const b = openDatabase(to);
     try {

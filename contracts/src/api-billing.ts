@@ -103,8 +103,28 @@ export const apiTokenSchema = z.object({
   scopes: z.array(apiTokenScopeSchema),
   createdAt: z.string(),
   lastUsedAt: z.string().nullable(),
+  searchesToday: z
+    .number()
+    .int()
+    .describe("searches answered with this token today (UTC); they count against the account's quota"),
 });
 export const apiTokensResponseSchema = z.object({ tokens: z.array(apiTokenSchema) });
+/** GET /quota: the caller's daily search quota (shared by the account's session and all its tokens). */
+export const quotaResponseSchema = z.object({
+  plan: planIdSchema,
+  searches: z.object({
+    used: z.number().int().describe('searches counted today (UTC) for the account: web app and every token'),
+    limit: z.number().int().nullable().describe('searches allowed a day; null: unlimited (Pro)'),
+    remaining: z.number().int().nullable(),
+    resetsAt: z.string().describe('when the count starts again (next UTC midnight)'),
+  }),
+  ratePerMinute: z.number().int().describe('requests a minute per account on the search routes'),
+  token: z
+    .object({ id: z.string(), name: z.string(), searchesToday: z.number().int() })
+    .nullable()
+    .describe('the calling API token and its own share of today; null for a browser session'),
+});
+export type QuotaResponse = z.infer<typeof quotaResponseSchema>;
 export const createdApiTokenSchema = apiTokenSchema.extend({
   token: z.string().describe('shown once; store it now'),
 });

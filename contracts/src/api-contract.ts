@@ -311,6 +311,13 @@ export const api = {
     { 201: b.createdApiTokenSchema },
     { body: b.createApiTokenSchema, errors: { 403: ['plan_required'], 409: ['too_many_tokens'] } },
   ),
+  quota: tokens
+    .scoped('any')
+    .get(
+      '/quota',
+      "The daily search quota: used, limit and reset time (the account's, shared by its tokens), and the calling token's own count",
+      { 200: b.quotaResponseSchema },
+    ),
   revokeToken: tokens.session.delete(
     '/tokens/:id',
     'Revoke a token',

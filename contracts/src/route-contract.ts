@@ -43,8 +43,11 @@ export interface RouteDef {
   /** Area of the API (OpenAPI tag). */
   readonly tag: string;
   readonly auth: RouteAuth;
-  /** With auth 'session': an API token holding this scope may call the route too. */
-  readonly scope?: ApiScope;
+  /**
+   * With auth 'session': an API token holding this scope may call the route too; 'any': every live token,
+   * whatever its scopes (for what a token may read about itself, such as its quota).
+   */
+  readonly scope?: ApiScope | 'any';
   readonly params?: z.ZodType;
   readonly query?: z.ZodType;
   readonly body?: z.ZodType;
@@ -75,12 +78,12 @@ export type RouteExtras = Pick<RouteDef, 'params' | 'query' | 'body' | 'errors' 
 type Built<
   T extends string,
   A extends RouteAuth,
-  S extends ApiScope | undefined,
+  S extends ApiScope | 'any' | undefined,
   M extends Method,
   P extends string,
   Res extends RouteDef['responses'],
   X,
-> = { method: M; path: P; summary: string; tag: T; auth: A; responses: Res } & (S extends ApiScope
+> = { method: M; path: P; summary: string; tag: T; auth: A; responses: Res } & (S extends ApiScope | 'any'
   ? { scope: S }
   : unknown) &
   X;
@@ -91,7 +94,7 @@ type Built<
  * exactly the object `route` would (the generated OpenAPI document is byte-identical either way).
  */
 export function routesOf<const T extends string>(tag: T) {
-  const by = <const A extends RouteAuth, const S extends ApiScope | undefined = undefined>(
+  const by = <const A extends RouteAuth, const S extends ApiScope | 'any' | undefined = undefined>(
     auth: A,
     scope?: S,
   ) => {
@@ -127,7 +130,7 @@ export function routesOf<const T extends string>(tag: T) {
     admin: by('admin'),
     signature: by('signature'),
     /** Session routes that an API token holding `scope` may call too. */
-    scoped: <const S extends ApiScope>(scope: S) => by('session', scope),
+    scoped: <const S extends ApiScope | 'any'>(scope: S) => by('session', scope),
   };
 }
 

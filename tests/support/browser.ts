@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { createApiClient, type ApiClient } from '@resemble/contracts';
-import type { Stack } from './stack.js';
+import type { Stack, StackOptions } from './stack.js';
 
 export interface BrowserSession {
   /** The frontend's origin. */
@@ -27,12 +27,16 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-export async function openBrowserSession(name: string): Promise<BrowserSession> {
+/** `stackOptions` go to startStack (the frontend is always started), e.g. a short poll interval. */
+export async function openBrowserSession(
+  name: string,
+  stackOptions: StackOptions = {},
+): Promise<BrowserSession> {
   let stack: Stack | undefined;
   let base = process.env.E2E_FRONTEND_URL ?? '';
   if (!base) {
     const { startStack } = await import('./stack.js');
-    stack = await startStack({ withFrontend: true });
+    stack = await startStack({ ...stackOptions, withFrontend: true });
     base = stack.frontendUrl!;
   }
   const profileDir = mkdtempSync(join(tmpdir(), `resemble-${name}-chrome-`));

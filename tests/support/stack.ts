@@ -33,6 +33,8 @@ export interface StackOptions {
   withFrontend?: boolean;
   /** Extra env for backend (and frontend). */
   env?: Record<string, string>;
+  /** Extra env for ml-service (e.g. a short ML_RELOAD_INTERVAL_MS, so a test's data update is seen soon). */
+  mlEnv?: Record<string, string>;
   /** Reuse an existing DATA_DIR instead of importing the fixture. */
   dataDir?: string;
 }
@@ -66,6 +68,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       ML_TOKEN: mlToken,
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
+      ...opts.mlEnv,
     });
     started.push(ml);
     const mlUrl = `http://127.0.0.1:${mlPort}`;

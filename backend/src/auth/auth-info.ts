@@ -6,6 +6,8 @@ export interface AuthInfo {
   role: 'user' | 'admin';
   via: 'cookie' | 'token';
   sessionId?: string;
+  /** The API token's id (via 'token'): its searches are counted per token too. */
+  tokenId?: string;
   scopes?: Scope[];
 }
 

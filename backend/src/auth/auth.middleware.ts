@@ -41,6 +41,7 @@ export function authenticate(
       userId: row.user_id,
       role: row.role,
       via: 'token',
+      tokenId: row.id,
       scopes: JSON.parse(row.scopes) as Scope[],
     };
   };
@@ -105,12 +106,15 @@ export const refuseApiTokens: RequestHandler = (req, _res, next) => {
   next();
 };
 
-/** Rejects anonymous callers; with a scope, API tokens need it; without one, the route is session-only. */
-export function requireAuth(opts: { scope?: Scope; role?: 'admin' } = {}): RequestHandler {
+/**
+ * Rejects anonymous callers; with a scope, API tokens need it ('any': every token may); without one, the
+ * route is session-only.
+ */
+export function requireAuth(opts: { scope?: Scope | 'any'; role?: 'admin' } = {}): RequestHandler {
   return (req, _res, next) => {
     const auth = req.auth;
     if (!auth) throw unauthenticated();
-    if (auth.via === 'token' && (!opts.scope || !auth.scopes?.includes(opts.scope))) {
+    if (auth.via === 'token' && opts.scope !== 'any' && (!opts.scope || !auth.scopes?.includes(opts.scope))) {
       throw opts.scope
         ? new AppError(403, 'insufficient_scope', `this API token lacks the "${opts.scope}" scope`)
         : sessionOnly();

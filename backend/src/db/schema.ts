@@ -152,6 +152,13 @@ export interface MailOutboxTable {
   created_at: string;
 }
 
+/** Searches answered per API token per UTC day (the quota itself is the account's: `usage`). */
+export interface TokenUsageTable {
+  token_id: string;
+  day: string;
+  searches: number;
+}
+
 /** One per successful payment; issuer fields copied at issue time (null: a plain receipt). */
 export interface ReceiptsTable {
   payment_id: string;
@@ -188,6 +195,7 @@ export interface Database {
   one_time_tokens: OneTimeTokensTable;
   api_tokens: ApiTokensTable;
   usage: UsageTable;
+  token_usage: TokenUsageTable;
   subscriptions: SubscriptionsTable;
   checkout_sessions: CheckoutSessionsTable;
   payments: PaymentsTable;
@@ -214,6 +222,7 @@ export const TABLES: readonly { name: TableName; key: readonly string[] }[] = [
   { name: 'one_time_tokens', key: ['token_hash'] },
   { name: 'api_tokens', key: ['id'] },
   { name: 'usage', key: ['user_id', 'day'] },
+  { name: 'token_usage', key: ['token_id', 'day'] },
   { name: 'subscriptions', key: ['id'] },
   { name: 'checkout_sessions', key: ['id'] },
   { name: 'payments', key: ['id'] },

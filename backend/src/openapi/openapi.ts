@@ -19,6 +19,7 @@ import { z } from 'zod';
 /** The `security` of an operation: who may call it (contracts/src/route-contract.ts RouteAuth). */
 function security(r: RouteDef): Record<string, string[]>[] {
   if (r.auth === 'public' || r.auth === 'signature' || r.auth === 'credentials') return [];
+  if (r.scope === 'any') return [{ cookieAuth: [] }, { bearerAuth: [] }];
   return r.scope ? [{ cookieAuth: [] }, { bearerAuth: [r.scope] }] : [{ cookieAuth: [] }];
 }
 
@@ -76,7 +77,12 @@ export function buildOpenApi(contract: RouteMap = api): Record<string, unknown> 
       summary: r.summary,
       operationId: name,
       security: security(r),
-      'x-auth': r.scope ? `${r.auth} or an API token with scope ${r.scope}` : r.auth,
+      'x-auth':
+        r.scope === 'any'
+          ? `${r.auth} or any API token`
+          : r.scope
+            ? `${r.auth} or an API token with scope ${r.scope}`
+            : r.auth,
       ...(r.sandboxOnly ? { 'x-sandbox-only': true } : {}),
       ...(params.length ? { parameters: params } : {}),
       ...(r.body

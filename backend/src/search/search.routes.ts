@@ -71,7 +71,14 @@ export function searchRoutes(deps: SearchRouteDeps): Impls<SearchRoute> {
     similar: {
       use: [perUser],
       handler: async ({ body, req, res }) => {
-        const answer = await search.similar(deps, req.auth!.userId, body, rid(req), clientGone(res));
+        const answer = await search.similar(
+          deps,
+          req.auth!.userId,
+          body,
+          rid(req),
+          clientGone(res),
+          req.auth!.tokenId,
+        );
         // The web app's recent-searches list (API token calls would only churn it).
         if (req.auth!.via === 'cookie')
           await recordRecentSearch(db, req.auth!.userId, body, new Date(now()).toISOString());
@@ -91,7 +98,7 @@ export function searchRoutes(deps: SearchRouteDeps): Impls<SearchRoute> {
       handler: async ({ body, req, res }) => ({
         status: 200,
         json: jsonBytes<PredictResponse>(
-          await search.predict(deps, req.auth!.userId, body, rid(req), clientGone(res)),
+          await search.predict(deps, req.auth!.userId, body, rid(req), clientGone(res), req.auth!.tokenId),
         ),
       }),
     },
@@ -101,7 +108,9 @@ export function searchRoutes(deps: SearchRouteDeps): Impls<SearchRoute> {
       handler: async ({ body, req, res }) => {
         const csv = similarToCsv(
           JSON.parse(
-            (await search.similar(deps, req.auth!.userId, body, rid(req), clientGone(res))).toString(),
+            (
+              await search.similar(deps, req.auth!.userId, body, rid(req), clientGone(res), req.auth!.tokenId)
+            ).toString(),
           ),
         );
         res.attachment('resemble-similar.csv');

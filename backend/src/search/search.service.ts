@@ -3,6 +3,7 @@ import { type PredictRequest, type SimilarRequest } from '@resemble/contracts';
 import { AppError } from '../platform/errors.js';
 import { currentPlan, type PlanLookup } from '../plans/entitlements.js';
 import type { Plan } from '../plans/plans.js';
+import { countTokenSearch } from '../tokens/token-usage.repo.js';
 import type { QuotaStore } from '../shared/shared-state.js';
 import type { MlClient } from './ml.client.js';
 import type { UserLanes } from './user-lanes.js';
@@ -55,6 +56,7 @@ async function searchCounted<T>(
   userId: string,
   assertAllowed: (plan: Plan) => void,
   call: (budgetMs: number) => Promise<T>,
+  tokenId?: string,
 ): Promise<T> {
   let budgetMs = 0;
   const day = await deps.usage.consume(userId, async (db) => {
@@ -64,7 +66,10 @@ async function searchCounted<T>(
     return plan.limits.searchesPerDay;
   });
   try {
-    return await call(budgetMs);
+    const answer = await call(budgetMs);
+    // An API token's share of the day, for its owner's token list and its own GET /quota.
+    if (tokenId) await countTokenSearch(deps.db, tokenId, day);
+    return answer;
   } catch (err) {
     if (
       err instanceof AppError &&
@@ -90,6 +95,7 @@ export function similar(
   req: SimilarRequest,
   requestId: string,
   signal?: AbortSignal,
+  tokenId?: string,
 ): Promise<Buffer> {
   return searchCounted(
     deps,
@@ -108,6 +114,7 @@ export function similar(
         release?.();
       }
     },
+    tokenId,
   );
 }
 
@@ -131,10 +138,11 @@ export async function predict(
   req: PredictRequest,
   requestId: string,
   signal?: AbortSignal,
+  tokenId?: string,
 ): Promise<Buffer> {
   const call = (budgetMs: number) => deps.ml.predictBytes(req, requestId, { budgetMs, signal });
   if (SEARCH_BACKED_MODELS.has(req.model))
-    return searchCounted(deps, userId, (plan) => assertPredictAllowed(plan, req), call);
+    return searchCounted(deps, userId, (plan) => assertPredictAllowed(plan, req), call, tokenId);
   const plan = await currentPlan(deps.db, deps.plans, userId, deps.now());
   assertPredictAllowed(plan, req);
   return call(plan.limits.searchBudgetMs);

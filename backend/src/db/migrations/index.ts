@@ -8,6 +8,7 @@ import * as userIndexes from './0002-user-indexes.js';
 import * as recentSearchesAndOutbox from './0003-recent-searches-and-outbox.js';
 import * as receipts from './0004-receipts.js';
 import * as idempotencyKeys from './0005-idempotency-keys.js';
+import * as tokenUsage from './0006-token-usage.js';
 
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': initial,
@@ -15,6 +16,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0003-recent-searches-and-outbox': recentSearchesAndOutbox,
   '0004-receipts': receipts,
   '0005-idempotency-keys': idempotencyKeys,
+  '0006-token-usage': tokenUsage,
 };
 
 /** The names of the migrations that PRAGMA user_version N stood for before Kysely kept the list. */
