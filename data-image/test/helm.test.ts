@@ -288,9 +288,7 @@ describe('the Helm chart deploy/helm/resemble', () => {
   it("probes each service's real health endpoint on its real port", () => {
     // The paths as the code serves them (backend mounts its v1 router at /api/v1).
     // backend's routes come from the contract, mounted under /api/v1.
-    expect(read('contracts/src/api-contract.ts')).toMatch(
-      /health: route\(\{\s*method: 'GET',\s*path: '\/health'/,
-    );
+    expect(read('contracts/src/api-contract.ts')).toMatch(/health: platform\.public\.get\(\s*'\/health'/);
     expect(read('backend/src/platform/platform.routes.ts')).toMatch(/\bhealth: \{/);
     expect(read('backend/src/app.ts')).toMatch(/app\.use\('\/api\/v1', v1\)/);
     expect(read('ml-service/src/routes/system.routes.ts')).toMatch(/r\.get\('\/health'/);
