@@ -136,6 +136,17 @@ describe('docker-compose.yml', () => {
     }
     expect(read('docker-compose.yml')).toMatch(/JWT_SECRET: \$\{JWT_SECRET:\?/);
   });
+
+  it('writes no reference with an empty default, which podman-compose 1.0.3 passes on literally', () => {
+    // `${X:-}` reached backend as the text "${X:-}" and failed its config (INVOICE_REGISTRATION_NUMBER);
+    // a plain `${X}` is blank when unset, in docker compose and podman-compose alike.
+    for (const file of ['docker-compose.yml', 'docker-compose.scale.yml']) {
+      expect(
+        [...read(file).matchAll(/\$\{[A-Z0-9_]+:-\}/g)].map((m) => m[0]),
+        file,
+      ).toEqual([]);
+    }
+  });
 });
 
 describe('proxy configuration (deploy/nginx)', () => {
