@@ -13,7 +13,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer';
+import type { Browser, Page } from 'puppeteer';
+import { launchChromium } from '../support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -103,19 +104,7 @@ describe('cancel → active until → resume, and receipts (ja, desktop and 390 
       stop = stack.stop;
     }
     profileDir = mkdtempSync(join(tmpdir(), 'resemble-billing-chrome-'));
-    browser = await puppeteer.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        `--user-data-dir=${profileDir}`,
-      ],
-    });
+    browser = await launchChromium(profileDir);
     page = await browser.newPage();
     // The cancel button asks for confirmation.
     page.on('dialog', (d) => void d.accept());

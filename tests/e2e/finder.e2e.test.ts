@@ -12,7 +12,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer';
+import type { Browser, Page } from 'puppeteer';
+import { launchChromium } from '../support/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -106,19 +107,7 @@ describe('finding a stock in the demo, end to end', () => {
     base = stack.frontendUrl!;
     stop = stack.stop;
     profileDir = mkdtempSync(join(tmpdir(), 'resemble-finder-e2e-chrome-'));
-    browser = await puppeteer.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        `--user-data-dir=${profileDir}`,
-      ],
-    });
+    browser = await launchChromium(profileDir);
     page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 900 });
     await page.goto(`${base}/signup`, { waitUntil: 'networkidle0' });

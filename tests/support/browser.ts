@@ -27,6 +27,26 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
+/**
+ * Debian's Chromium, headless, on the given throw-away profile, with nothing that reaches the internet
+ * (no component updates, sync or background networking): the one launch every browser test uses.
+ */
+export function launchChromium(profileDir: string): Promise<Browser> {
+  return puppeteer.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--user-data-dir=${profileDir}`,
+    ],
+  });
+}
+
 /** `stackOptions` go to startStack (the frontend is always started), e.g. a short poll interval. */
 export async function openBrowserSession(
   name: string,
@@ -47,19 +67,7 @@ export async function openBrowserSession(
     rmSync(profileDir, { recursive: true, force: true });
   };
   try {
-    browser = await puppeteer.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        `--user-data-dir=${profileDir}`,
-      ],
-    });
+    browser = await launchChromium(profileDir);
     const page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 900 });
     const consoleErrors: string[] = [];
