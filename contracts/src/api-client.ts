@@ -4,8 +4,12 @@
  * cross-service tests and the bench all use it. It sends the CSRF header on writes (from the readable
  * csrf_token cookie), refreshes the session once on a 401 and turns every failure into an ApiError
  * carrying backend's `{ error: { code, message, details } }`.
+ * At run time it reads only the plain route table (api-routes.ts, generated from the contract), never the
+ * zod schemas: the browser loads it on every page (decision 128).
  */
-import { api, type Api } from './api-contract.js';
+import type { Api } from './api-contract.js';
+import { apiRoutes } from './api-routes.js';
+import type { ClientRoute } from './client-route.js';
 import {
   fillPath,
   type RequestOf,
@@ -105,11 +109,11 @@ interface AnyArgs {
 }
 
 export function createApiClient(opts: ApiClientOptions): ApiClient {
-  const contract: RouteMap = api;
+  const contract: Readonly<Record<string, ClientRoute>> = apiRoutes;
   const base = opts.baseUrl ?? '/api/v1';
   let refreshing: Promise<boolean> | null = null;
 
-  async function send(r: RouteDef, a: AnyArgs): Promise<Response> {
+  async function send(r: ClientRoute, a: AnyArgs): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json', ...opts.headers?.(), ...a.headers };
     const body = r.body ? JSON.stringify(a.body ?? {}) : undefined;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -140,7 +144,7 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
 
   function refresh(): Promise<boolean> {
     // Concurrent 401s share one refresh so the rotated refresh token is not spent twice.
-    refreshing ??= send(api[REFRESH], {})
+    refreshing ??= send(apiRoutes[REFRESH], {})
       .then((r) => r.ok)
       .catch(() => false)
       .finally(() => {

@@ -12,7 +12,10 @@ export default defineEventHandler(async (event) => {
   const peer = event.node.req.socket.remoteAddress ?? '';
   const prior = getRequestHeader(event, 'x-forwarded-for');
   try {
-    return await proxyRequest(event, target, {
+    // The answer is written straight to the response; proxyRequest's return value (what res.end()
+    // returned) is not a body. With the gzip middleware (server/middleware/compression.ts) res.end()
+    // returns the gzip stream, which h3 would try to send a second time, so nothing is returned here.
+    await proxyRequest(event, target, {
       headers: {
         'x-request-id': requestId,
         'x-forwarded-for': prior ? `${prior}, ${peer}` : peer,
@@ -21,6 +24,7 @@ export default defineEventHandler(async (event) => {
       },
       fetchOptions: { redirect: 'manual' },
     });
+    return;
   } catch (err) {
     // Backend down: answer in the API's own error shape so the UI shows its usual message.
     if (isError(err) && err.statusCode === 502) {
