@@ -4,20 +4,28 @@
  *  - first-load JS of the app page: every script the page loads on a cold cache, gzip-9 sizes summed,
  *    against the 200 KB budget;
  *  - load timings (navigation timing + first contentful paint) of the landing and app pages;
- *  - Lighthouse 12 scores (performance, accessibility, best practices, SEO) of the landing, pricing,
- *    track-record, app and account pages in ja and en: Lighthouse's default mobile profile (Moto G power
- *    screen, simulated slow 4G and 4× CPU slowdown), driving the same Debian Chromium through puppeteer.
- *    Targets: performance ≥ 90, accessibility ≥ 95 (printed, not enforced: the machine is shared).
+ *  - Lighthouse 12 on the landing page `/` and the app page `/app` (ja, signed in), in BOTH profiles,
+ *    each run --lh-runs times (default 3) and reported as the median:
+ *      desktop: Lighthouse's desktop preset (no CPU slowdown, 10 Mbps, 40 ms RTT): THE TARGET PROFILE
+ *               (decision 128): performance ≥ 90 and accessibility ≥ 95;
+ *      mobile:  Lighthouse's default (Moto G power screen, simulated slow 4G, 4× CPU slowdown): reported
+ *               beside it, not the target (it multiplies whatever CPU time this shared machine gives).
+ *    With each page and profile it prints the 1-minute load average and Lighthouse's benchmarkIndex
+ *    (its own CPU speed test; a quiet modern desktop scores about 1,500–2,500), so a figure can be read
+ *    against the load it was taken under. `--all-pages` adds pricing, track-record and account (ja, en)
+ *    in one mobile run each (accessibility of every page).
+ *    Targets are printed, not enforced: the machine is shared. Run under `nice -n -15`.
  * Prints figures; exits 1 when the JS budget is exceeded. `--no-build` reuses frontend/.output,
  * `--no-lighthouse` skips the scores.
  * Timings are from a shared 2-core machine: treat them as indicative.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import lighthouse from 'lighthouse';
+import lighthouse, { type Config } from 'lighthouse';
+import desktopConfig from 'lighthouse/core/config/desktop-config.js';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { startStack } from '../../tests/support/stack.js';
 
@@ -100,7 +108,6 @@ async function timing(
 
 const CATEGORIES = ['performance', 'accessibility', 'best-practices', 'seo'] as const;
 
-/** One Lighthouse navigation in its own tab of the given context (cookies of a signed-in user apply). */
 const METRICS = [
   'first-contentful-paint',
   'largest-contentful-paint',
@@ -108,26 +115,54 @@ const METRICS = [
   'cumulative-layout-shift',
   'speed-index',
 ] as const;
+type Metric = (typeof METRICS)[number];
+type Profile = 'desktop' | 'mobile';
+const TARGET_PROFILE: Profile = 'desktop';
+const TARGET = { performance: 90, accessibility: 95 };
 
-async function lighthouseScores(page: Page, url: string) {
+interface LhRun {
+  scores: Record<(typeof CATEGORIES)[number], number | null>;
+  /** numericValue of each metric (ms; CLS unitless). */
+  metrics: Record<Metric, number | null>;
+  benchmarkIndex: number | null;
+}
+
+/** One Lighthouse navigation in its own tab of the given context (cookies of a signed-in user apply). */
+async function lighthouseRun(page: Page, url: string, profile: Profile): Promise<LhRun> {
   const result = await lighthouse(
     url,
     { logLevel: 'error', output: 'json', onlyCategories: [...CATEGORIES] },
-    undefined,
+    profile === 'desktop' ? (desktopConfig as Config) : undefined,
     page,
   );
   const cats = result?.lhr.categories ?? {};
   const audits = result?.lhr.audits ?? {};
-  const scores = Object.fromEntries(
-    CATEGORIES.map((c) => [
-      c,
-      cats[c]?.score === null || cats[c]?.score === undefined ? null : Math.round(cats[c]!.score! * 100),
-    ]),
-  ) as Record<(typeof CATEGORIES)[number], number | null>;
-  // Where the performance score comes from (simulated FCP, LCP, TBT, CLS, speed index).
-  const metrics = METRICS.map((m) => audits[m]?.displayValue ?? 'n/a').join(' · ');
-  return { ...scores, metrics };
+  const score = (c: (typeof CATEGORIES)[number]) => {
+    const v = cats[c]?.score;
+    return v === null || v === undefined ? null : Math.round(v * 100);
+  };
+  return {
+    scores: Object.fromEntries(CATEGORIES.map((c) => [c, score(c)])) as LhRun['scores'],
+    metrics: Object.fromEntries(METRICS.map((m) => [m, audits[m]?.numericValue ?? null])) as LhRun['metrics'],
+    benchmarkIndex: result?.lhr.environment.benchmarkIndex ?? null,
+  };
 }
+
+const medianOf = (xs: (number | null)[]) => {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length ? median(v) : null;
+};
+const ms = (x: number | null) =>
+  x === null ? 'n/a' : x >= 1000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)} ms`;
+const metricText = (m: Record<Metric, number | null>) =>
+  [
+    ms(m['first-contentful-paint']),
+    ms(m['largest-contentful-paint']),
+    ms(m['total-blocking-time']),
+    m['cumulative-layout-shift'] === null ? 'n/a' : m['cumulative-layout-shift'].toFixed(3),
+    ms(m['speed-index']),
+  ].join(' · ');
+const num = (v: number | null) => (v === null ? ' n/a' : String(v).padStart(4));
 
 async function main() {
   if (!process.argv.includes('--no-build')) {
@@ -211,24 +246,64 @@ async function main() {
     }
 
     if (!process.argv.includes('--no-lighthouse')) {
-      console.log(
-        '\nLighthouse 12, default mobile profile (simulated slow 4G, 4x CPU); shared 2-core machine',
-      );
-      console.log('  page                   perf  a11y  best   seo   FCP · LCP · TBT · CLS · SI');
+      const runsArg = process.argv.indexOf('--lh-runs');
+      const lhRuns = runsArg > 0 ? Math.max(1, Number(process.argv[runsArg + 1]) || 3) : 3;
       const signedIn = await browser.createBrowserContext();
       await signedIn.setCookie(...cookies.map((c) => ({ ...c })));
-      for (const locale of ['ja', 'en'] as const) {
-        for (const path of ['/', '/pricing', '/track-record', '/app', '/app/account']) {
-          const full = `${locale === 'en' ? (path === '/' ? '/en' : `/en${path}`) : path}`;
-          const ctx = path.startsWith('/app') ? signedIn : await browser.createBrowserContext();
-          const tab = await ctx.newPage();
-          const s = await lighthouseScores(tab, `${base}${full}`);
+      const once = async (path: string, profile: Profile) => {
+        const ctx = path.includes('/app') ? signedIn : await browser.createBrowserContext();
+        const tab = await ctx.newPage();
+        try {
+          return await lighthouseRun(tab, `${base}${path}`, profile);
+        } finally {
           await tab.close();
           if (ctx !== signedIn) await ctx.close();
-          const f = (v: number | null) => (v === null ? ' n/a' : String(v).padStart(4));
+        }
+      };
+      console.log(
+        `\nLighthouse 12, median of ${lhRuns} runs per page and profile (target profile: ${TARGET_PROFILE};` +
+          ` performance ≥ ${TARGET.performance}, accessibility ≥ ${TARGET.accessibility}); shared 2-core machine`,
+      );
+      console.log(
+        '  page   profile  perf (runs)        a11y  best   seo   FCP · LCP · TBT · CLS · SI (medians)   load  bench-index',
+      );
+      const verdicts: string[] = [];
+      for (const path of ['/', '/app']) {
+        for (const profile of ['desktop', 'mobile'] as const) {
+          const load = loadavg()[0]!;
+          const runs: LhRun[] = [];
+          for (let i = 0; i < lhRuns; i++) runs.push(await once(path, profile));
+          const med = (c: (typeof CATEGORIES)[number]) => medianOf(runs.map((r) => r.scores[c]));
+          const metrics = Object.fromEntries(
+            METRICS.map((m) => [m, medianOf(runs.map((r) => r.metrics[m]))]),
+          ) as LhRun['metrics'];
+          const perf = med('performance');
+          const a11y = med('accessibility');
           console.log(
-            `  ${full.padEnd(20)} ${f(s.performance)}  ${f(s.accessibility)}  ${f(s['best-practices'])}  ${f(s.seo)}   ${s.metrics}`,
+            `  ${path.padEnd(6)} ${profile.padEnd(8)} ${num(perf)} (${runs.map((r) => r.scores.performance ?? 'n/a').join(', ')})`.padEnd(
+              36,
+            ) +
+              `${num(a11y)}  ${num(med('best-practices'))}  ${num(med('seo'))}   ${metricText(metrics)}   ${load.toFixed(1)}  ${medianOf(runs.map((r) => r.benchmarkIndex)) ?? 'n/a'}`,
           );
+          if (profile === TARGET_PROFILE)
+            verdicts.push(
+              `${path} (${profile}): performance ${perf ?? 'n/a'} ${perf !== null && perf >= TARGET.performance ? 'MET' : 'NOT MET'}, accessibility ${a11y ?? 'n/a'} ${a11y !== null && a11y >= TARGET.accessibility ? 'MET' : 'NOT MET'}`,
+            );
+        }
+      }
+      console.log(`  targets: ${verdicts.join('; ')}`);
+
+      if (process.argv.includes('--all-pages')) {
+        console.log('\n  other pages, one mobile run each (accessibility of every page)');
+        for (const locale of ['ja', 'en'] as const) {
+          for (const path of ['/', '/pricing', '/track-record', '/app', '/app/account']) {
+            const full = locale === 'en' ? (path === '/' ? '/en' : `/en${path}`) : path;
+            if (full === '/' || full === '/app') continue;
+            const r = await once(full, 'mobile');
+            console.log(
+              `  ${full.padEnd(18)} ${num(r.scores.performance)}  ${num(r.scores.accessibility)}  ${num(r.scores['best-practices'])}  ${num(r.scores.seo)}   ${metricText(r.metrics)}`,
+            );
+          }
         }
       }
       await signedIn.close();

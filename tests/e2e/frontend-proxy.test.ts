@@ -1,11 +1,13 @@
 /**
  * The built Nuxt server's /api proxy and page headers, against a recording HTTP server standing in
  * for backend on loopback: what reaches backend (path, query, body, cookies, request id, client IP)
- * and what comes back (status, JSON errors, Set-Cookie, a streamed SSE body), plus the CSP nonce.
+ * and what comes back (status, JSON errors, Set-Cookie, a streamed SSE body, gzip where it pays), plus
+ * the CSP nonce.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, get as httpGet, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   freePort,
@@ -23,6 +25,15 @@ interface Seen {
   body: string;
 }
 
+// A price-series-sized answer (about 60 KB of JSON), like /entities/:code/prices.
+const bigBody = {
+  rows: Array.from({ length: 1200 }, (_, i) => ({
+    date: `2020-01-${i}`,
+    close: 100 + (i % 17),
+    volume: i * 1000,
+  })),
+};
+
 let backend: Server;
 let frontend: Managed;
 let base = '';
@@ -39,6 +50,11 @@ beforeAll(async () => {
         res.write('event: job.progress\ndata: {"id":"j1","progress":0.5}\n\n');
         // The second frame arrives later: the proxy must stream, not buffer until the end.
         setTimeout(() => res.end('event: job.done\ndata: {"id":"j1","status":"succeeded"}\n\n'), 300);
+        return;
+      }
+      if (req.url === '/api/v1/big') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(bigBody));
         return;
       }
       if (req.url?.startsWith('/api/v1/auth/login')) {
@@ -134,6 +150,46 @@ describe('frontend /api proxy', () => {
     for (let r = await reader.read(); !r.done; r = await reader.read())
       rest += new TextDecoder().decode(r.value);
     expect(rest).toContain('event: job.done');
+  });
+
+  it('gzips a large JSON answer for a client that accepts it, and sends it plain to one that does not', async () => {
+    const zipped = await fetch(`${base}/api/v1/big`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(zipped.status).toBe(200);
+    expect(zipped.headers.get('content-encoding')).toBe('gzip');
+    expect(zipped.headers.get('vary')).toMatch(/accept-encoding/i);
+    // fetch decodes it: the body is backend's, byte for byte.
+    expect(await zipped.json()).toEqual(bigBody);
+    // Measured on the wire (node:http does not decode): far smaller than the JSON.
+    const wire = await new Promise<{ bytes: number; body: Buffer }>((ok, fail) => {
+      const req = httpGet(`${base}/api/v1/big`, { headers: { 'accept-encoding': 'gzip' } }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => ok({ bytes: Buffer.concat(parts).length, body: Buffer.concat(parts) }));
+      });
+      req.on('error', fail);
+    });
+    const json = JSON.stringify(bigBody);
+    expect(wire.bytes).toBeLessThan(json.length / 4);
+    expect(gunzipSync(wire.body).toString()).toBe(json);
+
+    const plain = await fetch(`${base}/api/v1/big`, { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(await plain.text()).toBe(json);
+  });
+
+  it('gzips rendered pages and the i18n messages but never server-sent events', async () => {
+    const page = await fetch(`${base}/en/pricing`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(page.headers.get('content-encoding')).toBe('gzip');
+    expect(await page.text()).toContain('</html>');
+    // The messages the client fetches before it hydrates (the hash segment only busts caches).
+    const m = await fetch(`${base}/_i18n/anyhash/en/messages.json`, {
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    expect(m.headers.get('content-encoding')).toBe('gzip');
+    expect(Object.keys(await m.json())).toContain('en');
+    const sse = await fetch(`${base}/api/v1/events`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(sse.headers.get('content-encoding')).toBeNull();
+    await sse.text();
   });
 
   it('answers 502 in the API error shape when backend is unreachable', async () => {

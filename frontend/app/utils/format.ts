@@ -3,13 +3,30 @@ export type UiLocale = 'ja' | 'en';
 
 const tag = (locale: string) => (locale === 'en' ? 'en-US' : 'ja-JP');
 
+// Building an Intl formatter costs far more than using one (locale data is resolved each time), and
+// lists of dates and numbers ask for the same few over and over: each is built once per locale and options.
+const numberFormats = new Map<string, Intl.NumberFormat>();
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+function numberFormat(locale: string, opts: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${tag(locale)} ${JSON.stringify(opts)}`;
+  let f = numberFormats.get(key);
+  if (!f) numberFormats.set(key, (f = new Intl.NumberFormat(tag(locale), opts)));
+  return f;
+}
+function dateFormat(locale: string, opts: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${tag(locale)} ${JSON.stringify(opts)}`;
+  let f = dateFormats.get(key);
+  if (!f) dateFormats.set(key, (f = new Intl.DateTimeFormat(tag(locale), opts)));
+  return f;
+}
+
 export function formatPercent(
   x: number | null | undefined,
   locale: string,
   opts: { signed?: boolean; digits?: number } = {},
 ): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '—';
-  return new Intl.NumberFormat(tag(locale), {
+  return numberFormat(locale, {
     style: 'percent',
     minimumFractionDigits: opts.digits ?? 1,
     maximumFractionDigits: opts.digits ?? 1,
@@ -18,7 +35,7 @@ export function formatPercent(
 }
 
 export function formatJpy(amount: number, locale: string): string {
-  return new Intl.NumberFormat(tag(locale), {
+  return numberFormat(locale, {
     style: 'currency',
     currency: 'JPY',
     currencyDisplay: locale === 'en' ? 'code' : 'symbol',
@@ -30,7 +47,7 @@ export function formatJpy(amount: number, locale: string): string {
 export function formatDate(iso: string, locale: string): string {
   const d = new Date(`${iso.slice(0, 10)}T00:00:00Z`);
   if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat(tag(locale), {
+  return dateFormat(locale, {
     year: 'numeric',
     month: 'short',
     day: 'numeric',
@@ -41,17 +58,17 @@ export function formatDate(iso: string, locale: string): string {
 export function formatDateTime(iso: string, locale: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat(tag(locale), { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+  return dateFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(d);
 }
 
 export function formatNumber(x: number, locale: string, digits = 2): string {
   if (!Number.isFinite(x)) return '—';
-  return new Intl.NumberFormat(tag(locale), {
+  return numberFormat(locale, {
     minimumFractionDigits: digits,
     maximumFractionDigits: digits,
   }).format(x);
 }
 
 export function formatCompact(x: number, locale: string): string {
-  return new Intl.NumberFormat(tag(locale), { notation: 'compact', maximumFractionDigits: 1 }).format(x);
+  return numberFormat(locale, { notation: 'compact', maximumFractionDigits: 1 }).format(x);
 }
