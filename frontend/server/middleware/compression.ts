@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import compression from 'compression';
 
 /**
@@ -14,7 +14,8 @@ export const isEventStream = (res: ServerResponse) =>
 
 const gzip = compression({
   threshold: 1024,
-  filter: (req: IncomingMessage, res: ServerResponse) => !isEventStream(res) && compression.filter(req, res),
+  filter: (req, res) => !isEventStream(res) && compression.filter(req, res),
 });
 
-export default fromNodeMiddleware(gzip);
+// @types/compression types it as Express middleware; it only uses Node's req/res (and calls next()).
+export default fromNodeMiddleware(gzip as unknown as Parameters<typeof fromNodeMiddleware>[0]);
