@@ -40,6 +40,10 @@ export default defineNuxtConfig({
       { code: 'en', language: 'en-US', name: 'English', file: 'en.json' },
     ],
   },
+  // Links fetch (and run) their page's code when hovered, focused or touched, not as soon as they are
+  // visible: on load that put every linked page's code (the track record's data, the app) on the main
+  // thread of the landing page (decision 128).
+  experimental: { defaults: { nuxtLink: { prefetchOn: { visibility: false, interaction: true } } } },
   vite: { build: { target: 'es2022' } },
   nitro: { compressPublicAssets: { gzip: true, brotli: false } },
 });
