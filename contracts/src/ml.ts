@@ -225,6 +225,11 @@ export const mlHealthSchema = z.object({
     .object({
       workers: z.number().int(),
       heavyWorkers: z.number().int(),
+      /** 'own': heavy searches run on threads of their own at a lower priority (decision 122). */
+      heavyLane: z.enum(['own', 'borrowed']).optional(),
+      /** Nice value of each ordinary worker thread, and of each heavy-lane thread (null: unknown). */
+      nice: z.array(z.number().int().nullable()).optional(),
+      heavyNice: z.array(z.number().int().nullable()).optional(),
       running: z.number().int(),
       heavyRunning: z.number().int(),
       queued: z.number().int(),

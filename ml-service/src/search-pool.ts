@@ -3,13 +3,20 @@
  * shares memory instead of copying; workers exchange pruning thresholds through a shared TauBoard.
  *
  * Admission by cost: a search's cost is its candidate windows × L × the metric's work per cell (1 for
- * zned, the 2·band+1 cells of a DTW row). Searches at or above `heavyCost` go to the heavy lane: at most
- * `heavyWorkers` workers (all but one, by default) hold heavy searches at any time, and a worker holding
- * one takes no ordinary search, so ordinary searches keep a worker of their own and never queue behind
- * a long one (decision 079). Every search can be cancelled: the pool sets its shared control word and its
- * workers stop before their next entity (scan.ts), or inside a DTW kernel call (dtw-search.ts), then take
- * the next search.
+ * zned, the 2·band+1 cells of a DTW row). Searches at or above `heavyCost` go to the heavy lane.
+ *
+ * The heavy lane has threads of its own (decision 122): `heavyThreads` workers (one per core by default)
+ * beside the `size` ordinary ones, at a nice value 9 above theirs. A heavy search is split over all of
+ * them, so it uses every core the machine leaves idle, while an ordinary search arriving meanwhile still
+ * finds its own worker free and the kernel's scheduler gives that worker ~88 % of a core against a heavy
+ * thread (CFS weights of nice n and n + 9). Heavy searches run one at a time, in arrival order.
+ * With `heavyThreads: 0` the lane borrows ordinary workers instead, as decision 079 built it: at most
+ * `heavyWorkers` of them (all but one by default) hold heavy searches, one worker per search.
+ *
+ * Every search can be cancelled: the pool sets its shared control word and its workers stop before their
+ * next entity (scan.ts), or inside a DTW kernel call (dtw-search.ts), then take the next search.
  */
+import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { barArrays } from './bars.js';
 import { AppError } from './errors.js';
@@ -17,7 +24,7 @@ import { releaseSlotsOf } from './ed-prefilter.js';
 import type { MarketWasm } from './market-memory.js';
 import type { MarketArrays } from './market-data.js';
 import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
-import type { SearchReply, SearchTask } from './search.worker.js';
+import type { SearchReply, SearchTask, WorkerLane } from './search.worker.js';
 import type { Plan } from './search-plan.js';
 import type { ShardRunner } from './similarity.service.js';
 import { TauBoard } from './top-picks.js';
@@ -36,7 +43,12 @@ export interface SearchControl {
 export interface PoolOptions {
   /** Searches of at least this cost (windows × L × cells per row) go to the heavy lane. */
   heavyCost?: number;
-  /** Workers the heavy lane may hold at once (default: all but one, at least one). */
+  /**
+   * Threads of the heavy lane's own, below the ordinary workers' priority (default: one per core, from
+   * os.availableParallelism()). 0: the heavy lane borrows up to `heavyWorkers` ordinary workers.
+   */
+  heavyThreads?: number;
+  /** With heavyThreads 0: ordinary workers the heavy lane may hold at once (default: all but one). */
   heavyWorkers?: number;
   /**
    * Tests only: while gate[0] is 0, every shard of a heavy search waits before each chunk (see
@@ -62,9 +74,19 @@ export type CancelReason = 'client_gone' | 'deadline' | 'time_limit';
 
 /** What the pool is doing now (GET /health). */
 export interface PoolStats {
+  /** Ordinary workers. */
   workers: number;
+  /** Workers a heavy search may run on: its own threads, or the ordinary workers it may borrow. */
   heavyWorkers: number;
+  /** 'own': the heavy lane has its own low-priority threads; 'borrowed': it holds ordinary workers. */
+  heavyLane: 'own' | 'borrowed';
+  /** The nice value each ordinary worker thread reported (null where the platform has none). */
+  nice: (number | null)[];
+  /** The same for the heavy lane's own threads (empty when it borrows). */
+  heavyNice: (number | null)[];
+  /** Workers holding a search (ordinary workers and heavy threads). */
   running: number;
+  /** Heavy searches running (each on one borrowed worker, or split over all heavy threads). */
   heavyRunning: number;
   queued: number;
   heavyQueued: number;
@@ -96,6 +118,9 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  lane: WorkerLane;
+  /** The thread's nice value as it last reported it. */
+  nice: number | null;
   /** Resolves once the worker has loaded its code (tsx compiles it first: seconds on a busy machine). */
   ready: Promise<void>;
   isReady: boolean;
@@ -158,7 +183,10 @@ export function admission(
 }
 
 export class SearchPool {
+  /** Ordinary workers (with heavyThreads 0, also the heavy lane's). */
   private slots: Slot[] = [];
+  /** The heavy lane's own threads. */
+  private heavySlots: Slot[] = [];
   private nextId = 1;
   /**
    * The market memories of the latest searches, whose slots a dead worker must give back: one per
@@ -172,6 +200,7 @@ export class SearchPool {
   private abandonedChunks = 0;
   readonly heavyCost: number;
   readonly heavyWorkers: number;
+  readonly heavyThreads: number;
 
   /**
    * @param timeoutMs a search still running after this long is stopped and answered with 504, so one
@@ -185,17 +214,26 @@ export class SearchPool {
     private readonly opts: PoolOptions = {},
   ) {
     this.heavyCost = opts.heavyCost ?? HEAVY_COST;
-    this.heavyWorkers = Math.max(1, Math.min(size, opts.heavyWorkers ?? size - 1));
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+    this.heavyThreads = size === 0 ? 0 : (opts.heavyThreads ?? availableParallelism());
+    this.heavyWorkers =
+      this.heavyThreads > 0 ? this.heavyThreads : Math.max(1, Math.min(size, opts.heavyWorkers ?? size - 1));
+    const lane: WorkerLane = this.heavyThreads > 0 ? 'ordinary' : 'mixed';
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn(lane));
+    for (let i = 0; i < this.heavyThreads; i++) this.heavySlots.push(this.spawn('heavy'));
   }
 
   stats(): PoolStats {
-    const held = this.slots.filter((s) => s.pending.size > 0);
+    const all = [...this.slots, ...this.heavySlots];
+    const heavyJobs = new Set<Job>();
+    for (const s of all) for (const job of s.pending.values()) if (job.heavy) heavyJobs.add(job);
     return {
       workers: this.size,
       heavyWorkers: this.heavyWorkers,
-      running: held.length,
-      heavyRunning: this.slots.filter(holdsHeavy).length,
+      heavyLane: this.heavyThreads > 0 ? 'own' : 'borrowed',
+      nice: this.slots.map((s) => s.nice),
+      heavyNice: this.heavySlots.map((s) => s.nice),
+      running: all.filter((s) => s.pending.size > 0).length,
+      heavyRunning: heavyJobs.size,
       queued: this.light.length,
       heavyQueued: this.heavy.length,
       cancelled: this.cancelledCount,
@@ -203,11 +241,13 @@ export class SearchPool {
     };
   }
 
-  private spawn(): Slot {
-    const worker = startTsWorker(new URL('./search.worker.ts', import.meta.url));
+  private spawn(lane: WorkerLane): Slot {
+    const worker = startTsWorker(new URL('./search.worker.ts', import.meta.url), { workerData: { lane } });
     let markReady = () => {};
     const slot: Slot = {
       worker,
+      lane,
+      nice: null,
       ready: new Promise((r) => (markReady = r)),
       isReady: false,
       pending: new Map(),
@@ -217,7 +257,11 @@ export class SearchPool {
       this.pump();
     });
     slot.worker.on('message', (m: SearchReply) => {
-      if ('ready' in m) return markReady();
+      if ('ready' in m) {
+        slot.nice = m.nice;
+        return markReady();
+      }
+      slot.nice = m.nice;
       const job = slot.pending.get(m.id);
       if (!job) return;
       slot.pending.delete(m.id);
@@ -247,8 +291,9 @@ export class SearchPool {
       });
       if (this.closed) return;
       // A crashed worker is replaced so one bad request never takes search down.
-      const i = this.slots.indexOf(slot);
-      if (i >= 0) this.slots[i] = this.spawn();
+      const own = slot.lane === 'heavy' ? this.heavySlots : this.slots;
+      const i = own.indexOf(slot);
+      if (i >= 0) own[i] = this.spawn(slot.lane);
       this.pump();
     };
     slot.worker.on('error', fail);
@@ -309,7 +354,7 @@ export class SearchPool {
         arrays,
         spec,
         plan,
-        tau: TauBoard.createBuffer(this.size),
+        tau: TauBoard.createBuffer(Math.max(this.size, this.heavyThreads)),
         control: new Int32Array(new SharedArrayBuffer(4)),
         heavy,
         split,
@@ -371,6 +416,14 @@ export class SearchPool {
   }
 
   private placeHeavy(job: Job): boolean {
+    if (this.heavyThreads > 0) {
+      // Own threads: one heavy search at a time, split over all of them once they are all up (a search
+      // split without one still starting would run on fewer cores throughout).
+      if (this.heavySlots.some((s) => s.pending.size > 0 || !s.isReady)) return false;
+      this.heavy.shift();
+      this.assign(job, this.heavySlots);
+      return true;
+    }
     if (this.slots.filter(holdsHeavy).length >= this.heavyWorkers) return false;
     const best = leastLoaded(this.slots.filter((s) => s.isReady && !holdsHeavy(s)));
     if (!best) return false;
@@ -468,7 +521,10 @@ export class SearchPool {
     for (const slot of job.slots) {
       const timer = setTimeout(() => {
         // Only while it still runs this search: behind another one, it stops as soon as it starts.
-        if (slot.pending.values().next().value === job && this.slots.includes(slot))
+        if (
+          slot.pending.values().next().value === job &&
+          (this.slots.includes(slot) || this.heavySlots.includes(slot))
+        )
           void slot.worker.terminate();
       }, this.opts.stopGraceMs ?? STOP_GRACE_MS);
       timer.unref();
@@ -478,12 +534,13 @@ export class SearchPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    const running = this.slots.flatMap((s) => [...s.pending.values()]);
+    const all = [...this.slots, ...this.heavySlots];
+    const running = all.flatMap((s) => [...s.pending.values()]);
     // Running searches too: failing one sets its control word, so its workers leave a kernel call that
     // terminate() could not interrupt, and the workers end at once.
     for (const job of [...this.light.splice(0), ...this.heavy.splice(0), ...running])
       this.fail(job, new AppError(503, 'not_ready', 'the search service is shutting down'));
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(all.map((s) => s.worker.terminate()));
   }
 }
 

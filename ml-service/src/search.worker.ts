@@ -1,6 +1,7 @@
 /** A search worker: scans its shard of a plan over the shared market arrays and posts the result back. */
-import { constants, setPriority } from 'node:os';
-import { parentPort } from 'node:worker_threads';
+import { readFileSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { MarketArrays } from './market-data.js';
 import { dtwProbe } from './dtw-search.js';
 import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
@@ -29,13 +30,21 @@ export interface SearchTask {
   work?: Float64Array;
 }
 
+/**
+ * What a worker runs (search-pool.ts): 'ordinary' or 'heavy' searches only, each at its own fixed
+ * priority; 'mixed' (the heavy lane borrowing ordinary workers) takes either and changes priority.
+ */
+export type WorkerLane = 'ordinary' | 'heavy' | 'mixed';
+
 const ownStats = dtwProbe.stats;
 
-export type SearchReply =
-  { ready: true } | { id: number; ok: true; result: ScanResult } | { id: number; ok: false; message: string };
+type Outcome = { id: number; ok: true; result: ScanResult } | { id: number; ok: false; message: string };
+
+/** Every reply carries the thread's nice value as it is now (null where there is none to read). */
+export type SearchReply = { nice: number | null } & ({ ready: true } | Outcome);
 
 parentPort!.on('message', (task: SearchTask) => {
-  let reply: SearchReply;
+  let reply: Outcome;
   try {
     const board = new TauBoard(task.tau, task.shard, task.shards);
     const { control, gate } = task;
@@ -63,22 +72,58 @@ parentPort!.on('message', (task: SearchTask) => {
   } catch (err) {
     reply = { id: task.id, ok: false, message: (err as Error).message };
   }
-  parentPort!.postMessage(reply);
+  parentPort!.postMessage({ ...reply, nice });
 });
 // Search is the only long CPU-bound work here: below normal priority it yields to the threads that
-// move requests (this service's main thread, backend), so answers are not held up behind scans; a heavy
-// search goes lower still, so on a busy machine the ordinary searches beside it get the cores first. On
-// Linux the nice value is per thread and setPriority(0) means the calling one; elsewhere this may fail or
-// apply to the process, which is harmless (and raising it back from the lowest may be refused).
+// move requests (this service's main thread, backend), so answers are not held up behind scans; the heavy
+// lane goes 9 nice steps lower still, so an ordinary search's thread gets ~88 % of a core against a heavy
+// thread (CFS weights 1024/1.25^nice) and heavy searches can use every core without taking it from the
+// ordinary ones (decision 122). On Linux the nice value is per thread and setPriority(0, …) sets the
+// calling one (libuv calls setpriority(PRIO_PROCESS, 0, …), which Linux applies to the calling task), so
+// no addon is needed. The values are relative to the nice the process started with (a thread inherits
+// its creator's), so a service run under `nice -n -15` keeps the same gaps. Elsewhere this may fail or
+// apply to the process, which is harmless; raising priority back (a mixed worker after a heavy search)
+// needs a privilege and may be refused, then the worker stays low.
+const BASE_NICE = safeGetPriority() ?? 0;
+const ORDINARY_NICE = Math.min(19, BASE_NICE + 10);
+const HEAVY_NICE = Math.min(19, ORDINARY_NICE + 9);
+const fixedLane = (workerData as { lane?: WorkerLane } | null)?.lane ?? 'mixed';
 let lane: boolean | null = null;
+let nice: number | null = null;
 function setLane(heavy: boolean): void {
-  if (lane === heavy) return;
+  if (lane === heavy || (fixedLane !== 'mixed' && lane !== null)) return;
   try {
-    setPriority(heavy ? constants.priority.PRIORITY_LOW : constants.priority.PRIORITY_BELOW_NORMAL);
+    setPriority(heavy ? HEAVY_NICE : ORDINARY_NICE);
     lane = heavy;
   } catch {
     // not permitted here: the search runs at the priority it has
   }
+  nice = threadNice();
 }
-setLane(false);
-parentPort!.postMessage({ ready: true });
+
+function safeGetPriority(): number | null {
+  try {
+    return getPriority();
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * This thread's nice value: on Linux from /proc/thread-self/stat (field 19, after the command name in
+ * parentheses), which is what the kernel schedules by; elsewhere what os.getPriority() says.
+ */
+function threadNice(): number | null {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const v = Number(fields[16]);
+    if (Number.isInteger(v)) return v;
+  } catch {
+    // not Linux
+  }
+  return safeGetPriority();
+}
+
+setLane(fixedLane === 'heavy');
+parentPort!.postMessage({ ready: true, nice });

@@ -58,6 +58,7 @@ const cacheDir = config.ML_CACHE_DIR === 'off' ? null : config.ML_CACHE_DIR;
 const state = new MarketState(config.DATA_DIR, log, metrics, loadInWorkers(2, cacheDir, log));
 const pool = new SearchPool(config.ML_SEARCH_WORKERS, config.ML_SEARCH_TIMEOUT_MS, undefined, {
   heavyCost: config.ML_HEAVY_COST,
+  heavyThreads: config.ML_HEAVY_THREADS,
   heavyWorkers: config.ML_HEAVY_WORKERS,
   onCancel: (reason) => metrics.searchCancelled.inc({ reason }),
   onAbandoned: (chunks) => metrics.abandonedChunks.inc(chunks),
