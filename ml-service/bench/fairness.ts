@@ -184,6 +184,7 @@ async function main() {
     dir,
     Infinity,
     Math.min(QUERIES, 5),
+    0,
   );
 }
 
