@@ -22,7 +22,7 @@ export interface SearchTask {
    * call (see scan.ts).
    */
   control: Int32Array;
-  /** Marks a search of the heavy lane: it runs at the lowest priority, below ordinary searches. */
+  /** Marks a search of the heavy lane (for the test gate; its thread's priority is set by its lane). */
   heavy: boolean;
   /** Tests only: while gate[0] is 0, the shard waits before each chunk (so a test can hold a search). */
   gate?: Int32Array;
@@ -32,7 +32,7 @@ export interface SearchTask {
 
 /**
  * What a worker runs (search-pool.ts): 'ordinary' or 'heavy' searches only, each at its own fixed
- * priority; 'mixed' (the heavy lane borrowing ordinary workers) takes either and changes priority.
+ * priority; 'mixed' (the heavy lane borrowing ordinary workers) takes either, at the ordinary priority.
  */
 export type WorkerLane = 'ordinary' | 'heavy' | 'mixed';
 
@@ -53,7 +53,6 @@ parentPort!.on('message', (task: SearchTask) => {
         Atomics.wait(gate, 0, 0, 20);
       return Atomics.load(control, 0) !== 0;
     };
-    setLane(task.heavy);
     dtwProbe.stats = task.work ?? ownStats;
     reply = {
       id: task.id,
@@ -82,24 +81,19 @@ parentPort!.on('message', (task: SearchTask) => {
 // calling one (libuv calls setpriority(PRIO_PROCESS, 0, …), which Linux applies to the calling task), so
 // no addon is needed. The values are relative to the nice the process started with (a thread inherits
 // its creator's), so a service run under `nice -n -15` keeps the same gaps. Elsewhere this may fail or
-// apply to the process, which is harmless; raising priority back (a mixed worker after a heavy search)
-// needs a privilege and may be refused, then the worker stays low.
+// apply to the process, which is harmless. A mixed worker stays at the ordinary priority: lowered for a
+// heavy search, it could not raise itself again without a privilege and would run the ordinary searches
+// after it at the lowest priority (decision 122).
 const BASE_NICE = safeGetPriority() ?? 0;
 const ORDINARY_NICE = Math.min(19, BASE_NICE + 10);
 const HEAVY_NICE = Math.min(19, ORDINARY_NICE + 9);
-const fixedLane = (workerData as { lane?: WorkerLane } | null)?.lane ?? 'mixed';
-let lane: boolean | null = null;
-let nice: number | null = null;
-function setLane(heavy: boolean): void {
-  if (lane === heavy || (fixedLane !== 'mixed' && lane !== null)) return;
-  try {
-    setPriority(heavy ? HEAVY_NICE : ORDINARY_NICE);
-    lane = heavy;
-  } catch {
-    // not permitted here: the search runs at the priority it has
-  }
-  nice = threadNice();
+const lane = (workerData as { lane?: WorkerLane } | null)?.lane ?? 'mixed';
+try {
+  setPriority(lane === 'heavy' ? HEAVY_NICE : ORDINARY_NICE);
+} catch {
+  // not permitted here: searches run at the priority the thread has
 }
+const nice = threadNice();
 
 function safeGetPriority(): number | null {
   try {
@@ -125,5 +119,4 @@ function threadNice(): number | null {
   return safeGetPriority();
 }
 
-setLane(fixedLane === 'heavy');
 parentPort!.postMessage({ ready: true, nice });

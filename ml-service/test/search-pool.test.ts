@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../src/errors.js';
 import { dayToIso } from '../src/market-data.js';
@@ -109,6 +110,9 @@ describe('the search pool queue (one-worker searches)', () => {
     // The quick search waited behind the slow one on the only worker; it is answered, not failed.
     expect((await quick).matches).toEqual(findSimilar(big, quickReq).matches);
     expect(pool.stats().cancelled).toBe(1);
+    // A borrowed worker keeps the ordinary priority through a heavy search (lowered, it could not raise
+    // itself again without a privilege, decision 122).
+    expect(pool.stats()).toMatchObject({ heavyLane: 'borrowed', nice: [Math.min(19, getPriority() + 10)] });
   }, 60_000);
 
   it('stops each of several too-long searches in turn, those behind the first after waiting in the queue', async () => {
