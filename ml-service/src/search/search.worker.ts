@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { MarketArrays } from './market-data.js';
-import { dtwProbe } from './dtw-search.js';
+import type { MarketArrays } from '../market/market-data.js';
+import { dtwProbe } from '../kernels/dtw-search.js';
 import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
 import type { Plan } from './search-plan.js';
 import { TauBoard } from './top-picks.js';
