@@ -90,7 +90,11 @@ describe('fair search over HTTP (heavy lane, cancellation)', () => {
     const held = [0, 1, 2].map((k) => post('/v1/similar', heavy(k)));
     // One heavy search runs, split over the heavy lane's own two threads (decision 122); the other two
     // wait in the heavy queue; neither ordinary worker holds one.
-    const s = await until((x) => x.heavyRunning === 1 && x.heavyQueued === 2 && x.running === 2);
+    // (Each worker reports its nice value once it has started.)
+    const s = await until(
+      (x) =>
+        x.heavyRunning === 1 && x.heavyQueued === 2 && x.running === 2 && x.nice!.every((n) => n !== null),
+    );
     expect(s).toMatchObject({ workers: 2, heavyWorkers: 2, heavyLane: 'own' });
     const ordinary = s.nice![0]!;
     expect(s.nice).toEqual([ordinary, ordinary]);

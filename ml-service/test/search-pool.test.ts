@@ -80,8 +80,19 @@ describe('the search pool queue (one-worker searches)', () => {
 
   it('stops a running search past its limit with 504, and then answers the search waiting behind it', async () => {
     const big = marketFromEntities(randomWalkEntities(5, 8, 3000));
-    pool = new SearchPool(1, 1500, NEVER_SPLIT, gated());
+    // A limit of 5 s: the quick search behind the stopped one is held to it too, and its worker runs at
+    // nice +10, which on a machine loaded by other processes gets a small share of a core.
+    pool = new SearchPool(1, 5000, NEVER_SPLIT, gated());
     const runner = pool.runner(big);
+    const a = big.offsets[2]!;
+    const quickReq = {
+      query: { code: big.codes[2]!, start: dayToIso(big.days[a + 100]!), end: dayToIso(big.days[a + 159]!) },
+      topK: 5,
+      horizon: 10,
+    };
+    // The worker is started and warmed first (its first search loads the kernels: on a loaded machine
+    // that alone can outlast the limit the quick search below is held to).
+    await findSimilarWith(big, quickReq, runner);
     // Full-band DTW of a long query: a heavy search, held at the shut gate until the limit stops it.
     const slow = findSimilarWith(
       big,
@@ -93,12 +104,6 @@ describe('the search pool queue (one-worker searches)', () => {
       },
       runner,
     );
-    const a = big.offsets[2]!;
-    const quickReq = {
-      query: { code: big.codes[2]!, start: dayToIso(big.days[a + 100]!), end: dayToIso(big.days[a + 159]!) },
-      topK: 5,
-      horizon: 10,
-    };
     const quick = findSimilarWith(big, quickReq, runner);
     const err = await slow.then(
       () => null,
@@ -164,10 +169,11 @@ describe('the heavy lane on threads of its own (decision 122)', () => {
     const held = findSimilarWith(big, heavyReq(0), p.runner(big, { signal: ac.signal })).catch(
       (e: unknown) => e,
     );
-    // All three heavy threads hold its shards (held at the shut gate); no ordinary worker does.
+    // All three heavy threads hold its shards (held at the shut gate); no ordinary worker does. (The
+    // ordinary workers report their nice value once they have started.)
     const s = await until(
       () => p.stats(),
-      (x) => x.heavyRunning === 1 && x.running === 3,
+      (x) => x.heavyRunning === 1 && x.running === 3 && x.nice.every((n) => n !== null),
     );
     expect(s).toMatchObject({ workers: 2, heavyWorkers: 3, heavyLane: 'own' });
     // The priorities, as each thread read its own from /proc, and as the kernel lists the process's threads.
