@@ -50,7 +50,8 @@ function scanAll(kernel: string, qn: Float64Array, tau2: number): { exact: numbe
   if (scan.chunk) {
     const plan: number[] = [];
     for (let e = 0; e < data.entities; e++)
-      if (data.offsets[e + 1]! - data.offsets[e]! >= L) plan.push(e, data.offsets[e]!, data.offsets[e + 1]! - L + 1);
+      if (data.offsets[e + 1]! - data.offsets[e]! >= L)
+        plan.push(e, data.offsets[e]!, data.offsets[e + 1]! - L + 1);
     const p = Int32Array.from(plan);
     for (let k = 0; k < p.length; k += 24) {
       const r = scan.chunk(p, k, Math.min(p.length, k + 24), tau2);

@@ -213,6 +213,11 @@ export function chooseDtwKernel(name?: string): DtwKernel {
   return chosen;
 }
 
+/** Makes `kernel` this thread's DTW kernel (the A/B bench: a kernel built from another file). */
+export function useDtwKernel(kernel: DtwKernel): void {
+  chosen = kernel;
+}
+
 /** This thread's DTW kernel (chosen on first use from ML_DTW_KERNEL, see chooseDtwKernel). */
 export function dtwKernel(): DtwKernel {
   return chosen ?? chooseDtwKernel(process.env.ML_DTW_KERNEL);

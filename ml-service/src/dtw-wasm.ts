@@ -37,22 +37,40 @@ interface Exports {
     outD: number,
     stats: number,
   ): number;
-  envelope(x: number, n: number, r: number, up: number, lo: number, du: number, dl: number): void;
+  scratchBytes(L: number, r: number, widest: number): number;
+  queryEnvelope(
+    q: number,
+    L: number,
+    r: number,
+    qU: number,
+    qL: number,
+    scratch: number,
+    widest: number,
+  ): void;
 }
 
-let module: WebAssembly.Module | null = null;
-let instance: Exports | null = null;
-/** The control word of the call running now (null: it cannot be stopped). */
-let control: Int32Array | null = null;
-const imports = { env: { stopNow: () => (control !== null && Atomics.load(control, 0) !== 0 ? 1 : 0) } };
+const align = (n: number) => Math.ceil(n / 16) * 16;
 
-const align = (n: number) => Math.ceil(n / 8) * 8;
+const built = new URL('../wasm/dtwscan.wasm', import.meta.url);
+const loaded = new Map<string, DtwKernel | null>();
 
-/** This thread's WASM DTW kernel (null if WebAssembly cannot instantiate it). */
-export function wasmDtwscan(): DtwKernel | null {
+/**
+ * This thread's WASM DTW kernel (null if WebAssembly cannot instantiate it): the committed build, or for
+ * an A/B bench another build of wasm/dtwscan.ts (bench/dtw-focus.ts: `wasm@FILE`).
+ */
+export function wasmDtwscan(file: URL = built): DtwKernel | null {
+  if (!loaded.has(file.href)) loaded.set(file.href, instantiate(file));
+  return loaded.get(file.href)!;
+}
+
+function instantiate(file: URL): DtwKernel | null {
+  /** The control word of the call running now (null: it cannot be stopped). */
+  let control: Int32Array | null = null;
+  const imports = { env: { stopNow: () => (control !== null && Atomics.load(control, 0) !== 0 ? 1 : 0) } };
+  let instance: Exports;
   try {
-    module ??= new WebAssembly.Module(readFileSync(new URL('../wasm/dtwscan.wasm', import.meta.url)));
-    instance ??= new WebAssembly.Instance(module, imports).exports as unknown as Exports;
+    instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), imports)
+      .exports as unknown as Exports;
   } catch {
     return null;
   }
@@ -98,7 +116,8 @@ export function wasmDtwscan(): DtwKernel | null {
     const qLAt = qUAt + 8 * L;
     const orderAt = qLAt + 8 * L;
     const scratchAt = align(orderAt + 4 * L);
-    const statsAt = align(scratchAt + 8 * (8 * L + 2) + 16 * widest + 8 * widest + 24 * L);
+    // The scratch's own layout is the module's (scratchBytes), written once there.
+    const statsAt = align(scratchAt + wasm.scratchBytes(L, r, widest));
     const xAt = statsAt + 64;
     const s1At = xAt + 8 * widest;
     const s2At = s1At + 8 * widest;
@@ -109,9 +128,7 @@ export function wasmDtwscan(): DtwKernel | null {
     let i32 = new Int32Array(buffer);
     f64.set(qn, qAt / 8);
     i32.set(order, orderAt / 4);
-    // The envelope's deques go in the scratch's deque area (past rawU / rawL), as scanRange lays it out.
-    const dAt = scratchAt + 8 * (8 * L + 2) + 16 * widest;
-    wasm.envelope(qAt, L, r, qUAt, qLAt, dAt, dAt + 4 * widest);
+    wasm.queryEnvelope(qAt, L, r, qUAt, qLAt, scratchAt, widest);
     if (wasm.memory.buffer !== buffer) {
       buffer = wasm.memory.buffer as ArrayBuffer;
       f64 = new Float64Array(buffer);
