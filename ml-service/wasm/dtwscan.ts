@@ -10,20 +10,24 @@
 
 const SLACK: f64 = 1 + 1e-9;
 const U: f64 = 2.3e-16;
-const F_KIM: i32 = 1;
-const F_KEOGH_EQ: i32 = 2;
-const F_KEOGH_EC: i32 = 4;
-const F_CUMULATIVE: i32 = 8;
-const F_COLUMNS: i32 = 16;
-const F_IMPROVED: i32 = 32;
-const ST_WINDOWS: i32 = 0;
-const ST_KIM: i32 = 1;
-const ST_KEOGH_EQ: i32 = 2;
-const ST_KEOGH_EC: i32 = 3;
-const ST_EXACT_LB: i32 = 4;
-const ST_DTW: i32 = 5;
-const ST_ABANDONED: i32 = 6;
-const ST_IMPROVED: i32 = 7;
+// Stage flags (F_*) and counters (ST_*), written once in dtw-params.ts (native/dtwscan_params.h is
+// generated from it).
+import {
+  F_KIM,
+  F_KEOGH_EQ,
+  F_KEOGH_EC,
+  F_CUMULATIVE,
+  F_COLUMNS,
+  F_IMPROVED,
+  ST_WINDOWS,
+  ST_KIM,
+  ST_KEOGH_EQ,
+  ST_KEOGH_EC,
+  ST_EXACT_LB,
+  ST_DTW,
+  ST_ABANDONED,
+  ST_IMPROVED,
+} from './dtw-params';
 
 // Cancellation inside a call, as native/dtwscan.c's stop_due: the host's stopNow() (src/dtw-wasm.ts: 1
 // once the search's control word is set; this module's memory is not shared, so it cannot read the word
