@@ -29,9 +29,9 @@ export const DTW_STAGES = {
   scalar: P.F_SCALAR,
   /** Native AVX2 path only: the row-by-row DTW instead of the anti-diagonal one (A/B bench). */
   rows: P.F_ROWS,
-  /** Native only: every window within the threshold even where the caller asked for picks (A/B bench). */
+  /** Every window within the threshold even where the caller asked for picks (A/B bench). */
   windows: P.F_WINDOWS,
-  /** Native picks mode only: keep no candidate's normalised window, recompute each (tests that path). */
+  /** Picks mode: keep no candidate's normalised window, recompute each (tests that path). */
   unstored: P.F_NOSTORE,
   /** What the search runs: every stage but LB_Improved, which cost more than it saved (decision 077). */
   all: P.F_ALL,
@@ -64,9 +64,10 @@ export interface DtwPrepared {
   band: number;
   order: Int32Array;
   /**
-   * 0: a chunk returns every window within the threshold. K > 0 (native kernel only; the others return
-   * every window, a superset): for an entity with one range in the chunk, only its greedy picks (at most
-   * K), which greedyPicks then takes unchanged; the neighbours a pick blocks are never computed.
+   * 0: a chunk returns every window within the threshold. K > 0 (native and WASM kernels; the reference
+   * kernel returns every window, a superset): for an entity with one range in the chunk, only its greedy
+   * picks (at most K), which greedyPicks then takes unchanged; the neighbours a pick blocks are never
+   * computed.
    */
   picks: number;
 }

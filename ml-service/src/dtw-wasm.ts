@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import type { ChunkResult } from './ed-kernel.js';
 import type { DtwKernel, DtwPrepared } from './dtw-search.js';
+import * as P from '../wasm/dtw-params.js';
 import type { MarketArrays } from './market-data.js';
 
 interface Exports {
@@ -36,6 +37,7 @@ interface Exports {
     outT: number,
     outD: number,
     stats: number,
+    picks: number,
   ): number;
   scratchBytes(L: number, r: number, widest: number): number;
   queryEnvelope(
@@ -151,7 +153,10 @@ function instantiate(file: URL): DtwKernel | null {
         f64.set(closes.subarray(eLo, eHi), xAt / 8);
         f64.set(sum1.subarray(lo + e, hi + L + e), s1At / 8);
         f64.set(sum2.subarray(lo + e, hi + L + e), s2At / 8);
-        const before = f64[statsAt / 8 + 5]!;
+        const before = f64[statsAt / 8 + P.ST_DTW]!;
+        // Picks mode (decision 116) for an entity alone in the call: its ranges' windows could overlap.
+        const alone = !(k > kLo && plan[k - 3] === e) && !(k + 3 < kHi && plan[k + 3] === e);
+        const picks = alone && !(stages & P.F_WINDOWS) ? qp.picks : 0;
         const kept = wasm.scanRange(
           xAt,
           eHi - eLo,
@@ -175,8 +180,9 @@ function instantiate(file: URL): DtwKernel | null {
           outTAt,
           outDAt,
           statsAt,
+          picks,
         );
-        exact += f64[statsAt / 8 + 5]! - before;
+        exact += f64[statsAt / 8 + P.ST_DTW]! - before;
         if (kept < 0) {
           for (let s = 0; s < 8; s++) stats[s] = stats[s]! + f64[statsAt / 8 + s]!;
           return -1;

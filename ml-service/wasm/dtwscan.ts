@@ -13,6 +13,7 @@ const U: f64 = 2.3e-16;
 // Stage flags (F_*) and counters (ST_*), written once in dtw-params.ts (native/dtwscan_params.h is
 // generated from it).
 import {
+  F_NOSTORE,
   F_KIM,
   F_KEOGH_EQ,
   F_KEOGH_EC,
@@ -155,14 +156,26 @@ const S_GU: i32 = 13;
 const S_GL: i32 = 14;
 const S_VU: i32 = 15;
 const S_VL: i32 = 16;
-const S_END: i32 = 17;
+const S_HEAP: i32 = 17;
+const S_STORE: i32 = 18;
+const S_END: i32 = 19;
 
 /** Byte address of scratch area `which` (S_*), every area 16-byte aligned for v128 loads. */
 function scratchLayout(base: usize, L: i32, r: i32, widest: i32, which: i32): usize {
   let at = base;
   for (let a: i32 = 0; a < which; a++) {
     const len: i32 =
-      a == S_CBROW || a == S_CBCOL ? L + 1 : a == S_RAWU || a == S_RAWL ? widest : a >= S_GU ? widest + 2 * r : L;
+      a == S_CBROW || a == S_CBCOL
+        ? L + 1
+        : a == S_RAWU || a == S_RAWL
+          ? widest
+          : a == S_HEAP
+            ? 2 * widest
+            : a == S_STORE
+              ? storeCapacity(L, widest) * (3 * L + 1)
+              : a >= S_GU
+                ? widest + 2 * r
+                : L;
     at += ((<usize>len << 3) + 15) & ~(<usize>15);
   }
   return at;
@@ -287,6 +300,352 @@ function dtwPruned(q: usize, w: usize, n: i32, r: i32, limit: f64, cbRow: usize,
   return pE == n - 1 ? f(c, n - 1) : Infinity;
 }
 
+
+// One call's state, set by scanRange (the stage B, DTW and picks functions below read it; a module
+// instance serves one thread, one call at a time).
+let gL: i32 = 0;
+let gR: i32 = 0;
+let gX: usize = 0;
+let gQ: usize = 0;
+let gQU: usize = 0;
+let gQL: usize = 0;
+let gOrder: usize = 0;
+let gFlags: i32 = 0;
+let gFinite: bool = false;
+let gLimit: f64 = 0;
+let gTau2: f64 = 0;
+let gRawU: usize = 0;
+let gRawL: usize = 0;
+let gW: usize = 0;
+let gCEQ: usize = 0;
+let gCEC: usize = 0;
+let gCbRow: usize = 0;
+let gCbCol: usize = 0;
+let gUbCol: usize = 0;
+let gPrev: usize = 0;
+let gCur: usize = 0;
+let gH: usize = 0;
+let gHU: usize = 0;
+let gHL: usize = 0;
+let gGU: usize = 0;
+let gGL: usize = 0;
+let gVU: usize = 0;
+let gVL: usize = 0;
+let gStats: usize = 0;
+let gOutT: usize = 0;
+let gOutD: usize = 0;
+let gKept: i32 = 0;
+let gCells: i64 = 0;
+// Picks mode (as native/dtwscan.c's select_picks, decision 116): at most gPicks picks for the range,
+// or 0 for every window within tau2; gLazy while the range's windows are collected as candidates.
+let gPicks: i32 = 0;
+let gLazy: bool = false;
+let gNCand: i32 = 0;
+let gNStored: i32 = 0;
+let gMaxStored: i32 = 0;
+let gHeap: usize = 0;
+let gStore: usize = 0;
+
+/** Candidates whose DTW inputs (w, cbRow, ubCol: 3L + 1 values) are stored: up to 4 MB, as native. */
+function storeCapacity(L: i32, widest: i32): i32 {
+  const per: i32 = (4 << 20) / (8 * (3 * L + 1)) + 16;
+  return widest < per ? widest : per;
+}
+
+/**
+ * Stage B of window t (local row): the exact normalisation, both exact LB_Keogh, the cumulative bounds,
+ * then the DTW, or in picks mode after the range's first match a place in the candidates' heap.
+ * Returns 1 when it computed a DTW.
+ */
+function stageB(t: i32): i32 {
+  const L = gL;
+  const r = gR;
+  const xt = gX + (<usize>t << 3);
+  const q = gQ;
+  const qU = gQU;
+  const qL = gQL;
+  const order = gOrder;
+  const flags = gFlags;
+  const finite = gFinite;
+  const limit = gLimit;
+  const rawU = gRawU;
+  const rawL = gRawL;
+  const cEQ = gCEQ;
+  const cEC = gCEC;
+  const cbCol = gCbCol;
+  const h = gH;
+  const hU = gHU;
+  const hL = gHL;
+  const gU = gGU;
+  const gL_ = gGL;
+  const vU = gVU;
+  const vL = gVL;
+  const stats = gStats;
+  // Picks mode: once the range has a match, a candidate waits for selectPicks (before, every one is
+  // farther than tau2, so none of them is a pick), its DTW inputs in a slot of the store if one is free.
+  const collect = gLazy && gNCand > 0;
+  const slot: i32 = collect && gNStored < gMaxStored ? gNStored : -1;
+  let w = gW;
+  let cbRow = gCbRow;
+  let ubCol = gUbCol;
+  if (slot >= 0) {
+    w = gStore + ((<usize>slot * <usize>(3 * L + 1)) << 3);
+    cbRow = w + (<usize>L << 3);
+    ubCol = cbRow + (<usize>(L + 1) << 3);
+  }
+  let eq: f64 = 0;
+  let ec: f64 = 0;
+  const cumulative = finite && (flags & F_CUMULATIVE) != 0;
+    const first = f(xt, 0);
+    let flat = true;
+    let sum: f64 = 0;
+    for (let i = 0; i < L; i++) {
+      const v = f(xt, i);
+      if (v != first) flat = false;
+      sum += v;
+    }
+    if (flat) return 0;
+    const mean = sum / <f64>L;
+    let ss: f64 = 0;
+    for (let i = 0; i < L; i++) {
+      const dd = f(xt, i) - mean;
+      ss += dd * dd;
+    }
+    const sd = Math.sqrt(ss / <f64>L);
+    // The quotients two a step: the same operation per point, so w is bit for bit the twin's.
+    const meanV = f64x2.splat(mean);
+    const sdV = f64x2.splat(sd);
+    let i2: i32 = 0;
+    for (; i2 + 1 < L; i2 += 2) {
+      const o = <usize>i2 << 3;
+      v128.store(w + o, f64x2.div(f64x2.sub(v128.load(xt + o), meanV), sdV));
+    }
+    if (i2 < L) setf(w, i2, (f(xt, i2) - mean) / sd);
+    if (cumulative) {
+      // Both exact LB_Keogh two points a step (each term as the twin's; the sums in another order, far
+      // inside SLACK); the cumulative bounds below stay sequential.
+      const zero = f64x2.splat(0.0);
+      let eqV = zero;
+      let ecV = zero;
+      const ru = rawU + (<usize>t << 3);
+      const rl = rawL + (<usize>t << 3);
+      let i: i32 = 0;
+      for (; i + 1 < L; i += 2) {
+        const o = <usize>i << 3;
+        const v = v128.load(w + o);
+        let d = f64x2.max(f64x2.max(f64x2.sub(v, v128.load(qU + o)), f64x2.sub(v128.load(qL + o), v)), zero);
+        d = f64x2.mul(d, d);
+        v128.store(cEQ + o, d);
+        eqV = f64x2.add(eqV, d);
+        const qv = v128.load(q + o);
+        const u = f64x2.div(f64x2.sub(v128.load(ru + o), meanV), sdV);
+        const l = f64x2.div(f64x2.sub(v128.load(rl + o), meanV), sdV);
+        let e = f64x2.max(f64x2.max(f64x2.sub(qv, u), f64x2.sub(l, qv)), zero);
+        e = f64x2.mul(e, e);
+        v128.store(cEC + o, e);
+        ecV = f64x2.add(ecV, e);
+      }
+      eq = f64x2.extract_lane(eqV, 0) + f64x2.extract_lane(eqV, 1);
+      ec = f64x2.extract_lane(ecV, 0) + f64x2.extract_lane(ecV, 1);
+      if (i < L) {
+        const a = outside2(f(w, i), f(qU, i), f(qL, i));
+        setf(cEQ, i, a);
+        eq += a;
+        const b = outside2(f(q, i), (f(rawU, t + i) - mean) / sd, (f(rawL, t + i) - mean) / sd);
+        setf(cEC, i, b);
+        ec += b;
+      }
+      if (eq > limit || ec > limit) {
+        bump(stats, ST_EXACT_LB);
+        return 0;
+      }
+      if (flags & F_IMPROVED) {
+        for (let i = 0; i < L; i++) {
+          const v = f(w, i);
+          setf(h, i, v > f(qU, i) ? f(qU, i) : v < f(qL, i) ? f(qL, i) : v);
+        }
+        envelope(h, L, r, hU, hL, gU, gL_, vU, vL);
+        let imp = eq;
+        for (let s = 0; s < L && imp <= limit; s++) {
+          const i = geti(order, s);
+          imp += outside2(f(q, i), f(hU, i), f(hL, i));
+        }
+        if (imp > limit) {
+          bump(stats, ST_IMPROVED);
+          return 0;
+        }
+      }
+      setf(cbRow, L, 0);
+      setf(cbCol, L, 0);
+      for (let i = L - 1; i >= 0; i--) {
+        setf(cbRow, i, f(cbRow, i + 1) + f(cEC, i));
+        setf(cbCol, i, f(cbCol, i + 1) + f(cEQ, i));
+      }
+      for (let j = 0; j < L; j++) setf(ubCol, j, flags & F_COLUMNS ? limit - f(cbCol, j + 1) : Infinity);
+    } else {
+      for (let i = 0; i <= L; i++) setf(cbRow, i, 0);
+      for (let j = 0; j < L; j++) setf(ubCol, j, Infinity);
+    }
+  if (collect) {
+    // The window waits with a lower bound of its distance as key (0 without the cumulative bounds), a
+    // hair below so that rounding in the bound's sums can never order it after a window of smaller
+    // distance: the larger of LB_Keogh and LB_Enhanced (V = 2) from the exact values, as native.
+    let key: f64 = cumulative ? max(eq, ec) : 0;
+    if (cumulative && L >= 6) {
+      let a1 = f(q, 0) - f(w, 1);
+      let a2 = f(q, 1) - f(w, 0);
+      let a3 = f(q, 1) - f(w, 1);
+      const d0 = f(q, 0) - f(w, 0);
+      const d1 = f(q, L - 1) - f(w, L - 1);
+      let kim = d0 * d0 + d1 * d1 + min(a1 * a1, min(a2 * a2, a3 * a3));
+      a1 = f(q, L - 1) - f(w, L - 2);
+      a2 = f(q, L - 2) - f(w, L - 1);
+      a3 = f(q, L - 2) - f(w, L - 2);
+      kim += min(a1 * a1, min(a2 * a2, a3 * a3));
+      let me: f64 = 0;
+      let mc: f64 = 0;
+      for (let j = 2; j <= L - 3; j++) {
+        me += f(cEQ, j);
+        mc += f(cEC, j);
+      }
+      const enh = kim + max(me, mc);
+      if (enh > key) key = enh;
+    }
+    if (slot >= 0) gNStored++;
+    candPush(key / SLACK, t, slot);
+    return 0;
+  }
+  const before = gKept;
+  dtwAppend(t, w, cbRow, ubCol);
+  if (gLazy && gKept > before) {
+    // Picks mode: the range's first match waits with its distance; the windows after it are collected.
+    gKept = before;
+    candPush(f(gOutD, before), t, CAND_EXACT);
+  }
+  return 1;
+}
+
+/** Stage B's DTW of window t (normalised w, cumulative bounds cbRow and ubCol); appends it within tau2. */
+function dtwAppend(t: i32, w: usize, cbRow: usize, ubCol: usize): void {
+  bump(gStats, ST_DTW);
+  const d2 = dtwPruned(gQ, w, gL, gR, gFinite ? gLimit : Infinity, cbRow, ubCol, gPrev, gCur);
+  if (d2 != Infinity && d2 <= gTau2) {
+    seti(gOutT, gKept, t);
+    setf(gOutD, gKept, d2);
+    gKept++;
+  } else bump(gStats, ST_ABANDONED);
+}
+
+// The candidates' heap: 16 bytes each, key (f64: a lower bound of the distance, or the distance), start
+// (i32) and info (i32: the store slot, -1 for none, or CAND_EXACT when the key is the distance).
+const CAND_EXACT: i32 = -2;
+
+@inline
+function candLess(ka: f64, ta: i32, kb: f64, tb: i32): bool {
+  return ka < kb || (ka == kb && ta < tb);
+}
+
+function candPush(key: f64, t: i32, info: i32): void {
+  let i = gNCand++;
+  while (i > 0) {
+    const up = (i - 1) >> 1;
+    const u = gHeap + (<usize>up << 4);
+    if (!candLess(key, t, load<f64>(u), load<i32>(u, 8))) break;
+    const d = gHeap + (<usize>i << 4);
+    store<f64>(d, load<f64>(u));
+    store<i32>(d, load<i32>(u, 8), 8);
+    store<i32>(d, load<i32>(u, 12), 12);
+    i = up;
+  }
+  const d = gHeap + (<usize>i << 4);
+  store<f64>(d, key);
+  store<i32>(d, t, 8);
+  store<i32>(d, info, 12);
+}
+
+let popKey: f64 = 0;
+let popT: i32 = 0;
+let popInfo: i32 = 0;
+
+/** Takes the heap's lowest entry into popKey / popT / popInfo. */
+function candPop(): void {
+  popKey = load<f64>(gHeap);
+  popT = load<i32>(gHeap, 8);
+  popInfo = load<i32>(gHeap, 12);
+  const n = --gNCand;
+  const last = gHeap + (<usize>n << 4);
+  const lk = load<f64>(last);
+  const lt = load<i32>(last, 8);
+  const li = load<i32>(last, 12);
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= n) break;
+    const a = gHeap + (<usize>l << 4);
+    let m = l;
+    if (l + 1 < n) {
+      const b = a + 16;
+      if (candLess(load<f64>(b), load<i32>(b, 8), load<f64>(a), load<i32>(a, 8))) m = l + 1;
+    }
+    const mm = gHeap + (<usize>m << 4);
+    if (!candLess(load<f64>(mm), load<i32>(mm, 8), lk, lt)) break;
+    const d = gHeap + (<usize>i << 4);
+    store<f64>(d, load<f64>(mm));
+    store<i32>(d, load<i32>(mm, 8), 8);
+    store<i32>(d, load<i32>(mm, 12), 12);
+    i = m;
+  }
+  if (n > 0) {
+    const d = gHeap + (<usize>i << 4);
+    store<f64>(d, lk);
+    store<i32>(d, lt, 8);
+    store<i32>(d, li, 12);
+  }
+}
+
+/**
+ * Picks mode: the greedy picks among the range's candidates, appended to the outputs instead of every
+ * window within tau2 (native/dtwscan.c's select_picks, which says why they are greedy's). Returns -1
+ * when stopNow() stopped it.
+ */
+function selectPicks(): i32 {
+  const L = gL;
+  const first = 0;
+  let picks = 0;
+  gLazy = false;
+  while (gNCand > 0 && picks < gPicks) {
+    candPop();
+    const t = popT;
+    let blocked = false;
+    for (let x = first; x < gKept && !blocked; x++) {
+      const p = geti(gOutT, x);
+      blocked = t < p + L && p < t + L;
+    }
+    if (blocked) continue;
+    if (popInfo == CAND_EXACT) {
+      seti(gOutT, gKept, t);
+      setf(gOutD, gKept, popKey);
+      gKept++;
+      picks++;
+      continue;
+    }
+    const before = gKept;
+    if (popInfo >= 0) {
+      const w = gStore + ((<usize>popInfo * <usize>(3 * L + 1)) << 3);
+      dtwAppend(t, w, w + (<usize>L << 3), w + (<usize>(2 * L + 1) << 3));
+    } else stageB(t);
+    if (stopDue(gCells)) return -1;
+    if (gKept > before) {
+      // Within tau2: back into the heap with its distance.
+      const d = f(gOutD, before);
+      gKept = before;
+      candPush(d, t, CAND_EXACT);
+    }
+  }
+  gLazy = true;
+  return 0;
+}
+
 /**
  * Windows starting at local rows [tLo, tHi) of the copied rows `x` (rows [0, rows) of the entity from
  * some first row on), with prefix sums s1 / s2 copied from prefix index (tLo's row + entity) on, so window
@@ -317,6 +676,7 @@ export function scanRange(
   outT: usize,
   outD: usize,
   stats: usize,
+  picks: i32,
 ): i32 {
   const w = scratchLayout(scratch, L, r, widest, S_W);
   const cEQ = scratchLayout(scratch, L, r, widest, S_CEQ);
@@ -331,8 +691,8 @@ export function scanRange(
   const h = scratchLayout(scratch, L, r, widest, S_H);
   const hU = scratchLayout(scratch, L, r, widest, S_HU);
   const hL = scratchLayout(scratch, L, r, widest, S_HL);
-  const gU = scratchLayout(scratch, L, r, widest, S_GU);
-  const gL = scratchLayout(scratch, L, r, widest, S_GL);
+  const runU = scratchLayout(scratch, L, r, widest, S_GU);
+  const runL = scratchLayout(scratch, L, r, widest, S_GL);
   const vU = scratchLayout(scratch, L, r, widest, S_VU);
   const vL = scratchLayout(scratch, L, r, widest, S_VL);
   const invL: f64 = 1.0 / <f64>L;
@@ -345,8 +705,47 @@ export function scanRange(
   const tau = Math.sqrt(tau2) * SLACK;
   const finite = tau2 != Infinity;
   const limit = tau2 * SLACK;
-  if (finite && tHi > tLo) envelope(x, rows, r, rawU, rawL, gU, gL, vU, vL);
-  let kept = 0;
+  if (finite && tHi > tLo) envelope(x, rows, r, rawU, rawL, runU, runL, vU, vL);
+  gL = L;
+  gR = r;
+  gX = x;
+  gQ = q;
+  gQU = qU;
+  gQL = qL;
+  gOrder = order;
+  gFlags = flags;
+  gFinite = finite;
+  gLimit = limit;
+  gTau2 = tau2;
+  gRawU = rawU;
+  gRawL = rawL;
+  gW = w;
+  gCEQ = cEQ;
+  gCEC = cEC;
+  gCbRow = cbRow;
+  gCbCol = cbCol;
+  gUbCol = ubCol;
+  gPrev = prev;
+  gCur = cur;
+  gH = h;
+  gHU = hU;
+  gHL = hL;
+  gGU = runU;
+  gGL = runL;
+  gVU = vU;
+  gVL = vL;
+  gStats = stats;
+  gOutT = outT;
+  gOutD = outD;
+  gKept = 0;
+  gCells = <i64>L * <i64>(2 * r + 1);
+  gPicks = picks;
+  gLazy = picks > 0;
+  gNCand = 0;
+  gNStored = 0;
+  gHeap = scratchLayout(scratch, L, r, widest, S_HEAP);
+  gStore = scratchLayout(scratch, L, r, widest, S_STORE);
+  gMaxStored = flags & F_NOSTORE ? 0 : storeCapacity(L, widest);
   setf(stats, ST_WINDOWS, f(stats, ST_WINDOWS) + <f64>(tHi - tLo));
   const cells: i64 = <i64>L * <i64>(2 * r + 1);
   // Stage A's first part two windows at a time (f64x2): each window's mean and std from the prefix sums,
@@ -442,104 +841,13 @@ export function scanRange(
         }
       }
     }
-    const first = f(xt, 0);
-    let flat = true;
-    let sum: f64 = 0;
-    for (let i = 0; i < L; i++) {
-      const v = f(xt, i);
-      if (v != first) flat = false;
-      sum += v;
+    if (stageB(t)) {
+      if (stopDue(cells)) return -1;
     }
-    if (flat) continue;
-    const mean = sum / <f64>L;
-    let ss: f64 = 0;
-    for (let i = 0; i < L; i++) {
-      const dd = f(xt, i) - mean;
-      ss += dd * dd;
-    }
-    const sd = Math.sqrt(ss / <f64>L);
-    // The quotients two a step: the same operation per point, so w is bit for bit the twin's.
-    const meanV = f64x2.splat(mean);
-    const sdV = f64x2.splat(sd);
-    let i2: i32 = 0;
-    for (; i2 + 1 < L; i2 += 2) {
-      const o = <usize>i2 << 3;
-      v128.store(w + o, f64x2.div(f64x2.sub(v128.load(xt + o), meanV), sdV));
-    }
-    if (i2 < L) setf(w, i2, (f(xt, i2) - mean) / sd);
-    if (finite && (flags & F_CUMULATIVE)) {
-      // Both exact LB_Keogh two points a step (each term as the twin's; the sums in another order, far
-      // inside SLACK); the cumulative bounds below stay sequential.
-      const zero = f64x2.splat(0.0);
-      let eqV = zero;
-      let ecV = zero;
-      const ru = rawU + (<usize>t << 3);
-      const rl = rawL + (<usize>t << 3);
-      let i: i32 = 0;
-      for (; i + 1 < L; i += 2) {
-        const o = <usize>i << 3;
-        const v = v128.load(w + o);
-        let d = f64x2.max(f64x2.max(f64x2.sub(v, v128.load(qU + o)), f64x2.sub(v128.load(qL + o), v)), zero);
-        d = f64x2.mul(d, d);
-        v128.store(cEQ + o, d);
-        eqV = f64x2.add(eqV, d);
-        const qv = v128.load(q + o);
-        const u = f64x2.div(f64x2.sub(v128.load(ru + o), meanV), sdV);
-        const l = f64x2.div(f64x2.sub(v128.load(rl + o), meanV), sdV);
-        let e = f64x2.max(f64x2.max(f64x2.sub(qv, u), f64x2.sub(l, qv)), zero);
-        e = f64x2.mul(e, e);
-        v128.store(cEC + o, e);
-        ecV = f64x2.add(ecV, e);
-      }
-      let eq = f64x2.extract_lane(eqV, 0) + f64x2.extract_lane(eqV, 1);
-      let ec = f64x2.extract_lane(ecV, 0) + f64x2.extract_lane(ecV, 1);
-      if (i < L) {
-        const a = outside2(f(w, i), f(qU, i), f(qL, i));
-        setf(cEQ, i, a);
-        eq += a;
-        const b = outside2(f(q, i), (f(rawU, t + i) - mean) / sd, (f(rawL, t + i) - mean) / sd);
-        setf(cEC, i, b);
-        ec += b;
-      }
-      if (eq > limit || ec > limit) {
-        bump(stats, ST_EXACT_LB);
-        continue;
-      }
-      if (flags & F_IMPROVED) {
-        for (let i = 0; i < L; i++) {
-          const v = f(w, i);
-          setf(h, i, v > f(qU, i) ? f(qU, i) : v < f(qL, i) ? f(qL, i) : v);
-        }
-        envelope(h, L, r, hU, hL, gU, gL, vU, vL);
-        let imp = eq;
-        for (let s = 0; s < L && imp <= limit; s++) {
-          const i = geti(order, s);
-          imp += outside2(f(q, i), f(hU, i), f(hL, i));
-        }
-        if (imp > limit) {
-          bump(stats, ST_IMPROVED);
-          continue;
-        }
-      }
-      setf(cbRow, L, 0);
-      setf(cbCol, L, 0);
-      for (let i = L - 1; i >= 0; i--) {
-        setf(cbRow, i, f(cbRow, i + 1) + f(cEC, i));
-        setf(cbCol, i, f(cbCol, i + 1) + f(cEQ, i));
-      }
-      for (let j = 0; j < L; j++) setf(ubCol, j, flags & F_COLUMNS ? limit - f(cbCol, j + 1) : Infinity);
-    } else {
-      for (let i = 0; i <= L; i++) setf(cbRow, i, 0);
-      for (let j = 0; j < L; j++) setf(ubCol, j, Infinity);
-    }
-    bump(stats, ST_DTW);
-    const d2 = dtwPruned(q, w, L, r, finite ? limit : Infinity, cbRow, ubCol, prev, cur);
-    if (d2 != Infinity && d2 <= tau2) {
-      seti(outT, kept, t);
-      setf(outD, kept, d2);
-      kept++;
-    } else bump(stats, ST_ABANDONED);
-    if (stopDue(cells)) return -1;
   }
-  return kept;
+  if (gLazy) {
+    if (selectPicks() < 0) return -1;
+  }
+  return gKept;
 }
+
