@@ -10,11 +10,11 @@
  */
 import type { SimilarRequestInput } from '@resemble/contracts';
 import { pathToFileURL } from 'node:url';
-import { chooseDtwKernel, DTW_STAGES, DTW_STAT, dtwProbe, useDtwKernel } from '../src/dtw-search.js';
-import { wasmDtwscan } from '../src/dtw-wasm.js';
-import { dayToIso, type MarketData } from '../src/market-data.js';
-import { loadInWorkers } from '../src/market-state.js';
-import { findSimilar } from '../src/similarity.service.js';
+import { chooseDtwKernel, DTW_STAGES, DTW_STAT, dtwProbe, useDtwKernel } from '../src/kernels/dtw-search.js';
+import { wasmDtwscan } from '../src/kernels/dtw-wasm.js';
+import { dayToIso, type MarketData } from '../src/market/market-data.js';
+import { loadInWorkers } from '../src/market/market-state.js';
+import { findSimilar } from '../src/search/similarity.service.js';
 import { rng } from '../test/support/write-store.js';
 import { syntheticMarketDir } from './synthetic-market.js';
 

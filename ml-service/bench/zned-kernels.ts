@@ -8,11 +8,11 @@
  * (direct: no pruning, every window's exact distance with early abandoning.)
  * BENCH_DEMO_DATA=<store dir> runs on that store instead of the synthetic market.
  */
-import { makeEdScanner, type EdQuery } from '../src/ed-kernel.js';
-import { dayToIso, type MarketData } from '../src/market-data.js';
-import { loadInWorkers } from '../src/market-state.js';
-import { findSimilar } from '../src/similarity.service.js';
-import { normalizeWindow, windowDistance2 } from '../src/window-distance.js';
+import { makeEdScanner, type EdQuery } from '../src/kernels/ed-kernel.js';
+import { dayToIso, type MarketData } from '../src/market/market-data.js';
+import { loadInWorkers } from '../src/market/market-state.js';
+import { findSimilar } from '../src/search/similarity.service.js';
+import { normalizeWindow, windowDistance2 } from '../src/kernels/window-distance.js';
 import { rng } from '../test/support/write-store.js';
 import { syntheticMarketDir } from './synthetic-market.js';
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimilarResponse } from '@resemble/contracts';
-import { loadMarketData, type MarketData } from '../src/market-data.js';
-import { findSimilar, type SearchOptions } from '../src/similarity.service.js';
+import { loadMarketData, type MarketData } from '../src/market/market-data.js';
+import { findSimilar, type SearchOptions } from '../src/search/similarity.service.js';
 import { naiveSimilar, type NaiveEntity, type NaiveRequest } from './naive-similarity.js';
 import {
   businessDays,

@@ -1,7 +1,7 @@
 // AssemblyScript build of the DTW kernel (compiled by `npm run build:wasm -w ml-service` to dtwscan.wasm,
 // which is committed; a test checks that the two agree): the same cascade, bounds and operation order as
 // native/dtwscan.c (read that file for the reasoning), over copies of one entity's rows that
-// src/dtw-wasm.ts writes into this module's own memory. It is the portable fallback where the native
+// src/kernels/dtw-wasm.ts writes into this module's own memory. It is the portable fallback where the native
 // addon is not built. WASM SIMD (f64x2, decision 124): stage A's mean, std, slack and LB_Kim two windows
 // at a time, both LB_Keogh (LB_Enhanced) two points a step in row order, stage B's quotients and exact
 // bounds two points a step; the data envelope by van Herk. Every value a bound or the DTW compares is
@@ -30,7 +30,7 @@ import {
   ST_IMPROVED,
 } from './dtw-params';
 
-// Cancellation inside a call, as native/dtwscan.c's stop_due: the host's stopNow() (src/dtw-wasm.ts: 1
+// Cancellation inside a call, as native/dtwscan.c's stop_due: the host's stopNow() (src/kernels/dtw-wasm.ts: 1
 // once the search's control word is set; this module's memory is not shared, so it cannot read the word
 // itself) is asked once per STOP_WORK units of work (a window counts L, a DTW the cells of its band),
 // about a millisecond; scanRange then returns -1.
@@ -130,7 +130,7 @@ function clampRow(k: i32, n: i32): i32 {
 
 /**
  * The scratch a scanRange with query length L, band r and at most `widest` rows per range needs, in
- * bytes; src/dtw-wasm.ts asks for it rather than repeating the layout (scratchLayout below is the one place).
+ * bytes; src/kernels/dtw-wasm.ts asks for it rather than repeating the layout (scratchLayout below is the one place).
  */
 export function scratchBytes(L: i32, r: i32, widest: i32): i32 {
   return <i32>(scratchLayout(0, L, r, widest, S_END));
@@ -649,7 +649,7 @@ function selectPicks(): i32 {
 /**
  * Windows starting at local rows [tLo, tHi) of the copied rows `x` (rows [0, rows) of the entity from
  * some first row on), with prefix sums s1 / s2 copied from prefix index (tLo's row + entity) on, so window
- * tl's prefix base is tl - tLo. Scratch at `scratch` (see src/dtw-wasm.ts for its layout). Writes the
+ * tl's prefix base is tl - tLo. Scratch at `scratch` (see src/kernels/dtw-wasm.ts for its layout). Writes the
  * kept windows' local rows and squared distances to outT / outD and returns how many, or -1 when
  * stopNow() stopped it (then the outputs are partial); stats as the native kernel's.
  */
