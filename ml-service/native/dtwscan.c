@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "napi_args.h"
+#include "dtwscan_params.h" // stage flags F_*, counters ST_*, F_PICKS_SHIFT: written once in wasm/dtw-params.ts
 
 #define INF __builtin_inf()
 // Bounds are compared with a hair of slack, so rounding in a bound never rejects a window it should not.
@@ -37,13 +38,6 @@
 #define U_ROUND 2.3e-16 // a little above the unit roundoff 2^-52
 // The narrowest band (half-width in rows) at which the AVX2 path computes the DTW by anti-diagonals.
 #define DIAG_MIN_BAND 16
-
-/** Stages a call runs (flags; all by default), so each one's gain can be measured. */
-enum { F_KIM = 1, F_KEOGH_EQ = 2, F_KEOGH_EC = 4, F_CUMULATIVE = 8, F_COLUMNS = 16, F_IMPROVED = 32, F_SCALAR = 64,
-       F_ROWS = 128, F_NOSTORE = 512 };
-
-/** Counters of what each stage pruned (stats[]), in this order. */
-enum { ST_WINDOWS, ST_KIM, ST_KEOGH_EQ, ST_KEOGH_EC, ST_EXACT_LB, ST_DTW, ST_ABANDONED, ST_IMPROVED, ST_COUNT };
 
 static inline double dmin(double a, double b) { return a < b ? a : b; }
 static inline double dmax(double a, double b) { return a > b ? a : b; }
@@ -1016,7 +1010,7 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.q = q;
   k.flags = (int)(flags & 0xffff);
   // Bits 16 and up: picks per entity (picks mode, see select_picks), 0 for every window within tau2.
-  k.picks = (int)(flags >> 16);
+  k.picks = (int)(flags >> F_PICKS_SHIFT);
   k.simd = !(flags & F_SCALAR) && has_avx2();
   k.sqrtL = __builtin_sqrt((double)L);
   k.invL = 1 / (double)L;
