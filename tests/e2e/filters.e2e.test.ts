@@ -176,6 +176,10 @@ describe('market, sector and kind filters in the search form (issue 18)', () => 
           if (device === 'phone') await noSideways();
           expect(await axeSeriousViolations()).toEqual([]);
           await shot(`${lang}-${device}-sector`);
+          // The form alone, at its real size: the full-page shot is scaled down when looked at.
+          await (await page.$('form.controls'))!.screenshot({
+            path: join(shots, `filters-${lang}-${device}-form.png`),
+          });
 
           // The link carries the filter: a reload opens the same filtered search and runs it.
           const url = page.url();
@@ -229,6 +233,7 @@ describe('market, sector and kind filters in the search form (issue 18)', () => 
       .similar({
         body: {
           query: { code: 'AAPL', start: '2017-01-03', end: '2017-03-31' },
+          topK: 5,
           filters: { sector: 'Energie' },
         },
       })
