@@ -173,6 +173,10 @@ describe('market, sector and kind filters in the search form (issue 18)', () => 
           const cards = await orDump(`${lang}-${device}-run`, cardsAfterSearch(sector));
           expect(cards.length).toBeGreaterThan(0);
           for (const code of cards) expect(await sectorOf(code), code).toBe(sector);
+          // The answer says what it was narrowed to.
+          expect(await page.$eval('[data-testid="filters-applied"]', (e) => e.textContent!.trim())).toBe(
+            fill(m.results.filteredBy, { filters: sector }),
+          );
           if (device === 'phone') await noSideways();
           expect(await axeSeriousViolations()).toEqual([]);
           await shot(`${lang}-${device}-sector`);
