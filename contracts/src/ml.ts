@@ -275,7 +275,7 @@ export type EntitySummary = z.infer<typeof entitySummarySchema>;
  */
 export const ML_DEADLINE_HEADER = 'x-deadline-ms';
 
-/** How a search result matched the query, best first (see ml-service/src/entity-search.ts). */
+/** How a search result matched the query, best first (see ml-service/src/entities/entity-search.ts). */
 export const matchTierSchema = z.enum(['exactCode', 'codePrefix', 'namePrefix', 'nameSubstring', 'typo']);
 
 export const entitiesResponseSchema = z.object({

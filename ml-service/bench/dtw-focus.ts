@@ -9,10 +9,10 @@
  * BENCH_DEMO_DATA=<store dir> runs on that store instead of the synthetic market.
  */
 import type { SimilarRequestInput } from '@resemble/contracts';
-import { chooseDtwKernel, DTW_STAGES, DTW_STAT, dtwProbe } from '../src/dtw-search.js';
-import { dayToIso, type MarketData } from '../src/market-data.js';
-import { loadInWorkers } from '../src/market-state.js';
-import { findSimilar } from '../src/similarity.service.js';
+import { chooseDtwKernel, DTW_STAGES, DTW_STAT, dtwProbe } from '../src/kernels/dtw-search.js';
+import { dayToIso, type MarketData } from '../src/market/market-data.js';
+import { loadInWorkers } from '../src/market/market-state.js';
+import { findSimilar } from '../src/search/similarity.service.js';
 import { rng } from '../test/support/write-store.js';
 import { syntheticMarketDir } from './synthetic-market.js';
 

@@ -11,12 +11,12 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { Pool } from 'undici';
 import type { SimilarRequestInput } from '@resemble/contracts';
-import { createApp } from '../src/app.js';
-import { dayToIso, type MarketData } from '../src/market-data.js';
-import { MarketState, loadInWorkers } from '../src/market-state.js';
+import { createApp } from '../src/http/app.js';
+import { dayToIso, type MarketData } from '../src/market/market-data.js';
+import { MarketState, loadInWorkers } from '../src/market/market-state.js';
 import { createMetrics } from '../src/metrics.js';
 import { createPredictorRegistry } from '../src/predictors/registry.js';
-import { SearchPool, HEAVY_COST } from '../src/search-pool.js';
+import { SearchPool, HEAVY_COST } from '../src/search/search-pool.js';
 import { rng } from '../test/support/write-store.js';
 import { syntheticMarketDir } from './synthetic-market.js';
 

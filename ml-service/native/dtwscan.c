@@ -1,6 +1,6 @@
 // Native kernel of the DTW search: exact nearest windows under Sakoe-Chiba banded DTW of z-normalised
 // windows, over a run of the plan's triples (entity, lo, hi) in one call. wasm/dtwscan.ts is the same
-// kernel in AssemblyScript (the portable fallback); src/dtw-kernel.ts chooses one and documents the bounds.
+// kernel in AssemblyScript (the portable fallback); src/kernels/dtw-kernel.ts chooses one and documents the bounds.
 //
 // Cascade per window (measured step by step in docs/decisions/077-native-dtw-kernel.md):
 //   A1  LB_Kim: the first two and last two cells of every path (Rakthanmanon et al., KDD 2012), O(1);
@@ -8,7 +8,7 @@
 //       early abandoned;
 //   A3  LB_Keogh of the query against the window's envelope, read from the entity's raw envelope (UCR's
 //       reused data envelope), early abandoned;
-//   B   the exact two-pass normalisation (as src/window-distance.ts), both LB_Keogh again from it for the
+//   B   the exact two-pass normalisation (as src/kernels/window-distance.ts), both LB_Keogh again from it for the
 //       cumulative bounds, LB_Improved (Lemire 2009), then DTW with cells pruned against the threshold and the cumulative bounds,
 //       abandoned when a row has no live cell (EAPrunedDTW, Herrmann and Webb 2021).
 // With AVX2 (checked at run time; stage flag 64 forces the portable path) A1 runs on four windows at a
@@ -231,7 +231,7 @@ typedef struct {
 /**
  * Cancellation inside a call: a chunk of 8 long entities with a wide band is seconds of work, and neither
  * the pool nor worker.terminate() can stop native code. The search's control word (an Int32Array over a
- * SharedArrayBuffer the pool sets, src/search-pool.ts) is read once per STOP_WORK units of work (a window
+ * SharedArrayBuffer the pool sets, src/search/search-pool.ts) is read once per STOP_WORK units of work (a window
  * counts L, a DTW the cells of its band): about a millisecond, so a cancelled search leaves the call
  * within milliseconds, and one relaxed load per millisecond costs nothing measurable.
  */
@@ -824,7 +824,7 @@ static double dtw_diag_avx2(const Ctx *k, const double *w, double limit, const d
 /**
  * Picks mode: the greedy picks among the range's candidates (its first match and the windows after it
  * that passed every bound; the range is its entity's only one in the call), appended to the outputs
- * instead of every window within tau2. Greedy (greedyPicks in src/top-picks.ts) takes windows by ascending (distance, start) and drops
+ * instead of every window within tau2. Greedy (greedyPicks in src/search/top-picks.ts) takes windows by ascending (distance, start) and drops
  * those overlapping a pick; here the candidates wait in a heap by (key, start), a key being a lower
  * bound of the distance until the DTW is computed, then the distance. The lowest entry, if it overlaps
  * a pick, is dropped (its distance is at least its key, so greedy dropped it too); else a bound gets its

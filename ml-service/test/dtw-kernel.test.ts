@@ -18,12 +18,12 @@ import {
   makeDtwScanner,
   SearchStopped,
   type DtwKernelName,
-} from '../src/dtw-search.js';
-import type { MarketData } from '../src/market-data.js';
+} from '../src/kernels/dtw-search.js';
+import type { MarketData } from '../src/market/market-data.js';
 import { businessDates, marketFromEntities } from '../src/predictors/synthetic-market.js';
-import { SearchPool } from '../src/search-pool.js';
-import { greedyPicks } from '../src/top-picks.js';
-import { findSimilar, findSimilarWith } from '../src/similarity.service.js';
+import { SearchPool } from '../src/search/search-pool.js';
+import { greedyPicks } from '../src/search/top-picks.js';
+import { findSimilar, findSimilarWith } from '../src/search/similarity.service.js';
 import {
   naiveDtw2,
   naiveNormalize,

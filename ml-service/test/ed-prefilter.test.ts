@@ -4,19 +4,19 @@
  * Checked against a full scan of every window, for the WASM path and the TypeScript path alike.
  */
 import { describe, expect, it } from 'vitest';
-import { makeEdScanner } from '../src/ed-kernel.js';
+import { makeEdScanner } from '../src/kernels/ed-kernel.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { prefilterFor, SLOT } from '../src/ed-prefilter.js';
+import { prefilterFor, SLOT } from '../src/kernels/ed-prefilter.js';
 import { paramsHeader } from '../scripts/params-header.js';
-import { nativeZscan } from '../src/ed-native.js';
-import { LOCKS, SLOTS } from '../src/market-memory.js';
-import { SearchPool } from '../src/search-pool.js';
-import { findSimilarWith } from '../src/similarity.service.js';
-import { dayToIso } from '../src/market-data.js';
+import { nativeZscan } from '../src/kernels/ed-native.js';
+import { LOCKS, SLOTS } from '../src/market/market-memory.js';
+import { SearchPool } from '../src/search/search-pool.js';
+import { findSimilarWith } from '../src/search/similarity.service.js';
+import { dayToIso } from '../src/market/market-data.js';
 import { businessDates, marketFromEntities, randomWalkEntities } from '../src/predictors/synthetic-market.js';
-import { windowDistance2, normalizeWindow } from '../src/window-distance.js';
-import type { MarketData } from '../src/market-data.js';
+import { windowDistance2, normalizeWindow } from '../src/kernels/window-distance.js';
+import type { MarketData } from '../src/market/market-data.js';
 import { rng } from './support/write-store.js';
 
 function walk(random: () => number, n: number, level: number, step: number, trend = 0): number[] {

@@ -14,7 +14,7 @@ import {
   similarResponseSchema,
 } from '@resemble/contracts';
 import Database from 'better-sqlite3';
-import { findSimilar } from '../src/similarity.service.js';
+import { findSimilar } from '../src/search/similarity.service.js';
 import { market, start, type Running } from './support/http-service.js';
 import { randomWalk, rng, writeStore, type FixtureEntity } from './support/write-store.js';
 

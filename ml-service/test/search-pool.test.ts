@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../src/errors.js';
-import { dayToIso } from '../src/market-data.js';
+import { dayToIso } from '../src/market/market-data.js';
 import { marketFromEntities, randomWalkEntities } from '../src/predictors/synthetic-market.js';
-import { admission, SearchPool, searchCost } from '../src/search-pool.js';
-import { findSimilar, findSimilarWith } from '../src/similarity.service.js';
+import { admission, SearchPool, searchCost } from '../src/search/search-pool.js';
+import { findSimilar, findSimilarWith } from '../src/search/similarity.service.js';
 
 // Searches below this cost run on one worker each, through the pool's queue.
 const NEVER_SPLIT = Number.MAX_SAFE_INTEGER;

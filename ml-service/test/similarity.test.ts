@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimilarResponse } from '@resemble/contracts';
 import { minimalCompany } from '@resemble/contracts/store-layout';
-import { loadMarketData, type MarketData } from '../src/market-data.js';
+import { loadMarketData, type MarketData } from '../src/market/market-data.js';
 import { AppError } from '../src/errors.js';
-import { findSimilar, type SearchOptions } from '../src/similarity.service.js';
+import { findSimilar, type SearchOptions } from '../src/search/similarity.service.js';
 import { naiveSimilar, type NaiveEntity, type NaiveRequest } from './naive-similarity.js';
 import {
   businessDays,

@@ -1,7 +1,7 @@
 // AssemblyScript build of the DTW kernel (compiled by `npm run build:wasm -w ml-service` to dtwscan.wasm,
 // which is committed; a test checks that the two agree): the same cascade, bounds and operation order as
 // native/dtwscan.c (read that file for the reasoning), over copies of one entity's rows that
-// src/dtw-wasm.ts writes into this module's own memory. It is the portable fallback where the native
+// src/kernels/dtw-wasm.ts writes into this module's own memory. It is the portable fallback where the native
 // addon is not built.
 
 const SLACK: f64 = 1 + 1e-9;
@@ -21,7 +21,7 @@ const ST_DTW: i32 = 5;
 const ST_ABANDONED: i32 = 6;
 const ST_IMPROVED: i32 = 7;
 
-// Cancellation inside a call, as native/dtwscan.c's stop_due: the host's stopNow() (src/dtw-wasm.ts: 1
+// Cancellation inside a call, as native/dtwscan.c's stop_due: the host's stopNow() (src/kernels/dtw-wasm.ts: 1
 // once the search's control word is set; this module's memory is not shared, so it cannot read the word
 // itself) is asked once per STOP_WORK units of work (a window counts L, a DTW the cells of its band),
 // about a millisecond; scanRange then returns -1.
@@ -150,7 +150,7 @@ function dtwPruned(q: usize, w: usize, n: i32, r: i32, limit: f64, cbRow: usize,
 /**
  * Windows starting at local rows [tLo, tHi) of the copied rows `x` (rows [0, rows) of the entity from
  * some first row on), with prefix sums s1 / s2 copied from prefix index (tLo's row + entity) on, so window
- * tl's prefix base is tl - tLo. Scratch at `scratch` (see src/dtw-wasm.ts for its layout). Writes the
+ * tl's prefix base is tl - tLo. Scratch at `scratch` (see src/kernels/dtw-wasm.ts for its layout). Writes the
  * kept windows' local rows and squared distances to outT / outD and returns how many, or -1 when
  * stopNow() stopped it (then the outputs are partial); stats as the native kernel's.
  */

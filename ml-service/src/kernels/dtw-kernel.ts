@@ -16,7 +16,7 @@
  * with the slow twin's operations in its order, so every kernel reports the twin's values bit for bit.
  */
 import type { RangeScan } from './ed-kernel.js';
-import type { MarketArrays } from './market-data.js';
+import type { MarketArrays } from '../market/market-data.js';
 import { normalizeWindow } from './window-distance.js';
 
 // Bounds are compared with a hair of slack so rounding in a bound never rejects a window it should not.

@@ -11,17 +11,17 @@
  * the next search.
  */
 import type { Worker } from 'node:worker_threads';
-import { barArrays } from './bars.js';
-import { AppError } from './errors.js';
-import { releaseSlotsOf } from './ed-prefilter.js';
-import type { MarketWasm } from './market-memory.js';
-import type { MarketArrays } from './market-data.js';
+import { barArrays } from '../market/bars.js';
+import { AppError } from '../errors.js';
+import { releaseSlotsOf } from '../kernels/ed-prefilter.js';
+import type { MarketWasm } from '../market/market-memory.js';
+import type { MarketArrays } from '../market/market-data.js';
 import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
 import type { SearchReply, SearchTask } from './search.worker.js';
 import type { Plan } from './search-plan.js';
 import type { ShardRunner } from './similarity.service.js';
 import { TauBoard } from './top-picks.js';
-import { startTsWorker } from './ts-worker.js';
+import { startTsWorker } from '../ts-worker.js';
 
 /** How a caller can end a search early. */
 export interface SearchControl {

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { ML_DEADLINE_HEADER } from '@resemble/contracts';
-import { badRequest } from '../errors.js';
-import type { SearchControl } from '../search-pool.js';
+import { badRequest } from '../../errors.js';
+import type { SearchControl } from '../../search/search-pool.js';
 
 /**
  * How a search of this request may end early: when the client goes away (backend aborts its call when

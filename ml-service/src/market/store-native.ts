@@ -3,7 +3,7 @@
  * days straight into the shared arrays, with no text in between. Null where the addon was not built; the
  * loader then reads through better-sqlite3 alone.
  */
-import { loadAddon } from './native-addon.js';
+import { loadAddon } from '../kernels/native-addon.js';
 
 export interface NativeStoreReader {
   /** Rows read into closes and days (one length), or -1 if anything was unexpected (nothing is trusted then). */

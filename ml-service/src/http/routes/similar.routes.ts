@@ -1,7 +1,7 @@
 import { Router } from 'express';
-import type { AppContext } from '../context.js';
-import { ANALOGUE_VERSION } from '../predictors/analogue.predictor.js';
-import { answerSimilar } from '../similarity.service.js';
+import type { AppContext } from '../../context.js';
+import { ANALOGUE_VERSION } from '../../predictors/analogue.predictor.js';
+import { answerSimilar } from '../../search/similarity.service.js';
 import { searchControl } from './search-control.js';
 import { readyData } from './validate.js';
 

@@ -21,8 +21,8 @@ import { marketOf } from './bars.js';
 import type { LoadReply, LoadTask } from './load.worker.js';
 import { cacheFile, cacheKey, cacheUsable, writeCache } from './market-cache.js';
 import { mkdir } from 'node:fs/promises';
-import type { Metrics } from './metrics.js';
-import { startTsWorker } from './ts-worker.js';
+import type { Metrics } from '../metrics.js';
+import { startTsWorker } from '../ts-worker.js';
 
 /**
  * Loads the store. `skipBad` (at start, when nothing serves yet): entities whose files cannot be read or

@@ -10,19 +10,19 @@ import type {
   Timeframe,
 } from '@resemble/contracts';
 import { MIN_FORECAST_SAMPLE, similarRequestSchema, TIMEFRAME_BAR_NAMES } from '@resemble/contracts';
-import { marketOf } from './bars.js';
-import { asOfDate, assertKnownFilters, companyOf, inSector } from './entities.service.js';
-import { badRequest, notFound, parseOr400 } from './errors.js';
-import { forecastFromOutcomes } from './forecast.js';
-import { applyCalibrator, type CalibratorFile } from './predictors/calibrator.js';
-import { realisedVol } from './predictors/volatility.js';
-import { dayToIso, isoToDay, lowerBound, type MarketData } from './market-data.js';
+import { marketOf } from '../market/bars.js';
+import { asOfDate, assertKnownFilters, companyOf, inSector } from '../entities/entities.service.js';
+import { badRequest, notFound, parseOr400 } from '../errors.js';
+import { forecastFromOutcomes } from '../forecast/forecast.js';
+import { applyCalibrator, type CalibratorFile } from '../predictors/calibrator.js';
+import { realisedVol } from '../predictors/volatility.js';
+import { dayToIso, isoToDay, lowerBound, type MarketData } from '../market/market-data.js';
 import { ResultCache } from './result-cache.js';
 import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
 import { buildPlan, type Plan } from './search-plan.js';
 import { TauBoard } from './top-picks.js';
-import { upCounts } from './up-counts.js';
-import { normalizeWindow } from './window-distance.js';
+import { upCounts } from '../forecast/up-counts.js';
+import { normalizeWindow } from '../kernels/window-distance.js';
 
 export interface SearchOptions {
   /** Only windows whose forward period ends strictly before this date (walk-forward backtests). */

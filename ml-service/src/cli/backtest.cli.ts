@@ -8,21 +8,21 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { isoDate, int, parseCliArgs, runCli } from './cli-args.js';
-import { loadMarketData, MarketDataError } from './market-data.js';
-import { writeFileAtomic } from './predictors/atomic-write.js';
-import { CALIBRATOR_KIND, calibratorFileName, type CalibratorFile } from './predictors/calibrator.js';
-import { seriesSource } from './predictors/market-series.js';
-import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, REPO_ROOT, resolveCliPath } from './predictors/paths.js';
-import { createPredictorRegistry, MODEL_IDS, type ModelId } from './predictors/registry.js';
-import { createProgressBar } from './backtest/progress.js';
-import { renderReportHtml } from './backtest/report-html.js';
-import { summarizeModel, type ModelSummary } from './backtest/score.js';
+import { loadMarketData, MarketDataError } from '../market/market-data.js';
+import { writeFileAtomic } from '../predictors/atomic-write.js';
+import { CALIBRATOR_KIND, calibratorFileName, type CalibratorFile } from '../predictors/calibrator.js';
+import { seriesSource } from '../predictors/market-series.js';
+import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, REPO_ROOT, resolveCliPath } from '../predictors/paths.js';
+import { createPredictorRegistry, MODEL_IDS, type ModelId } from '../predictors/registry.js';
+import { createProgressBar } from '../backtest/progress.js';
+import { renderReportHtml } from '../backtest/report-html.js';
+import { summarizeModel, type ModelSummary } from '../backtest/score.js';
 import {
   evaluationDates,
   tradingCalendar,
   walkForward,
   type PredictionRecord,
-} from './backtest/walk-forward.js';
+} from '../backtest/walk-forward.js';
 
 const USAGE = `usage: npm run backtest -w ml-service -- [options]
   --data DIR               store (default $DATA_DIR or <repo>/data)

@@ -2,7 +2,7 @@
  * Which windows are candidates: per entity, intervals of allowed start rows. Built once per query on the
  * main thread from the filters and exclusions; the kernels only scan these intervals.
  */
-import { lowerBound, type MarketArrays } from './market-data.js';
+import { lowerBound, type MarketArrays } from '../market/market-data.js';
 
 export interface PlanOptions {
   L: number;

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import { stdSerializers } from 'pino';
 import { pinoHttp } from 'pino-http';
-import type { AppContext } from './context.js';
+import type { AppContext } from '../context.js';
 import { bearerAuth, errorHandler, httpMetrics, notFoundRoute, requestId } from './middleware.js';
 import { entitiesRoutes } from './routes/entities.routes.js';
 import { predictRoutes } from './routes/predict.routes.js';

@@ -10,13 +10,13 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { int, intList, isoDate, parseCliArgs, runCli } from './cli-args.js';
-import { loadMarketData, MarketDataError } from './market-data.js';
-import { ANALOGUE_VERSION } from './predictors/analogue.predictor.js';
-import { writeFileAtomic } from './predictors/atomic-write.js';
-import { CALIBRATOR_KIND, calibratorFileName, type CalibratorFile } from './predictors/calibrator.js';
-import { seriesSource } from './predictors/market-series.js';
-import { DEFAULT_MODELS_DIR, REPO_ROOT, resolveCliPath } from './predictors/paths.js';
-import { createPredictorRegistry } from './predictors/registry.js';
+import { loadMarketData, MarketDataError } from '../market/market-data.js';
+import { ANALOGUE_VERSION } from '../predictors/analogue.predictor.js';
+import { writeFileAtomic } from '../predictors/atomic-write.js';
+import { CALIBRATOR_KIND, calibratorFileName, type CalibratorFile } from '../predictors/calibrator.js';
+import { seriesSource } from '../predictors/market-series.js';
+import { DEFAULT_MODELS_DIR, REPO_ROOT, resolveCliPath } from '../predictors/paths.js';
+import { createPredictorRegistry } from '../predictors/registry.js';
 import {
   chooseMethods,
   COVERAGE_GOAL,
@@ -27,9 +27,9 @@ import {
   scoreGridCell,
   validateCell,
   type GridCell,
-} from './backtest/grid.js';
-import { VOL_WINDOW } from './predictors/volatility.js';
-import { walkForward, type PredictionRecord } from './backtest/walk-forward.js';
+} from '../backtest/grid.js';
+import { VOL_WINDOW } from '../predictors/volatility.js';
+import { walkForward, type PredictionRecord } from '../backtest/walk-forward.js';
 
 const USAGE = `usage: npm run backtest:grid -w ml-service -- --data DIR --dataset NAME [options]
   --data DIR               store to backtest on (import it first with npm run import -w scraper)

@@ -11,7 +11,7 @@
  * Prefix sums lose precision to cancellation, so they only ever PRUNE, and only by more than a proven
  * rounding-error slack; every reported distance comes from the direct computation.
  */
-import type { MarketArrays } from './market-data.js';
+import type { MarketArrays } from '../market/market-data.js';
 import type { Normalization } from './window-distance.js';
 import { windowDistance2 } from './window-distance.js';
 import { prefilterFor, SLOT as S, type Prefilter } from './ed-prefilter.js';

@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { entityCodeSchema, isoDateSchema, timeframeSchema } from '@resemble/contracts';
-import type { AppContext } from '../context.js';
-import { entityFacets, readPrices, searchEntities } from '../entities.service.js';
-import { parseOr400 } from '../errors.js';
+import type { AppContext } from '../../context.js';
+import { entityFacets, readPrices, searchEntities } from '../../entities/entities.service.js';
+import { parseOr400 } from '../../errors.js';
 import { readyData } from './validate.js';
 
 const listQuery = z.object({

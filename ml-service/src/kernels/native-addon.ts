@@ -13,7 +13,7 @@ function load(name: string): { addon: unknown; error: string | null } {
   let entry = loaded.get(name);
   if (!entry) {
     try {
-      entry = { addon: require(`../build/Release/${name}.node`), error: null };
+      entry = { addon: require(`../../build/Release/${name}.node`), error: null };
     } catch (err) {
       entry = { addon: null, error: (err as Error).message.split('\n')[0]! };
     }

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import type { ChunkResult } from './ed-kernel.js';
 import type { DtwKernel, DtwPrepared } from './dtw-search.js';
-import type { MarketArrays } from './market-data.js';
+import type { MarketArrays } from '../market/market-data.js';
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -51,7 +51,7 @@ const align = (n: number) => Math.ceil(n / 8) * 8;
 /** This thread's WASM DTW kernel (null if WebAssembly cannot instantiate it). */
 export function wasmDtwscan(): DtwKernel | null {
   try {
-    module ??= new WebAssembly.Module(readFileSync(new URL('../wasm/dtwscan.wasm', import.meta.url)));
+    module ??= new WebAssembly.Module(readFileSync(new URL('../../wasm/dtwscan.wasm', import.meta.url)));
     instance ??= new WebAssembly.Instance(module, imports).exports as unknown as Exports;
   } catch {
     return null;

@@ -4,7 +4,7 @@
  * would otherwise be a pass over all 20 M rows per query. Indexed like the prefix sums (row + entity, with
  * a leading zero per entity); shared with the search workers; the last few horizons are cached per data.
  */
-import type { MarketArrays } from './market-data.js';
+import type { MarketArrays } from '../market/market-data.js';
 
 const KEEP = 2;
 const cache = new WeakMap<MarketArrays, Map<number, Int32Array>>();

@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { predictRequestSchema, type PredictResponse } from '@resemble/contracts';
-import type { AppContext } from '../context.js';
-import { asOfDate } from '../entities.service.js';
-import { parseOr400 } from '../errors.js';
+import type { AppContext } from '../../context.js';
+import { asOfDate } from '../../entities/entities.service.js';
+import { parseOr400 } from '../../errors.js';
 import { searchControl } from './search-control.js';
 import { readyData } from './validate.js';
 

@@ -21,8 +21,8 @@ import {
   type Timeframe,
 } from '@resemble/contracts';
 import { EntityIndex } from './entity-search.js';
-import { AppError, notFound } from './errors.js';
-import { dayToIso, type MarketData } from './market-data.js';
+import { AppError, notFound } from '../errors.js';
+import { dayToIso, type MarketData } from '../market/market-data.js';
 
 /** The entity list's answer for one master record; e is its row in the loaded market, or -1 (no prices). */
 export function entitySummary(data: MarketData, c: CompanyRow): EntitySummary {

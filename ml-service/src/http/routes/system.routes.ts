@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { MlHealth } from '@resemble/contracts';
-import type { AppContext } from '../context.js';
-import { asOfDate } from '../entities.service.js';
+import type { AppContext } from '../../context.js';
+import { asOfDate } from '../../entities/entities.service.js';
 
 export function systemRoutes(ctx: AppContext): Router {
   const r = Router();

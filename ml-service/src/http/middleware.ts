@@ -2,8 +2,8 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { AppError } from './errors.js';
-import type { Metrics } from './metrics.js';
+import { AppError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 

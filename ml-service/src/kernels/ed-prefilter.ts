@@ -7,9 +7,9 @@
  * old data after the swap just instantiates again.)
  */
 import { readFileSync } from 'node:fs';
-import * as params from '../wasm/params.js';
+import * as params from '../../wasm/params.js';
 import { threadId } from 'node:worker_threads';
-import { ID_AT, ID_WORDS, LOCKS, PARAM_BYTES, SLOTS, type MarketWasm } from './market-memory.js';
+import { ID_AT, ID_WORDS, LOCKS, PARAM_BYTES, SLOTS, type MarketWasm } from '../market/market-memory.js';
 
 /**
  * The kernel's parameter block layout (f64 slot indices; *_BYTE are byte offsets), defined once in
@@ -54,7 +54,7 @@ export interface Prefilter {
 let zscanModule: WebAssembly.Module | null = null;
 
 function compiled(): WebAssembly.Module {
-  zscanModule ??= new WebAssembly.Module(readFileSync(new URL('../wasm/zscan.wasm', import.meta.url)));
+  zscanModule ??= new WebAssembly.Module(readFileSync(new URL('../../wasm/zscan.wasm', import.meta.url)));
   return zscanModule;
 }
 

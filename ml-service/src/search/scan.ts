@@ -4,12 +4,12 @@
  * Runs on the main thread (tests, small data) or inside a search worker.
  */
 import type { Timeframe } from '@resemble/contracts';
-import { lowerBound, type MarketArrays } from './market-data.js';
-import { makeEdScanner, type Scanner } from './ed-kernel.js';
-import { makeDtwScanner, SearchStopped } from './dtw-search.js';
+import { lowerBound, type MarketArrays } from '../market/market-data.js';
+import { makeEdScanner, type Scanner } from '../kernels/ed-kernel.js';
+import { makeDtwScanner, SearchStopped } from '../kernels/dtw-search.js';
 import { forEachFlatWindow, type Plan } from './search-plan.js';
 import { greedyPicks, TauBoard, TopK, type Pick } from './top-picks.js';
-import { windowDistance2, type Normalization } from './window-distance.js';
+import { windowDistance2, type Normalization } from '../kernels/window-distance.js';
 
 /** Entities per chunk handed to a worker. */
 const CHUNK = 8;

@@ -1,8 +1,8 @@
 /** A search worker: scans its shard of a plan over the shared market arrays and posts the result back. */
 import { constants, setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import type { MarketArrays } from './market-data.js';
-import { dtwProbe } from './dtw-search.js';
+import type { MarketArrays } from '../market/market-data.js';
+import { dtwProbe } from '../kernels/dtw-search.js';
 import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
 import type { Plan } from './search-plan.js';
 import { TauBoard } from './top-picks.js';

@@ -6,7 +6,7 @@
  * - zned: `native-avx2` (native/zscan.c) or `wasm-simd` (wasm/zscan.ts, same stages and parameter block).
  *   `auto` takes the native one where the addon loads and the CPU has AVX2; a native addon that does not
  *   load is a warning at start, never a silent fallback. `mean` normalisation stays in TypeScript.
- * - dtw: src/dtw-search.ts's choice (native, wasm or ts; ML_DTW_KERNEL overrides it).
+ * - dtw: src/kernels/dtw-search.ts's choice (native, wasm or ts; ML_DTW_KERNEL overrides it).
  */
 import { dtwKernel } from './dtw-search.js';
 import { addonError } from './native-addon.js';

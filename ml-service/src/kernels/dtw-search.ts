@@ -6,8 +6,8 @@
 import type { ChunkResult, ChunkScan, Scanner } from './ed-kernel.js';
 import { makeTsDtwRange } from './dtw-kernel.js';
 import { wasmDtwscan } from './dtw-wasm.js';
-import { createLogger } from './logger.js';
-import type { MarketArrays } from './market-data.js';
+import { createLogger } from '../logger.js';
+import type { MarketArrays } from '../market/market-data.js';
 import { addonError, loadAddon } from './native-addon.js';
 
 export type DtwKernelName = 'native' | 'wasm' | 'ts';

@@ -7,14 +7,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { isoDate, int, parseCliArgs, runCli } from './cli-args.js';
-import { loadMarketData, MarketDataError } from './market-data.js';
-import { writeFileAtomic } from './predictors/atomic-write.js';
-import { buildDataset } from './predictors/brainjs-dataset.js';
-import { assembleModel, type TrainOptions } from './predictors/brainjs-train.js';
-import { seriesSource } from './predictors/market-series.js';
-import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, resolveCliPath } from './predictors/paths.js';
-import { trainInWorker } from './predictors/train-in-worker.js';
-import { createProgressBar } from './backtest/progress.js';
+import { loadMarketData, MarketDataError } from '../market/market-data.js';
+import { writeFileAtomic } from '../predictors/atomic-write.js';
+import { buildDataset } from '../predictors/brainjs-dataset.js';
+import { assembleModel, type TrainOptions } from '../predictors/brainjs-train.js';
+import { seriesSource } from '../predictors/market-series.js';
+import { DEFAULT_DATA_DIR, DEFAULT_MODELS_DIR, resolveCliPath } from '../predictors/paths.js';
+import { trainInWorker } from '../predictors/train-in-worker.js';
+import { createProgressBar } from '../backtest/progress.js';
 
 const USAGE = `usage: npm run train -w ml-service -- [options]
   --data DIR            store to train from (default $DATA_DIR or <repo>/data)
