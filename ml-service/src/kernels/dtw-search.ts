@@ -9,39 +9,44 @@ import { wasmDtwscan } from './dtw-wasm.js';
 import { createLogger } from '../logger.js';
 import type { MarketArrays } from '../market/market-data.js';
 import { addonError, loadAddon } from './native-addon.js';
+import * as P from '../../wasm/dtw-params.js';
 
 export type DtwKernelName = 'native' | 'wasm' | 'ts';
 
-/** Stages of the cascade (bit flags), all on by default; the step bench turns them off one by one. */
+/**
+ * Stages of the cascade (bit flags), all on by default; the step bench turns them off one by one. The
+ * values are wasm/dtw-params.ts's, the one definition the WASM kernel imports and the native kernel's
+ * header is generated from.
+ */
 export const DTW_STAGES = {
-  kim: 1,
-  keoghEq: 2,
-  keoghEc: 4,
-  cumulative: 8,
-  columns: 16,
-  improved: 32,
+  kim: P.F_KIM,
+  keoghEq: P.F_KEOGH_EQ,
+  keoghEc: P.F_KEOGH_EC,
+  cumulative: P.F_CUMULATIVE,
+  columns: P.F_COLUMNS,
+  improved: P.F_IMPROVED,
   /** Native only: the portable one-window-at-a-time path even where AVX2 is there (tests, A/B bench). */
-  scalar: 64,
+  scalar: P.F_SCALAR,
   /** Native AVX2 path only: the row-by-row DTW instead of the anti-diagonal one (A/B bench). */
-  rows: 128,
-  /** Native only: every window within the threshold even where the caller asked for picks (A/B bench). */
-  windows: 256,
-  /** Native picks mode only: keep no candidate's normalised window, recompute each (tests that path). */
-  unstored: 512,
+  rows: P.F_ROWS,
+  /** Every window within the threshold even where the caller asked for picks (A/B bench). */
+  windows: P.F_WINDOWS,
+  /** Picks mode: keep no candidate's normalised window, recompute each (tests that path). */
+  unstored: P.F_NOSTORE,
   /** What the search runs: every stage but LB_Improved, which cost more than it saved (decision 077). */
-  all: 31,
+  all: P.F_ALL,
 } as const;
 
 /** Counters a kernel accumulates (stats[i]): windows seen, pruned per stage, DTWs computed / abandoned. */
 export const DTW_STAT = {
-  windows: 0,
-  kim: 1,
-  keoghEq: 2,
-  keoghEc: 3,
-  exactLb: 4,
-  dtw: 5,
-  abandoned: 6,
-  improved: 7,
+  windows: P.ST_WINDOWS,
+  kim: P.ST_KIM,
+  keoghEq: P.ST_KEOGH_EQ,
+  keoghEc: P.ST_KEOGH_EC,
+  exactLb: P.ST_EXACT_LB,
+  dtw: P.ST_DTW,
+  abandoned: P.ST_ABANDONED,
+  improved: P.ST_IMPROVED,
 } as const;
 
 /**
@@ -49,7 +54,7 @@ export const DTW_STAT = {
  * (bench/dtw-steps.ts) reads the one and turns stages off through the other; the service leaves both.
  */
 export const dtwProbe: { stats: Float64Array; stages: number } = {
-  stats: new Float64Array(8),
+  stats: new Float64Array(P.ST_COUNT),
   stages: DTW_STAGES.all,
 };
 
@@ -59,9 +64,10 @@ export interface DtwPrepared {
   band: number;
   order: Int32Array;
   /**
-   * 0: a chunk returns every window within the threshold. K > 0 (native kernel only; the others return
-   * every window, a superset): for an entity with one range in the chunk, only its greedy picks (at most
-   * K), which greedyPicks then takes unchanged; the neighbours a pick blocks are never computed.
+   * 0: a chunk returns every window within the threshold. K > 0 (native and WASM kernels; the reference
+   * kernel returns every window, a superset): for an entity with one range in the chunk, only its greedy
+   * picks (at most K), which greedyPicks then takes unchanged; the neighbours a pick blocks are never
+   * computed.
    */
   picks: number;
 }
@@ -149,7 +155,7 @@ function nativeKernel(): DtwKernel | null {
         out.d2,
         out.end,
         stats,
-        (stages & 0xffff) + (stages & DTW_STAGES.windows ? 0 : q.picks) * 65536,
+        (stages & 0xffff) + (stages & DTW_STAGES.windows ? 0 : q.picks) * 2 ** P.F_PICKS_SHIFT,
         control,
       );
     },
@@ -211,6 +217,11 @@ export function chooseDtwKernel(name?: string): DtwKernel {
     );
   }
   return chosen;
+}
+
+/** Makes `kernel` this thread's DTW kernel (the A/B bench: a kernel built from another file). */
+export function useDtwKernel(kernel: DtwKernel): void {
+  chosen = kernel;
 }
 
 /** This thread's DTW kernel (chosen on first use from ML_DTW_KERNEL, see chooseDtwKernel). */

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import type { ChunkResult } from './ed-kernel.js';
 import type { DtwKernel, DtwPrepared } from './dtw-search.js';
+import * as P from '../../wasm/dtw-params.js';
 import type { MarketArrays } from '../market/market-data.js';
 
 interface Exports {
@@ -36,23 +37,42 @@ interface Exports {
     outT: number,
     outD: number,
     stats: number,
+    picks: number,
   ): number;
-  envelope(x: number, n: number, r: number, up: number, lo: number, du: number, dl: number): void;
+  scratchBytes(L: number, r: number, widest: number): number;
+  queryEnvelope(
+    q: number,
+    L: number,
+    r: number,
+    qU: number,
+    qL: number,
+    scratch: number,
+    widest: number,
+  ): void;
 }
 
-let module: WebAssembly.Module | null = null;
-let instance: Exports | null = null;
-/** The control word of the call running now (null: it cannot be stopped). */
-let control: Int32Array | null = null;
-const imports = { env: { stopNow: () => (control !== null && Atomics.load(control, 0) !== 0 ? 1 : 0) } };
+const align = (n: number) => Math.ceil(n / 16) * 16;
 
-const align = (n: number) => Math.ceil(n / 8) * 8;
+const built = new URL('../../wasm/dtwscan.wasm', import.meta.url);
+const loaded = new Map<string, DtwKernel | null>();
 
-/** This thread's WASM DTW kernel (null if WebAssembly cannot instantiate it). */
-export function wasmDtwscan(): DtwKernel | null {
+/**
+ * This thread's WASM DTW kernel (null if WebAssembly cannot instantiate it): the committed build, or for
+ * an A/B bench another build of wasm/dtwscan.ts (bench/dtw-focus.ts: `wasm@FILE`).
+ */
+export function wasmDtwscan(file: URL = built): DtwKernel | null {
+  if (!loaded.has(file.href)) loaded.set(file.href, instantiate(file));
+  return loaded.get(file.href)!;
+}
+
+function instantiate(file: URL): DtwKernel | null {
+  /** The control word of the call running now (null: it cannot be stopped). */
+  let control: Int32Array | null = null;
+  const imports = { env: { stopNow: () => (control !== null && Atomics.load(control, 0) !== 0 ? 1 : 0) } };
+  let instance: Exports;
   try {
-    module ??= new WebAssembly.Module(readFileSync(new URL('../../wasm/dtwscan.wasm', import.meta.url)));
-    instance ??= new WebAssembly.Instance(module, imports).exports as unknown as Exports;
+    instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), imports)
+      .exports as unknown as Exports;
   } catch {
     return null;
   }
@@ -98,7 +118,8 @@ export function wasmDtwscan(): DtwKernel | null {
     const qLAt = qUAt + 8 * L;
     const orderAt = qLAt + 8 * L;
     const scratchAt = align(orderAt + 4 * L);
-    const statsAt = align(scratchAt + 8 * (8 * L + 2) + 16 * widest + 8 * widest + 24 * L);
+    // The scratch's own layout is the module's (scratchBytes), written once there.
+    const statsAt = align(scratchAt + wasm.scratchBytes(L, r, widest));
     const xAt = statsAt + 64;
     const s1At = xAt + 8 * widest;
     const s2At = s1At + 8 * widest;
@@ -109,9 +130,7 @@ export function wasmDtwscan(): DtwKernel | null {
     let i32 = new Int32Array(buffer);
     f64.set(qn, qAt / 8);
     i32.set(order, orderAt / 4);
-    // The envelope's deques go in the scratch's deque area (past rawU / rawL), as scanRange lays it out.
-    const dAt = scratchAt + 8 * (8 * L + 2) + 16 * widest;
-    wasm.envelope(qAt, L, r, qUAt, qLAt, dAt, dAt + 4 * widest);
+    wasm.queryEnvelope(qAt, L, r, qUAt, qLAt, scratchAt, widest);
     if (wasm.memory.buffer !== buffer) {
       buffer = wasm.memory.buffer as ArrayBuffer;
       f64 = new Float64Array(buffer);
@@ -134,7 +153,10 @@ export function wasmDtwscan(): DtwKernel | null {
         f64.set(closes.subarray(eLo, eHi), xAt / 8);
         f64.set(sum1.subarray(lo + e, hi + L + e), s1At / 8);
         f64.set(sum2.subarray(lo + e, hi + L + e), s2At / 8);
-        const before = f64[statsAt / 8 + 5]!;
+        const before = f64[statsAt / 8 + P.ST_DTW]!;
+        // Picks mode (decision 116) for an entity alone in the call: its ranges' windows could overlap.
+        const alone = !(k > kLo && plan[k - 3] === e) && !(k + 3 < kHi && plan[k + 3] === e);
+        const picks = alone && !(stages & P.F_WINDOWS) ? qp.picks : 0;
         const kept = wasm.scanRange(
           xAt,
           eHi - eLo,
@@ -158,8 +180,9 @@ export function wasmDtwscan(): DtwKernel | null {
           outTAt,
           outDAt,
           statsAt,
+          picks,
         );
-        exact += f64[statsAt / 8 + 5]! - before;
+        exact += f64[statsAt / 8 + P.ST_DTW]! - before;
         if (kept < 0) {
           for (let s = 0; s < 8; s++) stats[s] = stats[s]! + f64[statsAt / 8 + s]!;
           return -1;

@@ -5,8 +5,14 @@
  * normalised window (segment means (m_j - mu) / b) against the PAA of the normalised query. By
  * Cauchy-Schwarz, sum over a segment of (q_i - w_i)^2 >= len_j * (mean q - mean w)^2, so
  * LB_PAA = sqrt(sum_j len_j (Q_j - W_j)^2) <= ED (Keogh et al., "Dimensionality reduction for fast
- * similarity search", 2001), tried at 4 then 16 segments. Only windows the bounds cannot reject get the
- * direct two-pass computation, with early abandoning (UCR Suite, Rakthanmanon et al. 2012).
+ * similarity search", 2001). Only windows the bounds cannot reject get the direct two-pass computation,
+ * with early abandoning (UCR Suite, Rakthanmanon et al. 2012).
+ *
+ * z-normalisation runs its cascade in a kernel (kernels.ts: native/zscan.c or wasm/zscan.ts, one
+ * parameter block, wasm/params.ts); the TypeScript copy of that cascade was retired (decision 124: 6-8x
+ * the WASM kernel's CPU). Where neither kernel can run — a market above the 4 GiB a wasm32 memory
+ * addresses, or a thread without a free slot of that memory — every window is computed directly.
+ * `mean` normalisation keeps its PAA bounds here, at 4 then 16 segments.
  *
  * Prefix sums lose precision to cancellation, so they only ever PRUNE, and only by more than a proven
  * rounding-error slack; every reported distance comes from the direct computation.
@@ -42,10 +48,10 @@ export interface EdQuery {
   qn: Float64Array;
   normalize: Normalization;
   /**
-   * The pre-filter: by default the native AVX2 one where it was built, else WASM, else none (TypeScript
-   * bounds only). Tests force each to compare them.
+   * The z-normalised kernel: by default the one chosen at start (kernels.ts). Tests and the bench force
+   * each to compare them.
    */
-  kernel?: 'native' | 'wasm' | 'ts';
+  kernel?: 'native' | 'wasm';
 }
 
 /** Precomputed PAA of the normalised query at one resolution. */
@@ -91,7 +97,7 @@ export function makeEdScanner(data: MarketArrays, q: EdQuery): Scanner {
   const p4 = paa(qn, 4);
   const p16 = paa(qn, 16);
   const scratch = new Float64Array(L);
-  const { sum1, sum2, closes, offsets, center, spread } = data;
+  const { sum1, closes, offsets, center, spread } = data;
 
   function lb2(p: Paa, base: number, muc: number, ib: number): number {
     const { bounds, lens, invLens, means } = p;
@@ -107,106 +113,22 @@ export function makeEdScanner(data: MarketArrays, q: EdQuery): Scanner {
     return acc;
   }
 
-  // Query sums for the dot-product estimate of the z-normalised distance (stage 3).
-  let sq = 0;
-  let sq2 = 0;
-  for (let i = 0; i < L; i++) {
-    sq += qn[i]!;
-    sq2 += qn[i]! * qn[i]!;
-  }
-  const [b1, b2, b3] = [p4.bounds[1]!, p4.bounds[2]!, p4.bounds[3]!];
-  const [l0, l1, l2, l3] = [p4.lens[0]!, p4.lens[1]!, p4.lens[2]!, p4.lens[3]!];
-  const [il0, il1, il2, il3] = [p4.invLens[0]!, p4.invLens[1]!, p4.invLens[2]!, p4.invLens[3]!];
-  const [Q0, Q1, Q2, Q3] = [p4.means[0]!, p4.means[1]!, p4.means[2]!, p4.means[3]!];
-  const fourSegments = p4.lens.length === 4;
-  const refFactor = refVarFactor(L);
-
   /**
-   * z-normalisation: stage 1 LB_PAA at 4 segments (inlined: it runs for every window), stage 2 at 16,
-   * stage 3 the distance from one dot product, d^2 = sum q^2 + L - 2 sum q (x - mu) / sigma, each with a
-   * proven rounding slack, and stage 4 the direct computation for the few that remain.
+   * Every window of [lo, hi) computed directly, abandoning past tau2: the z-normalised scan where no
+   * kernel can run, and the first entity's windows before any threshold exists.
    */
-  function scanZ(
-    e: number,
+  function scanDirect(
+    _e: number,
     lo: number,
     hi: number,
     tau2: number,
     keep: (t: number, d2: number) => void,
   ): number {
-    const n = offsets[e + 1]! - offsets[e]!;
-    const M = spread[e]!;
-    const c = center[e]!;
-    // Worst-case rounding errors of prefix-sum differences (recursive summation: n^2 u max|v|).
-    const eP = 2 * n * n * U * M + U;
-    const eP2 = 2 * n * n * U * M * M + U;
-    const eMu = eP * invL;
-    const A4 = sqrtL * (eP / p4.minLen + eMu);
-    const A16 = sqrtL * (eP / p16.minLen + eMu);
-    const eVar = eP2 * invL + 2 * M * eMu + eMu * eMu + 4 * U * M * M;
-    const B = 2 * L * eVar; // sqrt(L) * (2 sqrt(L) eVar): the sigma-error term of the slack, times ib^2
-    const varFloor0 = 4 * eVar;
-    const dotErr = 2 * L * L * U * M;
-    const d2Margin = 1e-9 * (sq2 + L);
-    let exact = 0;
-    const tau = Math.sqrt(tau2) + EPS_REF;
-    const A = Math.abs(c) + M;
-    const vMin = Math.max(varFloor0, refFactor * A * A);
-    if (tau2 === Infinity) {
-      // No threshold yet (the first entity of a shard): every window is computed directly.
-      for (let t = lo; t < hi; t++) {
-        exact++;
-        const d2 = windowDistance2(closes, t, qn, 'z', tau2, scratch);
-        if (d2 !== Infinity) keep(t, d2);
-      }
-      return exact;
-    }
-    // Above vFast the slack terms A*ib + B*ib^2 are below slackMax, so one per-entity limit serves every
-    // window and the hot loop computes no slack at all.
-    const slackMax = 1e-7 * (1 + tau);
-    const vFast = Math.max(vMin, ((2 * A16) / slackMax) ** 2, (2 * B) / slackMax);
-    const limFast = (tau + slackMax) * (tau + slackMax) * (1 + 1e-9);
     for (let t = lo; t < hi; t++) {
-      const base = t + e; // prefix index of row t inside entity e (each entity has a leading zero)
-      const p0 = sum1[base]!;
-      const pL = sum1[base + L]!;
-      const muc = (pL - p0) * invL;
-      const v = (sum2[base + L]! - sum2[base]!) * invL - muc * muc;
-      if (v > vMin) {
-        const ib = 1 / Math.sqrt(v);
-        let lim4: number;
-        let lim16: number;
-        if (v > vFast) {
-          lim4 = limFast;
-          lim16 = limFast;
-        } else {
-          const ib2 = ib * ib;
-          const a = tau + A4 * ib + B * ib2;
-          const b = tau + A16 * ib + B * ib2;
-          lim4 = a * a * (1 + 1e-9);
-          lim16 = b * b * (1 + 1e-9);
-        }
-        if (fourSegments) {
-          const s1 = sum1[base + b1]!;
-          const s2 = sum1[base + b2]!;
-          const s3 = sum1[base + b3]!;
-          const d0 = Q0 - ((s1 - p0) * il0 - muc) * ib;
-          const d1 = Q1 - ((s2 - s1) * il1 - muc) * ib;
-          const d2 = Q2 - ((s3 - s2) * il2 - muc) * ib;
-          const d3 = Q3 - ((pL - s3) * il3 - muc) * ib;
-          if (l0 * d0 * d0 + l1 * d1 * d1 + l2 * d2 * d2 + l3 * d3 * d3 > lim4) continue;
-        }
-        if (lb2(p16, base, muc, ib) > lim16) continue;
-        let dot = 0;
-        for (let i = 0; i < L; i++) dot += qn[i]! * (closes[t + i]! - c);
-        const est = sq2 + L - 2 * (dot - muc * sq) * ib;
-        const slackD2 = 6 * L * eVar * ib * ib + dotErr * ib + d2Margin;
-        if (est > tau * tau + slackD2) continue;
-      }
-      exact++;
       const d2 = windowDistance2(closes, t, qn, 'z', tau2, scratch);
       if (d2 !== Infinity) keep(t, d2);
     }
-    return exact;
+    return hi - lo;
   }
 
   function scanMean(
@@ -251,12 +173,12 @@ export function makeEdScanner(data: MarketArrays, q: EdQuery): Scanner {
   }
 
   if (normalize !== 'z') return scanMean;
-  const pf = q.kernel === 'ts' ? null : prefilterFor(data.wasm);
+  const pf = prefilterFor(data.wasm);
   // Left to the service, the kernel chosen at start (kernels.ts, ML_KERNEL); tests force each one.
   const kernel = q.kernel ?? (kernels().zned === 'native-avx2' ? 'native' : 'wasm');
-  const native = kernel === 'ts' || kernel === 'wasm' ? null : nativeZscan();
+  const native = kernel === 'wasm' ? null : nativeZscan();
   if (q.kernel === 'native' && !native) throw new Error('the native zscan kernel is not available');
-  return pf ? makeWasmScanZ(data, qn, pf, native, scanZ) : scanZ;
+  return pf ? makeWasmScanZ(data, qn, pf, native, scanDirect) : scanDirect;
 }
 
 /** Sum of |Q_j| over segments, sum l_j Q_j (~0: the query is centred) and sum l_j Q_j^2 of a PAA. */
@@ -405,7 +327,7 @@ function makeWasmScanZ(
   };
 
   const scanZWasm: RangeScan = function scanZWasm(e, lo, hi, tau2, keep) {
-    // No threshold at all (the seed sample was too small): the TypeScript kernel computes every window.
+    // No threshold at all (the seed sample was too small): every window is computed directly.
     if (tau2 === Infinity) return fallback(e, lo, hi, tau2, keep);
     const a = offsets[e]!;
     const n = offsets[e + 1]! - a;

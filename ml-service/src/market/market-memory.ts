@@ -7,7 +7,7 @@
  *   closes, sum1, sum2 Float64, 8-byte aligned
  *
  * A memory above the 4 GiB a wasm32 module can address is not created: the arrays then live in plain
- * SharedArrayBuffers and search falls back to the TypeScript kernel.
+ * SharedArrayBuffers and zned search computes every window directly (decision 124).
  */
 export const PAGE = 65536;
 /** Byte offset and length (Int32 words) of the random id that lets each thread recognise a memory. */

@@ -1,0 +1,54 @@
+/**
+ * The DTW kernels' shared constants are written once (wasm/dtw-params.ts): the WASM kernel imports
+ * them, TypeScript builds DTW_STAGES / DTW_STAT from them, and native/dtwscan_params.h is their
+ * generation. native/dtwscan.c keeps its own enums until it includes that header; until then this test
+ * holds them to the same values, so the three languages cannot drift apart.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dtwParamsHeader } from '../scripts/params-header.js';
+import * as P from '../wasm/dtw-params.js';
+
+const root = join(import.meta.dirname, '..');
+const read = (path: string) => readFileSync(join(root, path), 'utf8');
+
+/** Every enumerator of every `enum { ... }` in C source, implicit values counted as C counts them. */
+function cEnums(src: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [, body] of src.matchAll(/enum\s*\{([^}]*)\}/g)) {
+    let next = 0;
+    for (const item of body!.split(',')) {
+      const m = /^\s*([A-Z_][A-Z0-9_]*)\s*(?:=\s*(\d+))?\s*$/.exec(item.replace(/\/\/.*$/gm, ''));
+      if (!m) continue;
+      const value = m[2] !== undefined ? Number(m[2]) : next;
+      out[m[1]!] = value;
+      next = value + 1;
+    }
+  }
+  return out;
+}
+
+describe('the DTW kernels’ constants, written once', () => {
+  it('native/dtwscan_params.h is the generation of wasm/dtw-params.ts', () => {
+    expect(read('native/dtwscan_params.h')).toBe(dtwParamsHeader());
+    expect(cEnums(read('native/dtwscan_params.h'))).toEqual({ ...P });
+  });
+
+  it('the WASM kernel defines no flag or counter of its own and imports dtw-params', () => {
+    const src = read('wasm/dtwscan.ts');
+    expect(src).not.toMatch(/^const (F|ST)_\w+/m);
+    expect(src).toMatch(/} from '\.\/dtw-params';/);
+  });
+
+  it('native/dtwscan.c includes the header, or its own values are the header’s', () => {
+    const c = read('native/dtwscan.c');
+    if (c.includes('#include "dtwscan_params.h"')) return;
+    const own = cEnums(c);
+    const shared = Object.entries(own).filter(([k]) => /^(F|ST)_/.test(k));
+    expect(shared.length).toBeGreaterThan(10);
+    for (const [k, v] of shared) expect(v, k).toBe((P as Record<string, number>)[k]);
+    // The picks mode's K sits in the flags from F_PICKS_SHIFT up.
+    expect(c).toMatch(new RegExp(`flags >> ${P.F_PICKS_SHIFT}\\)`));
+  });
+});
