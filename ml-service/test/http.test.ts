@@ -106,6 +106,19 @@ describe('ml-service HTTP', () => {
     }
   });
 
+  it('400 unknown_filter for a market or sector no stock is filed under, naming it and the choices', async () => {
+    for (const [filters, field] of [
+      [{ market: 'ZZ' }, 'market'],
+      [{ sector: 'No Such Sector' }, 'sector'],
+    ] as const) {
+      const body = { query: { series: [1, 2, 3, 4, 5, 6, 7, 9] }, filters };
+      const err = await expectError(await post('/v1/similar', body), 400, 'unknown_filter');
+      expect(err.error.message).toContain(`filters.${field}`);
+      expect(err.error.details).toMatchObject({ field, value: Object.values(filters)[0] });
+      expect(Array.isArray((err.error.details as { allowed: unknown }).allowed)).toBe(true);
+    }
+  });
+
   it('404 for unknown codes and routes', async () => {
     await expectError(
       await post('/v1/similar', { query: { code: 'NOPE', start: '2015-01-05', end: '2015-03-05' } }),

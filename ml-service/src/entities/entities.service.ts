@@ -21,7 +21,7 @@ import {
   type Timeframe,
 } from '@resemble/contracts';
 import { EntityIndex } from './entity-search.js';
-import { notFound } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
 import { dayToIso, type MarketData } from '../market/market-data.js';
 
 /** The entity list's answer for one master record; e is its row in the loaded market, or -1 (no prices). */
@@ -98,6 +98,56 @@ export function inSector(c: CompanyRow | undefined, sector: string): boolean {
       c.sector17_name === sector ||
       c.gics_sector === sector)
   );
+}
+
+/**
+ * Every value the market and sector filters match, once per loaded market: the markets of the master and
+ * of the priced entities, and every sector code and name any record is filed under (inSector's fields).
+ */
+function filterValues(data: MarketData): { markets: Set<string>; sectors: Set<string> } {
+  let v = filterValuesOf.get(data);
+  if (!v) {
+    const companies = [...data.companies.values()];
+    v = {
+      markets: new Set([...data.markets, ...companies.map((c) => c.market)]),
+      sectors: new Set(
+        companies.flatMap((c) =>
+          [c.sector33_code, c.sector33_name, c.sector17_code, c.sector17_name, c.gics_sector].filter(
+            (x): x is string => !!x,
+          ),
+        ),
+      ),
+    };
+    filterValuesOf.set(data, v);
+  }
+  return v;
+}
+const filterValuesOf = new WeakMap<MarketData, { markets: Set<string>; sectors: Set<string> }>();
+
+/**
+ * A market or sector filter no stock is filed under is a mistake (a typo, a name from another list), not
+ * a search with no matches: it is a 400 `unknown_filter` naming the filter, its value and the choices
+ * (the facets' labels; a sector may also be given by any code or name the master lists).
+ */
+export function assertKnownFilters(
+  data: MarketData,
+  f: { market?: string; sector?: string } | undefined,
+): void {
+  if (!f) return;
+  const known = filterValues(data);
+  for (const [field, value, set] of [
+    ['market', f.market, known.markets],
+    ['sector', f.sector, known.sectors],
+  ] as const) {
+    if (value === undefined || set.has(value)) continue;
+    const allowed = entityFacets(data)[field === 'market' ? 'markets' : 'sectors'];
+    throw new AppError(
+      400,
+      'unknown_filter',
+      `filters.${field}: no stock is filed under ${JSON.stringify(value)}; GET /v1/entities/facets lists the ${field}s`,
+      { field, value, allowed },
+    );
+  }
 }
 
 /** TOPIX size codes (1 Core30, 2 Large70, 4 Mid400, 6/7 Small): larger companies first in a tie. */

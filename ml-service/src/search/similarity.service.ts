@@ -11,7 +11,7 @@ import type {
 } from '@resemble/contracts';
 import { MIN_FORECAST_SAMPLE, similarRequestSchema, TIMEFRAME_BAR_NAMES } from '@resemble/contracts';
 import { marketOf } from '../market/bars.js';
-import { asOfDate, companyOf, inSector } from '../entities/entities.service.js';
+import { asOfDate, assertKnownFilters, companyOf, inSector } from '../entities/entities.service.js';
 import { badRequest, notFound, parseOr400 } from '../errors.js';
 import { forecastFromOutcomes } from '../forecast/forecast.js';
 import { applyCalibrator, type CalibratorFile } from '../predictors/calibrator.js';
@@ -129,6 +129,7 @@ function prepare(daily: MarketData, req: SimilarRequest, opts: SearchOptions): P
   }
   let entities: number[] = data.codes.map((_, i) => i);
   const f = req.filters;
+  assertKnownFilters(data, f);
   if (f?.codes) entities = [...new Set(f.codes.map((c) => entityIndex(data, c)))].sort((x, y) => x - y);
   if (f?.market) entities = entities.filter((e) => data.markets[e] === f.market);
   if (f?.sector) entities = entities.filter((e) => inSector(companyOf(data, e), f.sector!));
