@@ -4,12 +4,9 @@
  * Parameter names are short but readable: code, start, end, tf, metric, topK, horizon, model, mode, norm,
  * market, sector, kind.
  */
-import {
-  entityKindSchema,
-  type EntityFacets,
-  type SimilarRequest,
-  type Timeframe,
-} from '@resemble/contracts';
+import type { EntityFacets, SimilarRequest, Timeframe } from '@resemble/contracts';
+// The zod-free entry: a value from the package index would bring zod into the page (decision 128).
+import { ENTITY_KINDS } from '@resemble/contracts/store-layout';
 import { TIMEFRAMES } from './timeframe';
 
 export const MODELS = ['analogue', 'baseline', 'brainjs'] as const;
@@ -105,8 +102,8 @@ export function parseSearchQuery(
   for (const k of FILTER_KEYS) {
     const v = one(q, k);
     if (v === undefined) continue;
-    if (k === 'kind' && !(entityKindSchema.options as readonly string[]).includes(v))
-      problems.push({ param: k, reason: 'oneOf', allowed: entityKindSchema.options.join(', ') });
+    if (k === 'kind' && !(ENTITY_KINDS as readonly string[]).includes(v))
+      problems.push({ param: k, reason: 'oneOf', allowed: ENTITY_KINDS.join(', ') });
     else if (k !== 'kind' && facets && !facets[k === 'market' ? 'markets' : 'sectors'].includes(v))
       problems.push({ param: k, reason: 'filter', value: v });
     else filters[k] = v;
