@@ -17,8 +17,8 @@ import {
   dtwKernelByName,
   makeDtwScanner,
   SearchStopped,
-  type DtwKernelName,
 } from '../src/kernels/dtw-search.js';
+import type { DtwKernelName } from '../src/kernels/seam.js';
 import type { MarketData } from '../src/market/market-data.js';
 import { businessDates, marketFromEntities } from '../src/predictors/synthetic-market.js';
 import { SearchPool } from '../src/search/search-pool.js';
