@@ -100,7 +100,10 @@ export async function startReplicas(
     const addrs: string[] = [];
     for (let i = 1; i <= 2; i++) {
       const port = await freePort();
-      const b = startProcess(`backend ${i}`, process.execPath, ['--import', 'tsx', 'backend/src/server.ts'], {
+      // BENCH_NODE_FLAGS as in overhead.ts (a profile per replica).
+      const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+      const args = [...flags, '--import', 'tsx', 'backend/src/server.ts'];
+      const b = startProcess(`backend ${i}`, process.execPath, args, {
         ...env,
         HOST: '127.0.0.1',
         PORT: String(port),

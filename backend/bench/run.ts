@@ -11,6 +11,8 @@
  *
  * BENCH_SCENARIO=overhead runs only "backend alone (instant ml stand-in)" against a synthetic answer of
  * the same shape and size, without the demo import or ml-service: a quick loop while tuning backend.
+ * BENCH_SCENARIO=replicas-overhead does the same for the replicas scenario's second half: two replicas
+ * on PostgreSQL + Redis, then one backend on SQLite, each alone against the synthetic answer.
  */
 import autocannon from 'autocannon';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -100,6 +102,31 @@ async function overheadOnly(): Promise<void> {
   );
 }
 
+async function replicasOverheadOnly(): Promise<void> {
+  const { codes, dates } = syntheticCalendar();
+  const work = mkdtempSync(join(tmpdir(), 'resemble-bench-'));
+  const engines = await startEngines();
+  try {
+    console.log(`backend alone against a synthetic ml answer; ${CONNECTIONS} connections x ${SECONDS}s`);
+    const alone = await replicasOverhead(
+      engines,
+      syntheticSimilar(dates, codes),
+      bodies(codes, dates).next,
+      SECONDS,
+      CONNECTIONS,
+      benchEnv,
+      join(work, 'data'),
+    );
+    report('backend alone, 2 replicas pg+redis', alone.pgRedis.result);
+    reportCpu(alone.pgRedis.cpu);
+    report('backend alone, 1 process sqlite', alone.sqlite.result);
+    console.log(`  CPU per request: backend ${alone.sqlite.cpuMsPerRequest.toFixed(2)} ms`);
+  } finally {
+    await engines.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 const meetsTarget = (r: autocannon.Result) =>
   r.requests.average >= 300 && r.latency.p99 <= 250 && r.errors + r.non2xx + r.timeouts === 0;
 
@@ -175,8 +202,11 @@ async function replicasScenario(): Promise<void> {
 async function main(): Promise<void> {
   if (SCENARIO === 'overhead') return overheadOnly();
   if (SCENARIO === 'replicas') return replicasScenario();
+  if (SCENARIO === 'replicas-overhead') return replicasOverheadOnly();
   if (SCENARIO !== 'all' && SCENARIO !== 'fairness')
-    throw new Error(`BENCH_SCENARIO must be "all", "overhead", "replicas" or "fairness", not "${SCENARIO}"`);
+    throw new Error(
+      `BENCH_SCENARIO must be "all", "overhead", "replicas", "replicas-overhead" or "fairness", not "${SCENARIO}"`,
+    );
   const work = mkdtempSync(join(tmpdir(), 'resemble-bench-'));
   const dataDir = join(work, 'data');
   console.log(`importing demo data (${demo}) ...`);
