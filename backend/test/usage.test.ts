@@ -44,11 +44,11 @@ describe.each(ENGINES)('UsageService (daily quota) on %s', (engine) => {
     expect(await usage.searchesToday('u1')).toBe(5);
   });
 
-  it('counts unlimited searches, runs a quota function inside the transaction, refunds, and starts again each UTC day', async () => {
+  it('counts unlimited searches, runs a quota function before counting, refunds, and starts again each UTC day', async () => {
     const usage = new UsageService(db.kysely, () => now);
     for (let i = 0; i < 7; i++) await usage.consume('u1', null);
     expect(await usage.searchesToday('u1')).toBe(7);
-    // A plan check failing inside the transaction takes nothing.
+    // A plan check that throws takes nothing.
     await expect(
       usage.consume('u1', () => {
         throw new AppError(403, 'plan_limit', 'no');
@@ -69,5 +69,9 @@ describe.each(ENGINES)('UsageService (daily quota) on %s', (engine) => {
     await usage.refund('u1', '2026-01-01');
     await usage.refund('u1', '2026-01-01');
     expect(await usage.searchesToday('u1')).toBe(1);
+    // A quota of 0 refuses the first search of a day too, and writes nothing.
+    now += 86_400_000;
+    await expect(usage.consume('u1', 0)).rejects.toThrow(expect.objectContaining({ details: expect.objectContaining({ quota: 0, used: 0 }) }));
+    expect(await usage.searchesToday('u1')).toBe(0);
   });
 });
