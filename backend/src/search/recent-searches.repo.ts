@@ -1,4 +1,4 @@
-/** Each user's last searches from the web app: newest first, one row per distinct request, at most KEEP. */
+/** Each user's last searches from the web app: newest first, one row per distinct request, KEEP_RECENT listed. */
 import type { SimilarRequest } from '@resemble/contracts';
 import { sql } from 'kysely';
 import type { Executor } from '../db/schema.js';
@@ -22,12 +22,13 @@ export function searchKey(req: SimilarRequest): string {
 }
 
 /**
- * Two statements, no transaction: every search from the web app runs this, and on PostgreSQL each
- * statement is a round trip (the version with a transaction and a read of the last seq took six). The
- * upsert takes its seq from the user's rows in the same statement, so a repeat moves to the top and the
- * same search sent twice at once cannot collide on the key (two searches at once may share a seq: they
- * were made at the same moment). The trim then drops whatever is older than the KEEP_RECENT-th newest;
- * with fewer rows its subquery is NULL and nothing matches, and a trim that runs late only trims more.
+ * One statement on most searches, no transaction: every search from the web app runs this, and on
+ * PostgreSQL each statement is a round trip (the version with a transaction, a read of the last seq and
+ * a trim every time took six). The upsert takes its seq from the user's rows in the same statement, so
+ * a repeat moves to the top and the same search sent twice at once cannot collide on the key (two
+ * searches at once may share a seq: they were made at the same moment). Seqs grow by one a search, so
+ * trimming on every KEEP_RECENT-th keeps fewer than 2 x KEEP_RECENT rows a user; the list reads the
+ * KEEP_RECENT newest either way.
  */
 export async function recordRecentSearch(
   db: Executor,
@@ -40,7 +41,7 @@ export async function recordRecentSearch(
     .selectFrom('recent_searches')
     .select((e) => sql<number>`coalesce(max(${e.ref('seq')}), 0) + 1`.as('seq'))
     .where('user_id', '=', userId);
-  await db
+  const { seq } = await db
     .insertInto('recent_searches')
     .values({ user_id: userId, key, request: key, seq: nextSeq, created_at: nowIso })
     .onConflict((oc) =>
@@ -49,8 +50,10 @@ export async function recordRecentSearch(
         created_at: e.ref('excluded.created_at'),
       })),
     )
-    .execute();
-  // Seqs have gaps and may tie, so the bound is the KEEP_RECENT-th row's seq, not a count.
+    .returning('seq')
+    .executeTakeFirstOrThrow();
+  if (seq % KEEP_RECENT !== 0) return;
+  // Seqs may tie, so the bound is the KEEP_RECENT-th row's seq, not a count.
   const oldestKept = db
     .selectFrom('recent_searches')
     .select('seq')
