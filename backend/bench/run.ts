@@ -90,7 +90,9 @@ function reportOverhead(overhead: Awaited<ReturnType<typeof backendOverhead>>): 
 
 async function overheadOnly(): Promise<void> {
   const { codes, dates } = syntheticCalendar();
-  console.log(`backend alone against a synthetic ml answer; ${CONNECTIONS} connections x ${SECONDS}s`);
+  console.log(
+    `backend alone against a synthetic ml answer; ${CONNECTIONS} connections x ${SECONDS}s after a ${WARMUP}s warm-up`,
+  );
   reportOverhead(
     await backendOverhead(
       syntheticSimilar(dates, codes),
@@ -98,6 +100,7 @@ async function overheadOnly(): Promise<void> {
       SECONDS,
       CONNECTIONS,
       benchEnv,
+      WARMUP,
     ),
   );
 }
@@ -107,7 +110,9 @@ async function replicasOverheadOnly(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'resemble-bench-'));
   const engines = await startEngines();
   try {
-    console.log(`backend alone against a synthetic ml answer; ${CONNECTIONS} connections x ${SECONDS}s`);
+    console.log(
+      `backend alone against a synthetic ml answer; ${CONNECTIONS} connections x ${SECONDS}s after a ${WARMUP}s warm-up`,
+    );
     const alone = await replicasOverhead(
       engines,
       syntheticSimilar(dates, codes),
@@ -116,6 +121,7 @@ async function replicasOverheadOnly(): Promise<void> {
       CONNECTIONS,
       benchEnv,
       join(work, 'data'),
+      WARMUP,
     );
     report('backend alone, 2 replicas pg+redis', alone.pgRedis.result);
     reportCpu(alone.pgRedis.cpu);
@@ -179,7 +185,16 @@ async function replicasScenario(): Promise<void> {
     replicas = undefined;
     await stopProcess(ml);
     await new Promise((ok) => setTimeout(ok, 5_000));
-    const alone = await replicasOverhead(engines, canned, gen.next, SECONDS, CONNECTIONS, benchEnv, dataDir);
+    const alone = await replicasOverhead(
+      engines,
+      canned,
+      gen.next,
+      SECONDS,
+      CONNECTIONS,
+      benchEnv,
+      dataDir,
+      WARMUP,
+    );
 
     console.log('\nfigures (2-core machine shared with other work: treat as noisy)');
     report('similar, random, 2 replicas pg+redis', random.result);
@@ -283,7 +298,7 @@ async function main(): Promise<void> {
     await tenAtOnce(base, codes, dates);
     await stack.stop();
     stopped = true;
-    const overhead = await backendOverhead(canned, randomBody, SECONDS, CONNECTIONS, env);
+    const overhead = await backendOverhead(canned, randomBody, SECONDS, CONNECTIONS, env, WARMUP);
 
     console.log('\nfigures (2-core machine shared with other work: treat as noisy)');
     report('similar, random stock+window', random);
