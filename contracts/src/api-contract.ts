@@ -40,6 +40,11 @@ const SEARCH_ERRORS = {
   499: ['client_closed'],
   ...ML_ERRORS,
 } as const;
+/** A similar search also names a market or sector filter no stock is filed under (predict has no filters). */
+const SIMILAR_ERRORS = {
+  ...SEARCH_ERRORS,
+  400: [...SEARCH_ERRORS[400], 'unknown_filter'],
+} as const;
 
 export const adminUserSchema = z.object({
   id: z.string(),
@@ -182,7 +187,7 @@ export const api = {
     '/similar',
     'Find the most similar stretches (counts against the daily quota)',
     { 200: ml.similarResponseSchema },
-    { body: ml.similarRequestSchema, errors: SEARCH_ERRORS },
+    { body: ml.similarRequestSchema, errors: SIMILAR_ERRORS },
   ),
   predict: searchScoped.post(
     '/predict',
@@ -194,7 +199,7 @@ export const api = {
     '/export/similar.csv',
     'Similarity result as CSV (Pro)',
     { 200: otherBody('text/csv') },
-    { body: ml.similarRequestSchema, errors: { ...SEARCH_ERRORS, 403: ['plan_limit', 'plan_required'] } },
+    { body: ml.similarRequestSchema, errors: { ...SIMILAR_ERRORS, 403: ['plan_limit', 'plan_required'] } },
   ),
   recentSearches: searchScoped.get(
     '/recent-searches',

@@ -56,6 +56,7 @@ export const ERROR_CODES = [
   'not_ready',
   'search_restarting',
   'unknown_code',
+  'unknown_filter',
   'unknown_model',
   'model_unavailable',
 ] as const;

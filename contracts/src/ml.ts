@@ -225,6 +225,11 @@ export const mlHealthSchema = z.object({
     .object({
       workers: z.number().int(),
       heavyWorkers: z.number().int(),
+      /** 'own': heavy searches run on threads of their own at a lower priority (decision 122). */
+      heavyLane: z.enum(['own', 'borrowed']).optional(),
+      /** Nice value of each ordinary worker thread, and of each heavy-lane thread (null: unknown). */
+      nice: z.array(z.number().int().nullable()).optional(),
+      heavyNice: z.array(z.number().int().nullable()).optional(),
       running: z.number().int(),
       heavyRunning: z.number().int(),
       queued: z.number().int(),
@@ -275,7 +280,7 @@ export type EntitySummary = z.infer<typeof entitySummarySchema>;
  */
 export const ML_DEADLINE_HEADER = 'x-deadline-ms';
 
-/** How a search result matched the query, best first (see ml-service/src/entity-search.ts). */
+/** How a search result matched the query, best first (see ml-service/src/entities/entity-search.ts). */
 export const matchTierSchema = z.enum(['exactCode', 'codePrefix', 'namePrefix', 'nameSubstring', 'typo']);
 
 export const entitiesResponseSchema = z.object({

@@ -4,7 +4,7 @@
  * days of that period and is dated by its last trading day (so a week with a holiday on Friday ends on
  * Thursday, and the current, unfinished week ends on the latest day there is). OHLCV resample as every
  * charting package does: open of the first day, highest high, lowest low, close of the last day, summed
- * volume. ml-service resamples closes the same way over its typed arrays (ml-service/src/bars.ts); this
+ * volume. ml-service resamples closes the same way over its typed arrays (ml-service/src/market/bars.ts); this
  * function is the one for price rows (the chart's candles).
  */
 import { z } from 'zod';

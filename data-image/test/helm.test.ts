@@ -291,9 +291,11 @@ describe('the Helm chart deploy/helm/resemble', () => {
     expect(read('contracts/src/api-contract.ts')).toMatch(/health: platform\.public\.get\(\s*'\/health'/);
     expect(read('backend/src/platform/platform.routes.ts')).toMatch(/\bhealth: \{/);
     expect(read('backend/src/app.ts')).toMatch(/app\.use\('\/api\/v1', v1\)/);
-    expect(read('ml-service/src/routes/system.routes.ts')).toMatch(/r\.get\('\/health'/);
+    expect(read('ml-service/src/http/routes/system.routes.ts')).toMatch(/r\.get\('\/health'/);
     // GET /health is open without ML_TOKEN (a probe has no secret).
-    expect(read('ml-service/src/middleware.ts')).toMatch(/req\.method === 'GET' && req\.path === '\/health'/);
+    expect(read('ml-service/src/http/middleware.ts')).toMatch(
+      /req\.method === 'GET' && req\.path === '\/health'/,
+    );
     const exposed = (svc: string) => Number(/^EXPOSE (\d+)$/m.exec(read(`${svc}/Dockerfile`))![1]);
     const objs = render();
     const expectations: [string, string, number][] = [

@@ -92,4 +92,33 @@ describe('search URL', () => {
     });
     expect(stateFromRequest({ query: { series: [1, 2] } as never })).toBeNull();
   });
+
+  it("names a bad kind, and a market or sector that is not among the filters' choices", () => {
+    const facets = { markets: ['JP', 'US'], sectors: ['Energy', '輸送用機器'], kinds: ['stock' as const] };
+    const q = { code: 'AAPL', start: '2024-01-02', end: '2024-03-28' };
+    const good = parseSearchQuery(
+      { ...q, market: 'US', sector: '輸送用機器', kind: 'etf' },
+      DEFAULT_HORIZON,
+      facets,
+    );
+    expect(good.problems).toEqual([]);
+    expect(good.state!.filters).toEqual({ market: 'US', sector: '輸送用機器', kind: 'etf' });
+    const bad = parseSearchQuery(
+      { ...q, market: 'XX', sector: 'Energie', kind: 'bond' },
+      DEFAULT_HORIZON,
+      facets,
+    );
+    expect(bad.problems).toEqual([
+      { param: 'market', reason: 'filter', value: 'XX' },
+      { param: 'sector', reason: 'filter', value: 'Energie' },
+      { param: 'kind', reason: 'oneOf', allowed: 'stock, etf, reit, fund' },
+    ]);
+    // A bad value is dropped, never searched with: the state keeps only the filters that passed.
+    expect(bad.state!.filters).toEqual({});
+    // Without the choices (they failed to load), market and sector pass on to the search, which names them.
+    expect(parse({ ...q, market: 'XX', kind: 'bond' })).toMatchObject({
+      state: { filters: { market: 'XX' } },
+      problems: [{ param: 'kind', reason: 'oneOf' }],
+    });
+  });
 });

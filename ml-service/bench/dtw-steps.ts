@@ -5,9 +5,15 @@
  * machine CPU time is the steadier figure) and the counters.
  */
 import type { SimilarRequestInput } from '@resemble/contracts';
-import { chooseDtwKernel, DTW_STAGES, DTW_STAT, dtwKernelByName, dtwProbe } from '../src/dtw-search.js';
-import type { MarketData } from '../src/market-data.js';
-import { findSimilar } from '../src/similarity.service.js';
+import {
+  chooseDtwKernel,
+  DTW_STAGES,
+  DTW_STAT,
+  dtwKernelByName,
+  dtwProbe,
+} from '../src/kernels/dtw-search.js';
+import type { MarketData } from '../src/market/market-data.js';
+import { findSimilar } from '../src/search/similarity.service.js';
 
 interface Step {
   label: string;

@@ -3,9 +3,9 @@
  * ns a window and what each stage pruned. Decision 077 quotes it on the demo store.
  *   node --import tsx bench/dtw-threshold.ts <store dir> [L=60]
  */
-import { loadMarketData } from '../src/market-data.js';
-import { DTW_STAGES, makeDtwScanner, dtwKernelByName, dtwProbe } from '../src/dtw-search.js';
-import { normalizeWindow } from '../src/window-distance.js';
+import { loadMarketData } from '../src/market/market-data.js';
+import { DTW_STAGES, makeDtwScanner, dtwKernelByName, dtwProbe } from '../src/kernels/dtw-search.js';
+import { normalizeWindow } from '../src/kernels/window-distance.js';
 const data = loadMarketData(process.argv[2]!);
 const L = Number(process.argv[3] ?? 60);
 const plan: number[] = [];

@@ -5,7 +5,7 @@
  * Prints figures per kind of query; asserts nothing. Timings on a shared 2-core machine are noisy.
  */
 import { mulberry32, type CompanyRow } from '@resemble/contracts';
-import { searchEntities } from '../src/entities.service.js';
+import { searchEntities } from '../src/entities/entities.service.js';
 import { minimalCompany } from '@resemble/contracts/store-layout';
 import { businessDates, marketFromEntities } from '../src/predictors/synthetic-market.js';
 

@@ -3,7 +3,8 @@
  * hold up a short one? Over HTTP on the synthetic market of bench/run.ts: the p50 of ordinary searches
  * (zned L=60 top-30) idle, then with 6 DTW L=250 top-100 searches in flight (target: at most 2x idle);
  * then the 6 are abandoned by their client and the time until their workers are free is printed.
- * A vs B in one run: the heavy lane (decision 079) against no lane (every search ordinary, as before).
+ * A vs B in one run: the heavy lane on threads of its own (decision 122, as served), the heavy lane
+ * borrowing one of the two ordinary workers (decision 079), and no lane (every search ordinary).
  * Prints figures; asserts nothing. Timings on a shared 2-core machine are noisy.
  */
 import type { Server } from 'node:http';
@@ -11,12 +12,12 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { Pool } from 'undici';
 import type { SimilarRequestInput } from '@resemble/contracts';
-import { createApp } from '../src/app.js';
-import { dayToIso, type MarketData } from '../src/market-data.js';
-import { MarketState, loadInWorkers } from '../src/market-state.js';
+import { createApp } from '../src/http/app.js';
+import { dayToIso, type MarketData } from '../src/market/market-data.js';
+import { MarketState, loadInWorkers } from '../src/market/market-state.js';
 import { createMetrics } from '../src/metrics.js';
 import { createPredictorRegistry } from '../src/predictors/registry.js';
-import { SearchPool, HEAVY_COST } from '../src/search-pool.js';
+import { SearchPool, HEAVY_COST } from '../src/search/search-pool.js';
 import { rng } from '../test/support/write-store.js';
 import { syntheticMarketDir } from './synthetic-market.js';
 
@@ -87,8 +88,15 @@ async function timed(client: Pool, q: SimilarRequestInput, signal?: AbortSignal)
   return performance.now() - t0;
 }
 
-async function phase(label: string, data: MarketData, dir: string, heavyCost: number, n: number) {
-  const pool = new SearchPool(2, 0, undefined, { heavyCost });
+async function phase(
+  label: string,
+  data: MarketData,
+  dir: string,
+  heavyCost: number,
+  n: number,
+  heavyThreads?: number,
+) {
+  const pool = new SearchPool(2, 0, undefined, { heavyCost, heavyThreads });
   const app = await serve(data, dir, pool);
   const light = new Pool(app.origin, { connections: 1 });
   const heavy = new Pool(app.origin, { connections: HEAVY });
@@ -137,7 +145,7 @@ async function phase(label: string, data: MarketData, dir: string, heavyCost: nu
     `  ... with ${HEAVY} DTW L=250 top-100 in flight  p50 ${p50b.toFixed(1).padStart(8)} ms  p95 ${pct(busy.ms, 0.95).toFixed(1).padStart(8)} ms  (n=${busy.ms.length}, ${busy.timedOut} gave up after ${LIGHT_BUDGET_MS} ms)  = ${(p50b / p50i).toFixed(2)}x idle (target <= 2x)`,
   );
   console.log(
-    `  pool while busy: ${during.heavyRunning} of ${during.workers} workers on heavy searches, ${during.heavyQueued} heavy queued`,
+    `  pool while busy: ${during.heavyRunning} heavy search(es) running (lane: ${during.heavyLane}, ${during.heavyWorkers} heavy worker(s), nice ${during.heavyNice.join('/') || during.nice.join('/')} against ordinary ${during.nice.join('/')}), ${during.heavyQueued} heavy queued`,
   );
   console.log(
     `  the ${HEAVY} DTW searches abandoned by their client: workers free ${freedMs.toFixed(0)} ms later, ${after.cancelled} cancelled, ${after.abandonedChunks} chunks left unscanned`,
@@ -156,11 +164,19 @@ async function main() {
   const data = await load(dir);
   await load.flush();
   await phase(
-    `A: heavy lane (cost >= ${HEAVY_COST.toExponential(0)} on at most 1 of 2 workers)`,
+    `A: heavy lane on its own low-priority threads (cost >= ${HEAVY_COST.toExponential(0)}; decision 122)`,
     data,
     dir,
     HEAVY_COST,
     QUERIES,
+  );
+  await phase(
+    `A': heavy lane borrowing at most 1 of the 2 workers (decision 079)`,
+    data,
+    dir,
+    HEAVY_COST,
+    QUERIES,
+    0,
   );
   await phase(
     'B: no lane (every search ordinary: the pool before issue 14)',
@@ -168,6 +184,7 @@ async function main() {
     dir,
     Infinity,
     Math.min(QUERIES, 5),
+    0,
   );
 }
 

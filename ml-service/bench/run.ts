@@ -12,14 +12,14 @@ import { cpus } from 'node:os';
 import { pino } from 'pino';
 import { Pool } from 'undici';
 import type { SimilarRequestInput } from '@resemble/contracts';
-import { createApp } from '../src/app.js';
-import { dtwKernel } from '../src/dtw-search.js';
-import { dayToIso, loadMarketData, type MarketData } from '../src/market-data.js';
-import { MarketState, loadInWorkers } from '../src/market-state.js';
+import { createApp } from '../src/http/app.js';
+import { dtwKernel } from '../src/kernels/dtw-search.js';
+import { dayToIso, loadMarketData, type MarketData } from '../src/market/market-data.js';
+import { MarketState, loadInWorkers } from '../src/market/market-state.js';
 import { createMetrics } from '../src/metrics.js';
 import { createPredictorRegistry } from '../src/predictors/registry.js';
-import { SearchPool } from '../src/search-pool.js';
-import { findSimilar, findSimilarWith } from '../src/similarity.service.js';
+import { SearchPool } from '../src/search/search-pool.js';
+import { findSimilar, findSimilarWith } from '../src/search/similarity.service.js';
 import { rng } from '../test/support/write-store.js';
 import { dtwSteps } from './dtw-steps.js';
 import { syntheticMarketDir } from './synthetic-market.js';
@@ -104,6 +104,13 @@ async function main() {
 
   const pool = new SearchPool(WORKERS);
   const run = pool.runner(data);
+  // A vs B for the DTW rows (decision 122): the heavy lane on threads of its own (A, as served) against
+  // the heavy lane borrowing one ordinary worker (B, decisions 079/115/116), query by query in turn.
+  const borrowed = new SearchPool(WORKERS, 0, undefined, { heavyThreads: 0 });
+  const lanes = [
+    { name: `own heavy threads (${pool.heavyThreads})`, pool },
+    { name: 'borrowed worker', pool: borrowed },
+  ];
   // The real app on a loopback port over the same pool, so "over HTTP" below is the in-process search
   // plus what HTTP adds (parsing, routing, JSON out, the socket), measured on the very same queries.
   const log = pino({ level: 'silent' });
@@ -200,27 +207,30 @@ async function main() {
     [250, Number(process.env.BENCH_DTW_LONG_QUERIES ?? 5)],
   ] as const) {
     const qs = queries(data, L, n + 1, 62 + L).map((q) => ({ ...q, metric: 'dtw' as const }));
-    const ms: number[] = [];
-    const cpuMs: number[] = [];
-    let exact = 0;
-    let candidates = 0;
+    const rows = lanes.map(() => ({ ms: [] as number[], cpuMs: [] as number[], exact: 0, candidates: 0 }));
     for (const [i, q] of qs.entries()) {
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      const r = await findSimilarWith(data, q, run);
-      // The first warms up the workers.
-      if (i === 0) continue;
-      ms.push(performance.now() - t0);
-      const c = process.cpuUsage(c0);
-      cpuMs.push((c.user + c.system) / 1000);
-      exact += r.exact;
-      candidates += r.candidates;
+      for (const [j, lane] of lanes.entries()) {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        const r = await findSimilarWith(data, q, lane.pool.runner(data));
+        // The first warms up the workers.
+        if (i === 0) continue;
+        const row = rows[j]!;
+        row.ms.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        row.cpuMs.push((c.user + c.system) / 1000);
+        row.exact += r.exact;
+        row.candidates += r.candidates;
+      }
     }
-    summary(
-      `dtw L=${L} band 10% topK=30`,
-      ms,
-      `  CPU p50 ${pct(cpuMs, 0.5).toFixed(0)} p95 ${pct(cpuMs, 0.95).toFixed(0)} ms (all threads)  DTWs computed ${((100 * exact) / candidates).toFixed(3)} % of windows`,
-    );
+    for (const [j, lane] of lanes.entries()) {
+      const { ms, cpuMs, exact, candidates } = rows[j]!;
+      summary(
+        `dtw L=${L} band 10% topK=30, ${lane.name}`,
+        ms,
+        `  CPU p50 ${pct(cpuMs, 0.5).toFixed(0)} p95 ${pct(cpuMs, 0.95).toFixed(0)} ms (all threads)  DTWs computed ${((100 * exact) / candidates).toFixed(3)} % of windows`,
+      );
+    }
   }
   if (process.env.BENCH_DTW_STEPS === '1') {
     // A subset (the first 400 stocks) keeps the rows without bounds to tens of seconds.
@@ -237,26 +247,29 @@ async function main() {
     // The demo store (505 S&P 500 stocks; import it with the scraper's import CLI): every DTW search
     // should answer within 300 ms.
     const demo = loadMarketData(demoDir);
-    const demoRun = pool.runner(demo);
     console.log(`demo data ${demoDir}: ${demo.entities} stocks, ${demo.points.toLocaleString('en')} points`);
     for (const L of [20, 60, 120, 250]) {
       for (const topK of [10, 100]) {
         const qs = queries(demo, L, 6, L * 3 + topK).map((q) => ({ ...q, metric: 'dtw' as const, topK }));
-        const ms: number[] = [];
-        const cpuMs: number[] = [];
+        const rows = lanes.map(() => ({ ms: [] as number[], cpuMs: [] as number[] }));
         for (const q of qs) {
-          const c0 = process.cpuUsage();
-          const t0 = performance.now();
-          await findSimilarWith(demo, q, demoRun);
-          ms.push(performance.now() - t0);
-          const c = process.cpuUsage(c0);
-          cpuMs.push((c.user + c.system) / 1000);
+          for (const [j, lane] of lanes.entries()) {
+            const c0 = process.cpuUsage();
+            const t0 = performance.now();
+            await findSimilarWith(demo, q, lane.pool.runner(demo));
+            rows[j]!.ms.push(performance.now() - t0);
+            const c = process.cpuUsage(c0);
+            rows[j]!.cpuMs.push((c.user + c.system) / 1000);
+          }
         }
-        summary(
-          `demo dtw L=${L} band 10% topK=${topK}`,
-          ms,
-          `  max ${Math.max(...ms).toFixed(1)} ms  CPU p50 ${pct(cpuMs, 0.5).toFixed(0)} max ${Math.max(...cpuMs).toFixed(0)} ms (all threads)`,
-        );
+        for (const [j, lane] of lanes.entries()) {
+          const { ms, cpuMs } = rows[j]!;
+          summary(
+            `demo dtw L=${L} band 10% topK=${topK}, ${lane.name}`,
+            ms,
+            `  max ${Math.max(...ms).toFixed(1)} ms  CPU p50 ${pct(cpuMs, 0.5).toFixed(0)} max ${Math.max(...cpuMs).toFixed(0)} ms (all threads)`,
+          );
+        }
       }
     }
   }
@@ -267,6 +280,7 @@ async function main() {
   server.close();
   registry.close();
   await pool.close();
+  await borrowed.close();
 }
 
 await main();

@@ -8,10 +8,10 @@
  */
 import { cpus } from 'node:os';
 import type { SimilarRequestInput, Timeframe } from '@resemble/contracts';
-import { marketOf } from '../src/bars.js';
-import { buildDerived, dayToIso, isoToDay, type MarketData } from '../src/market-data.js';
-import { SearchPool } from '../src/search-pool.js';
-import { findSimilarWith } from '../src/similarity.service.js';
+import { marketOf } from '../src/market/bars.js';
+import { buildDerived, dayToIso, isoToDay, type MarketData } from '../src/market/market-data.js';
+import { SearchPool } from '../src/search/search-pool.js';
+import { findSimilarWith } from '../src/search/similarity.service.js';
 import { businessDays, randomWalk, rng } from '../test/support/write-store.js';
 
 const SEED = 20261207;

@@ -1,6 +1,6 @@
 // Native kernel of the DTW search: exact nearest windows under Sakoe-Chiba banded DTW of z-normalised
 // windows, over a run of the plan's triples (entity, lo, hi) in one call. wasm/dtwscan.ts is the same
-// kernel in AssemblyScript (the portable fallback); src/dtw-kernel.ts chooses one and documents the bounds.
+// kernel in AssemblyScript (the portable fallback); src/kernels/dtw-kernel.ts chooses one and documents the bounds.
 //
 // Cascade per window (measured step by step in docs/decisions/077-native-dtw-kernel.md):
 //   A1  LB_Kim: the first two and last two cells of every path (Rakthanmanon et al., KDD 2012), O(1);
@@ -8,7 +8,7 @@
 //       early abandoned;
 //   A3  LB_Keogh of the query against the window's envelope, read from the entity's raw envelope (UCR's
 //       reused data envelope), early abandoned;
-//   B   the exact two-pass normalisation (as src/window-distance.ts), both LB_Keogh again from it for the
+//   B   the exact two-pass normalisation (as src/kernels/window-distance.ts), both LB_Keogh again from it for the
 //       cumulative bounds, LB_Improved (Lemire 2009), then DTW with cells pruned against the threshold and the cumulative bounds,
 //       abandoned when a row has no live cell (EAPrunedDTW, Herrmann and Webb 2021).
 // With AVX2 (checked at run time; stage flag 64 forces the portable path) A1 runs on four windows at a
@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "napi_args.h"
+#include "dtwscan_params.h" // stage flags F_*, counters ST_*, F_PICKS_SHIFT: written once in wasm/dtw-params.ts
 
 #define INF __builtin_inf()
 // Bounds are compared with a hair of slack, so rounding in a bound never rejects a window it should not.
@@ -37,13 +38,6 @@
 #define U_ROUND 2.3e-16 // a little above the unit roundoff 2^-52
 // The narrowest band (half-width in rows) at which the AVX2 path computes the DTW by anti-diagonals.
 #define DIAG_MIN_BAND 16
-
-/** Stages a call runs (flags; all by default), so each one's gain can be measured. */
-enum { F_KIM = 1, F_KEOGH_EQ = 2, F_KEOGH_EC = 4, F_CUMULATIVE = 8, F_COLUMNS = 16, F_IMPROVED = 32, F_SCALAR = 64,
-       F_ROWS = 128, F_NOSTORE = 512 };
-
-/** Counters of what each stage pruned (stats[]), in this order. */
-enum { ST_WINDOWS, ST_KIM, ST_KEOGH_EQ, ST_KEOGH_EC, ST_EXACT_LB, ST_DTW, ST_ABANDONED, ST_IMPROVED, ST_COUNT };
 
 static inline double dmin(double a, double b) { return a < b ? a : b; }
 static inline double dmax(double a, double b) { return a > b ? a : b; }
@@ -231,7 +225,7 @@ typedef struct {
 /**
  * Cancellation inside a call: a chunk of 8 long entities with a wide band is seconds of work, and neither
  * the pool nor worker.terminate() can stop native code. The search's control word (an Int32Array over a
- * SharedArrayBuffer the pool sets, src/search-pool.ts) is read once per STOP_WORK units of work (a window
+ * SharedArrayBuffer the pool sets, src/search/search-pool.ts) is read once per STOP_WORK units of work (a window
  * counts L, a DTW the cells of its band): about a millisecond, so a cancelled search leaves the call
  * within milliseconds, and one relaxed load per millisecond costs nothing measurable.
  */
@@ -824,7 +818,7 @@ static double dtw_diag_avx2(const Ctx *k, const double *w, double limit, const d
 /**
  * Picks mode: the greedy picks among the range's candidates (its first match and the windows after it
  * that passed every bound; the range is its entity's only one in the call), appended to the outputs
- * instead of every window within tau2. Greedy (greedyPicks in src/top-picks.ts) takes windows by ascending (distance, start) and drops
+ * instead of every window within tau2. Greedy (greedyPicks in src/search/top-picks.ts) takes windows by ascending (distance, start) and drops
  * those overlapping a pick; here the candidates wait in a heap by (key, start), a key being a lower
  * bound of the distance until the DTW is computed, then the distance. The lowest entry, if it overlaps
  * a pick, is dropped (its distance is at least its key, so greedy dropped it too); else a bound gets its
@@ -1016,7 +1010,7 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.q = q;
   k.flags = (int)(flags & 0xffff);
   // Bits 16 and up: picks per entity (picks mode, see select_picks), 0 for every window within tau2.
-  k.picks = (int)(flags >> 16);
+  k.picks = (int)(flags >> F_PICKS_SHIFT);
   k.simd = !(flags & F_SCALAR) && has_avx2();
   k.sqrtL = __builtin_sqrt((double)L);
   k.invL = 1 / (double)L;

@@ -5,7 +5,7 @@
 // load of 20 M rows at the edge of its 5 s target.
 //
 // It trusts nothing: any row that is not a valid 'YYYY-MM-DD' date strictly after the previous one with a
-// finite numeric close, or a row count other than the caller's, returns -1 and src/market-data.ts reads
+// finite numeric close, or a row count other than the caller's, returns -1 and src/market/market-data.ts reads
 // the file again through better-sqlite3, which names the problem. Entity files are never modified in
 // place (the scraper renames complete files into place), so a second SQLite in the process cannot see a
 // half-written file.
@@ -30,7 +30,7 @@ static int digits(const unsigned char *s, int count) {
 static long floor_div(long a, long b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 /**
- * Strict 'YYYY-MM-DD' to days since 1970-01-01, as isoToDay in src/dates.ts (days-from-civil,
+ * Strict 'YYYY-MM-DD' to days since 1970-01-01, as isoToDay in src/market/dates.ts (days-from-civil,
  * H. Hinnant). Returns 0 for anything that is not a valid calendar date.
  */
 static int iso_day(const unsigned char *s, int len, int32_t *out) {

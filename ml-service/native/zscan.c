@@ -3,12 +3,12 @@
 // 128-bit one (V8's WASM SIMD code keeps stage 1a near 4 ns a window; this runs it near 1.3).
 //
 // It only ever PRUNES. Every bound is the one wasm/zscan.ts documents (derivation and error bounds in
-// src/ed-kernel.ts), computed with separately rounded operations: no FMA contraction (binding.gyp passes
+// src/kernels/ed-kernel.ts), computed with separately rounded operations: no FMA contraction (binding.gyp passes
 // -ffp-contract=off). The rounding-error bounds the caller passes in hold for any order of summation, so
 // they hold here as there. Every window it keeps gets the exact two-pass distance in TypeScript. test/ed-prefilter.test.ts runs the
 // same exactness cases through this kernel, the WASM one and the TypeScript one.
 //
-// Built by node-gyp on `npm install` (binding.gyp). src/ed-native.ts loads it; where it is missing or
+// Built by node-gyp on `npm install` (binding.gyp). src/kernels/ed-native.ts loads it; where it is missing or
 // the CPU has no AVX2, search uses the WASM kernel.
 #include <node_api.h>
 #include <stdint.h>
@@ -315,14 +315,14 @@ AVX2 static int scan_entity(const uint8_t *p, const double *s1, const double *s2
   }
   return n;
 }
-/** errP of src/ed-kernel.ts for PAA level x: the rounding bound of the kernel's P at that level. */
+/** errP of src/kernels/ed-kernel.ts for PAA level x: the rounding bound of the kernel's P at that level. */
 static double err_p(const double *par, int x, double M, double eP, double eMu) {
   const double *c = par + C_PAA + C_PAA_STRIDE * x;
   const double U = par[C_U];
   return c[0] * (eP + 2 * (c[5] + 2) * U * c[1] * M) + __builtin_fabs(c[2]) * (M + 2 * eMu + 2 * U * M);
 }
 
-/** errC of src/ed-kernel.ts for PAA level x: the rounding bound of the kernel's Cw at that level. */
+/** errC of src/kernels/ed-kernel.ts for PAA level x: the rounding bound of the kernel's Cw at that level. */
 static double err_c(const double *par, int x, double L, double M, double eP, double eMu) {
   const double *c = par + C_PAA + C_PAA_STRIDE * x;
   const double U = par[C_U];
@@ -334,7 +334,7 @@ static double err_c(const double *par, int x, double L, double M, double eP, dou
 /**
  * The exact squared distance of the z-normalised window at x to q, abandoned (INFINITY) once past
  * limit2, INFINITY for a flat window: the same operations in the same order as normalizeWindow and
- * windowDistance2 in src/window-distance.ts, so the value is bit for bit the one TypeScript computes.
+ * windowDistance2 in src/kernels/window-distance.ts, so the value is bit for bit the one TypeScript computes.
  */
 static double exact_d2(const double *x, const double *q, int L, double limit2) {
   const double first = x[0];
@@ -440,7 +440,7 @@ static napi_value Scan(napi_env env, napi_callback_info info) {
  * scanChunk(memory, p, plan, kLo, kHi, offsets, spread, center, tau2, s1At, s2At, closesAt, L, m2, outAt,
  * outT, outD, outEnd): scan over the plan's triples (entity, lo, hi) at plan[kLo .. kHi) with one
  * threshold tau2, in one call instead of one per entity: sets each entity's bounds in the parameter block
- * (the per-entity part of scanZWasm in src/ed-kernel.ts, from the query constants C_* the caller wrote),
+ * (the per-entity part of scanZWasm in src/kernels/ed-kernel.ts, from the query constants C_* the caller wrote),
  * runs the four stages, and computes the exact distance of every survivor. The windows within tau2 go to
  * outT (start row) and outD (squared distance) in order; outEnd[i] is how many there are after triple i.
  * Returns how many distances were computed directly.

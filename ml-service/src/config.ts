@@ -26,10 +26,15 @@ const envSchema = z.object({
   ML_SEARCH_WORKERS: z.coerce.number().int().min(0).max(64).default(2),
   /**
    * Searches whose cost (candidate windows x L x cells per row: 1 for zned, 2 band + 1 for DTW) reaches
-   * this go to the heavy lane, which never holds more than ML_HEAVY_WORKERS workers.
+   * this go to the heavy lane (decision 122).
    */
   ML_HEAVY_COST: z.coerce.number().positive().default(5e9),
-  /** Workers the heavy lane may hold at once (default: all but one, at least one). */
+  /**
+   * Threads of the heavy lane's own, 9 nice steps below the ordinary workers; a heavy search is split
+   * over all of them (default: one per core). 0: the heavy lane borrows ordinary workers instead.
+   */
+  ML_HEAVY_THREADS: z.coerce.number().int().min(0).max(64).optional(),
+  /** With ML_HEAVY_THREADS=0: ordinary workers the heavy lane may hold at once (default: all but one). */
   ML_HEAVY_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
   /** Search kernel: auto (native where it loads, else WASM), native (refuse to start without it), wasm. */
   ML_KERNEL: z.enum(['auto', 'native', 'wasm']).default('auto'),

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { KernelChoice } from './kernels.js';
+import type { KernelChoice } from './kernels/kernels.js';
 import type { Config } from './config.js';
-import type { MarketState } from './market-state.js';
+import type { MarketState } from './market/market-state.js';
 import type { Metrics } from './metrics.js';
 import type { PredictorRegistry } from './predictors/registry.js';
-import type { ResultCache } from './result-cache.js';
-import type { SearchPool } from './search-pool.js';
+import type { ResultCache } from './search/result-cache.js';
+import type { SearchPool } from './search/search-pool.js';
 
 /** Everything a request handler may use; built by server.ts (or a test) and passed to createApp. */
 export interface AppContext {

@@ -1,16 +1,16 @@
 /** Starts ml-service: listens at once (health says "loading"), loads the store, then polls for new data. */
 import type { AddressInfo } from 'node:net';
-import { createApp } from './app.js';
+import { createApp } from './http/app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { chooseKernels, KernelUnavailableError, type KernelChoice } from './kernels.js';
+import { chooseKernels, KernelUnavailableError, type KernelChoice } from './kernels/kernels.js';
 import { createLogger } from './logger.js';
-import { addonError } from './native-addon.js';
-import { nativeStoreReader } from './store-native.js';
-import { MarketState, loadInWorkers } from './market-state.js';
+import { addonError } from './kernels/native-addon.js';
+import { nativeStoreReader } from './market/store-native.js';
+import { MarketState, loadInWorkers } from './market/market-state.js';
 import { createMetrics } from './metrics.js';
 import { createPredictorRegistry } from './predictors/registry.js';
-import { ResultCache } from './result-cache.js';
-import { SearchPool } from './search-pool.js';
+import { ResultCache } from './search/result-cache.js';
+import { SearchPool } from './search/search-pool.js';
 
 let config;
 try {
@@ -58,6 +58,7 @@ const cacheDir = config.ML_CACHE_DIR === 'off' ? null : config.ML_CACHE_DIR;
 const state = new MarketState(config.DATA_DIR, log, metrics, loadInWorkers(2, cacheDir, log));
 const pool = new SearchPool(config.ML_SEARCH_WORKERS, config.ML_SEARCH_TIMEOUT_MS, undefined, {
   heavyCost: config.ML_HEAVY_COST,
+  heavyThreads: config.ML_HEAVY_THREADS,
   heavyWorkers: config.ML_HEAVY_WORKERS,
   onCancel: (reason) => metrics.searchCancelled.inc({ reason }),
   onAbandoned: (chunks) => metrics.abandonedChunks.inc(chunks),

@@ -11,7 +11,7 @@ import {
   similarResponseSchema,
   type PriceRow,
 } from '@resemble/contracts';
-import { findSimilar } from '../src/similarity.service.js';
+import { findSimilar } from '../src/search/similarity.service.js';
 import { market, start, type Running } from './support/http-service.js';
 import { writeStore, type FixtureEntity } from './support/write-store.js';
 

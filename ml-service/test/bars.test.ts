@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { periodKey, type SimilarResponse, type Timeframe } from '@resemble/contracts';
-import { barArrays, marketOf, nextPeriodStart } from '../src/bars.js';
-import { forecastFromOutcomes } from '../src/forecast.js';
-import { dayToIso, isoToDay, loadMarketData, type MarketData } from '../src/market-data.js';
+import { barArrays, marketOf, nextPeriodStart } from '../src/market/bars.js';
+import { forecastFromOutcomes } from '../src/forecast/forecast.js';
+import { dayToIso, isoToDay, loadMarketData, type MarketData } from '../src/market/market-data.js';
 import { createPredictorRegistry } from '../src/predictors/registry.js';
-import { SearchPool } from '../src/search-pool.js';
-import { findSimilar, findSimilarWith } from '../src/similarity.service.js';
+import { SearchPool } from '../src/search/search-pool.js';
+import { findSimilar, findSimilarWith } from '../src/search/similarity.service.js';
 import { naiveSimilar, type NaiveEntity, type NaiveRequest } from './naive-similarity.js';
 import { businessDays, randomWalk, rng, writeStore, type FixtureEntity } from './support/write-store.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dayToIso, isoToDay } from '../src/dates.js';
+import { dayToIso, isoToDay } from '../src/market/dates.js';
 
 describe('isoToDay (the loader’s allocation-free date parser)', () => {
   it('agrees with Date.parse on every day from 1899 to 2101', () => {

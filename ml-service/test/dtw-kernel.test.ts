@@ -18,12 +18,12 @@ import {
   makeDtwScanner,
   SearchStopped,
   type DtwKernelName,
-} from '../src/dtw-search.js';
-import type { MarketData } from '../src/market-data.js';
+} from '../src/kernels/dtw-search.js';
+import type { MarketData } from '../src/market/market-data.js';
 import { businessDates, marketFromEntities } from '../src/predictors/synthetic-market.js';
-import { SearchPool } from '../src/search-pool.js';
-import { greedyPicks } from '../src/top-picks.js';
-import { findSimilar, findSimilarWith } from '../src/similarity.service.js';
+import { SearchPool } from '../src/search/search-pool.js';
+import { greedyPicks } from '../src/search/top-picks.js';
+import { findSimilar, findSimilarWith } from '../src/search/similarity.service.js';
 import {
   naiveDtw2,
   naiveNormalize,
@@ -157,7 +157,7 @@ describe('DTW kernels keep exactly the windows within the threshold', () => {
           for (const [t, d2] of want) expect(got.get(t), `${variant} t=${t}`).toBe(d2);
           // Picks mode: per entity, exactly greedy's picks on every window within tau2 (in greedy's
           // order, with the twin's distances), and no DTW that the windows mode does not compute.
-          if (name !== 'native') continue;
+          if (name === 'ts') continue;
           const dtwsAll = found.exact;
           for (const K of [1, 3, 100]) {
             const picked = makeDtwScanner(
@@ -240,7 +240,19 @@ describe('DTW kernels keep exactly the windows within the threshold', () => {
   });
 });
 
-describe.runIf(nativeExpected)('native picks mode equals greedy on every window (ties, overlaps)', () => {
+describe('native and WASM picks mode equals greedy on every window (ties, overlaps)', () => {
+  /** Each kernel with the picks mode, as the search runs it and with no candidate stored. */
+  const pickers: [DtwKernelName, number][] = [
+    ...(nativeExpected
+      ? ([
+          ['native', DTW_STAGES.all],
+          ['native', DTW_STAGES.all | DTW_STAGES.scalar],
+          ['native', DTW_STAGES.all | DTW_STAGES.unstored],
+        ] as [DtwKernelName, number][])
+      : []),
+    ['wasm', DTW_STAGES.all],
+    ['wasm', DTW_STAGES.all | DTW_STAGES.unstored],
+  ];
   /**
    * Periodic series (period P < L, so windows P apart are identical: exact ties between overlapping
    * windows), one with flat stretches between periodic ones, and a random walk.
@@ -291,17 +303,13 @@ describe.runIf(nativeExpected)('native picks mode equals greedy on every window 
         for (const plan of [whole, split]) {
           for (const q of [0, 0.05, 0.3, 1]) {
             const tau2 = q === 1 ? Infinity : sorted[Math.floor(q * (sorted.length - 1))]!;
-            // As the search runs it, the portable path, and with no candidate stored (each is
+            // As the search runs it, the native portable path, and with no candidate stored (each is
             // normalised again when its turn comes, as past the kernel's 4 MB store).
-            for (const stages of [
-              DTW_STAGES.all,
-              DTW_STAGES.all | DTW_STAGES.scalar,
-              DTW_STAGES.all | DTW_STAGES.unstored,
-            ]) {
+            for (const [name, stages] of pickers) {
               const windows = makeDtwScanner(
                 data,
                 { qn: Float64Array.from(qn), band: r },
-                dtwKernelByName('native')!,
+                dtwKernelByName(name)!,
                 new Float64Array(8),
                 stages,
               ).chunk!(Int32Array.from(plan), 0, plan.length, tau2).exact;
@@ -309,11 +317,11 @@ describe.runIf(nativeExpected)('native picks mode equals greedy on every window 
                 const found = makeDtwScanner(
                   data,
                   { qn: Float64Array.from(qn), band: r, picks: K },
-                  dtwKernelByName('native')!,
+                  dtwKernelByName(name)!,
                   new Float64Array(8),
                   stages,
                 ).chunk!(Int32Array.from(plan), 0, plan.length, tau2);
-                const what = `plan ${plan === whole ? 'whole' : 'split'} tau2=${tau2} stages=${stages} K=${K}`;
+                const what = `${name} plan ${plan === whole ? 'whole' : 'split'} tau2=${tau2} stages=${stages} K=${K}`;
                 expect(found.exact, what).toBeLessThanOrEqual(windows);
                 for (let e = 0; e < data.entities; e++) {
                   // The entity's outputs: the triples of entity e are consecutive in the plan.
@@ -356,15 +364,17 @@ describe.runIf(nativeExpected)('native picks mode equals greedy on every window 
     const qn = Float64Array.from(naiveNormalize(Array.from(data.closes.subarray(3, 3 + L)), 'z')!);
     const plan: number[] = [];
     for (let e = 0; e < data.entities; e++) plan.push(e, data.offsets[e]!, data.offsets[e + 1]! - L + 1);
-    const count = (picks: number) =>
-      makeDtwScanner(data, { qn, band: 3, picks }, dtwKernelByName('native')!).chunk!(
-        Int32Array.from(plan),
-        0,
-        plan.length,
-        1,
-      ).exact;
-    // Every window P apart in the periodic series is at distance 0: each pick blocks its neighbours.
-    expect(count(100)).toBeLessThan(count(0) / 2);
+    for (const name of nativeExpected ? (['native', 'wasm'] as const) : (['wasm'] as const)) {
+      const count = (picks: number) =>
+        makeDtwScanner(data, { qn, band: 3, picks }, dtwKernelByName(name)!).chunk!(
+          Int32Array.from(plan),
+          0,
+          plan.length,
+          1,
+        ).exact;
+      // Every window P apart in the periodic series is at distance 0: each pick blocks its neighbours.
+      expect(count(100), name).toBeLessThan(count(0) / 2);
+    }
   });
 });
 

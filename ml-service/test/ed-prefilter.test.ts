@@ -4,19 +4,19 @@
  * Checked against a full scan of every window, for the WASM path and the TypeScript path alike.
  */
 import { describe, expect, it } from 'vitest';
-import { makeEdScanner } from '../src/ed-kernel.js';
+import { makeEdScanner } from '../src/kernels/ed-kernel.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { prefilterFor, SLOT } from '../src/ed-prefilter.js';
+import { prefilterFor, SLOT } from '../src/kernels/ed-prefilter.js';
 import { paramsHeader } from '../scripts/params-header.js';
-import { nativeZscan } from '../src/ed-native.js';
-import { LOCKS, SLOTS } from '../src/market-memory.js';
-import { SearchPool } from '../src/search-pool.js';
-import { findSimilarWith } from '../src/similarity.service.js';
-import { dayToIso } from '../src/market-data.js';
+import { nativeZscan } from '../src/kernels/ed-native.js';
+import { LOCKS, SLOTS } from '../src/market/market-memory.js';
+import { SearchPool } from '../src/search/search-pool.js';
+import { findSimilarWith } from '../src/search/similarity.service.js';
+import { dayToIso } from '../src/market/market-data.js';
 import { businessDates, marketFromEntities, randomWalkEntities } from '../src/predictors/synthetic-market.js';
-import { windowDistance2, normalizeWindow } from '../src/window-distance.js';
-import type { MarketData } from '../src/market-data.js';
+import { windowDistance2, normalizeWindow } from '../src/kernels/window-distance.js';
+import type { MarketData } from '../src/market/market-data.js';
 import { rng } from './support/write-store.js';
 
 function walk(random: () => number, n: number, level: number, step: number, trend = 0): number[] {
@@ -46,11 +46,28 @@ function hardMarket(seed: number): MarketData {
   );
 }
 
-/** 'native-chunk': the native kernel's scanChunk over all entities at once (the search's native path). */
-type Kernel = 'native' | 'native-chunk' | 'wasm' | 'ts';
+/**
+ * 'native-chunk': the native kernel's scanChunk over all entities at once (the search's native path).
+ * 'no-wasm': the market in plain arrays (as above 4 GiB), where no kernel runs and every window is
+ * computed directly (the TypeScript cascade this replaced was retired, decision 124).
+ */
+type Kernel = 'native' | 'native-chunk' | 'wasm' | 'no-wasm';
 /** The native AVX2 kernel is built on every x86-64 machine with AVX2 (this one and CI's): require it there. */
 const nativeExpected = process.arch === 'x64' && /\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
-const kernels: Kernel[] = nativeExpected ? ['native', 'native-chunk', 'wasm', 'ts'] : ['wasm', 'ts'];
+const kernels: Kernel[] = nativeExpected
+  ? ['native', 'native-chunk', 'wasm', 'no-wasm']
+  : ['wasm', 'no-wasm'];
+
+/** The same market in plain arrays, with no WebAssembly memory for the kernels to read. */
+function withoutWasm(data: MarketData): MarketData {
+  return {
+    ...data,
+    closes: Float64Array.from(data.closes),
+    sum1: Float64Array.from(data.sum1),
+    sum2: Float64Array.from(data.sum2),
+    wasm: null,
+  };
+}
 
 interface Window {
   t: number;
@@ -76,11 +93,10 @@ function kept(
   tau2: number,
   kernel: Kernel,
 ): { windows: Window[]; exact: number } {
-  const scan = makeEdScanner(data, {
-    qn,
-    normalize: 'z',
-    kernel: kernel === 'native-chunk' ? 'native' : kernel,
-  });
+  const scan =
+    kernel === 'no-wasm'
+      ? makeEdScanner(withoutWasm(data), { qn, normalize: 'z' })
+      : makeEdScanner(data, { qn, normalize: 'z', kernel: kernel === 'native-chunk' ? 'native' : kernel });
   const windows: Window[] = [];
   let exact = 0;
   if (kernel === 'native-chunk') {
@@ -103,7 +119,7 @@ function kept(
   return { windows: windows.sort((a, b) => a.d2 - b.d2 || a.t - b.t), exact };
 }
 
-describe('the native, WASM and TypeScript pre-filters of the zned search', () => {
+describe('the native and WASM kernels of the zned search, and the direct scan without them', () => {
   const data = hardMarket(7);
 
   it('has one parameter block layout: wasm/params.ts, which zscan.ts imports and zscan_params.h is made from', () => {
@@ -228,7 +244,7 @@ describe('the native, WASM and TypeScript pre-filters of the zned search', () =>
     normalizeWindow(walks.closes, walks.offsets[3]! + 500, L, 'z', qn);
     const all = allDistances(walks, qn);
     const tau2 = all[30]!.d2;
-    for (const kernel of kernels.filter((k) => k !== 'ts')) {
+    for (const kernel of kernels.filter((k) => k !== 'no-wasm')) {
       const got = kept(walks, qn, tau2, kernel);
       expect(got.windows).toEqual(all.filter((w) => w.d2 <= tau2));
       // Every window would otherwise be computed directly; the bounds must leave well under a fifth.

@@ -5,9 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import type { CompanyRow } from '@resemble/contracts';
 import { minimalCompany } from '@resemble/contracts/store-layout';
-import type { MarketData } from '../src/market-data.js';
-import { asOfDate, entityFacets, readPrices, searchEntities } from '../src/entities.service.js';
-import { findSimilar } from '../src/similarity.service.js';
+import type { MarketData } from '../src/market/market-data.js';
+import { asOfDate, entityFacets, readPrices, searchEntities } from '../src/entities/entities.service.js';
+import { findSimilar } from '../src/search/similarity.service.js';
 import { marketFromEntities, randomWalkEntities } from '../src/predictors/synthetic-market.js';
 
 const SECTORS = ['輸送用機器', '電気機器', 'Information Technology'];

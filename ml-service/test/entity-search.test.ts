@@ -11,7 +11,7 @@ import {
   transpositions,
   typoBudget,
   type SearchEntry,
-} from '../src/entity-search.js';
+} from '../src/entities/entity-search.js';
 
 const entries: SearchEntry[] = [
   { code: '7203', names: ['トヨタ自動車', 'TOYOTA MOTOR CORPORATION'] },

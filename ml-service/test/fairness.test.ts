@@ -15,7 +15,7 @@ import {
   similarResponseSchema,
   type MlHealth,
 } from '@resemble/contracts';
-import { findSimilar } from '../src/similarity.service.js';
+import { findSimilar } from '../src/search/similarity.service.js';
 import { market, start, type Running } from './support/http-service.js';
 import { writeStore, type FixtureEntity } from './support/write-store.js';
 
@@ -88,9 +88,17 @@ describe('fair search over HTTP (heavy lane, cancellation)', () => {
   it('keeps heavy searches to their lane while ordinary ones are answered, then answers them exactly', async () => {
     closeGate();
     const held = [0, 1, 2].map((k) => post('/v1/similar', heavy(k)));
-    // One worker holds a heavy search, the other two wait in the heavy queue: never both workers.
-    const s = await until((x) => x.heavyRunning === 1 && x.heavyQueued === 2);
-    expect(s).toMatchObject({ workers: 2, heavyWorkers: 1 });
+    // One heavy search runs, split over the heavy lane's own two threads (decision 122); the other two
+    // wait in the heavy queue; neither ordinary worker holds one.
+    // (Each worker reports its nice value once it has started.)
+    const s = await until(
+      (x) =>
+        x.heavyRunning === 1 && x.heavyQueued === 2 && x.running === 2 && x.nice!.every((n) => n !== null),
+    );
+    expect(s).toMatchObject({ workers: 2, heavyWorkers: 2, heavyLane: 'own' });
+    const ordinary = s.nice![0]!;
+    expect(s.nice).toEqual([ordinary, ordinary]);
+    expect(s.heavyNice).toEqual([Math.min(19, ordinary + 9), Math.min(19, ordinary + 9)]);
     // Ordinary searches are answered while the heavy ones are held.
     for (let k = 0; k < 6; k++) {
       const res = await post('/v1/similar', light(k));

@@ -8,16 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MIN_EFFECTIVE_N } from '@resemble/contracts';
-import { isoToDay } from '../src/dates.js';
+import { isoToDay } from '../src/market/dates.js';
 import {
   effectiveSampleSize,
   verdictOf,
   wilsonInterval,
   Z_90,
   type DaySpan,
-} from '../src/forecast-honesty.js';
-import { loadMarketData } from '../src/market-data.js';
-import { findSimilar } from '../src/similarity.service.js';
+} from '../src/forecast/forecast-honesty.js';
+import { loadMarketData } from '../src/market/market-data.js';
+import { findSimilar } from '../src/search/similarity.service.js';
 import { businessDays, randomWalk, rng, writeStore } from './support/write-store.js';
 
 /** Average uniqueness summed: for every case, every one of its days, count the cases covering that day. */

@@ -11,7 +11,7 @@ import { ANALOGUE_VERSION } from '../src/predictors/analogue.predictor.js';
 import { CALIBRATOR_KIND, type CalibratorFile } from '../src/predictors/calibrator.js';
 import { applyIsotonic } from '../src/predictors/isotonic.js';
 import { realisedVol } from '../src/predictors/volatility.js';
-import { findSimilar } from '../src/similarity.service.js';
+import { findSimilar } from '../src/search/similarity.service.js';
 import { market, start, type Running } from './support/http-service.js';
 import { writeStore, type FixtureEntity } from './support/write-store.js';
 

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { forecastFromOutcomes } from '../src/forecast.js';
-import { loadMarketData } from '../src/market-data.js';
-import { findSimilar } from '../src/similarity.service.js';
+import { forecastFromOutcomes } from '../src/forecast/forecast.js';
+import { loadMarketData } from '../src/market/market-data.js';
+import { findSimilar } from '../src/search/similarity.service.js';
 import { naiveSimilar } from './naive-similarity.js';
 import { businessDays, randomWalk, rng, writeStore } from './support/write-store.js';
 

@@ -14,7 +14,7 @@ import {
   similarResponseSchema,
 } from '@resemble/contracts';
 import Database from 'better-sqlite3';
-import { findSimilar } from '../src/similarity.service.js';
+import { findSimilar } from '../src/search/similarity.service.js';
 import { market, start, type Running } from './support/http-service.js';
 import { randomWalk, rng, writeStore, type FixtureEntity } from './support/write-store.js';
 
@@ -103,6 +103,19 @@ describe('ml-service HTTP', () => {
       const res = await post('/v1/similar', body);
       const err = await expectError(res, 400);
       expect(['invalid_request', 'invalid_json']).toContain(err.error.code);
+    }
+  });
+
+  it('400 unknown_filter for a market or sector no stock is filed under, naming it and the choices', async () => {
+    for (const [filters, field] of [
+      [{ market: 'ZZ' }, 'market'],
+      [{ sector: 'No Such Sector' }, 'sector'],
+    ] as const) {
+      const body = { query: { series: [1, 2, 3, 4, 5, 6, 7, 9] }, filters };
+      const err = await expectError(await post('/v1/similar', body), 400, 'unknown_filter');
+      expect(err.error.message).toContain(`filters.${field}`);
+      expect(err.error.details).toMatchObject({ field, value: Object.values(filters)[0] });
+      expect(Array.isArray((err.error.details as { allowed: unknown }).allowed)).toBe(true);
     }
   });
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ENTITIES_DIR, entityFileName, errorBodySchema, mlHealthSchema } from '@resemble/contracts';
-import { loadMarketData, MarketDataError } from '../src/market-data.js';
+import { loadMarketData, MarketDataError } from '../src/market/market-data.js';
 import { market, start, type Running } from './support/http-service.js';
 import { writeCatalog, writeStore, type FixtureEntity } from './support/write-store.js';
 

@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cacheFile, cacheKey } from '../src/market-cache.js';
-import { loadMarketData, readCatalog, type MarketData } from '../src/market-data.js';
-import { loadInWorkers } from '../src/market-state.js';
+import { cacheFile, cacheKey } from '../src/market/market-cache.js';
+import { loadMarketData, readCatalog, type MarketData } from '../src/market/market-data.js';
+import { loadInWorkers } from '../src/market/market-state.js';
 import { businessDays, randomWalk, rng, writeStore, type FixtureEntity } from './support/write-store.js';
 
 function market(seed: number, n: number): FixtureEntity[] {

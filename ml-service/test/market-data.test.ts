@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ENTITIES_DIR, entityFileName } from '@resemble/contracts';
-import { isoToDay } from '../src/dates.js';
-import { loadMarketData as loadStore, MarketDataError } from '../src/market-data.js';
-import { nativeStoreReader } from '../src/store-native.js';
+import { isoToDay } from '../src/market/dates.js';
+import { loadMarketData as loadStore, MarketDataError } from '../src/market/market-data.js';
+import { nativeStoreReader } from '../src/market/store-native.js';
 import { businessDays, randomWalk, rng, writeStore, type FixtureEntity } from './support/write-store.js';
 
 function fixture(): FixtureEntity[] {

@@ -6,6 +6,9 @@
 export interface NaiveEntity {
   code: string;
   market?: string;
+  /** Every sector code and name the master files the entity under, and its kind. */
+  sectors?: string[];
+  kind?: string;
   dates: string[];
   closes: ArrayLike<number>;
 }
@@ -18,7 +21,14 @@ export interface NaiveRequest {
   normalize: 'z' | 'mean';
   mode: 'history' | 'now';
   band?: number;
-  filters?: { codes?: string[]; market?: string; from?: string; to?: string };
+  filters?: {
+    codes?: string[];
+    market?: string;
+    sector?: string;
+    kind?: 'stock' | 'etf' | 'reit';
+    from?: string;
+    to?: string;
+  };
 }
 
 export interface NaiveMatch {
@@ -107,6 +117,8 @@ export function naiveSimilar(
     const f = req.filters;
     if (f?.codes && !f.codes.includes(e.code)) continue;
     if (f?.market && (e.market ?? 'US') !== f.market) continue;
+    if (f?.sector && !(e.sectors ?? []).includes(f.sector)) continue;
+    if (f?.kind && e.kind !== f.kind) continue;
     const n = e.closes.length;
     for (let t = 0; t + L <= n; t++) {
       const end = t + L - 1;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorBodySchema, similarResponseSchema } from '@resemble/contracts';
-import { ResultCache } from '../src/result-cache.js';
+import { ResultCache } from '../src/search/result-cache.js';
 import { market, start, type Running } from './support/http-service.js';
 import { writeStore, type FixtureEntity } from './support/write-store.js';
 
@@ -46,7 +46,11 @@ describe('the result cache of /v1/similar', () => {
     expect(again.headers.get('x-cache')).toBe('hit');
     expect(await again.text()).toBe(text);
     // The key is the parsed request: other key order and spelled-out defaults are the same request.
-    const same = await post({ horizon: 20, topK: 7, query: { end: query.end, start: query.start, code: 'S003' } });
+    const same = await post({
+      horizon: 20,
+      topK: 7,
+      query: { end: query.end, start: query.start, code: 'S003' },
+    });
     expect(same.headers.get('x-cache')).toBe('hit');
     expect(await same.text()).toBe(text);
 

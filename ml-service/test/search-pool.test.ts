@@ -1,9 +1,11 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../src/errors.js';
-import { dayToIso } from '../src/market-data.js';
+import { dayToIso } from '../src/market/market-data.js';
 import { marketFromEntities, randomWalkEntities } from '../src/predictors/synthetic-market.js';
-import { admission, SearchPool, searchCost } from '../src/search-pool.js';
-import { findSimilar, findSimilarWith } from '../src/similarity.service.js';
+import { admission, SearchPool, searchCost } from '../src/search/search-pool.js';
+import { findSimilar, findSimilarWith } from '../src/search/similarity.service.js';
 
 // Searches below this cost run on one worker each, through the pool's queue.
 const NEVER_SPLIT = Number.MAX_SAFE_INTEGER;
@@ -13,7 +15,34 @@ const NEVER_SPLIT = Number.MAX_SAFE_INTEGER;
  * the heavy lane, whose shards wait before every chunk while the gate is shut, so they cannot finish
  * however fast the kernel or idle the machine; the zned search (~1e6) is ordinary and runs freely.
  */
-const gated = () => ({ heavyCost: 1e8, heavyGate: new Int32Array(new SharedArrayBuffer(4)) });
+const gated = () => ({
+  heavyCost: 1e8,
+  heavyGate: new Int32Array(new SharedArrayBuffer(4)),
+  // These tests are about one worker and the queue in front of it: the heavy lane borrows it (079).
+  heavyThreads: 0,
+});
+
+/** The nice value of every thread of this process, as the kernel schedules it (Linux), by thread id. */
+function threadNices(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      out.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+async function until<T>(get: () => T, ok: (v: T) => boolean): Promise<T> {
+  for (;;) {
+    const v = get();
+    if (ok(v)) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describe('the search pool queue (one-worker searches)', () => {
   const market = marketFromEntities(randomWalkEntities(31, 12, 900));
@@ -51,8 +80,19 @@ describe('the search pool queue (one-worker searches)', () => {
 
   it('stops a running search past its limit with 504, and then answers the search waiting behind it', async () => {
     const big = marketFromEntities(randomWalkEntities(5, 8, 3000));
-    pool = new SearchPool(1, 1500, NEVER_SPLIT, gated());
+    // A limit of 5 s: the quick search behind the stopped one is held to it too, and its worker runs at
+    // nice +10, which on a machine loaded by other processes gets a small share of a core.
+    pool = new SearchPool(1, 5000, NEVER_SPLIT, gated());
     const runner = pool.runner(big);
+    const a = big.offsets[2]!;
+    const quickReq = {
+      query: { code: big.codes[2]!, start: dayToIso(big.days[a + 100]!), end: dayToIso(big.days[a + 159]!) },
+      topK: 5,
+      horizon: 10,
+    };
+    // The worker is started and warmed first (its first search loads the kernels: on a loaded machine
+    // that alone can outlast the limit the quick search below is held to).
+    await findSimilarWith(big, quickReq, runner);
     // Full-band DTW of a long query: a heavy search, held at the shut gate until the limit stops it.
     const slow = findSimilarWith(
       big,
@@ -64,12 +104,6 @@ describe('the search pool queue (one-worker searches)', () => {
       },
       runner,
     );
-    const a = big.offsets[2]!;
-    const quickReq = {
-      query: { code: big.codes[2]!, start: dayToIso(big.days[a + 100]!), end: dayToIso(big.days[a + 159]!) },
-      topK: 5,
-      horizon: 10,
-    };
     const quick = findSimilarWith(big, quickReq, runner);
     const err = await slow.then(
       () => null,
@@ -81,6 +115,9 @@ describe('the search pool queue (one-worker searches)', () => {
     // The quick search waited behind the slow one on the only worker; it is answered, not failed.
     expect((await quick).matches).toEqual(findSimilar(big, quickReq).matches);
     expect(pool.stats().cancelled).toBe(1);
+    // A borrowed worker keeps the ordinary priority through a heavy search (lowered, it could not raise
+    // itself again without a privilege, decision 122).
+    expect(pool.stats()).toMatchObject({ heavyLane: 'borrowed', nice: [Math.min(19, getPriority() + 10)] });
   }, 60_000);
 
   it('stops each of several too-long searches in turn, those behind the first after waiting in the queue', async () => {
@@ -102,6 +139,74 @@ describe('the search pool queue (one-worker searches)', () => {
     }
     expect(pool.stats().cancelled).toBe(3);
   }, 60_000);
+});
+
+describe('the heavy lane on threads of its own (decision 122)', () => {
+  const big = marketFromEntities(randomWalkEntities(7, 10, 2000));
+  let pool: SearchPool | null = null;
+  afterEach(async () => {
+    await pool?.close();
+    pool = null;
+  });
+  const heavyReq = (k: number) => ({
+    query: { series: Array.from({ length: 120 }, (_, i) => Math.sin((i + k) / 9) + i / 50) },
+    metric: 'dtw' as const,
+    band: 0.2,
+    topK: 10,
+  });
+  const a = big.offsets[1]!;
+  const quickReq = {
+    query: { code: big.codes[1]!, start: dayToIso(big.days[a + 50]!), end: dayToIso(big.days[a + 89]!) },
+    topK: 5,
+    horizon: 10,
+  };
+
+  it('splits a heavy search over every heavy thread, 9 nice steps below the ordinary workers, and a cancel stops every shard', async () => {
+    const gate = new Int32Array(new SharedArrayBuffer(4));
+    pool = new SearchPool(2, 0, NEVER_SPLIT, { heavyCost: 1e6, heavyThreads: 3, heavyGate: gate });
+    const p = pool;
+    const ac = new AbortController();
+    const held = findSimilarWith(big, heavyReq(0), p.runner(big, { signal: ac.signal })).catch(
+      (e: unknown) => e,
+    );
+    // All three heavy threads hold its shards (held at the shut gate); no ordinary worker does. (The
+    // ordinary workers report their nice value once they have started.)
+    const s = await until(
+      () => p.stats(),
+      (x) => x.heavyRunning === 1 && x.running === 3 && x.nice.every((n) => n !== null),
+    );
+    expect(s).toMatchObject({ workers: 2, heavyWorkers: 3, heavyLane: 'own' });
+    // The priorities, as each thread read its own from /proc, and as the kernel lists the process's threads.
+    const ordinary = s.nice[0]!;
+    expect(ordinary).not.toBeNull();
+    expect(s.nice).toEqual([ordinary, ordinary]);
+    const low = Math.min(19, ordinary + 9);
+    expect(s.heavyNice).toEqual([low, low, low]);
+    if (ordinary < 19) expect(low).toBeGreaterThan(ordinary);
+    const nices = [...threadNices().values()];
+    expect(nices.filter((n) => n === low).length).toBeGreaterThanOrEqual(3);
+    expect(nices.filter((n) => n === ordinary).length).toBeGreaterThanOrEqual(2);
+    // An ordinary search is answered meanwhile, on its own worker.
+    expect((await findSimilarWith(big, quickReq, p.runner(big))).matches).toEqual(
+      findSimilar(big, quickReq).matches,
+    );
+    // The client goes away: every shard leaves at its next check without the gate opening.
+    ac.abort();
+    const err = await held;
+    expect((err as AppError).code).toBe('client_closed');
+    await until(
+      () => p.stats(),
+      (x) => x.running === 0,
+    );
+    expect(p.stats().abandonedChunks).toBeGreaterThan(0);
+    // The lane is free again, and a split heavy search answers exactly as the in-process search does.
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+    for (const k of [1, 2]) {
+      const got = await findSimilarWith(big, heavyReq(k), p.runner(big));
+      expect(got.matches).toEqual(findSimilar(big, heavyReq(k)).matches);
+    }
+  }, 120_000);
 });
 
 describe('one cost for admission (the heavy lane and the split over workers)', () => {

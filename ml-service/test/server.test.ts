@@ -9,8 +9,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mlHealthSchema } from '@resemble/contracts';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { dtwKernel } from '../src/dtw-search.js';
-import { nativeZscan } from '../src/ed-native.js';
+import { dtwKernel } from '../src/kernels/dtw-search.js';
+import { nativeZscan } from '../src/kernels/ed-native.js';
 import { businessDays, randomWalk, rng, writeStore } from './support/write-store.js';
 
 const root = resolve(import.meta.dirname, '../..');

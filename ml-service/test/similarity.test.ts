@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimilarResponse } from '@resemble/contracts';
-import { loadMarketData, type MarketData } from '../src/market-data.js';
-import { findSimilar, type SearchOptions } from '../src/similarity.service.js';
+import { minimalCompany } from '@resemble/contracts/store-layout';
+import { loadMarketData, type MarketData } from '../src/market/market-data.js';
+import { AppError } from '../src/errors.js';
+import { findSimilar, type SearchOptions } from '../src/search/similarity.service.js';
 import { naiveSimilar, type NaiveEntity, type NaiveRequest } from './naive-similarity.js';
 import {
   businessDays,
@@ -239,5 +241,114 @@ describe('fast similarity search equals the brute-force twin', () => {
       {},
       'real',
     );
+  });
+});
+
+describe('market, sector and kind filters equal the brute-force twin', () => {
+  // JP issues filed under a 33業種 (code and name) and 17業種 name, US ones under a GICS sector; kinds by index.
+  const SECTOR33 = [
+    ['3700', '輸送用機器'],
+    ['3650', '電気機器'],
+  ] as const;
+  const KINDS = ['stock', 'etf', 'reit'] as const;
+  let dir: string;
+  let data: MarketData;
+  let entities: NaiveEntity[];
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ml-sim-filters-'));
+    const fx = syntheticMarket(42);
+    writeStore(dir, fx, 'syn-filters-1');
+    data = loadMarketData(dir);
+    entities = fx.map((e, i) => {
+      const jp = e.market === 'JP';
+      const [code33, name33] = SECTOR33[i % 2]!;
+      const sectors = jp ? [code33, name33, '自動車・輸送機'] : [i % 2 ? 'Energy' : 'Information Technology'];
+      return { ...e, closes: Array.from(e.closes), sectors, kind: KINDS[i % 3]! };
+    });
+    data.companies = new Map(
+      entities.map((e) => {
+        const jp = e.market === 'JP';
+        return [
+          e.code,
+          {
+            ...minimalCompany({ code: e.code, name: e.code, market: e.market ?? 'US' }),
+            sector33_code: jp ? e.sectors![0]! : null,
+            sector33_name: jp ? e.sectors![1]! : null,
+            sector17_name: jp ? e.sectors![2]! : null,
+            gics_sector: jp ? null : e.sectors![0]!,
+            kind: e.kind as (typeof KINDS)[number],
+          },
+        ];
+      }),
+    );
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const query = () => {
+    const e = entities[4]!;
+    return { code: e.code, start: e.dates[300]!, end: e.dates[359]! };
+  };
+  const FILTERS: NonNullable<NaiveRequest['filters']>[] = [
+    { sector: 'Energy' },
+    { sector: '輸送用機器' },
+    { sector: '3650' },
+    { sector: '自動車・輸送機' },
+    { kind: 'etf' },
+    { market: 'US', sector: 'Information Technology', kind: 'reit' },
+    { market: 'JP', kind: 'stock' },
+  ];
+
+  it('each filter, both normalisations and mode now: the same matches, candidates and base rate', () => {
+    for (const filters of FILTERS) {
+      for (const extra of [{}, { normalize: 'mean' as const }, { mode: 'now' as const, topK: 5 }]) {
+        const req = full({ query: query(), topK: 25, filters, ...extra });
+        const fast = findSimilar(data, req);
+        expectSame(fast, naiveSimilar(entities, req));
+        expect(fast.matches.length, JSON.stringify(filters)).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('filtering the stocks, then searching, equals searching all of them, then keeping those that pass', () => {
+    const passes = (e: NaiveEntity, f: NonNullable<NaiveRequest['filters']>) =>
+      (!f.market || (e.market ?? 'US') === f.market) &&
+      (!f.sector || e.sectors!.includes(f.sector)) &&
+      (!f.kind || e.kind === f.kind);
+    const byCode = new Map(entities.map((e) => [e.code, e]));
+    // Every window of every stock, ranked: the exact search with no cut-off.
+    const everything = naiveSimilar(entities, full({ query: query(), topK: 1_000_000 })).matches;
+    for (const filters of FILTERS) {
+      const fast = findSimilar(data, full({ query: query(), topK: 25, filters }));
+      const want = everything.filter((m) => passes(byCode.get(m.code)!, filters)).slice(0, 25);
+      expect(fast.matches.map((m) => `${m.code}@${m.start}`)).toEqual(
+        want.map((m) => `${m.code}@${m.start}`),
+      );
+      fast.matches.forEach((m, i) =>
+        expect(Math.abs(m.distance - want[i]!.distance)).toBeLessThanOrEqual(1e-9 * want[i]!.distance),
+      );
+    }
+  });
+
+  it('a market or sector no stock is filed under is a 400 unknown_filter naming it and the choices', () => {
+    for (const [filters, field, allowed] of [
+      [{ sector: 'Energie' }, 'sector', ['Energy', 'Information Technology', '輸送用機器', '電気機器']],
+      [{ market: 'XX' }, 'market', ['JP', 'US']],
+    ] as const) {
+      let err: unknown;
+      try {
+        findSimilar(data, full({ query: query(), filters }));
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(AppError);
+      const e = err as AppError;
+      expect([e.status, e.code]).toEqual([400, 'unknown_filter']);
+      expect(e.message).toContain(`filters.${field}`);
+      expect(e.details).toEqual({ field, value: Object.values(filters)[0], allowed });
+    }
+    // Known values that no stock has together are a search with no matches, not an error.
+    const none = findSimilar(data, full({ query: query(), filters: { market: 'JP', sector: 'Energy' } }));
+    expect([none.matches, none.candidates]).toEqual([[], 0]);
   });
 });

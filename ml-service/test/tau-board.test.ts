@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TauBoard, type Pick } from '../src/top-picks.js';
+import { TauBoard, type Pick } from '../src/search/top-picks.js';
 
 const picks = (...d: number[]): Pick[] => d.map((distance, i) => ({ entity: 0, start: i, distance }));
 

@@ -1,6 +1,6 @@
 // The parameter block of the zned pre-filter, written once: f64 slot indices (*_BYTE: byte offsets of
 // i32 or f64 arrays) of the block a thread's caller fills per query and entity. Plain constants, so this
-// one file is AssemblyScript (wasm/zscan.ts imports it), TypeScript (src/ed-prefilter.ts: SLOT) and,
+// one file is AssemblyScript (wasm/zscan.ts imports it), TypeScript (src/kernels/ed-prefilter.ts: SLOT) and,
 // through `npm run build:params -w ml-service`, the C header native/zscan_params.h (generated, committed;
 // test/ed-prefilter.test.ts checks it is the generation of this file).
 
@@ -35,7 +35,7 @@ export const P2_BOUNDS_BYTE = 768; // m2 + 1 i32 segment bounds of stage 2
 export const P1_BOUNDS_BYTE = 848; // 9 i32 segment bounds of stage 1b
 export const P0_BOUNDS_BYTE = 896; // 5 i32 segment bounds of stage 1a
 // The native scanChunk's query constants (native/zscan.c), past the query (which ends by byte
-// 1024 + 8 * 500 = 5024, slot 628), as src/ed-kernel.ts writes them.
+// 1024 + 8 * 500 = 5024, slot 628), as src/kernels/ed-kernel.ts writes them.
 export const C_U = 640;
 export const C_EPS_REF = 641;
 export const C_Q2 = 642;

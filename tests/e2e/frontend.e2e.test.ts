@@ -372,6 +372,11 @@ describe('frontend end to end', () => {
       expect(source).toContain('2024-12-27');
       expect(source).toContain(`${en.admin.sources.stale}: `);
       expect(source).toMatch(/\d+ trading days behind/);
+      // The last-run card agrees with the table: the run succeeded, but its data is stale, not "OK".
+      expect(await page.$eval('[data-testid="last-run-status"]', (e) => e.textContent!.trim())).toBe(
+        en.admin.sources.stale,
+      );
+      expect(await page.$eval('main', (e) => e.textContent)).toContain(en.admin.runStale);
       await shot('19-en-admin');
     }
     await page.goto(`${base}/en/app/account`, { waitUntil: 'load' });

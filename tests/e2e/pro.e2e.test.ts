@@ -43,25 +43,10 @@ const waitForText = (text: string, timeout = 30_000) =>
 const bodyText = () => page.evaluate(() => document.body.innerText);
 const fill = (s: string, vars: Record<string, string | number>) =>
   Object.entries(vars).reduce((acc, [k, v]) => acc.replaceAll(`{${k}}`, String(v)), s);
-/** The page's own API, as the signed-in browser (cookies and the CSRF header). */
-const api = (path: string, method = 'GET', body?: unknown) =>
-  page.evaluate(
-    async (p, m, b) => {
-      const csrf = /(?:^|; )csrf_token=([^;]*)/.exec(document.cookie)?.[1];
-      const r = await fetch(`/api/v1${p}`, {
-        method: m,
-        headers: {
-          'content-type': 'application/json',
-          ...(csrf ? { 'x-csrf-token': decodeURIComponent(csrf) } : {}),
-        },
-        body: b === undefined ? undefined : JSON.stringify(b),
-      });
-      return { status: r.status, body: r.status === 204 ? null : await r.json() };
-    },
-    path,
-    method,
-    body,
-  );
+/** The typed client, its calls made by the page (the signed-in browser's cookies and CSRF header). */
+const api = () => session!.api;
+/** An alert's data date (the contract leaves a notification's payload open: it differs by kind). */
+const asOfOf = (n: { payload: unknown }) => (n.payload as { asOf?: string }).asOf;
 async function waitForResults() {
   await page.waitForFunction(() => !document.querySelector('.run .spinner'), { timeout: 90_000 });
   await page.waitForSelector('.matches figure svg', { timeout: 90_000 });
@@ -169,12 +154,10 @@ describe('Pro delivers what the pricing page sells; alerts arrive in the app (is
   });
 
   it('Pro: 100 matches; 20 cards at first, then 20 more, then all; the fan draws the top 10 and says so', async () => {
-    const co = await api('/billing/checkout', 'POST', { plan: 'pro', provider: 'sandbox' });
-    const session = new URL(co.body.redirectUrl, base).searchParams.get('session');
-    expect((await api('/billing/sandbox/complete', 'POST', { session, outcome: 'success' })).status).toBe(
-      200,
-    );
-    const rows = (await api('/entities/AAPL/prices')).body.rows as { date: string }[];
+    const co = await api().checkout({ body: { plan: 'pro', provider: 'sandbox' } });
+    const session = new URL(co.redirectUrl, base).searchParams.get('session')!;
+    await api().sandboxComplete({ body: { session, outcome: 'success' } });
+    const { rows } = await api().prices({ params: { code: 'AAPL' } });
     lastAaplDate = rows[rows.length - 1]!.date;
     win = { start: rows[rows.length - 260]!.date, end: rows[rows.length - 200]!.date };
     await page.goto(`${base}/app?code=AAPL&start=${win.start}&end=${win.end}&horizon=20`, {
@@ -375,10 +358,10 @@ describe('Pro delivers what the pricing page sells; alerts arrive in the app (is
     await waitForResults();
     await byText('button', ja.app.savePattern).click();
     await waitForText(ja.app.patternSaved);
-    const saved = (await api('/patterns')).body.patterns as { id: string; name: string }[];
+    const saved = (await api().listPatterns()).patterns;
     expect(saved).toHaveLength(1);
     // A generous alert distance, so the scan's best "now" match is within it whatever the data.
-    expect((await api(`/patterns/${saved[0]!.id}`, 'PATCH', { threshold: 1000 })).status).toBe(200);
+    await api().updatePattern({ params: { id: saved[0]!.id }, body: { threshold: 1000 } });
     await page.goto(`${base}/app/patterns`, { waitUntil: 'load' });
     await waitForText(ja.patterns.noAlerts);
     // The nightly update: one more AAPL bar, a new data version; ml-service reloads, the scan runs.
@@ -392,9 +375,9 @@ describe('Pro delivers what the pricing page sells; alerts arrive in the app (is
     const d1 = new Date(`${day1}T00:00:00Z`);
     expect(item).toContain(`${d1.getUTCFullYear()}`);
     await shot('10-ja-alert-arrived');
-    const notes = (await api('/notifications')).body.notifications as { payload: { asOf: string } }[];
+    const notes = (await api().notifications()).notifications;
     expect(notes).toHaveLength(1);
-    expect(notes[0]!.payload.asOf).toBe(day1);
+    expect(asOfOf(notes[0]!)).toBe(day1);
 
     // On a phone: the next update brings the next alert while the page is open.
     await page.setViewport(PHONE);
@@ -409,8 +392,8 @@ describe('Pro delivers what the pricing page sells; alerts arrive in the app (is
     expect(await page.$eval('.toasts', (e) => (e as HTMLElement).innerText)).toContain(toast);
     await noSideways();
     await shot('11-ja-alert-phone');
-    const after = (await api('/notifications')).body.notifications as { payload: { asOf: string } }[];
-    expect(after.map((n) => n.payload.asOf).sort()).toEqual([day1, day2]);
+    const after = (await api().notifications()).notifications;
+    expect(after.map(asOfOf).sort()).toEqual([day1, day2]);
     await page.setViewport(DESKTOP);
   }, 300_000);
 

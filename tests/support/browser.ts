@@ -115,7 +115,7 @@ export function pageApiClient(page: Page): ApiClient {
   return createApiClient({ fetch: fetchInPage, baseUrl: '/api/v1' });
 }
 
-/** Signs up through the form, as a person does, and waits for the app to open. */
+/** Signs up through the form, as a person does, and waits for the app to open (/app, or /en/app). */
 export async function signUpThroughForm(
   s: Pick<BrowserSession, 'base' | 'page'>,
   account: { email: string; password: string },
@@ -128,5 +128,5 @@ export async function signUpThroughForm(
   for (const [name, value] of Object.entries(fields)) await page.locator(`input[name="${name}"]`).fill(value);
   await page.locator('input[name="terms"]').click();
   await page.locator(`button::-p-text(${JSON.stringify(buttonText).slice(1, -1)})`).click();
-  await page.waitForFunction(() => location.pathname === '/app', { timeout: 30_000 });
+  await page.waitForFunction(() => /^(\/[a-z]{2})?\/app$/.test(location.pathname), { timeout: 30_000 });
 }

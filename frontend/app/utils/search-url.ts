@@ -4,7 +4,12 @@
  * Parameter names are short but readable: code, start, end, tf, metric, topK, horizon, model, mode, norm,
  * market, sector, kind.
  */
-import type { SimilarRequest, Timeframe } from '@resemble/contracts';
+import {
+  entityKindSchema,
+  type EntityFacets,
+  type SimilarRequest,
+  type Timeframe,
+} from '@resemble/contracts';
 import { TIMEFRAMES } from './timeframe';
 
 export const MODELS = ['analogue', 'baseline', 'brainjs'] as const;
@@ -31,9 +36,11 @@ export interface SearchState {
 /** What is wrong with one URL parameter; the page says it with i18n key searchUrl.errors.<reason>. */
 export interface UrlProblem {
   param: string;
-  reason: 'oneOf' | 'date' | 'order' | 'pair' | 'int' | 'range';
+  reason: 'oneOf' | 'date' | 'order' | 'pair' | 'int' | 'range' | 'filter';
   /** The allowed values or limits, for the message. */
   allowed?: string;
+  /** The value given, when the message names it (a market or sector no stock is filed under). */
+  value?: string;
 }
 
 export const DEFAULTS = { metric: 'zned', topK: 5, model: 'analogue', mode: 'history', norm: 'z' } as const;
@@ -50,11 +57,14 @@ const one = (q: Query, k: string): string | undefined => {
 
 /**
  * Reads a search from a route query. Unknown values are reported (never silently replaced), each with
- * the parameter's name; what is missing takes the defaults (horizon: the timeframe's default).
+ * the parameter's name; what is missing takes the defaults (horizon: the timeframe's default). A kind
+ * must be one of the kinds; a market or sector must be one of `facets` (the form's choices) when they
+ * are known (without them, ml-service's 400 unknown_filter still names a bad one when the search runs).
  */
 export function parseSearchQuery(
   q: Query,
   defaultHorizon: Record<Timeframe, number>,
+  facets?: EntityFacets | null,
 ): { state: SearchState | null; problems: UrlProblem[] } {
   const problems: UrlProblem[] = [];
   const code = one(q, 'code');
@@ -91,6 +101,16 @@ export function parseSearchQuery(
     problems.push({ param: start === undefined ? 'start' : 'end', reason: 'pair' });
   else if (start && end && realDate(start) && realDate(end) && start >= end)
     problems.push({ param: 'end', reason: 'order' });
+  const filters: SearchState['filters'] = {};
+  for (const k of FILTER_KEYS) {
+    const v = one(q, k);
+    if (v === undefined) continue;
+    if (k === 'kind' && !(entityKindSchema.options as readonly string[]).includes(v))
+      problems.push({ param: k, reason: 'oneOf', allowed: entityKindSchema.options.join(', ') });
+    else if (k !== 'kind' && facets && !facets[k === 'market' ? 'markets' : 'sectors'].includes(v))
+      problems.push({ param: k, reason: 'filter', value: v });
+    else filters[k] = v;
+  }
   const state: SearchState = {
     code: code ?? '',
     start,
@@ -102,9 +122,7 @@ export function parseSearchQuery(
     model: pick('model', MODELS, DEFAULTS.model),
     mode: pick('mode', MODES, DEFAULTS.mode),
     norm: pick('norm', NORMS, DEFAULTS.norm),
-    filters: Object.fromEntries(
-      FILTER_KEYS.map((k) => [k, one(q, k)]).filter(([, v]) => v !== undefined),
-    ) as SearchState['filters'],
+    filters,
   };
   return { state: code ? state : null, problems };
 }

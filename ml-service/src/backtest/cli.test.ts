@@ -15,7 +15,7 @@ const tsx = resolve(serviceDir, '../node_modules/.bin/tsx');
 
 async function cli(script: string, args: string[]) {
   try {
-    const { stdout, stderr } = await run(tsx, [join(serviceDir, 'src', script), ...args], {
+    const { stdout, stderr } = await run(tsx, [join(serviceDir, 'src', 'cli', script), ...args], {
       cwd: serviceDir,
       env: { ...process.env, INIT_CWD: serviceDir },
     });

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { MarketData } from '../market-data.js';
-import { findSimilar } from '../similarity.service.js';
+import type { MarketData } from '../market/market-data.js';
+import { findSimilar } from '../search/similarity.service.js';
 import { seriesSource } from '../predictors/market-series.js';
 import { createPredictorRegistry, type ModelId, type PredictOptions } from '../predictors/registry.js';
 import {

@@ -12,9 +12,9 @@ import {
   type SimilarResponse,
   type Timeframe,
 } from '@resemble/contracts';
-import { marketOf } from '../bars.js';
-import type { MarketData } from '../market-data.js';
-import { findSimilar, findSimilarWith, type ShardRunner } from '../similarity.service.js';
+import { marketOf } from '../market/bars.js';
+import type { MarketData } from '../market/market-data.js';
+import { findSimilar, findSimilarWith, type ShardRunner } from '../search/similarity.service.js';
 import { seriesSource } from './market-series.js';
 import { resolveQuery } from './query.js';
 

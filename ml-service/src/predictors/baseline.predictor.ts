@@ -4,8 +4,8 @@
  * before the backtest cutoff, when one is given). If the analogue forecast cannot beat this, it has no edge.
  */
 import type { Forecast } from '@resemble/contracts';
-import { forecastFromOutcomes, type ForwardOutcome } from '../forecast.js';
-import { isoToDay } from '../dates.js';
+import { forecastFromOutcomes, type ForwardOutcome } from '../forecast/forecast.js';
+import { isoToDay } from '../market/dates.js';
 import { baseRateUpAsOf } from './base-rate.js';
 import { PredictorError } from './errors.js';
 import type { ResolvedQuery } from './query.js';

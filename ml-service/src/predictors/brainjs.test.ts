@@ -19,7 +19,7 @@ import { seriesSource } from './market-series.js';
 import { createPredictorRegistry, type PredictorRegistry } from './registry.js';
 import { marketFromEntities, randomWalkEntities } from './synthetic-market.js';
 import { trainInWorker } from './train-in-worker.js';
-import { SearchPool } from '../search-pool.js';
+import { SearchPool } from '../search/search-pool.js';
 
 const entities = randomWalkEntities(5, 4, 300);
 const data = marketFromEntities(entities);

@@ -3,7 +3,7 @@
  * trainer and backtest read. Closes are zero-copy subarrays; ISO dates are built once per entity on first
  * use and cached with the MarketData object, so a data reload drops them with the old data.
  */
-import { dayToIso, type MarketData } from '../market-data.js';
+import { dayToIso, type MarketData } from '../market/market-data.js';
 import type { EntitySeries, SeriesSource } from './series.js';
 
 const cache = new WeakMap<MarketData, SeriesSource>();

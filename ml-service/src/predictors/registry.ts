@@ -8,9 +8,9 @@
 import { existsSync, readdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import type { Forecast, SimilarQuery, Timeframe } from '@resemble/contracts';
-import { marketOf } from '../bars.js';
-import type { MarketData } from '../market-data.js';
-import type { ShardRunner } from '../similarity.service.js';
+import { marketOf } from '../market/bars.js';
+import type { MarketData } from '../market/market-data.js';
+import type { ShardRunner } from '../search/similarity.service.js';
 import { ANALOGUE_VERSION, analogueForecast, analogueForecastWith } from './analogue.predictor.js';
 import { BASELINE_VERSION, baselineForecast } from './baseline.predictor.js';
 import { BRAINJS_MODEL_KIND, brainjsModelFileSchema } from './brainjs-model.js';

@@ -3,7 +3,7 @@
  * store's files are exercised by the service's own tests; here only the numbers matter).
  */
 import { minimalCompany } from '@resemble/contracts/store-layout';
-import { buildDerived, isoToDay, type MarketData } from '../market-data.js';
+import { buildDerived, isoToDay, type MarketData } from '../market/market-data.js';
 import { mulberry32 } from './random.js';
 
 export interface SyntheticEntity {

@@ -5,12 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { createApp } from '../../src/app.js';
-import { MarketState, loadInWorker } from '../../src/market-state.js';
+import { createApp } from '../../src/http/app.js';
+import { MarketState, loadInWorker } from '../../src/market/market-state.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createPredictorRegistry, type PredictorRegistry } from '../../src/predictors/registry.js';
-import { ResultCache } from '../../src/result-cache.js';
-import { SearchPool, type PoolOptions } from '../../src/search-pool.js';
+import { ResultCache } from '../../src/search/result-cache.js';
+import { SearchPool, type PoolOptions } from '../../src/search/search-pool.js';
 import { businessDays, randomWalk, rng, type FixtureEntity } from './write-store.js';
 
 export function market(seed: number, count: number, n: number): FixtureEntity[] {
