@@ -12,6 +12,8 @@ declare module 'autocannon' {
       url?: string;
       connections?: number;
       duration?: number;
+      /** Requests a second over all connections together (a fixed rate instead of as fast as possible). */
+      overallRate?: number;
       method?: string;
       headers?: Record<string, string>;
       body?: string;

@@ -59,6 +59,7 @@ export async function backendOverhead(
   seconds: number,
   connections: number,
   env: Record<string, string>,
+  warmupSeconds = 0,
 ): Promise<{ result: autocannon.Result; cpuMsPerRequest: number; benchCpuMsPerRequest: number }> {
   const ml = await cannedMl(canned);
   const dir = mkdtempSync(join(tmpdir(), 'resemble-overhead-'));
@@ -81,13 +82,32 @@ export async function backendOverhead(
     await waitForHealthy(backend, `${base}/api/v1/health`);
     const s = await proSession(base, 'overhead@example.com');
     const headers = { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf };
+    const request = {
+      method: 'POST',
+      headers,
+      setupRequest: (req: autocannon.Request) => ({ ...req, body: body() }),
+    };
+    // Not counted: a fresh process spends its first seconds compiling (V8's optimising compiler took a
+    // quarter of backend's CPU 8-16 s after start in a perf profile), which a long-running service has
+    // behind it; without this, the slower the host, the more of that start-up each request was charged.
+    if (warmupSeconds > 0)
+      await autocannon({
+        url: `${base}/api/v1/similar`,
+        connections,
+        duration: warmupSeconds,
+        requests: [request],
+      });
     const before = cpuMs(backend.child.pid!);
     const benchBefore = process.cpuUsage();
+    // BENCH_RATE (requests a second, all connections together) holds the load below saturation: a CPU
+    // cost per request that falls as the rate rises is work done per second, not per request.
+    const rate = Number(process.env.BENCH_RATE ?? 0);
     const result = await autocannon({
       url: `${base}/api/v1/similar`,
       connections,
       duration: seconds,
-      requests: [{ method: 'POST', headers, setupRequest: (req) => ({ ...req, body: body() }) }],
+      ...(rate > 0 ? { overallRate: rate } : {}),
+      requests: [request],
     });
     const cpuMsPerRequest = (cpuMs(backend.child.pid!) - before) / Math.max(1, result.requests.total);
     // This process is autocannon plus the stand-in: the share of the 2 cores the backend cannot have.

@@ -100,7 +100,10 @@ export async function startReplicas(
     const addrs: string[] = [];
     for (let i = 1; i <= 2; i++) {
       const port = await freePort();
-      const b = startProcess(`backend ${i}`, process.execPath, ['--import', 'tsx', 'backend/src/server.ts'], {
+      // BENCH_NODE_FLAGS as in overhead.ts (a profile per replica).
+      const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+      const args = [...flags, '--import', 'tsx', 'backend/src/server.ts'];
+      const b = startProcess(`backend ${i}`, process.execPath, args, {
         ...env,
         HOST: '127.0.0.1',
         PORT: String(port),
@@ -169,6 +172,7 @@ export async function replicasOverhead(
   connections: number,
   env: Record<string, string>,
   dataDir: string,
+  warmupSeconds: number,
 ) {
   const ml = await cannedMl(canned);
   let replicas: Replicas | undefined;
@@ -180,13 +184,14 @@ export async function replicasOverhead(
       headers,
       setupRequest: (req: autocannon.Request) => ({ ...req, body: body() }),
     };
-    // The same short warm-up the JIT gets in the SQLite run's process before its measured phase.
-    await autocannon({
-      url: `${replicas.url}/api/v1/similar`,
-      connections,
-      duration: 5,
-      requests: [request],
-    });
+    // The same warm-up as the SQLite run's process gets before its measured phase (see overhead.ts).
+    if (warmupSeconds > 0)
+      await autocannon({
+        url: `${replicas.url}/api/v1/similar`,
+        connections,
+        duration: warmupSeconds,
+        requests: [request],
+      });
     const pgRedis = await measured(
       { url: `${replicas.url}/api/v1/similar`, connections, duration: seconds, requests: [request] },
       [
@@ -197,7 +202,7 @@ export async function replicasOverhead(
     );
     await replicas.stop();
     replicas = undefined;
-    const sqlite = await backendOverhead(canned, body, seconds, connections, env);
+    const sqlite = await backendOverhead(canned, body, seconds, connections, env, warmupSeconds);
     return { pgRedis, sqlite };
   } finally {
     await replicas?.stop();

@@ -11,6 +11,8 @@
  *
  * BENCH_SCENARIO=overhead runs only "backend alone (instant ml stand-in)" against a synthetic answer of
  * the same shape and size, without the demo import or ml-service: a quick loop while tuning backend.
+ * BENCH_SCENARIO=replicas-overhead does the same for the replicas scenario's second half: two replicas
+ * on PostgreSQL + Redis, then one backend on SQLite, each alone against the synthetic answer.
  */
 import autocannon from 'autocannon';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -88,7 +90,9 @@ function reportOverhead(overhead: Awaited<ReturnType<typeof backendOverhead>>): 
 
 async function overheadOnly(): Promise<void> {
   const { codes, dates } = syntheticCalendar();
-  console.log(`backend alone against a synthetic ml answer; ${CONNECTIONS} connections x ${SECONDS}s`);
+  console.log(
+    `backend alone against a synthetic ml answer; ${CONNECTIONS} connections x ${SECONDS}s after a ${WARMUP}s warm-up`,
+  );
   reportOverhead(
     await backendOverhead(
       syntheticSimilar(dates, codes),
@@ -96,8 +100,37 @@ async function overheadOnly(): Promise<void> {
       SECONDS,
       CONNECTIONS,
       benchEnv,
+      WARMUP,
     ),
   );
+}
+
+async function replicasOverheadOnly(): Promise<void> {
+  const { codes, dates } = syntheticCalendar();
+  const work = mkdtempSync(join(tmpdir(), 'resemble-bench-'));
+  const engines = await startEngines();
+  try {
+    console.log(
+      `backend alone against a synthetic ml answer; ${CONNECTIONS} connections x ${SECONDS}s after a ${WARMUP}s warm-up`,
+    );
+    const alone = await replicasOverhead(
+      engines,
+      syntheticSimilar(dates, codes),
+      bodies(codes, dates).next,
+      SECONDS,
+      CONNECTIONS,
+      benchEnv,
+      join(work, 'data'),
+      WARMUP,
+    );
+    report('backend alone, 2 replicas pg+redis', alone.pgRedis.result);
+    reportCpu(alone.pgRedis.cpu);
+    report('backend alone, 1 process sqlite', alone.sqlite.result);
+    console.log(`  CPU per request: backend ${alone.sqlite.cpuMsPerRequest.toFixed(2)} ms`);
+  } finally {
+    await engines.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 const meetsTarget = (r: autocannon.Result) =>
@@ -152,7 +185,16 @@ async function replicasScenario(): Promise<void> {
     replicas = undefined;
     await stopProcess(ml);
     await new Promise((ok) => setTimeout(ok, 5_000));
-    const alone = await replicasOverhead(engines, canned, gen.next, SECONDS, CONNECTIONS, benchEnv, dataDir);
+    const alone = await replicasOverhead(
+      engines,
+      canned,
+      gen.next,
+      SECONDS,
+      CONNECTIONS,
+      benchEnv,
+      dataDir,
+      WARMUP,
+    );
 
     console.log('\nfigures (2-core machine shared with other work: treat as noisy)');
     report('similar, random, 2 replicas pg+redis', random.result);
@@ -175,8 +217,11 @@ async function replicasScenario(): Promise<void> {
 async function main(): Promise<void> {
   if (SCENARIO === 'overhead') return overheadOnly();
   if (SCENARIO === 'replicas') return replicasScenario();
+  if (SCENARIO === 'replicas-overhead') return replicasOverheadOnly();
   if (SCENARIO !== 'all' && SCENARIO !== 'fairness')
-    throw new Error(`BENCH_SCENARIO must be "all", "overhead", "replicas" or "fairness", not "${SCENARIO}"`);
+    throw new Error(
+      `BENCH_SCENARIO must be "all", "overhead", "replicas", "replicas-overhead" or "fairness", not "${SCENARIO}"`,
+    );
   const work = mkdtempSync(join(tmpdir(), 'resemble-bench-'));
   const dataDir = join(work, 'data');
   console.log(`importing demo data (${demo}) ...`);
@@ -253,7 +298,7 @@ async function main(): Promise<void> {
     await tenAtOnce(base, codes, dates);
     await stack.stop();
     stopped = true;
-    const overhead = await backendOverhead(canned, randomBody, SECONDS, CONNECTIONS, env);
+    const overhead = await backendOverhead(canned, randomBody, SECONDS, CONNECTIONS, env, WARMUP);
 
     console.log('\nfigures (2-core machine shared with other work: treat as noisy)');
     report('similar, random stock+window', random);

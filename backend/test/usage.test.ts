@@ -32,7 +32,11 @@ describe.each(ENGINES)('UsageService (daily quota) on %s', (engine) => {
       }
     }
     expect(err).toBeInstanceOf(AppError);
-    expect(err).toMatchObject({ status: 429, code: 'quota_exceeded', details: { quota: 3, used: 3, resetsAt: '2026-01-02T00:00:00.000Z' } });
+    expect(err).toMatchObject({
+      status: 429,
+      code: 'quota_exceeded',
+      details: { quota: 3, used: 3, resetsAt: '2026-01-02T00:00:00.000Z' },
+    });
     expect(await usage.searchesToday('u1')).toBe(3);
   });
 
@@ -40,15 +44,17 @@ describe.each(ENGINES)('UsageService (daily quota) on %s', (engine) => {
     const usage = new UsageService(db.kysely, () => now);
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => usage.consume('u1', 5)));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
-    expect(results.filter((r) => r.status === 'rejected' && (r.reason as AppError).status === 429)).toHaveLength(15);
+    expect(
+      results.filter((r) => r.status === 'rejected' && (r.reason as AppError).status === 429),
+    ).toHaveLength(15);
     expect(await usage.searchesToday('u1')).toBe(5);
   });
 
-  it('counts unlimited searches, runs a quota function inside the transaction, refunds, and starts again each UTC day', async () => {
+  it('counts unlimited searches, runs a quota function before counting, refunds, and starts again each UTC day', async () => {
     const usage = new UsageService(db.kysely, () => now);
     for (let i = 0; i < 7; i++) await usage.consume('u1', null);
     expect(await usage.searchesToday('u1')).toBe(7);
-    // A plan check failing inside the transaction takes nothing.
+    // A plan check that throws takes nothing.
     await expect(
       usage.consume('u1', () => {
         throw new AppError(403, 'plan_limit', 'no');
@@ -56,7 +62,9 @@ describe.each(ENGINES)('UsageService (daily quota) on %s', (engine) => {
     ).rejects.toThrow('no');
     expect(await usage.searchesToday('u1')).toBe(7);
     // A downgraded user already past the free quota is refused with the real count.
-    await expect(usage.consume('u1', () => 5)).rejects.toThrow(expect.objectContaining({ details: expect.objectContaining({ used: 7 }) }));
+    await expect(usage.consume('u1', () => 5)).rejects.toThrow(
+      expect.objectContaining({ details: expect.objectContaining({ used: 7 }) }),
+    );
     const day = await usage.consume('u1', null);
     await usage.refund('u1', day);
     expect(await usage.searchesToday('u1')).toBe(7);
@@ -69,5 +77,11 @@ describe.each(ENGINES)('UsageService (daily quota) on %s', (engine) => {
     await usage.refund('u1', '2026-01-01');
     await usage.refund('u1', '2026-01-01');
     expect(await usage.searchesToday('u1')).toBe(1);
+    // A quota of 0 refuses the first search of a day too, and writes nothing.
+    now += 86_400_000;
+    await expect(usage.consume('u1', 0)).rejects.toThrow(
+      expect.objectContaining({ details: expect.objectContaining({ quota: 0, used: 0 }) }),
+    );
+    expect(await usage.searchesToday('u1')).toBe(0);
   });
 });

@@ -10,7 +10,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DTW_STAT, type DtwKernelName } from '../src/kernels/dtw-search.js';
+import { DTW_STAT } from '../src/kernels/dtw-search.js';
+import type { DtwKernelName } from '../src/kernels/seam.js';
 import { market, start } from '../test/support/http-service.js';
 import { writeStore } from '../test/support/write-store.js';
 

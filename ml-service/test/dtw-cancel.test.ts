@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorBodySchema, mlHealthSchema, similarResponseSchema, type MlHealth } from '@resemble/contracts';
-import { DTW_STAT, type DtwKernelName } from '../src/kernels/dtw-search.js';
+import { DTW_STAT } from '../src/kernels/dtw-search.js';
+import type { DtwKernelName } from '../src/kernels/seam.js';
 import { market, start, type Running } from './support/http-service.js';
 import { writeStore } from './support/write-store.js';
 

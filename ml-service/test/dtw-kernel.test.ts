@@ -17,8 +17,8 @@ import {
   dtwKernelByName,
   makeDtwScanner,
   SearchStopped,
-  type DtwKernelName,
 } from '../src/kernels/dtw-search.js';
+import type { DtwKernelName } from '../src/kernels/seam.js';
 import type { MarketData } from '../src/market/market-data.js';
 import { businessDates, marketFromEntities } from '../src/predictors/synthetic-market.js';
 import { SearchPool } from '../src/search/search-pool.js';
@@ -286,6 +286,7 @@ describe('native and WASM picks mode equals greedy on every window (ties, overla
     [60, 0.25],
     [120, 0.5],
   ] as const) {
+    // Native (two paths) and WASM, each against the slow twin: minutes at L=120 on a busy 2-core host.
     it(`L=${L}, band ${bandFrac * 100} %, topK 1, 2 and 100`, () => {
       const data = periodicMarket(L + 5, L);
       const r = Math.floor(bandFrac * L);
@@ -355,7 +356,7 @@ describe('native and WASM picks mode equals greedy on every window (ties, overla
           }
         }
       }
-    });
+    }, 300_000);
   }
 
   it('computes fewer DTWs than the windows mode where matches overlap', () => {

@@ -24,6 +24,32 @@ export async function countSearch(db: Executor, userId: string, day: string): Pr
   return r.searches;
 }
 
+/**
+ * Counts one search unless the day's count has reached `quota`, in one statement: the new count, or
+ * undefined when the quota was already used up (nothing written). The conflict branch re-checks the
+ * row it locked, so concurrent searches never pass the quota (PostgreSQL re-evaluates the WHERE on the
+ * row's latest version; SQLite runs one writer at a time). `quota` must be at least 1.
+ */
+export async function countSearchWithin(
+  db: Executor,
+  userId: string,
+  day: string,
+  quota: number,
+): Promise<number | undefined> {
+  const r = await db
+    .insertInto('usage')
+    .values({ user_id: userId, day, searches: 1 })
+    .onConflict((oc) =>
+      oc
+        .columns(['user_id', 'day'])
+        .doUpdateSet((eb) => ({ searches: eb('usage.searches', '+', 1) }))
+        .where('usage.searches', '<', quota),
+    )
+    .returning('searches')
+    .executeTakeFirst();
+  return r?.searches;
+}
+
 /** Gives one search back, never below zero. */
 export async function uncountSearch(db: Executor, userId: string, day: string): Promise<void> {
   await db

@@ -1,5 +1,6 @@
-/** Each user's last searches from the web app: newest first, one row per distinct request, at most KEEP. */
+/** Each user's last searches from the web app: newest first, one row per distinct request, KEEP_RECENT listed. */
 import type { SimilarRequest } from '@resemble/contracts';
+import { sql } from 'kysely';
 import type { Executor } from '../db/schema.js';
 
 export const KEEP_RECENT = 10;
@@ -20,6 +21,15 @@ export function searchKey(req: SimilarRequest): string {
   return JSON.stringify(sorted(req));
 }
 
+/**
+ * One statement on most searches, no transaction: every search from the web app runs this, and on
+ * PostgreSQL each statement is a round trip (the version with a transaction, a read of the last seq and
+ * a trim every time took six). The upsert takes its seq from the user's rows in the same statement, so
+ * a repeat moves to the top and the same search sent twice at once cannot collide on the key (two
+ * searches at once may share a seq: they were made at the same moment). Seqs grow by one a search, so
+ * trimming on every KEEP_RECENT-th keeps fewer than 2 x KEEP_RECENT rows a user; the list reads the
+ * KEEP_RECENT newest either way.
+ */
 export async function recordRecentSearch(
   db: Executor,
   userId: string,
@@ -27,39 +37,35 @@ export async function recordRecentSearch(
   nowIso: string,
 ): Promise<void> {
   const key = searchKey(req);
-  const write = async (trx: Executor) => {
-    const last = await trx
-      .selectFrom('recent_searches')
-      .select((e) => e.fn.max('seq').as('seq'))
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
-    const seq = Number(last?.seq ?? 0) + 1;
-    // An upsert, not delete-and-insert: the same search sent twice at once (PostgreSQL runs the two
-    // transactions side by side) must not collide on the key. The new seq moves a repeat to the top.
-    await trx
-      .insertInto('recent_searches')
-      .values({ user_id: userId, key, request: key, seq, created_at: nowIso })
-      .onConflict((oc) => oc.columns(['user_id', 'key']).doUpdateSet({ seq, created_at: nowIso }))
-      .execute();
-    // Keep the KEEP_RECENT newest: anything older than the KEEP_RECENT-th goes (seqs have gaps, so count rows).
-    const oldestKept = await trx
-      .selectFrom('recent_searches')
-      .select('seq')
-      .where('user_id', '=', userId)
-      .orderBy('seq', 'desc')
-      .offset(KEEP_RECENT - 1)
-      .limit(1)
-      .executeTakeFirst();
-    if (oldestKept) {
-      await trx
-        .deleteFrom('recent_searches')
-        .where('user_id', '=', userId)
-        .where('seq', '<', oldestKept.seq)
-        .execute();
-    }
-  };
-  if (db.isTransaction) await write(db);
-  else await db.transaction().execute(write);
+  const nextSeq = db
+    .selectFrom('recent_searches')
+    .select((e) => sql<number>`coalesce(max(${e.ref('seq')}), 0) + 1`.as('seq'))
+    .where('user_id', '=', userId);
+  const { seq } = await db
+    .insertInto('recent_searches')
+    .values({ user_id: userId, key, request: key, seq: nextSeq, created_at: nowIso })
+    .onConflict((oc) =>
+      oc.columns(['user_id', 'key']).doUpdateSet((e) => ({
+        seq: e.ref('excluded.seq'),
+        created_at: e.ref('excluded.created_at'),
+      })),
+    )
+    .returning('seq')
+    .executeTakeFirstOrThrow();
+  if (seq % KEEP_RECENT !== 0) return;
+  // Seqs may tie, so the bound is the KEEP_RECENT-th row's seq, not a count.
+  const oldestKept = db
+    .selectFrom('recent_searches')
+    .select('seq')
+    .where('user_id', '=', userId)
+    .orderBy('seq', 'desc')
+    .offset(KEEP_RECENT - 1)
+    .limit(1);
+  await db
+    .deleteFrom('recent_searches')
+    .where('user_id', '=', userId)
+    .where('seq', '<', oldestKept)
+    .execute();
 }
 
 export async function listRecentSearches(

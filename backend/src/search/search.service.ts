@@ -47,7 +47,7 @@ function assertPredictAllowed(plan: Plan, req: PredictRequest): void {
 }
 
 /**
- * Check the plan and take one search from the quota (one transaction: see UsageService.consume), call
+ * Check the plan and take one search from the quota (see UsageService.consume), call
  * ml-service with the plan's time budget (counted from now), and give the search back when ml-service
  * failed, the user's long-search queue was full, or the client left, rather than the request being bad.
  */
@@ -59,8 +59,8 @@ async function searchCounted<T>(
   tokenId?: string,
 ): Promise<T> {
   let budgetMs = 0;
-  const day = await deps.usage.consume(userId, async (db) => {
-    const plan = await currentPlan(db ?? deps.db, deps.plans, userId, deps.now());
+  const day = await deps.usage.consume(userId, async () => {
+    const plan = await currentPlan(deps.db, deps.plans, userId, deps.now());
     assertAllowed(plan);
     budgetMs = plan.limits.searchBudgetMs;
     return plan.limits.searchesPerDay;

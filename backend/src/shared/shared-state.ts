@@ -4,7 +4,6 @@
  * `in-process.state.ts` keeps them in this process (one backend, `./run.sh start`), `redis.state.ts` in
  * Redis (several replicas, REDIS_URL). app.ts picks one and hands each part to the code that needs it.
  */
-import type { Executor } from '../db/schema.js';
 import type { Response } from 'express';
 import type { Store } from 'express-rate-limit';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -21,11 +20,8 @@ export interface EventBus {
   closeAll(): void;
 }
 
-/**
- * The quota of a user's plan (null: unlimited). Given the transaction that counts the search (the
- * database-backed store), it reads the plan inside it, so the check and the count see one state.
- */
-export type QuotaOf = (db?: Executor) => number | null | Promise<number | null>;
+/** The quota of a user's plan (null: unlimited); it may throw (a plan check), and then nothing is counted. */
+export type QuotaOf = () => number | null | Promise<number | null>;
 
 /** Daily search counts (UTC day). */
 export interface QuotaStore {

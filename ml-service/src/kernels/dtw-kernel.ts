@@ -15,7 +15,7 @@
  * Distances are sqrt of the sum of squared point differences along the best path in the band, computed
  * with the slow twin's operations in its order, so every kernel reports the twin's values bit for bit.
  */
-import type { RangeScan } from './ed-kernel.js';
+import type { RangeScan } from './seam.js';
 import type { MarketArrays } from '../market/market-data.js';
 import { normalizeWindow } from './window-distance.js';
 

@@ -3,15 +3,13 @@
  * reference), chosen once per thread, ML_DTW_KERNEL overriding the choice. A native addon that cannot
  * load is a logged warning (the WASM kernel then serves), never silent.
  */
-import type { ChunkResult, ChunkScan, Scanner } from './ed-kernel.js';
+import type { ChunkResult, ChunkScan, DtwKernel, DtwKernelName, DtwPrepared, Scanner } from './seam.js';
 import { makeTsDtwRange } from './dtw-kernel.js';
 import { wasmDtwscan } from './dtw-wasm.js';
 import { createLogger } from '../logger.js';
 import type { MarketArrays } from '../market/market-data.js';
 import { addonError, loadAddon } from './native-addon.js';
 import * as P from '../../wasm/dtw-params.js';
-
-export type DtwKernelName = 'native' | 'wasm' | 'ts';
 
 /**
  * Stages of the cascade (bit flags), all on by default; the step bench turns them off one by one. The
@@ -58,20 +56,6 @@ export const dtwProbe: { stats: Float64Array; stages: number } = {
   stages: DTW_STAGES.all,
 };
 
-/** The query as every kernel takes it: the normalised query, its band and its indices by |q| descending. */
-export interface DtwPrepared {
-  qn: Float64Array;
-  band: number;
-  order: Int32Array;
-  /**
-   * 0: a chunk returns every window within the threshold. K > 0 (native and WASM kernels; the reference
-   * kernel returns every window, a superset): for an entity with one range in the chunk, only its greedy
-   * picks (at most K), which greedyPicks then takes unchanged; the neighbours a pick blocks are never
-   * computed.
-   */
-  picks: number;
-}
-
 /**
  * Thrown by a DTW scanner whose search was cancelled while a kernel call ran (its control word was set):
  * the call stopped part-way, so nothing it found is kept. scanShard catches it.
@@ -80,30 +64,6 @@ export class SearchStopped extends Error {
   constructor() {
     super('the search was cancelled');
   }
-}
-
-/** A DTW kernel: the plan's triples plan[kLo .. kHi) with one threshold tau2 (Infinity: no pruning). */
-export interface DtwKernel {
-  readonly name: DtwKernelName;
-  /**
-   * Writes the windows within tau2 to out.t / out.d2 in triple order (out.end[i]: how many after triple i,
-   * the arrays sized by the caller) and returns how many DTWs it computed; stats accumulate DTW_STAT.
-   * `control` is the search's control word (search-pool.ts): the native and WASM kernels read it about
-   * once a millisecond of work while they run, and once it is non-zero stop and return -1 (the outputs
-   * are then partial), so a cancelled search never waits for a long call.
-   */
-  scanChunk(
-    data: MarketArrays,
-    q: DtwPrepared,
-    plan: Int32Array,
-    kLo: number,
-    kHi: number,
-    tau2: number,
-    out: ChunkResult,
-    stats: Float64Array,
-    stages: number,
-    control?: Int32Array | null,
-  ): number;
 }
 
 interface NativeDtwscan {

@@ -7,8 +7,7 @@
  * word itself): that is the call's control word, set here for its duration.
  */
 import { readFileSync } from 'node:fs';
-import type { ChunkResult } from './ed-kernel.js';
-import type { DtwKernel, DtwPrepared } from './dtw-search.js';
+import type { ChunkResult, DtwKernel, DtwPrepared } from './seam.js';
 import * as P from '../../wasm/dtw-params.js';
 import type { MarketArrays } from '../market/market-data.js';
 

@@ -23,6 +23,7 @@ import { windowDistance2 } from './window-distance.js';
 import { prefilterFor, SLOT as S, type Prefilter } from './ed-prefilter.js';
 import { nativeZscan, type NativeZscan } from './ed-native.js';
 import { kernels } from './kernels.js';
+import type { ChunkScan, RangeScan, Scanner } from './seam.js';
 
 const U = 2.3e-16; // a little above the unit roundoff 2^-52
 
@@ -195,34 +196,6 @@ function paaSums(p: Paa): { abs: number; delta: number; energy: number; maxLen: 
   }
   return { abs, delta: sum, energy, maxLen };
 }
-
-/** Scans start rows [lo, hi) of entity e with threshold tau2 (see makeEdScanner). */
-export type RangeScan = (
-  e: number,
-  lo: number,
-  hi: number,
-  tau2: number,
-  keep: (t: number, d2: number) => void,
-) => number;
-
-/** A metric's scanner: range by range, and (native zned) a run of plan triples in one call. */
-export type Scanner = RangeScan & { chunk?: ChunkScan };
-
-/** What a chunk scan found: the kept windows' start rows and squared distances, in triple order. */
-export interface ChunkResult {
-  /** Direct (exact) computations. */
-  exact: number;
-  t: Int32Array;
-  d2: Float64Array;
-  /** end[i]: the kept windows of triples 0..i of the chunk are t[0 .. end[i]). */
-  end: Int32Array;
-}
-
-/**
- * The plan's triples (entity, lo, hi) at plan[kLo .. kHi) with one threshold: the windows within tau2,
- * as a RangeScan of each triple would keep them. The result is overwritten by the next call.
- */
-export type ChunkScan = (plan: Int32Array, kLo: number, kHi: number, tau2: number) => ChunkResult;
 
 /**
  * The z-normalised scan with the WASM pre-filter (wasm/zscan.ts). Stage 1 bounds two windows at a time

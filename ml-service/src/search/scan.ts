@@ -5,7 +5,8 @@
  */
 import type { Timeframe } from '@resemble/contracts';
 import { lowerBound, type MarketArrays } from '../market/market-data.js';
-import { makeEdScanner, type Scanner } from '../kernels/ed-kernel.js';
+import { makeEdScanner } from '../kernels/ed-kernel.js';
+import type { Scanner } from '../kernels/seam.js';
 import { makeDtwScanner, SearchStopped } from '../kernels/dtw-search.js';
 import { forEachFlatWindow, type Plan } from './search-plan.js';
 import { greedyPicks, TauBoard, TopK, type Pick } from './top-picks.js';
