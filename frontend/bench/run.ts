@@ -40,9 +40,12 @@ interface Timing {
   fcp: number | null;
 }
 
+/** The middle value; with an even count (a failed Lighthouse run leaves two) the mean of the middle two. */
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
+  if (!s.length) return NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
 async function scriptBytes(page: Page, url: string, ready: string) {
