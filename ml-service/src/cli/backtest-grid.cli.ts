@@ -9,8 +9,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { z } from 'zod';
-import { int, intList, isoDate, parseCliArgs, runCli } from './cli-args.js';
-import { loadMarketData, MarketDataError } from '../market/market-data.js';
+import { int, intList, isoDate, parseCliArgs, runCliProcess } from './cli-args.js';
+import { loadMarketData } from '../market/market-data.js';
 import { ANALOGUE_VERSION } from '../predictors/analogue.predictor.js';
 import { writeFileAtomic } from '../predictors/atomic-write.js';
 import { CALIBRATOR_KIND, calibratorFileName, type CalibratorFile } from '../predictors/calibrator.js';
@@ -298,15 +298,4 @@ async function main(args: Args): Promise<number> {
   return 0;
 }
 
-runCli(USAGE, parse, main).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const known = error instanceof MarketDataError || error instanceof RangeError;
-    process.stderr.write(
-      `grid backtest failed: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`,
-    );
-    process.exitCode = 1;
-  },
-);
+runCliProcess('grid backtest', USAGE, parse, main);

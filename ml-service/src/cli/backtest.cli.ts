@@ -7,8 +7,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { isoDate, int, parseCliArgs, runCli } from './cli-args.js';
-import { loadMarketData, MarketDataError } from '../market/market-data.js';
+import { isoDate, int, parseCliArgs, runCliProcess } from './cli-args.js';
+import { loadMarketData } from '../market/market-data.js';
 import { writeFileAtomic } from '../predictors/atomic-write.js';
 import { CALIBRATOR_KIND, calibratorFileName, type CalibratorFile } from '../predictors/calibrator.js';
 import { seriesSource } from '../predictors/market-series.js';
@@ -260,15 +260,4 @@ async function main(args: Args): Promise<number> {
   return 0;
 }
 
-runCli(USAGE, parse, main).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const known = error instanceof MarketDataError || error instanceof RangeError;
-    process.stderr.write(
-      `backtest failed: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`,
-    );
-    process.exitCode = 1;
-  },
-);
+runCliProcess('backtest', USAGE, parse, main);

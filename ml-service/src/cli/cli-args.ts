@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { MarketDataError } from '../market/market-data.js';
 
 export const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
 export const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -55,4 +56,28 @@ export async function runCli<A>(
     return 0;
   }
   return main(args);
+}
+
+/**
+ * A CLI's process: runCli, then its code as the exit code. A failure exits 1 with one line; the data's
+ * own errors (MarketDataError) and bad ranges (RangeError) say their message, anything else its stack.
+ */
+export function runCliProcess<A>(
+  name: string,
+  usage: string,
+  parse: (argv: string[]) => A | null,
+  main: (args: A) => Promise<number>,
+): void {
+  runCli(usage, parse, main).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      const known = error instanceof MarketDataError || error instanceof RangeError;
+      process.stderr.write(
+        `${name} failed: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`,
+      );
+      process.exitCode = 1;
+    },
+  );
 }

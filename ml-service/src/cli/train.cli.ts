@@ -6,8 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { isoDate, int, parseCliArgs, runCli } from './cli-args.js';
-import { loadMarketData, MarketDataError } from '../market/market-data.js';
+import { isoDate, int, parseCliArgs, runCliProcess } from './cli-args.js';
+import { loadMarketData } from '../market/market-data.js';
 import { writeFileAtomic } from '../predictors/atomic-write.js';
 import { buildDataset } from '../predictors/brainjs-dataset.js';
 import { assembleModel, type TrainOptions } from '../predictors/brainjs-train.js';
@@ -112,15 +112,4 @@ async function main(args: Args): Promise<number> {
   return 0;
 }
 
-runCli(USAGE, parse, main).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const known = error instanceof MarketDataError || error instanceof RangeError;
-    process.stderr.write(
-      `train failed: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`,
-    );
-    process.exitCode = 1;
-  },
-);
+runCliProcess('train', USAGE, parse, main);
