@@ -10,18 +10,17 @@
  * Screenshots go to artifacts/e2e/billing-*.png.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'puppeteer';
 import { launchChromium } from '../support/browser.js';
+import { seriousAxeViolations } from '../support/axe.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
 const shots = join(root, 'artifacts', 'e2e');
 const ja = JSON.parse(readFileSync(join(root, 'frontend/i18n/locales/ja.json'), 'utf8'));
 const en = JSON.parse(readFileSync(join(root, 'frontend/i18n/locales/en.json'), 'utf8'));
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const ISSUER = { INVOICE_ISSUER_NAME: '株式会社レゼンブル', INVOICE_REGISTRATION_NUMBER: 'T1234567890123' };
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844, isMobile: true, hasTouch: true, deviceScaleFactor: 1 };
@@ -75,20 +74,6 @@ async function openAccount(prefix = '') {
 
 const text = (sel: string) => page.$eval(sel, (e) => (e as HTMLElement).innerText);
 
-async function seriousAxe(): Promise<string[]> {
-  await page.evaluate(axeSource);
-  return page.evaluate(async () => {
-    type Result = { id: string; impact: string; nodes: { target: string[] }[] };
-    const axe = (
-      window as unknown as { axe: { run: (c: Document, o: object) => Promise<{ violations: Result[] }> } }
-    ).axe;
-    const r = await axe.run(document, {});
-    return r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-}
-
 async function sideways(): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 }
@@ -137,7 +122,7 @@ describe('cancel → active until → resume, and receipts (ja, desktop and 390 
       expect(until).toMatch(/まで有効/);
       expect(until).toContain(ja.account.resume);
       expect(await page.$(`::-p-text(${ja.account.cancelPlan})`)).toBeNull();
-      expect(await seriousAxe()).toEqual([]);
+      expect(await seriousAxeViolations(page)).toEqual([]);
       if (device === 'phone') expect(await sideways()).toBeLessThanOrEqual(0);
       await shot(`ja-account-cancelled-${device}`);
 
@@ -179,7 +164,7 @@ describe('cancel → active until → resume, and receipts (ja, desktop and 390 
       expect(receipt).toContain('Resemble Pro プラン（月額）');
       expect(receipt).toContain(ja.billing.providers.sandbox);
       expect(receipt).toContain(ja.receipt.paidOn);
-      expect(await seriousAxe()).toEqual([]);
+      expect(await seriousAxeViolations(page)).toEqual([]);
       if (device === 'phone') expect(await sideways()).toBeLessThanOrEqual(0);
       await shot(`ja-receipt-${device}`);
 

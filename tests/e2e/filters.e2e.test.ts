@@ -11,7 +11,6 @@
  * the phone. Screenshots: artifacts/e2e/filters-*.png.
  */
 import { execFileSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,12 +18,12 @@ import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError } from '@resemble/contracts';
 import { openBrowserSession, signUpThroughForm, type BrowserSession } from '../support/browser.js';
+import { seriousAxeViolations } from '../support/axe.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const shots = join(root, 'artifacts', 'e2e');
 const ja = JSON.parse(readFileSync(join(root, 'frontend/i18n/locales/ja.json'), 'utf8'));
 const en = JSON.parse(readFileSync(join(root, 'frontend/i18n/locales/en.json'), 'utf8'));
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const PHONE = { width: 390, height: 844, isMobile: true, hasTouch: true };
 const DESKTOP = { width: 1280, height: 900 };
 const LOCALES = [
@@ -86,20 +85,6 @@ async function sectorOf(code: string): Promise<string | null> {
 async function noSideways() {
   const [sw, w] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
   expect(sw).toBeLessThanOrEqual(w);
-}
-
-async function axeSeriousViolations(): Promise<string[]> {
-  await page.evaluate(axeSource);
-  return page.evaluate(async () => {
-    type Result = { id: string; impact: string; nodes: { target: string[] }[] };
-    const axe = (
-      window as unknown as { axe: { run: (c: Document, o: object) => Promise<{ violations: Result[] }> } }
-    ).axe;
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
 }
 
 describe('market, sector and kind filters in the search form (issue 18)', () => {
@@ -178,7 +163,7 @@ describe('market, sector and kind filters in the search form (issue 18)', () => 
             fill(m.results.filteredBy, { filters: sector }),
           );
           if (device === 'phone') await noSideways();
-          expect(await axeSeriousViolations()).toEqual([]);
+          expect(await seriousAxeViolations(page)).toEqual([]);
           await shot(`${lang}-${device}-sector`);
           // The form alone, at its real size: the full-page shot is scaled down when looked at.
           await (await page.$('form.controls'))!.screenshot({

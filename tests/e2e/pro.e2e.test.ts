@@ -8,19 +8,18 @@
  * alert arriving when the nightly scan (triggered here by a data update) finds a saved pattern — in
  * Japanese (and the form in English), on a desktop and a 390 px phone. Screenshots: artifacts/e2e/pro-*.png.
  */
-import { createRequire } from 'node:module';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBrowserSession, signUpThroughForm, type BrowserSession } from '../support/browser.js';
+import { seriousAxeViolations } from '../support/axe.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const shots = join(root, 'artifacts', 'e2e');
 const ja = JSON.parse(readFileSync(join(root, 'frontend/i18n/locales/ja.json'), 'utf8'));
 const en = JSON.parse(readFileSync(join(root, 'frontend/i18n/locales/en.json'), 'utf8'));
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let session: BrowserSession | undefined;
 let page: Page;
@@ -86,19 +85,6 @@ async function axisLabelsInside(): Promise<string[]> {
   });
   expect(r.filter((l) => !l.inside)).toEqual([]);
   return r.map((l) => l.text);
-}
-async function axeSeriousViolations(): Promise<string[]> {
-  await page.evaluate(axeSource);
-  return page.evaluate(async () => {
-    type Result = { id: string; impact: string; nodes: { target: string[] }[] };
-    const axe = (
-      window as unknown as { axe: { run: (c: Document, o: object) => Promise<{ violations: Result[] }> } }
-    ).axe;
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
 }
 /** One more daily bar for AAPL, imported into the stack's store: a new data version, as a nightly update makes. */
 let lastAaplDate = '';
@@ -193,7 +179,7 @@ describe('Pro delivers what the pricing page sells; alerts arrive in the app (is
     await byText('button', ja.results.showAll).click();
     await page.waitForFunction(() => document.querySelectorAll('.matches figure').length === 100);
     expect(await page.$('[data-testid="show-more"]')).toBeNull();
-    expect(await axeSeriousViolations()).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
     // On a phone: the same answer, 20 cards again after a fresh search, nothing wider than the screen.
     await page.setViewport(PHONE);
     await page.reload({ waitUntil: 'load' });
@@ -294,11 +280,11 @@ describe('Pro delivers what the pricing page sells; alerts arrive in the app (is
       'GET /api/v1/quota',
     );
     await shot('06-ja-account-tokens');
-    expect(await axeSeriousViolations()).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
     await page.goto(`${base}/en/app/account`, { waitUntil: 'load' });
     await page.waitForSelector('[data-testid="token-searches"]');
     expect(await page.$eval('main', (e) => e.textContent)).toContain(en.tokens.searchesToday);
-    expect(await axeSeriousViolations()).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
     await page.setViewport(PHONE);
     await page.reload({ waitUntil: 'load' });
     await page.waitForSelector('[data-testid="token-searches"]');
@@ -320,7 +306,7 @@ describe('Pro delivers what the pricing page sells; alerts arrive in the app (is
     expect(await page.$eval('[data-testid="fan-paths-legend"]', (e) => e.textContent!.trim())).toBe(
       fill(en.results.legendPaths, { drawn: 10, n: 50 }),
     );
-    expect(await axeSeriousViolations()).toEqual([]);
+    expect(await seriousAxeViolations(page)).toEqual([]);
     await shot('08-en-50-matches');
   }, 120_000);
 
