@@ -124,31 +124,45 @@ class RedisEventBus implements EventBus {
   }
 }
 
-/** Connects and subscribes before returning, so the first request already shares state. */
+/**
+ * Connects and subscribes before returning, so the first request already shares state.
+ *
+ * Two command connections. Every request sends two rate-limit scripts and a revocation lookup; profiled
+ * under the replicas bench (issue 15), writing each one to its own socket was 14 % of a replica's CPU
+ * (a write syscall per command, and the wake-up of redis-server that comes with it). `hot` batches the
+ * commands all requests issue in one event-loop turn into one write (ioredis auto-pipelining: each
+ * command still gets its own reply, in order). rate-limiter-flexible stays on the plain connection: its
+ * script is a defineCommand'd custom command, the case where auto-pipelining is known to crash
+ * (redis/ioredis#1931).
+ */
 export async function redisState(url: string, now: () => number, log: Logger): Promise<SharedState> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  const options = { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true };
+  const redis = new Redis(url, options);
+  const hot = new Redis(url, { ...options, enableAutoPipelining: true });
   const sub = redis.duplicate({ lazyConnect: true });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  hot.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   sub.on('error', (err) => log.warn({ err: err.message }, 'redis subscriber connection error'));
   await redis.connect();
+  await hot.connect();
   await sub.connect();
   await sub.subscribe(EVENTS_CHANNEL);
   const events = new RedisEventBus(redis, sub, log);
   return {
     kind: 'redis',
     quota: new RedisQuota(redis, now),
-    revocations: new RedisRevocations(redis, now),
+    revocations: new RedisRevocations(hot, now),
     events,
     rateLimitStore: (name) =>
       new RedisStore({
         prefix: `${PREFIX}rl:${name}:`,
-        sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<number>,
+        sendCommand: (command: string, ...args: string[]) => hot.call(command, ...args) as Promise<number>,
       }),
     limiter: (name, points, duration) =>
       new RateLimiterRedis({ storeClient: redis, keyPrefix: `${PREFIX}${name}`, points, duration }),
     async close() {
       events.closeAll();
-      await Promise.allSettled([sub.quit(), redis.quit()]);
+      await Promise.allSettled([sub.quit(), hot.quit(), redis.quit()]);
     },
   };
 }
