@@ -192,8 +192,16 @@ export async function replicasOverhead(
         duration: warmupSeconds,
         requests: [request],
       });
+    // BENCH_RATE as in overhead.ts: the same requests a second for A and B, so CPU per request compares work.
+    const rate = Number(process.env.BENCH_RATE ?? 0);
     const pgRedis = await measured(
-      { url: `${replicas.url}/api/v1/similar`, connections, duration: seconds, requests: [request] },
+      {
+        url: `${replicas.url}/api/v1/similar`,
+        connections,
+        duration: seconds,
+        ...(rate > 0 ? { overallRate: rate } : {}),
+        requests: [request],
+      },
       [
         { name: 'backends', pids: replicas.backends.map((b) => b.child.pid!) },
         { name: 'postgres', pids: [engines.postgresPid] },
@@ -202,7 +210,11 @@ export async function replicasOverhead(
     );
     await replicas.stop();
     replicas = undefined;
-    const sqlite = await backendOverhead(canned, body, seconds, connections, env, warmupSeconds);
+    // BENCH_REPLICAS_ONLY=1: an A/B of the replicas alone, in half the time.
+    const sqlite =
+      process.env.BENCH_REPLICAS_ONLY === '1'
+        ? null
+        : await backendOverhead(canned, body, seconds, connections, env, warmupSeconds);
     return { pgRedis, sqlite };
   } finally {
     await replicas?.stop();

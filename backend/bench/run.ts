@@ -125,8 +125,10 @@ async function replicasOverheadOnly(): Promise<void> {
     );
     report('backend alone, 2 replicas pg+redis', alone.pgRedis.result);
     reportCpu(alone.pgRedis.cpu);
-    report('backend alone, 1 process sqlite', alone.sqlite.result);
-    console.log(`  CPU per request: backend ${alone.sqlite.cpuMsPerRequest.toFixed(2)} ms`);
+    if (alone.sqlite) {
+      report('backend alone, 1 process sqlite', alone.sqlite.result);
+      console.log(`  CPU per request: backend ${alone.sqlite.cpuMsPerRequest.toFixed(2)} ms`);
+    }
   } finally {
     await engines.stop();
     rmSync(work, { recursive: true, force: true });
@@ -201,8 +203,10 @@ async function replicasScenario(): Promise<void> {
     reportCpu(random.cpu);
     report('backend alone, 2 replicas pg+redis', alone.pgRedis.result);
     reportCpu(alone.pgRedis.cpu);
-    report('backend alone, 1 process sqlite', alone.sqlite.result);
-    console.log(`  CPU per request: backend ${alone.sqlite.cpuMsPerRequest.toFixed(2)} ms`);
+    if (alone.sqlite) {
+      report('backend alone, 1 process sqlite', alone.sqlite.result);
+      console.log(`  CPU per request: backend ${alone.sqlite.cpuMsPerRequest.toFixed(2)} ms`);
+    }
     console.log(
       `\ntarget (>= 300 req/s, p99 <= 250 ms, 0 errors) on random queries through 2 replicas: ${meetsTarget(random.result) ? 'met' : 'NOT met'}`,
     );

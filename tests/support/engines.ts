@@ -85,13 +85,13 @@ export interface AccessLine {
 }
 
 /**
- * nginx balancing `upstreams` (host:port) round robin, as deploy/'s proxy does: a replica that refuses
- * connections or fails is skipped and the request passed to the next one (`proxy_next_upstream error
- * timeout`; nginx never passes on a POST it has already sent, so a write is never applied twice), and
- * SSE streams are not buffered. Each response names the replica that answered it (x-upstream).
- * max_fails=0: a dead replica is never taken out of the rotation, so every request sent its way after
- * it died shows the retry (a refused connection on loopback costs nothing); a production proxy would
- * mark it down for fail_timeout instead.
+ * nginx balancing `upstreams` (host:port) round robin over kept-alive connections, as deploy/'s proxy
+ * does: a replica that refuses connections or fails is skipped and the request passed to the next one
+ * (`proxy_next_upstream error timeout`; nginx never passes on a POST it has already sent, so a write is
+ * never applied twice), and SSE streams are not buffered. Each response names the replica that
+ * answered it (x-upstream). max_fails=0: a dead replica is never taken out of the rotation, so every
+ * request sent its way after it died shows the retry (a refused connection on loopback costs nothing);
+ * a production proxy would mark it down for fail_timeout instead.
  */
 export async function startNginx(upstreams: string[]): Promise<Nginx> {
   const port = await freePort();
@@ -119,6 +119,9 @@ http {
   log_format replicas '$request_method $uri $status "$upstream_addr" "$upstream_status"';
   upstream backend {
 ${upstreams.map((u) => `    server ${u} max_fails=0;`).join('\n')}
+    # Idle connections to the replicas kept open, as deploy/'s scale proxy does (keepalive 32): without
+    # them every request opened and closed a TCP connection to a backend.
+    keepalive 32;
   }
   server {
     listen 127.0.0.1:${port};

@@ -1,6 +1,7 @@
 /** subscriptions: one row per user (the provider-neutral state of their paid plan). */
 import { randomUUID } from 'node:crypto';
 import type { PlanId } from '@resemble/contracts';
+import { prepared } from '../db/prepared-query.js';
 import type { Executor, SubscriptionRow, SubscriptionUpdate } from '../db/schema.js';
 
 export type { SubscriptionRow } from '../db/schema.js';
@@ -57,16 +58,19 @@ export function subscriptionOfUser(db: Executor, userId: string): Promise<Subscr
   return db.selectFrom('subscriptions').selectAll().where('user_id', '=', userId).executeTakeFirst();
 }
 
-/** The three columns a plan check needs (every search runs it). */
-export function planColumnsOfUser(
+const planColumnsQuery = prepared(1, (db, userId: string) =>
+  db
+    .selectFrom('subscriptions')
+    .select(['plan', 'status', 'current_period_end'])
+    .where('user_id', '=', userId),
+);
+
+/** The three columns a plan check needs (every search runs it: compiled once, db/prepared-query.ts). */
+export async function planColumnsOfUser(
   db: Executor,
   userId: string,
 ): Promise<Pick<SubscriptionRow, 'plan' | 'status' | 'current_period_end'> | undefined> {
-  return db
-    .selectFrom('subscriptions')
-    .select(['plan', 'status', 'current_period_end'])
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
+  return (await planColumnsQuery(db, userId)).rows[0];
 }
 
 export function subscriptionByProviderRef(

@@ -1,4 +1,5 @@
 /** usage: searches per user per UTC day. */
+import { prepared } from '../db/prepared-query.js';
 import type { Executor } from '../db/schema.js';
 
 export async function searchesOn(db: Executor, userId: string, day: string): Promise<number> {
@@ -11,18 +12,33 @@ export async function searchesOn(db: Executor, userId: string, day: string): Pro
   return r?.searches ?? 0;
 }
 
-/** Counts one search and returns the day's new count, in one statement. */
-export async function countSearch(db: Executor, userId: string, day: string): Promise<number> {
-  const r = await db
+const countSearchQuery = prepared(2, (db, userId: string, day: string) =>
+  db
     .insertInto('usage')
     .values({ user_id: userId, day, searches: 1 })
     .onConflict((oc) =>
       oc.columns(['user_id', 'day']).doUpdateSet((eb) => ({ searches: eb('usage.searches', '+', 1) })),
     )
-    .returning('searches')
-    .executeTakeFirstOrThrow();
-  return r.searches;
+    .returning('searches'),
+);
+
+/** Counts one search and returns the day's new count, in one statement (compiled once: prepared-query.ts). */
+export async function countSearch(db: Executor, userId: string, day: string): Promise<number> {
+  return (await countSearchQuery(db, userId, day)).rows[0]!.searches;
 }
+
+const countSearchWithinQuery = prepared(3, (db, userId: string, day: string, quota: number) =>
+  db
+    .insertInto('usage')
+    .values({ user_id: userId, day, searches: 1 })
+    .onConflict((oc) =>
+      oc
+        .columns(['user_id', 'day'])
+        .doUpdateSet((eb) => ({ searches: eb('usage.searches', '+', 1) }))
+        .where('usage.searches', '<', quota),
+    )
+    .returning('searches'),
+);
 
 /**
  * Counts one search unless the day's count has reached `quota`, in one statement: the new count, or
@@ -36,18 +52,7 @@ export async function countSearchWithin(
   day: string,
   quota: number,
 ): Promise<number | undefined> {
-  const r = await db
-    .insertInto('usage')
-    .values({ user_id: userId, day, searches: 1 })
-    .onConflict((oc) =>
-      oc
-        .columns(['user_id', 'day'])
-        .doUpdateSet((eb) => ({ searches: eb('usage.searches', '+', 1) }))
-        .where('usage.searches', '<', quota),
-    )
-    .returning('searches')
-    .executeTakeFirst();
-  return r?.searches;
+  return (await countSearchWithinQuery(db, userId, day, quota)).rows[0]?.searches;
 }
 
 /** Gives one search back, never below zero. */

@@ -1,6 +1,7 @@
 /** Each user's last searches from the web app: newest first, one row per distinct request, KEEP_RECENT listed. */
 import type { SimilarRequest } from '@resemble/contracts';
 import { sql } from 'kysely';
+import { prepared } from '../db/prepared-query.js';
 import type { Executor } from '../db/schema.js';
 
 export const KEEP_RECENT = 10;
@@ -21,6 +22,29 @@ export function searchKey(req: SimilarRequest): string {
   return JSON.stringify(sorted(req));
 }
 
+/** The upsert below, compiled once (db/prepared-query.ts): it runs on every search from the web app. */
+const upsertRecentQuery = prepared(3, (db, userId: string, key: string, nowIso: string) =>
+  db
+    .insertInto('recent_searches')
+    .values({
+      user_id: userId,
+      key,
+      request: key,
+      seq: db
+        .selectFrom('recent_searches')
+        .select((e) => sql<number>`coalesce(max(${e.ref('seq')}), 0) + 1`.as('seq'))
+        .where('user_id', '=', userId),
+      created_at: nowIso,
+    })
+    .onConflict((oc) =>
+      oc.columns(['user_id', 'key']).doUpdateSet((e) => ({
+        seq: e.ref('excluded.seq'),
+        created_at: e.ref('excluded.created_at'),
+      })),
+    )
+    .returning('seq'),
+);
+
 /**
  * One statement on most searches, no transaction: every search from the web app runs this, and on
  * PostgreSQL each statement is a round trip (the version with a transaction, a read of the last seq and
@@ -37,21 +61,7 @@ export async function recordRecentSearch(
   nowIso: string,
 ): Promise<void> {
   const key = searchKey(req);
-  const nextSeq = db
-    .selectFrom('recent_searches')
-    .select((e) => sql<number>`coalesce(max(${e.ref('seq')}), 0) + 1`.as('seq'))
-    .where('user_id', '=', userId);
-  const { seq } = await db
-    .insertInto('recent_searches')
-    .values({ user_id: userId, key, request: key, seq: nextSeq, created_at: nowIso })
-    .onConflict((oc) =>
-      oc.columns(['user_id', 'key']).doUpdateSet((e) => ({
-        seq: e.ref('excluded.seq'),
-        created_at: e.ref('excluded.created_at'),
-      })),
-    )
-    .returning('seq')
-    .executeTakeFirstOrThrow();
+  const { seq } = (await upsertRecentQuery(db, userId, key, nowIso)).rows[0]!;
   if (seq % KEEP_RECENT !== 0) return;
   // Seqs may tie, so the bound is the KEEP_RECENT-th row's seq, not a count.
   const oldestKept = db
