@@ -200,7 +200,7 @@ typedef struct {
   double *qU, *qL; // the query's envelope
   const int32_t *order; // query indices by |q| descending
   double *h, *hU, *hL; // LB_Improved: the window projected onto the query's envelope, and its envelope
-  double *w, *cEQ, *cEC, *cbRow, *cbCol, *ubCol, *prev, *cur;
+  double *w, *cEQ, *cEC, *cbRow, *ubCol, *prev, *cur;
   double *rawU, *rawL; // the entity's raw envelope over a triple's rows
   double *vh;           // envelope_vh's scratch
   double *qp, *wr, *ubRow, *ubColR, *diag[3]; // dtw_diag_avx2: padded query, reversed row, bounds, diagonals
@@ -400,7 +400,7 @@ static int stage_b(Ctx *k, const Range *g, int64_t t) {
     ss += dd * dd;
   }
   const double sd = __builtin_sqrt(ss / L);
-  double *w = k->w, *cEQ = k->cEQ, *cEC = k->cEC, *cbRow = k->cbRow, *cbCol = k->cbCol, *ubCol = k->ubCol;
+  double *w = k->w, *cEQ = k->cEQ, *cEC = k->cEC, *cbRow = k->cbRow, *ubCol = k->ubCol;
   // Picks mode: once the range has a match, a candidate waits for select_picks (before, every one is
   // farther than tau2, so none of them is a pick), its DTW inputs in a slot, if one is free.
   const int collect = k->lazy && k->nCand > 0;
@@ -452,13 +452,17 @@ static int stage_b(Ctx *k, const Range *g, int64_t t) {
         return 0;
       }
     }
+    // The running sums stay in registers (the same additions in the same order as reading back the
+    // stored element, which was a store-to-load chain: over half of stage B at L=250).
+    const int columns = (k->flags & F_COLUMNS) != 0;
+    double sr = 0, sc = 0;
     cbRow[L] = 0;
-    cbCol[L] = 0;
     for (int i = L - 1; i >= 0; i--) {
-      cbRow[i] = cbRow[i + 1] + cEC[i];
-      cbCol[i] = cbCol[i + 1] + cEQ[i];
+      ubCol[i] = columns ? limit - sc : INF; // limit - (the columns' bound after column i)
+      sr += cEC[i];
+      sc += cEQ[i];
+      cbRow[i] = sr;
     }
-    for (int j = 0; j < L; j++) ubCol[j] = (k->flags & F_COLUMNS) ? limit - cbCol[j + 1] : INF;
   } else {
     for (int i = 0; i <= L; i++) cbRow[i] = 0;
     for (int j = 0; j < L; j++) ubCol[j] = INF;
@@ -643,7 +647,15 @@ static AVX2 double dtw_diag_avx2(const Ctx *k, const double *w, double limit, co
   double *qp = k->qp, *wr = k->wr, *ubR = k->ubRow, *ubC = k->ubColR;
   // wr[m] = w[n-1-m] and ubC[m] = ubCol[n-1-m]: along a diagonal, j = k - i falls as i rises, so row i's
   // column sits at m = n-1-k+i, ascending with i. The padding past n is read only by lanes masked off.
-  for (int m = 0; m < n; m++) {
+  const __m256d vlimit = _mm256_set1_pd(limit);
+  int m = 0;
+  for (; m + 4 <= n; m += 4) {
+    // Elements n-4-m .. n-1-m, reversed (a permutation: the values are unchanged).
+    _mm256_storeu_pd(wr + m, _mm256_permute4x64_pd(_mm256_loadu_pd(w + n - 4 - m), 0x1B));
+    _mm256_storeu_pd(ubC + m, _mm256_permute4x64_pd(_mm256_loadu_pd(ubCol + n - 4 - m), 0x1B));
+    _mm256_storeu_pd(ubR + m, _mm256_sub_pd(vlimit, _mm256_loadu_pd(cbRow + m + 1)));
+  }
+  for (; m < n; m++) {
     wr[m] = w[n - 1 - m];
     ubC[m] = ubCol[n - 1 - m];
     ubR[m] = limit - cbRow[m + 1];
@@ -677,7 +689,9 @@ static AVX2 double dtw_diag_avx2(const Ctx *k, const double *w, double limit, co
     // paths step over them.)
     if (a > b && iMin <= iMax) return INF;
     const int off = n - 1 - kk;
-    int nLo = n, nHi = -1, i = a;
+    // The first and the last vector with a live lane, and their masks: the live range's ends are read
+    // from them once the diagonal is done, off the loop's path.
+    int loI = -1, loM = 0, hiI = -1, hiM = 0, i = a;
     for (; i <= b; i += 4) {
       const __m256d up = _mm256_loadu_pd(d1 + i - 1), left = _mm256_loadu_pd(d1 + i);
       const __m256d dg = _mm256_loadu_pd(d2 + i - 1);
@@ -689,10 +703,14 @@ static AVX2 double dtw_diag_avx2(const Ctx *k, const double *w, double limit, co
       // Lanes past b (outside the band or the matrix) count as dead; their slots are reset below.
       int mask = _mm256_movemask_pd(live);
       if (i + 3 > b) mask &= (1 << (b - i + 1)) - 1;
-      const int h = i + 31 - __builtin_clz(mask | 1), l = i + __builtin_ctz(mask | 16);
-      nHi = mask ? h : nHi;
-      nLo = mask && nLo == n ? l : nLo;
+      const int first = mask != 0 && loI < 0;
+      loI = first ? i : loI;
+      loM = first ? mask : loM;
+      hiI = mask ? i : hiI;
+      hiM = mask ? mask : hiM;
     }
+    const int nLo = loI < 0 ? n : loI + __builtin_ctz(loM | 16);
+    const int nHi = hiI < 0 ? -1 : hiI + 31 - __builtin_clz(hiM | 1);
     for (int x = b + 1; x < i; x++) d0[x] = INF;
     // Slots this buffer held for diagonal k - 3 outside what was just written go back to Infinity.
     for (int x = dirtyLo[b0]; x <= dirtyHi[b0] && x < a; x++) d0[x] = INF;
@@ -1034,7 +1052,6 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.cEQ = at, at += L;
   k.cEC = at, at += L;
   k.cbRow = at, at += L + 1;
-  k.cbCol = at, at += L + 1;
   k.ubCol = at, at += L;
   k.prev = at + 1, at += L + 2;
   k.cur = at + 1, at += L + 2;

@@ -8,6 +8,7 @@ import { makeTsDtwRange } from './dtw-kernel.js';
 import { wasmDtwscan } from './dtw-wasm.js';
 import { createLogger } from '../logger.js';
 import type { MarketArrays } from '../market/market-data.js';
+import { createRequire } from 'node:module';
 import { addonError, loadAddon } from './native-addon.js';
 import * as P from '../../wasm/dtw-params.js';
 
@@ -90,8 +91,10 @@ interface NativeDtwscan {
   ): number;
 }
 
-function nativeKernel(): DtwKernel | null {
-  const addon = loadAddon<NativeDtwscan>('dtwscan');
+function nativeKernel(addonFile?: string): DtwKernel | null {
+  const addon = addonFile
+    ? (createRequire(import.meta.url)(addonFile) as NativeDtwscan)
+    : loadAddon<NativeDtwscan>('dtwscan');
   if (!addon) return null;
   return {
     name: 'native',
@@ -120,6 +123,11 @@ function nativeKernel(): DtwKernel | null {
       );
     },
   };
+}
+
+/** The native kernel from another build of native/dtwscan.c (the bench's A/B of a kernel change). */
+export function nativeDtwKernelFrom(addonFile: string): DtwKernel {
+  return nativeKernel(addonFile)!;
 }
 
 /** The reference cascade of dtw-kernel.ts behind the same interface (it runs every stage). */
