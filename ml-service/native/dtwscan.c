@@ -365,6 +365,7 @@ static int stage_a_prunes(const Ctx *k, const Range *g, int64_t t) {
 }
 
 static double dtw_diag_avx2(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol);
+static double dtw_band_avx2(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol);
 
 static void exact_bounds_avx2(int L, const double *x, double mean, double sd, const double *q, const double *qU,
                               const double *qL, const double *U, const double *Lo, double *w, double *cEQ,
@@ -511,7 +512,7 @@ static int dtw_append(Ctx *k, const Range *g, int64_t t, const double *w, const 
   // By anti-diagonals only where a diagonal holds a few vectors (band >= DIAG_MIN_BAND): with a narrow
   // band its fixed cost per diagonal outweighs the shorter chain (measured in docs/decisions/116).
   const double d2 = k->simd && !(k->flags & F_ROWS) && r >= DIAG_MIN_BAND
-                        ? dtw_diag_avx2(k, w, g->finite ? limit : INF, cbRow, ubCol)
+                        ? ((k->flags & F_LIVE) ? dtw_diag_avx2 : dtw_band_avx2)(k, w, g->finite ? limit : INF, cbRow, ubCol)
                         : dtw_pruned(k->q, w, L, r, g->finite ? limit : INF, cbRow, ubCol, k->prev, k->cur);
   if (d2 != INF && d2 <= tau2) {
     g->outT[*g->nOut] = (int32_t)t;
@@ -727,6 +728,80 @@ static AVX2 double dtw_diag_avx2(const Ctx *k, const double *w, double limit, co
 }
 
 /**
+ * dtw_diag_avx2's cells and values without its live-range bookkeeping: every diagonal computes the whole
+ * band, the same fixed number V of vectors from its first row, so the loop's trip count never changes and
+ * its branches are predicted (measured: the variable ranges, their ends and the resets of stale slots
+ * cost more in mispredictions than the cells they skip). A cell whose predecessors are all dead gets
+ * Infinity + d * d = Infinity, above any bound, so it is dead as in dtw_diag_avx2: the live cells and their
+ * values are the same. Lanes past the diagonal's last row (outside the band or the matrix) are dead by
+ * their bound. The call abandons when two consecutive diagonals have no live cell (a path meets one of
+ * every two). Stale slots: diagonal k writes rows [iMin, iMin + 4V) and Infinity just outside them; its
+ * first row iMin never falls and rises at most one a diagonal, so diagonals k + 1 and k + 2 read only
+ * rows [iMin(k) - 1, iMin(k) + 4V] of it (checked in the comments below). This replaces dtw_diag_avx2 in
+ * the search (decision 129); that one stays as the measured alternative (stage flag F_LIVE).
+ */
+static AVX2 double dtw_band_avx2(const Ctx *k, const double *w, double limit, const double *cbRow,
+                                 const double *ubCol) {
+  const int n = k->L, r = k->r < n - 1 ? k->r : n - 1;
+  double *qp = k->qp, *wr = k->wr, *ubR = k->ubRow, *ubC = k->ubColR;
+  const __m256d vlimit = _mm256_set1_pd(limit);
+  int m = 0;
+  for (; m + 4 <= n; m += 4) {
+    _mm256_storeu_pd(wr + m, _mm256_permute4x64_pd(_mm256_loadu_pd(w + n - 4 - m), 0x1B));
+    _mm256_storeu_pd(ubC + m, _mm256_permute4x64_pd(_mm256_loadu_pd(ubCol + n - 4 - m), 0x1B));
+    _mm256_storeu_pd(ubR + m, _mm256_sub_pd(vlimit, _mm256_loadu_pd(cbRow + m + 1)));
+  }
+  for (; m < n; m++) {
+    wr[m] = w[n - 1 - m];
+    ubC[m] = ubCol[n - 1 - m];
+    ubR[m] = limit - cbRow[m + 1];
+  }
+  const int V = (r + 1 + 3) >> 2; // a diagonal has at most r + 1 cells in the band
+  const __m256d inf = _mm256_set1_pd(INF), lanes = _mm256_set_pd(3, 2, 1, 0);
+  double *B[3] = {k->diag[0], k->diag[1], k->diag[2]};
+  for (int b = 0; b < 3; b++)
+    for (int i = -4; i < 4 * V + 4; i += 4) _mm256_storeu_pd(B[b] + i, inf);
+  B[1][-1] = 0; // diagonal -2 holds the start, as in dtw_diag_avx2
+  int b0 = 0, b1 = 2, b2 = 1, liveBefore = 1;
+  for (int kk = 0; kk <= 2 * n - 2; kk++) {
+    double *d0 = B[b0];
+    const double *d1 = B[b1], *d2 = B[b2];
+    int iMin = kk - (n - 1) > 0 ? kk - (n - 1) : 0;
+    const int bandLo = (kk - r + 1) >> 1;
+    if (bandLo > iMin) iMin = bandLo;
+    int iMax = kk < n - 1 ? kk : n - 1;
+    const int bandHi = (kk + r) >> 1;
+    if (bandHi < iMax) iMax = bandHi;
+    // Reads: d1 rows [iMin - 1, iMin + 4V - 1], d2 rows [iMin - 1, iMin + 4V - 2]; written (with the
+    // Infinity just outside) were [iMin(k-1) - 1, iMin(k-1) + 4V] and [iMin(k-2) - 1, iMin(k-2) + 4V], and
+    // iMin - 2 <= iMin(k-2) <= iMin(k-1) <= iMin.
+    const int off = n - 1 - kk;
+    const __m256d top = _mm256_set1_pd((double)(iMax - iMin));
+    __m256d any = _mm256_setzero_pd();
+    d0[iMin - 1] = INF;
+    for (int s = 0, i = iMin; s < V; s++, i += 4) {
+      const __m256d up = _mm256_loadu_pd(d1 + i - 1), left = _mm256_loadu_pd(d1 + i);
+      const __m256d dg = _mm256_loadu_pd(d2 + i - 1);
+      const __m256d d = _mm256_sub_pd(_mm256_loadu_pd(qp + i), _mm256_loadu_pd(wr + off + i));
+      const __m256d v = _mm256_add_pd(_mm256_min_pd(_mm256_min_pd(up, dg), left), _mm256_mul_pd(d, d));
+      const __m256d ub = _mm256_min_pd(_mm256_loadu_pd(ubR + i), _mm256_loadu_pd(ubC + off + i));
+      const __m256d in = _mm256_cmp_pd(_mm256_add_pd(lanes, _mm256_set1_pd(4.0 * s)), top, _CMP_LE_OQ);
+      const __m256d live = _mm256_and_pd(_mm256_cmp_pd(v, ub, _CMP_LE_OQ), in);
+      _mm256_storeu_pd(d0 + i, _mm256_blendv_pd(inf, v, live));
+      any = _mm256_or_pd(any, live);
+    }
+    d0[iMin + 4 * V] = INF;
+    const int live = _mm256_movemask_pd(any) != 0;
+    if (!live && !liveBefore) return INF;
+    liveBefore = live;
+    const int t = b2;
+    b2 = b1, b1 = b0, b0 = t;
+  }
+  // The last diagonal (2n - 2) is the cell (n - 1, n - 1), its first row, in the buffer rotated to d1.
+  return B[b1][n - 1];
+}
+
+/**
  * Stage A four windows at a time (AVX2): the prefix-sum statistics and LB_Kim of windows t..t+3 in one
  * vector each (the same operations as stage_a_prunes, lane by lane), then A2 and A3 for the survivors in
  * row order, vectorised over the points. Same bounds as the portable path, so the same windows survive
@@ -829,6 +904,9 @@ static inline void exact_bounds_avx2(int L, const double *x, double mean, double
                               double *cEC, double *eq, double *ec) {}
 static inline int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) { return 0; }
 static double dtw_diag_avx2(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol) {
+  return INF;
+}
+static double dtw_band_avx2(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol) {
   return INF;
 }
 #endif
@@ -1036,7 +1114,7 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.work = 0;
   k.stopped = 0;
   k.cells = L * (2 * (int64_t)r + 1);
-  const size_t nd = (size_t)(14 * L + 6) + 7 * (size_t)(L + 12) + 2 * (size_t)widest + 5 * (size_t)(widest + 2 * r);
+  const size_t nd = (size_t)(14 * L + 6) + 7 * (size_t)(2 * L + 24) + 2 * (size_t)widest + 5 * (size_t)(widest + 2 * r);
   double *pool = malloc(nd * sizeof(double));
   int *ipool = malloc(((size_t)L + 2 * (size_t)widest) * sizeof(int));
   if (!pool || !ipool) {
@@ -1062,13 +1140,15 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.rawL = at, at += widest;
   k.vh = at, at += 5 * (widest + 2 * r);
   // dtw_diag_avx2's rows, each padded by 4 slots past L (read only by masked lanes); diagonals from slot -4.
-  k.qp = at, at += L + 8;
-  k.wr = at, at += L + 8;
-  k.ubRow = at, at += L + 8;
-  k.ubColR = at, at += L + 8;
-  for (int b = 0; b < 3; b++) k.diag[b] = at + 4, at += L + 12;
+  // dtw_band_avx2 reads up to 4V <= L + 3 slots past a row's end (lanes masked off) and writes its
+  // diagonals from slot -1 to iMin + 4V <= 2L + 3.
+  k.qp = at, at += 2 * L + 24;
+  k.wr = at, at += 2 * L + 24;
+  k.ubRow = at, at += 2 * L + 24;
+  k.ubColR = at, at += 2 * L + 24;
+  for (int b = 0; b < 3; b++) k.diag[b] = at + 4, at += 2 * L + 24;
   memcpy(k.qp, q, (size_t)L * sizeof(double));
-  for (int i = (int)L; i < L + 8; i++) k.qp[i] = k.wr[i] = k.ubRow[i] = k.ubColR[i] = 0;
+  for (int i = (int)L; i < 2 * L + 24; i++) k.qp[i] = k.wr[i] = k.ubRow[i] = k.ubColR[i] = 0;
   for (int i = 0; i < L; i++) {
     if (order[i] < 0 || order[i] >= L) {
       free(pool);

@@ -28,6 +28,8 @@ export const DTW_STAGES = {
   scalar: P.F_SCALAR,
   /** Native AVX2 path only: the row-by-row DTW instead of the anti-diagonal one (A/B bench). */
   rows: P.F_ROWS,
+  /** Native AVX2 path only: the anti-diagonal DTW over the live cells' range, not the whole band (A/B bench). */
+  live: P.F_LIVE,
   /** Every window within the threshold even where the caller asked for picks (A/B bench). */
   windows: P.F_WINDOWS,
   /** Picks mode: keep no candidate's normalised window, recompute each (tests that path). */
