@@ -16,7 +16,8 @@
 // value and skip the points it covers (LB_Enhanced with V = 2, Tan, Petitjean and Webb, SDM 2019). The
 // data envelope is computed by van Herk / Gil-Werman. Measured in docs/decisions/097-dtw-speed.md.
 // With AVX2 and a band of at least DIAG_MIN_BAND rows, B's DTW runs along anti-diagonals, four cells a
-// step (dtw_diag_avx2: the same cells and values; docs/decisions/116-dtw-antidiagonal.md).
+// step, over the whole band with a fixed vector count (dtw_band_avx2: the same cells and values;
+// docs/decisions/116-dtw-antidiagonal.md and 129-dtw-whole-band-diagonals.md).
 // Picks mode (flags' bits 16 and up = K): an entity alone in its range returns only its greedy picks,
 // selected lazily so that the windows a pick blocks never get their DTW (select_picks; decision 116).
 // A1..A3 normalise with the window's mean and std from the prefix sums, whose rounding is covered by a
@@ -36,8 +37,10 @@
 // Bounds are compared with a hair of slack, so rounding in a bound never rejects a window it should not.
 #define SLACK (1 + 1e-9)
 #define U_ROUND 2.3e-16 // a little above the unit roundoff 2^-52
-// The narrowest band (half-width in rows) at which the AVX2 path computes the DTW by anti-diagonals.
-#define DIAG_MIN_BAND 16
+// The narrowest band (half-width in rows) at which the AVX2 path computes the DTW by anti-diagonals
+// (16 for the live-range version; the whole-band version wins from 4 up: L=60 band 10 %, r = 6, 32.6 ->
+// 26.8 ns a window; at r = 3 the two were within noise, decision 129).
+#define DIAG_MIN_BAND 4
 
 static inline double dmin(double a, double b) { return a < b ? a : b; }
 static inline double dmax(double a, double b) { return a > b ? a : b; }
