@@ -285,15 +285,29 @@ up() {
   [ "$scale" = 0 ] || echo "scale stack: PostgreSQL, Redis, backend x2, ml-service x2 (docker-compose.scale.yml)"
 }
 
+# Stops and removes the project's containers. -t 20 is longer than backend's own 10 s drain deadline, so
+# podman's SIGKILL never races the process's own exit; if it still does ("container state improper:
+# stopped", the container ended between the check and the kill), the container is gone by the next try.
+remove_project_containers() {
+  local ids try
+  for try in 1 2 3; do
+    ids="$(podman ps -a -q --filter "label=io.podman.compose.project=$project")"
+    [ -n "$ids" ] || return 0
+    podman rm -f -t 20 -v $ids >/dev/null 2>"$cache/rm.log" && return 0
+    log "podman rm failed (try $try of 3), retrying: $(tail -n 1 "$cache/rm.log")"
+    sleep 1
+  done
+  cat "$cache/rm.log" >&2
+  die "could not remove the containers of $project"
+}
+
 down() {
   if [ ! -f "$env_file" ]; then log "nothing to stop ($env_file missing)"; return; fi
   local args=()
   [ "${RESEMBLE_DOWN_VOLUMES:-0}" = 1 ] && args+=(--volumes)
   # podman-compose down removes containers without their anonymous volumes (the data container's /data):
   # the project's containers go first, with them.
-  local ids
-  ids="$(podman ps -a -q --filter "label=io.podman.compose.project=$project")"
-  [ -z "$ids" ] || podman rm -f -v $ids >/dev/null
+  remove_project_containers
   compose down "${args[@]}" >"$cache/compose-down.log" 2>&1 || { cat "$cache/compose-down.log" >&2; die "podman-compose down failed"; }
   # podman-compose 1.0.3 leaves the project's networks behind: they go too (a network still in use by a
   # container outside the project is kept, with podman's message).

@@ -78,7 +78,8 @@ export interface BuiltApp {
     /** The pattern-alert poller; server.ts starts it, tests call tick(). */
     alerts: AlertScanner;
   };
-  close(): Promise<void>;
+  /** Stops everything in order; `onStep` hears each step's name as it starts (shutdown logs the slow one). */
+  close(onStep?: (step: string) => void): Promise<void>;
 }
 
 export async function createApp(config: Config, o: AppOverrides = {}): Promise<BuiltApp> {
@@ -276,13 +277,18 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
     app,
     serverOptions: serverClasses(app),
     services: { config, database, billing, jobs, mailer, events, alerts },
-    async close() {
+    async close(onStep = () => {}) {
       alerts.stop();
       events.closeAll();
+      onStep('jobs');
       await jobs.stop();
+      onStep('shared state');
       await shared.close();
+      onStep('checkpointer');
       await checkpointer?.stop();
+      onStep('ml-service connections');
       await ml.close();
+      onStep('database');
       await database.close();
     },
   };

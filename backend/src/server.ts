@@ -60,14 +60,22 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down');
-  const force = setTimeout(() => process.exit(1), 10_000);
+  // Under podman's and docker's default stop timeout (10 s; `./run.sh containers down` allows 20 s):
+  // the process ends itself, saying which step hung, before it is killed.
+  let step = 'http server';
+  const force = setTimeout(() => {
+    log.error({ waitingFor: step }, 'graceful shutdown took over 8 s; exiting');
+    process.exit(1);
+  }, 8_000);
   force.unref();
   renewal.stop();
   scanner.stop();
   events.closeAll();
   server.close();
   server.closeIdleConnections();
-  await close();
+  await close((s) => {
+    step = s;
+  });
   log.info('bye');
   process.exit(0);
 }

@@ -224,3 +224,25 @@ describe('jobs through BullMQ across replicas', () => {
     }
   });
 });
+
+describe('shutdown when Redis went away first', () => {
+  // A stack taken down all at once may stop Redis before backend: a graceful quit then waits in ioredis'
+  // offline queue for an answer that never comes, and the replica hung until its supervisor's SIGKILL.
+  it('closes the queue, the worker and the shared state without Redis', async () => {
+    const [ml, redis] = await Promise.all([startMlStandIn(), startRedis()]);
+    const app = await startApp({ ML_URL: ml.url, REDIS_URL: redis.url });
+    try {
+      expect(app.services.jobs.kind).toBe('bullmq');
+      // The worker is up and blocked on Redis, as in a running replica.
+      await new Promise((r) => setTimeout(r, 300));
+      await redis.stop();
+      const closed = await Promise.race([
+        app.close().then(() => 'closed'),
+        new Promise((r) => setTimeout(() => r('still waiting after 15 s'), 15_000)),
+      ]);
+      expect(closed).toBe('closed');
+    } finally {
+      await ml.close();
+    }
+  }, 30_000);
+});

@@ -39,7 +39,10 @@ async function standIn(name: string): Promise<number> {
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json', 'strict-transport-security': 'max-age=1' });
-    res.end(JSON.stringify({ name, url: req.url, headers: req.headers }));
+    // /api/v1/big: a price series' worth of JSON, for compression.
+    const big =
+      req.url === '/api/v1/big' ? Array.from({ length: 2000 }, (_, i) => ({ t: i, c: 100 + (i % 7) })) : [];
+    res.end(JSON.stringify({ name, url: req.url, headers: req.headers, big }));
   });
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -53,27 +56,31 @@ interface Reply {
   firstChunkMs: number;
   totalMs: number;
 }
-function get(url: string): Promise<Reply> {
+function get(url: string, headers: Record<string, string> = {}): Promise<Reply> {
   const started = Date.now();
   const client = url.startsWith('https') ? https : http;
   return new Promise((res, rej) => {
-    const req = client.get(url, { rejectUnauthorized: false, headers: { host: 'resemble.test' } }, (r) => {
-      let body = '';
-      let firstChunkMs = -1;
-      r.on('data', (c: Buffer) => {
-        if (firstChunkMs < 0) firstChunkMs = Date.now() - started;
-        body += c.toString();
-      });
-      r.on('end', () =>
-        res({
-          status: r.statusCode ?? 0,
-          headers: r.headers,
-          body,
-          firstChunkMs,
-          totalMs: Date.now() - started,
-        }),
-      );
-    });
+    const req = client.get(
+      url,
+      { rejectUnauthorized: false, headers: { host: 'resemble.test', ...headers } },
+      (r) => {
+        let body = '';
+        let firstChunkMs = -1;
+        r.on('data', (c: Buffer) => {
+          if (firstChunkMs < 0) firstChunkMs = Date.now() - started;
+          body += c.toString();
+        });
+        r.on('end', () =>
+          res({
+            status: r.statusCode ?? 0,
+            headers: r.headers,
+            body,
+            firstChunkMs,
+            totalMs: Date.now() - started,
+          }),
+        );
+      },
+    );
     req.on('error', rej);
   });
 }
@@ -131,5 +138,19 @@ describe('the nginx proxy', () => {
     expect(r.headers['x-seen-request-id']).toMatch(/^[0-9a-f]{32}$/);
     // The first event arrives before the upstream finished (300 ms later), not all at the end.
     expect(r.totalMs - r.firstChunkMs).toBeGreaterThan(150);
+  });
+
+  it("gzips backend's JSON for a client that accepts it, never an event stream", async () => {
+    const gz = { 'accept-encoding': 'gzip' };
+    const big = await get(`https://127.0.0.1:${httpsPort}/api/v1/big`, gz);
+    expect(big.status).toBe(200);
+    expect(big.headers['content-encoding']).toBe('gzip');
+    expect(big.headers.vary).toContain('Accept-Encoding');
+    const plain = await get(`https://127.0.0.1:${httpsPort}/api/v1/big`);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect((JSON.parse(plain.body) as { big: unknown[] }).big).toHaveLength(2000);
+    const events = await get(`https://127.0.0.1:${httpsPort}/api/v1/events`, gz);
+    expect(events.headers['content-encoding']).toBeUndefined();
+    expect(events.body).toBe('data: first\n\ndata: second\n\n');
   });
 });

@@ -11,17 +11,16 @@
  * Screenshots go to artifacts/e2e/layout-*.png.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import type { Page } from 'puppeteer';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { seriousAxeViolations } from '../support/axe.js';
 import { openBrowserSession, type BrowserSession } from '../support/browser.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const shots = join(root, 'artifacts', 'e2e');
 const ja = JSON.parse(readFileSync(join(root, 'frontend/i18n/locales/ja.json'), 'utf8'));
 const en = JSON.parse(readFileSync(join(root, 'frontend/i18n/locales/en.json'), 'utf8'));
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const WIDTHS = [360, 390, 414];
 const PAGES = ['/', '/pricing', '/track-record', '/app', '/app/patterns', '/app/jobs', '/app/account'];
@@ -304,35 +303,7 @@ describe('layout, theme, wording and accessibility', () => {
       for (const locale of ['ja', 'en'] as const) {
         for (const path of ['/', '/pricing', '/track-record', '/app', '/app/account']) {
           await open(url(locale, path), path);
-          await page.evaluate(axeSource);
-          const { violations, rules } = await page.evaluate(async () => {
-            type Result = { id: string; impact: string; nodes: { target: string[] }[] };
-            const axe = (
-              window as unknown as {
-                axe: {
-                  run: (
-                    c: Document,
-                    o: object,
-                  ) => Promise<Record<'violations' | 'passes' | 'incomplete', Result[]>>;
-                };
-              }
-            ).axe;
-            const r = await axe.run(document, { resultTypes: ['violations'] });
-            return {
-              // How many rules applied at all: a run that checked nothing must not pass as clean.
-              rules: r.violations.length + r.passes.length + r.incomplete.length,
-              violations: r.violations
-                .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-                .map(
-                  (v) =>
-                    `${v.id} (${v.impact}): ${v.nodes
-                      .slice(0, 3)
-                      .map((n) => n.target.join(' '))
-                      .join(', ')}`,
-                ),
-            };
-          });
-          expect(rules).toBeGreaterThan(20);
+          const violations = await seriousAxeViolations(page);
           for (const v of violations) found.push(`${scheme} ${locale} ${path}: ${v}`);
         }
       }

@@ -18,6 +18,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppError } from '../platform/errors.js';
 import type { EventBus } from '../shared/shared-state.js';
+import { closeWithin, endRedis } from '../shared/redis-close.js';
 import {
   CANCELED,
   failJob,
@@ -174,12 +175,21 @@ export class BullJobQueue implements JobQueue {
 
   async stop(): Promise<void> {
     // close() lets the running job finish; its row is then final, nothing is left for another replica.
-    await this.worker?.close();
+    // Without Redis that wait has no end (the job cannot keep its lock either: BullMQ's stall check hands it
+    // to another replica), so the worker is closed at once, and a graceful close gets 5 s at most.
+    const reachable = this.redis.status === 'ready';
+    const worker = this.worker;
+    if (worker) await closeWithin(worker.close(!reachable), reachable ? 5_000 : 0, () => worker.disconnect());
+    // BullMQ's disconnect() waits for an 'end' that a connection between retries never emits: the ioredis
+    // client is dropped directly instead.
+    const drop = async (q: Queue<JobData> | QueueEvents) => (await q.getBackend().client).disconnect();
+    const bounded = (q: Queue<JobData> | QueueEvents) =>
+      reachable ? closeWithin(q.close(), 2_000, () => drop(q)) : drop(q);
     await Promise.allSettled([
-      this.queueEvents.close(),
-      this.queue.close(),
-      this.sub.quit(),
-      this.redis.quit(),
+      bounded(this.queueEvents),
+      bounded(this.queue),
+      endRedis(this.sub),
+      endRedis(this.redis),
     ]);
   }
 

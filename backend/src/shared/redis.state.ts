@@ -11,6 +11,7 @@ import { RedisStore } from 'rate-limit-redis';
 import { AppError } from '../platform/errors.js';
 import { nextUtcMidnight, utcDay } from '../plans/usage.service.js';
 import { EventHub } from './event-hub.js';
+import { endRedis } from './redis-close.js';
 import type {
   EventBus,
   QuotaOf,
@@ -148,7 +149,7 @@ export async function redisState(url: string, now: () => number, log: Logger): P
       new RateLimiterRedis({ storeClient: redis, keyPrefix: `${PREFIX}${name}`, points, duration }),
     async close() {
       events.closeAll();
-      await Promise.allSettled([sub.quit(), redis.quit()]);
+      await Promise.allSettled([endRedis(sub), endRedis(redis)]);
     },
   };
 }
