@@ -187,3 +187,62 @@ describe('typed calls', () => {
     expect(seen).toEqual([null, null, 'access_token=a1; csrf_token=c1', 'c1']);
   });
 });
+
+describe('Idempotency-Key on creates that take one', () => {
+  const pattern = {
+    name: 'p',
+    request: { code: 'AAA', start: '2020-01-01', end: '2020-03-01' },
+    threshold: 1,
+  };
+  const created = () => json(201, { id: 'pat-1' });
+  const keyOf = (c: Call) => c.headers['idempotency-key'];
+
+  it('sends a fresh 128-bit key with each call of an idempotent route, and none elsewhere', async () => {
+    const { fetch, calls } = scripted([created, created, () => json(200, { matches: [] })]);
+    const api = createApiClient({ fetch, csrfToken: () => 'c' });
+    await api.createPattern({ body: pattern as never });
+    await api.createPattern({ body: pattern as never });
+    await api.similar({ body: { code: 'AAA', start: '2020-01-01', end: '2020-03-01' } as never });
+    expect(keyOf(calls[0]!)).toMatch(/^[0-9a-f]{32}$/);
+    expect(keyOf(calls[1]!)).toMatch(/^[0-9a-f]{32}$/);
+    expect(keyOf(calls[1]!)).not.toBe(keyOf(calls[0]!));
+    expect(keyOf(calls[2]!)).toBeUndefined();
+  });
+
+  it('sends it once more with the same key when the answer was lost (502, 503 or the network)', async () => {
+    for (const lost of [
+      () => json(502, { error: { code: 'server_unavailable', message: 'bad gateway' } }),
+      () => new Response('busy', { status: 503 }),
+      () => {
+        throw new TypeError('fetch failed');
+      },
+    ]) {
+      const { fetch, calls } = scripted([lost, created]);
+      const api = createApiClient({ fetch, csrfToken: () => 'c' });
+      expect(await api.createPattern({ body: pattern as never })).toEqual({ id: 'pat-1' });
+      expect(calls).toHaveLength(2);
+      expect(keyOf(calls[1]!)).toBe(keyOf(calls[0]!));
+      expect(calls[1]!.body).toBe(calls[0]!.body);
+    }
+  });
+
+  it('retries only once, never a route without the key, and keeps a key the caller chose', async () => {
+    const bad = () => json(502, { error: { code: 'server_unavailable', message: 'bad gateway' } });
+    const twice = scripted([bad, bad]);
+    const a = createApiClient({ fetch: twice.fetch, csrfToken: () => 'c' });
+    await expect(a.createPattern({ body: pattern as never })).rejects.toMatchObject({ status: 502 });
+    expect(twice.calls).toHaveLength(2);
+
+    const once = scripted([bad]);
+    const b = createApiClient({ fetch: once.fetch, csrfToken: () => 'c' });
+    await expect(
+      b.similar({ body: { code: 'AAA', start: '2020-01-01', end: '2020-03-01' } as never }),
+    ).rejects.toMatchObject({ status: 502 });
+    expect(once.calls).toHaveLength(1);
+
+    const mine = scripted([created]);
+    const c = createApiClient({ fetch: mine.fetch, csrfToken: () => 'c' });
+    await c.createPattern({ body: pattern as never, headers: { 'idempotency-key': 'my-key-1' } });
+    expect(keyOf(mine.calls[0]!)).toBe('my-key-1');
+  });
+});

@@ -2,7 +2,8 @@
  * The typed client of backend's public API, built from the route contract (api-contract.ts): one method
  * per route, taking that route's params/query/body and resolving to its success body. The browser, the
  * cross-service tests and the bench all use it. It sends the CSRF header on writes (from the readable
- * csrf_token cookie), refreshes the session once on a 401 and turns every failure into an ApiError
+ * csrf_token cookie), refreshes the session once on a 401, sends an Idempotency-Key with every create that
+ * takes one (retrying it once when the answer was lost) and turns every failure into an ApiError
  * carrying backend's `{ error: { code, message, details } }`.
  * At run time it reads only the plain route table (api-routes.ts, generated from the contract), never the
  * zod schemas: the browser loads it on every page (decision 128).
@@ -108,12 +109,35 @@ interface AnyArgs {
   headers?: Record<string, string>;
 }
 
+/** 128 random bits as hex: getRandomValues, unlike randomUUID, also works on a plain-http LAN address. */
+function newIdempotencyKey(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 export function createApiClient(opts: ApiClientOptions): ApiClient {
   const contract: Readonly<Record<string, ClientRoute>> = apiRoutes;
   const base = opts.baseUrl ?? '/api/v1';
   let refreshing: Promise<boolean> | null = null;
 
+  /**
+   * A create that takes an Idempotency-Key is safe to send twice: when its answer was lost (the network
+   * dropped, or the proxy answered 502/503 because the replica died mid-request) it is sent once more
+   * with the same key, and backend answers with what the first try made instead of making it again.
+   */
   async function send(r: ClientRoute, a: AnyArgs): Promise<Response> {
+    if (!r.idempotent) return sendOnce(r, a);
+    const keyed = { ...a, headers: { 'idempotency-key': newIdempotencyKey(), ...a.headers } };
+    try {
+      const res = await sendOnce(r, keyed);
+      if (res.status !== 502 && res.status !== 503) return res;
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 'network_error')) throw err;
+    }
+    return sendOnce(r, keyed);
+  }
+
+  async function sendOnce(r: ClientRoute, a: AnyArgs): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json', ...opts.headers?.(), ...a.headers };
     const body = r.body ? JSON.stringify(a.body ?? {}) : undefined;
     if (body !== undefined) headers['content-type'] = 'application/json';

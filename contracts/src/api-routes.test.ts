@@ -25,8 +25,13 @@ describe('the API client route table (api-routes.ts)', () => {
       path: '/auth/login',
       auth: 'credentials',
       body: true,
+      idempotent: false,
     });
     expect(clientRouteOf(api.refresh).body).toBe(false);
+    // The routes whose headers schema reads Idempotency-Key, and only those.
+    expect(Object.keys(api).filter((n) => clientRouteOf(api[n as keyof typeof api]).idempotent)).toEqual([
+      'createPattern',
+    ]);
     expect(apiRoutes.prices).toEqual(clientRouteOf(api.prices));
   });
 

@@ -11,13 +11,22 @@ export interface ClientRoute {
   readonly auth: RouteAuth;
   /** The route declares a JSON body (the client then always sends one, `{}` when none is given). */
   readonly body: boolean;
+  /** The route takes an Idempotency-Key: the client sends one with every call, so a lost answer can be retried. */
+  readonly idempotent: boolean;
 }
+
+const takesIdempotencyKey = (r: RouteDef): boolean => {
+  // The headers schema is a zod object; only its keys are read here, so zod stays out of this file.
+  const shape = (r.headers as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape !== undefined && 'idempotency-key' in shape;
+};
 
 export const clientRouteOf = (r: RouteDef): ClientRoute => ({
   method: r.method,
   path: r.path,
   auth: r.auth,
   body: r.body !== undefined,
+  idempotent: takesIdempotencyKey(r),
 });
 
 /** The source text of api-routes.ts for a contract (prettier formats it afterwards). */
