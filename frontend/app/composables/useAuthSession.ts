@@ -1,12 +1,16 @@
 import type { MeResponse } from '@resemble/contracts';
 import { ApiError } from '~/utils/api-client';
 
+// The one session check in flight: the early plugin (session.client.ts), the route middleware and the
+// header all ask at start-up, and share one request instead of each sending its own.
+let inFlight: Promise<MeResponse | null> | null = null;
+
 /** The logged-in user (null when logged out, undefined before the first check). */
 export function useAuthSession() {
   const me = useState<MeResponse | null | undefined>('me', () => undefined);
   const api = useApi();
 
-  async function load(): Promise<MeResponse | null> {
+  async function fetchMe(): Promise<MeResponse | null> {
     try {
       me.value = await api.me();
     } catch (e) {
@@ -14,6 +18,11 @@ export function useAuthSession() {
       else throw e;
     }
     return me.value ?? null;
+  }
+
+  function load(): Promise<MeResponse | null> {
+    inFlight ??= fetchMe().finally(() => (inFlight = null));
+    return inFlight;
   }
 
   async function logout() {

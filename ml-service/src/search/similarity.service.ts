@@ -181,12 +181,18 @@ function assemble(p: Prepared, results: ScanResult[], started: number): SimilarR
   const candidates = results.reduce((s, r) => s + r.candidates, 0);
   const ups = results.reduce((s, r) => s + r.ups, 0);
   const closes = data.closes;
-  const matches: Match[] = picks.map((pk) => {
+  const history = req.mode === 'history';
+  // Every pick's outcome feeds the forecast (at least MIN_FORECAST_SAMPLE of them), but only the first
+  // topK become cards: their windows, names and dates are built for those alone, not thrown away.
+  const outcomes = picks.map((pk) => {
     const end = pk.start + L - 1;
     const base = closes[end]!;
-    const history = req.mode === 'history';
     const forwardPath: number[] = [];
     if (history) for (let i = 1; i <= h; i++) forwardPath.push(closes[end + i]! / base);
+    return { end, forwardPath, forwardReturn: history ? closes[end + h]! / base - 1 : null };
+  });
+  const matches: Match[] = picks.slice(0, req.topK).map((pk, i) => {
+    const { end, forwardPath, forwardReturn } = outcomes[i]!;
     const company = companyOf(data, pk.entity);
     return {
       code: data.codes[pk.entity]!,
@@ -195,27 +201,23 @@ function assemble(p: Prepared, results: ScanResult[], started: number): SimilarR
       start: dayToIso(data.days[pk.start]!),
       end: dayToIso(data.days[end]!),
       distance: Math.sqrt(pk.d2),
-      forwardReturn: history ? closes[end + h]! / base - 1 : null,
+      forwardReturn,
       forwardPath,
       window: toArray(closes, pk.start, end + 1),
     };
   });
-  const forecast =
-    req.mode === 'history'
-      ? forecastFromOutcomes(
-          picks.map((pk, i) => {
-            const end = pk.start + L - 1;
-            return {
-              forwardReturn: matches[i]!.forwardReturn!,
-              forwardPath: matches[i]!.forwardPath,
-              forwardSpan: { from: data.days[end + 1]!, to: data.days[end + h]! },
-            };
-          }),
-          h,
-          candidates > 0 ? ups / candidates : null,
-          'analogues',
-        )
-      : null;
+  const forecast = history
+    ? forecastFromOutcomes(
+        outcomes.map((o) => ({
+          forwardReturn: o.forwardReturn!,
+          forwardPath: o.forwardPath,
+          forwardSpan: { from: data.days[o.end + 1]!, to: data.days[o.end + h]! },
+        })),
+        h,
+        candidates > 0 ? ups / candidates : null,
+        'analogues',
+      )
+    : null;
   return {
     query: { code: q.code, start: q.start, end: q.end, length: L, series: toArray(q.series, 0, L) },
     metric: req.metric,
@@ -223,7 +225,7 @@ function assemble(p: Prepared, results: ScanResult[], started: number): SimilarR
     mode: req.mode,
     timeframe: req.timeframe,
     horizon: h,
-    matches: matches.slice(0, req.topK),
+    matches,
     forecast,
     candidates,
     dataVersion: data.dataVersion,
