@@ -4,13 +4,22 @@
  * queries (seed 62 + L). Used to measure each kernel change A against B in one run:
  *   node --import tsx bench/dtw-focus.ts [L=60] [queries=5] [topK=30] [kernels=native,native:scalar,wasm]
  * (native:scalar is the native kernel's portable one-window-at-a-time path; native:improved adds LB_Improved;
- * native:rows computes the DTW row by row instead of by anti-diagonals; native:windows returns every window
- * within the threshold instead of each stock's greedy picks; wasm@FILE runs another build of wasm/dtwscan.ts.)
+ * native:rows computes the DTW row by row instead of by anti-diagonals; native:live by anti-diagonals over the live
+ * cells' range only (decision 116) instead of the whole band (decision 129); native:windows returns every window
+ * within the threshold instead of each stock's greedy picks; wasm@FILE runs another build of wasm/dtwscan.ts, native@FILE another build of native/dtwscan.c, e.g. a copy of
+ * build/Release/dtwscan.node taken before a change.)
  * BENCH_DEMO_DATA=<store dir> runs on that store instead of the synthetic market.
  */
 import type { SimilarRequestInput } from '@resemble/contracts';
 import { pathToFileURL } from 'node:url';
-import { chooseDtwKernel, DTW_STAGES, DTW_STAT, dtwProbe, useDtwKernel } from '../src/kernels/dtw-search.js';
+import {
+  chooseDtwKernel,
+  DTW_STAGES,
+  DTW_STAT,
+  dtwProbe,
+  nativeDtwKernelFrom,
+  useDtwKernel,
+} from '../src/kernels/dtw-search.js';
 import { wasmDtwscan } from '../src/kernels/dtw-wasm.js';
 import { dayToIso, type MarketData } from '../src/market/market-data.js';
 import { loadInWorkers } from '../src/market/market-state.js';
@@ -49,6 +58,7 @@ function stagesOf(variant: string | undefined): number {
     scalar: DTW_STAGES.scalar,
     improved: DTW_STAGES.improved,
     rows: DTW_STAGES.rows,
+    live: DTW_STAGES.live,
     windows: DTW_STAGES.windows,
   };
   return DTW_STAGES.all | (variant ? (extra[variant] ?? 0) : 0);
@@ -66,7 +76,7 @@ for (const [i, q] of qs.entries()) {
   for (const run of runs) {
     const [nameAt, variant] = run.spec.split(':');
     const [name, file] = nameAt!.split('@');
-    if (file) useDtwKernel(wasmDtwscan(pathToFileURL(file))!);
+    if (file) useDtwKernel(name === 'native' ? nativeDtwKernelFrom(file) : wasmDtwscan(pathToFileURL(file))!);
     else chooseDtwKernel(name);
     dtwProbe.stages = stagesOf(variant);
     const st = dtwProbe.stats;

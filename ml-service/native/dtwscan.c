@@ -16,7 +16,8 @@
 // value and skip the points it covers (LB_Enhanced with V = 2, Tan, Petitjean and Webb, SDM 2019). The
 // data envelope is computed by van Herk / Gil-Werman. Measured in docs/decisions/097-dtw-speed.md.
 // With AVX2 and a band of at least DIAG_MIN_BAND rows, B's DTW runs along anti-diagonals, four cells a
-// step (dtw_diag_avx2: the same cells and values; docs/decisions/116-dtw-antidiagonal.md).
+// step, over the whole band with a fixed vector count (dtw_band_avx2: the same cells and values;
+// docs/decisions/116-dtw-antidiagonal.md and 129-dtw-whole-band-diagonals.md).
 // Picks mode (flags' bits 16 and up = K): an entity alone in its range returns only its greedy picks,
 // selected lazily so that the windows a pick blocks never get their DTW (select_picks; decision 116).
 // A1..A3 normalise with the window's mean and std from the prefix sums, whose rounding is covered by a
@@ -36,8 +37,10 @@
 // Bounds are compared with a hair of slack, so rounding in a bound never rejects a window it should not.
 #define SLACK (1 + 1e-9)
 #define U_ROUND 2.3e-16 // a little above the unit roundoff 2^-52
-// The narrowest band (half-width in rows) at which the AVX2 path computes the DTW by anti-diagonals.
-#define DIAG_MIN_BAND 16
+// The narrowest band (half-width in rows) at which the AVX2 path computes the DTW by anti-diagonals
+// (16 for the live-range version; the whole-band version wins from 4 up: L=60 band 10 %, r = 6, 32.6 ->
+// 26.8 ns a window; at r = 3 the two were within noise, decision 129).
+#define DIAG_MIN_BAND 4
 
 static inline double dmin(double a, double b) { return a < b ? a : b; }
 static inline double dmax(double a, double b) { return a > b ? a : b; }
@@ -200,7 +203,7 @@ typedef struct {
   double *qU, *qL; // the query's envelope
   const int32_t *order; // query indices by |q| descending
   double *h, *hU, *hL; // LB_Improved: the window projected onto the query's envelope, and its envelope
-  double *w, *cEQ, *cEC, *cbRow, *cbCol, *ubCol, *prev, *cur;
+  double *w, *cEQ, *cEC, *cbRow, *ubCol, *prev, *cur;
   double *rawU, *rawL; // the entity's raw envelope over a triple's rows
   double *vh;           // envelope_vh's scratch
   double *qp, *wr, *ubRow, *ubColR, *diag[3]; // dtw_diag_avx2: padded query, reversed row, bounds, diagonals
@@ -365,6 +368,7 @@ static int stage_a_prunes(const Ctx *k, const Range *g, int64_t t) {
 }
 
 static double dtw_diag_avx2(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol);
+static double dtw_band_avx2(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol);
 
 static void exact_bounds_avx2(int L, const double *x, double mean, double sd, const double *q, const double *qU,
                               const double *qL, const double *U, const double *Lo, double *w, double *cEQ,
@@ -400,7 +404,7 @@ static int stage_b(Ctx *k, const Range *g, int64_t t) {
     ss += dd * dd;
   }
   const double sd = __builtin_sqrt(ss / L);
-  double *w = k->w, *cEQ = k->cEQ, *cEC = k->cEC, *cbRow = k->cbRow, *cbCol = k->cbCol, *ubCol = k->ubCol;
+  double *w = k->w, *cEQ = k->cEQ, *cEC = k->cEC, *cbRow = k->cbRow, *ubCol = k->ubCol;
   // Picks mode: once the range has a match, a candidate waits for select_picks (before, every one is
   // farther than tau2, so none of them is a pick), its DTW inputs in a slot, if one is free.
   const int collect = k->lazy && k->nCand > 0;
@@ -452,13 +456,17 @@ static int stage_b(Ctx *k, const Range *g, int64_t t) {
         return 0;
       }
     }
+    // The running sums stay in registers (the same additions in the same order as reading back the
+    // stored element, which was a store-to-load chain: over half of stage B at L=250).
+    const int columns = (k->flags & F_COLUMNS) != 0;
+    double sr = 0, sc = 0;
     cbRow[L] = 0;
-    cbCol[L] = 0;
     for (int i = L - 1; i >= 0; i--) {
-      cbRow[i] = cbRow[i + 1] + cEC[i];
-      cbCol[i] = cbCol[i + 1] + cEQ[i];
+      ubCol[i] = columns ? limit - sc : INF; // limit - (the columns' bound after column i)
+      sr += cEC[i];
+      sc += cEQ[i];
+      cbRow[i] = sr;
     }
-    for (int j = 0; j < L; j++) ubCol[j] = (k->flags & F_COLUMNS) ? limit - cbCol[j + 1] : INF;
   } else {
     for (int i = 0; i <= L; i++) cbRow[i] = 0;
     for (int j = 0; j < L; j++) ubCol[j] = INF;
@@ -507,7 +515,7 @@ static int dtw_append(Ctx *k, const Range *g, int64_t t, const double *w, const 
   // By anti-diagonals only where a diagonal holds a few vectors (band >= DIAG_MIN_BAND): with a narrow
   // band its fixed cost per diagonal outweighs the shorter chain (measured in docs/decisions/116).
   const double d2 = k->simd && !(k->flags & F_ROWS) && r >= DIAG_MIN_BAND
-                        ? dtw_diag_avx2(k, w, g->finite ? limit : INF, cbRow, ubCol)
+                        ? ((k->flags & F_LIVE) ? dtw_diag_avx2 : dtw_band_avx2)(k, w, g->finite ? limit : INF, cbRow, ubCol)
                         : dtw_pruned(k->q, w, L, r, g->finite ? limit : INF, cbRow, ubCol, k->prev, k->cur);
   if (d2 != INF && d2 <= tau2) {
     g->outT[*g->nOut] = (int32_t)t;
@@ -643,7 +651,15 @@ static AVX2 double dtw_diag_avx2(const Ctx *k, const double *w, double limit, co
   double *qp = k->qp, *wr = k->wr, *ubR = k->ubRow, *ubC = k->ubColR;
   // wr[m] = w[n-1-m] and ubC[m] = ubCol[n-1-m]: along a diagonal, j = k - i falls as i rises, so row i's
   // column sits at m = n-1-k+i, ascending with i. The padding past n is read only by lanes masked off.
-  for (int m = 0; m < n; m++) {
+  const __m256d vlimit = _mm256_set1_pd(limit);
+  int m = 0;
+  for (; m + 4 <= n; m += 4) {
+    // Elements n-4-m .. n-1-m, reversed (a permutation: the values are unchanged).
+    _mm256_storeu_pd(wr + m, _mm256_permute4x64_pd(_mm256_loadu_pd(w + n - 4 - m), 0x1B));
+    _mm256_storeu_pd(ubC + m, _mm256_permute4x64_pd(_mm256_loadu_pd(ubCol + n - 4 - m), 0x1B));
+    _mm256_storeu_pd(ubR + m, _mm256_sub_pd(vlimit, _mm256_loadu_pd(cbRow + m + 1)));
+  }
+  for (; m < n; m++) {
     wr[m] = w[n - 1 - m];
     ubC[m] = ubCol[n - 1 - m];
     ubR[m] = limit - cbRow[m + 1];
@@ -677,7 +693,9 @@ static AVX2 double dtw_diag_avx2(const Ctx *k, const double *w, double limit, co
     // paths step over them.)
     if (a > b && iMin <= iMax) return INF;
     const int off = n - 1 - kk;
-    int nLo = n, nHi = -1, i = a;
+    // The first and the last vector with a live lane, and their masks: the live range's ends are read
+    // from them once the diagonal is done, off the loop's path.
+    int loI = -1, loM = 0, hiI = -1, hiM = 0, i = a;
     for (; i <= b; i += 4) {
       const __m256d up = _mm256_loadu_pd(d1 + i - 1), left = _mm256_loadu_pd(d1 + i);
       const __m256d dg = _mm256_loadu_pd(d2 + i - 1);
@@ -689,10 +707,14 @@ static AVX2 double dtw_diag_avx2(const Ctx *k, const double *w, double limit, co
       // Lanes past b (outside the band or the matrix) count as dead; their slots are reset below.
       int mask = _mm256_movemask_pd(live);
       if (i + 3 > b) mask &= (1 << (b - i + 1)) - 1;
-      const int h = i + 31 - __builtin_clz(mask | 1), l = i + __builtin_ctz(mask | 16);
-      nHi = mask ? h : nHi;
-      nLo = mask && nLo == n ? l : nLo;
+      const int first = mask != 0 && loI < 0;
+      loI = first ? i : loI;
+      loM = first ? mask : loM;
+      hiI = mask ? i : hiI;
+      hiM = mask ? mask : hiM;
     }
+    const int nLo = loI < 0 ? n : loI + __builtin_ctz(loM | 16);
+    const int nHi = hiI < 0 ? -1 : hiI + 31 - __builtin_clz(hiM | 1);
     for (int x = b + 1; x < i; x++) d0[x] = INF;
     // Slots this buffer held for diagonal k - 3 outside what was just written go back to Infinity.
     for (int x = dirtyLo[b0]; x <= dirtyHi[b0] && x < a; x++) d0[x] = INF;
@@ -706,6 +728,80 @@ static AVX2 double dtw_diag_avx2(const Ctx *k, const double *w, double limit, co
   const double *last = B[b1];
   // The last diagonal (2n - 2) is the cell (n - 1, n - 1), in the buffer just rotated to d1.
   return hi1 == n - 1 ? last[n - 1] : INF;
+}
+
+/**
+ * dtw_diag_avx2's cells and values without its live-range bookkeeping: every diagonal computes the whole
+ * band, the same fixed number V of vectors from its first row, so the loop's trip count never changes and
+ * its branches are predicted (measured: the variable ranges, their ends and the resets of stale slots
+ * cost more in mispredictions than the cells they skip). A cell whose predecessors are all dead gets
+ * Infinity + d * d = Infinity, above any bound, so it is dead as in dtw_diag_avx2: the live cells and their
+ * values are the same. Lanes past the diagonal's last row (outside the band or the matrix) are dead by
+ * their bound. The call abandons when two consecutive diagonals have no live cell (a path meets one of
+ * every two). Stale slots: diagonal k writes rows [iMin, iMin + 4V) and Infinity just outside them; its
+ * first row iMin never falls and rises at most one a diagonal, so diagonals k + 1 and k + 2 read only
+ * rows [iMin(k) - 1, iMin(k) + 4V] of it (checked in the comments below). This replaces dtw_diag_avx2 in
+ * the search (decision 129); that one stays as the measured alternative (stage flag F_LIVE).
+ */
+static AVX2 double dtw_band_avx2(const Ctx *k, const double *w, double limit, const double *cbRow,
+                                 const double *ubCol) {
+  const int n = k->L, r = k->r < n - 1 ? k->r : n - 1;
+  double *qp = k->qp, *wr = k->wr, *ubR = k->ubRow, *ubC = k->ubColR;
+  const __m256d vlimit = _mm256_set1_pd(limit);
+  int m = 0;
+  for (; m + 4 <= n; m += 4) {
+    _mm256_storeu_pd(wr + m, _mm256_permute4x64_pd(_mm256_loadu_pd(w + n - 4 - m), 0x1B));
+    _mm256_storeu_pd(ubC + m, _mm256_permute4x64_pd(_mm256_loadu_pd(ubCol + n - 4 - m), 0x1B));
+    _mm256_storeu_pd(ubR + m, _mm256_sub_pd(vlimit, _mm256_loadu_pd(cbRow + m + 1)));
+  }
+  for (; m < n; m++) {
+    wr[m] = w[n - 1 - m];
+    ubC[m] = ubCol[n - 1 - m];
+    ubR[m] = limit - cbRow[m + 1];
+  }
+  const int V = (r + 1 + 3) >> 2; // a diagonal has at most r + 1 cells in the band
+  const __m256d inf = _mm256_set1_pd(INF), lanes = _mm256_set_pd(3, 2, 1, 0);
+  double *B[3] = {k->diag[0], k->diag[1], k->diag[2]};
+  for (int b = 0; b < 3; b++)
+    for (int i = -4; i < 4 * V + 4; i += 4) _mm256_storeu_pd(B[b] + i, inf);
+  B[1][-1] = 0; // diagonal -2 holds the start, as in dtw_diag_avx2
+  int b0 = 0, b1 = 2, b2 = 1, liveBefore = 1;
+  for (int kk = 0; kk <= 2 * n - 2; kk++) {
+    double *d0 = B[b0];
+    const double *d1 = B[b1], *d2 = B[b2];
+    int iMin = kk - (n - 1) > 0 ? kk - (n - 1) : 0;
+    const int bandLo = (kk - r + 1) >> 1;
+    if (bandLo > iMin) iMin = bandLo;
+    int iMax = kk < n - 1 ? kk : n - 1;
+    const int bandHi = (kk + r) >> 1;
+    if (bandHi < iMax) iMax = bandHi;
+    // Reads: d1 rows [iMin - 1, iMin + 4V - 1], d2 rows [iMin - 1, iMin + 4V - 2]; written (with the
+    // Infinity just outside) were [iMin(k-1) - 1, iMin(k-1) + 4V] and [iMin(k-2) - 1, iMin(k-2) + 4V], and
+    // iMin - 2 <= iMin(k-2) <= iMin(k-1) <= iMin.
+    const int off = n - 1 - kk;
+    const __m256d top = _mm256_set1_pd((double)(iMax - iMin));
+    __m256d any = _mm256_setzero_pd();
+    d0[iMin - 1] = INF;
+    for (int s = 0, i = iMin; s < V; s++, i += 4) {
+      const __m256d up = _mm256_loadu_pd(d1 + i - 1), left = _mm256_loadu_pd(d1 + i);
+      const __m256d dg = _mm256_loadu_pd(d2 + i - 1);
+      const __m256d d = _mm256_sub_pd(_mm256_loadu_pd(qp + i), _mm256_loadu_pd(wr + off + i));
+      const __m256d v = _mm256_add_pd(_mm256_min_pd(_mm256_min_pd(up, dg), left), _mm256_mul_pd(d, d));
+      const __m256d ub = _mm256_min_pd(_mm256_loadu_pd(ubR + i), _mm256_loadu_pd(ubC + off + i));
+      const __m256d in = _mm256_cmp_pd(_mm256_add_pd(lanes, _mm256_set1_pd(4.0 * s)), top, _CMP_LE_OQ);
+      const __m256d live = _mm256_and_pd(_mm256_cmp_pd(v, ub, _CMP_LE_OQ), in);
+      _mm256_storeu_pd(d0 + i, _mm256_blendv_pd(inf, v, live));
+      any = _mm256_or_pd(any, live);
+    }
+    d0[iMin + 4 * V] = INF;
+    const int live = _mm256_movemask_pd(any) != 0;
+    if (!live && !liveBefore) return INF;
+    liveBefore = live;
+    const int t = b2;
+    b2 = b1, b1 = b0, b0 = t;
+  }
+  // The last diagonal (2n - 2) is the cell (n - 1, n - 1), its first row, in the buffer rotated to d1.
+  return B[b1][n - 1];
 }
 
 /**
@@ -811,6 +907,9 @@ static inline void exact_bounds_avx2(int L, const double *x, double mean, double
                               double *cEC, double *eq, double *ec) {}
 static inline int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) { return 0; }
 static double dtw_diag_avx2(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol) {
+  return INF;
+}
+static double dtw_band_avx2(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol) {
   return INF;
 }
 #endif
@@ -1018,7 +1117,7 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.work = 0;
   k.stopped = 0;
   k.cells = L * (2 * (int64_t)r + 1);
-  const size_t nd = (size_t)(14 * L + 6) + 7 * (size_t)(L + 12) + 2 * (size_t)widest + 5 * (size_t)(widest + 2 * r);
+  const size_t nd = (size_t)(14 * L + 6) + 7 * (size_t)(2 * L + 24) + 2 * (size_t)widest + 5 * (size_t)(widest + 2 * r);
   double *pool = malloc(nd * sizeof(double));
   int *ipool = malloc(((size_t)L + 2 * (size_t)widest) * sizeof(int));
   if (!pool || !ipool) {
@@ -1034,7 +1133,6 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.cEQ = at, at += L;
   k.cEC = at, at += L;
   k.cbRow = at, at += L + 1;
-  k.cbCol = at, at += L + 1;
   k.ubCol = at, at += L;
   k.prev = at + 1, at += L + 2;
   k.cur = at + 1, at += L + 2;
@@ -1045,13 +1143,15 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.rawL = at, at += widest;
   k.vh = at, at += 5 * (widest + 2 * r);
   // dtw_diag_avx2's rows, each padded by 4 slots past L (read only by masked lanes); diagonals from slot -4.
-  k.qp = at, at += L + 8;
-  k.wr = at, at += L + 8;
-  k.ubRow = at, at += L + 8;
-  k.ubColR = at, at += L + 8;
-  for (int b = 0; b < 3; b++) k.diag[b] = at + 4, at += L + 12;
+  // dtw_band_avx2 reads up to 4V <= L + 3 slots past a row's end (lanes masked off) and writes its
+  // diagonals from slot -1 to iMin + 4V <= 2L + 3.
+  k.qp = at, at += 2 * L + 24;
+  k.wr = at, at += 2 * L + 24;
+  k.ubRow = at, at += 2 * L + 24;
+  k.ubColR = at, at += 2 * L + 24;
+  for (int b = 0; b < 3; b++) k.diag[b] = at + 4, at += 2 * L + 24;
   memcpy(k.qp, q, (size_t)L * sizeof(double));
-  for (int i = (int)L; i < L + 8; i++) k.qp[i] = k.wr[i] = k.ubRow[i] = k.ubColR[i] = 0;
+  for (int i = (int)L; i < 2 * L + 24; i++) k.qp[i] = k.wr[i] = k.ubRow[i] = k.ubColR[i] = 0;
   for (int i = 0; i < L; i++) {
     if (order[i] < 0 || order[i] >= L) {
       free(pool);

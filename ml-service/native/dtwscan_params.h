@@ -10,6 +10,7 @@ enum {
   F_KEOGH_EC = 4,
   F_KEOGH_EQ = 2,
   F_KIM = 1,
+  F_LIVE = 1024,
   F_NOSTORE = 512,
   F_PICKS_SHIFT = 16,
   F_ROWS = 128,

@@ -108,6 +108,9 @@ describe('DTW kernels keep exactly the windows within the threshold', () => {
     [61, 0.5],
     [100, 0.1],
     [100, 0.2],
+    // r + 1 = 24 fills the full-band DTW's vectors exactly: its last lane is a band cell whose left
+    // neighbour lies outside the band (catches a stale slot past a diagonal's end).
+    [100, 0.23],
     [150, 0.35],
   ] as const) {
     it(`L=${L}, band ${bandFrac * 100} %`, () => {
@@ -123,10 +126,11 @@ describe('DTW kernels keep exactly the windows within the threshold', () => {
         const hi = data.offsets[e + 1]! - L + 1;
         if (hi > data.offsets[e]!) plan.push(e, data.offsets[e]!, hi);
       }
-      // The native kernel three times: as the search runs it (AVX2 where the CPU has it, the DTW by
-      // anti-diagonals when the band is wide enough), its portable path, and AVX2 with the row DTW.
+      // The native kernel four times: as the search runs it (AVX2 where the CPU has it, the DTW by
+      // anti-diagonals over the whole band when the band is wide enough), its portable path, AVX2 with
+      // the row DTW, and AVX2 with the anti-diagonals over the live cells only.
       const variants = kernels.flatMap((name) =>
-        name === 'native' ? [name, 'native:scalar', 'native:rows'] : [name],
+        name === 'native' ? [name, 'native:scalar', 'native:rows', 'native:live'] : [name],
       );
       for (const variant of variants) {
         const [name, path] = variant.split(':') as [DtwKernelName, string?];
@@ -136,7 +140,9 @@ describe('DTW kernels keep exactly the windows within the threshold', () => {
             ? DTW_STAGES.all | DTW_STAGES.scalar
             : path === 'rows'
               ? DTW_STAGES.all | DTW_STAGES.rows
-              : DTW_STAGES.all;
+              : path === 'live'
+                ? DTW_STAGES.all | DTW_STAGES.live
+                : DTW_STAGES.all;
         for (const q of [0, 0.001, 0.02, 0.3, 1]) {
           const tau2 = q === 1 ? Infinity : sorted[Math.floor(q * (sorted.length - 1))]!;
           const scan = makeDtwScanner(

@@ -8,6 +8,7 @@ import { makeTsDtwRange } from './dtw-kernel.js';
 import { wasmDtwscan } from './dtw-wasm.js';
 import { createLogger } from '../logger.js';
 import type { MarketArrays } from '../market/market-data.js';
+import { createRequire } from 'node:module';
 import { addonError, loadAddon } from './native-addon.js';
 import * as P from '../../wasm/dtw-params.js';
 
@@ -27,6 +28,8 @@ export const DTW_STAGES = {
   scalar: P.F_SCALAR,
   /** Native AVX2 path only: the row-by-row DTW instead of the anti-diagonal one (A/B bench). */
   rows: P.F_ROWS,
+  /** Native AVX2 path only: the anti-diagonal DTW over the live cells' range, not the whole band (A/B bench). */
+  live: P.F_LIVE,
   /** Every window within the threshold even where the caller asked for picks (A/B bench). */
   windows: P.F_WINDOWS,
   /** Picks mode: keep no candidate's normalised window, recompute each (tests that path). */
@@ -90,8 +93,10 @@ interface NativeDtwscan {
   ): number;
 }
 
-function nativeKernel(): DtwKernel | null {
-  const addon = loadAddon<NativeDtwscan>('dtwscan');
+function nativeKernel(addonFile?: string): DtwKernel | null {
+  const addon = addonFile
+    ? (createRequire(import.meta.url)(addonFile) as NativeDtwscan)
+    : loadAddon<NativeDtwscan>('dtwscan');
   if (!addon) return null;
   return {
     name: 'native',
@@ -120,6 +125,11 @@ function nativeKernel(): DtwKernel | null {
       );
     },
   };
+}
+
+/** The native kernel from another build of native/dtwscan.c (the bench's A/B of a kernel change). */
+export function nativeDtwKernelFrom(addonFile: string): DtwKernel {
+  return nativeKernel(addonFile)!;
 }
 
 /** The reference cascade of dtw-kernel.ts behind the same interface (it runs every stage). */
