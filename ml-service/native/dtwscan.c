@@ -636,21 +636,15 @@ static AVX2 void exact_bounds_avx2(int L, const double *x, double mean, double s
 
 
 /**
- * dtw_pruned's cells and values, computed along the anti-diagonals k = i + j four rows a step (AVX2): a
- * cell needs only the two diagonals before its own (up and left on k - 1, the diagonal neighbour on
- * k - 2), so the four cells of a step are independent and the loop is no longer one long chain of
- * min, add, compare per cell. Each cell is min(up, left, diag) + d * d as in the twin (min is exact, so
- * the order of the three does not matter), dead (Infinity) when above min(ubRow[i], ubCol[j]) exactly as
- * in dtw_pruned; a diagonal computes only the rows next to the previous two diagonals' live cells, and
- * when that range is empty no path survives (a path meets one of every two consecutive diagonals).
- * Diagonals are stored by row i; every slot outside the range last written holds Infinity.
+ * The rows both anti-diagonal DTWs read along a diagonal: k->wr[m] = w[n-1-m] and k->ubColR[m] =
+ * ubCol[n-1-m] (along a diagonal, j = k - i falls as i rises, so row i's column sits at m = n-1-k+i,
+ * ascending with i), and k->ubRow[m] = limit - cbRow[m+1]. The padding past n is read only by lanes
+ * masked off.
  */
-static AVX2 double dtw_diag_avx2(const Ctx *k, const double *w, double limit, const double *cbRow,
-                                 const double *ubCol) {
-  const int n = k->L, r = k->r;
-  double *qp = k->qp, *wr = k->wr, *ubR = k->ubRow, *ubC = k->ubColR;
-  // wr[m] = w[n-1-m] and ubC[m] = ubCol[n-1-m]: along a diagonal, j = k - i falls as i rises, so row i's
-  // column sits at m = n-1-k+i, ascending with i. The padding past n is read only by lanes masked off.
+static AVX2 void diag_rows(const Ctx *k, const double *w, double limit, const double *cbRow,
+                           const double *ubCol) {
+  const int n = k->L;
+  double *wr = k->wr, *ubR = k->ubRow, *ubC = k->ubColR;
   const __m256d vlimit = _mm256_set1_pd(limit);
   int m = 0;
   for (; m + 4 <= n; m += 4) {
@@ -664,6 +658,23 @@ static AVX2 double dtw_diag_avx2(const Ctx *k, const double *w, double limit, co
     ubC[m] = ubCol[n - 1 - m];
     ubR[m] = limit - cbRow[m + 1];
   }
+}
+
+/**
+ * dtw_pruned's cells and values, computed along the anti-diagonals k = i + j four rows a step (AVX2): a
+ * cell needs only the two diagonals before its own (up and left on k - 1, the diagonal neighbour on
+ * k - 2), so the four cells of a step are independent and the loop is no longer one long chain of
+ * min, add, compare per cell. Each cell is min(up, left, diag) + d * d as in the twin (min is exact, so
+ * the order of the three does not matter), dead (Infinity) when above min(ubRow[i], ubCol[j]) exactly as
+ * in dtw_pruned; a diagonal computes only the rows next to the previous two diagonals' live cells, and
+ * when that range is empty no path survives (a path meets one of every two consecutive diagonals).
+ * Diagonals are stored by row i; every slot outside the range last written holds Infinity.
+ */
+static AVX2 double dtw_diag_avx2(const Ctx *k, const double *w, double limit, const double *cbRow,
+                                 const double *ubCol) {
+  const int n = k->L, r = k->r;
+  double *qp = k->qp, *wr = k->wr, *ubR = k->ubRow, *ubC = k->ubColR;
+  diag_rows(k, w, limit, cbRow, ubCol);
   const __m256d inf = _mm256_set1_pd(INF);
   double *B[3] = {k->diag[0], k->diag[1], k->diag[2]}; // slot i of a diagonal at B[.][i], i from -4
   for (int b = 0; b < 3; b++)
@@ -747,18 +758,7 @@ static AVX2 double dtw_band_avx2(const Ctx *k, const double *w, double limit, co
                                  const double *ubCol) {
   const int n = k->L, r = k->r < n - 1 ? k->r : n - 1;
   double *qp = k->qp, *wr = k->wr, *ubR = k->ubRow, *ubC = k->ubColR;
-  const __m256d vlimit = _mm256_set1_pd(limit);
-  int m = 0;
-  for (; m + 4 <= n; m += 4) {
-    _mm256_storeu_pd(wr + m, _mm256_permute4x64_pd(_mm256_loadu_pd(w + n - 4 - m), 0x1B));
-    _mm256_storeu_pd(ubC + m, _mm256_permute4x64_pd(_mm256_loadu_pd(ubCol + n - 4 - m), 0x1B));
-    _mm256_storeu_pd(ubR + m, _mm256_sub_pd(vlimit, _mm256_loadu_pd(cbRow + m + 1)));
-  }
-  for (; m < n; m++) {
-    wr[m] = w[n - 1 - m];
-    ubC[m] = ubCol[n - 1 - m];
-    ubR[m] = limit - cbRow[m + 1];
-  }
+  diag_rows(k, w, limit, cbRow, ubCol);
   const int V = (r + 1 + 3) >> 2; // a diagonal has at most r + 1 cells in the band
   const __m256d inf = _mm256_set1_pd(INF), lanes = _mm256_set_pd(3, 2, 1, 0);
   double *B[3] = {k->diag[0], k->diag[1], k->diag[2]};
