@@ -23,3 +23,12 @@ export async function proSession(base: string, email: string): Promise<Session> 
     csrf: jar.csrfToken() ?? '',
   };
 }
+
+/** A Pro user's session through `url` with the Cookie header and CSRF token autocannon's requests carry. */
+export async function benchHeaders(
+  url: string,
+  email: string,
+): Promise<{ s: Session; headers: Record<string, string> }> {
+  const s = await proSession(url, email);
+  return { s, headers: { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf } };
+}

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readdirSync, readFileSync } from 'node:fs';
 import { freePort, startProcess, stopProcess, waitForHealthy } from '../../scripts/processes.js';
-import { proSession } from './http.js';
+import { benchHeaders } from './http.js';
 
 /** utime + stime in ms of a process and its descendants (in case a loader runs the server in a child). */
 export function cpuMs(pid: number): number {
@@ -53,6 +53,40 @@ export async function cannedMl(canned: unknown): Promise<{ url: string; close():
   };
 }
 
+/**
+ * The /similar load of the backend-alone phases, as a Pro user of `base`: a warm-up that is not counted,
+ * then the options of the measured run. The warm-up is there because a fresh process spends its first
+ * seconds compiling (V8's optimising compiler took a quarter of backend's CPU 8-16 s after start in a
+ * perf profile), which a long-running service has behind it; without it, the slower the host, the more of
+ * that start-up each request was charged. BENCH_RATE (requests a second, all connections together) holds
+ * the measured load below saturation: a CPU cost per request that falls as the rate rises is work done
+ * per second, not per request, and A and B then get the same requests a second.
+ */
+export async function similarLoad(
+  base: string,
+  email: string,
+  body: () => string,
+  o: { connections: number; seconds: number; warmupSeconds: number },
+): Promise<autocannon.Options> {
+  const { headers } = await benchHeaders(base, email);
+  const request = {
+    method: 'POST',
+    headers,
+    setupRequest: (req: autocannon.Request) => ({ ...req, body: body() }),
+  };
+  const url = `${base}/api/v1/similar`;
+  if (o.warmupSeconds > 0)
+    await autocannon({ url, connections: o.connections, duration: o.warmupSeconds, requests: [request] });
+  const rate = Number(process.env.BENCH_RATE ?? 0);
+  return {
+    url,
+    connections: o.connections,
+    duration: o.seconds,
+    ...(rate > 0 ? { overallRate: rate } : {}),
+    requests: [request],
+  };
+}
+
 export async function backendOverhead(
   canned: unknown,
   body: () => string,
@@ -80,35 +114,14 @@ export async function backendOverhead(
   try {
     const base = `http://127.0.0.1:${port}`;
     await waitForHealthy(backend, `${base}/api/v1/health`);
-    const s = await proSession(base, 'overhead@example.com');
-    const headers = { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf };
-    const request = {
-      method: 'POST',
-      headers,
-      setupRequest: (req: autocannon.Request) => ({ ...req, body: body() }),
-    };
-    // Not counted: a fresh process spends its first seconds compiling (V8's optimising compiler took a
-    // quarter of backend's CPU 8-16 s after start in a perf profile), which a long-running service has
-    // behind it; without this, the slower the host, the more of that start-up each request was charged.
-    if (warmupSeconds > 0)
-      await autocannon({
-        url: `${base}/api/v1/similar`,
-        connections,
-        duration: warmupSeconds,
-        requests: [request],
-      });
+    const measuredRun = await similarLoad(base, 'overhead@example.com', body, {
+      connections,
+      seconds,
+      warmupSeconds,
+    });
     const before = cpuMs(backend.child.pid!);
     const benchBefore = process.cpuUsage();
-    // BENCH_RATE (requests a second, all connections together) holds the load below saturation: a CPU
-    // cost per request that falls as the rate rises is work done per second, not per request.
-    const rate = Number(process.env.BENCH_RATE ?? 0);
-    const result = await autocannon({
-      url: `${base}/api/v1/similar`,
-      connections,
-      duration: seconds,
-      ...(rate > 0 ? { overallRate: rate } : {}),
-      requests: [request],
-    });
+    const result = await autocannon(measuredRun);
     const cpuMsPerRequest = (cpuMs(backend.child.pid!) - before) / Math.max(1, result.requests.total);
     // This process is autocannon plus the stand-in: the share of the 2 cores the backend cannot have.
     const bench = process.cpuUsage(benchBefore);

@@ -24,8 +24,7 @@ import {
 } from '../../scripts/processes.js';
 import { startPostgres, type PostgresServer } from '../test/support/postgres-server.js';
 import { startNginx, startRedis, type Engine, type Nginx } from '../../tests/support/engines.js';
-import { proSession, type Session } from './http.js';
-import { backendOverhead, cannedMl, cpuMs } from './overhead.js';
+import { backendOverhead, cannedMl, cpuMs, similarLoad } from './overhead.js';
 
 export interface Engines {
   postgres: PostgresServer;
@@ -151,15 +150,6 @@ export function reportCpu(cpu: { name: string; msPerRequest: number }[]): void {
   console.log(`  CPU per request: ${cpu.map((c) => `${c.name} ${c.msPerRequest.toFixed(2)} ms`).join(', ')}`);
 }
 
-/** A Pro user's session through `url` with the Cookie header and CSRF token autocannon's requests carry. */
-export async function benchHeaders(
-  url: string,
-  email: string,
-): Promise<{ s: Session; headers: Record<string, string> }> {
-  const s = await proSession(url, email);
-  return { s, headers: { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf } };
-}
-
 /**
  * Backend alone: the two replicas on PostgreSQL + Redis, then one backend on SQLite, each in front of
  * the same instant stand-in answering `canned`, under the same load one after the other.
@@ -178,36 +168,17 @@ export async function replicasOverhead(
   let replicas: Replicas | undefined;
   try {
     replicas = await startReplicas(engines, ml.url, env, dataDir);
-    const { headers } = await benchHeaders(replicas.url, 'overhead-replicas@example.com');
-    const request = {
-      method: 'POST',
-      headers,
-      setupRequest: (req: autocannon.Request) => ({ ...req, body: body() }),
-    };
-    // The same warm-up as the SQLite run's process gets before its measured phase (see overhead.ts).
-    if (warmupSeconds > 0)
-      await autocannon({
-        url: `${replicas.url}/api/v1/similar`,
-        connections,
-        duration: warmupSeconds,
-        requests: [request],
-      });
-    // BENCH_RATE as in overhead.ts: the same requests a second for A and B, so CPU per request compares work.
-    const rate = Number(process.env.BENCH_RATE ?? 0);
-    const pgRedis = await measured(
-      {
-        url: `${replicas.url}/api/v1/similar`,
-        connections,
-        duration: seconds,
-        ...(rate > 0 ? { overallRate: rate } : {}),
-        requests: [request],
-      },
-      [
-        { name: 'backends', pids: replicas.backends.map((b) => b.child.pid!) },
-        { name: 'postgres', pids: [engines.postgresPid] },
-        { name: 'redis', pids: [engines.redisPid] },
-      ],
-    );
+    // The same load as the SQLite run's (overhead.ts): warm-up, then BENCH_RATE if set.
+    const measuredRun = await similarLoad(replicas.url, 'overhead-replicas@example.com', body, {
+      connections,
+      seconds,
+      warmupSeconds,
+    });
+    const pgRedis = await measured(measuredRun, [
+      { name: 'backends', pids: replicas.backends.map((b) => b.child.pid!) },
+      { name: 'postgres', pids: [engines.postgresPid] },
+      { name: 'redis', pids: [engines.redisPid] },
+    ]);
     await replicas.stop();
     replicas = undefined;
     // BENCH_REPLICAS_ONLY=1: an A/B of the replicas alone, in half the time.

@@ -20,15 +20,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { importFixture, startStack } from '../../tests/support/stack.js';
 import { freePort, startProcess, stopProcess, waitForHealthy } from '../../scripts/processes.js';
-import {
-  benchHeaders,
-  measured,
-  replicasOverhead,
-  reportCpu,
-  startEngines,
-  startReplicas,
-} from './replicas.js';
-import { proSession } from './http.js';
+import { measured, replicasOverhead, reportCpu, startEngines, startReplicas } from './replicas.js';
+import { benchHeaders, proSession } from './http.js';
 import { backendOverhead } from './overhead.js';
 import { tenAtOnce } from './ten-at-once.js';
 import { syntheticCalendar, syntheticSimilar } from './synthetic.js';
