@@ -144,8 +144,8 @@ class RedisEventBus implements EventBus {
  * Connects and subscribes before returning, so the first request already shares state.
  *
  * Two command connections. Every search sends two rate-limit scripts, a revocation lookup and the quota
- * script; profiled
- * under the replicas bench (issue 15), writing each one to its own socket was 14 % of a replica's CPU
+ * script; profiled under the replicas bench (issue 15), writing each one to its own socket was 14 % of a
+ * replica's CPU
  * (a write syscall per command, and the wake-up of redis-server that comes with it). `hot` batches the
  * commands all requests issue in one event-loop turn into one write (ioredis auto-pipelining: each
  * command still gets its own reply, in order). rate-limiter-flexible stays on the plain connection: its

@@ -1,9 +1,14 @@
 import type { MeResponse } from '@resemble/contracts';
-import { ApiError } from '~/utils/api-client';
+import { ApiError, readCookie } from '~/utils/api-client';
 
 // The one session check in flight: the early plugin (session.client.ts), the route middleware and the
 // header all ask at start-up, and share one request instead of each sending its own.
 let inFlight: Promise<MeResponse | null> | null = null;
+
+/** Whether this browser holds a session: csrf_token is the one readable cookie a session sets. */
+export function hasSessionCookie(): boolean {
+  return import.meta.client && readCookie(document.cookie, 'csrf_token') !== undefined;
+}
 
 /** The logged-in user (null when logged out, undefined before the first check). */
 export function useAuthSession() {

@@ -9,7 +9,7 @@ export default defineNuxtPlugin({
   enforce: 'pre',
   setup(nuxtApp) {
     if (nuxtApp.payload.serverRendered) return;
-    if (document.cookie.includes('csrf_token='))
+    if (hasSessionCookie())
       useAuthSession()
         .load()
         .catch(() => undefined);
