@@ -208,7 +208,7 @@ typedef struct {
   double *vh;           // envelope_vh's scratch
   double *qp, *wr, *ubRow, *ubColR, *diag[3]; // dtw_diag_avx2: padded query, reversed row, bounds, diagonals
   int *du, *dl;
-  double sqrtL, invL;
+  double sqrtL, sqrt2L, invL;
   int flags;
   int simd; // AVX2 paths (the CPU has it and F_SCALAR is off)
   const int32_t *control; // the search's control word (NULL: none); non-zero once it is cancelled
@@ -251,6 +251,7 @@ enum { CAND_BOUND = 0, CAND_EXACT = 1, CAND_ABOVE = 2 };
 typedef struct Cand {
   double key;
   int32_t t, exact, slot;
+  double dW; // > 0: the stored inputs are stage A's normalisation, each point within dW of the exact one
 } Cand;
 
 /**
@@ -288,6 +289,11 @@ static Cand cand_pop(Cand *h, int *n) {
   if (*n > 0) h[i] = last;
   return top;
 }
+
+/** Stage A's normalisation of a window: w' = (x - m) * ib, each point within dW of the exact value. */
+typedef struct {
+  double m, ib, dW;
+} Approx;
 
 /** One range's constants: its arrays, stage A's slack (as the TypeScript reference kernel) and the outputs. */
 typedef struct {
@@ -392,29 +398,45 @@ static void exact_bounds_avx2(int L, const double *x, double mean, double sd, co
  */
 static int dtw_append(Ctx *k, const Range *g, int64_t t, const double *w, const double *cbRow, const double *ubCol);
 
-static int stage_b(Ctx *k, const Range *g, int64_t t) {
+static double dtw_of(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol);
+
+static int stage_b(Ctx *k, const Range *g, int64_t t, const Approx *ap) {
   const int L = k->L, r = k->r;
   const double *q = k->q, *qU = k->qU, *qL = k->qL;
   const int32_t *order = k->order;
   const double *x = g->closes + t;
   const double *rawU = g->rawU, *rawL = g->rawL;
-  const double limit = g->limit;
   double *stats = g->stats;
-  const double first = x[0];
-  int flat = 1;
-  double sum = 0;
-  for (int i = 0; i < L; i++) {
-    if (x[i] != first) flat = 0;
-    sum += x[i];
+  // With `ap` (AVX2 path, a window stage A normalised; decision 134), the bounds and a first DTW run on
+  // stage A's normalisation w' = (x - m) * ib, each point within dW of the exact w: a cost along a path of
+  // at most 2L - 1 cells, or a bound over at most L points, moves by at most sqrt(2L) dW in its square
+  // root (the triangle inequality), so everything is compared with limit = (tau + sqrt(2L) dW)^2. Only
+  // a window whose DTW on w' comes within it gets the exact two-pass normalisation and its exact DTW:
+  // the two sequential sums are half of this stage, and most windows here are then abandoned.
+  double mean, sd, limit;
+  if (ap) {
+    const double lt = g->tau + k->sqrt2L * ap->dW;
+    mean = ap->m;
+    sd = -ap->ib; // exact_bounds_avx2: multiply by ib
+    limit = lt * lt;
+  } else {
+    const double first = x[0];
+    int flat = 1;
+    double sum = 0;
+    for (int i = 0; i < L; i++) {
+      if (x[i] != first) flat = 0;
+      sum += x[i];
+    }
+    if (flat) return 0;
+    mean = sum / L;
+    double ss = 0;
+    for (int i = 0; i < L; i++) {
+      const double dd = x[i] - mean;
+      ss += dd * dd;
+    }
+    sd = __builtin_sqrt(ss / L);
+    limit = g->limit;
   }
-  if (flat) return 0;
-  const double mean = sum / L;
-  double ss = 0;
-  for (int i = 0; i < L; i++) {
-    const double dd = x[i] - mean;
-    ss += dd * dd;
-  }
-  const double sd = __builtin_sqrt(ss / L);
   double *w = k->w, *cEQ = k->cEQ, *cEC = k->cEC, *cbRow = k->cbRow, *ubCol = k->ubCol;
   // Picks mode: once the range has a match, a candidate waits for select_picks (before, every one is
   // farther than tau2, so none of them is a pick), its DTW inputs in a slot, if one is free.
@@ -527,25 +549,48 @@ static int stage_b(Ctx *k, const Range *g, int64_t t) {
       const double enh = kim + (me > mc ? me : mc);
       if (enh > key) key = enh;
     }
-    const Cand c = {key / SLACK, (int32_t)t, CAND_BOUND, slot};
+    if (ap) {
+      // A bound of the exact window's: sqrt(key) moves by at most sqrt(L) dW from w' to w (sqrt(2L) dW taken).
+      const double kr = __builtin_sqrt(key) - k->sqrt2L * ap->dW;
+      key = kr > 0 ? kr * kr : 0;
+    }
+    const Cand c = {key / SLACK, (int32_t)t, CAND_BOUND, slot, slot >= 0 && ap ? ap->dW : 0};
     if (slot >= 0) k->nStored++;
     cand_push(k->cand, &k->nCand, c);
     return 0;
+  }
+  if (ap) {
+    // The DTW on w': abandoned (farther than tau2), or the window is computed exactly.
+    stats[ST_DTW]++;
+    if (dtw_of(k, w, limit, cbRow, ubCol) == INF) {
+      stats[ST_ABANDONED]++;
+      return 1;
+    }
+    stage_b(k, g, t, NULL);
+    return 1;
   }
   const int64_t before = *g->nOut;
   const int computed = dtw_append(k, g, t, w, cbRow, ubCol);
   if (k->lazy && *g->nOut > before) {
     // Picks mode: the range's first match waits with its distance; the windows after it are collected.
-    const Cand c = {g->outD[before], (int32_t)t, CAND_EXACT, -1};
+    const Cand c = {g->outD[before], (int32_t)t, CAND_EXACT, -1, 0};
     *g->nOut = before;
     cand_push(k->cand, &k->nCand, c);
   }
   return computed;
 }
 
+/** The pruned banded DTW of the query and w (squared; Infinity: farther than limit). */
+static double dtw_of(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol) {
+  // By anti-diagonals only where a diagonal holds a few vectors (band >= DIAG_MIN_BAND): with a narrow
+  // band its fixed cost per diagonal outweighs the shorter chain (measured in docs/decisions/116).
+  return k->simd && !(k->flags & F_ROWS) && k->r >= DIAG_MIN_BAND
+             ? ((k->flags & F_LIVE) ? dtw_diag_avx2 : dtw_band_avx2)(k, w, limit, cbRow, ubCol)
+             : dtw_pruned(k->q, w, k->L, k->r, limit, cbRow, ubCol, k->prev, k->cur);
+}
+
 /** Stage B's DTW of window t (normalised w, cumulative bounds cbRow and ubCol); appends it within tau2. */
 static int dtw_append(Ctx *k, const Range *g, int64_t t, const double *w, const double *cbRow, const double *ubCol) {
-  const int L = k->L, r = k->r;
   const double tau2 = g->tau2;
   // select_picks may cap the limit below the range's (k->dtwCap): the row bounds then prune against the
   // cap, the column bounds (ubCol, made from g->limit) against the looser limit, which is still sound.
@@ -553,11 +598,7 @@ static int dtw_append(Ctx *k, const Range *g, int64_t t, const double *w, const 
   const double limit = k->dtwCap < base ? k->dtwCap : base;
   double *stats = g->stats;
   stats[ST_DTW]++;
-  // By anti-diagonals only where a diagonal holds a few vectors (band >= DIAG_MIN_BAND): with a narrow
-  // band its fixed cost per diagonal outweighs the shorter chain (measured in docs/decisions/116).
-  const double d2 = k->simd && !(k->flags & F_ROWS) && r >= DIAG_MIN_BAND
-                        ? ((k->flags & F_LIVE) ? dtw_diag_avx2 : dtw_band_avx2)(k, w, limit, cbRow, ubCol)
-                        : dtw_pruned(k->q, w, L, r, limit, cbRow, ubCol, k->prev, k->cur);
+  const double d2 = dtw_of(k, w, limit, cbRow, ubCol);
   k->lastD2 = d2;
   if (d2 != INF && d2 <= tau2) {
     g->outT[*g->nOut] = (int32_t)t;
@@ -636,6 +677,44 @@ static AVX2 int keogh_ec_x4(const double *q, const double *U, const double *Lo, 
 }
 
 /**
+ * exact_bounds_avx2 with stage A's normalisation w' = (x - m) * ib (within dW of the exact one, see
+ * stage_b): the same sums, a multiplication where the exact one divides.
+ */
+static AVX2 void approx_bounds_avx2(int L, const double *x, double m, double ib, const double *q,
+                                    const double *qU, const double *qL, const double *U, const double *Lo, double *w,
+                                    double *cEQ, double *cEC, double *eq, double *ec) {
+  const __m256d vm = _mm256_set1_pd(m), vib = _mm256_set1_pd(ib);
+  __m256d aq = _mm256_setzero_pd(), ac = _mm256_setzero_pd();
+  int j = 0;
+  for (; j + 4 <= L; j += 4) {
+    const __m256d wv = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(x + j), vm), vib);
+    _mm256_storeu_pd(w + j, wv);
+    if (cEQ) {
+      const __m256d e = outside2x4(wv, _mm256_loadu_pd(qU + j), _mm256_loadu_pd(qL + j));
+      _mm256_storeu_pd(cEQ + j, e);
+      aq = _mm256_add_pd(aq, e);
+    }
+    const __m256d u = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(U + j), vm), vib);
+    const __m256d l = _mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(Lo + j), vm), vib);
+    const __m256d f = outside2x4(_mm256_loadu_pd(q + j), u, l);
+    _mm256_storeu_pd(cEC + j, f);
+    ac = _mm256_add_pd(ac, f);
+  }
+  double sq = hsum4(aq), sc = hsum4(ac);
+  for (; j < L; j++) {
+    w[j] = (x[j] - m) * ib;
+    if (cEQ) {
+      cEQ[j] = outside2(w[j], qU[j], qL[j]);
+      sq += cEQ[j];
+    }
+    cEC[j] = outside2(q[j], (U[j] - m) * ib, (Lo[j] - m) * ib);
+    sc += cEC[j];
+  }
+  *eq = sq;
+  *ec = sc;
+}
+
+/**
  * Stage B's normalised window w = (x - mean) / sd and, when cEQ is given, both LB_Keogh's contributions
  * per point (cEQ: w against the query's envelope; cEC: the query against the window's normalised raw
  * envelope U, Lo) and their sums.
@@ -643,6 +722,10 @@ static AVX2 int keogh_ec_x4(const double *q, const double *U, const double *Lo, 
 static AVX2 void exact_bounds_avx2(int L, const double *x, double mean, double sd, const double *q,
                                    const double *qU, const double *qL, const double *U, const double *Lo, double *w,
                                    double *cEQ, double *cEC, double *eq, double *ec) {
+  if (sd < 0) {
+    approx_bounds_avx2(L, x, mean, -sd, q, qU, qL, U, Lo, w, cEQ, cEC, eq, ec);
+    return;
+  }
   const __m256d vm = _mm256_set1_pd(mean), vs = _mm256_set1_pd(sd);
   int j = 0;
   if (!cEQ) {
@@ -865,7 +948,7 @@ static AVX2 int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) {
     const __m256d qE0 = _mm256_set1_pd(q[L - 1]), qE1 = _mm256_set1_pd(q[L - 2]);
     const __m256d all = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
     const int kim = (k->flags & F_KIM) != 0;
-    double ibs[4], kims[4], ms[4], lim2s[4], oks[4];
+    double ibs[4], kims[4], ms[4], lim2s[4], oks[4], dWs[4];
     // LB_Enhanced with V = 2 (see stage_a_prunes): LB_Kim's slices plus LB_Keogh over the other points.
     const int from = kim ? 2 : 0, mid = L - 2 * from;
     for (; t + 4 <= hi; t += 4) {
@@ -906,11 +989,13 @@ static AVX2 int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) {
       _mm256_storeu_pd(ms, m);
       _mm256_storeu_pd(lim2s, lim2);
       _mm256_storeu_pd(oks, ok);
+      _mm256_storeu_pd(dWs, dW);
       for (int lane = 0; lane < 4; lane++) {
         if (!(mask >> lane & 1)) continue;
         const int64_t tt = t + lane;
         int64_t okBits; // the compare's all-ones mask is a NaN as a double: test its bits
         memcpy(&okBits, &oks[lane], sizeof okBits);
+        const Approx ap = {ms[lane], ibs[lane], dWs[lane]};
         if (okBits) {
           const double lb0 = kim ? kims[lane] : 0;
           if ((k->flags & F_KEOGH_EQ) && keogh_eq_x4(g->closes + tt + from, k->qU + from, k->qL + from, mid,
@@ -924,7 +1009,7 @@ static AVX2 int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) {
             continue;
           }
         }
-        if (stage_b(k, g, tt)) {
+        if (stage_b(k, g, tt, okBits && (k->flags & F_CUMULATIVE) ? &ap : NULL)) {
           exact++;
           if (stop_due(k, k->cells)) return exact;
         }
@@ -934,7 +1019,7 @@ static AVX2 int64_t scan_avx2(Ctx *k, const Range *g, int64_t lo, int64_t hi) {
   for (; t < hi; t++) {
     if (stop_due(k, L)) return exact;
     if (g->finite && stage_a_prunes(k, g, t)) continue;
-    if (stage_b(k, g, t)) {
+    if (stage_b(k, g, t, NULL)) {
       exact++;
       if (stop_due(k, k->cells)) return exact;
     }
@@ -1001,13 +1086,28 @@ static int64_t select_picks(Ctx *k, Range *g) {
     const double cap = best * SLACK;
     k->dtwCap = cap;
     k->lastD2 = -1;
-    int computed;
-    if (c.slot >= 0) {
+    int computed, above = 0;
+    if (c.slot >= 0 && c.dW > 0) {
+      // Stored on stage A's normalisation (see stage_b): the DTW on it first, against the cap or tau2
+      // widened by sqrt(2L) dW; only one that comes within is computed exactly (then as below).
+      const double *w = k->store + (size_t)c.slot * (3 * (size_t)L + 1);
+      const double lt = g->tau + k->sqrt2L * c.dW, ct = __builtin_sqrt(cap) + k->sqrt2L * c.dW;
+      const double limA = lt * lt, capA = best < INF ? ct * ct : INF;
+      g->stats[ST_DTW]++;
+      computed = 1;
+      if (dtw_of(k, w, capA < limA ? capA : limA, w + L, w + 2 * L + 1) == INF) {
+        g->stats[ST_ABANDONED]++;
+        above = capA < limA;
+      } else
+        stage_b(k, g, c.t, NULL);
+    } else if (c.slot >= 0) {
       const double *w = k->store + (size_t)c.slot * (3 * (size_t)L + 1);
       computed = dtw_append(k, g, c.t, w, w + L, w + 2 * L + 1);
     } else
-      computed = stage_b(k, g, c.t);
+      computed = stage_b(k, g, c.t, NULL);
     k->dtwCap = INF;
+    // Abandoned against the cap (not the range's limit): farther than best.
+    if (k->lastD2 == INF && cap < g->limit) above = 1;
     // The count is of windows given a DTW: a CAND_ABOVE one's second DTW is not another (stats count both).
     if (c.exact != CAND_ABOVE) exact += computed;
     if (stop_due(k, k->cells)) break;
@@ -1017,8 +1117,8 @@ static int64_t select_picks(Ctx *k, Range *g) {
       c.exact = CAND_EXACT;
       *g->nOut = before;
       cand_push(h, &n, c);
-    } else if (k->lastD2 == INF && cap < g->limit) {
-      // Abandoned against the cap (not the range's limit): farther than best, back behind it.
+    } else if (above) {
+      // Farther than best: back behind it.
       c.key = best;
       c.exact = CAND_ABOVE;
       cand_push(h, &n, c);
@@ -1066,7 +1166,7 @@ static int64_t scan_range(Ctx *k, const double *closes, const double *sum1, cons
     for (int64_t t = lo; t < hi; t++) {
       if (stop_due(k, L)) break;
       if (g.finite && stage_a_prunes(k, &g, t)) continue;
-      if (stage_b(k, &g, t)) {
+      if (stage_b(k, &g, t, NULL)) {
         exact++;
         if (stop_due(k, k->cells)) break;
       }
@@ -1177,6 +1277,7 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.lastD2 = -1;
   k.simd = !(flags & F_SCALAR) && has_avx2();
   k.sqrtL = __builtin_sqrt((double)L);
+  k.sqrt2L = __builtin_sqrt(2 * (double)L);
   k.invL = 1 / (double)L;
   k.control = control;
   k.work = 0;
