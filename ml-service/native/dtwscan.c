@@ -10,7 +10,9 @@
 //       reused data envelope), early abandoned;
 //   B   the exact two-pass normalisation (as src/kernels/window-distance.ts), both LB_Keogh again from it for the
 //       cumulative bounds, LB_Improved (Lemire 2009), then DTW with cells pruned against the threshold and the cumulative bounds,
-//       abandoned when a row has no live cell (EAPrunedDTW, Herrmann and Webb 2021).
+//       abandoned when a row has no live cell (EAPrunedDTW, Herrmann and Webb 2021). On the AVX2 path B first
+//       runs on A's normalisation against a threshold widened by its proven error, and only a window that
+//       comes within gets the exact normalisation and DTW (stage_b, decision 134).
 // With AVX2 (checked at run time; stage flag 64 forces the portable path) A1 runs on four windows at a
 // time, and A2, A3 and B's normalisation and bounds four points at a time; A2 and A3 start from LB_Kim's
 // value and skip the points it covers (LB_Enhanced with V = 2, Tan, Petitjean and Webb, SDM 2019). The
@@ -19,7 +21,8 @@
 // step, over the whole band with a fixed vector count (dtw_band_avx2: the same cells and values;
 // docs/decisions/116-dtw-antidiagonal.md and 129-dtw-whole-band-diagonals.md).
 // Picks mode (flags' bits 16 and up = K): an entity alone in its range returns only its greedy picks,
-// selected lazily so that the windows a pick blocks never get their DTW (select_picks; decision 116).
+// selected lazily so that the windows a pick blocks never get their DTW (select_picks; decision 116), and
+// a window overlapping a nearer candidate is abandoned against that one's distance (decision 134).
 // A1..A3 normalise with the window's mean and std from the prefix sums, whose rounding is covered by a
 // proven per-window slack (the same as the TypeScript reference kernel), so they only ever prune windows
 // that are farther than the threshold. Every distance reported is computed in B with the same operations
