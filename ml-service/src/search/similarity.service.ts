@@ -319,6 +319,15 @@ export async function answerSimilar(
   return { json, search: { metric: result.metric, mode: result.mode, candidates: result.candidates, exact } };
 }
 
+/**
+ * Everything /v1/similar checks before it searches (the body, the code, the window, the filters), without
+ * searching: backend asks this before saving a pattern, so a pattern the nightly scan could never run is
+ * refused at save with the same 4xx a search would get.
+ */
+export function checkSimilar(data: MarketData, input: unknown): void {
+  prepare(data, parseSimilar(input), {});
+}
+
 /** The same search with its shards run by `run` (the worker pool in the service). */
 export function findSimilarWith(
   data: MarketData,
