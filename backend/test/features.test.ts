@@ -255,7 +255,7 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
       request: { ...query, query: { ...query.query, code: 'ZZZ' } },
       threshold: 10,
     });
-    expect([gone.status, gone.body.error.code]).toEqual([404, 'not_found']);
+    expect([gone.status, gone.body.error.code]).toEqual([404, 'unknown_code']);
     ml.setDown(true);
     const down = await c.post('/api/v1/patterns', { name: 'down', request: query, threshold: 10 });
     ml.setDown(false);

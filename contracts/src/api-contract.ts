@@ -367,7 +367,7 @@ export const api = {
         // The saved search is checked as the nightly scan will send it (a filter or code no stock has).
         400: ['invalid_query', 'unknown_filter'],
         403: ['plan_required'],
-        404: ['not_found'],
+        404: ['unknown_code'],
         409: ['too_many_patterns'],
         ...IDEMPOTENCY_ERRORS,
         ...ML_ERRORS,

@@ -138,7 +138,7 @@ describe('ml-service HTTP', () => {
     await expectError(
       await post('/v1/similar/check', { query: { code: 'NOPE', start: '2015-01-05', end: '2015-03-05' } }),
       404,
-      'not_found',
+      'unknown_code',
     );
     await expectError(await post('/v1/similar/check', { query: { series: [1, 2] } }), 400);
   });
@@ -147,7 +147,7 @@ describe('ml-service HTTP', () => {
     await expectError(
       await post('/v1/similar', { query: { code: 'NOPE', start: '2015-01-05', end: '2015-03-05' } }),
       404,
-      'not_found',
+      'unknown_code',
     );
     await expectError(
       await post('/v1/similar', {
@@ -155,8 +155,9 @@ describe('ml-service HTTP', () => {
         filters: { codes: ['NOPE'] },
       }),
       404,
+      'unknown_code',
     );
-    await expectError(await get('/v1/entities/NOPE/prices'), 404, 'not_found');
+    await expectError(await get('/v1/entities/NOPE/prices'), 404, 'unknown_code');
     await expectError(await get('/v1/nothing-here'), 404, 'not_found');
     await expectError(
       await post('/v1/predict', { query: { code: 'NOPE', start: '2015-01-05', end: '2015-03-05' } }),

@@ -192,7 +192,7 @@ export async function startMlStandIn(opts: { token?: string } = {}): Promise<MlS
       return res.status(400).json({ error: { code: 'invalid_request', message: 'bad similar request' } });
     const { query, filters } = p.data;
     if ('code' in query && !data[query.code])
-      return res.status(404).json({ error: { code: 'not_found', message: `unknown code ${query.code}` } });
+      return res.status(404).json({ error: { code: 'unknown_code', message: `unknown code ${query.code}` } });
     for (const [field, value, known] of [
       ['market', filters?.market, 'US'],
       ['sector', filters?.sector, 'Energy'],
