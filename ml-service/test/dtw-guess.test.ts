@@ -51,7 +51,9 @@ function expectTwin(
 }
 
 const saved = { ...dtwGuess };
-afterEach(() => Object.assign(dtwGuess, { stride: saved.stride, margin: saved.margin, enabled: true }));
+afterEach(() =>
+  Object.assign(dtwGuess, { stride: saved.stride, margin: saved.margin, widen: saved.widen, enabled: true }),
+);
 
 describe('guessed DTW threshold (decision 135)', () => {
   it('a guess too high: verified in one scan, equal to the twin', () => {
@@ -70,9 +72,14 @@ describe('guessed DTW threshold (decision 135)', () => {
     }
   });
 
-  it('a guess too low: found out, searched again in full, equal to the twin', () => {
+  it.each([
+    // widened 1000x in squared distance: the second guess is far too high, so it is verified
+    ['widened, verified', 1000, 1],
+    // "widened" by 1: the second guess is as low as the first, and the search runs in full
+    ['too low again, in full', 1, 2],
+  ])('a guess too low: found out, searched again (%s), equal to the twin', (_, widen, rescans) => {
     // Every 2nd stock's (100 / 2 · 0.3)-th pick is about the full search's 30th: far too few below it.
-    Object.assign(dtwGuess, { stride: 2, margin: 0.3 });
+    Object.assign(dtwGuess, { stride: 2, margin: 0.3, widen });
     for (const [e, from] of [
       [5, 10],
       [29, 230],
@@ -81,7 +88,7 @@ describe('guessed DTW threshold (decision 135)', () => {
       const before = { ...dtwGuess };
       const got = findSimilar(market, req);
       expect(dtwGuess.guessed - before.guessed).toBe(1);
-      expect(dtwGuess.rescanned - before.rescanned).toBe(1);
+      expect(dtwGuess.rescanned - before.rescanned).toBe(rescans);
       expectTwin(req, got);
     }
   });
