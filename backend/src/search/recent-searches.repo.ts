@@ -2,6 +2,7 @@
 import type { SimilarRequest } from '@resemble/contracts';
 import { sql } from 'kysely';
 import { prepared } from '../db/prepared-query.js';
+import { turnBatch } from '../db/turn-batch.js';
 import type { Executor } from '../db/schema.js';
 
 export const KEEP_RECENT = 10;
@@ -45,6 +46,72 @@ const upsertRecentQuery = prepared(3, (db, userId: string, key: string, nowIso: 
     .returning('seq'),
 );
 
+interface RecentUpsert {
+  userId: string;
+  key: string;
+  nowIso: string;
+}
+
+const rowId = (userId: string, key: string) => JSON.stringify([userId, key]);
+
+/**
+ * The upserts of one event-loop turn as one statement (db/turn-batch.ts): on PostgreSQL each was a
+ * round trip of its own, and under load a replica finishes dozens of searches a turn. Rows keep the
+ * single statement's rules: a user's rows in the batch take consecutive seqs after that user's last
+ * (so seqs still grow by one a search), and the same search twice in a batch is one row (ON CONFLICT
+ * may touch a row only once a statement), the later one's. If the statement fails, each upsert runs on
+ * its own, so one bad row (a user deleted meanwhile) fails only its own search.
+ */
+const upsertRecentBatch = turnBatch<RecentUpsert, number>(async (db, items) => {
+  const rows = new Map<string, RecentUpsert>();
+  for (const u of items) {
+    const id = rowId(u.userId, u.key);
+    // Delete first so a repeat takes the later place in the list, and so the higher seq.
+    rows.delete(id);
+    rows.set(id, u);
+  }
+  const one = async (u: RecentUpsert) =>
+    (await upsertRecentQuery(db, u.userId, u.key, u.nowIso)).rows[0]!.seq;
+  if (rows.size === 1) {
+    const seq = await one(items[0]!);
+    return items.map(() => seq);
+  }
+  const taken = new Map<string, number>();
+  const values = [...rows.values()].map((u) => {
+    const k = (taken.get(u.userId) ?? 0) + 1;
+    taken.set(u.userId, k);
+    return {
+      user_id: u.userId,
+      key: u.key,
+      request: u.key,
+      seq: db
+        .selectFrom('recent_searches')
+        .select((e) => sql<number>`coalesce(max(${e.ref('seq')}), 0) + ${k}`.as('seq'))
+        .where('user_id', '=', u.userId),
+      created_at: u.nowIso,
+    };
+  });
+  try {
+    const out = await db
+      .insertInto('recent_searches')
+      .values(values)
+      .onConflict((oc) =>
+        oc.columns(['user_id', 'key']).doUpdateSet((e) => ({
+          seq: e.ref('excluded.seq'),
+          created_at: e.ref('excluded.created_at'),
+        })),
+      )
+      .returning(['user_id', 'key', 'seq'])
+      .execute();
+    const seqOf = new Map(out.map((r) => [rowId(r.user_id, r.key), r.seq]));
+    return items.map(
+      (u) => seqOf.get(rowId(u.userId, u.key)) ?? new Error('recent search upsert returned no row'),
+    );
+  } catch {
+    return Promise.all(items.map((u) => one(u).catch((err: unknown) => err as Error)));
+  }
+});
+
 /**
  * One statement on most searches, no transaction: every search from the web app runs this, and on
  * PostgreSQL each statement is a round trip (the version with a transaction, a read of the last seq and
@@ -61,7 +128,10 @@ export async function recordRecentSearch(
   nowIso: string,
 ): Promise<void> {
   const key = searchKey(req);
-  const { seq } = (await upsertRecentQuery(db, userId, key, nowIso)).rows[0]!;
+  const batch = upsertRecentBatch(db);
+  const seq = batch
+    ? await batch.load({ userId, key, nowIso })
+    : (await upsertRecentQuery(db, userId, key, nowIso)).rows[0]!.seq;
   if (seq % KEEP_RECENT !== 0) return;
   // Seqs may tie, so the bound is the KEEP_RECENT-th row's seq, not a count.
   const oldestKept = db
