@@ -29,14 +29,32 @@ export function turnBatch<K, V>(batch: BatchFn<K, V>): (db: Executor) => DataLoa
   return (db) => {
     let loader = loaders.get(db);
     if (loader !== undefined) return loader;
-    loader =
-      !db.isTransaction && db.getExecutor().adapter instanceof PostgresAdapter
-        ? new DataLoader<K, V>((keys) => batch(db, keys), {
-            cache: false,
-            maxBatchSize: MAX_BATCH,
-            batchScheduleFn: (run) => setImmediate(run),
-          })
-        : null;
+    loader = null;
+    if (!db.isTransaction && db.getExecutor().adapter instanceof PostgresAdapter) {
+      // At most one statement of this kind in flight: loads made meanwhile wait for it and go together
+      // in the next (ioredis's auto-pipelining does the same for Redis commands).
+      let inflight: Promise<unknown> | null = null;
+      loader = new DataLoader<K, V>(
+        (keys) => {
+          const run = batch(db, keys);
+          inflight = run;
+          const clear = () => {
+            if (inflight === run) inflight = null;
+          };
+          run.then(clear, clear);
+          return run;
+        },
+        {
+          cache: false,
+          maxBatchSize: MAX_BATCH,
+          batchScheduleFn: (dispatch) => {
+            const next = () => setImmediate(dispatch);
+            if (inflight) inflight.then(next, next);
+            else next();
+          },
+        },
+      );
+    }
     loaders.set(db, loader);
     return loader;
   };
