@@ -253,7 +253,7 @@ export async function createApp(config: Config, o: AppOverrides = {}): Promise<B
     ...tokensRoutes({ ...planLookup, usage }),
     ...adminRoutes({ db, ml, billing, dataDir: config.storage.dataDir, now }),
     ...jobsRoutes({ ...planLookup, jobs, events }),
-    ...patternsRoutes(planLookup),
+    ...patternsRoutes({ ...planLookup, ml }),
   };
   // Every route of the contract has exactly one handler: a route left out fails typecheck here.
   const outbox = outboxRoutes(db);

@@ -240,6 +240,27 @@ describe('tokens, jobs, events, patterns, admin, OpenAPI', () => {
     expect(loose.status).toBe(201);
     expect((await c.get('/api/v1/patterns')).body.patterns).toHaveLength(2);
     expect((await c.post('/api/v1/patterns', { name: 'x', request: query, threshold: -1 })).status).toBe(400);
+    // A pattern the nightly scan could never run is refused at save, with ml-service's reason.
+    const saves = ml.requests.filter((r) => r.path === '/v1/similar/check');
+    expect(saves.at(-1)!.body).toMatchObject({ mode: 'now' });
+    const typo = await c.post('/api/v1/patterns', {
+      name: 'typo',
+      request: { ...query, filters: { sector: 'Energie' } },
+      threshold: 10,
+    });
+    expect([typo.status, typo.body.error.code]).toEqual([400, 'unknown_filter']);
+    expect(typo.body.error.details).toMatchObject({ field: 'sector', value: 'Energie' });
+    const gone = await c.post('/api/v1/patterns', {
+      name: 'gone',
+      request: { ...query, query: { ...query.query, code: 'ZZZ' } },
+      threshold: 10,
+    });
+    expect([gone.status, gone.body.error.code]).toEqual([404, 'unknown_code']);
+    ml.setDown(true);
+    const down = await c.post('/api/v1/patterns', { name: 'down', request: query, threshold: 10 });
+    ml.setDown(false);
+    expect([down.status, down.body.error.code]).toEqual([503, 'ml_unavailable']);
+    expect((await c.get('/api/v1/patterns')).body.patterns).toHaveLength(2);
 
     const scanner = app.services.alerts;
     ml.setDataVersion('v2');

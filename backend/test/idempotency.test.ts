@@ -8,6 +8,7 @@ import { api, openApiPath } from '@resemble/contracts';
 import { buildOpenApi } from '../src/openapi/openapi.js';
 import { idempotent, KEY_RETENTION_MS } from '../src/platform/idempotency.js';
 import { rawSql, registered, relogin, startApp, type Client, type TestApp } from './support/harness.js';
+import { startMlStandIn, type MlStandIn } from './support/ml-stand-in.js';
 
 const request = { query: { code: 'AAA', start: '2015-02-01', end: '2015-03-15' }, topK: 5, horizon: 10 };
 const pattern = (name: string) => ({ name, request, threshold: 100 });
@@ -20,6 +21,8 @@ async function upgrade(c: Client): Promise<void> {
 
 describe('Idempotency-Key on POST /patterns', () => {
   let app: TestApp;
+  // A save asks ml-service whether the nightly scan could run the pattern.
+  let ml: MlStandIn;
   let clock = Date.now();
   const db = () => rawSql(app.services);
   const patternsOf = async (c: Client) => (await c.get('/api/v1/patterns')).body.patterns as { id: string }[];
@@ -27,10 +30,12 @@ describe('Idempotency-Key on POST /patterns', () => {
     c.post('/api/v1/patterns', body, key === undefined ? {} : { 'idempotency-key': key });
 
   beforeAll(async () => {
-    app = await startApp({}, { now: () => clock });
+    ml = await startMlStandIn();
+    app = await startApp({ ML_URL: ml.url }, { now: () => clock });
   });
   afterAll(async () => {
     await app.close();
+    await ml.close();
   });
 
   it('a retry with the same key and body gets the first answer and creates nothing', async () => {

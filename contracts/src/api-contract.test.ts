@@ -38,8 +38,12 @@ describe('the route contract', () => {
       }
     }
     // Kinds imply their errors: a session route can answer 401, a write checks CSRF, a body can be bad.
-    expect([...errorResponsesOf(api.createPattern).keys()]).toEqual([400, 401, 403, 409, 413, 422, 429, 500]);
+    expect([...errorResponsesOf(api.createPattern).keys()]).toEqual([
+      400, 401, 403, 404, 409, 413, 422, 429, 500, 503, 504,
+    ]);
     expect(errorResponsesOf(api.createPattern).get(422)).toEqual(['idempotency_key_reused']);
+    // A save asks ml-service whether the nightly scan could run it, so it can answer as a search's checks.
+    expect(errorResponsesOf(api.createPattern).get(400)).toEqual(expect.arrayContaining(['unknown_filter']));
     expect(errorResponsesOf(api.createPattern).get(403)).toEqual(
       expect.arrayContaining(['insufficient_scope', 'plan_required', 'csrf_failed']),
     );

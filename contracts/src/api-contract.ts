@@ -363,7 +363,15 @@ export const api = {
     {
       body: b.createPatternSchema,
       headers: idempotencyHeadersSchema,
-      errors: { 403: ['plan_required'], 409: ['too_many_patterns'], ...IDEMPOTENCY_ERRORS },
+      errors: {
+        // The saved search is checked as the nightly scan will send it (a filter or code no stock has).
+        400: ['invalid_query', 'unknown_filter'],
+        403: ['plan_required'],
+        404: ['unknown_code'],
+        409: ['too_many_patterns'],
+        ...IDEMPOTENCY_ERRORS,
+        ...ML_ERRORS,
+      },
     },
   ),
   updatePattern: patternsScoped.patch(

@@ -18,6 +18,8 @@ export class AppError extends Error {
 export const badRequest = (message: string, details?: unknown) =>
   new AppError(400, 'invalid_request', message, details);
 export const notFound = (message: string) => new AppError(404, 'not_found', message);
+/** A stock code the data does not have: its own code, so the user is told to check the code. */
+export const unknownCode = (code: string) => new AppError(404, 'unknown_code', `unknown code ${code}`);
 export const notReady = () => new AppError(503, 'not_ready', 'market data is still loading');
 
 /** Parses input with a zod schema; a failure is a 400 listing every reason. */

@@ -119,11 +119,35 @@ describe('ml-service HTTP', () => {
     }
   });
 
+  it("POST /v1/similar/check: 204 for a search that would run, the search's own 4xx otherwise", async () => {
+    const ok = await post('/v1/similar/check', {
+      query: { series: [1, 2, 3, 4, 5, 6, 7, 9] },
+      filters: { market: 'US' },
+    });
+    expect(ok.status).toBe(204);
+    expect(await ok.text()).toBe('');
+    const err = await expectError(
+      await post('/v1/similar/check', {
+        query: { series: [1, 2, 3, 4, 5, 6, 7, 9] },
+        filters: { sector: 'Nope' },
+      }),
+      400,
+      'unknown_filter',
+    );
+    expect(err.error.details).toMatchObject({ field: 'sector', value: 'Nope' });
+    await expectError(
+      await post('/v1/similar/check', { query: { code: 'NOPE', start: '2015-01-05', end: '2015-03-05' } }),
+      404,
+      'unknown_code',
+    );
+    await expectError(await post('/v1/similar/check', { query: { series: [1, 2] } }), 400);
+  });
+
   it('404 for unknown codes and routes', async () => {
     await expectError(
       await post('/v1/similar', { query: { code: 'NOPE', start: '2015-01-05', end: '2015-03-05' } }),
       404,
-      'not_found',
+      'unknown_code',
     );
     await expectError(
       await post('/v1/similar', {
@@ -131,8 +155,9 @@ describe('ml-service HTTP', () => {
         filters: { codes: ['NOPE'] },
       }),
       404,
+      'unknown_code',
     );
-    await expectError(await get('/v1/entities/NOPE/prices'), 404, 'not_found');
+    await expectError(await get('/v1/entities/NOPE/prices'), 404, 'unknown_code');
     await expectError(await get('/v1/nothing-here'), 404, 'not_found');
     await expectError(
       await post('/v1/predict', { query: { code: 'NOPE', start: '2015-01-05', end: '2015-03-05' } }),

@@ -45,7 +45,14 @@ describe('backend with the real ml-service', () => {
       query: { from: '2016-01-04', to: '2016-01-08' },
     });
     expect(prices.rows).toHaveLength(5);
-    await expect(b.prices({ params: { code: 'NOPE' } })).rejects.toMatchObject({ status: 404 });
+    // An unknown stock is its own code end to end (the UI says to check the code), in charts and searches.
+    await expect(b.prices({ params: { code: 'NOPE' } })).rejects.toMatchObject({
+      status: 404,
+      code: 'unknown_code',
+    });
+    await expect(
+      b.similar({ body: { ...query, query: { ...query.query, code: 'NOPE' } } }),
+    ).rejects.toMatchObject({ status: 404, code: 'unknown_code' });
 
     const viaBackend = await b.$response('similar', {
       body: query,

@@ -1,5 +1,6 @@
 import type { Db } from '../db/schema.js';
 import type { PlanLookup } from '../plans/entitlements.js';
+import type { MlClient } from '../search/ml.client.js';
 import { requireFeature } from '../auth/auth.middleware.js';
 import type { Impls } from '../platform/contract-router.js';
 import { idempotent } from '../platform/idempotency.js';
@@ -8,7 +9,9 @@ import * as patterns from './patterns.service.js';
 type PatternRoute =
   'listPatterns' | 'createPattern' | 'updatePattern' | 'deletePattern' | 'notifications' | 'readNotification';
 
-export function patternsRoutes(deps: PlanLookup & { db: Db }): Impls<PatternRoute> {
+export function patternsRoutes(
+  deps: PlanLookup & { db: Db; ml: Pick<MlClient, 'checkSimilar'> },
+): Impls<PatternRoute> {
   const { db } = deps;
   return {
     listPatterns: {
@@ -21,6 +24,7 @@ export function patternsRoutes(deps: PlanLookup & { db: Db }): Impls<PatternRout
       use: [requireFeature(deps, 'patterns')],
       handler: async ({ body, headers, req }) => {
         const userId = req.auth!.userId;
+        await patterns.assertScannable(deps.ml, body.request, String(req.id));
         // With an Idempotency-Key the pattern and the stored answer commit together (platform/idempotency.ts).
         const answer = await idempotent(
           db,

@@ -41,6 +41,23 @@ export const patternView = (p: PatternRow) => ({
   createdAt: p.created_at,
 });
 
+/**
+ * A pattern is saved only when the nightly scan could run it: ml-service checks the request as the scan
+ * sends it (mode "now"), so an unknown filter or code is the user's 4xx now, not a log line every night.
+ * Called before the save's transaction, which must not wait on another service.
+ */
+export async function assertScannable(
+  ml: Pick<MlClient, 'checkSimilar'>,
+  request: SimilarRequest,
+  requestId?: string,
+): Promise<void> {
+  await ml.checkSimilar(scanRequest(request), requestId);
+}
+
+/** What the nightly scan sends for a saved request: the latest data (mode "now"). */
+const scanRequest = (request: object): SimilarRequest =>
+  similarRequestSchema.parse({ ...request, mode: 'now' });
+
 export async function createPattern(
   deps: PlanLookup,
   userId: string,
@@ -122,7 +139,7 @@ export async function scanPatterns(
     const plan = await currentPlan(db, deps.plans, p.user_id, now());
     if (plan.features.patterns) {
       try {
-        const req = similarRequestSchema.parse({ ...(JSON.parse(p.request) as object), mode: 'now' });
+        const req = scanRequest(JSON.parse(p.request) as object);
         const res = similarResponseSchema.parse(await deps.ml.similar(req));
         const best = res.matches[0];
         if (best && best.distance <= p.threshold) {

@@ -85,6 +85,11 @@ export class MlClient {
     return this.call('POST', '/v1/similar', body, requestId);
   }
 
+  /** Whether a search with this body would run (ml-service's own 4xx if not), without searching. */
+  async checkSimilar(body: SimilarRequest, requestId?: string): Promise<void> {
+    await this.call('POST', '/v1/similar/check', body, requestId);
+  }
+
   predict(body: PredictRequest, requestId?: string): Promise<unknown> {
     return this.call('POST', '/v1/predict', body, requestId);
   }

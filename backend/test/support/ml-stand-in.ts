@@ -184,6 +184,30 @@ export async function startMlStandIn(opts: { token?: string } = {}): Promise<MlS
       asOf: rows.at(-1)!.date,
     });
   });
+  // As ml-service: the checks a search makes before it searches. The stand-in's stocks are all filed
+  // under market "US", sector "Energy".
+  app.post('/v1/similar/check', (req, res) => {
+    const p = similarRequestSchema.safeParse(req.body);
+    if (!p.success)
+      return res.status(400).json({ error: { code: 'invalid_request', message: 'bad similar request' } });
+    const { query, filters } = p.data;
+    if ('code' in query && !data[query.code])
+      return res.status(404).json({ error: { code: 'unknown_code', message: `unknown code ${query.code}` } });
+    for (const [field, value, known] of [
+      ['market', filters?.market, 'US'],
+      ['sector', filters?.sector, 'Energy'],
+    ] as const) {
+      if (value !== undefined && value !== known)
+        return res.status(400).json({
+          error: {
+            code: 'unknown_filter',
+            message: `filters.${field}: no stock is filed under ${JSON.stringify(value)}`,
+            details: { field, value, allowed: [known] },
+          },
+        });
+    }
+    res.status(204).end();
+  });
   app.post('/v1/similar', (req, res) => {
     const p = similarRequestSchema.safeParse(req.body);
     if (!p.success)

@@ -21,7 +21,7 @@ import {
   type Timeframe,
 } from '@resemble/contracts';
 import { EntityIndex } from './entity-search.js';
-import { AppError, notFound } from '../errors.js';
+import { AppError, unknownCode } from '../errors.js';
 import { dayToIso, type MarketData } from '../market/market-data.js';
 
 /** The entity list's answer for one master record; e is its row in the loaded market, or -1 (no prices). */
@@ -221,7 +221,7 @@ export function readPrices(
   if (e === undefined) {
     // A listed issue without prices yet is known, just not chartable: an empty history, not a 404.
     if (data.companies.has(code)) return { code, timeframe, rows: [], asOf: null };
-    throw notFound(`unknown code ${code}`);
+    throw unknownCode(code);
   }
   const db = new Database(join(data.dataDir, ENTITIES_DIR, entityFileName(code)), {
     readonly: true,

@@ -12,7 +12,7 @@ import type {
 import { MIN_FORECAST_SAMPLE, similarRequestSchema, TIMEFRAME_BAR_NAMES } from '@resemble/contracts';
 import { marketOf } from '../market/bars.js';
 import { asOfDate, assertKnownFilters, companyOf, inSector } from '../entities/entities.service.js';
-import { badRequest, notFound, parseOr400 } from '../errors.js';
+import { badRequest, parseOr400, unknownCode } from '../errors.js';
 import { forecastFromOutcomes } from '../forecast/forecast.js';
 import { applyCalibrator, type CalibratorFile } from '../predictors/calibrator.js';
 import { realisedVol } from '../predictors/volatility.js';
@@ -67,7 +67,7 @@ export function resolveQuery(
     };
   }
   const e = data.codeIndex.get(query.code);
-  if (e === undefined) throw notFound(`unknown code ${query.code}`);
+  if (e === undefined) throw unknownCode(query.code);
   const a = data.offsets[e]!;
   const b = data.offsets[e + 1]!;
   const first = lowerBound(data.days, a, b, isoToDay(query.start));
@@ -92,7 +92,7 @@ export function resolveQuery(
 
 function entityIndex(data: MarketData, code: string): number {
   const e = data.codeIndex.get(code);
-  if (e === undefined) throw notFound(`unknown code ${code}`);
+  if (e === undefined) throw unknownCode(code);
   return e;
 }
 
@@ -317,6 +317,15 @@ export async function answerSimilar(
   const json = JSON.stringify(result);
   cache?.set(key, json);
   return { json, search: { metric: result.metric, mode: result.mode, candidates: result.candidates, exact } };
+}
+
+/**
+ * Everything /v1/similar checks before it searches (the body, the code, the window, the filters), without
+ * searching: backend asks this before saving a pattern, so a pattern the nightly scan could never run is
+ * refused at save with the same 4xx a search would get.
+ */
+export function checkSimilar(data: MarketData, input: unknown): void {
+  prepare(data, parseSimilar(input), {});
 }
 
 /** The same search with its shards run by `run` (the worker pool in the service). */

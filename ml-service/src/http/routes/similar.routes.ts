@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { AppContext } from '../../context.js';
 import { ANALOGUE_VERSION } from '../../predictors/analogue.predictor.js';
-import { answerSimilar } from '../../search/similarity.service.js';
+import { answerSimilar, checkSimilar } from '../../search/similarity.service.js';
 import { searchControl } from './search-control.js';
 import { readyData } from './validate.js';
 
@@ -32,6 +32,11 @@ export function similarRoutes(ctx: AppContext): Router {
       .set('x-cache', search ? 'miss' : 'hit')
       .type('json')
       .send(json);
+  });
+  // Validation only (saved patterns): 204 when a search with this body would run, else its 4xx.
+  r.post('/v1/similar/check', (req, res) => {
+    checkSimilar(readyData(ctx.state), req.body);
+    res.status(204).end();
   });
   return r;
 }
