@@ -1,7 +1,7 @@
 /** Each user's last searches from the web app: newest first, one row per distinct request, KEEP_RECENT listed. */
 import type { SimilarRequest } from '@resemble/contracts';
 import { sql } from 'kysely';
-import { prepared } from '../db/prepared-query.js';
+import { prepared, preparedByCount } from '../db/prepared-query.js';
 import { turnBatch } from '../db/turn-batch.js';
 import type { Executor } from '../db/schema.js';
 
@@ -46,6 +46,37 @@ const upsertRecentQuery = prepared(3, (db, userId: string, key: string, nowIso: 
     .returning('seq'),
 );
 
+/** The upsert for n rows at once; one compiled text per n (db/prepared-query.ts). */
+const upsertManyQuery = preparedByCount(
+  (n) => 4 * n,
+  (n) =>
+    (db, ...args: (string | number)[]) =>
+      db
+        .insertInto('recent_searches')
+        .values(
+          Array.from({ length: n }, (_, i) => {
+            const [userId, key, nowIso, k] = args.slice(4 * i, 4 * i + 4) as [string, string, string, number];
+            return {
+              user_id: userId,
+              key,
+              request: key,
+              seq: db
+                .selectFrom('recent_searches')
+                .select((e) => sql<number>`coalesce(max(${e.ref('seq')}), 0) + ${k}`.as('seq'))
+                .where('user_id', '=', userId),
+              created_at: nowIso,
+            };
+          }),
+        )
+        .onConflict((oc) =>
+          oc.columns(['user_id', 'key']).doUpdateSet((e) => ({
+            seq: e.ref('excluded.seq'),
+            created_at: e.ref('excluded.created_at'),
+          })),
+        )
+        .returning(['user_id', 'key', 'seq']),
+);
+
 interface RecentUpsert {
   userId: string;
   key: string;
@@ -73,42 +104,28 @@ const upsertRecentBatch = turnBatch<RecentUpsert, number>(async (db, items) => {
   const one = async (u: RecentUpsert) =>
     (await upsertRecentQuery(db, u.userId, u.key, u.nowIso)).rows[0]!.seq;
   if (rows.size === 1) {
-    const seq = await one(items[0]!);
+    const seq = await one([...rows.values()][0]!);
     return items.map(() => seq);
   }
+  // Per row: user, key, time, and the row's place among its user's rows in this batch (its seq offset).
+  const args: (string | number)[] = [];
   const taken = new Map<string, number>();
-  const values = [...rows.values()].map((u) => {
+  for (const u of rows.values()) {
     const k = (taken.get(u.userId) ?? 0) + 1;
     taken.set(u.userId, k);
-    return {
-      user_id: u.userId,
-      key: u.key,
-      request: u.key,
-      seq: db
-        .selectFrom('recent_searches')
-        .select((e) => sql<number>`coalesce(max(${e.ref('seq')}), 0) + ${k}`.as('seq'))
-        .where('user_id', '=', u.userId),
-      created_at: u.nowIso,
-    };
-  });
+    args.push(u.userId, u.key, u.nowIso, k);
+  }
   try {
-    const out = await db
-      .insertInto('recent_searches')
-      .values(values)
-      .onConflict((oc) =>
-        oc.columns(['user_id', 'key']).doUpdateSet((e) => ({
-          seq: e.ref('excluded.seq'),
-          created_at: e.ref('excluded.created_at'),
-        })),
-      )
-      .returning(['user_id', 'key', 'seq'])
-      .execute();
+    const out = (await upsertManyQuery(rows.size)(db, ...args)).rows;
     const seqOf = new Map(out.map((r) => [rowId(r.user_id, r.key), r.seq]));
     return items.map(
       (u) => seqOf.get(rowId(u.userId, u.key)) ?? new Error('recent search upsert returned no row'),
     );
-  } catch {
-    return Promise.all(items.map((u) => one(u).catch((err: unknown) => err as Error)));
+  } catch (err) {
+    // Only what the database refused (pg's errors carry their SQLSTATE as `code`); a bug in building
+    // the statement fails the batch rather than hiding behind the one-by-one path.
+    if (typeof (err as { code?: unknown }).code !== 'string') throw err;
+    return Promise.all(items.map((u) => one(u).catch((e: unknown) => e as Error)));
   }
 });
 
