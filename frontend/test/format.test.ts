@@ -34,6 +34,28 @@ describe('formatDate', () => {
   it('passes through what it cannot parse', () => {
     expect(formatDate('not-a-date', 'en')).toBe('not-a-date');
   });
+  it('gives what Intl.DateTimeFormat gives, every day from 1950 to 2060, both locales', () => {
+    let days = 0;
+    for (const [locale, tag] of [
+      ['ja', 'ja-JP'],
+      ['en', 'en-US'],
+    ] as const) {
+      const intl = new Intl.DateTimeFormat(tag, {
+        year: 'numeric',
+        month: 'short',
+        day: 'numeric',
+        timeZone: 'UTC',
+      });
+      for (let t = Date.UTC(1950, 0, 1); t <= Date.UTC(2060, 11, 31); t += 86_400_000) {
+        const iso = new Date(t).toISOString();
+        expect(formatDate(iso.slice(0, 10), locale)).toBe(intl.format(new Date(t)));
+        days++;
+      }
+      // a timestamp is cut to its date, as before
+      expect(formatDate('2018-02-07T23:59:59Z', locale)).toBe(intl.format(new Date(Date.UTC(2018, 1, 7))));
+    }
+    expect(days).toBeGreaterThan(80_000);
+  });
 });
 
 describe('numbers', () => {
