@@ -99,9 +99,11 @@ export async function startReplicas(
     const addrs: string[] = [];
     for (let i = 1; i <= 2; i++) {
       const port = await freePort();
-      // BENCH_NODE_FLAGS as in overhead.ts (a profile per replica).
+      // BENCH_NODE_FLAGS and BENCH_BACKEND_ENTRY as in overhead.ts (a profile per replica; another
+      // checkout's server.ts for an A/B under the same engines and load).
       const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-      const args = [...flags, '--import', 'tsx', 'backend/src/server.ts'];
+      const entry = process.env.BENCH_BACKEND_ENTRY ?? 'backend/src/server.ts';
+      const args = [...flags, '--import', 'tsx', entry];
       const b = startProcess(`backend ${i}`, process.execPath, args, {
         ...env,
         HOST: '127.0.0.1',

@@ -61,5 +61,13 @@ describe.each(ENGINES)('currentPlan (the search path) agrees with planOf on %s',
     }
     expect((await currentPlan(db, plans, 'u3', now)).id).toBe('pro');
     expect((await currentPlan(db, plans, 'u1', now)).id).toBe('free');
+
+    // Asked all at once (on PostgreSQL one statement for the lot, db/turn-batch.ts), repeats and a user
+    // without any row included: each gets the plan it gets alone.
+    const ids = ['nobody', ...Array.from({ length: n }, (_, i) => `u${i}`), 'u3', 'ghost', 'u1'];
+    const together = await Promise.all(ids.map((id) => currentPlan(db, plans, id, now)));
+    for (const [i, id] of ids.entries())
+      expect(together[i], id).toBe((await planOf(db, plans, id, now)).plan);
+    expect(together.filter((p) => p.id === 'pro').length).toBeGreaterThan(2);
   });
 });

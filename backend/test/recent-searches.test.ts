@@ -81,4 +81,41 @@ describe.each(ENGINES)('recent searches on %s', (engine) => {
     expect(await rows('u2')).toBe(1);
     expect((await listRecentSearches(db.kysely, 'u2')).map((s) => s.request)).toEqual([req(3)]);
   });
+
+  it('searches of several users at once (one statement on PostgreSQL) list as if made one by one', async () => {
+    // In call order; u1's req(1) again last, so it moves to the top.
+    const calls: [string, number][] = [
+      ['u1', 0],
+      ['u2', 5],
+      ['u1', 1],
+      ['u1', 2],
+      ['u2', 6],
+      ['u1', 3],
+      ['u1', 1],
+    ];
+    await Promise.all(
+      calls.map(([u, i]) => recordRecentSearch(db.kysely, u, req(i), '2026-01-01T00:00:00Z')),
+    );
+    const ends = async (u: string) => (await listRecentSearches(db.kysely, u)).map((s) => endOf(s.request));
+    expect(await ends('u1')).toEqual([1, 3, 2, 0].map((i) => endOf(req(i))));
+    expect(await ends('u2')).toEqual([6, 5].map((i) => endOf(req(i))));
+    // Each of a user's searches took its own seq, as one at a time.
+    const seqs = await db.kysely
+      .selectFrom('recent_searches')
+      .select('seq')
+      .where('user_id', '=', 'u1')
+      .execute();
+    expect(new Set(seqs.map((r) => Number(r.seq))).size).toBe(4);
+  });
+
+  it('one bad row among searches at once fails only its own search', async () => {
+    const results = await Promise.allSettled(
+      ['u1', 'no-such-user', 'u2'].map((u, i) =>
+        recordRecentSearch(db.kysely, u, req(i), '2026-01-01T00:00:00Z'),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await rows('u1')).toBe(1);
+    expect(await rows('u2')).toBe(1);
+  });
 });

@@ -118,6 +118,9 @@ http {
   scgi_temp_path ${join(dir, 'scgi')};
   log_format replicas '$request_method $uri $status "$upstream_addr" "$upstream_status"';
   upstream backend {
+    # The replica with fewer requests in flight, as deploy/'s scale proxy does: a replica that a GC pause
+    # or a busy core slows gets fewer new requests meanwhile (round robin gave it half of them).
+    least_conn;
 ${upstreams.map((u) => `    server ${u} max_fails=0;`).join('\n')}
     # Idle connections to the replicas kept open, as deploy/'s scale proxy does (keepalive 32): without
     # them every request opened and closed a TCP connection to a backend.

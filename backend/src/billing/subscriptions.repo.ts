@@ -1,7 +1,8 @@
 /** subscriptions: one row per user (the provider-neutral state of their paid plan). */
 import { randomUUID } from 'node:crypto';
 import type { PlanId } from '@resemble/contracts';
-import { prepared } from '../db/prepared-query.js';
+import { prepared, preparedByCount } from '../db/prepared-query.js';
+import { turnBatch } from '../db/turn-batch.js';
 import type { Executor, SubscriptionRow, SubscriptionUpdate } from '../db/schema.js';
 
 export type { SubscriptionRow } from '../db/schema.js';
@@ -65,12 +66,39 @@ const planColumnsQuery = prepared(1, (db, userId: string) =>
     .where('user_id', '=', userId),
 );
 
+type PlanColumns = Pick<SubscriptionRow, 'plan' | 'status' | 'current_period_end'>;
+
+/** Several users' plan columns; one compiled text per count of users (db/prepared-query.ts). */
+const planColumnsOfUsersQuery = preparedByCount(
+  (n) => n,
+  () =>
+    (db, ...userIds: string[]) =>
+      db
+        .selectFrom('subscriptions')
+        .select(['user_id', 'plan', 'status', 'current_period_end'])
+        .where('user_id', 'in', userIds),
+);
+
+/**
+ * The plan checks of one event-loop turn as one statement (db/turn-batch.ts): on PostgreSQL every
+ * search runs one, and under load many of them, often of the same user, arrive together. user_id is
+ * unique in subscriptions, so each user has at most one row.
+ */
+const planColumnsBatch = turnBatch<string, PlanColumns | undefined>(async (db, userIds) => {
+  const unique = [...new Set(userIds)];
+  if (unique.length === 1) {
+    const row = (await planColumnsQuery(db, unique[0]!)).rows[0];
+    return userIds.map(() => row);
+  }
+  const { rows } = await planColumnsOfUsersQuery(unique.length)(db, ...unique);
+  const byUser = new Map(rows.map(({ user_id, ...columns }): [string, PlanColumns] => [user_id, columns]));
+  return userIds.map((id) => byUser.get(id));
+});
+
 /** The three columns a plan check needs (every search runs it: compiled once, db/prepared-query.ts). */
-export async function planColumnsOfUser(
-  db: Executor,
-  userId: string,
-): Promise<Pick<SubscriptionRow, 'plan' | 'status' | 'current_period_end'> | undefined> {
-  return (await planColumnsQuery(db, userId)).rows[0];
+export async function planColumnsOfUser(db: Executor, userId: string): Promise<PlanColumns | undefined> {
+  const batch = planColumnsBatch(db);
+  return batch ? batch.load(userId) : (await planColumnsQuery(db, userId)).rows[0];
 }
 
 export function subscriptionByProviderRef(

@@ -54,3 +54,23 @@ export function prepared<A extends unknown[], R>(
     return db.executeQuery<R>({ ...t.compiled, parameters } as CompiledQuery<R>);
   };
 }
+
+/**
+ * `prepared` for statements whose shape depends only on a count (an IN list, a multi-row VALUES): one
+ * compiled text per count, made on first use. `build(n)` returns the builder for n; counts are bounded
+ * by the caller (db/turn-batch.ts caps a batch at 100).
+ */
+export function preparedByCount<A extends unknown[], R>(
+  arityOf: (n: number) => number,
+  build: (n: number) => (db: Executor, ...args: A) => Compilable<R>,
+): (n: number) => (db: Executor, ...args: A) => Promise<QueryResult<R>> {
+  const byCount = new Map<number, (db: Executor, ...args: A) => Promise<QueryResult<R>>>();
+  return (n) => {
+    let q = byCount.get(n);
+    if (!q) {
+      q = prepared<A, R>(arityOf(n), build(n));
+      byCount.set(n, q);
+    }
+    return q;
+  };
+}

@@ -1,7 +1,8 @@
 /** Each user's last searches from the web app: newest first, one row per distinct request, KEEP_RECENT listed. */
 import type { SimilarRequest } from '@resemble/contracts';
 import { sql } from 'kysely';
-import { prepared } from '../db/prepared-query.js';
+import { prepared, preparedByCount } from '../db/prepared-query.js';
+import { turnBatch } from '../db/turn-batch.js';
 import type { Executor } from '../db/schema.js';
 
 export const KEEP_RECENT = 10;
@@ -45,6 +46,89 @@ const upsertRecentQuery = prepared(3, (db, userId: string, key: string, nowIso: 
     .returning('seq'),
 );
 
+/** The upsert for n rows at once; one compiled text per n (db/prepared-query.ts). */
+const upsertManyQuery = preparedByCount(
+  (n) => 4 * n,
+  (n) =>
+    (db, ...args: (string | number)[]) =>
+      db
+        .insertInto('recent_searches')
+        .values(
+          Array.from({ length: n }, (_, i) => {
+            const [userId, key, nowIso, k] = args.slice(4 * i, 4 * i + 4) as [string, string, string, number];
+            return {
+              user_id: userId,
+              key,
+              request: key,
+              seq: db
+                .selectFrom('recent_searches')
+                .select((e) => sql<number>`coalesce(max(${e.ref('seq')}), 0) + ${k}`.as('seq'))
+                .where('user_id', '=', userId),
+              created_at: nowIso,
+            };
+          }),
+        )
+        .onConflict((oc) =>
+          oc.columns(['user_id', 'key']).doUpdateSet((e) => ({
+            seq: e.ref('excluded.seq'),
+            created_at: e.ref('excluded.created_at'),
+          })),
+        )
+        .returning(['user_id', 'key', 'seq']),
+);
+
+interface RecentUpsert {
+  userId: string;
+  key: string;
+  nowIso: string;
+}
+
+const rowId = (userId: string, key: string) => JSON.stringify([userId, key]);
+
+/**
+ * The upserts of one event-loop turn as one statement (db/turn-batch.ts): on PostgreSQL each was a
+ * round trip of its own, and under load a replica finishes dozens of searches a turn. Rows keep the
+ * single statement's rules: a user's rows in the batch take consecutive seqs after that user's last
+ * (so seqs still grow by one a search), and the same search twice in a batch is one row (ON CONFLICT
+ * may touch a row only once a statement), the later one's. If the statement fails, each upsert runs on
+ * its own, so one bad row (a user deleted meanwhile) fails only its own search.
+ */
+const upsertRecentBatch = turnBatch<RecentUpsert, number>(async (db, items) => {
+  const rows = new Map<string, RecentUpsert>();
+  for (const u of items) {
+    const id = rowId(u.userId, u.key);
+    // Delete first so a repeat takes the later place in the list, and so the higher seq.
+    rows.delete(id);
+    rows.set(id, u);
+  }
+  const one = async (u: RecentUpsert) =>
+    (await upsertRecentQuery(db, u.userId, u.key, u.nowIso)).rows[0]!.seq;
+  if (rows.size === 1) {
+    const seq = await one([...rows.values()][0]!);
+    return items.map(() => seq);
+  }
+  // Per row: user, key, time, and the row's place among its user's rows in this batch (its seq offset).
+  const args: (string | number)[] = [];
+  const taken = new Map<string, number>();
+  for (const u of rows.values()) {
+    const k = (taken.get(u.userId) ?? 0) + 1;
+    taken.set(u.userId, k);
+    args.push(u.userId, u.key, u.nowIso, k);
+  }
+  try {
+    const out = (await upsertManyQuery(rows.size)(db, ...args)).rows;
+    const seqOf = new Map(out.map((r) => [rowId(r.user_id, r.key), r.seq]));
+    return items.map(
+      (u) => seqOf.get(rowId(u.userId, u.key)) ?? new Error('recent search upsert returned no row'),
+    );
+  } catch (err) {
+    // Only what the database refused (pg's errors carry their SQLSTATE as `code`); a bug in building
+    // the statement fails the batch rather than hiding behind the one-by-one path.
+    if (typeof (err as { code?: unknown }).code !== 'string') throw err;
+    return Promise.all(items.map((u) => one(u).catch((e: unknown) => e as Error)));
+  }
+});
+
 /**
  * One statement on most searches, no transaction: every search from the web app runs this, and on
  * PostgreSQL each statement is a round trip (the version with a transaction, a read of the last seq and
@@ -61,7 +145,10 @@ export async function recordRecentSearch(
   nowIso: string,
 ): Promise<void> {
   const key = searchKey(req);
-  const { seq } = (await upsertRecentQuery(db, userId, key, nowIso)).rows[0]!;
+  const batch = upsertRecentBatch(db);
+  const seq = batch
+    ? await batch.load({ userId, key, nowIso })
+    : (await upsertRecentQuery(db, userId, key, nowIso)).rows[0]!.seq;
   if (seq % KEEP_RECENT !== 0) return;
   // Seqs may tie, so the bound is the KEEP_RECENT-th row's seq, not a count.
   const oldestKept = db

@@ -34,6 +34,11 @@ export interface ScanSpec {
    * timeframe (bars.ts), so the workers receive the resampled arrays.
    */
   timeframe: Timeframe;
+  /**
+   * A guessed threshold (squared distance) to prune with from the start (dtw-guess.ts): the picks below
+   * it are exact, those at or above it may be missing, so the caller checks there are K below it.
+   */
+  tauGuess?: number;
 }
 
 export interface ScanResult {
@@ -111,6 +116,7 @@ export function scanShard(
     leave();
     return { picks: [], candidates, ups, exact, abandoned };
   }
+  const guess = spec.tauGuess ?? Infinity;
   /** Counts the candidate windows of plan triple k, and their up-moves (flat windows are no candidates). */
   const count = (k: number) => {
     const e = plan[k]!;
@@ -189,7 +195,7 @@ export function scanShard(
           abandoned++;
           break;
         }
-        const tau2 = Math.min(board.bound(top.items, spec.topK), seed);
+        const tau2 = Math.min(board.bound(top.items, spec.topK), seed, guess);
         if (!chunkScan || tau2 === Infinity) {
           scanOne(o++, tau2);
           continue;

@@ -21,6 +21,7 @@ import { ResultCache } from './result-cache.js';
 import { scanShard, type ScanResult, type ScanSpec } from './scan.js';
 import { buildPlan, type Plan } from './search-plan.js';
 import { TauBoard } from './top-picks.js';
+import { runGuessed, scanGuessed } from './dtw-guess.js';
 import { upCounts } from '../forecast/up-counts.js';
 import { normalizeWindow } from '../kernels/window-distance.js';
 
@@ -249,8 +250,12 @@ export function findSimilar(
 ): SimilarResponse {
   const started = performance.now();
   const p = prepare(data, parseSimilar(input), opts);
-  const result = scanShard(p.market, p.spec, p.plan, new TauBoard(null, 0, 1), 0, 1);
-  return assemble(p, [result], started);
+  const results = scanGuessed(
+    (spec, plan) => [scanShard(p.market, spec, plan, new TauBoard(null, 0, 1), 0, 1)],
+    p.spec,
+    p.plan,
+  );
+  return assemble(p, results, started);
 }
 
 /**
@@ -346,6 +351,6 @@ async function searchWith(
 ): Promise<SimilarResponse & { exact: number }> {
   const started = performance.now();
   const p = prepare(data, req, opts);
-  const results = await run(p.spec, p.plan);
+  const results = await runGuessed(run, p.spec, p.plan);
   return { ...assemble(p, results, started), exact: results.reduce((s, r) => s + r.exact, 0) };
 }
