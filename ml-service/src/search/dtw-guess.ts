@@ -81,38 +81,42 @@ function withWork(results: ScanResult[], extra: readonly ScanResult[]): ScanResu
   return results.map((r, i) => (i === 0 ? { ...r, exact: r.exact + more } : r));
 }
 
-/** A search through `run`, guessed and verified where that pays; the same results as `run(spec, plan)`. */
-export async function runGuessed(run: Run, spec: ScanSpec, plan: Plan): Promise<ScanResult[]> {
+/**
+ * The searches of one guessed search, in order: each yield is a (spec, plan) to run, answered with its
+ * results; the return value is the search's results. One sequence for the pool and for this thread.
+ */
+function* guessedSteps(
+  spec: ScanSpec,
+  plan: Plan,
+): Generator<{ spec: ScanSpec; plan: Plan }, ScanResult[], ScanResult[]> {
   const sub = guessSearch(spec, plan);
-  if (!sub) return run(spec, plan);
-  const first = await run(sub.spec, sub.plan);
+  if (!sub) return yield { spec, plan };
+  const first = yield sub;
   const g = kthPick(first, sub.spec.topK);
-  if (g === Infinity) return run(spec, plan);
+  if (g === Infinity) return yield { spec, plan };
   dtwGuess.guessed++;
   const spent = [...first];
   for (const tau of [g, g * dtwGuess.widen]) {
-    const guessed = await run({ ...spec, tauGuess: tau }, plan);
+    const guessed = yield { spec: { ...spec, tauGuess: tau }, plan };
     if (verified(guessed, tau, spec.topK)) return withWork(guessed, spent);
     dtwGuess.rescanned++;
     spent.push(...guessed);
   }
-  return withWork(await run(spec, plan), spent);
+  return withWork(yield { spec, plan }, spent);
+}
+
+/** A search through `run`, guessed and verified where that pays; the same results as `run(spec, plan)`. */
+export async function runGuessed(run: Run, spec: ScanSpec, plan: Plan): Promise<ScanResult[]> {
+  const steps = guessedSteps(spec, plan);
+  let step = steps.next();
+  while (!step.done) step = steps.next(await run(step.value.spec, step.value.plan));
+  return step.value;
 }
 
 /** runGuessed on this thread. */
 export function scanGuessed(run: RunSync, spec: ScanSpec, plan: Plan): ScanResult[] {
-  const sub = guessSearch(spec, plan);
-  if (!sub) return run(spec, plan);
-  const first = run(sub.spec, sub.plan);
-  const g = kthPick(first, sub.spec.topK);
-  if (g === Infinity) return run(spec, plan);
-  dtwGuess.guessed++;
-  const spent = [...first];
-  for (const tau of [g, g * dtwGuess.widen]) {
-    const guessed = run({ ...spec, tauGuess: tau }, plan);
-    if (verified(guessed, tau, spec.topK)) return withWork(guessed, spent);
-    dtwGuess.rescanned++;
-    spent.push(...guessed);
-  }
-  return withWork(run(spec, plan), spent);
+  const steps = guessedSteps(spec, plan);
+  let step = steps.next();
+  while (!step.done) step = steps.next(run(step.value.spec, step.value.plan));
+  return step.value;
 }
