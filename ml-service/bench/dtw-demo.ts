@@ -4,12 +4,11 @@
  * compare within one run on a loaded machine. Checks both give the same answer.
  *   BENCH_DEMO_DATA=<store dir> node --import tsx bench/dtw-demo.ts [queries=6] [L,L..=20,60,120,250] [topK,..=10,100]
  */
-import type { SimilarRequestInput } from '@resemble/contracts';
-import { dayToIso, loadMarketData, type MarketData } from '../src/market/market-data.js';
+import { loadMarketData } from '../src/market/market-data.js';
 import { dtwGuess } from '../src/search/dtw-guess.js';
 import { SearchPool } from '../src/search/search-pool.js';
 import { findSimilarWith } from '../src/search/similarity.service.js';
-import { rng } from '../test/support/write-store.js';
+import { randomQueries } from './random-queries.js';
 
 const dir = process.env.BENCH_DEMO_DATA;
 if (!dir) {
@@ -20,34 +19,17 @@ const N = Number(process.argv[2] ?? 6);
 const Ls = (process.argv[3] ?? '20,60,120,250').split(',').map(Number);
 const Ks = (process.argv[4] ?? '10,100').split(',').map(Number);
 
-/** The same queries as bench/run.ts's demo rows (seed L * 3 + topK). */
-function queries(data: MarketData, L: number, n: number, seed: number, topK: number): SimilarRequestInput[] {
-  const random = rng(seed);
-  return Array.from({ length: n }, () => {
-    const e = Math.floor(random() * data.entities);
-    const a = data.offsets[e]!;
-    const len = data.offsets[e + 1]! - a;
-    const s = a + Math.floor(random() * (len - L));
-    return {
-      query: { code: data.codes[e]!, start: dayToIso(data.days[s]!), end: dayToIso(data.days[s + L - 1]!) },
-      topK,
-      horizon: 20,
-      metric: 'dtw' as const,
-    };
-  });
-}
-
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))]!;
 const demo = loadMarketData(dir);
 const pool = new SearchPool(2);
 const run = pool.runner(demo);
 console.log(`demo ${dir}: ${demo.entities} stocks; pool of 2, heavy threads ${pool.heavyThreads}`);
 // Warm the workers up.
-await findSimilarWith(demo, queries(demo, 60, 1, 1, 10)[0]!, run);
+await findSimilarWith(demo, randomQueries(demo, 60, 1, 1, { topK: 10, metric: 'dtw' })[0]!, run);
 for (const L of Ls) {
   for (const topK of Ks) {
     const rows = [false, true].map((on) => ({ on, ms: [] as number[], cpu: [] as number[] }));
-    for (const q of queries(demo, L, N, L * 3 + topK, topK)) {
+    for (const q of randomQueries(demo, L, N, L * 3 + topK, { topK, metric: 'dtw' })) {
       let answer = '';
       for (const row of rows) {
         dtwGuess.enabled = row.on;

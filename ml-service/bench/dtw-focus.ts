@@ -10,7 +10,6 @@
  * build/Release/dtwscan.node taken before a change.)
  * BENCH_DEMO_DATA=<store dir> runs on that store instead of the synthetic market.
  */
-import type { SimilarRequestInput } from '@resemble/contracts';
 import { pathToFileURL } from 'node:url';
 import {
   chooseDtwKernel,
@@ -21,38 +20,21 @@ import {
   useDtwKernel,
 } from '../src/kernels/dtw-search.js';
 import { wasmDtwscan } from '../src/kernels/dtw-wasm.js';
-import { dayToIso, type MarketData } from '../src/market/market-data.js';
 import { loadInWorkers } from '../src/market/market-state.js';
 import { findSimilar } from '../src/search/similarity.service.js';
 import { dtwGuess } from '../src/search/dtw-guess.js';
-import { rng } from '../test/support/write-store.js';
 import { syntheticMarketDir } from './synthetic-market.js';
+import { randomQueries } from './random-queries.js';
 
 const L = Number(process.argv[2] ?? 60);
 const N = Number(process.argv[3] ?? 5);
 const topK = Number(process.argv[4] ?? 30);
 const kernels = (process.argv[5] ?? 'native').split(',');
 
-function queries(data: MarketData, n: number, seed: number): SimilarRequestInput[] {
-  const random = rng(seed);
-  return Array.from({ length: n }, () => {
-    const e = Math.floor(random() * data.entities);
-    const a = data.offsets[e]!;
-    const len = data.offsets[e + 1]! - a;
-    const s = a + Math.floor(random() * (len - L));
-    return {
-      query: { code: data.codes[e]!, start: dayToIso(data.days[s]!), end: dayToIso(data.days[s + L - 1]!) },
-      topK,
-      horizon: 20,
-      metric: 'dtw' as const,
-    };
-  });
-}
-
 const demo = process.env.BENCH_DEMO_DATA;
 const dir = demo ?? syntheticMarketDir(20261122, 4000, 5000);
 const data = await loadInWorkers(2, demo ? null : `${dir}-snapshot`)(dir);
-const qs = queries(data, N + 1, 62 + L);
+const qs = randomQueries(data, L, N + 1, 62 + L, { topK, metric: 'dtw' });
 /** The stage flags of a kernel spec such as "native:rows". */
 function stagesOf(variant: string | undefined): number {
   const extra: Record<string, number> = {

@@ -14,15 +14,15 @@ import { Pool } from 'undici';
 import type { SimilarRequestInput } from '@resemble/contracts';
 import { createApp } from '../src/http/app.js';
 import { dtwKernel } from '../src/kernels/dtw-search.js';
-import { dayToIso, loadMarketData, type MarketData } from '../src/market/market-data.js';
+import { loadMarketData } from '../src/market/market-data.js';
 import { MarketState, loadInWorkers } from '../src/market/market-state.js';
 import { createMetrics } from '../src/metrics.js';
 import { createPredictorRegistry } from '../src/predictors/registry.js';
 import { SearchPool } from '../src/search/search-pool.js';
 import { findSimilar, findSimilarWith } from '../src/search/similarity.service.js';
-import { rng } from '../test/support/write-store.js';
 import { dtwSteps } from './dtw-steps.js';
 import { syntheticMarketDir } from './synthetic-market.js';
+import { randomQueries } from './random-queries.js';
 
 const SEED = 20261122;
 const ENTITIES = Number(process.env.BENCH_ENTITIES ?? 4000);
@@ -41,21 +41,6 @@ function summary(label: string, ms: number[], extra = ''): void {
   console.log(
     `  ${label.padEnd(44)} p50 ${pct(ms, 0.5).toFixed(1).padStart(7)} ms   p95 ${pct(ms, 0.95).toFixed(1).padStart(7)} ms   (n=${ms.length})${extra}`,
   );
-}
-
-function queries(data: MarketData, L: number, n: number, seed: number): SimilarRequestInput[] {
-  const random = rng(seed);
-  return Array.from({ length: n }, () => {
-    const e = Math.floor(random() * data.entities);
-    const a = data.offsets[e]!;
-    const len = data.offsets[e + 1]! - a;
-    const s = a + Math.floor(random() * (len - L));
-    return {
-      query: { code: data.codes[e]!, start: dayToIso(data.days[s]!), end: dayToIso(data.days[s + L - 1]!) },
-      topK: 30,
-      horizon: 20,
-    };
-  });
 }
 
 async function main() {
@@ -141,7 +126,7 @@ async function main() {
   };
   console.log('in-process (worker pool) and over HTTP, each query both ways in turn:');
   for (const L of [60, 120]) {
-    const qs = queries(data, L, QUERIES + 2, L);
+    const qs = randomQueries(data, L, QUERIES + 2, L);
     const ms: number[] = [];
     const httpMs: number[] = [];
     const added: number[] = [];
@@ -180,7 +165,7 @@ async function main() {
     );
   }
   {
-    const qs = queries(data, 60, Math.min(QUERIES, 5), 7);
+    const qs = randomQueries(data, 60, Math.min(QUERIES, 5), 7);
     const ms: number[] = [];
     for (const q of qs) {
       const t0 = performance.now();
@@ -190,7 +175,7 @@ async function main() {
     summary('zned L=60, single thread (no workers)', ms);
   }
   {
-    const qs = queries(data, 60, 5, 61).map((q) => ({ ...q, normalize: 'mean' as const }));
+    const qs = randomQueries(data, 60, 5, 61).map((q) => ({ ...q, normalize: 'mean' as const }));
     const ms: number[] = [];
     for (const q of qs) {
       const t0 = performance.now();
@@ -206,7 +191,7 @@ async function main() {
     [60, Number(process.env.BENCH_DTW_QUERIES ?? 10)],
     [250, Number(process.env.BENCH_DTW_LONG_QUERIES ?? 5)],
   ] as const) {
-    const qs = queries(data, L, n + 1, 62 + L).map((q) => ({ ...q, metric: 'dtw' as const }));
+    const qs = randomQueries(data, L, n + 1, 62 + L).map((q) => ({ ...q, metric: 'dtw' as const }));
     const rows = lanes.map(() => ({ ms: [] as number[], cpuMs: [] as number[], exact: 0, candidates: 0 }));
     for (const [i, q] of qs.entries()) {
       for (const [j, lane] of lanes.entries()) {
@@ -235,7 +220,7 @@ async function main() {
   if (process.env.BENCH_DTW_STEPS === '1') {
     // A subset (the first 400 stocks) keeps the rows without bounds to tens of seconds.
     const codes = data.codes.slice(0, 400);
-    const qs = queries(data, 60, 5, 63).map((q) => ({
+    const qs = randomQueries(data, 60, 5, 63).map((q) => ({
       ...q,
       metric: 'dtw' as const,
       filters: { codes },
@@ -250,7 +235,11 @@ async function main() {
     console.log(`demo data ${demoDir}: ${demo.entities} stocks, ${demo.points.toLocaleString('en')} points`);
     for (const L of [20, 60, 120, 250]) {
       for (const topK of [10, 100]) {
-        const qs = queries(demo, L, 6, L * 3 + topK).map((q) => ({ ...q, metric: 'dtw' as const, topK }));
+        const qs = randomQueries(demo, L, 6, L * 3 + topK).map((q) => ({
+          ...q,
+          metric: 'dtw' as const,
+          topK,
+        }));
         const rows = lanes.map(() => ({ ms: [] as number[], cpuMs: [] as number[] }));
         for (const q of qs) {
           for (const [j, lane] of lanes.entries()) {
