@@ -10,13 +10,9 @@
  *
  * Prints figures only (shared 2-core machine: indicative).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import lighthouse from 'lighthouse';
-import puppeteer from 'puppeteer';
-import { freePort, startProcess, stopProcess, waitForHealthy } from '../../scripts/processes.js';
-import { startStack } from '../../tests/support/stack.js';
+import { median, withAbStack } from './ab-stack.js';
 
 interface Row {
   perf: number;
@@ -27,98 +23,51 @@ interface Row {
   bi: number;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-
 async function main() {
   const baseDir = process.argv[2];
   if (!baseDir) throw new Error('usage: bench:ab <base .output directory> [rounds]');
   const rounds = Math.max(1, Number(process.argv[3] ?? 3) || 3);
-  const stack = await startStack({ withFrontend: true });
-  const port = await freePort();
-  const baseFe = startProcess('frontend-base', process.execPath, [join(baseDir, 'server', 'index.mjs')], {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    NITRO_HOST: '127.0.0.1',
-    NITRO_PORT: String(port),
-    NUXT_BACKEND_URL: stack.backendUrl,
-  });
-  const builds: [string, string][] = [
-    ['base', `http://127.0.0.1:${port}`],
-    ['current', stack.frontendUrl!],
-  ];
-  const profile = mkdtempSync(join(tmpdir(), 'resemble-ab-chrome-'));
-  try {
-    await waitForHealthy(baseFe, `${builds[0]![1]}/`);
-    const browser = await puppeteer.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', `--user-data-dir=${profile}`],
-    });
-    try {
-      // One signed-in user; cookies are per host, not per port, so it is signed in on both builds.
-      const page = await browser.newPage();
-      await page.goto(`${stack.frontendUrl}/`, { waitUntil: 'load' });
-      const status = await page.evaluate(async () => {
-        const r = await fetch('/api/v1/auth/register', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ email: `ab-${Date.now()}@example.com`, password: 'bench password 123' }),
-        });
-        return r.status;
-      });
-      if (status !== 201) throw new Error(`could not register the bench user (HTTP ${status})`);
-      const signedIn = await browser.createBrowserContext();
-      await signedIn.setCookie(...(await browser.cookies()));
-      const results = new Map<string, Row[]>();
-      for (let round = 0; round < rounds; round++) {
-        for (const path of ['/', '/app']) {
-          for (const [name, url] of round % 2 ? [...builds].reverse() : builds) {
-            const ctx = path === '/app' ? signedIn : await browser.createBrowserContext();
-            const tab = await ctx.newPage();
-            const result = await lighthouse(
-              `${url}${path}`,
-              { logLevel: 'error', output: 'json', onlyCategories: ['performance'] },
-              undefined,
-              tab,
-            );
-            await tab.close();
-            if (ctx !== signedIn) await ctx.close();
-            const lhr = result!.lhr;
-            const v = (id: string) => lhr.audits[id]?.numericValue ?? NaN;
-            const row: Row = {
-              perf: Math.round((lhr.categories.performance?.score ?? NaN) * 100),
-              fcp: v('first-contentful-paint'),
-              lcp: v('largest-contentful-paint'),
-              tbt: v('total-blocking-time'),
-              si: v('speed-index'),
-              bi: lhr.environment.benchmarkIndex,
-            };
-            const key = `${path.padEnd(5)} ${name}`;
-            results.set(key, [...(results.get(key) ?? []), row]);
-            console.log(
-              `  round ${round + 1}  ${key.padEnd(13)} perf ${row.perf}  FCP ${row.fcp.toFixed(0)}  LCP ${row.lcp.toFixed(0)}  TBT ${row.tbt.toFixed(0)}  load ${loadavg()[0]!.toFixed(1)}  bench-index ${row.bi}`,
-            );
-          }
+  await withAbStack(baseDir, 'ab', async ({ builds, browser, signedIn }) => {
+    const results = new Map<string, Row[]>();
+    for (let round = 0; round < rounds; round++) {
+      for (const path of ['/', '/app']) {
+        for (const [name, url] of round % 2 ? [...builds].reverse() : builds) {
+          const ctx = path === '/app' ? signedIn : await browser.createBrowserContext();
+          const tab = await ctx.newPage();
+          const result = await lighthouse(
+            `${url}${path}`,
+            { logLevel: 'error', output: 'json', onlyCategories: ['performance'] },
+            undefined,
+            tab,
+          );
+          await tab.close();
+          if (ctx !== signedIn) await ctx.close();
+          const lhr = result!.lhr;
+          const v = (id: string) => lhr.audits[id]?.numericValue ?? NaN;
+          const row: Row = {
+            perf: Math.round((lhr.categories.performance?.score ?? NaN) * 100),
+            fcp: v('first-contentful-paint'),
+            lcp: v('largest-contentful-paint'),
+            tbt: v('total-blocking-time'),
+            si: v('speed-index'),
+            bi: lhr.environment.benchmarkIndex,
+          };
+          const key = `${path.padEnd(5)} ${name}`;
+          results.set(key, [...(results.get(key) ?? []), row]);
+          console.log(
+            `  round ${round + 1}  ${key.padEnd(13)} perf ${row.perf}  FCP ${row.fcp.toFixed(0)}  LCP ${row.lcp.toFixed(0)}  TBT ${row.tbt.toFixed(0)}  load ${loadavg()[0]!.toFixed(1)}  bench-index ${row.bi}`,
+          );
         }
       }
-      console.log(`\nmedians of ${rounds} (Lighthouse mobile; ms)`);
-      for (const [key, rows] of [...results].sort()) {
-        const m = (f: (r: Row) => number) => median(rows.map(f)).toFixed(0);
-        console.log(
-          `  ${key.padEnd(13)} perf ${m((r) => r.perf)} (${rows.map((r) => r.perf).join(', ')})  FCP ${m((r) => r.fcp)}  LCP ${m((r) => r.lcp)}  TBT ${m((r) => r.tbt)}  SI ${m((r) => r.si)}  bench-index ${m((r) => r.bi)}`,
-        );
-      }
-    } finally {
-      await browser.close();
     }
-  } finally {
-    await stopProcess(baseFe);
-    await stack.stop();
-    rmSync(profile, { recursive: true, force: true });
-  }
+    console.log(`\nmedians of ${rounds} (Lighthouse mobile; ms)`);
+    for (const [key, rows] of [...results].sort()) {
+      const m = (f: (r: Row) => number) => median(rows.map(f)).toFixed(0);
+      console.log(
+        `  ${key.padEnd(13)} perf ${m((r) => r.perf)} (${rows.map((r) => r.perf).join(', ')})  FCP ${m((r) => r.fcp)}  LCP ${m((r) => r.lcp)}  TBT ${m((r) => r.tbt)}  SI ${m((r) => r.si)}  bench-index ${m((r) => r.bi)}`,
+      );
+    }
+  });
 }
 
 main().catch((err: unknown) => {

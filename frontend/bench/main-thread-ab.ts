@@ -11,12 +11,9 @@
  *
  * No CPU slowdown is applied (Lighthouse's mobile profile multiplies by 4). Prints figures only.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import puppeteer, { type BrowserContext } from 'puppeteer';
-import { freePort, startProcess, stopProcess, waitForHealthy } from '../../scripts/processes.js';
-import { startStack } from '../../tests/support/stack.js';
+import { loadavg } from 'node:os';
+import type { BrowserContext } from 'puppeteer';
+import { median, withAbStack } from './ab-stack.js';
 
 interface TraceEvent {
   name: string;
@@ -29,13 +26,6 @@ interface TraceEvent {
   args?: { name?: string; data?: { frame?: string } };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-
-/** One cold load: main-thread CPU ms up to the last LCP candidate and up to the end of the trace. */
 async function load(ctx: BrowserContext, url: string) {
   const page = await ctx.newPage();
   await page.setCacheEnabled(false);
@@ -74,69 +64,29 @@ async function main() {
   const baseDir = process.argv[2];
   if (!baseDir) throw new Error('usage: bench:cpu-ab <base .output directory> [loads]');
   const loads = Math.max(1, Number(process.argv[3] ?? 7) || 7);
-  const stack = await startStack({ withFrontend: true });
-  const port = await freePort();
-  const baseFe = startProcess('frontend-base', process.execPath, [join(baseDir, 'server', 'index.mjs')], {
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    NITRO_HOST: '127.0.0.1',
-    NITRO_PORT: String(port),
-    NUXT_BACKEND_URL: stack.backendUrl,
-  });
-  const builds: [string, string][] = [
-    ['base', `http://127.0.0.1:${port}`],
-    ['current', stack.frontendUrl!],
-  ];
-  const profile = mkdtempSync(join(tmpdir(), 'resemble-cpu-ab-chrome-'));
-  try {
-    await waitForHealthy(baseFe, `${builds[0]![1]}/`);
-    const browser = await puppeteer.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', `--user-data-dir=${profile}`],
-    });
-    try {
-      const page = await browser.newPage();
-      await page.goto(`${stack.frontendUrl}/`, { waitUntil: 'load' });
-      const status = await page.evaluate(async () => {
-        const r = await fetch('/api/v1/auth/register', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ email: `cpu-${Date.now()}@example.com`, password: 'bench password 123' }),
-        });
-        return r.status;
-      });
-      if (status !== 201) throw new Error(`could not register the bench user (HTTP ${status})`);
-      const signedIn = await browser.createBrowserContext();
-      await signedIn.setCookie(...(await browser.cookies()));
-      // one uncounted load of each: the servers' first answers (caches, JIT) are not the page's work
-      for (const [, url] of builds) await load(signedIn, `${url}/app`);
-      const rows = new Map<string, { toLcp: number; total: number; long: number }[]>();
-      for (let i = 0; i < loads; i++) {
-        for (const [name, url] of i % 2 ? [...builds].reverse() : builds) {
-          const r = await load(signedIn, `${url}/app`);
-          rows.set(name, [...(rows.get(name) ?? []), r]);
-          console.log(
-            `  load ${i + 1}  ${name.padEnd(8)} main-thread CPU to LCP ${r.toLcp.toFixed(0).padStart(5)} ms  to chart+1 s ${r.total.toFixed(0).padStart(5)} ms  tasks > 50 ms ${r.long}  load ${loadavg()[0]!.toFixed(1)}`,
-          );
-        }
-      }
-      console.log(`\nmedians of ${loads} cold loads of /app (main-thread thread time, no CPU slowdown)`);
-      for (const [name, rs] of rows)
+  await withAbStack(baseDir, 'cpu-ab', async ({ builds, signedIn }) => {
+    // one uncounted load of each: the servers' first answers (caches, JIT) are not the page's work
+    for (const [, url] of builds) await load(signedIn, `${url}/app`);
+    const rows = new Map<string, { toLcp: number; total: number; long: number }[]>();
+    for (let i = 0; i < loads; i++) {
+      for (const [name, url] of i % 2 ? [...builds].reverse() : builds) {
+        const r = await load(signedIn, `${url}/app`);
+        rows.set(name, [...(rows.get(name) ?? []), r]);
         console.log(
-          `  ${name.padEnd(8)} to LCP ${median(rs.map((r) => r.toLcp))
-            .toFixed(0)
-            .padStart(5)} ms  to chart+1 s ${median(rs.map((r) => r.total))
-            .toFixed(0)
-            .padStart(5)} ms  tasks > 50 ms ${median(rs.map((r) => r.long))}`,
+          `  load ${i + 1}  ${name.padEnd(8)} main-thread CPU to LCP ${r.toLcp.toFixed(0).padStart(5)} ms  to chart+1 s ${r.total.toFixed(0).padStart(5)} ms  tasks > 50 ms ${r.long}  load ${loadavg()[0]!.toFixed(1)}`,
         );
-    } finally {
-      await browser.close();
+      }
     }
-  } finally {
-    await stopProcess(baseFe);
-    await stack.stop();
-    rmSync(profile, { recursive: true, force: true });
-  }
+    console.log(`\nmedians of ${loads} cold loads of /app (main-thread thread time, no CPU slowdown)`);
+    for (const [name, rs] of rows)
+      console.log(
+        `  ${name.padEnd(8)} to LCP ${median(rs.map((r) => r.toLcp))
+          .toFixed(0)
+          .padStart(5)} ms  to chart+1 s ${median(rs.map((r) => r.total))
+          .toFixed(0)
+          .padStart(5)} ms  tasks > 50 ms ${median(rs.map((r) => r.long))}`,
+      );
+  });
 }
 
 main().catch((err: unknown) => {

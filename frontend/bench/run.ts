@@ -28,6 +28,7 @@ import lighthouse, { type Config } from 'lighthouse';
 import desktopConfig from 'lighthouse/core/config/desktop-config.js';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
 import { startStack } from '../../tests/support/stack.js';
+import { median, registerBenchUser } from './ab-stack.js';
 
 const BUDGET_KB = 200;
 const RUNS = 3;
@@ -41,12 +42,6 @@ interface Timing {
 }
 
 /** The middle value; with an even count (a failed Lighthouse run leaves two) the mean of the middle two. */
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 async function scriptBytes(page: Page, url: string, ready: string) {
   const scripts = new Map<string, Promise<Buffer | null>>();
@@ -203,15 +198,7 @@ async function main() {
     await visitor.close();
     const page = await browser.newPage();
     await page.goto(`${base}/`, { waitUntil: 'load' });
-    const status = await page.evaluate(async () => {
-      const r = await fetch('/api/v1/auth/register', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: `bench-${Date.now()}@example.com`, password: 'bench password 123' }),
-      });
-      return r.status;
-    });
-    if (status !== 201) throw new Error(`could not register the bench user (HTTP ${status})`);
+    await registerBenchUser(page, 'bench');
     const cookies = await browser.cookies();
 
     const appJs = await scriptBytes(page, `${base}/app`, '.host canvas');
