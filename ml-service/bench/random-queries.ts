@@ -4,7 +4,8 @@
  * benches (or two runs) with equal seeds search the same queries.
  */
 import type { SimilarRequestInput } from '@resemble/contracts';
-import { dayToIso, type MarketData } from '../src/market/market-data.js';
+import type { MarketData } from '../src/market/market-data.js';
+import { windowQuery } from '../test/support/window-query.js';
 import { rng } from '../test/support/write-store.js';
 
 export function randomQueries(
@@ -17,11 +18,9 @@ export function randomQueries(
   const random = rng(seed);
   return Array.from({ length: n }, () => {
     const e = Math.floor(random() * data.entities);
-    const a = data.offsets[e]!;
-    const len = data.offsets[e + 1]! - a;
-    const s = a + Math.floor(random() * (len - L));
+    const from = Math.floor(random() * (data.offsets[e + 1]! - data.offsets[e]! - L));
     return {
-      query: { code: data.codes[e]!, start: dayToIso(data.days[s]!), end: dayToIso(data.days[s + L - 1]!) },
+      query: windowQuery(data, e, from, L),
       topK: 30,
       horizon: 20,
       ...extra,

@@ -9,6 +9,7 @@ import { SearchPool } from '../src/search/search-pool.js';
 import { findSimilar, findSimilarWith } from '../src/search/similarity.service.js';
 import { TauBoard } from '../src/search/top-picks.js';
 import { naiveNormalize, naiveSimilar, type NaiveEntity, type NaiveRequest } from './naive-similarity.js';
+import { windowQuery } from './support/window-query.js';
 
 // Decision 135: a heavy DTW search first guesses its threshold from every few stocks, scans with it, and
 // runs again in full when fewer than K picks fall below the guess. Every path must equal the slow twin.
@@ -17,13 +18,8 @@ const market = marketFromEntities(raw);
 const entities: NaiveEntity[] = raw.map((e) => ({ ...e, closes: Array.from(e.closes) }));
 const L = 24;
 const request = (entity: number, from: number, topK: number): SimilarRequestInput => {
-  const a = market.offsets[entity]!;
   return {
-    query: {
-      code: market.codes[entity]!,
-      start: dayToIso(market.days[a + from]!),
-      end: dayToIso(market.days[a + from + L - 1]!),
-    },
+    query: windowQuery(market, entity, from, L),
     topK,
     horizon: 10,
     metric: 'dtw',

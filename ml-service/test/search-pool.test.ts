@@ -6,6 +6,7 @@ import { dayToIso } from '../src/market/market-data.js';
 import { marketFromEntities, randomWalkEntities } from '../src/predictors/synthetic-market.js';
 import { admission, SearchPool, searchCost } from '../src/search/search-pool.js';
 import { findSimilar, findSimilarWith } from '../src/search/similarity.service.js';
+import { windowQuery } from './support/window-query.js';
 
 // Searches below this cost run on one worker each, through the pool's queue.
 const NEVER_SPLIT = Number.MAX_SAFE_INTEGER;
@@ -53,13 +54,8 @@ describe('the search pool queue (one-worker searches)', () => {
   });
 
   const request = (entity: number, from: number, L: number, topK = 5) => {
-    const a = market.offsets[entity]!;
     return {
-      query: {
-        code: market.codes[entity]!,
-        start: dayToIso(market.days[a + from]!),
-        end: dayToIso(market.days[a + from + L - 1]!),
-      },
+      query: windowQuery(market, entity, from, L),
       topK,
       horizon: 10,
     };
