@@ -23,27 +23,35 @@ export function searchKey(req: SimilarRequest): string {
   return JSON.stringify(sorted(req));
 }
 
-/** The upsert below, compiled once (db/prepared-query.ts): it runs on every search from the web app. */
-const upsertRecentQuery = prepared(3, (db, userId: string, key: string, nowIso: string) =>
+/**
+ * One user's row of the upsert: its seq is the user's highest + `offset`, so rows of one user in one
+ * statement (offset 1, 2, …) stay in order. The same request again moves its row to the top.
+ */
+const recentRow = (db: Executor, userId: string, key: string, nowIso: string, offset: number) => ({
+  user_id: userId,
+  key,
+  request: key,
+  seq: db
+    .selectFrom('recent_searches')
+    .select((e) => sql<number>`coalesce(max(${e.ref('seq')}), 0) + ${offset}`.as('seq'))
+    .where('user_id', '=', userId),
+  created_at: nowIso,
+});
+
+const insertRecent = (db: Executor, rows: ReturnType<typeof recentRow>[]) =>
   db
     .insertInto('recent_searches')
-    .values({
-      user_id: userId,
-      key,
-      request: key,
-      seq: db
-        .selectFrom('recent_searches')
-        .select((e) => sql<number>`coalesce(max(${e.ref('seq')}), 0) + 1`.as('seq'))
-        .where('user_id', '=', userId),
-      created_at: nowIso,
-    })
+    .values(rows)
     .onConflict((oc) =>
       oc.columns(['user_id', 'key']).doUpdateSet((e) => ({
         seq: e.ref('excluded.seq'),
         created_at: e.ref('excluded.created_at'),
       })),
-    )
-    .returning('seq'),
+    );
+
+/** The upsert of one row, compiled once (db/prepared-query.ts): it runs on every search from the web app. */
+const upsertRecentQuery = prepared(3, (db, userId: string, key: string, nowIso: string) =>
+  insertRecent(db, [recentRow(db, userId, key, nowIso, 1)]).returning('seq'),
 );
 
 /** The upsert for n rows at once; one compiled text per n (db/prepared-query.ts). */
@@ -51,30 +59,13 @@ const upsertManyQuery = preparedByCount(
   (n) => 4 * n,
   (n) =>
     (db, ...args: (string | number)[]) =>
-      db
-        .insertInto('recent_searches')
-        .values(
-          Array.from({ length: n }, (_, i) => {
-            const [userId, key, nowIso, k] = args.slice(4 * i, 4 * i + 4) as [string, string, string, number];
-            return {
-              user_id: userId,
-              key,
-              request: key,
-              seq: db
-                .selectFrom('recent_searches')
-                .select((e) => sql<number>`coalesce(max(${e.ref('seq')}), 0) + ${k}`.as('seq'))
-                .where('user_id', '=', userId),
-              created_at: nowIso,
-            };
-          }),
-        )
-        .onConflict((oc) =>
-          oc.columns(['user_id', 'key']).doUpdateSet((e) => ({
-            seq: e.ref('excluded.seq'),
-            created_at: e.ref('excluded.created_at'),
-          })),
-        )
-        .returning(['user_id', 'key', 'seq']),
+      insertRecent(
+        db,
+        Array.from({ length: n }, (_, i) => {
+          const [userId, key, nowIso, k] = args.slice(4 * i, 4 * i + 4) as [string, string, string, number];
+          return recentRow(db, userId, key, nowIso, k);
+        }),
+      ).returning(['user_id', 'key', 'seq']),
 );
 
 interface RecentUpsert {
