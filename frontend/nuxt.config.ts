@@ -1,8 +1,12 @@
 import { PREFS_BOOT_SCRIPT } from './app/utils/prefs';
 
 // Public pages render on the server (fast first paint, indexable); everything behind login is a
-// client-side app, so /app/** never needs the session cookie during SSR.
+// client-side app, so /app/** never needs the session cookie during SSR. The one exception is the search
+// page itself (/app, /en/app): its first screen needs no user data, so the server renders it (the drag
+// hint, its largest paint, is then in the HTML) and the browser loads the user's data after hydrating;
+// the auth middleware redirects on the server when there is no session cookie (decision 142).
 const spaRoutes = ['/app/**', '/en/app/**', '/billing/**', '/en/billing/**'];
+const ssrRoutes = ['/app', '/en/app'];
 
 export default defineNuxtConfig({
   compatibilityDate: '2025-07-15',
@@ -30,7 +34,11 @@ export default defineNuxtConfig({
     // Absolute links for hreflang/canonical tags. Env: NUXT_PUBLIC_I18N_BASE_URL.
     public: { i18n: { baseUrl: 'http://127.0.0.1:3000' } },
   },
-  routeRules: Object.fromEntries(spaRoutes.map((r) => [r, { ssr: false }])),
+  routeRules: {
+    ...Object.fromEntries(spaRoutes.map((r) => [r, { ssr: false }])),
+    // An exact path outranks the `/**` pattern that also matches it.
+    ...Object.fromEntries(ssrRoutes.map((r) => [r, { ssr: true }])),
+  },
   i18n: {
     defaultLocale: 'ja',
     strategy: 'prefix_except_default',

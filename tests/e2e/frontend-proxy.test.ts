@@ -244,3 +244,42 @@ describe('page security headers', () => {
     }
   });
 });
+
+describe('the search page on the server (decision 142)', () => {
+  it('redirects a visitor without a session cookie to the login page, with the way back', async () => {
+    for (const [path, login] of [
+      ['/app?code=AAPL&tf=W', '/login'],
+      ['/en/app', '/en/login'],
+    ] as const) {
+      const res = await fetch(`${base}${path}`, { redirect: 'manual' });
+      await res.arrayBuffer();
+      expect(res.status, path).toBe(302);
+      const to = new URL(res.headers.get('location') ?? '', base);
+      expect(to.pathname).toBe(login);
+      expect(to.searchParams.get('next')).toBe(path);
+    }
+  });
+
+  it('renders the user-free first screen with a session cookie, asking backend nothing', async () => {
+    seen.length = 0;
+    for (const [path, hint] of [
+      ['/app', 'チャートをドラッグして期間を選択'],
+      ['/en/app', 'Drag across the chart to select a window'],
+    ] as const) {
+      const res = await fetch(`${base}${path}`, { headers: { cookie: 'csrf_token=stale' } });
+      expect(res.status, path).toBe(200);
+      const html = await res.text();
+      // The largest paint (the drag hint) and the form are in the HTML; no user, no chart data yet.
+      expect(html, path).toContain(hint);
+      expect(html, path).toContain('<form class="controls"');
+      expect(html, path).not.toContain('hreflang');
+    }
+    // The session is checked by the browser after hydrating, never by the server render.
+    expect(seen.filter((s) => s.url.startsWith('/api/'))).toEqual([]);
+  });
+
+  it('keeps the other signed-in pages rendered in the browser', async () => {
+    const html = await (await fetch(`${base}/app/jobs`, { headers: { cookie: 'csrf_token=x' } })).text();
+    expect(html).toContain('<div id="__nuxt"></div>');
+  });
+});

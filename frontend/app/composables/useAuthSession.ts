@@ -5,9 +5,12 @@ import { ApiError, readCookie } from '~/utils/api-client';
 // header all ask at start-up, and share one request instead of each sending its own.
 let inFlight: Promise<MeResponse | null> | null = null;
 
-/** Whether this browser holds a session: csrf_token is the one readable cookie a session sets. */
+/** csrf_token is the one readable cookie a session sets (and it lives as long as the session). */
+export const SESSION_HINT_COOKIE = 'csrf_token';
+
+/** Whether this browser holds a session. */
 export function hasSessionCookie(): boolean {
-  return import.meta.client && readCookie(document.cookie, 'csrf_token') !== undefined;
+  return import.meta.client && readCookie(document.cookie, SESSION_HINT_COOKIE) !== undefined;
 }
 
 /** The logged-in user (null when logged out, undefined before the first check). */
