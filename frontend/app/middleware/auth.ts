@@ -1,3 +1,5 @@
+import { SESSION_HINT_COOKIE } from '~/composables/useAuthSession';
+
 // Pages behind login: check the session once per navigation burst, send strangers to the login page
 // with a way back.
 //
