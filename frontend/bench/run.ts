@@ -64,7 +64,13 @@ async function scriptBytes(page: Page, url: string, ready: string) {
   let gz = 0;
   const rows: { file: string; gzipKb: number }[] = [];
   for (const [u, p] of scripts) {
-    const body = await p;
+    // A prefetched script (the server-rendered /app's `<link rel="prefetch">` for the chart library) has no
+    // body in the browser's answer and is then imported from the cache: fetch it again to count it.
+    const body =
+      (await p) ??
+      (await fetch(u)
+        .then(async (r) => (r.ok ? Buffer.from(await r.arrayBuffer()) : null))
+        .catch(() => null));
     if (!body) continue;
     raw += body.length;
     const g = gzipSync(body, { level: 9 }).length;
