@@ -60,17 +60,21 @@ async function scriptBytes(page: Page, url: string, ready: string) {
   await page.waitForSelector(ready, { timeout: 60_000 });
   await new Promise((r) => setTimeout(r, 1000));
   page.off('response', onResponse);
+  // A prefetched script (the server-rendered /app's `<link rel="prefetch">` for the chart library) is
+  // fetched outside the page's own requests and imported from that cache: take it from resource timing.
+  const seen = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
+  for (const u of seen) if (/\.m?js(\?|$)/.test(u) && !scripts.has(u)) scripts.set(u, Promise.resolve(null));
   let raw = 0;
   let gz = 0;
   const rows: { file: string; gzipKb: number }[] = [];
   for (const [u, p] of scripts) {
-    // A prefetched script (the server-rendered /app's `<link rel="prefetch">` for the chart library) has no
-    // body in the browser's answer and is then imported from the cache: fetch it again to count it.
-    const body =
-      (await p) ??
-      (await fetch(u)
-        .then(async (r) => (r.ok ? Buffer.from(await r.arrayBuffer()) : null))
-        .catch(() => null));
+    // No body from the browser (a prefetched script answers empty): fetch it again to count it.
+    const got = await p;
+    const body = got?.length
+      ? got
+      : await fetch(u)
+          .then(async (r) => (r.ok ? Buffer.from(await r.arrayBuffer()) : null))
+          .catch(() => null);
     if (!body) continue;
     raw += body.length;
     const g = gzipSync(body, { level: 9 }).length;
