@@ -415,6 +415,7 @@ static void exact_bounds_avx2(int L, const double *x, double mean, double sd, co
 static int dtw_append(Ctx *k, const Range *g, int64_t t, const double *w, const double *cbRow, const double *ubCol);
 
 static double dtw_of(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol);
+static double dtw_test(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol);
 
 static int stage_b(Ctx *k, const Range *g, int64_t t, const Approx *ap) {
   const int L = k->L, r = k->r;
@@ -578,7 +579,7 @@ static int stage_b(Ctx *k, const Range *g, int64_t t, const Approx *ap) {
   if (ap) {
     // The DTW on w': abandoned (farther than tau2), or the window is computed exactly.
     stats[ST_DTW]++;
-    if (dtw_of(k, w, limit, cbRow, ubCol) == INF) {
+    if (dtw_test(k, w, limit, cbRow, ubCol) == INF) {
       stats[ST_ABANDONED]++;
       return 1;
     }
@@ -609,6 +610,19 @@ static double dtw_of(const Ctx *k, const double *w, double limit, const double *
   if (r >= F32_MIN_BAND && !(k->flags & F_NOF32) && dtw_band_f32(k, w, limit, cbRow, ubCol) == INF) return INF;
   diag_rows(k, w, limit, cbRow, ubCol);
   return dtw_band_avx2(k, w, limit, cbRow, ubCol);
+}
+
+/**
+ * Whether the DTW of w may come within limit: Infinity when it does not, else any other value (not
+ * always the distance). The DTWs on stage A's normalisation ask only this (decision 134: one that comes
+ * within gets the exact normalisation and its exact DTW), so where the float DTW runs (decision 140) its
+ * answer is enough, and a window it does not abandon goes to the exact DTW without the double one on w'.
+ */
+static double dtw_test(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol) {
+  const int r = k->r < k->L - 1 ? k->r : k->L - 1;
+  if (k->simd && !(k->flags & (F_ROWS | F_LIVE | F_NOF32)) && r >= F32_MIN_BAND && r >= DIAG_MIN_BAND)
+    return dtw_band_f32(k, w, limit, cbRow, ubCol);
+  return dtw_of(k, w, limit, cbRow, ubCol);
 }
 
 /** Stage B's DTW of window t (normalised w, cumulative bounds cbRow and ubCol); appends it within tau2. */
@@ -1261,7 +1275,7 @@ static int64_t select_picks(Ctx *k, Range *g) {
       const double limA = lt * lt, capA = best < INF ? ct * ct : INF;
       g->stats[ST_DTW]++;
       computed = 1;
-      if (dtw_of(k, w, capA < limA ? capA : limA, w + L, w + 2 * L + 1) == INF) {
+      if (dtw_test(k, w, capA < limA ? capA : limA, w + L, w + 2 * L + 1) == INF) {
         g->stats[ST_ABANDONED]++;
         above = capA < limA;
       } else
