@@ -620,8 +620,10 @@ static double dtw_of(const Ctx *k, const double *w, double limit, const double *
  */
 static double dtw_test(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol) {
   const int r = k->r < k->L - 1 ? k->r : k->L - 1;
-  if (k->simd && !(k->flags & (F_ROWS | F_LIVE | F_NOF32)) && r >= F32_MIN_BAND && r >= DIAG_MIN_BAND)
-    return dtw_band_f32(k, w, limit, cbRow, ubCol);
+  if (k->simd && !(k->flags & (F_ROWS | F_LIVE | F_NOF32)) && r >= F32_MIN_BAND && r >= DIAG_MIN_BAND) {
+    const double f = dtw_band_f32(k, w, limit, cbRow, ubCol);
+    if (f >= 0) return f; // else the float DTW did not run: the double one answers
+  }
   return dtw_of(k, w, limit, cbRow, ubCol);
 }
 
@@ -1038,7 +1040,8 @@ static inline __attribute__((always_inline)) AVX2 double f32_diagonals(const Ctx
  * A float DTW before the double one (decision 140): the same cells as dtw_band_avx2, eight lanes a
  * vector, so a band of 25 takes 4 vectors a diagonal instead of 7. It returns Infinity only where
  * dtw_band_avx2 (with the bounds diag_rows made) returns Infinity too, so dtw_of skips the double DTW
- * there; any other result says nothing (dtw_of then runs the double one).
+ * there; 0 says nothing (dtw_of then runs the double one), and -1 that it did not run (a band past 31
+ * rows, no finite limit, or a window far from normalised).
  *
  * Why Infinity is sound. Say the double DTW is finite: some path P (the chain of its result) has every
  * cell c live, its double value v(c) <= ub(c) = min(ubRow[i], ubCol[j]). The exact sum S(c) of P's
@@ -1057,6 +1060,10 @@ static inline __attribute__((always_inline)) AVX2 double f32_diagonals(const Ctx
 static AVX2 double dtw_band_f32(const Ctx *k, const double *w, double limit, const double *cbRow,
                                 const double *ubCol) {
   const int n = k->L, r = k->r < n - 1 ? k->r : n - 1;
+  // A diagonal has at most r + 1 cells in the band: 2 to 4 vectors of eight (F32_MIN_BAND <= r <= 31); a
+  // wider band's 5 or more would not fit the registers, and it runs the double DTW alone.
+  const int V = (r + 1 + 7) >> 3;
+  if (V > 4) return -1;
   float *wr = k->wrF, *ubR = k->ubRowF, *ubC = k->ubColRF;
   // The bounds' largest value A (both rise along their rows: the last is the limit they were made from).
   const double A = ubCol[n - 1] < INF && ubCol[n - 1] > limit ? ubCol[n - 1] : limit;
@@ -1070,7 +1077,7 @@ static AVX2 double dtw_band_f32(const Ctx *k, const double *w, double limit, con
   for (int u = 0; u < 4; u++) wMax = t4[u] > wMax ? t4[u] : wMax;
   for (; m < n; m++) wMax = __builtin_fabs(w[m]) > wMax ? __builtin_fabs(w[m]) : wMax;
   // Far outside what normalised windows hold (|w| <= sqrt(L)): no filter (the float squares could overflow).
-  if (!(wMax < 1e15) || !(A < INF)) return 0;
+  if (!(wMax < 1e15) || !(A < INF)) return -1;
   const double delta = __builtin_sqrt(2.0 * n) * U_F32 * (k->qMax + wMax) * (1 + 1e-6) + 1e-30;
   const double gamma = 1.01 * (2.0 * n + 8) * U_F32;
   // T(a) = (sqrt(a (1 + 1e-9)) + delta)^2 (1 + gamma) <= a c1 + c0 for every a <= A, a linear map (and
@@ -1092,13 +1099,7 @@ static AVX2 double dtw_band_f32(const Ctx *k, const double *w, double limit, con
     ubC[m] = (float)(ubCol[n - 1 - m] * c1 + c0);
     ubR[m] = (float)((limit - cbRow[m + 1]) * c1 + c0);
   }
-  // A diagonal has at most r + 1 cells in the band: 2 to 4 vectors of eight (F32_MIN_BAND <= r <= 31), else
-  // no filter.
-  const int V = (r + 1 + 7) >> 3;
-  return V == 2   ? f32_diagonals(k, 2)
-         : V == 3 ? f32_diagonals(k, 3)
-         : V == 4 ? f32_diagonals(k, 4)
-                  : 0;
+  return V == 2 ? f32_diagonals(k, 2) : V == 3 ? f32_diagonals(k, 3) : f32_diagonals(k, 4);
 }
 
 /**
@@ -1217,7 +1218,7 @@ static double dtw_band_avx2(const Ctx *k, const double *w, double limit, const d
 }
 static void diag_rows(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol) {}
 static double dtw_band_f32(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol) {
-  return 0;
+  return -1;
 }
 #endif
 
