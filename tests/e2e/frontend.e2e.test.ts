@@ -302,6 +302,17 @@ describe('frontend end to end', () => {
     await page.waitForFunction(() => location.pathname === '/login');
   });
 
+  it('a stale session cookie on the server-rendered search page ends on the login page (decision 142)', async () => {
+    // The server only sees that a session cookie is there and renders the user-free page; the browser's
+    // session check then fails and sends it to the login page with the way back.
+    await page.setCookie({ name: 'csrf_token', value: 'stale', url: base });
+    await page.goto(`${base}/app?code=AAPL`, { waitUntil: 'load' });
+    await page.waitForFunction(() => location.pathname === '/login', { timeout: 30_000 });
+    expect(new URL(page.url()).searchParams.get('next')).toBe('/app?code=AAPL');
+    expect(await page.evaluate(() => document.querySelector('.acct') === null)).toBe(true);
+    await page.deleteCookie({ name: 'csrf_token', url: base });
+  });
+
   it('shows the key pages in English', async () => {
     await page.goto(`${base}/en`, { waitUntil: 'networkidle0' });
     expect(await page.$eval('html', (h) => h.lang)).toBe('en-US');
