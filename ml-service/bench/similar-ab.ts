@@ -9,7 +9,8 @@
  * thread and the two busiest others apart), the figure that drifts least with other load.
  *
  * Env: BENCH_TREES (comma-separated checkout roots; default this one), BENCH_ROUNDS (3), BENCH_SECONDS
- * (15), BENCH_WARMUP_SECONDS (5), BENCH_CONNECTIONS (50), BENCH_TOPK (10; cards asked for).
+ * (15), BENCH_WARMUP_SECONDS (5), BENCH_CONNECTIONS (50), BENCH_TOPK (10; cards asked for),
+ * BENCH_NODE_FLAGS (extra node flags for the ml-service processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
  * Run: `nice -n -15 npm run bench:similar-ab -w ml-service`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,6 +30,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const TOPK = Number(process.env.BENCH_TOPK ?? 10);
 const demo = 'scraper/demo/sandp500-5yr/prices.csv.gz';
 const token = 'bench-token';
+const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 /** Stocks with the full 2013-2018 history and the calendar, read from the demo file itself. */
 function calendar(): { codes: string[]; dates: string[] } {
@@ -153,7 +155,7 @@ interface Figures {
 async function measure(tree: string, dataDir: string, next: () => string): Promise<Figures> {
   const port = await freePort();
   const cache = mkdtempSync(join(tmpdir(), 'resemble-ab-cache-'));
-  const ml = run(tree, ['--import', 'tsx', 'ml-service/src/server.ts'], {
+  const ml = run(tree, [...nodeFlags, '--import', 'tsx', 'ml-service/src/server.ts'], {
     ML_HOST: '127.0.0.1',
     ML_PORT: String(port),
     ML_TOKEN: token,

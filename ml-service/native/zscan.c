@@ -28,7 +28,7 @@ static inline const int32_t *bounds_at(const uint8_t *p, int at) { return (const
 typedef struct {
   __m256d invL, cwMin, signBit, zero;
   // stage 1a
-  __m256d c0, epsC0, epsP0, iMax0, q0[4];
+  __m256d c0, epsC0, epsP0, il0[4], q0[4];
   int o0[5];
   // stage 1b
   __m256d c1, epsC1, epsP1, q1[8], il1[8];
@@ -50,8 +50,10 @@ AVX2 static void consts_init(Consts *k, const uint8_t *p) {
   k->c0 = _mm256_set1_pd(par[P0_C]);
   k->epsC0 = _mm256_set1_pd(par[P0_EPS_C]);
   k->epsP0 = _mm256_set1_pd(par[P0_EPS_P]);
-  k->iMax0 = _mm256_set1_pd(par[P0_INV_LEN]);
-  for (int j = 0; j < 4; j++) k->q0[j] = _mm256_set1_pd(par[P0_Q + j]);
+  for (int j = 0; j < 4; j++) {
+    k->q0[j] = _mm256_set1_pd(par[P0_Q + j]);
+    k->il0[j] = _mm256_set1_pd(par[P0_INV_LEN + j]);
+  }
   for (int j = 0; j < 5; j++) k->o0[j] = bounds_at(p, P0_BOUNDS_BYTE)[j];
   k->c1 = _mm256_set1_pd(par[P1_C]);
   k->epsC1 = _mm256_set1_pd(par[P1_EPS_C]);
@@ -267,7 +269,8 @@ AVX2 static int scan_entity(const uint8_t *p, const double *s1, const double *s2
   if (par[P0_C] > 0) {
     // Stage 1a: 4 segments, sigma-free (scanZ in wasm/zscan.ts): prune iff P |P| < C Cw. Everything it
     // needs is a local here, so the loop runs from registers.
-    const __m256d c = k.c0, epsC = k.epsC0, epsP = k.epsP0, iMax = k.iMax0, invL = k.invL, cwMin = k.cwMin;
+    const __m256d c = k.c0, epsC = k.epsC0, epsP = k.epsP0, invL = k.invL, cwMin = k.cwMin;
+    const __m256d il0 = k.il0[0], il1 = k.il0[1], il2 = k.il0[2], il3 = k.il0[3];
     const __m256d q0 = k.q0[0], q1 = k.q0[1], q2 = k.q0[2], q3 = k.q0[3], signBit = k.signBit;
     const long o1 = k.o0[1], o2 = k.o0[2], o3 = k.o0[3], oL = k.o0[4];
 #define STAGE1A_MASK(a, mask)                                                                                   \
@@ -278,9 +281,10 @@ AVX2 static int scan_entity(const uint8_t *p, const double *s1, const double *s2
     const __m256d g2 = _mm256_sub_pd(x3, x2), g3 = _mm256_sub_pd(xL, x3);                                       \
     const __m256d pq = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(q0, g0), _mm256_mul_pd(q1, g1)),              \
                                      _mm256_add_pd(_mm256_mul_pd(q2, g2), _mm256_mul_pd(q3, g3)));             \
-    const __m256d gg = _mm256_mul_pd(_mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(g0, g0), _mm256_mul_pd(g1, g1)), \
-                                                   _mm256_add_pd(_mm256_mul_pd(g2, g2), _mm256_mul_pd(g3, g3))), \
-                                     iMax);                                                                     \
+    const __m256d gg = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(_mm256_mul_pd(g0, g0), il0),                 \
+                                                   _mm256_mul_pd(_mm256_mul_pd(g1, g1), il1)),                \
+                                     _mm256_add_pd(_mm256_mul_pd(_mm256_mul_pd(g2, g2), il2),                 \
+                                                   _mm256_mul_pd(_mm256_mul_pd(g3, g3), il3)));               \
     const __m256d sw = _mm256_sub_pd(xL, x0);                                                                   \
     const __m256d cwLo = _mm256_sub_pd(_mm256_sub_pd(gg, _mm256_mul_pd(_mm256_mul_pd(sw, sw), invL)), epsC);    \
     const __m256d pHi = _mm256_add_pd(pq, epsP);                                                                \

@@ -243,7 +243,8 @@ function makeWasmScanZ(
   P.set(p2.means, S.P2_Q);
   P.set(p2.invLens, S.P2_INV_LEN);
   P.set(p0.means, S.P0_Q);
-  P[S.P0_INV_LEN] = 1 / s0.maxLen; // stage 1a bounds sum_j g_j^2 / l_j below by (sum_j g_j^2) / max_j l_j
+  // 1 / l_j per segment: stage 1a sums g_j^2 / l_j as 1b and 2 do (see wasm/zscan.ts scanZ for why not 1 / max l_j).
+  P.set(p0.invLens, S.P0_INV_LEN);
   bounds(S.P2_BOUNDS_BYTE, p2.bounds);
   bounds(S.P1_BOUNDS_BYTE, p1.bounds);
   bounds(S.P0_BOUNDS_BYTE, p0.bounds);
