@@ -204,6 +204,47 @@ describe('the native and WASM kernels of the zned search, and the direct scan wi
     expect(run([0, 0, 0])).toBe(0);
   });
 
+  it.runIf(nativeExpected)(
+    "the native batch distances (the seed sample's) are windowDistance2's, bit for bit, flat windows Infinity",
+    () => {
+      const pick = rng(7);
+      for (const L of [8, 17, 60, 250]) {
+        const qn = new Float64Array(L);
+        normalizeWindow(data.closes, data.offsets[0]! + 40, L, 'z', qn);
+        const scan = makeEdScanner(data, { qn, normalize: 'z', kernel: 'native' });
+        // Every entity's windows, the flat stretch of E0FLAT and the copies of G0COPY among them.
+        const rows: number[] = [];
+        for (let e = 0; e < data.entities; e++)
+          for (let t = data.offsets[e]!; t + L <= data.offsets[e + 1]!; t++) if (pick() < 0.3) rows.push(t);
+        const out = new Float64Array(rows.length);
+        scan.distances!(Int32Array.from(rows), rows.length, out);
+        const scratch = new Float64Array(L);
+        const expected = rows.map((t) => windowDistance2(data.closes, t, qn, 'z', Infinity, scratch));
+        // E0FLAT's flat stretch is 200 rows: it holds flat windows up to L = 200.
+        if (L <= 200)
+          expect(expected.filter((d) => d === Infinity).length, `L=${L}: flat windows`).toBeGreaterThan(0);
+        expect(Array.from(out), `L=${L}`).toEqual(expected);
+      }
+    },
+  );
+
+  it.runIf(nativeExpected)('the native batch distances refuse windows outside the memory', () => {
+    const { distances } = nativeZscan()!;
+    const memory = new Uint8Array(data.wasm!.memory.buffer);
+    const pf = prefilterFor(data.wasm)!;
+    const closes = data.closes.byteOffset;
+    const out = new Float64Array(4);
+    const rows = (...r: number[]) => Int32Array.from(r);
+    expect(() => distances(memory, pf.paramsAt, closes, rows(-1), 1, 8, out)).toThrow(/outside the memory/);
+    expect(() => distances(memory, pf.paramsAt, closes, rows(memory.length / 8), 1, 8, out)).toThrow(
+      /outside the memory/,
+    );
+    expect(() => distances(memory, pf.paramsAt, closes, rows(0, 1), 3, 8, out)).toThrow(/out of range/);
+    expect(() => distances(memory, pf.paramsAt, closes, rows(0), 1, 501, out)).toThrow(/out of range/);
+    expect(() => distances(memory, memory.length - 8, closes, rows(0), 1, 8, out)).toThrow(/out of range/);
+    distances(memory, pf.paramsAt, closes, rows(0), 1, 8, out);
+  });
+
   const random = rng(99);
   const cases: { label: string; entity: number; L: number }[] = [];
   for (const L of [8, 9, 17, 60, 61, 120, 250]) {

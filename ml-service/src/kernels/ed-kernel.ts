@@ -23,7 +23,7 @@ import { windowDistance2 } from './window-distance.js';
 import { prefilterFor, SLOT as S, type Prefilter } from './ed-prefilter.js';
 import { nativeZscan, type NativeZscan } from './ed-native.js';
 import { kernels } from './kernels.js';
-import type { ChunkScan, RangeScan, Scanner } from './seam.js';
+import type { BatchDistances, ChunkScan, RangeScan, Scanner } from './seam.js';
 
 const U = 2.3e-16; // a little above the unit roundoff 2^-52
 
@@ -409,5 +409,9 @@ function makeWasmScanZ(
     );
     return chunkOut;
   };
-  return Object.assign(scanZWasm, { chunk });
+  const distances: BatchDistances = (rows, n, out) => {
+    claimSlot();
+    native!.distances(memory, pf.paramsAt, closesAt, rows, n, L, out);
+  };
+  return Object.assign(scanZWasm, { chunk, distances });
 }

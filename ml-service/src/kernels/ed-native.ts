@@ -45,6 +45,19 @@ export interface NativeZscan {
     outD: Float64Array,
     outEnd: Int32Array,
   ): number;
+  /**
+   * The exact squared distance (no abandoning; Infinity for a flat window) of the window at each of
+   * rows[0 .. n) of the closes at byte address `closes` to the query in the parameter block at p, into out.
+   */
+  distances(
+    memory: Uint8Array,
+    p: number,
+    closes: number,
+    rows: Int32Array,
+    n: number,
+    L: number,
+    out: Float64Array,
+  ): void;
   avx2: boolean;
 }
 

@@ -14,8 +14,17 @@ export type RangeScan = (
   keep: (t: number, d2: number) => void,
 ) => number;
 
-/** A metric's scanner: range by range, and (native zned) a run of plan triples in one call. */
-export type Scanner = RangeScan & { chunk?: ChunkScan };
+/**
+ * A metric's scanner: range by range, and (native zned) a run of plan triples in one call and the exact
+ * distances of a batch of windows in one call.
+ */
+export type Scanner = RangeScan & { chunk?: ChunkScan; distances?: BatchDistances };
+
+/**
+ * The exact squared distances of the windows starting at rows[0 .. n) into out (Infinity: a flat window),
+ * bit for bit windowDistance2's with no abandoning.
+ */
+export type BatchDistances = (rows: Int32Array, n: number, out: Float64Array) => void;
 
 /** What a chunk scan found: the kept windows' start rows and squared distances, in triple order. */
 export interface ChunkResult {
