@@ -109,7 +109,8 @@ function threadCpu(pid: number): Map<string, { name: string; ms: number }> {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       // utime and stime (fields 14 and 15) in clock ticks of 10 ms.
       const ms = (Number(fields[11]) + Number(fields[12])) * 10;
-      out.set(tid, { name: tid === String(pid) ? 'main' : `thread ${tid}`, ms });
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      out.set(tid, { name: tid === String(pid) ? 'main' : comm, ms });
     } catch {
       // the thread ended meanwhile
     }
@@ -189,9 +190,14 @@ async function measure(tree: string, dataDir: string, next: () => string): Promi
       .sort((a, b) => b.ms - a.ms)
       .slice(0, 2);
     const load1 = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+    // The rest by thread name (V8's GC helpers, libuv's pool, the loaders), CPU ms per request.
+    const byName = new Map<string, number>();
+    for (const t of used)
+      if (t.name !== 'main' && !busiest.includes(t)) byName.set(t.name, (byName.get(t.name) ?? 0) + t.ms);
+    const rest = [...byName].filter(([, ms]) => ms > 0).map(([name, ms]) => `${name} ${per(ms)}`);
     console.log(
       `${tree.padEnd(28)} ${r.reqPerS.toFixed(1).padStart(7)} req/s  p50 ${String(r.p50).padStart(5)} ms  p99 ${String(r.p99).padStart(5)} ms  errors ${r.errors}  ` +
-        `CPU/req ${per(total)} ms (main ${per(main)}, busiest threads ${busiest.map((t) => per(t.ms)).join(' + ')})  load ${load1}`,
+        `CPU/req ${per(total)} ms (main ${per(main)}, busiest threads ${busiest.map((t) => per(t.ms)).join(' + ')}; others: ${rest.join(', ')})  load ${load1}`,
     );
     return { reqPerS: r.reqPerS, cpuPerReq: r.n > 0 ? total / r.n : NaN };
   } finally {

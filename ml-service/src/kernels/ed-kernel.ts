@@ -378,7 +378,7 @@ function makeWasmScanZ(
   if (!memory) return scanZWasm;
   // Natively, a chunk of entities goes in one call: per entity, the call into the addon, the bounds set
   // here and the exact distances of the survivors cost as much as a quarter of a search in TypeScript.
-  const chunk: ChunkScan = (plan, kLo, kHi, tau2) => {
+  const chunk: ChunkScan = (plan, kLo, kHi, tau2, picks = 0) => {
     claimSlot();
     let windows = 0;
     for (let k = kLo; k < kHi; k += 3) windows += plan[k + 2]! - plan[k + 1]!;
@@ -406,6 +406,7 @@ function makeWasmScanZ(
       chunkOut.t,
       chunkOut.d2,
       chunkOut.end,
+      picks,
     );
     return chunkOut;
   };

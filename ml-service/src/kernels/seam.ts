@@ -38,9 +38,18 @@ export interface ChunkResult {
 
 /**
  * The plan's triples (entity, lo, hi) at plan[kLo .. kHi) with one threshold: the windows within tau2,
- * as a RangeScan of each triple would keep them. The result is overwritten by the next call.
+ * as a RangeScan of each triple would keep them. With picks = K > 0 (native zned; DTW's scanner takes
+ * its K when made) a kernel may return, for each entity, only its greedy picks (greedyPicks with K and
+ * tau2, which taken again return themselves) after the entity's last triple of the chunk. The result is
+ * overwritten by the next call.
  */
-export type ChunkScan = (plan: Int32Array, kLo: number, kHi: number, tau2: number) => ChunkResult;
+export type ChunkScan = (
+  plan: Int32Array,
+  kLo: number,
+  kHi: number,
+  tau2: number,
+  picks?: number,
+) => ChunkResult;
 
 export type DtwKernelName = 'native' | 'wasm' | 'ts';
 

@@ -165,7 +165,9 @@ export function scanShard(
     const kLo = entityStarts[o0]!;
     const kHi = entityStarts[o1]!;
     for (let k = kLo; k < kHi; k += 3) count(k);
-    const found = chunkScan!(plan, kLo, kHi, tau2);
+    // zned: each entity's greedy picks only (the kernel skips the exact distances of windows a pick
+    // blocks); greedyPicks then takes them unchanged.
+    const found = chunkScan!(plan, kLo, kHi, tau2, spec.topK);
     exact += found.exact;
     let from = 0;
     for (let o = o0; o < o1; o++) {
