@@ -286,10 +286,12 @@ function seedThreshold(
 type SampleD2 = (e: number, t: number, scratch: Float64Array) => number;
 
 /** The k-th smallest value (Infinity when there are fewer than k). */
-function kth(values: number[], k: number): number {
+function kth(values: number[] | Float64Array, k: number): number {
   if (values.length < k) return Infinity;
-  values.sort((a, b) => a - b);
-  return values[k - 1]!;
+  // A typed array sorts numerically without a comparator call per comparison.
+  const sorted = values instanceof Float64Array ? values : Float64Array.from(values);
+  sorted.sort();
+  return sorted[k - 1]!;
 }
 
 /**
@@ -310,7 +312,7 @@ function sameDaySample(
   sampleD2: SampleD2,
   /** The same distances in one native call (the native zned scanner), else one sampleD2 a window. */
   batch?: BatchDistances,
-): number[] {
+): number[] | Float64Array {
   const day = spec.queryStartDay!;
   const most = Math.ceil(Math.max(0, entityStarts.length - 1 - first) / step);
   const rows = new Int32Array(most);
@@ -337,17 +339,18 @@ function sameDaySample(
     entities[n] = e;
     rows[n++] = t;
   }
-  const d2s: number[] = [];
   if (batch) {
     const out = new Float64Array(n);
     batch(rows, n, out);
-    for (let i = 0; i < n; i++) if (out[i] !== Infinity) d2s.push(out[i]!);
-  } else {
-    const scratch = new Float64Array(spec.qn.length);
-    for (let i = 0; i < n; i++) {
-      const d2 = sampleD2(entities[i]!, rows[i]!, scratch);
-      if (d2 !== Infinity) d2s.push(d2);
-    }
+    let finite = 0;
+    for (let i = 0; i < n; i++) if (out[i] !== Infinity) out[finite++] = out[i]!;
+    return out.subarray(0, finite);
+  }
+  const d2s: number[] = [];
+  const scratch = new Float64Array(spec.qn.length);
+  for (let i = 0; i < n; i++) {
+    const d2 = sampleD2(entities[i]!, rows[i]!, scratch);
+    if (d2 !== Infinity) d2s.push(d2);
   }
   return d2s;
 }
