@@ -29,6 +29,8 @@ declare module 'autocannon' {
     }
     interface Result {
       requests: Histogram;
+      /** Response bytes (total: all of the run's). */
+      throughput: Histogram;
       latency: Histogram;
       errors: number;
       timeouts: number;

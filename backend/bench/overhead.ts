@@ -28,6 +28,11 @@ export function cpuMs(pid: number): number {
  * the figure that does not depend on how much CPU the other processes left us.
  */
 /** An ml-service stand-in on a free loopback port that answers every search with `canned` at once. */
+// BENCH_ML_DELAY_MS: the stand-in answers after this long, as the real ml-service does under load
+// (requests then stay in flight in backend for that long: a cost per request that grows with it is
+// per-request state kept alive, not the work itself).
+const ML_DELAY_MS = Number(process.env.BENCH_ML_DELAY_MS ?? 0);
+
 export async function cannedMl(canned: unknown): Promise<{ url: string; close(): Promise<void> }> {
   const cannedText = JSON.stringify(canned);
   const health = JSON.stringify({
@@ -43,7 +48,9 @@ export async function cannedMl(canned: unknown): Promise<{ url: string; close():
     req.resume();
     req.on('end', () => {
       res.setHeader('content-type', 'application/json');
-      res.end(req.url === '/health' ? health : cannedText);
+      const answer = () => res.end(req.url === '/health' ? health : cannedText);
+      if (ML_DELAY_MS > 0 && req.url !== '/health') setTimeout(answer, ML_DELAY_MS);
+      else answer();
     });
   });
   await new Promise<void>((ok) => ml.listen(0, '127.0.0.1', () => ok()));

@@ -39,7 +39,9 @@ function report(name: string, r: autocannon.Result): void {
   const errors = r.errors + r.timeouts + r.non2xx;
   console.log(
     `${name.padEnd(34)} ${r.requests.average.toFixed(1).padStart(8)} req/s   p50 ${String(r.latency.p50).padStart(5)} ms   p99 ${String(r.latency.p99).padStart(5)} ms   ` +
-      `requests ${r.requests.total}   errors ${errors} (non2xx ${r.non2xx}, timeouts ${r.timeouts})`,
+      `requests ${r.requests.total}   errors ${errors} (non2xx ${r.non2xx}, timeouts ${r.timeouts})   ` +
+      // Bytes per answer: the synthetic and canned stand-ins should match what the real ml-service sends.
+      `${Math.round(r.throughput.total / Math.max(1, r.requests.total))} B/answer`,
   );
 }
 
@@ -169,12 +171,24 @@ async function replicasScenario(): Promise<void> {
     const url = `${replicas.url}/api/v1/similar`;
     if (WARMUP > 0)
       await autocannon({ url, connections: CONNECTIONS, duration: WARMUP, requests: [request] });
-    const random = await measured({ url, connections: CONNECTIONS, duration: SECONDS, requests: [request] }, [
-      { name: 'backends', pids: replicas.backends.map((b) => b.child.pid!) },
-      { name: 'ml-service', pids: [ml.child.pid!] },
-      { name: 'postgres', pids: [engines.postgresPid] },
-      { name: 'redis', pids: [engines.redisPid] },
-    ]);
+    // BENCH_RATE holds the measured random phase below saturation, as in overhead.ts: backend's CPU per
+    // request at a rate ml-service keeps up with, against the same at saturation.
+    const rate = Number(process.env.BENCH_RATE ?? 0);
+    const random = await measured(
+      {
+        url,
+        connections: CONNECTIONS,
+        duration: SECONDS,
+        requests: [request],
+        ...(rate > 0 ? { overallRate: rate } : {}),
+      },
+      [
+        { name: 'backends', pids: replicas.backends.map((b) => b.child.pid!) },
+        { name: 'ml-service', pids: [ml.child.pid!] },
+        { name: 'postgres', pids: [engines.postgresPid] },
+        { name: 'redis', pids: [engines.redisPid] },
+      ],
+    );
     const canned = await s.api.similar({ body: JSON.parse(gen.next()) });
     await replicas.stop();
     replicas = undefined;
