@@ -5,8 +5,11 @@
 // It only ever PRUNES. Every bound is the one wasm/zscan.ts documents (derivation and error bounds in
 // src/kernels/ed-kernel.ts), computed with separately rounded operations: no FMA contraction (binding.gyp passes
 // -ffp-contract=off). The rounding-error bounds the caller passes in hold for any order of summation, so
-// they hold here as there. Every window it keeps gets the exact two-pass distance in TypeScript. test/ed-prefilter.test.ts runs the
-// same exactness cases through this kernel, the WASM one and the TypeScript one.
+// they hold here as there. Every window it keeps gets the exact two-pass distance (exact_d2, bit for bit
+// window-distance.ts's): scan() leaves that to the caller, scanChunk() computes it, for every window
+// within the threshold or, in picks mode, lazily for each stock's greedy picks (lazy_picks, decision 141).
+// test/ed-prefilter.test.ts runs the same exactness cases through this kernel (per range, per chunk, in
+// picks mode), the WASM one and the direct scan.
 //
 // Built by node-gyp on `npm install` (binding.gyp). src/kernels/ed-native.ts loads it; where it is missing or
 // the CPU has no AVX2, search uses the WASM kernel.
