@@ -47,7 +47,7 @@ for (const L of Ls) {
     }
     for (const { on, ms, cpu } of rows)
       console.log(
-        `demo dtw L=${L} top-${topK} guess ${on ? 'on ' : 'off'}: wall p50 ${pct(ms, 0.5).toFixed(0)} max ${Math.max(...ms).toFixed(0)} ms [${ms.map((x) => x.toFixed(0)).join(' ')}]; CPU p50 ${pct(cpu, 0.5).toFixed(0)} ms (all threads)`,
+        `demo dtw L=${L} top-${topK} guess ${on ? 'on ' : 'off'}: wall p50 ${pct(ms, 0.5).toFixed(0)} max ${Math.max(...ms).toFixed(0)} ms [${ms.map((x) => x.toFixed(0)).join(' ')}]; CPU p50 ${pct(cpu, 0.5).toFixed(0)} ms [${cpu.map((x) => x.toFixed(0)).join(' ')}] (all threads)`,
       );
   }
 }

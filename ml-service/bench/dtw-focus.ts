@@ -5,7 +5,8 @@
  *   node --import tsx bench/dtw-focus.ts [L=60] [queries=5] [topK=30] [kernels=native,native:scalar,wasm]
  * (native:scalar is the native kernel's portable one-window-at-a-time path; native:improved adds LB_Improved;
  * native:noguess runs without decision 135's guessed threshold; native:rows computes the DTW row by row instead of by anti-diagonals; native:live by anti-diagonals over the live
- * cells' range only (decision 116) instead of the whole band (decision 129); native:windows returns every window
+ * cells' range only (decision 116) instead of the whole band (decision 129); native:nof32 without the float DTW
+ * before the double one (decision 140); native:windows returns every window
  * within the threshold instead of each stock's greedy picks; wasm@FILE runs another build of wasm/dtwscan.ts, native@FILE another build of native/dtwscan.c, e.g. a copy of
  * build/Release/dtwscan.node taken before a change.)
  * BENCH_DEMO_DATA=<store dir> runs on that store instead of the synthetic market.
@@ -43,6 +44,7 @@ function stagesOf(variant: string | undefined): number {
     rows: DTW_STAGES.rows,
     live: DTW_STAGES.live,
     windows: DTW_STAGES.windows,
+    nof32: DTW_STAGES.nof32,
   };
   return DTW_STAGES.all | (variant ? (extra[variant] ?? 0) : 0);
 }

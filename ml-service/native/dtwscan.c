@@ -47,6 +47,11 @@
 // Stage B runs on stage A's normalisation while sqrt(2L) dW is at most this fraction of tau (decision 134).
 #ifndef APPROX_MARGIN
 #define APPROX_MARGIN 1e-3
+// The float DTW filter (decision 140) from this band up: below it, eight float lanes take as many vectors
+// a diagonal as four double ones (r + 1 <= 8 cells) and the filter would only add its setup.
+#define F32_MIN_BAND 8
+// The unit roundoff of float (round to nearest).
+#define U_F32 5.9604644775390625e-08
 #endif
 
 static inline double dmin(double a, double b) { return a < b ? a : b; }
@@ -214,6 +219,8 @@ typedef struct {
   double *rawU, *rawL; // the entity's raw envelope over a triple's rows
   double *vh;           // envelope_vh's scratch
   double *qp, *wr, *ubRow, *ubColR, *diag[3]; // dtw_diag_avx2: padded query, reversed row, bounds, diagonals
+  float *qpF, *wrF, *ubRowF, *ubColRF, *diagF[3]; // dtw_band_f32: the same in float (decision 140)
+  double qMax;                                    // max |q|
   int *du, *dl;
   double sqrtL, sqrt2L, invL;
   int flags;
@@ -393,6 +400,8 @@ static int stage_a_prunes(const Ctx *k, const Range *g, int64_t t) {
 
 static double dtw_diag_avx2(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol);
 static double dtw_band_avx2(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol);
+static void diag_rows(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol);
+static double dtw_band_f32(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol);
 
 static void exact_bounds_avx2(int L, const double *x, double mean, double sd, const double *q, const double *qU,
                               const double *qL, const double *U, const double *Lo, double *w, double *cEQ,
@@ -406,6 +415,7 @@ static void exact_bounds_avx2(int L, const double *x, double mean, double sd, co
 static int dtw_append(Ctx *k, const Range *g, int64_t t, const double *w, const double *cbRow, const double *ubCol);
 
 static double dtw_of(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol);
+static double dtw_test(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol);
 
 static int stage_b(Ctx *k, const Range *g, int64_t t, const Approx *ap) {
   const int L = k->L, r = k->r;
@@ -569,7 +579,7 @@ static int stage_b(Ctx *k, const Range *g, int64_t t, const Approx *ap) {
   if (ap) {
     // The DTW on w': abandoned (farther than tau2), or the window is computed exactly.
     stats[ST_DTW]++;
-    if (dtw_of(k, w, limit, cbRow, ubCol) == INF) {
+    if (dtw_test(k, w, limit, cbRow, ubCol) == INF) {
       stats[ST_ABANDONED]++;
       return 1;
     }
@@ -591,9 +601,30 @@ static int stage_b(Ctx *k, const Range *g, int64_t t, const Approx *ap) {
 static double dtw_of(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol) {
   // By anti-diagonals only where a diagonal holds a few vectors (band >= DIAG_MIN_BAND): with a narrow
   // band its fixed cost per diagonal outweighs the shorter chain (measured in docs/decisions/116).
-  return k->simd && !(k->flags & F_ROWS) && k->r >= DIAG_MIN_BAND
-             ? ((k->flags & F_LIVE) ? dtw_diag_avx2 : dtw_band_avx2)(k, w, limit, cbRow, ubCol)
-             : dtw_pruned(k->q, w, k->L, k->r, limit, cbRow, ubCol, k->prev, k->cur);
+  if (!k->simd || (k->flags & F_ROWS) || k->r < DIAG_MIN_BAND)
+    return dtw_pruned(k->q, w, k->L, k->r, limit, cbRow, ubCol, k->prev, k->cur);
+  if (k->flags & F_LIVE) return dtw_diag_avx2(k, w, limit, cbRow, ubCol);
+  // Where eight float lanes need fewer vectors a diagonal than four double ones, a float DTW first: it
+  // abandons only a window the double one would abandon too (decision 140), which is most of them.
+  const int r = k->r < k->L - 1 ? k->r : k->L - 1;
+  if (r >= F32_MIN_BAND && !(k->flags & F_NOF32) && dtw_band_f32(k, w, limit, cbRow, ubCol) == INF) return INF;
+  diag_rows(k, w, limit, cbRow, ubCol);
+  return dtw_band_avx2(k, w, limit, cbRow, ubCol);
+}
+
+/**
+ * Whether the DTW of w may come within limit: Infinity when it does not, else any other value (not
+ * always the distance). The DTWs on stage A's normalisation ask only this (decision 134: one that comes
+ * within gets the exact normalisation and its exact DTW), so where the float DTW runs (decision 140) its
+ * answer is enough, and a window it does not abandon goes to the exact DTW without the double one on w'.
+ */
+static double dtw_test(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol) {
+  const int r = k->r < k->L - 1 ? k->r : k->L - 1;
+  if (k->simd && !(k->flags & (F_ROWS | F_LIVE | F_NOF32)) && r >= F32_MIN_BAND && r >= DIAG_MIN_BAND) {
+    const double f = dtw_band_f32(k, w, limit, cbRow, ubCol);
+    if (f >= 0) return f; // else the float DTW did not run: the double one answers
+  }
+  return dtw_of(k, w, limit, cbRow, ubCol);
 }
 
 /** Stage B's DTW of window t (normalised w, cumulative bounds cbRow and ubCol); appends it within tau2. */
@@ -889,8 +920,7 @@ static AVX2 double dtw_diag_avx2(const Ctx *k, const double *w, double limit, co
 static AVX2 double dtw_band_avx2(const Ctx *k, const double *w, double limit, const double *cbRow,
                                  const double *ubCol) {
   const int n = k->L, r = k->r < n - 1 ? k->r : n - 1;
-  double *qp = k->qp, *wr = k->wr, *ubR = k->ubRow, *ubC = k->ubColR;
-  diag_rows(k, w, limit, cbRow, ubCol);
+  double *qp = k->qp, *wr = k->wr, *ubR = k->ubRow, *ubC = k->ubColR; // diag_rows's, made by dtw_of
   const int V = (r + 1 + 3) >> 2; // a diagonal has at most r + 1 cells in the band
   const __m256d inf = _mm256_set1_pd(INF), lanes = _mm256_set_pd(3, 2, 1, 0);
   double *B[3] = {k->diag[0], k->diag[1], k->diag[2]};
@@ -934,6 +964,142 @@ static AVX2 double dtw_band_avx2(const Ctx *k, const double *w, double limit, co
   }
   // The last diagonal (2n - 2) is the cell (n - 1, n - 1), its first row, in the buffer rotated to d1.
   return B[b1][n - 1];
+}
+
+/** [prev7, cur0 .. cur6]: a diagonal's vector moved one row down (row i - 1 in lane 0 of row i's vector). */
+static inline AVX2 __m256 rows_down(__m256 prev, __m256 cur) {
+  return _mm256_castsi256_ps(
+      _mm256_alignr_epi8(_mm256_castps_si256(cur), _mm256_castps_si256(_mm256_permute2f128_ps(prev, cur, 0x21)), 12));
+}
+
+/** [cur1 .. cur7, next0]: moved one row up. */
+static inline AVX2 __m256 rows_up(__m256 cur, __m256 next) {
+  return _mm256_castsi256_ps(
+      _mm256_alignr_epi8(_mm256_castps_si256(_mm256_permute2f128_ps(cur, next, 0x21)), _mm256_castps_si256(cur), 4));
+}
+
+/**
+ * dtw_band_f32's diagonals, V vectors of eight rows each (a constant: the loops unroll and the two
+ * diagonals before the current one live in registers, so the chain from one diagonal to the next never
+ * goes through memory). The cells, values and liveness are dtw_band_avx2's, in float: diagonal k holds rows
+ * [iMin(k), iMin(k) + 8V), Infinity outside. A cell (i, j) on diagonal k reads up (i - 1) and left (i)
+ * on k - 1 and diag (i - 1) on k - 2. iMin rises by 0 or 1 a diagonal (both its terms do), so on k - 1
+ * row i is either the same lane (then up is the vector moved a row down, Infinity entering at row
+ * iMin(k-1) - 1) or the next one (up is the stored vector, left it moved a row up, Infinity entering at
+ * row iMin(k-1) + 8V); on k - 2, row i - 1 sits 0, 1 or 2 rows past iMin(k-2) - 1 likewise.
+ * Returns Infinity when the DTW is abandoned or ends dead, else 0.
+ */
+static inline __attribute__((always_inline)) AVX2 double f32_diagonals(const Ctx *k, const int V) {
+  const int n = k->L, r = k->r < n - 1 ? k->r : n - 1;
+  const float *qp = k->qpF, *wr = k->wrF, *ubR = k->ubRowF, *ubC = k->ubColRF;
+  const __m256 inf = _mm256_set1_ps(__builtin_inff()), lanes = _mm256_set_ps(7, 6, 5, 4, 3, 2, 1, 0);
+  __m256 D1[4], D2[4], D0[4];
+  // Diagonal -1 (rows from 0) is dead; diagonal -2 (rows from -1) holds the start, 0 at row -1.
+#pragma GCC unroll 4
+  for (int s = 0; s < V; s++) D1[s] = D2[s] = inf;
+  D2[0] = _mm256_blend_ps(inf, _mm256_setzero_ps(), 1);
+  int p1 = 0, p2 = -1, liveBefore = 1;
+  for (int kk = 0; kk <= 2 * n - 2; kk++) {
+    int iMin = kk - (n - 1) > 0 ? kk - (n - 1) : 0;
+    const int bandLo = (kk - r + 1) >> 1;
+    if (bandLo > iMin) iMin = bandLo;
+    int iMax = kk < n - 1 ? kk : n - 1;
+    const int bandHi = (kk + r) >> 1;
+    if (bandHi < iMax) iMax = bandHi;
+    const int off = n - 1 - kk, up1 = iMin - p1, o2 = iMin - 1 - p2; // up1 in {0, 1}, o2 in {-1, 0, 1}
+    const __m256 top = _mm256_set1_ps((float)(iMax - iMin));
+    __m256 any = _mm256_setzero_ps();
+#pragma GCC unroll 4
+    for (int s = 0; s < V; s++) {
+      const int i = iMin + 8 * s;
+      const __m256 below1 = s > 0 ? D1[s - 1] : inf, above1 = s + 1 < V ? D1[s + 1] : inf;
+      const __m256 below2 = s > 0 ? D2[s - 1] : inf, above2 = s + 1 < V ? D2[s + 1] : inf;
+      const __m256 up = up1 ? D1[s] : rows_down(below1, D1[s]);
+      const __m256 left = up1 ? rows_up(D1[s], above1) : D1[s];
+      const __m256 dg = o2 < 0 ? rows_down(below2, D2[s]) : o2 > 0 ? rows_up(D2[s], above2) : D2[s];
+      const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(qp + i), _mm256_loadu_ps(wr + off + i));
+      const __m256 v = _mm256_add_ps(_mm256_min_ps(_mm256_min_ps(up, dg), left), _mm256_mul_ps(d, d));
+      const __m256 ub = _mm256_min_ps(_mm256_loadu_ps(ubR + i), _mm256_loadu_ps(ubC + off + i));
+      const __m256 in = _mm256_cmp_ps(_mm256_add_ps(lanes, _mm256_set1_ps(8.0f * s)), top, _CMP_LE_OQ);
+      const __m256 live = _mm256_and_ps(_mm256_cmp_ps(v, ub, _CMP_LE_OQ), in);
+      D0[s] = _mm256_blendv_ps(inf, v, live);
+      any = _mm256_or_ps(any, live);
+    }
+    const int live = _mm256_movemask_ps(any) != 0;
+    if (!live && !liveBefore) return INF;
+    liveBefore = live;
+#pragma GCC unroll 4
+    for (int s = 0; s < V; s++) D2[s] = D1[s], D1[s] = D0[s];
+    p2 = p1, p1 = iMin;
+  }
+  // The last diagonal (2n - 2) is the cell (n - 1, n - 1), its first row: lane 0.
+  return _mm256_cvtss_f32(D1[0]) == __builtin_inff() ? INF : 0;
+}
+
+/**
+ * A float DTW before the double one (decision 140): the same cells as dtw_band_avx2, eight lanes a
+ * vector, so a band of 25 takes 4 vectors a diagonal instead of 7. It returns Infinity only where
+ * dtw_band_avx2 (with the bounds diag_rows made) returns Infinity too, so dtw_of skips the double DTW
+ * there; 0 says nothing (dtw_of then runs the double one), and -1 that it did not run (a band past 31
+ * rows, no finite limit, or a window far from normalised).
+ *
+ * Why Infinity is sound. Say the double DTW is finite: some path P (the chain of its result) has every
+ * cell c live, its double value v(c) <= ub(c) = min(ubRow[i], ubCol[j]). The exact sum S(c) of P's
+ * squared differences up to c is at most v(c) (1 + 1e-9): a double sum of at most 2n terms errs by far
+ * less. The float inputs differ from the double ones by at most U_F32 |x| each, so by the triangle
+ * inequality along P's at most 2n - 1 cells the exact sum on the float inputs S'(c) has
+ * sqrt(S'(c)) <= sqrt(S(c)) + delta, delta = sqrt(2n) U_F32 (max|q| + max|w|). The float DP's value at c
+ * is at most the float evaluation of P's sum up to c (rounding is monotone, so min(...) + d * d rounds
+ * to at most P's own predecessor's value + d * d), and that is at most S'(c) (1 + U_F32)^(2n + 3) (each
+ * term's difference, square and addition round once). So with the float bounds
+ *   ubF = T(ub) = (sqrt(ub (1 + 1e-9)) + delta)^2 (1 + gamma), gamma >= (1 + U_F32)^(2n + 8) - 1
+ * (gamma also covers the bound's own rounding to float, upwards of its double value by at most U_F32),
+ * every cell of P stays live in the float DTW, which therefore does not abandon and ends finite. T is
+ * increasing, so T(min(a, b)) = min(T(a), T(b)): the rows' and the columns' bounds are made apart.
+ */
+static AVX2 double dtw_band_f32(const Ctx *k, const double *w, double limit, const double *cbRow,
+                                const double *ubCol) {
+  const int n = k->L, r = k->r < n - 1 ? k->r : n - 1;
+  // A diagonal has at most r + 1 cells in the band: 2 to 4 vectors of eight (F32_MIN_BAND <= r <= 31); a
+  // wider band's 5 or more would not fit the registers, and it runs the double DTW alone.
+  const int V = (r + 1 + 7) >> 3;
+  if (V > 4) return -1;
+  float *wr = k->wrF, *ubR = k->ubRowF, *ubC = k->ubColRF;
+  // The bounds' largest value A (both rise along their rows: the last is the limit they were made from).
+  const double A = ubCol[n - 1] < INF && ubCol[n - 1] > limit ? ubCol[n - 1] : limit;
+  // max |w|
+  const __m256d sign = _mm256_set1_pd(-0.0);
+  __m256d wMax4 = _mm256_setzero_pd();
+  int m = 0;
+  for (; m + 4 <= n; m += 4) wMax4 = _mm256_max_pd(wMax4, _mm256_andnot_pd(sign, _mm256_loadu_pd(w + m)));
+  double t4[4], wMax = 0;
+  _mm256_storeu_pd(t4, wMax4);
+  for (int u = 0; u < 4; u++) wMax = t4[u] > wMax ? t4[u] : wMax;
+  for (; m < n; m++) wMax = __builtin_fabs(w[m]) > wMax ? __builtin_fabs(w[m]) : wMax;
+  // Far outside what normalised windows hold (|w| <= sqrt(L)): no filter (the float squares could overflow).
+  if (!(wMax < 1e15) || !(A < INF)) return -1;
+  const double delta = __builtin_sqrt(2.0 * n) * U_F32 * (k->qMax + wMax) * (1 + 1e-6) + 1e-30;
+  const double gamma = 1.01 * (2.0 * n + 8) * U_F32;
+  // T(a) = (sqrt(a (1 + 1e-9)) + delta)^2 (1 + gamma) <= a c1 + c0 for every a <= A, a linear map (and
+  // for a < 0 any value is sound: no live double cell has a negative bound).
+  const double c1 = (1 + 1e-9) * (1 + gamma);
+  const double c0 = (2 * delta * __builtin_sqrt(A * (1 + 1e-9)) + delta * delta) * (1 + gamma);
+  const __m256d vc1 = _mm256_set1_pd(c1), vc0 = _mm256_set1_pd(c0), vlimit = _mm256_set1_pd(limit);
+  // The rows dtw_band_avx2 reads along a diagonal (see diag_rows), in float: the window reversed, the row
+  // bounds T(limit - cbRow[m + 1]) and the column bounds T(ubCol) reversed.
+  for (m = 0; m + 4 <= n; m += 4) {
+    _mm_storeu_ps(wr + m, _mm256_cvtpd_ps(_mm256_permute4x64_pd(_mm256_loadu_pd(w + n - 4 - m), 0x1B)));
+    const __m256d uc = _mm256_permute4x64_pd(_mm256_loadu_pd(ubCol + n - 4 - m), 0x1B);
+    _mm_storeu_ps(ubC + m, _mm256_cvtpd_ps(_mm256_add_pd(_mm256_mul_pd(uc, vc1), vc0)));
+    const __m256d ur = _mm256_sub_pd(vlimit, _mm256_loadu_pd(cbRow + m + 1));
+    _mm_storeu_ps(ubR + m, _mm256_cvtpd_ps(_mm256_add_pd(_mm256_mul_pd(ur, vc1), vc0)));
+  }
+  for (; m < n; m++) {
+    wr[m] = (float)w[n - 1 - m];
+    ubC[m] = (float)(ubCol[n - 1 - m] * c1 + c0);
+    ubR[m] = (float)((limit - cbRow[m + 1]) * c1 + c0);
+  }
+  return V == 2 ? f32_diagonals(k, 2) : V == 3 ? f32_diagonals(k, 3) : f32_diagonals(k, 4);
 }
 
 /**
@@ -1050,6 +1216,10 @@ static double dtw_diag_avx2(const Ctx *k, const double *w, double limit, const d
 static double dtw_band_avx2(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol) {
   return INF;
 }
+static void diag_rows(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol) {}
+static double dtw_band_f32(const Ctx *k, const double *w, double limit, const double *cbRow, const double *ubCol) {
+  return -1;
+}
 #endif
 
 /**
@@ -1106,7 +1276,7 @@ static int64_t select_picks(Ctx *k, Range *g) {
       const double limA = lt * lt, capA = best < INF ? ct * ct : INF;
       g->stats[ST_DTW]++;
       computed = 1;
-      if (dtw_of(k, w, capA < limA ? capA : limA, w + L, w + 2 * L + 1) == INF) {
+      if (dtw_test(k, w, capA < limA ? capA : limA, w + L, w + 2 * L + 1) == INF) {
         g->stats[ST_ABANDONED]++;
         above = capA < limA;
       } else
@@ -1294,7 +1464,8 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   k.work = 0;
   k.stopped = 0;
   k.cells = L * (2 * (int64_t)r + 1);
-  const size_t nd = (size_t)(14 * L + 6) + 7 * (size_t)(2 * L + 24) + 2 * (size_t)widest + 5 * (size_t)(widest + 2 * r);
+  const size_t nd = (size_t)(14 * L + 6) + 7 * (size_t)(2 * L + 24) + 7 * (size_t)(L + 24) + 2 * (size_t)widest +
+                    5 * (size_t)(widest + 2 * r);
   double *pool = malloc(nd * sizeof(double));
   int *ipool = malloc(((size_t)L + 2 * (size_t)widest) * sizeof(int));
   if (!pool || !ipool) {
@@ -1329,6 +1500,20 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   for (int b = 0; b < 3; b++) k.diag[b] = at + 4, at += 2 * L + 24;
   memcpy(k.qp, q, (size_t)L * sizeof(double));
   for (int i = (int)L; i < 2 * L + 24; i++) k.qp[i] = k.wr[i] = k.ubRow[i] = k.ubColR[i] = 0;
+  // dtw_band_f32's rows (2L + 48 floats each, the room of L + 24 doubles), its diagonals from slot -8.
+  float *atF = (float *)at;
+  k.qpF = atF, atF += 2 * L + 48;
+  k.wrF = atF, atF += 2 * L + 48;
+  k.ubRowF = atF, atF += 2 * L + 48;
+  k.ubColRF = atF, atF += 2 * L + 48;
+  for (int b = 0; b < 3; b++) k.diagF[b] = atF + 8, atF += 2 * L + 48;
+  at += 7 * (L + 24);
+  k.qMax = 0;
+  for (int i = 0; i < 2 * L + 48; i++) k.qpF[i] = k.wrF[i] = k.ubRowF[i] = k.ubColRF[i] = 0;
+  for (int i = 0; i < L; i++) {
+    k.qpF[i] = (float)q[i];
+    if (__builtin_fabs(q[i]) > k.qMax) k.qMax = __builtin_fabs(q[i]);
+  }
   for (int i = 0; i < L; i++) {
     if (order[i] < 0 || order[i] >= L) {
       free(pool);

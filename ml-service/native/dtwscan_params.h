@@ -11,6 +11,7 @@ enum {
   F_KEOGH_EQ = 2,
   F_KIM = 1,
   F_LIVE = 1024,
+  F_NOF32 = 2048,
   F_NOSTORE = 512,
   F_PICKS_SHIFT = 16,
   F_ROWS = 128,

@@ -126,11 +126,12 @@ describe('DTW kernels keep exactly the windows within the threshold', () => {
         const hi = data.offsets[e + 1]! - L + 1;
         if (hi > data.offsets[e]!) plan.push(e, data.offsets[e]!, hi);
       }
-      // The native kernel four times: as the search runs it (AVX2 where the CPU has it, the DTW by
-      // anti-diagonals over the whole band when the band is wide enough), its portable path, AVX2 with
-      // the row DTW, and AVX2 with the anti-diagonals over the live cells only.
+      // The native kernel five times: as the search runs it (AVX2 where the CPU has it, the DTW by
+      // anti-diagonals over the whole band when the band is wide enough, from a band of 8 behind a float
+      // DTW that abandons first), its portable path, AVX2 with the row DTW, AVX2 with the
+      // anti-diagonals over the live cells only, and AVX2 without the float DTW.
       const variants = kernels.flatMap((name) =>
-        name === 'native' ? [name, 'native:scalar', 'native:rows', 'native:live'] : [name],
+        name === 'native' ? [name, 'native:scalar', 'native:rows', 'native:live', 'native:nof32'] : [name],
       );
       for (const variant of variants) {
         const [name, path] = variant.split(':') as [DtwKernelName, string?];
@@ -142,7 +143,9 @@ describe('DTW kernels keep exactly the windows within the threshold', () => {
               ? DTW_STAGES.all | DTW_STAGES.rows
               : path === 'live'
                 ? DTW_STAGES.all | DTW_STAGES.live
-                : DTW_STAGES.all;
+                : path === 'nof32'
+                  ? DTW_STAGES.all | DTW_STAGES.nof32
+                  : DTW_STAGES.all;
         for (const q of [0, 0.001, 0.02, 0.3, 1]) {
           const tau2 = q === 1 ? Infinity : sorted[Math.floor(q * (sorted.length - 1))]!;
           const scan = makeDtwScanner(
@@ -235,6 +238,39 @@ describe('DTW kernels keep exactly the windows within the threshold', () => {
       if (name !== 'ts') expect(stopped.dtws, variant).toBeLessThan(whole.dtws / 2);
     }
   });
+
+  it.runIf(nativeExpected)(
+    'the float DTW before the double one abandons no window whose distance is the threshold (L=250, band 10 %)',
+    () => {
+      // Each window alone, its threshold its own twin distance: the double DTW keeps it (within the
+      // limit's hair of slack), so the float one, whose values err by ~1e-5 relative, must not abandon it.
+      // Without the float bounds' margin (decision 140) about half of these were dropped.
+      const d = market(entitiesFor(21, 420));
+      const L = 250;
+      const r = 25;
+      const qn = naiveNormalize(Array.from(d.closes.subarray(40, 40 + L)), 'z')!;
+      const native = dtwKernelByName('native')!;
+      let checked = 0;
+      for (const [t, d2] of twinDistances(d, qn, r)) {
+        if (t % 5 !== 0) continue;
+        let e = 0;
+        while (d.offsets[e + 1]! <= t) e++;
+        for (const stages of [DTW_STAGES.all | DTW_STAGES.nof32, DTW_STAGES.all]) {
+          const scan = makeDtwScanner(
+            d,
+            { qn: Float64Array.from(qn), band: r },
+            native,
+            new Float64Array(8),
+            stages,
+          );
+          const found = scan.chunk!(Int32Array.from([e, t, t + 1]), 0, 3, d2);
+          expect([found.end[0], found.t[0], found.d2[0]], `t=${t} stages=${stages}`).toEqual([1, t, d2]);
+        }
+        checked++;
+      }
+      expect(checked).toBeGreaterThan(100);
+    },
+  );
 
   it.runIf(nativeExpected)('the native kernel refuses ranges outside its arrays', () => {
     const native = dtwKernelByName('native')!;

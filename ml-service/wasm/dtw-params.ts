@@ -16,6 +16,7 @@ export const F_ROWS = 128; // native AVX2: the row DTW instead of the anti-diago
 export const F_WINDOWS = 256; // native: every window within the threshold even where picks were asked
 export const F_NOSTORE = 512; // native picks mode: keep no candidate's DTW inputs, recompute each
 export const F_LIVE = 1024; // native AVX2: the anti-diagonal DTW over the live cells' range, not the whole band
+export const F_NOF32 = 2048; // native AVX2: no float DTW before the double one (decision 140)
 export const F_ALL = 31; // what the search runs: every stage but LB_Improved
 export const F_PICKS_SHIFT = 16; // the flags' bits from here up: K of the picks mode (0: every window)
 // Counters (stats[i]): windows seen, pruned per stage, DTWs computed and abandoned.

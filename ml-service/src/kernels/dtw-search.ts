@@ -30,6 +30,8 @@ export const DTW_STAGES = {
   rows: P.F_ROWS,
   /** Native AVX2 path only: the anti-diagonal DTW over the live cells' range, not the whole band (A/B bench). */
   live: P.F_LIVE,
+  /** Native AVX2 path only: no float DTW before the double one (decision 140; tests, A/B bench). */
+  nof32: P.F_NOF32,
   /** Every window within the threshold even where the caller asked for picks (A/B bench). */
   windows: P.F_WINDOWS,
   /** Picks mode: keep no candidate's normalised window, recompute each (tests that path). */

@@ -36,6 +36,9 @@ export const dtwGuess = {
   /** Searches guessed, and the scans whose guess was too low (each run again: widened, then in full). */
   guessed: 0,
   rescanned: 0,
+  /** Told each step's kind, threshold and results after it ran (bench/dtw-why.ts); null in service. */
+  trace: null as
+    ((kind: 'plain' | 'sample' | 'guessed' | 'full', tau: number, results: ScanResult[]) => void) | null,
 };
 
 /** The guessing search's spec and plan, or null where a guess does not pay (zned, few picks per stock). */
@@ -89,20 +92,29 @@ function* guessedSteps(
   spec: ScanSpec,
   plan: Plan,
 ): Generator<{ spec: ScanSpec; plan: Plan }, ScanResult[], ScanResult[]> {
+  const trace = dtwGuess.trace;
   const sub = guessSearch(spec, plan);
-  if (!sub) return yield { spec, plan };
+  if (!sub) {
+    const plain = yield { spec, plan };
+    trace?.('plain', Infinity, plain);
+    return plain;
+  }
   const first = yield sub;
   const g = kthPick(first, sub.spec.topK);
+  trace?.('sample', g, first);
   if (g === Infinity) return yield { spec, plan };
   dtwGuess.guessed++;
   const spent = [...first];
   for (const tau of [g, g * dtwGuess.widen]) {
     const guessed = yield { spec: { ...spec, tauGuess: tau }, plan };
+    trace?.('guessed', tau, guessed);
     if (verified(guessed, tau, spec.topK)) return withWork(guessed, spent);
     dtwGuess.rescanned++;
     spent.push(...guessed);
   }
-  return withWork(yield { spec, plan }, spent);
+  const full = yield { spec, plan };
+  trace?.('full', Infinity, full);
+  return withWork(full, spent);
 }
 
 /** A search through `run`, guessed and verified where that pays; the same results as `run(spec, plan)`. */
