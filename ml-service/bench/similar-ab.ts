@@ -9,7 +9,8 @@
  * thread and the two busiest others apart), the figure that drifts least with other load.
  *
  * Env: BENCH_TREES (comma-separated checkout roots; default this one), BENCH_ROUNDS (3), BENCH_SECONDS
- * (15), BENCH_WARMUP_SECONDS (5), BENCH_CONNECTIONS (50), BENCH_TOPK (10; cards asked for).
+ * (15), BENCH_WARMUP_SECONDS (5), BENCH_CONNECTIONS (50), BENCH_TOPK (10; cards asked for),
+ * BENCH_NODE_FLAGS (extra node flags for the ml-service processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p").
  * Run: `nice -n -15 npm run bench:similar-ab -w ml-service`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -29,6 +30,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const TOPK = Number(process.env.BENCH_TOPK ?? 10);
 const demo = 'scraper/demo/sandp500-5yr/prices.csv.gz';
 const token = 'bench-token';
+const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 /** Stocks with the full 2013-2018 history and the calendar, read from the demo file itself. */
 function calendar(): { codes: string[]; dates: string[] } {
@@ -107,7 +109,8 @@ function threadCpu(pid: number): Map<string, { name: string; ms: number }> {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       // utime and stime (fields 14 and 15) in clock ticks of 10 ms.
       const ms = (Number(fields[11]) + Number(fields[12])) * 10;
-      out.set(tid, { name: tid === String(pid) ? 'main' : `thread ${tid}`, ms });
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      out.set(tid, { name: tid === String(pid) ? 'main' : comm, ms });
     } catch {
       // the thread ended meanwhile
     }
@@ -153,7 +156,7 @@ interface Figures {
 async function measure(tree: string, dataDir: string, next: () => string): Promise<Figures> {
   const port = await freePort();
   const cache = mkdtempSync(join(tmpdir(), 'resemble-ab-cache-'));
-  const ml = run(tree, ['--import', 'tsx', 'ml-service/src/server.ts'], {
+  const ml = run(tree, [...nodeFlags, '--import', 'tsx', 'ml-service/src/server.ts'], {
     ML_HOST: '127.0.0.1',
     ML_PORT: String(port),
     ML_TOKEN: token,
@@ -187,9 +190,14 @@ async function measure(tree: string, dataDir: string, next: () => string): Promi
       .sort((a, b) => b.ms - a.ms)
       .slice(0, 2);
     const load1 = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+    // The rest by thread name (V8's GC helpers, libuv's pool, the loaders), CPU ms per request.
+    const byName = new Map<string, number>();
+    for (const t of used)
+      if (t.name !== 'main' && !busiest.includes(t)) byName.set(t.name, (byName.get(t.name) ?? 0) + t.ms);
+    const rest = [...byName].filter(([, ms]) => ms > 0).map(([name, ms]) => `${name} ${per(ms)}`);
     console.log(
       `${tree.padEnd(28)} ${r.reqPerS.toFixed(1).padStart(7)} req/s  p50 ${String(r.p50).padStart(5)} ms  p99 ${String(r.p99).padStart(5)} ms  errors ${r.errors}  ` +
-        `CPU/req ${per(total)} ms (main ${per(main)}, busiest threads ${busiest.map((t) => per(t.ms)).join(' + ')})  load ${load1}`,
+        `CPU/req ${per(total)} ms (main ${per(main)}, busiest threads ${busiest.map((t) => per(t.ms)).join(' + ')}; others: ${rest.join(', ')})  load ${load1}`,
     );
     return { reqPerS: r.reqPerS, cpuPerReq: r.n > 0 ? total / r.n : NaN };
   } finally {

@@ -5,13 +5,17 @@
 // It only ever PRUNES. Every bound is the one wasm/zscan.ts documents (derivation and error bounds in
 // src/kernels/ed-kernel.ts), computed with separately rounded operations: no FMA contraction (binding.gyp passes
 // -ffp-contract=off). The rounding-error bounds the caller passes in hold for any order of summation, so
-// they hold here as there. Every window it keeps gets the exact two-pass distance in TypeScript. test/ed-prefilter.test.ts runs the
-// same exactness cases through this kernel, the WASM one and the TypeScript one.
+// they hold here as there. Every window it keeps gets the exact two-pass distance (exact_d2, bit for bit
+// window-distance.ts's): scan() leaves that to the caller, scanChunk() computes it, for every window
+// within the threshold or, in picks mode, lazily for each stock's greedy picks (lazy_picks, decision 141).
+// test/ed-prefilter.test.ts runs the same exactness cases through this kernel (per range, per chunk, in
+// picks mode), the WASM one and the direct scan.
 //
 // Built by node-gyp on `npm install` (binding.gyp). src/kernels/ed-native.ts loads it; where it is missing or
 // the CPU has no AVX2, search uses the WASM kernel.
 #include <node_api.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -28,7 +32,7 @@ static inline const int32_t *bounds_at(const uint8_t *p, int at) { return (const
 typedef struct {
   __m256d invL, cwMin, signBit, zero;
   // stage 1a
-  __m256d c0, epsC0, epsP0, iMax0, q0[4];
+  __m256d c0, epsC0, epsP0, il0[4], q0[4];
   int o0[5];
   // stage 1b
   __m256d c1, epsC1, epsP1, q1[8], il1[8];
@@ -50,8 +54,10 @@ AVX2 static void consts_init(Consts *k, const uint8_t *p) {
   k->c0 = _mm256_set1_pd(par[P0_C]);
   k->epsC0 = _mm256_set1_pd(par[P0_EPS_C]);
   k->epsP0 = _mm256_set1_pd(par[P0_EPS_P]);
-  k->iMax0 = _mm256_set1_pd(par[P0_INV_LEN]);
-  for (int j = 0; j < 4; j++) k->q0[j] = _mm256_set1_pd(par[P0_Q + j]);
+  for (int j = 0; j < 4; j++) {
+    k->q0[j] = _mm256_set1_pd(par[P0_Q + j]);
+    k->il0[j] = _mm256_set1_pd(par[P0_INV_LEN + j]);
+  }
   for (int j = 0; j < 5; j++) k->o0[j] = bounds_at(p, P0_BOUNDS_BYTE)[j];
   k->c1 = _mm256_set1_pd(par[P1_C]);
   k->epsC1 = _mm256_set1_pd(par[P1_EPS_C]);
@@ -161,14 +167,36 @@ AVX2 static inline int stage2(const Consts *k, const double *a, const double *b,
   return _mm256_movemask_pd(_mm256_and_pd(_mm256_cmp_pd(lb2, k->lim, _CMP_GT_OQ), _mm256_cmp_pd(lv, k->lvMin, _CMP_GT_OQ)));
 }
 
-/** Stage 3: 1 when window t cannot be pruned by its distance from one dot product (stage3 in wasm/zscan.ts). */
+/**
+ * A lower bound of the squared distance exact_d2 computes for a window whose stage-3 bound is lb. Stage 3
+ * prunes against threshold T iff lb > lim(T) = (sqrt(T) + EPS_REF)^2 (1 + 1e-9) + 1e-9 L (P2_LIM, as
+ * scanZWasm in src/kernels/ed-kernel.ts sets it), and that is sound for every T (none of its error terms
+ * depend on T), so the computed distance exceeds every T below T* = (sqrt((lb - 1e-9 L) / (1 + 1e-9)) -
+ * EPS_REF)^2, i.e. it is at least T*. Taken 1e-9 lower still against this formula's own rounding.
+ */
+static inline double key_of(const double *par, double lb) {
+  const double x = (lb - 1e-9 * par[P2_L]) / (1 + 1e-9);
+  if (!(x > 0)) return -__builtin_inf();
+  const double r = __builtin_sqrt(x) - par[C_EPS_REF];
+  if (!(r > 0)) return -__builtin_inf();
+  return r * r * (1 - 1e-9);
+}
+
+/**
+ * Stage 3: 1 when window t cannot be pruned by its distance from one dot product (stage3 in wasm/zscan.ts).
+ * When it keeps the window and key is not NULL, *key is a lower bound of the squared distance exact_d2
+ * computes for it (-INFINITY when none is known): see key_of.
+ */
 AVX2 static inline int stage3(const double *par, const double *q, const double *closes, const double *s1,
-                              const double *s2, int t, int L) {
+                              const double *s2, int t, int L, double *key) {
   const double invL = par[P_INV_L];
   const double sw = s1[t + L] - s1[t];
   const double muc = sw * invL;
   const double lv = s2[t + L] - s2[t] - sw * muc;
-  if (!(lv > par[P2_LV_MIN])) return 1;
+  if (!(lv > par[P2_LV_MIN])) {
+    if (key) *key = -__builtin_inf();
+    return 1;
+  }
   const double *x = closes + t;
   __m256d acc = _mm256_setzero_pd();
   int i = 0;
@@ -185,7 +213,10 @@ AVX2 static inline int stage3(const double *par, const double *q, const double *
   const double num = dc + par[P3_DOT_ERR] + __builtin_fabs(qSum) * par[P3_EPS_MU];
   const double rel = par[P2_REL];
   const double hi = num * u * (num > 0.0 ? 1.0 + rel : 1.0 - rel);
-  return !(par[P2_Q2_PLUS_L] - 2.0 * hi > par[P2_LIM]);
+  const double lb = par[P2_Q2_PLUS_L] - 2.0 * hi;
+  if (lb > par[P2_LIM]) return 0;
+  if (key) *key = key_of(par, lb);
+  return 1;
 }
 
 /** Groups of four consecutive windows that stage 1a left some of, waiting for the later stages. */
@@ -203,7 +234,7 @@ typedef struct {
  */
 AVX2 __attribute__((noinline)) static int finish_batch(const Consts *k, Batch *b, const double *s1,
                                                       const double *s2, const double *closes, int L, int m2,
-                                                      int use1b, int32_t *out, int n) {
+                                                      int use1b, int32_t *out, double *keys, int n) {
   int g = b->count;
   if (use1b) {
     int kept = 0;
@@ -235,7 +266,7 @@ AVX2 __attribute__((noinline)) static int finish_batch(const Consts *k, Batch *b
     for (int j = 0; j < 4; j++) {
       if ((b->mask[i] >> j) & 1) continue;
       out[n] = b->t[i] + j;
-      n += stage3(k->par, q, closes, s1, s2, b->t[i] + j, L);
+      n += stage3(k->par, q, closes, s1, s2, b->t[i] + j, L, keys ? keys + n : NULL);
     }
   }
   b->count = 0;
@@ -249,7 +280,7 @@ AVX2 __attribute__((noinline)) static int finish_batch(const Consts *k, Batch *b
  * loose for it (P0_C <= 0), 1b likewise (P1_C <= 0). The last (tHi - tLo) mod 4 rows go to stage 3 alone.
  */
 AVX2 static int scan_entity(const uint8_t *p, const double *s1, const double *s2, const double *closes, int tLo,
-                            int tHi, int L, int m2, int32_t *out) {
+                            int tHi, int L, int m2, int32_t *out, double *keys) {
   Consts k;
   consts_init(&k, p);
   const double *par = k.par;
@@ -262,12 +293,13 @@ AVX2 static int scan_entity(const uint8_t *p, const double *s1, const double *s2
   do {                                                                                           \
     batch.t[batch.count] = (tt);                                                                 \
     batch.mask[batch.count] = (mm);                                                              \
-    if (++batch.count == BATCH) n = finish_batch(&k, &batch, s1, s2, closes, L, m2, use1b, out, n); \
+    if (++batch.count == BATCH) n = finish_batch(&k, &batch, s1, s2, closes, L, m2, use1b, out, keys, n); \
   } while (0)
   if (par[P0_C] > 0) {
     // Stage 1a: 4 segments, sigma-free (scanZ in wasm/zscan.ts): prune iff P |P| < C Cw. Everything it
     // needs is a local here, so the loop runs from registers.
-    const __m256d c = k.c0, epsC = k.epsC0, epsP = k.epsP0, iMax = k.iMax0, invL = k.invL, cwMin = k.cwMin;
+    const __m256d c = k.c0, epsC = k.epsC0, epsP = k.epsP0, invL = k.invL, cwMin = k.cwMin;
+    const __m256d il0 = k.il0[0], il1 = k.il0[1], il2 = k.il0[2], il3 = k.il0[3];
     const __m256d q0 = k.q0[0], q1 = k.q0[1], q2 = k.q0[2], q3 = k.q0[3], signBit = k.signBit;
     const long o1 = k.o0[1], o2 = k.o0[2], o3 = k.o0[3], oL = k.o0[4];
 #define STAGE1A_MASK(a, mask)                                                                                   \
@@ -278,9 +310,10 @@ AVX2 static int scan_entity(const uint8_t *p, const double *s1, const double *s2
     const __m256d g2 = _mm256_sub_pd(x3, x2), g3 = _mm256_sub_pd(xL, x3);                                       \
     const __m256d pq = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(q0, g0), _mm256_mul_pd(q1, g1)),              \
                                      _mm256_add_pd(_mm256_mul_pd(q2, g2), _mm256_mul_pd(q3, g3)));             \
-    const __m256d gg = _mm256_mul_pd(_mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(g0, g0), _mm256_mul_pd(g1, g1)), \
-                                                   _mm256_add_pd(_mm256_mul_pd(g2, g2), _mm256_mul_pd(g3, g3))), \
-                                     iMax);                                                                     \
+    const __m256d gg = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(_mm256_mul_pd(g0, g0), il0),                 \
+                                                   _mm256_mul_pd(_mm256_mul_pd(g1, g1), il1)),                \
+                                     _mm256_add_pd(_mm256_mul_pd(_mm256_mul_pd(g2, g2), il2),                 \
+                                                   _mm256_mul_pd(_mm256_mul_pd(g3, g3), il3)));               \
     const __m256d sw = _mm256_sub_pd(xL, x0);                                                                   \
     const __m256d cwLo = _mm256_sub_pd(_mm256_sub_pd(gg, _mm256_mul_pd(_mm256_mul_pd(sw, sw), invL)), epsC);    \
     const __m256d pHi = _mm256_add_pd(pq, epsP);                                                                \
@@ -307,11 +340,11 @@ AVX2 static int scan_entity(const uint8_t *p, const double *s1, const double *s2
     for (; t + 3 < tHi; t += 4) PUSH(t, 0);
   }
 #undef PUSH
-  n = finish_batch(&k, &batch, s1, s2, closes, L, m2, use1b, out, n);
+  n = finish_batch(&k, &batch, s1, s2, closes, L, m2, use1b, out, keys, n);
   const double *q = (const double *)(p + P3_Q_BYTE);
   for (; t < tHi; t++) {
     out[n] = t;
-    n += stage3(par, q, closes, s1, s2, t, L);
+    n += stage3(par, q, closes, s1, s2, t, L, keys ? keys + n : NULL);
   }
   return n;
 }
@@ -360,6 +393,102 @@ static double exact_d2(const double *x, const double *q, int L, double limit2) {
     if (acc > limit2) return __builtin_inf();
   }
   return acc;
+}
+
+/** Makes *buf hold at least n elements of size bytes (doubling); 0 when out of memory. */
+static int grow(void **buf, size_t *cap, size_t n, size_t size) {
+  if (n <= *cap) return 1;
+  size_t c = *cap ? *cap : 1024;
+  while (c < n) c *= 2;
+  void *b = realloc(*buf, c * size);
+  if (!b) return 0;
+  *buf = b;
+  *cap = c;
+  return 1;
+}
+
+/** A window waiting for the picks: v is its key (a lower bound, exact = 0) or its exact distance. */
+typedef struct {
+  double v;
+  int32_t t;
+  int32_t exact;
+} Item;
+
+/** Heap order: ascending v; on equal v a key before an exact distance; then ascending start row. */
+static inline int item_less(const Item *a, const Item *b) {
+  if (a->v != b->v) return a->v < b->v;
+  if (a->exact != b->exact) return a->exact < b->exact;
+  return a->t < b->t;
+}
+
+static void heap_push(Item *h, int *n, Item x) {
+  int i = (*n)++;
+  while (i > 0) {
+    const int up = (i - 1) / 2;
+    if (!item_less(&x, &h[up])) break;
+    h[i] = h[up];
+    i = up;
+  }
+  h[i] = x;
+}
+
+static Item heap_pop(Item *h, int *n) {
+  const Item top = h[0];
+  const Item last = h[--(*n)];
+  int i = 0;
+  for (;;) {
+    int c = 2 * i + 1;
+    if (c >= *n) break;
+    if (c + 1 < *n && item_less(&h[c + 1], &h[c])) c++;
+    if (!item_less(&h[c], &last)) break;
+    h[i] = h[c];
+    i = c;
+  }
+  if (*n > 0) h[i] = last;
+  return top;
+}
+
+/**
+ * One entity's greedy picks (greedyPicks in src/search/top-picks.ts: ascending distance, ties by start, a
+ * window overlapping a taken one skipped, at most K, only within tau2) from its stage-3 survivors
+ * h[0 .. n) keyed by lower bounds of their distances, computing exact distances lazily: the smallest item
+ * is taken when it is an exact distance (every other item's distance is at least its value, and on a tie
+ * a key comes first, so the window it stands for is resolved before); a key is replaced by its exact
+ * distance, unless its window overlaps a pick, which then came strictly before it in greedy's order
+ * (the pick's distance is below this key), so greedy skips it whatever its distance. Writes the picks to
+ * outT / outD from nOut in greedy order; returns the new nOut. *exact counts the distances computed.
+ */
+static int64_t lazy_picks(Item *h, int n, const double *closes, int64_t base, const double *q, int L, double tau2,
+                          int K, int32_t *outT, double *outD, int64_t nOut, int64_t *exact) {
+  // Heapify.
+  int size = 0;
+  for (int i = 0; i < n; i++) heap_push(h, &size, h[i]);
+  const int64_t first = nOut;
+  while (size > 0 && nOut - first < K) {
+    const Item it = heap_pop(h, &size);
+    if (it.v > tau2) break;
+    int blocked = 0;
+    for (int64_t j = first; j < nOut; j++) {
+      const int32_t p = outT[j];
+      if (it.t < p + L && p < it.t + L) {
+        blocked = 1;
+        break;
+      }
+    }
+    if (blocked) continue;
+    if (it.exact) {
+      outT[nOut] = it.t;
+      outD[nOut] = it.v;
+      nOut++;
+      continue;
+    }
+    const double d2 = exact_d2(closes + (it.t - base), q, L, tau2);
+    (*exact)++;
+    if (d2 == __builtin_inf()) continue; // beyond tau2: never a pick, and greedy never saw it
+    const Item x = {d2, it.t, 1};
+    heap_push(h, &size, x);
+  }
+  return nOut;
 }
 
 static int has_avx2(void) {
@@ -427,7 +556,7 @@ static napi_value Scan(napi_env env, napi_callback_info info) {
   const double *S1 = (const double *)(mem + s1);
   const double *S2 = (const double *)(mem + s2);
   int32_t *o = (int32_t *)(mem + out);
-  const int n = scan_entity(mem + p, S1, S2, (const double *)(mem + closes), (int)tLo, (int)tHi, (int)L, (int)m2, o);
+  const int n = scan_entity(mem + p, S1, S2, (const double *)(mem + closes), (int)tLo, (int)tHi, (int)L, (int)m2, o, NULL);
   napi_value r;
   napi_create_int32(env, n, &r);
   return r;
@@ -446,8 +575,8 @@ static napi_value Scan(napi_env env, napi_callback_info info) {
  * Returns how many distances were computed directly.
  */
 static napi_value ScanChunk(napi_env env, napi_callback_info info) {
-  napi_value argv[18];
-  if (!args_of(env, info, argv, 18, "zscan.scanChunk: expected 18 arguments")) return NULL;
+  napi_value argv[19];
+  if (!args_of(env, info, argv, 19, "zscan.scanChunk: expected 19 arguments")) return NULL;
   size_t len, planLen, offLen, spreadLen, centerLen, tLen, dLen, endLen;
   uint8_t *mem = bytes_of(env, argv[0], &len);
   if (!mem) return NULL;
@@ -465,21 +594,22 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   if (!outD) return NULL;
   int32_t *outEnd = typed_of(env, argv[17], napi_int32_array, &endLen, "zscan.scanChunk: outEnd must be an Int32Array");
   if (!outEnd) return NULL;
-  static const int intArgs[] = {1, 3, 4, 9, 10, 11, 12, 13, 14};
-  int64_t a[9];
-  if (!ints_of(env, argv, intArgs, 9, a, "zscan.scanChunk: expected integer arguments")) return NULL;
+  static const int intArgs[] = {1, 3, 4, 9, 10, 11, 12, 13, 14, 18};
+  int64_t a[10];
+  if (!ints_of(env, argv, intArgs, 10, a, "zscan.scanChunk: expected integer arguments")) return NULL;
   double tau2;
   if (napi_get_value_double(env, argv[8], &tau2) != napi_ok) {
     napi_throw_type_error(env, NULL, "zscan.scanChunk: tau2 must be a number");
     return NULL;
   }
   const int64_t p = a[0], kLo = a[1], kHi = a[2], s1At = a[3], s2At = a[4], closesAt = a[5], L = a[6], m2 = a[7],
-                outAt = a[8];
+                outAt = a[8], K = a[9];
   const int64_t entities = (int64_t)offLen - 1;
   if (p < 0 || p + 8192 > (int64_t)len || (p % 8) != 0 || kLo < 0 || kHi < kLo || kHi > (int64_t)planLen ||
       (kHi - kLo) % 3 != 0 || (int64_t)endLen < (kHi - kLo) / 3 || L < 1 || L > 500 || m2 < 1 || m2 > 16 ||
       entities < 0 || (int64_t)spreadLen < entities || (int64_t)centerLen < entities || s1At < 0 || s2At < 0 ||
-      closesAt < 0 || outAt < 0 || (s1At | s2At | closesAt) % 8 != 0 || outAt % 4 != 0 || !(tau2 >= 0)) {
+      closesAt < 0 || outAt < 0 || (s1At | s2At | closesAt) % 8 != 0 || outAt % 4 != 0 || !(tau2 >= 0) || K < 0 ||
+      K > 100000) {
     napi_throw_range_error(env, NULL, "zscan.scanChunk: an argument is out of range");
     return NULL;
   }
@@ -495,9 +625,18 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
   const double k2 = kappa > 0 ? ((kappa * kappa) / Lf) * (1 - 1e-12) : -__builtin_inf();
   const double c0 = k2 - par[C_RQ0_SQ], c1 = k2 - par[C_RQ1_SQ];
   int64_t nOut = 0, exact = 0;
+  // Picks mode (K > 0): an entity's survivors wait, keyed, until its last triple of the chunk, then
+  // lazy_picks takes its greedy picks.
+  Item *items = NULL;
+  int nItems = 0;
+  size_t capItems = 0;
+  double *keys = NULL;
+  size_t capKeys = 0;
   for (int64_t k = kLo, i = 0; k < kHi; k += 3, i++) {
     const int64_t e = plan[k], lo = plan[k + 1], hi = plan[k + 2];
     if (e < 0 || e >= entities) {
+      free(items);
+      free(keys);
       napi_throw_range_error(env, NULL, "zscan.scanChunk: an entity is out of range");
       return NULL;
     }
@@ -506,12 +645,16 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
     const int64_t s1 = s1At + 8 * (ea + e), s2 = s2At + 8 * (ea + e), cl = closesAt + 8 * ea, rows = tHi + L;
     // Every window of the range starts and ends inside its entity (the plan's ranges always do).
     if (tLo < 0 || tHi < tLo || (tHi > tLo && tHi - 1 + L > n)) {
+      free(items);
+      free(keys);
       napi_throw_range_error(env, NULL, "zscan.scanChunk: a range runs past its entity");
       return NULL;
     }
     if (s1 + 8 * rows > (int64_t)len || s2 + 8 * rows > (int64_t)len ||
         cl + 8 * (rows - 1) > (int64_t)len || outAt + 4 * (tHi - tLo + 4) > (int64_t)len ||
         nOut + (tHi - tLo) > (int64_t)tLen || nOut + (tHi - tLo) > (int64_t)dLen) {
+      free(items);
+      free(keys);
       napi_throw_range_error(env, NULL, "zscan.scanChunk: an address is outside the memory");
       return NULL;
     }
@@ -539,8 +682,40 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
     par[P3_EPS_MU] = eMu + 2 * U * A;
     int32_t *rows_out = (int32_t *)(mem + outAt);
     const double *closes = (const double *)(mem + cl);
+    if (K > 0 && !grow((void **)&keys, &capKeys, (size_t)(tHi - tLo + 4), sizeof(double))) {
+      free(items);
+      free(keys);
+      napi_throw_error(env, NULL, "zscan.scanChunk: out of memory");
+      return NULL;
+    }
     const int count = scan_entity(mem + p, (const double *)(mem + s1), (const double *)(mem + s2), closes, (int)tLo,
-                                  (int)tHi, (int)L, (int)m2, rows_out);
+                                  (int)tHi, (int)L, (int)m2, rows_out, K > 0 ? keys : NULL);
+    if (K > 0) {
+      if (!grow((void **)&items, &capItems, (size_t)nItems + (size_t)count, sizeof(Item))) {
+        free(items);
+        free(keys);
+        napi_throw_error(env, NULL, "zscan.scanChunk: out of memory");
+        return NULL;
+      }
+      for (int j = 0; j < count; j++) {
+        const Item x = {keys[j], (int32_t)(ea + rows_out[j]), 0};
+        items[nItems++] = x;
+      }
+      // The entity's last triple in this chunk: its picks.
+      if (k + 3 >= kHi || plan[k + 3] != e) {
+        const int64_t most = nItems < K ? nItems : K;
+        if (nOut + most > (int64_t)tLen || nOut + most > (int64_t)dLen) {
+          free(items);
+          free(keys);
+          napi_throw_range_error(env, NULL, "zscan.scanChunk: an address is outside the memory");
+          return NULL;
+        }
+        nOut = lazy_picks(items, nItems, closes, ea, q, (int)L, tau2, (int)K, outT, outD, nOut, &exact);
+        nItems = 0;
+      }
+      outEnd[i] = (int32_t)nOut;
+      continue;
+    }
     exact += count;
     for (int j = 0; j < count; j++) {
       const int t = rows_out[j];
@@ -553,6 +728,8 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
     }
     outEnd[i] = (int32_t)nOut;
   }
+  free(items);
+  free(keys);
   napi_value r;
   napi_create_int64(env, exact, &r);
   return r;
@@ -561,12 +738,54 @@ static napi_value ScanChunk(napi_env env, napi_callback_info info) {
 #endif
 }
 
+/**
+ * distances(memory, p, closesAt, rows, n, L, out): the exact squared distance (exact_d2, no abandoning;
+ * INFINITY for a flat window) of the z-normalised window starting at each of rows[0 .. n) (rows of the
+ * closes at byte address closesAt) to the query in the parameter block at p, into out[0 .. n). The seed
+ * sample of a search (src/search/scan.ts) in one call instead of one TypeScript loop per window; the
+ * values are bit for bit windowDistance2's.
+ */
+static napi_value Distances(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  if (!args_of(env, info, argv, 7, "zscan.distances: expected 7 arguments")) return NULL;
+  size_t len, rowsLen, outLen;
+  uint8_t *mem = bytes_of(env, argv[0], &len);
+  if (!mem) return NULL;
+  const int32_t *rows = typed_of(env, argv[3], napi_int32_array, &rowsLen, "zscan.distances: rows must be an Int32Array");
+  if (!rows) return NULL;
+  double *out = typed_of(env, argv[6], napi_float64_array, &outLen, "zscan.distances: out must be a Float64Array");
+  if (!out) return NULL;
+  static const int intArgs[] = {1, 2, 4, 5};
+  int64_t a[4];
+  if (!ints_of(env, argv, intArgs, 4, a, "zscan.distances: expected integer arguments")) return NULL;
+  const int64_t p = a[0], closesAt = a[1], n = a[2], L = a[3];
+  if (p < 0 || p + P3_Q_BYTE + 8 * L > (int64_t)len || p % 8 != 0 || closesAt < 0 || closesAt % 8 != 0 || L < 1 ||
+      L > 500 || n < 0 || n > (int64_t)rowsLen || n > (int64_t)outLen) {
+    napi_throw_range_error(env, NULL, "zscan.distances: an argument is out of range");
+    return NULL;
+  }
+#if defined(__x86_64__)
+  const double *q = (const double *)(mem + p + P3_Q_BYTE);
+  const double *closes = (const double *)(mem + closesAt);
+  for (int64_t i = 0; i < n; i++) {
+    if (rows[i] < 0 || closesAt + 8 * ((int64_t)rows[i] + L) > (int64_t)len) {
+      napi_throw_range_error(env, NULL, "zscan.distances: a window is outside the memory");
+      return NULL;
+    }
+    out[i] = exact_d2(closes + rows[i], q, (int)L, __builtin_inf());
+  }
+#endif
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn, flag;
   napi_create_function(env, "scan", NAPI_AUTO_LENGTH, Scan, NULL, &fn);
   napi_set_named_property(env, exports, "scan", fn);
   napi_create_function(env, "scanChunk", NAPI_AUTO_LENGTH, ScanChunk, NULL, &fn);
   napi_set_named_property(env, exports, "scanChunk", fn);
+  napi_create_function(env, "distances", NAPI_AUTO_LENGTH, Distances, NULL, &fn);
+  napi_set_named_property(env, exports, "distances", fn);
   napi_get_boolean(env, has_avx2(), &flag);
   napi_set_named_property(env, exports, "avx2", flag);
   return exports;

@@ -18,6 +18,7 @@ import { businessDates, marketFromEntities, randomWalkEntities } from '../src/pr
 import { windowDistance2, normalizeWindow } from '../src/kernels/window-distance.js';
 import type { MarketData } from '../src/market/market-data.js';
 import { rng } from './support/write-store.js';
+import { greedyPicks, type Pick } from '../src/search/top-picks.js';
 
 function walk(random: () => number, n: number, level: number, step: number, trend = 0): number[] {
   let v = level;
@@ -191,6 +192,7 @@ describe('the native and WASM kernels of the zned search, and the direct scan wi
         new Int32Array(outs),
         new Float64Array(outs),
         new Int32Array(ends),
+        0,
       );
     expect(() => run([data.entities, 0, 10])).toThrow(/entity is out of range/);
     expect(() => run([0, 0, n + 10])).toThrow(/runs past its entity/);
@@ -202,6 +204,47 @@ describe('the native and WASM kernels of the zned search, and the direct scan wi
     expect(() => run([0, 0, 100], 4096, 8, 6)).toThrow(/out of range/); // past the plan
     expect(() => run([0, 0, 100, 0, 0, 100], 4096, 1)).toThrow(/out of range/); // outEnd too short
     expect(run([0, 0, 0])).toBe(0);
+  });
+
+  it.runIf(nativeExpected)(
+    "the native batch distances (the seed sample's) are windowDistance2's, bit for bit, flat windows Infinity",
+    () => {
+      const pick = rng(7);
+      for (const L of [8, 17, 60, 250]) {
+        const qn = new Float64Array(L);
+        normalizeWindow(data.closes, data.offsets[0]! + 40, L, 'z', qn);
+        const scan = makeEdScanner(data, { qn, normalize: 'z', kernel: 'native' });
+        // Every entity's windows, the flat stretch of E0FLAT and the copies of G0COPY among them.
+        const rows: number[] = [];
+        for (let e = 0; e < data.entities; e++)
+          for (let t = data.offsets[e]!; t + L <= data.offsets[e + 1]!; t++) if (pick() < 0.3) rows.push(t);
+        const out = new Float64Array(rows.length);
+        scan.distances!(Int32Array.from(rows), rows.length, out);
+        const scratch = new Float64Array(L);
+        const expected = rows.map((t) => windowDistance2(data.closes, t, qn, 'z', Infinity, scratch));
+        // E0FLAT's flat stretch is 200 rows: it holds flat windows up to L = 200.
+        if (L <= 200)
+          expect(expected.filter((d) => d === Infinity).length, `L=${L}: flat windows`).toBeGreaterThan(0);
+        expect(Array.from(out), `L=${L}`).toEqual(expected);
+      }
+    },
+  );
+
+  it.runIf(nativeExpected)('the native batch distances refuse windows outside the memory', () => {
+    const { distances } = nativeZscan()!;
+    const memory = new Uint8Array(data.wasm!.memory.buffer);
+    const pf = prefilterFor(data.wasm)!;
+    const closes = data.closes.byteOffset;
+    const out = new Float64Array(4);
+    const rows = (...r: number[]) => Int32Array.from(r);
+    expect(() => distances(memory, pf.paramsAt, closes, rows(-1), 1, 8, out)).toThrow(/outside the memory/);
+    expect(() => distances(memory, pf.paramsAt, closes, rows(memory.length / 8), 1, 8, out)).toThrow(
+      /outside the memory/,
+    );
+    expect(() => distances(memory, pf.paramsAt, closes, rows(0, 1), 3, 8, out)).toThrow(/out of range/);
+    expect(() => distances(memory, pf.paramsAt, closes, rows(0), 1, 501, out)).toThrow(/out of range/);
+    expect(() => distances(memory, memory.length - 8, closes, rows(0), 1, 8, out)).toThrow(/out of range/);
+    distances(memory, pf.paramsAt, closes, rows(0), 1, 8, out);
   });
 
   const random = rng(99);
@@ -236,6 +279,65 @@ describe('the native and WASM kernels of the zned search, and the direct scan wi
       }
     }
   });
+
+  it.runIf(nativeExpected).each([8, 17, 60, 250])(
+    'the native chunk scan in picks mode gives greedyPicks of the windows within the threshold: L=%i',
+    (L) => {
+      const pick = rng(1000 + L);
+      for (let round = 0; round < 3; round++) {
+        const qn = new Float64Array(L);
+        const e0 = [0, 3, 6][round]!;
+        normalizeWindow(data.closes, data.offsets[e0]! + Math.floor(pick() * 200), L, 'z', qn);
+        const all = allDistances(data, qn);
+        // Every entity as one triple, and some split in two at a random row (as the query's own stock is
+        // around its exclusion), so an entity's picks span its triples.
+        const plan: number[] = [];
+        for (let e = 0; e < data.entities; e++) {
+          const lo = data.offsets[e]!;
+          const hi = data.offsets[e + 1]! - L + 1;
+          if (hi <= lo) continue;
+          const cut = lo + Math.floor(pick() * (hi - lo));
+          if (pick() < 0.5 && cut > lo) plan.push(e, lo, cut, e, cut + Math.floor(pick() * 3), hi);
+          else plan.push(e, lo, hi);
+        }
+        const ok = (t: number) => {
+          for (let k = 0; k < plan.length; k += 3) if (t >= plan[k + 1]! && t < plan[k + 2]!) return true;
+          return false;
+        };
+        const triples = Int32Array.from(plan);
+        for (const rank of [1, 30, 400, all.length]) {
+          const tau2 = all[Math.min(rank, all.length) - 1]!.d2;
+          for (const K of [1, 3, 30, 100]) {
+            const scan = makeEdScanner(data, { qn, normalize: 'z', kernel: 'native' });
+            const found = scan.chunk!(triples, 0, triples.length, tau2, K);
+            const got: Pick[] = [];
+            for (let x = 0; x < found.end[triples.length / 3 - 1]!; x++) {
+              const t = found.t[x]!;
+              const e = data.offsets.findLastIndex((o) => o <= t);
+              got.push({ entity: e, start: t, distance: found.d2[x]! });
+            }
+            const expected: Pick[] = [];
+            for (let e = 0; e < data.entities; e++) {
+              const mine = all.filter(
+                (w) => w.t >= data.offsets[e]! && w.t < data.offsets[e + 1]! && ok(w.t),
+              );
+              expected.push(
+                ...greedyPicks(
+                  e,
+                  mine.map((w) => w.t),
+                  mine.map((w) => w.d2),
+                  L,
+                  K,
+                  tau2,
+                ),
+              );
+            }
+            expect(got, `round ${round} rank ${rank} K ${K}`).toEqual(expected);
+          }
+        }
+      }
+    },
+  );
 
   it('prunes most windows of ordinary random walks', () => {
     const walks = marketFromEntities(randomWalkEntities(5, 20, 1500));

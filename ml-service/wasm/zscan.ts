@@ -86,9 +86,10 @@ export function scanZ(p: usize, s1: usize, tLo: i32, tHi: i32, out: usize): i32 
   const cwMin = f64x2.splat(par(p, P_CW_MIN));
   const invL = f64x2.splat(par(p, P_INV_L));
   const qb = p + (<usize>P0_Q << 3); // the query's segment means, read as memory operands (registers are few)
-  // 1 / (longest segment): sum_j g_j^2 / l_j >= (sum_j g_j^2) / max_j l_j, a lower bound of Cw that
-  // costs one multiply (the segments differ by one row at most).
-  const iMax = f64x2.splat(par(p, P0_INV_LEN));
+  // 1 / l_j per segment, read as memory operands. (One 1 / max_j l_j for all four segments was a valid
+  // but loose bound: the g_j are sums of close - centre, not of close - mu, so for a window far from its
+  // entity's centre the l_j mu^2 terms it shrinks dwarf Cw, and stage 1a pruned about half as much.)
+  const ib = p + (<usize>P0_INV_LEN << 3);
   const o1 = boundAt(p, P0_BOUNDS_BYTE, 1);
   const o2 = boundAt(p, P0_BOUNDS_BYTE, 2);
   const o3 = boundAt(p, P0_BOUNDS_BYTE, 3);
@@ -98,8 +99,8 @@ export function scanZ(p: usize, s1: usize, tLo: i32, tHi: i32, out: usize): i32 
   // Four windows per step (two pairs), so the loop's own overhead is paid half as often.
   for (; t + 3 < tHi; t += 4) {
     const a = s1 + (<usize>t << 3);
-    const m0 = prunePair(a, o1, o2, o3, oL, qb, iMax, invL, c, epsC, epsP, cwMin);
-    const m1 = prunePair(a + 16, o1, o2, o3, oL, qb, iMax, invL, c, epsC, epsP, cwMin);
+    const m0 = prunePair(a, o1, o2, o3, oL, qb, ib, invL, c, epsC, epsP, cwMin);
+    const m1 = prunePair(a + 16, o1, o2, o3, oL, qb, ib, invL, c, epsC, epsP, cwMin);
     const mask = m0 | (m1 << 2);
     // Most steps are pruned whole: skip the compaction for them.
     if (mask != 15) {
@@ -125,7 +126,7 @@ function prunePair(
   o3: usize,
   oL: usize,
   qb: usize,
-  iMax: v128,
+  ib: usize,
   invL: v128,
   c: v128,
   epsC: v128,
@@ -145,9 +146,15 @@ function prunePair(
     f64x2.add(f64x2.mul(v128.load64_splat(qb), g0), f64x2.mul(v128.load64_splat(qb, 8), g1)),
     f64x2.add(f64x2.mul(v128.load64_splat(qb, 16), g2), f64x2.mul(v128.load64_splat(qb, 24), g3)),
   );
-  const gg = f64x2.mul(
-    f64x2.add(f64x2.add(f64x2.mul(g0, g0), f64x2.mul(g1, g1)), f64x2.add(f64x2.mul(g2, g2), f64x2.mul(g3, g3))),
-    iMax,
+  const gg = f64x2.add(
+    f64x2.add(
+      f64x2.mul(f64x2.mul(g0, g0), v128.load64_splat(ib)),
+      f64x2.mul(f64x2.mul(g1, g1), v128.load64_splat(ib, 8)),
+    ),
+    f64x2.add(
+      f64x2.mul(f64x2.mul(g2, g2), v128.load64_splat(ib, 16)),
+      f64x2.mul(f64x2.mul(g3, g3), v128.load64_splat(ib, 24)),
+    ),
   );
   const sw = f64x2.sub(xL, x0);
   const cwLo = f64x2.sub(f64x2.sub(gg, f64x2.mul(f64x2.mul(sw, sw), invL)), epsC);

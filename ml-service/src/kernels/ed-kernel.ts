@@ -23,7 +23,7 @@ import { windowDistance2 } from './window-distance.js';
 import { prefilterFor, SLOT as S, type Prefilter } from './ed-prefilter.js';
 import { nativeZscan, type NativeZscan } from './ed-native.js';
 import { kernels } from './kernels.js';
-import type { ChunkScan, RangeScan, Scanner } from './seam.js';
+import type { BatchDistances, ChunkScan, RangeScan, Scanner } from './seam.js';
 
 const U = 2.3e-16; // a little above the unit roundoff 2^-52
 
@@ -243,7 +243,8 @@ function makeWasmScanZ(
   P.set(p2.means, S.P2_Q);
   P.set(p2.invLens, S.P2_INV_LEN);
   P.set(p0.means, S.P0_Q);
-  P[S.P0_INV_LEN] = 1 / s0.maxLen; // stage 1a bounds sum_j g_j^2 / l_j below by (sum_j g_j^2) / max_j l_j
+  // 1 / l_j per segment: stage 1a sums g_j^2 / l_j as 1b and 2 do (see wasm/zscan.ts scanZ for why not 1 / max l_j).
+  P.set(p0.invLens, S.P0_INV_LEN);
   bounds(S.P2_BOUNDS_BYTE, p2.bounds);
   bounds(S.P1_BOUNDS_BYTE, p1.bounds);
   bounds(S.P0_BOUNDS_BYTE, p0.bounds);
@@ -377,7 +378,7 @@ function makeWasmScanZ(
   if (!memory) return scanZWasm;
   // Natively, a chunk of entities goes in one call: per entity, the call into the addon, the bounds set
   // here and the exact distances of the survivors cost as much as a quarter of a search in TypeScript.
-  const chunk: ChunkScan = (plan, kLo, kHi, tau2) => {
+  const chunk: ChunkScan = (plan, kLo, kHi, tau2, picks = 0) => {
     claimSlot();
     let windows = 0;
     for (let k = kLo; k < kHi; k += 3) windows += plan[k + 2]! - plan[k + 1]!;
@@ -405,8 +406,13 @@ function makeWasmScanZ(
       chunkOut.t,
       chunkOut.d2,
       chunkOut.end,
+      picks,
     );
     return chunkOut;
   };
-  return Object.assign(scanZWasm, { chunk });
+  const distances: BatchDistances = (rows, n, out) => {
+    claimSlot();
+    native!.distances(memory, pf.paramsAt, closesAt, rows, n, L, out);
+  };
+  return Object.assign(scanZWasm, { chunk, distances });
 }

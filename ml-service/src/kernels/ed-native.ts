@@ -24,6 +24,8 @@ export interface NativeZscan {
    * The triples plan[kLo .. kHi) in one call with one threshold: each entity's bounds from the query
    * constants (SLOT.C_*), the four stages, and the exact distance of every survivor. Windows within tau2
    * go to outT / outD in order, outEnd[i] counting them up to triple i. Returns the direct computations.
+   * With picks = K > 0, each entity's greedy picks (greedyPicks, at most K, within tau2) instead of its
+   * windows, after its last triple of the chunk, computing only the exact distances they need.
    */
   scanChunk(
     memory: Uint8Array,
@@ -44,7 +46,21 @@ export interface NativeZscan {
     outT: Int32Array,
     outD: Float64Array,
     outEnd: Int32Array,
+    picks: number,
   ): number;
+  /**
+   * The exact squared distance (no abandoning; Infinity for a flat window) of the window at each of
+   * rows[0 .. n) of the closes at byte address `closes` to the query in the parameter block at p, into out.
+   */
+  distances(
+    memory: Uint8Array,
+    p: number,
+    closes: number,
+    rows: Int32Array,
+    n: number,
+    L: number,
+    out: Float64Array,
+  ): void;
   avx2: boolean;
 }
 

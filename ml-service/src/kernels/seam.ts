@@ -14,8 +14,17 @@ export type RangeScan = (
   keep: (t: number, d2: number) => void,
 ) => number;
 
-/** A metric's scanner: range by range, and (native zned) a run of plan triples in one call. */
-export type Scanner = RangeScan & { chunk?: ChunkScan };
+/**
+ * A metric's scanner: range by range, and (native zned) a run of plan triples in one call and the exact
+ * distances of a batch of windows in one call.
+ */
+export type Scanner = RangeScan & { chunk?: ChunkScan; distances?: BatchDistances };
+
+/**
+ * The exact squared distances of the windows starting at rows[0 .. n) into out (Infinity: a flat window),
+ * bit for bit windowDistance2's with no abandoning.
+ */
+export type BatchDistances = (rows: Int32Array, n: number, out: Float64Array) => void;
 
 /** What a chunk scan found: the kept windows' start rows and squared distances, in triple order. */
 export interface ChunkResult {
@@ -29,9 +38,18 @@ export interface ChunkResult {
 
 /**
  * The plan's triples (entity, lo, hi) at plan[kLo .. kHi) with one threshold: the windows within tau2,
- * as a RangeScan of each triple would keep them. The result is overwritten by the next call.
+ * as a RangeScan of each triple would keep them. With picks = K > 0 (native zned; DTW's scanner takes
+ * its K when made) a kernel may return, for each entity, only its greedy picks (greedyPicks with K and
+ * tau2, which taken again return themselves) after the entity's last triple of the chunk. The result is
+ * overwritten by the next call.
  */
-export type ChunkScan = (plan: Int32Array, kLo: number, kHi: number, tau2: number) => ChunkResult;
+export type ChunkScan = (
+  plan: Int32Array,
+  kLo: number,
+  kHi: number,
+  tau2: number,
+  picks?: number,
+) => ChunkResult;
 
 export type DtwKernelName = 'native' | 'wasm' | 'ts';
 

@@ -6,7 +6,7 @@
 import type { Timeframe } from '@resemble/contracts';
 import { lowerBound, type MarketArrays } from '../market/market-data.js';
 import { makeEdScanner } from '../kernels/ed-kernel.js';
-import type { Scanner } from '../kernels/seam.js';
+import type { BatchDistances, Scanner } from '../kernels/seam.js';
 import { makeDtwScanner, SearchStopped } from '../kernels/dtw-search.js';
 import { forEachFlatWindow, type Plan } from './search-plan.js';
 import { greedyPicks, TauBoard, TopK, type Pick } from './top-picks.js';
@@ -110,7 +110,7 @@ export function scanShard(
   };
   let seed: number;
   try {
-    seed = seedThreshold(data, spec, plan, entityStarts, shard, shards, sampleD2);
+    seed = seedThreshold(data, spec, plan, entityStarts, shard, shards, sampleD2, scanRange.distances);
   } catch (err) {
     if (!(err instanceof SearchStopped)) throw err;
     leave();
@@ -165,7 +165,9 @@ export function scanShard(
     const kLo = entityStarts[o0]!;
     const kHi = entityStarts[o1]!;
     for (let k = kLo; k < kHi; k += 3) count(k);
-    const found = chunkScan!(plan, kLo, kHi, tau2);
+    // zned: each entity's greedy picks only (the kernel skips the exact distances of windows a pick
+    // blocks); greedyPicks then takes them unchanged.
+    const found = chunkScan!(plan, kLo, kHi, tau2, spec.topK);
     exact += found.exact;
     let from = 0;
     for (let o = o0; o < o1; o++) {
@@ -242,6 +244,7 @@ function seedThreshold(
   shard: number,
   shards: number,
   sampleD2: SampleD2,
+  batch?: BatchDistances,
 ): number {
   const entities = entityStarts.length - 1;
   // With many entities, sample only every few of this shard's (about max(8K, 128) of them): the seed
@@ -250,10 +253,10 @@ function seedThreshold(
   // entities, 5.4 -> 4.9 ms on the demo). Each sampled entity is a few cache misses, most of the cost.
   const every = Math.max(1, Math.floor(entities / shards / Math.max(8 * spec.topK, 128)));
   if (spec.queryStartDay !== null) {
-    const seed = kth(
-      sameDaySample(data, spec, plan, entityStarts, shard, shards * every, sampleD2),
-      spec.topK,
-    );
+    // With the native batch every entity of the shard is sampled: its distances cost ~60 ns a window
+    // there, and the tighter seed saves more than that (demo, 300 random searches: about -8 % CPU).
+    const step = batch ? shards : shards * every;
+    const seed = kth(sameDaySample(data, spec, plan, entityStarts, shard, step, sampleD2, batch), spec.topK);
     if (seed !== Infinity) return seed;
   }
   const L = spec.qn.length;
@@ -283,10 +286,12 @@ function seedThreshold(
 type SampleD2 = (e: number, t: number, scratch: Float64Array) => number;
 
 /** The k-th smallest value (Infinity when there are fewer than k). */
-function kth(values: number[], k: number): number {
+function kth(values: number[] | Float64Array, k: number): number {
   if (values.length < k) return Infinity;
-  values.sort((a, b) => a - b);
-  return values[k - 1]!;
+  // A typed array sorts numerically without a comparator call per comparison.
+  const sorted = values instanceof Float64Array ? values : Float64Array.from(values);
+  sorted.sort();
+  return sorted[k - 1]!;
 }
 
 /**
@@ -294,7 +299,8 @@ function kth(values: number[], k: number): number {
  * within D bound the K-th pick, as above). Stocks move together, so these are far closer to the final
  * picks than windows taken anywhere: on the demo (150 random queries, K = 10) the seed's distance fell
  * from 7.0 to 5.3 (the final K-th pick's is 3.6 on average) and a single-thread search from 4.09 to
- * 3.85 ms. Sampling every entity gave 4.5 but cost as much as it saved.
+ * 3.85 ms. Sampling every entity gave 4.5 but cost as much as it saved in TypeScript; with the native
+ * batch it pays (seedThreshold).
  */
 function sameDaySample(
   data: MarketArrays,
@@ -304,10 +310,14 @@ function sameDaySample(
   first: number,
   step: number,
   sampleD2: SampleD2,
-): number[] {
+  /** The same distances in one native call (the native zned scanner), else one sampleD2 a window. */
+  batch?: BatchDistances,
+): number[] | Float64Array {
   const day = spec.queryStartDay!;
-  const scratch = new Float64Array(spec.qn.length);
-  const d2s: number[] = [];
+  const most = Math.ceil(Math.max(0, entityStarts.length - 1 - first) / step);
+  const rows = new Int32Array(most);
+  const entities = new Int32Array(most);
+  let n = 0;
   // Most entities share a calendar: the day usually sits at the same row offset as in the entity before,
   // which saves a binary search (a dozen cache misses) per entity.
   let rel = -1;
@@ -326,7 +336,20 @@ function sameDaySample(
     for (let k = entityStarts[o]!; k < entityStarts[o + 1]! && !inPlan; k += 3)
       inPlan = t >= plan[k + 1]! && t < plan[k + 2]!;
     if (!inPlan) continue;
-    const d2 = sampleD2(e, t, scratch);
+    entities[n] = e;
+    rows[n++] = t;
+  }
+  if (batch) {
+    const out = new Float64Array(n);
+    batch(rows, n, out);
+    let finite = 0;
+    for (let i = 0; i < n; i++) if (out[i] !== Infinity) out[finite++] = out[i]!;
+    return out.subarray(0, finite);
+  }
+  const d2s: number[] = [];
+  const scratch = new Float64Array(spec.qn.length);
+  for (let i = 0; i < n; i++) {
+    const d2 = sampleD2(entities[i]!, rows[i]!, scratch);
     if (d2 !== Infinity) d2s.push(d2);
   }
   return d2s;

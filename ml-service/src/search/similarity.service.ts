@@ -169,7 +169,9 @@ function prepare(daily: MarketData, req: SimilarRequest, opts: SearchOptions): P
     queryStartDay: q.startRow !== null ? data.days[q.startRow]! : null,
     timeframe: req.timeframe,
   };
-  return { req, market: data, q, spec, plan, asOf: asOfDate(data, entities) };
+  // Every entity searched (no filter narrowed them): the market's own date, computed once per market.
+  const asOf = asOfDate(data, entities.length === data.entities ? undefined : entities);
+  return { req, market: data, q, spec, plan, asOf };
 }
 
 function assemble(p: Prepared, results: ScanResult[], started: number): SimilarResponse {
