@@ -17,7 +17,10 @@ export function randomQueries(
 ): SimilarRequestInput[] {
   const random = rng(seed);
   return Array.from({ length: n }, () => {
-    const e = Math.floor(random() * data.entities);
+    // A stock with fewer than L bars (listed late: the demo has some) holds no window; draw again.
+    let e: number;
+    do e = Math.floor(random() * data.entities);
+    while (data.offsets[e + 1]! - data.offsets[e]! < L);
     const from = Math.floor(random() * (data.offsets[e + 1]! - data.offsets[e]! - L));
     return {
       query: windowQuery(data, e, from, L),
