@@ -97,7 +97,10 @@ export async function startReplicas(
   };
   try {
     const addrs: string[] = [];
-    for (let i = 1; i <= 2; i++) {
+    // BENCH_REPLICAS (default 2): one replica on the same engines tells what the second one costs on a
+    // host whose two cores the whole stack shares.
+    const count = Number(process.env.BENCH_REPLICAS ?? 2);
+    for (let i = 1; i <= count; i++) {
       const port = await freePort();
       // BENCH_NODE_FLAGS and BENCH_BACKEND_ENTRY as in overhead.ts (a profile per replica; another
       // checkout's server.ts for an A/B under the same engines and load).

@@ -33,6 +33,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 15);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SCENARIO = process.env.BENCH_SCENARIO ?? 'all';
+/** The replicas scenarios' label: BENCH_REPLICAS (default 2) is read by bench/replicas.ts. */
+const REPLICAS = `${process.env.BENCH_REPLICAS ?? 2} replica(s)`;
 const demo = resolve(import.meta.dirname, '../../scraper/demo/sandp500-5yr/prices.csv.gz');
 
 function report(name: string, r: autocannon.Result): void {
@@ -118,7 +120,7 @@ async function replicasOverheadOnly(): Promise<void> {
       join(work, 'data'),
       WARMUP,
     );
-    report('backend alone, 2 replicas pg+redis', alone.pgRedis.result);
+    report(`backend alone, ${REPLICAS} pg+redis`, alone.pgRedis.result);
     reportCpu(alone.pgRedis.cpu);
     if (alone.sqlite) {
       report('backend alone, 1 process sqlite', alone.sqlite.result);
@@ -206,16 +208,16 @@ async function replicasScenario(): Promise<void> {
     );
 
     console.log('\nfigures (2-core machine shared with other work: treat as noisy)');
-    report('similar, random, 2 replicas pg+redis', random.result);
+    report(`similar, random, ${REPLICAS} pg+redis`, random.result);
     reportCpu(random.cpu);
-    report('backend alone, 2 replicas pg+redis', alone.pgRedis.result);
+    report(`backend alone, ${REPLICAS} pg+redis`, alone.pgRedis.result);
     reportCpu(alone.pgRedis.cpu);
     if (alone.sqlite) {
       report('backend alone, 1 process sqlite', alone.sqlite.result);
       console.log(`  CPU per request: backend ${alone.sqlite.cpuMsPerRequest.toFixed(2)} ms`);
     }
     console.log(
-      `\ntarget (>= 300 req/s, p99 <= 250 ms, 0 errors) on random queries through 2 replicas: ${meetsTarget(random.result) ? 'met' : 'NOT met'}`,
+      `\ntarget (>= 300 req/s, p99 <= 250 ms, 0 errors) on random queries through ${REPLICAS}: ${meetsTarget(random.result) ? 'met' : 'NOT met'}`,
     );
   } finally {
     await replicas?.stop();
