@@ -33,7 +33,9 @@ function calendar(): { codes: string[]; dates: string[] } {
     last.set(code, date);
     if (code === 'AAL') dates.push(date);
   }
-  const codes = [...first.keys()].filter((c) => first.get(c)! <= '2013-02-11' && last.get(c)! >= '2018-02-01');
+  const codes = [...first.keys()].filter(
+    (c) => first.get(c)! <= '2013-02-11' && last.get(c)! >= '2018-02-01',
+  );
   return { codes: codes.slice(0, 100), dates };
 }
 
